@@ -1,0 +1,225 @@
+/* The blocked GEMM driver for one dtype, instantiated by gemm.c (parameters DT, SFX, KC_MAX,
+ * MC_MAX, NC_MAX). Loop order, after Goto and BLIS:
+ *   jc (NC columns of C) > pc (KC of k: pack B panel, shared by all threads)
+ *     > ic (MC rows: pack A block, shared) > micro-tiles (jp, ip), OpenMP static over
+ *     the flattened tile range, B-panel major so each thread keeps its own B micro-panels.
+ * Partial sums over k live in C itself: the first k block applies beta, the last one the
+ * bias and the activation. */
+
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+#define FN(name) CAT(name, SFX)
+
+typedef void (*FN(ukernel_fn_))(ptrdiff_t, const DT *restrict, const DT *restrict, DT *restrict);
+typedef void (*FN(epilogue_fn_))(const DT *restrict, ptrdiff_t, DT *restrict, ptrdiff_t, ptrdiff_t,
+                                 int, int, DT, DT, const DT *restrict, ptrdiff_t, ptrdiff_t, int);
+
+typedef struct {
+    int mr, nr;
+    FN(ukernel_fn_) uk;
+    FN(epilogue_fn_) ep;
+} FN(kdesc_);
+
+static const FN(kdesc_) *FN(pick_kernel_)(int isa);
+
+/* Pack rows [0, mr_eff) x k [0, kc) of A (element (i, p) at a[i*rsa + p*csa]) into one
+ * k-major micro-panel of MR rows, zero-padded: ap[p*MR + i]. */
+static void FN(pack_a_)(const DT *restrict a, ptrdiff_t rsa, ptrdiff_t csa, ptrdiff_t kc,
+                        int mr_eff, int MR, DT *restrict ap)
+{
+    if (rsa == 1) {
+        for (ptrdiff_t p = 0; p < kc; p++) {
+            const DT *col = a + p * csa;
+            DT *dst = ap + p * MR;
+            int i = 0;
+            for (; i < mr_eff; i++)
+                dst[i] = col[i];
+            for (; i < MR; i++)
+                dst[i] = 0;
+        }
+    } else {
+        /* rows are contiguous along k: read each row once, scatter with stride MR */
+        for (int i = 0; i < mr_eff; i++) {
+            const DT *row = a + i * rsa;
+            for (ptrdiff_t p = 0; p < kc; p++)
+                ap[p * MR + i] = row[p * csa];
+        }
+        for (int i = mr_eff; i < MR; i++)
+            for (ptrdiff_t p = 0; p < kc; p++)
+                ap[p * MR + i] = 0;
+    }
+}
+
+/* Pack k [0, kc) x columns [0, nr_eff) of B (element (p, j) at b[p*rsb + j*csb]) into one
+ * k-major micro-panel of NR columns, zero-padded: bp[p*NR + j]. */
+static void FN(pack_b_)(const DT *restrict b, ptrdiff_t rsb, ptrdiff_t csb, ptrdiff_t kc,
+                        int nr_eff, int NR, DT *restrict bp)
+{
+    if (csb == 1) {
+        for (ptrdiff_t p = 0; p < kc; p++) {
+            const DT *row = b + p * rsb;
+            DT *dst = bp + p * NR;
+            int j = 0;
+            for (; j < nr_eff; j++)
+                dst[j] = row[j];
+            for (; j < NR; j++)
+                dst[j] = 0;
+        }
+    } else {
+        for (int j = 0; j < nr_eff; j++) {
+            const DT *col = b + j * csb;
+            for (ptrdiff_t p = 0; p < kc; p++)
+                bp[p * NR + j] = col[p * rsb];
+        }
+        for (int j = nr_eff; j < NR; j++)
+            for (ptrdiff_t p = 0; p < kc; p++)
+                bp[p * NR + j] = 0;
+    }
+}
+
+static inline ptrdiff_t FN(min_)(ptrdiff_t x, ptrdiff_t y) { return x < y ? x : y; }
+
+/* The loop nest; runs inside a parallel region (its omp-for loops bind to it) or alone. */
+static void FN(gemm_body_)(const FN(kdesc_) *kd, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, DT alpha,
+                           const DT *a, ptrdiff_t rsa, ptrdiff_t csa, const DT *b, ptrdiff_t rsb,
+                           ptrdiff_t csb, DT beta, DT *c, ptrdiff_t rsc, ptrdiff_t csc,
+                           const DT *bias, ptrdiff_t brs, ptrdiff_t bcs, int act,
+                           ptrdiff_t kc_blk, ptrdiff_t mc_max, ptrdiff_t nc_max, DT *bp, DT *apk)
+{
+    const int MR = kd->mr, NR = kd->nr;
+    for (ptrdiff_t jc = 0; jc < n; jc += nc_max) {
+        const ptrdiff_t nc = FN(min_)(nc_max, n - jc);
+        const ptrdiff_t npn = (nc + NR - 1) / NR;
+        for (ptrdiff_t pc = 0; pc < k; pc += kc_blk) {
+            const ptrdiff_t kc = FN(min_)(kc_blk, k - pc);
+            const int last = pc + kc >= k;
+            const DT beta_eff = pc == 0 ? beta : (DT)1;
+#pragma omp for schedule(static)
+            for (ptrdiff_t jp = 0; jp < npn; jp++)
+                FN(pack_b_)(b + pc * rsb + (jc + jp * NR) * csb, rsb, csb, kc,
+                            (int)FN(min_)(NR, nc - jp * NR), NR, bp + jp * NR * kc);
+            for (ptrdiff_t ic = 0; ic < m; ic += mc_max) {
+                const ptrdiff_t mc = FN(min_)(mc_max, m - ic);
+                const ptrdiff_t npm = (mc + MR - 1) / MR;
+#pragma omp for schedule(static)
+                for (ptrdiff_t ip = 0; ip < npm; ip++)
+                    FN(pack_a_)(a + (ic + ip * MR) * rsa + pc * csa, rsa, csa, kc,
+                                (int)FN(min_)(MR, mc - ip * MR), MR, apk + ip * MR * kc);
+                const ptrdiff_t ntiles = npn * npm;
+#pragma omp for schedule(static)
+                for (ptrdiff_t t = 0; t < ntiles; t++) {
+                    const ptrdiff_t jp = t / npm, ip = t % npm;
+                    DT ct[MN_MAX_TILE] __attribute__((aligned(64)));
+                    kd->uk(kc, apk + ip * MR * kc, bp + jp * NR * kc, ct);
+                    const ptrdiff_t i0 = ic + ip * MR, j0 = jc + jp * NR;
+                    kd->ep(ct, NR, c + i0 * rsc + j0 * csc, rsc, csc, (int)FN(min_)(MR, m - i0),
+                           (int)FN(min_)(NR, n - j0), alpha, beta_eff,
+                           (last && bias) ? bias + i0 * brs + j0 * bcs : NULL, brs, bcs,
+                           last ? act : MN_ACT_IDENTITY);
+                }
+            }
+        }
+    }
+}
+
+/* C := act(beta * C + bias) for k == 0, where op(A) @ op(B) is all zeros. */
+static void FN(gemm_scale_only_)(ptrdiff_t m, ptrdiff_t n, DT beta, DT *c, ptrdiff_t rsc,
+                                 ptrdiff_t csc, const DT *bias, ptrdiff_t brs, ptrdiff_t bcs,
+                                 int act)
+{
+    for (ptrdiff_t i = 0; i < m; i++)
+        for (ptrdiff_t j = 0; j < n; j++) {
+            DT v = beta == 0 ? (DT)0 : beta * c[i * rsc + j * csc];
+            if (bias)
+                v += bias[i * brs + j * bcs];
+            c[i * rsc + j * csc] = SCALAR_ACT(v, act);
+        }
+}
+
+static int FN(gemm_strided_)(const FN(kdesc_) *kd, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                             DT alpha, const DT *a, ptrdiff_t rsa, ptrdiff_t csa, const DT *b,
+                             ptrdiff_t rsb, ptrdiff_t csb, DT beta, DT *c, ptrdiff_t rsc,
+                             ptrdiff_t csc, const DT *bias, ptrdiff_t brs, ptrdiff_t bcs, int act,
+                             int n_threads)
+{
+    if (m <= 0 || n <= 0)
+        return 0;
+    if (k <= 0) {
+        FN(gemm_scale_only_)(m, n, beta, c, rsc, csc, bias, brs, bcs, act);
+        return 0;
+    }
+    const int MR = kd->mr, NR = kd->nr;
+    const ptrdiff_t nk = (k + KC_MAX - 1) / KC_MAX;
+    const ptrdiff_t kc_blk = (k + nk - 1) / nk;
+    const ptrdiff_t mc_max = (MC_MAX / MR) * MR;
+    const ptrdiff_t nc_max = (NC_MAX / NR) * NR;
+    const ptrdiff_t mc0 = (FN(min_)(m, mc_max) + MR - 1) / MR * MR;
+    const ptrdiff_t nc0 = (FN(min_)(n, nc_max) + NR - 1) / NR * NR;
+    DT *bp = mn_workspace(0, (size_t)(kc_blk * nc0) * sizeof(DT));
+    DT *apk = mn_workspace(1, (size_t)(kc_blk * mc0) * sizeof(DT));
+    if (!bp || !apk)
+        return -1;
+    /* A parallel region costs about a microsecond: not worth it below ~0.5 MFLOP. */
+    const double flops = 2.0 * (double)m * (double)n * (double)k;
+    if (n_threads > 1 && flops >= 5e5) {
+#pragma omp parallel num_threads(n_threads)
+        FN(gemm_body_)(kd, m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc, bias, brs,
+                       bcs, act, kc_blk, mc_max, nc_max, bp, apk);
+    } else {
+        FN(gemm_body_)(kd, m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc, bias, brs,
+                       bcs, act, kc_blk, mc_max, nc_max, bp, apk);
+    }
+    return 0;
+}
+
+/* Padded area of a tiling: the work the micro-kernels actually do. */
+static inline double FN(padded_)(ptrdiff_t m, ptrdiff_t n, int MR, int NR)
+{
+    return (double)((m + MR - 1) / MR * MR) * (double)((n + NR - 1) / NR * NR);
+}
+
+int FN(mn_gemm_)(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, DT alpha,
+                 const DT *a, ptrdiff_t lda, const DT *b, ptrdiff_t ldb, DT beta, DT *c,
+                 ptrdiff_t ldc, const DT *bias, int act, int isa, int n_threads)
+{
+    const FN(kdesc_) *kd = FN(pick_kernel_)(mn_effective_isa(isa));
+    /* op(A)(i, p) = a[i*rsa + p*csa]; op(B)(p, j) = b[p*rsb + j*csb] */
+    ptrdiff_t rsa = trans_a ? 1 : lda, csa = trans_a ? lda : 1;
+    ptrdiff_t rsb = trans_b ? 1 : ldb, csb = trans_b ? ldb : 1;
+    if (n_threads < 1)
+        n_threads = 1;
+    /* Narrow N (a 10-class head): an NR-wide panel would mostly multiply padding. Compute
+     * C^T = op(B)^T op(A)^T instead when that tiling wastes less; the bias then runs along rows. */
+    if (FN(padded_)(n, m, kd->mr, kd->nr) < FN(padded_)(m, n, kd->mr, kd->nr))
+        return FN(gemm_strided_)(kd, n, m, k, alpha, b, csb, rsb, a, csa, rsa, beta, c, 1, ldc,
+                                 bias, 1, 0, act, n_threads);
+    return FN(gemm_strided_)(kd, m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, ldc, 1, bias,
+                             0, 1, act, n_threads);
+}
+
+void FN(mn_colsum_)(const DT *a, ptrdiff_t m, ptrdiff_t n, ptrdiff_t lda, DT *out, int accumulate,
+                    int n_threads)
+{
+    /* Column blocks of 256 are independent: threads split them; each block sums row by row
+     * so the inner loop is contiguous and vectorises. */
+    const ptrdiff_t nb = (n + 255) / 256;
+    int nt = (n_threads > 1 && (double)m * (double)n >= 65536.0 && nb > 1) ? n_threads : 1;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+    for (ptrdiff_t blk = 0; blk < nb; blk++) {
+        const ptrdiff_t j0 = blk * 256, j1 = FN(min_)(n, j0 + 256);
+        DT acc[256];
+        for (ptrdiff_t j = j0; j < j1; j++)
+            acc[j - j0] = accumulate ? out[j] : (DT)0;
+        for (ptrdiff_t i = 0; i < m; i++) {
+            const DT *row = a + i * lda;
+            for (ptrdiff_t j = j0; j < j1; j++)
+                acc[j - j0] += row[j];
+        }
+        for (ptrdiff_t j = j0; j < j1; j++)
+            out[j] = acc[j - j0];
+    }
+}
+
+#undef FN
+#undef CAT
+#undef CAT_

@@ -1,0 +1,7 @@
+"""minnet: a small, fast neural-network framework over OpenMP Cython kernels."""
+__version__ = "0.1.0"
+
+from minnet._config import build_info, empty_cache, get_num_threads, set_num_threads, threads
+
+__all__ = ["__version__", "build_info", "empty_cache", "get_num_threads", "set_num_threads",
+           "threads"]

@@ -1,0 +1,79 @@
+"""Threads, instruction-set dispatch and build facts: the process-wide knobs of the kernels."""
+import contextlib
+import os
+import platform
+import sys
+
+from minnet._kernels import _runtime
+
+
+def _default_threads():
+    env = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    if env:
+        try:
+            n = int(env)
+            if n >= 1:
+                return n
+        except ValueError:
+            pass
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def get_num_threads():
+    """Number of OpenMP threads minnet's kernels use."""
+    return _runtime.get_num_threads()
+
+
+def set_num_threads(n):
+    """Set the number of threads minnet's kernels use (default: OMP_NUM_THREADS, else the
+    cores this process may run on). Does not change NumPy's BLAS threads."""
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"set_num_threads: n must be an int, got {type(n).__name__}")
+    _runtime.set_num_threads(n)
+
+
+@contextlib.contextmanager
+def threads(n):
+    """Context manager: run the enclosed kernels with n threads, then restore."""
+    old = get_num_threads()
+    set_num_threads(n)
+    try:
+        yield
+    finally:
+        _runtime.set_num_threads(old)
+
+
+def empty_cache():
+    """Release the calling thread's kernel workspaces (packing buffers). Returns bytes freed."""
+    from minnet._kernels import gemm
+    return gemm.workspace_release()
+
+
+def build_info():
+    """What was built and what runs: a dict with version, compiler, flags, OpenMP, ISA path."""
+    import numpy as np
+
+    from minnet import __version__, _build_config
+    from minnet._kernels import gemm
+    return {
+        "version": __version__,
+        "python": sys.version.split()[0],
+        "numpy": np.__version__,
+        "platform": platform.platform(),
+        "compiler": _build_config.CC,
+        "cflags": _build_config.CFLAGS,
+        "native": _build_config.NATIVE,
+        "openmp": _runtime.openmp_enabled(),
+        "omp_max_threads": _runtime.omp_max_threads(),
+        "num_threads": get_num_threads(),
+        "cpu_isa": _runtime.cpu_isa(),
+        "isa": _runtime.get_isa(),
+        "gemm_tile_f32": gemm.tile(np.float32),
+        "gemm_tile_f64": gemm.tile(np.float64),
+    }
+
+
+_runtime.set_num_threads(_default_threads())

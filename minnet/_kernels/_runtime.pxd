@@ -1,0 +1,3 @@
+# Process-wide kernel settings, shared by every kernel family through cimport.
+cdef int num_threads() noexcept nogil
+cdef int isa_level() noexcept nogil

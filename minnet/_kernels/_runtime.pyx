@@ -1,0 +1,67 @@
+# cython: language_level=3
+"""Process-wide settings every kernel reads: the OpenMP thread count and the ISA level the
+micro-kernels are dispatched to. Other wrappers cimport num_threads()/isa_level() so the
+values live in one place, not once per extension module."""
+
+cdef extern from "runtime.h":
+    int mn_openmp_enabled() nogil
+    int mn_omp_max_threads() nogil
+    int mn_cpu_isa() nogil
+    int mn_effective_isa(int requested) nogil
+
+cdef int _num_threads = 1
+cdef int _isa = -1          # -1: the best the CPU supports
+
+ISA_NAMES = ("generic", "avx2", "avx512")
+
+
+cdef int num_threads() noexcept nogil:
+    return _num_threads
+
+
+cdef int isa_level() noexcept nogil:
+    return mn_effective_isa(_isa)
+
+
+def get_num_threads():
+    return _num_threads
+
+
+def set_num_threads(int n):
+    global _num_threads
+    if n < 1:
+        raise ValueError(f"set_num_threads: n must be >= 1, got {n}")
+    _num_threads = n
+
+
+def openmp_enabled():
+    return bool(mn_openmp_enabled())
+
+
+def omp_max_threads():
+    return mn_omp_max_threads()
+
+
+def cpu_isa():
+    """Name of the best instruction set this CPU supports among ISA_NAMES."""
+    return ISA_NAMES[mn_cpu_isa()]
+
+
+def get_isa():
+    """Name of the instruction set the kernels are dispatched to now."""
+    return ISA_NAMES[mn_effective_isa(_isa)]
+
+
+def set_isa(name):
+    """Force kernels down to `name` ('generic', 'avx2', 'avx512'; None for the best available).
+    For tests and benchmarks of the fallback paths; a level the CPU lacks raises ValueError."""
+    global _isa
+    if name is None:
+        _isa = -1
+        return
+    if name not in ISA_NAMES:
+        raise ValueError(f"set_isa: name must be one of {ISA_NAMES} or None, got {name!r}")
+    level = ISA_NAMES.index(name)
+    if level > mn_cpu_isa():
+        raise ValueError(f"set_isa: this CPU supports at most {cpu_isa()!r}, asked for {name!r}")
+    _isa = level
