@@ -1,0 +1,173 @@
+"""minnet-bench: measure minnet's kernels against NumPy (and PyTorch when importable), same run.
+
+    minnet-bench --info
+    minnet-bench kernels [--op gemm] [--threads 1,2] [--quick] [--repeat N] [--json FILE]
+
+Columns: median ms per call over repeats (after warm-up), GFLOP/s, minor page faults per call,
+and each baseline's time divided by minnet's ("x faster"; above 1 means minnet is faster).
+"""
+import argparse
+import contextlib
+import json
+import os
+import platform
+import sys
+
+import numpy as np
+
+import minnet
+from minnet.bench.suites import KERNEL_SUITES
+from minnet.bench.timing import measure
+
+
+def _import_torch():
+    try:
+        import torch
+    except Exception:  # not installed, or broken: the harness runs without it
+        return None
+    return torch
+
+
+def _blas_info():
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "unknown (pip install threadpoolctl to see it)"
+    rows = [f"{p.get('internal_api')} {p.get('version')} ({p.get('architecture')}, "
+            f"{p.get('num_threads')} threads)" for p in threadpool_info()
+            if p.get("user_api") == "blas"]
+    return "; ".join(rows) or "none found"
+
+
+def machine_line():
+    cpu = platform.processor() or ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    env = ", ".join(f"{k}={os.environ[k]}" for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
+                                                      "OMP_NUM_THREADS") if k in os.environ)
+    return (f"{cpu}, {os.cpu_count()} cpus, Python {sys.version.split()[0]}, NumPy "
+            f"{np.__version__}, minnet {minnet.__version__} ({minnet.build_info()['isa']}), "
+            f"env: {env or 'no OPENBLAS_*/OMP_* set'}")
+
+
+def print_info(torch):
+    info = minnet.build_info()
+    print(f"minnet {info['version']}")
+    for key in ("python", "numpy", "platform", "compiler", "cflags", "native", "openmp",
+                "omp_max_threads", "num_threads", "cpu_isa", "isa", "gemm_tile_f32",
+                "gemm_tile_f64"):
+        print(f"  {key:16s} {info[key]}")
+    print(f"  {'numpy blas':16s} {_blas_info()}")
+    for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS"):
+        print(f"  {k:16s} {os.environ.get(k, '(unset)')}")
+    print(f"  {'torch':16s} {torch.__version__ if torch else 'not importable'}")
+
+
+@contextlib.contextmanager
+def _all_threads(n, torch):
+    """Give minnet, NumPy's BLAS and torch the same thread count for a fair comparison."""
+    limits = None
+    try:
+        from threadpoolctl import threadpool_limits
+        limits = threadpool_limits(limits=n, user_api="blas")
+    except ImportError:
+        pass
+    old_torch = torch.get_num_threads() if torch else None
+    if torch:
+        torch.set_num_threads(n)
+    try:
+        with minnet.threads(n):
+            yield
+    finally:
+        if torch:
+            torch.set_num_threads(old_torch)
+        if limits is not None:
+            limits.restore_original_limits()
+
+
+def run_kernels(args, torch):
+    ops = list(KERNEL_SUITES) if args.op in (None, "all") else args.op.split(",")
+    for op in ops:
+        if op not in KERNEL_SUITES:
+            raise SystemExit(f"minnet-bench: unknown --op {op!r}; known: {', '.join(KERNEL_SUITES)}")
+    threads = [int(t) for t in args.threads.split(",")]
+    repeats = args.repeat or (5 if args.quick else 9)
+    print(f"# {machine_line()}")
+    print(f"# numpy BLAS: {_blas_info()}; torch: {torch.__version__ if torch else 'not importable'}")
+    print(f"# median of {repeats} repeats; ratio = baseline time / minnet time (>1: minnet faster)")
+    records = []
+    header = (f"{'op':7s} {'case':30s} {'thr':>3s} {'minnet ms':>10s} {'GFLOP/s':>8s} "
+              f"{'flt/call':>8s} {'numpy ms':>9s} {'x numpy':>7s} {'torch ms':>9s} {'x torch':>7s}")
+    print(header)
+    print("-" * len(header))
+    for op in ops:
+        cases = KERNEL_SUITES[op](args.quick, torch)
+        for case in cases:
+            for nt in threads:
+                with _all_threads(nt, torch):
+                    res = {name: measure(fn, repeats=repeats) for name, fn in case.impls.items()}
+                mn = res["minnet"]
+                gflops = case.flops / mn.median_s / 1e9 if case.flops > 2 else float("nan")
+                rec = {"op": op, "case": case.name, "threads": nt, "flops": case.flops}
+                for name, t in res.items():
+                    rec[f"{name}_ms"] = t.median_s * 1e3
+                    rec[f"{name}_faults_per_call"] = t.faults_per_call
+                    if name != "minnet":
+                        rec[f"ratio_{name}"] = t.median_s / mn.median_s
+                records.append(rec)
+
+                def col(name):
+                    if name not in res:
+                        return f"{'-':>9s} {'-':>7s}"
+                    return f"{res[name].median_s * 1e3:9.4f} {res[name].median_s / mn.median_s:7.2f}"
+                print(f"{op:7s} {case.name:30s} {nt:3d} {mn.median_s * 1e3:10.4f} {gflops:8.1f} "
+                      f"{mn.faults_per_call:8.2f} {col('numpy')} {col('torch')}", flush=True)
+    if args.json:
+        payload = {"machine": machine_line(), "build": minnet.build_info(),
+                   "torch": torch.__version__ if torch else None, "records": records}
+        tmp = args.json + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(payload, f, indent=1, default=str)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, args.json)
+        print(f"# wrote {args.json}")
+    return records
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="minnet-bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--info", action="store_true", help="print build and machine facts")
+    parser.add_argument("--no-torch", action="store_true", help="do not compare with PyTorch")
+    sub = parser.add_subparsers(dest="command")
+    k = sub.add_parser("kernels", help="time kernels against NumPy / PyTorch")
+    k.add_argument("--op", default=None, help=f"comma-separated: {', '.join(KERNEL_SUITES)} (default all)")
+    k.add_argument("--threads", default=str(minnet.get_num_threads()),
+                   help="comma-separated thread counts, e.g. 1,2")
+    k.add_argument("--quick", action="store_true", help="fewer, smaller cases and repeats")
+    k.add_argument("--repeat", type=int, default=None, help="timed repeats per case")
+    k.add_argument("--json", default=None, help="also write the records to this file")
+    args = parser.parse_args(argv)
+    torch = None if args.no_torch else _import_torch()
+    if args.info:
+        print_info(torch)
+        if args.command is None:
+            return 0
+    if args.command == "kernels":
+        run_kernels(args, torch)
+        return 0
+    if args.command is None:
+        parser.print_help()
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

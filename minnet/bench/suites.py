@@ -1,0 +1,26 @@
+"""The registry of benchmark cases. A Case is one problem measured by several implementations
+in the same run: minnet's kernel, and for comparison NumPy and (when importable) PyTorch."""
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Optional
+
+
+@dataclass
+class Case:
+    op: str                      # kernel family: "gemm", later "conv2d", "gru", ...
+    name: str                    # what is measured, e.g. "128x784x512 +bias+relu"
+    flops: float                 # floating-point operations per call (0: not meaningful)
+    # implementation name -> zero-argument callable; "minnet" is the subject, the others the
+    # baselines whose time is divided by minnet's to give the ratio
+    impls: Dict[str, Callable[[], object]] = field(default_factory=dict)
+    note: Optional[str] = None
+
+
+def _gemm_cases(quick, torch):
+    from minnet.bench import gemm
+    return gemm.cases(quick=quick, torch=torch)
+
+
+# op name -> builder(quick: bool, torch: module | None) -> list[Case]
+KERNEL_SUITES = {
+    "gemm": _gemm_cases,
+}
