@@ -1,0 +1,76 @@
+"""Adagrad with learning-rate decay."""
+import numpy as np
+
+from minnet.optim._functional import check_nonneg, effective_grad, scratch
+from minnet.optim.optimizer import Optimizer
+
+__all__ = ["Adagrad"]
+
+
+class Adagrad(Optimizer):
+    r"""Adagrad (Duchi et al., 2011), PyTorch's algorithm:
+
+    .. code-block:: text
+
+        state_sum_0 = initial_accumulator_value
+        for t = 1, 2, ...:
+            g_t = -grad if maximize else grad
+            lr~ = lr / (1 + (t - 1) * lr_decay)
+            if weight_decay != 0:  g_t = g_t + weight_decay * theta_{t-1}
+            state_sum_t = state_sum_{t-1} + g_t^2
+            theta_t = theta_{t-1} - lr~ * g_t / (sqrt(state_sum_t) + eps)
+
+    Args:
+        params: parameters or parameter groups to optimize.
+        lr (float): learning rate. Default: 1e-2.
+        lr_decay (float): learning-rate decay. Default: 0.
+        weight_decay (float): L2 penalty added to the gradient. Default: 0.
+        initial_accumulator_value (float): starting value of the sum of squares. Default: 0.
+        eps (float): denominator term for numerical stability. Default: 1e-10.
+        maximize (bool): maximize the objective. Default: False.
+
+    State per parameter: ``'step'`` and ``'sum'``.
+
+    Examples::
+
+        >>> opt = minnet.optim.Adagrad(model.parameters(), lr=0.1)
+    """
+
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0,
+                 initial_accumulator_value=0, eps=1e-10, *, maximize=False):
+        check_nonneg("learning rate", lr)
+        check_nonneg("lr_decay", lr_decay)
+        check_nonneg("weight_decay", weight_decay)
+        check_nonneg("initial_accumulator_value", initial_accumulator_value)
+        check_nonneg("epsilon", eps)
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value,
+                                      eps=eps, maximize=maximize))
+
+    def add_param_group(self, param_group):
+        super().add_param_group(param_group)
+        group = self.param_groups[-1]
+        for p in group["params"]:             # PyTorch creates the accumulator up front
+            self.state[p] = {"step": 0, "sum": np.full_like(
+                p.data, group["initial_accumulator_value"])}
+
+    def _update_group(self, group):
+        for p in group["params"]:
+            g = effective_grad(self, p, group["weight_decay"], group["maximize"])
+            if g is None:
+                continue
+            state = self.state.setdefault(p, {})
+            if not state:
+                state["step"] = 0
+                state["sum"] = np.full_like(p.data, group["initial_accumulator_value"])
+            state["step"] += 1
+            clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+            s = state["sum"]
+            tmp = scratch(self, p, "tmp")
+            np.multiply(g, g, out=tmp)
+            np.add(s, tmp, out=s)
+            np.sqrt(s, out=tmp)
+            np.add(tmp, group["eps"], out=tmp)
+            np.divide(g, tmp, out=tmp)
+            np.multiply(tmp, clr, out=tmp)
+            np.subtract(p.data, tmp, out=p.data)

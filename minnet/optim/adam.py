@@ -1,0 +1,150 @@
+"""Adam and AdamW (decoupled weight decay), with the AMSGrad variant."""
+import math
+
+import numpy as np
+
+from minnet.optim._functional import check_nonneg, effective_grad, scratch
+from minnet.optim.optimizer import Optimizer
+
+__all__ = ["Adam", "AdamW"]
+
+
+def _check_adam_args(lr, betas, eps, weight_decay):
+    check_nonneg("learning rate", lr)
+    check_nonneg("epsilon", eps)
+    check_nonneg("weight_decay", weight_decay)
+    if not 0.0 <= betas[0] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+    if not 0.0 <= betas[1] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+
+
+def _adam_update(opt, group, decoupled):
+    lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+    wd = group["weight_decay"]
+    for p in group["params"]:
+        if p.grad is None:
+            continue
+        if decoupled and wd != 0:          # AdamW: theta <- theta - lr * lambda * theta
+            np.multiply(p.data, 1 - lr * wd, out=p.data)
+        g = effective_grad(opt, p, 0 if decoupled else wd, group["maximize"])
+        state = opt.state.setdefault(p, {})
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = np.zeros_like(p.data)
+            state["exp_avg_sq"] = np.zeros_like(p.data)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = np.zeros_like(p.data)
+        state["step"] += 1
+        t = state["step"]
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        tmp = scratch(opt, p, "tmp")
+        # m <- beta1 * m + (1 - beta1) * g
+        np.multiply(m, beta1, out=m)
+        np.multiply(g, 1 - beta1, out=tmp)
+        np.add(m, tmp, out=m)
+        # v <- beta2 * v + (1 - beta2) * g^2
+        np.multiply(v, beta2, out=v)
+        np.multiply(g, g, out=tmp)
+        np.multiply(tmp, 1 - beta2, out=tmp)
+        np.add(v, tmp, out=v)
+        if group["amsgrad"]:
+            vmax = state["max_exp_avg_sq"]
+            np.maximum(vmax, v, out=vmax)
+            v = vmax
+        bias_correction1 = 1 - beta1 ** t
+        bias_correction2 = 1 - beta2 ** t
+        # denom = sqrt(v) / sqrt(bc2) + eps;  theta <- theta - (lr / bc1) * m / denom
+        np.sqrt(v, out=tmp)
+        np.divide(tmp, math.sqrt(bias_correction2), out=tmp)
+        np.add(tmp, eps, out=tmp)
+        np.divide(m, tmp, out=tmp)
+        np.multiply(tmp, lr / bias_correction1, out=tmp)
+        np.subtract(p.data, tmp, out=p.data)
+
+
+class Adam(Optimizer):
+    r"""Adam (Kingma & Ba, 2015), PyTorch's algorithm:
+
+    .. code-block:: text
+
+        m_0 = 0, v_0 = 0, v_0^max = 0
+        for t = 1, 2, ...:
+            g_t = -grad if maximize else grad
+            if weight_decay != 0:  g_t = g_t + weight_decay * theta_{t-1}
+            m_t = beta1 * m_{t-1} + (1 - beta1) * g_t
+            v_t = beta2 * v_{t-1} + (1 - beta2) * g_t^2
+            if amsgrad:  v_t^max = max(v_{t-1}^max, v_t);  v = v_t^max   else  v = v_t
+            m_hat = m_t / (1 - beta1^t);  v_hat = v / (1 - beta2^t)
+            theta_t = theta_{t-1} - lr * m_hat / (sqrt(v_hat) + eps)
+
+    (The AMSGrad maximum is taken over the raw second moments, then bias-corrected, as in
+    PyTorch's implementation.)
+
+    Args:
+        params: parameters or parameter groups to optimize.
+        lr (float): learning rate. Default: 1e-3.
+        betas (Tuple[float, float]): decay rates of the first and second moments.
+            Default: (0.9, 0.999).
+        eps (float): added to the denominator for numerical stability. Default: 1e-8.
+        weight_decay (float): L2 penalty added to the gradient. Default: 0.
+        amsgrad (bool): use the AMSGrad variant. Default: False.
+        maximize (bool): maximize the objective. Default: False.
+
+    State per parameter: ``'step'``, ``'exp_avg'``, ``'exp_avg_sq'`` and, with amsgrad,
+    ``'max_exp_avg_sq'``.
+
+    Examples::
+
+        >>> opt = minnet.optim.Adam(model.parameters(), lr=0.01)
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 amsgrad=False, *, maximize=False):
+        _check_adam_args(lr, betas, eps, weight_decay)
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+                                      weight_decay=weight_decay, amsgrad=amsgrad,
+                                      maximize=maximize))
+
+    def _update_group(self, group):
+        _adam_update(self, group, decoupled=False)
+
+
+class AdamW(Optimizer):
+    r"""AdamW: Adam with decoupled weight decay (Loshchilov & Hutter, 2019), PyTorch's
+    algorithm:
+
+    .. code-block:: text
+
+        for t = 1, 2, ...:
+            g_t = -grad if maximize else grad
+            theta_t = theta_{t-1} - lr * weight_decay * theta_{t-1}
+            m_t = beta1 * m_{t-1} + (1 - beta1) * g_t
+            v_t = beta2 * v_{t-1} + (1 - beta2) * g_t^2
+            if amsgrad:  v_t^max = max(v_{t-1}^max, v_t);  v = v_t^max   else  v = v_t
+            m_hat = m_t / (1 - beta1^t);  v_hat = v / (1 - beta2^t)
+            theta_t = theta_t - lr * m_hat / (sqrt(v_hat) + eps)
+
+    Args:
+        params: parameters or parameter groups to optimize.
+        lr (float): learning rate. Default: 1e-3.
+        betas (Tuple[float, float]): decay rates of the moments. Default: (0.9, 0.999).
+        eps (float): denominator term for numerical stability. Default: 1e-8.
+        weight_decay (float): decoupled weight decay coefficient. Default: 1e-2.
+        amsgrad (bool): use the AMSGrad variant. Default: False.
+        maximize (bool): maximize the objective. Default: False.
+
+    Examples::
+
+        >>> opt = minnet.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+                 amsgrad=False, *, maximize=False):
+        _check_adam_args(lr, betas, eps, weight_decay)
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+                                      weight_decay=weight_decay, amsgrad=amsgrad,
+                                      maximize=maximize))
+
+    def _update_group(self, group):
+        _adam_update(self, group, decoupled=True)

@@ -1,0 +1,99 @@
+"""RMSprop, optionally centered and with momentum."""
+import numpy as np
+
+from minnet.optim._functional import check_nonneg, effective_grad, scratch
+from minnet.optim.optimizer import Optimizer
+
+__all__ = ["RMSprop"]
+
+
+class RMSprop(Optimizer):
+    r"""RMSprop (Hinton), PyTorch's algorithm:
+
+    .. code-block:: text
+
+        v_0 = 0, b_0 = 0, g^ave_0 = 0
+        for t = 1, 2, ...:
+            g_t = -grad if maximize else grad
+            if weight_decay != 0:  g_t = g_t + weight_decay * theta_{t-1}
+            v_t = alpha * v_{t-1} + (1 - alpha) * g_t^2
+            v~ = v_t
+            if centered:
+                g^ave_t = alpha * g^ave_{t-1} + (1 - alpha) * g_t
+                v~ = v~ - (g^ave_t)^2
+            if momentum > 0:
+                b_t = momentum * b_{t-1} + g_t / (sqrt(v~) + eps)
+                theta_t = theta_{t-1} - lr * b_t
+            else:
+                theta_t = theta_{t-1} - lr * g_t / (sqrt(v~) + eps)
+
+    Args:
+        params: parameters or parameter groups to optimize.
+        lr (float): learning rate. Default: 1e-2.
+        alpha (float): smoothing constant. Default: 0.99.
+        eps (float): denominator term for numerical stability. Default: 1e-8.
+        weight_decay (float): L2 penalty added to the gradient. Default: 0.
+        momentum (float): momentum factor. Default: 0.
+        centered (bool): normalize by an estimate of the gradient's variance. Default: False.
+        maximize (bool): maximize the objective. Default: False.
+
+    State per parameter: ``'step'``, ``'square_avg'``, ``'momentum_buffer'`` (momentum > 0),
+    ``'grad_avg'`` (centered).
+
+    Examples::
+
+        >>> opt = minnet.optim.RMSprop(model.parameters(), lr=0.01, momentum=0.9)
+    """
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
+                 centered=False, *, maximize=False):
+        check_nonneg("learning rate", lr)
+        check_nonneg("epsilon", eps)
+        check_nonneg("momentum", momentum)
+        check_nonneg("weight_decay", weight_decay)
+        check_nonneg("alpha", alpha)
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                                      momentum=momentum, centered=centered, maximize=maximize))
+
+    def _update_group(self, group):
+        lr, alpha, eps, mu = group["lr"], group["alpha"], group["eps"], group["momentum"]
+        for p in group["params"]:
+            g = effective_grad(self, p, group["weight_decay"], group["maximize"])
+            if g is None:
+                continue
+            state = self.state.setdefault(p, {})
+            if not state:
+                state["step"] = 0
+                state["square_avg"] = np.zeros_like(p.data)
+                if mu > 0:
+                    state["momentum_buffer"] = np.zeros_like(p.data)
+                if group["centered"]:
+                    state["grad_avg"] = np.zeros_like(p.data)
+            state["step"] += 1
+            v = state["square_avg"]
+            tmp = scratch(self, p, "tmp")
+            np.multiply(v, alpha, out=v)
+            np.multiply(g, g, out=tmp)
+            np.multiply(tmp, 1 - alpha, out=tmp)
+            np.add(v, tmp, out=v)
+            denom = scratch(self, p, "denom")
+            if group["centered"]:
+                ga = state["grad_avg"]
+                np.multiply(ga, alpha, out=ga)
+                np.multiply(g, 1 - alpha, out=tmp)
+                np.add(ga, tmp, out=ga)
+                np.multiply(ga, ga, out=tmp)
+                np.subtract(v, tmp, out=denom)
+                np.sqrt(denom, out=denom)
+            else:
+                np.sqrt(v, out=denom)
+            np.add(denom, eps, out=denom)
+            np.divide(g, denom, out=tmp)
+            if mu > 0:
+                buf = state["momentum_buffer"]
+                np.multiply(buf, mu, out=buf)
+                np.add(buf, tmp, out=buf)
+                np.multiply(buf, lr, out=tmp)
+            else:
+                np.multiply(tmp, lr, out=tmp)
+            np.subtract(p.data, tmp, out=p.data)

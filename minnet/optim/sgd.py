@@ -1,0 +1,81 @@
+"""Stochastic gradient descent with momentum, dampening, Nesterov and weight decay."""
+import numpy as np
+
+from minnet.optim._functional import check_nonneg, effective_grad, scratch
+from minnet.optim.optimizer import Optimizer
+
+__all__ = ["SGD"]
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent (optionally with momentum), PyTorch's algorithm:
+
+    .. code-block:: text
+
+        for t = 1, 2, ...:
+            g_t = -grad if maximize else grad
+            if weight_decay != 0:  g_t = g_t + weight_decay * theta_{t-1}
+            if momentum != 0:
+                b_t = g_t                                  if t == 1
+                b_t = momentum * b_{t-1} + (1 - dampening) * g_t   otherwise
+                g_t = g_t + momentum * b_t   if nesterov   else   b_t
+            theta_t = theta_{t-1} - lr * g_t
+
+    Args:
+        params: parameters or parameter groups to optimize.
+        lr (float): learning rate. Default: 1e-3.
+        momentum (float): momentum factor. Default: 0.
+        dampening (float): dampening of the momentum. Default: 0.
+        weight_decay (float): L2 penalty added to the gradient. Default: 0.
+        nesterov (bool): Nesterov momentum (needs momentum > 0, dampening 0). Default: False.
+        maximize (bool): maximize the objective instead of minimizing. Default: False.
+
+    State per parameter: ``'momentum_buffer'`` (when momentum != 0) and ``'step'``.
+
+    Examples::
+
+        >>> opt = minnet.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        >>> opt.zero_grad(); loss_fn(model(x), y).backward(); opt.step()
+    """
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
+                 nesterov=False, *, maximize=False):
+        check_nonneg("learning rate", lr)
+        check_nonneg("momentum", momentum)
+        check_nonneg("weight_decay", weight_decay)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov,
+                                      maximize=maximize))
+
+    def _update_group(self, group):
+        lr, mu, damp = group["lr"], group["momentum"], group["dampening"]
+        for p in group["params"]:
+            g = effective_grad(self, p, group["weight_decay"], group["maximize"])
+            if g is None:
+                continue
+            state = self.state.setdefault(p, {})
+            state["step"] = state.get("step", 0) + 1
+            if mu != 0:
+                buf = state.get("momentum_buffer")
+                if buf is None:
+                    buf = state["momentum_buffer"] = np.array(g, copy=True)
+                else:
+                    np.multiply(buf, mu, out=buf)
+                    if damp == 0:
+                        np.add(buf, g, out=buf)
+                    else:
+                        tmp = scratch(self, p, "tmp")
+                        np.multiply(g, 1 - damp, out=tmp)
+                        np.add(buf, tmp, out=buf)
+                if group["nesterov"]:
+                    tmp = scratch(self, p, "tmp")
+                    np.multiply(buf, mu, out=tmp)
+                    np.add(tmp, g, out=tmp)
+                    g = tmp
+                else:
+                    g = buf
+            tmp = scratch(self, p, "tmp")
+            np.multiply(g, lr, out=tmp)
+            np.subtract(p.data, tmp, out=p.data)

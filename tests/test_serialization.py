@@ -1,0 +1,151 @@
+"""minnet.save / minnet.load: round trips, the documented format, atomicity, bad files."""
+import json
+import os
+import zipfile
+
+import numpy as np
+import pytest
+
+import minnet
+
+
+def sample(seed=0):
+    rng = np.random.default_rng(seed)
+    return {
+        "model": {"0.weight": rng.standard_normal((3, 2)).astype(np.float32),
+                  "0.bias": rng.standard_normal(3),
+                  "1.num_batches_tracked": np.array(7, dtype=np.int64)},
+        "optim": {"state": {0: {"step": 3, "exp_avg": rng.standard_normal(4)}},
+                  "param_groups": [{"lr": 0.1, "betas": (0.9, 0.999), "amsgrad": False,
+                                    "name": None, "params": [0]}]},
+        "epoch": 12, "best": float("inf"), "loss": float("nan"), "tag": "run/1",
+        "list": [1, 2.5, [np.arange(3)], "x"], "empty": {}, "flag": True,
+    }
+
+
+def assert_same(a, b):
+    assert type(a) is type(b) or (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)), \
+        (type(a), type(b))
+    if isinstance(a, dict):
+        assert list(a) == list(b)
+        for k in a:
+            assert_same(a[k], b[k])
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            assert_same(x, y)
+    elif isinstance(a, np.ndarray):
+        assert a.dtype == b.dtype and a.shape == b.shape
+        np.testing.assert_array_equal(a, b)
+    elif isinstance(a, float) and np.isnan(a):
+        assert np.isnan(b)
+    else:
+        assert a == b
+
+
+def test_round_trip_keeps_nesting_types_and_dtypes(tmp_path):
+    obj = sample()
+    path = tmp_path / "ckpt.mnt"
+    minnet.save(obj, path)
+    assert_same(obj, minnet.load(path))
+    assert_same(obj, minnet.load(str(path)))
+    assert os.listdir(tmp_path) == ["ckpt.mnt"]          # the temp file is gone
+
+
+def test_file_is_the_documented_npz(tmp_path):
+    path = tmp_path / "m.mnt"
+    minnet.save({"a": {"w": np.ones(2)}, "n": 3}, path)
+    with np.load(path, allow_pickle=False) as z:
+        assert sorted(z.files) == ["__minnet__", "a.w"]
+        manifest = json.loads(z["__minnet__"].tobytes())
+    assert manifest == {"format": "minnet", "version": 1,
+                        "root": {"dict": [["a", {"dict": [["w", {"array": "a.w"}]]}],
+                                          ["n", 3]]}}
+
+
+def test_colliding_paths_get_distinct_members(tmp_path):
+    obj = {"a.b": np.zeros(1), "a": {"b": np.ones(1)}}
+    minnet.save(obj, tmp_path / "c.mnt")
+    out = minnet.load(tmp_path / "c.mnt")
+    np.testing.assert_array_equal(out["a.b"], [0.0])
+    np.testing.assert_array_equal(out["a"]["b"], [1.0])
+
+
+def test_tensors_are_saved_as_arrays(tmp_path):
+    class FakeTensor:
+        def __init__(self, a):
+            self.data = a
+    minnet.save({"w": FakeTensor(np.arange(4.0))}, tmp_path / "t.mnt")
+    out = minnet.load(tmp_path / "t.mnt")
+    assert isinstance(out["w"], np.ndarray)
+    np.testing.assert_array_equal(out["w"], np.arange(4.0))
+
+
+def test_overwrite_is_atomic_replace(tmp_path):
+    path = tmp_path / "x.mnt"
+    minnet.save({"v": 1}, path)
+    minnet.save({"v": 2}, path)
+    assert minnet.load(path) == {"v": 2}
+    # a failing save leaves the old file intact and no temp file behind
+    with pytest.raises(TypeError, match="cannot save a object"):
+        minnet.save({"v": object()}, path)
+    assert minnet.load(path) == {"v": 2}
+    assert os.listdir(tmp_path) == ["x.mnt"]
+
+
+@pytest.mark.parametrize("cut", [10, 100, 0.5, -30])
+def test_truncated_file_raises_value_error_naming_path(tmp_path, cut):
+    path = tmp_path / "ckpt.mnt"
+    minnet.save(sample(), path)
+    raw = path.read_bytes()
+    n = int(len(raw) * cut) if isinstance(cut, float) else cut
+    path.write_bytes(raw[:n])
+    with pytest.raises(ValueError, match=str(path).replace("\\", "\\\\")):
+        minnet.load(path)
+
+
+def test_corrupt_and_foreign_files(tmp_path):
+    p = tmp_path / "garbage.bin"
+    p.write_bytes(b"\x00\x01not a zip at all" * 10)
+    with pytest.raises(ValueError, match="garbage.bin"):
+        minnet.load(p)
+    q = tmp_path / "plain.npz"
+    np.savez(q, a=np.ones(2))
+    with pytest.raises(ValueError, match="plain.npz.*not a minnet file"):
+        minnet.load(q)
+    r = tmp_path / "flipped.mnt"
+    minnet.save(sample(), r)
+    raw = bytearray(r.read_bytes())
+    for i in range(200, 260):
+        raw[i] ^= 0xFF
+    r.write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match="flipped.mnt"):
+        minnet.load(r)
+    future = tmp_path / "future.mnt"
+    blob = np.frombuffer(json.dumps({"format": "minnet", "version": 99, "root": 1}).encode(),
+                         np.uint8)
+    with open(future, "wb") as f:
+        np.savez(f, __minnet__=blob)
+    with pytest.raises(ValueError, match="version 99"):
+        minnet.load(future)
+    with pytest.raises(FileNotFoundError):
+        minnet.load(tmp_path / "missing.mnt")
+
+
+def test_pickled_member_is_refused(tmp_path):
+    path = tmp_path / "evil.mnt"
+    minnet.save({"a": np.ones(1)}, path)
+    with zipfile.ZipFile(path, "a") as z:
+        import io
+        buf = io.BytesIO()
+        np.save(buf, np.array([{"x": 1}], dtype=object), allow_pickle=True)
+        z.writestr("evil.npy", buf.getvalue())
+    with pytest.raises(ValueError, match="evil.mnt"):
+        minnet.load(path)
+
+
+def test_unsupported_objects_are_refused(tmp_path):
+    with pytest.raises(TypeError, match="object array"):
+        minnet.save({"a": np.array([None, 1], dtype=object)}, tmp_path / "o.mnt")
+    with pytest.raises(TypeError, match="dict keys"):
+        minnet.save({(1, 2): 3}, tmp_path / "o.mnt")
