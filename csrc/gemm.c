@@ -97,11 +97,58 @@
 #include "gemm_epilogue.h"
 #endif
 
+#if MN_X86
+/* dst[p*ld + i] = src[i*rs + p], i < 8: loads eight rows eight floats at a time and transposes
+ * them in registers (unpack, shuffle, 128-bit lane permute: the classic 8 x 8 AVX transpose). */
+ATTR_AVX2 static void tpack8_f32_avx2(const float *restrict src, ptrdiff_t rs, ptrdiff_t kc,
+                                      float *restrict dst, ptrdiff_t ld)
+{
+    typedef float v8 __attribute__((vector_size(32), aligned(4), may_alias));
+    typedef int v8i __attribute__((vector_size(32)));
+    const v8i lo = {0, 8, 1, 9, 4, 12, 5, 13}, hi = {2, 10, 3, 11, 6, 14, 7, 15};
+    const v8i q0 = {0, 1, 8, 9, 4, 5, 12, 13}, q1 = {2, 3, 10, 11, 6, 7, 14, 15};
+    const v8i h0 = {0, 1, 2, 3, 8, 9, 10, 11}, h1 = {4, 5, 6, 7, 12, 13, 14, 15};
+    ptrdiff_t p = 0;
+    for (; p + 8 <= kc; p += 8) {
+        const v8 r0 = *(const v8 *)(src + 0 * rs + p), r1 = *(const v8 *)(src + 1 * rs + p);
+        const v8 r2 = *(const v8 *)(src + 2 * rs + p), r3 = *(const v8 *)(src + 3 * rs + p);
+        const v8 r4 = *(const v8 *)(src + 4 * rs + p), r5 = *(const v8 *)(src + 5 * rs + p);
+        const v8 r6 = *(const v8 *)(src + 6 * rs + p), r7 = *(const v8 *)(src + 7 * rs + p);
+        const v8 t0 = __builtin_shuffle(r0, r1, lo), t1 = __builtin_shuffle(r0, r1, hi);
+        const v8 t2 = __builtin_shuffle(r2, r3, lo), t3 = __builtin_shuffle(r2, r3, hi);
+        const v8 t4 = __builtin_shuffle(r4, r5, lo), t5 = __builtin_shuffle(r4, r5, hi);
+        const v8 t6 = __builtin_shuffle(r6, r7, lo), t7 = __builtin_shuffle(r6, r7, hi);
+        const v8 u0 = __builtin_shuffle(t0, t2, q0), u1 = __builtin_shuffle(t0, t2, q1);
+        const v8 u2 = __builtin_shuffle(t1, t3, q0), u3 = __builtin_shuffle(t1, t3, q1);
+        const v8 u4 = __builtin_shuffle(t4, t6, q0), u5 = __builtin_shuffle(t4, t6, q1);
+        const v8 u6 = __builtin_shuffle(t5, t7, q0), u7 = __builtin_shuffle(t5, t7, q1);
+        float *d = dst + p * ld;
+        *(v8 *)(d + 0 * ld) = __builtin_shuffle(u0, u4, h0);
+        *(v8 *)(d + 1 * ld) = __builtin_shuffle(u1, u5, h0);
+        *(v8 *)(d + 2 * ld) = __builtin_shuffle(u2, u6, h0);
+        *(v8 *)(d + 3 * ld) = __builtin_shuffle(u3, u7, h0);
+        *(v8 *)(d + 4 * ld) = __builtin_shuffle(u0, u4, h1);
+        *(v8 *)(d + 5 * ld) = __builtin_shuffle(u1, u5, h1);
+        *(v8 *)(d + 6 * ld) = __builtin_shuffle(u2, u6, h1);
+        *(v8 *)(d + 7 * ld) = __builtin_shuffle(u3, u7, h1);
+    }
+    for (; p < kc; p++)
+        for (int i = 0; i < 8; i++)
+            dst[p * ld + i] = src[i * rs + p];
+}
+#endif
+
 /* ---- drivers ----------------------------------------------------------------------------- */
 #define DT float
 #define SFX f32
-#define KC_MAX 384
-#define MC_MAX 192
+#ifndef F32_KC
+#define F32_KC 384
+#endif
+#ifndef F32_MC
+#define F32_MC 192
+#endif
+#define KC_MAX F32_KC
+#define MC_MAX F32_MC
 #define NC_MAX 4096
 #define SCALAR_ACT mn_actf
 #include "gemm_driver.h"
@@ -126,13 +173,13 @@
 #undef NC_MAX
 #undef SCALAR_ACT
 
-static const kdesc_f32 k_f32_generic = {4, 8, uk_f32_generic, ep_f32_generic};
-static const kdesc_f64 k_f64_generic = {4, 4, uk_f64_generic, ep_f64_generic};
+static const kdesc_f32 k_f32_generic = {4, 8, uk_f32_generic, ep_f32_generic, NULL};
+static const kdesc_f64 k_f64_generic = {4, 4, uk_f64_generic, ep_f64_generic, NULL};
 #if MN_X86
-static const kdesc_f32 k_f32_avx2 = {6, 16, uk_f32_avx2, ep_f32_avx2};
-static const kdesc_f64 k_f64_avx2 = {6, 8, uk_f64_avx2, ep_f64_avx2};
-static const kdesc_f32 k_f32_avx512 = {8, 32, uk_f32_avx512, ep_f32_avx512};
-static const kdesc_f64 k_f64_avx512 = {8, 16, uk_f64_avx512, ep_f64_avx512};
+static const kdesc_f32 k_f32_avx2 = {6, 16, uk_f32_avx2, ep_f32_avx2, tpack8_f32_avx2};
+static const kdesc_f64 k_f64_avx2 = {6, 8, uk_f64_avx2, ep_f64_avx2, NULL};
+static const kdesc_f32 k_f32_avx512 = {8, 32, uk_f32_avx512, ep_f32_avx512, tpack8_f32_avx2};
+static const kdesc_f64 k_f64_avx512 = {8, 16, uk_f64_avx512, ep_f64_avx512, NULL};
 #endif
 
 static const kdesc_f32 *pick_kernel_f32(int isa)

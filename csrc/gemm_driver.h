@@ -14,19 +14,28 @@ typedef void (*FN(ukernel_fn_))(ptrdiff_t, const DT *restrict, const DT *restric
 typedef void (*FN(epilogue_fn_))(const DT *restrict, ptrdiff_t, DT *restrict, ptrdiff_t, ptrdiff_t,
                                  int, int, DT, DT, const DT *restrict, ptrdiff_t, ptrdiff_t, int);
 
+/* dst[p*ld + i] = src[i*rs + p] for i < 8, p < kc: eight rows transposed into k-major order. */
+typedef void (*FN(tpack8_fn_))(const DT *restrict, ptrdiff_t, ptrdiff_t, DT *restrict, ptrdiff_t);
+
 typedef struct {
     int mr, nr;
     FN(ukernel_fn_) uk;
     FN(epilogue_fn_) ep;
+    FN(tpack8_fn_) tpack8; /* NULL: scalar packing */
 } FN(kdesc_);
 
 static const FN(kdesc_) *FN(pick_kernel_)(int isa);
 
 /* Pack rows [0, mr_eff) x k [0, kc) of A (element (i, p) at a[i*rsa + p*csa]) into one
  * k-major micro-panel of MR rows, zero-padded: ap[p*MR + i]. */
-static void FN(pack_a_)(const DT *restrict a, ptrdiff_t rsa, ptrdiff_t csa, ptrdiff_t kc,
-                        int mr_eff, int MR, DT *restrict ap)
+static void FN(pack_a_)(const FN(kdesc_) *kd, const DT *restrict a, ptrdiff_t rsa, ptrdiff_t csa,
+                        ptrdiff_t kc, int mr_eff, int MR, DT *restrict ap)
 {
+    if (csa == 1 && MR == 8 && mr_eff == 8 && kd->tpack8) {
+        /* row-major A: a vector 8 x 8 transpose instead of MR-strided scalar stores */
+        kd->tpack8(a, rsa, kc, ap, MR);
+        return;
+    }
     if (rsa == 1) {
         for (ptrdiff_t p = 0; p < kc; p++) {
             const DT *col = a + p * csa;
@@ -52,9 +61,19 @@ static void FN(pack_a_)(const DT *restrict a, ptrdiff_t rsa, ptrdiff_t csa, ptrd
 
 /* Pack k [0, kc) x columns [0, nr_eff) of B (element (p, j) at b[p*rsb + j*csb]) into one
  * k-major micro-panel of NR columns, zero-padded: bp[p*NR + j]. */
-static void FN(pack_b_)(const DT *restrict b, ptrdiff_t rsb, ptrdiff_t csb, ptrdiff_t kc,
-                        int nr_eff, int NR, DT *restrict bp)
+static void FN(pack_b_)(const FN(kdesc_) *kd, const DT *restrict b, ptrdiff_t rsb, ptrdiff_t csb,
+                        ptrdiff_t kc, int nr_eff, int NR, DT *restrict bp)
 {
+    if (rsb == 1 && csb != 1 && kd->tpack8 && NR % 8 == 0) {
+        /* transposed B (a weight stored (out, in)): 8 x 8 vector transposes, 8 columns a time */
+        int j = 0;
+        for (; j + 8 <= nr_eff; j += 8)
+            kd->tpack8(b + j * csb, csb, kc, bp + j, NR);
+        for (; j < NR; j++)
+            for (ptrdiff_t p = 0; p < kc; p++)
+                bp[p * NR + j] = j < nr_eff ? b[j * csb + p] : (DT)0;
+        return;
+    }
     if (csb == 1) {
         for (ptrdiff_t p = 0; p < kc; p++) {
             const DT *row = b + p * rsb;
@@ -96,14 +115,14 @@ static void FN(gemm_body_)(const FN(kdesc_) *kd, ptrdiff_t m, ptrdiff_t n, ptrdi
             const DT beta_eff = pc == 0 ? beta : (DT)1;
 #pragma omp for schedule(static)
             for (ptrdiff_t jp = 0; jp < npn; jp++)
-                FN(pack_b_)(b + pc * rsb + (jc + jp * NR) * csb, rsb, csb, kc,
+                FN(pack_b_)(kd, b + pc * rsb + (jc + jp * NR) * csb, rsb, csb, kc,
                             (int)FN(min_)(NR, nc - jp * NR), NR, bp + jp * NR * kc);
             for (ptrdiff_t ic = 0; ic < m; ic += mc_max) {
                 const ptrdiff_t mc = FN(min_)(mc_max, m - ic);
                 const ptrdiff_t npm = (mc + MR - 1) / MR;
 #pragma omp for schedule(static)
                 for (ptrdiff_t ip = 0; ip < npm; ip++)
-                    FN(pack_a_)(a + (ic + ip * MR) * rsa + pc * csa, rsa, csa, kc,
+                    FN(pack_a_)(kd, a + (ic + ip * MR) * rsa + pc * csa, rsa, csa, kc,
                                 (int)FN(min_)(MR, mc - ip * MR), MR, apk + ip * MR * kc);
                 const ptrdiff_t ntiles = npn * npm;
 #pragma omp for schedule(static)

@@ -1,0 +1,299 @@
+/* The inner loops of the eltwise family for one (dtype, ISA), instantiated by eltwise.c:
+ * each function handles a range of elements or rows and is called once per thread.
+ * Parameters: DT, SFX (e.g. f32_avx2), ATTR (target attribute or nothing) and the math:
+ * M_EXP, M_LOGS (scalar, once per row), M_LOG1P (x >= 0), M_EXPM1N (x <= 0), M_SIGMOID,
+ * M_TANH, M_ERFC, M_MAX. Loops are kept one operation per switch case so that each vectorises. */
+
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+#define FN(name) CAT(name, SFX)
+
+/* sqrt(2/pi), 0.044715: the tanh approximation of GELU; 1/sqrt(2), 1/sqrt(2 pi) */
+#define K_GT0 ((DT)0.7978845608028654)
+#define K_GT1 ((DT)0.044715)
+#define K_SQRT1_2 ((DT)0.7071067811865476)
+#define K_INV_SQRT_2PI ((DT)0.3989422804014327)
+
+ATTR static void FN(act_fwd_)(const DT *restrict x, DT *restrict y, ptrdiff_t n, int act,
+                              DT alpha)
+{
+    switch (act) {
+    case MN_ACT_RELU: /* NaN < 0 is false: NaN propagates, as in np.maximum */
+        for (ptrdiff_t i = 0; i < n; i++)
+            y[i] = x[i] < 0 ? (DT)0 : x[i];
+        break;
+    case MN_ACT_LEAKY_RELU:
+        for (ptrdiff_t i = 0; i < n; i++)
+            y[i] = x[i] > 0 ? x[i] : x[i] * alpha;
+        break;
+    case MN_ACT_ELU:
+        for (ptrdiff_t i = 0; i < n; i++) {
+            const DT v = x[i];
+            const DT neg = alpha * M_EXPM1N(v < 0 ? v : (DT)0);
+            y[i] = v > 0 ? v : neg;
+        }
+        break;
+    case MN_ACT_GELU:
+        for (ptrdiff_t i = 0; i < n; i++)
+            y[i] = (DT)0.5 * x[i] * M_ERFC(-x[i] * K_SQRT1_2);
+        break;
+    case MN_ACT_GELU_TANH:
+        /* 0.5 x (1 + tanh(u)) == x * sigmoid(2u): no cancellation for x << 0 */
+        for (ptrdiff_t i = 0; i < n; i++) {
+            const DT v = x[i];
+            const DT u = K_GT0 * (v + K_GT1 * v * v * v);
+            y[i] = v * M_SIGMOID(u + u);
+        }
+        break;
+    case MN_ACT_SIGMOID:
+        for (ptrdiff_t i = 0; i < n; i++)
+            y[i] = M_SIGMOID(x[i]);
+        break;
+    case MN_ACT_TANH:
+        for (ptrdiff_t i = 0; i < n; i++)
+            y[i] = M_TANH(x[i]);
+        break;
+    default: /* identity */
+        if (y != x)
+            for (ptrdiff_t i = 0; i < n; i++)
+                y[i] = x[i];
+        break;
+    }
+}
+
+/* s is the forward output y for sigmoid/tanh and the forward input x otherwise. */
+ATTR static void FN(act_bwd_)(const DT *restrict dy, const DT *restrict s, DT *restrict dx,
+                              ptrdiff_t n, int act, DT alpha)
+{
+    switch (act) {
+    case MN_ACT_RELU: /* PyTorch's threshold_backward: x <= 0 ? 0 : dy */
+        for (ptrdiff_t i = 0; i < n; i++)
+            dx[i] = s[i] <= 0 ? (DT)0 : dy[i];
+        break;
+    case MN_ACT_LEAKY_RELU:
+        for (ptrdiff_t i = 0; i < n; i++)
+            dx[i] = s[i] > 0 ? dy[i] : dy[i] * alpha;
+        break;
+    case MN_ACT_ELU:
+        for (ptrdiff_t i = 0; i < n; i++) {
+            const DT v = s[i];
+            const DT neg = dy[i] * alpha * M_EXP(v < 0 ? v : (DT)0);
+            dx[i] = v > 0 ? dy[i] : neg;
+        }
+        break;
+    case MN_ACT_GELU: /* Phi(x) + x phi(x) */
+        for (ptrdiff_t i = 0; i < n; i++) {
+            const DT v = s[i];
+            const DT cdf = (DT)0.5 * M_ERFC(-v * K_SQRT1_2);
+            const DT pdf = K_INV_SQRT_2PI * M_EXP((DT)-0.5 * v * v);
+            dx[i] = dy[i] * (cdf + v * pdf);
+        }
+        break;
+    case MN_ACT_GELU_TANH: /* y = x q, q = sigmoid(2u): y' = q + 2 x q (1 - q) u' */
+        for (ptrdiff_t i = 0; i < n; i++) {
+            const DT v = s[i];
+            const DT u = K_GT0 * (v + K_GT1 * v * v * v);
+            const DT q = M_SIGMOID(u + u);
+            const DT du = K_GT0 * ((DT)1 + (DT)3 * K_GT1 * v * v);
+            dx[i] = dy[i] * (q + (DT)2 * v * q * ((DT)1 - q) * du);
+        }
+        break;
+    case MN_ACT_SIGMOID:
+        for (ptrdiff_t i = 0; i < n; i++)
+            dx[i] = dy[i] * s[i] * ((DT)1 - s[i]);
+        break;
+    case MN_ACT_TANH:
+        for (ptrdiff_t i = 0; i < n; i++)
+            dx[i] = dy[i] * ((DT)1 - s[i] * s[i]);
+        break;
+    default:
+        if (dx != dy)
+            for (ptrdiff_t i = 0; i < n; i++)
+                dx[i] = dy[i];
+        break;
+    }
+}
+
+ATTR static inline DT FN(rowmax_)(const DT *restrict x, ptrdiff_t c)
+{
+    DT m = -(DT)INFINITY;
+#pragma omp simd reduction(max : m)
+    for (ptrdiff_t j = 0; j < c; j++)
+        m = x[j] > m ? x[j] : m;
+    return m;
+}
+
+/* log sum_j exp(x_j - m), m the row max */
+ATTR static inline DT FN(logsum_)(const DT *restrict x, ptrdiff_t c, DT m)
+{
+    DT s = 0;
+#pragma omp simd reduction(+ : s)
+    for (ptrdiff_t j = 0; j < c; j++)
+        s += M_EXP(x[j] - m);
+    return M_LOGS(s);
+}
+
+ATTR static void FN(softmax_fwd_rows_)(const DT *restrict x, DT *restrict y, ptrdiff_t r0,
+                                       ptrdiff_t r1, ptrdiff_t c, int log)
+{
+    for (ptrdiff_t r = r0; r < r1; r++) {
+        const DT *restrict xr = x + r * c;
+        DT *restrict yr = y + r * c;
+        const DT m = FN(rowmax_)(xr, c);
+        if (log) {
+            const DT ls = FN(logsum_)(xr, c, m);
+            for (ptrdiff_t j = 0; j < c; j++)
+                yr[j] = (xr[j] - m) - ls;
+        } else {
+            DT s = 0;
+#pragma omp simd reduction(+ : s)
+            for (ptrdiff_t j = 0; j < c; j++) {
+                const DT e = M_EXP(xr[j] - m);
+                yr[j] = e;
+                s += e;
+            }
+            const DT inv = (DT)1 / s;
+            for (ptrdiff_t j = 0; j < c; j++)
+                yr[j] *= inv;
+        }
+    }
+}
+
+ATTR static void FN(softmax_bwd_rows_)(const DT *restrict dy, const DT *restrict y,
+                                       DT *restrict dx, ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t c,
+                                       int log)
+{
+    for (ptrdiff_t r = r0; r < r1; r++) {
+        const DT *restrict dyr = dy + r * c;
+        const DT *restrict yr = y + r * c;
+        DT *restrict dxr = dx + r * c;
+        DT s = 0;
+        if (log) {
+#pragma omp simd reduction(+ : s)
+            for (ptrdiff_t j = 0; j < c; j++)
+                s += dyr[j];
+            for (ptrdiff_t j = 0; j < c; j++)
+                dxr[j] = dyr[j] - M_EXP(yr[j]) * s;
+        } else {
+#pragma omp simd reduction(+ : s)
+            for (ptrdiff_t j = 0; j < c; j++)
+                s += dyr[j] * yr[j];
+            for (ptrdiff_t j = 0; j < c; j++)
+                dxr[j] = yr[j] * (dyr[j] - s);
+        }
+    }
+}
+
+ATTR static void FN(xent_fwd_rows_)(const DT *restrict x, const int64_t *restrict t,
+                                    const DT *restrict w, DT *restrict loss,
+                                    double *restrict lse, ptrdiff_t r0, ptrdiff_t r1,
+                                    ptrdiff_t c, int64_t ignore_index, DT ls)
+{
+    for (ptrdiff_t r = r0; r < r1; r++) {
+        const DT *restrict xr = x + r * c;
+        const DT m = FN(rowmax_)(xr, c);
+        const DT logs = FN(logsum_)(xr, c, m);
+        lse[r] = (double)m + (double)logs;
+        const int64_t tr = t[r];
+        if (tr == ignore_index) {
+            loss[r] = 0;
+            continue;
+        }
+        /* -logp_j = (m - x_j) + logs: both terms >= 0, no cancellation against lse ~ 1e4 */
+        DT l = (w ? w[tr] : (DT)1) * ((m - xr[tr]) + logs);
+        if (ls != 0) {
+            DT sm = 0;
+            if (w) {
+#pragma omp simd reduction(+ : sm)
+                for (ptrdiff_t j = 0; j < c; j++)
+                    sm += w[j] * ((m - xr[j]) + logs);
+            } else {
+#pragma omp simd reduction(+ : sm)
+                for (ptrdiff_t j = 0; j < c; j++)
+                    sm += m - xr[j];
+                sm += (DT)c * logs;
+            }
+            l = ((DT)1 - ls) * l + ls / (DT)c * sm;
+        }
+        loss[r] = l;
+    }
+}
+
+ATTR static void FN(xent_bwd_rows_)(const DT *restrict g, ptrdiff_t g_stride, double g_scale,
+                                    const DT *restrict x, const int64_t *restrict t,
+                                    const DT *restrict w, DT wtotal, const double *restrict lse,
+                                    DT *restrict dx, ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t c,
+                                    int64_t ignore_index, DT ls)
+{
+    for (ptrdiff_t r = r0; r < r1; r++) {
+        const DT *restrict xr = x + r * c;
+        DT *restrict dr = dx + r * c;
+        const int64_t tr = t[r];
+        if (tr == ignore_index) { /* exact zeros even when g is inf/NaN (mean of nothing) */
+            for (ptrdiff_t j = 0; j < c; j++)
+                dr[j] = 0;
+            continue;
+        }
+        const DT m = FN(rowmax_)(xr, c);
+        const DT logs = (DT)(lse[r] - (double)m);
+        const DT gr = (DT)((double)g[r * g_stride] * g_scale);
+        /* dx_j = a (p_j - [j == t]) + b (W p_j - w_j) = (a + b W) p_j - b w_j - a [j == t] */
+        const DT a = gr * ((DT)1 - ls) * (w ? w[tr] : (DT)1);
+        const DT b = gr * ls / (DT)c;
+        const DT coef = a + b * wtotal;
+        if (w) {
+            for (ptrdiff_t j = 0; j < c; j++)
+                dr[j] = coef * M_EXP((xr[j] - m) - logs) - b * w[j];
+        } else {
+            for (ptrdiff_t j = 0; j < c; j++)
+                dr[j] = coef * M_EXP((xr[j] - m) - logs) - b;
+        }
+        dr[tr] -= a;
+    }
+}
+
+/* BCE-with-logits over flat elements [0, n) that start at column j0 of a row of length c;
+ * the caller splits ranges at row ends, so pos_weight is pw[j0 + i]. Returns the sum. */
+ATTR static DT FN(bce_fwd_seg_)(const DT *restrict x, const DT *restrict t,
+                                const DT *restrict w, const DT *restrict pw,
+                                DT *restrict loss, ptrdiff_t n)
+{
+    DT s = 0;
+#pragma omp simd reduction(+ : s)
+    for (ptrdiff_t i = 0; i < n; i++) {
+        const DT v = x[i], tv = t[i];
+        const DT lw = (DT)1 + ((pw ? pw[i] : (DT)1) - (DT)1) * tv;
+        const DT av = v < 0 ? -v : v;
+        const DT sp = M_LOG1P(M_EXP(-av)) + M_MAX(-v, (DT)0); /* log(1 + exp(-v)) */
+        DT l = ((DT)1 - tv) * v + lw * sp;
+        l = w ? l * w[i] : l;
+        if (loss)
+            loss[i] = l;
+        s += l;
+    }
+    return s;
+}
+
+ATTR static void FN(bce_bwd_seg_)(const DT *restrict g, ptrdiff_t g_stride, DT g_scale,
+                                  const DT *restrict x, const DT *restrict t,
+                                  const DT *restrict w, const DT *restrict pw,
+                                  DT *restrict dx, ptrdiff_t n)
+{
+    const DT g0 = g[0] * g_scale;
+    for (ptrdiff_t i = 0; i < n; i++) {
+        const DT tv = t[i];
+        const DT p = pw ? pw[i] : (DT)1;
+        const DT lw = (DT)1 + (p - (DT)1) * tv;
+        DT d = lw * M_SIGMOID(x[i]) - p * tv;
+        d = w ? d * w[i] : d;
+        dx[i] = (g_stride ? g[i] * g_scale : g0) * d; /* g_stride is 0 or 1 */
+    }
+}
+
+#undef K_GT0
+#undef K_GT1
+#undef K_SQRT1_2
+#undef K_INV_SQRT_2PI
+#undef FN
+#undef CAT
+#undef CAT_
