@@ -1,0 +1,169 @@
+"""Datasets: the map-style Dataset protocol, TensorDataset, Subset, random_split."""
+import math
+
+import numpy as np
+
+__all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split"]
+
+
+def _as_array(x):
+    """The NumPy array behind a Tensor, or ``np.asarray(x)``."""
+    if isinstance(x, np.ndarray):
+        return x
+    data = getattr(x, "data", None)
+    if isinstance(data, np.ndarray):
+        return data
+    return np.asarray(x)
+
+
+def _as_tensor(a):
+    from minnet.tensor import Tensor
+    return Tensor(a)
+
+
+def _default_generator():
+    try:
+        from minnet.random import get_generator
+    except ImportError:   # pragma: no cover - minnet.random always ships
+        return np.random.default_rng()
+    return get_generator()
+
+
+class Dataset:
+    """A map-style dataset: subclasses define ``__getitem__(index)`` and ``__len__()``.
+
+    Examples::
+
+        >>> class Squares(Dataset):
+        ...     def __len__(self): return 10
+        ...     def __getitem__(self, i): return np.float32(i), np.float32(i * i)
+    """
+
+    def __getitem__(self, index):
+        raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
+
+    def __add__(self, other):
+        return ConcatDataset([self, other])
+
+
+class TensorDataset(Dataset):
+    """A dataset of samples taken along the first dimension of equally long tensors.
+
+    Args:
+        *tensors (Tensor or numpy.ndarray): tensors with the same size of dimension 0.
+
+    Item ``i`` is the tuple ``(tensors[0][i], tensors[1][i], ...)`` as Tensors. A DataLoader
+    over a TensorDataset builds each batch with one fancy index per tensor, not per item.
+
+    Examples::
+
+        >>> ds = TensorDataset(minnet.Tensor(X), minnet.Tensor(y))
+        >>> x0, y0 = ds[0]
+    """
+
+    def __init__(self, *tensors):
+        if not tensors:
+            raise ValueError("TensorDataset needs at least one tensor")
+        self.tensors = tensors
+        self.arrays = tuple(_as_array(t) for t in tensors)
+        n = [a.shape[0] if a.ndim else None for a in self.arrays]
+        if None in n or len(set(n)) != 1:
+            shapes = ", ".join(str(a.shape) for a in self.arrays)
+            raise ValueError(f"TensorDataset: size mismatch between tensors, dimension 0 must "
+                             f"agree, got shapes {shapes}")
+        self._len = n[0]
+
+    def __getitem__(self, index):
+        return tuple(_as_tensor(a[index]) for a in self.arrays)
+
+    def __len__(self):
+        return self._len
+
+
+class Subset(Dataset):
+    """The items of ``dataset`` at ``indices``.
+
+    Args:
+        dataset (Dataset): the whole dataset.
+        indices (sequence of int): the indices it keeps.
+    """
+
+    def __init__(self, dataset, indices):
+        self.dataset = dataset
+        self.indices = [int(i) for i in indices]
+
+    def __getitem__(self, idx):
+        if isinstance(idx, (list, np.ndarray)):
+            return self.dataset[[self.indices[i] for i in idx]]
+        return self.dataset[self.indices[idx]]
+
+    def __len__(self):
+        return len(self.indices)
+
+
+class ConcatDataset(Dataset):
+    """The concatenation of several datasets.
+
+    Args:
+        datasets (sequence of Dataset): the parts, in order.
+    """
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset: datasets should not be an empty iterable")
+        self.cumulative_sizes = np.cumsum([len(d) for d in self.datasets]).tolist()
+
+    def __len__(self):
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, idx):
+        if idx < 0:
+            if -idx > len(self):
+                raise IndexError("index out of range")
+            idx += len(self)
+        part = int(np.searchsorted(self.cumulative_sizes, idx, side="right"))
+        if part >= len(self.datasets):
+            raise IndexError("index out of range")
+        start = self.cumulative_sizes[part - 1] if part else 0
+        return self.datasets[part][idx - start]
+
+
+def random_split(dataset, lengths, generator=None):
+    """Split ``dataset`` at random into non-overlapping Subsets of the given lengths.
+
+    Args:
+        dataset (Dataset): the dataset to split.
+        lengths (sequence): integer lengths summing to ``len(dataset)``, or fractions summing
+            to 1 (each part gets ``floor(frac * len)`` items, and the remainder is dealt one
+            item at a time to the parts in order, as PyTorch does).
+        generator (numpy.random.Generator, optional): the source of the permutation.
+            Default: minnet's generator (see ``minnet.manual_seed``).
+
+    Examples::
+
+        >>> train, val = random_split(ds, [0.8, 0.2], generator=np.random.default_rng(0))
+    """
+    n = len(dataset)
+    lengths = list(lengths)
+    if lengths and math.isclose(sum(lengths), 1.0) and sum(lengths) <= 1:
+        if any(not 0 <= f <= 1 for f in lengths):
+            raise ValueError(f"random_split: fractions must be in [0, 1], got {lengths}")
+        counts = [int(math.floor(n * f)) for f in lengths]
+        for i in range(n - sum(counts)):
+            counts[i % len(counts)] += 1
+        lengths = counts
+    if any(int(x) != x or x < 0 for x in lengths):
+        raise ValueError(f"random_split: lengths must be non-negative integers or fractions "
+                         f"summing to 1, got {lengths}")
+    lengths = [int(x) for x in lengths]
+    if sum(lengths) != n:
+        raise ValueError(f"random_split: sum of input lengths ({sum(lengths)}) does not equal "
+                         f"the length of the input dataset ({n})")
+    gen = generator if generator is not None else _default_generator()
+    perm = gen.permutation(n)
+    out, start = [], 0
+    for length in lengths:
+        out.append(Subset(dataset, perm[start:start + length]))
+        start += length
+    return out
