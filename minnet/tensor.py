@@ -1,0 +1,1250 @@
+"""minnet.Tensor: a NumPy array plus what autograd needs (requires_grad, grad, the node that
+made it), the differentiable tensor operations, and the factory functions.
+
+Each operation is a :class:`minnet.autograd.Function` with its forward and backward side by
+side. Broadcasting in a forward is undone in the backward (:func:`_unbroadcast`). Layer-level
+operations (linear, losses, normalisation) live in :mod:`minnet.nn.functional`.
+"""
+import builtins
+import collections
+import numbers
+
+import numpy as np
+
+from minnet import autograd
+from minnet.autograd import Function, no_grad
+
+__all__ = ["Tensor", "tensor", "from_numpy", "zeros", "ones", "full", "empty", "zeros_like",
+           "ones_like", "full_like", "randn", "rand", "randint", "arange", "eye", "cat",
+           "stack", "where", "maximum", "minimum", "get_default_dtype", "set_default_dtype",
+           "float32", "float64", "float16", "int64", "int32", "uint8", "bool_"]
+
+float16, float32, float64 = np.float16, np.float32, np.float64
+int32, int64, uint8, bool_ = np.int32, np.int64, np.uint8, np.bool_
+
+_default_dtype = np.dtype(np.float32)
+
+
+def get_default_dtype():
+    """The floating dtype of tensors made from Python floats (float32 unless changed)."""
+    return _default_dtype
+
+
+def set_default_dtype(dtype):
+    """Make ``dtype`` (float32 or float64) the default floating dtype."""
+    global _default_dtype
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise TypeError(f"set_default_dtype: only float32 and float64 are supported, "
+                        f"got {dtype}")
+    _default_dtype = dtype
+
+
+def _as_array(data, dtype=None):
+    """NumPy array for data: Python floats become the default dtype, ints int64; arrays and
+    NumPy scalars keep their dtype unless ``dtype`` is given."""
+    if isinstance(data, Tensor):
+        arr = data.data
+    elif isinstance(data, (np.ndarray, np.generic)):
+        arr = np.asarray(data)
+    else:
+        arr = np.asarray(data)
+        if dtype is None:
+            if arr.dtype.kind == "f":
+                arr = arr.astype(_default_dtype)
+            elif arr.dtype.kind in "iu":
+                arr = arr.astype(np.int64, copy=False)
+    if dtype is not None:
+        arr = arr.astype(dtype, copy=False)
+    if arr.dtype.kind not in "fiub":
+        raise TypeError(f"tensor: unsupported data of dtype {arr.dtype} "
+                        f"(expected numbers, got {type(data).__name__})")
+    return arr
+
+
+def _size_args(size, fn):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    for s in size:
+        if not isinstance(s, (numbers.Integral,)) or isinstance(s, bool) or s < 0:
+            raise ValueError(f"{fn}: sizes must be non-negative ints, got {size}")
+    return tuple(int(s) for s in size)
+
+
+def _dims_arg(dims):
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        return tuple(dims[0])
+    return tuple(dims)
+
+
+def _resolve_shape(shape, old, size):
+    """shape with its -1 worked out; ValueError naming both shapes when it cannot hold size."""
+    shape = tuple(int(s) for s in shape)
+    known = 1
+    free = [i for i, s in enumerate(shape) if s == -1]
+    for s in shape:
+        if s != -1:
+            known *= s
+    bad = len(free) > 1 or any(s < -1 for s in shape)
+    if not bad and free:
+        if known == 0 or size % known:
+            bad = True
+        else:
+            shape = shape[:free[0]] + (size // known,) + shape[free[0] + 1:]
+    elif not bad:
+        bad = known != size
+    if bad:
+        raise RuntimeError(f"reshape: shape {shape} is invalid for a tensor of shape {old} "
+                           f"({size} elements)")
+    return shape
+
+
+def _unbroadcast(g, shape):
+    """Sum g over the axes that broadcasting added or stretched, giving an array of shape."""
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    if lead:
+        g = g.sum(axis=tuple(range(lead)))
+    axes = tuple(i for i, s in enumerate(shape) if s == 1 and g.shape[i] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g.reshape(shape)
+
+
+def _norm_dim(dim, ndim, fn):
+    if not -builtins.max(ndim, 1) <= dim < builtins.max(ndim, 1):
+        raise IndexError(f"{fn}: dim {dim} out of range for a tensor with {ndim} dims")
+    return dim % builtins.max(ndim, 1)
+
+
+def _norm_dims(dim, ndim, fn):
+    """dim (None, int or tuple) as a sorted tuple of non-negative axes (None: all)."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, (tuple, list)):
+        return tuple(sorted(_norm_dim(d, ndim, fn) for d in dim))
+    return (_norm_dim(dim, ndim, fn),)
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it.
+
+    Args:
+        data: array-like. A NumPy array is used as is (no copy); Python floats become
+            float32 (the default dtype), Python ints int64.
+        requires_grad: record operations on this tensor so ``backward`` can fill ``.grad``.
+            Only floating tensors may require grad.
+        dtype: optional NumPy dtype to convert to.
+
+    Attributes:
+        data: the underlying ``numpy.ndarray``; optimizers update it in place.
+        grad: a Tensor accumulated by ``backward`` (for leaves), or None.
+
+    Examples:
+        >>> x = minnet.tensor([[1.0, 2.0]], requires_grad=True)
+        >>> (x * x).sum().backward()
+        >>> x.grad
+        tensor([[2., 4.]])
+    """
+    __slots__ = ("data", "requires_grad", "grad", "_ctx", "_retains_grad", "__weakref__")
+    __array_ufunc__ = None  # numpy defers to our reflected operators (ndarray + Tensor)
+
+    def __init__(self, data, requires_grad=False, dtype=None):
+        self.data = _as_array(data, dtype)
+        self.grad = None
+        self._ctx = None
+        self._retains_grad = False
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _wrap(cls, arr):
+        """A Tensor around arr without checks (used by Function.apply)."""
+        t = object.__new__(Tensor)
+        t.data = arr if type(arr) is np.ndarray else np.asarray(arr)
+        t.requires_grad = False
+        t.grad = None
+        t._ctx = None
+        t._retains_grad = False
+        return t
+
+    # ---- facts --------------------------------------------------------------------------
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def device(self):
+        return "cpu"
+
+    @property
+    def is_leaf(self):
+        """True for tensors not made by a recorded operation (parameters, inputs)."""
+        return self._ctx is None
+
+    @property
+    def grad_fn(self):
+        """The Function that made this tensor (None for leaves)."""
+        return self._ctx
+
+    def size(self, dim=None):
+        """The shape as a tuple, or the extent of one dim."""
+        if dim is None:
+            return self.data.shape
+        return self.data.shape[_norm_dim(dim, self.data.ndim, "size")]
+
+    def dim(self):
+        return self.data.ndim
+
+    def numel(self):
+        return self.data.size
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __repr__(self):
+        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        extra = ""
+        if self.data.dtype not in (_default_dtype, np.int64, np.bool_) or self.data.size == 0:
+            extra += f", dtype={self.data.dtype}"
+        if self._ctx is not None:
+            extra += f", grad_fn={self._ctx!r}"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"
+
+    # ---- conversion ---------------------------------------------------------------------
+    def numpy(self):
+        """The underlying NumPy array (shared, not copied)."""
+        return self.data
+
+    def __array__(self, dtype=None, copy=None):
+        if dtype is not None and np.dtype(dtype) != self.data.dtype:
+            return self.data.astype(dtype)
+        return self.data.copy() if copy else self.data
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item: only one-element tensors can be converted to Python "
+                             f"scalars, got shape {self.data.shape}")
+        return self.data.item()
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise RuntimeError(f"bool value of a tensor with shape {self.data.shape} is "
+                               f"ambiguous")
+        return bool(self.data.item())
+
+    def __index__(self):
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError("only integer tensors of a single element can be an index")
+        return int(self.data.item())
+
+    __hash__ = object.__hash__
+
+    def __iter__(self):
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.data.shape[0]))
+
+    def to(self, dtype):
+        """This tensor as ``dtype`` (differentiable between floating dtypes); self if same."""
+        dtype = np.dtype(dtype)
+        if dtype == self.data.dtype:
+            return self
+        return Cast.apply(self, dtype=dtype)
+
+    def type(self, dtype):
+        return self.to(dtype)
+
+    def float(self):
+        return self.to(np.float32)
+
+    def double(self):
+        return self.to(np.float64)
+
+    def long(self):
+        return self.to(np.int64)
+
+    def int(self):
+        return self.to(np.int32)
+
+    def bool(self):
+        return self.to(np.bool_)
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    def cpu(self):
+        return self
+
+    def contiguous(self):
+        return self
+
+    # ---- autograd -----------------------------------------------------------------------
+    def backward(self, gradient=None, retain_graph=False):
+        """Accumulate the gradient of this tensor into ``.grad`` of every leaf it depends on.
+
+        Args:
+            gradient: d(loss)/d(self), needed unless self has one element.
+            retain_graph: keep the graph's saved values so backward can run through it
+                again; by default they are freed and a second backward raises.
+        """
+        autograd.backward(self, gradient, retain_graph)
+
+    def requires_grad_(self, requires_grad=True):
+        if requires_grad and self.data.dtype.kind != "f":
+            raise RuntimeError(f"only floating point tensors can require gradients, "
+                               f"got dtype {self.data.dtype}")
+        if not requires_grad and self._ctx is not None:
+            raise RuntimeError("requires_grad_(False) on a non-leaf tensor: use detach()")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self):
+        """Also keep ``.grad`` for this non-leaf tensor during backward."""
+        if self._ctx is not None:
+            self._retains_grad = True
+
+    def detach(self):
+        """A new leaf tensor sharing this one's data, outside the graph."""
+        return Tensor._wrap(self.data)
+
+    def detach_(self):
+        self._ctx = None
+        self.requires_grad = False
+        return self
+
+    def clone(self):
+        """A copy of the data that stays in the graph."""
+        return Clone.apply(self)
+
+    # ---- in place (no graph) ------------------------------------------------------------
+    def _check_inplace(self, op):
+        if autograd.is_grad_enabled() and self.requires_grad:
+            if self._ctx is None:
+                raise RuntimeError(f"{op}: a leaf tensor that requires grad is being used in "
+                                   f"an in-place operation; wrap it in minnet.no_grad()")
+            raise RuntimeError(f"{op}: in-place changes to a tensor recorded in the graph "
+                               f"are not supported")
+
+    def zero_(self):
+        self._check_inplace("zero_")
+        self.data[...] = 0
+        return self
+
+    def fill_(self, value):
+        self._check_inplace("fill_")
+        self.data[...] = value
+        return self
+
+    def copy_(self, src):
+        self._check_inplace("copy_")
+        self.data[...] = src.data if isinstance(src, Tensor) else src
+        return self
+
+    def __setitem__(self, index, value):
+        self._check_inplace("__setitem__")
+        self.data[_index_arg(index)] = value.data if isinstance(value, Tensor) else value
+
+    # ---- arithmetic ---------------------------------------------------------------------
+    def _other(self, other, op):
+        """other as something the binary Functions take: a Tensor, an ndarray or a Python
+        scalar, with dtypes chosen like PyTorch (a float wins over an int; Python scalars
+        do not widen a tensor's dtype)."""
+        kind = self.data.dtype.kind
+        if isinstance(other, Tensor):
+            okind = other.data.dtype.kind
+            if okind != "f" and kind == "f":
+                return other.data.astype(self.data.dtype)
+            return other
+        if isinstance(other, numbers.Number) and not isinstance(other, np.generic):
+            if kind != "f" and isinstance(other, float):
+                return np.asarray(other, dtype=_default_dtype)
+            if isinstance(other, complex):
+                raise TypeError(f"{op}: complex numbers are not supported")
+            return other
+        if isinstance(other, (np.ndarray, np.generic)):
+            okind = other.dtype.kind
+            if okind not in "fiub":
+                raise TypeError(f"{op}: unsupported operand of dtype {other.dtype}")
+            if okind != "f" and kind == "f":
+                return np.asarray(other, dtype=self.data.dtype)
+            if okind == "f" and kind == "f" and other.dtype.itemsize < self.data.itemsize:
+                return np.asarray(other, dtype=self.data.dtype)
+            return np.asarray(other)
+        raise TypeError(f"{op}: unsupported operand type {type(other).__name__}")
+
+    def _self_for(self, other):
+        """self, cast to float when an int tensor meets a floating operand."""
+        if self.data.dtype.kind != "f":
+            okind = (other.data.dtype.kind if isinstance(other, Tensor)
+                     else np.asarray(other).dtype.kind)
+            if okind == "f":
+                odt = other.data.dtype if isinstance(other, Tensor) else np.asarray(other).dtype
+                return self.data.astype(odt)
+        return self
+
+    def _binary(self, cls, other, op, reverse=False):
+        other = self._other(other, op)
+        me = self._self_for(other)
+        return cls.apply(other, me) if reverse else cls.apply(me, other)
+
+    def __add__(self, other):
+        return self._binary(Add, other, "add")
+
+    def __radd__(self, other):
+        return self._binary(Add, other, "add", reverse=True)
+
+    def __sub__(self, other):
+        return self._binary(Sub, other, "sub")
+
+    def __rsub__(self, other):
+        return self._binary(Sub, other, "sub", reverse=True)
+
+    def __mul__(self, other):
+        return self._binary(Mul, other, "mul")
+
+    def __rmul__(self, other):
+        return self._binary(Mul, other, "mul", reverse=True)
+
+    def __truediv__(self, other):
+        return self._binary(Div, other, "div")
+
+    def __rtruediv__(self, other):
+        return self._binary(Div, other, "div", reverse=True)
+
+    def __pow__(self, other):
+        return self._binary(Pow, other, "pow")
+
+    def __rpow__(self, other):
+        return self._binary(Pow, other, "pow", reverse=True)
+
+    def __matmul__(self, other):
+        return matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return matmul(other, self)
+
+    def __neg__(self):
+        return Neg.apply(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return Abs.apply(self)
+
+    add = __add__
+    sub = __sub__
+    mul = __mul__
+    div = __truediv__
+    pow = __pow__
+    neg = __neg__
+    abs = __abs__
+
+    def matmul(self, other):
+        return matmul(self, other)
+
+    # comparisons: plain boolean tensors, never differentiable
+    def _compare(self, other, ufunc):
+        o = other.data if isinstance(other, Tensor) else other
+        return Tensor._wrap(ufunc(self.data, o))
+
+    def __lt__(self, other):
+        return self._compare(other, np.less)
+
+    def __le__(self, other):
+        return self._compare(other, np.less_equal)
+
+    def __gt__(self, other):
+        return self._compare(other, np.greater)
+
+    def __ge__(self, other):
+        return self._compare(other, np.greater_equal)
+
+    def __eq__(self, other):
+        return self._compare(other, np.equal)
+
+    def __ne__(self, other):
+        return self._compare(other, np.not_equal)
+
+    lt, le, gt, ge, eq, ne = __lt__, __le__, __gt__, __ge__, __eq__, __ne__
+
+    def __invert__(self):
+        return Tensor._wrap(~self.data)
+
+    def __and__(self, other):
+        return self._compare(other, np.logical_and if self.data.dtype == np.bool_
+                             else np.bitwise_and)
+
+    def __or__(self, other):
+        return self._compare(other, np.logical_or if self.data.dtype == np.bool_
+                             else np.bitwise_or)
+
+    def __floordiv__(self, other):
+        return self._compare(other, np.floor_divide)
+
+    def __mod__(self, other):
+        return self._compare(other, np.mod)
+
+    # ---- elementwise maths --------------------------------------------------------------
+    def exp(self):
+        return Exp.apply(self)
+
+    def log(self):
+        return Log.apply(self)
+
+    def sqrt(self):
+        return Sqrt.apply(self)
+
+    def clamp(self, min=None, max=None):
+        """Limit values to [min, max]; the gradient flows where min <= x <= max."""
+        if min is None and max is None:
+            raise ValueError("clamp: at least one of min and max must be given")
+        return Clamp.apply(self, lo=min, hi=max)
+
+    clip = clamp
+
+    def relu(self):
+        from minnet.nn import functional as F
+        return F.relu(self)
+
+    def sigmoid(self):
+        from minnet.nn import functional as F
+        return F.sigmoid(self)
+
+    def tanh(self):
+        from minnet.nn import functional as F
+        return F.tanh(self)
+
+    def softmax(self, dim):
+        from minnet.nn import functional as F
+        return F.softmax(self, dim)
+
+    def log_softmax(self, dim):
+        from minnet.nn import functional as F
+        return F.log_softmax(self, dim)
+
+    def maximum(self, other):
+        return maximum(self, other)
+
+    def minimum(self, other):
+        return minimum(self, other)
+
+    # ---- reductions ---------------------------------------------------------------------
+    def sum(self, dim=None, keepdim=False):
+        """Sum over dim (an int, a tuple, or None for all)."""
+        return Sum.apply(self, axes=_norm_dims(dim, self.data.ndim, "sum"), keepdim=keepdim)
+
+    def mean(self, dim=None, keepdim=False):
+        """Mean over dim (an int, a tuple, or None for all)."""
+        if self.data.dtype.kind != "f":
+            raise TypeError(f"mean: needs a floating tensor, got {self.data.dtype}")
+        return Mean.apply(self, axes=_norm_dims(dim, self.data.ndim, "mean"), keepdim=keepdim)
+
+    def var(self, dim=None, unbiased=True, keepdim=False, correction=None):
+        """Variance over dim with Bessel's correction (``unbiased`` or ``correction=``)."""
+        ddof = (1 if unbiased else 0) if correction is None else correction
+        return Var.apply(self, axes=_norm_dims(dim, self.data.ndim, "var"), ddof=ddof,
+                         keepdim=keepdim)
+
+    def std(self, dim=None, unbiased=True, keepdim=False, correction=None):
+        return self.var(dim, unbiased, keepdim, correction).sqrt()
+
+    def _extreme(self, dim, keepdim, is_max, other, name):
+        if isinstance(dim, Tensor) or other is not None:
+            o = dim if other is None else other
+            return maximum(self, o) if is_max else minimum(self, o)
+        if dim is None:
+            if self.data.size == 0:
+                raise RuntimeError(f"{name}: empty tensor has no {name}")
+            return Extreme.apply(self, axis=None, keepdim=False, is_max=is_max)
+        axis = _norm_dim(dim, self.data.ndim, name)
+        values = Extreme.apply(self, axis=axis, keepdim=keepdim, is_max=is_max)
+        idx = (np.argmax if is_max else np.argmin)(self.data, axis=axis, keepdims=keepdim)
+        return _ValuesIndices(values, Tensor._wrap(idx))
+
+    def max(self, dim=None, keepdim=False, other=None):
+        """The maximum: of all elements (dim=None, a 0-d tensor), or along dim, returning
+        ``(values, indices)`` like PyTorch; ``x.max(y)`` with a tensor is ``maximum``."""
+        return self._extreme(dim, keepdim, True, other, "max")
+
+    def min(self, dim=None, keepdim=False, other=None):
+        """Like :meth:`max`, for the minimum."""
+        return self._extreme(dim, keepdim, False, other, "min")
+
+    def argmax(self, dim=None, keepdim=False):
+        """Index of the maximum (of the flattened tensor when dim is None), as int64."""
+        if dim is None:
+            return Tensor._wrap(np.asarray(np.argmax(self.data), dtype=np.int64))
+        axis = _norm_dim(dim, self.data.ndim, "argmax")
+        return Tensor._wrap(np.argmax(self.data, axis=axis, keepdims=keepdim))
+
+    def argmin(self, dim=None, keepdim=False):
+        if dim is None:
+            return Tensor._wrap(np.asarray(np.argmin(self.data), dtype=np.int64))
+        axis = _norm_dim(dim, self.data.ndim, "argmin")
+        return Tensor._wrap(np.argmin(self.data, axis=axis, keepdims=keepdim))
+
+    # ---- shape --------------------------------------------------------------------------
+    def reshape(self, *shape):
+        shape = _resolve_shape(_dims_arg(shape), self.data.shape, self.data.size)
+        if shape == self.data.shape:
+            return self
+        return Reshape.apply(self, shape=shape)
+
+    view = reshape
+
+    def view_as(self, other):
+        return self.reshape(other.shape)
+
+    def reshape_as(self, other):
+        return self.reshape(other.shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        """Merge dims start_dim..end_dim into one."""
+        nd = self.data.ndim
+        if nd == 0:
+            return self.reshape(1)
+        s = _norm_dim(start_dim, nd, "flatten")
+        e = _norm_dim(end_dim, nd, "flatten")
+        if s > e:
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+        shape = self.data.shape
+        return self.reshape(shape[:s] + (int(np.prod(shape[s:e + 1])),) + shape[e + 1:])
+
+    def transpose(self, dim0, dim1):
+        nd = self.data.ndim
+        perm = list(range(nd))
+        a, b = _norm_dim(dim0, nd, "transpose"), _norm_dim(dim1, nd, "transpose")
+        perm[a], perm[b] = perm[b], perm[a]
+        return Permute.apply(self, perm=tuple(perm))
+
+    def permute(self, *dims):
+        dims = _dims_arg(dims)
+        nd = self.data.ndim
+        if len(dims) != nd:
+            raise ValueError(f"permute: got {len(dims)} dims {dims} for a tensor with {nd} dims")
+        perm = tuple(_norm_dim(d, nd, "permute") for d in dims)
+        if sorted(perm) != list(range(nd)):
+            raise ValueError(f"permute: dims {dims} are not a permutation of range({nd})")
+        return Permute.apply(self, perm=perm)
+
+    @property
+    def T(self):
+        """The tensor with its dims reversed (the transpose of a matrix)."""
+        return Permute.apply(self, perm=tuple(range(self.data.ndim))[::-1])
+
+    @property
+    def mT(self):
+        return self.transpose(-2, -1)
+
+    def squeeze(self, dim=None):
+        if dim is None:
+            shape = tuple(s for s in self.data.shape if s != 1)
+        else:
+            axes = _norm_dims(dim, self.data.ndim, "squeeze")
+            shape = tuple(s for i, s in enumerate(self.data.shape) if not (i in axes and s == 1))
+        return self.reshape(shape)
+
+    def unsqueeze(self, dim):
+        nd = self.data.ndim + 1
+        d = _norm_dim(dim, nd, "unsqueeze")
+        return self.reshape(self.data.shape[:d] + (1,) + self.data.shape[d:])
+
+    def expand(self, *sizes):
+        """Broadcast to sizes (-1 keeps a dim) without copying."""
+        sizes = _dims_arg(sizes)
+        lead = len(sizes) - self.data.ndim
+        if lead < 0:
+            raise ValueError(f"expand: {len(sizes)} sizes {sizes} for a tensor of shape "
+                             f"{self.data.shape}")
+        shape = tuple(self.data.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
+        try:
+            np.broadcast_shapes(self.data.shape, shape)
+        except ValueError:
+            raise ValueError(f"expand: cannot expand shape {self.data.shape} to "
+                             f"{sizes}") from None
+        return BroadcastTo.apply(self, shape=shape)
+
+    def expand_as(self, other):
+        return self.expand(other.shape)
+
+    def __getitem__(self, index):
+        return Index.apply(self, index=_index_arg(index))
+
+
+_ValuesIndices = collections.namedtuple("values_indices", ["values", "indices"])
+
+
+def _index_arg(index):
+    """An index with Tensors replaced by their arrays (and lists by arrays)."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else
+                     (np.asarray(i) if isinstance(i, list) else i) for i in index)
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+def _is_advanced(index):
+    items = index if isinstance(index, tuple) else (index,)
+    return any(isinstance(i, np.ndarray) and i.ndim > 0 or isinstance(i, np.ndarray)
+               and i.dtype == np.bool_ for i in items)
+
+
+# ---- Functions: arithmetic ---------------------------------------------------------------
+class Add(Function):
+    def forward(self, a, b):
+        self.shapes = np.shape(a), np.shape(b)
+        return np.add(a, b)
+
+    def backward(self, g):
+        sa, sb = self.shapes
+        na, nb = self.needs_input_grad
+        return (_unbroadcast(g, sa) if na else None, _unbroadcast(g, sb) if nb else None)
+
+
+class Sub(Function):
+    def forward(self, a, b):
+        self.shapes = np.shape(a), np.shape(b)
+        return np.subtract(a, b)
+
+    def backward(self, g):
+        sa, sb = self.shapes
+        na, nb = self.needs_input_grad
+        return (_unbroadcast(g, sa) if na else None, _unbroadcast(-g, sb) if nb else None)
+
+
+class Mul(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return np.multiply(a, b)
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        na, nb = self.needs_input_grad
+        return (_unbroadcast(g * b, np.shape(a)) if na else None,
+                _unbroadcast(g * a, np.shape(b)) if nb else None)
+
+
+class Div(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        out = np.true_divide(a, b)
+        if out.dtype.kind == "f" and np.result_type(a, b).kind != "f":
+            out = out.astype(_default_dtype)  # int / int is a float tensor, as in PyTorch
+        return out
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        na, nb = self.needs_input_grad
+        return (_unbroadcast(g / b, np.shape(a)) if na else None,
+                _unbroadcast(-g * a / (b * b), np.shape(b)) if nb else None)
+
+
+class Pow(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        self.out = np.power(a, b)
+        return self.out
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        na, nb = self.needs_input_grad
+        ga = gb = None
+        if na:
+            ga = _unbroadcast(g * b * np.power(a, b - 1), np.shape(a))
+        if nb:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                # d(a^b)/db = a^b log a, taken as 0 where a == 0 (as PyTorch does)
+                gb = g * np.where(np.asarray(a) == 0, 0, self.out * np.log(a))
+            gb = _unbroadcast(gb, np.shape(b))
+        return ga, gb
+
+
+class Neg(Function):
+    def forward(self, x):
+        return np.negative(x)
+
+    def backward(self, g):
+        return -g
+
+
+class Cast(Function):
+    def forward(self, x, dtype):
+        self.dtype = x.dtype
+        return x.astype(dtype)
+
+    def backward(self, g):
+        return g.astype(self.dtype)
+
+
+class Clone(Function):
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, g):
+        return g
+
+
+# ---- Functions: elementwise maths --------------------------------------------------------
+class Exp(Function):
+    def forward(self, x):
+        self.y = np.exp(x)
+        return self.y
+
+    def backward(self, g):
+        return g * self.y
+
+
+class Log(Function):
+    def forward(self, x):
+        self.x = x
+        return np.log(x)
+
+    def backward(self, g):
+        return g / self.x
+
+
+class Sqrt(Function):
+    def forward(self, x):
+        self.y = np.sqrt(x)
+        return self.y
+
+    def backward(self, g):
+        return g / (2 * self.y)
+
+
+class Abs(Function):
+    def forward(self, x):
+        self.x = x
+        return np.abs(x)
+
+    def backward(self, g):
+        return g * np.sign(self.x)
+
+
+class Clamp(Function):
+    def forward(self, x, lo, hi):
+        self.mask = None
+        if lo is not None:
+            self.mask = x >= lo
+        if hi is not None:
+            m = x <= hi
+            self.mask = m if self.mask is None else self.mask & m
+        return np.clip(x, lo, hi).astype(x.dtype, copy=False)
+
+    def backward(self, g):
+        return g * self.mask
+
+
+class Maximum(Function):
+    def forward(self, a, b, is_max):
+        # ties share the gradient equally, as PyTorch does for maximum/minimum
+        out = np.maximum(a, b) if is_max else np.minimum(a, b)
+        self.wa = np.where(a == b, 0.5, (a > b) if is_max else (a < b)).astype(out.dtype)
+        self.shapes = np.shape(a), np.shape(b)
+        return out
+
+    def backward(self, g):
+        na, nb = self.needs_input_grad
+        sa, sb = self.shapes
+        return (_unbroadcast(g * self.wa, sa) if na else None,
+                _unbroadcast(g * (1 - self.wa), sb) if nb else None)
+
+
+class Where(Function):
+    def forward(self, cond, a, b):
+        self.cond = cond
+        self.shapes = np.shape(a), np.shape(b)
+        return np.where(cond, a, b)
+
+    def backward(self, g):
+        _, na, nb = self.needs_input_grad
+        sa, sb = self.shapes
+        zero = np.zeros((), g.dtype)
+        return (None, _unbroadcast(np.where(self.cond, g, zero), sa) if na else None,
+                _unbroadcast(np.where(self.cond, zero, g), sb) if nb else None)
+
+
+# ---- Functions: reductions ---------------------------------------------------------------
+def _expand_reduced(g, shape, axes, keepdim):
+    """Bring a reduced gradient back to the input shape (a read-only broadcast view)."""
+    if not keepdim and axes:
+        g = np.expand_dims(g, axes)
+    return np.broadcast_to(g, shape)
+
+
+class Sum(Function):
+    def forward(self, x, axes, keepdim):
+        self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
+        return np.sum(x, axis=axes, keepdims=keepdim)
+
+    def backward(self, g):
+        return _expand_reduced(g, self.shape, self.axes, self.keepdim)
+
+
+class Mean(Function):
+    def forward(self, x, axes, keepdim):
+        self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
+        self.count = int(np.prod([x.shape[a] for a in axes]))
+        return np.mean(x, axis=axes, keepdims=keepdim)
+
+    def backward(self, g):
+        return _expand_reduced(g / self.count, self.shape, self.axes, self.keepdim)
+
+
+class Var(Function):
+    def forward(self, x, axes, ddof, keepdim):
+        self.axes, self.keepdim = axes, keepdim
+        self.centered = x - x.mean(axis=axes, keepdims=True)
+        self.denom = builtins.max(int(np.prod([x.shape[a] for a in axes])) - ddof, 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.sum(self.centered ** 2, axis=axes, keepdims=keepdim) / self.denom
+
+    def backward(self, g):
+        if not self.keepdim and self.axes:
+            g = np.expand_dims(g, self.axes)
+        return g * (2.0 / self.denom) * self.centered
+
+
+class Extreme(Function):
+    """max/min of all elements (ties share the gradient) or along one axis (the gradient
+    goes to the index argmax/argmin reports, as with PyTorch's max(dim))."""
+
+    def forward(self, x, axis, keepdim, is_max):
+        self.shape, self.axis, self.keepdim, self.is_max = x.shape, axis, keepdim, is_max
+        if axis is None:
+            out = x.max() if is_max else x.min()
+            self.mask = x == out
+            return np.asarray(out)
+        self.idx = (np.argmax if is_max else np.argmin)(x, axis=axis, keepdims=True)
+        out = np.take_along_axis(x, self.idx, axis=axis)
+        return out if keepdim else np.squeeze(out, axis)
+
+    def backward(self, g):
+        if self.axis is None:
+            return self.mask * (g / np.count_nonzero(self.mask))
+        gx = np.zeros(self.shape, dtype=g.dtype)
+        if not self.keepdim:
+            g = np.expand_dims(g, self.axis)
+        np.put_along_axis(gx, self.idx, g, axis=self.axis)
+        return gx
+
+
+# ---- Functions: shape --------------------------------------------------------------------
+class Reshape(Function):
+    def forward(self, x, shape):
+        self.shape = x.shape
+        return x.reshape(shape)
+
+    def backward(self, g):
+        return g.reshape(self.shape)
+
+
+class Permute(Function):
+    def forward(self, x, perm):
+        self.inv = tuple(np.argsort(perm))
+        return x.transpose(perm)
+
+    def backward(self, g):
+        return g.transpose(self.inv)
+
+
+class BroadcastTo(Function):
+    def forward(self, x, shape):
+        self.shape = x.shape
+        return np.broadcast_to(x, shape)
+
+    def backward(self, g):
+        return _unbroadcast(g, self.shape)
+
+
+class Index(Function):
+    def forward(self, x, index):
+        self.shape, self.index = x.shape, index
+        try:
+            return x[index]
+        except IndexError as e:
+            raise IndexError(f"index: {e} (tensor of shape {x.shape})") from None
+
+    def backward(self, g):
+        gx = np.zeros(self.shape, dtype=g.dtype)
+        if _is_advanced(self.index):
+            np.add.at(gx, self.index, g)  # repeated indices accumulate
+        else:
+            gx[self.index] = g
+        return gx
+
+
+class Cat(Function):
+    def forward(self, *xs, axis):
+        self.axis = axis
+        self.bounds = np.cumsum([x.shape[axis] for x in xs])[:-1]
+        return np.concatenate(xs, axis=axis)
+
+    def backward(self, g):
+        parts = np.split(g, self.bounds, axis=self.axis)
+        return tuple(p if need else None for p, need in zip(parts, self.needs_input_grad))
+
+
+class Stack(Function):
+    def forward(self, *xs, axis):
+        self.axis = axis
+        return np.stack(xs, axis=axis)
+
+    def backward(self, g):
+        return tuple(np.take(g, i, axis=self.axis) if need else None
+                     for i, need in enumerate(self.needs_input_grad))
+
+
+# ---- Functions: matmul -------------------------------------------------------------------
+class MatMul(Function):
+    """a @ b. Two matrices go through minnet.kernels.gemm; other ranks through np.matmul
+    (1-D operands promoted as in NumPy, batch dims broadcast)."""
+
+    def forward(self, a, b):
+        from minnet import kernels
+        self.a, self.b = a, b
+        if a.ndim == 2 and b.ndim == 2 and a.dtype.kind == "f":
+            self.gemm = True
+            return kernels.gemm(a, b)
+        self.gemm = False
+        return np.matmul(a, b)
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        na, nb = self.needs_input_grad
+        if self.gemm:
+            from minnet import kernels
+            return (kernels.gemm(g, b, trans_b=True) if na else None,
+                    kernels.gemm(a, g, trans_a=True) if nb else None)
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        out_shape = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2]) + \
+            (a2.shape[-2], b2.shape[-1])
+        g2 = g.reshape(out_shape)
+        ga = gb = None
+        if na:
+            ga = _unbroadcast(np.matmul(g2, np.swapaxes(b2, -1, -2)), a2.shape).reshape(a.shape)
+        if nb:
+            gb = _unbroadcast(np.matmul(np.swapaxes(a2, -1, -2), g2), b2.shape).reshape(b.shape)
+        return ga, gb
+
+
+def matmul(a, b):
+    """Matrix product with NumPy's rules for 1-D and batched operands."""
+    if not isinstance(a, Tensor):
+        a = Tensor(a)
+    if not isinstance(b, Tensor):
+        b = Tensor(b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul: both operands need at least one dim, got shapes "
+                         f"{a.shape} and {b.shape}")
+    ka = a.shape[-1]
+    kb = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if ka != kb:
+        raise ValueError(f"matmul: shapes {a.shape} and {b.shape} cannot be multiplied "
+                         f"({ka} != {kb})")
+    if a.dtype != b.dtype and a.dtype.kind == "f" and b.dtype.kind == "f":
+        raise TypeError(f"matmul: operands must have the same dtype, got {a.dtype} and "
+                        f"{b.dtype}")
+    if (a.dtype.kind == "f") != (b.dtype.kind == "f"):
+        raise TypeError(f"matmul: cannot multiply {a.dtype} by {b.dtype}; convert one "
+                        f"with .to()")
+    return MatMul.apply(a, b)
+
+
+# ---- free functions ----------------------------------------------------------------------
+def cat(tensors, dim=0):
+    """Concatenate tensors along an existing dim."""
+    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("cat: expected a non-empty sequence of tensors")
+    nd = tensors[0].ndim
+    axis = _norm_dim(dim, nd, "cat")
+    for i, t in enumerate(tensors):
+        if t.ndim != nd or t.shape[:axis] + t.shape[axis + 1:] != \
+                tensors[0].shape[:axis] + tensors[0].shape[axis + 1:]:
+            raise ValueError(f"cat: tensor {i} has shape {t.shape}, which does not match "
+                             f"tensor 0 of shape {tensors[0].shape} outside dim {dim}")
+    return Cat.apply(*tensors, axis=axis)
+
+
+concatenate = cat
+
+
+def stack(tensors, dim=0):
+    """Stack same-shaped tensors along a new dim."""
+    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("stack: expected a non-empty sequence of tensors")
+    for i, t in enumerate(tensors):
+        if t.shape != tensors[0].shape:
+            raise ValueError(f"stack: tensor {i} has shape {t.shape}, tensor 0 has "
+                             f"{tensors[0].shape}")
+    axis = _norm_dim(dim, tensors[0].ndim + 1, "stack")
+    return Stack.apply(*tensors, axis=axis)
+
+
+def where(condition, input, other):
+    """Elements of input where condition holds, else of other (both differentiable)."""
+    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    if not isinstance(input, Tensor):
+        input = Tensor(input, dtype=other.dtype if isinstance(other, Tensor) else None)
+    other = input._other(other, "where")
+    return Where.apply(cond.astype(bool, copy=False), input, other)
+
+
+def maximum(input, other):
+    """Elementwise maximum (ties share the gradient)."""
+    if not isinstance(input, Tensor):
+        input = Tensor(input)
+    return Maximum.apply(input, input._other(other, "maximum"), is_max=True)
+
+
+def minimum(input, other):
+    """Elementwise minimum (ties share the gradient)."""
+    if not isinstance(input, Tensor):
+        input = Tensor(input)
+    return Maximum.apply(input, input._other(other, "minimum"), is_max=False)
+
+
+def exp(x):
+    return x.exp()
+
+
+def log(x):
+    return x.log()
+
+
+def sqrt(x):
+    return x.sqrt()
+
+
+def clamp(x, min=None, max=None):
+    return x.clamp(min, max)
+
+
+# ---- factories ---------------------------------------------------------------------------
+def tensor(data, dtype=None, requires_grad=False):
+    """A new tensor holding a copy of data (Python floats become float32)."""
+    arr = _as_array(data, dtype)
+    if isinstance(data, (np.ndarray, Tensor)) and (arr is data or (
+            isinstance(data, Tensor) and arr is data.data)):
+        arr = arr.copy()
+    return Tensor(arr, requires_grad=requires_grad)
+
+
+def from_numpy(array):
+    """A tensor sharing memory with a NumPy array (its dtype kept)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    return Tensor(array)
+
+
+def _dtype_arg(dtype):
+    return _default_dtype if dtype is None else np.dtype(dtype)
+
+
+def zeros(*size, dtype=None, requires_grad=False):
+    return Tensor(np.zeros(_size_args(size, "zeros"), _dtype_arg(dtype)), requires_grad)
+
+
+def ones(*size, dtype=None, requires_grad=False):
+    return Tensor(np.ones(_size_args(size, "ones"), _dtype_arg(dtype)), requires_grad)
+
+
+def empty(*size, dtype=None, requires_grad=False):
+    return Tensor(np.empty(_size_args(size, "empty"), _dtype_arg(dtype)), requires_grad)
+
+
+def full(size, fill_value, dtype=None, requires_grad=False):
+    if dtype is None and isinstance(fill_value, (int, np.integer)) and \
+            not isinstance(fill_value, bool):
+        dtype = np.int64
+    return Tensor(np.full(_size_args((size,), "full"), fill_value, _dtype_arg(dtype)),
+                  requires_grad)
+
+
+def zeros_like(t, dtype=None, requires_grad=False):
+    return Tensor(np.zeros(t.shape, dtype or t.dtype), requires_grad)
+
+
+def ones_like(t, dtype=None, requires_grad=False):
+    return Tensor(np.ones(t.shape, dtype or t.dtype), requires_grad)
+
+
+def full_like(t, fill_value, dtype=None, requires_grad=False):
+    return Tensor(np.full(t.shape, fill_value, dtype or t.dtype), requires_grad)
+
+
+def _gen(generator):
+    if generator is not None:
+        return generator
+    from minnet.random import get_generator
+    return get_generator()
+
+
+def randn(*size, dtype=None, requires_grad=False, generator=None):
+    """Standard normal samples from minnet's generator (or ``generator``)."""
+    dt = _dtype_arg(dtype)
+    arr = _gen(generator).standard_normal(_size_args(size, "randn"), dtype=dt)
+    return Tensor(arr, requires_grad)
+
+
+def rand(*size, dtype=None, requires_grad=False, generator=None):
+    """Uniform samples in [0, 1) from minnet's generator (or ``generator``)."""
+    dt = _dtype_arg(dtype)
+    arr = _gen(generator).random(_size_args(size, "rand"), dtype=dt)
+    return Tensor(arr, requires_grad)
+
+
+def randint(low, high=None, size=(), dtype=np.int64, generator=None):
+    """Integers in [low, high) (or [0, low) when high is None)."""
+    if high is None:
+        low, high = 0, low
+    return Tensor(_gen(generator).integers(low, high, size=tuple(size), dtype=dtype))
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad=False):
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
+        dtype = np.int64 if ints else _default_dtype
+    return Tensor(np.arange(start, end, step, dtype=dtype), requires_grad)
+
+
+def eye(n, m=None, dtype=None, requires_grad=False):
+    return Tensor(np.eye(n, m, dtype=_dtype_arg(dtype)), requires_grad)
+
+
+autograd.Tensor = Tensor
+__all__ += ["matmul", "exp", "log", "sqrt", "clamp", "concatenate", "no_grad"]
