@@ -11,6 +11,7 @@ from minnet.tensor import (Tensor, arange, bool_, cat, clamp, empty, exp, eye, f
                            set_default_dtype, sqrt, stack, tensor, uint8, where, zeros,
                            zeros_like)
 from minnet.serialization import load, save
+from minnet import data, nn, optim  # noqa: E402  (after Tensor: they build on it)
 
 __all__ = ["__version__", "build_info", "empty_cache", "get_num_threads", "set_num_threads",
            "threads",
@@ -20,4 +21,4 @@ __all__ = ["__version__", "build_info", "empty_cache", "get_num_threads", "set_n
            "where", "maximum", "minimum", "matmul", "exp", "log", "sqrt", "clamp", "no_grad",
            "enable_grad", "set_grad_enabled", "is_grad_enabled", "manual_seed", "random",
            "get_default_dtype", "set_default_dtype", "float16", "float32", "float64", "int32",
-           "int64", "uint8", "bool_", "save", "load"]
+           "int64", "uint8", "bool_", "save", "load", "nn", "optim", "data"]
