@@ -1,7 +1,7 @@
 /* The inner loops of the eltwise family for one (dtype, ISA), instantiated by eltwise.c:
  * each function handles a range of elements or rows and is called once per thread.
  * Parameters: DT, SFX (e.g. f32_avx2), ATTR (target attribute or nothing) and the math:
- * M_EXP, M_LOGS (scalar, once per row), M_LOG1P (x >= 0), M_EXPM1N (x <= 0), M_SIGMOID,
+ * M_EXP, M_EXPZ (exp that underflows to 0), M_LOGS (scalar, once per row), M_LOG1P (x >= 0), M_EXPM1N (x <= 0), M_SIGMOID,
  * M_TANH, M_ERFC, M_MAX. Loops are kept one operation per switch case so that each vectorises. */
 
 #define CAT_(a, b) a##b
@@ -148,7 +148,7 @@ ATTR static void FN(softmax_fwd_rows_)(const DT *restrict x, DT *restrict y, ptr
             DT s = 0;
 #pragma omp simd reduction(+ : s)
             for (ptrdiff_t j = 0; j < c; j++) {
-                const DT e = M_EXP(xr[j] - m);
+                const DT e = M_EXPZ(xr[j] - m);
                 yr[j] = e;
                 s += e;
             }
@@ -173,7 +173,7 @@ ATTR static void FN(softmax_bwd_rows_)(const DT *restrict dy, const DT *restrict
             for (ptrdiff_t j = 0; j < c; j++)
                 s += dyr[j];
             for (ptrdiff_t j = 0; j < c; j++)
-                dxr[j] = dyr[j] - M_EXP(yr[j]) * s;
+                dxr[j] = dyr[j] - M_EXPZ(yr[j]) * s;
         } else {
 #pragma omp simd reduction(+ : s)
             for (ptrdiff_t j = 0; j < c; j++)
@@ -243,10 +243,10 @@ ATTR static void FN(xent_bwd_rows_)(const DT *restrict g, ptrdiff_t g_stride, do
         const DT coef = a + b * wtotal;
         if (w) {
             for (ptrdiff_t j = 0; j < c; j++)
-                dr[j] = coef * M_EXP((xr[j] - m) - logs) - b * w[j];
+                dr[j] = coef * M_EXPZ((xr[j] - m) - logs) - b * w[j];
         } else {
             for (ptrdiff_t j = 0; j < c; j++)
-                dr[j] = coef * M_EXP((xr[j] - m) - logs) - b;
+                dr[j] = coef * M_EXPZ((xr[j] - m) - logs) - b;
         }
         dr[tr] -= a;
     }

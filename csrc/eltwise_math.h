@@ -80,6 +80,14 @@ static inline float mn_erfcf(float x)
     return x < 0.0f ? 2.0f - r : r;
 }
 
+/* exp(x) that underflows to 0 below -87 (mn_expf clamps there to keep 2^n normal): a
+ * softmax of logits 1e4 apart gives exact zeros, as float arithmetic would. */
+static inline float mn_expf_flush(float x)
+{
+    const float e = mn_expf(x);
+    return x < -87.0f ? 0.0f : e;
+}
+
 static inline float mn_maxf(float a, float b) { return a > b ? a : b; }
 static inline double mn_maxd(double a, double b) { return a > b ? a : b; }
 

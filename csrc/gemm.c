@@ -85,6 +85,26 @@
 #define UK_NV 2
 #define UK_ATTR ATTR_AVX512
 #include "gemm_ukernel.h"
+#define UKN_NAME ukn_f32_avx512
+#define UKN_T float
+#define UKN_VB 64
+#define UKN_ATTR ATTR_AVX512
+#include "gemm_narrow.h"
+#define UKN_NAME ukn_f64_avx512
+#define UKN_T double
+#define UKN_VB 64
+#define UKN_ATTR ATTR_AVX512
+#include "gemm_narrow.h"
+#define UKN_NAME ukn_f32_avx2
+#define UKN_T float
+#define UKN_VB 32
+#define UKN_ATTR ATTR_AVX2
+#include "gemm_narrow.h"
+#define UKN_NAME ukn_f64_avx2
+#define UKN_T double
+#define UKN_VB 32
+#define UKN_ATTR ATTR_AVX2
+#include "gemm_narrow.h"
 #define EP_NAME ep_f32_avx512
 #define EP_T float
 #define EP_ACT mn_actf
@@ -173,13 +193,13 @@ ATTR_AVX2 static void tpack8_f32_avx2(const float *restrict src, ptrdiff_t rs, p
 #undef NC_MAX
 #undef SCALAR_ACT
 
-static const kdesc_f32 k_f32_generic = {4, 8, uk_f32_generic, ep_f32_generic, NULL};
-static const kdesc_f64 k_f64_generic = {4, 4, uk_f64_generic, ep_f64_generic, NULL};
+static const kdesc_f32 k_f32_generic = {4, 8, uk_f32_generic, ep_f32_generic, NULL, NULL, 0};
+static const kdesc_f64 k_f64_generic = {4, 4, uk_f64_generic, ep_f64_generic, NULL, NULL, 0};
 #if MN_X86
-static const kdesc_f32 k_f32_avx2 = {6, 16, uk_f32_avx2, ep_f32_avx2, tpack8_f32_avx2};
-static const kdesc_f64 k_f64_avx2 = {6, 8, uk_f64_avx2, ep_f64_avx2, NULL};
-static const kdesc_f32 k_f32_avx512 = {8, 32, uk_f32_avx512, ep_f32_avx512, tpack8_f32_avx2};
-static const kdesc_f64 k_f64_avx512 = {8, 16, uk_f64_avx512, ep_f64_avx512, NULL};
+static const kdesc_f32 k_f32_avx2 = {6, 16, uk_f32_avx2, ep_f32_avx2, tpack8_f32_avx2, ukn_f32_avx2, 8};
+static const kdesc_f64 k_f64_avx2 = {6, 8, uk_f64_avx2, ep_f64_avx2, NULL, ukn_f64_avx2, 4};
+static const kdesc_f32 k_f32_avx512 = {8, 32, uk_f32_avx512, ep_f32_avx512, tpack8_f32_avx2, ukn_f32_avx512, 16};
+static const kdesc_f64 k_f64_avx512 = {8, 16, uk_f64_avx512, ep_f64_avx512, NULL, ukn_f64_avx512, 8};
 #endif
 
 static const kdesc_f32 *pick_kernel_f32(int isa)

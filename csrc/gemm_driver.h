@@ -11,6 +11,8 @@
 #define FN(name) CAT(name, SFX)
 
 typedef void (*FN(ukernel_fn_))(ptrdiff_t, const DT *restrict, const DT *restrict, DT *restrict);
+typedef void (*FN(narrow_fn_))(ptrdiff_t, const DT *restrict, ptrdiff_t, ptrdiff_t,
+                               const DT *restrict, DT *restrict);
 typedef void (*FN(epilogue_fn_))(const DT *restrict, ptrdiff_t, DT *restrict, ptrdiff_t, ptrdiff_t,
                                  int, int, DT, DT, const DT *restrict, ptrdiff_t, ptrdiff_t, int);
 
@@ -22,6 +24,8 @@ typedef struct {
     FN(ukernel_fn_) uk;
     FN(epilogue_fn_) ep;
     FN(tpack8_fn_) tpack8; /* NULL: scalar packing */
+    FN(narrow_fn_) narrow; /* 8 x NRN micro-kernel on unpacked A; NULL: none */
+    int nrn;
 } FN(kdesc_);
 
 static const FN(kdesc_) *FN(pick_kernel_)(int isa);
@@ -191,6 +195,54 @@ static int FN(gemm_strided_)(const FN(kdesc_) *kd, ptrdiff_t m, ptrdiff_t n, ptr
     return 0;
 }
 
+static inline void FN(narrow_block_)(const FN(kdesc_) *kd, ptrdiff_t ib, ptrdiff_t m, ptrdiff_t n,
+                                     ptrdiff_t k, DT alpha, const DT *a, ptrdiff_t rsa,
+                                     ptrdiff_t csa, const DT *bp, DT *apk, DT beta, DT *c,
+                                     ptrdiff_t rsc, ptrdiff_t csc, const DT *bias, ptrdiff_t brs,
+                                     ptrdiff_t bcs, int act)
+{
+    DT ct[MN_MAX_TILE] __attribute__((aligned(64)));
+    const ptrdiff_t i0 = ib * 8;
+    const int mr = (int)FN(min_)(8, m - i0);
+    if (mr == 8) {
+        kd->narrow(k, a + i0 * rsa, rsa, csa, bp, ct);
+    } else {
+        /* the last, partial block: pad its rows into a packed panel (only one thread) */
+        FN(pack_a_)(kd, a + i0 * rsa, rsa, csa, k, mr, 8, apk);
+        kd->narrow(k, apk, 1, 8, bp, ct);
+    }
+    kd->ep(ct, kd->nrn, c + i0 * rsc, rsc, csc, mr, (int)n, alpha, beta,
+           bias ? bias + i0 * brs : NULL, brs, bcs, act);
+}
+
+/* C with at most kd->nrn columns: pack all of B once (k x NRN, zero-padded), then each thread
+ * takes blocks of 8 rows of A straight from memory. No k blocking: B's panel is small. */
+static int FN(gemm_narrow_)(const FN(kdesc_) *kd, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, DT alpha,
+                            const DT *a, ptrdiff_t rsa, ptrdiff_t csa, const DT *b, ptrdiff_t rsb,
+                            ptrdiff_t csb, DT beta, DT *c, ptrdiff_t rsc, ptrdiff_t csc,
+                            const DT *bias, ptrdiff_t brs, ptrdiff_t bcs, int act, int n_threads)
+{
+    const int NRN = kd->nrn;
+    DT *bp = mn_workspace(0, (size_t)(k * NRN) * sizeof(DT));
+    DT *apk = mn_workspace(1, (size_t)(k * 8) * sizeof(DT));
+    if (!bp || !apk)
+        return -1;
+    FN(pack_b_)(kd, b, rsb, csb, k, (int)n, NRN, bp);
+    const ptrdiff_t nb = (m + 7) / 8;
+    const double flops = 2.0 * (double)m * (double)n * (double)k;
+    if (n_threads > 1 && flops >= 2e5 && nb > 1) {
+#pragma omp parallel for schedule(static) num_threads(n_threads)
+        for (ptrdiff_t ib = 0; ib < nb; ib++)
+            FN(narrow_block_)(kd, ib, m, n, k, alpha, a, rsa, csa, bp, apk, beta, c, rsc, csc,
+                              bias, brs, bcs, act);
+    } else {
+        for (ptrdiff_t ib = 0; ib < nb; ib++)
+            FN(narrow_block_)(kd, ib, m, n, k, alpha, a, rsa, csa, bp, apk, beta, c, rsc, csc,
+                              bias, brs, bcs, act);
+    }
+    return 0;
+}
+
 /* Padded area of a tiling: the work the micro-kernels actually do. */
 static inline double FN(padded_)(ptrdiff_t m, ptrdiff_t n, int MR, int NR)
 {
@@ -207,6 +259,14 @@ int FN(mn_gemm_)(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k
     ptrdiff_t rsb = trans_b ? 1 : ldb, csb = trans_b ? ldb : 1;
     if (n_threads < 1)
         n_threads = 1;
+    if (kd->narrow && k > 0) {
+        if (n <= kd->nrn)
+            return FN(gemm_narrow_)(kd, m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, ldc, 1,
+                                    bias, 0, 1, act, n_threads);
+        if (m <= kd->nrn)
+            return FN(gemm_narrow_)(kd, n, m, k, alpha, b, csb, rsb, a, csa, rsa, beta, c, 1, ldc,
+                                    bias, 1, 0, act, n_threads);
+    }
     /* Narrow N (a 10-class head): an NR-wide panel would mostly multiply padding. Compute
      * C^T = op(B)^T op(A)^T instead when that tiling wastes less; the bias then runs along rows. */
     if (FN(padded_)(n, m, kd->mr, kd->nr) < FN(padded_)(m, n, kd->mr, kd->nr))

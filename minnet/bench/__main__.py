@@ -154,6 +154,8 @@ def main(argv=None):
     k.add_argument("--quick", action="store_true", help="fewer, smaller cases and repeats")
     k.add_argument("--repeat", type=int, default=None, help="timed repeats per case")
     k.add_argument("--json", default=None, help="also write the records to this file")
+    k.add_argument("--no-torch", action="store_true", default=argparse.SUPPRESS,
+                   help="do not compare with PyTorch")
     args = parser.parse_args(argv)
     torch = None if args.no_torch else _import_torch()
     if args.info:
