@@ -27,6 +27,8 @@ COMMON_C = ["csrc/runtime.c"]
 FAMILY_C = {
     "_runtime": [],
     "gemm": ["csrc/gemm.c"],
+    "eltwise": ["csrc/eltwise.c"],
+    "optim": ["csrc/optim.c"],
 }
 
 

@@ -1,5 +1,14 @@
 """The fast kernels, taking and returning NumPy arrays. Each name here has a NumPy twin with the
 same signature in minnet.reference (the oracle the tests compare against)."""
 from minnet._kernels.gemm import colsum, gemm
+from minnet._kernels.eltwise import (ACT_BACKWARD_INPUT, act_backward, act_forward,
+                                     bce_with_logits_backward, bce_with_logits_forward,
+                                     cross_entropy_backward, cross_entropy_forward, softmax,
+                                     softmax_backward)
+from minnet._kernels.optim import adagrad_step, adam_step, rmsprop_step, sgd_step
 
-__all__ = ["gemm", "colsum"]
+__all__ = ["gemm", "colsum",
+           "act_forward", "act_backward", "ACT_BACKWARD_INPUT", "softmax", "softmax_backward",
+           "cross_entropy_forward", "cross_entropy_backward",
+           "bce_with_logits_forward", "bce_with_logits_backward",
+           "sgd_step", "adam_step", "rmsprop_step", "adagrad_step"]

@@ -1,5 +1,14 @@
 """Plain NumPy references for every kernel in minnet.kernels: same names, same signatures, same
 return values. They are the specification: written to be read, not to be fast."""
 from minnet.reference.gemm import colsum, gemm
+from minnet.reference.eltwise import (ACT_BACKWARD_INPUT, act_backward, act_forward,
+                                      bce_with_logits_backward, bce_with_logits_forward,
+                                      cross_entropy_backward, cross_entropy_forward, softmax,
+                                      softmax_backward)
+from minnet.reference.optim import adagrad_step, adam_step, rmsprop_step, sgd_step
 
-__all__ = ["gemm", "colsum"]
+__all__ = ["gemm", "colsum",
+           "act_forward", "act_backward", "ACT_BACKWARD_INPUT", "softmax", "softmax_backward",
+           "cross_entropy_forward", "cross_entropy_backward",
+           "bce_with_logits_forward", "bce_with_logits_backward",
+           "sgd_step", "adam_step", "rmsprop_step", "adagrad_step"]

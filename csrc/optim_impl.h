@@ -1,0 +1,155 @@
+/* The update loops of the optim family for one (dtype, ISA), instantiated by optim.c.
+ * Parameters: DT, SFX, ATTR. Scalars arrive already in DT so each step rounds as PyTorch's
+ * float kernels do; options that are fixed for a call (maximize, weight decay, momentum) are
+ * tested inside the loop and hoisted out by GCC's loop unswitching. */
+
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+#define FN(name) CAT(name, SFX)
+
+/* torch.lerp: start + w (end - start) for w < 0.5, else end - (end - start) (1 - w) */
+#define LERP(s, e, w) ((w) < (DT)0.5 ? (s) + (w) * ((e) - (s)) : (e) - ((e) - (s)) * ((DT)1 - (w)))
+
+ATTR static void FN(sgd_)(DT *restrict p, const DT *restrict grad, DT *restrict buf,
+                          ptrdiff_t n, DT lr, DT momentum, DT dampening, int nesterov, DT wd,
+                          int maximize, int first_step)
+{
+    const DT keep = (DT)1 - dampening;
+    for (ptrdiff_t i = 0; i < n; i++) {
+        DT g = maximize ? -grad[i] : grad[i];
+        if (wd != 0)
+            g = g + wd * p[i];
+        if (momentum != 0) {
+            const DT b = first_step ? g : buf[i] * momentum + keep * g;
+            buf[i] = b;
+            g = nesterov ? g + momentum * b : b;
+        }
+        p[i] = p[i] - lr * g;
+    }
+}
+
+/* The Adam loop with its options as compile-time constants: adam_ calls it once per
+ * combination so each copy is a straight-line loop that vectorises (masked stores and
+ * loop-carried option tests would not). */
+ATTR static inline __attribute__((always_inline)) void
+FN(adam_body_)(DT *restrict p, const DT *restrict grad, DT *restrict m, DT *restrict v,
+               DT *restrict vmax, ptrdiff_t n, DT w1, DT beta2, DT eps, DT wd, DT step_size,
+               DT bc2_sqrt, DT shrink, DT sign, const int wd_mode, const int amsgrad)
+{
+    const DT w2 = (DT)1 - beta2;
+    for (ptrdiff_t i = 0; i < n; i++) {
+        DT g = sign * grad[i]; /* sign = -1 for maximize: exact */
+        DT pv = p[i];
+        if (wd_mode == 1) /* L2 penalty added to the gradient */
+            g = g + wd * pv;
+        else if (wd_mode == 2) /* AdamW: decoupled decay */
+            pv = pv * shrink;
+        const DT mv = LERP(m[i], g, w1);
+        const DT vv = v[i] * beta2 + w2 * g * g;
+        m[i] = mv;
+        v[i] = vv;
+        DT vh = vv;
+        if (amsgrad) {
+            vh = vmax[i] > vv ? vmax[i] : vv;
+            vmax[i] = vh;
+        }
+        const DT denom = SQRT(vh) / bc2_sqrt + eps;
+        p[i] = pv - step_size * (mv / denom);
+    }
+}
+
+ATTR static void FN(adam_)(DT *restrict p, const DT *restrict grad, DT *restrict m,
+                           DT *restrict v, DT *restrict vmax, ptrdiff_t n, DT w1, DT beta2,
+                           DT eps, DT wd, int decoupled, int amsgrad, int maximize, DT step_size,
+                           DT bc2_sqrt, DT shrink)
+{
+    const DT sign = maximize ? (DT)-1 : (DT)1;
+    const int wd_mode = wd == 0 ? 0 : (decoupled ? 2 : 1);
+#define ADAM_CASE(WM, AMS)                                                                     \
+    FN(adam_body_)(p, grad, m, v, vmax, n, w1, beta2, eps, wd, step_size, bc2_sqrt, shrink,    \
+                   sign, WM, AMS)
+    if (amsgrad) {
+        if (wd_mode == 0)
+            ADAM_CASE(0, 1);
+        else if (wd_mode == 1)
+            ADAM_CASE(1, 1);
+        else
+            ADAM_CASE(2, 1);
+    } else {
+        if (wd_mode == 0)
+            ADAM_CASE(0, 0);
+        else if (wd_mode == 1)
+            ADAM_CASE(1, 0);
+        else
+            ADAM_CASE(2, 0);
+    }
+#undef ADAM_CASE
+}
+
+ATTR static inline __attribute__((always_inline)) void
+FN(rmsprop_body_)(DT *restrict p, const DT *restrict grad, DT *restrict sq, DT *restrict ga,
+                  DT *restrict buf, ptrdiff_t n, DT lr, DT alpha, DT eps, DT wd, DT momentum,
+                  DT sign, const int centered, const int has_momentum)
+{
+    const DT w = (DT)1 - alpha;
+    for (ptrdiff_t i = 0; i < n; i++) {
+        DT g = sign * grad[i];
+        g = g + wd * p[i]; /* wd == 0 adds an exact 0 */
+        const DT s = sq[i] * alpha + w * g * g;
+        sq[i] = s;
+        DT avg;
+        if (centered) {
+            const DT a = LERP(ga[i], g, w);
+            ga[i] = a;
+            avg = SQRT(s - a * a) + eps;
+        } else {
+            avg = SQRT(s) + eps;
+        }
+        if (has_momentum) {
+            const DT b = buf[i] * momentum + g / avg;
+            buf[i] = b;
+            p[i] = p[i] - lr * b;
+        } else {
+            p[i] = p[i] - lr * (g / avg);
+        }
+    }
+}
+
+ATTR static void FN(rmsprop_)(DT *restrict p, const DT *restrict grad, DT *restrict sq,
+                              DT *restrict ga, DT *restrict buf, ptrdiff_t n, DT lr, DT alpha,
+                              DT eps, DT wd, DT momentum, int centered, int maximize)
+{
+    const DT sign = maximize ? (DT)-1 : (DT)1;
+#define RMS_CASE(C, M)                                                                         \
+    FN(rmsprop_body_)(p, grad, sq, ga, buf, n, lr, alpha, eps, wd, momentum, sign, C, M)
+    if (centered) {
+        if (momentum > 0)
+            RMS_CASE(1, 1);
+        else
+            RMS_CASE(1, 0);
+    } else {
+        if (momentum > 0)
+            RMS_CASE(0, 1);
+        else
+            RMS_CASE(0, 0);
+    }
+#undef RMS_CASE
+}
+
+ATTR static void FN(adagrad_)(DT *restrict p, const DT *restrict grad, DT *restrict ssum,
+                              ptrdiff_t n, DT clr, DT wd, DT eps, int maximize)
+{
+    for (ptrdiff_t i = 0; i < n; i++) {
+        DT g = maximize ? -grad[i] : grad[i];
+        if (wd != 0)
+            g = g + wd * p[i];
+        const DT s = ssum[i] + g * g;
+        ssum[i] = s;
+        p[i] = p[i] - clr * (g / (SQRT(s) + eps));
+    }
+}
+
+#undef LERP
+#undef FN
+#undef CAT
+#undef CAT_

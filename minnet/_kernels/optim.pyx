@@ -1,0 +1,322 @@
+# cython: language_level=3
+"""Cython wrappers for csrc/optim.c: fused, in-place optimizer updates of one parameter array.
+
+Each function follows PyTorch's documented single-tensor algorithm (torch.optim.SGD, Adam,
+AdamW, RMSprop, Adagrad with foreach=False) and updates `param` and its state arrays in place
+in one pass over memory. They return `param`. The optimizer owns the state arrays: allocate
+them once (zeros, like PyTorch's state) and pass the same arrays every step.
+
+    sgd_step:     p -= lr * (momentum/nesterov-filtered g),  g = grad + weight_decay * p
+    adam_step:    Adam (decoupled=False) or AdamW (decoupled=True), optional AMSGrad
+    rmsprop_step: RMSprop, optional centering and momentum
+    adagrad_step: Adagrad with learning-rate decay
+
+Arrays: float32 or float64, all of one dtype and shape; param and states must be C-contiguous
+and writeable (they are updated in place); grad is copied when it is not contiguous.
+"""
+cimport numpy as cnp
+import numpy as np
+
+from minnet._kernels._runtime cimport isa_level, num_threads
+
+cnp.import_array()
+
+cdef extern from "optim.h":
+    void mn_sgd_step_f32(float *p, const float *grad, float *buf, ptrdiff_t n, double lr,
+                         double momentum, double dampening, int nesterov, double weight_decay,
+                         int maximize, int first_step, int isa, int n_threads) nogil
+    void mn_sgd_step_f64(double *p, const double *grad, double *buf, ptrdiff_t n, double lr,
+                         double momentum, double dampening, int nesterov, double weight_decay,
+                         int maximize, int first_step, int isa, int n_threads) nogil
+    void mn_adam_step_f32(float *p, const float *grad, float *m, float *v, float *vmax,
+                          ptrdiff_t n, long long step, double lr, double beta1, double beta2,
+                          double eps, double weight_decay, int decoupled, int amsgrad,
+                          int maximize, int isa, int n_threads) nogil
+    void mn_adam_step_f64(double *p, const double *grad, double *m, double *v, double *vmax,
+                          ptrdiff_t n, long long step, double lr, double beta1, double beta2,
+                          double eps, double weight_decay, int decoupled, int amsgrad,
+                          int maximize, int isa, int n_threads) nogil
+    void mn_rmsprop_step_f32(float *p, const float *grad, float *sq, float *ga, float *buf,
+                             ptrdiff_t n, double lr, double alpha, double eps,
+                             double weight_decay, double momentum, int centered, int maximize,
+                             int isa, int n_threads) nogil
+    void mn_rmsprop_step_f64(double *p, const double *grad, double *sq, double *ga,
+                             double *buf, ptrdiff_t n, double lr, double alpha, double eps,
+                             double weight_decay, double momentum, int centered, int maximize,
+                             int isa, int n_threads) nogil
+    void mn_adagrad_step_f32(float *p, const float *grad, float *s, ptrdiff_t n,
+                             long long step, double lr, double lr_decay, double weight_decay,
+                             double eps, int maximize, int isa, int n_threads) nogil
+    void mn_adagrad_step_f64(double *p, const double *grad, double *s, ptrdiff_t n,
+                             long long step, double lr, double lr_decay, double weight_decay,
+                             double eps, int maximize, int isa, int n_threads) nogil
+
+
+cdef inline tuple _shape(cnp.ndarray x):
+    return (<object>x).shape
+
+
+cdef cnp.ndarray _param(object p, str fn):
+    if not isinstance(p, np.ndarray):
+        raise TypeError(f"{fn}: param must be a numpy.ndarray, got {type(p).__name__}")
+    cdef cnp.ndarray arr = <cnp.ndarray>p
+    cdef int t = cnp.PyArray_TYPE(arr)
+    if t != cnp.NPY_FLOAT32 and t != cnp.NPY_FLOAT64:
+        raise TypeError(f"{fn}: param must be float32 or float64, got {arr.dtype}")
+    if not cnp.PyArray_IS_C_CONTIGUOUS(arr) or not cnp.PyArray_ISWRITEABLE(arr):
+        raise ValueError(f"{fn}: param must be C-contiguous and writeable (it is updated in "
+                         f"place)")
+    return arr
+
+
+cdef cnp.ndarray _state(object s, cnp.ndarray p, str fn, str name):
+    """A state array updated in place: param's shape and dtype, C-contiguous, writeable."""
+    if not isinstance(s, np.ndarray):
+        raise TypeError(f"{fn}: {name} must be a numpy.ndarray, got {type(s).__name__}")
+    cdef cnp.ndarray arr = <cnp.ndarray>s
+    if _shape(arr) != _shape(p):
+        raise ValueError(f"{fn}: {name} must have the shape of param {_shape(p)}, got "
+                         f"{_shape(arr)}")
+    if cnp.PyArray_TYPE(arr) != cnp.PyArray_TYPE(p):
+        raise TypeError(f"{fn}: {name} must have the dtype of param ({p.dtype}), got "
+                        f"{arr.dtype}")
+    if not cnp.PyArray_IS_C_CONTIGUOUS(arr) or not cnp.PyArray_ISWRITEABLE(arr):
+        raise ValueError(f"{fn}: {name} must be C-contiguous and writeable (it is updated in "
+                         f"place)")
+    return arr
+
+
+cdef cnp.ndarray _grad(object g, cnp.ndarray p, list written, str fn):
+    """grad with param's shape and dtype, contiguous, and not sharing memory with any array
+    the update writes (else copied first)."""
+    if not isinstance(g, np.ndarray):
+        raise TypeError(f"{fn}: grad must be a numpy.ndarray, got {type(g).__name__}")
+    cdef cnp.ndarray arr = <cnp.ndarray>g
+    if _shape(arr) != _shape(p):
+        raise ValueError(f"{fn}: grad must have the shape of param {_shape(p)}, got "
+                         f"{_shape(arr)}")
+    if cnp.PyArray_TYPE(arr) != cnp.PyArray_TYPE(p):
+        raise TypeError(f"{fn}: grad must have the dtype of param ({p.dtype}), got {arr.dtype}")
+    if not cnp.PyArray_IS_C_CONTIGUOUS(arr) or any(np.may_share_memory(arr, w) for w in written):
+        arr = np.array(arr, order="C", copy=True)
+    return arr
+
+
+cdef void _disjoint(list arrays, list names, str fn) except *:
+    cdef Py_ssize_t i, j
+    for i in range(len(arrays)):
+        for j in range(i + 1, len(arrays)):
+            if cnp.PyArray_SIZE(arrays[i]) and np.may_share_memory(arrays[i], arrays[j]):
+                raise ValueError(f"{fn}: {names[i]} and {names[j]} share memory")
+
+
+cdef void _nonneg(str fn, str name, double value) except *:
+    if not value >= 0.0:
+        raise ValueError(f"{fn}: {name} must be >= 0, got {value}")
+
+
+cdef inline void *_ptr(cnp.ndarray a):
+    return cnp.PyArray_DATA(a) if a is not None else NULL
+
+
+def sgd_step(param, grad, momentum_buf=None, *, double lr, double momentum=0.0,
+             double dampening=0.0, bint nesterov=False, double weight_decay=0.0,
+             bint maximize=False, bint first_step=False):
+    """One torch.optim.SGD step for one parameter, in place:
+
+        g = (-grad if maximize else grad) + weight_decay * param
+        if momentum != 0:
+            buf = g if first_step else momentum * buf + (1 - dampening) * g
+            g = g + momentum * buf if nesterov else buf
+        param -= lr * g
+
+    Args:
+        momentum_buf: the momentum buffer (needed when momentum != 0); on first_step its old
+            contents are ignored and it is set to g, as PyTorch clones the first gradient.
+    """
+    cdef str fn = "sgd_step"
+    cdef cnp.ndarray P = _param(param, fn), B = None
+    _nonneg(fn, "lr", lr)
+    _nonneg(fn, "momentum", momentum)
+    _nonneg(fn, "weight_decay", weight_decay)
+    if nesterov and (momentum <= 0 or dampening != 0):
+        raise ValueError(f"{fn}: nesterov needs momentum > 0 and dampening == 0, got "
+                         f"momentum={momentum}, dampening={dampening}")
+    if momentum != 0:
+        if momentum_buf is None:
+            raise ValueError(f"{fn}: momentum={momentum} needs momentum_buf")
+        B = _state(momentum_buf, P, fn, "momentum_buf")
+        _disjoint([P, B], ["param", "momentum_buf"], fn)
+    cdef cnp.ndarray G = _grad(grad, P, [P] if B is None else [P, B], fn)
+    cdef ptrdiff_t n = cnp.PyArray_SIZE(P)
+    cdef int nt = num_threads(), isa = isa_level()
+    cdef void *pp = _ptr(P)
+    cdef void *pg = _ptr(G)
+    cdef void *pb = _ptr(B)
+    if cnp.PyArray_TYPE(P) == cnp.NPY_FLOAT32:
+        with nogil:
+            mn_sgd_step_f32(<float *>pp, <const float *>pg, <float *>pb, n, lr, momentum,
+                            dampening, nesterov, weight_decay, maximize, first_step, isa, nt)
+    else:
+        with nogil:
+            mn_sgd_step_f64(<double *>pp, <const double *>pg, <double *>pb, n, lr, momentum,
+                            dampening, nesterov, weight_decay, maximize, first_step, isa, nt)
+    return P
+
+
+def adam_step(param, grad, exp_avg, exp_avg_sq, *, long long step, double lr=1e-3,
+              double beta1=0.9, double beta2=0.999, double eps=1e-8, double weight_decay=0.0,
+              bint decoupled=False, bint amsgrad=False, bint maximize=False,
+              max_exp_avg_sq=None):
+    """One torch.optim.Adam (decoupled=False) / AdamW (decoupled=True) step, in place:
+
+        g = -grad if maximize else grad
+        AdamW: param *= 1 - lr * weight_decay;   Adam: g += weight_decay * param
+        exp_avg = lerp(exp_avg, g, 1 - beta1);  exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) g^2
+        v = max_exp_avg_sq = max(max_exp_avg_sq, exp_avg_sq) if amsgrad else exp_avg_sq
+        param -= lr / (1 - beta1^step) * exp_avg / (sqrt(v) / sqrt(1 - beta2^step) + eps)
+
+    Args:
+        step: the number of this update, 1 for the first (PyTorch's state['step'] after its
+            increment).
+        max_exp_avg_sq: the AMSGrad state (needed when amsgrad=True).
+    """
+    cdef str fn = "adam_step"
+    cdef cnp.ndarray P = _param(param, fn), VMAX = None
+    if step < 1:
+        raise ValueError(f"{fn}: step must be >= 1 (the count including this update), got {step}")
+    _nonneg(fn, "lr", lr)
+    _nonneg(fn, "eps", eps)
+    _nonneg(fn, "weight_decay", weight_decay)
+    if not (0.0 <= beta1 < 1.0) or not (0.0 <= beta2 < 1.0):
+        raise ValueError(f"{fn}: betas must be in [0, 1), got ({beta1}, {beta2})")
+    cdef cnp.ndarray M = _state(exp_avg, P, fn, "exp_avg")
+    cdef cnp.ndarray V = _state(exp_avg_sq, P, fn, "exp_avg_sq")
+    written = [P, M, V]
+    names = ["param", "exp_avg", "exp_avg_sq"]
+    if amsgrad:
+        if max_exp_avg_sq is None:
+            raise ValueError(f"{fn}: amsgrad=True needs max_exp_avg_sq")
+        VMAX = _state(max_exp_avg_sq, P, fn, "max_exp_avg_sq")
+        written.append(VMAX)
+        names.append("max_exp_avg_sq")
+    _disjoint(written, names, fn)
+    cdef cnp.ndarray G = _grad(grad, P, written, fn)
+    cdef ptrdiff_t n = cnp.PyArray_SIZE(P)
+    cdef int nt = num_threads(), isa = isa_level()
+    cdef void *pp = _ptr(P)
+    cdef void *pg = _ptr(G)
+    cdef void *pm = _ptr(M)
+    cdef void *pv = _ptr(V)
+    cdef void *px = _ptr(VMAX)
+    if cnp.PyArray_TYPE(P) == cnp.NPY_FLOAT32:
+        with nogil:
+            mn_adam_step_f32(<float *>pp, <const float *>pg, <float *>pm, <float *>pv,
+                             <float *>px, n, step, lr, beta1, beta2, eps, weight_decay,
+                             decoupled, amsgrad, maximize, isa, nt)
+    else:
+        with nogil:
+            mn_adam_step_f64(<double *>pp, <const double *>pg, <double *>pm, <double *>pv,
+                             <double *>px, n, step, lr, beta1, beta2, eps, weight_decay,
+                             decoupled, amsgrad, maximize, isa, nt)
+    return P
+
+
+def rmsprop_step(param, grad, square_avg, *, double lr=1e-2, double alpha=0.99,
+                 double eps=1e-8, double weight_decay=0.0, double momentum=0.0,
+                 bint centered=False, bint maximize=False, momentum_buf=None, grad_avg=None):
+    """One torch.optim.RMSprop step, in place:
+
+        g = (-grad if maximize else grad) + weight_decay * param
+        square_avg = alpha * square_avg + (1 - alpha) * g^2
+        centered: grad_avg = lerp(grad_avg, g, 1 - alpha); avg = sqrt(square_avg - grad_avg^2) + eps
+        else:     avg = sqrt(square_avg) + eps
+        momentum > 0: momentum_buf = momentum * momentum_buf + g / avg; param -= lr * momentum_buf
+        else:         param -= lr * g / avg
+
+    Args:
+        momentum_buf: needed when momentum > 0 (zeros at the start, as in PyTorch).
+        grad_avg: needed when centered (zeros at the start).
+    """
+    cdef str fn = "rmsprop_step"
+    cdef cnp.ndarray P = _param(param, fn), GA = None, B = None
+    _nonneg(fn, "lr", lr)
+    _nonneg(fn, "eps", eps)
+    _nonneg(fn, "weight_decay", weight_decay)
+    _nonneg(fn, "momentum", momentum)
+    _nonneg(fn, "alpha", alpha)
+    cdef cnp.ndarray SQ = _state(square_avg, P, fn, "square_avg")
+    written = [P, SQ]
+    names = ["param", "square_avg"]
+    if centered:
+        if grad_avg is None:
+            raise ValueError(f"{fn}: centered=True needs grad_avg")
+        GA = _state(grad_avg, P, fn, "grad_avg")
+        written.append(GA)
+        names.append("grad_avg")
+    if momentum > 0:
+        if momentum_buf is None:
+            raise ValueError(f"{fn}: momentum={momentum} needs momentum_buf")
+        B = _state(momentum_buf, P, fn, "momentum_buf")
+        written.append(B)
+        names.append("momentum_buf")
+    _disjoint(written, names, fn)
+    cdef cnp.ndarray G = _grad(grad, P, written, fn)
+    cdef ptrdiff_t n = cnp.PyArray_SIZE(P)
+    cdef int nt = num_threads(), isa = isa_level()
+    cdef void *pp = _ptr(P)
+    cdef void *pg = _ptr(G)
+    cdef void *ps = _ptr(SQ)
+    cdef void *pa = _ptr(GA)
+    cdef void *pb = _ptr(B)
+    if cnp.PyArray_TYPE(P) == cnp.NPY_FLOAT32:
+        with nogil:
+            mn_rmsprop_step_f32(<float *>pp, <const float *>pg, <float *>ps, <float *>pa,
+                                <float *>pb, n, lr, alpha, eps, weight_decay, momentum, centered,
+                                maximize, isa, nt)
+    else:
+        with nogil:
+            mn_rmsprop_step_f64(<double *>pp, <const double *>pg, <double *>ps, <double *>pa,
+                                <double *>pb, n, lr, alpha, eps, weight_decay, momentum,
+                                centered, maximize, isa, nt)
+    return P
+
+
+def adagrad_step(param, grad, state_sum, *, long long step, double lr=1e-2,
+                 double lr_decay=0.0, double weight_decay=0.0, double eps=1e-10,
+                 bint maximize=False):
+    """One torch.optim.Adagrad step, in place:
+
+        g = (-grad if maximize else grad) + weight_decay * param
+        state_sum += g^2
+        param -= lr / (1 + (step - 1) * lr_decay) * g / (sqrt(state_sum) + eps)
+
+    Args:
+        step: the number of this update, 1 for the first.
+        state_sum: starts at initial_accumulator_value (the optimizer's job).
+    """
+    cdef str fn = "adagrad_step"
+    cdef cnp.ndarray P = _param(param, fn)
+    if step < 1:
+        raise ValueError(f"{fn}: step must be >= 1 (the count including this update), got {step}")
+    _nonneg(fn, "lr", lr)
+    _nonneg(fn, "lr_decay", lr_decay)
+    _nonneg(fn, "eps", eps)
+    _nonneg(fn, "weight_decay", weight_decay)
+    cdef cnp.ndarray S = _state(state_sum, P, fn, "state_sum")
+    _disjoint([P, S], ["param", "state_sum"], fn)
+    cdef cnp.ndarray G = _grad(grad, P, [P, S], fn)
+    cdef ptrdiff_t n = cnp.PyArray_SIZE(P)
+    cdef int nt = num_threads(), isa = isa_level()
+    cdef void *pp = _ptr(P)
+    cdef void *pg = _ptr(G)
+    cdef void *ps = _ptr(S)
+    if cnp.PyArray_TYPE(P) == cnp.NPY_FLOAT32:
+        with nogil:
+            mn_adagrad_step_f32(<float *>pp, <const float *>pg, <float *>ps, n, step, lr,
+                                lr_decay, weight_decay, eps, maximize, isa, nt)
+    else:
+        with nogil:
+            mn_adagrad_step_f64(<double *>pp, <const double *>pg, <double *>ps, n, step, lr,
+                                lr_decay, weight_decay, eps, maximize, isa, nt)
+    return P
