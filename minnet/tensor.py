@@ -380,13 +380,15 @@ class Tensor:
             if okind != "f" and kind == "f":
                 return other.data.astype(self.data.dtype)
             return other
-        if isinstance(other, numbers.Number) and not isinstance(other, np.generic):
+        if isinstance(other, np.generic):
+            other = other.item()  # NumPy scalars act like Python scalars, as in PyTorch
+        if isinstance(other, numbers.Number):
             if kind != "f" and isinstance(other, float):
                 return np.asarray(other, dtype=_default_dtype)
             if isinstance(other, complex):
                 raise TypeError(f"{op}: complex numbers are not supported")
             return other
-        if isinstance(other, (np.ndarray, np.generic)):
+        if isinstance(other, np.ndarray):
             okind = other.dtype.kind
             if okind not in "fiub":
                 raise TypeError(f"{op}: unsupported operand of dtype {other.dtype}")

@@ -168,7 +168,7 @@ def _xent_bwd(g_n, x_nc, t_n, w_c, lse_n, ignore_index, ls):
     """dx := g_n * ((1 - ls) * w[t] * (p - onehot(t)) + ls / c * (W * p - w)), 0 on ignored
     rows, p = exp(x - lse) (the mn_xent_bwd contract; g_n a scalar or one value per row)."""
     n, c = x_nc.shape
-    p = np.exp(x_nc - lse_n[:, None].astype(x_nc.dtype))
+    p = np.exp(x_nc - lse_n[:, None])  # in float64: lse ~ 1e4 has no float32 digits to spare
     valid = t_n != ignore_index
     tt = np.where(valid, t_n, 0)
     rows = np.arange(n)
@@ -183,7 +183,7 @@ def _xent_bwd(g_n, x_nc, t_n, w_c, lse_n, ignore_index, ls):
             dx += gs[:, None] * (c * p - 1)
         else:
             dx += gs[:, None] * (w_c.sum() * p - w_c)
-    return dx
+    return dx.astype(x_nc.dtype, copy=False)
 
 
 def _bce_logits_fwd(x, t, w, pw):
@@ -592,7 +592,7 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     w = _const(weight, input.dtype)
     if w is not None:
         _broadcastable(w.shape, input.shape, "weight", op)
-    return BinaryCrossEntropy.apply(input, target, w, reduction=reduction)
+    return BinaryCrossEntropy.apply(input, target, w=w, reduction=reduction)
 
 
 def _broadcastable(shape, to, name, op):
@@ -651,7 +651,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
         _broadcastable(w.shape, input.shape, "weight", op)
     if pw is not None:
         _broadcastable(pw.shape, input.shape, "pos_weight", op)
-    return BCEWithLogits.apply(input, target, w, pw, reduction=reduction)
+    return BCEWithLogits.apply(input, target, w=w, pw=pw, reduction=reduction)
 
 
 # =========================================================================================
@@ -715,7 +715,8 @@ class CrossEntropy(Function):
         self.shape, self.t_n, self.w = x.shape, t_n, w
         self.ignore_index, self.ls, self.reduction = ignore_index, ls, reduction
         self.x_nc = _to_nc(x)
-        loss, self.lse, total, self.wsum = _xent_fwd(self.x_nc, t_n, w, ignore_index, ls)
+        loss, self.lse, total, wsum = _xent_fwd(self.x_nc, t_n, w, ignore_index, ls)
+        self.wsum = np.float64(wsum)  # 0/0 below is nan, as in PyTorch, not an exception
         if reduction == "none":
             return loss.reshape(out_shape)
         if reduction == "sum":
@@ -820,7 +821,7 @@ class NLLLoss(Function):
         w_t = np.where(valid, 1.0 if w is None else w[tt], 0.0).astype(x.dtype)
         loss = -w_t * x_nc[np.arange(len(tt)), tt]
         self.shape, self.tt, self.w_t, self.reduction = x.shape, tt, w_t, reduction
-        self.wsum = float(w_t.sum(dtype=np.float64))
+        self.wsum = w_t.sum(dtype=np.float64)
         if reduction == "none":
             return loss.reshape(out_shape)
         total = loss.sum(dtype=np.float64)
@@ -1006,7 +1007,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     rv = _stat_array(running_var, "running_var", c, op)
     if not training and (rm is None or rv is None):
         raise ValueError(f"{op}: running_mean and running_var are needed when not training")
-    if training and input.size // max(c, 1) <= 1:
+    if training and input.numel() // max(c, 1) <= 1:
         raise ValueError(f"{op}: expected more than 1 value per channel when training, got "
                          f"input of shape {input.shape}")
     if weight is not None:
