@@ -5,6 +5,14 @@ import pytest
 
 import minnet
 from minnet import optim
+from minnet.optim import _functional
+
+
+@pytest.fixture(autouse=True, params=["kernels", "numpy"])
+def backend(request, monkeypatch):
+    """Every test runs on the fused C kernels and on the NumPy path."""
+    monkeypatch.setattr(_functional, "USE_KERNELS", request.param == "kernels")
+    return request.param
 
 
 class P:
@@ -294,3 +302,23 @@ def test_load_state_dict_mismatch():
 def test_repr():
     r = repr(optim.SGD([P([1.0])], lr=0.1, momentum=0.9))
     assert r.startswith("SGD (") and "lr: 0.1" in r and "momentum: 0.9" in r
+
+
+def test_dispatch_takes_the_fused_kernels_only_when_they_fit(backend):
+    p = P(np.zeros((3, 4)))
+    g = np.zeros((3, 4))
+    assert (_functional.fused(p, g) is not None) == (backend == "kernels")
+    assert _functional.fused(p, g.astype(np.float32)) is None          # dtype differs
+    q = P(np.zeros((4, 3)))
+    q.data = q.data.T                                                   # not C-contiguous
+    assert _functional.fused(q, g) is None
+
+
+def test_non_contiguous_parameter_uses_numpy_path():
+    theta0, grads = make(seed=9)
+    p = P(np.asfortranarray(theta0))
+    opt = optim.Adam([p], lr=0.01)
+    for t in range(3):
+        p.grad = grads[t]
+        opt.step()
+    np.testing.assert_allclose(p.data, adam_ref(theta0, grads[:3], lr=0.01), rtol=1e-12)

@@ -1,8 +1,31 @@
-"""Shared helpers of the update rules: the effective gradient and a per-parameter scratch
-buffer, so a step allocates nothing after the first."""
+"""Shared helpers of the update rules: the dispatch to the fused C kernels, and for the NumPy
+path the effective gradient and a per-parameter scratch buffer, so a step allocates nothing
+after the first."""
 import numpy as np
 
 from minnet.optim.optimizer import grad_array
+
+try:
+    from minnet import kernels as _kernels
+except ImportError:  # pragma: no cover - kernels not built
+    _kernels = None
+
+# Set to False to run every update in NumPy (the tests run both paths).
+USE_KERNELS = True
+_FUSABLE = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def fused(p, g):
+    """minnet.kernels when its fused in-place steps can take parameter ``p`` with gradient
+    ``g`` (float32/float64, C-contiguous writeable parameter, gradient of the same dtype and
+    shape), else None and the NumPy path runs."""
+    if not USE_KERNELS or _kernels is None:
+        return None
+    d = p.data
+    if type(d) is not np.ndarray or d.dtype not in _FUSABLE or not d.flags.c_contiguous \
+            or not d.flags.writeable or g.dtype != d.dtype or g.shape != d.shape:
+        return None
+    return _kernels
 
 
 def scratch(opt, p, name="tmp"):

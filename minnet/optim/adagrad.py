@@ -1,8 +1,8 @@
 """Adagrad with learning-rate decay."""
 import numpy as np
 
-from minnet.optim._functional import check_nonneg, effective_grad, scratch
-from minnet.optim.optimizer import Optimizer
+from minnet.optim._functional import check_nonneg, effective_grad, fused, scratch
+from minnet.optim.optimizer import Optimizer, grad_array
 
 __all__ = ["Adagrad"]
 
@@ -56,14 +56,21 @@ class Adagrad(Optimizer):
 
     def _update_group(self, group):
         for p in group["params"]:
-            g = effective_grad(self, p, group["weight_decay"], group["maximize"])
-            if g is None:
+            raw = grad_array(p)
+            if raw is None:
                 continue
             state = self.state.setdefault(p, {})
             if not state:
                 state["step"] = 0
                 state["sum"] = np.full_like(p.data, group["initial_accumulator_value"])
             state["step"] += 1
+            k = fused(p, raw)
+            if k is not None:
+                k.adagrad_step(p.data, raw, state["sum"], step=state["step"], lr=group["lr"],
+                               lr_decay=group["lr_decay"], weight_decay=group["weight_decay"],
+                               eps=group["eps"], maximize=group["maximize"])
+                continue
+            g = effective_grad(self, p, group["weight_decay"], group["maximize"])
             clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
             s = state["sum"]
             tmp = scratch(self, p, "tmp")

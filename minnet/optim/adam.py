@@ -3,8 +3,8 @@ import math
 
 import numpy as np
 
-from minnet.optim._functional import check_nonneg, effective_grad, scratch
-from minnet.optim.optimizer import Optimizer
+from minnet.optim._functional import check_nonneg, effective_grad, fused, scratch
+from minnet.optim.optimizer import Optimizer, grad_array
 
 __all__ = ["Adam", "AdamW"]
 
@@ -23,11 +23,9 @@ def _adam_update(opt, group, decoupled):
     lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
     wd = group["weight_decay"]
     for p in group["params"]:
-        if p.grad is None:
+        raw = grad_array(p)
+        if raw is None:
             continue
-        if decoupled and wd != 0:          # AdamW: theta <- theta - lr * lambda * theta
-            np.multiply(p.data, 1 - lr * wd, out=p.data)
-        g = effective_grad(opt, p, 0 if decoupled else wd, group["maximize"])
         state = opt.state.setdefault(p, {})
         if not state:
             state["step"] = 0
@@ -37,6 +35,16 @@ def _adam_update(opt, group, decoupled):
                 state["max_exp_avg_sq"] = np.zeros_like(p.data)
         state["step"] += 1
         t = state["step"]
+        k = fused(p, raw)
+        if k is not None:
+            k.adam_step(p.data, raw, state["exp_avg"], state["exp_avg_sq"], step=t, lr=lr,
+                        beta1=beta1, beta2=beta2, eps=eps, weight_decay=wd,
+                        decoupled=decoupled, amsgrad=group["amsgrad"],
+                        maximize=group["maximize"], max_exp_avg_sq=state.get("max_exp_avg_sq"))
+            continue
+        if decoupled and wd != 0:          # AdamW: theta <- theta - lr * lambda * theta
+            np.multiply(p.data, 1 - lr * wd, out=p.data)
+        g = effective_grad(opt, p, 0 if decoupled else wd, group["maximize"])
         m, v = state["exp_avg"], state["exp_avg_sq"]
         tmp = scratch(opt, p, "tmp")
         # m <- beta1 * m + (1 - beta1) * g

@@ -1,8 +1,8 @@
 """RMSprop, optionally centered and with momentum."""
 import numpy as np
 
-from minnet.optim._functional import check_nonneg, effective_grad, scratch
-from minnet.optim.optimizer import Optimizer
+from minnet.optim._functional import check_nonneg, effective_grad, fused, scratch
+from minnet.optim.optimizer import Optimizer, grad_array
 
 __all__ = ["RMSprop"]
 
@@ -58,8 +58,8 @@ class RMSprop(Optimizer):
     def _update_group(self, group):
         lr, alpha, eps, mu = group["lr"], group["alpha"], group["eps"], group["momentum"]
         for p in group["params"]:
-            g = effective_grad(self, p, group["weight_decay"], group["maximize"])
-            if g is None:
+            raw = grad_array(p)
+            if raw is None:
                 continue
             state = self.state.setdefault(p, {})
             if not state:
@@ -70,6 +70,15 @@ class RMSprop(Optimizer):
                 if group["centered"]:
                     state["grad_avg"] = np.zeros_like(p.data)
             state["step"] += 1
+            k = fused(p, raw)
+            if k is not None:
+                k.rmsprop_step(p.data, raw, state["square_avg"], lr=lr, alpha=alpha, eps=eps,
+                               weight_decay=group["weight_decay"], momentum=mu,
+                               centered=group["centered"], maximize=group["maximize"],
+                               momentum_buf=state.get("momentum_buffer"),
+                               grad_avg=state.get("grad_avg"))
+                continue
+            g = effective_grad(self, p, group["weight_decay"], group["maximize"])
             v = state["square_avg"]
             tmp = scratch(self, p, "tmp")
             np.multiply(v, alpha, out=v)

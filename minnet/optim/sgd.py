@@ -1,8 +1,8 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov and weight decay."""
 import numpy as np
 
-from minnet.optim._functional import check_nonneg, effective_grad, scratch
-from minnet.optim.optimizer import Optimizer
+from minnet.optim._functional import check_nonneg, effective_grad, fused, scratch
+from minnet.optim.optimizer import Optimizer, grad_array
 
 __all__ = ["SGD"]
 
@@ -52,11 +52,22 @@ class SGD(Optimizer):
     def _update_group(self, group):
         lr, mu, damp = group["lr"], group["momentum"], group["dampening"]
         for p in group["params"]:
-            g = effective_grad(self, p, group["weight_decay"], group["maximize"])
-            if g is None:
+            raw = grad_array(p)
+            if raw is None:
                 continue
             state = self.state.setdefault(p, {})
             state["step"] = state.get("step", 0) + 1
+            k = fused(p, raw)
+            if k is not None:
+                first = mu != 0 and "momentum_buffer" not in state
+                if first:
+                    state["momentum_buffer"] = np.empty_like(p.data)
+                k.sgd_step(p.data, raw, state.get("momentum_buffer"), lr=lr, momentum=mu,
+                           dampening=damp, nesterov=group["nesterov"],
+                           weight_decay=group["weight_decay"], maximize=group["maximize"],
+                           first_step=first)
+                continue
+            g = effective_grad(self, p, group["weight_decay"], group["maximize"])
             if mu != 0:
                 buf = state.get("momentum_buffer")
                 if buf is None:
