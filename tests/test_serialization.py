@@ -149,3 +149,25 @@ def test_unsupported_objects_are_refused(tmp_path):
         minnet.save({"a": np.array([None, 1], dtype=object)}, tmp_path / "o.mnt")
     with pytest.raises(TypeError, match="dict keys"):
         minnet.save({(1, 2): 3}, tmp_path / "o.mnt")
+
+
+def test_module_state_dict_round_trip_reproduces_outputs(tmp_path):
+    from minnet import nn
+    minnet.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 5), nn.BatchNorm1d(5), nn.GELU(), nn.LayerNorm(5),
+                        nn.Linear(5, 2))
+    x = minnet.Tensor(np.random.default_rng(1).standard_normal((8, 3)).astype(np.float32))
+    for _ in range(3):
+        net(x)                                   # move BatchNorm's running statistics
+    net.eval()
+    minnet.save(net.state_dict(), tmp_path / "net.mnt")
+    loaded = minnet.load(tmp_path / "net.mnt")
+    assert list(loaded) == list(net.state_dict())
+    assert all(isinstance(v, np.ndarray) for v in loaded.values())
+    assert loaded["1.num_batches_tracked"].dtype == np.int64 and loaded["1.num_batches_tracked"] == 3
+    minnet.manual_seed(1)
+    other = nn.Sequential(nn.Linear(3, 5), nn.BatchNorm1d(5), nn.GELU(), nn.LayerNorm(5),
+                          nn.Linear(5, 2)).eval()
+    assert not np.array_equal(other(x).data, net(x).data)
+    other.load_state_dict(loaded)
+    np.testing.assert_array_equal(other(x).data, net(x).data)

@@ -114,11 +114,13 @@ class Adam(Optimizer):
                                       weight_decay=weight_decay, amsgrad=amsgrad,
                                       maximize=maximize))
 
+    _decoupled = False
+
     def _update_group(self, group):
-        _adam_update(self, group, decoupled=False)
+        _adam_update(self, group, decoupled=self._decoupled)
 
 
-class AdamW(Optimizer):
+class AdamW(Adam):
     r"""AdamW: Adam with decoupled weight decay (Loshchilov & Hutter, 2019), PyTorch's
     algorithm:
 
@@ -147,12 +149,8 @@ class AdamW(Optimizer):
         >>> opt = minnet.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
     """
 
+    _decoupled = True
+
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
                  amsgrad=False, *, maximize=False):
-        _check_adam_args(lr, betas, eps, weight_decay)
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
-                                      weight_decay=weight_decay, amsgrad=amsgrad,
-                                      maximize=maximize))
-
-    def _update_group(self, group):
-        _adam_update(self, group, decoupled=True)
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)

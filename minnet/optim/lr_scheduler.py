@@ -11,7 +11,28 @@ __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnea
            "LambdaLR", "ReduceLROnPlateau"]
 
 
-class LRScheduler:
+class _Stateful:
+    """state_dict / load_state_dict / get_last_lr shared by all schedulers."""
+
+    _not_saved = ("optimizer",)
+
+    def get_last_lr(self):
+        """The learning rates computed by the last call to :meth:`step`, one per group."""
+        return list(self._last_lr)
+
+    def state_dict(self):
+        """Every attribute except the optimizer (and, for LambdaLR, the functions)."""
+        return {k: v for k, v in self.__dict__.items() if k not in self._not_saved}
+
+    def load_state_dict(self, state_dict):
+        """Restore the attributes saved by :meth:`state_dict`."""
+        for k, v in state_dict.items():
+            if isinstance(v, tuple):       # lists come back as lists, but be lenient
+                v = list(v)
+            self.__dict__[k] = v
+
+
+class LRScheduler(_Stateful):
     """Base class: ``last_epoch``, ``base_lrs``, ``step()``, ``get_last_lr()``, state_dict.
 
     Args:
@@ -38,10 +59,6 @@ class LRScheduler:
         """The learning rates of the current epoch (``self.last_epoch``)."""
         raise NotImplementedError
 
-    def get_last_lr(self):
-        """The learning rates computed by the last call to :meth:`step`, one per group."""
-        return list(self._last_lr)
-
     def step(self):
         """Advance one epoch and set each group's ``'lr'``."""
         self._step_count += 1
@@ -49,18 +66,6 @@ class LRScheduler:
         for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
-
-    def state_dict(self):
-        """Every attribute except the optimizer (and, for LambdaLR, the functions)."""
-        return {k: v for k, v in self.__dict__.items() if k not in self._not_saved}
-
-    def load_state_dict(self, state_dict):
-        for k, v in state_dict.items():
-            if k in ("base_lrs", "_last_lr") and isinstance(v, tuple):
-                v = list(v)
-            self.__dict__[k] = v
-
-    _not_saved = ("optimizer",)
 
     def __repr__(self):
         return f"{type(self).__name__}(last_epoch={self.last_epoch}, lr={self._last_lr})"
@@ -217,7 +222,7 @@ class LambdaLR(LRScheduler):
         return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs)]
 
 
-class ReduceLROnPlateau:
+class ReduceLROnPlateau(_Stateful):
     """Reduce the learning rate when a metric has stopped improving.
 
     After ``patience`` epochs in a row without improvement (``step(metric)`` once per
@@ -310,15 +315,3 @@ class ReduceLROnPlateau:
             self.cooldown_counter = self.cooldown
             self.num_bad_epochs = 0
         self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
-
-    def get_last_lr(self):
-        return list(self._last_lr)
-
-    def state_dict(self):
-        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
-
-    def load_state_dict(self, state_dict):
-        for k, v in state_dict.items():
-            if k in ("min_lrs", "_last_lr") and isinstance(v, tuple):
-                v = list(v)
-            self.__dict__[k] = v
