@@ -2,13 +2,10 @@
 arguments and definitions.
 
 Each op is one :class:`~minnet.autograd.Function` whose forward and backward sit together.
-The array work is done by the small private helpers in the first section (``_act_fwd``,
-``_softmax_fwd``, ``_xent_fwd``, ...). They are the one seam with the elementwise kernels:
-each uses ``minnet.kernels`` when the kernel is built and a NumPy version otherwise, and
-both follow the contracts written in csrc/eltwise.h.
+The elementwise array work goes through the small private helpers in the first section
+(``_act_fwd``, ``_softmax_fwd``, ``_xent_fwd``, ...), the one seam with ``minnet.kernels``;
+GEMM-shaped work calls ``minnet.kernels.gemm``/``colsum`` directly.
 """
-import math
-
 import numpy as np
 
 from minnet import kernels as _kernels
@@ -25,181 +22,52 @@ _REDUCTIONS = ("mean", "sum", "none")
 
 
 # =========================================================================================
-# Array helpers: the seam with minnet.kernels (NumPy versions of the eltwise.h contracts)
+# Array helpers: the one seam with the elementwise kernels (csrc/eltwise.c). Their NumPy
+# specification is minnet.reference.eltwise; the Functions below call only these helpers.
 # =========================================================================================
-# Cephes' rational approximations for erf/erfc (|error| < 1e-15 against math.erf).
-_ERF_T = (9.60497373987051638749e0, 9.00260197203842689217e1, 2.23200534594684319226e3,
-          7.00332514112805075473e3, 5.55923013010394962768e4)
-_ERF_U = (3.35617141647503099647e1, 5.21357949780152679795e2, 4.59432382970980127987e3,
-          2.26290000613890934246e4, 4.92673942608635921086e4)
-_ERFC_P = (2.46196981473530512524e-10, 5.64189564831068821977e-1, 7.46321056442269912687e0,
-           4.86371970985681366614e1, 1.96520832956077098242e2, 5.26445194995477358631e2,
-           9.34528527171957607540e2, 1.02755188689515710272e3, 5.57535335369399327526e2)
-_ERFC_Q = (1.32281951154744992508e1, 8.67072140885989742329e1, 3.54937778887819891062e2,
-           9.75708501743205489753e2, 1.82390916687909736289e3, 2.24633760818710981792e3,
-           1.65666309194161350182e3, 5.57535340817727675546e2)
-_ERFC_R = (5.64189583547755073984e-1, 1.27536670759978104416e0, 5.01905042251180477414e0,
-           6.16021097993053585195e0, 7.40974269950448939160e0, 2.97886665372100240670e0)
-_ERFC_S = (2.26052863220117276590e0, 9.39603524938001434673e0, 1.20489539808096656605e1,
-           1.70814450747565897222e1, 9.60896809063285878198e0, 3.36907645100081516050e0)
-
-
-def _poly(x, c, monic=False):
-    r = x + c[0] if monic else np.full_like(x, c[0])
-    for ci in c[1:]:
-        r = r * x + ci
-    return r
-
-
-def _erfc(x):
-    """Complementary error function of a float64 array (accurate in both tails)."""
-    a = np.abs(x)
-    small = 1.0 - x * _poly(x * x, _ERF_T) / _poly(x * x, _ERF_U, True)
-    b = np.maximum(a, 1.0)
-    with np.errstate(under="ignore"):
-        big = np.exp(-b * b) * np.where(b < 8, _poly(b, _ERFC_P) / _poly(b, _ERFC_Q, True),
-                                        _poly(b, _ERFC_R) / _poly(b, _ERFC_S, True))
-    return np.where(a < 1, small, np.where(x < 0, 2.0 - big, big))
-
-
-def _norm_cdf(x):
-    """Phi(x) = 0.5 erfc(-x / sqrt 2), computed in float64."""
-    return 0.5 * _erfc(-np.asarray(x, np.float64) * (1 / math.sqrt(2)))
-
-
-_GELU_C = math.sqrt(2 / math.pi)
-
-
-def _sigmoid(x):
-    return 0.5 * (1.0 + np.tanh(0.5 * x))  # no overflow for large |x|
-
-
-def _act_fwd(x, act, alpha=0.0):
-    """y := act(x). act is 'relu', 'leaky_relu', 'elu', 'gelu', 'gelu_tanh', 'sigmoid' or
+def _act_fwd(x, act, alpha=None):
+    """y := act(x); act is 'relu', 'leaky_relu', 'elu', 'gelu', 'gelu_tanh', 'sigmoid' or
     'tanh'; alpha is leaky_relu's negative_slope and elu's alpha."""
-    dt = x.dtype
-    if act == "relu":
-        return np.maximum(x, dt.type(0))
-    if act == "leaky_relu":
-        return np.where(x > 0, x, x * dt.type(alpha))
-    if act == "elu":
-        return np.where(x > 0, x, dt.type(alpha) * np.expm1(np.minimum(x, 0)))
-    if act == "gelu":
-        return (x * _norm_cdf(x)).astype(dt, copy=False)
-    if act == "gelu_tanh":
-        return dt.type(0.5) * x * (1 + np.tanh(dt.type(_GELU_C) * (x + dt.type(0.044715) * x ** 3)))
-    if act == "sigmoid":
-        return _sigmoid(x)
-    if act == "tanh":
-        return np.tanh(x)
-    raise ValueError(f"unknown activation {act!r}")
+    return _kernels.act_forward(x, act, alpha=alpha)
 
 
-def _act_bwd(dy, s, act, alpha=0.0):
-    """dx := dy * act'(.), where s is the forward output for sigmoid and tanh and the forward
-    input for every other activation."""
-    dt = s.dtype
-    if act == "relu":
-        return dy * (s > 0)
-    if act == "leaky_relu":
-        return dy * np.where(s > 0, dt.type(1), dt.type(alpha))
-    if act == "elu":
-        return dy * np.where(s > 0, dt.type(1), dt.type(alpha) * np.exp(np.minimum(s, 0)))
-    if act == "gelu":
-        x = s.astype(np.float64)
-        d = _norm_cdf(x) + x * np.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
-        return dy * d.astype(dt)
-    if act == "gelu_tanh":
-        inner = dt.type(_GELU_C) * (s + dt.type(0.044715) * s ** 3)
-        t = np.tanh(inner)
-        d = 0.5 * (1 + t) + 0.5 * s * (1 - t * t) * dt.type(_GELU_C) * (1 + 3 * 0.044715 * s * s)
-        return dy * d.astype(dt, copy=False)
-    if act == "sigmoid":
-        return dy * s * (1 - s)
-    if act == "tanh":
-        return dy * (1 - s * s)
-    raise ValueError(f"unknown activation {act!r}")
+def _act_bwd(dy, s, act, alpha=None):
+    """dx := dy * act'(.); s is the forward output for sigmoid and tanh, else the input."""
+    return _kernels.act_backward(dy, s, act, alpha=alpha)
 
 
 def _softmax_fwd(x, log):
-    """Softmax (log=False) or log-softmax (log=True) over the last axis, shifted by the row
-    max so logits of any size give finite results."""
-    z = x - x.max(axis=-1, keepdims=True)
-    if log:
-        return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
-    e = np.exp(z)
-    e /= e.sum(axis=-1, keepdims=True)
-    return e
+    """Softmax (or log-softmax) over the last axis, stable for any finite logits."""
+    return _kernels.softmax(x, log=log)
 
 
 def _softmax_bwd(dy, y, log):
-    """dx := y * (dy - sum dy*y) (softmax), or dy - exp(y) * sum dy (log-softmax)."""
-    if log:
-        return dy - np.exp(y) * dy.sum(axis=-1, keepdims=True)
-    return y * (dy - (dy * y).sum(axis=-1, keepdims=True))
+    """dx := y (dy - sum dy y) (softmax), dy - exp(y) sum dy (log-softmax), per last-axis row."""
+    return _kernels.softmax_backward(dy, y, log=log)
 
 
-def _xent_fwd(x_nc, t_n, w_c, ignore_index, ls):
-    """Cross-entropy with class indices (the mn_xent_fwd contract).
-
-    Returns (loss_n, lse_n, total, wsum): the per-row loss
-    ``(1 - ls) * w[t] * -logp[t] + ls / c * sum_j w[j] * -logp[j]`` (0 on ignored rows), the
-    row log-sum-exp in float64, its sum, and the sum of w[t] over rows not ignored."""
-    n, c = x_nc.shape
-    m = x_nc.max(axis=1) if c else np.zeros(n, x_nc.dtype)
-    lse = m.astype(np.float64) + np.log(
-        np.exp(x_nc - m[:, None]).sum(axis=1, dtype=np.float64))
-    valid = t_n != ignore_index
-    tt = np.where(valid, t_n, 0)
-    picked = x_nc[np.arange(n), tt].astype(np.float64)
-    w_t = np.where(valid, 1.0 if w_c is None else w_c[tt].astype(np.float64), 0.0)
-    loss = w_t * (lse - picked)
-    if ls > 0:
-        if w_c is None:
-            smooth = c * lse - x_nc.sum(axis=1, dtype=np.float64)
-        else:
-            w64 = w_c.astype(np.float64)
-            smooth = w64.sum() * lse - x_nc.astype(np.float64) @ w64
-        loss = (1 - ls) * loss + np.where(valid, (ls / c) * smooth, 0.0)
-    return loss.astype(x_nc.dtype), lse, float(loss.sum()), float(w_t.sum())
+def _xent_fwd(x_nc, t_n, w_c, ignore_index, ls, reduction):
+    """Cross-entropy of (N, C) logits and (N,) class indices: (loss, float64 row lse)."""
+    return _kernels.cross_entropy_forward(x_nc, t_n, weight=w_c, ignore_index=ignore_index,
+                                          label_smoothing=ls, reduction=reduction)
 
 
-def _xent_bwd(g_n, x_nc, t_n, w_c, lse_n, ignore_index, ls):
-    """dx := g_n * ((1 - ls) * w[t] * (p - onehot(t)) + ls / c * (W * p - w)), 0 on ignored
-    rows, p = exp(x - lse) (the mn_xent_bwd contract; g_n a scalar or one value per row)."""
-    n, c = x_nc.shape
-    p = np.exp(x_nc - lse_n[:, None])  # in float64: lse ~ 1e4 has no float32 digits to spare
-    valid = t_n != ignore_index
-    tt = np.where(valid, t_n, 0)
-    rows = np.arange(n)
-    g_n = np.broadcast_to(np.asarray(g_n, x_nc.dtype), (n,))
-    w_t = np.where(valid, 1.0 if w_c is None else w_c[tt], 0.0).astype(x_nc.dtype)
-    coef = g_n * w_t * (1 - ls)
-    dx = p * coef[:, None]
-    dx[rows, tt] -= coef
-    if ls > 0:
-        gs = np.where(valid, g_n, 0).astype(x_nc.dtype) * (ls / c)
-        if w_c is None:
-            dx += gs[:, None] * (c * p - 1)
-        else:
-            dx += gs[:, None] * (w_c.sum() * p - w_c)
-    return dx.astype(x_nc.dtype, copy=False)
+def _xent_bwd(g, x_nc, t_n, lse, w_c, ignore_index, ls, reduction):
+    """d loss / d logits for _xent_fwd with the same options."""
+    return _kernels.cross_entropy_backward(g, x_nc, t_n, lse, weight=w_c,
+                                           ignore_index=ignore_index, label_smoothing=ls,
+                                           reduction=reduction)
 
 
-def _bce_logits_fwd(x, t, w, pw):
-    """Elementwise w * ((1 - t) x + (1 + (pw - 1) t) (log1p(exp(-|x|)) + max(-x, 0)))."""
-    sp = np.log1p(np.exp(-np.abs(x))) + np.maximum(-x, 0)  # softplus(-x), stable
-    lw = 1 if pw is None else 1 + (pw - 1) * t
-    loss = (1 - t) * x + lw * sp
-    return loss if w is None else loss * w
+def _bce_logits_fwd(x, t, w, pw, reduction):
+    """reduce(w ((1 - t) x + (1 + (pw - 1) t) (log1p(exp(-|x|)) + max(-x, 0))))."""
+    return _kernels.bce_with_logits_forward(x, t, weight=w, pos_weight=pw, reduction=reduction)
 
 
-def _bce_logits_bwd(g, x, t, w, pw):
-    """dx := g * w * ((1 + (pw - 1) t) sigmoid(x) - pw t)."""
-    s = _sigmoid(x)
-    d = s - t if pw is None else (1 + (pw - 1) * t) * s - pw * t
-    d = g * d
-    return d if w is None else d * w
+def _bce_logits_bwd(g, x, t, w, pw, reduction):
+    """d loss / d x = g w ((1 + (pw - 1) t) sigmoid(x) - pw t) (g / size for 'mean')."""
+    return _kernels.bce_with_logits_backward(g, x, t, weight=w, pos_weight=pw,
+                                             reduction=reduction)
 
 
 # =========================================================================================
@@ -607,17 +475,16 @@ def _broadcastable(shape, to, name, op):
 class BCEWithLogits(Function):
     def forward(self, x, t, w, pw, reduction):
         self.x, self.t, self.w, self.pw, self.reduction = x, t, w, pw, reduction
-        loss = _bce_logits_fwd(x, t, w, pw)
-        return _reduce(loss.astype(x.dtype, copy=False), reduction)
+        return _bce_logits_fwd(x, t, w, pw, reduction)
 
     def backward(self, g):
         x, t, w, pw = self.x, self.t, self.w, self.pw
-        gr = _reduce_grad(g, self.reduction, x.size)
         nx, nt = self.needs_input_grad
         gx = gt = None
         if nx:
-            gx = _bce_logits_bwd(gr, x, t, w, pw).astype(x.dtype, copy=False)
-        if nt:  # d/dt = -x + (pw - 1) softplus(-x)
+            gx = _bce_logits_bwd(g, x, t, w, pw, self.reduction)
+        if nt:
+            gr = _reduce_grad(g, self.reduction, x.size)  # d/dt = -x + (pw - 1) softplus(-x)
             sp = np.log1p(np.exp(-np.abs(x))) + np.maximum(-x, 0)
             d = -x if pw is None else -x + (pw - 1) * sp
             if w is not None:
@@ -650,7 +517,11 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     if w is not None:
         _broadcastable(w.shape, input.shape, "weight", op)
     if pw is not None:
-        _broadcastable(pw.shape, input.shape, "pos_weight", op)
+        c = input.shape[-1] if input.ndim else 1
+        if pw.ndim > 1 or pw.size not in (1, c):
+            raise ValueError(f"{op}: pos_weight of shape {pw.shape} must have shape ({c},) "
+                             f"(one per class, the last dim of input shape {input.shape}) "
+                             f"or (1,)")
     return BCEWithLogits.apply(input, target, w=w, pw=pw, reduction=reduction)
 
 
@@ -714,24 +585,15 @@ class CrossEntropy(Function):
     def forward(self, x, t_n, w, out_shape, ignore_index, ls, reduction):
         self.shape, self.t_n, self.w = x.shape, t_n, w
         self.ignore_index, self.ls, self.reduction = ignore_index, ls, reduction
-        self.x_nc = _to_nc(x)
-        loss, self.lse, total, wsum = _xent_fwd(self.x_nc, t_n, w, ignore_index, ls)
-        self.wsum = np.float64(wsum)  # 0/0 below is nan, as in PyTorch, not an exception
-        if reduction == "none":
-            return loss.reshape(out_shape)
-        if reduction == "sum":
-            return np.asarray(total, x.dtype)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.asarray(total / self.wsum, x.dtype)  # 0/0 = nan when all ignored
+        self.x_nc = np.ascontiguousarray(_to_nc(x))
+        loss, self.lse = _xent_fwd(self.x_nc, t_n, w, ignore_index, ls, reduction)
+        return loss.reshape(out_shape) if reduction == "none" else loss
 
     def backward(self, g):
         if self.reduction == "none":
-            g_n = g.reshape(-1)
-        elif self.reduction == "sum":
-            g_n = g
-        else:
-            g_n = g / self.wsum if self.wsum else g * np.nan
-        dx = _xent_bwd(g_n, self.x_nc, self.t_n, self.w, self.lse, self.ignore_index, self.ls)
+            g = g.reshape(-1)
+        dx = _xent_bwd(g, self.x_nc, self.t_n, self.lse, self.w, self.ignore_index, self.ls,
+                       self.reduction)
         return _from_nc(dx, self.shape), None, None
 
 
