@@ -29,6 +29,3 @@ class Parameter(Tensor):
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
-
-    def __reduce_ex__(self, protocol):
-        raise TypeError("minnet Parameters are not pickled; use minnet.save(state_dict)")

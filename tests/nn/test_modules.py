@@ -493,3 +493,14 @@ def test_clip_grad():
     a.grad = T(np.array([np.nan, 0.0]))
     with pytest.raises(RuntimeError, match="non-finite"):
         nn.utils.clip_grad_norm_([a], 1.0, error_if_nonfinite=True)
+
+
+def test_deepcopy_is_independent():
+    import copy
+    net = xor_net()
+    twin = copy.deepcopy(net)
+    assert isinstance(twin[0].weight, nn.Parameter) and twin[0].weight.requires_grad
+    twin[0].weight.data[...] = 0
+    twin[1].running_mean.data[...] = 5
+    assert net[0].weight.data.any() and not net[1].running_mean.data.any()
+    assert list(twin.state_dict()) == list(net.state_dict())
