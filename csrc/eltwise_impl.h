@@ -124,13 +124,23 @@ ATTR static inline DT FN(rowmax_)(const DT *restrict x, ptrdiff_t c)
 }
 
 /* log sum_j exp(x_j - m), m the row max */
+/* Row sums run in blocks of RB: each block is a vector reduction in DT, the block sums add
+ * up in double. A float sum of thousands of terms straight through would lose ~1e-5 with
+ * 4-8 lanes (each lane's running sum is large, so every addition rounds coarsely). */
+#define RB 512
+
 ATTR static inline DT FN(logsum_)(const DT *restrict x, ptrdiff_t c, DT m)
 {
-    DT s = 0;
-#pragma omp simd reduction(+ : s)
-    for (ptrdiff_t j = 0; j < c; j++)
-        s += M_EXP(x[j] - m);
-    return M_LOGS(s);
+    double s = 0;
+    for (ptrdiff_t j0 = 0; j0 < c; j0 += RB) {
+        const ptrdiff_t j1 = c - j0 < RB ? c : j0 + RB;
+        DT b = 0;
+#pragma omp simd reduction(+ : b)
+        for (ptrdiff_t j = j0; j < j1; j++)
+            b += M_EXP(x[j] - m);
+        s += (double)b;
+    }
+    return M_LOGS((DT)s);
 }
 
 ATTR static void FN(softmax_fwd_rows_)(const DT *restrict x, DT *restrict y, ptrdiff_t r0,
@@ -145,14 +155,19 @@ ATTR static void FN(softmax_fwd_rows_)(const DT *restrict x, DT *restrict y, ptr
             for (ptrdiff_t j = 0; j < c; j++)
                 yr[j] = (xr[j] - m) - ls;
         } else {
-            DT s = 0;
-#pragma omp simd reduction(+ : s)
-            for (ptrdiff_t j = 0; j < c; j++) {
-                const DT e = M_EXPZ(xr[j] - m);
-                yr[j] = e;
-                s += e;
+            double s = 0;
+            for (ptrdiff_t j0 = 0; j0 < c; j0 += RB) {
+                const ptrdiff_t j1 = c - j0 < RB ? c : j0 + RB;
+                DT b = 0;
+#pragma omp simd reduction(+ : b)
+                for (ptrdiff_t j = j0; j < j1; j++) {
+                    const DT e = M_EXPZ(xr[j] - m);
+                    yr[j] = e;
+                    b += e;
+                }
+                s += (double)b;
             }
-            const DT inv = (DT)1 / s;
+            const DT inv = (DT)(1.0 / s);
             for (ptrdiff_t j = 0; j < c; j++)
                 yr[j] *= inv;
         }
@@ -167,17 +182,26 @@ ATTR static void FN(softmax_bwd_rows_)(const DT *restrict dy, const DT *restrict
         const DT *restrict dyr = dy + r * c;
         const DT *restrict yr = y + r * c;
         DT *restrict dxr = dx + r * c;
-        DT s = 0;
+        double sd = 0;
+        for (ptrdiff_t j0 = 0; j0 < c; j0 += RB) {
+            const ptrdiff_t j1 = c - j0 < RB ? c : j0 + RB;
+            DT b = 0;
+            if (log) {
+#pragma omp simd reduction(+ : b)
+                for (ptrdiff_t j = j0; j < j1; j++)
+                    b += dyr[j];
+            } else {
+#pragma omp simd reduction(+ : b)
+                for (ptrdiff_t j = j0; j < j1; j++)
+                    b += dyr[j] * yr[j];
+            }
+            sd += (double)b;
+        }
+        const DT s = (DT)sd;
         if (log) {
-#pragma omp simd reduction(+ : s)
-            for (ptrdiff_t j = 0; j < c; j++)
-                s += dyr[j];
             for (ptrdiff_t j = 0; j < c; j++)
                 dxr[j] = dyr[j] - M_EXPZ(yr[j]) * s;
         } else {
-#pragma omp simd reduction(+ : s)
-            for (ptrdiff_t j = 0; j < c; j++)
-                s += dyr[j] * yr[j];
             for (ptrdiff_t j = 0; j < c; j++)
                 dxr[j] = yr[j] * (dyr[j] - s);
         }
@@ -202,18 +226,22 @@ ATTR static void FN(xent_fwd_rows_)(const DT *restrict x, const int64_t *restric
         /* -logp_j = (m - x_j) + logs: both terms >= 0, no cancellation against lse ~ 1e4 */
         DT l = (w ? w[tr] : (DT)1) * ((m - xr[tr]) + logs);
         if (ls != 0) {
-            DT sm = 0;
-            if (w) {
-#pragma omp simd reduction(+ : sm)
-                for (ptrdiff_t j = 0; j < c; j++)
-                    sm += w[j] * ((m - xr[j]) + logs);
-            } else {
-#pragma omp simd reduction(+ : sm)
-                for (ptrdiff_t j = 0; j < c; j++)
-                    sm += m - xr[j];
-                sm += (DT)c * logs;
+            double sm = 0;
+            for (ptrdiff_t j0 = 0; j0 < c; j0 += RB) {
+                const ptrdiff_t j1 = c - j0 < RB ? c : j0 + RB;
+                DT b = 0;
+                if (w) {
+#pragma omp simd reduction(+ : b)
+                    for (ptrdiff_t j = j0; j < j1; j++)
+                        b += w[j] * ((m - xr[j]) + logs);
+                } else {
+#pragma omp simd reduction(+ : b)
+                    for (ptrdiff_t j = j0; j < j1; j++)
+                        b += (m - xr[j]) + logs;
+                }
+                sm += (double)b;
             }
-            l = ((DT)1 - ls) * l + ls / (DT)c * sm;
+            l = ((DT)1 - ls) * l + ls / (DT)c * (DT)sm;
         }
         loss[r] = l;
     }
@@ -290,6 +318,7 @@ ATTR static void FN(bce_bwd_seg_)(const DT *restrict g, ptrdiff_t g_stride, DT g
     }
 }
 
+#undef RB
 #undef K_GT0
 #undef K_GT1
 #undef K_SQRT1_2
