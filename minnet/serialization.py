@@ -21,7 +21,6 @@ Reading uses ``np.load(allow_pickle=False)``: nothing is ever unpickled, and obj
 cannot be saved. Writing is atomic: a temporary file in the destination folder, flushed and
 fsync'ed, then ``os.replace``'d over the destination.
 """
-import io
 import json
 import math
 import numbers
@@ -157,9 +156,7 @@ def load(path):
     if not os.path.exists(path):
         raise FileNotFoundError(f"minnet.load: no such file: '{path}'")
     try:
-        with open(path, "rb") as f:
-            raw = f.read()
-        with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
+        with np.load(path, allow_pickle=False) as npz:
             if _MANIFEST not in npz.files:
                 raise ValueError(f"{path}: not a minnet file (no '{_MANIFEST}' manifest)")
             blob = npz[_MANIFEST]

@@ -121,6 +121,10 @@ def test_corrupt_and_foreign_files(tmp_path):
     r.write_bytes(bytes(raw))
     with pytest.raises(ValueError, match="flipped.mnt"):
         minnet.load(r)
+    npy = tmp_path / "single.npy"
+    np.save(npy, np.ones(3))
+    with pytest.raises(ValueError, match="single.npy"):
+        minnet.load(npy)
     future = tmp_path / "future.mnt"
     blob = np.frombuffer(json.dumps({"format": "minnet", "version": 99, "root": 1}).encode(),
                          np.uint8)
