@@ -168,7 +168,8 @@ def test_module_state_dict_round_trip_reproduces_outputs(tmp_path):
     loaded = minnet.load(tmp_path / "net.mnt")
     assert list(loaded) == list(net.state_dict())
     assert all(isinstance(v, np.ndarray) for v in loaded.values())
-    assert loaded["1.num_batches_tracked"].dtype == np.int64 and loaded["1.num_batches_tracked"] == 3
+    nbt = loaded["1.num_batches_tracked"]
+    assert nbt.dtype == np.int64 and nbt.shape == () and nbt == 3
     minnet.manual_seed(1)
     other = nn.Sequential(nn.Linear(3, 5), nn.BatchNorm1d(5), nn.GELU(), nn.LayerNorm(5),
                           nn.Linear(5, 2)).eval()

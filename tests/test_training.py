@@ -1,6 +1,5 @@
 """End to end: hand-written training loops with nn, optim, data and save/load."""
 import numpy as np
-import pytest
 
 import minnet
 import minnet.nn.functional as F
