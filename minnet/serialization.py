@@ -140,8 +140,9 @@ def _decode(node, arrays, path):
 
 
 def load(path):
-    """Load what :func:`save` wrote. Arrays come back as NumPy arrays (not Tensors) in the
-    same nesting of dicts, lists and tuples; ``Module.load_state_dict`` and
+    """Load what :func:`save` wrote. Arrays and Tensors come back as NumPy arrays (not
+    Tensors; NumPy scalars as 0-d arrays) in the same nesting of dicts (keys keep their int
+    or str type), lists and tuples; ``Module.load_state_dict`` and
     ``Optimizer.load_state_dict`` accept them directly.
 
     Args:

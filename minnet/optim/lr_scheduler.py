@@ -71,6 +71,9 @@ class LRScheduler(_Stateful):
         return f"{type(self).__name__}(last_epoch={self.last_epoch}, lr={self._last_lr})"
 
 
+_LRScheduler = LRScheduler   # PyTorch's older name
+
+
 class StepLR(LRScheduler):
     """Multiply each group's lr by ``gamma`` every ``step_size`` epochs:
     ``lr = base_lr * gamma ** (epoch // step_size)``.
