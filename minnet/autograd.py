@@ -30,12 +30,16 @@ __all__ = ["Function", "backward", "no_grad", "enable_grad", "set_grad_enabled",
 # Filled in by minnet.tensor (which imports this module) to avoid an import cycle.
 Tensor = None
 
-_state = threading.local()  # grad mode is per thread, as in PyTorch
+class _GradState(threading.local):
+    enabled = True  # the class attribute is every new thread's default, found without a miss
+
+
+_state = _GradState()  # grad mode is per thread, as in PyTorch
 
 
 def is_grad_enabled():
     """True when operations on tensors that require grad are recorded for backward."""
-    return getattr(_state, "enabled", True)
+    return _state.enabled
 
 
 class _GradMode:
@@ -121,20 +125,17 @@ class Function:
     def apply(cls, *args, **kwargs):
         """Run forward on the unwrapped arguments; record the node when a gradient is needed."""
         fn = cls()
-        arrays = []
-        needs = []
         track = False
-        for a in args:
-            if isinstance(a, Tensor):
-                arrays.append(a.data)
-                needs.append(a.requires_grad)
-                track = track or a.requires_grad
-            else:
-                arrays.append(a)
-                needs.append(False)
-        track = track and is_grad_enabled()
-        fn.needs_input_grad = tuple(needs) if track else (False,) * len(args)
-        out = fn.forward(*arrays, **kwargs)
+        if _state.enabled:
+            for a in args:
+                if isinstance(a, Tensor) and a.requires_grad:
+                    track = True
+                    break
+        if track:
+            fn.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        else:
+            fn.needs_input_grad = (False,) * len(args)
+        out = fn.forward(*[a.data if isinstance(a, Tensor) else a for a in args], **kwargs)
         result = Tensor._wrap(out)
         if track and result.data.dtype.kind == "f":
             result.requires_grad = True

@@ -723,7 +723,7 @@ def _is_advanced(index):
 # ---- Functions: arithmetic ---------------------------------------------------------------
 class Add(Function):
     def forward(self, a, b):
-        self.shapes = np.shape(a), np.shape(b)
+        self.shapes = getattr(a, "shape", ()), getattr(b, "shape", ())
         return np.add(a, b)
 
     def backward(self, g):
@@ -734,7 +734,7 @@ class Add(Function):
 
 class Sub(Function):
     def forward(self, a, b):
-        self.shapes = np.shape(a), np.shape(b)
+        self.shapes = getattr(a, "shape", ()), getattr(b, "shape", ())
         return np.subtract(a, b)
 
     def backward(self, g):
