@@ -65,9 +65,9 @@
 #define DECLARE_TAB(TABNAME, DT)                                                               \
     typedef struct {                                                                           \
         void (*sgd)(DT *, const DT *, DT *, ptrdiff_t, DT, DT, DT, int, DT, int, int);         \
-        void (*adam)(DT *, const DT *, DT *, DT *, DT *, ptrdiff_t, DT, DT, DT, DT, int, int,  \
-                     int, DT, DT, DT);                                                         \
-        void (*rmsprop)(DT *, const DT *, DT *, DT *, DT *, ptrdiff_t, DT, DT, DT, DT, DT,     \
+        void (*adam)(DT *, const DT *, DT *, DT *, DT *, ptrdiff_t, DT, DT, DT, DT, DT, int,   \
+                     int, int, DT, DT, DT);                                                    \
+        void (*rmsprop)(DT *, const DT *, DT *, DT *, DT *, ptrdiff_t, DT, DT, DT, DT, DT, DT, \
                         int, int);                                                             \
         void (*adagrad)(DT *, const DT *, DT *, ptrdiff_t, DT, DT, DT, int);                   \
     } TABNAME;
@@ -140,7 +140,7 @@ static const opt_tab_f64 *pick_f64(int isa)
         const opt_tab_##SFX *k = PICK(isa);                                                    \
         OPT_PARALLEL(n, n_threads,                                                             \
                      k->sgd(p + lo, grad + lo, buf ? buf + lo : NULL, len, (DT)lr,             \
-                            (DT)momentum, (DT)dampening, nesterov, (DT)weight_decay,           \
+                            (DT)momentum, (DT)(1.0 - dampening), nesterov, (DT)weight_decay,   \
                             maximize, first_step));                                            \
     }                                                                                          \
     void mn_adam_step_##SFX(DT *p, const DT *grad, DT *m, DT *v, DT *vmax, ptrdiff_t n,        \
@@ -155,7 +155,8 @@ static const opt_tab_f64 *pick_f64(int isa)
         const double shrink = 1.0 - lr * weight_decay;                                         \
         OPT_PARALLEL(n, n_threads,                                                             \
                      k->adam(p + lo, grad + lo, m + lo, v + lo, vmax ? vmax + lo : NULL, len,  \
-                             (DT)(1.0 - beta1), (DT)beta2, (DT)eps, (DT)weight_decay,          \
+                             (DT)(1.0 - beta1), (DT)beta2, (DT)(1.0 - beta2), (DT)eps,         \
+                             (DT)weight_decay,                                                 \
                              decoupled, amsgrad, maximize, (DT)step_size, (DT)bc2_sqrt,        \
                              (DT)shrink));                                                     \
     }                                                                                          \
@@ -167,7 +168,8 @@ static const opt_tab_f64 *pick_f64(int isa)
         const opt_tab_##SFX *k = PICK(isa);                                                    \
         OPT_PARALLEL(n, n_threads,                                                             \
                      k->rmsprop(p + lo, grad + lo, sq + lo, ga ? ga + lo : NULL,               \
-                                buf ? buf + lo : NULL, len, (DT)lr, (DT)alpha, (DT)eps,        \
+                                buf ? buf + lo : NULL, len, (DT)lr, (DT)alpha,                 \
+                                (DT)(1.0 - alpha), (DT)eps,                                    \
                                 (DT)weight_decay, (DT)momentum, centered, maximize));          \
     }                                                                                          \
     void mn_adagrad_step_##SFX(DT *p, const DT *grad, DT *s, ptrdiff_t n, long long step,      \

@@ -1,6 +1,7 @@
 /* The update loops of the optim family for one (dtype, ISA), instantiated by optim.c.
- * Parameters: DT, SFX, ATTR. Scalars arrive already in DT so each step rounds as PyTorch's
- * float kernels do; options that are fixed for a call (maximize, weight decay, momentum) are
+ * Parameters: DT, SFX, ATTR. Scalars arrive already in DT, and complements such as
+ * 1 - beta2 are formed in double by the caller (as PyTorch forms them in Python): in float,
+ * 1 - 0.999f is off by 1.3e-5 relative; options that are fixed for a call (maximize, weight decay, momentum) are
  * tested inside the loop and hoisted out by GCC's loop unswitching. */
 
 #define CAT_(a, b) a##b
@@ -11,10 +12,9 @@
 #define LERP(s, e, w) ((w) < (DT)0.5 ? (s) + (w) * ((e) - (s)) : (e) - ((e) - (s)) * ((DT)1 - (w)))
 
 ATTR static void FN(sgd_)(DT *restrict p, const DT *restrict grad, DT *restrict buf,
-                          ptrdiff_t n, DT lr, DT momentum, DT dampening, int nesterov, DT wd,
+                          ptrdiff_t n, DT lr, DT momentum, DT keep, int nesterov, DT wd,
                           int maximize, int first_step)
 {
-    const DT keep = (DT)1 - dampening;
     for (ptrdiff_t i = 0; i < n; i++) {
         DT g = maximize ? -grad[i] : grad[i];
         if (wd != 0)
@@ -33,10 +33,10 @@ ATTR static void FN(sgd_)(DT *restrict p, const DT *restrict grad, DT *restrict 
  * loop-carried option tests would not). */
 ATTR static inline __attribute__((always_inline)) void
 FN(adam_body_)(DT *restrict p, const DT *restrict grad, DT *restrict m, DT *restrict v,
-               DT *restrict vmax, ptrdiff_t n, DT w1, DT beta2, DT eps, DT wd, DT step_size,
-               DT bc2_sqrt, DT shrink, DT sign, const int wd_mode, const int amsgrad)
+               DT *restrict vmax, ptrdiff_t n, DT w1, DT beta2, DT w2, DT eps, DT wd,
+               DT step_size, DT bc2_sqrt, DT shrink, DT sign, const int wd_mode,
+               const int amsgrad)
 {
-    const DT w2 = (DT)1 - beta2;
     for (ptrdiff_t i = 0; i < n; i++) {
         DT g = sign * grad[i]; /* sign = -1 for maximize: exact */
         DT pv = p[i];
@@ -60,14 +60,14 @@ FN(adam_body_)(DT *restrict p, const DT *restrict grad, DT *restrict m, DT *rest
 
 ATTR static void FN(adam_)(DT *restrict p, const DT *restrict grad, DT *restrict m,
                            DT *restrict v, DT *restrict vmax, ptrdiff_t n, DT w1, DT beta2,
-                           DT eps, DT wd, int decoupled, int amsgrad, int maximize, DT step_size,
-                           DT bc2_sqrt, DT shrink)
+                           DT w2, DT eps, DT wd, int decoupled, int amsgrad, int maximize,
+                           DT step_size, DT bc2_sqrt, DT shrink)
 {
     const DT sign = maximize ? (DT)-1 : (DT)1;
     const int wd_mode = wd == 0 ? 0 : (decoupled ? 2 : 1);
 #define ADAM_CASE(WM, AMS)                                                                     \
-    FN(adam_body_)(p, grad, m, v, vmax, n, w1, beta2, eps, wd, step_size, bc2_sqrt, shrink,    \
-                   sign, WM, AMS)
+    FN(adam_body_)(p, grad, m, v, vmax, n, w1, beta2, w2, eps, wd, step_size, bc2_sqrt,        \
+                   shrink, sign, WM, AMS)
     if (amsgrad) {
         if (wd_mode == 0)
             ADAM_CASE(0, 1);
@@ -88,10 +88,9 @@ ATTR static void FN(adam_)(DT *restrict p, const DT *restrict grad, DT *restrict
 
 ATTR static inline __attribute__((always_inline)) void
 FN(rmsprop_body_)(DT *restrict p, const DT *restrict grad, DT *restrict sq, DT *restrict ga,
-                  DT *restrict buf, ptrdiff_t n, DT lr, DT alpha, DT eps, DT wd, DT momentum,
-                  DT sign, const int centered, const int has_momentum)
+                  DT *restrict buf, ptrdiff_t n, DT lr, DT alpha, DT w, DT eps, DT wd,
+                  DT momentum, DT sign, const int centered, const int has_momentum)
 {
-    const DT w = (DT)1 - alpha;
     for (ptrdiff_t i = 0; i < n; i++) {
         DT g = sign * grad[i];
         g = g + wd * p[i]; /* wd == 0 adds an exact 0 */
@@ -117,11 +116,11 @@ FN(rmsprop_body_)(DT *restrict p, const DT *restrict grad, DT *restrict sq, DT *
 
 ATTR static void FN(rmsprop_)(DT *restrict p, const DT *restrict grad, DT *restrict sq,
                               DT *restrict ga, DT *restrict buf, ptrdiff_t n, DT lr, DT alpha,
-                              DT eps, DT wd, DT momentum, int centered, int maximize)
+                              DT w, DT eps, DT wd, DT momentum, int centered, int maximize)
 {
     const DT sign = maximize ? (DT)-1 : (DT)1;
 #define RMS_CASE(C, M)                                                                         \
-    FN(rmsprop_body_)(p, grad, sq, ga, buf, n, lr, alpha, eps, wd, momentum, sign, C, M)
+    FN(rmsprop_body_)(p, grad, sq, ga, buf, n, lr, alpha, w, eps, wd, momentum, sign, C, M)
     if (centered) {
         if (momentum > 0)
             RMS_CASE(1, 1);
