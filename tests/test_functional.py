@@ -371,6 +371,19 @@ def _xent_ref(x, t, w=None, ignore_index=-100, reduction="mean", ls=0.0):
     return {"mean": losses.sum() / wsum, "sum": losses.sum(), "none": losses}[reduction]
 
 
+def _class_case(rng, case, n, c):
+    """Logits (n, c), int targets, optional class weights, ignore_index (a real class whose
+    rows 1 and 4 are then ignored) and reduction for one row of a case table."""
+    x = randn(rng, n, c)
+    t = rng.integers(0, c, n)
+    ignore_index = -100
+    if case.get("ignore"):
+        ignore_index = c - 2
+        t[[1, 4]] = ignore_index
+    w = rng.uniform(0.2, 2, c) if case.get("weighted") else None
+    return x, t, w, ignore_index, case.get("reduction", "mean")
+
+
 CE_CASES = [
     dict(), dict(reduction="sum"), dict(reduction="none"), dict(weighted=True),
     dict(weighted=True, reduction="none"), dict(ignore=True), dict(ignore=True, weighted=True),
@@ -381,16 +394,8 @@ CE_CASES = [
 
 @pytest.mark.parametrize("case", CE_CASES, ids=[str(c) for c in CE_CASES])
 def test_cross_entropy_class_indices(case):
-    rng = np.random.default_rng(10)
-    x = randn(rng, 6, 5)
+    x, t, w, ignore_index, reduction = _class_case(np.random.default_rng(10), case, 6, 5)
     x.data *= 2
-    t = rng.integers(0, 5, 6)
-    ignore_index = -100
-    if case.get("ignore"):
-        ignore_index = 3
-        t[[1, 4]] = 3
-    w = rng.uniform(0.2, 2, 5) if case.get("weighted") else None
-    reduction = case.get("reduction", "mean")
     ls = case.get("ls", 0.0)
     expected = _xent_ref(x.data, t, w, ignore_index, reduction, ls)
 
@@ -508,15 +513,7 @@ def test_cross_entropy_errors():
                                   dict(weighted=True), dict(weighted=True, ignore=True),
                                   dict(ignore=True, reduction="none")])
 def test_nll_loss(case):
-    rng = np.random.default_rng(14)
-    x = randn(rng, 6, 4)
-    t = rng.integers(0, 4, 6)
-    ignore_index = -100
-    if case.get("ignore"):
-        ignore_index = 1
-        t[[0, 2]] = 1
-    w = rng.uniform(0.2, 2, 4) if case.get("weighted") else None
-    reduction = case.get("reduction", "mean")
+    x, t, w, ignore_index, reduction = _class_case(np.random.default_rng(14), case, 6, 4)
     ww = np.ones(4) if w is None else w
     keep = t != ignore_index
     per = np.where(keep, -ww[t] * x.data[np.arange(6), t], 0)

@@ -459,3 +459,39 @@ def test_detach_and_clone():
     assert c.requires_grad and c.data is not x.data
     c.sum().backward()
     np.testing.assert_array_equal(x.grad.data, [2, 2])
+
+
+# ---- minnet.random ----------------------------------------------------------------------
+def test_manual_seed_reseeds_the_shared_generator_in_place():
+    g = minnet.random.get_generator()
+    assert minnet.manual_seed(5) is g
+    first = g.random(3)
+    minnet.manual_seed(5)
+    np.testing.assert_array_equal(minnet.random.get_generator().random(3), first)
+    np.testing.assert_array_equal(first, np.random.default_rng(5).random(3))
+    assert minnet.random.initial_seed() == 5
+    with pytest.raises(TypeError, match="int"):
+        minnet.manual_seed(1.5)
+    with pytest.raises(ValueError, match="non-negative"):
+        minnet.manual_seed(-1)
+
+
+def test_default_dtype_can_be_float64():
+    try:
+        minnet.set_default_dtype(np.float64)
+        assert minnet.tensor([1.0]).dtype == np.float64
+        assert minnet.zeros(2).dtype == np.float64 and minnet.randn(2).dtype == np.float64
+    finally:
+        minnet.set_default_dtype(np.float32)
+    assert minnet.get_default_dtype() == np.float32
+    with pytest.raises(TypeError, match="float32 and float64"):
+        minnet.set_default_dtype(np.int64)
+
+
+def test_clone_and_cast_gradients():
+    rng = np.random.default_rng(18)
+    x = leaf(rng, 3, 2)
+    assert gradcheck(lambda x: x.clone() * x, (x,))
+    assert gradcheck(lambda x: x.to(np.float64).sum(0), (x,))
+    assert gradcheck(lambda x: x.var(1, correction=0), (x,))
+    assert gradcheck(lambda x: x.mT, (x,))

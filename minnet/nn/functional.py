@@ -119,6 +119,17 @@ def _target_like(target, input, op):
     return target
 
 
+def _input_and_target(input, target, reduction, op, extra=()):
+    """The checks every elementwise loss makes: reduction, a floating input, a target of the
+    same shape converted to the input's dtype."""
+    _check_reduction(reduction, op, extra)
+    input = _tensor(input, "input", op)
+    _floating(input, "input", op)
+    target = _target_like(target, input, op)
+    _same_shape(input, target, op)
+    return input, target
+
+
 def _const(x, dtype):
     """An optional non-differentiated argument (class weights, pos_weight) as an array."""
     if x is None:
@@ -374,11 +385,7 @@ class PointwiseLoss(Function):
 
 
 def _pointwise_loss(input, target, kind, param, reduction, op):
-    _check_reduction(reduction, op)
-    input = _tensor(input, "input", op)
-    _floating(input, "input", op)
-    target = _target_like(target, input, op)
-    _same_shape(input, target, op)
+    input, target = _input_and_target(input, target, reduction, op)
     return PointwiseLoss.apply(input, target, kind=kind, param=param, reduction=reduction)
 
 
@@ -447,11 +454,7 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
         reduction: 'mean', 'sum' or 'none'.
     """
     op = "binary_cross_entropy"
-    _check_reduction(reduction, op)
-    input = _tensor(input, "input", op)
-    _floating(input, "input", op)
-    target = _target_like(target, input, op)
-    _same_shape(input, target, op)
+    input, target = _input_and_target(input, target, reduction, op)
     x = input.data
     if x.size and (np.min(x) < 0 or np.max(x) > 1 or np.isnan(x).any()):
         raise ValueError(f"{op}: all elements of input should be between 0 and 1 (got "
@@ -507,11 +510,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
         reduction: 'mean', 'sum' or 'none'.
     """
     op = "binary_cross_entropy_with_logits"
-    _check_reduction(reduction, op)
-    input = _tensor(input, "input", op)
-    _floating(input, "input", op)
-    target = _target_like(target, input, op)
-    _same_shape(input, target, op)
+    input, target = _input_and_target(input, target, reduction, op)
     w = _const(weight, input.dtype)
     pw = _const(pos_weight, input.dtype)
     if w is not None:
@@ -777,11 +776,7 @@ def kl_div(input, target, reduction="mean", log_target=False):
     the batch size: the true KL divergence), 'sum' or 'none'.
     """
     op = "kl_div"
-    _check_reduction(reduction, op, extra=("batchmean",))
-    input = _tensor(input, "input", op)
-    _floating(input, "input", op)
-    target = _target_like(target, input, op)
-    _same_shape(input, target, op)
+    input, target = _input_and_target(input, target, reduction, op, extra=("batchmean",))
     return KLDiv.apply(input, target, log_target=bool(log_target), reduction=reduction)
 
 
