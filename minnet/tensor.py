@@ -444,6 +444,46 @@ class Tensor:
     def __rpow__(self, other):
         return self._binary(Pow, other, "pow", reverse=True)
 
+    # in place: `p -= lr * p.grad` under no_grad updates p's array, as in PyTorch
+    def _inplace(self, other, ufunc, cls, op):
+        o = other.data if isinstance(other, Tensor) else other
+        if autograd.is_grad_enabled() and (self.requires_grad or (
+                isinstance(other, Tensor) and other.requires_grad)):
+            if self._ctx is None and self.requires_grad:
+                raise RuntimeError(f"{op}: a leaf tensor that requires grad is being used in "
+                                   f"an in-place operation; wrap it in minnet.no_grad()")
+            return self._binary(cls, other, op)  # recorded: a new node, as x = x + y
+        try:
+            ufunc(self.data, o, out=self.data, casting="same_kind")
+        except TypeError as e:
+            raise TypeError(f"{op}: cannot update a {self.data.dtype} tensor in place with "
+                            f"{np.asarray(o).dtype} values ({e})") from None
+        return self
+
+    def __iadd__(self, other):
+        return self._inplace(other, np.add, Add, "add_")
+
+    def __isub__(self, other):
+        return self._inplace(other, np.subtract, Sub, "sub_")
+
+    def __imul__(self, other):
+        return self._inplace(other, np.multiply, Mul, "mul_")
+
+    def __itruediv__(self, other):
+        return self._inplace(other, np.true_divide, Div, "div_")
+
+    def add_(self, other, alpha=1):
+        return self.__iadd__(other if alpha == 1 else other * alpha)
+
+    def sub_(self, other, alpha=1):
+        return self.__isub__(other if alpha == 1 else other * alpha)
+
+    def mul_(self, other):
+        return self.__imul__(other)
+
+    def div_(self, other):
+        return self.__itruediv__(other)
+
     def __matmul__(self, other):
         return matmul(self, other)
 

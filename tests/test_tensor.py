@@ -495,3 +495,31 @@ def test_clone_and_cast_gradients():
     assert gradcheck(lambda x: x.to(np.float64).sum(0), (x,))
     assert gradcheck(lambda x: x.var(1, correction=0), (x,))
     assert gradcheck(lambda x: x.mT, (x,))
+
+
+def test_in_place_operators_under_no_grad_update_the_same_array():
+    p = minnet.tensor([1.0, 2.0], requires_grad=True)
+    (p * p).sum().backward()
+    arr = p.data
+    q = p
+    with minnet.no_grad():
+        p -= 0.5 * p.grad
+        p *= 2
+        p.add_(minnet.ones(2), alpha=3)
+    assert p is q and p.data is arr
+    np.testing.assert_allclose(p.data, [(1 - 1) * 2 + 3, (2 - 2) * 2 + 3])
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        p += 1
+    c = minnet.tensor([1, 2])
+    c += 1
+    assert c.data.tolist() == [2, 3]
+    with pytest.raises(TypeError, match="in place"):
+        c += 0.5
+
+
+def test_in_place_on_a_recorded_tensor_records_a_new_node():
+    x = minnet.tensor([1.0, 2.0], dtype=np.float64, requires_grad=True)
+    y = x * 1
+    y *= x          # y = x^2
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.data, [2, 4])
