@@ -213,12 +213,12 @@ REGRESSION = [
     ("mse", F.mse_loss, lambda d: d * d),
     ("l1", F.l1_loss, np.abs),
     ("huber", F.huber_loss, lambda d: _huber(d, 1.0)),
-    ("huber_0.5", lambda x, y, reduction="mean": F.huber_loss(x, y, reduction, delta=0.5),
+    ("huber_0.5", lambda x, y, reduction="mean": F.huber_loss(x, y, reduction=reduction, delta=0.5),
      lambda d: _huber(d, 0.5)),
     ("smooth_l1", F.smooth_l1_loss, lambda d: _smooth_l1(d, 1.0)),
-    ("smooth_l1_0.3", lambda x, y, reduction="mean": F.smooth_l1_loss(x, y, reduction, beta=0.3),
+    ("smooth_l1_0.3", lambda x, y, reduction="mean": F.smooth_l1_loss(x, y, reduction=reduction, beta=0.3),
      lambda d: _smooth_l1(d, 0.3)),
-    ("smooth_l1_0", lambda x, y, reduction="mean": F.smooth_l1_loss(x, y, reduction, beta=0.0),
+    ("smooth_l1_0", lambda x, y, reduction="mean": F.smooth_l1_loss(x, y, reduction=reduction, beta=0.0),
      np.abs),
 ]
 
@@ -284,7 +284,7 @@ def test_binary_cross_entropy(reduction, weighted):
     expected = {"mean": elems.mean(), "sum": elems.sum(), "none": elems}[reduction]
     out = F.binary_cross_entropy(p, t, weight=w, reduction=reduction)
     np.testing.assert_allclose(out.data, expected, rtol=1e-12)
-    assert gradcheck(lambda p, t: F.binary_cross_entropy(p, t, w, reduction), (p, t))
+    assert gradcheck(lambda p, t: F.binary_cross_entropy(p, t, w, reduction=reduction), (p, t))
 
 
 def test_binary_cross_entropy_clamps_log_at_minus_100():
@@ -325,7 +325,7 @@ def test_binary_cross_entropy_with_logits(reduction, weighted, pos):
     out = F.binary_cross_entropy_with_logits(x, t, weight=w, reduction=reduction, pos_weight=pw)
     np.testing.assert_allclose(out.data, expected, rtol=1e-12)
     assert gradcheck(lambda x, t: F.binary_cross_entropy_with_logits(
-        x, t, w, reduction, pos_weight=pw), (x, t))
+        x, t, w, reduction=reduction, pos_weight=pw), (x, t))
 
 
 def test_binary_cross_entropy_with_logits_is_stable():
@@ -691,3 +691,17 @@ def test_mlp_end_to_end_gradcheck():
         h = F.gelu(h)
         return F.cross_entropy(F.linear(h, w2, b2), t, label_smoothing=0.05)
     assert gradcheck(net, (w1, b1, g, beta, w2, b2))
+
+
+def test_losses_take_pytorchs_positional_order_and_legacy_reduction_arguments():
+    x = minnet.tensor([[2.0, 0.0], [0.0, 1.0]])
+    t = minnet.tensor([0, 1])
+    w = minnet.tensor([1.0, 3.0])
+    # cross_entropy(input, target, weight, size_average, ignore_index, reduce, reduction)
+    positional = F.cross_entropy(x, t, w, None, 1, None, "sum")
+    assert positional.item() == pytest.approx(F.cross_entropy(x[:1], t[:1], w, reduction="sum").item())
+    assert F.mse_loss(x, x * 0, reduce=False).shape == (2, 2)
+    assert F.mse_loss(x, x * 0, size_average=False).item() == pytest.approx(5)
+    assert F.nll_loss(x, t, None, None, -100, False).shape == (2,)
+    with pytest.raises(TypeError, match="reduction='sum'"):
+        F.mse_loss(x, x, "sum")

@@ -138,6 +138,20 @@ def _const(x, dtype):
     return arr.astype(dtype, copy=False)
 
 
+def _legacy_reduction(size_average, reduce, reduction):
+    """PyTorch's deprecated size_average/reduce arguments (kept so positional calls line up)
+    turned into a reduction, by PyTorch's own rule."""
+    if size_average is None and reduce is None:
+        return reduction
+    for name, v in (("size_average", size_average), ("reduce", reduce)):
+        if v is not None and not isinstance(v, (bool, np.bool_)):
+            raise TypeError(f"{name} must be None or a bool, got {v!r} (pass the reduction "
+                            f"by keyword: reduction={v!r})")
+    if reduce is False:
+        return "none"
+    return "sum" if size_average is False else "mean"
+
+
 def _reduce(loss, reduction):
     if reduction == "mean":
         return np.asarray(loss.mean(dtype=np.float64), dtype=loss.dtype)
@@ -389,13 +403,15 @@ def _pointwise_loss(input, target, kind, param, reduction, op):
     return PointwiseLoss.apply(input, target, kind=kind, param=param, reduction=reduction)
 
 
-def mse_loss(input, target, reduction="mean"):
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Mean squared error: reduce((x - y)^2). Shapes must match exactly."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     return _pointwise_loss(input, target, "mse", None, reduction, "mse_loss")
 
 
-def l1_loss(input, target, reduction="mean"):
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Mean absolute error: reduce(|x - y|)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     return _pointwise_loss(input, target, "l1", None, reduction, "l1_loss")
 
 
@@ -406,8 +422,9 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
     return _pointwise_loss(input, target, "huber", float(delta), reduction, "huber_loss")
 
 
-def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (beta = 0: l1)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
     return _pointwise_loss(input, target, "smooth_l1", float(beta), reduction,
@@ -444,7 +461,8 @@ class BinaryCrossEntropy(Function):
         return gx, gt
 
 
-def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
+                         reduction="mean"):
     """Binary cross-entropy on probabilities in [0, 1].
 
     Args:
@@ -454,6 +472,7 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
         reduction: 'mean', 'sum' or 'none'.
     """
     op = "binary_cross_entropy"
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     input, target = _input_and_target(input, target, reduction, op)
     x = input.data
     if x.size and (np.min(x) < 0 or np.max(x) > 1 or np.isnan(x).any()):
@@ -496,8 +515,8 @@ class BCEWithLogits(Function):
         return gx, gt
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean",
-                                     pos_weight=None):
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,
+                                     reduce=None, reduction="mean", pos_weight=None):
     """Sigmoid + binary cross-entropy in one stable node:
     ``w * ((1 - t) x + (1 + (pw - 1) t) log(1 + exp(-x)))``.
 
@@ -510,6 +529,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
         reduction: 'mean', 'sum' or 'none'.
     """
     op = "binary_cross_entropy_with_logits"
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     input, target = _input_and_target(input, target, reduction, op)
     w = _const(weight, input.dtype)
     pw = _const(pos_weight, input.dtype)
@@ -635,8 +655,8 @@ class SoftCrossEntropy(Function):
         return gx, gt, None
 
 
-def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean",
-                  label_smoothing=0.0):
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
+                  reduce=None, reduction="mean", label_smoothing=0.0):
     """Cross-entropy between logits and class indices or class probabilities (PyTorch's
     definition, with log_softmax computed stably inside).
 
@@ -654,6 +674,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         >>> loss = F.cross_entropy(logits, labels)            # logits (64, 10), labels (64,)
     """
     op = "cross_entropy"
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, op)
     input = _tensor(input, "input", op)
     _floating(input, "input", op)
@@ -705,7 +726,8 @@ class NLLLoss(Function):
         return _from_nc(dx, self.shape), None, None
 
 
-def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean"):
     """Negative log-likelihood of class indices given log-probabilities:
     ``-w[t] * input[n, t]``; 'mean' divides by the total weight of the targets not ignored.
 
@@ -717,6 +739,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
         reduction: 'mean', 'sum' or 'none'.
     """
     op = "nll_loss"
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, op)
     input = _tensor(input, "input", op)
     _floating(input, "input", op)
@@ -767,7 +790,7 @@ class KLDiv(Function):
                 None if gt is None else gt.astype(self.x.dtype, copy=False))
 
 
-def kl_div(input, target, reduction="mean", log_target=False):
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """KL divergence with input given as log-probabilities:
     ``target * (log(target) - input)`` (0 where target is 0), or with log_target=True
     ``exp(target) * (target - input)``.
@@ -776,6 +799,7 @@ def kl_div(input, target, reduction="mean", log_target=False):
     the batch size: the true KL divergence), 'sum' or 'none'.
     """
     op = "kl_div"
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     input, target = _input_and_target(input, target, reduction, op, extra=("batchmean",))
     return KLDiv.apply(input, target, log_target=bool(log_target), reduction=reduction)
 
