@@ -175,7 +175,7 @@ class Activation(Function):
     def forward(self, x, act, alpha):
         self.act, self.alpha = act, alpha
         y = _act_fwd(x, act, alpha)
-        self.s = y if act in ("sigmoid", "tanh") else x
+        self.s = y if _kernels.ACT_BACKWARD_INPUT[act] == "y" else x
         return y
 
     def backward(self, g):
@@ -303,7 +303,7 @@ class Linear(Function):
     def backward(self, g):
         nx, nw, nb = self.needs_input_grad
         g2 = g.reshape(-1, g.shape[-1])
-        if self.act is not None:
+        if self.act is not None:  # relu's mask is the same from y as from x: y > 0 iff x > 0
             g2 = _act_bwd(g2, self.y, self.act)
         dx = dw = db = None
         if nx:
