@@ -17,7 +17,9 @@ of ``forward``. Write them next to each other::
 
 The engine (:func:`backward`) orders the graph with an iterative depth-first search, so a
 chain of any depth works, sums the gradients of a tensor used several times, and then frees
-what each node saved unless asked to retain the graph.
+what each node saved unless asked to retain the graph. It never writes into an array a
+backward returned (only into sums it made itself), and a leaf's first ``.grad`` is a copy, so
+a Function may return a workspace it reuses from step to step.
 """
 import functools
 import threading
