@@ -35,6 +35,16 @@ ACTIVATIONS = [
      lambda x: 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))),
     ("sigmoid", F.sigmoid, lambda x: 1 / (1 + np.exp(-x))),
     ("tanh", F.tanh, np.tanh),
+    ("silu", F.silu, lambda x: x / (1 + np.exp(-x))),
+    ("softplus", F.softplus, lambda x: np.logaddexp(0, x)),
+    ("softplus_beta", lambda x: F.softplus(x, beta=2.0, threshold=1.0),
+     lambda x: np.where(2 * x > 1, x, np.logaddexp(0, 2 * x) / 2)),
+    ("logsigmoid", F.logsigmoid, lambda x: -np.logaddexp(0, -x)),
+    ("selu", F.selu, lambda x: 1.0507009873554805 * np.where(x > 0, x, 1.6732632423543772 * (np.exp(x) - 1))),
+    ("hardtanh", lambda x: F.hardtanh(x, -0.5, 0.7), lambda x: np.clip(x, -0.5, 0.7)),
+    ("relu6", lambda x: F.relu6(x * 4), lambda x: np.clip(x * 4, 0, 6)),
+    ("softsign", F.softsign, lambda x: x / (1 + np.abs(x))),
+    ("hardsigmoid", lambda x: F.hardsigmoid(x * 4), lambda x: np.clip(x * 4 / 6 + 0.5, 0, 1)),
 ]
 
 

@@ -13,7 +13,9 @@ from minnet.autograd import Function
 from minnet.random import get_generator
 from minnet.tensor import Tensor
 
-__all__ = ["relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax",
+__all__ = ["relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "silu", "softplus",
+           "logsigmoid", "selu", "hardtanh", "relu6", "softsign", "hardsigmoid", "softmax",
+           "log_softmax",
            "dropout", "linear", "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
            "nll_loss", "kl_div", "batch_norm", "layer_norm", "embedding", "one_hot"]
@@ -218,6 +220,92 @@ def sigmoid(input):
 
 def tanh(input):
     return _activation(input, "tanh", 0.0, "tanh")
+
+
+# Activations without a kernel: (forward, derivative) of x in NumPy, in the input's dtype.
+def _softplus(x, beta, threshold):
+    bx = beta * x
+    return np.where(bx > threshold, x, np.logaddexp(0, bx) / beta)
+
+
+def _softplus_grad(x, beta, threshold):
+    bx = beta * x
+    return np.where(bx > threshold, 1, np.exp(-np.logaddexp(0, -bx)))
+
+
+_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+_NUMPY_ACTIVATIONS = {
+    "silu": (lambda x: x * np.exp(-np.logaddexp(0, -x)),
+             lambda x: (lambda s: s * (1 + x * (1 - s)))(np.exp(-np.logaddexp(0, -x)))),
+    "softplus": (lambda x, beta, threshold: _softplus(x, beta, threshold), _softplus_grad),
+    "logsigmoid": (lambda x: -np.logaddexp(0, -x), lambda x: np.exp(-np.logaddexp(0, x))),
+    "selu": (lambda x: _SELU_SCALE * np.where(x > 0, x, _SELU_ALPHA * np.expm1(np.minimum(x, 0))),
+             lambda x: _SELU_SCALE * np.where(x > 0, 1, _SELU_ALPHA * np.exp(np.minimum(x, 0)))),
+    "hardtanh": (lambda x, lo, hi: np.clip(x, lo, hi), lambda x, lo, hi: (x > lo) & (x < hi)),
+    "softsign": (lambda x: x / (1 + np.abs(x)), lambda x: 1 / (1 + np.abs(x)) ** 2),
+    "hardsigmoid": (lambda x: np.clip(x / 6 + 0.5, 0, 1), lambda x: ((x > -3) & (x < 3)) / 6),
+}
+
+
+class NumpyActivation(Function):
+    """y = f(x) for the activations of _NUMPY_ACTIVATIONS; the backward keeps x."""
+
+    def forward(self, x, name, params):
+        self.x, self.name, self.params = x, name, params
+        return _NUMPY_ACTIVATIONS[name][0](x, *params).astype(x.dtype, copy=False)
+
+    def backward(self, g):
+        d = _NUMPY_ACTIVATIONS[self.name][1](self.x, *self.params)
+        return (g * d).astype(g.dtype, copy=False)
+
+
+def _numpy_activation(input, name, *params):
+    input = _tensor(input, "input", name)
+    _floating(input, "input", name)
+    return NumpyActivation.apply(input, name=name, params=params)
+
+
+def silu(input, inplace=False):
+    """x * sigmoid(x) (also called swish)."""
+    return _numpy_activation(input, "silu")
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold."""
+    return _numpy_activation(input, "softplus", float(beta), float(threshold))
+
+
+def logsigmoid(input):
+    """log(sigmoid(x)) = -softplus(-x), computed without overflow."""
+    return _numpy_activation(input, "logsigmoid")
+
+
+def selu(input, inplace=False):
+    """scale * (x if x > 0 else alpha (exp(x) - 1)) with the self-normalising constants."""
+    return _numpy_activation(input, "selu")
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """clip(x, min_val, max_val)."""
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val {min_val} exceeds max_val {max_val}")
+    return _numpy_activation(input, "hardtanh", float(min_val), float(max_val))
+
+
+def relu6(input, inplace=False):
+    """min(max(x, 0), 6)."""
+    return hardtanh(input, 0.0, 6.0)
+
+
+def softsign(input):
+    """x / (1 + |x|)."""
+    return _numpy_activation(input, "softsign")
+
+
+def hardsigmoid(input, inplace=False):
+    """clip(x / 6 + 1/2, 0, 1)."""
+    return _numpy_activation(input, "hardsigmoid")
 
 
 class Softmax(Function):
