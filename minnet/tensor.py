@@ -735,6 +735,30 @@ class Tensor:
     def expand_as(self, other):
         return self.expand(other.shape)
 
+    def split(self, split_size_or_sections, dim=0):
+        """Pieces along dim: of split_size each (the last may be smaller), or of the listed
+        sizes. Each piece is a view node; their gradients meet in this tensor."""
+        axis = _norm_dim(dim, self.data.ndim, "split")
+        n = self.data.shape[axis]
+        if isinstance(split_size_or_sections, (int, np.integer)):
+            step = int(split_size_or_sections)
+            if step <= 0:
+                raise ValueError(f"split: split_size must be positive, got {step}")
+            sizes = [min(step, n - i) for i in range(0, n, step)] or [0]
+        else:
+            sizes = [int(s) for s in split_size_or_sections]
+            if sum(sizes) != n:
+                raise ValueError(f"split: sizes {sizes} do not add up to {n}, the extent of "
+                                 f"dim {dim} in shape {self.data.shape}")
+        lead = (slice(None),) * axis
+        starts = np.cumsum([0] + sizes[:-1])
+        return tuple(self[lead + (slice(int(a), int(a) + s),)] for a, s in zip(starts, sizes))
+
+    def chunk(self, chunks, dim=0):
+        """Split into `chunks` pieces of ceil(n / chunks) along dim (fewer when n is small)."""
+        n = self.data.shape[_norm_dim(dim, self.data.ndim, "chunk")]
+        return self.split(max(-(-n // chunks), 1), dim)
+
     def __getitem__(self, index):
         return Index.apply(self, index=_index_arg(index))
 

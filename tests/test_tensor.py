@@ -523,3 +523,20 @@ def test_in_place_on_a_recorded_tensor_records_a_new_node():
     y *= x          # y = x^2
     y.sum().backward()
     np.testing.assert_allclose(x.grad.data, [2, 4])
+
+
+@pytest.mark.parametrize("how,dim", [(2, 0), ([1, 3], 1), (3, -1)])
+def test_split_and_chunk(how, dim):
+    rng = np.random.default_rng(19)
+    x = leaf(rng, 3, 4)
+    parts = x.split(how, dim)
+    ref = np.split(x.data, np.cumsum(how)[:-1] if isinstance(how, list) else
+                   range(how, x.shape[dim], how), axis=dim)
+    assert len(parts) == len(ref)
+    for p, r in zip(parts, ref):
+        np.testing.assert_array_equal(p.data, r)
+    assert gradcheck(lambda x: minnet.cat([p * (i + 1) for i, p in enumerate(x.split(how, dim))],
+                                          dim), (x,))
+    assert [c.shape for c in x.chunk(2, 1)] == [(3, 2), (3, 2)]
+    with pytest.raises(ValueError, match="do not add up"):
+        x.split([1, 1], 0)

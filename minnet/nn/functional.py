@@ -156,6 +156,8 @@ def _legacy_reduction(size_average, reduce, reduction):
 
 def _reduce(loss, reduction):
     if reduction == "mean":
+        if loss.size == 0:
+            return np.asarray(np.nan, dtype=loss.dtype)  # as PyTorch, without numpy's warning
         return np.asarray(loss.mean(dtype=np.float64), dtype=loss.dtype)
     if reduction == "sum":
         return np.asarray(loss.sum(dtype=np.float64), dtype=loss.dtype)
