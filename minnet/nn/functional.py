@@ -164,6 +164,17 @@ def _reduce(loss, reduction):
     return loss
 
 
+def _reduce_over(loss, reduction, denom):
+    """'none': loss; 'sum': its sum; 'mean': the sum over denom (0/0 is nan, as in PyTorch)."""
+    if reduction == "none":
+        return loss
+    total = loss.sum(dtype=np.float64)
+    if reduction == "mean":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            total = np.float64(total) / denom
+    return np.asarray(total, loss.dtype)
+
+
 def _reduce_grad(g, reduction, n):
     """The gradient of the reduction, to multiply the elementwise derivative by."""
     return g / n if reduction == "mean" else g
@@ -719,14 +730,7 @@ class SoftCrossEntropy(Function):
         self.logp, self.a, self.wb, self.axis, self.ls = logp, a, wb, axis, ls
         self.reduction = reduction
         self.count = x.size // c if x.size else 0
-        loss = -(a * logp).sum(axis=axis)
-        if reduction == "none":
-            return loss
-        total = loss.sum(dtype=np.float64)
-        if reduction == "sum":
-            return np.asarray(total, x.dtype)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.asarray(total / self.count, x.dtype)
+        return _reduce_over(-(a * logp).sum(axis=axis), reduction, self.count)
 
     def backward(self, g):
         axis = self.axis
@@ -794,13 +798,7 @@ class NLLLoss(Function):
         loss = -w_t * x_nc[np.arange(len(tt)), tt]
         self.shape, self.tt, self.w_t, self.reduction = x.shape, tt, w_t, reduction
         self.wsum = w_t.sum(dtype=np.float64)
-        if reduction == "none":
-            return loss.reshape(out_shape)
-        total = loss.sum(dtype=np.float64)
-        if reduction == "sum":
-            return np.asarray(total, x.dtype)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.asarray(total / self.wsum, x.dtype)
+        return _reduce_over(loss.reshape(out_shape), reduction, self.wsum)
 
     def backward(self, g):
         n = len(self.tt)
@@ -855,12 +853,9 @@ class KLDiv(Function):
             loss = np.where(t > 0, t * (logt - x), 0).astype(x.dtype, copy=False)
             self.logt = logt
         self.x, self.t, self.log_target, self.reduction = x, t, log_target, reduction
-        if reduction == "batchmean":
-            n = x.shape[0] if x.ndim else 1
-            self.n = n
-            return np.asarray(loss.sum(dtype=np.float64) / n, x.dtype)
-        self.n = x.size
-        return _reduce(loss, reduction)
+        batchmean = reduction == "batchmean"
+        self.n = (x.shape[0] if x.ndim else 1) if batchmean else x.size
+        return _reduce_over(loss, "mean" if batchmean else reduction, self.n)
 
     def backward(self, g):
         gr = g / self.n if self.reduction in ("mean", "batchmean") else g
