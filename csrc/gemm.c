@@ -169,7 +169,10 @@ ATTR_AVX2 static void tpack8_f32_avx2(const float *restrict src, ptrdiff_t rs, p
 #endif
 #define KC_MAX F32_KC
 #define MC_MAX F32_MC
-#define NC_MAX 4096
+#ifndef F32_NC
+#define F32_NC 4096
+#endif
+#define NC_MAX F32_NC
 #define SCALAR_ACT mn_actf
 #include "gemm_driver.h"
 #undef DT

@@ -2,9 +2,14 @@
 
     minnet-bench --info
     minnet-bench kernels [--op gemm] [--threads 1,2] [--quick] [--repeat N] [--json FILE]
+    minnet-bench train [--model tiny|mlp512|mlp3x128|all] [--batch 128] [--threads 1,2]
+                       [--compare torch|none] [--repeat N] [--json FILE]
 
-Columns: median ms per call over repeats (after warm-up), GFLOP/s, minor page faults per call,
-and each baseline's time divided by minnet's ("x faster"; above 1 means minnet is faster).
+kernels columns: median ms per call over repeats (after warm-up), GFLOP/s, minor page faults
+per call, and each baseline's time divided by minnet's ("x faster"; above 1: minnet faster).
+train columns: median ms per training step (forward, loss, backward, optimizer step), minor
+page faults per step, and torch's time per step divided by minnet's, measured in the same run
+with the same thread count.
 """
 import argparse
 import contextlib
@@ -60,7 +65,7 @@ def print_info(torch):
     info = minnet.build_info()
     print(f"minnet {info['version']}")
     for key in ("python", "numpy", "platform", "compiler", "cflags", "native", "openmp",
-                "omp_max_threads", "num_threads", "cpu_isa", "isa", "gemm_tile_f32",
+                "omp_max_threads", "num_threads", "cpu_isa", "isa", "omp_spin", "gemm_tile_f32",
                 "gemm_tile_f64"):
         print(f"  {key:16s} {info[key]}")
     print(f"  {'numpy blas':16s} {_blas_info()}")
@@ -129,15 +134,73 @@ def run_kernels(args, torch):
                 print(f"{op:7s} {case.name:30s} {nt:3d} {mn.median_s * 1e3:10.4f} {gflops:8.1f} "
                       f"{mn.faults_per_call:8.2f} {col('numpy')} {col('torch')}", flush=True)
     if args.json:
-        payload = {"machine": machine_line(), "build": minnet.build_info(),
-                   "torch": torch.__version__ if torch else None, "records": records}
-        tmp = args.json + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(payload, f, indent=1, default=str)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, args.json)
-        print(f"# wrote {args.json}")
+        _write_json(args.json, {"machine": machine_line(), "build": minnet.build_info(),
+                                "torch": torch.__version__ if torch else None,
+                                "records": records})
+    return records
+
+
+def _write_json(path, payload):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(payload, f, indent=1, default=str)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    print(f"# wrote {path}")
+
+
+def run_train(args, torch):
+    from minnet.bench.train import TRAIN_MODELS
+    names = list(TRAIN_MODELS) if args.model in (None, "all") else args.model.split(",")
+    for name in names:
+        if name not in TRAIN_MODELS:
+            raise SystemExit(f"minnet-bench: unknown --model {name!r}; known: "
+                             f"{', '.join(TRAIN_MODELS)}")
+    if args.compare not in ("torch", "none"):
+        raise SystemExit(f"minnet-bench: --compare must be torch or none, got {args.compare!r}")
+    if args.compare == "none":
+        torch = None
+    threads = [int(t) for t in args.threads.split(",")]
+    repeats = args.repeat or 9
+    print(f"# {machine_line()}")
+    print(f"# torch: {torch.__version__ if torch else 'not compared'}; median of {repeats} "
+          f"repeats; ratio = torch time / minnet time (>1: minnet faster)")
+    records = []
+    header = (f"{'model':9s} {'batch':>5s} {'thr':>3s} {'minnet ms':>10s} {'flt/step':>8s} "
+              f"{'torch ms':>9s} {'flt/step':>8s} {'x torch':>7s}")
+    print(header)
+    print("-" * len(header))
+    for name in names:
+        model = TRAIN_MODELS[name]
+        batch = args.batch if args.batch is not None else model.default_batch
+        for nt in threads:
+            with _all_threads(nt, torch):
+                impls = model.builder(batch if batch is not None else 1, torch)
+                res = {impl: measure(fn, repeats=repeats) for impl, fn in impls.items()}
+            mn = res["minnet"]
+            shown_batch = batch if model.default_batch is not None else 1
+            rec = {"model": name, "batch": shown_batch, "threads": nt,
+                   "description": model.description}
+            for impl, t in res.items():
+                rec[f"{impl}_ms"] = t.median_s * 1e3
+                rec[f"{impl}_min_ms"] = t.min_s * 1e3
+                rec[f"{impl}_faults_per_step"] = t.faults_per_call
+                if impl != "minnet":
+                    rec[f"ratio_{impl}"] = t.median_s / mn.median_s
+            records.append(rec)
+            if "torch" in res:
+                tt = res["torch"]
+                tcols = (f"{tt.median_s * 1e3:9.4f} {tt.faults_per_call:8.2f} "
+                         f"{tt.median_s / mn.median_s:7.2f}")
+            else:
+                tcols = f"{'-':>9s} {'-':>8s} {'-':>7s}"
+            print(f"{name:9s} {shown_batch:5d} {nt:3d} {mn.median_s * 1e3:10.4f} "
+                  f"{mn.faults_per_call:8.2f} {tcols}", flush=True)
+    if args.json:
+        _write_json(args.json, {"machine": machine_line(), "build": minnet.build_info(),
+                                "torch": torch.__version__ if torch else None,
+                                "records": records})
     return records
 
 
@@ -156,6 +219,18 @@ def main(argv=None):
     k.add_argument("--json", default=None, help="also write the records to this file")
     k.add_argument("--no-torch", action="store_true", default=argparse.SUPPRESS,
                    help="do not compare with PyTorch")
+    t = sub.add_parser("train", help="time training steps of small models against PyTorch")
+    t.add_argument("--model", default="all", help="comma-separated model names, or all "
+                   "(tiny, mlp512, mlp3x128, and whatever else is registered)")
+    t.add_argument("--batch", type=int, default=None,
+                   help="batch size (default: the model's, 128; tiny is always 1)")
+    t.add_argument("--threads", default=str(minnet.get_num_threads()),
+                   help="comma-separated thread counts, e.g. 1,2")
+    t.add_argument("--compare", default="torch", help="torch (when importable) or none")
+    t.add_argument("--repeat", type=int, default=None, help="timed repeats per model")
+    t.add_argument("--json", default=None, help="also write the records to this file")
+    t.add_argument("--no-torch", action="store_true", default=argparse.SUPPRESS,
+                   help="do not compare with PyTorch")
     args = parser.parse_args(argv)
     torch = None if args.no_torch else _import_torch()
     if args.info:
@@ -164,6 +239,9 @@ def main(argv=None):
             return 0
     if args.command == "kernels":
         run_kernels(args, torch)
+        return 0
+    if args.command == "train":
+        run_train(args, torch)
         return 0
     if args.command is None:
         parser.print_help()

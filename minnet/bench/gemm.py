@@ -71,6 +71,15 @@ def cases(quick=False, torch=None):
         impls["torch"] = lambda tx=tx, tdy=tdy: tx.t() @ tdy
     out.append(Case("gemm", "784x128x512 A^T (dW)", 2.0 * 784 * 128 * 512, impls))
 
+    # interference: a minnet GEMM followed by a NumPy matmul, against two NumPy matmuls. With
+    # spinning OpenMP threads the pair can cost 30x the sum (see minnet/_config.py); ~1 is good.
+    x, w = _rand(rng, (128, 784)), _rand(rng, (784, 512))
+    c = np.empty((128, 512), np.float32)
+    impls = {"minnet": lambda x=x, w=w, c=c: (kernels.gemm(x, w, out=c), np.matmul(x, w, out=c)),
+             "numpy": lambda x=x, w=w, c=c: (np.matmul(x, w, out=c), np.matmul(x, w, out=c))}
+    out.append(Case("gemm", "128x784x512 then numpy", 4.0 * 128 * 784 * 512, impls,
+                    note="minnet gemm + numpy matmul vs 2 numpy matmuls"))
+
     # fixed cost of a call from Python
     one = np.ones((1, 1), np.float32)
     impls = {"minnet": lambda: kernels.gemm(one, one), "numpy": lambda: one @ one}
