@@ -1,7 +1,12 @@
 /* More branch-free float math for the elementwise kernels, in the style of mathfun.h (which
  * has exp, sigmoid, tanh): log, log1p, expm1 and erfc, written so GCC vectorises loops that call
  * them. Double precision uses libm. Accuracy was checked against libm's double versions:
- * mn_logf ~1 ulp, mn_erfcf < 1.1e-7 relative everywhere. */
+ * mn_logf ~1 ulp, mn_erfcf < 1.1e-7 relative everywhere.
+ *
+ * Under GCC's default -ftrapping-math a select between two *computed* values (c ? a - b : a)
+ * is kept as control flow, because the arithmetic might trap, and the loop stays scalar. So
+ * selects here choose operands and the arithmetic runs unconditionally: c ? m + m - 1 : m - 1
+ * is written (m + (c ? m : 0)) - 1. */
 #ifndef MN_ELTWISE_MATH_H
 #define MN_ELTWISE_MATH_H
 
@@ -20,7 +25,7 @@ static inline float mn_logf(float x)
     float m = u.f;
     const int small = m < 0.707106781186547524f;
     e = small ? e - 1 : e;
-    m = small ? m + m - 1.0f : m - 1.0f;
+    m = (m + (small ? m : 0.0f)) - 1.0f;
     const float z = m * m;
     float y = 7.0376836292e-2f;
     y = y * m - 1.1514610310e-1f;
@@ -44,7 +49,9 @@ static inline float mn_log1pf(float x)
 {
     const float u = 1.0f + x;
     const float d = u - 1.0f;
-    const float r = mn_logf(u) * (x / (d == 0.0f ? 1.0f : d));
+    /* d + (d == 0), not (d == 0 ? 1 : d): GCC would fold the latter into a conditional
+     * division (see the note at the top) */
+    const float r = mn_logf(u) * (x / (d + (float)(d == 0.0f)));
     return d == 0.0f ? x : r;
 }
 
@@ -55,7 +62,7 @@ static inline float mn_expm1f_neg(float x)
     const float u = mn_expf(x);
     const float d = u - 1.0f;
     const float l = mn_logf(u);
-    const float r = d * (x / (l == 0.0f ? 1.0f : l));
+    const float r = d * (x / (l + (float)(l == 0.0f)));
     return u == 1.0f ? x : (d == -1.0f ? -1.0f : r);
 }
 
@@ -77,7 +84,8 @@ static inline float mn_erfcf(float x)
     p = p * t + 1.00002368f;
     p = p * t - 1.26551223f;
     const float r = t * mn_expf(p - z * z);
-    return x < 0.0f ? 2.0f - r : r;
+    const int neg = x < 0.0f;
+    return (neg ? 2.0f : 0.0f) + (neg ? -r : r); /* 2 - r below 0 */
 }
 
 /* exp(x) that underflows to 0 below -87 (mn_expf clamps there to keep 2^n normal): a
@@ -86,6 +94,18 @@ static inline float mn_expf_flush(float x)
 {
     const float e = mn_expf(x);
     return x < -87.0f ? 0.0f : e;
+}
+
+/* sigmoid(z) = (z >= 0 ? 1 : e) / (1 + e) with e = exp(-|z|) <= 1. Unlike mathfun.h's
+ * 1 / (1 + exp(-z)) its clamped branch is e = exp(-87), a normal float: GCC folds that branch
+ * to a constant and evaluates it in every lane, and mathfun's constant 1 / (1 + exp(88)) is
+ * subnormal; multiplying by it (x * sigmoid(...) in GELU-tanh) took a microcode assist per
+ * vector and ran 10x slower. */
+static inline float mn_sigmoidf2(float z)
+{
+    const float az = z < 0.0f ? -z : z;
+    const float e = mn_expf(-az);
+    return (z >= 0.0f ? 1.0f : e) / (1.0f + e);
 }
 
 static inline float mn_maxf(float a, float b) { return a > b ? a : b; }
