@@ -162,7 +162,7 @@ ATTR_AVX2 static void tpack8_f32_avx2(const float *restrict src, ptrdiff_t rs, p
 #define DT float
 #define SFX f32
 #ifndef F32_KC
-#define F32_KC 384
+#define F32_KC 512
 #endif
 #ifndef F32_MC
 #define F32_MC 192

@@ -102,6 +102,10 @@ static void FN(pack_b_)(const FN(kdesc_) *kd, const DT *restrict b, ptrdiff_t rs
 
 static inline ptrdiff_t FN(min_)(ptrdiff_t x, ptrdiff_t y) { return x < y ? x : y; }
 
+/* KC: larger k blocks mean fewer passes over C in the epilogue (measured: at KC = 384 the
+ * write-back was ~10% of a 1024^3 product, ~5% at 768), smaller ones keep the B micro-panel
+ * nearer L1; 512 f32 balances the two. */
+
 /* The loop nest; runs inside a parallel region (its omp-for loops bind to it) or alone. */
 static void FN(gemm_body_)(const FN(kdesc_) *kd, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, DT alpha,
                            const DT *a, ptrdiff_t rsa, ptrdiff_t csa, const DT *b, ptrdiff_t rsb,
