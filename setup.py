@@ -29,6 +29,7 @@ FAMILY_C = {
     "gemm": ["csrc/gemm.c"],
     "eltwise": ["csrc/eltwise.c"],
     "optim": ["csrc/optim.c"],
+    "rnn": ["csrc/rnn.c", "csrc/gemm.c"],
 }
 
 

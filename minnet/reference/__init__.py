@@ -12,3 +12,8 @@ __all__ = ["gemm", "colsum",
            "cross_entropy_forward", "cross_entropy_backward",
            "bce_with_logits_forward", "bce_with_logits_backward",
            "sgd_step", "adam_step", "rmsprop_step", "adagrad_step"]
+
+from minnet.reference.rnn import (gru_backward, gru_forward, lstm_backward, lstm_forward,
+                                  rnn_backward, rnn_forward)
+__all__ += ["gru_forward", "gru_backward", "rnn_forward", "rnn_backward", "lstm_forward",
+            "lstm_backward"]

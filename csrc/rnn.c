@@ -1,0 +1,142 @@
+/* Recurrent layers: see rnn.h for the contract, rnn_driver.h for the loop over time and
+ * rnn_gates.h for the fused gate kernels. The float gate kernels are compiled for AVX-512,
+ * AVX2+FMA and baseline x86-64 (they are exp/tanh-bound, so vector width pays); double uses
+ * libm and exists for checking, so it has one baseline version. */
+/* As in eltwise.c: without trapping math GCC turns the selects of mn_tanhf into blends and
+ * vectorises the loops; no result changes. */
+#pragma GCC optimize("no-trapping-math")
+
+#include "rnn.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gemm.h"
+#include "mathfun.h"
+#include "parfor.h"
+#include "runtime.h"
+
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define MN_X86 1
+#define ATTR_AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,fma")))
+#define ATTR_AVX2 __attribute__((target("avx2,fma")))
+#else
+#define MN_X86 0
+#endif
+
+int mn_rnn_gates(int cell)
+{
+    switch (cell) {
+    case MN_CELL_GRU: return 3;
+    case MN_CELL_LSTM: return 4;
+    default: return 1;
+    }
+}
+
+int mn_rnn_saved_gates(int cell)
+{
+    return cell == MN_CELL_GRU || cell == MN_CELL_LSTM ? 4 : 0;
+}
+
+#define DEFINE_GATES_TAB(DT_, NAME)                                                            \
+    typedef struct {                                                                           \
+        void (*gru_fwd)(const DT_ *, const DT_ *, const DT_ *, DT_ *, DT_ *, DT_ *,            \
+                        const int64_t *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t);          \
+        void (*gru_bwd)(const DT_ *, DT_ *, const DT_ *, const DT_ *, DT_ *, DT_ *,            \
+                        const int64_t *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t);          \
+        void (*rnn_fwd)(const DT_ *, const DT_ *, DT_ *, DT_ *, int, const int64_t *,          \
+                        ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t);                           \
+        void (*rnn_bwd)(const DT_ *, DT_ *, const DT_ *, DT_ *, int, const int64_t *,          \
+                        ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t);                           \
+        void (*lstm_fwd)(const DT_ *, const DT_ *, const DT_ *, DT_ *, DT_ *, DT_ *, DT_ *,    \
+                         const int64_t *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t);         \
+        void (*lstm_bwd)(const DT_ *, DT_ *, DT_ *, const DT_ *, const DT_ *, const DT_ *,     \
+                         DT_ *, const int64_t *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t);  \
+    } NAME;
+
+DEFINE_GATES_TAB(float, gates_tab_f32)
+DEFINE_GATES_TAB(double, gates_tab_f64)
+
+/* ---- gate kernels per (dtype, ISA) -------------------------------------------------------- */
+#define DT float
+#define GATES_TAB gates_tab_f32
+#define M_SIGMOID mn_sigmoidf
+#define M_TANH mn_tanhf
+#define SFX f32_generic
+#define ATTR
+#include "rnn_gates.h"
+#undef SFX
+#undef ATTR
+#if MN_X86
+#define SFX f32_avx2
+#define ATTR ATTR_AVX2
+#include "rnn_gates.h"
+#undef SFX
+#undef ATTR
+#define SFX f32_avx512
+#define ATTR ATTR_AVX512
+#include "rnn_gates.h"
+#undef SFX
+#undef ATTR
+#endif
+#undef DT
+#undef GATES_TAB
+#undef M_SIGMOID
+#undef M_TANH
+
+#define DT double
+#define GATES_TAB gates_tab_f64
+#define M_SIGMOID mn_sigmoid
+#define M_TANH tanh
+#define SFX f64_generic
+#define ATTR
+#include "rnn_gates.h"
+#undef SFX
+#undef ATTR
+#undef DT
+#undef GATES_TAB
+#undef M_SIGMOID
+#undef M_TANH
+
+static const gates_tab_f32 *pick_f32(int isa)
+{
+#if MN_X86
+    switch (mn_effective_isa(isa)) {
+    case MN_ISA_AVX512: return &gates_tab_f32_avx512;
+    case MN_ISA_AVX2: return &gates_tab_f32_avx2;
+    default: break;
+    }
+#endif
+    (void)isa;
+    return &gates_tab_f32_generic;
+}
+
+static const gates_tab_f64 *pick_f64(int isa)
+{
+    (void)isa;
+    return &gates_tab_f64_generic;
+}
+
+/* ---- sequence drivers per dtype ----------------------------------------------------------- */
+#define DT float
+#define SFX f32
+#define GATES_TAB gates_tab_f32
+#define PICK pick_f32
+#define GEMM mn_gemm_f32
+#define COLSUM mn_colsum_f32
+#include "rnn_driver.h"
+#undef DT
+#undef SFX
+#undef GATES_TAB
+#undef PICK
+#undef GEMM
+#undef COLSUM
+
+#define DT double
+#define SFX f64
+#define GATES_TAB gates_tab_f64
+#define PICK pick_f64
+#define GEMM mn_gemm_f64
+#define COLSUM mn_colsum_f64
+#include "rnn_driver.h"

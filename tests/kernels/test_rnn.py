@@ -1,0 +1,207 @@
+"""minnet.kernels' rnn family (GRU, RNN tanh/relu, LSTM over whole sequences, forward and BPTT)
+against the NumPy reference, and the reference against finite differences.
+
+Tolerances: the reference is evaluated in float64; float32 kernels differ by rounding that the
+recurrence carries along, so they get a relative 2e-4 (float64: 1e-11).
+"""
+import numpy as np
+import pytest
+
+import minnet
+from minnet import kernels, reference
+from minnet._kernels import _runtime
+
+ISAS = [name for name in _runtime.ISA_NAMES
+        if _runtime.ISA_NAMES.index(name) <= _runtime.ISA_NAMES.index(_runtime.cpu_isa())]
+CELLS = ["gru", "rnn_tanh", "rnn_relu", "lstm"]
+GATES = {"gru": 3, "rnn_tanh": 1, "rnn_relu": 1, "lstm": 4}
+TOL = {np.float32: 2e-4, np.float64: 1e-11}
+
+# (T, B, I, H): one step, batch 1, odd sizes, and one of the course's shapes
+SHAPES = [(1, 1, 1, 1), (1, 4, 3, 5), (6, 1, 4, 3), (7, 5, 9, 17), (10, 64, 28, 128)]
+
+
+def _params(rng, cell, T, B, I, H, dtype, bias=True):
+    G = GATES[cell]
+    p = dict(x=rng.standard_normal((T, B, I)), h0=rng.standard_normal((B, H)),
+             c0=rng.standard_normal((B, H)),
+             w_ih=rng.uniform(-1, 1, (G * H, I)) / np.sqrt(H),
+             w_hh=rng.uniform(-1, 1, (G * H, H)) / np.sqrt(H),
+             b_ih=rng.uniform(-1, 1, G * H) if bias else None,
+             b_hh=rng.uniform(-1, 1, G * H) if bias else None)
+    return {k: None if v is None else v.astype(dtype) for k, v in p.items()}
+
+
+def _run(mod, cell, p, dy, dh_n, dc_n, lengths=None, reverse=False):
+    """Forward then backward through module `mod` (kernels or reference): a flat list of every
+    output and gradient."""
+    kw = dict(lengths=lengths, reverse=reverse)
+    has_bias = p["b_ih"] is not None
+    if cell == "lstm":
+        y, hn, cn, saved = mod.lstm_forward(p["x"], p["h0"], p["c0"], p["w_ih"], p["w_hh"],
+                                            p["b_ih"], p["b_hh"], **kw)
+        grads = mod.lstm_backward(dy, dh_n, dc_n, p["x"], p["w_ih"], p["w_hh"], saved,
+                                  has_bias=has_bias, **kw)
+        return [y, hn, cn, *grads]
+    if cell == "gru":
+        fwd, bwd = mod.gru_forward, mod.gru_backward
+    else:
+        kw["nonlinearity"] = cell[4:]
+        fwd, bwd = mod.rnn_forward, mod.rnn_backward
+    y, hn, saved = fwd(p["x"], p["h0"], p["w_ih"], p["w_hh"], p["b_ih"], p["b_hh"], **kw)
+    grads = bwd(dy, dh_n, p["x"], p["w_ih"], p["w_hh"], saved, has_bias=has_bias, **kw)
+    return [y, hn, *grads]
+
+
+def _compare(got, want, dtype):
+    assert len(got) == len(want)
+    for i, (g, w) in enumerate(zip(got, want)):
+        if w is None:
+            assert g is None, i
+            continue
+        assert g.dtype == dtype and g.shape == w.shape, (i, g.dtype, g.shape, w.shape)
+        scale = 1 + np.abs(w).max()
+        err = np.abs(g.astype(np.float64) - w).max() / scale
+        assert err <= TOL[dtype], f"output {i}: relative error {err:.2e}"
+
+
+def _case(cell, shape, dtype, seed, bias=True, lengths=False, reverse=False, grads="all"):
+    T, B, I, H = shape
+    rng = np.random.default_rng(seed)
+    p = _params(rng, cell, T, B, I, H, dtype, bias)
+    dy = rng.standard_normal((T, B, H)).astype(dtype) if grads in ("all", "y") else None
+    dh_n = rng.standard_normal((B, H)).astype(dtype) if grads in ("all", "h") else None
+    dc_n = rng.standard_normal((B, H)).astype(dtype) if grads == "all" else None
+    lens = rng.integers(0, T + 1, B) if lengths else None
+    got = _run(kernels, cell, p, dy, dh_n, dc_n, lens, reverse)
+    p64 = {k: None if v is None else v.astype(np.float64) for k, v in p.items()}
+    f64 = lambda a: None if a is None else a.astype(np.float64)
+    want = _run(reference, cell, p64, f64(dy), f64(dh_n), f64(dc_n), lens, reverse)
+    _compare(got, want, dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
+@pytest.mark.parametrize("cell", CELLS)
+def test_matches_reference(cell, shape, dtype):
+    _case(cell, shape, dtype, seed=sum(shape))
+
+
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("lengths", [False, True])
+def test_reverse_lengths_no_bias(cell, reverse, lengths):
+    for dtype in (np.float32, np.float64):
+        _case(cell, (9, 6, 5, 7), dtype, seed=3, bias=not lengths, lengths=lengths,
+              reverse=reverse)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("grads", ["y", "h", "none"])
+def test_missing_output_gradients(cell, grads):
+    """dy, dh_n (and dc_n) may each be None: a zero gradient."""
+    _case(cell, (4, 3, 2, 5), np.float64, seed=11, grads=grads)
+
+
+@pytest.mark.parametrize("isa", ISAS)
+@pytest.mark.parametrize("cell", CELLS)
+def test_every_isa(isa, cell):
+    _runtime.set_isa(isa)
+    try:
+        _case(cell, (5, 7, 6, 37), np.float32, seed=5, lengths=True)
+    finally:
+        _runtime.set_isa(None)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_threads_give_identical_results(cell):
+    """Threads split batch rows and GEMM tiles, never a sum: 1 and 2 threads agree bit for bit."""
+    rng = np.random.default_rng(9)
+    T, B, I, H = 6, 64, 28, 128
+    p = _params(rng, cell, T, B, I, H, np.float32)
+    dy = rng.standard_normal((T, B, H)).astype(np.float32)
+    dh = rng.standard_normal((B, H)).astype(np.float32)
+    with minnet.threads(1):
+        one = _run(kernels, cell, p, dy, dh, dh)
+    with minnet.threads(2):
+        two = _run(kernels, cell, p, dy, dh, dh)
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_long_sequence_stays_finite(cell):
+    """200 steps with large inputs: gates saturate, nothing overflows. (A relu RNN with a
+    recurrent gain above 1 grows without bound by definition: it keeps the default scale.)"""
+    rng = np.random.default_rng(1)
+    T, B, I, H = 200, 4, 3, 8
+    p = _params(rng, cell, T, B, I, H, np.float32)
+    if cell != "rnn_relu":
+        p["x"] *= 30
+        p["w_hh"] *= 3
+    dy = rng.standard_normal((T, B, H)).astype(np.float32)
+    out = _run(kernels, cell, p, dy, None, None)
+    for a in out:
+        if a is not None:
+            assert np.all(np.isfinite(a))
+
+
+# ---- the reference itself, against central differences -------------------------------------
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("lengths", [None, [3, 1, 0]])
+def test_reference_finite_differences(cell, reverse, lengths):
+    rng = np.random.default_rng(2)
+    T, B, I, H = 3, 3, 2, 3
+    p = _params(rng, cell, T, B, I, H, np.float64)
+    dy = rng.standard_normal((T, B, H))
+    dh_n = rng.standard_normal((B, H))
+    dc_n = rng.standard_normal((B, H))
+    names = ["x", "h0"] + (["c0"] if cell == "lstm" else []) + ["w_ih", "w_hh", "b_ih", "b_hh"]
+    lens = None if lengths is None else np.array(lengths)
+
+    def loss():
+        out = _run(reference, cell, p, None, None, None, lens, reverse)
+        total = (out[0] * dy).sum() + (out[1] * dh_n).sum()
+        return total + ((out[2] * dc_n).sum() if cell == "lstm" else 0.0)
+
+    out = _run(reference, cell, p, dy, dh_n, dc_n, lens, reverse)
+    analytic = dict(zip(names, out[3:] if cell == "lstm" else out[2:]))
+    eps = 1e-6
+    for name in names:
+        num = np.zeros_like(p[name])
+        for i in np.ndindex(p[name].shape):
+            old = p[name][i]
+            p[name][i] = old + eps
+            up = loss()
+            p[name][i] = old - eps
+            down = loss()
+            p[name][i] = old
+            num[i] = (up - down) / (2 * eps)
+        np.testing.assert_allclose(analytic[name], num, atol=1e-7, rtol=1e-6, err_msg=name)
+
+
+# ---- bad input ---------------------------------------------------------------------------------
+def test_bad_input_names_the_function_and_shapes():
+    rng = np.random.default_rng(0)
+    p = _params(rng, "gru", 3, 2, 4, 5, np.float32)
+    x, h0, wi, wh = p["x"], p["h0"], p["w_ih"], p["w_hh"]
+    with pytest.raises(ValueError, match=r"gru_forward: h0 must have shape \(2, 5\), got \(3, 5\)"):
+        kernels.gru_forward(x, np.zeros((3, 5), np.float32), wi, wh)
+    with pytest.raises(ValueError, match=r"gru_forward: w_ih must have shape \(15, 3\), got \(15, 4\)"):
+        kernels.gru_forward(x[..., :3], h0, wi, wh)
+    with pytest.raises(ValueError, match=r"gru_forward: x must have shape"):
+        kernels.gru_forward(x[0], h0, wi, wh)
+    with pytest.raises(ValueError, match="T, B, I >= 1"):
+        kernels.gru_forward(x[:0], h0, wi, wh)
+    with pytest.raises(TypeError, match="dtype float32"):
+        kernels.gru_forward(x, h0.astype(np.float64), wi, wh)
+    with pytest.raises(ValueError, match=r"lengths must lie in \[0, 3\]"):
+        kernels.gru_forward(x, h0, wi, wh, lengths=[4, 1])
+    with pytest.raises(ValueError, match=r"lengths must have shape \(2,\)"):
+        kernels.gru_forward(x, h0, wi, wh, lengths=[3])
+    with pytest.raises(ValueError, match="nonlinearity"):
+        kernels.rnn_forward(x, h0, wi[:5], wh[:5], nonlinearity="sigmoid")
+    q = _params(rng, "lstm", 3, 2, 4, 5, np.float32)
+    with pytest.raises(ValueError, match=r"lstm_forward: c0 must have shape \(2, 5\)"):
+        kernels.lstm_forward(q["x"], q["h0"], np.zeros(5, np.float32), q["w_ih"], q["w_hh"])
