@@ -67,8 +67,10 @@ ATTR static void FN(act_bwd_)(const DT *restrict dy, const DT *restrict s, DT *r
 {
     switch (act) {
     case MN_ACT_RELU: /* PyTorch's threshold_backward: x <= 0 ? 0 : dy */
-        for (ptrdiff_t i = 0; i < n; i++)
-            dx[i] = s[i] <= 0 ? (DT)0 : dy[i];
+        for (ptrdiff_t i = 0; i < n; i++) {
+            const DT g = dy[i]; /* loaded unconditionally, or SSE2 code branches per element */
+            dx[i] = s[i] <= 0 ? (DT)0 : g;
+        }
         break;
     case MN_ACT_LEAKY_RELU:
         for (ptrdiff_t i = 0; i < n; i++)
@@ -123,24 +125,70 @@ ATTR static inline DT FN(rowmax_)(const DT *restrict x, ptrdiff_t c)
     return m;
 }
 
-/* log sum_j exp(x_j - m), m the row max */
 /* Row sums run in blocks of RB: each block is a vector reduction in DT, the block sums add
  * up in double. A float sum of thousands of terms straight through would lose ~1e-5 with
  * 4-8 lanes (each lane's running sum is large, so every addition rounds coarsely). */
 #define RB 512
 
-ATTR static inline DT FN(logsum_)(const DT *restrict x, ptrdiff_t c, DT m)
+/* The exp-sum loop of a row runs in chunks of CH elements: a fixed-count inner loop is straight
+ * vector code at every ISA, and the tail goes through a padded copy instead of a scalar
+ * epilogue. With the course's 10-class heads a plain loop never reached its vector body and
+ * spent ~25 cycles per exp. Lane sums live in acc[CH] and are added in double in lane order
+ * every RB elements, so the result is the same at every ISA. */
+#define CH 16
+
+/* *s += the lanes of acc, summed by a fixed tree (a serial chain of 16 double additions cost
+ * more than a whole 10-class row); acc is cleared */
+ATTR static inline void FN(flush_)(DT *restrict acc, double *restrict s)
+{
+    for (int h = CH / 2; h >= 1; h /= 2)
+        for (int k = 0; k < h; k++)
+            acc[k] += acc[k + h];
+    *s += (double)acc[0];
+    for (int k = 0; k < CH; k++)
+        acc[k] = 0;
+}
+
+/* sum_j exp(x_j - m), storing the terms in y when store */
+ATTR static inline __attribute__((always_inline)) double
+FN(expsum_)(const DT *restrict x, DT *restrict y, ptrdiff_t c, DT m, const int store)
 {
     double s = 0;
-    for (ptrdiff_t j0 = 0; j0 < c; j0 += RB) {
-        const ptrdiff_t j1 = c - j0 < RB ? c : j0 + RB;
-        DT b = 0;
-#pragma omp simd reduction(+ : b)
-        for (ptrdiff_t j = j0; j < j1; j++)
-            b += M_EXP(x[j] - m);
-        s += (double)b;
+    DT acc[CH];
+    for (int k = 0; k < CH; k++)
+        acc[k] = 0;
+    ptrdiff_t j = 0;
+    for (; j + CH <= c; j += CH) {
+        for (int k = 0; k < CH; k++) {
+            const DT e = M_EXPZ(x[j + k] - m);
+            if (store)
+                y[j + k] = e;
+            acc[k] += e;
+        }
+        if ((j + CH) % RB == 0)
+            FN(flush_)(acc, &s);
     }
-    return M_LOGS((DT)s);
+    if (j < c) {
+        const int r = (int)(c - j);
+        DT xt[CH], et[CH];
+        for (int k = 0; k < CH; k++)
+            xt[k] = k < r ? x[j + k] : m; /* exp(m - m) = 1 in the pad, discounted below */
+        for (int k = 0; k < CH; k++) {
+            et[k] = M_EXPZ(xt[k] - m);
+            acc[k] += k < r ? et[k] : (DT)0;
+        }
+        if (store)
+            for (int k = 0; k < r; k++)
+                y[j + k] = et[k];
+    }
+    FN(flush_)(acc, &s);
+    return s;
+}
+
+/* log sum_j exp(x_j - m), m the row max */
+ATTR static inline DT FN(logsum_)(const DT *restrict x, ptrdiff_t c, DT m)
+{
+    return M_LOGS((DT)FN(expsum_)(x, NULL, c, m, 0));
 }
 
 ATTR static void FN(softmax_fwd_rows_)(const DT *restrict x, DT *restrict y, ptrdiff_t r0,
@@ -155,19 +203,7 @@ ATTR static void FN(softmax_fwd_rows_)(const DT *restrict x, DT *restrict y, ptr
             for (ptrdiff_t j = 0; j < c; j++)
                 yr[j] = (xr[j] - m) - ls;
         } else {
-            double s = 0;
-            for (ptrdiff_t j0 = 0; j0 < c; j0 += RB) {
-                const ptrdiff_t j1 = c - j0 < RB ? c : j0 + RB;
-                DT b = 0;
-#pragma omp simd reduction(+ : b)
-                for (ptrdiff_t j = j0; j < j1; j++) {
-                    const DT e = M_EXPZ(xr[j] - m);
-                    yr[j] = e;
-                    b += e;
-                }
-                s += (double)b;
-            }
-            const DT inv = (DT)(1.0 / s);
+            const DT inv = (DT)(1.0 / FN(expsum_)(xr, yr, c, m, 1));
             for (ptrdiff_t j = 0; j < c; j++)
                 yr[j] *= inv;
         }
@@ -364,6 +400,7 @@ ATTR static void FN(bce_bwd_seg_)(const DT *restrict g, ptrdiff_t g_stride, DT g
 }
 
 #undef RB
+#undef CH
 #undef K_GT0
 #undef K_GT1
 #undef K_SQRT1_2
