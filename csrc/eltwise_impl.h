@@ -133,8 +133,8 @@ ATTR static inline DT FN(rowmax_)(const DT *restrict x, ptrdiff_t c)
 /* The exp-sum loop of a row runs in chunks of CH elements: a fixed-count inner loop is straight
  * vector code at every ISA, and the tail goes through a padded copy instead of a scalar
  * epilogue. With the course's 10-class heads a plain loop never reached its vector body and
- * spent ~25 cycles per exp. Lane sums live in acc[CH] and are added in double in lane order
- * every RB elements, so the result is the same at every ISA. */
+ * spent ~25 cycles per exp. Lane sums live in acc[CH], are reduced by a fixed tree and added
+ * in double every RB elements, so the result is the same at every ISA. */
 #define CH 16
 
 /* *s += the lanes of acc, summed by a fixed tree (a serial chain of 16 double additions cost
