@@ -55,15 +55,21 @@ static inline float mn_log1pf(float x)
     return d == 0.0f ? x : r;
 }
 
-/* exp(x) - 1 for x <= 0 (the ELU branch): Kahan's trick, (u - 1) * x / log(u) with
- * u = exp(x); exact x when u rounds to 1, -1 when u - 1 does. */
+/* exp(x) - 1 for x <= 0 (the ELU branch): exp(x) - 1 where that cannot cancel much
+ * (x < -ln(2)/2, so |result| > 0.29 and the subtraction costs at most ~2 ulp), else the Taylor
+ * series to x^7 (truncation < 2e-8 relative on [-0.347, 0]). No log or division, unlike Kahan's
+ * (u - 1) x / log(u), which was twice as slow. */
 static inline float mn_expm1f_neg(float x)
 {
-    const float u = mn_expf(x);
-    const float d = u - 1.0f;
-    const float l = mn_logf(u);
-    const float r = d * (x / (l + (float)(l == 0.0f)));
-    return u == 1.0f ? x : (d == -1.0f ? -1.0f : r);
+    const float e = mn_expf(x) - 1.0f;
+    float p = 1.0f / 5040.0f;
+    p = p * x + 1.0f / 720.0f;
+    p = p * x + 1.0f / 120.0f;
+    p = p * x + 1.0f / 24.0f;
+    p = p * x + 1.0f / 6.0f;
+    p = p * x + 0.5f;
+    const float t = x + x * x * p;
+    return x < -0.34657359f ? e : t;
 }
 
 /* erfc(x): the Chebyshev fit of Numerical Recipes (erfcc), relative error < 1.2e-7 for
