@@ -1095,3 +1095,4 @@ def one_hot(tensor, num_classes=-1):
     if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
         raise ValueError(f"one_hot: class values must be in [0, {num_classes})")
     return Tensor((idx[..., None] == np.arange(num_classes)).astype(np.int64))
+from minnet.nn._rnn_functional import gru_cell, lstm_cell, rnn_cell, rnn_layer  # noqa: E402,F401
