@@ -2,20 +2,13 @@
 #include "gemm.h"
 
 #include <stddef.h>
+#include <string.h>
 
 #include "mathfun.h"
 #include "runtime.h"
 
 /* Largest micro-tile any instantiation uses (8 x 32 floats, 8 x 16 doubles). */
 #define MN_MAX_TILE 256
-
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-#define MN_X86 1
-#define ATTR_AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,fma")))
-#define ATTR_AVX2 __attribute__((target("avx2,fma")))
-#else
-#define MN_X86 0
-#endif
 
 /* ---- micro-kernels and epilogues, one per (dtype, ISA) ----------------------------------
  * Tiles: AVX-512 8 x 2 vectors (16 accumulators of 32 zmm; 14 rows spilled), AVX2 6 x 2

@@ -14,6 +14,16 @@ static inline int omp_get_num_threads(void) { return 1; }
 static inline int omp_get_max_threads(void) { return 1; }
 #endif
 
+/* Function attributes for the per-ISA copies of hot loops (see KERNELS.md: runtime dispatch).
+ * The rest of the code stays baseline x86-64 so the build runs on any x86-64 CPU. */
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define MN_X86 1
+#define ATTR_AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,fma")))
+#define ATTR_AVX2 __attribute__((target("avx2,fma")))
+#else
+#define MN_X86 0
+#endif
+
 /* Instruction-set levels a kernel can be dispatched to; higher includes lower. */
 enum mn_isa { MN_ISA_GENERIC = 0, MN_ISA_AVX2 = 1, MN_ISA_AVX512 = 2 };
 
