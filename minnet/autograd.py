@@ -22,9 +22,12 @@ backward returned (only into sums it made itself), and a leaf's first ``.grad`` 
 a Function may return a workspace it reuses from step to step.
 """
 import functools
+import sys
 import threading
 
 import numpy as np
+
+from minnet import _arena
 
 __all__ = ["Function", "backward", "no_grad", "enable_grad", "set_grad_enabled",
            "is_grad_enabled"]
@@ -110,6 +113,11 @@ class set_grad_enabled(_GradMode):
         return wrapper
 
 
+_new = object.__new__
+_object_init = object.__init__
+_wrap = None  # Tensor._wrap, filled in by minnet.tensor with Tensor
+
+
 class Function:
     """One differentiable operation and, once applied, one node of the graph.
 
@@ -126,23 +134,25 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs):
         """Run forward on the unwrapped arguments; record the node when a gradient is needed."""
-        fn = cls()
+        fn = _new(cls)
+        if cls.__init__ is not _object_init:  # a subclass with its own (no-argument) __init__
+            fn.__init__()
+        raw = list(args)
+        needs = [False] * len(args)
         track = False
-        if _state.enabled:
-            for a in args:
-                if isinstance(a, Tensor) and a.requires_grad:
-                    track = True
-                    break
-        if track:
-            fn.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-        else:
-            fn.needs_input_grad = (False,) * len(args)
-        out = fn.forward(*[a.data if isinstance(a, Tensor) else a for a in args], **kwargs)
-        result = Tensor._wrap(out)
+        enabled = _state.enabled
+        for i, a in enumerate(args):
+            if isinstance(a, Tensor):
+                raw[i] = a.data
+                if enabled and a.requires_grad:
+                    needs[i] = track = True
+        fn.needs_input_grad = tuple(needs)
+        out = fn.forward(*raw, **kwargs)
+        result = _wrap(out)
         if track and result.data.dtype.kind == "f":
             result.requires_grad = True
             result._ctx = fn
-            fn.parents = tuple(a if isinstance(a, Tensor) else None for a in args)
+            fn.parents = tuple([a if isinstance(a, Tensor) else None for a in args])
         return result
 
     def forward(self, *args, **kwargs):
@@ -160,15 +170,40 @@ class Function:
         return f"<{type(self).__name__}Backward>"
 
 
-def _accumulate(grads, owned, key, g):
-    prev = grads.get(key)
-    if prev is None:
-        grads[key] = g
-    elif owned.get(key):
-        np.add(prev, g, out=prev, casting="unsafe")
-    else:
-        grads[key] = prev + g
-        owned[key] = True
+_SECOND_BACKWARD = (
+    "backward: trying to backward through the graph a second time (or directly access saved "
+    "tensors after they have already been freed). Saved intermediate values of the graph are "
+    "freed when you call .backward(). Specify retain_graph=True if you need to backward "
+    "through the graph a second time.")
+
+
+def _order(root):
+    """The nodes (tensors made by a recorded op) that root depends on, root first, each
+    before all of its inputs: a depth-first post-order, reversed; iterative, no recursion.
+    A node is marked visited when it is expanded (not when pushed), so one reached again
+    deeper in the search still lands after everything that feeds a gradient into it."""
+    post = []
+    visited = set()
+    stack = [(root, False)]
+    while stack:
+        t, done = stack.pop()
+        if done:
+            post.append(t)
+            continue
+        k = id(t)
+        if k in visited:
+            continue
+        visited.add(k)
+        ctx = t._ctx
+        if ctx._released:
+            raise RuntimeError(_SECOND_BACKWARD)
+        stack.append((t, True))
+        for p in ctx.parents:
+            if p is not None and p._ctx is not None and p.requires_grad \
+                    and id(p) not in visited:
+                stack.append((p, False))
+    post.reverse()
+    return post
 
 
 def backward(root, gradient=None, retain_graph=False):
@@ -185,7 +220,7 @@ def backward(root, gradient=None, retain_graph=False):
             raise RuntimeError(f"backward: grad can be implicitly created only for scalar "
                                f"outputs; this tensor has shape {root.data.shape}: pass "
                                f"gradient= of that shape")
-        g = np.ones_like(root.data)
+        g = np.ones(root.data.shape, root.data.dtype)
     else:
         g = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
         if g.shape != root.data.shape:
@@ -193,44 +228,21 @@ def backward(root, gradient=None, retain_graph=False):
                                f"shape {root.data.shape}")
         g = g.astype(root.data.dtype, copy=False)
 
-    # Topological order by an iterative depth-first search (post-order); no recursion.
-    order = []
-    visited = set()
-    stack = [(root, False)]
-    while stack:
-        t, done = stack.pop()
-        if done:
-            order.append(t)
-            continue
-        if id(t) in visited:
-            continue
-        visited.add(id(t))
-        ctx = t._ctx
-        if ctx is None:
-            continue
-        if ctx._released:
-            raise RuntimeError(
-                "backward: trying to backward through the graph a second time (or directly "
-                "access saved tensors after they have already been freed). Saved "
-                "intermediate values of the graph are freed when you call .backward(). "
-                "Specify retain_graph=True if you need to backward through the graph a "
-                "second time.")
-        stack.append((t, True))
-        for p in ctx.parents:
-            if p is not None and p.requires_grad and id(p) not in visited:
-                stack.append((p, False))
-
-    grads = {id(root): g}
-    owned = {}
+    grads = {id(root): g}   # id(tensor) -> its gradient so far
+    owned = set()           # ids whose gradient is a sum the engine made (safe to add into)
     leaves = {}
     if root._ctx is None:
         leaves[id(root)] = root
-    for t in reversed(order):
+        order = ()
+    else:
+        order = _order(root)
+    g = None
+    for t in order:
         key = id(t)
         g = grads.pop(key, None)
-        owned.pop(key, None)
+        owned.discard(key)
         if t._retains_grad and g is not None:
-            _set_grad(t, g)
+            _set_grad(t, g, adopt=False)  # g flows on: .grad gets a copy
         ctx = t._ctx
         if g is None:  # no path from root carries a gradient here
             if not retain_graph:
@@ -238,7 +250,7 @@ def backward(root, gradient=None, retain_graph=False):
             continue
         in_grads = ctx.backward(g)
         parents = ctx.parents
-        if not isinstance(in_grads, tuple):
+        if type(in_grads) is not tuple:
             in_grads = (in_grads,)
         if len(in_grads) != len(parents):
             raise RuntimeError(f"{type(ctx).__name__}.backward returned {len(in_grads)} "
@@ -246,25 +258,56 @@ def backward(root, gradient=None, retain_graph=False):
         for p, gp in zip(parents, in_grads):
             if p is None or gp is None or not p.requires_grad:
                 continue
-            if gp.shape != p.data.shape:
+            pd = p.data
+            if gp.shape != pd.shape:
                 raise RuntimeError(f"{type(ctx).__name__}.backward returned a gradient of "
-                                   f"shape {gp.shape} for an input of shape {p.data.shape}")
-            if gp.dtype != p.data.dtype:
-                gp = gp.astype(p.data.dtype)
-            _accumulate(grads, owned, id(p), gp)
-            if p._ctx is None:
-                leaves[id(p)] = p
+                                   f"shape {gp.shape} for an input of shape {pd.shape}")
+            if gp.dtype is not pd.dtype and gp.dtype != pd.dtype:
+                gp = gp.astype(pd.dtype)
+            k = id(p)
+            prev = grads.get(k)
+            if prev is None:
+                grads[k] = gp
+                if p._ctx is None:
+                    leaves[k] = p
+            elif k in owned:
+                np.add(prev, gp, out=prev, casting="unsafe")
+            else:
+                grads[k] = np.add(prev, gp, out=_arena.empty(prev.shape, prev.dtype))
+                owned.add(k)
+        # drop this frame's references before the next node and the leaves: the arena
+        # (and _set_grad's adoption) count references to know what is free
+        in_grads = gp = prev = g = None
         if not retain_graph:
             ctx.release()
+    ctx = t = None
     for key, leaf in leaves.items():
-        g = grads.get(key)
+        g = grads.pop(key, None)
         if g is not None:
             _set_grad(leaf, g)
+            g = None
 
 
-def _set_grad(t, g):
-    """t.grad += g, in place once t.grad exists (optimizers may hold on to the array)."""
+_getrefcount = sys.getrefcount
+
+
+def _set_grad(t, g, adopt=True):
+    """t.grad += g, in place once t.grad exists (optimizers may hold on to the array).
+
+    A first gradient is the array g itself when nothing else can see it (the engine's only
+    reference; an arena buffer counts its pool's reference too), else a copy in an arena
+    buffer: .grad never aliases an array a Function, the user or another gradient holds.
+    """
+    d = t.data
     if t.grad is None:
-        t.grad = Tensor(np.array(g, dtype=t.data.dtype, copy=True))
+        # references to g: the caller's variable, this frame's argument, getrefcount's own
+        free = 3 + _arena.is_pooled(g)
+        if adopt and _getrefcount(g) == free and g.base is None and g.dtype == d.dtype \
+                and g.shape == d.shape and g.flags.c_contiguous and g.flags.writeable:
+            t.grad = Tensor._wrap(g)
+        else:
+            buf = _arena.empty(d.shape, d.dtype)
+            np.copyto(buf, g, casting="unsafe")
+            t.grad = Tensor._wrap(buf)
     else:
         np.add(t.grad.data, g, out=t.grad.data, casting="unsafe")

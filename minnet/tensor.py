@@ -1313,4 +1313,5 @@ def eye(n, m=None, dtype=None, requires_grad=False):
 
 
 autograd.Tensor = Tensor
+autograd._wrap = Tensor._wrap
 __all__ += ["matmul", "exp", "log", "sqrt", "clamp", "concatenate", "no_grad"]

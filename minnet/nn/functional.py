@@ -9,6 +9,7 @@ GEMM-shaped work calls ``minnet.kernels.gemm``/``colsum`` directly.
 import numpy as np
 
 from minnet import kernels as _kernels
+from minnet._arena import empty as _empty
 from minnet.autograd import Function
 from minnet.random import get_generator
 from minnet.tensor import Tensor
@@ -27,15 +28,15 @@ _REDUCTIONS = ("mean", "sum", "none")
 # Array helpers: the one seam with the elementwise kernels (csrc/eltwise.c). Their NumPy
 # specification is minnet.reference.eltwise; the Functions below call only these helpers.
 # =========================================================================================
-def _act_fwd(x, act, alpha=None):
+def _act_fwd(x, act, alpha=None, out=None):
     """y := act(x); act is 'relu', 'leaky_relu', 'elu', 'gelu', 'gelu_tanh', 'sigmoid' or
     'tanh'; alpha is leaky_relu's negative_slope and elu's alpha."""
-    return _kernels.act_forward(x, act, alpha=alpha)
+    return _kernels.act_forward(x, act, alpha=alpha, out=out)
 
 
-def _act_bwd(dy, s, act, alpha=None):
+def _act_bwd(dy, s, act, alpha=None, out=None):
     """dx := dy * act'(.); s is the forward output for sigmoid and tanh, else the input."""
-    return _kernels.act_backward(dy, s, act, alpha=alpha)
+    return _kernels.act_backward(dy, s, act, alpha=alpha, out=out)
 
 
 def _softmax_fwd(x, log):
@@ -54,11 +55,11 @@ def _xent_fwd(x_nc, t_n, w_c, ignore_index, ls, reduction):
                                           label_smoothing=ls, reduction=reduction)
 
 
-def _xent_bwd(g, x_nc, t_n, lse, w_c, ignore_index, ls, reduction):
+def _xent_bwd(g, x_nc, t_n, lse, w_c, ignore_index, ls, reduction, out=None):
     """d loss / d logits for _xent_fwd with the same options."""
     return _kernels.cross_entropy_backward(g, x_nc, t_n, lse, weight=w_c,
                                            ignore_index=ignore_index, label_smoothing=ls,
-                                           reduction=reduction)
+                                           reduction=reduction, out=out)
 
 
 def _bce_logits_fwd(x, t, w, pw, reduction):
@@ -189,12 +190,12 @@ class Activation(Function):
 
     def forward(self, x, act, alpha):
         self.act, self.alpha = act, alpha
-        y = _act_fwd(x, act, alpha)
+        y = _act_fwd(x, act, alpha, out=_empty(x.shape, x.dtype))
         self.s = y if _kernels.ACT_BACKWARD_INPUT[act] == "y" else x
         return y
 
     def backward(self, g):
-        return _act_bwd(g, self.s, self.act, self.alpha)
+        return _act_bwd(g, self.s, self.act, self.alpha, out=_empty(g.shape, g.dtype))
 
 
 def _activation(input, act, alpha, op):
@@ -390,29 +391,37 @@ def dropout(input, p=0.5, training=True, inplace=False, generator=None):
 # Linear
 # =========================================================================================
 class Linear(Function):
-    """y = act(x @ W^T + b) in one GEMM with a fused epilogue; x is (M, in), W is (out, in)."""
+    """y = act(x @ W^T + b) in one GEMM with a fused epilogue; x is (M, in), W is (out, in).
+    Outputs and gradients are arena buffers (minnet._arena), reused across steps."""
 
     def forward(self, x, w, b, activation):
         lead = x.shape[:-1]
         x2 = x.reshape(-1, x.shape[-1])
-        y = _kernels.gemm(x2, w, trans_b=True, bias=b, activation=activation)
+        y = _kernels.gemm(x2, w, trans_b=True, bias=b, activation=activation,
+                          out=_empty((x2.shape[0], w.shape[0]), x.dtype))
         self.x2, self.w, self.lead = x2, w, lead
         self.act = activation if activation not in (None, "identity", "linear") else None
         self.y = y if self.act else None
-        return y.reshape(lead + (w.shape[0],))
+        return y if len(lead) == 1 else y.reshape(lead + (w.shape[0],))
 
     def backward(self, g):
         nx, nw, nb = self.needs_input_grad
-        g2 = g.reshape(-1, g.shape[-1])
+        g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
+        w = self.w
+        dt = w.dtype
         if self.act is not None:  # relu's mask is the same from y as from x: y > 0 iff x > 0
-            g2 = _act_bwd(g2, self.y, self.act)
+            g2 = _act_bwd(g2, self.y, self.act, out=_empty(g2.shape, dt))
+        elif not g2.flags.c_contiguous:
+            g2 = np.ascontiguousarray(g2)
         dx = dw = db = None
-        if nx:
-            dx = _kernels.gemm(g2, self.w).reshape(self.lead + (self.w.shape[1],))  # dY W
-        if nw:
-            dw = _kernels.gemm(g2, self.x2, trans_a=True)  # dY^T X
+        if nx:  # dY W
+            dx = _kernels.gemm(g2, w, out=_empty((g2.shape[0], w.shape[1]), dt))
+            if len(self.lead) != 1:
+                dx = dx.reshape(self.lead + (w.shape[1],))
+        if nw:  # dY^T X
+            dw = _kernels.gemm(g2, self.x2, trans_a=True, out=_empty(w.shape, dt))
         if nb:
-            db = _kernels.colsum(g2 if g2.flags.c_contiguous else np.ascontiguousarray(g2))
+            db = _kernels.colsum(g2, out=_empty((w.shape[0],), dt))
         return dx, dw, db
 
 
@@ -712,9 +721,10 @@ class CrossEntropy(Function):
     def backward(self, g):
         if self.reduction == "none":
             g = g.reshape(-1)
-        dx = _xent_bwd(g, self.x_nc, self.t_n, self.lse, self.w, self.ignore_index, self.ls,
-                       self.reduction)
-        return _from_nc(dx, self.shape), None, None
+        x_nc = self.x_nc
+        dx = _xent_bwd(g, x_nc, self.t_n, self.lse, self.w, self.ignore_index, self.ls,
+                       self.reduction, out=_empty(x_nc.shape, x_nc.dtype))
+        return (dx if len(self.shape) == 2 else _from_nc(dx, self.shape)), None, None
 
 
 class SoftCrossEntropy(Function):
@@ -768,6 +778,16 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         >>> loss = F.cross_entropy(logits, labels)            # logits (64, 10), labels (64,)
     """
     op = "cross_entropy"
+    if type(input) is Tensor and type(target) is Tensor and size_average is None \
+            and reduce is None and ignore_index == -100 and not label_smoothing:
+        x, t = input.data, target.data
+        if x.ndim == 2 and t.ndim == 1 and x.dtype.kind == "f" and t.dtype.kind in "iu" \
+                and t.shape[0] == x.shape[0] and reduction in _REDUCTIONS:
+            # the common case, checked in one go; the kernel checks every target's range
+            # (raising "cross_entropy: target 10 out of range [0, 10)" as below)
+            return CrossEntropy.apply(input, t, _class_weight(weight, x.shape[1], x.dtype, op),
+                                      out_shape=t.shape, ignore_index=-100, ls=0.0,
+                                      reduction=reduction)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, op)
     input = _tensor(input, "input", op)

@@ -2,6 +2,8 @@
 import collections
 import operator
 
+from minnet.nn.modules.activation import ReLU
+from minnet.nn.modules.linear import Linear
 from minnet.nn.modules.module import Module
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict"]
@@ -12,6 +14,12 @@ class Sequential(Module):
 
     Args:
         *args: the modules in order, or a single ``OrderedDict`` of name -> module.
+
+    A :class:`Linear` directly followed by a :class:`ReLU` runs as one graph node, the ReLU
+    applied in the GEMM's epilogue: the same values and gradients, bitwise (relu is exact,
+    and its backward mask is the same from the output as from the input: y > 0 iff x > 0),
+    without a separate pass over the activations. Set ``fuse = False`` (on the instance or
+    the class) to run the modules one by one.
 
     Supports ``len``, iteration, integer indexing (``seq[0]``, ``seq[-1]``), slicing
     (a new Sequential sharing the modules), ``append``, ``insert`` and ``extend``.
@@ -24,6 +32,8 @@ class Sequential(Module):
         >>> model.fc1 is model[0]
         True
     """
+
+    fuse = True
 
     def __init__(self, *args):
         super().__init__()
@@ -89,8 +99,17 @@ class Sequential(Module):
         return self
 
     def forward(self, input):
-        for module in self:
-            input = module(input)
+        mods = list(self._modules.values())
+        n = len(mods)
+        i = 0
+        while i < n:
+            m = mods[i]
+            if self.fuse and i + 1 < n and type(m) is Linear and type(mods[i + 1]) is ReLU:
+                input = m.forward(input, activation="relu")  # one node, relu in the epilogue
+                i += 2
+                continue
+            input = m(input)
+            i += 1
         return input
 
 

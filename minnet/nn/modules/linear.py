@@ -7,7 +7,9 @@ from minnet.nn import functional as F
 from minnet.nn import init
 from minnet.nn.modules.module import Module
 from minnet.nn.parameter import Parameter
-from minnet.tensor import get_default_dtype
+from minnet.tensor import Tensor, get_default_dtype
+
+_FAST_ACTS = (None, "relu", "sigmoid", "tanh")
 
 __all__ = ["Identity", "Linear", "Flatten", "Unflatten"]
 
@@ -76,11 +78,22 @@ class Linear(Module):
             bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
             init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, input):
+    def forward(self, input, activation=None):
+        """``F.linear(input, weight, bias)``; ``activation`` ('relu', 'sigmoid', 'tanh') is
+        minnet's fused epilogue, which :class:`~minnet.nn.Sequential` uses for a Linear
+        followed by a ReLU."""
+        params = self._parameters
+        w, b = params["weight"], params["bias"]
+        # the common case in one test: a 2-D tensor of the weight's dtype (the parameters
+        # were checked when set); anything else takes F.linear's full checks and messages
+        if type(input) is Tensor and input.data.ndim == 2 \
+                and input.data.shape[1] == self.in_features and input.data.dtype == w.data.dtype \
+                and (b is None or b.data.dtype == w.data.dtype) and activation in _FAST_ACTS:
+            return F.Linear.apply(input, w, b, activation=activation)
         if input.ndim < 1 or input.shape[-1] != self.in_features:
             raise self._layer_error(f"expected input with last dimension {self.in_features}, "
                                     f"got shape {tuple(input.shape)}")
-        return F.linear(input, self.weight, self.bias)
+        return F.linear(input, w, b, activation=activation)
 
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
