@@ -237,3 +237,101 @@ def test_gru_learns_to_count_bits():
         _, h = gru(x)
         acc = (head(h[0]).argmax(1).numpy() == y.numpy()).mean()
     assert acc > 0.95, acc
+
+
+# ---- Keras interop -------------------------------------------------------------------------------
+def _sig(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def _keras_gru(x_btf, kernel, recurrent, bias):
+    """Keras's GRU (reset_after=True) written from its documentation, in its own layout."""
+    H = recurrent.shape[0]
+    h = np.zeros((x_btf.shape[0], H))
+    for t in range(x_btf.shape[1]):
+        xi = x_btf[:, t] @ kernel + bias[0]
+        hr = h @ recurrent + bias[1]
+        z = _sig(xi[:, :H] + hr[:, :H])
+        r = _sig(xi[:, H:2 * H] + hr[:, H:2 * H])
+        hh = np.tanh(xi[:, 2 * H:] + r * hr[:, 2 * H:])
+        h = z * h + (1 - z) * hh
+    return h
+
+
+def _keras_lstm(x_btf, kernel, recurrent, bias):
+    H = recurrent.shape[0]
+    h = np.zeros((x_btf.shape[0], H))
+    c = np.zeros_like(h)
+    for t in range(x_btf.shape[1]):
+        a = x_btf[:, t] @ kernel + h @ recurrent + bias
+        i, f, g, o = _sig(a[:, :H]), _sig(a[:, H:2 * H]), np.tanh(a[:, 2 * H:3 * H]), _sig(a[:, 3 * H:])
+        c = f * c + i * g
+        h = o * np.tanh(c)
+    return h
+
+
+def _keras_simple_rnn(x_btf, kernel, recurrent, bias):
+    h = np.zeros((x_btf.shape[0], recurrent.shape[0]))
+    for t in range(x_btf.shape[1]):
+        h = np.tanh(x_btf[:, t] @ kernel + h @ recurrent + bias)
+    return h
+
+
+@pytest.mark.parametrize("mode,oracle", [("GRU", _keras_gru), ("LSTM", _keras_lstm),
+                                         ("RNN", _keras_simple_rnn)])
+def test_keras_weights_give_equal_outputs(mode, oracle):
+    from minnet.nn import rnn_interop
+    rng = np.random.default_rng(8)
+    I, H = 3, 5
+    G = {"GRU": 3, "LSTM": 4, "RNN": 1}[mode]
+    kernel = rng.standard_normal((I, G * H)) * 0.5
+    recurrent = rng.standard_normal((H, G * H)) * 0.5
+    bias = rng.standard_normal((2, G * H) if mode == "GRU" else (G * H,)) * 0.5
+    m = _make(mode, I, H, batch_first=True, dtype=minnet.float64)
+    rnn_interop.set_keras_weights(m, [kernel, recurrent, bias])
+    x = rng.standard_normal((4, 6, I))
+    _, hn = m(minnet.tensor(x))
+    hn = hn[0] if mode == "LSTM" else hn
+    np.testing.assert_allclose(hn.numpy()[0], oracle(x, kernel, recurrent, bias), rtol=1e-10,
+                               atol=1e-12)
+    # and back: the same function (for LSTM/RNN the two biases come back summed)
+    back = rnn_interop.get_keras_weights(m)
+    for a, b in zip(back, [kernel, recurrent, bias]):
+        np.testing.assert_allclose(a, b, rtol=1e-14)
+
+
+@pytest.mark.parametrize("mode", ["GRU", "LSTM", "RNN"])
+def test_keras_round_trip_from_minnet(mode):
+    """minnet -> Keras -> minnet keeps every weight (GRU exactly; LSTM/RNN keep the function:
+    the two biases come back as one sum in bias_ih)."""
+    from minnet.nn import rnn_interop
+    m = _make(mode, 3, 4, num_layers=2, bidirectional=True, dtype=minnet.float64)
+    m2 = _make(mode, 3, 4, num_layers=2, bidirectional=True, dtype=minnet.float64)
+    weights = rnn_interop.get_keras_weights(m)
+    assert len(weights) == 12
+    G = {"GRU": 3, "LSTM": 4, "RNN": 1}[mode]
+    assert weights[0].shape == (3, G * 4) and weights[4].shape == (4, G * 4)
+    rnn_interop.set_keras_weights(m2, weights)
+    x = minnet.randn(5, 2, 3, dtype=minnet.float64)
+    a, b = m(x)[0].numpy(), m2(x)[0].numpy()
+    np.testing.assert_allclose(a, b, rtol=1e-12)
+    if mode == "GRU":
+        for (n, p), (_, q) in zip(m.named_parameters(), m2.named_parameters()):
+            np.testing.assert_array_equal(p.numpy(), q.numpy(), err_msg=n)
+    cell = nn.GRUCell(3, 4)
+    k, r, bias = rnn_interop.gru_to_keras(cell.weight_ih.data, cell.weight_hh.data,
+                                          cell.bias_ih.data, cell.bias_hh.data)
+    assert bias.shape == (2, 12)
+    # z block of Keras is PyTorch's second block
+    np.testing.assert_array_equal(k[:, :4], cell.weight_ih.data[4:8].T)
+    for orig, conv in zip((cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh),
+                          rnn_interop.gru_from_keras(k, r, bias)):
+        np.testing.assert_array_equal(orig.data, conv)
+
+
+def test_keras_reset_before_rejected():
+    from minnet.nn import rnn_interop
+    with pytest.raises(ValueError, match="reset_after"):
+        rnn_interop.gru_from_keras(np.zeros((3, 12)), np.zeros((4, 12)), np.zeros(12))
+    with pytest.raises(ValueError, match="needs 3 arrays"):
+        rnn_interop.set_keras_weights(nn.GRU(3, 4), [np.zeros((3, 12))])
