@@ -24,3 +24,13 @@ def _gemm_cases(quick, torch):
 KERNEL_SUITES = {
     "gemm": _gemm_cases,
 }
+
+
+def _rnn_cases(op):
+    def build(quick, torch):
+        from minnet.bench import rnn
+        return rnn.cases(op, quick=quick, torch=torch)
+    return build
+
+
+KERNEL_SUITES.update({op: _rnn_cases(op) for op in ("gru", "lstm", "rnn")})
