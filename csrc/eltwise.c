@@ -20,13 +20,7 @@
 #include "parfor.h"
 #include "runtime.h"
 
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-#define MN_X86 1
-#define ATTR_AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,fma")))
-#define ATTR_AVX2 __attribute__((target("avx2,fma")))
-#else
-#define MN_X86 0
-#endif
+/* MN_X86, ATTR_AVX512 and ATTR_AVX2 come from runtime.h */
 
 /* ---- per-(dtype, ISA) loops --------------------------------------------------------------- */
 #define DT float
