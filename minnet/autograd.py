@@ -177,11 +177,46 @@ _SECOND_BACKWARD = (
     "through the graph a second time.")
 
 
+_ONES = {}
+
+
+def _ones(shape, dtype):
+    """A read-only array of ones: the implicit gradient of a one-element root, made once per
+    shape and dtype (backward never writes into a gradient it is given)."""
+    key = (shape, dtype)
+    g = _ONES.get(key)
+    if g is None:
+        g = np.ones(shape, dtype)
+        g.flags.writeable = False
+        _ONES[key] = g
+    return g
+
+
 def _order(root):
     """The nodes (tensors made by a recorded op) that root depends on, root first, each
     before all of its inputs: a depth-first post-order, reversed; iterative, no recursion.
     A node is marked visited when it is expanded (not when pushed), so one reached again
     deeper in the search still lands after everything that feeds a gradient into it."""
+    # a chain (each node fed by at most one recorded tensor, as in a Sequential model): the
+    # order is the chain itself
+    order = []
+    t = root
+    while t is not None:
+        ctx = t._ctx
+        if ctx._released:
+            raise RuntimeError(_SECOND_BACKWARD)
+        order.append(t)
+        t = None
+        for p in ctx.parents:
+            if p is not None and p._ctx is not None and p.requires_grad:
+                if t is not None:
+                    break
+                t = p
+        else:
+            continue
+        break  # a node fed by two recorded tensors: the general search below
+    else:
+        return order
     post = []
     visited = set()
     stack = [(root, False)]
@@ -220,7 +255,7 @@ def backward(root, gradient=None, retain_graph=False):
             raise RuntimeError(f"backward: grad can be implicitly created only for scalar "
                                f"outputs; this tensor has shape {root.data.shape}: pass "
                                f"gradient= of that shape")
-        g = np.ones(root.data.shape, root.data.dtype)
+        g = _ones(root.data.shape, root.data.dtype)
     else:
         g = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
         if g.shape != root.data.shape:
@@ -289,6 +324,7 @@ def backward(root, gradient=None, retain_graph=False):
 
 
 _getrefcount = sys.getrefcount
+_pooled = _arena._pooled
 
 
 def _set_grad(t, g, adopt=True):
@@ -301,7 +337,7 @@ def _set_grad(t, g, adopt=True):
     d = t.data
     if t.grad is None:
         # references to g: the caller's variable, this frame's argument, getrefcount's own
-        free = 3 + _arena.is_pooled(g)
+        free = 4 if id(g) in _pooled else 3
         if adopt and _getrefcount(g) == free and g.base is None and g.dtype == d.dtype \
                 and g.shape == d.shape and g.flags.c_contiguous and g.flags.writeable:
             t.grad = Tensor._wrap(g)

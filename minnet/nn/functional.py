@@ -396,12 +396,14 @@ class Linear(Function):
 
     def forward(self, x, w, b, activation):
         lead = x.shape[:-1]
-        x2 = x.reshape(-1, x.shape[-1])
+        x2 = x if len(lead) == 1 else x.reshape(-1, x.shape[-1])
         y = _kernels.gemm(x2, w, trans_b=True, bias=b, activation=activation,
                           out=_empty((x2.shape[0], w.shape[0]), x.dtype))
         self.x2, self.w, self.lead = x2, w, lead
-        self.act = activation if activation not in (None, "identity", "linear") else None
-        self.y = y if self.act else None
+        if activation in (None, "identity", "linear"):
+            self.act = self.y = None
+        else:
+            self.act, self.y = activation, y
         return y if len(lead) == 1 else y.reshape(lead + (w.shape[0],))
 
     def backward(self, g):

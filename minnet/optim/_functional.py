@@ -22,8 +22,11 @@ def fused(p, g):
     if not USE_KERNELS or _kernels is None:
         return None
     d = p.data
-    if type(d) is not np.ndarray or d.dtype not in _FUSABLE or not d.flags.c_contiguous \
-            or not d.flags.writeable or g.dtype != d.dtype or g.shape != d.shape:
+    if type(d) is not np.ndarray or d.dtype not in _FUSABLE or g.dtype != d.dtype \
+            or g.shape != d.shape:
+        return None
+    flags = d.flags
+    if not (flags.c_contiguous and flags.writeable):
         return None
     return _kernels
 

@@ -45,9 +45,11 @@ class _ParamState(dict):
         return super().get(id(p), default)
 
     def setdefault(self, p, default=None):
-        if p not in self:
+        try:
+            return dict.__getitem__(self, id(p))
+        except KeyError:
             self[p] = default
-        return self[p]
+            return default
 
     def clear(self):
         super().clear()
@@ -68,7 +70,9 @@ def grad_array(p):
     g = p.grad
     if g is None:
         return None
-    return g.data if hasattr(g, "data") and not isinstance(g, np.ndarray) else np.asarray(g)
+    if isinstance(g, np.ndarray):
+        return g
+    return g.data if hasattr(g, "data") else np.asarray(g)
 
 
 class Optimizer:

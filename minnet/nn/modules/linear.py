@@ -10,6 +10,7 @@ from minnet.nn.parameter import Parameter
 from minnet.tensor import Tensor, get_default_dtype
 
 _FAST_ACTS = (None, "relu", "sigmoid", "tanh")
+_Linear = F.Linear
 
 __all__ = ["Identity", "Linear", "Flatten", "Unflatten"]
 
@@ -86,10 +87,12 @@ class Linear(Module):
         w, b = params["weight"], params["bias"]
         # the common case in one test: a 2-D tensor of the weight's dtype (the parameters
         # were checked when set); anything else takes F.linear's full checks and messages
-        if type(input) is Tensor and input.data.ndim == 2 \
-                and input.data.shape[1] == self.in_features and input.data.dtype == w.data.dtype \
-                and (b is None or b.data.dtype == w.data.dtype) and activation in _FAST_ACTS:
-            return F.Linear.apply(input, w, b, activation=activation)
+        if type(input) is Tensor:
+            x, wd = input.data, w.data
+            if x.ndim == 2 and x.shape[1] == wd.shape[1] and x.dtype == wd.dtype \
+                    and wd.ndim == 2 and (b is None or b.data.dtype == wd.dtype) \
+                    and activation in _FAST_ACTS:
+                return _Linear.apply(input, w, b, activation=activation)
         if input.ndim < 1 or input.shape[-1] != self.in_features:
             raise self._layer_error(f"expected input with last dimension {self.in_features}, "
                                     f"got shape {tuple(input.shape)}")
