@@ -11,21 +11,46 @@
 /* torch.lerp: start + w (end - start) for w < 0.5, else end - (end - start) (1 - w) */
 #define LERP(s, e, w) ((w) < (DT)0.5 ? (s) + (w) * ((e) - (s)) : (e) - ((e) - (s)) * ((DT)1 - (w)))
 
-ATTR static void FN(sgd_)(DT *restrict p, const DT *restrict grad, DT *restrict buf,
-                          ptrdiff_t n, DT lr, DT momentum, DT keep, int nesterov, DT wd,
-                          int maximize, int first_step)
+ATTR static inline __attribute__((always_inline)) void
+FN(sgd_body_)(DT *restrict p, const DT *restrict grad, DT *restrict buf, ptrdiff_t n, DT lr,
+              DT momentum, DT keep, DT wd, DT sign, const int has_wd, const int mode,
+              const int nesterov)
 {
+    /* mode 0: no momentum; 1: first step, buf := g; 2: buf := momentum * buf + keep * g */
     for (ptrdiff_t i = 0; i < n; i++) {
-        DT g = maximize ? -grad[i] : grad[i];
-        if (wd != 0)
+        DT g = sign * grad[i];
+        if (has_wd)
             g = g + wd * p[i];
-        if (momentum != 0) {
-            const DT b = first_step ? g : buf[i] * momentum + keep * g;
+        if (mode != 0) {
+            const DT b = mode == 1 ? g : buf[i] * momentum + keep * g;
             buf[i] = b;
             g = nesterov ? g + momentum * b : b;
         }
         p[i] = p[i] - lr * g;
     }
+}
+
+ATTR static void FN(sgd_)(DT *restrict p, const DT *restrict grad, DT *restrict buf,
+                          ptrdiff_t n, DT lr, DT momentum, DT keep, int nesterov, DT wd,
+                          int maximize, int first_step)
+{
+    const DT sign = maximize ? (DT)-1 : (DT)1;
+    const int has_wd = wd != 0;
+    const int mode = momentum == 0 ? 0 : (first_step ? 1 : 2);
+#define SGD_CASE(W, M, N) FN(sgd_body_)(p, grad, buf, n, lr, momentum, keep, wd, sign, W, M, N)
+    switch (has_wd * 100 + mode * 10 + (nesterov != 0)) {
+    case 0: case 1: SGD_CASE(0, 0, 0); break;
+    case 10: SGD_CASE(0, 1, 0); break;
+    case 11: SGD_CASE(0, 1, 1); break;
+    case 20: SGD_CASE(0, 2, 0); break;
+    case 21: SGD_CASE(0, 2, 1); break;
+    case 100: case 101: SGD_CASE(1, 0, 0); break;
+    case 110: SGD_CASE(1, 1, 0); break;
+    case 111: SGD_CASE(1, 1, 1); break;
+    case 120: SGD_CASE(1, 2, 0); break;
+    default: SGD_CASE(1, 2, 1); break;
+    }
+#undef SGD_CASE
 }
 
 /* The Adam loop with its options as compile-time constants: adam_ calls it once per
