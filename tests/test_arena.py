@@ -157,3 +157,49 @@ def test_empty_cache_releases_the_arena(arena_on):
     assert _arena.pooled_bytes() >= 256 * 256 * 4
     minnet.empty_cache()
     assert _arena.pooled_bytes() == 0
+
+
+_FAULTS_SCRIPT = """
+import resource, sys
+import numpy as np
+import minnet
+from minnet import _arena, nn
+_arena.enabled = sys.argv[1] == "on"
+minnet.manual_seed(0)
+model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 10))
+opt = minnet.optim.RMSprop(model.parameters(), lr=1e-3)
+rng = np.random.default_rng(0)
+x = minnet.from_numpy(rng.random((64, 784), dtype=np.float32))
+y = minnet.from_numpy(rng.integers(0, 10, 64))
+loss_fn = nn.CrossEntropyLoss()
+def step():
+    opt.zero_grad()
+    loss_fn(model(x), y).backward()
+    opt.step()
+for _ in range(5):
+    step()
+f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(10):
+    step()
+print((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0) / 10)
+"""
+
+
+def test_steady_state_steps_do_not_fault_in_fresh_pages():
+    """With glibc's mmap threshold pinned low (no dynamic raise), every array above it that
+    is freed goes back to the OS: without the arena each step re-faults its activations and
+    gradients; with it, a steady-state step touches no fresh page."""
+    import os
+    import subprocess
+    import sys
+    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="65536", OMP_NUM_THREADS="1")
+
+    def faults(mode):
+        out = subprocess.run([sys.executable, "-c", _FAULTS_SCRIPT, mode], env=env,
+                             capture_output=True, text=True, check=True)
+        return float(out.stdout.strip().splitlines()[-1])
+
+    off = faults("off")
+    if off < 20:
+        pytest.skip(f"this allocator does not re-fault freed arrays ({off} faults/step)")
+    assert faults("on") < 5, off

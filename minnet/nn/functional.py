@@ -787,7 +787,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
                 and t.shape[0] == x.shape[0] and reduction in _REDUCTIONS:
             # the common case, checked in one go; the kernel checks every target's range
             # (raising "cross_entropy: target 10 out of range [0, 10)" as below)
-            return CrossEntropy.apply(input, t, _class_weight(weight, x.shape[1], x.dtype, op),
+            w = None if weight is None else _class_weight(weight, x.shape[1], x.dtype, op)
+            return CrossEntropy.apply(input, t, w,
                                       out_shape=t.shape, ignore_index=-100, ls=0.0,
                                       reduction=reduction)
     reduction = _legacy_reduction(size_average, reduce, reduction)
