@@ -16,7 +16,10 @@ static ptrdiff_t FN(act_grain_)(int act)
 }
 
 /* rows per thread so that a thread gets at least ~8k elements */
-static ptrdiff_t FN(row_grain_)(ptrdiff_t c) { return c >= 8192 ? 1 : (8192 + c - 1) / (c > 0 ? c : 1); }
+static ptrdiff_t FN(row_grain_)(ptrdiff_t c)
+{
+    return c >= 8192 ? 1 : (8192 + c - 1) / (c > 0 ? c : 1);
+}
 
 void FN(mn_act_fwd_)(const DT *x, DT *y, ptrdiff_t n, int act, DT alpha, int isa,
                      int n_threads)

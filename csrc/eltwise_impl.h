@@ -1,8 +1,9 @@
 /* The inner loops of the eltwise family for one (dtype, ISA), instantiated by eltwise.c:
  * each function handles a range of elements or rows and is called once per thread.
  * Parameters: DT, SFX (e.g. f32_avx2), ATTR (target attribute or nothing) and the math:
- * M_EXP, M_EXPZ (exp that underflows to 0), M_LOGS (scalar, once per row), M_LOG1P (x >= 0), M_EXPM1N (x <= 0), M_SIGMOID,
- * M_TANH, M_ERFC, M_MAX. Loops are kept one operation per switch case so that each vectorises. */
+ * M_EXP, M_EXPZ (exp that underflows to 0), M_LOGS (scalar, once per row), M_LOG1P (x >= 0),
+ * M_EXPM1N (x <= 0), M_SIGMOID, M_TANH, M_ERFC, M_MAX. Loops are kept one operation per switch
+ * case so that each vectorises. */
 
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
@@ -125,9 +126,10 @@ ATTR static inline DT FN(rowmax_)(const DT *restrict x, ptrdiff_t c)
     return m;
 }
 
-/* Row sums run in blocks of RB: each block is a vector reduction in DT, the block sums add
- * up in double. A float sum of thousands of terms straight through would lose ~1e-5 with
- * 4-8 lanes (each lane's running sum is large, so every addition rounds coarsely). */
+/* Row sums run in blocks of RB: each block is a vector reduction in DT (or lane sums, in
+ * expsum_ below), the block sums add up in double. A float sum of thousands of terms straight
+ * through would lose ~1e-5 with 4-8 lanes (each lane's running sum is large, so every addition
+ * rounds coarsely). */
 #define RB 512
 
 /* The exp-sum loop of a row runs in chunks of CH elements: a fixed-count inner loop is straight

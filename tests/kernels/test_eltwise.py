@@ -227,7 +227,8 @@ def test_softmax_reference_against_finite_differences(log):
         xp, xm = x.copy(), x.copy()
         xp[idx] += h
         xm[idx] -= h
-        fd[idx] = (g * (reference.softmax(xp, log=log) - reference.softmax(xm, log=log))).sum() / (2 * h)
+        diff = reference.softmax(xp, log=log) - reference.softmax(xm, log=log)
+        fd[idx] = (g * diff).sum() / (2 * h)
     np.testing.assert_allclose(reference.softmax_backward(g, y, log=log), fd, rtol=1e-6, atol=1e-9)
 
 
@@ -275,7 +276,8 @@ def test_cross_entropy_matches_reference(shape, dtype):
         loss, lse = run_both_thread_counts(lambda: kernels.cross_entropy_forward(x, t, **kw))
         want, want_lse = reference.cross_entropy_forward(x, t, **kw)
         assert lse.dtype == np.float64 and lse.shape == (n,)
-        assert_close(lse.astype(dtype), want_lse.astype(dtype), dtype, scale=np.abs(x).max(initial=1), what=what + " lse")
+        assert_close(lse.astype(dtype), want_lse.astype(dtype), dtype,
+                     scale=np.abs(x).max(initial=1), what=what + " lse")
         assert_close(loss, want, dtype, scale=np.log(max(c, 2)) * 4, what=what + " loss")
         d = run_both_thread_counts(
             lambda: kernels.cross_entropy_backward(g, x, t, lse, **kw))
@@ -305,7 +307,8 @@ def test_cross_entropy_semantics_by_hand():
     assert np.isnan(loss)
     assert np.all(kernels.cross_entropy_backward(1.0, x, np.full(3, -100), lse) == 0)
     # empty batch: 'sum' is 0
-    loss, _ = kernels.cross_entropy_forward(np.zeros((0, 4)), np.zeros(0, np.int64), reduction="sum")
+    loss, _ = kernels.cross_entropy_forward(np.zeros((0, 4)), np.zeros(0, np.int64),
+                                            reduction="sum")
     assert float(loss) == 0
 
 
