@@ -44,15 +44,17 @@ int mn_rnn_saved_gates(int cell)
         void (*gru_fwd)(const DT_ *, const DT_ *, const DT_ *, DT_ *, DT_ *, DT_ *,            \
                         const int64_t *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t);          \
         void (*gru_bwd)(const DT_ *, DT_ *, const DT_ *, const DT_ *, DT_ *, DT_ *,            \
-                        const int64_t *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t);          \
+                        const DT_ *, const int64_t *, ptrdiff_t, ptrdiff_t, ptrdiff_t,         \
+                        ptrdiff_t);                                                            \
         void (*rnn_fwd)(const DT_ *, const DT_ *, DT_ *, DT_ *, int, const int64_t *,          \
                         ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t);                           \
-        void (*rnn_bwd)(const DT_ *, DT_ *, const DT_ *, DT_ *, int, const int64_t *,          \
-                        ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t);                           \
+        void (*rnn_bwd)(const DT_ *, DT_ *, const DT_ *, DT_ *, int, const DT_ *,              \
+                        const int64_t *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t);          \
         void (*lstm_fwd)(const DT_ *, const DT_ *, const DT_ *, DT_ *, DT_ *, DT_ *, DT_ *,    \
                          const int64_t *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t);         \
         void (*lstm_bwd)(const DT_ *, DT_ *, DT_ *, const DT_ *, const DT_ *, const DT_ *,     \
-                         DT_ *, const int64_t *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t);  \
+                         DT_ *, const DT_ *, const int64_t *, ptrdiff_t, ptrdiff_t, ptrdiff_t, \
+                         ptrdiff_t);                                                           \
     } NAME;
 
 DEFINE_GATES_TAB(float, gates_tab_f32)

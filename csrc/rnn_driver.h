@@ -114,15 +114,15 @@ int FN(mn_rnn_bwd_)(int cell, const DT *dy_tbh, const DT *dhn_bh, const DT *dcn_
         return 0;
     /* dgi: pre-activation gradients of the input projection, all steps; the GRU's hidden
      * projection differs in its n block (times r), the other cells share one array. */
+    const int gru = cell == MN_CELL_GRU;
     DT *dgi = mn_workspace(2, (size_t)(TB * GH) * sizeof(DT));
-    DT *dgh = dgi;
-    if (cell == MN_CELL_GRU) {
-        dgh = mn_workspace(3, (size_t)(TB * GH) * sizeof(DT));
-        if (!dgh)
-            return -1;
-    }
-    if (!dgi)
+    DT *aux = mn_workspace(3, (size_t)((gru ? TB * GH : 0) + H) * sizeof(DT));
+    if (!dgi || !aux)
         return -1;
+    DT *dgh = gru ? aux : dgi;
+    DT *zeros = aux + (gru ? TB * GH : 0); /* stands in for a missing dy */
+    for (ptrdiff_t j = 0; j < H; j++)
+        zeros[j] = 0;
     /* the carried gradients live in the outputs dh0 and dc0 */
     DT *dh = dh0_bh, *dc = dc0_bh;
     for (ptrdiff_t j = 0; j < BH; j++)
@@ -138,15 +138,15 @@ int FN(mn_rnn_bwd_)(int cell, const DT *dy_tbh, const DT *dhn_bh, const DT *dcn_
         DT *dgi_t = dgi + t * B * GH, *dgh_t = dgh + t * B * GH;
         if (cell == MN_CELL_GRU) {
             const DT *g_t = gates_tbk + t * B * 4 * H, *hp = states_sbh + rd * BH;
-            RNN_ROWS(B, B * GH, k->gru_bwd(dy_t, dh, g_t, hp, dgi_t, dgh_t, lengths_b, t, b0, b1, H));
+            RNN_ROWS(B, B * GH, k->gru_bwd(dy_t, dh, g_t, hp, dgi_t, dgh_t, zeros, lengths_b, t, b0, b1, H));
         } else if (cell == MN_CELL_LSTM) {
             const DT *g_t = gates_tbk + t * B * 4 * H;
             const DT *cp = cells_sbh + rd * BH, *cw = cells_sbh + wr * BH;
             RNN_ROWS(B, B * GH,
-                     k->lstm_bwd(dy_t, dh, dc, g_t, cp, cw, dgi_t, lengths_b, t, b0, b1, H));
+                     k->lstm_bwd(dy_t, dh, dc, g_t, cp, cw, dgi_t, zeros, lengths_b, t, b0, b1, H));
         } else {
             const DT *hw = states_sbh + wr * BH;
-            RNN_ROWS(B, B * GH, k->rnn_bwd(dy_t, dh, hw, dgi_t, relu, lengths_b, t, b0, b1, H));
+            RNN_ROWS(B, B * GH, k->rnn_bwd(dy_t, dh, hw, dgi_t, relu, zeros, lengths_b, t, b0, b1, H));
         }
         /* dh += dgh_t @ W_hh */
         if (GEMM(0, 0, B, H, GH, 1, dgh_t, GH, w_hh, H, 1, dh, H, NULL, MN_ACT_IDENTITY, isa,

@@ -1,8 +1,10 @@
 /* The fused per-step gate kernels of the rnn family for one (dtype, ISA), instantiated by
  * rnn.c. Each handles batch rows [b0, b1) of one step; a row that does not take part in the
  * step (t >= lengths[b]) keeps its state, outputs zero and gets zero gate gradients.
- * Parameters: DT, SFX, ATTR, M_SIGMOID, M_TANH. Loops run over the H units of a row with
- * restrict pointers so that each vectorises. */
+ * Parameters: DT, SFX, ATTR, M_SIGMOID, M_TANH.
+ * The unit loop of each row is a separate inline function whose every array is a restrict
+ * parameter: written inside the row loop with offsets (gi[H + j]), GCC 12 gave up on
+ * vectorising it ("no vectype for stmt"), and the GRU step ran at ~25 ns per unit. */
 
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
@@ -13,6 +15,51 @@ static inline int FN(active_)(const int64_t *lengths, ptrdiff_t t, ptrdiff_t b)
     return lengths == NULL || t < lengths[b];
 }
 
+/* an inactive row: the state is carried, the output is zero */
+ATTR static inline void FN(carry_row_)(const DT *restrict h, DT *restrict out, DT *restrict y,
+                                      ptrdiff_t H)
+{
+    for (ptrdiff_t j = 0; j < H; j++) {
+        out[j] = h[j];
+        y[j] = 0;
+    }
+}
+
+ATTR static inline void FN(copy_row_)(const DT *restrict a, DT *restrict out, ptrdiff_t n)
+{
+    for (ptrdiff_t j = 0; j < n; j++)
+        out[j] = a[j];
+}
+
+ATTR static inline void FN(zero_row_)(DT *restrict a, ptrdiff_t n)
+{
+    for (ptrdiff_t j = 0; j < n; j++)
+        a[j] = 0;
+}
+
+/* ---- GRU ----------------------------------------------------------------------------------- */
+ATTR static inline void FN(gru_fwd_row_)(const DT *restrict ir, const DT *restrict iz,
+                                         const DT *restrict in, const DT *restrict hr,
+                                         const DT *restrict hz, const DT *restrict hq,
+                                         const DT *restrict h, DT *restrict gr,
+                                         DT *restrict gz, DT *restrict gn, DT *restrict gq,
+                                         DT *restrict out, DT *restrict y, ptrdiff_t H)
+{
+    for (ptrdiff_t j = 0; j < H; j++) {
+        const DT r = M_SIGMOID(ir[j] + hr[j]);
+        const DT z = M_SIGMOID(iz[j] + hz[j]);
+        const DT ghn = hq[j];
+        const DT n = M_TANH(in[j] + r * ghn);
+        const DT hn = ((DT)1 - z) * n + z * h[j];
+        gr[j] = r;
+        gz[j] = z;
+        gn[j] = n;
+        gq[j] = ghn;
+        out[j] = hn;
+        y[j] = hn;
+    }
+}
+
 /* GRU: r, z from gi + gh; n = tanh(gi_n + r gh_n); h' = (1 - z) n + z h.
  * gi_t, gh_t (B, 3H); gates_t (B, 4H) := r, z, n, gh_n. */
 ATTR static void FN(gru_fwd_rows_)(const DT *gi_t, const DT *gh_t, const DT *hp, DT *hw,
@@ -20,66 +67,78 @@ ATTR static void FN(gru_fwd_rows_)(const DT *gi_t, const DT *gh_t, const DT *hp,
                                    ptrdiff_t b0, ptrdiff_t b1, ptrdiff_t H)
 {
     for (ptrdiff_t b = b0; b < b1; b++) {
-        const DT *restrict gi = gi_t + b * 3 * H, *restrict gh = gh_t + b * 3 * H;
-        const DT *restrict h = hp + b * H;
-        DT *restrict out = hw + b * H, *restrict y = y_t + b * H;
-        DT *restrict g = gates_t + b * 4 * H;
+        const DT *gi = gi_t + b * 3 * H, *gh = gh_t + b * 3 * H;
+        DT *g = gates_t + b * 4 * H;
         if (!FN(active_)(lengths, t, b)) {
-            for (ptrdiff_t j = 0; j < H; j++) {
-                out[j] = h[j];
-                y[j] = 0;
-            }
-            for (ptrdiff_t j = 0; j < 4 * H; j++)
-                g[j] = 0;
+            FN(carry_row_)(hp + b * H, hw + b * H, y_t + b * H, H);
+            FN(zero_row_)(g, 4 * H);
             continue;
         }
-        for (ptrdiff_t j = 0; j < H; j++) {
-            const DT r = M_SIGMOID(gi[j] + gh[j]);
-            const DT z = M_SIGMOID(gi[H + j] + gh[H + j]);
-            const DT ghn = gh[2 * H + j];
-            const DT n = M_TANH(gi[2 * H + j] + r * ghn);
-            const DT hn = ((DT)1 - z) * n + z * h[j];
-            g[j] = r;
-            g[H + j] = z;
-            g[2 * H + j] = n;
-            g[3 * H + j] = ghn;
-            out[j] = hn;
-            y[j] = hn;
-        }
+        FN(gru_fwd_row_)(gi, gi + H, gi + 2 * H, gh, gh + H, gh + 2 * H, hp + b * H, g, g + H,
+                         g + 2 * H, g + 3 * H, hw + b * H, y_t + b * H, H);
+    }
+}
+
+ATTR static inline void FN(gru_bwd_row_)(const DT *restrict dy, DT *restrict d,
+                                         const DT *restrict gr, const DT *restrict gz,
+                                         const DT *restrict gn, const DT *restrict gq,
+                                         const DT *restrict h, DT *restrict dir,
+                                         DT *restrict diz, DT *restrict din, DT *restrict dhr,
+                                         DT *restrict dhz, DT *restrict dhn, ptrdiff_t H)
+{
+    for (ptrdiff_t j = 0; j < H; j++) {
+        const DT dd = d[j] + dy[j];
+        const DT r = gr[j], z = gz[j], n = gn[j];
+        const DT dan = dd * ((DT)1 - z) * ((DT)1 - n * n);
+        const DT dar = dan * gq[j] * r * ((DT)1 - r);
+        const DT daz = dd * (h[j] - n) * z * ((DT)1 - z);
+        dir[j] = dar;
+        diz[j] = daz;
+        din[j] = dan;
+        dhr[j] = dar;
+        dhz[j] = daz;
+        dhn[j] = dan * r;
+        d[j] = dd * z;
     }
 }
 
 /* d = dh + dy; dgi = (dr', dz', dn'), dgh = (dr', dz', dn' r) (pre-activation gradients);
- * dh := d z (the direct path; the caller adds dgh @ W_hh). */
+ * dh := d z (the direct path; the caller adds dgh @ W_hh). zeros: H zeros standing in for a
+ * missing dy. */
 ATTR static void FN(gru_bwd_rows_)(const DT *dy_t, DT *dh, const DT *gates_t, const DT *hp,
-                                   DT *dgi_t, DT *dgh_t, const int64_t *lengths, ptrdiff_t t,
-                                   ptrdiff_t b0, ptrdiff_t b1, ptrdiff_t H)
+                                   DT *dgi_t, DT *dgh_t, const DT *zeros,
+                                   const int64_t *lengths, ptrdiff_t t, ptrdiff_t b0,
+                                   ptrdiff_t b1, ptrdiff_t H)
 {
     for (ptrdiff_t b = b0; b < b1; b++) {
-        DT *restrict dgi = dgi_t + b * 3 * H, *restrict dgh = dgh_t + b * 3 * H;
+        DT *dgi = dgi_t + b * 3 * H, *dgh = dgh_t + b * 3 * H;
         if (!FN(active_)(lengths, t, b)) {
-            for (ptrdiff_t j = 0; j < 3 * H; j++) {
-                dgi[j] = 0;
-                dgh[j] = 0;
-            }
+            FN(zero_row_)(dgi, 3 * H);
+            FN(zero_row_)(dgh, 3 * H);
             continue;
         }
-        const DT *restrict g = gates_t + b * 4 * H, *restrict h = hp + b * H;
-        const DT *restrict dy = dy_t ? dy_t + b * H : NULL;
-        DT *restrict d = dh + b * H;
+        const DT *g = gates_t + b * 4 * H;
+        FN(gru_bwd_row_)(dy_t ? dy_t + b * H : zeros, dh + b * H, g, g + H, g + 2 * H,
+                         g + 3 * H, hp + b * H, dgi, dgi + H, dgi + 2 * H, dgh, dgh + H,
+                         dgh + 2 * H, H);
+    }
+}
+
+/* ---- Elman RNN ----------------------------------------------------------------------------- */
+ATTR static inline void FN(rnn_fwd_row_)(const DT *restrict a, DT *restrict out,
+                                         DT *restrict y, int relu, ptrdiff_t H)
+{
+    if (relu) {
         for (ptrdiff_t j = 0; j < H; j++) {
-            const DT dd = dy ? d[j] + dy[j] : d[j];
-            const DT r = g[j], z = g[H + j], n = g[2 * H + j], ghn = g[3 * H + j];
-            const DT dan = dd * ((DT)1 - z) * ((DT)1 - n * n);
-            const DT dar = dan * ghn * r * ((DT)1 - r);
-            const DT daz = dd * (h[j] - n) * z * ((DT)1 - z);
-            dgi[j] = dar;
-            dgi[H + j] = daz;
-            dgi[2 * H + j] = dan;
-            dgh[j] = dar;
-            dgh[H + j] = daz;
-            dgh[2 * H + j] = dan * r;
-            d[j] = dd * z;
+            const DT v = a[j] < 0 ? (DT)0 : a[j];
+            out[j] = v;
+            y[j] = v;
+        }
+    } else {
+        for (ptrdiff_t j = 0; j < H; j++) {
+            const DT v = M_TANH(a[j]);
+            out[j] = v;
+            y[j] = v;
         }
     }
 }
@@ -90,57 +149,68 @@ ATTR static void FN(rnn_fwd_rows_)(const DT *a_t, const DT *hp, DT *hw, DT *y_t,
                                    ptrdiff_t b1, ptrdiff_t H)
 {
     for (ptrdiff_t b = b0; b < b1; b++) {
-        const DT *restrict a = a_t + b * H, *restrict h = hp + b * H;
-        DT *restrict out = hw + b * H, *restrict y = y_t + b * H;
-        if (!FN(active_)(lengths, t, b)) {
-            for (ptrdiff_t j = 0; j < H; j++) {
-                out[j] = h[j];
-                y[j] = 0;
-            }
-        } else if (relu) {
-            for (ptrdiff_t j = 0; j < H; j++) {
-                const DT v = a[j] < 0 ? (DT)0 : a[j];
-                out[j] = v;
-                y[j] = v;
-            }
-        } else {
-            for (ptrdiff_t j = 0; j < H; j++) {
-                const DT v = M_TANH(a[j]);
-                out[j] = v;
-                y[j] = v;
-            }
+        if (!FN(active_)(lengths, t, b))
+            FN(carry_row_)(hp + b * H, hw + b * H, y_t + b * H, H);
+        else
+            FN(rnn_fwd_row_)(a_t + b * H, hw + b * H, y_t + b * H, relu, H);
+    }
+}
+
+ATTR static inline void FN(rnn_bwd_row_)(const DT *restrict dy, DT *restrict d,
+                                         const DT *restrict h, DT *restrict da, int relu,
+                                         ptrdiff_t H)
+{
+    if (relu) {
+        for (ptrdiff_t j = 0; j < H; j++) {
+            const DT dd = d[j] + dy[j];
+            da[j] = h[j] > 0 ? dd : (DT)0;
+            d[j] = 0;
+        }
+    } else {
+        for (ptrdiff_t j = 0; j < H; j++) {
+            const DT dd = d[j] + dy[j];
+            da[j] = dd * ((DT)1 - h[j] * h[j]);
+            d[j] = 0;
         }
     }
 }
 
 /* da = (dh + dy) act'(h'); dh := 0 (the caller adds da @ W_hh). hw: the state written. */
 ATTR static void FN(rnn_bwd_rows_)(const DT *dy_t, DT *dh, const DT *hw, DT *da_t, int relu,
-                                   const int64_t *lengths, ptrdiff_t t, ptrdiff_t b0,
-                                   ptrdiff_t b1, ptrdiff_t H)
+                                   const DT *zeros, const int64_t *lengths, ptrdiff_t t,
+                                   ptrdiff_t b0, ptrdiff_t b1, ptrdiff_t H)
 {
     for (ptrdiff_t b = b0; b < b1; b++) {
-        DT *restrict da = da_t + b * H;
-        if (!FN(active_)(lengths, t, b)) {
-            for (ptrdiff_t j = 0; j < H; j++)
-                da[j] = 0;
-            continue;
-        }
-        const DT *restrict h = hw + b * H;
-        const DT *restrict dy = dy_t ? dy_t + b * H : NULL;
-        DT *restrict d = dh + b * H;
-        if (relu) {
-            for (ptrdiff_t j = 0; j < H; j++) {
-                const DT dd = dy ? d[j] + dy[j] : d[j];
-                da[j] = h[j] > 0 ? dd : (DT)0;
-                d[j] = 0;
-            }
-        } else {
-            for (ptrdiff_t j = 0; j < H; j++) {
-                const DT dd = dy ? d[j] + dy[j] : d[j];
-                da[j] = dd * ((DT)1 - h[j] * h[j]);
-                d[j] = 0;
-            }
-        }
+        if (!FN(active_)(lengths, t, b))
+            FN(zero_row_)(da_t + b * H, H);
+        else
+            FN(rnn_bwd_row_)(dy_t ? dy_t + b * H : zeros, dh + b * H, hw + b * H,
+                             da_t + b * H, relu, H);
+    }
+}
+
+/* ---- LSTM ---------------------------------------------------------------------------------- */
+ATTR static inline void FN(lstm_fwd_row_)(const DT *restrict ai, const DT *restrict af,
+                                          const DT *restrict ag, const DT *restrict ao,
+                                          const DT *restrict c, DT *restrict gi,
+                                          DT *restrict gf, DT *restrict gg, DT *restrict go,
+                                          DT *restrict out, DT *restrict cout, DT *restrict y,
+                                          ptrdiff_t H)
+{
+    for (ptrdiff_t j = 0; j < H; j++) {
+        const DT i_ = M_SIGMOID(ai[j]);
+        const DT f_ = M_SIGMOID(af[j]);
+        const DT g_ = M_TANH(ag[j]);
+        const DT o_ = M_SIGMOID(ao[j]);
+        const DT cn = f_ * c[j] + i_ * g_;
+        const DT hn = o_ * M_TANH(cn);
+        gi[j] = i_;
+        gf[j] = f_;
+        gg[j] = g_;
+        go[j] = o_;
+        cout[j] = cn;
+        out[j] = hn;
+        y[j] = hn;
     }
 }
 
@@ -151,67 +221,58 @@ ATTR static void FN(lstm_fwd_rows_)(const DT *a_t, const DT *hp, const DT *cp, D
                                     ptrdiff_t b0, ptrdiff_t b1, ptrdiff_t H)
 {
     for (ptrdiff_t b = b0; b < b1; b++) {
-        const DT *restrict a = a_t + b * 4 * H, *restrict h = hp + b * H, *restrict c = cp + b * H;
-        DT *restrict out = hw + b * H, *restrict cout = cw + b * H, *restrict y = y_t + b * H;
-        DT *restrict g = gates_t + b * 4 * H;
+        const DT *a = a_t + b * 4 * H;
+        DT *g = gates_t + b * 4 * H;
         if (!FN(active_)(lengths, t, b)) {
-            for (ptrdiff_t j = 0; j < H; j++) {
-                out[j] = h[j];
-                cout[j] = c[j];
-                y[j] = 0;
-            }
-            for (ptrdiff_t j = 0; j < 4 * H; j++)
-                g[j] = 0;
+            FN(carry_row_)(hp + b * H, hw + b * H, y_t + b * H, H);
+            FN(copy_row_)(cp + b * H, cw + b * H, H);
+            FN(zero_row_)(g, 4 * H);
             continue;
         }
-        for (ptrdiff_t j = 0; j < H; j++) {
-            const DT ig = M_SIGMOID(a[j]);
-            const DT fg = M_SIGMOID(a[H + j]);
-            const DT gg = M_TANH(a[2 * H + j]);
-            const DT og = M_SIGMOID(a[3 * H + j]);
-            const DT cn = fg * c[j] + ig * gg;
-            const DT hn = og * M_TANH(cn);
-            g[j] = ig;
-            g[H + j] = fg;
-            g[2 * H + j] = gg;
-            g[3 * H + j] = og;
-            cout[j] = cn;
-            out[j] = hn;
-            y[j] = hn;
-        }
+        FN(lstm_fwd_row_)(a, a + H, a + 2 * H, a + 3 * H, cp + b * H, g, g + H, g + 2 * H,
+                          g + 3 * H, hw + b * H, cw + b * H, y_t + b * H, H);
+    }
+}
+
+ATTR static inline void FN(lstm_bwd_row_)(const DT *restrict dy, DT *restrict d,
+                                          DT *restrict e, const DT *restrict gi,
+                                          const DT *restrict gf, const DT *restrict gg,
+                                          const DT *restrict go, const DT *restrict c,
+                                          const DT *restrict cn, DT *restrict dai,
+                                          DT *restrict daf, DT *restrict dag,
+                                          DT *restrict dao, ptrdiff_t H)
+{
+    for (ptrdiff_t j = 0; j < H; j++) {
+        const DT dd = d[j] + dy[j];
+        const DT i_ = gi[j], f_ = gf[j], g_ = gg[j], o_ = go[j];
+        const DT tc = M_TANH(cn[j]);
+        const DT dcc = e[j] + dd * o_ * ((DT)1 - tc * tc);
+        dai[j] = dcc * g_ * i_ * ((DT)1 - i_);
+        daf[j] = dcc * c[j] * f_ * ((DT)1 - f_);
+        dag[j] = dcc * i_ * ((DT)1 - g_ * g_);
+        dao[j] = dd * tc * o_ * ((DT)1 - o_);
+        e[j] = dcc * f_;
+        d[j] = 0;
     }
 }
 
 /* d = dh + dy; dc' = dc + d o (1 - tanh(c')^2); da = pre-activation gradients of i, f, g, o;
  * dc := dc' f, dh := 0 (the caller adds da @ W_hh). */
 ATTR static void FN(lstm_bwd_rows_)(const DT *dy_t, DT *dh, DT *dc, const DT *gates_t,
-                                    const DT *cp, const DT *cw, DT *da_t,
+                                    const DT *cp, const DT *cw, DT *da_t, const DT *zeros,
                                     const int64_t *lengths, ptrdiff_t t, ptrdiff_t b0,
                                     ptrdiff_t b1, ptrdiff_t H)
 {
     for (ptrdiff_t b = b0; b < b1; b++) {
-        DT *restrict da = da_t + b * 4 * H;
+        DT *da = da_t + b * 4 * H;
         if (!FN(active_)(lengths, t, b)) {
-            for (ptrdiff_t j = 0; j < 4 * H; j++)
-                da[j] = 0;
+            FN(zero_row_)(da, 4 * H);
             continue;
         }
-        const DT *restrict g = gates_t + b * 4 * H, *restrict c = cp + b * H;
-        const DT *restrict cn = cw + b * H;
-        const DT *restrict dy = dy_t ? dy_t + b * H : NULL;
-        DT *restrict d = dh + b * H, *restrict e = dc + b * H;
-        for (ptrdiff_t j = 0; j < H; j++) {
-            const DT dd = dy ? d[j] + dy[j] : d[j];
-            const DT ig = g[j], fg = g[H + j], gg = g[2 * H + j], og = g[3 * H + j];
-            const DT tc = M_TANH(cn[j]);
-            const DT dcc = e[j] + dd * og * ((DT)1 - tc * tc);
-            da[j] = dcc * gg * ig * ((DT)1 - ig);
-            da[H + j] = dcc * c[j] * fg * ((DT)1 - fg);
-            da[2 * H + j] = dcc * ig * ((DT)1 - gg * gg);
-            da[3 * H + j] = dd * tc * og * ((DT)1 - og);
-            e[j] = dcc * fg;
-            d[j] = 0;
-        }
+        const DT *g = gates_t + b * 4 * H;
+        FN(lstm_bwd_row_)(dy_t ? dy_t + b * H : zeros, dh + b * H, dc + b * H, g, g + H,
+                          g + 2 * H, g + 3 * H, cp + b * H, cw + b * H, da, da + H, da + 2 * H,
+                          da + 3 * H, H);
     }
 }
 
