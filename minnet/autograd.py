@@ -18,8 +18,15 @@ of ``forward``. Write them next to each other::
 The engine (:func:`backward`) orders the graph with an iterative depth-first search, so a
 chain of any depth works, sums the gradients of a tensor used several times, and then frees
 what each node saved unless asked to retain the graph. It never writes into an array a
-backward returned (only into sums it made itself), and a leaf's first ``.grad`` is a copy, so
-a Function may return a workspace it reuses from step to step.
+backward returned (only into sums it made itself). A leaf's first ``.grad`` is the returned
+array itself when nothing else references it, else a copy, so a Function may return a
+workspace it reuses from step to step.
+
+Memory: a Function should take the arrays it returns (outputs, input gradients) from
+``minnet._arena.empty(shape, dtype)`` and pass them to the kernels as ``out=``. The arena hands
+an array out again only once nothing references it (the graph was freed, the user dropped
+it), so a steady-state training step reuses the previous step's buffers instead of faulting
+in fresh pages (see minnet/_arena.py).
 """
 import functools
 import sys

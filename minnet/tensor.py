@@ -11,7 +11,7 @@ import numbers
 
 import numpy as np
 
-from minnet import autograd
+from minnet import _arena, autograd
 from minnet.autograd import Function, no_grad
 
 __all__ = ["Tensor", "tensor", "from_numpy", "zeros", "ones", "full", "empty", "zeros_like",
@@ -1100,7 +1100,7 @@ class MatMul(Function):
         self.a, self.b = a, b
         if a.ndim == 2 and b.ndim == 2 and a.dtype.kind == "f":
             self.gemm = True
-            return kernels.gemm(a, b)
+            return kernels.gemm(a, b, out=_arena.empty((a.shape[0], b.shape[1]), a.dtype))
         self.gemm = False
         return np.matmul(a, b)
 
@@ -1109,8 +1109,10 @@ class MatMul(Function):
         na, nb = self.needs_input_grad
         if self.gemm:
             from minnet import kernels
-            return (kernels.gemm(g, b, trans_b=True) if na else None,
-                    kernels.gemm(a, g, trans_a=True) if nb else None)
+            return (kernels.gemm(g, b, trans_b=True, out=_arena.empty(a.shape, a.dtype))
+                    if na else None,
+                    kernels.gemm(a, g, trans_a=True, out=_arena.empty(b.shape, b.dtype))
+                    if nb else None)
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
         out_shape = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2]) + \

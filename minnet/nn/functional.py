@@ -39,14 +39,14 @@ def _act_bwd(dy, s, act, alpha=None, out=None):
     return _kernels.act_backward(dy, s, act, alpha=alpha, out=out)
 
 
-def _softmax_fwd(x, log):
+def _softmax_fwd(x, log, out=None):
     """Softmax (or log-softmax) over the last axis, stable for any finite logits."""
-    return _kernels.softmax(x, log=log)
+    return _kernels.softmax(x, log=log, out=out)
 
 
-def _softmax_bwd(dy, y, log):
+def _softmax_bwd(dy, y, log, out=None):
     """dx := y (dy - sum dy y) (softmax), dy - exp(y) sum dy (log-softmax), per last-axis row."""
-    return _kernels.softmax_backward(dy, y, log=log)
+    return _kernels.softmax_backward(dy, y, log=log, out=out)
 
 
 def _xent_fwd(x_nc, t_n, w_c, ignore_index, ls, reduction):
@@ -326,13 +326,15 @@ class Softmax(Function):
     def forward(self, x, axis, log):
         self.axis, self.log = axis, log
         last = axis == x.ndim - 1
-        y = _softmax_fwd(x if last else np.moveaxis(x, axis, -1), log)
+        xs = x if last else np.moveaxis(x, axis, -1)
+        y = _softmax_fwd(xs, log, out=_empty(xs.shape, xs.dtype))
         self.y = y  # kept with the softmax axis last
         return y if last else np.moveaxis(y, -1, axis)
 
     def backward(self, g):
         last = self.axis == g.ndim - 1
-        dx = _softmax_bwd(g if last else np.moveaxis(g, self.axis, -1), self.y, self.log)
+        gs = g if last else np.moveaxis(g, self.axis, -1)
+        dx = _softmax_bwd(gs, self.y, self.log, out=_empty(gs.shape, gs.dtype))
         return dx if last else np.moveaxis(dx, -1, self.axis)
 
 
