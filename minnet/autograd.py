@@ -145,21 +145,24 @@ class Function:
         if cls.__init__ is not _object_init:  # a subclass with its own (no-argument) __init__
             fn.__init__()
         raw = list(args)
+        parents = [None] * len(args)
         needs = [False] * len(args)
         track = False
         enabled = _state.enabled
-        for i, a in enumerate(args):
+        i = 0
+        for a in args:
             if isinstance(a, Tensor):
                 raw[i] = a.data
+                parents[i] = a
                 if enabled and a.requires_grad:
                     needs[i] = track = True
+            i += 1
         fn.needs_input_grad = tuple(needs)
-        out = fn.forward(*raw, **kwargs)
-        result = _wrap(out)
+        result = _wrap(fn.forward(*raw, **kwargs))
         if track and result.data.dtype.kind == "f":
             result.requires_grad = True
             result._ctx = fn
-            fn.parents = tuple([a if isinstance(a, Tensor) else None for a in args])
+            fn.parents = tuple(parents)
         return result
 
     def forward(self, *args, **kwargs):

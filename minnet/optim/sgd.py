@@ -51,6 +51,7 @@ class SGD(Optimizer):
 
     def _update_group(self, group):
         lr, mu, damp = group["lr"], group["momentum"], group["dampening"]
+        nesterov, wd, maximize = group["nesterov"], group["weight_decay"], group["maximize"]
         for p in group["params"]:
             raw = grad_array(p)
             if raw is None:
@@ -63,9 +64,8 @@ class SGD(Optimizer):
                 if first:
                     state["momentum_buffer"] = np.empty_like(p.data)
                 k.sgd_step(p.data, raw, state.get("momentum_buffer"), lr=lr, momentum=mu,
-                           dampening=damp, nesterov=group["nesterov"],
-                           weight_decay=group["weight_decay"], maximize=group["maximize"],
-                           first_step=first)
+                           dampening=damp, nesterov=nesterov, weight_decay=wd,
+                           maximize=maximize, first_step=first)
                 continue
             g = effective_grad(self, p, group["weight_decay"], group["maximize"])
             if mu != 0:

@@ -6,6 +6,8 @@ from minnet.nn.modules.activation import ReLU
 from minnet.nn.modules.linear import Linear
 from minnet.nn.modules.module import Module
 
+_module_call = Module.__call__
+
 __all__ = ["Sequential", "ModuleList", "ModuleDict"]
 
 
@@ -108,7 +110,8 @@ class Sequential(Module):
                 input = m.forward(input, activation="relu")  # one node, relu in the epilogue
                 i += 2
                 continue
-            input = m(input)
+            # m(input) without the extra frame, unless m's class has its own __call__
+            input = m.forward(input) if type(m).__call__ is _module_call else m(input)
             i += 1
         return input
 
