@@ -204,6 +204,16 @@ def run_train(args, torch):
     return records
 
 
+def _common_args(p, unit):
+    """The options every subcommand takes."""
+    p.add_argument("--threads", default=str(minnet.get_num_threads()),
+                   help="comma-separated thread counts, e.g. 1,2")
+    p.add_argument("--repeat", type=int, default=None, help=f"timed repeats per {unit}")
+    p.add_argument("--json", default=None, help="also write the records to this file")
+    p.add_argument("--no-torch", action="store_true", default=argparse.SUPPRESS,
+                   help="do not compare with PyTorch")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="minnet-bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -212,25 +222,15 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="command")
     k = sub.add_parser("kernels", help="time kernels against NumPy / PyTorch")
     k.add_argument("--op", default=None, help=f"comma-separated: {', '.join(KERNEL_SUITES)} (default all)")
-    k.add_argument("--threads", default=str(minnet.get_num_threads()),
-                   help="comma-separated thread counts, e.g. 1,2")
     k.add_argument("--quick", action="store_true", help="fewer, smaller cases and repeats")
-    k.add_argument("--repeat", type=int, default=None, help="timed repeats per case")
-    k.add_argument("--json", default=None, help="also write the records to this file")
-    k.add_argument("--no-torch", action="store_true", default=argparse.SUPPRESS,
-                   help="do not compare with PyTorch")
+    _common_args(k, "case")
     t = sub.add_parser("train", help="time training steps of small models against PyTorch")
     t.add_argument("--model", default="all", help="comma-separated model names, or all "
                    "(tiny, mlp512, mlp3x128, and whatever else is registered)")
     t.add_argument("--batch", type=int, default=None,
                    help="batch size (default: the model's, 128; tiny is always 1)")
-    t.add_argument("--threads", default=str(minnet.get_num_threads()),
-                   help="comma-separated thread counts, e.g. 1,2")
     t.add_argument("--compare", default="torch", help="torch (when importable) or none")
-    t.add_argument("--repeat", type=int, default=None, help="timed repeats per model")
-    t.add_argument("--json", default=None, help="also write the records to this file")
-    t.add_argument("--no-torch", action="store_true", default=argparse.SUPPRESS,
-                   help="do not compare with PyTorch")
+    _common_args(t, "model")
     args = parser.parse_args(argv)
     torch = None if args.no_torch else _import_torch()
     if args.info:

@@ -69,21 +69,16 @@ def synthetic_mnist(batch, image=False, classes=10, seed=0):
 
 def minnet_step(model, loss_fn, opt, x, y):
     """The canonical minnet training step over fixed numpy data x, y, as a zero-arg callable."""
-    xt, yt = minnet.from_numpy(x), minnet.from_numpy(y)
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(model(xt), yt)
-        loss.backward()
-        opt.step()
-        return loss
-    return step
+    return _loop(model, loss_fn, opt, minnet.from_numpy(x), minnet.from_numpy(y))
 
 
 def torch_step(torch, model, loss_fn, opt, x, y):
     """The same step written the natural PyTorch way."""
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    return _loop(model, loss_fn, opt, torch.from_numpy(x), torch.from_numpy(y))
 
+
+def _loop(model, loss_fn, opt, xt, yt):
+    # the same four lines for both frameworks: their APIs agree here
     def step():
         opt.zero_grad()
         loss = loss_fn(model(xt), yt)
