@@ -1,0 +1,63 @@
+"""minnet.keras: the Keras 3 front end. Port a Keras exercise by changing
+``from tensorflow import keras`` / ``import keras`` to ``from minnet import keras``.
+
+    >>> from minnet import keras
+    >>> from minnet.keras import layers
+    >>> model = keras.Sequential([keras.Input(shape=(28, 28)), layers.Flatten(),
+    ...                           layers.Dense(128, activation="relu"),
+    ...                           layers.Dense(10, activation="softmax")])
+    >>> model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+    ...               metrics=["accuracy"])
+    >>> history = model.fit(x_train, y_train, epochs=5, validation_split=0.1)
+    >>> model.evaluate(x_test, y_test)
+
+Keras's names, argument names, defaults and weight layouts (Dense kernel (in, out), Conv2D
+kernel (kh, kw, in, out), channels-last images, Keras's RNN gate orders); underneath, layers
+are minnet.nn modules in PyTorch's layouts, converted at the ``get_weights`` /
+``set_weights`` boundary.
+
+What fit does for speed: batches are NumPy slices (or one gather per batch when shuffling)
+of the whole arrays, cast to float32 per batch; a final ``softmax`` (``sigmoid``) with a
+categorical (binary) crossentropy is fused: the model runs to its logits and the loss is
+minnet's log-softmax cross-entropy kernel (as TensorFlow's Keras does with a softmax
+output); Dense's relu/sigmoid/tanh run in the GEMM's epilogue.
+
+Deliberate differences from Keras 3 (everything else is meant to match):
+
+* Backend: there is no ``keras.backend``/``keras.ops``; layers take and return
+  ``minnet.Tensor`` (``model(x)`` returns a Tensor, ``predict`` a NumPy array), float32 only.
+* Weights files: ``save_weights``/``load_weights`` need a name ending in ``.weights.npz``
+  (minnet's pickle-free .npz, written atomically), not HDF5's ``.weights.h5``; weights load
+  by layer order, every shape checked first. ``model.save``/``load_model`` (whole models)
+  are not provided; ``ModelCheckpoint`` saves weights only.
+* Models: ``Sequential`` and ``Model(inputs, outputs)`` for a chain of layers (one input,
+  one output); no multi-input/-output graphs. fit/evaluate/predict take NumPy arrays (or
+  lists, Tensors), not tf.data / generators; ``class_weight``/``sample_weight`` raise.
+* Crossentropy with a fused final softmax/sigmoid computes the exact log-softmax; Keras on
+  probabilities clips them to [1e-7, 1 - 1e-7] (so losses differ only where a predicted
+  probability is below 1e-7). Unfused probability outputs are clipped as Keras does.
+* Optimizers (see keras.optimizers): Adam's epsilon placement is reproduced exactly (eps
+  rescaled per step); SGD momentum uses PyTorch's velocity, identical while the learning
+  rate is constant (it differs after a learning-rate change); RMSprop and Adagrad follow
+  Keras's sqrt(v + epsilon) in NumPy instead of minnet's fused kernels.
+* BatchNormalization: axis=-1 only; the moving variance uses the biased batch variance as
+  Keras (corrected from minnet.nn's unbiased update).
+* Dropout: ``noise_shape`` unsupported, ``seed`` ignored (masks come from minnet's
+  generator). RNNs: ``recurrent_dropout``, ``go_backwards``, ``stateful``, masking and
+  non-default activations (except SimpleRNN's relu) are unsupported; GRU only
+  ``reset_after=True``.
+* ``keras.utils.to_categorical`` returns float32. Random streams differ from TensorFlow's:
+  ``keras.utils.set_random_seed`` makes minnet runs repeat, not match TensorFlow's numbers.
+* Datasets come from local files only (``keras.datasets.fashion_mnist`` /``mnist``).
+* Progress output: Keras 3's format; the bar redraws in place only on a terminal.
+"""
+from minnet.keras import (activations, callbacks, datasets, initializers, layers, losses,
+                          metrics, optimizers, regularizers, utils)
+from minnet.keras.layers import Input, Layer
+from minnet.keras.models import Model, Sequential
+
+__all__ = ["Sequential", "Model", "Input", "Layer", "layers", "optimizers", "losses",
+           "metrics", "callbacks", "utils", "datasets", "activations", "initializers",
+           "regularizers", "models"]
+
+from minnet.keras import models  # noqa: E402

@@ -1,0 +1,263 @@
+"""Layer: the base of the Keras layers, a minnet.nn.Module built lazily from the first input
+shape (Keras 3's ``build(input_shape)``), holding its weights in minnet.nn's layouts and
+showing them in Keras's (``get_weights``/``set_weights``)."""
+import re
+
+import numpy as np
+
+from minnet.nn.modules.module import Module
+from minnet.tensor import Tensor
+
+__all__ = ["Layer", "Weight", "KerasTensor", "to_tensor", "shape_str"]
+
+_NAME_COUNTS = {}
+
+
+def _unique_name(base):
+    n = _NAME_COUNTS.get(base, 0)
+    _NAME_COUNTS[base] = n + 1
+    return base if n == 0 else f"{base}_{n}"
+
+
+def reset_names():
+    _NAME_COUNTS.clear()
+
+
+def _snake(name):
+    s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()
+
+
+def shape_str(shape):
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + \
+        ("," if len(shape) == 1 else "") + ")"
+
+
+def to_tensor(x, dtype=np.float32):
+    """A Tensor of a NumPy array, list or Tensor (floats become float32, Keras's floatx)."""
+    if isinstance(x, Tensor):
+        return x
+    a = np.asarray(x)
+    if a.dtype != dtype:
+        a = a.astype(dtype)
+    return Tensor(a)
+
+
+class KerasTensor:
+    """The symbolic tensor ``keras.Input(shape)`` returns, and a layer returns when called
+    on one: its shape (batch dim None) and the (layer, input) that made it, so
+    ``keras.Model(inputs, outputs)`` can recover a chain of layers."""
+
+    def __init__(self, shape, layer=None, parent=None, name=None):
+        self.shape = tuple(shape)
+        self.layer, self.parent, self.name = layer, parent, name
+        self.dtype = "float32"
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def __repr__(self):
+        return f"<KerasTensor shape={shape_str(self.shape)}, name={self.name}>"
+
+
+class Weight:
+    """A view of one weight in Keras's layout (what ``layer.weights`` lists): ``.numpy()``,
+    ``.shape``, ``.name``, ``.path``, ``.trainable``, ``.assign(value)``."""
+
+    def __init__(self, layer, index, name, trainable):
+        self.layer, self.index, self.name, self.trainable = layer, index, name, trainable
+
+    @property
+    def path(self):
+        return f"{self.layer.name}/{self.name}"
+
+    def numpy(self):
+        return self.layer.get_weights()[self.index]
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.numpy()
+        return a if dtype is None else a.astype(dtype)
+
+    @property
+    def shape(self):
+        return self.numpy().shape
+
+    @property
+    def dtype(self):
+        return str(self.numpy().dtype)
+
+    def assign(self, value):
+        ws = self.layer.get_weights()
+        ws[self.index] = np.asarray(value)
+        self.layer.set_weights(ws)
+
+    def __repr__(self):
+        return f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}>"
+
+
+class Layer(Module):
+    """Base class of the Keras layers.
+
+    Subclasses implement ``build(input_shape)`` (create the minnet modules and parameters;
+    ``input_shape`` includes the batch dim as None), ``call(x, training)`` on Tensors,
+    ``compute_output_shape(input_shape)``, and ``_variables()``: the weights in Keras's
+    ``get_weights`` order as ``(name, tensor, to_keras, from_keras, trainable)``, the two
+    functions converting between the tensor's minnet layout and Keras's.
+
+    Args:
+        name (str): unique by default ('dense', 'dense_1', ...).
+        input_shape (tuple): the shape of one sample; on a model's first layer it builds the
+            model at once, as ``keras.Input(shape)`` does.
+        trainable (bool): whether fit updates the weights. Default: True.
+    """
+
+    def __init__(self, name=None, input_shape=None, input_dim=None, trainable=True,
+                 dtype=None, **kwargs):
+        super().__init__()
+        kwargs.pop("batch_input_shape", None)
+        if kwargs:
+            raise TypeError(f"{type(self).__name__}: unrecognized keyword arguments "
+                            f"{sorted(kwargs)}")
+        if dtype not in (None, "float32", np.float32):
+            raise ValueError(f"{type(self).__name__}: only float32 layers are supported, got "
+                             f"dtype={dtype!r}")
+        self.name = name or _unique_name(_snake(type(self).__name__))
+        self.built = False
+        self._build_shape = None          # input shape at build time, batch dim None
+        if input_dim is not None and input_shape is None:
+            input_shape = (input_dim,)
+        self._declared_input_shape = None if input_shape is None else \
+            (None,) + tuple(input_shape)
+        self._trainable = bool(trainable)
+
+    # ------------------------------------------------------------------ building
+    def build(self, input_shape):
+        pass
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def _maybe_build(self, input_shape):
+        if not self.built:
+            input_shape = (None,) + tuple(input_shape[1:])
+            self.build(input_shape)
+            self._build_shape = input_shape
+            self.built = True
+            self._apply_trainable()
+
+    # the input dims a built layer checks, {axis: size} (None: any input), and its ndim
+    _input_axes = None
+    _input_ndim = None
+
+    def _check_input(self, shape):
+        """Raise Keras's error when a built layer gets an input it was not built for."""
+        if not self.built:
+            return
+        if self._input_ndim is not None and len(shape) != self._input_ndim:
+            raise ValueError(f'Input 0 of layer "{self.name}" ({type(self).__name__}) is '
+                             f"incompatible with the layer: expected ndim={self._input_ndim}, "
+                             f"found ndim={len(shape)}. Full shape received: "
+                             f"{shape_str(tuple(shape))}")
+        for axis, size in (self._input_axes or {}).items():
+            if len(shape) < abs(axis) or shape[axis] != size:
+                raise ValueError(f'Input 0 of layer "{self.name}" ({type(self).__name__}) is '
+                                 f"incompatible with the layer: expected axis {axis} of input "
+                                 f"shape to have value {size}, but received input with shape "
+                                 f"{shape_str(tuple(shape))} (the layer was built for "
+                                 f"{shape_str(self._build_shape)})")
+
+    def __call__(self, x, training=None, **kwargs):
+        if isinstance(x, KerasTensor):
+            self._maybe_build(x.shape)
+            self._check_input(x.shape)
+            return KerasTensor(self.compute_output_shape(x.shape), self, x, self.name)
+        x = to_tensor(x)
+        self._maybe_build(x.shape)
+        self._check_input(x.shape)
+        if training is None:
+            training = self.training
+        return self.call(x, training=bool(training), **kwargs)
+
+    def forward(self, x, training=None):
+        return self(x, training=training)
+
+    def call(self, x, training=False):
+        raise NotImplementedError(f"{type(self).__name__} has no call()")
+
+    # ------------------------------------------------------------------ weights
+    def _variables(self):
+        return []
+
+    @property
+    def weights(self):
+        return [Weight(self, i, v[0], v[4]) for i, v in enumerate(self._variables())]
+
+    @property
+    def trainable_weights(self):
+        return [w for w in self.weights if w.trainable and self.trainable]
+
+    @property
+    def non_trainable_weights(self):
+        return [w for w in self.weights if not (w.trainable and self.trainable)]
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self._trainable = bool(value)
+        self._apply_trainable()
+
+    def _apply_trainable(self):
+        for _, t, _, _, trainable in self._variables():
+            if t.__class__.__name__ == "Parameter":
+                t.requires_grad_(self._trainable and trainable)
+
+    def get_weights(self):
+        """The weights as NumPy arrays in Keras's layouts (copies)."""
+        return [np.array(to_keras(t.data)) for _, t, to_keras, _, _ in self._variables()]
+
+    def set_weights(self, weights):
+        """Set the weights from arrays in Keras's layouts (as ``get_weights`` returns);
+        every count and shape is checked before anything is written."""
+        vs = self._variables()
+        weights = list(weights)
+        if len(weights) != len(vs):
+            raise ValueError(f'Layer "{self.name}" ({type(self).__name__}) expects {len(vs)} '
+                             f"weights, but the weight list has {len(weights)} elements")
+        arrays = []
+        for (name, t, to_keras, from_keras, _), w in zip(vs, weights):
+            w = np.asarray(w)
+            want = to_keras(t.data).shape
+            if w.shape != want:
+                raise ValueError(f'Layer "{self.name}" weight "{name}" has shape '
+                                 f"{want}, not compatible with provided weight shape "
+                                 f"{w.shape}")
+            arrays.append(from_keras(w))
+        for (_, t, _, _, _), a in zip(vs, arrays):
+            t.data[...] = a
+
+    def count_params(self):
+        if not self.built:
+            raise ValueError(f'Layer "{self.name}" is not built yet, so its weights are not '
+                             f"created: call it on data or build it first")
+        return int(sum(t.data.size for _, t, _, _, _ in self._variables()))
+
+    def get_config(self):
+        return {"name": self.name, "trainable": self.trainable}
+
+    def extra_repr(self):
+        return f"name={self.name!r}"
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def identity(a):
+    return a
+
+
+def transpose(a):
+    return np.ascontiguousarray(np.asarray(a).T)

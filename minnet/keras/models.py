@@ -1,0 +1,364 @@
+"""Models: Sequential, and Model(inputs, outputs) for a chain of layers; weights in Keras's
+layouts, save_weights/load_weights through minnet.save/minnet.load, summary()."""
+import os
+
+import numpy as np
+
+from minnet.keras import activations
+from minnet.keras.layers.base import KerasTensor, Layer, shape_str
+from minnet.keras.layers.core import InputLayer
+from minnet.keras.trainer import Trainer
+from minnet.serialization import load as _load
+from minnet.serialization import save as _save
+
+__all__ = ["Model", "Sequential"]
+
+WEIGHTS_SUFFIX = ".weights.npz"
+
+
+class Model(Trainer, Layer):
+    """A stack of layers with compile/fit/evaluate/predict.
+
+    ``keras.Model(inputs, outputs)`` accepts a functional model that is a chain (each
+    layer applied once, one input, one output) and runs it as a Sequential would; other
+    graphs raise ValueError.
+
+    Examples::
+
+        >>> inputs = keras.Input(shape=(784,))
+        >>> h = layers.Dense(64, activation="relu")(inputs)
+        >>> model = keras.Model(inputs, layers.Dense(10, activation="softmax")(h))
+    """
+
+    def __init__(self, inputs=None, outputs=None, name=None, trainable=True):
+        super().__init__(name=name, trainable=trainable)
+        self._layers = []
+        self._input_shape = None
+        self.optimizer = None
+        self.history = None
+        if inputs is not None or outputs is not None:
+            self._from_graph(inputs, outputs)
+
+    def _from_graph(self, inputs, outputs):
+        if isinstance(inputs, (list, tuple)) and len(inputs) == 1:
+            inputs = inputs[0]
+        if isinstance(outputs, (list, tuple)) and len(outputs) == 1:
+            outputs = outputs[0]
+        if not isinstance(inputs, KerasTensor) or not isinstance(outputs, KerasTensor):
+            raise ValueError("keras.Model(inputs, outputs): minnet supports one input and one "
+                             "output KerasTensor (from keras.Input and calling layers on it)")
+        chain = []
+        t = outputs
+        while t is not None and t is not inputs:
+            if t.layer is None or isinstance(t.layer, InputLayer):
+                break
+            chain.append(t.layer)
+            t = t.parent
+        if t is not inputs:
+            raise ValueError("keras.Model(inputs, outputs): outputs are not computed from "
+                             "inputs by a chain of layers")
+        self._input_shape = inputs.shape
+        for layer in reversed(chain):
+            self._append(layer)
+        self.build(self._input_shape)
+
+    # ------------------------------------------------------------------ structure
+    @property
+    def layers(self):
+        return list(self._layers)
+
+    def get_layer(self, name=None, index=None):
+        if index is not None:
+            return self._layers[index]
+        for layer in self._layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"No such layer: {name}. Existing layers are: "
+                         f"{[la.name for la in self._layers]}.")
+
+    def _append(self, layer):
+        if any(layer is other for other in self._layers):
+            raise ValueError(f'Layer "{layer.name}" is already in model "{self.name}"')
+        if layer.name in self._modules:
+            raise ValueError(f'All layers added to a model must have unique names; "'
+                             f'{layer.name}" is already in model "{self.name}"')
+        self._layers.append(layer)
+        self.add_module(layer.name, layer)
+
+    def build(self, input_shape=None):
+        """Build every layer from ``input_shape`` (batch dim included, may be None)."""
+        shape = tuple(input_shape) if input_shape is not None else self._input_shape
+        if shape is None:
+            raise ValueError(f'Model "{self.name}" cannot be built without an input shape: '
+                             f"start it with keras.Input(shape=...), pass input_shape= to the "
+                             f"first layer, or call it on data")
+        shape = (None,) + tuple(shape[1:])
+        self._input_shape = shape
+        self._output_shapes = []
+        for layer in self._layers:
+            layer._maybe_build(shape)
+            layer._check_input(shape)
+            shape = tuple(layer.compute_output_shape(shape))
+            self._output_shapes.append(shape)
+        self._build_shape = self._input_shape
+        self.built = True
+        self._apply_trainable()
+
+    def _maybe_build(self, input_shape):
+        if not self.built:
+            self.build(input_shape)
+
+    def compute_output_shape(self, input_shape):
+        shape = tuple(input_shape)
+        for layer in self._layers:
+            shape = tuple(layer.compute_output_shape(shape))
+        return shape
+
+    @property
+    def input_shape(self):
+        return self._input_shape
+
+    @property
+    def output_shape(self):
+        return self._output_shapes[-1] if self.built and self._output_shapes else None
+
+    def _check_input(self, shape):
+        want = self._build_shape
+        if want is None:
+            return
+        if len(shape) != len(want) or any(w is not None and w != s
+                                          for w, s in zip(want[1:], shape[1:])):
+            first = self._layers[0] if self._layers else self
+            raise ValueError(f'Input 0 of layer "{first.name}" ({type(first).__name__}) is '
+                             f'incompatible with the layer: expected shape={shape_str(want)}, '
+                             f"found shape={shape_str(tuple(shape))} (in model "
+                             f'"{self.name}")')
+
+    def _final_activation(self):
+        if not self._layers:
+            return None
+        act = getattr(self._layers[-1], "activation", None)
+        if act is None or not getattr(self._layers[-1], "supports_skip_activation", True):
+            return None
+        name = activations.serialize(act)
+        return name if name in ("softmax", "sigmoid") else None
+
+    def _regularization_losses(self):
+        out = []
+        for layer in self._layers:
+            fn = getattr(layer, "regularization_losses", None)
+            if fn is not None:
+                out += fn()
+        return out
+
+    def call(self, x, training=False, skip_final_activation=False):
+        last = len(self._layers) - 1
+        for i, layer in enumerate(self._layers):
+            if i == last and skip_final_activation:
+                x = layer(x, training=training, skip_activation=True)
+            else:
+                x = layer(x, training=training)
+        return x
+
+    def _apply_trainable(self):
+        for layer in self._layers:
+            if layer.built:
+                layer.trainable = layer.trainable and self.trainable
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self._trainable = bool(value)
+        for layer in getattr(self, "_layers", []):
+            layer.trainable = value
+
+    # ------------------------------------------------------------------ weights
+    @property
+    def weights(self):
+        return [w for layer in self._layers for w in layer.weights]
+
+    @property
+    def trainable_weights(self):
+        return [w for layer in self._layers for w in layer.trainable_weights]
+
+    @property
+    def non_trainable_weights(self):
+        return [w for layer in self._layers for w in layer.non_trainable_weights]
+
+    def get_weights(self):
+        """Every layer's weights in order, in Keras's layouts (NumPy copies)."""
+        return [w for layer in self._layers for w in layer.get_weights()]
+
+    def set_weights(self, weights):
+        weights = list(weights)
+        counts = [len(layer.get_weights()) for layer in self._layers]
+        if len(weights) != sum(counts):
+            raise ValueError(f"You called `set_weights(weights)` on model \"{self.name}\" with "
+                             f"a weight list of length {len(weights)}, but the model was "
+                             f"expecting {sum(counts)} weights")
+        start = 0
+        for layer, k in zip(self._layers, counts):
+            layer.set_weights(weights[start:start + k])
+            start += k
+
+    def count_params(self):
+        if not self.built:
+            raise ValueError(f'Model "{self.name}" is not built yet: give it an input shape '
+                             f"or call it on data first")
+        return sum(layer.count_params() for layer in self._layers)
+
+    def save_weights(self, filepath, overwrite=True):
+        """Write the weights to ``filepath``, which must end in '.weights.npz' (minnet's
+        pickle-free .npz format, written atomically)."""
+        filepath = os.fspath(filepath)
+        if not filepath.endswith(WEIGHTS_SUFFIX):
+            raise ValueError(f"The filename must end in `{WEIGHTS_SUFFIX}` (minnet writes its own "
+                             f".npz format, not HDF5). Received: filepath={filepath}")
+        if not overwrite and os.path.exists(filepath):
+            raise FileExistsError(f"{filepath} exists and overwrite=False")
+        _save({"format": "minnet.keras.weights", "version": 1,
+               "layers": [{"name": layer.name, "class": type(layer).__name__,
+                           "weights": layer.get_weights()} for layer in self._layers]},
+              filepath)
+
+    def load_weights(self, filepath):
+        """Load weights written by ``save_weights`` into this (same-architecture) model,
+        layer by layer in order; every shape is checked before anything is written."""
+        filepath = os.fspath(filepath)
+        if not filepath.endswith(WEIGHTS_SUFFIX):
+            raise ValueError(f"The filename must end in `{WEIGHTS_SUFFIX}`. Received: "
+                             f"filepath={filepath}")
+        state = _load(filepath)
+        if not isinstance(state, dict) or state.get("format") != "minnet.keras.weights":
+            raise ValueError(f"{filepath} is not a keras weights file written by minnet")
+        saved = state["layers"]
+        if not self.built:
+            raise ValueError(f'Model "{self.name}" must be built before load_weights')
+        if len(saved) != len(self._layers):
+            raise ValueError(f'Model "{self.name}" has {len(self._layers)} layers, the file '
+                             f"holds {len(saved)}")
+        for layer, entry in zip(self._layers, saved):
+            ws = list(entry["weights"])
+            own = layer.get_weights()
+            if len(ws) != len(own) or any(a.shape != b.shape for a, b in zip(ws, own)):
+                raise ValueError(f'Layer "{layer.name}" ({type(layer).__name__}) expects '
+                                 f"weights of shapes {[w.shape for w in own]}; the file has "
+                                 f'{[np.shape(w) for w in ws]} for layer "{entry["name"]}" '
+                                 f'({entry["class"]})')
+        for layer, entry in zip(self._layers, saved):
+            layer.set_weights(entry["weights"])
+
+    # ------------------------------------------------------------------ summary
+    def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):
+        """Print Keras's table: each layer's name and type, output shape and parameter
+        count, then the totals (and the optimizer's state size once it has stepped)."""
+        print_fn = print_fn or print
+        rows = []
+        for i, layer in enumerate(self._layers):
+            shape = shape_str(self._output_shapes[i]) if self.built else "?"
+            params = f"{layer.count_params():,}" if layer.built else "0 (unbuilt)"
+            rows.append((f"{layer.name} ({type(layer).__name__})", shape, params))
+        widths = [max(31, *(len(r[0]) for r in rows)) if rows else 31,
+                  max(22, *(len(r[1]) for r in rows)) if rows else 22, 13]
+        w0, w1, w2 = widths
+
+        def line(a, b, c, d):
+            return a + b * (w0 + 2) + c + b * (w1 + 2) + c + b * (w2 + 2) + d
+
+        out = [f'Model: "{self.name}"', line("┏", "━", "┳", "┓"),
+               f"┃ {'Layer (type)':<{w0}} ┃ {'Output Shape':<{w1}} ┃ {'Param #':>{w2}} ┃",
+               line("┡", "━", "╇", "┩")]
+        for i, (a, b, c) in enumerate(rows):
+            out.append(f"│ {a:<{w0}} │ {b:<{w1}} │ {c:>{w2}} │")
+            if i < len(rows) - 1:
+                out.append(line("├", "─", "┼", "┤"))
+        out.append(line("└", "─", "┴", "┘"))
+        total = sum(int(np.prod(w.shape)) for w in self.weights) if self.built else 0
+        trainable = sum(int(np.prod(w.shape)) for w in self.trainable_weights) \
+            if self.built else 0
+        out += [f" Total params: {total:,} ({_size(total)})",
+                f" Trainable params: {trainable:,} ({_size(trainable)})",
+                f" Non-trainable params: {total - trainable:,} ({_size(total - trainable)})"]
+        impl = getattr(self.optimizer, "_impl", None)
+        if impl is not None and impl.state:
+            n = sum(int(a.size) for st in impl.state.values() for a in st.values()
+                    if isinstance(a, np.ndarray))
+            out.append(f" Optimizer params: {n:,} ({_size(n)})")
+        for text in out:
+            print_fn(text)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _size(n_params):
+    b = 4.0 * n_params
+    for unit in ("B", "KB", "MB", "GB"):
+        if b < 1024 or unit == "GB":
+            return f"{b:.2f} {unit}"
+        b /= 1024
+
+
+class Sequential(Model):
+    """A plain stack of layers, each feeding the next.
+
+    Args:
+        layers (list): optional; may start with ``keras.Input(shape=...)``.
+        name (str): Default: 'sequential', 'sequential_1', ...
+
+    The model builds as soon as its input shape is known (``keras.Input``, or
+    ``input_shape=`` on the first layer), else on its first call, ``fit`` or ``build``.
+
+    Examples::
+
+        >>> model = keras.Sequential([
+        ...     keras.Input(shape=(28, 28)),
+        ...     layers.Flatten(),
+        ...     layers.Dense(128, activation="relu"),
+        ...     layers.Dense(10, activation="softmax")])
+        >>> model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+        ...               metrics=["accuracy"])
+        >>> history = model.fit(x_train, y_train, epochs=5, validation_split=0.1)
+    """
+
+    def __init__(self, layers=None, trainable=True, name=None):
+        super().__init__(name=name, trainable=trainable)
+        for layer in layers or []:
+            self.add(layer)
+
+    def add(self, layer, rebuild=True):
+        """Append a layer (or set the input with a ``keras.Input`` / ``InputLayer``)."""
+        if isinstance(layer, KerasTensor):
+            if not isinstance(layer.layer, InputLayer):
+                raise ValueError("Sequential.add: only keras.Input(...) tensors can be added; "
+                                 "use keras.Model(inputs, outputs) for functional models")
+            layer = layer.layer
+        if isinstance(layer, InputLayer):
+            if self._layers:
+                raise ValueError(f'Sequential "{self.name}": an Input must come first')
+            self._input_shape = layer.shape
+        elif not isinstance(layer, Layer):
+            raise ValueError(f"Only instances of `keras.Layer` can be added to a Sequential "
+                             f"model. Received: {layer!r} (of type {type(layer).__name__})")
+        else:
+            if not self._layers and self._input_shape is None and \
+                    layer._declared_input_shape is not None:
+                self._input_shape = layer._declared_input_shape
+            self._append(layer)
+        self.built = False
+        if rebuild and self._input_shape is not None and self._layers:
+            self.build(self._input_shape)
+
+    def pop(self, rebuild=True):
+        """Remove and return the last layer."""
+        if not self._layers:
+            raise TypeError("There are no layers in the model.")
+        layer = self._layers.pop()
+        del self._modules[layer.name]
+        self.built = False
+        if rebuild and self._input_shape is not None and self._layers:
+            self.build(self._input_shape)
+        return layer
