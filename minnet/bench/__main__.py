@@ -9,7 +9,7 @@ kernels columns: median ms per call over repeats (after warm-up), GFLOP/s, minor
 per call, and each baseline's time divided by minnet's ("x faster"; above 1: minnet faster).
 train columns: median ms per training step (forward, loss, backward, optimizer step), minor
 page faults per step, and torch's time per step divided by minnet's, measured in the same run
-with the same thread count.
+with the same thread count, the two taking turns (one timed batch each per round).
 """
 import argparse
 import contextlib
@@ -22,7 +22,7 @@ import numpy as np
 
 import minnet
 from minnet.bench.suites import KERNEL_SUITES
-from minnet.bench.timing import measure
+from minnet.bench.timing import Timing, measure
 
 
 def _import_torch():
@@ -150,6 +150,25 @@ def _write_json(path, payload):
     print(f"# wrote {path}")
 
 
+def _interleaved(impls, repeats):
+    """Timing per implementation, the implementations taking turns: each round times one
+    batch of each (``measure`` with one repeat), and the medians are over the rounds. On a
+    shared machine the load drifts; taking turns exposes minnet and torch to the same drift,
+    so their ratio holds better than when one is timed entirely before the other."""
+    rounds = {impl: [] for impl in impls}
+    for _ in range(repeats):
+        for impl, fn in impls.items():
+            rounds[impl].append(measure(fn, repeats=1))
+    res = {}
+    for impl, ts in rounds.items():
+        per_call = sorted(t.median_s for t in ts)
+        calls = sum(t.calls for t in ts)
+        res[impl] = Timing(median_s=per_call[len(per_call) // 2], min_s=per_call[0],
+                           faults_per_call=sum(t.faults_per_call * t.calls for t in ts) / calls,
+                           calls=calls)
+    return res
+
+
 def run_train(args, torch):
     from minnet.bench.train import TRAIN_MODELS
     names = list(TRAIN_MODELS) if args.model in (None, "all") else args.model.split(",")
@@ -165,7 +184,7 @@ def run_train(args, torch):
     repeats = args.repeat or 9
     print(f"# {machine_line()}")
     print(f"# torch: {torch.__version__ if torch else 'not compared'}; median of {repeats} "
-          f"repeats; ratio = torch time / minnet time (>1: minnet faster)")
+          f"rounds taking turns; ratio = torch time / minnet time (>1: minnet faster)")
     records = []
     header = (f"{'model':9s} {'batch':>5s} {'thr':>3s} {'minnet ms':>10s} {'flt/step':>8s} "
               f"{'torch ms':>9s} {'flt/step':>8s} {'x torch':>7s}")
@@ -177,7 +196,7 @@ def run_train(args, torch):
         for nt in threads:
             with _all_threads(nt, torch):
                 impls = model.builder(batch if batch is not None else 1, torch)
-                res = {impl: measure(fn, repeats=repeats) for impl, fn in impls.items()}
+                res = _interleaved(impls, repeats)
             mn = res["minnet"]
             shown_batch = batch if model.default_batch is not None else 1
             rec = {"model": name, "batch": shown_batch, "threads": nt,
