@@ -39,65 +39,115 @@ int mn_rnn_saved_gates(int cell)
     return cell == MN_CELL_GRU || cell == MN_CELL_LSTM ? 4 : 0;
 }
 
-#define DEFINE_GATES_TAB(DT_, NAME)                                                            \
+#define PD ptrdiff_t
+#define DEFINE_TABS(DT_, GATES, RMM)                                                           \
     typedef struct {                                                                           \
         void (*gru_fwd)(const DT_ *, const DT_ *, const DT_ *, DT_ *, DT_ *, DT_ *,            \
-                        const int64_t *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t);          \
+                        const int64_t *, PD, PD, PD, PD, PD);                                  \
         void (*gru_bwd)(const DT_ *, DT_ *, const DT_ *, const DT_ *, DT_ *, DT_ *,            \
-                        const DT_ *, const int64_t *, ptrdiff_t, ptrdiff_t, ptrdiff_t,         \
-                        ptrdiff_t);                                                            \
-        void (*rnn_fwd)(const DT_ *, const DT_ *, DT_ *, DT_ *, int, const int64_t *,          \
-                        ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t);                           \
+                        const DT_ *, const int64_t *, PD, PD, PD, PD, PD);                     \
+        void (*rnn_fwd)(const DT_ *, const DT_ *, DT_ *, DT_ *, int, const int64_t *, PD, PD,  \
+                        PD, PD, PD);                                                           \
         void (*rnn_bwd)(const DT_ *, DT_ *, const DT_ *, DT_ *, int, const DT_ *,              \
-                        const int64_t *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t);          \
+                        const int64_t *, PD, PD, PD, PD, PD);                                  \
         void (*lstm_fwd)(const DT_ *, const DT_ *, const DT_ *, DT_ *, DT_ *, DT_ *, DT_ *,    \
-                         const int64_t *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t);         \
+                         const int64_t *, PD, PD, PD, PD, PD);                                 \
         void (*lstm_bwd)(const DT_ *, DT_ *, DT_ *, const DT_ *, const DT_ *, const DT_ *,     \
-                         DT_ *, const DT_ *, const int64_t *, ptrdiff_t, ptrdiff_t, ptrdiff_t, \
-                         ptrdiff_t);                                                           \
-    } NAME;
+                         DT_ *, const DT_ *, const int64_t *, PD, PD, PD, PD, PD);             \
+    } GATES;                                                                                   \
+    typedef struct {                                                                           \
+        int nr; /* panel width = units per block */                                            \
+        void (*panel)(const DT_ *, PD, PD, PD, const DT_ *, DT_ *, PD, int, const DT_ *, int); \
+        void (*pack_fwd)(const DT_ *, PD, int, PD, DT_ *);                                     \
+        void (*pack_bwd)(const DT_ *, PD, PD, PD, DT_ *);                                      \
+    } RMM;
 
-DEFINE_GATES_TAB(float, gates_tab_f32)
-DEFINE_GATES_TAB(double, gates_tab_f64)
+DEFINE_TABS(float, gates_tab_f32, rmm_tab_f32)
+DEFINE_TABS(double, gates_tab_f64, rmm_tab_f64)
 
 /* ---- gate kernels per (dtype, ISA) -------------------------------------------------------- */
 #define DT float
 #define GATES_TAB gates_tab_f32
 #define M_SIGMOID mn_sigmoidf
 #define M_TANH mn_tanhf
+#define RMM_TAB rmm_tab_f32
 #define SFX f32_generic
 #define ATTR
+#define RMM_VB 16
+#define RMM_MR 4
 #include "rnn_gates.h"
+#include "rnn_rmm.h"
 #undef SFX
 #undef ATTR
+#undef RMM_VB
+#undef RMM_MR
 #if MN_X86
 #define SFX f32_avx2
 #define ATTR ATTR_AVX2
+#define RMM_VB 32
+#define RMM_MR 6
 #include "rnn_gates.h"
+#include "rnn_rmm.h"
 #undef SFX
 #undef ATTR
+#undef RMM_VB
+#undef RMM_MR
 #define SFX f32_avx512
 #define ATTR ATTR_AVX512
+#define RMM_VB 64
+#define RMM_MR 8
 #include "rnn_gates.h"
+#include "rnn_rmm.h"
 #undef SFX
 #undef ATTR
+#undef RMM_VB
+#undef RMM_MR
 #endif
 #undef DT
 #undef GATES_TAB
+#undef RMM_TAB
 #undef M_SIGMOID
 #undef M_TANH
 
 #define DT double
 #define GATES_TAB gates_tab_f64
+#define RMM_TAB rmm_tab_f64
 #define M_SIGMOID mn_sigmoid
 #define M_TANH tanh
 #define SFX f64_generic
 #define ATTR
+#define RMM_VB 16
+#define RMM_MR 4
 #include "rnn_gates.h"
+#include "rnn_rmm.h"
 #undef SFX
 #undef ATTR
+#undef RMM_VB
+#undef RMM_MR
+/* double: the gate math is libm and scalar, but the recurrent matmul is worth vectorising */
+#if MN_X86
+#define SFX f64_avx2
+#define ATTR ATTR_AVX2
+#define RMM_VB 32
+#define RMM_MR 6
+#include "rnn_rmm.h"
+#undef SFX
+#undef ATTR
+#undef RMM_VB
+#undef RMM_MR
+#define SFX f64_avx512
+#define ATTR ATTR_AVX512
+#define RMM_VB 64
+#define RMM_MR 8
+#include "rnn_rmm.h"
+#undef SFX
+#undef ATTR
+#undef RMM_VB
+#undef RMM_MR
+#endif
 #undef DT
 #undef GATES_TAB
+#undef RMM_TAB
 #undef M_SIGMOID
 #undef M_TANH
 
@@ -120,11 +170,39 @@ static const gates_tab_f64 *pick_f64(int isa)
     return &gates_tab_f64_generic;
 }
 
+static const rmm_tab_f32 *pick_rmm_f32(int isa)
+{
+#if MN_X86
+    switch (mn_effective_isa(isa)) {
+    case MN_ISA_AVX512: return &rmm_tab_f32_avx512;
+    case MN_ISA_AVX2: return &rmm_tab_f32_avx2;
+    default: break;
+    }
+#endif
+    (void)isa;
+    return &rmm_tab_f32_generic;
+}
+
+static const rmm_tab_f64 *pick_rmm_f64(int isa)
+{
+#if MN_X86
+    switch (mn_effective_isa(isa)) {
+    case MN_ISA_AVX512: return &rmm_tab_f64_avx512;
+    case MN_ISA_AVX2: return &rmm_tab_f64_avx2;
+    default: break;
+    }
+#endif
+    (void)isa;
+    return &rmm_tab_f64_generic;
+}
+
 /* ---- sequence drivers per dtype ----------------------------------------------------------- */
 #define DT float
 #define SFX f32
 #define GATES_TAB gates_tab_f32
 #define PICK pick_f32
+#define PICK_RMM pick_rmm_f32
+#define RMM_TAB rmm_tab_f32
 #define GEMM mn_gemm_f32
 #define COLSUM mn_colsum_f32
 #include "rnn_driver.h"
@@ -132,6 +210,8 @@ static const gates_tab_f64 *pick_f64(int isa)
 #undef SFX
 #undef GATES_TAB
 #undef PICK
+#undef PICK_RMM
+#undef RMM_TAB
 #undef GEMM
 #undef COLSUM
 
@@ -139,6 +219,8 @@ static const gates_tab_f64 *pick_f64(int isa)
 #define SFX f64
 #define GATES_TAB gates_tab_f64
 #define PICK pick_f64
+#define PICK_RMM pick_rmm_f64
+#define RMM_TAB rmm_tab_f64
 #define GEMM mn_gemm_f64
 #define COLSUM mn_colsum_f64
 #include "rnn_driver.h"

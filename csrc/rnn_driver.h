@@ -1,32 +1,34 @@
-/* The sequence drivers of the rnn family for one dtype, instantiated by rnn.c: the GEMMs, the
- * loop over time and the threading of the per-step gate kernels (rnn_gates.h).
- * Parameters: DT, SFX (f32 or f64), GATES_TAB, PICK(isa), GEMM, COLSUM. */
+/* The sequence drivers of the rnn family for one dtype, instantiated by rnn.c: the large
+ * GEMMs over all steps (mn_gemm) and the loop over time.
+ *
+ * The loop over time runs inside ONE parallel region. The H hidden units are split into
+ * blocks of NR (the recurrent matmul's panel width) and each thread owns the same blocks at
+ * every step (static schedule over identical bounds), so it packs its slice of W_hh once
+ * and keeps it in its cache. A forward step is, per block: the recurrent matmul for the
+ * block's columns of every gate, then the gate kernel for those units; then one barrier (the
+ * next step reads all of h). A backward step is, per block: the gate-gradient kernel (which
+ * needs the block's dh only), a barrier (the matmul reads every gate gradient), then
+ * dh[:, block] += dgh @ W_hh[:, block] with no barrier after it: the next gate kernel only
+ * reads the block this thread just wrote.
+ * Parameters: DT, SFX (f32 or f64), GATES_TAB, PICK(isa), RMM_TAB, PICK_RMM(isa), GEMM, COLSUM. */
 
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
 #define FN(name) CAT(name, SFX)
 
-/* Gate kernels are ~20-60 flops per element: a thread must get a few thousand elements to
- * pay for waking the team (~1-2 us). */
-#define RNN_GRAIN 4096
-
-/* Run `call` (which uses b0, b1) over the batch rows [0, B), on up to n_threads threads. */
-#define RNN_ROWS(B_, elems, call)                                                              \
-    do {                                                                                       \
-        const int nt_ = mn_par_threads((elems), RNN_GRAIN, n_threads);                         \
-        if (nt_ > 1) {                                                                         \
-            _Pragma("omp parallel num_threads(nt_)")                                           \
-            {                                                                                  \
-                ptrdiff_t b0, b1;                                                              \
-                mn_thread_range((B_), 1, &b0, &b1);                                            \
-                if (b1 > b0)                                                                   \
-                    call;                                                                      \
-            }                                                                                  \
-        } else {                                                                               \
-            const ptrdiff_t b0 = 0, b1 = (B_);                                                 \
-            call;                                                                              \
-        }                                                                                      \
-    } while (0)
+/* Threads for the time loop: a barrier per step costs ~1 us, so a step must have several
+ * microseconds of matmul work per thread; and no more threads than unit blocks. */
+static int FN(loop_threads_)(ptrdiff_t B, ptrdiff_t H, ptrdiff_t GH, ptrdiff_t nb,
+                             int n_threads)
+{
+    const double flops = 2.0 * (double)B * (double)H * (double)GH;
+    int nt = n_threads;
+    if (nt > nb)
+        nt = (int)nb;
+    if (flops < 2e5 || nt < 1)
+        nt = 1;
+    return nt;
+}
 
 int FN(mn_rnn_fwd_)(int cell, const DT *x_tbi, const DT *h0_bh, const DT *c0_bh,
                     const DT *w_ih, const DT *w_hh, const DT *b_ih, const DT *b_hh,
@@ -35,10 +37,13 @@ int FN(mn_rnn_fwd_)(int cell, const DT *x_tbi, const DT *h0_bh, const DT *c0_bh,
                     ptrdiff_t H, int reverse, int isa, int n_threads)
 {
     const GATES_TAB *k = PICK(isa);
-    const ptrdiff_t G = mn_rnn_gates(cell), GH = G * H, BH = B * H, TB = T * B;
-    const int relu = cell == MN_CELL_RNN_RELU;
+    const RMM_TAB *rm = PICK_RMM(isa);
+    const int G = mn_rnn_gates(cell), relu = cell == MN_CELL_RNN_RELU;
+    const int gru = cell == MN_CELL_GRU, lstm = cell == MN_CELL_LSTM;
+    const ptrdiff_t GH = G * H, BH = B * H, TB = T * B;
     if (T <= 0 || B <= 0 || H <= 0)
         return 0;
+    const ptrdiff_t NR = rm->nr, nb = (H + NR - 1) / NR;
     DT *gi = mn_workspace(2, (size_t)(TB * GH) * sizeof(DT));
     DT *aux = mn_workspace(3, (size_t)(B * GH + GH) * sizeof(DT));
     if (!gi || !aux)
@@ -46,7 +51,7 @@ int FN(mn_rnn_fwd_)(int cell, const DT *x_tbi, const DT *h0_bh, const DT *c0_bh,
     /* All steps' input projections in one GEMM. Outside the GRU, b_hh only ever adds to the
      * same pre-activation, so it is folded into this GEMM's bias. */
     const DT *bias_in = b_ih;
-    if (cell != MN_CELL_GRU && b_hh) {
+    if (!gru && b_hh) {
         DT *sum = aux + B * GH;
         for (ptrdiff_t j = 0; j < GH; j++)
             sum[j] = (b_ih ? b_ih[j] : (DT)0) + b_hh[j];
@@ -55,46 +60,53 @@ int FN(mn_rnn_fwd_)(int cell, const DT *x_tbi, const DT *h0_bh, const DT *c0_bh,
     if (GEMM(0, 1, TB, GH, I, 1, x_tbi, I, w_ih, I, 0, gi, GH, bias_in, MN_ACT_IDENTITY, isa,
              n_threads))
         return -1;
+    /* slot 0 is the GEMM's packing buffer; it is free until the next GEMM */
+    DT *wp = mn_workspace(0, (size_t)(nb * G * H * NR) * sizeof(DT));
+    if (!wp)
+        return -1;
     const ptrdiff_t first = reverse ? T : 0;
     for (ptrdiff_t j = 0; j < BH; j++)
         states_sbh[first * BH + j] = h0_bh[j];
-    if (cell == MN_CELL_LSTM)
+    if (lstm)
         for (ptrdiff_t j = 0; j < BH; j++)
             cells_sbh[first * BH + j] = c0_bh[j];
 
-    for (ptrdiff_t s = 0; s < T; s++) {
-        const ptrdiff_t t = reverse ? T - 1 - s : s;
-        const ptrdiff_t rd = reverse ? t + 1 : t, wr = reverse ? t : t + 1;
-        const DT *hp = states_sbh + rd * BH;
-        DT *hw = states_sbh + wr * BH;
-        DT *gi_t = gi + t * B * GH, *y_t = y_tbh + t * BH;
-        if (cell == MN_CELL_GRU) {
-            /* gh = W_hh h + b_hh stays apart from gi: r multiplies its n block */
-            if (GEMM(0, 1, B, GH, H, 1, hp, H, w_hh, H, 0, aux, GH, b_hh, MN_ACT_IDENTITY, isa,
-                     n_threads))
-                return -1;
-            DT *g_t = gates_tbk + t * B * 4 * H;
-            RNN_ROWS(B, B * GH, k->gru_fwd(gi_t, aux, hp, hw, y_t, g_t, lengths_b, t, b0, b1, H));
-        } else {
-            /* a = gi + W_hh h, accumulated in place */
-            if (GEMM(0, 1, B, GH, H, 1, hp, H, w_hh, H, 1, gi_t, GH, NULL, MN_ACT_IDENTITY, isa,
-                     n_threads))
-                return -1;
-            if (cell == MN_CELL_LSTM) {
-                DT *g_t = gates_tbk + t * B * 4 * H;
-                const DT *cp = cells_sbh + rd * BH;
-                DT *cw = cells_sbh + wr * BH;
-                RNN_ROWS(B, B * GH,
-                         k->lstm_fwd(gi_t, hp, cp, hw, cw, y_t, g_t, lengths_b, t, b0, b1, H));
-            } else {
-                RNN_ROWS(B, B * GH, k->rnn_fwd(gi_t, hp, hw, y_t, relu, lengths_b, t, b0, b1, H));
+    const int nt = FN(loop_threads_)(B, H, GH, nb, n_threads);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+#pragma omp for schedule(static) nowait
+        for (ptrdiff_t u = 0; u < nb; u++)
+            rm->pack_fwd(w_hh, H, G, u, wp + u * G * H * NR);
+        for (ptrdiff_t s = 0; s < T; s++) {
+            const ptrdiff_t t = reverse ? T - 1 - s : s;
+            const ptrdiff_t rd = reverse ? t + 1 : t, wr = reverse ? t : t + 1;
+            const DT *hp = states_sbh + rd * BH;
+            DT *hw = states_sbh + wr * BH;
+            DT *gi_t = gi + t * B * GH, *y_t = y_tbh + t * BH;
+            DT *g_t = gates_tbk ? gates_tbk + t * B * 4 * H : NULL;
+            /* GRU: gh = W_hh h + b_hh stays apart from gi (r multiplies its n block); the
+             * others accumulate W_hh h into gi in place */
+            DT *acc = gru ? aux : gi_t;
+#pragma omp for schedule(static)
+            for (ptrdiff_t u = 0; u < nb; u++) {
+                const ptrdiff_t u0 = u * NR, nu = H - u0 < NR ? H - u0 : NR;
+                for (int g = 0; g < G; g++)
+                    rm->panel(hp, H, B, H, wp + (u * G + g) * H * NR, acc + g * H + u0, GH,
+                              (int)nu, gru && b_hh ? b_hh + g * H + u0 : NULL, !gru);
+                if (gru)
+                    k->gru_fwd(gi_t, aux, hp, hw, y_t, g_t, lengths_b, t, B, u0, nu, H);
+                else if (lstm)
+                    k->lstm_fwd(gi_t, hp, cells_sbh + rd * BH, hw, cells_sbh + wr * BH, y_t,
+                                g_t, lengths_b, t, B, u0, nu, H);
+                else
+                    k->rnn_fwd(gi_t, hp, hw, y_t, relu, lengths_b, t, B, u0, nu, H);
             }
         }
     }
     const ptrdiff_t last = reverse ? 0 : T;
     for (ptrdiff_t j = 0; j < BH; j++)
         hn_bh[j] = states_sbh[last * BH + j];
-    if (cell == MN_CELL_LSTM)
+    if (lstm)
         for (ptrdiff_t j = 0; j < BH; j++)
             cn_bh[j] = cells_sbh[last * BH + j];
     return 0;
@@ -108,16 +120,19 @@ int FN(mn_rnn_bwd_)(int cell, const DT *dy_tbh, const DT *dhn_bh, const DT *dcn_
                     int isa, int n_threads)
 {
     const GATES_TAB *k = PICK(isa);
-    const ptrdiff_t G = mn_rnn_gates(cell), GH = G * H, BH = B * H, TB = T * B;
-    const int relu = cell == MN_CELL_RNN_RELU;
+    const RMM_TAB *rm = PICK_RMM(isa);
+    const int G = mn_rnn_gates(cell), relu = cell == MN_CELL_RNN_RELU;
+    const int gru = cell == MN_CELL_GRU, lstm = cell == MN_CELL_LSTM;
+    const ptrdiff_t GH = G * H, BH = B * H, TB = T * B;
     if (T <= 0 || B <= 0 || H <= 0)
         return 0;
+    const ptrdiff_t NR = rm->nr, nb = (H + NR - 1) / NR;
     /* dgi: pre-activation gradients of the input projection, all steps; the GRU's hidden
      * projection differs in its n block (times r), the other cells share one array. */
-    const int gru = cell == MN_CELL_GRU;
     DT *dgi = mn_workspace(2, (size_t)(TB * GH) * sizeof(DT));
     DT *aux = mn_workspace(3, (size_t)((gru ? TB * GH : 0) + H) * sizeof(DT));
-    if (!dgi || !aux)
+    DT *wp = mn_workspace(0, (size_t)(nb * GH * NR) * sizeof(DT));
+    if (!dgi || !aux || !wp)
         return -1;
     DT *dgh = gru ? aux : dgi;
     DT *zeros = aux + (gru ? TB * GH : 0); /* stands in for a missing dy */
@@ -127,31 +142,42 @@ int FN(mn_rnn_bwd_)(int cell, const DT *dy_tbh, const DT *dhn_bh, const DT *dcn_
     DT *dh = dh0_bh, *dc = dc0_bh;
     for (ptrdiff_t j = 0; j < BH; j++)
         dh[j] = dhn_bh ? dhn_bh[j] : (DT)0;
-    if (cell == MN_CELL_LSTM)
+    if (lstm)
         for (ptrdiff_t j = 0; j < BH; j++)
             dc[j] = dcn_bh ? dcn_bh[j] : (DT)0;
 
-    for (ptrdiff_t s = T - 1; s >= 0; s--) {
-        const ptrdiff_t t = reverse ? T - 1 - s : s;
-        const ptrdiff_t rd = reverse ? t + 1 : t, wr = reverse ? t : t + 1;
-        const DT *dy_t = dy_tbh ? dy_tbh + t * BH : NULL;
-        DT *dgi_t = dgi + t * B * GH, *dgh_t = dgh + t * B * GH;
-        if (cell == MN_CELL_GRU) {
-            const DT *g_t = gates_tbk + t * B * 4 * H, *hp = states_sbh + rd * BH;
-            RNN_ROWS(B, B * GH, k->gru_bwd(dy_t, dh, g_t, hp, dgi_t, dgh_t, zeros, lengths_b, t, b0, b1, H));
-        } else if (cell == MN_CELL_LSTM) {
-            const DT *g_t = gates_tbk + t * B * 4 * H;
-            const DT *cp = cells_sbh + rd * BH, *cw = cells_sbh + wr * BH;
-            RNN_ROWS(B, B * GH,
-                     k->lstm_bwd(dy_t, dh, dc, g_t, cp, cw, dgi_t, zeros, lengths_b, t, b0, b1, H));
-        } else {
-            const DT *hw = states_sbh + wr * BH;
-            RNN_ROWS(B, B * GH, k->rnn_bwd(dy_t, dh, hw, dgi_t, relu, zeros, lengths_b, t, b0, b1, H));
+    const int nt = FN(loop_threads_)(B, H, GH, nb, n_threads);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+#pragma omp for schedule(static) nowait
+        for (ptrdiff_t u = 0; u < nb; u++)
+            rm->pack_bwd(w_hh, H, GH, u, wp + u * GH * NR);
+        for (ptrdiff_t s = T - 1; s >= 0; s--) {
+            const ptrdiff_t t = reverse ? T - 1 - s : s;
+            const ptrdiff_t rd = reverse ? t + 1 : t, wr = reverse ? t : t + 1;
+            const DT *dy_t = dy_tbh ? dy_tbh + t * BH : NULL;
+            DT *dgi_t = dgi + t * B * GH, *dgh_t = dgh + t * B * GH;
+            const DT *g_t = gates_tbk ? gates_tbk + t * B * 4 * H : NULL;
+#pragma omp for schedule(static)
+            for (ptrdiff_t u = 0; u < nb; u++) {
+                const ptrdiff_t u0 = u * NR, nu = H - u0 < NR ? H - u0 : NR;
+                if (gru)
+                    k->gru_bwd(dy_t, dh, g_t, states_sbh + rd * BH, dgi_t, dgh_t, zeros,
+                               lengths_b, t, B, u0, nu, H);
+                else if (lstm)
+                    k->lstm_bwd(dy_t, dh, dc, g_t, cells_sbh + rd * BH, cells_sbh + wr * BH,
+                                dgi_t, zeros, lengths_b, t, B, u0, nu, H);
+                else
+                    k->rnn_bwd(dy_t, dh, states_sbh + wr * BH, dgi_t, relu, zeros, lengths_b,
+                               t, B, u0, nu, H);
+            }
+            /* dh[:, block] += dgh_t @ W_hh[:, block] */
+#pragma omp for schedule(static) nowait
+            for (ptrdiff_t u = 0; u < nb; u++) {
+                const ptrdiff_t u0 = u * NR, nu = H - u0 < NR ? H - u0 : NR;
+                rm->panel(dgh_t, GH, B, GH, wp + u * GH * NR, dh + u0, H, (int)nu, NULL, 1);
+            }
         }
-        /* dh += dgh_t @ W_hh */
-        if (GEMM(0, 0, B, H, GH, 1, dgh_t, GH, w_hh, H, 1, dh, H, NULL, MN_ACT_IDENTITY, isa,
-                 n_threads))
-            return -1;
     }
     /* everything that does not feed back: a few large GEMMs over all T * B rows */
     if (dx_tbi && GEMM(0, 0, TB, I, GH, 1, dgi, GH, w_ih, I, 0, dx_tbi, I, NULL,
@@ -171,8 +197,6 @@ int FN(mn_rnn_bwd_)(int cell, const DT *dy_tbh, const DT *dhn_bh, const DT *dcn_
     return 0;
 }
 
-#undef RNN_ROWS
-#undef RNN_GRAIN
 #undef FN
 #undef CAT
 #undef CAT_

@@ -1,6 +1,8 @@
 /* The fused per-step gate kernels of the rnn family for one (dtype, ISA), instantiated by
- * rnn.c. Each handles batch rows [b0, b1) of one step; a row that does not take part in the
- * step (t >= lengths[b]) keeps its state, outputs zero and gets zero gate gradients.
+ * rnn.c. A row that does not take part in the
+ * step (t >= lengths[b]) keeps its state, outputs zero and gets zero gate gradients. Each
+ * handles all B rows of one step for units [u0, u0 + nu), the block whose recurrent matmul the
+ * same thread just computed (rnn_rmm.h).
  * Parameters: DT, SFX, ATTR, M_SIGMOID, M_TANH.
  * The unit loop of each row is a separate inline function whose every array is a restrict
  * parameter: written inside the row loop with offsets (gi[H + j]), GCC 12 gave up on
@@ -61,21 +63,23 @@ ATTR static inline void FN(gru_fwd_row_)(const DT *restrict ir, const DT *restri
 }
 
 /* GRU: r, z from gi + gh; n = tanh(gi_n + r gh_n); h' = (1 - z) n + z h.
- * gi_t, gh_t (B, 3H); gates_t (B, 4H) := r, z, n, gh_n. */
+ * gi_t, gh_t (B, 3H); gates_t (B, 4H) := r, z, n, gh_n. Rows [0, B), units [u0, u0 + nu). */
 ATTR static void FN(gru_fwd_rows_)(const DT *gi_t, const DT *gh_t, const DT *hp, DT *hw,
                                    DT *y_t, DT *gates_t, const int64_t *lengths, ptrdiff_t t,
-                                   ptrdiff_t b0, ptrdiff_t b1, ptrdiff_t H)
+                                   ptrdiff_t B, ptrdiff_t u0, ptrdiff_t nu, ptrdiff_t H)
 {
-    for (ptrdiff_t b = b0; b < b1; b++) {
-        const DT *gi = gi_t + b * 3 * H, *gh = gh_t + b * 3 * H;
-        DT *g = gates_t + b * 4 * H;
+    for (ptrdiff_t b = 0; b < B; b++) {
+        const DT *gi = gi_t + b * 3 * H + u0, *gh = gh_t + b * 3 * H + u0;
+        DT *g = gates_t + b * 4 * H + u0;
+        const ptrdiff_t o = b * H + u0;
         if (!FN(active_)(lengths, t, b)) {
-            FN(carry_row_)(hp + b * H, hw + b * H, y_t + b * H, H);
-            FN(zero_row_)(g, 4 * H);
+            FN(carry_row_)(hp + o, hw + o, y_t + o, nu);
+            for (int k = 0; k < 4; k++)
+                FN(zero_row_)(g + k * H, nu);
             continue;
         }
-        FN(gru_fwd_row_)(gi, gi + H, gi + 2 * H, gh, gh + H, gh + 2 * H, hp + b * H, g, g + H,
-                         g + 2 * H, g + 3 * H, hw + b * H, y_t + b * H, H);
+        FN(gru_fwd_row_)(gi, gi + H, gi + 2 * H, gh, gh + H, gh + 2 * H, hp + o, g, g + H,
+                         g + 2 * H, g + 3 * H, hw + o, y_t + o, nu);
     }
 }
 
@@ -104,23 +108,25 @@ ATTR static inline void FN(gru_bwd_row_)(const DT *restrict dy, DT *restrict d,
 
 /* d = dh + dy; dgi = (dr', dz', dn'), dgh = (dr', dz', dn' r) (pre-activation gradients);
  * dh := d z (the direct path; the caller adds dgh @ W_hh). zeros: H zeros standing in for a
- * missing dy. */
+ * missing dy. Rows [0, B), units [u0, u0 + nu). */
 ATTR static void FN(gru_bwd_rows_)(const DT *dy_t, DT *dh, const DT *gates_t, const DT *hp,
                                    DT *dgi_t, DT *dgh_t, const DT *zeros,
-                                   const int64_t *lengths, ptrdiff_t t, ptrdiff_t b0,
-                                   ptrdiff_t b1, ptrdiff_t H)
+                                   const int64_t *lengths, ptrdiff_t t, ptrdiff_t B,
+                                   ptrdiff_t u0, ptrdiff_t nu, ptrdiff_t H)
 {
-    for (ptrdiff_t b = b0; b < b1; b++) {
-        DT *dgi = dgi_t + b * 3 * H, *dgh = dgh_t + b * 3 * H;
+    for (ptrdiff_t b = 0; b < B; b++) {
+        DT *dgi = dgi_t + b * 3 * H + u0, *dgh = dgh_t + b * 3 * H + u0;
         if (!FN(active_)(lengths, t, b)) {
-            FN(zero_row_)(dgi, 3 * H);
-            FN(zero_row_)(dgh, 3 * H);
+            for (int k = 0; k < 3; k++) {
+                FN(zero_row_)(dgi + k * H, nu);
+                FN(zero_row_)(dgh + k * H, nu);
+            }
             continue;
         }
-        const DT *g = gates_t + b * 4 * H;
-        FN(gru_bwd_row_)(dy_t ? dy_t + b * H : zeros, dh + b * H, g, g + H, g + 2 * H,
-                         g + 3 * H, hp + b * H, dgi, dgi + H, dgi + 2 * H, dgh, dgh + H,
-                         dgh + 2 * H, H);
+        const DT *g = gates_t + b * 4 * H + u0;
+        const ptrdiff_t o = b * H + u0;
+        FN(gru_bwd_row_)(dy_t ? dy_t + o : zeros, dh + o, g, g + H, g + 2 * H, g + 3 * H,
+                         hp + o, dgi, dgi + H, dgi + 2 * H, dgh, dgh + H, dgh + 2 * H, nu);
     }
 }
 
@@ -145,14 +151,15 @@ ATTR static inline void FN(rnn_fwd_row_)(const DT *restrict a, DT *restrict out,
 
 /* RNN: h' = act(a), a = gi + W_hh h + b_hh already summed in a_t (B, H). */
 ATTR static void FN(rnn_fwd_rows_)(const DT *a_t, const DT *hp, DT *hw, DT *y_t, int relu,
-                                   const int64_t *lengths, ptrdiff_t t, ptrdiff_t b0,
-                                   ptrdiff_t b1, ptrdiff_t H)
+                                   const int64_t *lengths, ptrdiff_t t, ptrdiff_t B,
+                                   ptrdiff_t u0, ptrdiff_t nu, ptrdiff_t H)
 {
-    for (ptrdiff_t b = b0; b < b1; b++) {
+    for (ptrdiff_t b = 0; b < B; b++) {
+        const ptrdiff_t o = b * H + u0;
         if (!FN(active_)(lengths, t, b))
-            FN(carry_row_)(hp + b * H, hw + b * H, y_t + b * H, H);
+            FN(carry_row_)(hp + o, hw + o, y_t + o, nu);
         else
-            FN(rnn_fwd_row_)(a_t + b * H, hw + b * H, y_t + b * H, relu, H);
+            FN(rnn_fwd_row_)(a_t + o, hw + o, y_t + o, relu, nu);
     }
 }
 
@@ -178,14 +185,14 @@ ATTR static inline void FN(rnn_bwd_row_)(const DT *restrict dy, DT *restrict d,
 /* da = (dh + dy) act'(h'); dh := 0 (the caller adds da @ W_hh). hw: the state written. */
 ATTR static void FN(rnn_bwd_rows_)(const DT *dy_t, DT *dh, const DT *hw, DT *da_t, int relu,
                                    const DT *zeros, const int64_t *lengths, ptrdiff_t t,
-                                   ptrdiff_t b0, ptrdiff_t b1, ptrdiff_t H)
+                                   ptrdiff_t B, ptrdiff_t u0, ptrdiff_t nu, ptrdiff_t H)
 {
-    for (ptrdiff_t b = b0; b < b1; b++) {
+    for (ptrdiff_t b = 0; b < B; b++) {
+        const ptrdiff_t o = b * H + u0;
         if (!FN(active_)(lengths, t, b))
-            FN(zero_row_)(da_t + b * H, H);
+            FN(zero_row_)(da_t + o, nu);
         else
-            FN(rnn_bwd_row_)(dy_t ? dy_t + b * H : zeros, dh + b * H, hw + b * H,
-                             da_t + b * H, relu, H);
+            FN(rnn_bwd_row_)(dy_t ? dy_t + o : zeros, dh + o, hw + o, da_t + o, relu, nu);
     }
 }
 
@@ -218,19 +225,21 @@ ATTR static inline void FN(lstm_fwd_row_)(const DT *restrict ai, const DT *restr
  * c' = f c + i g, h' = o tanh(c'). */
 ATTR static void FN(lstm_fwd_rows_)(const DT *a_t, const DT *hp, const DT *cp, DT *hw, DT *cw,
                                     DT *y_t, DT *gates_t, const int64_t *lengths, ptrdiff_t t,
-                                    ptrdiff_t b0, ptrdiff_t b1, ptrdiff_t H)
+                                    ptrdiff_t B, ptrdiff_t u0, ptrdiff_t nu, ptrdiff_t H)
 {
-    for (ptrdiff_t b = b0; b < b1; b++) {
-        const DT *a = a_t + b * 4 * H;
-        DT *g = gates_t + b * 4 * H;
+    for (ptrdiff_t b = 0; b < B; b++) {
+        const DT *a = a_t + b * 4 * H + u0;
+        DT *g = gates_t + b * 4 * H + u0;
+        const ptrdiff_t o = b * H + u0;
         if (!FN(active_)(lengths, t, b)) {
-            FN(carry_row_)(hp + b * H, hw + b * H, y_t + b * H, H);
-            FN(copy_row_)(cp + b * H, cw + b * H, H);
-            FN(zero_row_)(g, 4 * H);
+            FN(carry_row_)(hp + o, hw + o, y_t + o, nu);
+            FN(copy_row_)(cp + o, cw + o, nu);
+            for (int k = 0; k < 4; k++)
+                FN(zero_row_)(g + k * H, nu);
             continue;
         }
-        FN(lstm_fwd_row_)(a, a + H, a + 2 * H, a + 3 * H, cp + b * H, g, g + H, g + 2 * H,
-                          g + 3 * H, hw + b * H, cw + b * H, y_t + b * H, H);
+        FN(lstm_fwd_row_)(a, a + H, a + 2 * H, a + 3 * H, cp + o, g, g + H, g + 2 * H,
+                          g + 3 * H, hw + o, cw + o, y_t + o, nu);
     }
 }
 
@@ -260,19 +269,20 @@ ATTR static inline void FN(lstm_bwd_row_)(const DT *restrict dy, DT *restrict d,
  * dc := dc' f, dh := 0 (the caller adds da @ W_hh). */
 ATTR static void FN(lstm_bwd_rows_)(const DT *dy_t, DT *dh, DT *dc, const DT *gates_t,
                                     const DT *cp, const DT *cw, DT *da_t, const DT *zeros,
-                                    const int64_t *lengths, ptrdiff_t t, ptrdiff_t b0,
-                                    ptrdiff_t b1, ptrdiff_t H)
+                                    const int64_t *lengths, ptrdiff_t t, ptrdiff_t B,
+                                    ptrdiff_t u0, ptrdiff_t nu, ptrdiff_t H)
 {
-    for (ptrdiff_t b = b0; b < b1; b++) {
-        DT *da = da_t + b * 4 * H;
+    for (ptrdiff_t b = 0; b < B; b++) {
+        DT *da = da_t + b * 4 * H + u0;
         if (!FN(active_)(lengths, t, b)) {
-            FN(zero_row_)(da, 4 * H);
+            for (int k = 0; k < 4; k++)
+                FN(zero_row_)(da + k * H, nu);
             continue;
         }
-        const DT *g = gates_t + b * 4 * H;
-        FN(lstm_bwd_row_)(dy_t ? dy_t + b * H : zeros, dh + b * H, dc + b * H, g, g + H,
-                          g + 2 * H, g + 3 * H, cp + b * H, cw + b * H, da, da + H, da + 2 * H,
-                          da + 3 * H, H);
+        const DT *g = gates_t + b * 4 * H + u0;
+        const ptrdiff_t o = b * H + u0;
+        FN(lstm_bwd_row_)(dy_t ? dy_t + o : zeros, dh + o, dc + o, g, g + H, g + 2 * H,
+                          g + 3 * H, cp + o, cw + o, da, da + H, da + 2 * H, da + 3 * H, nu);
     }
 }
 
