@@ -30,6 +30,8 @@ FAMILY_C = {
     "eltwise": ["csrc/eltwise.c"],
     "optim": ["csrc/optim.c"],
     "rnn": ["csrc/rnn.c", "csrc/gemm.c"],
+    "conv": ["csrc/conv2d.c", "csrc/gemm.c"],
+    "pool": ["csrc/pool2d.c"],
 }
 
 

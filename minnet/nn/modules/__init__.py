@@ -7,7 +7,7 @@ from minnet.nn.modules.linear import Flatten, Identity, Linear, Unflatten
 from minnet.nn.modules.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss,
                                     KLDivLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
 from minnet.nn.modules.module import Module
-from minnet.nn.modules.normalization import BatchNorm1d, LayerNorm
+from minnet.nn.modules.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from minnet.nn.modules.sparse import Embedding
 
 __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "Identity", "Linear",
@@ -18,3 +18,7 @@ __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "Identity", "Line
 from minnet.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell  # noqa: E402
 
 __all__ += ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
+
+from minnet.nn.modules.conv import Conv1d, Conv2d  # noqa: E402
+from minnet.nn.modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d  # noqa: E402
+__all__ += ["Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm2d"]

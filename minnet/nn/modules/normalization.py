@@ -1,4 +1,4 @@
-"""BatchNorm1d and LayerNorm."""
+"""BatchNorm1d, BatchNorm2d and LayerNorm."""
 import numbers
 
 import numpy as np
@@ -9,7 +9,7 @@ from minnet.nn.modules.module import Module
 from minnet.nn.parameter import Parameter
 from minnet.tensor import get_default_dtype
 
-__all__ = ["BatchNorm1d", "LayerNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
 
 
 class BatchNorm1d(Module):
@@ -83,11 +83,14 @@ class BatchNorm1d(Module):
             init.ones_(self.weight)
             init.zeros_(self.bias)
 
-    def forward(self, input):
+    def _check_input_dim(self, input):
         if input.ndim not in (2, 3) or input.shape[1] != self.num_features:
             raise self._layer_error(f"expected input of shape (N, {self.num_features}) or "
                                     f"(N, {self.num_features}, L), got shape "
                                     f"{tuple(input.shape)}")
+
+    def forward(self, input):
+        self._check_input_dim(input)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.data += 1
@@ -102,6 +105,27 @@ class BatchNorm1d(Module):
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
                 f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm2d(BatchNorm1d):
+    r"""Batch normalisation of NCHW images, per channel over (N, H, W); otherwise exactly
+    :class:`BatchNorm1d` (same arguments, parameters, buffers and state_dict keys as
+    PyTorch's ``BatchNorm2d``).
+
+    Shape:
+        - Input: :math:`(N, C, H, W)`.
+        - Output: the same shape as the input.
+
+    Examples::
+
+        >>> m = nn.BatchNorm2d(16)
+        >>> y = m(minnet.randn(8, 16, 28, 28))
+    """
+
+    def _check_input_dim(self, input):
+        if input.ndim != 4 or input.shape[1] != self.num_features:
+            raise self._layer_error(f"expected input of shape (N, {self.num_features}, H, W), "
+                                    f"got shape {tuple(input.shape)}")
 
 
 class LayerNorm(Module):

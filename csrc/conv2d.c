@@ -1,0 +1,33 @@
+/* Convolution as im2col + GEMM (see conv2d.h for the contracts).
+ *
+ * Why this lowering: the course's layers have C_in*kH*kW = 9..576 and 49..1024 output pixels
+ * per image, so one image's product W (C_out x K) @ col (K x P) is a GEMM big enough for the
+ * packed micro-kernel of gemm.c to run near peak, and the im2col copy (K x P elements) is small
+ * next to its 2*C_out*K*P flops. Threads split the batch: each thread lowers its own images
+ * into its own column buffer (a per-thread workspace kept between calls, so no fresh pages per
+ * step) and calls the GEMM single-threaded; with fewer images than threads the images go one
+ * by one and the GEMM gets the threads instead. 1x1 stride-1 unpadded convolutions skip
+ * im2col: the image already is the K x P column matrix. The weight gradient is accumulated per
+ * thread (another workspace) and the partial sums added at the end. */
+#include "conv2d.h"
+
+#include <string.h>
+
+#include "gemm.h"
+#include "runtime.h"
+
+/* workspace slots 0 and 1 belong to the GEMM's packing buffers */
+#define WS_COL 2
+#define WS_DW 3
+
+#define DT float
+#define SFX f32
+#include "conv2d_impl.h"
+#undef DT
+#undef SFX
+
+#define DT double
+#define SFX f64
+#include "conv2d_impl.h"
+#undef DT
+#undef SFX

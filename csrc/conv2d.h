@@ -1,0 +1,37 @@
+/* 2-D convolution (cross-correlation, as PyTorch), NCHW input, weight (C_out, C_in/groups,
+ * kH, kW), lowered to im2col + mn_gemm per image and group (darknet/Caffe style); 1x1
+ * stride-1 unpadded convolutions skip im2col and hand the image to the GEMM as it is. */
+#ifndef MN_CONV2D_H
+#define MN_CONV2D_H
+
+#include <stddef.h>
+
+/* Geometry shared by forward and backward. Padding may be asymmetric ('same' with an even
+ * kernel): pad_t/pad_l are the zeros before the first row/column; the output size oh x ow is
+ * given by the caller, and any tap that falls outside the input reads zero. */
+typedef struct {
+    ptrdiff_t n, c_in, h, w;      /* input x_nchw */
+    ptrdiff_t c_out, kh, kw;      /* weight w_oihw: (c_out, c_in / groups, kh, kw) */
+    ptrdiff_t oh, ow;             /* output y_nchw: (n, c_out, oh, ow) */
+    ptrdiff_t sh, sw, pad_t, pad_l, dh, dw, groups;
+} mn_conv2d_geom;
+
+/* y[n, o, i, j] := act(b[o] + sum_{c, p, q} w[o, c, p, q] *
+ *                        x[n, g*C_in_g + c, i*sh - pad_t + p*dh, j*sw - pad_l + q*dw])
+ *   b may be NULL; act is MN_ACT_IDENTITY or MN_ACT_RELU. Returns 0, or -1 on OOM. */
+int mn_conv2d_fwd_f32(const float *x_nchw, const float *w_oihw, const float *b_o,
+                      float *y_nchw, const mn_conv2d_geom *g, int act, int isa, int n_threads);
+int mn_conv2d_fwd_f64(const double *x_nchw, const double *w_oihw, const double *b_o,
+                      double *y_nchw, const mn_conv2d_geom *g, int act, int isa, int n_threads);
+
+/* Gradients of the forward above (act = identity) for dy_nchw; each output may be NULL when
+ * not wanted. dx := col2im(W^T dY); dw := sum_n dY_n im2col(x_n)^T; db := sum_{n,i,j} dy.
+ * Returns 0, or -1 on OOM. */
+int mn_conv2d_bwd_f32(const float *dy_nchw, const float *x_nchw, const float *w_oihw,
+                      float *dx_nchw, float *dw_oihw, float *db_o, const mn_conv2d_geom *g,
+                      int isa, int n_threads);
+int mn_conv2d_bwd_f64(const double *dy_nchw, const double *x_nchw, const double *w_oihw,
+                      double *dx_nchw, double *dw_oihw, double *db_o, const mn_conv2d_geom *g,
+                      int isa, int n_threads);
+
+#endif

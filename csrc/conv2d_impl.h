@@ -1,0 +1,297 @@
+/* Instantiated by conv2d.c once per dtype: DT is the element type, SFX the name suffix. */
+#define CAT_(a, b) a##_##b
+#define CAT(a, b) CAT_(a, b)
+#define FN(name) CAT(name, SFX)
+#define GEMM FN(gemm_in_team)
+
+/* mn_gemm's single-threaded path still runs its loop nest's orphaned `omp for` loops, which
+ * bind to the innermost enclosing parallel region: called as is from one of our batch threads,
+ * it would split its work with the other threads' unrelated GEMMs. A team of one (cheap: an
+ * inactive nested region) gives those loops a region of their own. */
+static int FN(gemm_in_team)(int ta, int tb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, DT alpha,
+                            const DT *a, ptrdiff_t lda, const DT *b, ptrdiff_t ldb, DT beta, DT *c,
+                            ptrdiff_t ldc, const DT *bias, int act, int isa, int n_threads)
+{
+    int rc = 0;
+#ifdef _OPENMP
+    if (omp_in_parallel()) {
+#pragma omp parallel num_threads(1)
+        rc = FN(mn_gemm)(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, act, isa, 1);
+        return rc;
+    }
+#endif
+    rc = FN(mn_gemm)(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, act, isa,
+                     n_threads);
+    return rc;
+}
+
+/* col_kp[(c*kh + p)*kw + q][i*ow + j] := x_chw[c, i*sh - pad_t + p*dh, j*sw - pad_l + q*dw]
+ * for the c_n channels starting at x_chw (zero outside the image). Chainer's im2col_cpu as a
+ * loop: rows are unit-stride in j when sw == 1, so the inner copy is a memcpy-like run. */
+static void FN(im2col)(const DT *x_chw, ptrdiff_t c_n, const mn_conv2d_geom *g, DT *col_kp)
+{
+    const ptrdiff_t H = g->h, W = g->w, OH = g->oh, OW = g->ow;
+    DT *out = col_kp;
+    for (ptrdiff_t c = 0; c < c_n; c++) {
+        const DT *xc = x_chw + c * H * W;
+        for (ptrdiff_t p = 0; p < g->kh; p++) {
+            for (ptrdiff_t q = 0; q < g->kw; q++) {
+                const ptrdiff_t col0 = q * g->dw - g->pad_l;
+                /* the j range whose column col0 + j*sw lies inside [0, W) */
+                ptrdiff_t j0 = 0, j1 = OW;
+                if (col0 < 0)
+                    j0 = (-col0 + g->sw - 1) / g->sw;
+                if (col0 + (OW - 1) * g->sw >= W)
+                    j1 = (W - 1 - col0) >= 0 ? (W - 1 - col0) / g->sw + 1 : 0;
+                if (j1 < j0)
+                    j1 = j0;
+                for (ptrdiff_t i = 0; i < OH; i++) {
+                    const ptrdiff_t r = i * g->sh - g->pad_t + p * g->dh;
+                    DT *o = out + i * OW;
+                    if (r < 0 || r >= H) {
+                        for (ptrdiff_t j = 0; j < OW; j++)
+                            o[j] = 0;
+                        continue;
+                    }
+                    const DT *xr = xc + r * W + col0;
+                    for (ptrdiff_t j = 0; j < j0; j++)
+                        o[j] = 0;
+                    if (g->sw == 1) {
+                        for (ptrdiff_t j = j0; j < j1; j++)
+                            o[j] = xr[j];
+                    } else {
+                        for (ptrdiff_t j = j0; j < j1; j++)
+                            o[j] = xr[j * g->sw];
+                    }
+                    for (ptrdiff_t j = j1; j < OW; j++)
+                        o[j] = 0;
+                }
+                out += OH * OW;
+            }
+        }
+    }
+}
+
+/* dx_chw[c, r, s] += sum of the col_kp entries that im2col copied from (c, r, s). */
+static void FN(col2im)(const DT *col_kp, ptrdiff_t c_n, const mn_conv2d_geom *g, DT *dx_chw)
+{
+    const ptrdiff_t H = g->h, W = g->w, OH = g->oh, OW = g->ow;
+    const DT *in = col_kp;
+    for (ptrdiff_t c = 0; c < c_n; c++) {
+        DT *xc = dx_chw + c * H * W;
+        for (ptrdiff_t p = 0; p < g->kh; p++) {
+            for (ptrdiff_t q = 0; q < g->kw; q++) {
+                const ptrdiff_t col0 = q * g->dw - g->pad_l;
+                ptrdiff_t j0 = 0, j1 = OW;
+                if (col0 < 0)
+                    j0 = (-col0 + g->sw - 1) / g->sw;
+                if (col0 + (OW - 1) * g->sw >= W)
+                    j1 = (W - 1 - col0) >= 0 ? (W - 1 - col0) / g->sw + 1 : 0;
+                for (ptrdiff_t i = 0; i < OH; i++) {
+                    const ptrdiff_t r = i * g->sh - g->pad_t + p * g->dh;
+                    if (r < 0 || r >= H)
+                        continue;
+                    DT *xr = xc + r * W + col0;
+                    const DT *o = in + i * OW;
+                    if (g->sw == 1) {
+                        for (ptrdiff_t j = j0; j < j1; j++)
+                            xr[j] += o[j];
+                    } else {
+                        for (ptrdiff_t j = j0; j < j1; j++)
+                            xr[j * g->sw] += o[j];
+                    }
+                }
+                in += OH * OW;
+            }
+        }
+    }
+}
+
+static int FN(is_pointwise)(const mn_conv2d_geom *g)
+{
+    return g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pad_t == 0 &&
+           g->pad_l == 0 && g->oh == g->h && g->ow == g->w;
+}
+
+/* One image of the forward: per group, y_g (C_out_g x P) = W_g (C_out_g x K) @ col_g (K x P),
+ * then bias and activation on the (cache-hot) output rows. */
+static int FN(conv_fwd_image)(const DT *x_chw, const DT *w, const DT *b, DT *y_chw,
+                              const mn_conv2d_geom *g, int act, int isa, int gemm_threads)
+{
+    const ptrdiff_t G = g->groups, cin_g = g->c_in / G, cout_g = g->c_out / G;
+    const ptrdiff_t K = cin_g * g->kh * g->kw, P = g->oh * g->ow, HW = g->h * g->w;
+    const int pw = FN(is_pointwise)(g);
+    DT *col = pw ? NULL : (DT *)mn_workspace(WS_COL, (size_t)(K * P) * sizeof(DT));
+    if (!pw && !col)
+        return -1;
+    for (ptrdiff_t gi = 0; gi < G; gi++) {
+        const DT *xg = x_chw + gi * cin_g * HW;
+        const DT *bmat = xg;
+        if (!pw) {
+            FN(im2col)(xg, cin_g, g, col);
+            bmat = col;
+        }
+        DT *yg = y_chw + gi * cout_g * P;
+        if (GEMM(0, 0, cout_g, P, K, 1, w + gi * cout_g * K, K, bmat, P, 0, yg, P, NULL, 0,
+                 isa, gemm_threads))
+            return -1;
+        if (b || act) {
+            for (ptrdiff_t o = 0; o < cout_g; o++) {
+                DT *row = yg + o * P;
+                const DT bo = b ? b[gi * cout_g + o] : 0;
+                if (act == MN_ACT_RELU) {
+                    for (ptrdiff_t p = 0; p < P; p++) {
+                        const DT v = row[p] + bo;
+                        row[p] = v > 0 ? v : 0;
+                    }
+                } else {
+                    for (ptrdiff_t p = 0; p < P; p++)
+                        row[p] += bo;
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+int FN(mn_conv2d_fwd)(const DT *x, const DT *w, const DT *b, DT *y, const mn_conv2d_geom *g,
+                      int act, int isa, int n_threads)
+{
+    const ptrdiff_t xs = g->c_in * g->h * g->w, ys = g->c_out * g->oh * g->ow;
+    if (n_threads < 1)
+        n_threads = 1;
+    int err = 0;
+    if (n_threads == 1 || g->n < n_threads) {
+        for (ptrdiff_t n = 0; n < g->n && !err; n++)
+            err |= FN(conv_fwd_image)(x + n * xs, w, b, y + n * ys, g, act, isa, n_threads);
+        return err ? -1 : 0;
+    }
+#pragma omp parallel for schedule(static) num_threads(n_threads) reduction(| : err)
+    for (ptrdiff_t n = 0; n < g->n; n++)
+        err |= FN(conv_fwd_image)(x + n * xs, w, b, y + n * ys, g, act, isa, 1);
+    return err ? -1 : 0;
+}
+
+/* One image of the backward. dw_acc (C_out x K), when given, accumulates dY_g col_g^T
+ * (beta = first ? 0 : 1); dx_chw, when given, is overwritten with col2im(W_g^T dY_g). */
+static int FN(conv_bwd_image)(const DT *dy_chw, const DT *x_chw, const DT *w, DT *dx_chw,
+                              DT *dw_acc, int first, const mn_conv2d_geom *g, int isa,
+                              int gemm_threads)
+{
+    const ptrdiff_t G = g->groups, cin_g = g->c_in / G, cout_g = g->c_out / G;
+    const ptrdiff_t K = cin_g * g->kh * g->kw, P = g->oh * g->ow, HW = g->h * g->w;
+    const int pw = FN(is_pointwise)(g);
+    DT *col = NULL;
+    if (!pw) {
+        col = (DT *)mn_workspace(WS_COL, (size_t)(K * P) * sizeof(DT));
+        if (!col)
+            return -1;
+    }
+    if (dx_chw && !pw)
+        memset(dx_chw, 0, (size_t)(g->c_in * HW) * sizeof(DT));
+    for (ptrdiff_t gi = 0; gi < G; gi++) {
+        const DT *dyg = dy_chw + gi * cout_g * P;
+        const DT *wg = w + gi * cout_g * K;
+        if (dw_acc) {
+            const DT *xg = x_chw + gi * cin_g * HW;
+            const DT *bmat = xg;
+            if (!pw) {
+                FN(im2col)(xg, cin_g, g, col);
+                bmat = col;
+            }
+            /* dW_g (C_out_g x K) += dY_g (C_out_g x P) @ col_g^T (P x K) */
+            if (GEMM(0, 1, cout_g, K, P, 1, dyg, P, bmat, P, first ? 0 : 1,
+                     dw_acc + gi * cout_g * K, K, NULL, 0, isa, gemm_threads))
+                return -1;
+        }
+        if (dx_chw) {
+            DT *dxg = dx_chw + gi * cin_g * HW;
+            /* dcol (K x P) = W_g^T (K x C_out_g) @ dY_g (C_out_g x P); 1x1: dcol is dx_g */
+            DT *dcol = pw ? dxg : col;
+            if (GEMM(1, 0, K, P, cout_g, 1, wg, K, dyg, P, 0, dcol, P, NULL, 0, isa,
+                     gemm_threads))
+                return -1;
+            if (!pw)
+                FN(col2im)(col, cin_g, g, dxg);
+        }
+    }
+    return 0;
+}
+
+int FN(mn_conv2d_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw, DT *db,
+                      const mn_conv2d_geom *g, int isa, int n_threads)
+{
+    const ptrdiff_t xs = g->c_in * g->h * g->w, ys = g->c_out * g->oh * g->ow;
+    const ptrdiff_t P = g->oh * g->ow, N = g->n, CO = g->c_out;
+    const ptrdiff_t wsz = CO * (g->c_in / g->groups) * g->kh * g->kw;
+    if (n_threads < 1)
+        n_threads = 1;
+    int err = 0;
+    if (db) {
+        /* sum over n and pixels, per channel; summed in double so float32 keeps its digits */
+        for (ptrdiff_t o = 0; o < CO; o++) {
+            double s = 0;
+            for (ptrdiff_t n = 0; n < N; n++) {
+                const DT *r = dy + n * ys + o * P;
+                DT t = 0;
+                for (ptrdiff_t p = 0; p < P; p++)
+                    t += r[p];
+                s += t;
+            }
+            db[o] = (DT)s;
+        }
+    }
+    if (!dx && !dw)
+        return 0;
+    if (N == 0) {
+        if (dw)
+            memset(dw, 0, (size_t)wsz * sizeof(DT));
+        return 0;
+    }
+    if (n_threads == 1 || N < n_threads) {
+        for (ptrdiff_t n = 0; n < N && !err; n++)
+            err |= FN(conv_bwd_image)(dy + n * ys, x + n * xs, w, dx ? dx + n * xs : NULL, dw,
+                                      n == 0, g, isa, n_threads);
+        return err ? -1 : 0;
+    }
+    /* Each thread accumulates dW over a contiguous block of images (thread 0 straight into
+     * dw, the others into their own workspace), then the partial sums are added in thread
+     * order. */
+    DT *part[256];
+    int nt = n_threads > 256 ? 256 : n_threads;
+#pragma omp parallel num_threads(nt) reduction(| : err)
+    {
+        const int t = omp_get_thread_num(), T = omp_get_num_threads();
+        const ptrdiff_t lo = N * t / T, hi = N * (t + 1) / T;
+        DT *acc = NULL;
+        if (dw) {
+            acc = t == 0 ? dw : (DT *)mn_workspace(WS_DW, (size_t)wsz * sizeof(DT));
+            if (!acc)
+                err = 1;
+            part[t] = acc;
+            if (acc && hi == lo)
+                memset(acc, 0, (size_t)wsz * sizeof(DT));
+        }
+        for (ptrdiff_t n = lo; n < hi && !err; n++)
+            err |= FN(conv_bwd_image)(dy + n * ys, x + n * xs, w, dx ? dx + n * xs : NULL,
+                                      acc, n == lo, g, isa, 1);
+#pragma omp barrier
+        if (dw && !err) {
+            /* reduce: each thread sums a slice of the weight over the partials */
+            const ptrdiff_t a = wsz * t / T, bnd = wsz * (t + 1) / T;
+            for (int u = 1; u < T; u++) {
+                const DT *pu = part[u];
+                if (!pu)
+                    continue;
+                for (ptrdiff_t i = a; i < bnd; i++)
+                    dw[i] += pu[i];
+            }
+        }
+    }
+    return err ? -1 : 0;
+}
+
+#undef GEMM
+#undef FN
+#undef CAT
+#undef CAT_

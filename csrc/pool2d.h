@@ -1,0 +1,52 @@
+/* 2-D max and average pooling over NCHW planes, and adaptive average pooling. Memory-bound:
+ * one pass over the input per output plane, OpenMP over the N*C planes. */
+#ifndef MN_POOL2D_H
+#define MN_POOL2D_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* planes = N*C; each input plane h x w, each output plane oh x ow (the caller resolves
+ * ceil_mode into oh/ow). Windows start at i*sh - ph, j*sw - pw. */
+typedef struct {
+    ptrdiff_t planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw;
+} mn_pool2d_geom;
+
+/* y[i, j] := max over the window taps inside the plane; idx[i, j] := r*w + s of the first
+ * maximum in row-major window order (NaN wins, as in PyTorch); a window with no tap inside
+ * the plane gives -inf and index -1. */
+void mn_maxpool2d_fwd_f32(const float *x, float *y, int64_t *idx, const mn_pool2d_geom *g,
+                          int n_threads);
+void mn_maxpool2d_fwd_f64(const double *x, double *y, int64_t *idx, const mn_pool2d_geom *g,
+                          int n_threads);
+/* dx := 0; dx[idx[i, j]] += dy[i, j] for idx >= 0, per plane. */
+void mn_maxpool2d_bwd_f32(const float *dy, const int64_t *idx, float *dx,
+                          const mn_pool2d_geom *g, int n_threads);
+void mn_maxpool2d_bwd_f64(const double *dy, const int64_t *idx, double *dx,
+                          const mn_pool2d_geom *g, int n_threads);
+
+/* y[i, j] := sum of the window taps inside the plane / divisor, where divisor is
+ * divisor_override if > 0, else the window clipped to the padded plane (count_include_pad)
+ * or to the plane (not), as PyTorch (dilation 1). */
+void mn_avgpool2d_fwd_f32(const float *x, float *y, const mn_pool2d_geom *g,
+                          int count_include_pad, int divisor_override, int n_threads);
+void mn_avgpool2d_fwd_f64(const double *x, double *y, const mn_pool2d_geom *g,
+                          int count_include_pad, int divisor_override, int n_threads);
+/* dx[r, s] := sum over windows (i, j) covering (r, s) of dy[i, j] / divisor(i, j). */
+void mn_avgpool2d_bwd_f32(const float *dy, float *dx, const mn_pool2d_geom *g,
+                          int count_include_pad, int divisor_override, int n_threads);
+void mn_avgpool2d_bwd_f64(const double *dy, double *dx, const mn_pool2d_geom *g,
+                          int count_include_pad, int divisor_override, int n_threads);
+
+/* Adaptive average pooling: output (i, j) averages rows [floor(i*h/oh), ceil((i+1)*h/oh))
+ * and the same for columns (kh, kw, sh, sw, ph, pw, dh, dw of g are ignored). */
+void mn_adaptive_avgpool2d_fwd_f32(const float *x, float *y, const mn_pool2d_geom *g,
+                                   int n_threads);
+void mn_adaptive_avgpool2d_fwd_f64(const double *x, double *y, const mn_pool2d_geom *g,
+                                   int n_threads);
+void mn_adaptive_avgpool2d_bwd_f32(const float *dy, float *dx, const mn_pool2d_geom *g,
+                                   int n_threads);
+void mn_adaptive_avgpool2d_bwd_f64(const double *dy, double *dx, const mn_pool2d_geom *g,
+                                   int n_threads);
+
+#endif

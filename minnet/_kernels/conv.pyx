@@ -1,0 +1,154 @@
+# cython: language_level=3
+"""Cython wrappers for csrc/conv2d.c: validate, allocate outputs, release the GIL, call C.
+
+    conv2d_forward:  y := act(conv2d(x, w) + b)            (NCHW, weight (C_out, C_in/g, kH, kW))
+    conv2d_backward: dx, dw, db of the above for dy (act = identity)
+"""
+cimport numpy as cnp
+import numpy as np
+
+from minnet._kernels._runtime cimport isa_level, num_threads
+from minnet._kernels.convshape import conv2d_geometry
+
+cnp.import_array()
+
+cdef extern from "conv2d.h":
+    ctypedef struct mn_conv2d_geom:
+        ptrdiff_t n, c_in, h, w, c_out, kh, kw, oh, ow, sh, sw, pad_t, pad_l, dh, dw, groups
+    int mn_conv2d_fwd_f32(const float *x, const float *w, const float *b, float *y,
+                          const mn_conv2d_geom *g, int act, int isa, int n_threads) nogil
+    int mn_conv2d_fwd_f64(const double *x, const double *w, const double *b, double *y,
+                          const mn_conv2d_geom *g, int act, int isa, int n_threads) nogil
+    int mn_conv2d_bwd_f32(const float *dy, const float *x, const float *w, float *dx,
+                          float *dw, float *db, const mn_conv2d_geom *g, int isa,
+                          int n_threads) nogil
+    int mn_conv2d_bwd_f64(const double *dy, const double *x, const double *w, double *dx,
+                          double *dw, double *db, const mn_conv2d_geom *g, int isa,
+                          int n_threads) nogil
+
+
+cdef cnp.ndarray _float_array(object a, str name, str op):
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"{op}: {name} must be a numpy.ndarray, got {type(a).__name__}")
+    cdef cnp.ndarray arr = <cnp.ndarray>a
+    cdef int t = cnp.PyArray_TYPE(arr)
+    if t != cnp.NPY_FLOAT32 and t != cnp.NPY_FLOAT64:
+        raise TypeError(f"{op}: {name} must be float32 or float64, got {arr.dtype}")
+    if not cnp.PyArray_IS_C_CONTIGUOUS(arr):
+        arr = np.ascontiguousarray(arr)
+    return arr
+
+
+cdef _same_dtype(cnp.ndarray a, cnp.ndarray b, str name, str op):
+    if cnp.PyArray_TYPE(a) != cnp.PyArray_TYPE(b):
+        raise TypeError(f"{op}: {name} has dtype {b.dtype}, expected {a.dtype}")
+
+
+cdef void _fill_geom(mn_conv2d_geom *g, tuple xs, tuple ws, tuple geo, ptrdiff_t groups):
+    oh, ow, (sh, sw), pads, (dh, dw) = geo
+    g.n, g.c_in, g.h, g.w = xs
+    g.c_out, g.kh, g.kw = ws[0], ws[2], ws[3]
+    g.oh, g.ow, g.sh, g.sw = oh, ow, sh, sw
+    g.pad_t, g.pad_l, g.dh, g.dw = pads[0], pads[2], dh, dw
+    g.groups = groups
+
+
+def conv2d_forward(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1,
+                   activation=None):
+    """y := act(conv2d(x, w) + bias), cross-correlation as PyTorch's conv2d.
+
+    Args:
+        x: (N, C_in, H, W) float32/float64. w: (C_out, C_in/groups, kH, kW), same dtype.
+        bias: None or (C_out,). stride, dilation: int or pair. padding: int, pair,
+        (top, bottom, left, right), 'same' or 'valid'. groups: divides C_in and C_out.
+        activation: None or 'relu' (applied while the output is in cache).
+
+    Returns:
+        y of shape (N, C_out, OH, OW).
+    """
+    op = "conv2d"
+    cdef cnp.ndarray X = _float_array(x, "input", op)
+    cdef cnp.ndarray W = _float_array(w, "weight", op)
+    cdef cnp.ndarray B = None
+    _same_dtype(X, W, "weight", op)
+    xs, ws = (<object>X).shape, (<object>W).shape
+    geo = conv2d_geometry(xs, ws, stride, padding, dilation, groups, op)
+    if bias is not None:
+        B = _float_array(bias, "bias", op)
+        _same_dtype(X, B, "bias", op)
+        if (<object>B).shape != (ws[0],):
+            raise ValueError(f"{op}: bias must have shape ({ws[0]},) for weight shape {ws}, "
+                             f"got {(<object>B).shape}")
+    cdef int act
+    if activation is None or activation == "identity":
+        act = 0
+    elif activation == "relu":
+        act = 1
+    else:
+        raise ValueError(f"{op}: activation must be None or 'relu', got {activation!r}")
+    cdef mn_conv2d_geom g
+    _fill_geom(&g, xs, ws, geo, groups)
+    cdef int typ = cnp.PyArray_TYPE(X)
+    cdef cnp.ndarray Y = np.empty((xs[0], ws[0], geo[0], geo[1]), dtype=X.dtype)
+    cdef void *px = cnp.PyArray_DATA(X)
+    cdef void *pw = cnp.PyArray_DATA(W)
+    cdef void *pb = cnp.PyArray_DATA(B) if B is not None else NULL
+    cdef void *py = cnp.PyArray_DATA(Y)
+    cdef int rc, nt = num_threads(), isa = isa_level()
+    if Y.size == 0:
+        return Y
+    with nogil:
+        if typ == cnp.NPY_FLOAT32:
+            rc = mn_conv2d_fwd_f32(<const float *>px, <const float *>pw, <const float *>pb,
+                                   <float *>py, &g, act, isa, nt)
+        else:
+            rc = mn_conv2d_fwd_f64(<const double *>px, <const double *>pw,
+                                   <const double *>pb, <double *>py, &g, act, isa, nt)
+    if rc != 0:
+        raise MemoryError(f"{op}: could not allocate scratch for input {xs}, weight {ws}")
+    return Y
+
+
+def conv2d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1, *,
+                    bint input_grad=True, bint weight_grad=True, bint bias_grad=True):
+    """Gradients of conv2d_forward (no activation) for dy: (dx, dw, db), None where not asked.
+
+        dx := col2im(W^T dY),  dw := sum_n dY_n im2col(x_n)^T,  db := sum_{n,i,j} dY
+    """
+    op = "conv2d_backward"
+    cdef cnp.ndarray X = _float_array(x, "input", op)
+    cdef cnp.ndarray W = _float_array(w, "weight", op)
+    cdef cnp.ndarray DY = _float_array(dy, "grad_output", op)
+    _same_dtype(X, W, "weight", op)
+    _same_dtype(X, DY, "grad_output", op)
+    xs, ws = (<object>X).shape, (<object>W).shape
+    geo = conv2d_geometry(xs, ws, stride, padding, dilation, groups, op)
+    ys = (xs[0], ws[0], geo[0], geo[1])
+    if (<object>DY).shape != ys:
+        raise ValueError(f"{op}: grad_output must have shape {ys}, got {(<object>DY).shape}")
+    cdef mn_conv2d_geom g
+    _fill_geom(&g, xs, ws, geo, groups)
+    cdef int typ = cnp.PyArray_TYPE(X)
+    DX = np.empty(xs, dtype=X.dtype) if input_grad else None
+    DW = np.empty(ws, dtype=X.dtype) if weight_grad else None
+    DB = np.empty((ws[0],), dtype=X.dtype) if bias_grad else None
+    cdef void *pdy = cnp.PyArray_DATA(DY)
+    cdef void *px = cnp.PyArray_DATA(X)
+    cdef void *pw = cnp.PyArray_DATA(W)
+    cdef void *pdx = cnp.PyArray_DATA(<cnp.ndarray>DX) if DX is not None else NULL
+    cdef void *pdw = cnp.PyArray_DATA(<cnp.ndarray>DW) if DW is not None else NULL
+    cdef void *pdb = cnp.PyArray_DATA(<cnp.ndarray>DB) if DB is not None else NULL
+    cdef int rc, nt = num_threads(), isa = isa_level()
+    if DX is not None and DX.size and DY.size == 0:
+        DX[...] = 0
+    with nogil:
+        if typ == cnp.NPY_FLOAT32:
+            rc = mn_conv2d_bwd_f32(<const float *>pdy, <const float *>px, <const float *>pw,
+                                   <float *>pdx, <float *>pdw, <float *>pdb, &g, isa, nt)
+        else:
+            rc = mn_conv2d_bwd_f64(<const double *>pdy, <const double *>px,
+                                   <const double *>pw, <double *>pdx, <double *>pdw,
+                                   <double *>pdb, &g, isa, nt)
+    if rc != 0:
+        raise MemoryError(f"{op}: could not allocate scratch for input {xs}, weight {ws}")
+    return DX, DW, DB

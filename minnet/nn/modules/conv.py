@@ -1,0 +1,157 @@
+"""Conv1d and Conv2d (PyTorch's names, weight layouts and default initialisation)."""
+import math
+
+import numpy as np
+
+from minnet.nn import functional as F
+from minnet.nn import init
+from minnet.nn.modules.module import Module
+from minnet.nn.parameter import Parameter
+from minnet.tensor import get_default_dtype
+
+__all__ = ["Conv1d", "Conv2d"]
+
+
+def _tuple(v, n, name, layer):
+    if isinstance(v, (tuple, list)):
+        if len(v) != n:
+            raise ValueError(f"{layer}: {name} must be an int or a {n}-tuple, got {v!r}")
+        return tuple(int(e) for e in v)
+    return (int(v),) * n
+
+
+class _ConvNd(Module):
+    _dims = 2
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 dilation=1, groups=1, bias=True, padding_mode="zeros", dtype=None):
+        super().__init__()
+        layer = type(self).__name__
+        n = self._dims
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.kernel_size = _tuple(kernel_size, n, "kernel_size", layer)
+        self.stride = _tuple(stride, n, "stride", layer)
+        self.padding = padding if isinstance(padding, str) else _tuple(padding, n, "padding",
+                                                                          layer)
+        self.dilation = _tuple(dilation, n, "dilation", layer)
+        self.groups = int(groups)
+        self.padding_mode = padding_mode
+        if self.groups < 1 or self.in_channels % self.groups or self.out_channels % self.groups:
+            raise ValueError(f"{layer}: groups={groups} must be positive and divide "
+                             f"in_channels={in_channels} and out_channels={out_channels}")
+        if min(self.kernel_size) < 1 or min(self.stride) < 1 or min(self.dilation) < 1:
+            raise ValueError(f"{layer}: kernel_size {self.kernel_size}, stride {self.stride} "
+                             f"and dilation {self.dilation} must be positive")
+        if isinstance(self.padding, str):
+            if self.padding not in ("same", "valid"):
+                raise ValueError(f"{layer}: padding must be an int, a tuple, 'same' or "
+                                 f"'valid', got {padding!r}")
+            if self.padding == "same" and any(s != 1 for s in self.stride):
+                raise ValueError(f"{layer}: padding='same' needs stride 1, got stride "
+                                 f"{self.stride}")
+        elif min(self.padding) < 0:
+            raise ValueError(f"{layer}: padding must be non-negative, got {self.padding}")
+        if padding_mode != "zeros":
+            raise ValueError(f"{layer}: only padding_mode='zeros' is supported, got "
+                             f"{padding_mode!r}")
+        dtype = dtype or get_default_dtype()
+        shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
+        self.weight = Parameter(np.empty(shape, dtype=dtype))
+        if bias:
+            self.bias = Parameter(np.empty(self.out_channels, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        # PyTorch's default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = C_in/groups * prod(k)
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def extra_repr(self):
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+             f"stride={self.stride}")
+        if self.padding != (0,) * self._dims:
+            s += f", padding={self.padding!r}"
+        if self.dilation != (1,) * self._dims:
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
+class Conv2d(_ConvNd):
+    r"""2-D convolution over NCHW images (cross-correlation, as PyTorch):
+
+    .. math:: y[n, o] = b[o] + \sum_{c} W[o, c] \star x[n, c]
+
+    Args:
+        in_channels (int), out_channels (int): C_in and C_out.
+        kernel_size (int or tuple): (kH, kW).
+        stride (int or tuple): Default: 1.
+        padding (int, tuple, 'same' or 'valid'): zeros around the input. Default: 0.
+        dilation (int or tuple): spacing of the kernel taps. Default: 1.
+        groups (int): channel groups convolved separately (groups = C_in: depthwise).
+            Default: 1.
+        bias (bool): learn a per-channel bias. Default: True.
+        padding_mode (str): only 'zeros'.
+        dtype: parameter dtype. Default: the default dtype.
+
+    Shape:
+        - Input: :math:`(N, C_{in}, H, W)` or :math:`(C_{in}, H, W)`.
+        - Output: :math:`(N, C_{out}, H_{out}, W_{out})`, with
+          :math:`H_{out} = \lfloor (H + 2p - d(k - 1) - 1) / s \rfloor + 1`.
+
+    Attributes:
+        weight: ``(out_channels, in_channels / groups, kH, kW)`` from
+            :math:`U(-\sqrt{k}, \sqrt{k})`, :math:`k = groups / (C_{in} kH kW)`.
+        bias: ``(out_channels,)``, the same distribution.
+
+    Examples::
+
+        >>> m = nn.Conv2d(1, 16, 3, padding=1)
+        >>> m(minnet.randn(128, 1, 28, 28)).shape
+        (128, 16, 28, 28)
+    """
+
+    def forward(self, input):
+        try:
+            return F.conv2d(input, self.weight, self.bias, self.stride, self.padding,
+                            self.dilation, self.groups)
+        except ValueError as e:
+            raise self._layer_error(str(e)) from None
+
+
+class Conv1d(_ConvNd):
+    r"""1-D convolution over (N, C, L) sequences (the conv2d kernels with H = 1).
+
+    Args:
+        as :class:`Conv2d`, with ints (or 1-tuples) for kernel_size, stride, padding,
+        dilation.
+
+    Shape:
+        - Input: :math:`(N, C_{in}, L)` or :math:`(C_{in}, L)`.
+        - Output: :math:`(N, C_{out}, L_{out})`.
+
+    Attributes:
+        weight: ``(out_channels, in_channels / groups, k)``; bias ``(out_channels,)``.
+
+    Examples::
+
+        >>> m = nn.Conv1d(16, 33, 3, stride=2)
+        >>> m(minnet.randn(20, 16, 50)).shape
+        (20, 33, 24)
+    """
+    _dims = 1
+
+    def forward(self, input):
+        try:
+            return F.conv1d(input, self.weight, self.bias, self.stride, self.padding,
+                            self.dilation, self.groups)
+        except ValueError as e:
+            raise self._layer_error(str(e)) from None

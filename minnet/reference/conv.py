@@ -1,0 +1,63 @@
+"""Reference conv2d, forward and backward: pad, take strided windows, one einsum (Chainer's
+im2col_cpu idea, with sliding_window_view doing the strided slicing)."""
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from minnet._kernels.convshape import conv2d_geometry
+
+
+def _windows(x, w_shape, stride, padding, dilation, groups, op):
+    """The padded input's windows as (N, G, C_in/G, OH, OW, kH, kW), and the geometry."""
+    geo = conv2d_geometry(x.shape, w_shape, stride, padding, dilation, groups, op)
+    oh, ow, (sh, sw), (pt, pb, pl, pr), (dh, dw) = geo
+    kh, kw = w_shape[2], w_shape[3]
+    xp = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
+    win = sliding_window_view(xp, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(2, 3))
+    win = win[:, :, ::sh, ::sw, ::dh, ::dw][:, :, :oh, :ow]
+    n, c = x.shape[:2]
+    return win.reshape(n, groups, c // groups, oh, ow, kh, kw), xp.shape, geo
+
+
+def conv2d_forward(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1,
+                   activation=None):
+    """y[n, o, i, j] = act(b[o] + sum_{c,p,q} w[o, c, p, q] x_pad[n, c, i*sh + p*dh, j*sw + q*dw])
+    (c over the group of o)."""
+    cols, _, _ = _windows(x, w.shape, stride, padding, dilation, groups, "conv2d")
+    c_out = w.shape[0]
+    wg = w.reshape(groups, c_out // groups, *w.shape[1:])
+    y = np.einsum("ngchwpq,gocpq->ngohw", cols, wg, optimize=True)
+    y = y.reshape(x.shape[0], c_out, *y.shape[-2:])
+    if bias is not None:
+        y = y + bias.reshape(1, -1, 1, 1)
+    if activation == "relu":
+        y = np.maximum(y, 0)
+    return np.ascontiguousarray(y, dtype=x.dtype)
+
+
+def conv2d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1, *, input_grad=True,
+                    weight_grad=True, bias_grad=True):
+    """(dx, dw, db) of conv2d_forward without activation; None where not asked."""
+    cols, padded_shape, geo = _windows(x, w.shape, stride, padding, dilation, groups,
+                                       "conv2d_backward")
+    oh, ow, (sh, sw), (pt, pb, pl, pr), (dh, dw) = geo
+    n, c_in, h, wd = x.shape
+    c_out, _, kh, kw = w.shape
+    dyg = dy.reshape(n, groups, c_out // groups, oh, ow)
+    wg = w.reshape(groups, c_out // groups, *w.shape[1:])
+    dx = dw_ = db = None
+    if weight_grad:
+        dw_ = np.einsum("ngohw,ngchwpq->gocpq", dyg, cols, optimize=True).reshape(w.shape)
+        dw_ = dw_.astype(x.dtype, copy=False)
+    if bias_grad:
+        db = dy.sum(axis=(0, 2, 3)).astype(x.dtype, copy=False)
+    if input_grad:
+        dcols = np.einsum("ngohw,gocpq->ngchwpq", dyg, wg, optimize=True)
+        dcols = dcols.reshape(n, c_in, oh, ow, kh, kw)
+        dxp = np.zeros(padded_shape, dtype=x.dtype)
+        for p in range(kh):      # col2im: each tap adds its plane back where it was read
+            for q in range(kw):
+                r0, c0 = p * dh, q * dw
+                dxp[:, :, r0:r0 + sh * (oh - 1) + 1:sh, c0:c0 + sw * (ow - 1) + 1:sw] += \
+                    dcols[:, :, :, :, p, q]
+        dx = np.ascontiguousarray(dxp[:, :, pt:pt + h, pl:pl + wd])
+    return dx, dw_, db

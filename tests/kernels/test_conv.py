@@ -1,0 +1,184 @@
+"""minnet.kernels.conv2d_forward / conv2d_backward against the NumPy reference
+(minnet.reference.conv), itself checked by finite differences.
+
+Tolerance: a dot product of length K = C_in/groups * kH * kW (or N * OH * OW for the weight
+gradient) errs by at most ~K * eps * |a|.|b|; inputs are uniform in [-1, 1], so we allow
+4 * K * eps absolute, in float32 and float64.
+"""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from minnet import kernels, reference
+from minnet._kernels import _runtime
+
+DTYPES = [np.float32, np.float64]
+
+# (x shape, w shape, stride, padding, dilation, groups): the options one at a time, then mixed
+CASES = [
+    ((2, 3, 7, 8), (4, 3, 3, 3), 1, 1, 1, 1),            # 3x3 pad 1, non-square
+    ((1, 1, 5, 5), (2, 1, 3, 3), 1, 0, 1, 1),            # batch 1, valid
+    ((2, 4, 9, 7), (6, 2, 3, 2), 2, (1, 0), (2, 1), 2),  # stride, pair padding, dilation, groups
+    ((3, 4, 5, 5), (4, 1, 3, 3), 1, "same", 1, 4),       # depthwise, 'same'
+    ((2, 4, 5, 6), (6, 4, 1, 1), 1, 0, 1, 1),            # 1x1 shortcut
+    ((2, 4, 5, 6), (6, 4, 1, 1), 2, 0, 1, 1),            # 1x1 strided (im2col path)
+    ((1, 2, 6, 6), (3, 2, 4, 4), 1, "same", 1, 1),       # even kernel: asymmetric 'same'
+    ((2, 2, 6, 5), (3, 2, 2, 3), 1, "same", 2, 1),       # 'same' with dilation
+    ((2, 3, 4, 5), (2, 3, 4, 5), 1, "valid", 1, 1),      # kernel = input
+    ((2, 2, 3, 3), (2, 2, 5, 5), 1, 1, 1, 1),            # kernel = padded input
+    ((2, 3, 11, 10), (4, 3, 3, 3), 3, 2, 1, 1),          # stride 3
+    ((4, 6, 6, 6), (6, 3, 3, 3), (2, 1), (0, 1), 1, 2),  # non-square stride
+    ((1, 2, 4, 4), (2, 2, 3, 3), 1, (1, 2, 0, 1), 1, 1),  # explicit (top, bottom, left, right)
+]
+
+
+def _data(rng, xs, ws, dtype):
+    x = rng.uniform(-1, 1, xs).astype(dtype)
+    w = rng.uniform(-1, 1, ws).astype(dtype)
+    b = rng.uniform(-1, 1, ws[0]).astype(dtype)
+    return x, w, b
+
+
+def _tol(dtype, k):
+    return 4 * (k + 2) * np.finfo(dtype).eps
+
+
+def _run(xs, ws, stride, padding, dilation, groups, dtype, seed=0, activation=None):
+    rng = np.random.default_rng(seed)
+    x, w, b = _data(rng, xs, ws, dtype)
+    args = (stride, padding, dilation, groups)
+    y = kernels.conv2d_forward(x, w, b, *args, activation=activation)
+    f64 = lambda a: a.astype(np.float64)
+    yr = reference.conv2d_forward(f64(x), f64(w), f64(b), *args, activation=activation)
+    k = ws[1] * ws[2] * ws[3]
+    assert y.dtype == dtype and y.shape == yr.shape
+    np.testing.assert_allclose(y, yr, rtol=0, atol=_tol(dtype, k))
+    dy = rng.uniform(-1, 1, y.shape).astype(dtype)
+    dx, dw, db = kernels.conv2d_backward(dy, x, w, *args)
+    rx, rw, rb = reference.conv2d_backward(f64(dy), f64(x), f64(w), *args)
+    kw_ = y.shape[0] * y.shape[2] * y.shape[3]
+    np.testing.assert_allclose(dx, rx, rtol=0, atol=_tol(dtype, ws[0] * k))
+    np.testing.assert_allclose(dw, rw, rtol=0, atol=_tol(dtype, kw_))
+    np.testing.assert_allclose(db, rb, rtol=0, atol=_tol(dtype, kw_))
+    return y, dx, dw, db
+
+
+@pytest.fixture(params=[1, 2], ids=["1thread", "2threads"])
+def threads(request):
+    old = _runtime.get_num_threads()
+    _runtime.set_num_threads(request.param)
+    yield request.param
+    _runtime.set_num_threads(old)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", CASES, ids=[str(i) for i in range(len(CASES))])
+def test_conv2d_matches_reference(case, dtype, threads):
+    _run(*case, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_conv2d_relu_epilogue(dtype):
+    _run((3, 3, 6, 6), (5, 3, 3, 3), 1, 1, 1, 1, dtype, activation="relu")
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 3), g=st.integers(1, 3), cig=st.integers(1, 3), cog=st.integers(1, 3),
+       h=st.integers(1, 9), w=st.integers(1, 9), kh=st.integers(1, 4), kw=st.integers(1, 4),
+       sh=st.integers(1, 3), sw=st.integers(1, 3), dh=st.integers(1, 2), dw=st.integers(1, 2),
+       pad=st.one_of(st.integers(0, 2), st.tuples(st.integers(0, 2), st.integers(0, 2)),
+                     st.just("same"), st.just("valid")),
+       f64=st.booleans(), seed=st.integers(0, 1000))
+def test_conv2d_hypothesis(n, g, cig, cog, h, w, kh, kw, sh, sw, dh, dw, pad, f64, seed):
+    if pad == "same":
+        sh = sw = 1
+    xs, ws = (n, g * cig, h, w), (g * cog, cig, kh, kw)
+    dtype = np.float64 if f64 else np.float32
+    try:
+        reference.conv2d_forward(np.zeros(xs), np.zeros(ws), None, (sh, sw), pad, (dh, dw), g)
+    except ValueError:  # kernel larger than the padded input: both sides must refuse
+        with pytest.raises(ValueError):
+            kernels.conv2d_forward(np.zeros(xs, dtype), np.zeros(ws, dtype), None, (sh, sw),
+                                   pad, (dh, dw), g)
+        return
+    _run(xs, ws, (sh, sw), pad, (dh, dw), g, dtype, seed)
+
+
+def test_threads_give_equal_results():
+    """Forward and input gradient bitwise equal at 1 and 2 threads; the weight gradient is
+    summed per thread then added, so only its rounding may differ."""
+    rng = np.random.default_rng(3)
+    x, w, b = _data(rng, (6, 4, 9, 9), (8, 4, 3, 3), np.float32)
+    dy = rng.uniform(-1, 1, (6, 8, 9, 9)).astype(np.float32)
+    out = []
+    old = _runtime.get_num_threads()
+    try:
+        for nt in (1, 2):
+            _runtime.set_num_threads(nt)
+            out.append((kernels.conv2d_forward(x, w, b, 1, 1),) +
+                       kernels.conv2d_backward(dy, x, w, 1, 1))
+    finally:
+        _runtime.set_num_threads(old)
+    (y1, dx1, dw1, db1), (y2, dx2, dw2, db2) = out
+    np.testing.assert_array_equal(y1, y2)
+    np.testing.assert_array_equal(dx1, dx2)
+    np.testing.assert_array_equal(db1, db2)
+    np.testing.assert_allclose(dw1, dw2, rtol=1e-5, atol=1e-5)
+
+
+def test_selected_gradients_only():
+    rng = np.random.default_rng(4)
+    x, w, _ = _data(rng, (2, 3, 5, 5), (4, 3, 3, 3), np.float64)
+    dy = rng.uniform(-1, 1, (2, 4, 3, 3))
+    dx, dw, db = kernels.conv2d_backward(dy, x, w, input_grad=False, bias_grad=False)
+    assert dx is None and db is None
+    np.testing.assert_allclose(dw, reference.conv2d_backward(dy, x, w)[1], atol=1e-12)
+
+
+def test_reference_backward_matches_finite_differences():
+    """The oracle's own gradient against central differences of its forward (float64)."""
+    rng = np.random.default_rng(5)
+    args = ((2, 1), (1, 0), (1, 2), 2)
+    x, w, b = _data(rng, (1, 4, 5, 6), (2, 2, 2, 3), np.float64)
+    y = reference.conv2d_forward(x, w, b, *args)
+    dy = rng.uniform(-1, 1, y.shape)
+    dx, dw, db = reference.conv2d_backward(dy, x, w, *args)
+    loss = lambda: float((reference.conv2d_forward(x, w, b, *args) * dy).sum())
+    for arr, grad in ((x, dx), (w, dw), (b, db)):
+        num = np.zeros_like(arr)
+        for i in np.ndindex(arr.shape):
+            old = arr[i]
+            arr[i] = old + 1e-6
+            up = loss()
+            arr[i] = old - 1e-6
+            num[i] = (up - loss()) / 2e-6
+            arr[i] = old
+        np.testing.assert_allclose(grad, num, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("impl", [kernels, reference], ids=["kernels", "reference"])
+@pytest.mark.parametrize("xs,ws,kw,match", [
+    ((2, 3, 8), (4, 3, 3, 3), {}, "input.*4-D.*shape \\(2, 3, 8\\)"),
+    ((2, 3, 8, 8), (4, 2, 3, 3), {}, "has 3 channels.*weight shape \\(4, 2, 3, 3\\)"),
+    ((2, 4, 8, 8), (6, 2, 3, 3), {"groups": 3}, "groups=3 must divide"),
+    ((2, 3, 8, 8), (4, 3, 3, 3), {"stride": 0}, "stride must be >= 1"),
+    ((2, 3, 8, 8), (4, 3, 3, 3), {"stride": -1}, "stride must be >= 1"),
+    ((2, 3, 2, 2), (4, 3, 3, 3), {}, "larger than the padded input.*\\(2, 3, 2, 2\\)"),
+    ((2, 3, 8, 8), (4, 3, 3, 3), {"padding": "same", "stride": 2}, "'same' needs stride 1"),
+    ((2, 3, 8, 8), (4, 3, 3, 3), {"padding": "full"}, "padding must be"),
+    ((2, 3, 8, 8), (4, 3, 3, 3), {"dilation": 0}, "dilation must be >= 1"),
+])
+def test_bad_input(impl, xs, ws, kw, match):
+    with pytest.raises(ValueError, match=match):
+        impl.conv2d_forward(np.zeros(xs, np.float32), np.zeros(ws, np.float32), **kw)
+
+
+def test_bad_dtype_and_bias():
+    x, w = np.zeros((1, 2, 4, 4), np.float32), np.zeros((3, 2, 3, 3), np.float32)
+    with pytest.raises(TypeError, match="weight has dtype float64"):
+        kernels.conv2d_forward(x, w.astype(np.float64))
+    with pytest.raises(ValueError, match="bias must have shape \\(3,\\)"):
+        kernels.conv2d_forward(x, w, np.zeros(2, np.float32))
+    with pytest.raises(ValueError, match="grad_output must have shape"):
+        kernels.conv2d_backward(np.zeros((1, 3, 3, 3), np.float32), x, w)

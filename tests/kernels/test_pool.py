@@ -1,0 +1,191 @@
+"""minnet.kernels max/avg/adaptive pooling (forward and backward) against the NumPy reference
+(minnet.reference.pool), itself checked by finite differences. Max pooling and its indices
+must match exactly; sums agree to a few ulps of the window size."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from minnet import kernels, reference
+from minnet._kernels import _runtime
+
+DTYPES = [np.float32, np.float64]
+
+# (x shape, kernel_size, stride, padding, dilation, ceil_mode)
+MAX_CASES = [
+    ((2, 3, 8, 8), 2, None, 0, 1, False),             # the common 2x2/2
+    ((2, 3, 9, 7), 2, None, 0, 1, False),             # odd sizes: last row/column dropped
+    ((2, 3, 9, 7), 2, None, 0, 1, True),              # ... or kept with ceil_mode
+    ((1, 2, 7, 8), 3, 2, 1, 1, True),
+    ((2, 2, 9, 8), (3, 2), (2, 1), (1, 1), (2, 1), True),
+    ((1, 1, 5, 5), 5, 1, 0, 1, False),                # kernel = input
+    ((3, 1, 6, 4), (1, 3), (1, 2), (0, 1), 1, False),  # non-square
+]
+AVG_CASES = [  # (x shape, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor)
+    ((2, 3, 8, 8), 2, None, 0, False, True, None),
+    ((2, 3, 9, 7), 3, 2, 1, True, True, None),
+    ((2, 3, 9, 7), 3, 2, 1, True, False, None),
+    ((1, 2, 7, 6), (3, 2), (2, 1), (1, 1), False, False, None),
+    ((1, 2, 7, 6), (3, 2), (2, 1), (1, 0), True, True, 5),
+]
+
+
+@pytest.fixture(params=[1, 2], ids=["1thread", "2threads"])
+def threads(request):
+    old = _runtime.get_num_threads()
+    _runtime.set_num_threads(request.param)
+    yield request.param
+    _runtime.set_num_threads(old)
+
+
+def _x(shape, dtype, seed=0):
+    return np.random.default_rng(seed).uniform(-1, 1, shape).astype(dtype)
+
+
+def _check_max(xs, args, dtype, seed=0):
+    x = _x(xs, dtype, seed)
+    y, idx = kernels.max_pool2d_forward(x, *args)
+    yr, ir = reference.max_pool2d_forward(x, *args)
+    np.testing.assert_array_equal(y, yr)
+    np.testing.assert_array_equal(idx, ir)
+    dy = _x(y.shape, dtype, seed + 1)
+    np.testing.assert_allclose(kernels.max_pool2d_backward(dy, idx, xs),
+                               reference.max_pool2d_backward(dy, ir, xs),
+                               rtol=0, atol=8 * np.finfo(dtype).eps)
+
+
+def _check_avg(xs, args, dtype, seed=0):
+    x = _x(xs, dtype, seed)
+    y = kernels.avg_pool2d_forward(x, *args)
+    yr = reference.avg_pool2d_forward(x.astype(np.float64), *args)
+    tol = 16 * np.finfo(dtype).eps
+    np.testing.assert_allclose(y, yr, rtol=0, atol=tol)
+    dy = _x(y.shape, dtype, seed + 1)
+    np.testing.assert_allclose(kernels.avg_pool2d_backward(dy, xs, *args),
+                               reference.avg_pool2d_backward(dy.astype(np.float64), xs, *args),
+                               rtol=0, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", MAX_CASES, ids=[str(i) for i in range(len(MAX_CASES))])
+def test_max_pool_matches_reference(case, dtype, threads):
+    _check_max(case[0], case[1:], dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", AVG_CASES, ids=[str(i) for i in range(len(AVG_CASES))])
+def test_avg_pool_matches_reference(case, dtype, threads):
+    _check_avg(case[0], case[1:], dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("xs,out", [((2, 3, 7, 7), 1), ((2, 3, 7, 9), (3, 4)),
+                                    ((1, 2, 5, 6), (5, None)), ((1, 1, 3, 3), (5, 4))])
+def test_adaptive_avg_pool_matches_reference(xs, out, dtype, threads):
+    x = _x(xs, dtype)
+    y = kernels.adaptive_avg_pool2d_forward(x, out)
+    tol = 16 * np.finfo(dtype).eps
+    np.testing.assert_allclose(y, reference.adaptive_avg_pool2d_forward(x, out), atol=tol)
+    dy = _x(y.shape, dtype, 1)
+    np.testing.assert_allclose(kernels.adaptive_avg_pool2d_backward(dy, xs),
+                               reference.adaptive_avg_pool2d_backward(dy, xs), atol=tol)
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 2), c=st.integers(1, 3), h=st.integers(1, 9), w=st.integers(1, 9),
+       kh=st.integers(1, 4), kw=st.integers(1, 4), sh=st.integers(1, 3), sw=st.integers(1, 3),
+       ph=st.integers(0, 2), pw=st.integers(0, 2), dh=st.integers(1, 2), dw=st.integers(1, 2),
+       ceil=st.booleans(), incl=st.booleans(), f64=st.booleans(), seed=st.integers(0, 99))
+def test_pool_hypothesis(n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, ceil, incl, f64, seed):
+    dtype = np.float64 if f64 else np.float32
+    xs = (n, c, h, w)
+    ph, pw = min(ph, kh // 2), min(pw, kw // 2)
+    margs = ((kh, kw), (sh, sw), (ph, pw), (dh, dw), ceil)
+    try:
+        reference.max_pool2d_forward(np.zeros(xs), *margs)
+    except ValueError:
+        with pytest.raises(ValueError):
+            kernels.max_pool2d_forward(np.zeros(xs, dtype), *margs)
+    else:
+        _check_max(xs, margs, dtype, seed)
+    aargs = ((kh, kw), (sh, sw), (ph, pw), ceil, incl)
+    try:
+        reference.avg_pool2d_forward(np.zeros(xs), *aargs)
+    except ValueError:
+        return
+    _check_avg(xs, aargs, dtype, seed)
+
+
+def test_max_pool_ties_take_the_first_tap():
+    x = np.zeros((1, 1, 4, 4), np.float32)
+    x[0, 0, 1, 1] = x[0, 0, 1, 0] = 1.0     # a tie inside the first window
+    y, idx = kernels.max_pool2d_forward(x, 2)
+    assert idx[0, 0, 0, 0] == 4              # (1, 0) comes before (1, 1)
+    assert (idx[0, 0] == [[4, 2], [8, 10]]).all()  # all-zero windows: their first tap
+    dx = kernels.max_pool2d_backward(np.ones_like(y), idx, x.shape)
+    assert dx.sum() == 4 and dx[0, 0, 1, 0] == 1 and dx[0, 0, 1, 1] == 0
+
+
+def test_max_pool_nan_propagates():
+    x = np.zeros((1, 1, 2, 2))
+    x[0, 0, 1, 1] = np.nan
+    y, idx = kernels.max_pool2d_forward(x, 2)
+    assert np.isnan(y[0, 0, 0, 0]) and idx[0, 0, 0, 0] == 3
+
+
+def test_threads_give_equal_results():
+    x = _x((4, 8, 30, 30), np.float32)
+    res = []
+    old = _runtime.get_num_threads()
+    try:
+        for nt in (1, 2):
+            _runtime.set_num_threads(nt)
+            y, i = kernels.max_pool2d_forward(x, 3, 2, 1)
+            res.append((y, i, kernels.max_pool2d_backward(y, i, x.shape),
+                        kernels.avg_pool2d_forward(x, 3, 2, 1),
+                        kernels.avg_pool2d_backward(y, x.shape, 3, 2, 1),
+                        kernels.adaptive_avg_pool2d_forward(x, 4)))
+    finally:
+        _runtime.set_num_threads(old)
+    for a, b in zip(*res):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_references_match_finite_differences():
+    rng = np.random.default_rng(7)
+    x = rng.uniform(-1, 1, (1, 2, 5, 6))
+    for fwd, bwd in [
+        (lambda x: reference.avg_pool2d_forward(x, 3, 2, 1, True, False),
+         lambda dy: reference.avg_pool2d_backward(dy, x.shape, 3, 2, 1, True, False)),
+        (lambda x: reference.adaptive_avg_pool2d_forward(x, (3, 4)),
+         lambda dy: reference.adaptive_avg_pool2d_backward(dy, x.shape)),
+        (lambda x: reference.max_pool2d_forward(x, 2, 1, 1)[0],
+         lambda dy: reference.max_pool2d_backward(dy, reference.max_pool2d_forward(
+             x, 2, 1, 1)[1], x.shape)),
+    ]:
+        dy = rng.uniform(-1, 1, fwd(x).shape)
+        grad = bwd(dy)
+        num = np.zeros_like(x)
+        for i in np.ndindex(x.shape):
+            old = x[i]
+            x[i] = old + 1e-6
+            up = (fwd(x) * dy).sum()
+            x[i] = old - 1e-6
+            num[i] = (up - (fwd(x) * dy).sum()) / 2e-6
+            x[i] = old
+        np.testing.assert_allclose(grad, num, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("impl", [kernels, reference], ids=["kernels", "reference"])
+def test_bad_input(impl):
+    x = np.zeros((2, 3, 4, 4), np.float32)
+    with pytest.raises(ValueError, match="4-D.*shape \\(3, 4, 4\\)"):
+        impl.max_pool2d_forward(x[0], 2)
+    with pytest.raises(ValueError, match="output size.*too small.*\\(2, 3, 4, 4\\).*kernel_size"):
+        impl.max_pool2d_forward(x, 5)
+    with pytest.raises(ValueError, match="stride must be >= 1"):
+        impl.avg_pool2d_forward(x, 2, 0)
+    with pytest.raises(ValueError, match="padding .* at most half"):
+        impl.max_pool2d_forward(x, 2, 1, 2)
+    with pytest.raises(ValueError, match="output_size must be >= 1"):
+        impl.adaptive_avg_pool2d_forward(x, 0)
