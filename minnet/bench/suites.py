@@ -34,3 +34,15 @@ def _rnn_cases(op):
 
 
 KERNEL_SUITES.update({op: _rnn_cases(op) for op in ("gru", "lstm", "rnn")})
+
+
+def _conv_cases(name):
+    def build(quick, torch):
+        from minnet.bench import conv
+        return getattr(conv, name)(quick=quick, torch=torch)
+    return build
+
+
+KERNEL_SUITES.update({"conv2d": _conv_cases("conv_cases"),
+                      "maxpool2d": _conv_cases("maxpool_cases"),
+                      "avgpool2d": _conv_cases("avgpool_cases")})

@@ -125,3 +125,4 @@ register("mlp3x128", _builder([784, 128, 128, 128, 10], lambda optim, p: optim.A
          "784-128-128-128-10 relu, Adam(lr 1e-3), cross-entropy")
 
 from minnet.bench import rnn as _rnn  # noqa: E402,F401  (registers seq2seq)
+from minnet.bench import conv as _conv  # noqa: E402,F401  (registers cnn)

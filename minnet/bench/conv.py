@@ -1,0 +1,142 @@
+"""Convolution and pooling benchmarks: the issue's standard cases for
+``minnet-bench kernels --op conv2d|maxpool2d|avgpool2d`` (forward, and forward + backward,
+against the NumPy reference and PyTorch in the same run), and the ``cnn`` training model for
+``minnet-bench train --model cnn``.
+
+PyTorch pays for fresh pages on every call with its default allocator; to see its figure
+without page faults run the torch side with
+``GLIBC_TUNABLES=glibc.malloc.mmap_threshold=4294967295:glibc.malloc.trim_threshold=4294967295``.
+"""
+import numpy as np
+
+import minnet
+from minnet import kernels, reference
+from minnet.bench.suites import Case
+from minnet.bench.train import minnet_step, register, synthetic_mnist, torch_step
+
+# (batch, C_in, C_out, H=W, stride, groups), 3x3 kernels with padding 1
+CONV_CASES = [(128, 1, 16, 28, 1, 1), (128, 16, 32, 14, 1, 1), (128, 32, 32, 7, 1, 1),
+              (32, 64, 64, 32, 1, 1), (32, 64, 64, 32, 2, 1), (32, 64, 64, 32, 1, 64)]
+POOL_CASES = [(128, 16, 28), (128, 32, 14)]
+
+
+def _rand(rng, shape):
+    return rng.uniform(-1, 1, shape).astype(np.float32)
+
+
+def conv_cases(quick=False, torch=None):
+    rng = np.random.default_rng(0)
+    out = []
+    for n, ci, co, hw, s, g in CONV_CASES:
+        x, w, b = _rand(rng, (n, ci, hw, hw)), _rand(rng, (co, ci // g, 3, 3)), _rand(rng, (co,))
+        args = (s, 1, 1, g)
+        oh = (hw + 2 - 3) // s + 1
+        dy = _rand(rng, (n, co, oh, oh))
+        flops = 2.0 * n * co * oh * oh * (ci // g) * 9
+        label = f"({n}, {ci}->{co}, {hw}x{hw}) 3x3 pad 1" + (f" stride {s}" if s > 1 else "") + \
+            (" depthwise" if g > 1 else "")
+        big = n * ci * hw * hw * co // g > 2e7
+        fwd = {"minnet": lambda x=x, w=w, b=b, a=args: kernels.conv2d_forward(x, w, b, *a)}
+        both = {"minnet": lambda x=x, w=w, b=b, dy=dy, a=args: (
+            kernels.conv2d_forward(x, w, b, *a), kernels.conv2d_backward(dy, x, w, *a))}
+        if not (quick and big):  # the einsum reference takes ~1 s on the big cases
+            fwd["numpy"] = lambda x=x, w=w, b=b, a=args: reference.conv2d_forward(x, w, b, *a)
+            both["numpy"] = lambda x=x, w=w, b=b, dy=dy, a=args: (
+                reference.conv2d_forward(x, w, b, *a), reference.conv2d_backward(dy, x, w, *a))
+        if torch is not None:
+            F = torch.nn.functional
+            tx, tw, tb, tdy = (torch.from_numpy(v) for v in (x, w, b, dy))
+            fwd["torch"] = lambda tx=tx, tw=tw, tb=tb, s=s, g=g: F.conv2d(tx, tw, tb, s, 1, 1, g)
+            px, pw, pb = (t.clone().requires_grad_() for t in (tx, tw, tb))
+
+            def torch_both(px=px, pw=pw, pb=pb, tdy=tdy, s=s, g=g):
+                for p in (px, pw, pb):
+                    p.grad = None
+                F.conv2d(px, pw, pb, s, 1, 1, g).backward(tdy)
+            both["torch"] = torch_both
+        out.append(Case("conv2d", label + " fwd", flops, fwd))
+        out.append(Case("conv2d", label + " fwd+bwd", 3 * flops, both))
+    return out
+
+
+def _pool_cases(op, quick=False, torch=None):
+    rng = np.random.default_rng(1)
+    out = []
+    for n, c, hw in POOL_CASES:
+        x = _rand(rng, (n, c, hw, hw))
+        dy = _rand(rng, (n, c, hw // 2, hw // 2))
+        label = f"({n}, {c}, {hw}, {hw}) 2x2 stride 2"
+        if op == "maxpool2d":
+            def mfwd(x=x):
+                return kernels.max_pool2d_forward(x, 2)
+
+            def mboth(x=x, dy=dy):
+                _, idx = kernels.max_pool2d_forward(x, 2)
+                return kernels.max_pool2d_backward(dy, idx, x.shape)
+
+            def rboth(x=x, dy=dy):
+                _, idx = reference.max_pool2d_forward(x, 2)
+                return reference.max_pool2d_backward(dy, idx, x.shape)
+            fwd = {"minnet": mfwd, "numpy": lambda x=x: reference.max_pool2d_forward(x, 2)}
+            both = {"minnet": mboth, "numpy": rboth}
+            tfn = "max_pool2d"
+        else:
+            fwd = {"minnet": lambda x=x: kernels.avg_pool2d_forward(x, 2),
+                   "numpy": lambda x=x: reference.avg_pool2d_forward(x, 2)}
+            both = {"minnet": lambda x=x, dy=dy: (kernels.avg_pool2d_forward(x, 2),
+                                                  kernels.avg_pool2d_backward(dy, x.shape, 2)),
+                    "numpy": lambda x=x, dy=dy: (reference.avg_pool2d_forward(x, 2),
+                                                 reference.avg_pool2d_backward(dy, x.shape, 2))}
+            tfn = "avg_pool2d"
+        if torch is not None:
+            f = getattr(torch.nn.functional, tfn)
+            for name, fmt in (("torch", torch.contiguous_format),
+                              ("torch_channels_last", torch.channels_last)):
+                tx = torch.from_numpy(x).contiguous(memory_format=fmt)
+                tdy = torch.from_numpy(dy).contiguous(memory_format=fmt)
+                px = tx.clone().requires_grad_()
+                fwd[name] = lambda tx=tx, f=f: f(tx, 2)
+
+                def tboth(px=px, tdy=tdy, f=f):
+                    px.grad = None
+                    f(px, 2).backward(tdy)
+                both[name] = tboth
+        out.append(Case(op, label + " fwd", 0.0, fwd))
+        out.append(Case(op, label + " fwd+bwd", 0.0, both))
+    return out
+
+
+def maxpool_cases(quick=False, torch=None):
+    return _pool_cases("maxpool2d", quick, torch)
+
+
+def avgpool_cases(quick=False, torch=None):
+    return _pool_cases("avgpool2d", quick, torch)
+
+
+def _cnn_layers(nn):
+    """The issue's CNN for either framework: (Conv 3x3 pad 1, ReLU, MaxPool 2) x 3,
+    1->16->32->32 channels, 28 -> 14 -> 7 -> 3, flatten 288, Linear(288, 10)."""
+    return nn.Sequential(
+        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(288, 10))
+
+
+def _cnn(batch, torch):
+    x, y = synthetic_mnist(batch, image=True)
+    minnet.manual_seed(0)
+    model = _cnn_layers(minnet.nn)
+    impls = {"minnet": minnet_step(model, minnet.nn.CrossEntropyLoss(),
+                                   minnet.optim.Adam(model.parameters(), lr=1e-3), x, y)}
+    if torch is not None:
+        torch.manual_seed(0)
+        tm = _cnn_layers(torch.nn)
+        impls["torch"] = torch_step(torch, tm, torch.nn.CrossEntropyLoss(),
+                                    torch.optim.Adam(tm.parameters(), lr=1e-3), x, y)
+    return impls
+
+
+register("cnn", _cnn, "(conv 3x3 pad 1 + relu + maxpool 2) x 3, 1->16->32->32, "
+         "Linear(288, 10), Adam(lr 1e-3), cross-entropy", default_batch=128)
