@@ -86,6 +86,10 @@ _TABLE = {"relu": relu, "sigmoid": sigmoid, "tanh": tanh, "softmax": softmax,
           "swish": swish, "relu6": relu6, "hard_sigmoid": hard_sigmoid,
           "exponential": exponential, "log_softmax": log_softmax}
 
+# activations applied to each element alone (not softmax, log_softmax)
+ELEMENTWISE = ("relu", "sigmoid", "tanh", "linear", "gelu", "elu", "leaky_relu", "softplus",
+               "softsign", "selu", "silu", "relu6", "hard_sigmoid", "exponential")
+
 # activations that F.linear applies in the GEMM epilogue
 FUSED = ("relu", "sigmoid", "tanh")
 

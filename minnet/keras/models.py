@@ -6,6 +6,7 @@ import numpy as np
 
 from minnet.keras import activations
 from minnet.keras.layers.base import KerasTensor, Layer, shape_str
+from minnet.keras.layers.convolutional import to_nchw, to_nhwc
 from minnet.keras.layers.core import InputLayer
 from minnet.keras.trainer import Trainer
 from minnet.serialization import load as _load
@@ -153,12 +154,19 @@ class Model(Trainer, Layer):
 
     def call(self, x, training=False, skip_final_activation=False):
         last = len(self._layers) - 1
+        nchw = False             # x is an image batch held in NCHW (see Layer.nchw)
         for i, layer in enumerate(self._layers):
-            if i == last and skip_final_activation:
-                x = layer(x, training=training, skip_activation=True)
+            kw = {"skip_activation": True} if i == last and skip_final_activation else {}
+            if x.ndim == 4 and (nchw or layer.nchw) and layer.nchw_ok():
+                if not nchw:
+                    x, nchw = to_nchw(x), True
+                x = layer.call_nchw(x, training, **kw)
+                nchw = x.ndim == 4
             else:
-                x = layer(x, training=training)
-        return x
+                if nchw:
+                    x, nchw = to_nhwc(x), False
+                x = layer(x, training=training, **kw)
+        return to_nhwc(x) if nchw else x
 
     def _apply_trainable(self):
         for layer in self._layers:

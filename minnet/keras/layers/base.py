@@ -185,6 +185,17 @@ class Layer(Module):
     def call(self, x, training=False):
         raise NotImplementedError(f"{type(self).__name__} has no call()")
 
+    # A model keeps images in NCHW across a run of layers that can take them so: layers with
+    # ``nchw = True`` (convolutions, pooling) start such a run, layers whose ``nchw_ok()``
+    # (dropout, elementwise activations, batch norm) continue it; ``call_nchw`` is the body.
+    nchw = False
+
+    def nchw_ok(self):
+        return False
+
+    def call_nchw(self, x, training=False, **kwargs):
+        raise NotImplementedError
+
     # ------------------------------------------------------------------ weights
     def _variables(self):
         return []

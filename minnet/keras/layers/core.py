@@ -145,6 +145,11 @@ class Activation(Layer):
     def call(self, x, training=False, skip_activation=False):
         return x if skip_activation else self.activation(x)
 
+    def nchw_ok(self):  # elementwise activations do not care about the layout
+        return activations.serialize(self.activation) in activations.ELEMENTWISE
+
+    call_nchw = call
+
 
 class Dropout(Layer):
     """In training, zero each input with probability ``rate`` and scale the rest by
@@ -168,6 +173,11 @@ class Dropout(Layer):
         if not training or self.rate == 0:
             return x
         return F.dropout(x, self.rate, training=True)
+
+    def nchw_ok(self):
+        return True
+
+    call_nchw = call
 
 
 class Flatten(Layer):

@@ -75,18 +75,26 @@ class BatchNormalization(Layer):
 
     def call(self, x, training=False):
         shape = x.shape
-        c = shape[-1]
-        x2 = x if x.ndim == 2 else x.reshape(-1, c)
+        x2 = x if x.ndim == 2 else x.reshape(-1, shape[-1])
+        y = self._normalize(x2, training, x2.shape[0])
+        return y if x.ndim == 2 else y.reshape(shape)
+
+    def nchw_ok(self):
+        return True
+
+    def call_nchw(self, x, training=False):
+        n, c, h, w = x.shape
+        return self._normalize(x.reshape(n, c, h * w), training, n * h * w).reshape(n, c, h, w)
+
+    def _normalize(self, x, training, count):
+        """BatchNorm1d on (count, C) or (N, C, L) input with Keras's moving variance."""
         training = training and self.trainable
         self.bn.train(training)
         if not training:
-            y = self.bn(x2)
-        else:
-            rv = self.bn.running_var.data
-            old = rv.copy()
-            y = self.bn(x2)
-            n = x2.shape[0]
-            m = 1.0 - self.momentum
-            if n > 1:  # PyTorch mixed in m * unbiased variance; Keras m * biased, n-1/n of it
-                rv -= (rv - (1 - m) * old) / n
-        return y if x.ndim == 2 else y.reshape(shape)
+            return self.bn(x)
+        rv = self.bn.running_var.data
+        old = rv.copy()
+        y = self.bn(x)
+        if count > 1:  # PyTorch mixed in m * unbiased variance; Keras m * biased, (n-1)/n of it
+            rv -= (rv - self.momentum * old) / count
+        return y

@@ -1,0 +1,145 @@
+"""keras.layers Conv2D / pooling on channels-last images against NumPy references written
+with Keras's kernel layout (kh, kw, in, out) and TensorFlow's 'same' padding."""
+import math
+
+import numpy as np
+import pytest
+
+from minnet import keras, nn
+from minnet.keras import layers
+
+pytestmark = pytest.mark.skipif(not hasattr(nn, "Conv2d"), reason="no minnet.nn.Conv2d")
+
+
+def _same(size, k, s):
+    total = max((math.ceil(size / s) - 1) * s + k - size, 0)
+    return total // 2, total - total // 2
+
+
+def _conv_nhwc(x, kernel, bias, stride, padding):
+    kh, kw, _, co = kernel.shape
+    if padding == "same":
+        (t, b), (l, r) = _same(x.shape[1], kh, stride), _same(x.shape[2], kw, stride)
+        x = np.pad(x, ((0, 0), (t, b), (l, r), (0, 0)))
+    n, h, w, _ = x.shape
+    oh, ow = (h - kh) // stride + 1, (w - kw) // stride + 1
+    out = np.zeros((n, oh, ow, co))
+    for i in range(oh):
+        for j in range(ow):
+            patch = x[:, i * stride:i * stride + kh, j * stride:j * stride + kw, :]
+            out[:, i, j] = np.tensordot(patch, kernel, axes=([1, 2, 3], [0, 1, 2]))
+    return out + bias
+
+
+def _pool_nhwc(x, k, stride, padding, kind):
+    if padding == "same":
+        (t, b), (l, r) = _same(x.shape[1], k, stride), _same(x.shape[2], k, stride)
+    else:
+        t = b = l = r = 0
+    fill = -np.inf if kind == "max" else np.nan
+    x = np.pad(x.astype(np.float64), ((0, 0), (t, b), (l, r), (0, 0)), constant_values=fill)
+    n, h, w, c = x.shape
+    oh, ow = (h - k) // stride + 1, (w - k) // stride + 1
+    out = np.zeros((n, oh, ow, c))
+    for i in range(oh):
+        for j in range(ow):
+            win = x[:, i * stride:i * stride + k, j * stride:j * stride + k, :]
+            out[:, i, j] = win.max((1, 2)) if kind == "max" else np.nanmean(win, (1, 2))
+    return out
+
+
+@pytest.mark.parametrize("k,stride,padding", [(3, 1, "valid"), (3, 1, "same"), (2, 1, "same"),
+                                              (3, 2, "same"), (2, 2, "valid"),
+                                              (4, 2, "same")])
+def test_conv2d_channels_last_equals_numpy_with_keras_kernel(k, stride, padding):
+    rng = np.random.default_rng(k * 10 + stride)
+    x = rng.normal(size=(2, 7, 6, 3)).astype(np.float32)
+    layer = layers.Conv2D(4, k, strides=stride, padding=padding)
+    y = layer(x)
+    kernel, bias = layer.get_weights()
+    assert kernel.shape == (k, k, 3, 4) and bias.shape == (4,)
+    bias = rng.normal(size=4).astype(np.float32)
+    layer.set_weights([kernel, bias])
+    want = _conv_nhwc(x.astype(np.float64), kernel, bias, stride, padding)
+    got = layer(x).numpy()
+    assert got.shape == want.shape == (2,) + layer.compute_output_shape((None, 7, 6, 3))[1:]
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+    relu = layers.Conv2D(4, k, strides=stride, padding=padding, activation="relu")
+    relu(x)
+    relu.set_weights([kernel, bias])
+    np.testing.assert_allclose(relu(x).numpy(), np.maximum(want, 0), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("cls,kind", [(layers.MaxPooling2D, "max"),
+                                      (layers.AveragePooling2D, "avg")])
+@pytest.mark.parametrize("k,stride,padding", [(2, None, "valid"), (2, None, "same"),
+                                              (3, 2, "same"), (3, 1, "same"),
+                                              (2, 1, "valid")])
+def test_pooling_equals_numpy(cls, kind, k, stride, padding):
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(2, 7, 6, 3)).astype(np.float32)
+    layer = cls(pool_size=k, strides=stride, padding=padding)
+    want = _pool_nhwc(x, k, stride or k, padding, kind)
+    got = layer(x).numpy()
+    assert got.shape == want.shape
+    assert layer.compute_output_shape((None, 7, 6, 3)) == (None,) + want.shape[1:]
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_global_pooling():
+    x = np.random.default_rng(6).normal(size=(2, 4, 5, 3)).astype(np.float32)
+    np.testing.assert_allclose(layers.GlobalAveragePooling2D()(x).numpy(), x.mean((1, 2)),
+                               rtol=1e-5)
+    np.testing.assert_allclose(layers.GlobalMaxPooling2D()(x).numpy(), x.max((1, 2)))
+    assert layers.GlobalAveragePooling2D(keepdims=True)(x).shape == (2, 1, 1, 3)
+
+
+def test_model_nchw_chain_equals_layer_by_layer():
+    keras.utils.set_random_seed(7)
+    model = keras.Sequential([keras.Input((8, 8, 2)),
+                              layers.Conv2D(4, 3, padding="same", activation="relu"),
+                              layers.BatchNormalization(), layers.Activation("tanh"),
+                              layers.MaxPooling2D(), layers.Dropout(0.3),
+                              layers.Conv2D(3, 3, strides=2, padding="same"),
+                              layers.Flatten(), layers.Dense(2, activation="softmax")])
+    x = np.random.default_rng(7).normal(size=(5, 8, 8, 2)).astype(np.float32)
+    y = x
+    for layer in model.layers:
+        y = layer(y, training=False)
+    np.testing.assert_allclose(model.predict(x, verbose=0), y.numpy(), rtol=1e-5, atol=1e-6)
+    # batch norm in training mode: the same statistics in NCHW as channels-last
+    bn = model.layers[1]
+    before = bn.get_weights()
+    h = model.layers[0](x)
+    bn(h, training=True)
+    nhwc = bn.get_weights()
+    bn.set_weights(before)
+    from minnet.keras.layers.convolutional import to_nchw
+    bn.call_nchw(to_nchw(h), training=True)
+    for a, b in zip(nhwc, bn.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_tiny_cnn_trains():
+    keras.utils.set_random_seed(8)
+    rng = np.random.default_rng(8)
+    n = 256
+    y = rng.integers(0, 2, n)
+    x = rng.normal(0, 0.5, size=(n, 8, 8, 1)).astype(np.float32)
+    x[y == 1, 2:6, 3:5, 0] += 2.0          # class 1: a vertical bar
+    x[y == 0, 3:5, 2:6, 0] += 2.0          # class 0: a horizontal bar
+    model = keras.Sequential([keras.Input((8, 8, 1)),
+                              layers.Conv2D(8, 3, activation="relu", padding="same"),
+                              layers.MaxPooling2D(),
+                              layers.Conv2D(8, 3, activation="relu"),
+                              layers.GlobalAveragePooling2D(),
+                              layers.Dense(2, activation="softmax")])
+    model.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    hist = model.fit(x, y, epochs=8, batch_size=32, verbose=0, validation_split=0.25)
+    assert hist.history["val_accuracy"][-1] >= 0.95, hist.history
+    lines = []
+    model.summary(print_fn=lines.append)
+    text = "\n".join(lines)
+    assert "(None, 8, 8, 8)" in text and "(None, 4, 4, 8)" in text and "(None, 2, 2, 8)" in text
+    assert model.count_params() == (9 * 8 + 8) + (72 * 8 + 8) + (8 * 2 + 2)
