@@ -173,7 +173,7 @@ cdef tuple _forward(int cell, x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, bint r
 
 
 cdef tuple _backward(int cell, dy, dh_n, dc_n, x, w_ih, w_hh, tuple saved, bint has_bias,
-                     lengths, bint reverse):
+                     lengths, bint reverse, bint need_dx):
     fn = _NAMES[cell] + "_backward"
     x = _array(x, fn, "x", (None, None, None), None)
     dt = x.dtype
@@ -203,7 +203,7 @@ cdef tuple _backward(int cell, dy, dh_n, dc_n, x, w_ih, w_hh, tuple saved, bint 
         dc_n = _array(dc_n, fn, "dc_n", (B, H), dt)
     lens = _lengths(lengths, fn, T, B)
 
-    dx = np.empty((T, B, I), dt)
+    dx = np.empty((T, B, I), dt) if need_dx else None
     dh0 = np.empty((B, H), dt)
     dc0 = np.empty((B, H), dt) if cell == LSTM else None
     dw_ih = np.empty((G * H, I), dt)
@@ -258,10 +258,11 @@ def gru_forward(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, *, lengths=None, bint r
 
 
 def gru_backward(dy, dh_n, x, w_ih, w_hh, saved, *, bint has_bias=True, lengths=None,
-                 bint reverse=False):
-    """BPTT for gru_forward: returns (dx, dh0, dw_ih, dw_hh, db_ih, db_hh)."""
+                 bint reverse=False, bint need_dx=True):
+    """BPTT for gru_forward: returns (dx, dh0, dw_ih, dw_hh, db_ih, db_hh) (dx None unless
+    need_dx)."""
     return _backward(GRU, dy, dh_n, None, x, w_ih, w_hh, tuple(saved), has_bias, lengths,
-                     reverse)
+                     reverse, need_dx)
 
 
 def rnn_forward(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, *, nonlinearity="tanh", lengths=None,
@@ -272,10 +273,10 @@ def rnn_forward(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, *, nonlinearity="tanh",
 
 
 def rnn_backward(dy, dh_n, x, w_ih, w_hh, saved, *, bint has_bias=True, nonlinearity="tanh",
-                 lengths=None, bint reverse=False):
+                 lengths=None, bint reverse=False, bint need_dx=True):
     """BPTT for rnn_forward: returns (dx, dh0, dw_ih, dw_hh, db_ih, db_hh)."""
     return _backward(_cell("rnn", nonlinearity), dy, dh_n, None, x, w_ih, w_hh, tuple(saved),
-                     has_bias, lengths, reverse)
+                     has_bias, lengths, reverse, need_dx)
 
 
 def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, *, lengths=None,
@@ -285,7 +286,7 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, *, lengths=None,
 
 
 def lstm_backward(dy, dh_n, dc_n, x, w_ih, w_hh, saved, *, bint has_bias=True, lengths=None,
-                  bint reverse=False):
+                  bint reverse=False, bint need_dx=True):
     """BPTT for lstm_forward: returns (dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh)."""
     return _backward(LSTM, dy, dh_n, dc_n, x, w_ih, w_hh, tuple(saved), has_bias, lengths,
-                     reverse)
+                     reverse, need_dx)

@@ -36,9 +36,8 @@ class _Layer(Function):
         x, w_ih, w_hh, saved, has_bias, kw = self.saved
         bwd = kernels.gru_backward if "nonlinearity" not in kw else kernels.rnn_backward
         T = x.shape[0]
-        dx, dh0, dw_ih, dw_hh, db_ih, db_hh = bwd(g[:T], g[T], x, w_ih, w_hh, saved,
-                                                   has_bias=has_bias, **kw)
-        return dx, dh0, dw_ih, dw_hh, db_ih, db_hh
+        return bwd(g[:T], g[T], x, w_ih, w_hh, saved, has_bias=has_bias,
+                   need_dx=self.needs_input_grad[0], **kw)
 
 
 class _LSTMLayer(Function):
@@ -56,7 +55,7 @@ class _LSTMLayer(Function):
         x, w_ih, w_hh, saved, has_bias, kw = self.saved
         T = x.shape[0]
         return kernels.lstm_backward(g[:T], g[T], g[T + 1], x, w_ih, w_hh, saved,
-                                     has_bias=has_bias, **kw)
+                                     has_bias=has_bias, need_dx=self.needs_input_grad[0], **kw)
 
 
 def rnn_layer(mode, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, lengths=None, reverse=False):
@@ -90,8 +89,9 @@ class _Cell(Function):
         x1, w_ih, w_hh, saved, has_bias, kw = self.saved
         bwd = kernels.gru_backward if "nonlinearity" not in kw else kernels.rnn_backward
         dx, dh, dw_ih, dw_hh, db_ih, db_hh = bwd(None, g, x1, w_ih, w_hh, saved,
-                                                  has_bias=has_bias, **kw)
-        return dx[0], dh, dw_ih, dw_hh, db_ih, db_hh
+                                                  has_bias=has_bias,
+                                                  need_dx=self.needs_input_grad[0], **kw)
+        return None if dx is None else dx[0], dh, dw_ih, dw_hh, db_ih, db_hh
 
 
 class _LSTMCell(Function):
@@ -107,8 +107,9 @@ class _LSTMCell(Function):
     def backward(self, g):
         x1, w_ih, w_hh, saved, has_bias = self.saved
         dx, dh, dc, dw_ih, dw_hh, db_ih, db_hh = kernels.lstm_backward(
-            None, g[0], g[1], x1, w_ih, w_hh, saved, has_bias=has_bias)
-        return dx[0], dh, dc, dw_ih, dw_hh, db_ih, db_hh
+            None, g[0], g[1], x1, w_ih, w_hh, saved, has_bias=has_bias,
+            need_dx=self.needs_input_grad[0])
+        return None if dx is None else dx[0], dh, dc, dw_ih, dw_hh, db_ih, db_hh
 
 
 def _zeros_state(x, hidden):

@@ -174,10 +174,10 @@ def gru_forward(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, *, lengths=None, revers
 
 
 def gru_backward(dy, dh_n, x, w_ih, w_hh, saved, *, has_bias=True, lengths=None,
-                 reverse=False):
+                 reverse=False, need_dx=True):
     """Backpropagation through time for gru_forward. dy (T, B, H) and dh_n (B, H) may be None
     (no gradient). Returns (dx, dh0, dw_ih, dw_hh, db_ih, db_hh); the bias gradients are None
-    when has_bias is False."""
+    when has_bias is False, dx is None when need_dx is False."""
     gates, states = saved
     T, B, _ = x.shape
     H = states.shape[2]
@@ -189,7 +189,7 @@ def gru_backward(dy, dh_n, x, w_ih, w_hh, saved, *, has_bias=True, lengths=None,
         d_new = m[t] * (dh if dy is None else dh + dy[t])
         dgi[t], dgh[t], dh_cell = gru_cell_backward(d_new, states[rd], gates[t], w_hh)
         dh = (1 - m[t]) * dh + dh_cell
-    dx = dgi @ w_ih
+    dx = dgi @ w_ih if need_dx else None
     return (dx, dh) + _weight_grads(dgi, dgh, x, states, reverse, w_ih, w_hh, has_bias)
 
 
@@ -210,7 +210,7 @@ def rnn_forward(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, *, nonlinearity="tanh",
 
 
 def rnn_backward(dy, dh_n, x, w_ih, w_hh, saved, *, has_bias=True, nonlinearity="tanh",
-                 lengths=None, reverse=False):
+                 lengths=None, reverse=False, need_dx=True):
     """BPTT for rnn_forward. Returns (dx, dh0, dw_ih, dw_hh, db_ih, db_hh)."""
     (states,) = saved
     T, B, _ = x.shape
@@ -222,7 +222,7 @@ def rnn_backward(dy, dh_n, x, w_ih, w_hh, saved, *, has_bias=True, nonlinearity=
         d_new = m[t] * (dh if dy is None else dh + dy[t])
         da[t], dh_cell = rnn_cell_backward(d_new, states[wr], w_hh, nonlinearity)
         dh = (1 - m[t]) * dh + dh_cell
-    dx = da @ w_ih
+    dx = da @ w_ih if need_dx else None
     return (dx, dh) + _weight_grads(da, da, x, states, reverse, w_ih, w_hh, has_bias)
 
 
@@ -247,7 +247,7 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, *, lengths=None, r
 
 
 def lstm_backward(dy, dh_n, dc_n, x, w_ih, w_hh, saved, *, has_bias=True, lengths=None,
-                  reverse=False):
+                  reverse=False, need_dx=True):
     """BPTT for lstm_forward. dy, dh_n, dc_n may be None. Returns (dx, dh0, dc0, dw_ih, dw_hh,
     db_ih, db_hh)."""
     gates, states, cells = saved
@@ -264,6 +264,6 @@ def lstm_backward(dy, dh_n, dc_n, x, w_ih, w_hh, saved, *, has_bias=True, length
                                                      gates[t], w_hh)
         dh = (1 - m[t]) * dh + dh_cell
         dc = (1 - m[t]) * dc + m[t] * dc_cell
-    dx = da @ w_ih
+    dx = da @ w_ih if need_dx else None
     dw_ih, dw_hh, db_ih, db_hh = _weight_grads(da, da, x, states, reverse, w_ih, w_hh, has_bias)
     return dx, dh, dc, dw_ih, dw_hh, db_ih, db_hh

@@ -103,6 +103,30 @@ def test_missing_output_gradients(cell, grads):
     _case(cell, (4, 3, 2, 5), np.float64, seed=11, grads=grads)
 
 
+@pytest.mark.parametrize("cell", CELLS)
+def test_need_dx_false_skips_dx_only(cell):
+    rng = np.random.default_rng(12)
+    p = _params(rng, cell, 4, 3, 5, 6, np.float64)
+    dy = rng.standard_normal((4, 3, 6))
+    full = _run(kernels, cell, p, dy, None, None)
+    kw = {"nonlinearity": cell[4:]} if cell.startswith("rnn") else {}
+    if cell == "lstm":
+        *_, saved = kernels.lstm_forward(p["x"], p["h0"], p["c0"], p["w_ih"], p["w_hh"],
+                                         p["b_ih"], p["b_hh"])
+        part = kernels.lstm_backward(dy, None, None, p["x"], p["w_ih"], p["w_hh"], saved,
+                                     need_dx=False)
+        rest = full[3:]
+    else:
+        fwd = kernels.gru_forward if cell == "gru" else kernels.rnn_forward
+        bwd = kernels.gru_backward if cell == "gru" else kernels.rnn_backward
+        *_, saved = fwd(p["x"], p["h0"], p["w_ih"], p["w_hh"], p["b_ih"], p["b_hh"], **kw)
+        part = bwd(dy, None, p["x"], p["w_ih"], p["w_hh"], saved, need_dx=False, **kw)
+        rest = full[2:]
+    assert part[0] is None
+    for a, b in zip(part[1:], rest[1:]):
+        np.testing.assert_array_equal(a, b)
+
+
 @pytest.mark.parametrize("isa", ISAS)
 @pytest.mark.parametrize("cell", CELLS)
 def test_every_isa(isa, cell):
