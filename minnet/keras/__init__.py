@@ -26,10 +26,13 @@ Deliberate differences from Keras 3 (everything else is meant to match):
 
 * Backend: there is no ``keras.backend``/``keras.ops``; layers take and return
   ``minnet.Tensor`` (``model(x)`` returns a Tensor, ``predict`` a NumPy array), float32 only.
-* Weights files: ``save_weights``/``load_weights`` need a name ending in ``.weights.npz``
-  (minnet's pickle-free .npz, written atomically), not HDF5's ``.weights.h5``; weights load
-  by layer order, every shape checked first. ``model.save``/``load_model`` (whole models)
-  are not provided; ``ModelCheckpoint`` saves weights only.
+* Files: ``save_weights``/``load_weights`` need a name ending in ``.weights.npz`` and
+  ``model.save``/``keras.models.load_model`` one ending in ``.keras.npz`` (minnet's
+  pickle-free .npz via minnet.save, written atomically), not Keras's ``.weights.h5`` /
+  ``.keras``; weights load by layer order, every shape checked first. Whole-model files
+  hold the architecture (constructor arguments), weights and compile settings but not the
+  optimizer's slots; layers built with Python callables cannot be saved.
+  ``ModelCheckpoint`` saves weights only.
 * Models: ``Sequential`` and ``Model(inputs, outputs)`` for a chain of layers (one input,
   one output); no multi-input/-output graphs. fit/evaluate/predict take NumPy arrays (or
   lists, Tensors), not tf.data / generators; ``class_weight``/``sample_weight`` raise.
@@ -52,12 +55,12 @@ Deliberate differences from Keras 3 (everything else is meant to match):
 * Progress output: Keras 3's format; the bar redraws in place only on a terminal.
 """
 from minnet.keras import (activations, callbacks, datasets, initializers, layers, losses,
-                          metrics, optimizers, regularizers, utils)
+                          metrics, optimizers, regularizers, saving, utils)
 from minnet.keras.layers import Input, Layer
 from minnet.keras.models import Model, Sequential
 
 __all__ = ["Sequential", "Model", "Input", "Layer", "layers", "optimizers", "losses",
            "metrics", "callbacks", "utils", "datasets", "activations", "initializers",
-           "regularizers", "models"]
+           "regularizers", "models", "saving"]
 
 from minnet.keras import models  # noqa: E402

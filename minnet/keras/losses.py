@@ -11,6 +11,7 @@ minnet's stable log-softmax / log-sigmoid kernels.
 """
 import numpy as np
 
+from minnet.keras.saving import RecordsInit
 from minnet.nn import functional as F
 from minnet.tensor import Tensor
 
@@ -55,7 +56,7 @@ def _reduce(per_sample, reduction):
     return per_sample
 
 
-class Loss:
+class Loss(RecordsInit):
     """Base class: ``call(y_true, y_pred)`` gives per-sample losses (a Tensor).
 
     Args:
@@ -86,7 +87,7 @@ class Loss:
         raise NotImplementedError
 
     def get_config(self):
-        return {"name": self.name, "reduction": self.reduction}
+        return self._constructor_config()
 
 
 def _snake(name):

@@ -3,6 +3,8 @@
 probabilities."""
 import numpy as np
 
+from minnet.keras.saving import RecordsInit
+
 __all__ = ["Metric", "Mean", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy",
            "CategoricalAccuracy", "SparseCategoricalAccuracy", "MeanSquaredError",
            "MeanAbsoluteError", "accuracy", "binary_accuracy", "categorical_accuracy",
@@ -57,7 +59,7 @@ def mean_absolute_error(y_true, y_pred):
     return np.abs(_same_shape(y_true, y_pred) - y_pred).mean(axis=-1)
 
 
-class Metric:
+class Metric(RecordsInit):
     """Base class: ``update_state(y_true, y_pred)``, ``result()``, ``reset_state()``."""
 
     def __init__(self, name=None, dtype=None):

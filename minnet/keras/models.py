@@ -8,11 +8,12 @@ from minnet.keras import activations
 from minnet.keras.layers.base import KerasTensor, Layer, shape_str
 from minnet.keras.layers.convolutional import to_nchw, to_nhwc
 from minnet.keras.layers.core import InputLayer
+from minnet.keras.saving import load_model, save_model
 from minnet.keras.trainer import Trainer
 from minnet.serialization import load as _load
 from minnet.serialization import save as _save
 
-__all__ = ["Model", "Sequential"]
+__all__ = ["Model", "Sequential", "load_model"]
 
 WEIGHTS_SUFFIX = ".weights.npz"
 
@@ -114,6 +115,10 @@ class Model(Trainer, Layer):
         for layer in self._layers:
             shape = tuple(layer.compute_output_shape(shape))
         return shape
+
+    @property
+    def input_dtype(self):
+        return self._layers[0].input_dtype if self._layers else np.float32
 
     @property
     def input_shape(self):
@@ -258,6 +263,17 @@ class Model(Trainer, Layer):
                                  f'({entry["class"]})')
         for layer, entry in zip(self._layers, saved):
             layer.set_weights(entry["weights"])
+
+    def save(self, filepath, overwrite=True, zipped=None):
+        """Write the whole model (architecture, weights, compile settings) to ``filepath``,
+        which must end in '.keras.npz'; ``keras.models.load_model`` reads it back."""
+        if not overwrite and os.path.exists(os.fspath(filepath)):
+            raise FileExistsError(f"{filepath} exists and overwrite=False")
+        save_model(self, filepath)
+
+    def get_config(self):
+        return {"name": self.name, "layers": [
+            {"class_name": type(la).__name__, "config": la.get_config()} for la in self._layers]}
 
     # ------------------------------------------------------------------ summary
     def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):

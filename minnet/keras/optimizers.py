@@ -27,13 +27,14 @@ import numpy as np
 
 from minnet import optim
 from minnet.keras import schedules
+from minnet.keras.saving import RecordsInit
 from minnet.optim.optimizer import Optimizer as _TorchOptimizer
 from minnet.optim.optimizer import grad_array
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "get", "schedules"]
 
 
-class Optimizer:
+class Optimizer(RecordsInit):
     """Base class. Built on a model's parameters by ``compile``/``fit``; ``apply()`` runs one
     step on their gradients.
 
@@ -124,8 +125,7 @@ class Optimizer:
                     g *= self.global_clipnorm / n
 
     def get_config(self):
-        return {"name": self.name, "learning_rate": self._lr,
-                "weight_decay": self.weight_decay}
+        return dict(self._constructor_config(), learning_rate=self._lr)
 
     def __repr__(self):
         return f"<keras.optimizers.{type(self).__name__} learning_rate={self._lr}>"
@@ -254,6 +254,7 @@ class Adagrad(Optimizer):
                               float(self.initial_accumulator_value))
 
 
+_TABLE_BY_CLASS = {cls.__name__: cls for cls in (SGD, Adam, AdamW, RMSprop, Adagrad)}
 _TABLE = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad}
 
 

@@ -34,9 +34,9 @@ def _array(x, what):
                         f"{type(x).__name__}") from e
 
 
-def _batch_x(x, idx):
+def _batch_x(x, idx, dtype=np.float32):
     xb = x[idx]
-    return Tensor(xb if xb.dtype == np.float32 else xb.astype(np.float32))
+    return Tensor(xb if xb.dtype == dtype else xb.astype(dtype))
 
 
 def _batches(n, batch_size, order):
@@ -200,10 +200,11 @@ class Trainer:
                     break
                 cbs.on_train_batch_begin(step)
                 yb = y[idx]
-                out = self.call(_batch_x(x, idx), training=True,
+                out = self.call(_batch_x(x, idx, self.input_dtype), training=True,
                                 skip_final_activation=fused is not None)
                 loss = self._loss_of(out, yb, fused)
-                self.zero_grad()
+                for p in self.optimizer._params:
+                    p.grad = None
                 loss.backward()
                 self.optimizer.apply()
                 loss_tracker.update_state(float(loss.data), sample_weight=len(yb))
@@ -245,7 +246,7 @@ class Trainer:
                     break
                 cbs.on_test_batch_begin(step)
                 yb = y[idx]
-                out = self.call(_batch_x(x, idx), training=False,
+                out = self.call(_batch_x(x, idx, self.input_dtype), training=False,
                                 skip_final_activation=fused is not None)
                 loss_tracker.update_state(float(self._loss_of(out, yb, fused).data),
                                           sample_weight=len(yb))
@@ -305,7 +306,8 @@ class Trainer:
         with no_grad():
             for step, idx in enumerate(_batches(len(x), batch_size, None)):
                 cbs.on_predict_batch_begin(step)
-                outs.append(np.array(self.call(_batch_x(x, idx), training=False).data))
+                out = self.call(_batch_x(x, idx, self.input_dtype), training=False)
+                outs.append(np.array(out.data))
                 cbs.on_predict_batch_end(step, {"outputs": outs[-1]})
         cbs.on_predict_end()
         if not outs:
@@ -320,7 +322,7 @@ class Trainer:
         self.optimizer.build(self._trainable_parameters())
         fused = self._fused_activation()
         self.train()
-        out = self.call(_batch_x(x, slice(None)), training=True,
+        out = self.call(_batch_x(x, slice(None), self.input_dtype), training=True,
                         skip_final_activation=fused is not None)
         loss = self._loss_of(out, y, fused)
         self.zero_grad()

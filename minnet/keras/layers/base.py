@@ -5,6 +5,7 @@ import re
 
 import numpy as np
 
+from minnet.keras.saving import RecordsInit
 from minnet.nn.modules.module import Module
 from minnet.tensor import Tensor
 
@@ -25,7 +26,7 @@ def reset_names():
 
 def _snake(name):
     s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()
 
 
 def shape_str(shape):
@@ -96,7 +97,7 @@ class Weight:
         return f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}>"
 
 
-class Layer(Module):
+class Layer(RecordsInit, Module):
     """Base class of the Keras layers.
 
     Subclasses implement ``build(input_shape)`` (create the minnet modules and parameters;
@@ -167,12 +168,14 @@ class Layer(Module):
                                  f"{shape_str(tuple(shape))} (the layer was built for "
                                  f"{shape_str(self._build_shape)})")
 
+    input_dtype = np.float32     # what NumPy inputs are cast to (Keras's floatx)
+
     def __call__(self, x, training=None, **kwargs):
         if isinstance(x, KerasTensor):
             self._maybe_build(x.shape)
             self._check_input(x.shape)
             return KerasTensor(self.compute_output_shape(x.shape), self, x, self.name)
-        x = to_tensor(x)
+        x = to_tensor(x, self.input_dtype)
         self._maybe_build(x.shape)
         self._check_input(x.shape)
         if training is None:
@@ -257,7 +260,8 @@ class Layer(Module):
         return int(sum(t.data.size for _, t, _, _, _ in self._variables()))
 
     def get_config(self):
-        return {"name": self.name, "trainable": self.trainable}
+        """The constructor arguments this layer was made with (and its name)."""
+        return dict(self._constructor_config(), name=self.name)
 
     def extra_repr(self):
         return f"name={self.name!r}"

@@ -6,7 +6,8 @@ from minnet.nn import functional as F
 from minnet.keras import activations, initializers
 from minnet.keras.layers.base import KerasTensor, Layer, identity, transpose
 
-__all__ = ["Input", "InputLayer", "Dense", "Activation", "Dropout", "Flatten", "Reshape"]
+__all__ = ["Input", "InputLayer", "Dense", "Activation", "Dropout", "Flatten", "Reshape",
+           "Rescaling"]
 
 
 class InputLayer(Layer):
@@ -130,10 +131,6 @@ class Dense(Layer):
             out.append(self.bias_regularizer(self.linear.bias))
         return out
 
-    def get_config(self):
-        return dict(super().get_config(), units=self.units,
-                    activation=activations.serialize(self.activation), use_bias=self.use_bias)
-
 
 class Activation(Layer):
     """Applies an activation by name or callable (``layers.Activation('softmax')``)."""
@@ -219,3 +216,20 @@ class Reshape(Layer):
 
     def call(self, x, training=False):
         return x.reshape((x.shape[0],) + self.target_shape)
+
+
+class Rescaling(Layer):
+    """``x * scale + offset``, e.g. ``Rescaling(1 / 255)`` for uint8 images."""
+
+    def __init__(self, scale, offset=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.scale, self.offset = float(scale), float(offset)
+
+    def call(self, x, training=False):
+        y = x * self.scale
+        return y + self.offset if self.offset else y
+
+    def nchw_ok(self):
+        return True
+
+    call_nchw = call

@@ -1,11 +1,10 @@
 """BatchNormalization over the last axis (Keras's channels-last), on minnet.nn.BatchNorm1d."""
-import numpy as np
 
 from minnet import nn
 from minnet.keras import initializers
 from minnet.keras.layers.base import Layer, identity
 
-__all__ = ["BatchNormalization"]
+__all__ = ["BatchNormalization", "LayerNormalization"]
 
 
 class BatchNormalization(Layer):
@@ -98,3 +97,36 @@ class BatchNormalization(Layer):
         if count > 1:  # PyTorch mixed in m * unbiased variance; Keras m * biased, (n-1)/n of it
             rv -= (rv - self.momentum * old) / count
         return y
+
+
+class LayerNormalization(Layer):
+    """Normalise each sample over its last axis, then scale by ``gamma`` and shift by
+    ``beta`` (minnet.nn.LayerNorm; Keras's epsilon default 1e-3).
+
+    Args:
+        axis: only -1. epsilon (float): Default: 1e-3. center, scale (bool): Default: True.
+
+    Weights: [gamma, beta] of shape (last dim,).
+    """
+
+    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, **kwargs):
+        super().__init__(**kwargs)
+        if axis not in (-1,):
+            raise ValueError(f'LayerNormalization "{self.name}": only axis=-1 is supported')
+        if not (center and scale):
+            raise ValueError(f'LayerNormalization "{self.name}": center and scale must be True')
+        self.epsilon = float(epsilon)
+
+    def build(self, input_shape):
+        c = input_shape[-1]
+        self._input_axes = {-1: c}
+        self.ln = nn.LayerNorm(c, eps=self.epsilon)
+
+    def _variables(self):
+        if not self.built:
+            return []
+        return [("gamma", self.ln.weight, identity, identity, True),
+                ("beta", self.ln.bias, identity, identity, True)]
+
+    def call(self, x, training=False):
+        return self.ln(x)

@@ -1,0 +1,157 @@
+"""Whole-model files: ``model.save(path)`` / ``keras.models.load_model(path)``.
+
+A model file (name ending in ``.keras.npz``) is written with minnet.save (pickle-free .npz,
+atomic): the model's class and name, its input shape, each layer's class, constructor
+arguments (recorded when the layer was made, see ``RecordsInit``) and weights in Keras's
+layouts, and the compile settings (optimizer class and arguments, loss, metrics). The
+optimizer's slots (Adam's moments, ...) are not saved: a loaded model's optimizer starts
+fresh. Layers or losses made with Python callables (custom activations, ...) cannot be
+saved and raise ValueError naming the argument.
+"""
+import functools
+import inspect
+import os
+
+import numpy as np
+
+from minnet.serialization import load as _load
+from minnet.serialization import save as _save
+
+__all__ = ["RecordsInit", "save_model", "load_model", "MODEL_SUFFIX"]
+
+MODEL_SUFFIX = ".keras.npz"
+
+
+class RecordsInit:
+    """Mixin: remembers the arguments the most-derived constructor was called with, so
+    ``get_config()`` can return them and the object can be rebuilt from its file."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is None or getattr(init, "_records", False):
+            return
+
+        @functools.wraps(init)
+        def wrapper(self, *args, **kw):
+            if "_init_args" not in self.__dict__:
+                object.__setattr__(self, "_init_args", (type(self), args, kw))
+            init(self, *args, **kw)
+        wrapper._records = True
+        cls.__init__ = wrapper
+
+    def _constructor_config(self):
+        owner, args, kw = self.__dict__.get("_init_args", (type(self), (), {}))
+        init = None
+        for klass in type(self).__mro__:
+            if "__init__" in klass.__dict__:
+                init = inspect.unwrap(klass.__dict__["__init__"])
+                break
+        bound = inspect.signature(init).bind(self, *args, **kw)
+        config = {}
+        for name, value in list(bound.arguments.items())[1:]:
+            param = inspect.signature(init).parameters[name]
+            if param.kind == param.VAR_KEYWORD:
+                config.update(value)
+            elif param.kind == param.VAR_POSITIONAL:
+                if value:
+                    raise ValueError(f"{type(self).__name__}: cannot record *{name}")
+            else:
+                config[name] = value
+        return config
+
+
+def _plain(value, where):
+    """value as JSON-like data (str, number, bool, None, lists/tuples of them)."""
+    if value is None or isinstance(value, (bool, str, int, float)):
+        return value
+    if isinstance(value, (np.integer, np.floating, np.bool_)):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        out = [_plain(v, where) for v in value]
+        return tuple(out) if isinstance(value, tuple) else out
+    raise ValueError(f"{where}={value!r} cannot be saved: only strings, numbers, booleans, "
+                     f"None and lists of them (a callable or object argument is Python code)")
+
+
+def _serialize(obj, what):
+    if obj is None or isinstance(obj, str):
+        return obj
+    if not isinstance(obj, RecordsInit):
+        raise ValueError(f"{what} {obj!r} cannot be saved (use a name or a keras object)")
+    config = obj._constructor_config()
+    return {"class": type(obj).__name__,
+            "config": {k: _plain(v, f"{type(obj).__name__} argument {k}")
+                       for k, v in config.items()}}
+
+
+def _deserialize(entry, table, custom, what):
+    if entry is None or isinstance(entry, str):
+        return entry
+    name = entry["class"]
+    cls = custom.get(name) or table.get(name)
+    if cls is None:
+        raise ValueError(f"Unknown {what} class {name!r}: pass it in custom_objects")
+    return cls(**entry["config"])
+
+
+def save_model(model, filepath):
+    filepath = os.fspath(filepath)
+    if not filepath.endswith(MODEL_SUFFIX):
+        raise ValueError(f"The filename must end in `{MODEL_SUFFIX}` (minnet writes its own "
+                         f".npz format, not Keras's zip). Received: filepath={filepath}")
+    if not model.built:
+        raise ValueError(f'Model "{model.name}" must be built before it is saved')
+    layers = []
+    for layer in model.layers:
+        entry = _serialize(layer, f'Layer "{layer.name}"')
+        entry["config"]["name"] = layer.name
+        entry["weights"] = layer.get_weights()
+        layers.append(entry)
+    compiled = None
+    if model.compiled:
+        compiled = {"optimizer": _serialize(model.optimizer, "optimizer"),
+                    "learning_rate": float(model.optimizer.learning_rate),
+                    "loss": _serialize(model.loss if isinstance(model.loss, str)
+                                       else model._loss, "loss"),
+                    "metrics": [_serialize(m, "metric") for m in model._metric_ids]}
+    _save({"format": "minnet.keras.model", "version": 1, "class": type(model).__name__,
+           "name": model.name, "input_shape": _plain(model.input_shape, "input_shape"),
+           "layers": layers, "compile": compiled}, filepath)
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """Rebuild a model saved with ``model.save``: architecture, weights and (with
+    ``compile``) its compile settings. ``custom_objects`` maps class names to classes for
+    layers, losses or metrics defined outside minnet.keras."""
+    from minnet.keras import layers as layers_module
+    from minnet.keras import losses, metrics, optimizers
+    from minnet.keras.models import Sequential
+    filepath = os.fspath(filepath)
+    if not filepath.endswith(MODEL_SUFFIX):
+        raise ValueError(f"The filename must end in `{MODEL_SUFFIX}`. Received: "
+                         f"filepath={filepath}")
+    state = _load(filepath)
+    if not isinstance(state, dict) or state.get("format") != "minnet.keras.model":
+        raise ValueError(f"{filepath} is not a keras model file written by minnet")
+    custom = dict(custom_objects or {})
+    table = {name: getattr(layers_module, name) for name in layers_module.__all__}
+    model = Sequential(name=state["name"])
+    if state["input_shape"] is not None:
+        model._input_shape = tuple(state["input_shape"])
+    for entry in state["layers"]:
+        model.add(_deserialize(entry, table, custom, "layer"), rebuild=False)
+    model.build(model._input_shape)
+    for layer, entry in zip(model.layers, state["layers"]):
+        layer.set_weights(entry["weights"])
+    if compile and state["compile"] is not None:
+        c = state["compile"]
+        opt = _deserialize(c["optimizer"], dict(optimizers._TABLE_BY_CLASS), custom,
+                           "optimizer")
+        opt.learning_rate = c["learning_rate"]
+        loss = _deserialize(c["loss"], {cls.__name__: cls for cls in losses._TABLE.values()},
+                            custom, "loss")
+        mets = [_deserialize(m, {cls.__name__: cls for cls in metrics._TABLE.values()},
+                             custom, "metric") for m in c["metrics"]]
+        model.compile(optimizer=opt, loss=loss, metrics=mets)
+    return model
