@@ -35,7 +35,9 @@ Deliberate differences from Keras 3 (everything else is meant to match):
   ``ModelCheckpoint`` saves weights only.
 * Models: ``Sequential`` and ``Model(inputs, outputs)`` for a chain of layers (one input,
   one output); no multi-input/-output graphs. fit/evaluate/predict take NumPy arrays (or
-  lists, Tensors), not tf.data / generators; ``class_weight``/``sample_weight`` raise.
+  lists, Tensors), not tf.data / generators. ``sample_weight`` / ``class_weight`` weight
+  the loss as Keras (sum of weighted per-sample losses over the batch size); metrics stay
+  unweighted (no ``weighted_metrics``).
 * Crossentropy with a fused final softmax/sigmoid computes the exact log-softmax; Keras on
   probabilities clips them to [1e-7, 1 - 1e-7] (so losses differ only where a predicted
   probability is below 1e-7). Unfused probability outputs are clipped as Keras does.

@@ -41,9 +41,13 @@ def _like(y_true, y_pred):
     t = _array(y_true)
     if t.shape != y_pred.shape:
         if t.size != int(np.prod(y_pred.shape)):
+            hint = ""
+            if t.ndim >= 1 and t.size * y_pred.shape[-1] == int(np.prod(y_pred.shape)):
+                hint = (" Integer class labels need loss='sparse_categorical_crossentropy' "
+                        "(or one-hot labels from keras.utils.to_categorical).")
             raise ValueError(f"Arguments `target` and `output` must have the same shape (up "
                              f"to a trailing 1). Received: target.shape={t.shape}, "
-                             f"output.shape={tuple(y_pred.shape)}")
+                             f"output.shape={tuple(y_pred.shape)}.{hint}")
         t = t.reshape(y_pred.shape)
     return t.astype(y_pred.dtype, copy=False)
 
@@ -98,8 +102,11 @@ def _snake(name):
 def _labels(y_true, n):
     t = _array(y_true).reshape(-1)
     if t.shape[0] != n:
+        shape = _array(y_true).shape
+        hint = " One-hot labels need loss='categorical_crossentropy'." \
+            if t.shape[0] % n == 0 and len(shape) >= 2 and shape[-1] > 1 else ""
         raise ValueError(f"sparse_categorical_crossentropy: {t.shape[0]} labels for {n} "
-                         f"predictions (labels shape {_array(y_true).shape})")
+                         f"predictions (labels shape {shape}).{hint}")
     if t.dtype.kind == "f":
         t = t.astype(np.int64)
     return t

@@ -39,6 +39,32 @@ def _batch_x(x, idx, dtype=np.float32):
     return Tensor(xb if xb.dtype == dtype else xb.astype(dtype))
 
 
+def _sample_weights(y, sample_weight, class_weight, what):
+    """Per-sample loss weights (N,) from sample_weight and/or class_weight, or None."""
+    w = None
+    if sample_weight is not None:
+        w = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+        if w.shape[0] != len(y):
+            raise ValueError(f"{what}: sample_weight has {w.shape[0]} entries for {len(y)} "
+                             f"samples")
+    if class_weight is not None:
+        labels = np.asarray(y)
+        labels = labels.argmax(-1) if labels.ndim > 1 and labels.shape[-1] > 1 else \
+            labels.reshape(len(labels), -1)[:, 0]
+        labels = labels.astype(np.int64)
+        missing = set(np.unique(labels).tolist()) - set(int(k) for k in class_weight)
+        if missing:
+            raise ValueError(f"{what}: class_weight has no entry for classes "
+                             f"{sorted(missing)}")
+        table = np.zeros(int(labels.max()) + 1)
+        for k, v in class_weight.items():
+            if 0 <= int(k) < len(table):
+                table[int(k)] = v
+        cw = table[labels]
+        w = cw if w is None else w * cw
+    return w
+
+
 def _batches(n, batch_size, order):
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)
@@ -103,8 +129,14 @@ class Trainer:
             return act
         return None
 
-    def _loss_of(self, out, yb, fused):
-        loss = self._loss.compute(yb, out, fused is not None or self._loss.from_logits)
+    def _loss_of(self, out, yb, fused, wb=None):
+        logits = fused is not None or self._loss.from_logits
+        if wb is None:
+            loss = self._loss.compute(yb, out, logits)
+        else:  # Keras: sum(weight * per-sample loss) / number of per-sample losses
+            values = self._loss.call(yb, out, logits)
+            w = wb.reshape(wb.shape + (1,) * (values.ndim - wb.ndim)).astype(values.dtype)
+            loss = (values * Tensor(w)).sum() / max(values.numel(), 1)
         for reg in self._regularization_losses():
             loss = loss + reg
         return loss
@@ -150,10 +182,8 @@ class Trainer:
         minnet's generator (``keras.utils.set_random_seed``).
         """
         self._check_compiled("fit")
-        if class_weight is not None or sample_weight is not None:
-            raise ValueError(f'Model "{self.name}": class_weight and sample_weight are not '
-                             f"supported by minnet")
         x, y = self._prepare(x, y, "fit")
+        sw = _sample_weights(y, sample_weight, class_weight, "fit")
         if validation_data is None and validation_split:
             if not 0 < validation_split < 1:
                 raise ValueError(f"validation_split must be in (0, 1), got {validation_split}")
@@ -162,13 +192,19 @@ class Trainer:
                 raise ValueError(f"Training data contains {len(x)} samples, which is not "
                                  f"sufficient to split it into a validation and training set "
                                  f"as specified by `validation_split={validation_split}`.")
-            validation_data = (x[split_at:], y[split_at:])
+            validation_data = (x[split_at:], y[split_at:]) + \
+                ((sw[split_at:],) if sw is not None else ())
             x, y = x[:split_at], y[:split_at]
+            sw = sw[:split_at] if sw is not None else None
         if validation_data is not None:
             if len(validation_data) not in (2, 3):
-                raise ValueError("validation_data must be (x_val, y_val)")
-            validation_data = self._prepare(validation_data[0], validation_data[1],
-                                            "fit(validation_data)")
+                raise ValueError("validation_data must be (x_val, y_val) or "
+                                 "(x_val, y_val, val_sample_weight)")
+            xv, yv = self._prepare(validation_data[0], validation_data[1],
+                                   "fit(validation_data)")
+            swv = _sample_weights(yv, validation_data[2] if len(validation_data) == 3
+                                  else None, None, "fit(validation_data)")
+            validation_data = (xv, yv, swv)
         batch_size = int(batch_size or 32)
         n = len(x)
         steps = math.ceil(n / batch_size)
@@ -202,7 +238,7 @@ class Trainer:
                 yb = y[idx]
                 out = self.call(_batch_x(x, idx, self.input_dtype), training=True,
                                 skip_final_activation=fused is not None)
-                loss = self._loss_of(out, yb, fused)
+                loss = self._loss_of(out, yb, fused, None if sw is None else sw[idx])
                 for p in self.optimizer._params:
                     p.grad = None
                 loss.backward()
@@ -222,8 +258,8 @@ class Trainer:
                     break
             epoch_logs = dict(logs)
             if validation_data is not None and (epoch + 1) % validation_freq == 0:
-                val = self._evaluate(*validation_data, validation_batch_size or batch_size,
-                                     cbs, validation_steps)
+                val = self._evaluate(*validation_data, batch_size=validation_batch_size or
+                                     batch_size, cbs=cbs, steps=validation_steps)
                 epoch_logs.update({"val_" + k: v for k, v in val.items()})
             cbs.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
@@ -233,7 +269,7 @@ class Trainer:
         return history
 
     # ------------------------------------------------------------------ evaluate, predict
-    def _evaluate(self, x, y, batch_size, cbs, steps=None):
+    def _evaluate(self, x, y, sw=None, batch_size=32, cbs=None, steps=None):
         fused = self._fused_activation()
         loss_tracker = metrics_module.Mean(name="loss")
         metrics = None
@@ -248,8 +284,8 @@ class Trainer:
                 yb = y[idx]
                 out = self.call(_batch_x(x, idx, self.input_dtype), training=False,
                                 skip_final_activation=fused is not None)
-                loss_tracker.update_state(float(self._loss_of(out, yb, fused).data),
-                                          sample_weight=len(yb))
+                loss = self._loss_of(out, yb, fused, None if sw is None else sw[idx])
+                loss_tracker.update_state(float(loss.data), sample_weight=len(yb))
                 if metrics is None:
                     metrics = [metrics_module.get(m, self._loss, y.shape, out.shape)
                                for m in self._metric_ids] if self._metrics is None else \
@@ -273,6 +309,7 @@ class Trainer:
         ``return_dict``."""
         self._check_compiled("evaluate")
         x, y = self._prepare(x, y, "evaluate")
+        sw = _sample_weights(y, sample_weight, None, "evaluate")
         batch_size = int(batch_size or 32)
         verbose = 1 if verbose == "auto" else int(verbose)
         n_steps = math.ceil(len(x) / batch_size) if steps is None else int(steps)
@@ -280,7 +317,7 @@ class Trainer:
         if verbose:
             cbs.append(callbacks_module.ProgbarLogger(verbose, mode="test"))
         cbs = callbacks_module.CallbackList(cbs, self, {"verbose": verbose, "steps": n_steps})
-        logs = self._evaluate(x, y, batch_size, cbs, steps)
+        logs = self._evaluate(x, y, sw, batch_size, cbs, steps)
         if return_dict:
             return logs
         values = [logs["loss"]] + [logs[m.name] for m in (self._metrics or [])]

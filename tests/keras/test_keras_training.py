@@ -305,3 +305,23 @@ def test_trainable_false_freezes_layer():
     for a, b in zip(before, model.layers[0].get_weights()):
         np.testing.assert_array_equal(a, b)
     assert len(model.trainable_weights) == 2 and len(model.non_trainable_weights) == 2
+
+
+def test_sample_and_class_weights_weight_the_loss_as_keras():
+    x, y = _blobs(n=40, seed=9)
+    model = _mlp()
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    probs = model.predict(x, verbose=0).astype(np.float64)
+    per_sample = -np.log(probs[np.arange(40), y])
+    w = np.linspace(0.1, 2.0, 40)
+    got = model.evaluate(x, y, sample_weight=w, batch_size=40, verbose=0)
+    assert got == pytest.approx((per_sample * w).sum() / 40, rel=1e-5)
+    cw = {0: 0.5, 1: 2.0, 2: 1.0}
+    w0 = model.get_weights()
+    h1 = model.fit(x, y, class_weight=cw, epochs=2, shuffle=False, verbose=0)
+    model.set_weights(w0)
+    h2 = model.fit(x, y, sample_weight=np.array([cw[c] for c in y]), epochs=2,
+                   shuffle=False, verbose=0)
+    np.testing.assert_allclose(h1.history["loss"], h2.history["loss"], rtol=1e-6)
+    with pytest.raises(ValueError, match="no entry for classes"):
+        model.fit(x, y, class_weight={0: 1.0}, verbose=0)
