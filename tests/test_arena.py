@@ -203,3 +203,17 @@ def test_steady_state_steps_do_not_fault_in_fresh_pages():
     if off < 20:
         pytest.skip(f"this allocator does not re-fault freed arrays ({off} faults/step)")
     assert faults("on") < 5, off
+
+
+def test_shapes_not_used_lately_are_forgotten_when_a_new_shape_turns_up(arena_on):
+    _arena.clear()
+    f32 = np.dtype(np.float32)
+    old = _arena.empty((64, 33), f32)
+    kept = _arena.empty((64, 35), f32)      # in use: stays pooled however idle
+    del old
+    for _ in range(_arena.IDLE_CALLS + 2):  # training at another shape for a while
+        _arena.empty((8, 8), f32)
+    before = _arena.pooled_bytes()
+    _arena.empty((3, 3), f32)               # a new shape: the idle free array goes
+    assert _arena.pooled_bytes() == before - 64 * 33 * 4 + 3 * 3 * 4
+    assert _arena.is_pooled(kept)
