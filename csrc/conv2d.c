@@ -20,6 +20,10 @@
 #define WS_COL 2
 #define WS_DW 3
 
+int mn_conv2d_algorithm = MN_CONV_AUTO;
+
+void mn_conv2d_set_algorithm(int algorithm) { mn_conv2d_algorithm = algorithm; }
+
 #define DT float
 #define SFX f32
 #include "conv2d_impl.h"

@@ -34,4 +34,10 @@ int mn_conv2d_bwd_f64(const double *dy_nchw, const double *x_nchw, const double 
                       double *dx_nchw, double *dw_oihw, double *db_o, const mn_conv2d_geom *g,
                       int isa, int n_threads);
 
+/* Which lowering the kernels use: MN_CONV_AUTO picks per shape (see conv2d_impl.h); the
+ * others force one, so that the tests cover both on every shape. */
+enum mn_conv_algorithm { MN_CONV_AUTO = 0, MN_CONV_IM2COL = 1, MN_CONV_DIRECT = 2 };
+extern int mn_conv2d_algorithm;
+void mn_conv2d_set_algorithm(int algorithm);
+
 #endif

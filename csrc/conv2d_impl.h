@@ -107,6 +107,90 @@ static void FN(col2im)(const DT *col_kp, ptrdiff_t c_n, const mn_conv2d_geom *g,
     }
 }
 
+/* ---- direct convolution, one copy per ISA ----------------------------------------------- */
+#if MN_X86
+#define DFN(name) CAT(CAT(name, avx512), SFX)
+#define DATTR ATTR_AVX512
+#include "conv2d_direct.h"
+#undef DFN
+#undef DATTR
+#define DFN(name) CAT(CAT(name, avx2), SFX)
+#define DATTR ATTR_AVX2
+#include "conv2d_direct.h"
+#undef DFN
+#undef DATTR
+#endif
+#define DFN(name) CAT(CAT(name, generic), SFX)
+#define DATTR
+#include "conv2d_direct.h"
+#undef DFN
+#undef DATTR
+
+/* Direct convolution when each output sums few taps: the GEMM's k would be tiny (k = 9 for
+ * the 1-channel first layer and for depthwise 3x3), where packing and call overheads dominate
+ * it. A forced algorithm (mn_conv2d_set_algorithm) overrides the choice, for the tests. */
+static int FN(use_direct)(const mn_conv2d_geom *g)
+{
+    if (mn_conv2d_algorithm == MN_CONV_IM2COL)
+        return 0;
+    if (mn_conv2d_algorithm == MN_CONV_DIRECT)
+        return 1;
+    return (g->c_in / g->groups) * g->kh * g->kw <= 27;
+}
+
+/* Scratch (elements) of the stride-1 wide path: see conv2d_direct.h. */
+static size_t FN(wide_scratch)(const mn_conv2d_geom *g, int bwd)
+{
+    const ptrdiff_t Hp = g->oh + (g->kh - 1) * g->dh, Wp = g->ow + (g->kw - 1) * g->dw;
+    const ptrdiff_t img = g->c_in * Hp * Wp + g->kw * g->dw, L = g->oh * Wp;
+    if (!bwd)
+        return (size_t)(img + L);
+    return (size_t)(g->c_out * L + g->kw * g->dw + 2 * img);
+}
+
+#if MN_X86
+#define ISA_CALL(isa, name, ...)                                                           \
+    do {                                                                                   \
+        if ((isa) >= MN_ISA_AVX512)                                                        \
+            CAT(CAT(name, avx512), SFX)(__VA_ARGS__);                                      \
+        else if ((isa) >= MN_ISA_AVX2)                                                     \
+            CAT(CAT(name, avx2), SFX)(__VA_ARGS__);                                        \
+        else                                                                               \
+            CAT(CAT(name, generic), SFX)(__VA_ARGS__);                                     \
+    } while (0)
+#else
+#define ISA_CALL(isa, name, ...) CAT(CAT(name, generic), SFX)(__VA_ARGS__)
+#endif
+
+static int FN(direct_fwd_isa)(const DT *x, const DT *w, const DT *b, DT *y,
+                              const mn_conv2d_geom *g, int act, int isa)
+{
+    if (g->sh == 1 && g->sw == 1) {
+        DT *scratch = (DT *)mn_workspace(WS_COL, FN(wide_scratch)(g, 0) * sizeof(DT));
+        if (!scratch)
+            return -1;
+        ISA_CALL(isa, wide_fwd, x, w, b, y, g, act, scratch);
+        return 0;
+    }
+    ISA_CALL(isa, direct_fwd, x, w, b, y, g, act);
+    return 0;
+}
+
+static int FN(direct_bwd_isa)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw_acc,
+                              int first, const mn_conv2d_geom *g, int isa)
+{
+    if (g->sh == 1 && g->sw == 1) {
+        DT *scratch = (DT *)mn_workspace(WS_COL, FN(wide_scratch)(g, 1) * sizeof(DT));
+        if (!scratch)
+            return -1;
+        ISA_CALL(isa, wide_bwd, dy, x, w, dx, dw_acc, first, g, scratch);
+        return 0;
+    }
+    ISA_CALL(isa, direct_bwd, dy, x, w, dx, dw_acc, first, g);
+    return 0;
+}
+#undef ISA_CALL
+
 static int FN(is_pointwise)(const mn_conv2d_geom *g)
 {
     return g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pad_t == 0 &&
@@ -120,6 +204,9 @@ static int FN(conv_fwd_image)(const DT *x_chw, const DT *w, const DT *b, DT *y_c
 {
     const ptrdiff_t G = g->groups, cin_g = g->c_in / G, cout_g = g->c_out / G;
     const ptrdiff_t K = cin_g * g->kh * g->kw, P = g->oh * g->ow, HW = g->h * g->w;
+    if (FN(use_direct)(g)) {
+        return FN(direct_fwd_isa)(x_chw, w, b, y_chw, g, act, mn_effective_isa(isa));
+    }
     const int pw = FN(is_pointwise)(g);
     DT *col = pw ? NULL : (DT *)mn_workspace(WS_COL, (size_t)(K * P) * sizeof(DT));
     if (!pw && !col)
@@ -174,12 +261,16 @@ int FN(mn_conv2d_fwd)(const DT *x, const DT *w, const DT *b, DT *y, const mn_con
 
 /* One image of the backward. dw_acc (C_out x K), when given, accumulates dY_g col_g^T
  * (beta = first ? 0 : 1); dx_chw, when given, is overwritten with col2im(W_g^T dY_g). */
-static int FN(conv_bwd_image)(const DT *dy_chw, const DT *x_chw, const DT *w, DT *dx_chw,
-                              DT *dw_acc, int first, const mn_conv2d_geom *g, int isa,
-                              int gemm_threads)
+static int FN(conv_bwd_image)(const DT *dy_chw, const DT *x_chw, const DT *w, const DT *wt,
+                              DT *dx_chw, DT *dw_acc, int first, const mn_conv2d_geom *g,
+                              int isa, int gemm_threads)
 {
     const ptrdiff_t G = g->groups, cin_g = g->c_in / G, cout_g = g->c_out / G;
     const ptrdiff_t K = cin_g * g->kh * g->kw, P = g->oh * g->ow, HW = g->h * g->w;
+    if (FN(use_direct)(g)) {
+        return FN(direct_bwd_isa)(dy_chw, x_chw, w, dx_chw, dw_acc, first, g,
+                                  mn_effective_isa(isa));
+    }
     const int pw = FN(is_pointwise)(g);
     DT *col = NULL;
     if (!pw) {
@@ -206,10 +297,12 @@ static int FN(conv_bwd_image)(const DT *dy_chw, const DT *x_chw, const DT *w, DT
         }
         if (dx_chw) {
             DT *dxg = dx_chw + gi * cin_g * HW;
-            /* dcol (K x P) = W_g^T (K x C_out_g) @ dY_g (C_out_g x P); 1x1: dcol is dx_g */
+            /* dcol (K x P) = W_g^T (K x C_out_g) @ dY_g (C_out_g x P); 1x1: dcol is dx_g.
+             * W^T was transposed once per call (wt): the GEMM packs a transposed A slowly. */
             DT *dcol = pw ? dxg : col;
-            if (GEMM(1, 0, K, P, cout_g, 1, wg, K, dyg, P, 0, dcol, P, NULL, 0, isa,
-                     gemm_threads))
+            (void)wg;
+            if (GEMM(0, 0, K, P, cout_g, 1, wt + gi * K * cout_g, cout_g, dyg, P, 0, dcol, P,
+                     NULL, 0, isa, gemm_threads))
                 return -1;
             if (!pw)
                 FN(col2im)(col, cin_g, g, dxg);
@@ -248,10 +341,23 @@ int FN(mn_conv2d_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw, DT
             memset(dw, 0, (size_t)wsz * sizeof(DT));
         return 0;
     }
+    /* W_g^T (K x C_out_g) per group, in the calling thread's WS_DW slot (in the parallel
+     * region below that thread accumulates dW straight into dw, so the slot is free) */
+    DT *wt = NULL;
+    if (dx && !FN(use_direct)(g)) {
+        const ptrdiff_t G = g->groups, cout_g = CO / G, K = wsz / CO;
+        wt = (DT *)mn_workspace(WS_DW, (size_t)wsz * sizeof(DT));
+        if (!wt)
+            return -1;
+        for (ptrdiff_t gi = 0; gi < G; gi++)
+            for (ptrdiff_t o = 0; o < cout_g; o++)
+                for (ptrdiff_t k = 0; k < K; k++)
+                    wt[gi * K * cout_g + k * cout_g + o] = w[(gi * cout_g + o) * K + k];
+    }
     if (n_threads == 1 || N < n_threads) {
         for (ptrdiff_t n = 0; n < N && !err; n++)
-            err |= FN(conv_bwd_image)(dy + n * ys, x + n * xs, w, dx ? dx + n * xs : NULL, dw,
-                                      n == 0, g, isa, n_threads);
+            err |= FN(conv_bwd_image)(dy + n * ys, x + n * xs, w, wt, dx ? dx + n * xs : NULL,
+                                      dw, n == 0, g, isa, n_threads);
         return err ? -1 : 0;
     }
     /* Each thread accumulates dW over a contiguous block of images (thread 0 straight into
@@ -273,8 +379,8 @@ int FN(mn_conv2d_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw, DT
                 memset(acc, 0, (size_t)wsz * sizeof(DT));
         }
         for (ptrdiff_t n = lo; n < hi && !err; n++)
-            err |= FN(conv_bwd_image)(dy + n * ys, x + n * xs, w, dx ? dx + n * xs : NULL,
-                                      acc, n == lo, g, isa, 1);
+            err |= FN(conv_bwd_image)(dy + n * ys, x + n * xs, w, wt,
+                                      dx ? dx + n * xs : NULL, acc, n == lo, g, isa, 1);
 #pragma omp barrier
         if (dw && !err) {
             /* reduce: each thread sums a slice of the weight over the partials */

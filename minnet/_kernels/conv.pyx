@@ -25,6 +25,22 @@ cdef extern from "conv2d.h":
     int mn_conv2d_bwd_f64(const double *dy, const double *x, const double *w, double *dx,
                           double *dw, double *db, const mn_conv2d_geom *g, int isa,
                           int n_threads) nogil
+    void mn_conv2d_set_algorithm(int algorithm) nogil
+    int mn_conv2d_algorithm
+
+_ALGORITHMS = {"auto": 0, "im2col": 1, "direct": 2}
+
+
+def set_algorithm(name):
+    """Force the lowering of every conv2d ('im2col' or 'direct'), or let each shape pick
+    ('auto', the default). For tests and measurements."""
+    if name not in _ALGORITHMS:
+        raise ValueError(f"set_algorithm: name must be one of {sorted(_ALGORITHMS)}, got {name!r}")
+    mn_conv2d_set_algorithm(_ALGORITHMS[name])
+
+
+def get_algorithm():
+    return {v: k for k, v in _ALGORITHMS.items()}[mn_conv2d_algorithm]
 
 
 cdef cnp.ndarray _float_array(object a, str name, str op):

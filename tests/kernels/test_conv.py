@@ -11,7 +11,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from minnet import kernels, reference
-from minnet._kernels import _runtime
+from minnet._kernels import _runtime, conv
+
+ISAS = [name for name in _runtime.ISA_NAMES
+        if _runtime.ISA_NAMES.index(name) <= _runtime.ISA_NAMES.index(_runtime.cpu_isa())]
+
+
+@pytest.fixture(params=ISAS)
+def isa(request):
+    _runtime.set_isa(request.param)
+    yield request.param
+    _runtime.set_isa(None)
 
 DTYPES = [np.float32, np.float64]
 
@@ -72,14 +82,21 @@ def threads(request):
     _runtime.set_num_threads(old)
 
 
+@pytest.fixture(params=["auto", "im2col", "direct"])
+def algorithm(request):
+    conv.set_algorithm(request.param)
+    yield request.param
+    conv.set_algorithm("auto")
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("case", CASES, ids=[str(i) for i in range(len(CASES))])
-def test_conv2d_matches_reference(case, dtype, threads):
+def test_conv2d_matches_reference(case, dtype, threads, algorithm, isa):
     _run(*case, dtype)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_conv2d_relu_epilogue(dtype):
+def test_conv2d_relu_epilogue(dtype, algorithm):
     _run((3, 3, 6, 6), (5, 3, 3, 3), 1, 1, 1, 1, dtype, activation="relu")
 
 
@@ -89,8 +106,9 @@ def test_conv2d_relu_epilogue(dtype):
        sh=st.integers(1, 3), sw=st.integers(1, 3), dh=st.integers(1, 2), dw=st.integers(1, 2),
        pad=st.one_of(st.integers(0, 2), st.tuples(st.integers(0, 2), st.integers(0, 2)),
                      st.just("same"), st.just("valid")),
-       f64=st.booleans(), seed=st.integers(0, 1000))
-def test_conv2d_hypothesis(n, g, cig, cog, h, w, kh, kw, sh, sw, dh, dw, pad, f64, seed):
+       f64=st.booleans(), seed=st.integers(0, 1000),
+       algo=st.sampled_from(["auto", "im2col", "direct"]))
+def test_conv2d_hypothesis(n, g, cig, cog, h, w, kh, kw, sh, sw, dh, dw, pad, f64, seed, algo):
     if pad == "same":
         sh = sw = 1
     xs, ws = (n, g * cig, h, w), (g * cog, cig, kh, kw)
@@ -102,10 +120,15 @@ def test_conv2d_hypothesis(n, g, cig, cog, h, w, kh, kw, sh, sw, dh, dw, pad, f6
             kernels.conv2d_forward(np.zeros(xs, dtype), np.zeros(ws, dtype), None, (sh, sw),
                                    pad, (dh, dw), g)
         return
-    _run(xs, ws, (sh, sw), pad, (dh, dw), g, dtype, seed)
+    conv.set_algorithm(algo)
+    try:
+        _run(xs, ws, (sh, sw), pad, (dh, dw), g, dtype, seed)
+    finally:
+        conv.set_algorithm("auto")
 
 
-def test_threads_give_equal_results():
+@pytest.mark.parametrize("algo", ["im2col", "direct"])
+def test_threads_give_equal_results(algo):
     """Forward and input gradient bitwise equal at 1 and 2 threads; the weight gradient is
     summed per thread then added, so only its rounding may differ."""
     rng = np.random.default_rng(3)
@@ -113,6 +136,7 @@ def test_threads_give_equal_results():
     dy = rng.uniform(-1, 1, (6, 8, 9, 9)).astype(np.float32)
     out = []
     old = _runtime.get_num_threads()
+    conv.set_algorithm(algo)
     try:
         for nt in (1, 2):
             _runtime.set_num_threads(nt)
@@ -120,6 +144,7 @@ def test_threads_give_equal_results():
                        kernels.conv2d_backward(dy, x, w, 1, 1))
     finally:
         _runtime.set_num_threads(old)
+        conv.set_algorithm("auto")
     (y1, dx1, dw1, db1), (y2, dx2, dw2, db2) = out
     np.testing.assert_array_equal(y1, y2)
     np.testing.assert_array_equal(dx1, dx2)
