@@ -62,9 +62,12 @@ class RecordsInit:
 
 
 def _plain(value, where):
-    """value as JSON-like data (str, number, bool, None, lists/tuples of them)."""
+    """value as JSON-like data (str, number, bool, None, lists/tuples of them); a nested
+    keras object (Bidirectional's layer) as {"nested": its serialization}."""
     if value is None or isinstance(value, (bool, str, int, float)):
         return value
+    if isinstance(value, RecordsInit):
+        return {"nested": _serialize(value, where)}
     if isinstance(value, (np.integer, np.floating, np.bool_)):
         return value.item()
     if isinstance(value, (list, tuple)):
@@ -92,7 +95,10 @@ def _deserialize(entry, table, custom, what):
     cls = custom.get(name) or table.get(name)
     if cls is None:
         raise ValueError(f"Unknown {what} class {name!r}: pass it in custom_objects")
-    return cls(**entry["config"])
+    config = {k: _deserialize(v["nested"], table, custom, what)
+              if isinstance(v, dict) and "nested" in v else v
+              for k, v in entry["config"].items()}
+    return cls(**config)
 
 
 def save_model(model, filepath):

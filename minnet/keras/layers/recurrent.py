@@ -8,7 +8,7 @@ from minnet.keras import activations, initializers
 from minnet.keras.layers.base import Layer
 from minnet.nn import rnn_interop
 from minnet.random import get_generator
-from minnet.tensor import Tensor
+from minnet.tensor import Tensor, cat
 
 __all__ = ["SimpleRNN", "GRU", "LSTM"]
 
@@ -64,15 +64,23 @@ class _Recurrent(Layer):
         self.rnn = self._module(feat)
         self._input_axes, self._input_ndim = {-1: feat}, 3
         gh = self._gates * self.units
-        weights = [self.inits[0]((feat, gh)), self.inits[1]((self.units, gh))]
-        if self.use_bias:
-            weights.append(self._initial_bias(gh))
+        weights = []
+        for _ in range(self._directions):
+            weights += [self.inits[0]((feat, gh)), self.inits[1]((self.units, gh))]
+            if self.use_bias:
+                weights.append(self._initial_bias(gh))
         rnn_interop.set_keras_weights(self.rnn, weights)
+
+    # keras.layers.Bidirectional sets this to 2 before building: one module, both directions
+    _directions = 1
+
+    def _module_args(self):
+        return dict(bias=self.use_bias, batch_first=True, bidirectional=self._directions == 2)
 
     def compute_output_shape(self, input_shape):
         n, t = input_shape[0], input_shape[1]
-        out = (n, t, self.units) if self.return_sequences else (n, self.units)
-        return out
+        units = self.units * self._directions
+        return (n, t, units) if self.return_sequences else (n, units)
 
     def _variables(self):
         return []
@@ -96,7 +104,11 @@ class _Recurrent(Layer):
     @property
     def weights(self):
         from minnet.keras.layers.base import Weight
-        names = ["kernel", "recurrent_kernel", "bias"][:len(self.get_weights())]
+        per = 3 if self.use_bias else 2
+        names = [("forward_" if self._directions == 2 and i < per else
+                  "backward_" if self._directions == 2 else "") + n
+                 for i, n in enumerate(["kernel", "recurrent_kernel", "bias"][:per]
+                                       * self._directions)]
         return [Weight(self, i, n, True) for i, n in enumerate(names)]
 
     def _apply_trainable(self):
@@ -108,9 +120,17 @@ class _Recurrent(Layer):
             keep = 1.0 - self.dropout
             mask = (get_generator().random((x.shape[0], 1, x.shape[2])) < keep)
             x = x * Tensor((mask / keep).astype(x.dtype))
+        if initial_state is not None and self._directions == 2:
+            raise ValueError(f'Bidirectional "{self.name}": initial_state is not supported')
         hx = self._initial(initial_state)
         out, state = self.rnn(x, hx)
-        seq_or_last = out if self.return_sequences else out[:, -1]
+        if self.return_sequences:
+            seq_or_last = out
+        elif self._directions == 1:
+            seq_or_last = out[:, -1]
+        else:  # the backward direction's last output is its state after step 0
+            h = self._states(state)
+            seq_or_last = cat([h[0], h[len(h) // 2]], dim=-1)
         if not self.return_state:
             return seq_or_last
         return [seq_or_last] + self._states(state)
@@ -123,7 +143,7 @@ class _Recurrent(Layer):
             if not isinstance(states[0], Tensor) else states[0].unsqueeze(0)
 
     def _states(self, state):
-        return [state[0]]
+        return [state[d] for d in range(self._directions)]
 
 
 class SimpleRNN(_Recurrent):
@@ -147,7 +167,7 @@ class SimpleRNN(_Recurrent):
 
     def _module(self, input_size):
         return nn.RNN(input_size, self.units, nonlinearity=self.activation_name,
-                      bias=self.use_bias, batch_first=True)
+                      **self._module_args())
 
 
 class GRU(_Recurrent):
@@ -177,7 +197,7 @@ class GRU(_Recurrent):
         self.reset_after = True
 
     def _module(self, input_size):
-        return nn.GRU(input_size, self.units, bias=self.use_bias, batch_first=True)
+        return nn.GRU(input_size, self.units, **self._module_args())
 
     def _initial_bias(self, gh):
         return np.stack([self.inits[2]((gh,)), self.inits[2]((gh,))])
@@ -201,7 +221,7 @@ class LSTM(_Recurrent):
         self.unit_forget_bias = bool(unit_forget_bias)
 
     def _module(self, input_size):
-        return nn.LSTM(input_size, self.units, bias=self.use_bias, batch_first=True)
+        return nn.LSTM(input_size, self.units, **self._module_args())
 
     def _initial_bias(self, gh):
         b = self.inits[2]((gh,))
@@ -218,4 +238,4 @@ class LSTM(_Recurrent):
 
     def _states(self, state):
         h, c = state
-        return [h[0], c[0]]
+        return [s for d in range(self._directions) for s in (h[d], c[d])]
