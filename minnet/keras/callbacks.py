@@ -302,6 +302,14 @@ def _format_time(per_step):
     return f"{per_step * 1e6:.0f}us/step"
 
 
+def _format_eta(seconds):
+    if seconds >= 3600:
+        return f"{int(seconds // 3600)}:{int(seconds % 3600 // 60):02d}:{int(seconds % 60):02d}"
+    if seconds >= 60:
+        return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
+    return f"{seconds:.0f}s"
+
+
 class ProgbarLogger(Callback):
     """Prints Keras 3's progress: ``Epoch 1/5`` then ``1875/1875 ━━━━ 3s 1ms/step -
     accuracy: 0.8766 - loss: 0.4287``; verbose=1 redraws one line (when stdout is a
@@ -335,14 +343,15 @@ class ProgbarLogger(Callback):
     def _line(self, step, logs, final):
         steps = self.params.get("steps") or step
         elapsed = time.time() - self.t0
-        parts = [f"{step}/{steps}"]
+        per = elapsed / max(step, 1)
+        count = f"{step:>{len(str(steps))}}/{steps}"
         if self.verbose == 1:
             done = int(self.WIDTH * step / max(steps, 1))
-            parts.append("━" * done + " " * (self.WIDTH - done))
-        per = elapsed / max(step, 1)
-        parts.append(f"{elapsed:.0f}s {_format_time(per)}" if self.verbose == 1 or not final
-                     else f"{elapsed:.0f}s - {_format_time(per)}")
-        line = " ".join(parts) if self.verbose == 1 else " - ".join(parts)
+            bar = "━" * done + " " * (self.WIDTH - done)
+            when = f"{elapsed:.0f}s" if final else _format_eta(per * (steps - step))
+            line = f"{count} {bar} {when} {_format_time(per)}"
+        else:
+            line = f"{count} - {elapsed:.0f}s - {_format_time(per)}"
         for k, v in (logs or {}).items():
             line += f" - {k}: {v:.4f}" if abs(v) >= 1e-3 or v == 0 else f" - {k}: {v:.4e}"
         return line

@@ -131,3 +131,15 @@ def test_batch_normalization_channels_last_images():
     y = bn(x, training=True).numpy()
     mean, var = x.mean((0, 1, 2)), x.var((0, 1, 2))
     np.testing.assert_allclose(y, (x - mean) / np.sqrt(var + 1e-5), rtol=1e-4, atol=1e-4)
+
+
+def test_direct_call_is_inference_unless_training_true():
+    keras.utils.set_random_seed(5)
+    model = keras.Sequential([keras.Input((4,)), layers.Dropout(0.5),
+                              layers.BatchNormalization()])
+    x = np.random.default_rng(5).normal(size=(8, 4)).astype(np.float32)
+    before = model.get_weights()
+    np.testing.assert_allclose(model(x).numpy(), x / np.sqrt(1 + 1e-3), rtol=1e-5)
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)               # moving statistics untouched
+    assert not np.allclose(model(x, training=True).numpy(), x / np.sqrt(1 + 1e-3))

@@ -178,8 +178,8 @@ class Layer(RecordsInit, Module):
         x = to_tensor(x, self.input_dtype)
         self._maybe_build(x.shape)
         self._check_input(x.shape)
-        if training is None:
-            training = self.training
+        # Keras: a direct call is inference (dropout off, batch norm on its moving
+        # statistics) unless training=True is passed; fit passes it
         return self.call(x, training=bool(training), **kwargs)
 
     def forward(self, x, training=None):
