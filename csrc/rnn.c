@@ -44,16 +44,16 @@ int mn_rnn_saved_gates(int cell)
     typedef struct {                                                                           \
         void (*gru_fwd)(const DT_ *, const DT_ *, const DT_ *, DT_ *, DT_ *, DT_ *,            \
                         const int64_t *, PD, PD, PD, PD, PD);                                  \
-        void (*gru_bwd)(const DT_ *, DT_ *, const DT_ *, const DT_ *, DT_ *, DT_ *,            \
+        void (*gru_bwd)(const DT_ *, DT_ *, const DT_ *, const DT_ *, DT_ *, DT_ *, DT_ *,     \
                         const DT_ *, const int64_t *, PD, PD, PD, PD, PD);                     \
         void (*rnn_fwd)(const DT_ *, const DT_ *, DT_ *, DT_ *, int, const int64_t *, PD, PD,  \
                         PD, PD, PD);                                                           \
-        void (*rnn_bwd)(const DT_ *, DT_ *, const DT_ *, DT_ *, int, const DT_ *,              \
+        void (*rnn_bwd)(const DT_ *, DT_ *, const DT_ *, DT_ *, DT_ *, int, const DT_ *,       \
                         const int64_t *, PD, PD, PD, PD, PD);                                  \
         void (*lstm_fwd)(const DT_ *, const DT_ *, const DT_ *, DT_ *, DT_ *, DT_ *, DT_ *,    \
                          const int64_t *, PD, PD, PD, PD, PD);                                 \
         void (*lstm_bwd)(const DT_ *, DT_ *, DT_ *, const DT_ *, const DT_ *, const DT_ *,     \
-                         DT_ *, const DT_ *, const int64_t *, PD, PD, PD, PD, PD);             \
+                         DT_ *, DT_ *, const DT_ *, const int64_t *, PD, PD, PD, PD, PD);      \
     } GATES;                                                                                   \
     typedef struct {                                                                           \
         int nr; /* panel width = units per block */                                            \
@@ -204,7 +204,6 @@ static const rmm_tab_f64 *pick_rmm_f64(int isa)
 #define PICK_RMM pick_rmm_f32
 #define RMM_TAB rmm_tab_f32
 #define GEMM mn_gemm_f32
-#define COLSUM mn_colsum_f32
 #include "rnn_driver.h"
 #undef DT
 #undef SFX
@@ -213,7 +212,6 @@ static const rmm_tab_f64 *pick_rmm_f64(int isa)
 #undef PICK_RMM
 #undef RMM_TAB
 #undef GEMM
-#undef COLSUM
 
 #define DT double
 #define SFX f64
@@ -222,5 +220,4 @@ static const rmm_tab_f64 *pick_rmm_f64(int isa)
 #define PICK_RMM pick_rmm_f64
 #define RMM_TAB rmm_tab_f64
 #define GEMM mn_gemm_f64
-#define COLSUM mn_colsum_f64
 #include "rnn_driver.h"

@@ -10,7 +10,7 @@
  * needs the block's dh only), a barrier (the matmul reads every gate gradient), then
  * dh[:, block] += dgh @ W_hh[:, block] with no barrier after it: the next gate kernel only
  * reads the block this thread just wrote.
- * Parameters: DT, SFX (f32 or f64), GATES_TAB, PICK(isa), RMM_TAB, PICK_RMM(isa), GEMM, COLSUM. */
+ * Parameters: DT, SFX (f32 or f64), GATES_TAB, PICK(isa), RMM_TAB, PICK_RMM(isa), GEMM. */
 
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
@@ -130,13 +130,15 @@ int FN(mn_rnn_bwd_)(int cell, const DT *dy_tbh, const DT *dhn_bh, const DT *dcn_
     /* dgi: pre-activation gradients of the input projection, all steps; the GRU's hidden
      * projection differs in its n block (times r), the other cells share one array. */
     DT *dgi = mn_workspace(2, (size_t)(TB * GH) * sizeof(DT));
-    DT *aux = mn_workspace(3, (size_t)((gru ? TB * GH : 0) + H) * sizeof(DT));
+    const ptrdiff_t ns = gru ? 4 * H : GH; /* bias-gradient sums */
+    DT *aux = mn_workspace(3, (size_t)((gru ? TB * GH : 0) + H + ns) * sizeof(DT));
     DT *wp = mn_workspace(0, (size_t)(nb * GH * NR) * sizeof(DT));
     if (!dgi || !aux || !wp)
         return -1;
     DT *dgh = gru ? aux : dgi;
     DT *zeros = aux + (gru ? TB * GH : 0); /* stands in for a missing dy */
-    for (ptrdiff_t j = 0; j < H; j++)
+    DT *sums = zeros + H;
+    for (ptrdiff_t j = 0; j < H + ns; j++)
         zeros[j] = 0;
     /* the carried gradients live in the outputs dh0 and dc0 */
     DT *dh = dh0_bh, *dc = dc0_bh;
@@ -162,14 +164,14 @@ int FN(mn_rnn_bwd_)(int cell, const DT *dy_tbh, const DT *dhn_bh, const DT *dcn_
             for (ptrdiff_t u = 0; u < nb; u++) {
                 const ptrdiff_t u0 = u * NR, nu = H - u0 < NR ? H - u0 : NR;
                 if (gru)
-                    k->gru_bwd(dy_t, dh, g_t, states_sbh + rd * BH, dgi_t, dgh_t, zeros,
+                    k->gru_bwd(dy_t, dh, g_t, states_sbh + rd * BH, dgi_t, dgh_t, sums, zeros,
                                lengths_b, t, B, u0, nu, H);
                 else if (lstm)
                     k->lstm_bwd(dy_t, dh, dc, g_t, cells_sbh + rd * BH, cells_sbh + wr * BH,
-                                dgi_t, zeros, lengths_b, t, B, u0, nu, H);
+                                dgi_t, sums, zeros, lengths_b, t, B, u0, nu, H);
                 else
-                    k->rnn_bwd(dy_t, dh, states_sbh + wr * BH, dgi_t, relu, zeros, lengths_b,
-                               t, B, u0, nu, H);
+                    k->rnn_bwd(dy_t, dh, states_sbh + wr * BH, dgi_t, sums, relu, zeros,
+                               lengths_b, t, B, u0, nu, H);
             }
             /* dh[:, block] += dgh_t @ W_hh[:, block] */
 #pragma omp for schedule(static) nowait
@@ -190,10 +192,14 @@ int FN(mn_rnn_bwd_)(int cell, const DT *dy_tbh, const DT *dhn_bh, const DT *dcn_
     if (GEMM(1, 0, GH, H, TB, 1, dgh, GH, h_prev, H, 0, dw_hh, H, NULL, MN_ACT_IDENTITY, isa,
              n_threads))
         return -1;
-    if (db_ih)
-        COLSUM(dgi, TB, GH, GH, db_ih, 0, n_threads);
-    if (db_hh)
-        COLSUM(dgh, TB, GH, GH, db_hh, 0, n_threads);
+    /* the bias gradients were summed by the gate kernels: db_ih = sum dgi; db_hh = sum dgh,
+     * which differs from it only in the GRU's n block */
+    for (ptrdiff_t j = 0; j < GH; j++) {
+        if (db_ih)
+            db_ih[j] = sums[j];
+        if (db_hh)
+            db_hh[j] = gru && j >= 2 * H ? sums[3 * H + j - 2 * H] : sums[j];
+    }
     return 0;
 }
 

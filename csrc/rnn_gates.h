@@ -88,7 +88,9 @@ ATTR static inline void FN(gru_bwd_row_)(const DT *restrict dy, DT *restrict d,
                                          const DT *restrict gn, const DT *restrict gq,
                                          const DT *restrict h, DT *restrict dir,
                                          DT *restrict diz, DT *restrict din, DT *restrict dhr,
-                                         DT *restrict dhz, DT *restrict dhn, ptrdiff_t H)
+                                         DT *restrict dhz, DT *restrict dhn,
+                                         DT *restrict sr, DT *restrict sz, DT *restrict sn,
+                                         DT *restrict shn, ptrdiff_t H)
 {
     for (ptrdiff_t j = 0; j < H; j++) {
         const DT dd = d[j] + dy[j];
@@ -103,14 +105,20 @@ ATTR static inline void FN(gru_bwd_row_)(const DT *restrict dy, DT *restrict d,
         dhz[j] = daz;
         dhn[j] = dan * r;
         d[j] = dd * z;
+        sr[j] += dar;
+        sz[j] += daz;
+        sn[j] += dan;
+        shn[j] += dan * r;
     }
 }
 
 /* d = dh + dy; dgi = (dr', dz', dn'), dgh = (dr', dz', dn' r) (pre-activation gradients);
  * dh := d z (the direct path; the caller adds dgh @ W_hh). zeros: H zeros standing in for a
- * missing dy. Rows [0, B), units [u0, u0 + nu). */
+ * missing dy. Rows [0, B), units [u0, u0 + nu). The bias gradients are summed on the way:
+ * sums (4H) += dgi's r, z, n blocks and dgh's n block, each unit by the one thread that owns
+ * it, in the same order at any thread count. */
 ATTR static void FN(gru_bwd_rows_)(const DT *dy_t, DT *dh, const DT *gates_t, const DT *hp,
-                                   DT *dgi_t, DT *dgh_t, const DT *zeros,
+                                   DT *dgi_t, DT *dgh_t, DT *sums, const DT *zeros,
                                    const int64_t *lengths, ptrdiff_t t, ptrdiff_t B,
                                    ptrdiff_t u0, ptrdiff_t nu, ptrdiff_t H)
 {
@@ -126,7 +134,8 @@ ATTR static void FN(gru_bwd_rows_)(const DT *dy_t, DT *dh, const DT *gates_t, co
         const DT *g = gates_t + b * 4 * H + u0;
         const ptrdiff_t o = b * H + u0;
         FN(gru_bwd_row_)(dy_t ? dy_t + o : zeros, dh + o, g, g + H, g + 2 * H, g + 3 * H,
-                         hp + o, dgi, dgi + H, dgi + 2 * H, dgh, dgh + H, dgh + 2 * H, nu);
+                         hp + o, dgi, dgi + H, dgi + 2 * H, dgh, dgh + H, dgh + 2 * H,
+                         sums + u0, sums + H + u0, sums + 2 * H + u0, sums + 3 * H + u0, nu);
     }
 }
 
@@ -164,27 +173,32 @@ ATTR static void FN(rnn_fwd_rows_)(const DT *a_t, const DT *hp, DT *hw, DT *y_t,
 }
 
 ATTR static inline void FN(rnn_bwd_row_)(const DT *restrict dy, DT *restrict d,
-                                         const DT *restrict h, DT *restrict da, int relu,
-                                         ptrdiff_t H)
+                                         const DT *restrict h, DT *restrict da,
+                                         DT *restrict sa, int relu, ptrdiff_t H)
 {
     if (relu) {
         for (ptrdiff_t j = 0; j < H; j++) {
             const DT dd = d[j] + dy[j];
-            da[j] = h[j] > 0 ? dd : (DT)0;
+            const DT v = h[j] > 0 ? dd : (DT)0;
+            da[j] = v;
+            sa[j] += v;
             d[j] = 0;
         }
     } else {
         for (ptrdiff_t j = 0; j < H; j++) {
             const DT dd = d[j] + dy[j];
-            da[j] = dd * ((DT)1 - h[j] * h[j]);
+            const DT v = dd * ((DT)1 - h[j] * h[j]);
+            da[j] = v;
+            sa[j] += v;
             d[j] = 0;
         }
     }
 }
 
-/* da = (dh + dy) act'(h'); dh := 0 (the caller adds da @ W_hh). hw: the state written. */
-ATTR static void FN(rnn_bwd_rows_)(const DT *dy_t, DT *dh, const DT *hw, DT *da_t, int relu,
-                                   const DT *zeros, const int64_t *lengths, ptrdiff_t t,
+/* da = (dh + dy) act'(h'); dh := 0 (the caller adds da @ W_hh). hw: the state written.
+ * sums (H) += da. */
+ATTR static void FN(rnn_bwd_rows_)(const DT *dy_t, DT *dh, const DT *hw, DT *da_t, DT *sums,
+                                   int relu, const DT *zeros, const int64_t *lengths, ptrdiff_t t,
                                    ptrdiff_t B, ptrdiff_t u0, ptrdiff_t nu, ptrdiff_t H)
 {
     for (ptrdiff_t b = 0; b < B; b++) {
@@ -192,7 +206,8 @@ ATTR static void FN(rnn_bwd_rows_)(const DT *dy_t, DT *dh, const DT *hw, DT *da_
         if (!FN(active_)(lengths, t, b))
             FN(zero_row_)(da_t + o, nu);
         else
-            FN(rnn_bwd_row_)(dy_t ? dy_t + o : zeros, dh + o, hw + o, da_t + o, relu, nu);
+            FN(rnn_bwd_row_)(dy_t ? dy_t + o : zeros, dh + o, hw + o, da_t + o, sums + u0, relu,
+                             nu);
     }
 }
 
@@ -249,26 +264,36 @@ ATTR static inline void FN(lstm_bwd_row_)(const DT *restrict dy, DT *restrict d,
                                           const DT *restrict go, const DT *restrict c,
                                           const DT *restrict cn, DT *restrict dai,
                                           DT *restrict daf, DT *restrict dag,
-                                          DT *restrict dao, ptrdiff_t H)
+                                          DT *restrict dao, DT *restrict si, DT *restrict sf,
+                                          DT *restrict sg, DT *restrict so, ptrdiff_t H)
 {
     for (ptrdiff_t j = 0; j < H; j++) {
         const DT dd = d[j] + dy[j];
         const DT i_ = gi[j], f_ = gf[j], g_ = gg[j], o_ = go[j];
         const DT tc = M_TANH(cn[j]);
         const DT dcc = e[j] + dd * o_ * ((DT)1 - tc * tc);
-        dai[j] = dcc * g_ * i_ * ((DT)1 - i_);
-        daf[j] = dcc * c[j] * f_ * ((DT)1 - f_);
-        dag[j] = dcc * i_ * ((DT)1 - g_ * g_);
-        dao[j] = dd * tc * o_ * ((DT)1 - o_);
+        const DT vi = dcc * g_ * i_ * ((DT)1 - i_);
+        const DT vf = dcc * c[j] * f_ * ((DT)1 - f_);
+        const DT vg = dcc * i_ * ((DT)1 - g_ * g_);
+        const DT vo = dd * tc * o_ * ((DT)1 - o_);
+        dai[j] = vi;
+        daf[j] = vf;
+        dag[j] = vg;
+        dao[j] = vo;
+        si[j] += vi;
+        sf[j] += vf;
+        sg[j] += vg;
+        so[j] += vo;
         e[j] = dcc * f_;
         d[j] = 0;
     }
 }
 
 /* d = dh + dy; dc' = dc + d o (1 - tanh(c')^2); da = pre-activation gradients of i, f, g, o;
- * dc := dc' f, dh := 0 (the caller adds da @ W_hh). */
+ * dc := dc' f, dh := 0 (the caller adds da @ W_hh). sums (4H) += da. */
 ATTR static void FN(lstm_bwd_rows_)(const DT *dy_t, DT *dh, DT *dc, const DT *gates_t,
-                                    const DT *cp, const DT *cw, DT *da_t, const DT *zeros,
+                                    const DT *cp, const DT *cw, DT *da_t, DT *sums,
+                                    const DT *zeros,
                                     const int64_t *lengths, ptrdiff_t t, ptrdiff_t B,
                                     ptrdiff_t u0, ptrdiff_t nu, ptrdiff_t H)
 {
@@ -282,7 +307,8 @@ ATTR static void FN(lstm_bwd_rows_)(const DT *dy_t, DT *dh, DT *dc, const DT *ga
         const DT *g = gates_t + b * 4 * H + u0;
         const ptrdiff_t o = b * H + u0;
         FN(lstm_bwd_row_)(dy_t ? dy_t + o : zeros, dh + o, dc + o, g, g + H, g + 2 * H,
-                          g + 3 * H, cp + o, cw + o, da, da + H, da + 2 * H, da + 3 * H, nu);
+                          g + 3 * H, cp + o, cw + o, da, da + H, da + 2 * H, da + 3 * H,
+                          sums + u0, sums + H + u0, sums + 2 * H + u0, sums + 3 * H + u0, nu);
     }
 }
 
