@@ -1,6 +1,7 @@
 """Keras callbacks: Callback, History, EarlyStopping, LearningRateScheduler,
-ReduceLROnPlateau, ModelCheckpoint (weights only), LambdaCallback, TerminateOnNaN, and the
-ProgbarLogger that prints fit's progress like Keras 3."""
+ReduceLROnPlateau, ModelCheckpoint (weights only), LambdaCallback, TerminateOnNaN, CSVLogger,
+TensorBoard (accepted, writes nothing: it warns), and the ProgbarLogger that prints fit's
+progress like Keras 3."""
 import math
 import sys
 import time
@@ -10,7 +11,7 @@ import numpy as np
 
 __all__ = ["Callback", "CallbackList", "History", "EarlyStopping", "LearningRateScheduler",
            "ReduceLROnPlateau", "ModelCheckpoint", "LambdaCallback", "TerminateOnNaN",
-           "ProgbarLogger"]
+           "ProgbarLogger", "CSVLogger", "TensorBoard"]
 
 
 class Callback:
@@ -292,6 +293,46 @@ class TerminateOnNaN(Callback):
         if loss is not None and not math.isfinite(loss):
             print(f"Batch {batch}: Invalid loss, terminating training")
             self.model.stop_training = True
+
+
+class CSVLogger(Callback):
+    """Append each epoch's logs to a CSV file: a header ``epoch,<sorted keys>`` then one
+    row per epoch (``append=True`` keeps an existing file's rows)."""
+
+    def __init__(self, filename, separator=",", append=False):
+        super().__init__()
+        self.filename, self.sep, self.append = str(filename), separator, append
+
+    def on_train_begin(self, logs=None):
+        import os
+        self._header = self.append and os.path.exists(self.filename) and \
+            os.path.getsize(self.filename) > 0
+        self._file = open(self.filename, "a" if self.append else "w")
+        self._keys = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self._keys is None:
+            self._keys = sorted(logs)
+            if not self._header:
+                self._file.write(self.sep.join(["epoch"] + self._keys) + "\n")
+        self._file.write(self.sep.join([str(epoch)] + [repr(float(logs.get(k, float("nan"))))
+                                                       for k in self._keys]) + "\n")
+        self._file.flush()
+
+    def on_train_end(self, logs=None):
+        self._file.close()
+
+
+class TensorBoard(Callback):
+    """Accepted so ported code runs; minnet writes no TensorBoard event files (it warns
+    once). Use ``CSVLogger`` or the ``History`` that fit returns."""
+
+    def __init__(self, log_dir="logs", **kwargs):
+        super().__init__()
+        self.log_dir = log_dir
+        warnings.warn("keras.callbacks.TensorBoard: minnet writes no TensorBoard logs; the "
+                      "callback does nothing (use CSVLogger or fit's History)")
 
 
 def _format_time(per_step):

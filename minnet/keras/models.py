@@ -5,12 +5,13 @@ import os
 import numpy as np
 
 from minnet.keras import activations
-from minnet.keras.layers.base import KerasTensor, Layer, shape_str
+from minnet.keras.layers.base import KerasTensor, Layer, _takes_training, shape_str
 from minnet.keras.layers.convolutional import to_nchw, to_nhwc
 from minnet.keras.layers.core import InputLayer
 from minnet.keras.saving import load_model, save_model
 from minnet.keras.trainer import Trainer
 from minnet.serialization import load as _load
+from minnet.tensor import Tensor
 from minnet.serialization import save as _save
 
 __all__ = ["Model", "Sequential", "load_model"]
@@ -66,7 +67,14 @@ class Model(Trainer, Layer):
 
     # ------------------------------------------------------------------ structure
     @property
+    def _subclassed(self):
+        """A user's ``class MyModel(keras.Model)`` with its own ``call``."""
+        return type(self).call is not Model.call
+
+    @property
     def layers(self):
+        if self._subclassed:   # the layers assigned as attributes, in order
+            return [m for m in self._modules.values() if isinstance(m, Layer)]
         return list(self._layers)
 
     def get_layer(self, name=None, index=None):
@@ -96,6 +104,13 @@ class Model(Trainer, Layer):
                              f"first layer, or call it on data")
         shape = (None,) + tuple(shape[1:])
         self._input_shape = shape
+        if self._subclassed:  # create the weights by running the model once
+            from minnet.autograd import no_grad
+            with no_grad():
+                self._forward(Tensor(np.zeros((1,) + tuple(
+                    1 if d is None else d for d in shape[1:]), self.input_dtype)), False)
+            self._output_shapes, self._build_shape, self.built = None, None, True
+            return
         self._output_shapes = []
         for layer in self._layers:
             layer._maybe_build(shape)
@@ -117,16 +132,17 @@ class Model(Trainer, Layer):
         return shape
 
     @property
-    def input_dtype(self):
-        return self._layers[0].input_dtype if self._layers else np.float32
-
-    @property
     def input_shape(self):
         return self._input_shape
 
     @property
     def output_shape(self):
         return self._output_shapes[-1] if self.built and self._output_shapes else None
+
+    @property
+    def input_dtype(self):
+        layers = self.layers
+        return layers[0].input_dtype if layers and not self._subclassed else np.float32
 
     def _check_input(self, shape):
         want = self._build_shape
@@ -140,8 +156,15 @@ class Model(Trainer, Layer):
                              f"found shape={shape_str(tuple(shape))} (in model "
                              f'"{self.name}")')
 
+    def _forward(self, x, training, skip_final_activation=False):
+        """The model's call as fit/evaluate/predict make it."""
+        if self._subclassed:
+            return self.call(x, training=training) if _takes_training(type(self)) \
+                else self.call(x)
+        return self.call(x, training, skip_final_activation)
+
     def _final_activation(self):
-        if not self._layers:
+        if not self._layers or self._subclassed:
             return None
         act = getattr(self._layers[-1], "activation", None)
         if act is None or not getattr(self._layers[-1], "supports_skip_activation", True):
@@ -151,11 +174,14 @@ class Model(Trainer, Layer):
 
     def _regularization_losses(self):
         out = []
-        for layer in self._layers:
+        for layer in self.layers:
             fn = getattr(layer, "regularization_losses", None)
             if fn is not None:
                 out += fn()
         return out
+
+    def regularization_losses(self):
+        return self._regularization_losses()
 
     def call(self, x, training=False, skip_final_activation=False):
         last = len(self._layers) - 1
@@ -191,29 +217,29 @@ class Model(Trainer, Layer):
     # ------------------------------------------------------------------ weights
     @property
     def weights(self):
-        return [w for layer in self._layers for w in layer.weights]
+        return [w for layer in self.layers for w in layer.weights]
 
     @property
     def trainable_weights(self):
-        return [w for layer in self._layers for w in layer.trainable_weights]
+        return [w for layer in self.layers for w in layer.trainable_weights]
 
     @property
     def non_trainable_weights(self):
-        return [w for layer in self._layers for w in layer.non_trainable_weights]
+        return [w for layer in self.layers for w in layer.non_trainable_weights]
 
     def get_weights(self):
         """Every layer's weights in order, in Keras's layouts (NumPy copies)."""
-        return [w for layer in self._layers for w in layer.get_weights()]
+        return [w for layer in self.layers for w in layer.get_weights()]
 
     def set_weights(self, weights):
         weights = list(weights)
-        counts = [len(layer.get_weights()) for layer in self._layers]
+        counts = [len(layer.get_weights()) for layer in self.layers]
         if len(weights) != sum(counts):
             raise ValueError(f"You called `set_weights(weights)` on model \"{self.name}\" with "
                              f"a weight list of length {len(weights)}, but the model was "
                              f"expecting {sum(counts)} weights")
         start = 0
-        for layer, k in zip(self._layers, counts):
+        for layer, k in zip(self.layers, counts):
             layer.set_weights(weights[start:start + k])
             start += k
 
@@ -221,7 +247,7 @@ class Model(Trainer, Layer):
         if not self.built:
             raise ValueError(f'Model "{self.name}" is not built yet: give it an input shape '
                              f"or call it on data first")
-        return sum(layer.count_params() for layer in self._layers)
+        return sum(layer.count_params() for layer in self.layers)
 
     def save_weights(self, filepath, overwrite=True):
         """Write the weights to ``filepath``, which must end in '.weights.npz' (minnet's
@@ -234,7 +260,7 @@ class Model(Trainer, Layer):
             raise FileExistsError(f"{filepath} exists and overwrite=False")
         _save({"format": "minnet.keras.weights", "version": 1,
                "layers": [{"name": layer.name, "class": type(layer).__name__,
-                           "weights": layer.get_weights()} for layer in self._layers]},
+                           "weights": layer.get_weights()} for layer in self.layers]},
               filepath)
 
     def load_weights(self, filepath):
@@ -250,10 +276,10 @@ class Model(Trainer, Layer):
         saved = state["layers"]
         if not self.built:
             raise ValueError(f'Model "{self.name}" must be built before load_weights')
-        if len(saved) != len(self._layers):
-            raise ValueError(f'Model "{self.name}" has {len(self._layers)} layers, the file '
+        if len(saved) != len(self.layers):
+            raise ValueError(f'Model "{self.name}" has {len(self.layers)} layers, the file '
                              f"holds {len(saved)}")
-        for layer, entry in zip(self._layers, saved):
+        for layer, entry in zip(self.layers, saved):
             ws = list(entry["weights"])
             own = layer.get_weights()
             if len(ws) != len(own) or any(a.shape != b.shape for a, b in zip(ws, own)):
@@ -261,7 +287,7 @@ class Model(Trainer, Layer):
                                  f"weights of shapes {[w.shape for w in own]}; the file has "
                                  f'{[np.shape(w) for w in ws]} for layer "{entry["name"]}" '
                                  f'({entry["class"]})')
-        for layer, entry in zip(self._layers, saved):
+        for layer, entry in zip(self.layers, saved):
             layer.set_weights(entry["weights"])
 
     def save(self, filepath, overwrite=True, zipped=None):
@@ -273,7 +299,7 @@ class Model(Trainer, Layer):
 
     def get_config(self):
         return {"name": self.name, "layers": [
-            {"class_name": type(la).__name__, "config": la.get_config()} for la in self._layers]}
+            {"class_name": type(la).__name__, "config": la.get_config()} for la in self.layers]}
 
     # ------------------------------------------------------------------ summary
     def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):
@@ -281,8 +307,9 @@ class Model(Trainer, Layer):
         count, then the totals (and the optimizer's state size once it has stepped)."""
         print_fn = print_fn or print
         rows = []
-        for i, layer in enumerate(self._layers):
-            shape = shape_str(self._output_shapes[i]) if self.built else "?"
+        for i, layer in enumerate(self.layers):
+            shape = shape_str(self._output_shapes[i]) if self.built and self._output_shapes \
+                else "?"
             params = f"{layer.count_params():,}" if layer.built else "0 (unbuilt)"
             rows.append((f"{layer.name} ({type(layer).__name__})", shape, params))
         widths = [max(31, *(len(r[0]) for r in rows)) if rows else 31,
@@ -361,28 +388,28 @@ class Sequential(Model):
                                  "use keras.Model(inputs, outputs) for functional models")
             layer = layer.layer
         if isinstance(layer, InputLayer):
-            if self._layers:
+            if self.layers:
                 raise ValueError(f'Sequential "{self.name}": an Input must come first')
             self._input_shape = layer.shape
         elif not isinstance(layer, Layer):
             raise ValueError(f"Only instances of `keras.Layer` can be added to a Sequential "
                              f"model. Received: {layer!r} (of type {type(layer).__name__})")
         else:
-            if not self._layers and self._input_shape is None and \
+            if not self.layers and self._input_shape is None and \
                     layer._declared_input_shape is not None:
                 self._input_shape = layer._declared_input_shape
             self._append(layer)
         self.built = False
-        if rebuild and self._input_shape is not None and self._layers:
+        if rebuild and self._input_shape is not None and self.layers:
             self.build(self._input_shape)
 
     def pop(self, rebuild=True):
         """Remove and return the last layer."""
-        if not self._layers:
+        if not self.layers:
             raise TypeError("There are no layers in the model.")
-        layer = self._layers.pop()
+        layer = self.layers.pop()
         del self._modules[layer.name]
         self.built = False
-        if rebuild and self._input_shape is not None and self._layers:
+        if rebuild and self._input_shape is not None and self.layers:
             self.build(self._input_shape)
         return layer

@@ -236,8 +236,8 @@ class Trainer:
                     break
                 cbs.on_train_batch_begin(step)
                 yb = y[idx]
-                out = self.call(_batch_x(x, idx, self.input_dtype), training=True,
-                                skip_final_activation=fused is not None)
+                out = self._forward(_batch_x(x, idx, self.input_dtype), True,
+                                     fused is not None)
                 loss = self._loss_of(out, yb, fused, None if sw is None else sw[idx])
                 for p in self.optimizer._params:
                     p.grad = None
@@ -282,8 +282,8 @@ class Trainer:
                     break
                 cbs.on_test_batch_begin(step)
                 yb = y[idx]
-                out = self.call(_batch_x(x, idx, self.input_dtype), training=False,
-                                skip_final_activation=fused is not None)
+                out = self._forward(_batch_x(x, idx, self.input_dtype), False,
+                                     fused is not None)
                 loss = self._loss_of(out, yb, fused, None if sw is None else sw[idx])
                 loss_tracker.update_state(float(loss.data), sample_weight=len(yb))
                 if metrics is None:
@@ -343,7 +343,7 @@ class Trainer:
         with no_grad():
             for step, idx in enumerate(_batches(len(x), batch_size, None)):
                 cbs.on_predict_batch_begin(step)
-                out = self.call(_batch_x(x, idx, self.input_dtype), training=False)
+                out = self._forward(_batch_x(x, idx, self.input_dtype), False)
                 outs.append(np.array(out.data))
                 cbs.on_predict_batch_end(step, {"outputs": outs[-1]})
         cbs.on_predict_end()
@@ -359,8 +359,7 @@ class Trainer:
         self.optimizer.build(self._trainable_parameters())
         fused = self._fused_activation()
         self.train()
-        out = self.call(_batch_x(x, slice(None), self.input_dtype), training=True,
-                        skip_final_activation=fused is not None)
+        out = self._forward(_batch_x(x, slice(None), self.input_dtype), True, fused is not None)
         loss = self._loss_of(out, y, fused)
         self.zero_grad()
         loss.backward()

@@ -1,5 +1,5 @@
 """keras.layers: Dense, Activation (and ReLU, Softmax, LeakyReLU, ELU), Dropout, Flatten,
-Reshape, Rescaling, BatchNormalization, LayerNormalization, Embedding, Input, InputLayer,
+Reshape, Rescaling, Normalization (adapt), BatchNormalization, LayerNormalization, Embedding, Input, InputLayer,
 SimpleRNN, GRU, LSTM, Bidirectional, TimeDistributed, Conv2D, MaxPooling2D,
 AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, and their 1-D forms Conv1D,
 MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D."""
@@ -15,6 +15,7 @@ from minnet.keras.layers.core import (Activation, Dense, Dropout, Flatten, Input
                                       Rescaling, Reshape)
 from minnet.keras.layers.embedding import Embedding
 from minnet.keras.layers.normalization import BatchNormalization, LayerNormalization
+from minnet.keras.layers.preprocessing import Normalization
 from minnet.keras.layers.recurrent import GRU, LSTM, SimpleRNN
 from minnet.keras.layers.wrappers import Bidirectional, TimeDistributed
 
@@ -23,4 +24,4 @@ __all__ = ["Layer", "Input", "InputLayer", "Dense", "Activation", "Dropout", "Fl
            "AveragePooling2D", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "Embedding",
            "LayerNormalization", "Rescaling", "ReLU", "Softmax", "LeakyReLU", "ELU",
            "Conv1D", "MaxPooling1D", "AveragePooling1D", "GlobalAveragePooling1D",
-           "GlobalMaxPooling1D", "Bidirectional", "TimeDistributed"]
+           "GlobalMaxPooling1D", "Bidirectional", "TimeDistributed", "Normalization"]

@@ -5,8 +5,10 @@ import re
 
 import numpy as np
 
+from minnet.keras import initializers
 from minnet.keras.saving import RecordsInit
 from minnet.nn.modules.module import Module
+from minnet.nn.parameter import Parameter
 from minnet.tensor import Tensor
 
 __all__ = ["Layer", "Weight", "KerasTensor", "to_tensor", "shape_str"]
@@ -180,6 +182,8 @@ class Layer(RecordsInit, Module):
         self._check_input(x.shape)
         # Keras: a direct call is inference (dropout off, batch norm on its moving
         # statistics) unless training=True is passed; fit passes it
+        if not _takes_training(type(self)):   # a user's call(self, inputs)
+            return self.call(x, **kwargs)
         return self.call(x, training=bool(training), **kwargs)
 
     def forward(self, x, training=None):
@@ -200,8 +204,27 @@ class Layer(RecordsInit, Module):
         raise NotImplementedError
 
     # ------------------------------------------------------------------ weights
+    def add_weight(self, shape=None, initializer="glorot_uniform", dtype=None, trainable=True,
+                   name=None, regularizer=None, constraint=None, **kwargs):
+        """Create a weight (for custom layers' ``build``): a float32 Parameter of ``shape``
+        initialised by ``initializer`` (a Keras name or callable), listed by
+        ``get_weights`` in creation order; not trainable with ``trainable=False``."""
+        added = self.__dict__.setdefault("_added_weights", [])
+        arr = initializers.get(initializer)(tuple(shape or ()), "float32")
+        p = Parameter(np.asarray(arr, np.float32))
+        p.requires_grad_(bool(trainable) and self.trainable)
+        name = name or f"weight_{len(added)}"
+        self.register_parameter(f"_added_{len(added)}", p)
+        added.append((name, p, identity, identity, bool(trainable)))
+        if regularizer is not None:
+            self.__dict__.setdefault("_added_regularizers", []).append((regularizer, p))
+        return p
+
+    def regularization_losses(self):
+        return [reg(p) for reg, p in self.__dict__.get("_added_regularizers", [])]
+
     def _variables(self):
-        return []
+        return list(self.__dict__.get("_added_weights", []))
 
     @property
     def weights(self):
@@ -268,6 +291,17 @@ class Layer(RecordsInit, Module):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _takes_training(cls):
+    cached = cls.__dict__.get("_takes_training_cache")
+    if cached is None:
+        import inspect
+        params = inspect.signature(cls.call).parameters
+        cached = "training" in params or any(p.kind == p.VAR_KEYWORD
+                                             for p in params.values())
+        setattr(cls, "_takes_training_cache", cached)
+    return cached
 
 
 def identity(a):
