@@ -92,3 +92,26 @@ def test_csv_logger(tmp_path):
     assert lines[0] == "epoch,loss,mae" and len(lines) == 4 and lines[3].startswith("2,")
     with pytest.warns(UserWarning, match="TensorBoard"):
         keras.callbacks.TensorBoard(log_dir=str(tmp_path))
+
+
+def test_ops_in_a_custom_layer_are_differentiable():
+    ops = keras.ops
+
+    class Scale(keras.layers.Layer):
+        def build(self, input_shape):
+            self.s = self.add_weight(shape=(input_shape[-1],), initializer="ones")
+
+        def call(self, x):
+            return ops.relu(ops.multiply(x, self.s)) + ops.mean(ops.square(x), axis=-1,
+                                                                 keepdims=True)
+
+    x = np.array([[1.0, -2.0, 3.0]], np.float32)
+    layer = Scale()
+    y = layer(x)
+    np.testing.assert_allclose(y.numpy(), np.maximum(x, 0) + (x ** 2).mean(), rtol=1e-6)
+    y.sum().backward()
+    np.testing.assert_allclose(layer.s.grad.numpy(), [1.0, 0.0, 3.0])   # x where x s > 0
+    model = keras.Sequential([keras.Input((3,)), Scale(), layers.Dense(1)])
+    model.compile("adam", "mse")
+    model.fit(np.ones((4, 3), np.float32), np.zeros((4, 1)), epochs=1, verbose=0)
+    assert ops.concatenate([ops.ones((1, 2)), ops.zeros((1, 2))], axis=1).shape == (1, 4)
