@@ -21,6 +21,7 @@
 #define WS_DW 3
 
 int mn_conv2d_algorithm = MN_CONV_AUTO;
+int mn_conv2d_block_cols = 512;
 
 void mn_conv2d_set_algorithm(int algorithm) { mn_conv2d_algorithm = algorithm; }
 

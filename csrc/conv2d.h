@@ -38,6 +38,8 @@ int mn_conv2d_bwd_f64(const double *dy_nchw, const double *x_nchw, const double 
  * others force one, so that the tests cover both on every shape. */
 enum mn_conv_algorithm { MN_CONV_AUTO = 0, MN_CONV_IM2COL = 1, MN_CONV_DIRECT = 2 };
 extern int mn_conv2d_algorithm;
+/* Columns (images x output pixels) the im2col path aims to put in one GEMM (tuning). */
+extern int mn_conv2d_block_cols;
 void mn_conv2d_set_algorithm(int algorithm);
 
 #endif

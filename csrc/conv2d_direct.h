@@ -18,8 +18,10 @@ DATTR static void DFN(pad_image)(const DT *x_chw, ptrdiff_t c_n, const mn_conv2d
         DT *pc = xp + c * Hp * Wp;
         for (ptrdiff_t t = 0; t < Hp * Wp; t++)
             pc[t] = 0;
-        for (ptrdiff_t r = 0; r < g->h; r++)
-            for (ptrdiff_t s = 0; s < g->w; s++)
+        /* rows/columns past Hp/Wp feed no output (possible when padding after exceeds the
+         * kernel's reach, as in the transposed geometry of conv2d_bwd): skip them */
+        for (ptrdiff_t r = 0; r < g->h && r + g->pad_t < Hp; r++)
+            for (ptrdiff_t s = 0; s < g->w && s + g->pad_l < Wp; s++)
                 pc[(r + g->pad_t) * Wp + s + g->pad_l] = xc[r * g->w + s];
     }
 }
@@ -115,7 +117,8 @@ DATTR static void DFN(wide_bwd)(const DT *dy_chw, const DT *x_chw, const DT *w, 
             for (ptrdiff_t r = 0; r < g->h; r++)
                 for (ptrdiff_t s = 0; s < g->w; s++)
                     dx_chw[(c * g->h + r) * g->w + s] =
-                        dxp[c * Hp * Wp + (r + g->pad_t) * Wp + s + g->pad_l];
+                        (r + g->pad_t < Hp && s + g->pad_l < Wp)
+                            ? dxp[c * Hp * Wp + (r + g->pad_t) * Wp + s + g->pad_l] : (DT)0;
 }
 
 /* y_chw (C_out x OH x OW) of one image := act(b + direct conv of x_chw), any stride. */

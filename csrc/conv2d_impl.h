@@ -25,10 +25,11 @@ static int FN(gemm_in_team)(int ta, int tb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t 
     return rc;
 }
 
-/* col_kp[(c*kh + p)*kw + q][i*ow + j] := x_chw[c, i*sh - pad_t + p*dh, j*sw - pad_l + q*dw]
+/* col_kp[(c*kh + p)*kw + q][i*ow + j] (rows ldc apart) := x_chw[c, i*sh - pad_t + p*dh, j*sw - pad_l + q*dw]
  * for the c_n channels starting at x_chw (zero outside the image). Chainer's im2col_cpu as a
  * loop: rows are unit-stride in j when sw == 1, so the inner copy is a memcpy-like run. */
-static void FN(im2col)(const DT *x_chw, ptrdiff_t c_n, const mn_conv2d_geom *g, DT *col_kp)
+static void FN(im2col)(const DT *x_chw, ptrdiff_t c_n, const mn_conv2d_geom *g, DT *col_kp,
+                       ptrdiff_t ldc)
 {
     const ptrdiff_t H = g->h, W = g->w, OH = g->oh, OW = g->ow;
     DT *out = col_kp;
@@ -66,7 +67,7 @@ static void FN(im2col)(const DT *x_chw, ptrdiff_t c_n, const mn_conv2d_geom *g, 
                     for (ptrdiff_t j = j1; j < OW; j++)
                         o[j] = 0;
                 }
-                out += OH * OW;
+                out += ldc;
             }
         }
     }
@@ -197,43 +198,71 @@ static int FN(is_pointwise)(const mn_conv2d_geom *g)
            g->pad_l == 0 && g->oh == g->h && g->ow == g->w;
 }
 
-/* One image of the forward: per group, y_g (C_out_g x P) = W_g (C_out_g x K) @ col_g (K x P),
- * then bias and activation on the (cache-hot) output rows. */
-static int FN(conv_fwd_image)(const DT *x_chw, const DT *w, const DT *b, DT *y_chw,
-                              const mn_conv2d_geom *g, int act, int isa, int gemm_threads)
+/* Images per GEMM: a 14x14 or 7x7 image gives the GEMM only 196 or 49 columns, too few to
+ * amortise packing W and the call; lowering several images side by side into one column
+ * matrix (K x nb*P, kept under ~1 MiB of L2) makes one wider GEMM. Blocks are fixed by the
+ * shape, not by the thread count, so results do not depend on it. */
+static ptrdiff_t FN(block_images)(const mn_conv2d_geom *g)
+{
+    const ptrdiff_t K = (g->c_in / g->groups) * g->kh * g->kw, P = g->oh * g->ow;
+    ptrdiff_t nb = (mn_conv2d_block_cols + P - 1) / P;
+    while (nb > 1 && (size_t)(K * nb * P) * sizeof(DT) > ((size_t)1 << 20))
+        nb--;
+    return nb < 1 ? 1 : nb;
+}
+
+/* Images n0 .. n0+nb-1 of the forward: per group, y_g (C_out_g x nb*P) =
+ * W_g (C_out_g x K) @ col_g (K x nb*P), then bias and activation while copying each image's
+ * rows out (nb == 1: the GEMM writes y in place). */
+static int FN(conv_fwd_block)(const DT *x, const DT *w, const DT *b, DT *y,
+                              const mn_conv2d_geom *g, int act, int isa, int gemm_threads,
+                              ptrdiff_t n0, ptrdiff_t nb)
 {
     const ptrdiff_t G = g->groups, cin_g = g->c_in / G, cout_g = g->c_out / G;
     const ptrdiff_t K = cin_g * g->kh * g->kw, P = g->oh * g->ow, HW = g->h * g->w;
+    const ptrdiff_t xs = g->c_in * HW, ys = g->c_out * P, ld = nb * P;
     if (FN(use_direct)(g)) {
-        return FN(direct_fwd_isa)(x_chw, w, b, y_chw, g, act, mn_effective_isa(isa));
+        for (ptrdiff_t i = 0; i < nb; i++)
+            if (FN(direct_fwd_isa)(x + (n0 + i) * xs, w, b, y + (n0 + i) * ys, g, act,
+                                   mn_effective_isa(isa)))
+                return -1;
+        return 0;
     }
-    const int pw = FN(is_pointwise)(g);
-    DT *col = pw ? NULL : (DT *)mn_workspace(WS_COL, (size_t)(K * P) * sizeof(DT));
-    if (!pw && !col)
-        return -1;
+    const int pw = nb == 1 && FN(is_pointwise)(g);
+    DT *col = NULL, *yt = NULL;
+    if (!pw) {
+        col = (DT *)mn_workspace(WS_COL, (size_t)(K * ld + (nb > 1 ? cout_g * ld : 0)) *
+                                             sizeof(DT));
+        if (!col)
+            return -1;
+        yt = col + K * ld;
+    }
     for (ptrdiff_t gi = 0; gi < G; gi++) {
-        const DT *xg = x_chw + gi * cin_g * HW;
-        const DT *bmat = xg;
+        const DT *bmat = x + n0 * xs + gi * cin_g * HW;
         if (!pw) {
-            FN(im2col)(xg, cin_g, g, col);
+            for (ptrdiff_t i = 0; i < nb; i++)
+                FN(im2col)(x + (n0 + i) * xs + gi * cin_g * HW, cin_g, g, col + i * P, ld);
             bmat = col;
         }
-        DT *yg = y_chw + gi * cout_g * P;
-        if (GEMM(0, 0, cout_g, P, K, 1, w + gi * cout_g * K, K, bmat, P, 0, yg, P, NULL, 0,
+        DT *dst = nb == 1 ? y + n0 * ys + gi * cout_g * P : yt;
+        if (GEMM(0, 0, cout_g, ld, K, 1, w + gi * cout_g * K, K, bmat, ld, 0, dst, ld, NULL, 0,
                  isa, gemm_threads))
             return -1;
-        if (b || act) {
+        if (nb == 1 && !b && !act)
+            continue;
+        for (ptrdiff_t i = 0; i < nb; i++) {
             for (ptrdiff_t o = 0; o < cout_g; o++) {
-                DT *row = yg + o * P;
+                const DT *src = dst + o * ld + (nb == 1 ? 0 : i * P);
+                DT *row = y + (n0 + i) * ys + (gi * cout_g + o) * P;
                 const DT bo = b ? b[gi * cout_g + o] : 0;
                 if (act == MN_ACT_RELU) {
                     for (ptrdiff_t p = 0; p < P; p++) {
-                        const DT v = row[p] + bo;
+                        const DT v = src[p] + bo;
                         row[p] = v > 0 ? v : 0;
                     }
                 } else {
                     for (ptrdiff_t p = 0; p < P; p++)
-                        row[p] += bo;
+                        row[p] = src[p] + bo;
                 }
             }
         }
@@ -248,14 +277,21 @@ int FN(mn_conv2d_fwd)(const DT *x, const DT *w, const DT *b, DT *y, const mn_con
     if (n_threads < 1)
         n_threads = 1;
     int err = 0;
-    if (n_threads == 1 || g->n < n_threads) {
-        for (ptrdiff_t n = 0; n < g->n && !err; n++)
-            err |= FN(conv_fwd_image)(x + n * xs, w, b, y + n * ys, g, act, isa, n_threads);
+    (void)xs;
+    (void)ys;
+    const ptrdiff_t nb = FN(block_images)(g), nblk = (g->n + nb - 1) / nb;
+    if (n_threads == 1 || nblk < n_threads) {
+        for (ptrdiff_t k = 0; k < nblk && !err; k++) {
+            const ptrdiff_t n0 = k * nb, cnt = g->n - n0 < nb ? g->n - n0 : nb;
+            err |= FN(conv_fwd_block)(x, w, b, y, g, act, isa, n_threads, n0, cnt);
+        }
         return err ? -1 : 0;
     }
 #pragma omp parallel for schedule(static) num_threads(n_threads) reduction(| : err)
-    for (ptrdiff_t n = 0; n < g->n; n++)
-        err |= FN(conv_fwd_image)(x + n * xs, w, b, y + n * ys, g, act, isa, 1);
+    for (ptrdiff_t k = 0; k < nblk; k++) {
+        const ptrdiff_t n0 = k * nb, cnt = g->n - n0 < nb ? g->n - n0 : nb;
+        err |= FN(conv_fwd_block)(x, w, b, y, g, act, isa, 1, n0, cnt);
+    }
     return err ? -1 : 0;
 }
 
@@ -287,7 +323,7 @@ static int FN(conv_bwd_image)(const DT *dy_chw, const DT *x_chw, const DT *w, co
             const DT *xg = x_chw + gi * cin_g * HW;
             const DT *bmat = xg;
             if (!pw) {
-                FN(im2col)(xg, cin_g, g, col);
+                FN(im2col)(xg, cin_g, g, col, P);
                 bmat = col;
             }
             /* dW_g (C_out_g x K) += dY_g (C_out_g x P) @ col_g^T (P x K) */
@@ -340,6 +376,41 @@ int FN(mn_conv2d_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw, DT
         if (dw)
             memset(dw, 0, (size_t)wsz * sizeof(DT));
         return 0;
+    }
+    /* dX as a forward convolution of dY (stride 1, padding at most the dilated kernel's
+     * reach): dx[n, c] = sum_o corr(dy[n, o], flip(w[o, c])) with padding (kh-1)*dh - pad_t
+     * and output H x W. It runs the forward's blocked im2col GEMMs (k = C_out_g*kH*kW) and
+     * needs no col2im scatter, measured faster than W^T dY + col2im per image. */
+    if (dx && !FN(use_direct)(g) && g->sh == 1 && g->sw == 1 && g->pad_t <= (g->kh - 1) * g->dh &&
+        g->pad_l <= (g->kw - 1) * g->dw && !FN(is_pointwise)(g)) {
+        const ptrdiff_t G = g->groups, cin_g = g->c_in / G, cout_g = CO / G;
+        const ptrdiff_t kh = g->kh, kw = g->kw;
+        DT *wf = (DT *)mn_workspace(WS_DW, (size_t)wsz * sizeof(DT));
+        if (!wf)
+            return -1;
+        /* wf[(gi*cin_g + c), o, p, q] = w[(gi*cout_g + o), c, kh-1-p, kw-1-q] */
+        for (ptrdiff_t gi = 0; gi < G; gi++)
+            for (ptrdiff_t c = 0; c < cin_g; c++)
+                for (ptrdiff_t o = 0; o < cout_g; o++)
+                    for (ptrdiff_t p = 0; p < kh; p++)
+                        for (ptrdiff_t q = 0; q < kw; q++)
+                            wf[(((gi * cin_g + c) * cout_g + o) * kh + p) * kw + q] =
+                                w[(((gi * cout_g + o) * cin_g + c) * kh + kh - 1 - p) * kw +
+                                  kw - 1 - q];
+        mn_conv2d_geom gt = *g;
+        gt.c_in = CO;
+        gt.h = g->oh;
+        gt.w = g->ow;
+        gt.c_out = g->c_in;
+        gt.oh = g->h;
+        gt.ow = g->w;
+        gt.pad_t = (kh - 1) * g->dh - g->pad_t;
+        gt.pad_l = (kw - 1) * g->dw - g->pad_l;
+        if (FN(mn_conv2d_fwd)(dy, wf, NULL, dx, &gt, 0, isa, n_threads))
+            return -1;
+        dx = NULL;
+        if (!dw)
+            return 0;
     }
     /* W_g^T (K x C_out_g) per group, in the calling thread's WS_DW slot (in the parallel
      * region below that thread accumulates dW straight into dw, so the slot is free) */

@@ -19,6 +19,7 @@
  * Tiles: AVX-512 8 x 2 vectors (16 accumulators of 32 zmm; 14 rows spilled), AVX2 6 x 2
  * (12 of 16 ymm), baseline 4 x 2 xmm. */
 #define UK_NAME uk_f32_generic
+#define UK_DNAME ukd_f32_generic
 #define UK_T float
 #define UK_VB 16
 #define UK_MR 4
@@ -26,6 +27,7 @@
 #define UK_ATTR
 #include "gemm_ukernel.h"
 #define UK_NAME uk_f64_generic
+#define UK_DNAME ukd_f64_generic
 #define UK_T double
 #define UK_VB 16
 #define UK_MR 4
@@ -45,6 +47,7 @@
 
 #if MN_X86
 #define UK_NAME uk_f32_avx2
+#define UK_DNAME ukd_f32_avx2
 #define UK_T float
 #define UK_VB 32
 #define UK_MR 6
@@ -52,6 +55,7 @@
 #define UK_ATTR ATTR_AVX2
 #include "gemm_ukernel.h"
 #define UK_NAME uk_f64_avx2
+#define UK_DNAME ukd_f64_avx2
 #define UK_T double
 #define UK_VB 32
 #define UK_MR 6
@@ -70,6 +74,7 @@
 #include "gemm_epilogue.h"
 
 #define UK_NAME uk_f32_avx512
+#define UK_DNAME ukd_f32_avx512
 #define UK_T float
 #define UK_VB 64
 #define UK_MR 8
@@ -77,6 +82,7 @@
 #define UK_ATTR ATTR_AVX512
 #include "gemm_ukernel.h"
 #define UK_NAME uk_f64_avx512
+#define UK_DNAME ukd_f64_avx512
 #define UK_T double
 #define UK_VB 64
 #define UK_MR 8
@@ -194,13 +200,13 @@ ATTR_AVX2 static void tpack8_f32_avx2(const float *restrict src, ptrdiff_t rs, p
 #undef NC_MAX
 #undef SCALAR_ACT
 
-static const kdesc_f32 k_f32_generic = {4, 8, uk_f32_generic, ep_f32_generic, NULL, NULL, 0};
-static const kdesc_f64 k_f64_generic = {4, 4, uk_f64_generic, ep_f64_generic, NULL, NULL, 0};
+static const kdesc_f32 k_f32_generic = {4, 8, uk_f32_generic, ukd_f32_generic, ep_f32_generic, NULL, NULL, 0};
+static const kdesc_f64 k_f64_generic = {4, 4, uk_f64_generic, ukd_f64_generic, ep_f64_generic, NULL, NULL, 0};
 #if MN_X86
-static const kdesc_f32 k_f32_avx2 = {6, 16, uk_f32_avx2, ep_f32_avx2, tpack8_f32_avx2, ukn_f32_avx2, 8};
-static const kdesc_f64 k_f64_avx2 = {6, 8, uk_f64_avx2, ep_f64_avx2, NULL, ukn_f64_avx2, 4};
-static const kdesc_f32 k_f32_avx512 = {8, 32, uk_f32_avx512, ep_f32_avx512, tpack8_f32_avx2, ukn_f32_avx512, 16};
-static const kdesc_f64 k_f64_avx512 = {8, 16, uk_f64_avx512, ep_f64_avx512, NULL, ukn_f64_avx512, 8};
+static const kdesc_f32 k_f32_avx2 = {6, 16, uk_f32_avx2, ukd_f32_avx2, ep_f32_avx2, tpack8_f32_avx2, ukn_f32_avx2, 8};
+static const kdesc_f64 k_f64_avx2 = {6, 8, uk_f64_avx2, ukd_f64_avx2, ep_f64_avx2, NULL, ukn_f64_avx2, 4};
+static const kdesc_f32 k_f32_avx512 = {8, 32, uk_f32_avx512, ukd_f32_avx512, ep_f32_avx512, tpack8_f32_avx2, ukn_f32_avx512, 16};
+static const kdesc_f64 k_f64_avx512 = {8, 16, uk_f64_avx512, ukd_f64_avx512, ep_f64_avx512, NULL, ukn_f64_avx512, 8};
 #endif
 
 static const kdesc_f32 *pick_kernel_f32(int isa)

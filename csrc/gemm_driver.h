@@ -11,6 +11,8 @@
 #define FN(name) CAT(name, SFX)
 
 typedef void (*FN(ukernel_fn_))(ptrdiff_t, const DT *restrict, const DT *restrict, DT *restrict);
+typedef void (*FN(ukdirect_fn_))(ptrdiff_t, const DT *restrict, const DT *restrict, DT *restrict,
+                                 ptrdiff_t, DT, DT, const DT *restrict, int);
 typedef void (*FN(narrow_fn_))(ptrdiff_t, const DT *restrict, ptrdiff_t, ptrdiff_t,
                                const DT *restrict, DT *restrict);
 typedef void (*FN(epilogue_fn_))(const DT *restrict, ptrdiff_t, DT *restrict, ptrdiff_t, ptrdiff_t,
@@ -22,6 +24,7 @@ typedef void (*FN(tpack8_fn_))(const DT *restrict, ptrdiff_t, ptrdiff_t, DT *res
 typedef struct {
     int mr, nr;
     FN(ukernel_fn_) uk;
+    FN(ukdirect_fn_) ukd; /* full tiles of a row-major C, identity or relu epilogue */
     FN(epilogue_fn_) ep;
     FN(tpack8_fn_) tpack8; /* NULL: scalar packing */
     FN(narrow_fn_) narrow; /* 8 x NRN micro-kernel on unpacked A; NULL: none */
@@ -153,6 +156,14 @@ static void FN(gemm_body_)(const FN(kdesc_) *kd, ptrdiff_t m, ptrdiff_t n, ptrdi
                         for (int i = 0; i < mr_eff; i++)
                             for (int j = 0; j < NR; j += 64 / (int)sizeof(DT))
                                 __builtin_prefetch(cp + i * rsc + j, 1, 3);
+                    }
+                    const int act_now = last ? act : MN_ACT_IDENTITY;
+                    if (csc == 1 && bcs == 1 && i0 + MR <= m && j0 + NR <= n &&
+                        (act_now == MN_ACT_IDENTITY || act_now == MN_ACT_RELU)) {
+                        kd->ukd(kc, apk + ip * MR * kc, bp + jp * NR * kc, c + i0 * rsc + j0, rsc,
+                                alpha, beta_eff, (last && bias) ? bias + j0 : NULL,
+                                act_now == MN_ACT_RELU);
+                        continue;
                     }
                     kd->uk(kc, apk + ip * MR * kc, bp + jp * NR * kc, ct);
                     kd->ep(ct, NR, c + i0 * rsc + j0 * csc, rsc, csc, (int)FN(min_)(MR, m - i0),
@@ -287,9 +298,11 @@ int FN(mn_gemm_)(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k
             return FN(gemm_narrow_)(kd, n, m, k, alpha, b, csb, rsb, a, csa, rsa, beta, c, 1, ldc,
                                     bias, 1, 0, act, n_threads);
     }
-    /* Narrow N (a 10-class head): an NR-wide panel would mostly multiply padding. Compute
-     * C^T = op(B)^T op(A)^T instead when that tiling wastes less; the bias then runs along rows. */
-    if (FN(padded_)(n, m, kd->mr, kd->nr) < FN(padded_)(m, n, kd->mr, kd->nr))
+    /* Narrowish N (17 to ~2 vectors): an NR-wide panel would mostly multiply padding. Compute
+     * C^T = op(B)^T op(A)^T instead when that tiling wastes clearly less: its write-back is
+     * strided and scalar (the bias runs along rows), which cost 2x on 512x784 when a 2% saving
+     * in padding was enough to choose it. */
+    if (FN(padded_)(n, m, kd->mr, kd->nr) < 0.75 * FN(padded_)(m, n, kd->mr, kd->nr))
         return FN(gemm_strided_)(kd, n, m, k, alpha, b, csb, rsb, a, csa, rsa, beta, c, 1, ldc,
                                  bias, 1, 0, act, n_threads);
     return FN(gemm_strided_)(kd, m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, ldc, 1, bias,

@@ -58,7 +58,7 @@ int mn_rnn_saved_gates(int cell)
     typedef struct {                                                                           \
         int nr; /* panel width = units per block */                                            \
         void (*panel)(const DT_ *, PD, PD, PD, const DT_ *, DT_ *, PD, int, const DT_ *, int); \
-        void (*pack_fwd)(const DT_ *, PD, int, PD, DT_ *);                                     \
+        void (*pack_fwd)(const DT_ *, PD, PD, int, PD, DT_ *);                                 \
         void (*pack_bwd)(const DT_ *, PD, PD, PD, DT_ *);                                      \
     } RMM;
 

@@ -2,11 +2,12 @@
  * Elman RNN (tanh or relu) and LSTM (gates i, f, g, o), forward and backpropagation through
  * time. The equations and the saved arrays are specified by minnet/reference/rnn.py.
  *
- * Forward: the input projections of all T steps are one GEMM (T*B, I) x (I, G*H); each step
- * is one hidden GEMM (B, H) x (H, G*H) and one fused gate kernel (parallel over batch rows)
- * that writes the new state, the output and the gate values the backward needs. Backward:
- * the steps run in reverse, each one fused gate-gradient kernel and one GEMM for dh; then
- * dx, dW_ih and dW_hh are three large GEMMs over all steps and the biases two column sums. */
+ * Forward: the input projections of all T steps are one matmul (T*B, I) x (I, G*H); each
+ * step is one hidden matmul (B, H) x (H, G*H) and one fused gate kernel that writes the new
+ * state, the output and the gate values the backward needs. Backward: the steps run in
+ * reverse, each one fused gate-gradient kernel (which also sums the bias gradients) and one
+ * matmul for dh; then dx, dW_ih and dW_hh are three large GEMMs (mn_gemm) over all steps.
+ * Threads own blocks of hidden units for the whole sequence (rnn_driver.h, rnn_rmm.h). */
 #ifndef MN_RNN_H
 #define MN_RNN_H
 

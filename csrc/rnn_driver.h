@@ -1,10 +1,10 @@
-/* The sequence drivers of the rnn family for one dtype, instantiated by rnn.c: the large
- * GEMMs over all steps (mn_gemm) and the loop over time.
+/* The sequence drivers of the rnn family for one dtype, instantiated by rnn.c.
  *
- * The loop over time runs inside ONE parallel region. The H hidden units are split into
+ * The forward (input projection and loop over time) runs inside ONE parallel region. The H hidden units are split into
  * blocks of NR (the recurrent matmul's panel width) and each thread owns the same blocks at
- * every step (static schedule over identical bounds), so it packs its slice of W_hh once
- * and keeps it in its cache. A forward step is, per block: the recurrent matmul for the
+ * every step (static schedule over identical bounds), so it packs its slice of W_hh (and
+ * W_ih) once, computes its columns of the input projection for all steps, and keeps its
+ * panels in its cache. A forward step is, per block: the recurrent matmul for the
  * block's columns of every gate, then the gate kernel for those units; then one barrier (the
  * next step reads all of h). A backward step is, per block: the gate-gradient kernel (which
  * needs the block's dh only), a barrier (the matmul reads every gate gradient), then
@@ -46,10 +46,13 @@ int FN(mn_rnn_fwd_)(int cell, const DT *x_tbi, const DT *h0_bh, const DT *c0_bh,
     const ptrdiff_t NR = rm->nr, nb = (H + NR - 1) / NR;
     DT *gi = mn_workspace(2, (size_t)(TB * GH) * sizeof(DT));
     DT *aux = mn_workspace(3, (size_t)(B * GH + GH) * sizeof(DT));
-    if (!gi || !aux)
+    /* packed W_hh and W_ih panels, per unit block [G][H][NR] then [G][I][NR] */
+    const ptrdiff_t wblk = G * (H + I) * NR;
+    DT *wp = mn_workspace(0, (size_t)(nb * wblk) * sizeof(DT));
+    if (!gi || !aux || !wp)
         return -1;
-    /* All steps' input projections in one GEMM. Outside the GRU, b_hh only ever adds to the
-     * same pre-activation, so it is folded into this GEMM's bias. */
+    /* Outside the GRU, b_hh only ever adds to the same pre-activation as b_ih: fold it into
+     * the input projection's bias. */
     const DT *bias_in = b_ih;
     if (!gru && b_hh) {
         DT *sum = aux + B * GH;
@@ -57,13 +60,6 @@ int FN(mn_rnn_fwd_)(int cell, const DT *x_tbi, const DT *h0_bh, const DT *c0_bh,
             sum[j] = (b_ih ? b_ih[j] : (DT)0) + b_hh[j];
         bias_in = sum;
     }
-    if (GEMM(0, 1, TB, GH, I, 1, x_tbi, I, w_ih, I, 0, gi, GH, bias_in, MN_ACT_IDENTITY, isa,
-             n_threads))
-        return -1;
-    /* slot 0 is the GEMM's packing buffer; it is free until the next GEMM */
-    DT *wp = mn_workspace(0, (size_t)(nb * G * H * NR) * sizeof(DT));
-    if (!wp)
-        return -1;
     const ptrdiff_t first = reverse ? T : 0;
     for (ptrdiff_t j = 0; j < BH; j++)
         states_sbh[first * BH + j] = h0_bh[j];
@@ -74,9 +70,19 @@ int FN(mn_rnn_fwd_)(int cell, const DT *x_tbi, const DT *h0_bh, const DT *c0_bh,
     const int nt = FN(loop_threads_)(B, H, GH, nb, n_threads);
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
+        /* Per unit block: pack its weights, then its columns of the input projection for all
+         * steps at once, gi[:, g*H + block] = x W_ih[g*H + block]^T + bias (a GEMM over T*B
+         * rows with k = I). The time loop reads only the block's own columns: no barrier. */
 #pragma omp for schedule(static) nowait
-        for (ptrdiff_t u = 0; u < nb; u++)
-            rm->pack_fwd(w_hh, H, G, u, wp + u * G * H * NR);
+        for (ptrdiff_t u = 0; u < nb; u++) {
+            DT *wb = wp + u * wblk, *wi = wb + G * H * NR;
+            const ptrdiff_t u0 = u * NR, nu = H - u0 < NR ? H - u0 : NR;
+            rm->pack_fwd(w_hh, H, H, G, u, wb);
+            rm->pack_fwd(w_ih, H, I, G, u, wi);
+            for (int g = 0; g < G; g++)
+                rm->panel(x_tbi, I, TB, I, wi + g * I * NR, gi + g * H + u0, GH, (int)nu,
+                          bias_in ? bias_in + g * H + u0 : NULL, 0);
+        }
         for (ptrdiff_t s = 0; s < T; s++) {
             const ptrdiff_t t = reverse ? T - 1 - s : s;
             const ptrdiff_t rd = reverse ? t + 1 : t, wr = reverse ? t : t + 1;
@@ -91,7 +97,7 @@ int FN(mn_rnn_fwd_)(int cell, const DT *x_tbi, const DT *h0_bh, const DT *c0_bh,
             for (ptrdiff_t u = 0; u < nb; u++) {
                 const ptrdiff_t u0 = u * NR, nu = H - u0 < NR ? H - u0 : NR;
                 for (int g = 0; g < G; g++)
-                    rm->panel(hp, H, B, H, wp + (u * G + g) * H * NR, acc + g * H + u0, GH,
+                    rm->panel(hp, H, B, H, wp + u * wblk + g * H * NR, acc + g * H + u0, GH,
                               (int)nu, gru && b_hh ? b_hh + g * H + u0 : NULL, !gru);
                 if (gru)
                     k->gru_fwd(gi_t, aux, hp, hw, y_t, g_t, lengths_b, t, B, u0, nu, H);

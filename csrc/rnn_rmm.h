@@ -74,20 +74,32 @@ ATTR static void FN(rmm_panel_)(const DT *a, ptrdiff_t lda, ptrdiff_t m, ptrdiff
     }
 }
 
-/* Forward panels of unit block u: for each gate g, W_hh[g*H + u*NR + c, k] at [g][k][c]. */
-static void FN(rmm_pack_fwd_)(const DT *w_hh, ptrdiff_t H, int G, ptrdiff_t u, DT *dst)
+/* The panel of columns [n0, n0 + NR) of W^T for W (N x K) row-major with leading dimension
+ * ldw: W[n0 + c, k] at [k][c], zero past N. */
+static void FN(rmm_pack_t_)(const DT *w, ptrdiff_t ldw, ptrdiff_t N, ptrdiff_t K, ptrdiff_t n0,
+                            DT *dst)
 {
     enum { NR = FN(NR_) };
-    const ptrdiff_t u0 = u * NR;
-    const int nr_eff = H - u0 < NR ? (int)(H - u0) : NR;
-    for (int g = 0; g < G; g++) {
-        DT *d = dst + (ptrdiff_t)g * H * NR;
+    const int nr_eff = N - n0 < NR ? (int)(N - n0) : NR;
+    /* 8 k at a time: each row of W is read in short contiguous runs */
+    for (ptrdiff_t k0 = 0; k0 < K; k0 += 8) {
+        const ptrdiff_t k1 = k0 + 8 < K ? k0 + 8 : K;
         for (int c = 0; c < NR; c++) {
-            const DT *row = w_hh + (g * H + u0 + (c < nr_eff ? c : 0)) * H;
-            for (ptrdiff_t k = 0; k < H; k++)
-                d[k * NR + c] = c < nr_eff ? row[k] : (DT)0;
+            const DT *row = w + (n0 + (c < nr_eff ? c : 0)) * ldw;
+            for (ptrdiff_t k = k0; k < k1; k++)
+                dst[k * NR + c] = c < nr_eff ? row[k] : (DT)0;
         }
     }
+}
+
+/* Forward panels of unit block u: for each gate g, W[g*H + u*NR + c, k] at [g][k][c], for W
+ * (G*H x K): W_hh (K = H) or W_ih (K = I). */
+static void FN(rmm_pack_fwd_)(const DT *w, ptrdiff_t H, ptrdiff_t K, int G, ptrdiff_t u,
+                              DT *dst)
+{
+    enum { NR = FN(NR_) };
+    for (int g = 0; g < G; g++)
+        FN(rmm_pack_t_)(w + g * H * K, K, H, K, u * NR, dst + (ptrdiff_t)g * K * NR);
 }
 
 /* Backward panel of unit block u: W_hh[k, u*NR + c] at [k][c], k < G*H. */
