@@ -1,16 +1,14 @@
-"""Models: Sequential, and Model(inputs, outputs) for a chain of layers; weights in Keras's
-layouts, save_weights/load_weights through minnet.save/minnet.load, summary()."""
-import os
-
+"""Models: Sequential, Model(inputs, outputs) for a chain of layers, subclassed Models;
+weights in Keras's layouts, save_weights/load_weights and save through minnet.save,
+summary()."""
 import numpy as np
 
 from minnet.keras import activations
 from minnet.keras.layers.base import KerasTensor, Layer, _takes_training, shape_str
 from minnet.keras.layers.convolutional import to_nchw, to_nhwc
 from minnet.keras.layers.core import InputLayer
-from minnet.keras.saving import load_model, save_model
+from minnet.keras.saving import MODEL_SUFFIX, check_name, load_model, read_file, save_model
 from minnet.keras.trainer import Trainer
-from minnet.serialization import load as _load
 from minnet.tensor import Tensor
 from minnet.serialization import save as _save
 
@@ -119,7 +117,6 @@ class Model(Trainer, Layer):
             self._output_shapes.append(shape)
         self._build_shape = self._input_shape
         self.built = True
-        self._apply_trainable()
 
     def _maybe_build(self, input_shape):
         if not self.built:
@@ -200,19 +197,9 @@ class Model(Trainer, Layer):
         return to_nhwc(x) if nchw else x
 
     def _apply_trainable(self):
-        for layer in self._layers:
-            if layer.built:
-                layer.trainable = layer.trainable and self.trainable
-
-    @property
-    def trainable(self):
-        return self._trainable
-
-    @trainable.setter
-    def trainable(self, value):
-        self._trainable = bool(value)
-        for layer in getattr(self, "_layers", []):
-            layer.trainable = value
+        """``model.trainable = value`` sets every layer's (Keras)."""
+        for layer in self.layers:
+            layer.trainable = self.trainable
 
     # ------------------------------------------------------------------ weights
     @property
@@ -252,12 +239,7 @@ class Model(Trainer, Layer):
     def save_weights(self, filepath, overwrite=True):
         """Write the weights to ``filepath``, which must end in '.weights.npz' (minnet's
         pickle-free .npz format, written atomically)."""
-        filepath = os.fspath(filepath)
-        if not filepath.endswith(WEIGHTS_SUFFIX):
-            raise ValueError(f"The filename must end in `{WEIGHTS_SUFFIX}` (minnet writes its own "
-                             f".npz format, not HDF5). Received: filepath={filepath}")
-        if not overwrite and os.path.exists(filepath):
-            raise FileExistsError(f"{filepath} exists and overwrite=False")
+        filepath = check_name(filepath, WEIGHTS_SUFFIX, "HDF5", overwrite)
         _save({"format": "minnet.keras.weights", "version": 1,
                "layers": [{"name": layer.name, "class": type(layer).__name__,
                            "weights": layer.get_weights()} for layer in self.layers]},
@@ -266,14 +248,7 @@ class Model(Trainer, Layer):
     def load_weights(self, filepath):
         """Load weights written by ``save_weights`` into this (same-architecture) model,
         layer by layer in order; every shape is checked before anything is written."""
-        filepath = os.fspath(filepath)
-        if not filepath.endswith(WEIGHTS_SUFFIX):
-            raise ValueError(f"The filename must end in `{WEIGHTS_SUFFIX}`. Received: "
-                             f"filepath={filepath}")
-        state = _load(filepath)
-        if not isinstance(state, dict) or state.get("format") != "minnet.keras.weights":
-            raise ValueError(f"{filepath} is not a keras weights file written by minnet")
-        saved = state["layers"]
+        saved = read_file(filepath, WEIGHTS_SUFFIX, "minnet.keras.weights")["layers"]
         if not self.built:
             raise ValueError(f'Model "{self.name}" must be built before load_weights')
         if len(saved) != len(self.layers):
@@ -293,9 +268,7 @@ class Model(Trainer, Layer):
     def save(self, filepath, overwrite=True, zipped=None):
         """Write the whole model (architecture, weights, compile settings) to ``filepath``,
         which must end in '.keras.npz'; ``keras.models.load_model`` reads it back."""
-        if not overwrite and os.path.exists(os.fspath(filepath)):
-            raise FileExistsError(f"{filepath} exists and overwrite=False")
-        save_model(self, filepath)
+        save_model(self, check_name(filepath, MODEL_SUFFIX, "Keras's zip", overwrite))
 
     def get_config(self):
         return {"name": self.name, "layers": [

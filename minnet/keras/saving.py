@@ -17,7 +17,8 @@ import numpy as np
 from minnet.serialization import load as _load
 from minnet.serialization import save as _save
 
-__all__ = ["RecordsInit", "save_model", "load_model", "MODEL_SUFFIX"]
+__all__ = ["RecordsInit", "save_model", "load_model", "check_name", "read_file",
+           "MODEL_SUFFIX"]
 
 MODEL_SUFFIX = ".keras.npz"
 
@@ -101,11 +102,31 @@ def _deserialize(entry, table, custom, what):
     return cls(**config)
 
 
-def save_model(model, filepath):
+def check_name(filepath, suffix, not_format, overwrite=True):
+    """filepath as a str, after checking its suffix (and that it may be overwritten)."""
     filepath = os.fspath(filepath)
-    if not filepath.endswith(MODEL_SUFFIX):
-        raise ValueError(f"The filename must end in `{MODEL_SUFFIX}` (minnet writes its own "
-                         f".npz format, not Keras's zip). Received: filepath={filepath}")
+    if not filepath.endswith(suffix):
+        raise ValueError(f"The filename must end in `{suffix}` (minnet writes its own "
+                         f".npz format, not {not_format}). Received: filepath={filepath}")
+    if not overwrite and os.path.exists(filepath):
+        raise FileExistsError(f"{filepath} exists and overwrite=False")
+    return filepath
+
+
+def read_file(filepath, suffix, fmt):
+    """The dict minnet.load reads from a keras file of format ``fmt``."""
+    filepath = check_name(filepath, suffix, "another format")
+    state = _load(filepath)
+    if not isinstance(state, dict) or state.get("format") != fmt:
+        raise ValueError(f"{filepath} is not a {fmt} file written by minnet")
+    return state
+
+
+def save_model(model, filepath):
+    filepath = check_name(filepath, MODEL_SUFFIX, "Keras's zip")
+    if model._subclassed:
+        raise ValueError(f'Model "{model.name}" is a subclassed model: its call is Python '
+                         f"code, which minnet does not save; use save_weights")
     if not model.built:
         raise ValueError(f'Model "{model.name}" must be built before it is saved')
     layers = []
@@ -133,13 +154,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     from minnet.keras import layers as layers_module
     from minnet.keras import losses, metrics, optimizers
     from minnet.keras.models import Sequential
-    filepath = os.fspath(filepath)
-    if not filepath.endswith(MODEL_SUFFIX):
-        raise ValueError(f"The filename must end in `{MODEL_SUFFIX}`. Received: "
-                         f"filepath={filepath}")
-    state = _load(filepath)
-    if not isinstance(state, dict) or state.get("format") != "minnet.keras.model":
-        raise ValueError(f"{filepath} is not a keras model file written by minnet")
+    state = read_file(filepath, MODEL_SUFFIX, "minnet.keras.model")
     custom = dict(custom_objects or {})
     table = {name: getattr(layers_module, name) for name in layers_module.__all__}
     model = Sequential(name=state["name"])

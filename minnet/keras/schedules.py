@@ -11,13 +11,15 @@ class LearningRateSchedule:
         raise NotImplementedError
 
 
-class ExponentialDecay(LearningRateSchedule):
-    """initial_learning_rate * decay_rate ** (step / decay_steps) (floored if staircase)."""
-
+class _Decay(LearningRateSchedule):
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
                  name=None):
         self.initial_learning_rate, self.decay_steps = float(initial_learning_rate), decay_steps
         self.decay_rate, self.staircase = float(decay_rate), staircase
+
+
+class ExponentialDecay(_Decay):
+    """initial_learning_rate * decay_rate ** (step / decay_steps) (floored if staircase)."""
 
     def __call__(self, step):
         p = step / self.decay_steps
@@ -25,13 +27,8 @@ class ExponentialDecay(LearningRateSchedule):
                                                                 if self.staircase else p)
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_Decay):
     """initial_learning_rate / (1 + decay_rate * step / decay_steps)."""
-
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
-                 name=None):
-        self.initial_learning_rate, self.decay_steps = float(initial_learning_rate), decay_steps
-        self.decay_rate, self.staircase = float(decay_rate), staircase
 
     def __call__(self, step):
         p = step / self.decay_steps

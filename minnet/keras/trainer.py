@@ -141,6 +141,13 @@ class Trainer:
             loss = loss + reg
         return loss
 
+    def _batch_loss(self, x, y, sw, idx, training, fused):
+        """(targets, output, loss) of the samples ``idx``: the output is the logits when a
+        final activation is ``fused`` into the loss."""
+        yb = y[idx]
+        out = self._forward(_batch_x(x, idx, self.input_dtype), training, fused is not None)
+        return yb, out, self._loss_of(out, yb, fused, None if sw is None else sw[idx])
+
     @staticmethod
     def _probabilities(out, fused):
         if fused == "softmax":
@@ -235,10 +242,7 @@ class Trainer:
                 if step >= steps:
                     break
                 cbs.on_train_batch_begin(step)
-                yb = y[idx]
-                out = self._forward(_batch_x(x, idx, self.input_dtype), True,
-                                     fused is not None)
-                loss = self._loss_of(out, yb, fused, None if sw is None else sw[idx])
+                yb, out, loss = self._batch_loss(x, y, sw, idx, True, fused)
                 for p in self.optimizer._params:
                     p.grad = None
                 loss.backward()
@@ -281,10 +285,7 @@ class Trainer:
                 if steps is not None and step >= steps:
                     break
                 cbs.on_test_batch_begin(step)
-                yb = y[idx]
-                out = self._forward(_batch_x(x, idx, self.input_dtype), False,
-                                     fused is not None)
-                loss = self._loss_of(out, yb, fused, None if sw is None else sw[idx])
+                yb, out, loss = self._batch_loss(x, y, sw, idx, False, fused)
                 loss_tracker.update_state(float(loss.data), sample_weight=len(yb))
                 if metrics is None:
                     metrics = [metrics_module.get(m, self._loss, y.shape, out.shape)

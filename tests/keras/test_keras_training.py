@@ -325,3 +325,16 @@ def test_sample_and_class_weights_weight_the_loss_as_keras():
     np.testing.assert_allclose(h1.history["loss"], h2.history["loss"], rtol=1e-6)
     with pytest.raises(ValueError, match="no entry for classes"):
         model.fit(x, y, class_weight={0: 1.0}, verbose=0)
+
+
+def test_kernel_regularizer_adds_its_penalty_to_the_loss():
+    x, _ = _blobs(n=16, seed=10)
+    t = np.zeros((16, 2), np.float32)
+    model = keras.Sequential([keras.Input((8,)), layers.Dense(
+        2, kernel_regularizer=keras.regularizers.L2(0.1),
+        bias_regularizer=keras.regularizers.L1(0.5), bias_initializer="ones")])
+    model.compile("sgd", "mse")
+    k, b = model.get_weights()
+    mse = float((((x @ k + b) - t) ** 2).mean())
+    want = mse + 0.1 * float((k ** 2).sum()) + 0.5 * float(np.abs(b).sum())
+    assert model.evaluate(x, t, verbose=0) == pytest.approx(want, rel=1e-5)

@@ -220,8 +220,12 @@ class Layer(RecordsInit, Module):
             self.__dict__.setdefault("_added_regularizers", []).append((regularizer, p))
         return p
 
+    def _penalized(self):
+        """[(regularizer or None, parameter)]: the penalties added to the training loss."""
+        return self.__dict__.get("_added_regularizers", [])
+
     def regularization_losses(self):
-        return [reg(p) for reg, p in self.__dict__.get("_added_regularizers", [])]
+        return [reg(p) for reg, p in self._penalized() if reg is not None and p is not None]
 
     def _variables(self):
         return list(self.__dict__.get("_added_weights", []))

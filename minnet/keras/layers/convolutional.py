@@ -206,13 +206,9 @@ class Conv2D(_Spatial):
             return to_nchw(F.softmax(to_nhwc(y), dim=-1))
         return self.activation(y)
 
-    def regularization_losses(self):
-        out = []
-        if self.built and self.kernel_regularizer is not None:
-            out.append(self.kernel_regularizer(self.conv.weight))
-        if self.built and self.use_bias and self.bias_regularizer is not None:
-            out.append(self.bias_regularizer(self.conv.bias))
-        return out
+    def _penalized(self):
+        return [(self.kernel_regularizer, self.conv.weight),
+                (self.bias_regularizer, self.conv.bias)] if self.built else []
 
 
 def _to_keras_kernel(w_oihw):

@@ -123,13 +123,9 @@ class Dense(Layer):
             return self.linear(x, activation=name)
         return self.activation(self.linear(x))
 
-    def regularization_losses(self):
-        out = []
-        if self.built and self.kernel_regularizer is not None:
-            out.append(self.kernel_regularizer(self.linear.weight))
-        if self.built and self.use_bias and self.bias_regularizer is not None:
-            out.append(self.bias_regularizer(self.linear.bias))
-        return out
+    def _penalized(self):
+        return [(self.kernel_regularizer, self.linear.weight),
+                (self.bias_regularizer, self.linear.bias)] if self.built else []
 
 
 class Activation(Layer):

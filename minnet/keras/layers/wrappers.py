@@ -5,7 +5,27 @@ from minnet.keras.layers.recurrent import _Recurrent
 __all__ = ["Bidirectional", "TimeDistributed"]
 
 
-class Bidirectional(Layer):
+class _Wrapper(Layer):
+    """A layer around ``self.layer``, whose weights are the wrapped layer's."""
+
+    def get_weights(self):
+        return self.layer.get_weights()
+
+    def set_weights(self, weights):
+        self.layer.set_weights(weights)
+
+    def count_params(self):
+        return self.layer.count_params()
+
+    @property
+    def weights(self):
+        return self.layer.weights
+
+    def _apply_trainable(self):
+        self.layer.trainable = self.trainable
+
+
+class Bidirectional(_Wrapper):
     """Runs a recurrent layer forwards and backwards in time and concatenates the two
     outputs (``merge_mode='concat'``, the only mode supported): one minnet.nn module with
     ``bidirectional=True``.
@@ -47,24 +67,8 @@ class Bidirectional(Layer):
     def call(self, x, training=False):
         return self.layer(x, training=training)
 
-    def get_weights(self):
-        return self.layer.get_weights()
 
-    def set_weights(self, weights):
-        self.layer.set_weights(weights)
-
-    def count_params(self):
-        return self.layer.count_params()
-
-    @property
-    def weights(self):
-        return self.layer.weights
-
-    def _apply_trainable(self):
-        self.layer.trainable = self.trainable
-
-
-class TimeDistributed(Layer):
+class TimeDistributed(_Wrapper):
     """Applies ``layer`` to every time step: (batch, time, ...) -> (batch, time, ...').
 
     Examples::
@@ -94,19 +98,3 @@ class TimeDistributed(Layer):
         n, t = x.shape[0], x.shape[1]
         y = self.layer(x.reshape((n * t,) + tuple(x.shape[2:])), training=training)
         return y.reshape((n, t) + tuple(y.shape[1:]))
-
-    def get_weights(self):
-        return self.layer.get_weights()
-
-    def set_weights(self, weights):
-        self.layer.set_weights(weights)
-
-    def count_params(self):
-        return self.layer.count_params()
-
-    @property
-    def weights(self):
-        return self.layer.weights
-
-    def _apply_trainable(self):
-        self.layer.trainable = self.trainable
