@@ -66,6 +66,8 @@ def test_parameter_names_shapes_and_init():
         "weight_ih", "weight_hh", "bias_ih", "bias_hh"]
     assert nn.GRUCell(3, 4).weight_ih.shape == (12, 3)
     assert "bidirectional=True" in repr(m)
+    m.flatten_parameters()  # PyTorch scripts call it; a no-op here
+    assert len(m.all_weights) == 4 and len(m.all_weights[0]) == 4
 
 
 @pytest.mark.parametrize("mode", ["GRU", "LSTM", "RNN", "RNN_relu"])

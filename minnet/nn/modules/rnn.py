@@ -62,6 +62,9 @@ class RNNBase(Module):
         for name in self._flat_weights_names:
             init.uniform_(getattr(self, name), -stdv, stdv)
 
+    def flatten_parameters(self):
+        """PyTorch compatibility (cuDNN weight packing): nothing to do on minnet's CPU kernels."""
+
     @property
     def all_weights(self):
         """Per layer and direction, [w_ih, w_hh(, b_ih, b_hh)], as PyTorch's."""
