@@ -338,3 +338,15 @@ def test_kernel_regularizer_adds_its_penalty_to_the_loss():
     mse = float((((x @ k + b) - t) ** 2).mean())
     want = mse + 0.1 * float((k ** 2).sum()) + 0.5 * float(np.abs(b).sum())
     assert model.evaluate(x, t, verbose=0) == pytest.approx(want, rel=1e-5)
+
+
+def test_set_random_seed_makes_fit_repeat():
+    x, y = _blobs(n=64, seed=11)
+    runs = []
+    for _ in range(2):
+        keras.utils.set_random_seed(11)
+        model = keras.Sequential([keras.Input((8,)), layers.Dense(8, activation="relu"),
+                                  layers.Dropout(0.3), layers.Dense(3, activation="softmax")])
+        model.compile("adam", "sparse_categorical_crossentropy")
+        runs.append(model.fit(x, y, epochs=3, batch_size=16, verbose=0).history["loss"])
+    assert runs[0] == runs[1]
