@@ -65,6 +65,15 @@ def _sample_weights(y, sample_weight, class_weight, what):
     return w
 
 
+def _order(gen, n, batch_size, shuffle):
+    """The epoch's sample order: a permutation (shuffle=True), whole batches in a random
+    order (shuffle='batch'), or None (in order)."""
+    if shuffle == "batch":
+        starts = gen.permutation(math.ceil(n / batch_size)) * batch_size
+        return np.concatenate([np.arange(s, min(s + batch_size, n)) for s in starts])
+    return gen.permutation(n) if shuffle else None
+
+
 def _batches(n, batch_size, order):
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)
@@ -186,7 +195,8 @@ class Trainer:
 
         ``validation_split`` holds out the *last* fraction of the samples (before
         shuffling), as Keras. ``shuffle`` reshuffles the training samples each epoch from
-        minnet's generator (``keras.utils.set_random_seed``).
+        minnet's generator (``keras.utils.set_random_seed``); ``'batch'`` shuffles the
+        order of whole batches.
         """
         self._check_compiled("fit")
         x, y = self._prepare(x, y, "fit")
@@ -235,7 +245,7 @@ class Trainer:
             metrics = None
             loss_tracker.reset_state()
             cbs.on_epoch_begin(epoch)
-            order = gen.permutation(n) if shuffle and shuffle != "batch" else None
+            order = _order(gen, n, batch_size, shuffle)
             self.train()
             logs = {}
             for step, idx in enumerate(_batches(n, batch_size, order)):
@@ -288,9 +298,7 @@ class Trainer:
                 yb, out, loss = self._batch_loss(x, y, sw, idx, False, fused)
                 loss_tracker.update_state(float(loss.data), sample_weight=len(yb))
                 if metrics is None:
-                    metrics = [metrics_module.get(m, self._loss, y.shape, out.shape)
-                               for m in self._metric_ids] if self._metrics is None else \
-                        self._metrics
+                    metrics = self._make_metrics(y, out.shape)
                     for m in metrics:
                         m.reset_state()
                 probs = self._probabilities(out, fused) if metrics else None
@@ -299,8 +307,6 @@ class Trainer:
                 logs = self._log_values(loss_tracker, metrics)
                 cbs.on_test_batch_end(step, logs)
         cbs.on_test_end(logs)
-        if self._metrics is None and metrics is not None:
-            self._metrics = metrics
         return logs
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
