@@ -11,14 +11,17 @@
  * thread (another workspace) and the partial sums added at the end. */
 #include "conv2d.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "gemm.h"
 #include "runtime.h"
 
-/* workspace slots 0 and 1 belong to the GEMM's packing buffers */
-#define WS_COL 2
-#define WS_DW 3
+/* mn_workspace slots 0-2 belong to the GEMM (packing buffers, its small-product row), which
+ * runs while our column buffer is live: conv uses slot 3 only, one request per thread per
+ * call (a second, larger request would move the buffer), holding the im2col columns and,
+ * in the backward, the thread's partial weight gradient side by side. */
+#define WS_CONV 3
 
 int mn_conv2d_algorithm = MN_CONV_AUTO;
 int mn_conv2d_block_cols = 512;

@@ -44,6 +44,8 @@ static void FN(im2col)(const DT *x_chw, ptrdiff_t c_n, const mn_conv2d_geom *g, 
                     j0 = (-col0 + g->sw - 1) / g->sw;
                 if (col0 + (OW - 1) * g->sw >= W)
                     j1 = (W - 1 - col0) >= 0 ? (W - 1 - col0) / g->sw + 1 : 0;
+                if (j0 > OW)  /* every tap of this column falls in the padding */
+                    j0 = OW;
                 if (j1 < j0)
                     j1 = j0;
                 for (ptrdiff_t i = 0; i < OH; i++) {
@@ -167,7 +169,7 @@ static int FN(direct_fwd_isa)(const DT *x, const DT *w, const DT *b, DT *y,
                               const mn_conv2d_geom *g, int act, int isa)
 {
     if (g->sh == 1 && g->sw == 1) {
-        DT *scratch = (DT *)mn_workspace(WS_COL, FN(wide_scratch)(g, 0) * sizeof(DT));
+        DT *scratch = (DT *)mn_workspace(WS_CONV, FN(wide_scratch)(g, 0) * sizeof(DT));
         if (!scratch)
             return -1;
         ISA_CALL(isa, wide_fwd, x, w, b, y, g, act, scratch);
@@ -178,12 +180,9 @@ static int FN(direct_fwd_isa)(const DT *x, const DT *w, const DT *b, DT *y,
 }
 
 static int FN(direct_bwd_isa)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw_acc,
-                              int first, const mn_conv2d_geom *g, int isa)
+                              int first, const mn_conv2d_geom *g, int isa, DT *scratch)
 {
     if (g->sh == 1 && g->sw == 1) {
-        DT *scratch = (DT *)mn_workspace(WS_COL, FN(wide_scratch)(g, 1) * sizeof(DT));
-        if (!scratch)
-            return -1;
         ISA_CALL(isa, wide_bwd, dy, x, w, dx, dw_acc, first, g, scratch);
         return 0;
     }
@@ -231,7 +230,7 @@ static int FN(conv_fwd_block)(const DT *x, const DT *w, const DT *b, DT *y,
     const int pw = nb == 1 && FN(is_pointwise)(g);
     DT *col = NULL, *yt = NULL;
     if (!pw) {
-        col = (DT *)mn_workspace(WS_COL, (size_t)(K * ld + (nb > 1 ? cout_g * ld : 0)) *
+        col = (DT *)mn_workspace(WS_CONV, (size_t)(K * ld + (nb > 1 ? cout_g * ld : 0)) *
                                              sizeof(DT));
         if (!col)
             return -1;
@@ -297,23 +296,27 @@ int FN(mn_conv2d_fwd)(const DT *x, const DT *w, const DT *b, DT *y, const mn_con
 
 /* One image of the backward. dw_acc (C_out x K), when given, accumulates dY_g col_g^T
  * (beta = first ? 0 : 1); dx_chw, when given, is overwritten with col2im(W_g^T dY_g). */
+/* Elements of per-image scratch the backward needs (col, or the direct path's wide planes). */
+static size_t FN(bwd_scratch)(const mn_conv2d_geom *g)
+{
+    if (FN(use_direct)(g))
+        return g->sh == 1 && g->sw == 1 ? FN(wide_scratch)(g, 1) : 1;
+    if (FN(is_pointwise)(g))
+        return 1;
+    return (size_t)((g->c_in / g->groups) * g->kh * g->kw * g->oh * g->ow);
+}
+
 static int FN(conv_bwd_image)(const DT *dy_chw, const DT *x_chw, const DT *w, const DT *wt,
                               DT *dx_chw, DT *dw_acc, int first, const mn_conv2d_geom *g,
-                              int isa, int gemm_threads)
+                              int isa, int gemm_threads, DT *col)
 {
     const ptrdiff_t G = g->groups, cin_g = g->c_in / G, cout_g = g->c_out / G;
     const ptrdiff_t K = cin_g * g->kh * g->kw, P = g->oh * g->ow, HW = g->h * g->w;
     if (FN(use_direct)(g)) {
         return FN(direct_bwd_isa)(dy_chw, x_chw, w, dx_chw, dw_acc, first, g,
-                                  mn_effective_isa(isa));
+                                  mn_effective_isa(isa), col);
     }
     const int pw = FN(is_pointwise)(g);
-    DT *col = NULL;
-    if (!pw) {
-        col = (DT *)mn_workspace(WS_COL, (size_t)(K * P) * sizeof(DT));
-        if (!col)
-            return -1;
-    }
     if (dx_chw && !pw)
         memset(dx_chw, 0, (size_t)(g->c_in * HW) * sizeof(DT));
     for (ptrdiff_t gi = 0; gi < G; gi++) {
@@ -385,7 +388,7 @@ int FN(mn_conv2d_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw, DT
         g->pad_l <= (g->kw - 1) * g->dw && !FN(is_pointwise)(g)) {
         const ptrdiff_t G = g->groups, cin_g = g->c_in / G, cout_g = CO / G;
         const ptrdiff_t kh = g->kh, kw = g->kw;
-        DT *wf = (DT *)mn_workspace(WS_DW, (size_t)wsz * sizeof(DT));
+        DT *wf = (DT *)malloc((size_t)wsz * sizeof(DT));  /* weight-sized: small */
         if (!wf)
             return -1;
         /* wf[(gi*cin_g + c), o, p, q] = w[(gi*cout_g + o), c, kh-1-p, kw-1-q] */
@@ -406,18 +409,19 @@ int FN(mn_conv2d_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw, DT
         gt.ow = g->w;
         gt.pad_t = (kh - 1) * g->dh - g->pad_t;
         gt.pad_l = (kw - 1) * g->dw - g->pad_l;
-        if (FN(mn_conv2d_fwd)(dy, wf, NULL, dx, &gt, 0, isa, n_threads))
+        const int rc = FN(mn_conv2d_fwd)(dy, wf, NULL, dx, &gt, 0, isa, n_threads);
+        free(wf);
+        if (rc)
             return -1;
         dx = NULL;
         if (!dw)
             return 0;
     }
-    /* W_g^T (K x C_out_g) per group, in the calling thread's WS_DW slot (in the parallel
-     * region below that thread accumulates dW straight into dw, so the slot is free) */
+    /* W_g^T (K x C_out_g) per group, once per call */
     DT *wt = NULL;
     if (dx && !FN(use_direct)(g)) {
         const ptrdiff_t G = g->groups, cout_g = CO / G, K = wsz / CO;
-        wt = (DT *)mn_workspace(WS_DW, (size_t)wsz * sizeof(DT));
+        wt = (DT *)malloc((size_t)wsz * sizeof(DT));
         if (!wt)
             return -1;
         for (ptrdiff_t gi = 0; gi < G; gi++)
@@ -425,33 +429,40 @@ int FN(mn_conv2d_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw, DT
                 for (ptrdiff_t k = 0; k < K; k++)
                     wt[gi * K * cout_g + k * cout_g + o] = w[(gi * cout_g + o) * K + k];
     }
+    const size_t colsz = FN(bwd_scratch)(g);
     if (n_threads == 1 || N < n_threads) {
+        DT *col = (DT *)mn_workspace(WS_CONV, colsz * sizeof(DT));
+        if (!col)
+            err = 1;
         for (ptrdiff_t n = 0; n < N && !err; n++)
             err |= FN(conv_bwd_image)(dy + n * ys, x + n * xs, w, wt, dx ? dx + n * xs : NULL,
-                                      dw, n == 0, g, isa, n_threads);
+                                      dw, n == 0, g, isa, n_threads, col);
+        free(wt);
         return err ? -1 : 0;
     }
     /* Each thread accumulates dW over a contiguous block of images (thread 0 straight into
-     * dw, the others into their own workspace), then the partial sums are added in thread
-     * order. */
+     * dw, the others into the front of their workspace, before their columns), then the
+     * partial sums are added in thread order. */
     DT *part[256];
     int nt = n_threads > 256 ? 256 : n_threads;
 #pragma omp parallel num_threads(nt) reduction(| : err)
     {
         const int t = omp_get_thread_num(), T = omp_get_num_threads();
         const ptrdiff_t lo = N * t / T, hi = N * (t + 1) / T;
-        DT *acc = NULL;
+        const size_t own = (dw && t > 0) ? (size_t)wsz : 0;
+        DT *buf = (DT *)mn_workspace(WS_CONV, (own + colsz) * sizeof(DT));
+        DT *acc = NULL, *col = buf ? buf + own : NULL;
+        if (!buf)
+            err = 1;
         if (dw) {
-            acc = t == 0 ? dw : (DT *)mn_workspace(WS_DW, (size_t)wsz * sizeof(DT));
-            if (!acc)
-                err = 1;
+            acc = t == 0 ? dw : buf;
             part[t] = acc;
             if (acc && hi == lo)
                 memset(acc, 0, (size_t)wsz * sizeof(DT));
         }
         for (ptrdiff_t n = lo; n < hi && !err; n++)
             err |= FN(conv_bwd_image)(dy + n * ys, x + n * xs, w, wt,
-                                      dx ? dx + n * xs : NULL, acc, n == lo, g, isa, 1);
+                                      dx ? dx + n * xs : NULL, acc, n == lo, g, isa, 1, col);
 #pragma omp barrier
         if (dw && !err) {
             /* reduce: each thread sums a slice of the weight over the partials */
@@ -465,6 +476,7 @@ int FN(mn_conv2d_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw, DT
             }
         }
     }
+    free(wt);
     return err ? -1 : 0;
 }
 

@@ -27,6 +27,7 @@ cdef extern from "conv2d.h":
                           int n_threads) nogil
     void mn_conv2d_set_algorithm(int algorithm) nogil
     int mn_conv2d_algorithm
+    int mn_conv2d_block_cols
 
 _ALGORITHMS = {"auto": 0, "im2col": 1, "direct": 2}
 
@@ -37,6 +38,12 @@ def set_algorithm(name):
     if name not in _ALGORITHMS:
         raise ValueError(f"set_algorithm: name must be one of {sorted(_ALGORITHMS)}, got {name!r}")
     mn_conv2d_set_algorithm(_ALGORITHMS[name])
+
+
+def _set_block_cols(int cols):
+    """Tuning knob: output columns the im2col path puts in one GEMM (default 512)."""
+    global mn_conv2d_block_cols
+    mn_conv2d_block_cols = cols if cols > 0 else 1
 
 
 def get_algorithm():
