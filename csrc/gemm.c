@@ -7,6 +7,7 @@
 #include "gemm.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "mathfun.h"
@@ -162,6 +163,51 @@ ATTR_AVX2 static void tpack8_f32_avx2(const float *restrict src, ptrdiff_t rs, p
 }
 #endif
 
+#define SM_DOT dot_f32_generic
+#define SM_AXPY axpy_f32_generic
+#define SM_T float
+#define SM_VB 16
+#define SM_ATTR 
+#include "gemm_small.h"
+#if MN_X86
+#define SM_DOT dot_f32_avx2
+#define SM_AXPY axpy_f32_avx2
+#define SM_T float
+#define SM_VB 32
+#define SM_ATTR ATTR_AVX2
+#include "gemm_small.h"
+#endif
+#if MN_X86
+#define SM_DOT dot_f32_avx512
+#define SM_AXPY axpy_f32_avx512
+#define SM_T float
+#define SM_VB 64
+#define SM_ATTR ATTR_AVX512
+#include "gemm_small.h"
+#endif
+#define SM_DOT dot_f64_generic
+#define SM_AXPY axpy_f64_generic
+#define SM_T double
+#define SM_VB 16
+#define SM_ATTR 
+#include "gemm_small.h"
+#if MN_X86
+#define SM_DOT dot_f64_avx2
+#define SM_AXPY axpy_f64_avx2
+#define SM_T double
+#define SM_VB 32
+#define SM_ATTR ATTR_AVX2
+#include "gemm_small.h"
+#endif
+#if MN_X86
+#define SM_DOT dot_f64_avx512
+#define SM_AXPY axpy_f64_avx512
+#define SM_T double
+#define SM_VB 64
+#define SM_ATTR ATTR_AVX512
+#include "gemm_small.h"
+#endif
+
 /* ---- drivers ----------------------------------------------------------------------------- */
 #define DT float
 #define SFX f32
@@ -200,13 +246,13 @@ ATTR_AVX2 static void tpack8_f32_avx2(const float *restrict src, ptrdiff_t rs, p
 #undef NC_MAX
 #undef SCALAR_ACT
 
-static const kdesc_f32 k_f32_generic = {4, 8, uk_f32_generic, ukd_f32_generic, ep_f32_generic, NULL, NULL, 0};
-static const kdesc_f64 k_f64_generic = {4, 4, uk_f64_generic, ukd_f64_generic, ep_f64_generic, NULL, NULL, 0};
+static const kdesc_f32 k_f32_generic = {4, 8, uk_f32_generic, ukd_f32_generic, ep_f32_generic, NULL, NULL, 0, dot_f32_generic, axpy_f32_generic};
+static const kdesc_f64 k_f64_generic = {4, 4, uk_f64_generic, ukd_f64_generic, ep_f64_generic, NULL, NULL, 0, dot_f64_generic, axpy_f64_generic};
 #if MN_X86
-static const kdesc_f32 k_f32_avx2 = {6, 16, uk_f32_avx2, ukd_f32_avx2, ep_f32_avx2, tpack8_f32_avx2, ukn_f32_avx2, 8};
-static const kdesc_f64 k_f64_avx2 = {6, 8, uk_f64_avx2, ukd_f64_avx2, ep_f64_avx2, NULL, ukn_f64_avx2, 4};
-static const kdesc_f32 k_f32_avx512 = {8, 32, uk_f32_avx512, ukd_f32_avx512, ep_f32_avx512, tpack8_f32_avx2, ukn_f32_avx512, 16};
-static const kdesc_f64 k_f64_avx512 = {8, 16, uk_f64_avx512, ukd_f64_avx512, ep_f64_avx512, NULL, ukn_f64_avx512, 8};
+static const kdesc_f32 k_f32_avx2 = {6, 16, uk_f32_avx2, ukd_f32_avx2, ep_f32_avx2, tpack8_f32_avx2, ukn_f32_avx2, 8, dot_f32_avx2, axpy_f32_avx2};
+static const kdesc_f64 k_f64_avx2 = {6, 8, uk_f64_avx2, ukd_f64_avx2, ep_f64_avx2, NULL, ukn_f64_avx2, 4, dot_f64_avx2, axpy_f64_avx2};
+static const kdesc_f32 k_f32_avx512 = {8, 32, uk_f32_avx512, ukd_f32_avx512, ep_f32_avx512, tpack8_f32_avx2, ukn_f32_avx512, 16, dot_f32_avx512, axpy_f32_avx512};
+static const kdesc_f64 k_f64_avx512 = {8, 16, uk_f64_avx512, ukd_f64_avx512, ep_f64_avx512, NULL, ukn_f64_avx512, 8, dot_f64_avx512, axpy_f64_avx512};
 #endif
 
 static const kdesc_f32 *pick_kernel_f32(int isa)

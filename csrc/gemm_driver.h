@@ -29,6 +29,8 @@ typedef struct {
     FN(tpack8_fn_) tpack8; /* NULL: scalar packing */
     FN(narrow_fn_) narrow; /* 8 x NRN micro-kernel on unpacked A; NULL: none */
     int nrn;
+    DT (*dot)(const DT *restrict, const DT *restrict, ptrdiff_t);
+    void (*axpy)(ptrdiff_t, DT, const DT *restrict, DT *restrict);
 } FN(kdesc_);
 
 static const FN(kdesc_) *FN(pick_kernel_)(int isa);
@@ -274,6 +276,67 @@ static int FN(gemm_narrow_)(const FN(kdesc_) *kd, ptrdiff_t m, ptrdiff_t n, ptrd
     return 0;
 }
 
+/* One row of C := act(alpha * op(A)[i, :] @ op(B) + beta * C[i, :] + bias), via row (the
+ * caller's buffer of n): axpys over B's rows, or dot products with B's columns, whichever is
+ * contiguous. Columns [j0, j1) only, so threads can split a wide row. */
+static void FN(small_row_)(const FN(kdesc_) *kd, ptrdiff_t i, ptrdiff_t j0, ptrdiff_t j1, ptrdiff_t k,
+                           DT alpha, const DT *a, ptrdiff_t rsa, ptrdiff_t csa, const DT *b,
+                           ptrdiff_t rsb, ptrdiff_t csb, DT beta, DT *c, ptrdiff_t ldc,
+                           const DT *bias, int act, DT *row)
+{
+    const DT *ai = a + i * rsa;
+    if (csb == 1) {
+        for (ptrdiff_t j = j0; j < j1; j++)
+            row[j] = 0;
+        for (ptrdiff_t p = 0; p < k; p++)
+            kd->axpy(j1 - j0, ai[p * csa], b + p * rsb + j0, row + j0);
+    } else if (csa == 1 && rsb == 1) {
+        for (ptrdiff_t j = j0; j < j1; j++)
+            row[j] = kd->dot(ai, b + j * csb, k);
+    } else {
+        for (ptrdiff_t j = j0; j < j1; j++) {
+            DT t = 0;
+            for (ptrdiff_t p = 0; p < k; p++)
+                t += ai[p * csa] * b[p * rsb + j * csb];
+            row[j] = t;
+        }
+    }
+    kd->ep(row + j0, 0, c + i * ldc + j0, ldc, 1, 1, (int)(j1 - j0), alpha, beta,
+           bias ? bias + j0 : NULL, 0, 1, act);
+}
+
+/* Tiny or vector-shaped products (a batch-1 layer, its outer-product weight gradient): packing
+ * and tiling cost more than the arithmetic, and an 8 x 16 tile would be mostly padding. Rows of
+ * C one at a time; a long row is split between threads. */
+static int FN(gemm_small_)(const FN(kdesc_) *kd, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, DT alpha,
+                           const DT *a, ptrdiff_t rsa, ptrdiff_t csa, const DT *b, ptrdiff_t rsb,
+                           ptrdiff_t csb, DT beta, DT *c, ptrdiff_t ldc, const DT *bias, int act,
+                           int n_threads)
+{
+    DT *row = mn_workspace(2, (size_t)n * sizeof(DT));
+    if (!row)
+        return -1;
+    /* a row is a memory-bound stream: a second thread pays off only past what one L2 holds */
+    const int nt = (n_threads > 1 && (double)n * (double)k >= 1048576.0) ? n_threads : 1;
+    for (ptrdiff_t i = 0; i < m; i++) {
+        if (nt > 1) {
+#pragma omp parallel num_threads(nt)
+            {
+                const ptrdiff_t per = (n + nt - 1) / nt;
+                const ptrdiff_t j0 = per * omp_get_thread_num();
+                const ptrdiff_t j1 = FN(min_)(n, j0 + per);
+                if (j0 < j1)
+                    FN(small_row_)(kd, i, j0, j1, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, ldc,
+                                   bias, act, row);
+            }
+        } else {
+            FN(small_row_)(kd, i, 0, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, ldc, bias,
+                           act, row);
+        }
+    }
+    return 0;
+}
+
 /* Padded area of a tiling: the work the micro-kernels actually do. */
 static inline double FN(padded_)(ptrdiff_t m, ptrdiff_t n, int MR, int NR)
 {
@@ -290,6 +353,9 @@ int FN(mn_gemm_)(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k
     ptrdiff_t rsb = trans_b ? 1 : ldb, csb = trans_b ? ldb : 1;
     if (n_threads < 1)
         n_threads = 1;
+    if (k > 0 && n <= INT32_MAX && ((double)m * (double)n * (double)k <= 16384.0 || m <= 2 || n <= 2))
+        return FN(gemm_small_)(kd, m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, ldc, bias,
+                               act, n_threads);
     if (kd->narrow && k > 0) {
         if (n <= kd->nrn)
             return FN(gemm_narrow_)(kd, m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, ldc, 1,

@@ -25,6 +25,11 @@
 #define MN_X86 0
 #endif
 
+/* Workspace slots (runtime.h): the backward calls mn_gemm (slots 0-2) on arrays held in these. */
+#define WS_RNN_PANELS 4 /* packed weight panels, per unit block */
+#define WS_RNN_GATES 5  /* gi for all steps; in the backward dgi */
+#define WS_RNN_AUX 6    /* the GRU's per-step gh, the folded bias; in the backward dgh, sums */
+
 int mn_rnn_gates(int cell)
 {
     switch (cell) {

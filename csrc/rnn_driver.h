@@ -44,11 +44,11 @@ int FN(mn_rnn_fwd_)(int cell, const DT *x_tbi, const DT *h0_bh, const DT *c0_bh,
     if (T <= 0 || B <= 0 || H <= 0)
         return 0;
     const ptrdiff_t NR = rm->nr, nb = (H + NR - 1) / NR;
-    DT *gi = mn_workspace(2, (size_t)(TB * GH) * sizeof(DT));
-    DT *aux = mn_workspace(3, (size_t)(B * GH + GH) * sizeof(DT));
+    DT *gi = mn_workspace(WS_RNN_GATES, (size_t)(TB * GH) * sizeof(DT));
+    DT *aux = mn_workspace(WS_RNN_AUX, (size_t)(B * GH + GH) * sizeof(DT));
     /* packed W_hh and W_ih panels, per unit block [G][H][NR] then [G][I][NR] */
     const ptrdiff_t wblk = G * (H + I) * NR;
-    DT *wp = mn_workspace(0, (size_t)(nb * wblk) * sizeof(DT));
+    DT *wp = mn_workspace(WS_RNN_PANELS, (size_t)(nb * wblk) * sizeof(DT));
     if (!gi || !aux || !wp)
         return -1;
     /* Outside the GRU, b_hh only ever adds to the same pre-activation as b_ih: fold it into
@@ -135,10 +135,10 @@ int FN(mn_rnn_bwd_)(int cell, const DT *dy_tbh, const DT *dhn_bh, const DT *dcn_
     const ptrdiff_t NR = rm->nr, nb = (H + NR - 1) / NR;
     /* dgi: pre-activation gradients of the input projection, all steps; the GRU's hidden
      * projection differs in its n block (times r), the other cells share one array. */
-    DT *dgi = mn_workspace(2, (size_t)(TB * GH) * sizeof(DT));
+    DT *dgi = mn_workspace(WS_RNN_GATES, (size_t)(TB * GH) * sizeof(DT));
     const ptrdiff_t ns = gru ? 4 * H : GH; /* bias-gradient sums */
-    DT *aux = mn_workspace(3, (size_t)((gru ? TB * GH : 0) + H + ns) * sizeof(DT));
-    DT *wp = mn_workspace(0, (size_t)(nb * GH * NR) * sizeof(DT));
+    DT *aux = mn_workspace(WS_RNN_AUX, (size_t)((gru ? TB * GH : 0) + H + ns) * sizeof(DT));
+    DT *wp = mn_workspace(WS_RNN_PANELS, (size_t)(nb * GH * NR) * sizeof(DT));
     if (!dgi || !aux || !wp)
         return -1;
     DT *dgh = gru ? aux : dgi;

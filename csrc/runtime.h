@@ -38,8 +38,10 @@ int mn_cpu_isa(void);
 int mn_effective_isa(int requested);
 
 /* A 64-byte aligned scratch buffer of at least `bytes`, owned by the calling thread and kept
- * between calls; `slot` distinguishes buffers a kernel needs at the same time. NULL on OOM. */
-#define MN_WORKSPACE_SLOTS 4
+ * between calls; `slot` distinguishes buffers a kernel needs at the same time. NULL on OOM.
+ * Slots by owner (a kernel that calls another must not share its slots): 0-2 GEMM, 3 conv2d,
+ * 4-6 rnn (which calls the GEMM while holding its own). */
+#define MN_WORKSPACE_SLOTS 8
 void *mn_workspace(int slot, size_t bytes);
 /* Free the calling thread's workspaces (minnet.empty_cache()). Returns the bytes released. */
 size_t mn_workspace_release(void);

@@ -24,7 +24,8 @@ ACTS = [None, "relu", "sigmoid", "tanh"]
 # (m, k, n): edge sizes, odd sizes, and the course's dense-layer shapes
 SHAPES = [
     (1, 1, 1), (2, 3, 4), (7, 5, 3), (17, 33, 65), (1, 1000, 1), (1000, 1, 7), (33, 513, 65),
-    (100, 2, 300), (9, 17, 31), (8, 32, 32), (16, 64, 64),
+    (100, 2, 300), (9, 17, 31), (8, 32, 32), (16, 64, 64), (1, 784, 512), (2, 1100, 1000),
+    (10, 1, 784), (512, 128, 784),
     (128, 784, 512), (128, 512, 10), (128, 128, 128), (64, 128, 384),
 ]
 
@@ -111,7 +112,8 @@ def test_weight_gradient_shape(dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape", [(128, 784, 512), (200, 300, 10), (1024, 64, 96), (3, 5, 7)])
+@pytest.mark.parametrize("shape", [(128, 784, 512), (200, 300, 10), (1024, 64, 96), (3, 5, 7),
+                                   (1, 784, 512), (2, 1100, 1000)])
 def test_threads_give_identical_results(shape, dtype):
     """Threads split micro-tiles, never a dot product: 1 and 2 threads agree bit for bit."""
     m, k, n = shape
