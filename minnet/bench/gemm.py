@@ -71,6 +71,31 @@ def cases(quick=False, torch=None):
         impls["torch"] = lambda tx=tx, tdy=tdy: tx.t() @ tdy
     out.append(Case("gemm", "784x128x512 A^T (dW)", 2.0 * 784 * 128 * 512, impls))
 
+    # the same weight gradient in the orientation minnet.nn.Linear uses: dW = dy^T @ x, (out, in)
+    impls = {"minnet": lambda x=x, dy=dy, c=np.empty((512, 784), np.float32):
+             kernels.gemm(dy, x, trans_a=True, out=c),
+             "numpy": lambda x=x, dy=dy: dy.T @ x}
+    if torch is not None:
+        tx, tdy = torch.from_numpy(x), torch.from_numpy(dy)
+        impls["torch"] = lambda tx=tx, tdy=tdy: tdy.t() @ tx
+    out.append(Case("gemm", "512x128x784 A^T (Linear dW)", 2.0 * 784 * 128 * 512, impls))
+
+    # batch 1 (the `tiny` model): forward 1x784 @ W^T(784x10) + b, and its weight gradient
+    x1, w10, b10 = _rand(rng, (1, 784)), _rand(rng, (10, 784)), _rand(rng, (10,))
+    dy1 = _rand(rng, (1, 10))
+    impls = {"minnet": lambda: kernels.gemm(x1, w10, trans_b=True, bias=b10),
+             "numpy": lambda: x1 @ w10.T + b10}
+    if torch is not None:
+        tx1, tw10, tb10 = (torch.from_numpy(v) for v in (x1, w10, b10))
+        impls["torch"] = lambda: torch.nn.functional.linear(tx1, tw10, tb10)
+    out.append(Case("gemm", "1x784x10 W^T +bias (batch 1)", 2.0 * 784 * 10, impls))
+    impls = {"minnet": lambda: kernels.gemm(dy1, x1, trans_a=True),
+             "numpy": lambda: dy1.T @ x1}
+    if torch is not None:
+        tdy1, tx1 = torch.from_numpy(dy1), torch.from_numpy(x1)
+        impls["torch"] = lambda: tdy1.t() @ tx1
+    out.append(Case("gemm", "10x1x784 A^T (batch-1 dW)", 2.0 * 784 * 10, impls))
+
     # interference: a minnet GEMM followed by a NumPy matmul, against two NumPy matmuls. With
     # spinning OpenMP threads the pair can cost 30x the sum (see minnet/_config.py); ~1 is good.
     x, w = _rand(rng, (128, 784)), _rand(rng, (784, 512))
