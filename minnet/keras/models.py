@@ -4,13 +4,14 @@ summary()."""
 import numpy as np
 
 from minnet.keras import activations
-from minnet.keras.layers.base import KerasTensor, Layer, _takes_training, shape_str
+from minnet.keras.layers.base import (KerasTensor, Layer, _call_accepts, _takes_training,
+                                      shape_str)
 from minnet.keras.layers.convolutional import to_nchw, to_nhwc
 from minnet.keras.layers.core import InputLayer
 from minnet.keras.saving import MODEL_SUFFIX, check_name, load_model, read_file, save_model
 from minnet.keras.trainer import Trainer
-from minnet.tensor import Tensor
 from minnet.serialization import save as _save
+from minnet.tensor import Tensor
 
 __all__ = ["Model", "Sequential", "load_model"]
 
@@ -76,13 +77,15 @@ class Model(Trainer, Layer):
         return list(self._layers)
 
     def get_layer(self, name=None, index=None):
+        """The layer at ``index``, or the one called ``name``."""
+        layers = self.layers
         if index is not None:
-            return self._layers[index]
-        for layer in self._layers:
+            return layers[index]
+        for layer in layers:
             if layer.name == name:
                 return layer
         raise ValueError(f"No such layer: {name}. Existing layers are: "
-                         f"{[la.name for la in self._layers]}.")
+                         f"{[la.name for la in layers]}.")
 
     def _append(self, layer):
         if any(layer is other for other in self._layers):
@@ -163,22 +166,16 @@ class Model(Trainer, Layer):
     def _final_activation(self):
         if not self._layers or self._subclassed:
             return None
-        act = getattr(self._layers[-1], "activation", None)
-        if act is None or not getattr(self._layers[-1], "supports_skip_activation", True):
+        last = self._layers[-1]
+        act = getattr(last, "activation", None)
+        if act is None or not _call_accepts(type(last), "skip_activation"):
             return None
         name = activations.serialize(act)
         return name if name in ("softmax", "sigmoid") else None
 
-    def _regularization_losses(self):
-        out = []
-        for layer in self.layers:
-            fn = getattr(layer, "regularization_losses", None)
-            if fn is not None:
-                out += fn()
-        return out
-
     def regularization_losses(self):
-        return self._regularization_losses()
+        """Every layer's weight penalties (added to the training loss)."""
+        return [r for layer in self.layers for r in layer.regularization_losses()]
 
     def call(self, x, training=False, skip_final_activation=False):
         last = len(self._layers) - 1

@@ -146,7 +146,7 @@ class Trainer:
             values = self._loss.call(yb, out, logits)
             w = wb.reshape(wb.shape + (1,) * (values.ndim - wb.ndim)).astype(values.dtype)
             loss = (values * Tensor(w)).sum() / max(values.numel(), 1)
-        for reg in self._regularization_losses():
+        for reg in self.regularization_losses():
             loss = loss + reg
         return loss
 

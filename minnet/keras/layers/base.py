@@ -297,15 +297,20 @@ class Layer(RecordsInit, Module):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
 
-def _takes_training(cls):
-    cached = cls.__dict__.get("_takes_training_cache")
+def _call_accepts(cls, argument):
+    """Whether ``cls.call`` takes ``argument`` (a user's layer may not take ``training``)."""
+    key = "_call_accepts_" + argument
+    cached = cls.__dict__.get(key)
     if cached is None:
         import inspect
         params = inspect.signature(cls.call).parameters
-        cached = "training" in params or any(p.kind == p.VAR_KEYWORD
-                                             for p in params.values())
-        setattr(cls, "_takes_training_cache", cached)
+        cached = argument in params or any(p.kind == p.VAR_KEYWORD for p in params.values())
+        setattr(cls, key, cached)
     return cached
+
+
+def _takes_training(cls):
+    return _call_accepts(cls, "training")
 
 
 def identity(a):
