@@ -1,8 +1,8 @@
 /* The sequence drivers of the rnn family for one dtype, instantiated by rnn.c.
  *
- * The forward (input projection and loop over time) runs inside ONE parallel region. The H hidden units are split into
- * blocks of NR (the recurrent matmul's panel width) and each thread owns the same blocks at
- * every step (static schedule over identical bounds), so it packs its slice of W_hh (and
+ * The forward (input projection and loop over time) runs inside ONE parallel region, and so
+ * does the backward's loop over time. The H hidden units are split into blocks of NR (the
+ * recurrent matmul's panel width) and each thread owns the same blocks at every step (static schedule over identical bounds), so it packs its slice of W_hh (and
  * W_ih) once, computes its columns of the input projection for all steps, and keeps its
  * panels in its cache. A forward step is, per block: the recurrent matmul for the
  * block's columns of every gate, then the gate kernel for those units; then one barrier (the
