@@ -5,8 +5,9 @@ Kernel cases, on the issue's three standard shapes (T, B, I, H) = (10, 64, 28, 1
 (50, 32, 64, 256), (100, 16, 32, 64), float32:
   - ``fwd``: minnet.kernels.<cell>_forward against minnet.reference (the "numpy" column) and
     torch.nn.<Cell> under no_grad;
-  - ``fwd+bwd``: forward and backpropagation through time (dy over all outputs), against the
-    reference and torch.nn.<Cell> forward + ``out.backward(dy)``;
+  - ``fwd+bwd``: forward and backpropagation through time (dy over all outputs; no dx, as the
+    input is data), against the reference and torch.nn.<Cell> forward + ``out.backward(dy)``
+    (whose input does not require grad either);
   - ``nn fwd+bwd``: the same through the modules on both sides (minnet.nn.<Cell> with its
     autograd nodes against torch.nn.<Cell>): what a training loop pays.
 """
@@ -23,8 +24,9 @@ _TORCH = {"gru": "GRU", "lstm": "LSTM", "rnn": "RNN"}
 
 
 def _flops(op, T, B, I, H, backward):
+    """Matmul flops: forward x W_ih^T and h W_hh^T; backward dW_ih, dW_hh and dh (no dx)."""
     f = 2.0 * T * B * _GATES[op] * H * (I + H)
-    return 3 * f if backward else f
+    return 3 * f - 2.0 * T * B * _GATES[op] * H * I if backward else f
 
 
 def _kernel_calls(mod, op, x, h0, p, dy):
@@ -35,7 +37,7 @@ def _kernel_calls(mod, op, x, h0, p, dy):
 
         def both():
             y, hn, cn, saved = mod.lstm_forward(x, h0, h0, *p)
-            return mod.lstm_backward(dy, None, None, x, p[0], p[1], saved)
+            return mod.lstm_backward(dy, None, None, x, p[0], p[1], saved, need_dx=False)
     else:
         f = mod.gru_forward if op == "gru" else mod.rnn_forward
         b = mod.gru_backward if op == "gru" else mod.rnn_backward
@@ -45,7 +47,7 @@ def _kernel_calls(mod, op, x, h0, p, dy):
 
         def both():
             y, hn, saved = f(x, h0, *p)
-            return b(dy, None, x, p[0], p[1], saved)
+            return b(dy, None, x, p[0], p[1], saved, need_dx=False)
     return fwd, both
 
 
