@@ -132,7 +132,9 @@ def test_need_dx_false_skips_dx_only(cell):
 def test_every_isa(isa, cell):
     _runtime.set_isa(isa)
     try:
-        _case(cell, (5, 7, 6, 37), np.float32, seed=5, lengths=True)
+        for dtype in (np.float32, np.float64):
+            _case(cell, (5, 7, 6, 37), dtype, seed=5, lengths=True)
+            _case(cell, (3, 9, 4, 70), dtype, seed=6, reverse=True)
     finally:
         _runtime.set_isa(None)
 
