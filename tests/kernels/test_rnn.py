@@ -143,16 +143,17 @@ def test_every_isa(isa, cell):
 def test_threads_give_identical_results(cell):
     """Threads split batch rows and GEMM tiles, never a sum: 1 and 2 threads agree bit for bit."""
     rng = np.random.default_rng(9)
-    T, B, I, H = 6, 64, 28, 128
-    p = _params(rng, cell, T, B, I, H, np.float32)
-    dy = rng.standard_normal((T, B, H)).astype(np.float32)
-    dh = rng.standard_normal((B, H)).astype(np.float32)
-    with minnet.threads(1):
-        one = _run(kernels, cell, p, dy, dh, dh)
-    with minnet.threads(2):
-        two = _run(kernels, cell, p, dy, dh, dh)
-    for a, b in zip(one, two):
-        np.testing.assert_array_equal(a, b)
+    # the second shape: unit blocks of unequal width, a partial row tile, lengths
+    for (T, B, I, H), lens in [((6, 64, 28, 128), None), ((5, 13, 7, 100), [5, 1, 3] + [4] * 10)]:
+        p = _params(rng, cell, T, B, I, H, np.float32)
+        dy = rng.standard_normal((T, B, H)).astype(np.float32)
+        dh = rng.standard_normal((B, H)).astype(np.float32)
+        with minnet.threads(1):
+            one = _run(kernels, cell, p, dy, dh, dh, lens)
+        with minnet.threads(2):
+            two = _run(kernels, cell, p, dy, dh, dh, lens)
+        for a, b in zip(one, two):
+            np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("cell", CELLS)
