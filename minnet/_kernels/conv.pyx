@@ -76,8 +76,22 @@ cdef void _fill_geom(mn_conv2d_geom *g, tuple xs, tuple ws, tuple geo, ptrdiff_t
     g.groups = groups
 
 
+cdef cnp.ndarray _out_array(object out, tuple shape, object dtype, str name, str op):
+    """out= as given (checked: shape, dtype, C-contiguous, writeable) or a new array."""
+    if out is None:
+        return np.empty(shape, dtype=dtype)
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"{op}: {name} must be a numpy.ndarray, got {type(out).__name__}")
+    if out.shape != shape or out.dtype != dtype:
+        raise ValueError(f"{op}: {name} must have shape {shape} and dtype {np.dtype(dtype)}, "
+                         f"got {out.shape} {out.dtype}")
+    if not out.flags.c_contiguous or not out.flags.writeable:
+        raise ValueError(f"{op}: {name} must be C-contiguous and writeable")
+    return <cnp.ndarray>out
+
+
 def conv2d_forward(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1,
-                   activation=None):
+                   activation=None, out=None):
     """y := act(conv2d(x, w) + bias), cross-correlation as PyTorch's conv2d.
 
     Args:
@@ -85,6 +99,7 @@ def conv2d_forward(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1,
         bias: None or (C_out,). stride, dilation: int or pair. padding: int, pair,
         (top, bottom, left, right), 'same' or 'valid'. groups: divides C_in and C_out.
         activation: None or 'relu' (applied while the output is in cache).
+        out: optional C-contiguous output array to write (reused buffers: no fresh pages).
 
     Returns:
         y of shape (N, C_out, OH, OW).
@@ -112,7 +127,7 @@ def conv2d_forward(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1,
     cdef mn_conv2d_geom g
     _fill_geom(&g, xs, ws, geo, groups)
     cdef int typ = cnp.PyArray_TYPE(X)
-    cdef cnp.ndarray Y = np.empty((xs[0], ws[0], geo[0], geo[1]), dtype=X.dtype)
+    cdef cnp.ndarray Y = _out_array(out, (xs[0], ws[0], geo[0], geo[1]), X.dtype, "out", op)
     cdef void *px = cnp.PyArray_DATA(X)
     cdef void *pw = cnp.PyArray_DATA(W)
     cdef void *pb = cnp.PyArray_DATA(B) if B is not None else NULL
@@ -133,8 +148,10 @@ def conv2d_forward(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1,
 
 
 def conv2d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1, *,
-                    bint input_grad=True, bint weight_grad=True, bint bias_grad=True):
-    """Gradients of conv2d_forward (no activation) for dy: (dx, dw, db), None where not asked.
+                    bint input_grad=True, bint weight_grad=True, bint bias_grad=True,
+                    dx_out=None, dw_out=None):
+    """Gradients of conv2d_forward (no activation) for dy: (dx, dw, db), None where not asked;
+    dx_out/dw_out: optional arrays to write dx/dw into.
 
         dx := col2im(W^T dY),  dw := sum_n dY_n im2col(x_n)^T,  db := sum_{n,i,j} dY
     """
@@ -152,8 +169,8 @@ def conv2d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1, *,
     cdef mn_conv2d_geom g
     _fill_geom(&g, xs, ws, geo, groups)
     cdef int typ = cnp.PyArray_TYPE(X)
-    DX = np.empty(xs, dtype=X.dtype) if input_grad else None
-    DW = np.empty(ws, dtype=X.dtype) if weight_grad else None
+    DX = _out_array(dx_out, xs, X.dtype, "dx_out", op) if input_grad else None
+    DW = _out_array(dw_out, ws, X.dtype, "dw_out", op) if weight_grad else None
     DB = np.empty((ws[0],), dtype=X.dtype) if bias_grad else None
     cdef void *pdy = cnp.PyArray_DATA(DY)
     cdef void *px = cnp.PyArray_DATA(X)

@@ -76,17 +76,34 @@ cdef _check_dy(cnp.ndarray DY, tuple xs, int oh, int ow, str op):
                          f"got {(<object>DY).shape}")
 
 
-def max_pool2d_forward(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+cdef cnp.ndarray _out_array(object out, tuple shape, object dtype, str name, str op):
+    """out= as given (checked: shape, dtype, C-contiguous, writeable) or a new array."""
+    if out is None:
+        return np.empty(shape, dtype=dtype)
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"{op}: {name} must be a numpy.ndarray, got {type(out).__name__}")
+    if out.shape != shape or out.dtype != dtype:
+        raise ValueError(f"{op}: {name} must have shape {shape} and dtype {np.dtype(dtype)}, "
+                         f"got {out.shape} {out.dtype}")
+    if not out.flags.c_contiguous or not out.flags.writeable:
+        raise ValueError(f"{op}: {name} must be C-contiguous and writeable")
+    return <cnp.ndarray>out
+
+
+def max_pool2d_forward(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                       out=None, indices_out=None):
     """(y, indices): the max of each window and its flat index r*W + s in its (H, W) plane;
-    ties go to the first tap in row-major window order. x: (N, C, H, W)."""
+    ties go to the first tap in row-major window order. x: (N, C, H, W). out/indices_out:
+    optional arrays to write y/indices into."""
     op = "max_pool2d"
     cdef cnp.ndarray X = _float_array(x, "input", op)
     xs = (<object>X).shape
     geo = pool2d_geometry(xs, kernel_size, stride, padding, dilation, ceil_mode, op)
     cdef mn_pool2d_geom g
     _fill(&g, xs, geo)
-    cdef cnp.ndarray Y = np.empty((xs[0], xs[1], geo[0], geo[1]), dtype=X.dtype)
-    cdef cnp.ndarray I = np.empty((xs[0], xs[1], geo[0], geo[1]), dtype=np.int64)
+    ys = (xs[0], xs[1], geo[0], geo[1])
+    cdef cnp.ndarray Y = _out_array(out, ys, X.dtype, "out", op)
+    cdef cnp.ndarray I = _out_array(indices_out, ys, np.dtype(np.int64), "indices_out", op)
     cdef void *px = cnp.PyArray_DATA(X)
     cdef void *py = cnp.PyArray_DATA(Y)
     cdef int64_t *pi = <int64_t *>cnp.PyArray_DATA(I)
@@ -99,8 +116,9 @@ def max_pool2d_forward(x, kernel_size, stride=None, padding=0, dilation=1, ceil_
     return Y, I
 
 
-def max_pool2d_backward(dy, indices, input_shape):
-    """dx of shape input_shape: zeros, then dx[n, c].flat[indices[n, c, i, j]] += dy[n, c, i, j]."""
+def max_pool2d_backward(dy, indices, input_shape, out=None):
+    """dx of shape input_shape: zeros, then dx[n, c].flat[indices[n, c, i, j]] += dy[n, c, i, j]
+    (out: optional array to write dx into)."""
     op = "max_pool2d_backward"
     cdef cnp.ndarray DY = _float_array(dy, "grad_output", op)
     xs = _input_shape(input_shape, op)
@@ -116,7 +134,7 @@ def max_pool2d_backward(dy, indices, input_shape):
     cdef mn_pool2d_geom g
     g.planes = xs[0] * xs[1]
     g.h, g.w, g.oh, g.ow = xs[2], xs[3], DY.shape[2], DY.shape[3]
-    cdef cnp.ndarray DX = np.empty(xs, dtype=DY.dtype)
+    cdef cnp.ndarray DX = _out_array(out, xs, DY.dtype, "out", op)
     cdef void *pdy = cnp.PyArray_DATA(DY)
     cdef void *pdx = cnp.PyArray_DATA(DX)
     cdef const int64_t *pi = <const int64_t *>cnp.PyArray_DATA(I)

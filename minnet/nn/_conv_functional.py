@@ -3,11 +3,13 @@ names and weight layouts). Each node calls minnet.kernels (csrc/conv2d.c, csrc/p
 NumPy specification is minnet.reference.conv / minnet.reference.pool."""
 import numpy as np
 
-from minnet import _arena
 from minnet import kernels
+from minnet._arena import empty as _empty
 from minnet._kernels.convshape import adaptive_size, conv2d_geometry, pool2d_geometry
 from minnet.autograd import Function
 from minnet.tensor import Tensor
+
+_INT64 = np.dtype(np.int64)
 
 __all__ = ["conv2d", "conv1d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d"]
 
@@ -51,21 +53,25 @@ class Conv2d(Function):
     """y = act(conv2d(x, W) + b): im2col + GEMM per image in C; backward: dX = col2im(W^T dY),
     dW = sum_n dY_n col_n^T, db = sum dY."""
 
-    def forward(self, x, w, b, *, stride, padding, dilation, groups, activation):
+    def forward(self, x, w, b, *, shape, stride, padding, dilation, groups, activation):
         self.x, self.w = x, w
         self.args = (stride, padding, dilation, groups)
         self.has_bias = b is not None
+        # outputs and gradients come from the arena: reused step to step, no fresh pages
         y = kernels.conv2d_forward(x, w, b, stride, padding, dilation, groups,
-                                   activation=activation)
+                                   activation=activation, out=_empty(shape, x.dtype))
         self.y = y if activation == "relu" else None
         return y
 
     def backward(self, g):
         nx, nw, nb = self.needs_input_grad
         if self.y is not None:  # relu: y > 0 exactly where the pre-activation was
-            g = np.where(self.y > 0, g, 0).astype(g.dtype, copy=False)
-        dx, dw, db = kernels.conv2d_backward(g, self.x, self.w, *self.args, input_grad=nx,
-                                             weight_grad=nw, bias_grad=nb and self.has_bias)
+            g = kernels.act_backward(g, self.y, "relu", out=_empty(g.shape, g.dtype))
+        x, w = self.x, self.w
+        dx, dw, db = kernels.conv2d_backward(
+            g, x, w, *self.args, input_grad=nx, weight_grad=nw, bias_grad=nb and self.has_bias,
+            dx_out=_empty(x.shape, x.dtype) if nx else None,
+            dw_out=_empty(w.shape, w.dtype) if nw else None)
         return dx, dw, db
 
 
@@ -97,13 +103,14 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
         bias = _tensor(bias, "bias", op)
     _floating(op, input=input, weight=weight, bias=bias)
     x, unbatched = _batched(input, 4, op, "(N, C_in, H, W)")
-    conv2d_geometry(x.shape, weight.shape, stride, padding, dilation, groups, op)
+    oh, ow = conv2d_geometry(x.shape, weight.shape, stride, padding, dilation, groups, op)[:2]
     if bias is not None and tuple(bias.shape) != (weight.shape[0],):
         raise ValueError(f"{op}: bias must have shape ({weight.shape[0]},) for weight shape "
                          f"{tuple(weight.shape)}, got {tuple(bias.shape)}")
     if activation not in (None, "identity", "relu"):
         raise ValueError(f"{op}: activation must be None or 'relu', got {activation!r}")
-    y = Conv2d.apply(x, weight, bias, stride=stride, padding=padding, dilation=dilation,
+    y = Conv2d.apply(x, weight, bias, shape=(x.shape[0], weight.shape[0], oh, ow),
+                     stride=stride, padding=padding, dilation=dilation,
                      groups=groups, activation=None if activation == "identity" else activation)
     return y.reshape(tuple(y.shape[1:])) if unbatched else y
 
@@ -149,15 +156,18 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 class MaxPool2d(Function):
     """y = window max; backward scatters dY to the argmax (indices kept from the forward)."""
 
-    def forward(self, x, *, args, sink):
-        y, idx = kernels.max_pool2d_forward(x, *args)
+    def forward(self, x, *, shape, args, sink):
+        y, idx = kernels.max_pool2d_forward(x, *args, out=_empty(shape, x.dtype),
+                                            indices_out=None if sink is not None else
+                                            _empty(shape, _INT64))
         self.idx, self.shape = idx, x.shape
         if sink is not None:
             sink.append(idx)
         return y
 
     def backward(self, g):
-        return kernels.max_pool2d_backward(g, self.idx, self.shape)
+        return kernels.max_pool2d_backward(g, self.idx, self.shape,
+                                           out=_empty(self.shape, g.dtype))
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
@@ -179,10 +189,10 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     input = _tensor(input, "input", op)
     _floating(op, input=input)
     x, unbatched = _batched(input, 4, op, "(N, C, H, W)")
-    pool2d_geometry(x.shape, kernel_size, stride, padding, dilation, ceil_mode, op)
+    oh, ow = pool2d_geometry(x.shape, kernel_size, stride, padding, dilation, ceil_mode, op)[:2]
     sink = [] if return_indices else None
-    y = MaxPool2d.apply(x, args=(kernel_size, stride, padding, dilation, bool(ceil_mode)),
-                        sink=sink)
+    y = MaxPool2d.apply(x, shape=tuple(x.shape[:2]) + (oh, ow),
+                        args=(kernel_size, stride, padding, dilation, bool(ceil_mode)), sink=sink)
     if unbatched:
         y = y.reshape(tuple(y.shape[1:]))
     if return_indices:

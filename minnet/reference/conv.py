@@ -18,8 +18,15 @@ def _windows(x, w_shape, stride, padding, dilation, groups, op):
     return win.reshape(n, groups, c // groups, oh, ow, kh, kw), xp.shape, geo
 
 
+def _into(out, value):
+    if out is None:
+        return value
+    out[...] = value
+    return out
+
+
 def conv2d_forward(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1,
-                   activation=None):
+                   activation=None, out=None):
     """y[n, o, i, j] = act(b[o] + sum_{c,p,q} w[o, c, p, q] x_pad[n, c, i*sh + p*dh, j*sw + q*dw])
     (c over the group of o)."""
     cols, _, _ = _windows(x, w.shape, stride, padding, dilation, groups, "conv2d")
@@ -31,11 +38,11 @@ def conv2d_forward(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1,
         y = y + bias.reshape(1, -1, 1, 1)
     if activation == "relu":
         y = np.maximum(y, 0)
-    return np.ascontiguousarray(y, dtype=x.dtype)
+    return _into(out, np.ascontiguousarray(y, dtype=x.dtype))
 
 
 def conv2d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1, *, input_grad=True,
-                    weight_grad=True, bias_grad=True):
+                    weight_grad=True, bias_grad=True, dx_out=None, dw_out=None):
     """(dx, dw, db) of conv2d_forward without activation; None where not asked."""
     cols, padded_shape, geo = _windows(x, w.shape, stride, padding, dilation, groups,
                                        "conv2d_backward")
@@ -47,7 +54,7 @@ def conv2d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1, *, inpu
     dx = dw_ = db = None
     if weight_grad:
         dw_ = np.einsum("ngohw,ngchwpq->gocpq", dyg, cols, optimize=True).reshape(w.shape)
-        dw_ = dw_.astype(x.dtype, copy=False)
+        dw_ = _into(dw_out, dw_.astype(x.dtype, copy=False))
     if bias_grad:
         db = dy.sum(axis=(0, 2, 3)).astype(x.dtype, copy=False)
     if input_grad:
@@ -59,5 +66,5 @@ def conv2d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1, *, inpu
                 r0, c0 = p * dh, q * dw
                 dxp[:, :, r0:r0 + sh * (oh - 1) + 1:sh, c0:c0 + sw * (ow - 1) + 1:sw] += \
                     dcols[:, :, :, :, p, q]
-        dx = np.ascontiguousarray(dxp[:, :, pt:pt + h, pl:pl + wd])
+        dx = _into(dx_out, np.ascontiguousarray(dxp[:, :, pt:pt + h, pl:pl + wd]))
     return dx, dw_, db

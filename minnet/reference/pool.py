@@ -11,7 +11,8 @@ def _taps(start, k, step, size):
     return idx[(idx >= 0) & (idx < size)]
 
 
-def max_pool2d_forward(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+def max_pool2d_forward(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                       out=None, indices_out=None):
     """(y, indices): window max and its flat index r*W + s; np.argmax gives the first maximum
     (or the first NaN), the tie rule the kernel follows. A window with no tap inside the plane
     gives -inf and index -1."""
@@ -32,16 +33,23 @@ def max_pool2d_forward(x, kernel_size, stride=None, padding=0, dilation=1, ceil_
             a = np.argmax(vals, axis=2)
             y[:, :, i, j] = np.take_along_axis(vals, a[..., None], 2)[..., 0]
             ind[:, :, i, j] = flat[a]
+    if out is not None:
+        out[...], y = y, out
+    if indices_out is not None:
+        indices_out[...], ind = ind, indices_out
     return y, ind
 
 
-def max_pool2d_backward(dy, indices, input_shape):
+def max_pool2d_backward(dy, indices, input_shape, out=None):
     """dx[n, c].flat[indices] += dy: each output's gradient goes to its argmax."""
     n, c, h, w = input_shape
     dx = np.zeros((n * c, h * w), dy.dtype)
     rows = np.repeat(np.arange(n * c), indices[0, 0].size)
     keep = indices.reshape(-1) >= 0       # -1: a window with no tap in the plane
     np.add.at(dx, (rows[keep], indices.reshape(-1)[keep]), dy.reshape(-1)[keep])
+    if out is not None:
+        out[...] = dx.reshape(input_shape)
+        return out
     return dx.reshape(input_shape)
 
 

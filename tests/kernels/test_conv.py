@@ -207,3 +207,33 @@ def test_bad_dtype_and_bias():
         kernels.conv2d_forward(x, w, np.zeros(2, np.float32))
     with pytest.raises(ValueError, match="grad_output must have shape"):
         kernels.conv2d_backward(np.zeros((1, 3, 3, 3), np.float32), x, w)
+
+
+@pytest.mark.parametrize("impl", [kernels, reference], ids=["kernels", "reference"])
+def test_out_arrays_are_written(impl):
+    rng = np.random.default_rng(6)
+    x, w, b = _data(rng, (2, 3, 5, 5), (4, 3, 3, 3), np.float64)
+    y = np.full((2, 4, 5, 5), np.nan)
+    assert impl.conv2d_forward(x, w, b, 1, 1, out=y) is y
+    np.testing.assert_allclose(y, reference.conv2d_forward(x, w, b, 1, 1), atol=1e-12)
+    dx, dw = np.full(x.shape, np.nan), np.full(w.shape, np.nan)
+    rx, rw, _ = impl.conv2d_backward(y, x, w, 1, 1, dx_out=dx, dw_out=dw)
+    assert rx is dx and rw is dw
+    ex, ew, _ = reference.conv2d_backward(y, x, w, 1, 1)
+    np.testing.assert_allclose(dx, ex, atol=1e-12)
+    np.testing.assert_allclose(dw, ew, atol=1e-12)
+    if impl is kernels:
+        with pytest.raises(ValueError, match="out must have shape"):
+            impl.conv2d_forward(x, w, b, 1, 1, out=np.empty((2, 4, 4, 4)))
+
+
+@pytest.mark.parametrize("name", ["conv2d_forward", "conv2d_backward", "max_pool2d_forward",
+                                  "max_pool2d_backward", "avg_pool2d_forward",
+                                  "avg_pool2d_backward", "adaptive_avg_pool2d_forward",
+                                  "adaptive_avg_pool2d_backward"])
+def test_kernel_and_reference_signatures_match(name):
+    import inspect
+    ks = inspect.signature(getattr(kernels, name)).parameters
+    rs = inspect.signature(getattr(reference, name)).parameters
+    assert [(p.name, p.kind, p.default) for p in ks.values()] == \
+        [(p.name, p.kind, p.default) for p in rs.values()]

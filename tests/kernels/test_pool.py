@@ -189,3 +189,17 @@ def test_bad_input(impl):
         impl.max_pool2d_forward(x, 2, 1, 2)
     with pytest.raises(ValueError, match="output_size must be >= 1"):
         impl.adaptive_avg_pool2d_forward(x, 0)
+
+
+@pytest.mark.parametrize("impl", [kernels, reference], ids=["kernels", "reference"])
+def test_max_pool_out_arrays_are_written(impl):
+    x = _x((2, 3, 6, 6), np.float64)
+    y, idx = np.full((2, 3, 3, 3), np.nan), np.full((2, 3, 3, 3), -5, np.int64)
+    ry, ri = impl.max_pool2d_forward(x, 2, out=y, indices_out=idx)
+    assert ry is y and ri is idx
+    ey, ei = reference.max_pool2d_forward(x, 2)
+    np.testing.assert_array_equal(y, ey)
+    np.testing.assert_array_equal(idx, ei)
+    dx = np.full(x.shape, np.nan)
+    assert impl.max_pool2d_backward(y, idx, x.shape, out=dx) is dx
+    np.testing.assert_array_equal(dx, reference.max_pool2d_backward(y, idx, x.shape))

@@ -3,8 +3,12 @@ import collections
 import operator
 
 from minnet.nn.modules.activation import ReLU
+from minnet.nn.modules.conv import Conv2d
 from minnet.nn.modules.linear import Linear
 from minnet.nn.modules.module import Module
+
+# layers whose forward(input, activation='relu') applies a following ReLU in their kernel
+_FUSES_RELU = (Linear, Conv2d)
 
 _module_call = Module.__call__
 
@@ -17,8 +21,8 @@ class Sequential(Module):
     Args:
         *args: the modules in order, or a single ``OrderedDict`` of name -> module.
 
-    A :class:`Linear` directly followed by a :class:`ReLU` runs as one graph node, the ReLU
-    applied in the GEMM's epilogue: the same values and gradients, bitwise (relu is exact,
+    A :class:`Linear` (or :class:`Conv2d`) directly followed by a :class:`ReLU` runs as one
+    graph node, the ReLU applied in the kernel's epilogue: the same values and gradients, bitwise (relu is exact,
     and its backward mask is the same from the output as from the input: y > 0 iff x > 0),
     without a separate pass over the activations. Set ``fuse = False`` (on the instance or
     the class) to run the modules one by one.
@@ -106,7 +110,7 @@ class Sequential(Module):
         i = 0
         while i < n:
             m = mods[i]
-            if self.fuse and i + 1 < n and type(m) is Linear and type(mods[i + 1]) is ReLU:
+            if self.fuse and i + 1 < n and type(m) in _FUSES_RELU and type(mods[i + 1]) is ReLU:
                 input = m.forward(input, activation="relu")  # one node, relu in the epilogue
                 i += 2
                 continue

@@ -119,10 +119,12 @@ class Conv2d(_ConvNd):
         (128, 16, 28, 28)
     """
 
-    def forward(self, input):
+    def forward(self, input, activation=None):
+        """``F.conv2d`` with this layer's parameters; ``activation='relu'`` applies a ReLU in
+        the kernel (nn.Sequential does so for a Conv2d followed by a ReLU)."""
         try:
             return F.conv2d(input, self.weight, self.bias, self.stride, self.padding,
-                            self.dilation, self.groups)
+                            self.dilation, self.groups, activation=activation)
         except ValueError as e:
             raise self._layer_error(str(e)) from None
 
