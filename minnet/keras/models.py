@@ -41,7 +41,12 @@ class Model(Trainer, Layer):
         if inputs is not None or outputs is not None:
             self._from_graph(inputs, outputs)
 
+    _graph = None     # functional models that are not a chain: [(layer, parent nodes)]
+
     def _from_graph(self, inputs, outputs):
+        """Take the layers between ``inputs`` and ``outputs``: a chain runs as a Sequential
+        would; any other graph (residual connections, merges) node by node in the
+        topological order, node 0 being the input."""
         if isinstance(inputs, (list, tuple)) and len(inputs) == 1:
             inputs = inputs[0]
         if isinstance(outputs, (list, tuple)) and len(outputs) == 1:
@@ -49,19 +54,34 @@ class Model(Trainer, Layer):
         if not isinstance(inputs, KerasTensor) or not isinstance(outputs, KerasTensor):
             raise ValueError("keras.Model(inputs, outputs): minnet supports one input and one "
                              "output KerasTensor (from keras.Input and calling layers on it)")
-        chain = []
-        t = outputs
-        while t is not None and t is not inputs:
-            if t.layer is None or isinstance(t.layer, InputLayer):
-                break
-            chain.append(t.layer)
-            t = t.parent
-        if t is not inputs:
-            raise ValueError("keras.Model(inputs, outputs): outputs are not computed from "
-                             "inputs by a chain of layers")
+        order, done = [], {id(inputs)}
+        stack = [(outputs, False)]
+        while stack:                      # depth-first, parents before children
+            t, expanded = stack.pop()
+            if id(t) in done:
+                continue
+            if expanded:
+                done.add(id(t))
+                order.append(t)
+                continue
+            if not t.parents or isinstance(t.layer, InputLayer):
+                raise ValueError("keras.Model(inputs, outputs): outputs are not computed "
+                                 "from inputs by layers (another keras.Input in the graph?)")
+            stack.append((t, True))
+            stack.extend((p, False) for p in reversed(t.parents))
+        if len({id(t.layer) for t in order}) != len(order):
+            raise ValueError("keras.Model(inputs, outputs): a layer applied twice (shared "
+                             "weights) is not supported")
         self._input_shape = inputs.shape
-        for layer in reversed(chain):
-            self._append(layer)
+        for t in order:
+            self._append(t.layer)
+        chain = all(len(t.parents) == 1 and t.parents[0] is (order[i - 1] if i else inputs)
+                    for i, t in enumerate(order))
+        if not chain:
+            node = {id(inputs): 0}
+            node.update({id(t): i + 1 for i, t in enumerate(order)})
+            self._graph = [(t.layer, [node[id(p)] for p in t.parents]) for t in order]
+            self._graph_shapes = [t.shape for t in order]
         self.build(self._input_shape)
 
     # ------------------------------------------------------------------ structure
@@ -112,6 +132,10 @@ class Model(Trainer, Layer):
                     1 if d is None else d for d in shape[1:]), self.input_dtype)), False)
             self._output_shapes, self._build_shape, self.built = None, None, True
             return
+        if self._graph is not None:   # the layers were built on the KerasTensors
+            self._output_shapes, self._build_shape = list(self._graph_shapes), shape
+            self.built = True
+            return
         self._output_shapes = []
         for layer in self._layers:
             layer._maybe_build(shape)
@@ -126,6 +150,8 @@ class Model(Trainer, Layer):
             self.build(input_shape)
 
     def compute_output_shape(self, input_shape):
+        if self._graph is not None:
+            return self._graph_shapes[-1]
         shape = tuple(input_shape)
         for layer in self._layers:
             shape = tuple(layer.compute_output_shape(shape))
@@ -177,7 +203,19 @@ class Model(Trainer, Layer):
         """Every layer's weight penalties (added to the training loss)."""
         return [r for layer in self.layers for r in layer.regularization_losses()]
 
+    def _call_graph(self, x, training, skip_final_activation):
+        values = [x]
+        last = len(self._graph) - 1
+        for i, (layer, parents) in enumerate(self._graph):
+            kw = {"skip_activation": True} if i == last and skip_final_activation else {}
+            arg = [values[p] for p in parents] if getattr(layer, "merge", False) \
+                else values[parents[0]]
+            values.append(layer(arg, training=training, **kw))
+        return values[-1]
+
     def call(self, x, training=False, skip_final_activation=False):
+        if self._graph is not None:
+            return self._call_graph(x, training, skip_final_activation)
         last = len(self._layers) - 1
         nchw = False             # x is an image batch held in NCHW (see Layer.nchw)
         for i, layer in enumerate(self._layers):

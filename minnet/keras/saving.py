@@ -142,9 +142,10 @@ def save_model(model, filepath):
                     "loss": _serialize(model.loss if isinstance(model.loss, str)
                                        else model._loss, "loss"),
                     "metrics": [_serialize(m, "metric") for m in model._metric_ids]}
+    graph = None if model._graph is None else [parents for _, parents in model._graph]
     _save({"format": "minnet.keras.model", "version": 1, "class": type(model).__name__,
            "name": model.name, "input_shape": _plain(model.input_shape, "input_shape"),
-           "layers": layers, "compile": compiled}, filepath)
+           "layers": layers, "graph": graph, "compile": compiled}, filepath)
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
@@ -157,12 +158,23 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     state = read_file(filepath, MODEL_SUFFIX, "minnet.keras.model")
     custom = dict(custom_objects or {})
     table = {name: getattr(layers_module, name) for name in layers_module.__all__}
-    model = Sequential(name=state["name"])
-    if state["input_shape"] is not None:
-        model._input_shape = tuple(state["input_shape"])
-    for entry in state["layers"]:
-        model.add(_deserialize(entry, table, custom, "layer"), rebuild=False)
-    model.build(model._input_shape)
+    made = [_deserialize(entry, table, custom, "layer") for entry in state["layers"]]
+    if state.get("graph") is not None:          # a functional graph: call the layers again
+        from minnet.keras.layers.core import Input
+        from minnet.keras.models import Model
+        nodes = [Input(shape=tuple(state["input_shape"])[1:])]
+        for layer, parents in zip(made, state["graph"]):
+            arg = [nodes[p] for p in parents] if getattr(layer, "merge", False) \
+                else nodes[parents[0]]
+            nodes.append(layer(arg))
+        model = Model(nodes[0], nodes[-1], name=state["name"])
+    else:
+        model = Sequential(name=state["name"])
+        if state["input_shape"] is not None:
+            model._input_shape = tuple(state["input_shape"])
+        for layer in made:
+            model.add(layer, rebuild=False)
+        model.build(model._input_shape)
     for layer, entry in zip(model.layers, state["layers"]):
         layer.set_weights(entry["weights"])
     if compile and state["compile"] is not None:

@@ -2,7 +2,8 @@
 Reshape, Rescaling, Normalization (adapt), BatchNormalization, LayerNormalization,
 Embedding, Input, InputLayer, SimpleRNN, GRU, LSTM, Bidirectional, TimeDistributed, Conv2D, MaxPooling2D,
 AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, and their 1-D forms Conv1D,
-MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D."""
+MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D; merge layers
+Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate for functional models."""
 from minnet.keras.layers.activation import ELU, LeakyReLU, ReLU, Softmax
 from minnet.keras.layers.base import Layer
 from minnet.keras.layers.convolutional import (AveragePooling2D, Conv2D,
@@ -14,6 +15,8 @@ from minnet.keras.layers.convolutional1d import (AveragePooling1D, Conv1D,
 from minnet.keras.layers.core import (Activation, Dense, Dropout, Flatten, Input, InputLayer,
                                       Rescaling, Reshape)
 from minnet.keras.layers.embedding import Embedding
+from minnet.keras.layers.merging import (Add, Average, Concatenate, Maximum, Minimum,
+                                         Multiply, Subtract)
 from minnet.keras.layers.normalization import BatchNormalization, LayerNormalization
 from minnet.keras.layers.preprocessing import Normalization
 from minnet.keras.layers.recurrent import GRU, LSTM, SimpleRNN
@@ -24,4 +27,5 @@ __all__ = ["Layer", "Input", "InputLayer", "Dense", "Activation", "Dropout", "Fl
            "AveragePooling2D", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "Embedding",
            "LayerNormalization", "Rescaling", "ReLU", "Softmax", "LeakyReLU", "ELU",
            "Conv1D", "MaxPooling1D", "AveragePooling1D", "GlobalAveragePooling1D",
-           "GlobalMaxPooling1D", "Bidirectional", "TimeDistributed", "Normalization"]
+           "GlobalMaxPooling1D", "Bidirectional", "TimeDistributed", "Normalization",
+           "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate"]

@@ -48,12 +48,15 @@ def to_tensor(x, dtype=np.float32):
 
 class KerasTensor:
     """The symbolic tensor ``keras.Input(shape)`` returns, and a layer returns when called
-    on one: its shape (batch dim None) and the (layer, input) that made it, so
-    ``keras.Model(inputs, outputs)`` can recover a chain of layers."""
+    on one (or, for merge layers, on a list of them): its shape (batch dim None), the layer
+    that made it and that layer's inputs, so ``keras.Model(inputs, outputs)`` can recover
+    the graph."""
 
-    def __init__(self, shape, layer=None, parent=None, name=None):
+    def __init__(self, shape, layer=None, parents=None, name=None):
         self.shape = tuple(shape)
-        self.layer, self.parent, self.name = layer, parent, name
+        self.layer, self.name = layer, name
+        self.parents = [] if parents is None else \
+            (list(parents) if isinstance(parents, (list, tuple)) else [parents])
         self.dtype = "float32"
 
     @property
