@@ -19,17 +19,18 @@ are minnet.nn modules in PyTorch's layouts, converted at the ``get_weights`` /
 What is here:
 
 * Models: ``Sequential`` (list or ``add``, ``keras.Input`` / ``input_shape=`` / lazy build
-  on first data), ``Model(inputs, outputs)`` for a chain of layers, subclassed
-  ``keras.Model`` with its own ``call``; ``compile``, ``fit`` (``History``),
-  ``evaluate``, ``predict``, ``train_on_batch``/``test_on_batch``/``predict_on_batch``,
+  on first data), functional ``Model(inputs, outputs)`` (chains, residual connections and
+  merges), subclassed ``keras.Model`` with its own ``call``; ``compile``, ``fit``
+  (``History``), ``evaluate``, ``predict``, ``train_on_batch``/``test_on_batch``/``predict_on_batch``,
   ``summary``, ``count_params``, ``get_weights``/``set_weights``, ``save_weights``/
   ``load_weights``, ``save``/``keras.models.load_model``, ``layers``, ``get_layer``.
 * ``keras.layers``: Dense, Activation, ReLU, Softmax, LeakyReLU, ELU, Dropout, Flatten,
   Reshape, Rescaling, Normalization (``adapt``), BatchNormalization, LayerNormalization,
   Embedding, Input, InputLayer, Conv2D, MaxPooling2D, AveragePooling2D,
   GlobalAverage/MaxPooling2D, Conv1D, Max/AveragePooling1D, GlobalAverage/MaxPooling1D,
-  SimpleRNN, GRU, LSTM, Bidirectional, TimeDistributed; custom layers subclass
-  ``keras.layers.Layer`` (``build`` with ``add_weight``, ``call``).
+  SimpleRNN, GRU, LSTM, Bidirectional, TimeDistributed, Add, Subtract, Multiply, Average,
+  Maximum, Minimum, Concatenate; custom layers subclass ``keras.layers.Layer`` (``build``
+  with ``add_weight``, ``call``).
 * ``keras.optimizers`` SGD, Adam, AdamW, RMSprop, Adagrad (+ ``schedules``);
   ``keras.losses``, ``keras.metrics`` (accuracy family, mse, mae), ``keras.callbacks``
   (History, EarlyStopping, LearningRateScheduler, ReduceLROnPlateau, ModelCheckpoint,
@@ -57,8 +58,8 @@ Deliberate differences from Keras 3 (everything else is meant to match):
   hold the architecture (constructor arguments), weights and compile settings but not the
   optimizer's slots; layers built with Python callables, and subclassed models, cannot be
   saved whole (their weights can). ``ModelCheckpoint`` saves weights only.
-* Models: no multi-input/-output or branching functional graphs. fit/evaluate/predict take
-  NumPy arrays (or lists, Tensors), not tf.data / generators. ``sample_weight`` /
+* Models: functional models have one input and one output, and apply each layer once (no
+  shared layers). fit/evaluate/predict take NumPy arrays (or lists, Tensors), not tf.data / generators. ``sample_weight`` /
   ``class_weight`` weight the loss as Keras (sum of weighted per-sample losses over the
   batch size); metrics stay unweighted (no ``weighted_metrics``). Subclassed models show
   "?" output shapes in ``summary``.
