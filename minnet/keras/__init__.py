@@ -59,10 +59,10 @@ Deliberate differences from Keras 3 (everything else is meant to match):
   optimizer's slots; layers built with Python callables, and subclassed models, cannot be
   saved whole (their weights can). ``ModelCheckpoint`` saves weights only.
 * Models: functional models have one input and one output, and apply each layer once (no
-  shared layers). fit/evaluate/predict take NumPy arrays (or lists, Tensors), not tf.data / generators. ``sample_weight`` /
-  ``class_weight`` weight the loss as Keras (sum of weighted per-sample losses over the
-  batch size); metrics stay unweighted (no ``weighted_metrics``). Subclassed models show
-  "?" output shapes in ``summary``.
+  shared layers). fit/evaluate/predict take NumPy arrays (or lists, Tensors), not
+  tf.data / generators. ``sample_weight`` / ``class_weight`` weight the loss as Keras
+  (sum of weighted per-sample losses over the batch size); metrics stay unweighted (no
+  ``weighted_metrics``). Subclassed models show "?" output shapes in ``summary``.
 * Crossentropy with a fused final softmax/sigmoid computes the exact log-softmax; Keras on
   probabilities clips them to [1e-7, 1 - 1e-7] (so losses differ only where a predicted
   probability is below 1e-7). Unfused probability outputs are clipped as Keras does.
