@@ -1,9 +1,9 @@
 """keras.layers: Dense, Activation (and ReLU, Softmax, LeakyReLU, ELU), Dropout, Flatten,
 Reshape, Rescaling, Normalization (adapt), BatchNormalization, LayerNormalization,
 Embedding, Input, InputLayer, SimpleRNN, GRU, LSTM, Bidirectional, TimeDistributed,
-Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, and their 1-D forms Conv1D,
-MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D; merge layers
-Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate for functional models."""
+Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, and
+their 1-D forms Conv1D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D,
+GlobalMaxPooling1D; merge layers Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate for functional models."""
 from minnet.keras.layers.activation import ELU, LeakyReLU, ReLU, Softmax
 from minnet.keras.layers.base import Layer
 from minnet.keras.layers.convolutional import (AveragePooling2D, Conv2D,
