@@ -21,9 +21,10 @@ What is here:
 * Models: ``Sequential`` (list or ``add``, ``keras.Input`` / ``input_shape=`` / lazy build
   on first data), functional ``Model(inputs, outputs)`` (chains, residual connections and
   merges), subclassed ``keras.Model`` with its own ``call``; ``compile``, ``fit``
-  (``History``), ``evaluate``, ``predict``, ``train_on_batch``/``test_on_batch``/
-  ``predict_on_batch``, ``summary``, ``count_params``, ``get_weights``/``set_weights``, ``save_weights``/
-  ``load_weights``, ``save``/``keras.models.load_model``, ``layers``, ``get_layer``.
+  (``History``), ``evaluate``, ``predict``, ``train_on_batch`` / ``test_on_batch`` /
+  ``predict_on_batch``, ``summary``, ``count_params``, ``get_weights`` / ``set_weights``,
+  ``save_weights`` / ``load_weights``, ``save`` / ``keras.models.load_model``, ``layers``,
+  ``get_layer``.
 * ``keras.layers``: Dense, Activation, ReLU, Softmax, LeakyReLU, ELU, Dropout, Flatten,
   Reshape, Rescaling, Normalization (``adapt``), BatchNormalization, LayerNormalization,
   Embedding, Input, InputLayer, Conv2D, MaxPooling2D, AveragePooling2D,

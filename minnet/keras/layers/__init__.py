@@ -3,7 +3,8 @@ Reshape, Rescaling, Normalization (adapt), BatchNormalization, LayerNormalizatio
 Embedding, Input, InputLayer, SimpleRNN, GRU, LSTM, Bidirectional, TimeDistributed,
 Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, and
 their 1-D forms Conv1D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D,
-GlobalMaxPooling1D; merge layers Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate for functional models."""
+GlobalMaxPooling1D; the merge layers Add, Subtract, Multiply, Average, Maximum, Minimum and
+Concatenate for functional models."""
 from minnet.keras.layers.activation import ELU, LeakyReLU, ReLU, Softmax
 from minnet.keras.layers.base import Layer
 from minnet.keras.layers.convolutional import (AveragePooling2D, Conv2D,
