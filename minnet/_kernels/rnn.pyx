@@ -58,8 +58,9 @@ cdef inline void *_ptr(object a):
     return NULL if a is None else cnp.PyArray_DATA(<cnp.ndarray>a)
 
 
-cdef object _array(object a, str fn, str name, tuple shape, object dtype):
-    """a as a C-contiguous array of `dtype` and `shape` (None entries: any), else an error."""
+cdef object _array(object a, str fn, str name, tuple shape, object dtype, object alloc=None):
+    """a as a C-contiguous array of `dtype` and `shape` (None entries: any), else an error.
+    A copy (of a strided view) comes from alloc when given."""
     if not isinstance(a, np.ndarray):
         raise TypeError(f"{fn}: {name} must be a numpy.ndarray, got {type(a).__name__}")
     if a.dtype != dtype:
@@ -72,7 +73,23 @@ cdef object _array(object a, str fn, str name, tuple shape, object dtype):
         want = "(" + ", ".join("?" if s is None else str(s) for s in shape) + \
             ("," if len(shape) == 1 else "") + ")"
         raise ValueError(f"{fn}: {name} must have shape {want}, got {a.shape}")
+    if alloc is not None and not a.flags.c_contiguous:
+        c = alloc(a.shape, a.dtype)
+        np.copyto(c, a)
+        return c
     return np.ascontiguousarray(a)
+
+
+cdef object _out_rows(object out, str fn, ptrdiff_t rows, ptrdiff_t B, ptrdiff_t H, object dt):
+    """Check the caller's out= buffer for [y; h_n (; c_n)]."""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"{fn}: out must be a numpy.ndarray, got {type(out).__name__}")
+    if out.shape != (rows, B, H) or out.dtype != dt:
+        raise ValueError(f"{fn}: out must be a {dt} array of shape {(rows, B, H)} holding y "
+                         f"then the final state(s), got {out.dtype} {out.shape}")
+    if not out.flags.c_contiguous or not out.flags.writeable:
+        raise ValueError(f"{fn}: out must be C-contiguous and writeable")
+    return out
 
 
 cdef object _lengths(object lengths, str fn, ptrdiff_t T, ptrdiff_t B):
@@ -103,9 +120,10 @@ cdef int _cell(str kind, object nonlinearity) except -1:
             from None
 
 
-cdef tuple _forward(int cell, x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, bint reverse):
+cdef tuple _forward(int cell, x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, bint reverse, out,
+                    alloc):
     fn = _NAMES[cell] + "_forward"
-    x = _array(x, fn, "x", (None, None, None), None)
+    x = _array(x, fn, "x", (None, None, None), None, alloc)
     dt = x.dtype
     cdef ptrdiff_t T = x.shape[0], B = x.shape[1], I = x.shape[2]
     if T < 1 or B < 1 or I < 1:
@@ -127,13 +145,18 @@ cdef tuple _forward(int cell, x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, bint r
         b_hh = _array(b_hh, fn, "b_hh", (G * H,), dt)
     lens = _lengths(lengths, fn, T, B)
 
-    cdef cnp.ndarray y = np.empty((T, B, H), dt)
-    cdef cnp.ndarray hn = np.empty((B, H), dt)
-    cdef cnp.ndarray states = np.empty((T + 1, B, H), dt)
+    new = np.empty if alloc is None else alloc
     cdef ptrdiff_t K = mn_rnn_saved_gates(cell)
-    gates = np.empty((T, B, K * H), dt) if K else None
-    cn = np.empty((B, H), dt) if cell == LSTM else None
-    cells = np.empty((T + 1, B, H), dt) if cell == LSTM else None
+    if out is not None:
+        out = _out_rows(out, fn, T + (2 if cell == LSTM else 1), B, H, dt)
+        y, hn = out[:T], out[T]
+        cn = out[T + 1] if cell == LSTM else None
+    else:
+        y, hn = new((T, B, H), dt), new((B, H), dt)
+        cn = new((B, H), dt) if cell == LSTM else None
+    states = new((T + 1, B, H), dt)
+    gates = new((T, B, K * H), dt) if K else None
+    cells = new((T + 1, B, H), dt) if cell == LSTM else None
 
     cdef int rc, nt = num_threads(), isa = isa_level(), rev = reverse
     cdef void *px = _ptr(x)
@@ -173,7 +196,7 @@ cdef tuple _forward(int cell, x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, bint r
 
 
 cdef tuple _backward(int cell, dy, dh_n, dc_n, x, w_ih, w_hh, tuple saved, bint has_bias,
-                     lengths, bint reverse, bint need_dx):
+                     lengths, bint reverse, bint need_dx, alloc):
     fn = _NAMES[cell] + "_backward"
     x = _array(x, fn, "x", (None, None, None), None)
     dt = x.dtype
@@ -196,20 +219,21 @@ cdef tuple _backward(int cell, dy, dh_n, dc_n, x, w_ih, w_hh, tuple saved, bint 
     if cells is not None:
         cells = _array(cells, fn, "cells", (T + 1, B, H), dt)
     if dy is not None:
-        dy = _array(dy, fn, "dy", (T, B, H), dt)
+        dy = _array(dy, fn, "dy", (T, B, H), dt, alloc)
     if dh_n is not None:
-        dh_n = _array(dh_n, fn, "dh_n", (B, H), dt)
+        dh_n = _array(dh_n, fn, "dh_n", (B, H), dt, alloc)
     if dc_n is not None:
-        dc_n = _array(dc_n, fn, "dc_n", (B, H), dt)
+        dc_n = _array(dc_n, fn, "dc_n", (B, H), dt, alloc)
     lens = _lengths(lengths, fn, T, B)
 
-    dx = np.empty((T, B, I), dt) if need_dx else None
-    dh0 = np.empty((B, H), dt)
-    dc0 = np.empty((B, H), dt) if cell == LSTM else None
-    dw_ih = np.empty((G * H, I), dt)
-    dw_hh = np.empty((G * H, H), dt)
-    db_ih = np.empty(G * H, dt) if has_bias else None
-    db_hh = np.empty(G * H, dt) if has_bias else None
+    new = np.empty if alloc is None else alloc
+    dx = new((T, B, I), dt) if need_dx else None
+    dh0 = new((B, H), dt)
+    dc0 = new((B, H), dt) if cell == LSTM else None
+    dw_ih = new((G * H, I), dt)
+    dw_hh = new((G * H, H), dt)
+    db_ih = new((G * H,), dt) if has_bias else None
+    db_hh = new((G * H,), dt) if has_bias else None
 
     cdef int rc, nt = num_threads(), isa = isa_level(), rev = reverse
     cdef void *pdy = _ptr(dy)
@@ -252,41 +276,48 @@ cdef tuple _backward(int cell, dy, dh_n, dc_n, x, w_ih, w_hh, tuple saved, bint 
     return dx, dh0, dw_ih, dw_hh, db_ih, db_hh
 
 
-def gru_forward(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, *, lengths=None, bint reverse=False):
-    """A GRU layer over x (T, B, I): returns (y (T, B, H), h_n (B, H), saved=(gates, states))."""
-    return _forward(GRU, x, h0, None, w_ih, w_hh, b_ih, b_hh, lengths, reverse)
+def gru_forward(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, *, lengths=None, bint reverse=False,
+                out=None, alloc=None):
+    """A GRU layer over x (T, B, I): returns (y (T, B, H), h_n (B, H), saved=(gates, states)).
+
+    out: optional (T + 1, B, H) array; y and h_n are then its views out[:T] and out[T].
+    alloc: optional ``alloc(shape, dtype) -> array`` the returned and saved arrays come from
+    (default numpy.empty; e.g. minnet._arena.empty); every element is overwritten."""
+    return _forward(GRU, x, h0, None, w_ih, w_hh, b_ih, b_hh, lengths, reverse, out, alloc)
 
 
 def gru_backward(dy, dh_n, x, w_ih, w_hh, saved, *, bint has_bias=True, lengths=None,
-                 bint reverse=False, bint need_dx=True):
+                 bint reverse=False, bint need_dx=True, alloc=None):
     """BPTT for gru_forward: returns (dx, dh0, dw_ih, dw_hh, db_ih, db_hh) (dx None unless
-    need_dx)."""
+    need_dx); alloc as in gru_forward."""
     return _backward(GRU, dy, dh_n, None, x, w_ih, w_hh, tuple(saved), has_bias, lengths,
-                     reverse, need_dx)
+                     reverse, need_dx, alloc)
 
 
 def rnn_forward(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, *, nonlinearity="tanh", lengths=None,
-                bint reverse=False):
-    """An Elman RNN layer (tanh or relu): returns (y, h_n, saved=(states,))."""
+                bint reverse=False, out=None, alloc=None):
+    """An Elman RNN layer (tanh or relu): returns (y, h_n, saved=(states,)); out and alloc as
+    in gru_forward."""
     return _forward(_cell("rnn", nonlinearity), x, h0, None, w_ih, w_hh, b_ih, b_hh, lengths,
-                    reverse)
+                    reverse, out, alloc)
 
 
 def rnn_backward(dy, dh_n, x, w_ih, w_hh, saved, *, bint has_bias=True, nonlinearity="tanh",
-                 lengths=None, bint reverse=False, bint need_dx=True):
+                 lengths=None, bint reverse=False, bint need_dx=True, alloc=None):
     """BPTT for rnn_forward: returns (dx, dh0, dw_ih, dw_hh, db_ih, db_hh)."""
     return _backward(_cell("rnn", nonlinearity), dy, dh_n, None, x, w_ih, w_hh, tuple(saved),
-                     has_bias, lengths, reverse, need_dx)
+                     has_bias, lengths, reverse, need_dx, alloc)
 
 
 def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, *, lengths=None,
-                 bint reverse=False):
-    """An LSTM layer: returns (y, h_n, c_n, saved=(gates, states, cells))."""
-    return _forward(LSTM, x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse)
+                 bint reverse=False, out=None, alloc=None):
+    """An LSTM layer: returns (y, h_n, c_n, saved=(gates, states, cells)); out (T + 2, B, H)
+    holds y, h_n, c_n; alloc as in gru_forward."""
+    return _forward(LSTM, x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, out, alloc)
 
 
 def lstm_backward(dy, dh_n, dc_n, x, w_ih, w_hh, saved, *, bint has_bias=True, lengths=None,
-                  bint reverse=False, bint need_dx=True):
+                  bint reverse=False, bint need_dx=True, alloc=None):
     """BPTT for lstm_forward: returns (dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh)."""
     return _backward(LSTM, dy, dh_n, dc_n, x, w_ih, w_hh, tuple(saved), has_bias, lengths,
-                     reverse, need_dx)
+                     reverse, need_dx, alloc)

@@ -3,11 +3,14 @@ one layer) is ONE node over minnet.kernels' fused sequence kernels, and a single
 one node too (decoder loops). The equations are minnet.reference.rnn's.
 
 A Function returns one array, so a layer node returns its outputs stacked along time:
-``(T + 1, B, H)`` = y then h_n (LSTM: ``(T + 2, B, H)`` = y, h_n, c_n); the callers slice it.
+``(T + 1, B, H)`` = y then h_n (LSTM: ``(T + 2, B, H)`` = y, h_n, c_n), written there by the
+kernel (out=), and _Rows slices it. Every array the nodes return or save comes from the
+buffer arena (minnet._arena): a steady training loop faults in no fresh pages.
 """
 import numpy as np
 
 from minnet import kernels
+from minnet._arena import empty as _empty
 from minnet.autograd import Function
 from minnet.tensor import Tensor
 
@@ -26,8 +29,9 @@ class _Layer(Function):
     def forward(self, x, h0, w_ih, w_hh, b_ih, b_hh, *, mode, lengths, reverse):
         fwd = kernels.gru_forward if mode == "GRU" else kernels.rnn_forward
         kw = dict(lengths=lengths, reverse=reverse, **_kernel_kwargs(mode))
-        y, hn, saved = fwd(x, h0, w_ih, w_hh, b_ih, b_hh, **kw)
-        out = np.concatenate([y, hn[None]], axis=0)
+        T, B, H = x.shape[0], x.shape[1], w_hh.shape[1]
+        out = _empty((T + 1, B, H), x.dtype)
+        *_, saved = fwd(x, h0, w_ih, w_hh, b_ih, b_hh, out=out, alloc=_empty, **kw)
         if any(self.needs_input_grad):
             self.saved = (x, w_ih, w_hh, saved, b_ih is not None, kw)
         return out
@@ -37,7 +41,7 @@ class _Layer(Function):
         bwd = kernels.gru_backward if "nonlinearity" not in kw else kernels.rnn_backward
         T = x.shape[0]
         return bwd(g[:T], g[T], x, w_ih, w_hh, saved, has_bias=has_bias,
-                   need_dx=self.needs_input_grad[0], **kw)
+                   need_dx=self.needs_input_grad[0], alloc=_empty, **kw)
 
 
 class _LSTMLayer(Function):
@@ -45,8 +49,10 @@ class _LSTMLayer(Function):
 
     def forward(self, x, h0, c0, w_ih, w_hh, b_ih, b_hh, *, lengths, reverse):
         kw = dict(lengths=lengths, reverse=reverse)
-        y, hn, cn, saved = kernels.lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, **kw)
-        out = np.concatenate([y, hn[None], cn[None]], axis=0)
+        T, B, H = x.shape[0], x.shape[1], w_hh.shape[1]
+        out = _empty((T + 2, B, H), x.dtype)
+        *_, saved = kernels.lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, out=out,
+                                         alloc=_empty, **kw)
         if any(self.needs_input_grad):
             self.saved = (x, w_ih, w_hh, saved, b_ih is not None, kw)
         return out
@@ -55,7 +61,26 @@ class _LSTMLayer(Function):
         x, w_ih, w_hh, saved, has_bias, kw = self.saved
         T = x.shape[0]
         return kernels.lstm_backward(g[:T], g[T], g[T + 1], x, w_ih, w_hh, saved,
-                                     has_bias=has_bias, need_dx=self.needs_input_grad[0], **kw)
+                                     has_bias=has_bias, need_dx=self.needs_input_grad[0],
+                                     alloc=_empty, **kw)
+
+
+class _Rows(Function):
+    """rows [lo, hi) of a stacked output (a view), or row lo alone when hi is None; the
+    gradient is zero elsewhere, in an arena buffer (Tensor indexing would np.zeros a fresh
+    one every step)."""
+
+    def forward(self, p, *, lo, hi):
+        self.shape, self.lo, self.hi = p.shape, lo, hi
+        return p[lo] if hi is None else p[lo:hi]
+
+    def backward(self, g):
+        gp = _empty(self.shape, g.dtype)
+        hi = self.lo + 1 if self.hi is None else self.hi
+        gp[:self.lo] = 0
+        gp[self.lo:hi] = g
+        gp[hi:] = 0
+        return gp
 
 
 def rnn_layer(mode, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, lengths=None, reverse=False):
@@ -67,10 +92,11 @@ def rnn_layer(mode, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, lengths=None, r
     if mode == "LSTM":
         out = _LSTMLayer.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths=lengths,
                                reverse=reverse)
-        return out[:T], out[T], out[T + 1]
+        return (_Rows.apply(out, lo=0, hi=T), _Rows.apply(out, lo=T, hi=None),
+                _Rows.apply(out, lo=T + 1, hi=None))
     out = _Layer.apply(x, h0, w_ih, w_hh, b_ih, b_hh, mode=mode, lengths=lengths,
                        reverse=reverse)
-    return out[:T], out[T]
+    return _Rows.apply(out, lo=0, hi=T), _Rows.apply(out, lo=T, hi=None)
 
 
 class _Cell(Function):
@@ -80,7 +106,7 @@ class _Cell(Function):
         fwd = kernels.gru_forward if mode == "GRU" else kernels.rnn_forward
         kw = _kernel_kwargs(mode)
         x1 = x[None]
-        _, hn, saved = fwd(x1, h, w_ih, w_hh, b_ih, b_hh, **kw)
+        _, hn, saved = fwd(x1, h, w_ih, w_hh, b_ih, b_hh, alloc=_empty, **kw)
         if any(self.needs_input_grad):
             self.saved = (x1, w_ih, w_hh, saved, b_ih is not None, kw)
         return hn
@@ -89,7 +115,7 @@ class _Cell(Function):
         x1, w_ih, w_hh, saved, has_bias, kw = self.saved
         bwd = kernels.gru_backward if "nonlinearity" not in kw else kernels.rnn_backward
         dx, dh, dw_ih, dw_hh, db_ih, db_hh = bwd(None, g, x1, w_ih, w_hh, saved,
-                                                  has_bias=has_bias,
+                                                  has_bias=has_bias, alloc=_empty,
                                                   need_dx=self.needs_input_grad[0], **kw)
         return None if dx is None else dx[0], dh, dw_ih, dw_hh, db_ih, db_hh
 
@@ -99,16 +125,18 @@ class _LSTMCell(Function):
 
     def forward(self, x, h, c, w_ih, w_hh, b_ih, b_hh):
         x1 = x[None]
-        _, hn, cn, saved = kernels.lstm_forward(x1, h, c, w_ih, w_hh, b_ih, b_hh)
+        out = _empty((3,) + h.shape, x.dtype)
+        *_, saved = kernels.lstm_forward(x1, h, c, w_ih, w_hh, b_ih, b_hh, out=out,
+                                         alloc=_empty)
         if any(self.needs_input_grad):
             self.saved = (x1, w_ih, w_hh, saved, b_ih is not None)
-        return np.stack([hn, cn])
+        return out[1:]
 
     def backward(self, g):
         x1, w_ih, w_hh, saved, has_bias = self.saved
         dx, dh, dc, dw_ih, dw_hh, db_ih, db_hh = kernels.lstm_backward(
             None, g[0], g[1], x1, w_ih, w_hh, saved, has_bias=has_bias,
-            need_dx=self.needs_input_grad[0])
+            need_dx=self.needs_input_grad[0], alloc=_empty)
         return None if dx is None else dx[0], dh, dc, dw_ih, dw_hh, db_ih, db_hh
 
 
@@ -138,4 +166,4 @@ def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
         hx = (_zeros_state(input, w_hh.shape[1]), _zeros_state(input, w_hh.shape[1]))
     h, c = hx
     out = _LSTMCell.apply(input, h, c, w_ih, w_hh, b_ih, b_hh)
-    return out[0], out[1]
+    return _Rows.apply(out, lo=0, hi=None), _Rows.apply(out, lo=1, hi=None)

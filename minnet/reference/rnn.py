@@ -36,6 +36,11 @@ step t - 1 (h0 before step 0); with ``reverse=True`` the steps run from T - 1 do
 is left unchanged and its output is zero, as PyTorch's packed sequences (the reverse direction
 thus starts at each row's own last element).
 
+Memory keywords, as the kernels': a forward's ``out`` ((T + 1, B, H), LSTM (T + 2, B, H))
+receives y then h_n (then c_n), which are returned as its views; ``alloc(shape, dtype)`` is
+where a kernel takes the arrays it returns (an allocation strategy, not a result: the
+reference accepts it and allocates with NumPy).
+
 What the forward keeps for the backward (``saved``, a tuple of arrays):
     states (T + 1, B, H): the state before and after every step; for reverse=False the step at
         t reads states[t] and writes states[t + 1], for reverse=True it reads states[t + 1] and
@@ -157,7 +162,19 @@ def _weight_grads(dgi, dgh, x, states, reverse, w_ih, w_hh, has_bias):
     return dw_ih, dw_hh, dgi.sum(axis=(0, 1)), dgh.sum(axis=(0, 1))
 
 
-def gru_forward(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, *, lengths=None, reverse=False):
+def _to_out(out, *arrays):
+    """Copy y, h_n (, c_n) into out and return its views, or the arrays when out is None."""
+    if out is None:
+        return arrays
+    T = arrays[0].shape[0]
+    out[:T] = arrays[0]
+    for k, a in enumerate(arrays[1:]):
+        out[T + k] = a
+    return (out[:T],) + tuple(out[T + k] for k in range(len(arrays) - 1))
+
+
+def gru_forward(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, *, lengths=None, reverse=False,
+                out=None, alloc=None):
     """A GRU layer over a sequence. Returns (y (T, B, H), h_n (B, H), saved=(gates, states))."""
     T, B, _ = x.shape
     H = h0.shape[1]
@@ -170,11 +187,11 @@ def gru_forward(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, *, lengths=None, revers
         h_new, gates[t] = gru_cell(x[t], states[rd], w_ih, w_hh, b_ih, b_hh)
         states[wr] = m[t] * h_new + (1 - m[t]) * states[rd]
         y[t] = m[t] * h_new
-    return y, states[0 if reverse else T].copy(), (gates, states)
+    return _to_out(out, y, states[0 if reverse else T].copy()) + ((gates, states),)
 
 
 def gru_backward(dy, dh_n, x, w_ih, w_hh, saved, *, has_bias=True, lengths=None,
-                 reverse=False, need_dx=True):
+                 reverse=False, need_dx=True, alloc=None):
     """Backpropagation through time for gru_forward. dy (T, B, H) and dh_n (B, H) may be None
     (no gradient). Returns (dx, dh0, dw_ih, dw_hh, db_ih, db_hh); the bias gradients are None
     when has_bias is False, dx is None when need_dx is False."""
@@ -194,7 +211,7 @@ def gru_backward(dy, dh_n, x, w_ih, w_hh, saved, *, has_bias=True, lengths=None,
 
 
 def rnn_forward(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, *, nonlinearity="tanh", lengths=None,
-                reverse=False):
+                reverse=False, out=None, alloc=None):
     """An Elman RNN layer (tanh or relu). Returns (y, h_n, saved=(states,))."""
     T, B, _ = x.shape
     H = h0.shape[1]
@@ -206,11 +223,11 @@ def rnn_forward(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, *, nonlinearity="tanh",
         h_new = rnn_cell(x[t], states[rd], w_ih, w_hh, b_ih, b_hh, nonlinearity)
         states[wr] = m[t] * h_new + (1 - m[t]) * states[rd]
         y[t] = m[t] * h_new
-    return y, states[0 if reverse else T].copy(), (states,)
+    return _to_out(out, y, states[0 if reverse else T].copy()) + ((states,),)
 
 
 def rnn_backward(dy, dh_n, x, w_ih, w_hh, saved, *, has_bias=True, nonlinearity="tanh",
-                 lengths=None, reverse=False, need_dx=True):
+                 lengths=None, reverse=False, need_dx=True, alloc=None):
     """BPTT for rnn_forward. Returns (dx, dh0, dw_ih, dw_hh, db_ih, db_hh)."""
     (states,) = saved
     T, B, _ = x.shape
@@ -226,7 +243,8 @@ def rnn_backward(dy, dh_n, x, w_ih, w_hh, saved, *, has_bias=True, nonlinearity=
     return (dx, dh) + _weight_grads(da, da, x, states, reverse, w_ih, w_hh, has_bias)
 
 
-def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, *, lengths=None, reverse=False):
+def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, *, lengths=None, reverse=False,
+                 out=None, alloc=None):
     """An LSTM layer. Returns (y, h_n, c_n, saved=(gates, states, cells))."""
     T, B, _ = x.shape
     H = h0.shape[1]
@@ -243,11 +261,11 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, *, lengths=None, r
         cells[wr] = m[t] * c_new + (1 - m[t]) * cells[rd]
         y[t] = m[t] * h_new
     last = 0 if reverse else T
-    return y, states[last].copy(), cells[last].copy(), (gates, states, cells)
+    return _to_out(out, y, states[last].copy(), cells[last].copy()) + ((gates, states, cells),)
 
 
 def lstm_backward(dy, dh_n, dc_n, x, w_ih, w_hh, saved, *, has_bias=True, lengths=None,
-                  reverse=False, need_dx=True):
+                  reverse=False, need_dx=True, alloc=None):
     """BPTT for lstm_forward. dy, dh_n, dc_n may be None. Returns (dx, dh0, dc0, dw_ih, dw_hh,
     db_ih, db_hh)."""
     gates, states, cells = saved

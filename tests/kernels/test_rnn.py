@@ -232,3 +232,53 @@ def test_bad_input_names_the_function_and_shapes():
     q = _params(rng, "lstm", 3, 2, 4, 5, np.float32)
     with pytest.raises(ValueError, match=r"lstm_forward: c0 must have shape \(2, 5\)"):
         kernels.lstm_forward(q["x"], q["h0"], np.zeros(5, np.float32), q["w_ih"], q["w_hh"])
+
+
+@pytest.mark.parametrize("mod", [kernels, reference], ids=["kernels", "reference"])
+@pytest.mark.parametrize("cell", ["gru", "rnn_tanh", "lstm"])
+def test_out_and_alloc(mod, cell):
+    """out= receives y then the final state(s) and the results are its views; alloc= is where
+    the other arrays come from; the values do not change."""
+    rng = np.random.default_rng(13)
+    T, B, H = 4, 3, 5
+    p = _params(rng, cell, T, B, 2, H, np.float32)
+    made = []
+
+    def alloc(shape, dtype):
+        a = np.full(shape, np.nan, dtype)  # every element must be overwritten
+        made.append(a)
+        return a
+
+    extra = 2 if cell == "lstm" else 1
+    out = np.full((T + extra, B, H), np.nan, np.float32)
+    if cell == "lstm":
+        y, hn, cn, saved = mod.lstm_forward(p["x"], p["h0"], p["c0"], p["w_ih"], p["w_hh"],
+                                            p["b_ih"], p["b_hh"], out=out, alloc=alloc)
+        assert np.shares_memory(cn, out)
+        ref = reference.lstm_forward(p["x"], p["h0"], p["c0"], p["w_ih"], p["w_hh"], p["b_ih"],
+                                     p["b_hh"])
+        grads = mod.lstm_backward(None, hn, cn, p["x"], p["w_ih"], p["w_hh"], saved,
+                                  alloc=alloc)
+    else:
+        kw = {"nonlinearity": "tanh"} if cell != "gru" else {}
+        fwd = mod.gru_forward if cell == "gru" else mod.rnn_forward
+        bwd = mod.gru_backward if cell == "gru" else mod.rnn_backward
+        y, hn, saved = fwd(p["x"], p["h0"], p["w_ih"], p["w_hh"], p["b_ih"], p["b_hh"], out=out,
+                           alloc=alloc, **kw)
+        ref = getattr(reference, fwd.__name__)(p["x"], p["h0"], p["w_ih"], p["w_hh"], p["b_ih"],
+                                               p["b_hh"], **kw)
+        grads = bwd(None, hn, p["x"], p["w_ih"], p["w_hh"], saved, alloc=alloc, **kw)
+    assert np.shares_memory(y, out) and np.shares_memory(hn, out)
+    np.testing.assert_allclose(out[:T], ref[0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out[T], ref[1], rtol=1e-5, atol=1e-6)
+    assert not np.isnan(out).any()
+    for g in grads:
+        assert g is None or not np.isnan(g).any()
+    if mod is kernels:
+        assert made and all(not np.isnan(a).any() for a in made)
+    if mod is kernels:
+        q = _params(rng, "lstm" if cell == "lstm" else "gru", T, B, 2, H, np.float32)
+        args = (p["x"], p["h0"], p["c0"]) if cell == "lstm" else (p["x"], p["h0"])
+        fwd_bad = kernels.lstm_forward if cell == "lstm" else kernels.gru_forward
+        with pytest.raises(ValueError, match="out must be a float32 array of shape"):
+            fwd_bad(*args, q["w_ih"], q["w_hh"], out=np.zeros((T, B, H), np.float32))
