@@ -16,8 +16,6 @@ from minnet.tensor import Tensor
 
 __all__ = ["rnn_layer", "gru_cell", "rnn_cell", "lstm_cell"]
 
-_GATES = {"GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4}
-
 
 def _kernel_kwargs(mode):
     return {"nonlinearity": mode[4:].lower()} if mode.startswith("RNN") else {}

@@ -26,7 +26,8 @@ Elman RNN: ``h' = act(W_ih x + b_ih + W_hh h + b_hh)``, act tanh or relu.
 
 LSTM (gates i, f, g, o)::
 
-    i = sigmoid(.), f = sigmoid(.), g = tanh(.), o = sigmoid(.)    (. = W_i* x + b_i* + W_h* h + b_h*)
+    i = sigmoid(.), f = sigmoid(.), g = tanh(.), o = sigmoid(.)
+        (each . = W_i* x + b_i* + W_h* h + b_h* for its gate)
     c' = f * c + i * g
     h' = o * tanh(c')
 

@@ -94,9 +94,9 @@ class RNNBase(Module):
             raise TypeError(f"{self._get_name()}: input must be a Tensor, got "
                             f"{type(input).__name__}")
         if input.ndim not in (2, 3):
-            raise self._layer_error(
-                f"expected input of rank 3 ({'(N, L, H_in)' if self.batch_first else '(L, N, H_in)'})"
-                f" or 2 (L, H_in), got shape {tuple(input.shape)}")
+            layout = "(N, L, H_in)" if self.batch_first else "(L, N, H_in)"
+            raise self._layer_error(f"expected input of rank 3 {layout} or 2 (L, H_in), got "
+                                    f"shape {tuple(input.shape)}")
         if input.shape[-1] != self.input_size:
             raise self._layer_error(f"input.size(-1) must be equal to input_size "
                                     f"{self.input_size}, got input of shape {tuple(input.shape)}")
