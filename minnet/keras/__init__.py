@@ -33,9 +33,9 @@ What is here:
   Maximum, Minimum, Concatenate; custom layers subclass ``keras.layers.Layer`` (``build``
   with ``add_weight``, ``call``).
 * ``keras.optimizers`` SGD, Adam, AdamW, RMSprop, Adagrad (+ ``schedules``);
-  ``keras.losses``, ``keras.metrics`` (accuracy family, mse, mae), ``keras.callbacks``
-  (History, EarlyStopping, LearningRateScheduler, ReduceLROnPlateau, ModelCheckpoint,
-  CSVLogger, LambdaCallback, TerminateOnNaN), ``keras.activations``,
+  ``keras.losses``, ``keras.metrics`` (accuracy family, mse, mae, precision, recall),
+  ``keras.callbacks`` (History, EarlyStopping, LearningRateScheduler, ReduceLROnPlateau,
+  ModelCheckpoint, CSVLogger, LambdaCallback, TerminateOnNaN), ``keras.activations``,
   ``keras.initializers``, ``keras.regularizers``, ``keras.utils`` (to_categorical,
   normalize, set_random_seed, clear_session), ``keras.datasets`` (fashion_mnist, mnist),
   ``keras.ops`` (a NumPy-like subset on Tensors).
@@ -55,15 +55,15 @@ Deliberate differences from Keras 3 (everything else is meant to match):
 * Files: ``save_weights``/``load_weights`` need a name ending in ``.weights.npz`` and
   ``model.save``/``keras.models.load_model`` one ending in ``.keras.npz`` (minnet's
   pickle-free .npz via minnet.save, written atomically), not Keras's ``.weights.h5`` /
-  ``.keras``; weights load by layer order, every shape checked first. Whole-model files
-  hold the architecture (constructor arguments), weights and compile settings but not the
+  ``.keras``; weights load by layer order, every shape checked first. Whole-model files hold
+  the architecture (constructor arguments), weights and compile settings but not the
   optimizer's slots; layers built with Python callables, and subclassed models, cannot be
   saved whole (their weights can). ``ModelCheckpoint`` saves weights only.
 * Models: functional models have one input and one output, and apply each layer once (no
-  shared layers). fit/evaluate/predict take NumPy arrays (or lists, Tensors), not
-  tf.data / generators. ``sample_weight`` / ``class_weight`` weight the loss as Keras
-  (sum of weighted per-sample losses over the batch size); metrics stay unweighted (no
-  ``weighted_metrics``). Subclassed models show "?" output shapes in ``summary``.
+  shared layers). fit/evaluate/predict take NumPy arrays (or lists, Tensors), not tf.data /
+  generators. ``sample_weight`` / ``class_weight`` weight the loss as Keras (sum of weighted
+  per-sample losses over the batch size); metrics stay unweighted (no ``weighted_metrics``).
+  Subclassed models show "?" output shapes in ``summary``.
 * Crossentropy with a fused final softmax/sigmoid computes the exact log-softmax; Keras on
   probabilities clips them to [1e-7, 1 - 1e-7] (so losses differ only where a predicted
   probability is below 1e-7). Unfused probability outputs are clipped as Keras does.
@@ -76,11 +76,11 @@ Deliberate differences from Keras 3 (everything else is meant to match):
   unbiased update).
 * Dropout: ``noise_shape`` unsupported, ``seed`` ignored (masks come from minnet's
   generator). RNNs: ``recurrent_dropout``, ``go_backwards``, ``stateful``, masking
-  (``Embedding(mask_zero=True)``) and non-default activations (except SimpleRNN's relu)
-  are unsupported; GRU only ``reset_after=True``; Bidirectional only ``merge_mode='concat'``.
-* Metrics: no Precision/Recall/AUC. ``keras.utils.to_categorical`` returns float32.
-  Random streams differ from TensorFlow's: ``keras.utils.set_random_seed`` makes minnet
-  runs repeat, not match TensorFlow's numbers.
+  (``Embedding(mask_zero=True)``) and non-default activations (except SimpleRNN's relu) are
+  unsupported; GRU only ``reset_after=True``; Bidirectional only ``merge_mode='concat'``.
+* Metrics: no AUC; Precision/Recall take one threshold (no ``top_k``).
+  ``keras.utils.to_categorical`` returns float32. Random streams differ from TensorFlow's:
+  ``keras.utils.set_random_seed`` makes minnet runs repeat, not match TensorFlow's numbers.
 * Datasets come from local files only (``keras.datasets.fashion_mnist`` / ``mnist``).
 * ``callbacks.TensorBoard`` is accepted but writes nothing (it warns).
 * Progress output: Keras 3's format; the bar redraws in place only on a terminal.

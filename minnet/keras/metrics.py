@@ -7,8 +7,8 @@ from minnet.keras.saving import RecordsInit
 
 __all__ = ["Metric", "Mean", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy",
            "CategoricalAccuracy", "SparseCategoricalAccuracy", "MeanSquaredError",
-           "MeanAbsoluteError", "accuracy", "binary_accuracy", "categorical_accuracy",
-           "sparse_categorical_accuracy", "get"]
+           "MeanAbsoluteError", "Precision", "Recall", "accuracy", "binary_accuracy",
+           "categorical_accuracy", "sparse_categorical_accuracy", "get"]
 
 
 def _np(a):
@@ -141,10 +141,50 @@ class MeanAbsoluteError(MeanMetricWrapper):
         super().__init__(mean_absolute_error, name)
 
 
+class _Confusion(Metric):
+    """Counts of true/false positives/negatives of binary predictions (y_pred > threshold;
+    one-hot or multi-label outputs count every entry, as Keras)."""
+
+    def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
+        if top_k is not None:
+            raise ValueError(f"{type(self).__name__}: top_k is not supported by minnet")
+        self.threshold = 0.5 if thresholds is None else float(thresholds)
+        self.class_id = class_id
+        super().__init__(name or type(self).__name__.lower(), dtype)
+
+    def reset_state(self):
+        self.tp = self.fp = self.fn = 0.0
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_pred = _np(y_pred)
+        y_true = _same_shape(y_true, y_pred)
+        if self.class_id is not None:
+            y_true, y_pred = y_true[..., self.class_id], y_pred[..., self.class_id]
+        pred, true = y_pred > self.threshold, y_true > 0.5
+        self.tp += float(np.sum(pred & true))
+        self.fp += float(np.sum(pred & ~true))
+        self.fn += float(np.sum(~pred & true))
+
+
+class Precision(_Confusion):
+    """tp / (tp + fp) over everything seen (0 when nothing was predicted positive)."""
+
+    def result(self):
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+
+
+class Recall(_Confusion):
+    """tp / (tp + fn) over everything seen (0 when there were no positives)."""
+
+    def result(self):
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+
 _TABLE = {"binary_accuracy": BinaryAccuracy, "categorical_accuracy": CategoricalAccuracy,
           "sparse_categorical_accuracy": SparseCategoricalAccuracy,
           "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError,
-          "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError}
+          "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError,
+          "precision": Precision, "recall": Recall}
 _FUNCTIONS = {accuracy: Accuracy, binary_accuracy: BinaryAccuracy,
               categorical_accuracy: CategoricalAccuracy,
               sparse_categorical_accuracy: SparseCategoricalAccuracy,

@@ -111,3 +111,17 @@ def test_to_categorical_and_names():
     assert layers.Conv2D(1, 1).name == "conv2d"
     assert layers.GlobalAveragePooling2D().name == "global_average_pooling2d"
     assert keras.Sequential().name == "sequential"
+
+
+def test_precision_recall():
+    y = np.array([1, 0, 1, 1, 0], np.float32)
+    p = np.array([[0.9], [0.8], [0.2], [0.7], [0.1]], np.float32)
+    prec, rec = keras.metrics.Precision(), keras.metrics.Recall()
+    prec.update_state(y, p)
+    rec.update_state(y, p)
+    assert prec.result() == pytest.approx(2 / 3) and rec.result() == pytest.approx(2 / 3)
+    model = keras.Sequential([keras.Input((2,)), layers.Dense(1, activation="sigmoid")])
+    model.compile("adam", "binary_crossentropy", metrics=["accuracy", "precision",
+                                                          keras.metrics.Recall()])
+    res = model.evaluate(np.ones((4, 2)), np.array([1, 1, 0, 1]), verbose=0, return_dict=True)
+    assert set(res) == {"loss", "accuracy", "precision", "recall"}
