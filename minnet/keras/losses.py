@@ -173,9 +173,16 @@ class CategoricalCrossentropy(Loss):
         if from_logits and self.reduction in ("sum_over_batch_size", "mean"):
             c = y_pred.shape[-1]
             t = _like(y_true, y_pred).reshape(-1, c)
+            if not self.label_smoothing and _is_one_hot(t):  # the class-index kernel
+                return F.cross_entropy(y_pred.reshape(-1, c), Tensor(t.argmax(-1)))
             return F.cross_entropy(y_pred.reshape(-1, c), Tensor(t),
                                    label_smoothing=self.label_smoothing)
         return super().compute(y_true, y_pred, from_logits)
+
+
+def _is_one_hot(t):
+    """Whether every row of t is a one-hot vector (exact 0s and one 1)."""
+    return bool(np.all((t == 0) | (t == 1)) and np.all(t.sum(-1) == 1))
 
 
 class BinaryCrossentropy(Loss):

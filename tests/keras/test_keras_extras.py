@@ -125,3 +125,21 @@ def test_precision_recall():
                                                           keras.metrics.Recall()])
     res = model.evaluate(np.ones((4, 2)), np.array([1, 1, 0, 1]), verbose=0, return_dict=True)
     assert set(res) == {"loss", "accuracy", "precision", "recall"}
+
+
+def test_one_hot_targets_take_the_index_kernel_with_the_same_loss_and_gradient():
+    rng = np.random.default_rng(7)
+    logits = rng.normal(size=(6, 4)).astype(np.float32)
+    onehot = keras.utils.to_categorical(rng.integers(0, 4, 6), 4)
+    soft = onehot * 0.9 + 0.025                       # not one-hot: the probability path
+    loss = keras.losses.CategoricalCrossentropy(from_logits=True)
+    grads = []
+    for t in (onehot, soft):
+        x = keras.ops.convert_to_tensor(logits)
+        x.requires_grad_()
+        value = loss.compute(t, x, True)
+        value.backward()
+        want = -(t * (logits - np.log(np.exp(logits).sum(1, keepdims=True)))).sum(1).mean()
+        assert float(value.data) == pytest.approx(want, rel=1e-5)
+        p = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+        np.testing.assert_allclose(x.grad.numpy(), (p - t) / 6, rtol=1e-4, atol=1e-6)
