@@ -413,9 +413,9 @@ class Sequential(Model):
 
     def pop(self, rebuild=True):
         """Remove and return the last layer."""
-        if not self.layers:
+        if not self._layers:
             raise TypeError("There are no layers in the model.")
-        layer = self.layers.pop()
+        layer = self._layers.pop()
         del self._modules[layer.name]
         self.built = False
         if rebuild and self._input_shape is not None and self.layers:

@@ -350,3 +350,19 @@ def test_set_random_seed_makes_fit_repeat():
         model.compile("adam", "sparse_categorical_crossentropy")
         runs.append(model.fit(x, y, epochs=3, batch_size=16, verbose=0).history["loss"])
     assert runs[0] == runs[1]
+
+
+def test_pop_get_layer_and_uint8_inputs():
+    model = keras.Sequential([keras.Input((2, 2)), layers.Flatten(),
+                              layers.Dense(3, name="hidden"), layers.Dense(2, name="out")])
+    assert model.get_layer("hidden") is model.layers[1]
+    assert model.get_layer(index=-1).name == "out"
+    with pytest.raises(ValueError, match="No such layer"):
+        model.get_layer("nope")
+    popped = model.pop()
+    assert popped.name == "out" and model.output_shape == (None, 3)
+    x = np.arange(8, dtype=np.uint8).reshape(2, 2, 2)
+    np.testing.assert_allclose(model.predict(x, verbose=0),
+                               model(x.astype(np.float32)).numpy(), rtol=1e-6)
+    with pytest.raises(ValueError, match=r'"flatten".*expected shape=\(None, 2, 2\)'):
+        model.predict(np.zeros((2, 3, 2), np.uint8), verbose=0)
