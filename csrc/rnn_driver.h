@@ -16,7 +16,7 @@
 #define CAT(a, b) CAT_(a, b)
 #define FN(name) CAT(name, SFX)
 
-/* Threads for the time loop: a barrier per step costs ~1 us, so a step must have several
+/* Threads for the time loop: a barrier per step costs ~0.1-1 us (rnn_barrier_wait), so a step must have several
  * microseconds of matmul work per thread; and no more threads than unit blocks. */
 static int FN(loop_threads_)(ptrdiff_t B, ptrdiff_t H, ptrdiff_t GH, ptrdiff_t nb,
                              int n_threads)
@@ -68,13 +68,16 @@ int FN(mn_rnn_fwd_)(int cell, const DT *x_tbi, const DT *h0_bh, const DT *c0_bh,
             cells_sbh[first * BH + j] = c0_bh[j];
 
     const int nt = FN(loop_threads_)(B, H, GH, nb, n_threads);
+    rnn_barrier bar = {0, 0};
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
+        const int nth = omp_get_num_threads();
+        ptrdiff_t ub, ue; /* this thread's unit blocks, the same at every step */
+        rnn_blocks(nb, omp_get_thread_num(), nth, &ub, &ue);
         /* Per unit block: pack its weights, then its columns of the input projection for all
          * steps at once, gi[:, g*H + block] = x W_ih[g*H + block]^T + bias (a GEMM over T*B
          * rows with k = I). The time loop reads only the block's own columns: no barrier. */
-#pragma omp for schedule(static) nowait
-        for (ptrdiff_t u = 0; u < nb; u++) {
+        for (ptrdiff_t u = ub; u < ue; u++) {
             DT *wb = wp + u * wblk, *wi = wb + G * H * NR;
             const ptrdiff_t u0 = u * NR, nu = H - u0 < NR ? H - u0 : NR;
             rm->pack_fwd(w_hh, H, H, G, u, wb);
@@ -93,8 +96,7 @@ int FN(mn_rnn_fwd_)(int cell, const DT *x_tbi, const DT *h0_bh, const DT *c0_bh,
             /* GRU: gh = W_hh h + b_hh stays apart from gi (r multiplies its n block); the
              * others accumulate W_hh h into gi in place */
             DT *acc = gru ? aux : gi_t;
-#pragma omp for schedule(static)
-            for (ptrdiff_t u = 0; u < nb; u++) {
+            for (ptrdiff_t u = ub; u < ue; u++) {
                 const ptrdiff_t u0 = u * NR, nu = H - u0 < NR ? H - u0 : NR;
                 for (int g = 0; g < G; g++)
                     rm->panel(hp, H, B, H, wp + u * wblk + g * H * NR, acc + g * H + u0, GH,
@@ -107,6 +109,7 @@ int FN(mn_rnn_fwd_)(int cell, const DT *x_tbi, const DT *h0_bh, const DT *c0_bh,
                 else
                     k->rnn_fwd(gi_t, hp, hw, y_t, relu, lengths_b, t, B, u0, nu, H);
             }
+            rnn_barrier_wait(&bar, nth); /* the next step reads all of h */
         }
     }
     const ptrdiff_t last = reverse ? 0 : T;
@@ -155,10 +158,13 @@ int FN(mn_rnn_bwd_)(int cell, const DT *dy_tbh, const DT *dhn_bh, const DT *dcn_
             dc[j] = dcn_bh ? dcn_bh[j] : (DT)0;
 
     const int nt = FN(loop_threads_)(B, H, GH, nb, n_threads);
+    rnn_barrier bar = {0, 0};
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
-#pragma omp for schedule(static) nowait
-        for (ptrdiff_t u = 0; u < nb; u++)
+        const int nth = omp_get_num_threads();
+        ptrdiff_t ub, ue;
+        rnn_blocks(nb, omp_get_thread_num(), nth, &ub, &ue);
+        for (ptrdiff_t u = ub; u < ue; u++)
             rm->pack_bwd(w_hh, H, GH, u, wp + u * GH * NR);
         for (ptrdiff_t s = T - 1; s >= 0; s--) {
             const ptrdiff_t t = reverse ? T - 1 - s : s;
@@ -166,8 +172,7 @@ int FN(mn_rnn_bwd_)(int cell, const DT *dy_tbh, const DT *dhn_bh, const DT *dcn_
             const DT *dy_t = dy_tbh ? dy_tbh + t * BH : NULL;
             DT *dgi_t = dgi + t * B * GH, *dgh_t = dgh + t * B * GH;
             const DT *g_t = gates_tbk ? gates_tbk + t * B * 4 * H : NULL;
-#pragma omp for schedule(static)
-            for (ptrdiff_t u = 0; u < nb; u++) {
+            for (ptrdiff_t u = ub; u < ue; u++) {
                 const ptrdiff_t u0 = u * NR, nu = H - u0 < NR ? H - u0 : NR;
                 if (gru)
                     k->gru_bwd(dy_t, dh, g_t, states_sbh + rd * BH, dgi_t, dgh_t, sums, zeros,
@@ -179,9 +184,10 @@ int FN(mn_rnn_bwd_)(int cell, const DT *dy_tbh, const DT *dhn_bh, const DT *dcn_
                     k->rnn_bwd(dy_t, dh, states_sbh + wr * BH, dgi_t, sums, relu, zeros,
                                lengths_b, t, B, u0, nu, H);
             }
-            /* dh[:, block] += dgh_t @ W_hh[:, block] */
-#pragma omp for schedule(static) nowait
-            for (ptrdiff_t u = 0; u < nb; u++) {
+            rnn_barrier_wait(&bar, nth); /* the matmul reads every block's gate gradients */
+            /* dh[:, block] += dgh_t @ W_hh[:, block]; no barrier after: the next gate kernel
+             * reads only this thread's blocks of dh */
+            for (ptrdiff_t u = ub; u < ue; u++) {
                 const ptrdiff_t u0 = u * NR, nu = H - u0 < NR ? H - u0 : NR;
                 rm->panel(dgh_t, GH, B, GH, wp + u * GH * NR, dh + u0, H, (int)nu, NULL, 1);
             }
