@@ -83,7 +83,8 @@ Deliberate differences from Keras 3 (everything else is meant to match):
   ``keras.utils.set_random_seed`` makes minnet runs repeat, not match TensorFlow's numbers.
 * Datasets come from local files only (``keras.datasets.fashion_mnist`` / ``mnist``).
 * ``callbacks.TensorBoard`` is accepted but writes nothing (it warns).
-* Progress output: Keras 3's format; the bar redraws in place only on a terminal.
+* Progress output: Keras 3's format; the bar redraws in place on a terminal, in Jupyter or
+  PyCharm, and prints once per epoch when the output is piped.
 """
 from minnet.keras import (activations, callbacks, datasets, initializers, layers, losses,
                           metrics, ops, optimizers, regularizers, saving, utils)

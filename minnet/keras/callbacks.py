@@ -3,6 +3,7 @@ ReduceLROnPlateau, ModelCheckpoint (weights only), LambdaCallback, TerminateOnNa
 TensorBoard (accepted, writes nothing: it warns), and the ProgbarLogger that prints fit's
 progress like Keras 3."""
 import math
+import os
 import sys
 import time
 import warnings
@@ -304,7 +305,6 @@ class CSVLogger(Callback):
         self.filename, self.sep, self.append = str(filename), separator, append
 
     def on_train_begin(self, logs=None):
-        import os
         self._header = self.append and os.path.exists(self.filename) and \
             os.path.getsize(self.filename) > 0
         self._file = open(self.filename, "a" if self.append else "w")
@@ -353,8 +353,8 @@ def _format_eta(seconds):
 
 class ProgbarLogger(Callback):
     """Prints Keras 3's progress: ``Epoch 1/5`` then ``1875/1875 ━━━━ 3s 1ms/step -
-    accuracy: 0.8766 - loss: 0.4287``; verbose=1 redraws one line (when stdout is a
-    terminal, else it prints at the end), verbose=2 one line per epoch."""
+    accuracy: 0.8766 - loss: 0.4287``; verbose=1 redraws one line (on a terminal, in
+    Jupyter or PyCharm; else it prints at the end), verbose=2 one line per epoch."""
 
     WIDTH = 20
 
@@ -364,8 +364,9 @@ class ProgbarLogger(Callback):
 
     def _start(self):
         self.t0, self.last = time.time(), 0.0
-        self.dynamic = self.verbose == 1 and hasattr(sys.stdout, "isatty") and \
-            sys.stdout.isatty()
+        self.dynamic = self.verbose == 1 and (
+            (hasattr(sys.stdout, "isatty") and sys.stdout.isatty())
+            or "ipykernel" in sys.modules or "PYCHARM_HOSTED" in os.environ)
 
     def on_train_begin(self, logs=None):
         self.epochs = self.params.get("epochs", 1)
