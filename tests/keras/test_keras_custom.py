@@ -115,3 +115,10 @@ def test_ops_in_a_custom_layer_are_differentiable():
     model.compile("adam", "mse")
     model.fit(np.ones((4, 3), np.float32), np.zeros((4, 1)), epochs=1, verbose=0)
     assert ops.concatenate([ops.ones((1, 2)), ops.zeros((1, 2))], axis=1).shape == (1, 4)
+
+
+def test_custom_layer_in_a_sequential_gets_its_real_output_shape():
+    model = keras.Sequential([keras.Input((5,)), Linear(4), layers.Dense(2)])
+    assert model.layers[1].get_weights()[0].shape == (4, 2)
+    assert model.output_shape == (None, 2)
+    assert model.predict(np.zeros((3, 5), np.float32), verbose=0).shape == (3, 2)
