@@ -140,7 +140,7 @@ class Model(Trainer, Layer):
         for layer in self._layers:
             layer._maybe_build(shape)
             layer._check_input(shape)
-            shape = _output_shape(layer, shape)
+            shape = layer.output_shape_for(shape)
             self._output_shapes.append(shape)
         self._build_shape = self._input_shape
         self.built = True
@@ -351,18 +351,6 @@ class Model(Trainer, Layer):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
-
-
-def _output_shape(layer, shape):
-    """The layer's output shape for ``shape``: from its ``compute_output_shape``, or, for a
-    user's layer that does not define one, by running it on zeros (batch 1)."""
-    if type(layer).compute_output_shape is not Layer.compute_output_shape or \
-            type(layer).__module__.startswith("minnet.keras") or None in shape[1:]:
-        return tuple(layer.compute_output_shape(shape))
-    from minnet.autograd import no_grad
-    with no_grad():
-        out = layer(np.zeros((1,) + tuple(shape[1:]), layer.input_dtype))
-    return (None,) + tuple(out.shape[1:])
 
 
 def _size(n_params):

@@ -122,3 +122,6 @@ def test_custom_layer_in_a_sequential_gets_its_real_output_shape():
     assert model.layers[1].get_weights()[0].shape == (4, 2)
     assert model.output_shape == (None, 2)
     assert model.predict(np.zeros((3, 5), np.float32), verbose=0).shape == (3, 2)
+    inp = keras.Input((5,))
+    functional = keras.Model(inp, layers.Dense(2)(Linear(4)(inp)))
+    assert functional.layers[1].get_weights()[0].shape == (4, 2)

@@ -144,6 +144,18 @@ class Layer(RecordsInit, Module):
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
 
+    def output_shape_for(self, input_shape):
+        """``compute_output_shape``, or for a user's layer that does not define it, the shape
+        of its output on zeros (batch 1; Keras traces the layer symbolically instead)."""
+        input_shape = tuple(input_shape)
+        if type(self).compute_output_shape is not Layer.compute_output_shape or \
+                type(self).__module__.startswith("minnet.keras") or None in input_shape[1:]:
+            return tuple(self.compute_output_shape(input_shape))
+        from minnet.autograd import no_grad
+        with no_grad():
+            out = self(np.zeros((1,) + input_shape[1:], self.input_dtype))
+        return (None,) + tuple(out.shape[1:])
+
     def _maybe_build(self, input_shape):
         if not self.built:
             input_shape = (None,) + tuple(input_shape[1:])
@@ -179,7 +191,7 @@ class Layer(RecordsInit, Module):
         if isinstance(x, KerasTensor):
             self._maybe_build(x.shape)
             self._check_input(x.shape)
-            return KerasTensor(self.compute_output_shape(x.shape), self, x, self.name)
+            return KerasTensor(self.output_shape_for(x.shape), self, x, self.name)
         x = to_tensor(x, self.input_dtype)
         self._maybe_build(x.shape)
         self._check_input(x.shape)
