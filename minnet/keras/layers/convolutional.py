@@ -53,22 +53,14 @@ def _out_size(size, k, s, padding, d=1):
 
 def _pad(x, pads, value):
     """Pad NCHW x by ((top, bottom), (left, right)) with a constant."""
-    (t, b), (l, r) = pads
-    n, c, h, w = x.shape
-    parts = []
-    if t or b:
-        rows = [Tensor(np.full((n, c, t, w), value, x.dtype))] if t else []
-        rows.append(x)
-        if b:
-            rows.append(Tensor(np.full((n, c, b, w), value, x.dtype)))
-        x = cat(rows, dim=2)
-        h += t + b
-    if l or r:
-        parts = [Tensor(np.full((n, c, h, l), value, x.dtype))] if l else []
-        parts.append(x)
-        if r:
-            parts.append(Tensor(np.full((n, c, h, r), value, x.dtype)))
-        x = cat(parts, dim=3)
+    def block(axis, width):
+        shape = list(x.shape)
+        shape[axis] = width
+        return [Tensor(np.full(shape, value, x.dtype))] if width else []
+
+    for axis, (before, after) in zip((2, 3), pads):
+        if before or after:
+            x = cat(block(axis, before) + [x] + block(axis, after), dim=axis)
     return x
 
 
