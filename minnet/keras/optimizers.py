@@ -34,6 +34,24 @@ from minnet.optim.optimizer import grad_array
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "get", "schedules"]
 
 
+class _Value(float):
+    """A float that also answers Keras variables' ``.numpy()`` and ``.assign(value)``
+    (``optimizer.learning_rate.assign(1e-4)``)."""
+
+    def __new__(cls, value, setter=None):
+        obj = super().__new__(cls, value)
+        obj._setter = setter
+        return obj
+
+    def numpy(self):
+        return float(self)
+
+    def assign(self, value):
+        if self._setter is None:
+            raise ValueError("this value cannot be assigned")
+        self._setter(value)
+
+
 class Optimizer(RecordsInit):
     """Base class. Built on a model's parameters by ``compile``/``fit``; ``apply()`` runs one
     step on their gradients.
@@ -62,7 +80,7 @@ class Optimizer(RecordsInit):
     # ------------------------------------------------------------------ learning rate
     @property
     def learning_rate(self):
-        return self._lr
+        return _Value(self._lr, lambda v: setattr(self, "learning_rate", v))
 
     @learning_rate.setter
     def learning_rate(self, value):

@@ -109,3 +109,12 @@ def test_defaults_names_schedules_and_clipping():
     w, grads, got = _run(keras.optimizers.SGD(learning_rate=1.0, global_clipnorm=1e-5),
                          steps=1)
     assert np.linalg.norm(got - w) == pytest.approx(1e-5, rel=1e-9)
+
+
+def test_learning_rate_reads_and_assigns_like_a_keras_variable():
+    opt = keras.optimizers.Adam()
+    assert opt.learning_rate.numpy() == 0.001
+    opt.learning_rate.assign(0.01)
+    assert opt.learning_rate == 0.01
+    opt.learning_rate = 0.02
+    assert float(opt.learning_rate) == 0.02
