@@ -7,43 +7,121 @@
 #define POOL_THREADS(g, nt) \
     mn_par_threads((g)->planes, 1 + 4096 / ((g)->h * (g)->w + 1), (nt))
 
+/* 2x2 stride-2 windows of `planes` whole planes: branch-free selects in the tie order of the
+ * general loop (first maximum in row-major order; a NaN wins unless one is held), compiled
+ * per ISA (target_clones) so the stride-2 loads vectorise; one call for all planes, as a call
+ * per row of 14 windows cost more than the row. */
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void FN(maxpool2x2_planes)(const DT *restrict x, ptrdiff_t planes, ptrdiff_t h, ptrdiff_t w,
+                           ptrdiff_t oh, ptrdiff_t ow, DT *restrict yp, int64_t *restrict ip)
+{
+    for (ptrdiff_t t = 0; t < planes * oh; t++) {
+    const ptrdiff_t pl = t / oh, i = t % oh;
+    const int64_t base = 2 * i * w;
+    const DT *restrict r0 = x + pl * h * w + base, *restrict r1 = r0 + w;
+    DT *restrict y = yp + t * ow;
+    int64_t *restrict idx = ip + t * ow;
+    int32_t off[256];   /* argmax offsets in int32: mixing int64 into the float loop kept
+                         * GCC from vectorising it; widened in a second loop */
+    for (ptrdiff_t j0 = 0; j0 < ow; j0 += 256) {
+        const ptrdiff_t jn = ow - j0 < 256 ? ow - j0 : 256;
+        const DT *restrict a0 = r0 + 2 * j0, *restrict a1 = r1 + 2 * j0;
+        DT *restrict yy = y + j0;
+#pragma omp simd simdlen(8)
+        for (ptrdiff_t j = 0; j < jn; j++) {
+            const DT v0 = a0[2 * j], v1 = a0[2 * j + 1], v2 = a1[2 * j], v3 = a1[2 * j + 1];
+            /* selects, not branches: on real data each comparison is a coin flip */
+            const int32_t c1 = v1 > v0;
+            DT m = c1 ? v1 : v0;
+            int32_t o = c1;
+            const int32_t c2 = v2 > m;
+            m = c2 ? v2 : m;
+            o = c2 ? (int32_t)w : o;
+            const int32_t c3 = v3 > m;
+            m = c3 ? v3 : m;
+            o = c3 ? (int32_t)w + 1 : o;
+            yy[j] = m;
+            off[j] = o;
+        }
+        for (ptrdiff_t j = 0; j < jn; j++)
+            idx[j0 + j] = base + 2 * (j0 + j) + off[j];
+    }
+    /* NaN is rare: look for one in the row pair afterwards (a vectorised OR), and only then
+     * redo the row with the rule that a NaN wins, the first one */
+    int nan = 0;
+    for (ptrdiff_t k = 0; k < 2 * ow; k++)
+        nan |= (r0[k] != r0[k]) | (r1[k] != r1[k]);
+    if (nan) {
+        for (ptrdiff_t j = 0; j < ow; j++) {
+            const DT v[4] = {r0[2 * j], r0[2 * j + 1], r1[2 * j], r1[2 * j + 1]};
+            const int64_t at[4] = {base + 2 * j, base + 2 * j + 1, base + w + 2 * j,
+                                   base + w + 2 * j + 1};
+            for (int k = 0; k < 4; k++)
+                if (v[k] != v[k]) {
+                    y[j] = v[k];
+                    idx[j] = at[k];
+                    break;
+                }
+        }
+    }
+    }
+}
+
+/* The AVX-512 float kernel when the CPU has it (then the NaN fix-up), else the loop above. */
+static void FN(maxpool2x2_dispatch)(const DT *x, ptrdiff_t planes, ptrdiff_t h, ptrdiff_t w,
+                                    ptrdiff_t oh, ptrdiff_t ow, DT *yp, int64_t *ip)
+{
+#if MN_X86
+    if (sizeof(DT) == 4 && mn_cpu_isa() >= MN_ISA_AVX512) {
+        maxpool2x2_planes_f32_avx512((const float *)x, planes, h, w, oh, ow, (float *)yp, ip);
+        for (ptrdiff_t t = 0; t < planes * oh; t++) {
+            const ptrdiff_t pl = t / oh, i = t % oh;
+            const DT *r0 = x + pl * h * w + 2 * i * w, *r1 = r0 + w;
+            int nan = 0;
+            for (ptrdiff_t k = 0; k < 2 * ow; k++)
+                nan |= (r0[k] != r0[k]) | (r1[k] != r1[k]);
+            if (!nan)
+                continue;
+            for (ptrdiff_t j = 0; j < ow; j++) {
+                const DT v[4] = {r0[2 * j], r0[2 * j + 1], r1[2 * j], r1[2 * j + 1]};
+                const int64_t at[4] = {2 * i * w + 2 * j, 2 * i * w + 2 * j + 1,
+                                       (2 * i + 1) * w + 2 * j, (2 * i + 1) * w + 2 * j + 1};
+                for (int k = 0; k < 4; k++)
+                    if (v[k] != v[k]) {
+                        yp[t * ow + j] = v[k];
+                        ip[t * ow + j] = at[k];
+                        break;
+                    }
+            }
+        }
+        return;
+    }
+#endif
+    FN(maxpool2x2_planes)(x, planes, h, w, oh, ow, yp, ip);
+}
+
 void FN(mn_maxpool2d_fwd)(const DT *x, DT *y, int64_t *idx, const mn_pool2d_geom *g,
                           int n_threads)
 {
     const ptrdiff_t H = g->h, W = g->w, OH = g->oh, OW = g->ow;
     const int nt = POOL_THREADS(g, n_threads);
+    if (g->kh == 2 && g->kw == 2 && g->sh == 2 && g->sw == 2 && g->ph == 0 && g->pw == 0 &&
+        g->dh == 1 && g->dw == 1 && 2 * OH <= H && 2 * OW <= W) {
+#pragma omp parallel num_threads(nt) if (nt > 1)
+        {
+            ptrdiff_t lo, hi;
+            mn_thread_range(g->planes, 1, &lo, &hi);
+            if (hi > lo)
+                FN(maxpool2x2_dispatch)(x + lo * H * W, hi - lo, H, W, OH, OW,
+                                        y + lo * OH * OW, idx + lo * OH * OW);
+        }
+        return;
+    }
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
     for (ptrdiff_t pl = 0; pl < g->planes; pl++) {
         const DT *xp = x + pl * H * W;
         DT *yp = y + pl * OH * OW;
         int64_t *ip = idx + pl * OH * OW;
-        if (g->kh == 2 && g->kw == 2 && g->sh == 2 && g->sw == 2 && g->ph == 0 &&
-            g->pw == 0 && g->dh == 1 && g->dw == 1 && 2 * OH <= H && 2 * OW <= W) {
-            /* the common 2x2/2 case: no bounds to check */
-            for (ptrdiff_t i = 0; i < OH; i++) {
-                const DT *r0 = xp + 2 * i * W, *r1 = r0 + W;
-                for (ptrdiff_t j = 0; j < OW; j++) {
-                    const ptrdiff_t s = 2 * j;
-                    DT m = r0[s];
-                    ptrdiff_t a = 2 * i * W + s;
-                    if (r0[s + 1] > m || (r0[s + 1] != r0[s + 1] && m == m)) {
-                        m = r0[s + 1];
-                        a = 2 * i * W + s + 1;
-                    }
-                    if (r1[s] > m || (r1[s] != r1[s] && m == m)) {
-                        m = r1[s];
-                        a = (2 * i + 1) * W + s;
-                    }
-                    if (r1[s + 1] > m || (r1[s + 1] != r1[s + 1] && m == m)) {
-                        m = r1[s + 1];
-                        a = (2 * i + 1) * W + s + 1;
-                    }
-                    yp[i * OW + j] = m;
-                    ip[i * OW + j] = a;
-                }
-            }
-            continue;
-        }
         for (ptrdiff_t i = 0; i < OH; i++) {
             const ptrdiff_t r0 = i * g->sh - g->ph;
             for (ptrdiff_t j = 0; j < OW; j++) {

@@ -22,10 +22,10 @@ class Sequential(Module):
         *args: the modules in order, or a single ``OrderedDict`` of name -> module.
 
     A :class:`Linear` (or :class:`Conv2d`) directly followed by a :class:`ReLU` runs as one
-    graph node, the ReLU applied in the kernel's epilogue: the same values and gradients, bitwise (relu is exact,
-    and its backward mask is the same from the output as from the input: y > 0 iff x > 0),
-    without a separate pass over the activations. Set ``fuse = False`` (on the instance or
-    the class) to run the modules one by one.
+    graph node, the ReLU applied in the kernel's epilogue: the same values and gradients,
+    bitwise (relu is exact, and its backward mask is the same from the output as from the
+    input: y > 0 iff x > 0), without a separate pass over the activations. Set
+    ``fuse = False`` (on the instance or the class) to run the modules one by one.
 
     Supports ``len``, iteration, integer indexing (``seq[0]``, ``seq[-1]``), slicing
     (a new Sequential sharing the modules), ``append``, ``insert`` and ``extend``.
