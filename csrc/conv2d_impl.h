@@ -350,6 +350,33 @@ static int FN(conv_bwd_image)(const DT *dy_chw, const DT *x_chw, const DT *w, co
     return 0;
 }
 
+/* dW only (dX done or not wanted), im2col path: images lo..hi-1 in blocks of nb, each block
+ * one GEMM dW_g += dY_blk (C_out_g x nb*P) @ col_blk^T (nb*P x K), dY's rows gathered side
+ * by side next to the columns: k = nb*P instead of P per call. */
+static int FN(dw_blocked)(const DT *dy, const DT *x, DT *acc, ptrdiff_t lo, ptrdiff_t hi,
+                          const mn_conv2d_geom *g, int isa, int gemm_threads, DT *scratch)
+{
+    const ptrdiff_t G = g->groups, cin_g = g->c_in / G, cout_g = g->c_out / G;
+    const ptrdiff_t K = cin_g * g->kh * g->kw, P = g->oh * g->ow, HW = g->h * g->w;
+    const ptrdiff_t xs = g->c_in * HW, ys = g->c_out * P, nbmax = FN(block_images)(g);
+    for (ptrdiff_t n0 = lo; n0 < hi; n0 += nbmax) {
+        const ptrdiff_t nb = hi - n0 < nbmax ? hi - n0 : nbmax, ld = nb * P;
+        DT *col = scratch, *dyb = scratch + K * ld;
+        for (ptrdiff_t gi = 0; gi < G; gi++) {
+            for (ptrdiff_t i = 0; i < nb; i++) {
+                FN(im2col)(x + (n0 + i) * xs + gi * cin_g * HW, cin_g, g, col + i * P, ld);
+                for (ptrdiff_t o = 0; o < cout_g; o++)
+                    memcpy(dyb + o * ld + i * P, dy + (n0 + i) * ys + (gi * cout_g + o) * P,
+                           (size_t)P * sizeof(DT));
+            }
+            if (GEMM(0, 1, cout_g, K, ld, 1, dyb, ld, col, ld, n0 == lo ? 0 : 1,
+                     acc + gi * cout_g * K, K, NULL, 0, isa, gemm_threads))
+                return -1;
+        }
+    }
+    return 0;
+}
+
 int FN(mn_conv2d_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw, DT *db,
                       const mn_conv2d_geom *g, int isa, int n_threads)
 {
@@ -429,12 +456,17 @@ int FN(mn_conv2d_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw, DT
                 for (ptrdiff_t k = 0; k < K; k++)
                     wt[gi * K * cout_g + k * cout_g + o] = w[(gi * cout_g + o) * K + k];
     }
-    const size_t colsz = FN(bwd_scratch)(g);
+    const int blocked = !dx && !FN(use_direct)(g);
+    const size_t colsz = blocked ? (size_t)(((g->c_in + CO) / g->groups * g->kh * g->kw) *
+                                            FN(block_images)(g) * P)
+                                 : FN(bwd_scratch)(g);
     if (n_threads == 1 || N < n_threads) {
         DT *col = (DT *)mn_workspace(WS_CONV, colsz * sizeof(DT));
         if (!col)
             err = 1;
-        for (ptrdiff_t n = 0; n < N && !err; n++)
+        if (blocked && !err)
+            err = FN(dw_blocked)(dy, x, dw, 0, N, g, isa, n_threads, col) ? 1 : 0;
+        for (ptrdiff_t n = 0; n < N && !err && !blocked; n++)
             err |= FN(conv_bwd_image)(dy + n * ys, x + n * xs, w, wt, dx ? dx + n * xs : NULL,
                                       dw, n == 0, g, isa, n_threads, col);
         free(wt);
@@ -460,7 +492,9 @@ int FN(mn_conv2d_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw, DT
             if (acc && hi == lo)
                 memset(acc, 0, (size_t)wsz * sizeof(DT));
         }
-        for (ptrdiff_t n = lo; n < hi && !err; n++)
+        if (blocked && !err && hi > lo)
+            err = FN(dw_blocked)(dy, x, acc, lo, hi, g, isa, 1, col) ? 1 : 0;
+        for (ptrdiff_t n = lo; n < hi && !err && !blocked; n++)
             err |= FN(conv_bwd_image)(dy + n * ys, x + n * xs, w, wt,
                                       dx ? dx + n * xs : NULL, acc, n == lo, g, isa, 1, col);
 #pragma omp barrier
