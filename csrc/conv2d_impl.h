@@ -387,12 +387,17 @@ int FN(mn_conv2d_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw, DT
         n_threads = 1;
     int err = 0;
     if (db) {
-        /* sum over n and pixels, per channel; summed in double so float32 keeps its digits */
+        /* sum over n and pixels, per channel (threads split the channels; each sum has one
+         * fixed order); an image's row is summed with omp simd, the rows added in double so
+         * float32 keeps its digits */
+        const int ntb = (n_threads > 1 && N * P * CO >= 32768) ? n_threads : 1;
+#pragma omp parallel for schedule(static) num_threads(ntb) if (ntb > 1)
         for (ptrdiff_t o = 0; o < CO; o++) {
             double s = 0;
             for (ptrdiff_t n = 0; n < N; n++) {
                 const DT *r = dy + n * ys + o * P;
                 DT t = 0;
+#pragma omp simd reduction(+ : t)
                 for (ptrdiff_t p = 0; p < P; p++)
                     t += r[p];
                 s += t;
