@@ -76,7 +76,8 @@ static void FN(im2col)(const DT *x_chw, ptrdiff_t c_n, const mn_conv2d_geom *g, 
 }
 
 /* dx_chw[c, r, s] += sum of the col_kp entries that im2col copied from (c, r, s). */
-static void FN(col2im)(const DT *col_kp, ptrdiff_t c_n, const mn_conv2d_geom *g, DT *dx_chw)
+static void FN(col2im)(const DT *col_kp, ptrdiff_t c_n, const mn_conv2d_geom *g, DT *dx_chw,
+                       ptrdiff_t ldc)
 {
     const ptrdiff_t H = g->h, W = g->w, OH = g->oh, OW = g->ow;
     const DT *in = col_kp;
@@ -104,7 +105,7 @@ static void FN(col2im)(const DT *col_kp, ptrdiff_t c_n, const mn_conv2d_geom *g,
                             xr[j * g->sw] += o[j];
                     }
                 }
-                in += OH * OW;
+                in += ldc;
             }
         }
     }
@@ -344,34 +345,48 @@ static int FN(conv_bwd_image)(const DT *dy_chw, const DT *x_chw, const DT *w, co
                      NULL, 0, isa, gemm_threads))
                 return -1;
             if (!pw)
-                FN(col2im)(col, cin_g, g, dxg);
+                FN(col2im)(col, cin_g, g, dxg, P);
         }
     }
     return 0;
 }
 
-/* dW only (dX done or not wanted), im2col path: images lo..hi-1 in blocks of nb, each block
- * one GEMM dW_g += dY_blk (C_out_g x nb*P) @ col_blk^T (nb*P x K), dY's rows gathered side
- * by side next to the columns: k = nb*P instead of P per call. */
-static int FN(dw_blocked)(const DT *dy, const DT *x, DT *acc, ptrdiff_t lo, ptrdiff_t hi,
-                          const mn_conv2d_geom *g, int isa, int gemm_threads, DT *scratch)
+/* Backward of images lo..hi-1 on the im2col path, in blocks of nb images side by side:
+ * dY's rows gathered into dyb (C_out_g x nb*P), then per group
+ *   dW_g += dyb @ col^T        (k = nb*P instead of P per call)
+ *   dcol  = W_g^T @ dyb        (W^T transposed once per call: wt), col2im'd into dx
+ * acc (may be NULL) receives dW (beta 0 on the first block), dx (may be NULL) dX. */
+static int FN(bwd_blocked)(const DT *dy, const DT *x, const DT *wt, DT *dx, DT *acc,
+                           ptrdiff_t lo, ptrdiff_t hi, const mn_conv2d_geom *g, int isa,
+                           int gemm_threads, DT *scratch)
 {
     const ptrdiff_t G = g->groups, cin_g = g->c_in / G, cout_g = g->c_out / G;
     const ptrdiff_t K = cin_g * g->kh * g->kw, P = g->oh * g->ow, HW = g->h * g->w;
     const ptrdiff_t xs = g->c_in * HW, ys = g->c_out * P, nbmax = FN(block_images)(g);
+    if (dx)
+        memset(dx + lo * xs, 0, (size_t)((hi - lo) * xs) * sizeof(DT));
     for (ptrdiff_t n0 = lo; n0 < hi; n0 += nbmax) {
         const ptrdiff_t nb = hi - n0 < nbmax ? hi - n0 : nbmax, ld = nb * P;
         DT *col = scratch, *dyb = scratch + K * ld;
         for (ptrdiff_t gi = 0; gi < G; gi++) {
-            for (ptrdiff_t i = 0; i < nb; i++) {
-                FN(im2col)(x + (n0 + i) * xs + gi * cin_g * HW, cin_g, g, col + i * P, ld);
+            for (ptrdiff_t i = 0; i < nb; i++)
                 for (ptrdiff_t o = 0; o < cout_g; o++)
                     memcpy(dyb + o * ld + i * P, dy + (n0 + i) * ys + (gi * cout_g + o) * P,
                            (size_t)P * sizeof(DT));
+            if (acc) {
+                for (ptrdiff_t i = 0; i < nb; i++)
+                    FN(im2col)(x + (n0 + i) * xs + gi * cin_g * HW, cin_g, g, col + i * P, ld);
+                if (GEMM(0, 1, cout_g, K, ld, 1, dyb, ld, col, ld, n0 == lo ? 0 : 1,
+                         acc + gi * cout_g * K, K, NULL, 0, isa, gemm_threads))
+                    return -1;
             }
-            if (GEMM(0, 1, cout_g, K, ld, 1, dyb, ld, col, ld, n0 == lo ? 0 : 1,
-                     acc + gi * cout_g * K, K, NULL, 0, isa, gemm_threads))
-                return -1;
+            if (dx) {
+                if (GEMM(0, 0, K, ld, cout_g, 1, wt + gi * K * cout_g, cout_g, dyb, ld, 0, col,
+                         ld, NULL, 0, isa, gemm_threads))
+                    return -1;
+                for (ptrdiff_t i = 0; i < nb; i++)
+                    FN(col2im)(col + i * P, cin_g, g, dx + (n0 + i) * xs + gi * cin_g * HW, ld);
+            }
         }
     }
     return 0;
@@ -415,8 +430,10 @@ int FN(mn_conv2d_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw, DT
     /* dX as a forward convolution of dY (stride 1, padding at most the dilated kernel's
      * reach): dx[n, c] = sum_o corr(dy[n, o], flip(w[o, c])) with padding (kh-1)*dh - pad_t
      * and output H x W. It runs the forward's blocked im2col GEMMs (k = C_out_g*kH*kW) and
-     * needs no col2im scatter, measured faster than W^T dY + col2im per image. */
-    if (dx && !FN(use_direct)(g) && g->sh == 1 && g->sw == 1 && g->pad_t <= (g->kh - 1) * g->dh &&
+     * needs no col2im scatter: faster than W^T dY + col2im one image at a time, but slower
+     * than the blocked W^T dY + col2im below (its GEMM has m = C_in), so off by default. */
+    if (mn_conv2d_dx_as_conv && dx && !FN(use_direct)(g) && g->sh == 1 && g->sw == 1 &&
+        g->pad_t <= (g->kh - 1) * g->dh &&
         g->pad_l <= (g->kw - 1) * g->dw && !FN(is_pointwise)(g)) {
         const ptrdiff_t G = g->groups, cin_g = g->c_in / G, cout_g = CO / G;
         const ptrdiff_t kh = g->kh, kw = g->kw;
@@ -461,7 +478,7 @@ int FN(mn_conv2d_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw, DT
                 for (ptrdiff_t k = 0; k < K; k++)
                     wt[gi * K * cout_g + k * cout_g + o] = w[(gi * cout_g + o) * K + k];
     }
-    const int blocked = !dx && !FN(use_direct)(g);
+    const int blocked = !FN(use_direct)(g);
     const size_t colsz = blocked ? (size_t)(((g->c_in + CO) / g->groups * g->kh * g->kw) *
                                             FN(block_images)(g) * P)
                                  : FN(bwd_scratch)(g);
@@ -470,7 +487,7 @@ int FN(mn_conv2d_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw, DT
         if (!col)
             err = 1;
         if (blocked && !err)
-            err = FN(dw_blocked)(dy, x, dw, 0, N, g, isa, n_threads, col) ? 1 : 0;
+            err = FN(bwd_blocked)(dy, x, wt, dx, dw, 0, N, g, isa, n_threads, col) ? 1 : 0;
         for (ptrdiff_t n = 0; n < N && !err && !blocked; n++)
             err |= FN(conv_bwd_image)(dy + n * ys, x + n * xs, w, wt, dx ? dx + n * xs : NULL,
                                       dw, n == 0, g, isa, n_threads, col);
@@ -498,7 +515,7 @@ int FN(mn_conv2d_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw, DT
                 memset(acc, 0, (size_t)wsz * sizeof(DT));
         }
         if (blocked && !err && hi > lo)
-            err = FN(dw_blocked)(dy, x, acc, lo, hi, g, isa, 1, col) ? 1 : 0;
+            err = FN(bwd_blocked)(dy, x, wt, dx, acc, lo, hi, g, isa, 1, col) ? 1 : 0;
         for (ptrdiff_t n = lo; n < hi && !err && !blocked; n++)
             err |= FN(conv_bwd_image)(dy + n * ys, x + n * xs, w, wt,
                                       dx ? dx + n * xs : NULL, acc, n == lo, g, isa, 1, col);

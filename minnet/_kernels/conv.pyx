@@ -28,6 +28,7 @@ cdef extern from "conv2d.h":
     void mn_conv2d_set_algorithm(int algorithm) nogil
     int mn_conv2d_algorithm
     int mn_conv2d_block_cols
+    int mn_conv2d_dx_as_conv
 
 _ALGORITHMS = {"auto": 0, "im2col": 1, "direct": 2}
 
@@ -44,6 +45,12 @@ def _set_block_cols(int cols):
     """Tuning knob: output columns the im2col path puts in one GEMM (default 512)."""
     global mn_conv2d_block_cols
     mn_conv2d_block_cols = cols if cols > 0 else 1
+
+
+def _set_dx_as_conv(bint on):
+    """Tuning knob: stride-1 dX as a forward conv of dY (True) or W^T dY + col2im (False)."""
+    global mn_conv2d_dx_as_conv
+    mn_conv2d_dx_as_conv = on
 
 
 def get_algorithm():

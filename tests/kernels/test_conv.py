@@ -95,6 +95,16 @@ def test_conv2d_matches_reference(case, dtype, threads, algorithm, isa):
     _run(*case, dtype)
 
 
+@pytest.mark.parametrize("case", CASES, ids=[str(i) for i in range(len(CASES))])
+def test_conv2d_dx_as_forward_conv(case, threads):
+    """The alternative stride-1 input gradient (a forward conv of dY with the flipped weight)."""
+    conv._set_dx_as_conv(True)
+    try:
+        _run(*case, np.float64)
+    finally:
+        conv._set_dx_as_conv(False)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_conv2d_relu_epilogue(dtype, algorithm):
     _run((3, 3, 6, 6), (5, 3, 3, 3), 1, 1, 1, 1, dtype, activation="relu")
