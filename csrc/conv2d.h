@@ -43,6 +43,8 @@ extern int mn_conv2d_block_cols;
 /* Stride-1 dX as a forward convolution of dY (1) or as blocked W^T dY + col2im (0, the
  * default: 1.3-2x faster on the course's layers, the other GEMM has m = C_in only). */
 extern int mn_conv2d_dx_as_conv;
+/* Stride-1 im2col over zero-padded "wide" rows (1, default) or bounds-checked rows (0). */
+extern int mn_conv2d_wide;
 void mn_conv2d_set_algorithm(int algorithm);
 
 #endif

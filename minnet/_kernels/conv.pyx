@@ -29,6 +29,7 @@ cdef extern from "conv2d.h":
     int mn_conv2d_algorithm
     int mn_conv2d_block_cols
     int mn_conv2d_dx_as_conv
+    int mn_conv2d_wide
 
 _ALGORITHMS = {"auto": 0, "im2col": 1, "direct": 2}
 
@@ -51,6 +52,12 @@ def _set_dx_as_conv(bint on):
     """Tuning knob: stride-1 dX as a forward conv of dY (True) or W^T dY + col2im (False)."""
     global mn_conv2d_dx_as_conv
     mn_conv2d_dx_as_conv = on
+
+
+def _set_wide(bint on):
+    """Tuning knob: stride-1 im2col over zero-padded wide rows (True, default) or not."""
+    global mn_conv2d_wide
+    mn_conv2d_wide = on
 
 
 def get_algorithm():

@@ -105,6 +105,16 @@ def test_conv2d_dx_as_forward_conv(case, threads):
         conv._set_dx_as_conv(False)
 
 
+@pytest.mark.parametrize("case", CASES, ids=[str(i) for i in range(len(CASES))])
+def test_conv2d_without_wide_rows(case, threads):
+    """Stride-1 im2col with bounds-checked rows instead of zero-padded wide rows."""
+    conv._set_wide(False)
+    try:
+        _run(*case, np.float32)
+    finally:
+        conv._set_wide(True)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_conv2d_relu_epilogue(dtype, algorithm):
     _run((3, 3, 6, 6), (5, 3, 3, 3), 1, 1, 1, 1, dtype, activation="relu")
