@@ -105,7 +105,8 @@ def run_kernels(args, torch):
     repeats = args.repeat or (5 if args.quick else 9)
     print(f"# {machine_line()}")
     print(f"# numpy BLAS: {_blas_info()}; torch: {torch.__version__ if torch else 'not importable'}")
-    print(f"# median of {repeats} repeats; ratio = baseline time / minnet time (>1: minnet faster)")
+    print(f"# median of {repeats} rounds taking turns; ratio = baseline time / minnet time "
+          f"(>1: minnet faster)")
     records = []
     header = (f"{'op':7s} {'case':30s} {'thr':>3s} {'minnet ms':>10s} {'GFLOP/s':>8s} "
               f"{'flt/call':>8s} {'numpy ms':>9s} {'x numpy':>7s} {'torch ms':>9s} {'x torch':>7s}")
@@ -116,7 +117,7 @@ def run_kernels(args, torch):
         for case in cases:
             for nt in threads:
                 with _all_threads(nt, torch):
-                    res = {name: measure(fn, repeats=repeats) for name, fn in case.impls.items()}
+                    res = _interleaved(case.impls, repeats)
                 mn = res["minnet"]
                 gflops = case.flops / mn.median_s / 1e9 if case.flops > 2 else float("nan")
                 rec = {"op": op, "case": case.name, "threads": nt, "flops": case.flops}
