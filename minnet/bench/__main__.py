@@ -17,6 +17,7 @@ import json
 import os
 import platform
 import sys
+import time
 
 import numpy as np
 
@@ -151,7 +152,13 @@ def _write_json(path, payload):
     print(f"# wrote {path}")
 
 
-def _interleaved(impls, repeats):
+# Pause between turns so the previous implementation's idle threads stop spinning first: torch's
+# bundled libgomp keeps its workers spinning for milliseconds after each call (OpenBLAS's
+# yield-spin for a while too), and on 2 cores a spinning thread halves the next one's team.
+SETTLE_S = 0.03
+
+
+def _interleaved(impls, repeats, settle=SETTLE_S):
     """Timing per implementation, the implementations taking turns: each round times one
     batch of each (``measure`` with one repeat), and the medians are over the rounds. On a
     shared machine the load drifts; taking turns exposes minnet and torch to the same drift,
@@ -159,6 +166,8 @@ def _interleaved(impls, repeats):
     rounds = {impl: [] for impl in impls}
     for _ in range(repeats):
         for impl, fn in impls.items():
+            if settle and len(impls) > 1:
+                time.sleep(settle)
             rounds[impl].append(measure(fn, repeats=1))
     res = {}
     for impl, ts in rounds.items():
