@@ -454,10 +454,80 @@ static int FN(conv_bwd_image)(const DT *dy_chw, const DT *x_chw, const DT *w, co
  *   dW_g += dyb @ col^T        (k = nb*P instead of P per call)
  *   dcol  = W_g^T @ dyb        (W^T transposed once per call: wt), col2im'd into dx
  * acc (may be NULL) receives dW (beta 0 on the first block), dx (may be NULL) dX. */
+/* bwd_blocked over wide rows (see use_wide): dY's rows gathered with zeros in the garbage
+ * columns, so they add nothing to dW and give exact zeros in dcol's garbage columns; col2im
+ * is one contiguous add per column row into the padded plane, cropped into dx. */
+static int FN(bwd_blocked_wide)(const DT *dy, const DT *x, const DT *wt, DT *dx, DT *acc,
+                                ptrdiff_t lo, ptrdiff_t hi, const mn_conv2d_geom *g, int isa,
+                                int gemm_threads, DT *scratch)
+{
+    const ptrdiff_t G = g->groups, cin_g = g->c_in / G, cout_g = g->c_out / G;
+    const ptrdiff_t K = cin_g * g->kh * g->kw, P = g->oh * g->ow, HW = g->h * g->w;
+    const ptrdiff_t Hp = g->oh + (g->kh - 1) * g->dh, Wp = g->ow + (g->kw - 1) * g->dw;
+    const ptrdiff_t OH = g->oh, OW = g->ow, Lw = OH * Wp, slack = g->kw * g->dw;
+    const ptrdiff_t xs = g->c_in * HW, ys = g->c_out * P, xpn = cin_g * Hp * Wp + slack;
+    const ptrdiff_t nbmax = FN(block_images)(g);
+    for (ptrdiff_t n0 = lo; n0 < hi; n0 += nbmax) {
+        const ptrdiff_t nb = hi - n0 < nbmax ? hi - n0 : nbmax, ld = nb * Lw;
+        DT *xp = scratch, *col = scratch + xpn, *dyb = col + K * ld;
+        for (ptrdiff_t gi = 0; gi < G; gi++) {
+            for (ptrdiff_t i = 0; i < nb; i++)
+                for (ptrdiff_t o = 0; o < cout_g; o++) {
+                    const DT *src = dy + (n0 + i) * ys + (gi * cout_g + o) * P;
+                    DT *dst = dyb + o * ld + i * Lw;
+                    for (ptrdiff_t r = 0; r < OH; r++) {
+                        memcpy(dst + r * Wp, src + r * OW, (size_t)OW * sizeof(DT));
+                        for (ptrdiff_t j = OW; j < Wp; j++)
+                            dst[r * Wp + j] = 0;
+                    }
+                }
+            if (acc) {
+                memset(xp + cin_g * Hp * Wp, 0, (size_t)slack * sizeof(DT));
+                for (ptrdiff_t i = 0; i < nb; i++) {
+                    FN(pad_planes)(x + (n0 + i) * xs + gi * cin_g * HW, cin_g, g, Hp, Wp, xp);
+                    FN(im2col_wide)(xp, cin_g, g, Hp, Wp, col + i * Lw, ld);
+                }
+                if (GEMM(0, 1, cout_g, K, ld, 1, dyb, ld, col, ld, n0 == lo ? 0 : 1,
+                         acc + gi * cout_g * K, K, NULL, 0, isa, gemm_threads))
+                    return -1;
+            }
+            if (dx) {
+                if (GEMM(0, 0, K, ld, cout_g, 1, wt + gi * K * cout_g, cout_g, dyb, ld, 0, col,
+                         ld, NULL, 0, isa, gemm_threads))
+                    return -1;
+                for (ptrdiff_t i = 0; i < nb; i++) {
+                    memset(xp, 0, (size_t)xpn * sizeof(DT));
+                    const DT *dc = col + i * Lw;
+                    for (ptrdiff_t c = 0; c < cin_g; c++)
+                        for (ptrdiff_t p = 0; p < g->kh; p++)
+                            for (ptrdiff_t q = 0; q < g->kw; q++) {
+                                DT *restrict d = xp + c * Hp * Wp + p * g->dh * Wp + q * g->dw;
+                                const DT *restrict sr = dc;
+                                for (ptrdiff_t t = 0; t < Lw; t++)
+                                    d[t] += sr[t];
+                                dc += ld;
+                            }
+                    DT *dxi = dx + (n0 + i) * xs + gi * cin_g * HW;
+                    for (ptrdiff_t c = 0; c < cin_g; c++)
+                        for (ptrdiff_t r = 0; r < g->h; r++)
+                            for (ptrdiff_t s2 = 0; s2 < g->w; s2++)
+                                dxi[(c * g->h + r) * g->w + s2] =
+                                    (r + g->pad_t < Hp && s2 + g->pad_l < Wp)
+                                        ? xp[c * Hp * Wp + (r + g->pad_t) * Wp + s2 + g->pad_l]
+                                        : (DT)0;
+                }
+            }
+        }
+    }
+    return 0;
+}
+
 static int FN(bwd_blocked)(const DT *dy, const DT *x, const DT *wt, DT *dx, DT *acc,
                            ptrdiff_t lo, ptrdiff_t hi, const mn_conv2d_geom *g, int isa,
                            int gemm_threads, DT *scratch)
 {
+    if (FN(use_wide)(g))
+        return FN(bwd_blocked_wide)(dy, x, wt, dx, acc, lo, hi, g, isa, gemm_threads, scratch);
     const ptrdiff_t G = g->groups, cin_g = g->c_in / G, cout_g = g->c_out / G;
     const ptrdiff_t K = cin_g * g->kh * g->kw, P = g->oh * g->ow, HW = g->h * g->w;
     const ptrdiff_t xs = g->c_in * HW, ys = g->c_out * P, nbmax = FN(block_images)(g);
@@ -577,9 +647,10 @@ int FN(mn_conv2d_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw, DT
                     wt[gi * K * cout_g + k * cout_g + o] = w[(gi * cout_g + o) * K + k];
     }
     const int blocked = !FN(use_direct)(g);
-    const size_t colsz = blocked ? (size_t)(((g->c_in + CO) / g->groups * g->kh * g->kw) *
-                                            FN(block_images)(g) * P)
-                                 : FN(bwd_scratch)(g);
+    const size_t colsz = !blocked ? FN(bwd_scratch)(g)
+                         : FN(use_wide)(g) ? FN(wide_fwd_scratch)(g, FN(block_images)(g))
+                         : (size_t)(((g->c_in + CO) / g->groups * g->kh * g->kw) *
+                                    FN(block_images)(g) * P);
     if (n_threads == 1 || N < n_threads) {
         DT *col = (DT *)mn_workspace(WS_CONV, colsz * sizeof(DT));
         if (!col)
