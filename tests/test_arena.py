@@ -185,7 +185,7 @@ print((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0) / 10)
 """
 
 
-def test_steady_state_steps_do_not_fault_in_fresh_pages():
+def test_steady_state_steps_do_not_fault_in_fresh_pages(tmp_path):
     """With glibc's mmap threshold pinned low (no dynamic raise), every array above it that
     is freed goes back to the OS: without the arena each step re-faults its activations and
     gradients; with it, a steady-state step touches no fresh page."""
@@ -195,8 +195,10 @@ def test_steady_state_steps_do_not_fault_in_fresh_pages():
     env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="65536", OMP_NUM_THREADS="1")
 
     def faults(mode):
+        # cwd away from the source tree: `python -c` puts the cwd first on sys.path, and a
+        # source checkout without built kernels would shadow the installed package
         out = subprocess.run([sys.executable, "-c", _FAULTS_SCRIPT, mode], env=env,
-                             capture_output=True, text=True, check=True)
+                             capture_output=True, text=True, check=True, cwd=tmp_path)
         return float(out.stdout.strip().splitlines()[-1])
 
     off = faults("off")
