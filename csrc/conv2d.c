@@ -1,14 +1,24 @@
-/* Convolution as im2col + GEMM (see conv2d.h for the contracts).
+/* Convolution (see conv2d.h for the contracts). Which algorithm, and why:
  *
- * Why this lowering: the course's layers have C_in*kH*kW = 9..576 and 49..1024 output pixels
- * per image, so one image's product W (C_out x K) @ col (K x P) is a GEMM big enough for the
- * packed micro-kernel of gemm.c to run near peak, and the im2col copy (K x P elements) is small
- * next to its 2*C_out*K*P flops. Threads split the batch: each thread lowers its own images
- * into its own column buffer (a per-thread workspace kept between calls, so no fresh pages per
- * step) and calls the GEMM single-threaded; with fewer images than threads the images go one
- * by one and the GEMM gets the threads instead. 1x1 stride-1 unpadded convolutions skip
- * im2col: the image already is the K x P column matrix. The weight gradient is accumulated per
- * thread (another workspace) and the partial sums added at the end. */
+ * - Direct convolution (conv2d_direct.h) when an output sums few taps, C_in/groups*kH*kW <= 27
+ *   (the 1-channel first layer, depthwise layers): an im2col GEMM would have k = 9, where its
+ *   packing and call overheads dominate. Stride 1 runs each tap as one flat FMA loop over a
+ *   zero-padded "wide" plane.
+ * - Otherwise im2col + mn_gemm: y_g = W_g (C_out_g x K) @ col (K x columns). Small images give
+ *   the GEMM few columns (49 for 7x7), so several images are lowered side by side into one
+ *   column matrix of ~512 columns (under 1 MiB of L2); for stride 1 and output rows under 24
+ *   the columns are taken over zero-padded wide rows, one contiguous copy per column row
+ *   instead of OH short bounds-checked copies (20-25% on 14x14 and 7x7).
+ * - Backward, same blocks: dY gathered once per block feeds dW += dY col^T and
+ *   dcol = W^T dY (W^T transposed once per call: the GEMM packs a transposed A slowly), then
+ *   col2im. (dX as a forward conv of dY with the flipped weight is kept as a knob: its GEMM
+ *   has m = C_in and measured 1.3-2x slower.)
+ * - Threads split the batch (blocks fixed by the shape, so results do not depend on the
+ *   thread count, except dW, summed per thread then added); each calls the GEMM with one
+ *   thread inside a team of one, because mn_gemm's loop nest uses orphaned omp-for loops
+ *   that would otherwise bind to our region. With fewer blocks than threads, blocks go one
+ *   by one and the GEMM gets the threads. Scratch: mn_workspace slot 3 (0-2 are the GEMM's),
+ *   one request per thread per call, kept between calls (no fresh pages per step). */
 #include "conv2d.h"
 
 #include <stdlib.h>
