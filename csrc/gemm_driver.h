@@ -221,6 +221,13 @@ static int FN(gemm_strided_)(const FN(kdesc_) *kd, ptrdiff_t m, ptrdiff_t n, ptr
 #pragma omp parallel num_threads(n_threads)
         FN(gemm_body_)(kd, m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc, bias, brs,
                        bcs, act, kc_blk, mc_max, nc_max, bp, apk);
+    } else if (omp_in_parallel()) {
+        /* Called from inside someone else's parallel region (conv2d's loop over images): the
+         * body's orphaned omp-for loops would bind to that team and split this product among
+         * threads that are each running another one. A team of one keeps them to this call. */
+#pragma omp parallel num_threads(1)
+        FN(gemm_body_)(kd, m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc, bias, brs,
+                       bcs, act, kc_blk, mc_max, nc_max, bp, apk);
     } else {
         FN(gemm_body_)(kd, m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc, bias, brs,
                        bcs, act, kc_blk, mc_max, nc_max, bp, apk);
