@@ -152,10 +152,11 @@ def _write_json(path, payload):
     print(f"# wrote {path}")
 
 
-# Pause between turns so the previous implementation's idle threads stop spinning first: torch's
-# bundled libgomp keeps its workers spinning for milliseconds after each call (OpenBLAS's
-# yield-spin for a while too), and on 2 cores a spinning thread halves the next one's team.
-SETTLE_S = 0.03
+# Pause between turns so the previous implementation's idle threads stop spinning first. Measured
+# here: after a NumPy matmul, OpenBLAS's worker busy-waits ~100 ms (10 scheduler ticks of CPU
+# in the next 0.5 s, none after), and a 2-thread minnet GEMM in that window ran 2x slower; torch's
+# bundled libgomp spins for milliseconds. On 2 cores one spinning thread halves the next team.
+SETTLE_S = 0.15
 
 
 def _interleaved(impls, repeats, settle=SETTLE_S):
