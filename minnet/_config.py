@@ -14,14 +14,16 @@ def _libgomp_loaded():
 
 
 # libgomp's idle threads spin for GOMP_SPINCOUNT iterations of a `pause` loop after every
-# parallel region before they sleep; with the default (300,000) that is milliseconds on this
-# hardware. On a machine with few cores, NumPy's BLAS threads (or any other work) then wait for
-# our spinning threads to be descheduled: measured here, alternating a minnet GEMM with a NumPy
-# matmul took 30 ms instead of 0.8 ms. A short spin (tens of microseconds) keeps back-to-back
-# kernels warm and gives the cores back soon after. libgomp reads the variable once, when it is
-# loaded, i.e. when our first extension is imported: set it for that moment only, unless the user
-# chose a policy, and restore the environment so libraries loaded later see what the user set.
-SPINCOUNT = os.environ.get("MINNET_GOMP_SPINCOUNT", "2000")
+# parallel region, then sleep; waking a sleeping thread costs 30-55 us on this VM. Measured here
+# (bench/RESULTS.md): the default spin (300,000, milliseconds) made a minnet GEMM followed by a
+# NumPy matmul take 30 ms instead of 0.8 ms, because NumPy's BLAS threads waited for our spinning
+# ones; a short spin (2,000, ~20 us) let the workers fall asleep inside and between the kernels
+# of a training step, and mlp512's 2-thread step took 3.1 ms instead of 1.2 ms. 20,000 (~0.3 ms)
+# keeps a training step's kernels warm and bounds what another library waits for. libgomp reads
+# the variable once, when it is loaded, i.e. when our first extension is imported: set it for
+# that moment only, unless the user chose a policy, and restore the environment so libraries
+# loaded later see what the user set.
+SPINCOUNT = os.environ.get("MINNET_GOMP_SPINCOUNT", "20000")
 _user_policy = any(k in os.environ for k in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY"))
 _gomp_preloaded = _libgomp_loaded()
 if not _user_policy and not _gomp_preloaded:

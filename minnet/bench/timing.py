@@ -21,10 +21,18 @@ def _minflt():
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
-def measure(fn, *, repeats=7, min_batch_s=2e-3, warmup=3, max_calls_per_batch=100000):
-    """Time fn() (no arguments). Returns Timing with the median per-call seconds."""
-    for _ in range(warmup):
+def measure(fn, *, repeats=7, min_batch_s=5e-3, warmup=3, warmup_s=0.03,
+            max_calls_per_batch=100000):
+    """Time fn() (no arguments). Returns Timing with the median per-call seconds.
+
+    Warm-up runs at least `warmup` calls and `warmup_s` seconds: on this VM a core that sat
+    idle for a while (between turns of the harness) takes milliseconds to come back up to
+    speed, and a 2-thread kernel timed straight after that measured 2-6x slow."""
+    t_end = time.perf_counter() + warmup_s
+    n = 0
+    while n < warmup or time.perf_counter() < t_end:
         fn()
+        n += 1
     # size the batch so one batch takes at least min_batch_s
     calls = 1
     while True:
