@@ -18,13 +18,7 @@
 #include "parfor.h"
 #include "runtime.h"
 
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-#define MN_X86 1
-#define ATTR_AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,fma")))
-#define ATTR_AVX2 __attribute__((target("avx2,fma")))
-#else
-#define MN_X86 0
-#endif
+/* MN_X86, ATTR_AVX512 and ATTR_AVX2 come from runtime.h */
 
 /* Workspace slots (runtime.h): the backward calls mn_gemm (slots 0-2) on arrays held in these. */
 #define WS_RNN_PANELS 4 /* packed weight panels, per unit block */
