@@ -7,42 +7,6 @@
  * zmm, one ymm or one xmm register, and FMA contraction turns `acc += a * b` into vfmadd.
  * Parameters: UK_NAME, UK_T, UK_VB (vector bytes), UK_MR, UK_NV (vectors per row), UK_ATTR. */
 
-UK_ATTR static void UK_NAME(ptrdiff_t kc, const UK_T *restrict ap, const UK_T *restrict bp,
-                            UK_T *restrict ct)
-{
-    typedef UK_T vt __attribute__((vector_size(UK_VB), aligned(sizeof(UK_T)), may_alias));
-    enum { L = UK_VB / sizeof(UK_T), NR = UK_NV * L };
-    vt acc[UK_MR][UK_NV];
-#pragma GCC unroll 16
-    for (int i = 0; i < UK_MR; i++)
-#pragma GCC unroll 4
-        for (int v = 0; v < UK_NV; v++)
-            acc[i][v] = (vt){0};
-
-#pragma GCC unroll 2
-    for (ptrdiff_t p = 0; p < kc; p++) {
-        vt bv[UK_NV];
-#pragma GCC unroll 4
-        for (int v = 0; v < UK_NV; v++)
-            bv[v] = *(const vt *)(bp + v * L);
-#pragma GCC unroll 16
-        for (int i = 0; i < UK_MR; i++) {
-            const UK_T ai = ap[i];
-#pragma GCC unroll 4
-            for (int v = 0; v < UK_NV; v++)
-                acc[i][v] += ai * bv[v];
-        }
-        ap += UK_MR;
-        bp += NR;
-    }
-
-#pragma GCC unroll 16
-    for (int i = 0; i < UK_MR; i++)
-#pragma GCC unroll 4
-        for (int v = 0; v < UK_NV; v++)
-            *(vt *)(ct + i * NR + v * L) = acc[i][v];
-}
-
 /* Skipping the tile buffer saves a store and a reload per tile and ~8% on large products. */
 UK_ATTR static void UK_DNAME(ptrdiff_t kc, const UK_T *restrict ap, const UK_T *restrict bp,
                              UK_T *restrict c, ptrdiff_t ldc, UK_T alpha, UK_T beta,
@@ -89,6 +53,14 @@ UK_ATTR static void UK_DNAME(ptrdiff_t kc, const UK_T *restrict ap, const UK_T *
                 r = (vt)((vmask)r & ~(r < (vt){0}));
             *cv = r;
         }
+}
+
+/* The tile-buffer form is the direct one writing a C of row stride NR with alpha 1, beta 0, no
+ * bias: flattened, the constants fold away and the k loop is the same code. */
+UK_ATTR __attribute__((flatten)) static void UK_NAME(ptrdiff_t kc, const UK_T *restrict ap,
+                                                    const UK_T *restrict bp, UK_T *restrict ct)
+{
+    UK_DNAME(kc, ap, bp, ct, UK_NV * (UK_VB / sizeof(UK_T)), 1, 0, NULL, 0);
 }
 
 #undef UK_NAME
