@@ -1,15 +1,18 @@
 """minnet-bench: measure minnet's kernels against NumPy (and PyTorch when importable), same run.
 
     minnet-bench --info
-    minnet-bench kernels [--op gemm] [--threads 1,2] [--quick] [--repeat N] [--json FILE]
+    minnet-bench kernels [--op gemm] [--case TEXT] [--threads 1,2] [--quick] [--repeat N]
+                         [--torch-nopf] [--json FILE]
     minnet-bench train [--model tiny|mlp512|mlp3x128|all] [--batch 128] [--threads 1,2]
-                       [--compare torch|none] [--repeat N] [--json FILE]
+                       [--compare torch|none] [--repeat N] [--torch-nopf] [--json FILE]
 
 kernels columns: median ms per call over repeats (after warm-up), GFLOP/s, minor page faults
 per call, and each baseline's time divided by minnet's ("x faster"; above 1: minnet faster).
 train columns: median ms per training step (forward, loss, backward, optimizer step), minor
 page faults per step, and torch's time per step divided by minnet's, measured in the same run
 with the same thread count, the two taking turns (one timed batch each per round).
+--torch-nopf adds torch timed in a separate process started with GLIBC_TUNABLES raising glibc's
+mmap and trim thresholds to 4 GiB (no page faults), taking its turns in the same rounds.
 """
 import argparse
 import contextlib
@@ -22,6 +25,7 @@ import time
 import numpy as np
 
 import minnet
+from minnet.bench._torch_worker import describe, start_worker, worker_impl_name
 from minnet.bench.suites import KERNEL_SUITES
 from minnet.bench.timing import Timing, measure
 
@@ -97,6 +101,71 @@ def _all_threads(n, torch):
             limits.restore_original_limits()
 
 
+def _label(impl):
+    return impl.replace("_", "-")
+
+
+def _baselines(impl_lists):
+    """The baselines (every implementation but minnet) in first-seen order, the torch-nopf
+    worker's last: numpy, torch, torch_cl, torch_nopf, torch_cl_nopf."""
+    seen = []
+    for names in impl_lists:
+        for n in names:
+            if n != "minnet" and n not in seen:
+                seen.append(n)
+    return sorted(seen, key=lambda n: (n.endswith("_nopf"), seen.index(n)))
+
+
+def _show_flt(name, args):
+    # with --torch-nopf the page faults of torch in and out of process are the point
+    return bool(getattr(args, "torch_nopf", False)) and name.startswith("torch")
+
+
+def _kernel_columns(baselines, args):
+    """(header, formatter) for the per-baseline columns of a kernels row."""
+    cols = []
+    for b in baselines:
+        lab = _label(b)
+        cols.append((b, max(9, len(lab) + 3), max(7, len(lab) + 2), _show_flt(b, args)))
+    header = "".join(f" {_label(b) + ' ms':>{w1}s} {'x ' + _label(b):>{w2}s}" +
+                     (f" {'flt':>7s}" if flt else "") for b, w1, w2, flt in cols)
+
+    def fmt(res):
+        mn = res["minnet"].median_s
+        out = []
+        for b, w1, w2, flt in cols:
+            if b not in res:
+                out.append(f" {'-':>{w1}s} {'-':>{w2}s}" + (f" {'-':>7s}" if flt else ""))
+                continue
+            t = res[b]
+            out.append(f" {t.median_s * 1e3:{w1}.4f} {t.median_s / mn:{w2}.2f}" +
+                       (f" {t.faults_per_call:7.1f}" if flt else ""))
+        return "".join(out)
+    return header, fmt
+
+
+def _worker_kernel_impls(worker, op, quick, cases):
+    """Per case, {impl name as shown: (worker key, worker impl)} for the worker's torch impls
+    of `op`; the worker built the same cases with the same builder, checked by name."""
+    if worker is None:
+        return [{} for _ in cases]
+    wcases = worker.kernel_cases(op, quick)
+    if [c["name"] for c in wcases] != [c.name for c in cases]:
+        raise SystemExit(f"minnet-bench: the torch-nopf worker built other {op} cases than this "
+                         f"process: {[c['name'] for c in wcases]} vs {[c.name for c in cases]}")
+    return [{worker_impl_name(i): (wc["key"], i) for i in wc["impls"]} for wc in wcases]
+
+
+def _start_worker(args):
+    if not getattr(args, "torch_nopf", False):
+        return None
+    worker = start_worker()
+    if worker is not None:
+        print(f"# {describe(worker)} (torch in a separate process; its time and page faults "
+              f"are its own)")
+    return worker
+
+
 def run_kernels(args, torch):
     ops = list(KERNEL_SUITES) if args.op in (None, "all") else args.op.split(",")
     for op in ops:
@@ -108,38 +177,68 @@ def run_kernels(args, torch):
     print(f"# numpy BLAS: {_blas_info()}; torch: {torch.__version__ if torch else 'not importable'}")
     print(f"# median of {repeats} rounds taking turns; ratio = baseline time / minnet time "
           f"(>1: minnet faster)")
+    worker = _start_worker(args)
     records = []
-    header = (f"{'op':7s} {'case':30s} {'thr':>3s} {'minnet ms':>10s} {'GFLOP/s':>8s} "
-              f"{'flt/call':>8s} {'numpy ms':>9s} {'x numpy':>7s} {'torch ms':>9s} {'x torch':>7s}")
-    print(header)
-    print("-" * len(header))
-    for op in ops:
-        cases = KERNEL_SUITES[op](args.quick, torch)
-        for case in cases:
-            for nt in threads:
-                with _all_threads(nt, torch):
-                    res = _interleaved(case.impls, repeats)
-                mn = res["minnet"]
-                gflops = case.flops / mn.median_s / 1e9 if case.flops > 2 else float("nan")
-                rec = {"op": op, "case": case.name, "threads": nt, "flops": case.flops}
-                for name, t in res.items():
-                    rec[f"{name}_ms"] = t.median_s * 1e3
-                    rec[f"{name}_faults_per_call"] = t.faults_per_call
-                    if name != "minnet":
-                        rec[f"ratio_{name}"] = t.median_s / mn.median_s
-                records.append(rec)
-
-                def col(name):
-                    if name not in res:
-                        return f"{'-':>9s} {'-':>7s}"
-                    return f"{res[name].median_s * 1e3:9.4f} {res[name].median_s / mn.median_s:7.2f}"
-                print(f"{op:7s} {case.name:30s} {nt:3d} {mn.median_s * 1e3:10.4f} {gflops:8.1f} "
-                      f"{mn.faults_per_call:8.2f} {col('numpy')} {col('torch')}", flush=True)
+    printed_header = False
+    try:
+        for op in ops:
+            cases = KERNEL_SUITES[op](args.quick, torch)
+            remote = _worker_kernel_impls(worker, op, args.quick, cases)
+            if args.case:
+                keep = [args.case in c.name for c in cases]
+                cases = [c for c, k in zip(cases, keep) if k]
+                remote = [r for r, k in zip(remote, keep) if k]
+                if not cases:
+                    continue
+            baselines = _baselines([list(c.impls) + list(r) for c, r in zip(cases, remote)])
+            cw = max([30] + [len(c.name) for c in cases])
+            ow = max(7, len(op))
+            cols_header, cols = _kernel_columns(baselines, args)
+            header = (f"{'op':{ow}s} {'case':{cw}s} {'thr':>3s} {'minnet ms':>10s} "
+                      f"{'GFLOP/s':>8s} {'flt/call':>8s}{cols_header}")
+            if printed_header:
+                print()
+            printed_header = True
+            print(header)
+            print("-" * len(header))
+            for case, rem in zip(cases, remote):
+                for nt in threads:
+                    impls = dict(case.impls)
+                    impls.update({name: worker.remote(key, impl, nt)
+                                  for name, (key, impl) in rem.items()})
+                    with _all_threads(nt, torch):
+                        res = _interleaved(impls, repeats)
+                    mn = res["minnet"]
+                    gflops = case.flops / mn.median_s / 1e9 if case.flops > 2 else float("nan")
+                    rec = {"op": op, "case": case.name, "threads": nt, "flops": case.flops}
+                    if case.note:
+                        rec["note"] = case.note
+                    for name, t in res.items():
+                        rec[f"{name}_ms"] = t.median_s * 1e3
+                        rec[f"{name}_min_ms"] = t.min_s * 1e3
+                        rec[f"{name}_faults_per_call"] = t.faults_per_call
+                        if name != "minnet":
+                            rec[f"ratio_{name}"] = t.median_s / mn.median_s
+                    records.append(rec)
+                    print(f"{op:{ow}s} {case.name:{cw}s} {nt:3d} {mn.median_s * 1e3:10.4f} "
+                          f"{gflops:8.1f} {mn.faults_per_call:8.2f}{cols(res)}", flush=True)
+    finally:
+        if worker is not None:
+            worker.close()
     if args.json:
         _write_json(args.json, {"machine": machine_line(), "build": minnet.build_info(),
                                 "torch": torch.__version__ if torch else None,
+                                "torch_nopf": _worker_json(worker),
                                 "records": records})
     return records
+
+
+def _worker_json(worker):
+    if worker is None:
+        return None
+    return dict(worker.info, env=worker.env,
+                note="torch in a separate process started with env added; its _ms and "
+                     "_faults_per_call keys end in _nopf")
 
 
 def _write_json(path, payload):
@@ -159,17 +258,23 @@ def _write_json(path, payload):
 SETTLE_S = 0.15
 
 
-def _interleaved(impls, repeats, settle=SETTLE_S):
+def _interleaved(impls, repeats, settle=None):
     """Timing per implementation, the implementations taking turns: each round times one
     batch of each (``measure`` with one repeat), and the medians are over the rounds. On a
     shared machine the load drifts; taking turns exposes minnet and torch to the same drift,
-    so their ratio holds better than when one is timed entirely before the other."""
+    so their ratio holds better than when one is timed entirely before the other.
+
+    An implementation with a ``measure_turn()`` method (the torch-nopf worker's, see
+    ``_torch_worker.py``) times its own turn in its own process with the same ``measure``."""
+    if settle is None:
+        settle = SETTLE_S
     rounds = {impl: [] for impl in impls}
     for _ in range(repeats):
         for impl, fn in impls.items():
             if settle and len(impls) > 1:
                 time.sleep(settle)
-            rounds[impl].append(measure(fn, repeats=1))
+            turn = getattr(fn, "measure_turn", None)
+            rounds[impl].append(turn() if turn is not None else measure(fn, repeats=1))
     res = {}
     for impl, ts in rounds.items():
         per_call = sorted(t.median_s for t in ts)
@@ -196,17 +301,31 @@ def run_train(args, torch):
     print(f"# {machine_line()}")
     print(f"# torch: {torch.__version__ if torch else 'not compared'}; median of {repeats} "
           f"rounds taking turns; ratio = torch time / minnet time (>1: minnet faster)")
-    records = []
-    header = (f"{'model':9s} {'batch':>5s} {'thr':>3s} {'minnet ms':>10s} {'flt/step':>8s} "
-              f"{'torch ms':>9s} {'flt/step':>8s} {'x torch':>7s}")
-    print(header)
-    print("-" * len(header))
-    for name in names:
-        model = TRAIN_MODELS[name]
-        batch = args.batch if args.batch is not None else model.default_batch
-        for nt in threads:
+    worker = _start_worker(args)
+    try:
+        # build every model first: the table's columns are the union of their baselines
+        runs = []
+        for name in names:
+            model = TRAIN_MODELS[name]
+            batch = args.batch if args.batch is not None else model.default_batch
+            for nt in threads:
+                with _all_threads(nt, torch):
+                    impls = model.builder(batch if batch is not None else 1, torch)
+                    if worker is not None:
+                        w = worker.train_impls(name, batch if batch is not None else 1, nt)
+                        impls.update({worker_impl_name(i): worker.remote(w["key"], i, nt)
+                                      for i in w["impls"]})
+                runs.append((name, model, batch, nt, impls))
+        baselines = _baselines([list(r[4]) for r in runs])
+        widths = {b: (max(9, len(_label(b)) + 3), max(7, len(_label(b)) + 2)) for b in baselines}
+        header = (f"{'model':9s} {'batch':>5s} {'thr':>3s} {'minnet ms':>10s} {'flt/step':>8s}" +
+                  "".join(f" {_label(b) + ' ms':>{widths[b][0]}s} {'flt/step':>8s} "
+                          f"{'x ' + _label(b):>{widths[b][1]}s}" for b in baselines))
+        print(header)
+        print("-" * len(header))
+        records = []
+        for name, model, batch, nt, impls in runs:
             with _all_threads(nt, torch):
-                impls = model.builder(batch if batch is not None else 1, torch)
                 res = _interleaved(impls, repeats)
             mn = res["minnet"]
             shown_batch = batch if model.default_batch is not None else 1
@@ -219,17 +338,24 @@ def run_train(args, torch):
                 if impl != "minnet":
                     rec[f"ratio_{impl}"] = t.median_s / mn.median_s
             records.append(rec)
-            if "torch" in res:
-                tt = res["torch"]
-                tcols = (f"{tt.median_s * 1e3:9.4f} {tt.faults_per_call:8.2f} "
-                         f"{tt.median_s / mn.median_s:7.2f}")
-            else:
-                tcols = f"{'-':>9s} {'-':>8s} {'-':>7s}"
+            tcols = ""
+            for b in baselines:
+                w1, w2 = widths[b]
+                if b in res:
+                    tt = res[b]
+                    tcols += (f" {tt.median_s * 1e3:{w1}.4f} {tt.faults_per_call:8.2f} "
+                              f"{tt.median_s / mn.median_s:{w2}.2f}")
+                else:
+                    tcols += f" {'-':>{w1}s} {'-':>8s} {'-':>{w2}s}"
             print(f"{name:9s} {shown_batch:5d} {nt:3d} {mn.median_s * 1e3:10.4f} "
-                  f"{mn.faults_per_call:8.2f} {tcols}", flush=True)
+                  f"{mn.faults_per_call:8.2f}{tcols}", flush=True)
+    finally:
+        if worker is not None:
+            worker.close()
     if args.json:
         _write_json(args.json, {"machine": machine_line(), "build": minnet.build_info(),
                                 "torch": torch.__version__ if torch else None,
+                                "torch_nopf": _worker_json(worker),
                                 "records": records})
     return records
 
@@ -242,6 +368,10 @@ def _common_args(p, unit):
     p.add_argument("--json", default=None, help="also write the records to this file")
     p.add_argument("--no-torch", action="store_true", default=argparse.SUPPRESS,
                    help="do not compare with PyTorch")
+    p.add_argument("--torch-nopf", action="store_true",
+                   help="also time torch in a separate process started with GLIBC_TUNABLES "
+                   "mmap/trim thresholds at 4 GiB (no page faults; columns torch-nopf, "
+                   "torch-cl-nopf), taking turns with the others; works with --no-torch too")
 
 
 def main(argv=None):
@@ -253,6 +383,7 @@ def main(argv=None):
     k = sub.add_parser("kernels", help="time kernels against NumPy / PyTorch")
     k.add_argument("--op", default=None, help=f"comma-separated: {', '.join(KERNEL_SUITES)} (default all)")
     k.add_argument("--quick", action="store_true", help="fewer, smaller cases and repeats")
+    k.add_argument("--case", default=None, help="only the cases whose name contains this text")
     _common_args(k, "case")
     t = sub.add_parser("train", help="time training steps of small models against PyTorch")
     t.add_argument("--model", default="all", help="comma-separated model names, or all "

@@ -3,9 +3,11 @@
 against the NumPy reference and PyTorch in the same run), and the ``cnn`` training model for
 ``minnet-bench train --model cnn``.
 
-PyTorch pays for fresh pages on every call with its default allocator; to see its figure
-without page faults run the torch side with
-``GLIBC_TUNABLES=glibc.malloc.mmap_threshold=4294967295:glibc.malloc.trim_threshold=4294967295``.
+Each case has torch (NCHW as given) and torch_cl (the same tensors in
+``torch.channels_last``). PyTorch pays for fresh pages on every call with its default allocator;
+``--torch-nopf`` adds both timed in a separate process started with
+``GLIBC_TUNABLES=glibc.malloc.mmap_threshold=4294967295:glibc.malloc.trim_threshold=4294967295``
+(columns torch-nopf, torch-cl-nopf; see ``_torch_worker.py``).
 """
 import numpy as np
 
@@ -45,15 +47,21 @@ def conv_cases(quick=False, torch=None):
                 reference.conv2d_forward(x, w, b, *a), reference.conv2d_backward(dy, x, w, *a))
         if torch is not None:
             F = torch.nn.functional
-            tx, tw, tb, tdy = (torch.from_numpy(v) for v in (x, w, b, dy))
-            fwd["torch"] = lambda tx=tx, tw=tw, tb=tb, s=s, g=g: F.conv2d(tx, tw, tb, s, 1, 1, g)
-            px, pw, pb = (t.clone().requires_grad_() for t in (tx, tw, tb))
+            # torch: NCHW as given; torch_cl: input, weight and dy in channels_last
+            for name, fmt in (("torch", torch.contiguous_format),
+                              ("torch_cl", torch.channels_last)):
+                tx, tw, tdy = (torch.from_numpy(v).contiguous(memory_format=fmt)
+                               for v in (x, w, dy))
+                tb = torch.from_numpy(b)
+                fwd[name] = lambda tx=tx, tw=tw, tb=tb, s=s, g=g: F.conv2d(tx, tw, tb, s, 1, 1, g)
+                px, pw, pb = (t.clone(memory_format=torch.preserve_format).requires_grad_()
+                              for t in (tx, tw, tb))
 
-            def torch_both(px=px, pw=pw, pb=pb, tdy=tdy, s=s, g=g):
-                for p in (px, pw, pb):
-                    p.grad = None
-                F.conv2d(px, pw, pb, s, 1, 1, g).backward(tdy)
-            both["torch"] = torch_both
+                def torch_both(px=px, pw=pw, pb=pb, tdy=tdy, s=s, g=g):
+                    for p in (px, pw, pb):
+                        p.grad = None
+                    F.conv2d(px, pw, pb, s, 1, 1, g).backward(tdy)
+                both[name] = torch_both
         out.append(Case("conv2d", label + " fwd", flops, fwd))
         out.append(Case("conv2d", label + " fwd+bwd", 3 * flops, both))
     return out
@@ -91,7 +99,7 @@ def _pool_cases(op, quick=False, torch=None):
         if torch is not None:
             f = getattr(torch.nn.functional, tfn)
             for name, fmt in (("torch", torch.contiguous_format),
-                              ("torch_channels_last", torch.channels_last)):
+                              ("torch_cl", torch.channels_last)):
                 tx = torch.from_numpy(x).contiguous(memory_format=fmt)
                 tdy = torch.from_numpy(dy).contiguous(memory_format=fmt)
                 px = tx.clone().requires_grad_()
@@ -135,6 +143,11 @@ def _cnn(batch, torch):
         tm = _cnn_layers(torch.nn)
         impls["torch"] = torch_step(torch, tm, torch.nn.CrossEntropyLoss(),
                                     torch.optim.Adam(tm.parameters(), lr=1e-3), x, y)
+        torch.manual_seed(0)   # the same model in channels_last
+        tcl = _cnn_layers(torch.nn)
+        impls["torch_cl"] = torch_step(torch, tcl, torch.nn.CrossEntropyLoss(),
+                                       torch.optim.Adam(tcl.parameters(), lr=1e-3), x, y,
+                                       memory_format=torch.channels_last)
     return impls
 
 

@@ -72,9 +72,15 @@ def minnet_step(model, loss_fn, opt, x, y):
     return _loop(model, loss_fn, opt, minnet.from_numpy(x), minnet.from_numpy(y))
 
 
-def torch_step(torch, model, loss_fn, opt, x, y):
-    """The same step written the natural PyTorch way."""
-    return _loop(model, loss_fn, opt, torch.from_numpy(x), torch.from_numpy(y))
+def torch_step(torch, model, loss_fn, opt, x, y, memory_format=None):
+    """The same step written the natural PyTorch way. ``memory_format=torch.channels_last``
+    converts the model and the input batch to it first (PyTorch's recipe for faster CPU
+    convolutions)."""
+    xt = torch.from_numpy(x)
+    if memory_format is not None:
+        model.to(memory_format=memory_format)
+        xt = xt.contiguous(memory_format=memory_format)
+    return _loop(model, loss_fn, opt, xt, torch.from_numpy(y))
 
 
 def _loop(model, loss_fn, opt, xt, yt):
