@@ -11,56 +11,360 @@
 #include "parfor.h"
 #include "runtime.h"
 
+/* Lane masks of the AVX-512 kernels: the lowest n of 16 (n may be <= 0 or > 16). */
+static inline unsigned low16(ptrdiff_t n)
+{
+    return n <= 0 ? 0u : n >= 16 ? 0xffffu : (1u << n) - 1u;
+}
+
+/* A window with a NaN among its 2x2 taps takes the first NaN (the scalar rule), row t of the
+ * 2x2 stride-2 kernels; called only for rows where the vector pass saw a NaN. */
+static void maxpool2x2_nan_row_f32(const float *r0, ptrdiff_t w, ptrdiff_t ow, int64_t base,
+                                   float *y, int64_t *idx)
+{
+    const float *r1 = r0 + w;
+    for (ptrdiff_t j = 0; j < ow; j++) {
+        const float v[4] = {r0[2 * j], r0[2 * j + 1], r1[2 * j], r1[2 * j + 1]};
+        const int64_t at[4] = {base + 2 * j, base + 2 * j + 1, base + w + 2 * j,
+                               base + w + 2 * j + 1};
+        for (int k = 0; k < 4; k++)
+            if (v[k] != v[k]) {
+                y[j] = v[k];
+                idx[j] = at[k];
+                break;
+            }
+    }
+}
+
 #if MN_X86
 #include <immintrin.h>
 
-/* 2x2 stride-2 max pooling of float planes with AVX-512, 8 windows per step: two 16-float
- * loads (rows r and r+1), an even/odd permute gives the four taps, and masked compares and
- * blends pick the max and its offset in the tie order of the scalar loop (strictly greater
- * replaces, so the first maximum wins). GCC would not vectorise the stride-2 scalar loop for
- * rows of 7-14 windows, and its branches mispredicted on every other window. NaN windows are
- * fixed up afterwards by the caller. Tails use masked loads/stores. */
-ATTR_AVX512 static void maxpool2x2_planes_f32_avx512(const float *x, ptrdiff_t planes,
-                                                     ptrdiff_t h, ptrdiff_t w, ptrdiff_t oh,
-                                                     ptrdiff_t ow, float *yp, int64_t *ip)
+/* 2x2 stride-2 max pooling of float planes with AVX-512, 16 windows per step. Two loads per
+ * input row and an even/odd two-register permute give the four taps of 16 windows; the max
+ * and its offset are picked per row pair (strictly greater replaces, so each pair keeps its
+ * first maximum) and then between the rows (the bottom one only if strictly greater): the
+ * first maximum in row-major order, the scalar loop's tie rule. Offsets and indices are int32
+ * (a plane has < 2^31 elements; checked by the caller) and widened only for the stores. Rows
+ * of at most 8 windows (14x14 and 7x7 planes) go two output rows per step: both rows' loads
+ * fill the two halves, and a compress packs the 2*ow results into the contiguous output.
+ * NaN windows are rare: an unordered compare flags the row pair, which is then redone by the
+ * scalar rule (first NaN wins). Rows t0..t1-1 of the flat (plane, output row) sequence. */
+ATTR_AVX512 static void maxpool2x2_fwd_f32_avx512(const float *x, ptrdiff_t t0, ptrdiff_t t1,
+                                                  ptrdiff_t h, ptrdiff_t w, ptrdiff_t oh,
+                                                  ptrdiff_t ow, float *y, int64_t *idx)
 {
-    const __m512i perm = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13,
-                                           15);
-    const __m256i one = _mm256_set1_epi32(1), wv = _mm256_set1_epi32((int)w),
-                  w1 = _mm256_set1_epi32((int)w + 1);
-    const __m256i lane2 = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
-    for (ptrdiff_t t = 0; t < planes * oh; t++) {
-        const ptrdiff_t pl = t / oh, i = t % oh;
-        const int64_t base = 2 * i * w;
-        const float *r0 = x + pl * h * w + base, *r1 = r0 + w;
-        float *y = yp + t * ow;
-        int64_t *idx = ip + t * ow;
-        for (ptrdiff_t j = 0; j < ow; j += 8) {
-            const ptrdiff_t nj = ow - j < 8 ? ow - j : 8;
-            const __mmask16 lm = (__mmask16)((1u << (2 * nj)) - 1);
-            const __mmask8 sm = (__mmask8)((1u << nj) - 1);
-            const __m512 a = _mm512_permutexvar_ps(perm, _mm512_maskz_loadu_ps(lm, r0 + 2 * j));
-            const __m512 b = _mm512_permutexvar_ps(perm, _mm512_maskz_loadu_ps(lm, r1 + 2 * j));
-            const __m256 v0 = _mm512_castps512_ps256(a);
-            const __m256 v1 = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a), 1));
-            const __m256 v2 = _mm512_castps512_ps256(b);
-            const __m256 v3 = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(b), 1));
-            __mmask8 c = _mm256_cmp_ps_mask(v1, v0, _CMP_GT_OQ);
-            __m256 m = _mm256_mask_blend_ps(c, v0, v1);
-            __m256i o = _mm256_maskz_mov_epi32(c, one);
-            c = _mm256_cmp_ps_mask(v2, m, _CMP_GT_OQ);
-            m = _mm256_mask_blend_ps(c, m, v2);
-            o = _mm256_mask_blend_epi32(c, o, wv);
-            c = _mm256_cmp_ps_mask(v3, m, _CMP_GT_OQ);
-            m = _mm256_mask_blend_ps(c, m, v3);
-            o = _mm256_mask_blend_epi32(c, o, w1);
-            _mm256_mask_storeu_ps(y + j, sm, m);
-            const __m256i off = _mm256_add_epi32(o, lane2);
-            const __m512i at = _mm512_add_epi64(_mm512_cvtepi32_epi64(off),
-                                                _mm512_set1_epi64(base + 2 * j));
-            _mm512_mask_storeu_epi64(idx + j, sm, at);
+    const __m512i pe = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28,
+                                         30);
+    const __m512i po = _mm512_add_epi32(pe, _mm512_set1_epi32(1));
+    const __m512i one = _mm512_set1_epi32(1), wv = _mm512_set1_epi32((int)w),
+                  w1 = _mm512_set1_epi32((int)w + 1);
+    /* row pointer and in-plane offset of flat row t */
+#define ROW(t) (x + ((t) / oh) * h * w + 2 * ((t) % oh) * w)
+#define BASE(t) ((int)(2 * ((t) % oh) * w))
+    if (ow <= 8) {
+        const __m512i lane = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12,
+                                               14);
+        const __mmask16 lm = (__mmask16)low16(2 * ow);
+        for (ptrdiff_t t = t0; t < t1; t += 2) {
+            const int two = t + 1 < t1;
+            const float *a = ROW(t), *b = two ? ROW(t + 1) : a;
+            const __mmask16 lb = two ? lm : 0;
+            const __m512 a0 = _mm512_maskz_loadu_ps(lm, a), b0 = _mm512_maskz_loadu_ps(lb, b);
+            const __m512 a1 = _mm512_maskz_loadu_ps(lm, a + w),
+                         b1 = _mm512_maskz_loadu_ps(lb, b + w);
+            const __m512 v0 = _mm512_permutex2var_ps(a0, pe, b0),
+                         v1 = _mm512_permutex2var_ps(a0, po, b0),
+                         v2 = _mm512_permutex2var_ps(a1, pe, b1),
+                         v3 = _mm512_permutex2var_ps(a1, po, b1);
+            const __mmask16 nan = _mm512_cmp_ps_mask(v0, v1, _CMP_UNORD_Q) |
+                                  _mm512_cmp_ps_mask(v2, v3, _CMP_UNORD_Q);
+            __mmask16 c = _mm512_cmp_ps_mask(v1, v0, _CMP_GT_OQ);
+            const __m512 mt = _mm512_mask_blend_ps(c, v0, v1);
+            const __m512i ot = _mm512_maskz_mov_epi32(c, one);
+            c = _mm512_cmp_ps_mask(v3, v2, _CMP_GT_OQ);
+            const __m512 mb = _mm512_mask_blend_ps(c, v2, v3);
+            const __m512i ob = _mm512_mask_blend_epi32(c, wv, w1);
+            c = _mm512_cmp_ps_mask(mb, mt, _CMP_GT_OQ);
+            const __m512 m = _mm512_mask_blend_ps(c, mt, mb);
+            const __m512i base = _mm512_inserti32x8(
+                _mm512_set1_epi32(BASE(t)), _mm256_set1_epi32(two ? BASE(t + 1) : 0), 1);
+            const __m512i at = _mm512_add_epi32(_mm512_add_epi32(lane, base),
+                                                _mm512_mask_blend_epi32(c, ot, ob));
+            const __mmask16 k = (__mmask16)(low16(ow) | (two ? low16(ow) << 8 : 0u));
+            const ptrdiff_t n = (1 + two) * ow;
+            _mm512_mask_storeu_ps(y + t * ow, (__mmask16)low16(n),
+                                  _mm512_maskz_compress_ps(k, m));
+            const __m512i atc = _mm512_maskz_compress_epi32(k, at);
+            _mm512_mask_storeu_epi64(idx + t * ow, (__mmask8)low16(n),
+                                     _mm512_cvtepi32_epi64(_mm512_castsi512_si256(atc)));
+            if (n > 8)
+                _mm512_mask_storeu_epi64(idx + t * ow + 8, (__mmask8)low16(n - 8),
+                                         _mm512_cvtepi32_epi64(
+                                             _mm512_extracti32x8_epi32(atc, 1)));
+            if (nan) {
+                maxpool2x2_nan_row_f32(a, w, ow, BASE(t), y + t * ow, idx + t * ow);
+                if (two)
+                    maxpool2x2_nan_row_f32(b, w, ow, BASE(t + 1), y + (t + 1) * ow,
+                                           idx + (t + 1) * ow);
+            }
+        }
+        return;
+    }
+    const __m512i lane = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
+                                           28, 30);
+    for (ptrdiff_t t = t0; t < t1; t++) {
+        const float *r0 = ROW(t), *r1 = r0 + w;
+        float *yr = y + t * ow;
+        int64_t *ir = idx + t * ow;
+        __mmask16 nan = 0;
+        for (ptrdiff_t j = 0; j < ow; j += 16) {
+            const ptrdiff_t nj = ow - j;
+            const __mmask16 l0 = (__mmask16)low16(2 * nj), l1 = (__mmask16)low16(2 * nj - 16);
+            const __m512 a0 = _mm512_maskz_loadu_ps(l0, r0 + 2 * j),
+                         b0 = _mm512_maskz_loadu_ps(l1, r0 + 2 * j + 16);
+            const __m512 a1 = _mm512_maskz_loadu_ps(l0, r1 + 2 * j),
+                         b1 = _mm512_maskz_loadu_ps(l1, r1 + 2 * j + 16);
+            const __m512 v0 = _mm512_permutex2var_ps(a0, pe, b0),
+                         v1 = _mm512_permutex2var_ps(a0, po, b0),
+                         v2 = _mm512_permutex2var_ps(a1, pe, b1),
+                         v3 = _mm512_permutex2var_ps(a1, po, b1);
+            nan |= _mm512_cmp_ps_mask(v0, v1, _CMP_UNORD_Q) |
+                   _mm512_cmp_ps_mask(v2, v3, _CMP_UNORD_Q);
+            __mmask16 c = _mm512_cmp_ps_mask(v1, v0, _CMP_GT_OQ);
+            const __m512 mt = _mm512_mask_blend_ps(c, v0, v1);
+            const __m512i ot = _mm512_maskz_mov_epi32(c, one);
+            c = _mm512_cmp_ps_mask(v3, v2, _CMP_GT_OQ);
+            const __m512 mb = _mm512_mask_blend_ps(c, v2, v3);
+            const __m512i ob = _mm512_mask_blend_epi32(c, wv, w1);
+            c = _mm512_cmp_ps_mask(mb, mt, _CMP_GT_OQ);
+            const __m512 m = _mm512_mask_blend_ps(c, mt, mb);
+            const __m512i at = _mm512_add_epi32(
+                _mm512_add_epi32(lane, _mm512_set1_epi32(BASE(t) + 2 * (int)j)),
+                _mm512_mask_blend_epi32(c, ot, ob));
+            _mm512_mask_storeu_ps(yr + j, (__mmask16)low16(nj), m);
+            _mm512_mask_storeu_epi64(ir + j, (__mmask8)low16(nj),
+                                     _mm512_cvtepi32_epi64(_mm512_castsi512_si256(at)));
+            _mm512_mask_storeu_epi64(ir + j + 8, (__mmask8)low16(nj - 8),
+                                     _mm512_cvtepi32_epi64(_mm512_extracti32x8_epi32(at, 1)));
+        }
+        if (nan)
+            maxpool2x2_nan_row_f32(r0, w, ow, BASE(t), yr, ir);
+    }
+#undef ROW
+#undef BASE
+}
+
+/* Backward of one plane of 2x2 stride-2 max pooling when every index lies in its own window
+ * (always, for indices from the forward): each window's four dx are written directly, dy at
+ * the argmax and zero elsewhere, so dx is written once with no memset pass. The offsets are
+ * checked 16 windows at a time (int64 saturated to int32 first, so a wild index cannot alias a
+ * valid one); on the first window that fails, returns 1 and the caller redoes the plane with
+ * the general scatter. dy + 0 turns -0 into +0, as 0 + dy does in the scatter. Rows of at most
+ * 8 windows go two per step (an expand spreads their 2*ow contiguous dy and indices into the
+ * two halves). */
+ATTR_AVX512 static int maxpool2x2_bwd_plane_f32_avx512(const float *dy, const int64_t *idx,
+                                                       float *dx, ptrdiff_t h, ptrdiff_t w,
+                                                       ptrdiff_t oh, ptrdiff_t ow)
+{
+    const __m512i one = _mm512_set1_epi32(1), wv = _mm512_set1_epi32((int)w),
+                  w1 = _mm512_set1_epi32((int)w + 1);
+    const __m512i ilo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7,
+                                          23);
+    const __m512i ihi = _mm512_add_epi32(ilo, _mm512_set1_epi32(8));
+    const __m512 zero = _mm512_setzero_ps();
+    if (ow <= 8) {
+        const __m512i lane = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12,
+                                               14);
+        const __mmask16 lr = (__mmask16)low16(2 * ow);
+        for (ptrdiff_t i = 0; i < oh; i += 2) {
+            const int two = i + 1 < oh;
+            const ptrdiff_t n = (1 + two) * ow;
+            const __mmask16 ln = (__mmask16)low16(n);
+            const __mmask16 k = (__mmask16)(low16(ow) | (two ? low16(ow) << 8 : 0u));
+            const __m512 d = _mm512_maskz_expand_ps(
+                k, _mm512_add_ps(_mm512_maskz_loadu_ps(ln, dy + i * ow), zero));
+            const __m256i il = _mm512_cvtsepi64_epi32(
+                _mm512_maskz_loadu_epi64((__mmask8)ln, idx + i * ow));
+            const __m256i ih = _mm512_cvtsepi64_epi32(
+                _mm512_maskz_loadu_epi64((__mmask8)(ln >> 8), idx + i * ow + 8));
+            const __m512i iv = _mm512_maskz_expand_epi32(
+                k, _mm512_inserti32x8(_mm512_castsi256_si512(il), ih, 1));
+            const __m512i base = _mm512_inserti32x8(_mm512_set1_epi32((int)(2 * i * w)),
+                                                    _mm256_set1_epi32((int)(2 * (i + 1) * w)), 1);
+            const __m512i off = _mm512_sub_epi32(iv, _mm512_add_epi32(lane, base));
+            const __mmask16 m0 = _mm512_mask_cmpeq_epi32_mask(k, off, _mm512_setzero_si512()),
+                            m1 = _mm512_mask_cmpeq_epi32_mask(k, off, one),
+                            m2 = _mm512_mask_cmpeq_epi32_mask(k, off, wv),
+                            m3 = _mm512_mask_cmpeq_epi32_mask(k, off, w1);
+            if ((__mmask16)(m0 | m1 | m2 | m3) != k)
+                return 1;
+            const __m512 te = _mm512_maskz_mov_ps(m0, d), to = _mm512_maskz_mov_ps(m1, d),
+                         be = _mm512_maskz_mov_ps(m2, d), bo = _mm512_maskz_mov_ps(m3, d);
+            float *r = dx + 2 * i * w;
+            _mm512_mask_storeu_ps(r, lr, _mm512_permutex2var_ps(te, ilo, to));
+            _mm512_mask_storeu_ps(r + w, lr, _mm512_permutex2var_ps(be, ilo, bo));
+            if (two) {
+                _mm512_mask_storeu_ps(r + 2 * w, lr, _mm512_permutex2var_ps(te, ihi, to));
+                _mm512_mask_storeu_ps(r + 3 * w, lr, _mm512_permutex2var_ps(be, ihi, bo));
+            }
+        }
+    } else {
+        const __m512i lane = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
+                                               28, 30);
+        for (ptrdiff_t i = 0; i < oh; i++) {
+            float *r = dx + 2 * i * w;
+            for (ptrdiff_t j = 0; j < ow; j += 16) {
+                const ptrdiff_t nj = ow - j;
+                const __mmask16 k = (__mmask16)low16(nj);
+                const __m512 d = _mm512_add_ps(_mm512_maskz_loadu_ps(k, dy + i * ow + j), zero);
+                const __m256i il = _mm512_cvtsepi64_epi32(
+                    _mm512_maskz_loadu_epi64((__mmask8)k, idx + i * ow + j));
+                const __m256i ih = _mm512_cvtsepi64_epi32(
+                    _mm512_maskz_loadu_epi64((__mmask8)(k >> 8), idx + i * ow + j + 8));
+                const __m512i iv = _mm512_inserti32x8(_mm512_castsi256_si512(il), ih, 1);
+                const __m512i off = _mm512_sub_epi32(
+                    iv, _mm512_add_epi32(lane, _mm512_set1_epi32((int)(2 * i * w + 2 * j))));
+                const __mmask16 m0 = _mm512_mask_cmpeq_epi32_mask(k, off, _mm512_setzero_si512()),
+                                m1 = _mm512_mask_cmpeq_epi32_mask(k, off, one),
+                                m2 = _mm512_mask_cmpeq_epi32_mask(k, off, wv),
+                                m3 = _mm512_mask_cmpeq_epi32_mask(k, off, w1);
+                if ((__mmask16)(m0 | m1 | m2 | m3) != k)
+                    return 1;
+                const __m512 te = _mm512_maskz_mov_ps(m0, d), to = _mm512_maskz_mov_ps(m1, d),
+                             be = _mm512_maskz_mov_ps(m2, d), bo = _mm512_maskz_mov_ps(m3, d);
+                const __mmask16 s0 = (__mmask16)low16(2 * nj), s1 = (__mmask16)low16(2 * nj - 16);
+                _mm512_mask_storeu_ps(r + 2 * j, s0, _mm512_permutex2var_ps(te, ilo, to));
+                _mm512_mask_storeu_ps(r + 2 * j + 16, s1, _mm512_permutex2var_ps(te, ihi, to));
+                _mm512_mask_storeu_ps(r + w + 2 * j, s0, _mm512_permutex2var_ps(be, ilo, bo));
+                _mm512_mask_storeu_ps(r + w + 2 * j + 16, s1,
+                                      _mm512_permutex2var_ps(be, ihi, bo));
+            }
         }
     }
+    /* what no window covers: a last odd column and row */
+    if (w > 2 * ow)
+        for (ptrdiff_t r = 0; r < 2 * oh; r++)
+            memset(dx + r * w + 2 * ow, 0, (size_t)(w - 2 * ow) * sizeof(float));
+    if (h > 2 * oh)
+        memset(dx + 2 * oh * w, 0, (size_t)((h - 2 * oh) * w) * sizeof(float));
+    return 0;
+}
+
+/* 2x2 stride-2 average pooling without padding, AVX-512 floats: the four taps of 16 windows
+ * as in the max kernel, summed in the scalar loop's order (((0 + x00) + x01) + x10) + x11 and
+ * divided by d (a multiply by 1/d when d is a power of two: the same correctly rounded
+ * quotient), so results equal the general loop's bit for bit. Flat rows t0..t1-1, two per
+ * step when a row has at most 8 windows. */
+ATTR_AVX512 static void avgpool2x2_fwd_f32_avx512(const float *x, ptrdiff_t t0, ptrdiff_t t1,
+                                                  ptrdiff_t h, ptrdiff_t w, ptrdiff_t oh,
+                                                  ptrdiff_t ow, float d, float *y)
+{
+    const __m512i pe = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28,
+                                         30);
+    const __m512i po = _mm512_add_epi32(pe, _mm512_set1_epi32(1));
+    const int pow2 = d == 1 || d == 2 || d == 4 || d == 8 || d == 16;
+    const __m512 dv = _mm512_set1_ps(pow2 ? 1.0f / d : d), zero = _mm512_setzero_ps();
+#define ROW(t) (x + ((t) / oh) * h * w + 2 * ((t) % oh) * w)
+#define DIVIDE(s) (pow2 ? _mm512_mul_ps((s), dv) : _mm512_div_ps((s), dv))
+    if (ow <= 8) {
+        const __mmask16 lm = (__mmask16)low16(2 * ow);
+        for (ptrdiff_t t = t0; t < t1; t += 2) {
+            const int two = t + 1 < t1;
+            const float *a = ROW(t), *b = two ? ROW(t + 1) : a;
+            const __mmask16 lb = two ? lm : 0;
+            const __m512 a0 = _mm512_maskz_loadu_ps(lm, a), b0 = _mm512_maskz_loadu_ps(lb, b);
+            const __m512 a1 = _mm512_maskz_loadu_ps(lm, a + w),
+                         b1 = _mm512_maskz_loadu_ps(lb, b + w);
+            __m512 s = _mm512_add_ps(_mm512_add_ps(zero, _mm512_permutex2var_ps(a0, pe, b0)),
+                                     _mm512_permutex2var_ps(a0, po, b0));
+            s = _mm512_add_ps(s, _mm512_permutex2var_ps(a1, pe, b1));
+            s = _mm512_add_ps(s, _mm512_permutex2var_ps(a1, po, b1));
+            const __mmask16 k = (__mmask16)(low16(ow) | (two ? low16(ow) << 8 : 0u));
+            _mm512_mask_storeu_ps(y + t * ow, (__mmask16)low16((1 + two) * ow),
+                                  _mm512_maskz_compress_ps(k, DIVIDE(s)));
+        }
+    } else {
+        for (ptrdiff_t t = t0; t < t1; t++) {
+            const float *r0 = ROW(t), *r1 = r0 + w;
+            for (ptrdiff_t j = 0; j < ow; j += 16) {
+                const ptrdiff_t nj = ow - j;
+                const __mmask16 l0 = (__mmask16)low16(2 * nj),
+                                l1 = (__mmask16)low16(2 * nj - 16);
+                const __m512 a0 = _mm512_maskz_loadu_ps(l0, r0 + 2 * j),
+                             b0 = _mm512_maskz_loadu_ps(l1, r0 + 2 * j + 16);
+                const __m512 a1 = _mm512_maskz_loadu_ps(l0, r1 + 2 * j),
+                             b1 = _mm512_maskz_loadu_ps(l1, r1 + 2 * j + 16);
+                __m512 s = _mm512_add_ps(
+                    _mm512_add_ps(zero, _mm512_permutex2var_ps(a0, pe, b0)),
+                    _mm512_permutex2var_ps(a0, po, b0));
+                s = _mm512_add_ps(s, _mm512_permutex2var_ps(a1, pe, b1));
+                s = _mm512_add_ps(s, _mm512_permutex2var_ps(a1, po, b1));
+                _mm512_mask_storeu_ps(y + t * ow + j, (__mmask16)low16(nj), DIVIDE(s));
+            }
+        }
+    }
+#undef ROW
+}
+
+/* Its backward: every dx of window (i, j) is dy[i, j] / d (+ 0, as the scatter's 0 + v), so
+ * dx is written once, each dy duplicated into the two columns of its window by a permute and
+ * stored to both rows; the uncovered last odd row/column is zeroed. Whole planes p0..p1-1. */
+ATTR_AVX512 static void avgpool2x2_bwd_f32_avx512(const float *dy, float *dx, ptrdiff_t p0,
+                                                  ptrdiff_t p1, ptrdiff_t h, ptrdiff_t w,
+                                                  ptrdiff_t oh, ptrdiff_t ow, float d)
+{
+    const __m512i dlo = _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
+    const __m512i dhi = _mm512_add_epi32(dlo, _mm512_set1_epi32(8));
+    const int pow2 = d == 1 || d == 2 || d == 4 || d == 8 || d == 16;
+    const __m512 dv = _mm512_set1_ps(pow2 ? 1.0f / d : d), zero = _mm512_setzero_ps();
+    for (ptrdiff_t p = p0; p < p1; p++) {
+        const float *g = dy + p * oh * ow;
+        float *o = dx + p * h * w;
+        if (ow <= 8) {
+            /* two rows per step: 2*ow contiguous dy, expanded into the two halves */
+            const __mmask16 lr = (__mmask16)low16(2 * ow);
+            for (ptrdiff_t i = 0; i < oh; i += 2) {
+                const int two = i + 1 < oh;
+                const __mmask16 k = (__mmask16)(low16(ow) | (two ? low16(ow) << 8 : 0u));
+                const __m512 s = _mm512_maskz_expand_ps(
+                    k, _mm512_maskz_loadu_ps((__mmask16)low16((1 + two) * ow), g + i * ow));
+                const __m512 v = _mm512_add_ps(DIVIDE(s), zero);
+                float *r = o + 2 * i * w;
+                const __m512 lo = _mm512_permutexvar_ps(dlo, v);
+                _mm512_mask_storeu_ps(r, lr, lo);
+                _mm512_mask_storeu_ps(r + w, lr, lo);
+                if (two) {
+                    const __m512 hi = _mm512_permutexvar_ps(dhi, v);
+                    _mm512_mask_storeu_ps(r + 2 * w, lr, hi);
+                    _mm512_mask_storeu_ps(r + 3 * w, lr, hi);
+                }
+            }
+        } else {
+            for (ptrdiff_t i = 0; i < oh; i++) {
+                float *r = o + 2 * i * w;
+                for (ptrdiff_t j = 0; j < ow; j += 16) {
+                    const ptrdiff_t nj = ow - j;
+                    const __m512 v = _mm512_add_ps(
+                        DIVIDE(_mm512_maskz_loadu_ps((__mmask16)low16(nj), g + i * ow + j)),
+                        zero);
+                    const __mmask16 s0 = (__mmask16)low16(2 * nj),
+                                    s1 = (__mmask16)low16(2 * nj - 16);
+                    const __m512 lo = _mm512_permutexvar_ps(dlo, v),
+                                 hi = _mm512_permutexvar_ps(dhi, v);
+                    _mm512_mask_storeu_ps(r + 2 * j, s0, lo);
+                    _mm512_mask_storeu_ps(r + 2 * j + 16, s1, hi);
+                    _mm512_mask_storeu_ps(r + w + 2 * j, s0, lo);
+                    _mm512_mask_storeu_ps(r + w + 2 * j + 16, s1, hi);
+                }
+            }
+        }
+        if (w > 2 * ow)
+            for (ptrdiff_t r = 0; r < 2 * oh; r++)
+                memset(o + r * w + 2 * ow, 0, (size_t)(w - 2 * ow) * sizeof(float));
+        if (h > 2 * oh)
+            memset(o + 2 * oh * w, 0, (size_t)((h - 2 * oh) * w) * sizeof(float));
+    }
+#undef DIVIDE
 }
 #endif
 

@@ -67,37 +67,23 @@ void FN(maxpool2x2_planes)(const DT *restrict x, ptrdiff_t planes, ptrdiff_t h, 
     }
 }
 
-/* The AVX-512 float kernel when the CPU has it (then the NaN fix-up), else the loop above. */
-static void FN(maxpool2x2_dispatch)(const DT *x, ptrdiff_t planes, ptrdiff_t h, ptrdiff_t w,
-                                    ptrdiff_t oh, ptrdiff_t ow, DT *yp, int64_t *ip)
+/* The 2x2 stride-2 windows without padding fit the plane (ceil_mode may add a last window
+ * that does not: then the general loop), and in-plane indices fit the int32 lanes. */
+static inline int FN(is_2x2)(const mn_pool2d_geom *g)
+{
+    return g->kh == 2 && g->kw == 2 && g->sh == 2 && g->sw == 2 && g->ph == 0 && g->pw == 0 &&
+           g->dh == 1 && g->dw == 1 && g->oh >= 1 && g->ow >= 1 && 2 * g->oh <= g->h &&
+           2 * g->ow <= g->w && g->h * g->w < INT32_MAX - 1;
+}
+
+/* AVX-512 for float on a CPU that has it (dispatched per call; the probe is cached) */
+static inline int FN(use_avx512)(void)
 {
 #if MN_X86
-    if (sizeof(DT) == 4 && mn_cpu_isa() >= MN_ISA_AVX512) {
-        maxpool2x2_planes_f32_avx512((const float *)x, planes, h, w, oh, ow, (float *)yp, ip);
-        for (ptrdiff_t t = 0; t < planes * oh; t++) {
-            const ptrdiff_t pl = t / oh, i = t % oh;
-            const DT *r0 = x + pl * h * w + 2 * i * w, *r1 = r0 + w;
-            int nan = 0;
-            for (ptrdiff_t k = 0; k < 2 * ow; k++)
-                nan |= (r0[k] != r0[k]) | (r1[k] != r1[k]);
-            if (!nan)
-                continue;
-            for (ptrdiff_t j = 0; j < ow; j++) {
-                const DT v[4] = {r0[2 * j], r0[2 * j + 1], r1[2 * j], r1[2 * j + 1]};
-                const int64_t at[4] = {2 * i * w + 2 * j, 2 * i * w + 2 * j + 1,
-                                       (2 * i + 1) * w + 2 * j, (2 * i + 1) * w + 2 * j + 1};
-                for (int k = 0; k < 4; k++)
-                    if (v[k] != v[k]) {
-                        yp[t * ow + j] = v[k];
-                        ip[t * ow + j] = at[k];
-                        break;
-                    }
-            }
-        }
-        return;
-    }
+    return sizeof(DT) == 4 && mn_cpu_isa() >= MN_ISA_AVX512;
+#else
+    return 0;
 #endif
-    FN(maxpool2x2_planes)(x, planes, h, w, oh, ow, yp, ip);
 }
 
 void FN(mn_maxpool2d_fwd)(const DT *x, DT *y, int64_t *idx, const mn_pool2d_geom *g,
@@ -105,15 +91,25 @@ void FN(mn_maxpool2d_fwd)(const DT *x, DT *y, int64_t *idx, const mn_pool2d_geom
 {
     const ptrdiff_t H = g->h, W = g->w, OH = g->oh, OW = g->ow;
     const int nt = POOL_THREADS(g, n_threads);
-    if (g->kh == 2 && g->kw == 2 && g->sh == 2 && g->sw == 2 && g->ph == 0 && g->pw == 0 &&
-        g->dh == 1 && g->dw == 1 && 2 * OH <= H && 2 * OW <= W) {
+    if (FN(is_2x2)(g)) {
+        /* threads split the flat (plane, output row) sequence: one contiguous block each */
+        const int avx512 = FN(use_avx512)();
 #pragma omp parallel num_threads(nt) if (nt > 1)
         {
             ptrdiff_t lo, hi;
-            mn_thread_range(g->planes, 1, &lo, &hi);
-            if (hi > lo)
-                FN(maxpool2x2_dispatch)(x + lo * H * W, hi - lo, H, W, OH, OW,
-                                        y + lo * OH * OW, idx + lo * OH * OW);
+            if (avx512) {
+#if MN_X86
+                mn_thread_range(g->planes * OH, 2, &lo, &hi);
+                if (hi > lo)
+                    maxpool2x2_fwd_f32_avx512((const float *)x, lo, hi, H, W, OH, OW,
+                                              (float *)y, idx);
+#endif
+            } else {
+                mn_thread_range(g->planes, 1, &lo, &hi);
+                if (hi > lo)
+                    FN(maxpool2x2_planes)(x + lo * H * W, hi - lo, H, W, OH, OW,
+                                          y + lo * OH * OW, idx + lo * OH * OW);
+            }
         }
         return;
     }
@@ -153,21 +149,70 @@ void FN(mn_maxpool2d_fwd)(const DT *x, DT *y, int64_t *idx, const mn_pool2d_geom
     }
 }
 
-void FN(mn_maxpool2d_bwd)(const DT *dy, const int64_t *idx, DT *dx, const mn_pool2d_geom *g,
-                          int n_threads)
+/* One plane of the backward by the contract: dx := 0, dx[idx] += dy; 1 if an index is
+ * neither in [0, hw) nor -1 (none is skipped silently). */
+static int FN(maxpool_scatter_plane)(const DT *dy, const int64_t *idx, DT *dx, ptrdiff_t hw,
+                                     ptrdiff_t ohw)
 {
-    const ptrdiff_t H = g->h, W = g->w, OHW = g->oh * g->ow;
+    int bad = 0;
+    memset(dx, 0, (size_t)hw * sizeof(DT));
+    for (ptrdiff_t k = 0; k < ohw; k++) {
+        if (idx[k] >= 0 && idx[k] < hw)
+            dx[idx[k]] += dy[k];
+        else
+            bad |= idx[k] != -1;
+    }
+    return bad;
+}
+
+/* One plane when the dims are those of 2x2 stride-2 pooling: if every index lies in its own
+ * window (always, for indices from the forward) each window's four dx are written directly
+ * (dy + 0 at the argmax, as 0 + dy in the scatter; zero elsewhere), one pass over dx and no
+ * memset; 1 at the first index that does not, and the caller redoes the plane by scatter. */
+static int FN(maxpool2x2_bwd_plane)(const DT *dy, const int64_t *idx, DT *dx, ptrdiff_t h,
+                                    ptrdiff_t w, ptrdiff_t oh, ptrdiff_t ow)
+{
+#if MN_X86
+    if (FN(use_avx512)())
+        return maxpool2x2_bwd_plane_f32_avx512((const float *)dy, idx, (float *)dx, h, w, oh,
+                                               ow);
+#endif
+    for (ptrdiff_t i = 0; i < oh; i++) {
+        DT *r0 = dx + 2 * i * w, *r1 = r0 + w;
+        for (ptrdiff_t j = 0; j < ow; j++) {
+            const int64_t off = idx[i * ow + j] - (2 * i * w + 2 * j);
+            if (off != 0 && off != 1 && off != w && off != w + 1)
+                return 1;
+            const DT v = dy[i * ow + j] + (DT)0;
+            r0[2 * j] = off == 0 ? v : (DT)0;
+            r0[2 * j + 1] = off == 1 ? v : (DT)0;
+            r1[2 * j] = off == w ? v : (DT)0;
+            r1[2 * j + 1] = off == w + 1 ? v : (DT)0;
+        }
+        for (ptrdiff_t c = 2 * ow; c < w; c++)
+            r0[c] = r1[c] = 0;
+    }
+    if (h > 2 * oh)
+        memset(dx + 2 * oh * w, 0, (size_t)((h - 2 * oh) * w) * sizeof(DT));
+    return 0;
+}
+
+int FN(mn_maxpool2d_bwd)(const DT *dy, const int64_t *idx, DT *dx, const mn_pool2d_geom *g,
+                         int n_threads)
+{
+    const ptrdiff_t H = g->h, W = g->w, OH = g->oh, OW = g->ow, OHW = OH * OW;
     const int nt = POOL_THREADS(g, n_threads);
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+    const int fit = OH >= 1 && OW >= 1 && 2 * OH <= H && 2 * OW <= W && H * W < INT32_MAX - 1;
+    int bad = 0;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1) reduction(| : bad)
     for (ptrdiff_t pl = 0; pl < g->planes; pl++) {
         DT *dxp = dx + pl * H * W;
         const DT *dyp = dy + pl * OHW;
         const int64_t *ip = idx + pl * OHW;
-        memset(dxp, 0, (size_t)(H * W) * sizeof(DT));
-        for (ptrdiff_t k = 0; k < OHW; k++)
-            if (ip[k] >= 0)
-                dxp[ip[k]] += dyp[k];
+        if (!fit || FN(maxpool2x2_bwd_plane)(dyp, ip, dxp, H, W, OH, OW))
+            bad |= FN(maxpool_scatter_plane)(dyp, ip, dxp, H * W, OHW);
     }
+    return bad ? -1 : 0;
 }
 
 /* Window (i, j) of average pooling clipped to the plane, and its divisor, as PyTorch's
@@ -201,11 +246,47 @@ static inline DT FN(avg_window)(const mn_pool2d_geom *g, ptrdiff_t i, ptrdiff_t 
     return (DT)(include_pad ? pool : (he - hs) * (we - ws));
 }
 
+/* 2x2 stride-2 average pooling without padding of flat output rows t0..t1-1 (every window
+ * whole, so the divisor is d for both count_include_pad), summed and divided in the order of
+ * the general loop below: the same result bit for bit. */
+static void FN(avgpool2x2_fwd_rows)(const DT *x, ptrdiff_t t0, ptrdiff_t t1, ptrdiff_t h,
+                                    ptrdiff_t w, ptrdiff_t oh, ptrdiff_t ow, DT d, DT *y)
+{
+#if MN_X86
+    if (FN(use_avx512)()) {
+        avgpool2x2_fwd_f32_avx512((const float *)x, t0, t1, h, w, oh, ow, (float)d, (float *)y);
+        return;
+    }
+#endif
+    for (ptrdiff_t t = t0; t < t1; t++) {
+        const DT *r0 = x + (t / oh) * h * w + 2 * (t % oh) * w, *r1 = r0 + w;
+        for (ptrdiff_t j = 0; j < ow; j++) {
+            DT s = 0;
+            s += r0[2 * j];
+            s += r0[2 * j + 1];
+            s += r1[2 * j];
+            s += r1[2 * j + 1];
+            y[t * ow + j] = s / d;
+        }
+    }
+}
+
 void FN(mn_avgpool2d_fwd)(const DT *x, DT *y, const mn_pool2d_geom *g, int include_pad,
                           int div_override, int n_threads)
 {
     const ptrdiff_t H = g->h, W = g->w, OH = g->oh, OW = g->ow;
     const int nt = POOL_THREADS(g, n_threads);
+    if (FN(is_2x2)(g)) {
+        const DT d = div_override > 0 ? (DT)div_override : (DT)4;
+#pragma omp parallel num_threads(nt) if (nt > 1)
+        {
+            ptrdiff_t lo, hi;
+            mn_thread_range(g->planes * OH, 2, &lo, &hi);
+            if (hi > lo)
+                FN(avgpool2x2_fwd_rows)(x, lo, hi, H, W, OH, OW, d, y);
+        }
+        return;
+    }
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
     for (ptrdiff_t pl = 0; pl < g->planes; pl++) {
         const DT *xp = x + pl * H * W;
@@ -225,11 +306,51 @@ void FN(mn_avgpool2d_fwd)(const DT *x, DT *y, const mn_pool2d_geom *g, int inclu
     }
 }
 
+/* Its backward for planes p0..p1-1: each dx of window (i, j) is dy[i, j] / d + 0 (the
+ * general loop's 0 + v), written once; the uncovered last odd row and column are zeroed. */
+static void FN(avgpool2x2_bwd_planes)(const DT *dy, DT *dx, ptrdiff_t p0, ptrdiff_t p1,
+                                      ptrdiff_t h, ptrdiff_t w, ptrdiff_t oh, ptrdiff_t ow, DT d)
+{
+#if MN_X86
+    if (FN(use_avx512)()) {
+        avgpool2x2_bwd_f32_avx512((const float *)dy, (float *)dx, p0, p1, h, w, oh, ow,
+                                  (float)d);
+        return;
+    }
+#endif
+    for (ptrdiff_t p = p0; p < p1; p++) {
+        const DT *g = dy + p * oh * ow;
+        DT *o = dx + p * h * w;
+        for (ptrdiff_t i = 0; i < oh; i++) {
+            DT *r0 = o + 2 * i * w, *r1 = r0 + w;
+            for (ptrdiff_t j = 0; j < ow; j++) {
+                const DT v = g[i * ow + j] / d + (DT)0;
+                r0[2 * j] = r0[2 * j + 1] = r1[2 * j] = r1[2 * j + 1] = v;
+            }
+            for (ptrdiff_t c = 2 * ow; c < w; c++)
+                r0[c] = r1[c] = 0;
+        }
+        if (h > 2 * oh)
+            memset(o + 2 * oh * w, 0, (size_t)((h - 2 * oh) * w) * sizeof(DT));
+    }
+}
+
 void FN(mn_avgpool2d_bwd)(const DT *dy, DT *dx, const mn_pool2d_geom *g, int include_pad,
                           int div_override, int n_threads)
 {
     const ptrdiff_t H = g->h, W = g->w, OH = g->oh, OW = g->ow;
     const int nt = POOL_THREADS(g, n_threads);
+    if (FN(is_2x2)(g)) {
+        const DT d = div_override > 0 ? (DT)div_override : (DT)4;
+#pragma omp parallel num_threads(nt) if (nt > 1)
+        {
+            ptrdiff_t lo, hi;
+            mn_thread_range(g->planes, 1, &lo, &hi);
+            if (hi > lo)
+                FN(avgpool2x2_bwd_planes)(dy, dx, lo, hi, H, W, OH, OW, d);
+        }
+        return;
+    }
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
     for (ptrdiff_t pl = 0; pl < g->planes; pl++) {
         DT *dxp = dx + pl * H * W;

@@ -21,10 +21,10 @@ cdef extern from "pool2d.h":
                               int n_threads) nogil
     void mn_maxpool2d_fwd_f64(const double *x, double *y, int64_t *idx,
                               const mn_pool2d_geom *g, int n_threads) nogil
-    void mn_maxpool2d_bwd_f32(const float *dy, const int64_t *idx, float *dx,
-                              const mn_pool2d_geom *g, int n_threads) nogil
-    void mn_maxpool2d_bwd_f64(const double *dy, const int64_t *idx, double *dx,
-                              const mn_pool2d_geom *g, int n_threads) nogil
+    int mn_maxpool2d_bwd_f32(const float *dy, const int64_t *idx, float *dx,
+                             const mn_pool2d_geom *g, int n_threads) nogil
+    int mn_maxpool2d_bwd_f64(const double *dy, const int64_t *idx, double *dx,
+                             const mn_pool2d_geom *g, int n_threads) nogil
     void mn_avgpool2d_fwd_f32(const float *x, float *y, const mn_pool2d_geom *g,
                               int count_include_pad, int divisor_override, int n_threads) nogil
     void mn_avgpool2d_fwd_f64(const double *x, double *y, const mn_pool2d_geom *g,
@@ -129,8 +129,6 @@ def max_pool2d_backward(dy, indices, input_shape, out=None):
             DY.shape[0] != xs[0] or DY.shape[1] != xs[1]:
         raise ValueError(f"{op}: grad_output {(<object>DY).shape} and indices "
                          f"{(<object>I).shape} must both be (N, C, OH, OW) for input shape {xs}")
-    if I.size and (I.min() < -1 or I.max() >= xs[2] * xs[3]):
-        raise ValueError(f"{op}: indices must lie in [0, H*W) = [0, {xs[2] * xs[3]}) or be -1")
     cdef mn_pool2d_geom g
     g.planes = xs[0] * xs[1]
     g.h, g.w, g.oh, g.ow = xs[2], xs[3], DY.shape[2], DY.shape[3]
@@ -138,12 +136,15 @@ def max_pool2d_backward(dy, indices, input_shape, out=None):
     cdef void *pdy = cnp.PyArray_DATA(DY)
     cdef void *pdx = cnp.PyArray_DATA(DX)
     cdef const int64_t *pi = <const int64_t *>cnp.PyArray_DATA(I)
-    cdef int nt = num_threads(), typ = cnp.PyArray_TYPE(DY)
+    cdef int nt = num_threads(), typ = cnp.PyArray_TYPE(DY), rc
+    # the kernel checks the indices as it goes (a separate min/max pass cost as much as it)
     with nogil:
         if typ == cnp.NPY_FLOAT32:
-            mn_maxpool2d_bwd_f32(<const float *>pdy, pi, <float *>pdx, &g, nt)
+            rc = mn_maxpool2d_bwd_f32(<const float *>pdy, pi, <float *>pdx, &g, nt)
         else:
-            mn_maxpool2d_bwd_f64(<const double *>pdy, pi, <double *>pdx, &g, nt)
+            rc = mn_maxpool2d_bwd_f64(<const double *>pdy, pi, <double *>pdx, &g, nt)
+    if rc != 0:
+        raise ValueError(f"{op}: indices must lie in [0, H*W) = [0, {xs[2] * xs[3]}) or be -1")
     return DX
 
 

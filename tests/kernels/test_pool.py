@@ -203,3 +203,101 @@ def test_max_pool_out_arrays_are_written(impl):
     dx = np.full(x.shape, np.nan)
     assert impl.max_pool2d_backward(y, idx, x.shape, out=dx) is dx
     np.testing.assert_array_equal(dx, reference.max_pool2d_backward(y, idx, x.shape))
+
+
+# The 2x2 stride-2 fast paths (kernel == stride == 2, no padding): rows of <= 8 windows go two
+# output rows per vector step, longer rows 16 windows per step with a masked tail; odd sizes
+# drop the last row/column (which the backward must zero), ceil_mode keeps it (general loop).
+FAST_SHAPES = [(2, 3, 8, 8), (1, 1, 2, 2), (1, 1, 3, 3), (1, 1, 2, 40), (1, 1, 5, 2),
+               (2, 3, 9, 7), (2, 2, 7, 9), (1, 3, 14, 14), (3, 1, 15, 15), (2, 2, 28, 28),
+               (1, 2, 17, 33), (1, 1, 6, 34), (2, 1, 4, 66), (3, 2, 13, 17)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("ceil", [False, True])
+@pytest.mark.parametrize("xs", FAST_SHAPES, ids=[str(s) for s in FAST_SHAPES])
+def test_pool_2x2_stride_2_fast_paths(xs, ceil, dtype, threads):
+    _check_max(xs, (2, None, 0, 1, ceil), dtype, seed=xs[2] * 100 + xs[3])
+    for incl in (True, False):
+        _check_avg(xs, (2, None, 0, ceil, incl, None), dtype, seed=xs[3])
+    _check_avg(xs, (2, 2, 0, ceil, True, 3), dtype)
+
+
+def _ordered_avg_2x2(x, d):
+    """The general loop's sum order, (((0 + x00) + x01) + x10) + x11, and its division."""
+    oh, ow = x.shape[2] // 2, x.shape[3] // 2
+    t = [x[:, :, r:2 * oh:2, c:2 * ow:2] for r in (0, 1) for c in (0, 1)]
+    return ((((x.dtype.type(0) + t[0]) + t[1]) + t[2]) + t[3]) / x.dtype.type(d)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("xs", [(2, 3, 14, 14), (1, 2, 9, 37), (2, 1, 7, 7)])
+def test_avg_pool_2x2_fast_path_is_bitwise_the_general_loop(xs, dtype, threads):
+    x = _x(xs, dtype, 3) * dtype(1e3)
+    x[0, 0, :2, :2] = -0.0                   # an all -0 window sums to +0 from the 0 start
+    for div in (None, 3, 4):
+        y = kernels.avg_pool2d_forward(x, 2, divisor_override=div)
+        want = _ordered_avg_2x2(x, div or 4)
+        np.testing.assert_array_equal(y, want)
+        np.testing.assert_array_equal(np.signbit(y), np.signbit(want))
+        dy = _x(y.shape, dtype, 4)
+        dy[0, 0, 0, 0] = -0.0
+        dx = kernels.avg_pool2d_backward(dy, xs, 2, divisor_override=div)
+        want = reference.avg_pool2d_backward(dy, xs, 2, divisor_override=div)
+        np.testing.assert_array_equal(dx, want)
+        np.testing.assert_array_equal(np.signbit(dx), np.signbit(want))
+        assert not np.signbit(dx[0, 0, :2, :2]).any()    # 0 + (-0 / d) is +0
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("xs", [(2, 3, 14, 14), (1, 2, 9, 37), (2, 1, 7, 7), (1, 1, 3, 2)])
+def test_max_pool_2x2_fast_path_nan_ties_and_signed_zero(xs, dtype, threads):
+    rng = np.random.default_rng(5)
+    x = rng.integers(-2, 3, xs).astype(dtype)    # many ties, and zeros of both signs
+    x[rng.random(xs) < 0.3] = -0.0
+    x[rng.random(xs) < 0.05] = np.nan           # NaN in some windows of some rows
+    y, idx = kernels.max_pool2d_forward(x, 2)
+    yr, ir = reference.max_pool2d_forward(x, 2)
+    np.testing.assert_array_equal(y, yr)
+    np.testing.assert_array_equal(idx, ir)
+    np.testing.assert_array_equal(np.signbit(y), np.signbit(yr))
+    dy = rng.integers(-2, 3, y.shape).astype(dtype)
+    dy[rng.random(y.shape) < 0.3] = -0.0
+    dx = kernels.max_pool2d_backward(dy, idx, xs)
+    want = reference.max_pool2d_backward(dy, ir, xs)
+    np.testing.assert_array_equal(dx, want)
+    np.testing.assert_array_equal(np.signbit(dx), np.signbit(want))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_max_pool_backward_indices_outside_2x2_windows(dtype, threads):
+    """The backward's fast path only sees shapes: indices that are not one per own 2x2 window
+    (another pooling with the same output size, or hand-made) must still scatter-add."""
+    xs = (2, 3, 8, 10)
+    x = _x(xs, dtype)
+    y, idx = kernels.max_pool2d_forward(x, 3, 2, 1)            # also (4, 5) outputs
+    assert y.shape[2:] == (4, 5)
+    dy = _x(y.shape, dtype, 1)
+    np.testing.assert_allclose(kernels.max_pool2d_backward(dy, idx, xs),
+                               reference.max_pool2d_backward(dy, idx, xs), rtol=0,
+                               atol=8 * np.finfo(dtype).eps)
+    rng = np.random.default_rng(2)
+    for trial in range(4):
+        _, idx = kernels.max_pool2d_forward(x, 2)
+        idx = idx.copy()
+        flat = idx.reshape(-1)
+        pick = rng.choice(flat.size, 3, replace=False)
+        flat[pick] = [-1, 0, xs[2] * xs[3] - 1][:3] if trial else rng.integers(0, 80, 3)
+        np.testing.assert_allclose(kernels.max_pool2d_backward(dy, idx, xs),
+                                   reference.max_pool2d_backward(dy, idx, xs), rtol=0,
+                                   atol=8 * np.finfo(dtype).eps)
+
+
+@pytest.mark.parametrize("bad", [-2, 80, 1 << 40, -(1 << 40)])
+def test_max_pool_backward_rejects_bad_indices(bad):
+    xs = (1, 2, 8, 10)
+    _, idx = kernels.max_pool2d_forward(_x(xs, np.float32), 2)
+    idx = idx.copy()
+    idx[0, 1, 2, 3] = bad
+    with pytest.raises(ValueError, match=r"indices must lie in \[0, H\*W\) = \[0, 80\)"):
+        kernels.max_pool2d_backward(np.ones(idx.shape, np.float32), idx, xs)
