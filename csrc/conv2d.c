@@ -26,6 +26,9 @@
 
 #include "gemm.h"
 #include "runtime.h"
+#if MN_X86
+#include <immintrin.h>
+#endif
 
 /* mn_workspace slots 0-2 belong to the GEMM (packing buffers, its small-product row), which
  * runs while our column buffer is live: conv uses slot 3 only, one request per thread per
@@ -42,12 +45,16 @@ void mn_conv2d_set_algorithm(int algorithm) { mn_conv2d_algorithm = algorithm; }
 
 #define DT float
 #define SFX f32
+#define DT_F32 1
 #include "conv2d_impl.h"
 #undef DT
 #undef SFX
+#undef DT_F32
 
 #define DT double
 #define SFX f64
+#define DT_F32 0
 #include "conv2d_impl.h"
 #undef DT
 #undef SFX
+#undef DT_F32

@@ -36,7 +36,12 @@ int mn_conv2d_bwd_f64(const double *dy_nchw, const double *x_nchw, const double 
 
 /* Which lowering the kernels use: MN_CONV_AUTO picks per shape (see conv2d_impl.h); the
  * others force one, so that the tests cover both on every shape. */
-enum mn_conv_algorithm { MN_CONV_AUTO = 0, MN_CONV_IM2COL = 1, MN_CONV_DIRECT = 2 };
+enum mn_conv_algorithm {
+    MN_CONV_AUTO = 0,
+    MN_CONV_IM2COL = 1,
+    MN_CONV_DIRECT = 2,
+    MN_CONV_IMPLICIT = 3
+};
 extern int mn_conv2d_algorithm;
 /* Columns (images x output pixels) the im2col path aims to put in one GEMM (tuning). */
 extern int mn_conv2d_block_cols;

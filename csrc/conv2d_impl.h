@@ -135,7 +135,8 @@ static void FN(col2im)(const DT *col_kp, ptrdiff_t c_n, const mn_conv2d_geom *g,
  * it. A forced algorithm (mn_conv2d_set_algorithm) overrides the choice, for the tests. */
 static int FN(use_direct)(const mn_conv2d_geom *g)
 {
-    if (mn_conv2d_algorithm == MN_CONV_IM2COL)
+    if (mn_conv2d_algorithm == MN_CONV_IM2COL ||
+        (mn_conv2d_algorithm == MN_CONV_IMPLICIT && g->sh == 1 && g->sw == 1))
         return 0;
     if (mn_conv2d_algorithm == MN_CONV_DIRECT)
         return 1;
@@ -266,6 +267,387 @@ static size_t FN(wide_fwd_scratch)(const mn_conv2d_geom *g, ptrdiff_t nb)
     return (size_t)(cin_g * Hp * Wp + g->kw * g->dw + K * ld + cout_g * ld);
 }
 
+/* ---- implicit GEMM (stride 1), one copy of the micro-kernels per ISA --------------------
+ * Tiles: AVX-512 8 rows x 2 zmm (16 accumulators, as the GEMM's), weight gradient 8 columns
+ * x 2 zmm; AVX2 and SSE2 4 x 2 (16 and 8 vector registers to hold them). */
+#if MN_X86
+#define IFN(name) CAT(CAT(name, avx512), SFX)
+#define IATTR ATTR_AVX512
+#define IVB 64
+#define IMR 8
+#define INV 2
+#define IKB 8
+#include "conv2d_implicit.h"
+#undef IFN
+#undef IATTR
+#undef IVB
+#undef IMR
+#undef INV
+#undef IKB
+#define IFN(name) CAT(CAT(name, avx2), SFX)
+#define IATTR ATTR_AVX2
+#define IVB 32
+#define IMR 4
+#define INV 2
+#define IKB 4
+#include "conv2d_implicit.h"
+#undef IFN
+#undef IATTR
+#undef IVB
+#undef IMR
+#undef INV
+#undef IKB
+#endif
+#define IFN(name) CAT(CAT(name, generic), SFX)
+#define IATTR
+#define IVB 16
+#define IMR 4
+#define INV 2
+#define IKB 4
+#include "conv2d_implicit.h"
+#undef IFN
+#undef IATTR
+#undef IVB
+#undef IMR
+#undef INV
+#undef IKB
+
+typedef void (*FN(ik_fwd_fn))(ptrdiff_t, const DT *, const DT *, const ptrdiff_t *, DT *,
+                              ptrdiff_t);
+typedef void (*FN(ik_st_fn))(ptrdiff_t, const DT *, const DT *, const ptrdiff_t *, DT *,
+                             ptrdiff_t, int, const ptrdiff_t *, const unsigned *, const DT *, int);
+typedef void (*FN(ik_dw_fn))(ptrdiff_t, const DT *const *, const DT *, ptrdiff_t, DT *,
+                             ptrdiff_t);
+typedef void (*FN(ik_dyt_fn))(const DT *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, DT *,
+                              ptrdiff_t);
+typedef void (*FN(ik_int_fn))(const DT *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t,
+                              DT *, ptrdiff_t, ptrdiff_t);
+typedef struct {
+    ptrdiff_t mr, lanes, kb; /* tile rows, vector lanes (a tile is 2 vectors wide), dW cols */
+    FN(ik_fwd_fn) fwd;       /* tile into a buffer */
+    FN(ik_dw_fn) dw2, dw1;   /* weight-gradient tiles 2 and 1 vectors of channels wide */
+    FN(ik_dyt_fn) dyt;       /* dY to pixel-major */
+    FN(ik_int_fn) interior;  /* an image into the interior of its padded planes */
+    FN(ik_st_fn) st;         /* tile into the output (AVX-512), or NULL */
+} FN(ik_t);
+
+#define IK_FNS(isa) CAT(CAT(ik_fwd, isa), SFX), CAT(CAT(ik_dw2, isa), SFX),                  \
+                    CAT(CAT(ik_dw1, isa), SFX), CAT(CAT(ik_dyt, isa), SFX),                 \
+                    CAT(CAT(ik_interior, isa), SFX)
+static FN(ik_t) FN(ik_for)(int isa)
+{
+    FN(ik_t) ik;
+#if MN_X86
+    if (isa >= MN_ISA_AVX512) {
+        ik = (FN(ik_t)){8, 64 / sizeof(DT), 8, IK_FNS(avx512)};
+        ik.st = CAT(CAT(ik_fwd_st, avx512), SFX);
+        return ik;
+    }
+    if (isa >= MN_ISA_AVX2)
+        return (FN(ik_t)){4, 32 / sizeof(DT), 4, IK_FNS(avx2)};
+#endif
+    (void)isa;
+    ik = (FN(ik_t)){4, 16 / sizeof(DT), 4, IK_FNS(generic)};
+    return ik;
+}
+#undef IK_FNS
+
+static inline ptrdiff_t FN(round_up)(ptrdiff_t a, ptrdiff_t m) { return (a + m - 1) / m * m; }
+
+/* The implicit path takes stride-1 convolutions the direct one does not, when the batch
+ * gives every thread an image (threads split the batch; a single image goes through the
+ * im2col path, whose GEMM splits its columns between the threads). */
+static int FN(use_implicit)(const mn_conv2d_geom *g, int n_threads)
+{
+    if (g->sh != 1 || g->sw != 1 || FN(use_direct)(g))
+        return 0;
+    if (mn_conv2d_algorithm == MN_CONV_IMPLICIT)
+        return 1;
+    return mn_conv2d_algorithm == MN_CONV_AUTO && g->n >= n_threads;
+}
+
+/* Pack the weight rows (c_out_g of them per group, each of K taps) into IMR-row micro-panels,
+ * k-major, zero rows past the last: wp[(gi*Mp + ob)*K + k*mr + r] = w(gi, ob + r, k), where
+ * w(gi, o, k) = src[(gi*rows + o)*K + k] (the forward), or, for the input gradient (flip),
+ * the flipped transposed weight: row c, tap k = (o, p, q) -> w[gi*cout_g + o, c, kh-1-p,
+ * kw-1-q]. */
+static void FN(ik_pack)(const DT *w, const mn_conv2d_geom *g, int flip, ptrdiff_t mr, DT *wp)
+{
+    const ptrdiff_t G = g->groups, cin_g = g->c_in / G, cout_g = g->c_out / G;
+    const ptrdiff_t kh = g->kh, kw = g->kw, khw = kh * kw;
+    const ptrdiff_t rows = flip ? cin_g : cout_g, K = (flip ? cout_g : cin_g) * khw;
+    const ptrdiff_t Mp = FN(round_up)(rows, mr);
+    for (ptrdiff_t gi = 0; gi < G; gi++)
+        for (ptrdiff_t ob = 0; ob < Mp; ob += mr)
+            for (ptrdiff_t k = 0; k < K; k++)
+                for (ptrdiff_t r = 0; r < mr; r++) {
+                    const ptrdiff_t row = ob + r;
+                    DT v = 0;
+                    if (row < rows && !flip)
+                        v = w[(gi * cout_g + row) * K + k];
+                    else if (row < rows) {
+                        const ptrdiff_t o = k / khw, pq = khw - 1 - k % khw;
+                        v = w[((gi * cout_g + o) * cin_g + row) * khw + pq];
+                    }
+                    wp[(gi * Mp + ob) * K + k * mr + r] = v;
+                }
+}
+
+/* off[(c*kh + p)*kw + q] = c*Hp*Wp + p*dh*Wp + q*dw: where row k of the implicit im2col matrix
+ * starts in c_n padded planes of Hp x Wp. */
+static void FN(ik_offsets)(ptrdiff_t c_n, const mn_conv2d_geom *g, ptrdiff_t Hp, ptrdiff_t Wp,
+                           ptrdiff_t *off)
+{
+    for (ptrdiff_t c = 0; c < c_n; c++)
+        for (ptrdiff_t p = 0; p < g->kh; p++)
+            for (ptrdiff_t q = 0; q < g->kw; q++)
+                *off++ = c * Hp * Wp + p * g->dh * Wp + q * g->dw;
+}
+
+/* Image x_chw (c_n planes of g->h x g->w) into the interior of zero-bordered padded planes
+ * (Hp x Wp, the top-left pad from g): only the copy, the border is already zero. Rows and
+ * columns past the planes feed no output and are skipped, as in pad_planes. */
+static void FN(ik_pad)(const FN(ik_t) * ik, const DT *x_chw, ptrdiff_t c_n,
+                       const mn_conv2d_geom *g, ptrdiff_t Hp, ptrdiff_t Wp, DT *xp)
+{
+    const ptrdiff_t rows = g->h < Hp - g->pad_t ? g->h : Hp - g->pad_t;
+    const ptrdiff_t cols = g->w < Wp - g->pad_l ? g->w : Wp - g->pad_l;
+    if (rows > 0 && cols > 0)
+        ik->interior(x_chw, c_n, g->h, g->w, rows, cols, xp + g->pad_t * Wp + g->pad_l, Hp,
+                     Wp);
+}
+
+/* Where each vector of wide pixels goes in the output (AVX-512 tile store): ybase[u] = the
+ * output index of the first valid pixel at or after t = u*lanes (pixels before it: full
+ * rows times OW, plus the valid columns of its row), msk[u] = which lanes are valid
+ * (t < T, column t % Wp < OW). */
+static void FN(ik_masks)(ptrdiff_t T, ptrdiff_t Tp, ptrdiff_t Wp, ptrdiff_t OW,
+                         ptrdiff_t lanes, ptrdiff_t *ybase, unsigned *msk)
+{
+    for (ptrdiff_t u = 0; u < Tp / lanes; u++) {
+        const ptrdiff_t tv = u * lanes;
+        ybase[u] = tv / Wp * OW + (tv % Wp < OW ? tv % Wp : OW);
+        unsigned m = 0;
+        for (ptrdiff_t l = 0; l < lanes; l++)
+            if (tv + l < T && (tv + l) % Wp < OW)
+                m |= 1u << l;
+        msk[u] = m;
+    }
+}
+
+/* One image's product: out rows 0..rows-1 (row stride ldy, OH x OW pixels each) :=
+ * act(bias + wp-panels @ implicit im2col of the padded planes xp), T = OH*Wp wide pixels
+ * padded to Tp. With the AVX-512 store the tiles go straight to out; otherwise through yw
+ * (Mp x Tp) and a crop. */
+static void FN(ik_image)(const FN(ik_t) * ik, ptrdiff_t K, ptrdiff_t rows, ptrdiff_t Tp,
+                         ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t Wp, const DT *wp, const DT *xp,
+                         const ptrdiff_t *off, DT *out, ptrdiff_t ldy, const DT *bias,
+                         int relu, const ptrdiff_t *ybase, const unsigned *msk, DT *yw)
+{
+    const ptrdiff_t nr = 2 * ik->lanes, mr = ik->mr, Mp = FN(round_up)(rows, mr);
+    /* a column tile's k x nr block of the planes stays in L1 across the row blocks */
+    if (ik->st) {
+        for (ptrdiff_t t0 = 0; t0 < Tp; t0 += nr)
+            for (ptrdiff_t ob = 0; ob < Mp; ob += mr)
+                ik->st(K, wp + ob * K, xp + t0, off, out + ob * ldy, ldy,
+                       (int)(rows - ob < mr ? rows - ob : mr), ybase + t0 / ik->lanes,
+                       msk + t0 / ik->lanes, bias ? bias + ob : NULL, relu);
+        return;
+    }
+    for (ptrdiff_t t0 = 0; t0 < Tp; t0 += nr)
+        for (ptrdiff_t ob = 0; ob < Mp; ob += mr)
+            ik->fwd(K, wp + ob * K, xp + t0, off, yw + ob * Tp + t0, Tp);
+    for (ptrdiff_t o = 0; o < rows; o++) {
+        const DT bo = bias ? bias[o] : 0;
+        for (ptrdiff_t i = 0; i < OH; i++) {
+            const DT *src = yw + o * Tp + i * Wp;
+            DT *dst = out + o * ldy + i * OW;
+            if (relu) {
+                for (ptrdiff_t j = 0; j < OW; j++) {
+                    const DT v = src[j] + bo;
+                    dst[j] = v > 0 ? v : 0;
+                }
+            } else {
+                for (ptrdiff_t j = 0; j < OW; j++)
+                    dst[j] = src[j] + bo;
+            }
+        }
+    }
+}
+
+/* Forward, images split between the threads. Per image and group: pad the channels into
+ * wide planes, yw = W_g @ im2col (implicit), then crop the valid columns into y, adding
+ * the bias and applying the activation on the way. Returns 0, or -1 on OOM. */
+static int FN(implicit_fwd)(const DT *x, const DT *w, const DT *b, DT *y,
+                            const mn_conv2d_geom *g, int act, int isa, int n_threads)
+{
+    const FN(ik_t) ik = FN(ik_for)(mn_effective_isa(isa));
+    const ptrdiff_t N = g->n, G = g->groups, cin_g = g->c_in / G, cout_g = g->c_out / G;
+    const ptrdiff_t K = cin_g * g->kh * g->kw, OH = g->oh, OW = g->ow, P = OH * OW;
+    const ptrdiff_t Hp = OH + (g->kh - 1) * g->dh, Wp = OW + (g->kw - 1) * g->dw;
+    const ptrdiff_t T = OH * Wp, Tp = FN(round_up)(T, 2 * ik.lanes);
+    const ptrdiff_t Mp = FN(round_up)(cout_g, ik.mr), xpn = cin_g * Hp * Wp;
+    /* a tile reads up to Tp - T + (kw-1)*dw elements past the last plane: zeros */
+    const ptrdiff_t slack = FN(round_up)(Tp - T + (g->kw - 1) * g->dw + 1, 16);
+    const ptrdiff_t xs = g->c_in * g->h * g->w, ys = g->c_out * P;
+    DT *wp = (DT *)malloc((size_t)(G * Mp * K) * sizeof(DT));
+    ptrdiff_t *off = (ptrdiff_t *)malloc((size_t)(K + Tp) * sizeof(ptrdiff_t));
+    unsigned *msk = (unsigned *)malloc((size_t)Tp * sizeof(unsigned));
+    ptrdiff_t *ybase = off ? off + K : NULL;
+    int err = !wp || !off || !msk;
+    if (!err) {
+        FN(ik_pack)(w, g, 0, ik.mr, wp);
+        FN(ik_offsets)(cin_g, g, Hp, Wp, off);
+        FN(ik_masks)(T, Tp, Wp, OW, ik.lanes, ybase, msk);
+    }
+    const int nt = (int)(N < n_threads ? (N > 0 ? N : 1) : n_threads);
+#pragma omp parallel num_threads(nt) if (nt > 1) reduction(| : err)
+    {
+        const int t = omp_get_thread_num(), nth = omp_get_num_threads();
+        const ptrdiff_t lo = N * t / nth, hi = N * (t + 1) / nth;
+        const size_t need = (size_t)(xpn + slack + (ik.st ? 0 : Mp * Tp));
+        DT *xp = (err || hi == lo) ? NULL : (DT *)mn_workspace(WS_CONV, need * sizeof(DT));
+        if (!xp && !err && hi > lo)
+            err = 1;
+        if (xp) {
+            memset(xp, 0, (size_t)(xpn + slack) * sizeof(DT)); /* the border, once */
+            for (ptrdiff_t n = lo; n < hi; n++)
+                for (ptrdiff_t gi = 0; gi < G; gi++) {
+                    FN(ik_pad)(&ik, x + n * xs + gi * cin_g * g->h * g->w, cin_g, g, Hp, Wp, xp);
+                    FN(ik_image)(&ik, K, cout_g, Tp, OH, OW, Wp, wp + gi * Mp * K, xp, off,
+                                 y + n * ys + gi * cout_g * P, P, b ? b + gi * cout_g : NULL,
+                                 act == MN_ACT_RELU, ybase, msk, xp + xpn + slack);
+                }
+        }
+    }
+    free(msk);
+    free(wp);
+    free(off);
+    return err ? -1 : 0;
+}
+
+/* dX through the implicit path needs the input gradient's padding (kh-1)*dh - pad_t >= 0. */
+static int FN(implicit_dx_ok)(const mn_conv2d_geom *g)
+{
+    return g->pad_t <= (g->kh - 1) * g->dh && g->pad_l <= (g->kw - 1) * g->dw;
+}
+
+/* Backward, images split between the threads, per image and group:
+ *  - dX (stride 1) is a forward convolution of dY, padded by (kh-1)*dh - pad_t, with the
+ *    flipped, transposed weight: the same implicit product, C_in_g rows, K = C_out_g*kh*kw.
+ *  - dW^T (K x C_out_g) += im2col(x) @ dY^T, with dY transposed to pixel-major over the wide
+ *    rows (zeros in the garbage columns) and x's wide planes read in place; each thread sums
+ *    its images into its own dW^T, and the partial sums are added in thread order.
+ * Returns 0, or -1 on OOM. */
+static int FN(implicit_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw,
+                            const mn_conv2d_geom *g, int isa, int n_threads)
+{
+    const FN(ik_t) ik = FN(ik_for)(mn_effective_isa(isa));
+    const ptrdiff_t N = g->n, G = g->groups, cin_g = g->c_in / G, cout_g = g->c_out / G;
+    const ptrdiff_t kh = g->kh, kw = g->kw, H = g->h, W = g->w, HW = H * W;
+    const ptrdiff_t K = cin_g * kh * kw, OH = g->oh, OW = g->ow, P = OH * OW;
+    const ptrdiff_t xs = g->c_in * HW, ys = g->c_out * P, nr = 2 * ik.lanes;
+    /* dX: dY padded into Hq x Wq planes, output H x Wq wide, rows cin_g (Mq padded) */
+    mn_conv2d_geom gt = *g;
+    gt.h = OH;
+    gt.w = OW;
+    gt.pad_t = (kh - 1) * g->dh - g->pad_t;
+    gt.pad_l = (kw - 1) * g->dw - g->pad_l;
+    const ptrdiff_t Hq = H + (kh - 1) * g->dh, Wq = W + (kw - 1) * g->dw, Kq = cout_g * kh * kw;
+    const ptrdiff_t Tq = H * Wq, Tqp = FN(round_up)(Tq, nr), Mq = FN(round_up)(cin_g, ik.mr);
+    const ptrdiff_t dypn = cout_g * Hq * Wq;
+    const ptrdiff_t slq = FN(round_up)(Tqp - Tq + (kw - 1) * g->dw + 1, 16);
+    /* dW: x padded into Hp x Wp planes, dY^T over T = OH*Wp wide pixels x Cp channels */
+    const ptrdiff_t Hp = OH + (kh - 1) * g->dh, Wp = OW + (kw - 1) * g->dw, T = OH * Wp;
+    const ptrdiff_t Cp = FN(round_up)(cout_g, ik.lanes), Kp = FN(round_up)(K, ik.kb);
+    const ptrdiff_t xpn = cin_g * Hp * Wp, slp = FN(round_up)((kw - 1) * g->dw + 1, 16);
+    const ptrdiff_t dwtn = G * Kp * Cp;
+    const size_t need = (size_t)((dx ? dypn + slq + (ik.st ? 0 : Mq * Tqp) : 0) +
+                                 (dw ? xpn + slp + T * Cp + dwtn : 0));
+    DT *wfp = dx ? (DT *)malloc((size_t)(G * Mq * Kq) * sizeof(DT)) : NULL;
+    ptrdiff_t *offq = (ptrdiff_t *)malloc((size_t)(Kq + K + Tqp) * sizeof(ptrdiff_t));
+    ptrdiff_t *off = offq ? offq + Kq : NULL, *ybase = offq ? offq + Kq + K : NULL;
+    unsigned *msk = (unsigned *)malloc((size_t)Tqp * sizeof(unsigned));
+    int err = (dx && !wfp) || !offq || !msk;
+    if (!err) {
+        if (dx) {
+            FN(ik_pack)(w, g, 1, ik.mr, wfp);
+            FN(ik_offsets)(cout_g, g, Hq, Wq, offq);
+            FN(ik_masks)(Tq, Tqp, Wq, W, ik.lanes, ybase, msk);
+        }
+        FN(ik_offsets)(cin_g, g, Hp, Wp, off);
+    }
+    const int nt = (int)(N < n_threads ? (N > 0 ? N : 1) : (n_threads > 256 ? 256 : n_threads));
+    DT *part[256];
+    int fail = err;
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        const int t = omp_get_thread_num(), nth = omp_get_num_threads();
+        const ptrdiff_t lo = N * t / nth, hi = N * (t + 1) / nth;
+        DT *buf = fail ? NULL : (DT *)mn_workspace(WS_CONV, need * sizeof(DT));
+        part[t] = NULL;
+        if (!buf) {
+#pragma omp atomic write
+            fail = 1;
+        }
+#pragma omp barrier
+        if (!fail) {
+            DT *dyp = buf, *dxw = dyp + (dx ? dypn + slq : 0);
+            DT *xp = dxw + (dx && !ik.st ? Mq * Tqp : 0), *dyt = xp + xpn + slp;
+            DT *dwt = dyt + T * Cp;
+            if (dx) /* the borders, once */
+                memset(dyp, 0, (size_t)(dypn + slq) * sizeof(DT));
+            if (dw) {
+                memset(xp, 0, (size_t)(xpn + slp) * sizeof(DT));
+                memset(dyt, 0, (size_t)(T * Cp + dwtn) * sizeof(DT));
+                part[t] = dwt;
+            }
+            for (ptrdiff_t n = lo; n < hi; n++)
+                for (ptrdiff_t gi = 0; gi < G; gi++) {
+                    const DT *dyg = dy + n * ys + gi * cout_g * P;
+                    if (dx) {
+                        FN(ik_pad)(&ik, dyg, cout_g, &gt, Hq, Wq, dyp);
+                        FN(ik_image)(&ik, Kq, cin_g, Tqp, H, W, Wq, wfp + gi * Mq * Kq, dyp,
+                                     offq, dx + n * xs + gi * cin_g * HW, HW, NULL, 0, ybase,
+                                     msk, dxw);
+                    }
+                    if (dw) {
+                        FN(ik_pad)(&ik, x + n * xs + gi * cin_g * HW, cin_g, g, Hp, Wp, xp);
+                        /* dY^T: garbage columns and padding channels zero */
+                        ik.dyt(dyg, cout_g, OH, OW, Wp, dyt, Cp);
+                        DT *dwg = dwt + gi * Kp * Cp;
+                        for (ptrdiff_t kb = 0; kb < Kp; kb += ik.kb) {
+                            const DT *src[16];
+                            for (ptrdiff_t kk = 0; kk < ik.kb; kk++)
+                                src[kk] = xp + off[kb + kk < K ? kb + kk : K - 1];
+                            ptrdiff_t ob = 0;
+                            for (; ob + nr <= Cp; ob += nr)
+                                ik.dw2(T, src, dyt + ob, Cp, dwg + kb * Cp + ob, Cp);
+                            if (ob < Cp)
+                                ik.dw1(T, src, dyt + ob, Cp, dwg + kb * Cp + ob, Cp);
+                        }
+                    }
+                }
+        }
+#pragma omp barrier
+        if (dw && !fail) {
+            /* dw[gi, o, k] = sum over threads of dwt[gi, k, o]; each thread a slice */
+            const ptrdiff_t wsz = G * cout_g * K, a = wsz * t / nth, e = wsz * (t + 1) / nth;
+            for (ptrdiff_t i = a; i < e; i++) {
+                    const ptrdiff_t gi = i / (cout_g * K), o = i / K % cout_g, k = i % K;
+                    DT s = 0;
+                    for (int u = 0; u < nth; u++)
+                        s += part[u][(gi * Kp + k) * Cp + o];
+                    dw[i] = s;
+                }
+        }
+    }
+    free(wfp);
+    free(offq);
+    free(msk);
+    return fail ? -1 : 0;
+}
+
 static int FN(conv_fwd_block_wide)(const DT *x, const DT *w, const DT *b, DT *y,
                                    const mn_conv2d_geom *g, int act, int isa,
                                    int gemm_threads, ptrdiff_t n0, ptrdiff_t nb)
@@ -374,6 +756,8 @@ int FN(mn_conv2d_fwd)(const DT *x, const DT *w, const DT *b, DT *y, const mn_con
     const ptrdiff_t xs = g->c_in * g->h * g->w, ys = g->c_out * g->oh * g->ow;
     if (n_threads < 1)
         n_threads = 1;
+    if (FN(use_implicit)(g, n_threads))
+        return FN(implicit_fwd)(x, w, b, y, g, act, isa, n_threads);
     int err = 0;
     (void)xs;
     (void)ys;
@@ -595,6 +979,8 @@ int FN(mn_conv2d_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw, DT
             memset(dw, 0, (size_t)wsz * sizeof(DT));
         return 0;
     }
+    if (FN(use_implicit)(g, n_threads) && (!dx || FN(implicit_dx_ok)(g)))
+        return FN(implicit_bwd)(dy, x, w, dx, dw, g, isa, n_threads);
     /* dX as a forward convolution of dY (stride 1, padding at most the dilated kernel's
      * reach): dx[n, c] = sum_o corr(dy[n, o], flip(w[o, c])) with padding (kh-1)*dh - pad_t
      * and output H x W. It runs the forward's blocked im2col GEMMs (k = C_out_g*kH*kW) and

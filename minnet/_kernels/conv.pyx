@@ -31,7 +31,7 @@ cdef extern from "conv2d.h":
     int mn_conv2d_dx_as_conv
     int mn_conv2d_wide
 
-_ALGORITHMS = {"auto": 0, "im2col": 1, "direct": 2}
+_ALGORITHMS = {"auto": 0, "im2col": 1, "direct": 2, "implicit": 3}
 
 
 def set_algorithm(name):

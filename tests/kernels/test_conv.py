@@ -82,7 +82,7 @@ def threads(request):
     _runtime.set_num_threads(old)
 
 
-@pytest.fixture(params=["auto", "im2col", "direct"])
+@pytest.fixture(params=["auto", "im2col", "direct", "implicit"])
 def algorithm(request):
     conv.set_algorithm(request.param)
     yield request.param

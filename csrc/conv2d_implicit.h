@@ -1,0 +1,263 @@
+/* Implicit-GEMM micro-kernels of the stride-1 convolution, instantiated by conv2d_impl.h per
+ * dtype and ISA: DT, IFN(name), IATTR, IVB (vector bytes), IMR (rows per tile), INV (vectors
+ * per tile row), IKB (weight columns per weight-gradient tile).
+ *
+ * Over zero-padded "wide" planes (rows of Wp = OW + (kW-1)*dW, see conv2d_direct.h), the
+ * im2col matrix of a stride-1 convolution never needs to be built: its row k = (c, p, q) is
+ * the padded plane itself from offset off[k] = c*Hp*Wp + p*dH*Wp + q*dW, so a GEMM micro-panel
+ * of it (k x NR pixels) is NR consecutive elements at xp + off[k] + t0, for every k. The
+ * kernels below read those straight from the padded planes (unaligned vector loads), which
+ * removes both the im2col copy and the GEMM's packing of it: the two cost more than the
+ * multiply on the course's layers (16-64 channels), where the GEMM has only 16-64 rows. */
+
+/* acc[r][v] := sum_k wp[k*IMR + r] * xb[off[k] + v*lanes + (0..lanes-1)]: one IMR x NR tile
+ * (NR = INV * lanes pixels) of W @ im2col. wp: IMR rows of the weight, k-major (packed once
+ * per call); xb: the padded planes + the tile's first pixel. */
+#define IK_ACC(acc)                                                                        \
+    do {                                                                                   \
+        _Pragma("GCC unroll 16") for (int r = 0; r < IMR; r++)                             \
+            _Pragma("GCC unroll 4") for (int v = 0; v < INV; v++) acc[r][v] = (vt){0};     \
+        _Pragma("GCC unroll 2") for (ptrdiff_t k = 0; k < K; k++)                          \
+        {                                                                                  \
+            const DT *s = xb + off[k];                                                     \
+            vt bv[INV];                                                                    \
+            _Pragma("GCC unroll 4") for (int v = 0; v < INV; v++) bv[v] =                  \
+                *(const vt *)(s + v * L);                                                  \
+            _Pragma("GCC unroll 16") for (int r = 0; r < IMR; r++)                         \
+            {                                                                              \
+                const DT a = wp[r];                                                        \
+                _Pragma("GCC unroll 4") for (int v = 0; v < INV; v++) acc[r][v] +=         \
+                    a * bv[v];                                                             \
+            }                                                                              \
+            wp += IMR;                                                                     \
+        }                                                                                  \
+    } while (0)
+
+/* The tile into a buffer: out[r*ldo + t] (portable; the caller crops the valid columns). */
+IATTR static void IFN(ik_fwd)(ptrdiff_t K, const DT *restrict wp, const DT *restrict xb,
+                              const ptrdiff_t *restrict off, DT *restrict out, ptrdiff_t ldo)
+{
+    typedef DT vt __attribute__((vector_size(IVB), aligned(sizeof(DT)), may_alias));
+    enum { L = IVB / sizeof(DT) };
+    vt acc[IMR][INV];
+    IK_ACC(acc);
+#pragma GCC unroll 16
+    for (int r = 0; r < IMR; r++)
+#pragma GCC unroll 4
+        for (int v = 0; v < INV; v++)
+            *(vt *)(out + r * ldo + v * L) = acc[r][v];
+}
+
+#if MN_X86 && IVB == 64
+/* AVX-512: the tile straight into the output, no buffer and no crop pass. A vector of wide
+ * pixels holds valid ones (column < OW) and garbage; the valid ones, in order, are
+ * consecutive output pixels, so each vector is compressed to them (vcompress in a register)
+ * and stored under a prefix mask at y + ybase[v]. Rows r < nrows get act(acc + bias[r]). */
+IATTR static void IFN(ik_fwd_st)(ptrdiff_t K, const DT *restrict wp, const DT *restrict xb,
+                                 const ptrdiff_t *restrict off, DT *restrict y, ptrdiff_t ldy,
+                                 int nrows, const ptrdiff_t *restrict ybase,
+                                 const unsigned *restrict msk, const DT *restrict bias,
+                                 int relu)
+{
+    typedef DT vt __attribute__((vector_size(IVB), aligned(sizeof(DT)), may_alias));
+    typedef __typeof__((vt){0} < (vt){0}) vmask;
+    enum { L = IVB / sizeof(DT) };
+    vt acc[IMR][INV];
+    IK_ACC(acc);
+#pragma GCC unroll 16
+    for (int r = 0; r < IMR; r++) {
+        if (r >= nrows)
+            break;
+        const DT bo = bias ? bias[r] : (DT)0;
+#pragma GCC unroll 4
+        for (int v = 0; v < INV; v++) {
+            vt val = acc[r][v] + bo;
+            if (relu) /* v > 0 ? v : 0, as the crop loops (NaN -> 0) */
+                val = (vt)((vmask)val & (vmask)(val > (vt){0}));
+            DT *dst = y + r * ldy + ybase[v];
+#if DT_F32
+            const __mmask16 m = (__mmask16)msk[v];
+            const __m512 c = _mm512_maskz_compress_ps(m, (__m512)val);
+            _mm512_mask_storeu_ps(dst, (__mmask16)((1u << __builtin_popcount(m)) - 1), c);
+#else
+            const __mmask8 m = (__mmask8)msk[v];
+            const __m512d c = _mm512_maskz_compress_pd(m, (__m512d)val);
+            _mm512_mask_storeu_pd(dst, (__mmask8)((1u << __builtin_popcount(m)) - 1), c);
+#endif
+        }
+    }
+}
+#endif
+
+/* Weight gradient, transposed: dwt[kk*ldw + o] += sum_{t < T} src[kk][t] * dyt[t*ldt + o] for
+ * kk < IKB and o < NV * lanes. src[kk] = xp + off[k0 + kk] (a row of the implicit im2col
+ * matrix), dyt the image's output gradient transposed to pixel-major (channels contiguous,
+ * zero in the wide rows' garbage columns, so those pixels add nothing). */
+#define IK_DW_BODY(NV)                                                                     \
+    typedef DT vt __attribute__((vector_size(IVB), aligned(sizeof(DT)), may_alias));      \
+    enum { L = IVB / sizeof(DT) };                                                         \
+    vt acc[IKB][NV];                                                                       \
+    const DT *s[IKB];                                                                      \
+    _Pragma("GCC unroll 16") for (int kk = 0; kk < IKB; kk++)                              \
+    {                                                                                      \
+        s[kk] = src[kk];                                                                   \
+        _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) acc[kk][v] = (vt){0};         \
+    }                                                                                      \
+    for (ptrdiff_t t = 0; t < T; t++) {                                                    \
+        vt a[NV];                                                                          \
+        _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) a[v] =                        \
+            *(const vt *)(dyt + t * ldt + v * L);                                          \
+        _Pragma("GCC unroll 16") for (int kk = 0; kk < IKB; kk++)                          \
+        {                                                                                  \
+            const DT xv = s[kk][t];                                                        \
+            _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) acc[kk][v] += xv * a[v];  \
+        }                                                                                  \
+    }                                                                                      \
+    _Pragma("GCC unroll 16") for (int kk = 0; kk < IKB; kk++)                              \
+        _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++)                               \
+            *(vt *)(dwt + kk * ldw + v * L) += acc[kk][v];
+
+IATTR static void IFN(ik_dw2)(ptrdiff_t T, const DT *const *restrict src,
+                              const DT *restrict dyt, ptrdiff_t ldt, DT *restrict dwt,
+                              ptrdiff_t ldw)
+{
+    IK_DW_BODY(2)
+}
+
+IATTR static void IFN(ik_dw1)(ptrdiff_t T, const DT *const *restrict src,
+                              const DT *restrict dyt, ptrdiff_t ldt, DT *restrict dwt,
+                              ptrdiff_t ldw)
+{
+    IK_DW_BODY(1)
+}
+#undef IK_DW_BODY
+
+/* dyt[(i*Wp + j)*Cp + o] := dy[o*OH*OW + i*OW + j] for o < cout, i < OH, j < OW: one image's
+ * output gradient to pixel-major over the wide rows. Entries for j >= OW or o >= cout are not
+ * written by the portable loop (the caller zeroed them once); the AVX-512 one writes zeros
+ * there (16x16 / 8x8 register transposes of masked row loads). */
+#if MN_X86 && IVB == 64
+#if DT_F32
+IATTR static inline void IFN(tr_lanes)(__m512 *r)
+{
+    __m512 t[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        const __m512d a = _mm512_castps_pd(t[i]), b = _mm512_castps_pd(t[i + 1]);
+        const __m512d c = _mm512_castps_pd(t[i + 2]), d = _mm512_castps_pd(t[i + 3]);
+        r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+        r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+        r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+        r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+    }
+    for (int h = 0; h < 16; h += 8)
+        for (int i = 0; i < 4; i++) {
+            t[h + i] = _mm512_shuffle_f32x4(r[h + i], r[h + i + 4], 0x88);
+            t[h + i + 4] = _mm512_shuffle_f32x4(r[h + i], r[h + i + 4], 0xdd);
+        }
+    for (int i = 0; i < 8; i++) {
+        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
+    }
+}
+#define TR_V __m512
+#define TR_LOAD(m, p) _mm512_maskz_loadu_ps((__mmask16)(m), (p))
+#define TR_STORE(p, v) _mm512_storeu_ps((p), (v))
+#define TR_ZERO _mm512_setzero_ps()
+#else
+IATTR static inline void IFN(tr_lanes)(__m512d *r)
+{
+    __m512d t[8];
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm512_unpacklo_pd(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_pd(r[i], r[i + 1]);
+    }
+    for (int h = 0; h < 8; h += 4) {
+        r[h] = _mm512_shuffle_f64x2(t[h], t[h + 2], 0x88);
+        r[h + 1] = _mm512_shuffle_f64x2(t[h + 1], t[h + 3], 0x88);
+        r[h + 2] = _mm512_shuffle_f64x2(t[h], t[h + 2], 0xdd);
+        r[h + 3] = _mm512_shuffle_f64x2(t[h + 1], t[h + 3], 0xdd);
+    }
+    for (int i = 0; i < 4; i++) {
+        t[i] = _mm512_shuffle_f64x2(r[i], r[i + 4], 0x88);
+        t[i + 4] = _mm512_shuffle_f64x2(r[i], r[i + 4], 0xdd);
+    }
+    for (int i = 0; i < 8; i++)
+        r[i] = t[i];
+}
+#define TR_V __m512d
+#define TR_LOAD(m, p) _mm512_maskz_loadu_pd((__mmask8)(m), (p))
+#define TR_STORE(p, v) _mm512_storeu_pd((p), (v))
+#define TR_ZERO _mm512_setzero_pd()
+#endif
+IATTR static void IFN(ik_dyt)(const DT *restrict dy, ptrdiff_t cout, ptrdiff_t OH,
+                              ptrdiff_t OW, ptrdiff_t Wp, DT *restrict dyt, ptrdiff_t Cp)
+{
+    enum { L = IVB / sizeof(DT) };
+    const ptrdiff_t P = OH * OW;
+    for (ptrdiff_t ob = 0; ob < Cp; ob += L)
+        for (ptrdiff_t i = 0; i < OH; i++)
+            for (ptrdiff_t j0 = 0; j0 < Wp; j0 += L) {
+                const ptrdiff_t nv = OW - j0 < 0 ? 0 : (OW - j0 > L ? L : OW - j0);
+                const unsigned m = (unsigned)((1ull << nv) - 1);
+                TR_V v[L];
+                for (int r = 0; r < L; r++)
+                    v[r] = (ob + r < cout && nv > 0) ? TR_LOAD(m, dy + (ob + r) * P + i * OW + j0)
+                                                     : TR_ZERO;
+                IFN(tr_lanes)(v);
+                const ptrdiff_t ns = Wp - j0 < L ? Wp - j0 : L;
+                DT *d = dyt + (i * Wp + j0) * Cp + ob;
+                for (ptrdiff_t l = 0; l < ns; l++)
+                    TR_STORE(d + l * Cp, v[l]);
+            }
+}
+#undef TR_V
+#undef TR_LOAD
+#undef TR_STORE
+#undef TR_ZERO
+#else
+IATTR static void IFN(ik_dyt)(const DT *restrict dy, ptrdiff_t cout, ptrdiff_t OH,
+                              ptrdiff_t OW, ptrdiff_t Wp, DT *restrict dyt, ptrdiff_t Cp)
+{
+    for (ptrdiff_t o = 0; o < cout; o++)
+        for (ptrdiff_t i = 0; i < OH; i++) {
+            const DT *src = dy + (o * OH + i) * OW;
+            DT *dst = dyt + i * Wp * Cp + o;
+            for (ptrdiff_t j = 0; j < OW; j++)
+                dst[j * Cp] = src[j];
+        }
+}
+#endif
+#undef IK_ACC
+
+/* The interior of c_n padded planes: dst[c*Hp*Wp + r*Wp + j] := src[(c*H + r)*W + j] for
+ * r < rows, j < cols (dst points at the first interior element; the zero border was
+ * written once per call and nothing else writes these buffers). */
+IATTR static void IFN(ik_interior)(const DT *restrict src, ptrdiff_t c_n, ptrdiff_t H,
+                                   ptrdiff_t W, ptrdiff_t rows, ptrdiff_t cols,
+                                   DT *restrict dst, ptrdiff_t Hp, ptrdiff_t Wp)
+{
+    for (ptrdiff_t c = 0; c < c_n; c++)
+        for (ptrdiff_t r = 0; r < rows; r++) {
+            const DT *s = src + (c * H + r) * W;
+            DT *d = dst + c * Hp * Wp + r * Wp;
+#if MN_X86 && IVB == 64
+            enum { L = IVB / sizeof(DT) };
+            for (ptrdiff_t j = 0; j < cols; j += L) {
+                const unsigned m = cols - j >= L ? (unsigned)((1ull << L) - 1)
+                                                 : (unsigned)((1ull << (cols - j)) - 1);
+#if DT_F32
+                _mm512_mask_storeu_ps(d + j, (__mmask16)m, _mm512_maskz_loadu_ps((__mmask16)m, s + j));
+#else
+                _mm512_mask_storeu_pd(d + j, (__mmask8)m, _mm512_maskz_loadu_pd((__mmask8)m, s + j));
+#endif
+            }
+#else
+            for (ptrdiff_t j = 0; j < cols; j++)
+                d[j] = s[j];
+#endif
+        }
+}
