@@ -24,15 +24,17 @@ int mn_conv2d_fwd_f32(const float *x_nchw, const float *w_oihw, const float *b_o
 int mn_conv2d_fwd_f64(const double *x_nchw, const double *w_oihw, const double *b_o,
                       double *y_nchw, const mn_conv2d_geom *g, int act, int isa, int n_threads);
 
-/* Gradients of the forward above (act = identity) for dy_nchw; each output may be NULL when
- * not wanted. dx := col2im(W^T dY); dw := sum_n dY_n im2col(x_n)^T; db := sum_{n,i,j} dy.
+/* Gradients of the forward above for dy_nchw; each output may be NULL when not wanted.
+ * dx := col2im(W^T dY); dw := sum_n dY_n im2col(x_n)^T; db := sum_{n,i,j} dy. With relu_y
+ * (the forward's output under MN_ACT_RELU; NULL for the identity) dY is first masked where
+ * relu_y > 0 fails, as the activation's backward would, but per image while it is in cache.
  * Returns 0, or -1 on OOM. */
 int mn_conv2d_bwd_f32(const float *dy_nchw, const float *x_nchw, const float *w_oihw,
-                      float *dx_nchw, float *dw_oihw, float *db_o, const mn_conv2d_geom *g,
-                      int isa, int n_threads);
+                      float *dx_nchw, float *dw_oihw, float *db_o, const float *relu_y,
+                      const mn_conv2d_geom *g, int isa, int n_threads);
 int mn_conv2d_bwd_f64(const double *dy_nchw, const double *x_nchw, const double *w_oihw,
-                      double *dx_nchw, double *dw_oihw, double *db_o, const mn_conv2d_geom *g,
-                      int isa, int n_threads);
+                      double *dx_nchw, double *dw_oihw, double *db_o, const double *relu_y,
+                      const mn_conv2d_geom *g, int isa, int n_threads);
 
 /* Which lowering the kernels use: MN_CONV_AUTO picks per shape (see conv2d_impl.h); the
  * others force one, so that the tests cover both on every shape. */

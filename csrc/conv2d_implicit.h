@@ -261,3 +261,24 @@ IATTR static void IFN(ik_interior)(const DT *restrict src, ptrdiff_t c_n, ptrdif
 #endif
         }
 }
+
+/* out[i] := y[i] > 0 ? dy[i] : 0 (the relu's backward), and, when sums is given, the sum of
+ * each of the rows rows of P (in double, as the bias gradient elsewhere). */
+IATTR static void IFN(ik_relu_mask)(const DT *restrict dy, const DT *restrict y,
+                                    ptrdiff_t rows, ptrdiff_t P, DT *restrict out,
+                                    double *restrict sums)
+{
+    for (ptrdiff_t r = 0; r < rows; r++) {
+        const DT *d = dy + r * P, *yy = y + r * P;
+        DT *o = out + r * P;
+        DT s = 0;
+#pragma omp simd reduction(+ : s)
+        for (ptrdiff_t i = 0; i < P; i++) {
+            const DT v = yy[i] > 0 ? d[i] : (DT)0;
+            o[i] = v;
+            s += v;
+        }
+        if (sums)
+            sums[r] = s;
+    }
+}

@@ -20,11 +20,11 @@ cdef extern from "conv2d.h":
     int mn_conv2d_fwd_f64(const double *x, const double *w, const double *b, double *y,
                           const mn_conv2d_geom *g, int act, int isa, int n_threads) nogil
     int mn_conv2d_bwd_f32(const float *dy, const float *x, const float *w, float *dx,
-                          float *dw, float *db, const mn_conv2d_geom *g, int isa,
-                          int n_threads) nogil
+                          float *dw, float *db, const float *relu_y, const mn_conv2d_geom *g,
+                          int isa, int n_threads) nogil
     int mn_conv2d_bwd_f64(const double *dy, const double *x, const double *w, double *dx,
-                          double *dw, double *db, const mn_conv2d_geom *g, int isa,
-                          int n_threads) nogil
+                          double *dw, double *db, const double *relu_y,
+                          const mn_conv2d_geom *g, int isa, int n_threads) nogil
     void mn_conv2d_set_algorithm(int algorithm) nogil
     int mn_conv2d_algorithm
     int mn_conv2d_block_cols
@@ -163,9 +163,11 @@ def conv2d_forward(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1,
 
 def conv2d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1, *,
                     bint input_grad=True, bint weight_grad=True, bint bias_grad=True,
-                    dx_out=None, dw_out=None):
-    """Gradients of conv2d_forward (no activation) for dy: (dx, dw, db), None where not asked;
-    dx_out/dw_out: optional arrays to write dx/dw into.
+                    dx_out=None, dw_out=None, relu_out=None):
+    """Gradients of conv2d_forward for dy: (dx, dw, db), None where not asked;
+    dx_out/dw_out: optional arrays to write dx/dw into. relu_out: the forward's output when
+    it ran with activation='relu' (dY is then masked where relu_out > 0 fails, inside the
+    kernel, image by image); None for no activation.
 
         dx := col2im(W^T dY),  dw := sum_n dY_n im2col(x_n)^T,  db := sum_{n,i,j} dY
     """
@@ -192,17 +194,27 @@ def conv2d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1, *,
     cdef void *pdx = cnp.PyArray_DATA(<cnp.ndarray>DX) if DX is not None else NULL
     cdef void *pdw = cnp.PyArray_DATA(<cnp.ndarray>DW) if DW is not None else NULL
     cdef void *pdb = cnp.PyArray_DATA(<cnp.ndarray>DB) if DB is not None else NULL
+    cdef cnp.ndarray RY
+    cdef void *pry = NULL
+    if relu_out is not None:
+        RY = _float_array(relu_out, "relu_out", op)
+        _same_dtype(X, RY, "relu_out", op)
+        if (<object>RY).shape != ys:
+            raise ValueError(f"{op}: relu_out must have the output's shape {ys}, got "
+                             f"{(<object>RY).shape}")
+        pry = cnp.PyArray_DATA(RY)
     cdef int rc, nt = num_threads(), isa = isa_level()
     if DX is not None and DX.size and DY.size == 0:
         DX[...] = 0
     with nogil:
         if typ == cnp.NPY_FLOAT32:
             rc = mn_conv2d_bwd_f32(<const float *>pdy, <const float *>px, <const float *>pw,
-                                   <float *>pdx, <float *>pdw, <float *>pdb, &g, isa, nt)
+                                   <float *>pdx, <float *>pdw, <float *>pdb,
+                                   <const float *>pry, &g, isa, nt)
         else:
             rc = mn_conv2d_bwd_f64(<const double *>pdy, <const double *>px,
                                    <const double *>pw, <double *>pdx, <double *>pdw,
-                                   <double *>pdb, &g, isa, nt)
+                                   <double *>pdb, <const double *>pry, &g, isa, nt)
     if rc != 0:
         raise MemoryError(f"{op}: could not allocate scratch for input {xs}, weight {ws}")
     return DX, DW, DB

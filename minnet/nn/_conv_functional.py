@@ -65,13 +65,12 @@ class Conv2d(Function):
 
     def backward(self, g):
         nx, nw, nb = self.needs_input_grad
-        if self.y is not None:  # relu: y > 0 exactly where the pre-activation was
-            g = kernels.act_backward(g, self.y, "relu", out=_empty(g.shape, g.dtype))
         x, w = self.x, self.w
+        # relu: y > 0 exactly where the pre-activation was; the kernel masks g image by image
         dx, dw, db = kernels.conv2d_backward(
             g, x, w, *self.args, input_grad=nx, weight_grad=nw, bias_grad=nb and self.has_bias,
             dx_out=_empty(x.shape, x.dtype) if nx else None,
-            dw_out=_empty(w.shape, w.dtype) if nw else None)
+            dw_out=_empty(w.shape, w.dtype) if nw else None, relu_out=self.y)
         return dx, dw, db
 
 

@@ -42,8 +42,11 @@ def conv2d_forward(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1,
 
 
 def conv2d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1, *, input_grad=True,
-                    weight_grad=True, bias_grad=True, dx_out=None, dw_out=None):
-    """(dx, dw, db) of conv2d_forward without activation; None where not asked."""
+                    weight_grad=True, bias_grad=True, dx_out=None, dw_out=None, relu_out=None):
+    """(dx, dw, db) of conv2d_forward; None where not asked. relu_out: the forward's output
+    when it ran with activation='relu' (the gradient flows only where it is > 0)."""
+    if relu_out is not None:
+        dy = np.where(relu_out > 0, dy, 0).astype(dy.dtype, copy=False)
     cols, padded_shape, geo = _windows(x, w.shape, stride, padding, dilation, groups,
                                        "conv2d_backward")
     oh, ow, (sh, sw), (pt, pb, pl, pr), (dh, dw) = geo

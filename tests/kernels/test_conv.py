@@ -120,6 +120,55 @@ def test_conv2d_relu_epilogue(dtype, algorithm):
     _run((3, 3, 6, 6), (5, 3, 3, 3), 1, 1, 1, 1, dtype, activation="relu")
 
 
+def _run_relu_backward(xs, ws, stride, padding, dilation, groups, dtype, seed=0, grads=None):
+    """conv2d_backward(relu_out=y) of a relu forward equals the reference's backward of the
+    masked gradient, for every combination of the wanted gradients."""
+    rng = np.random.default_rng(seed)
+    x, w, b = _data(rng, xs, ws, dtype)
+    args = (stride, padding, dilation, groups)
+    y = kernels.conv2d_forward(x, w, b, *args, activation="relu")
+    assert (y == 0).any() and (y > 0).any()  # the mask matters
+    dy = rng.uniform(-1, 1, y.shape).astype(dtype)
+    f64 = lambda a: a.astype(np.float64)
+    k = ws[1] * ws[2] * ws[3]
+    kw_ = y.shape[0] * y.shape[2] * y.shape[3]
+    for ig, wg, bg in grads or [(True, True, True), (False, True, True), (True, False, False),
+                                (False, False, True)]:
+        got = kernels.conv2d_backward(dy, x, w, *args, input_grad=ig, weight_grad=wg,
+                                      bias_grad=bg, relu_out=y)
+        want = reference.conv2d_backward(f64(dy), f64(x), f64(w), *args, input_grad=ig,
+                                         weight_grad=wg, bias_grad=bg, relu_out=f64(y))
+        for a, r, tol in zip(got, want, (_tol(dtype, ws[0] * k), _tol(dtype, kw_),
+                                         _tol(dtype, kw_))):
+            assert (a is None) == (r is None)
+            if a is not None:
+                assert a.dtype == dtype
+                np.testing.assert_allclose(a, r, rtol=0, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", CASES, ids=[str(i) for i in range(len(CASES))])
+def test_conv2d_backward_through_relu(case, dtype, threads, algorithm):
+    _run_relu_backward(*case, dtype)
+
+
+def test_conv2d_backward_through_relu_course_layers(threads):
+    """The course CNN's shapes (batch cut): first layer (implicit dW, direct dX), middle ones."""
+    for xs, ws in [((3, 1, 28, 28), (16, 1, 3, 3)), ((3, 16, 14, 14), (32, 16, 3, 3)),
+                   ((2, 32, 7, 7), (32, 32, 3, 3))]:
+        _run_relu_backward(xs, ws, 1, 1, 1, 1, np.float32)
+
+
+def test_relu_out_bad_shape():
+    x = np.zeros((2, 3, 5, 5), np.float32)
+    w = np.zeros((4, 3, 3, 3), np.float32)
+    dy = np.zeros((2, 4, 5, 5), np.float32)
+    with pytest.raises(ValueError, match="relu_out"):
+        kernels.conv2d_backward(dy, x, w, 1, 1, relu_out=np.zeros((2, 4, 5, 4), np.float32))
+    with pytest.raises(TypeError, match="relu_out"):
+        kernels.conv2d_backward(dy, x, w, 1, 1, relu_out=np.zeros((2, 4, 5, 5)))
+
+
 @settings(max_examples=60, deadline=None)
 @given(n=st.integers(1, 3), g=st.integers(1, 3), cig=st.integers(1, 3), cog=st.integers(1, 3),
        h=st.integers(1, 9), w=st.integers(1, 9), kh=st.integers(1, 4), kw=st.integers(1, 4),
@@ -127,7 +176,7 @@ def test_conv2d_relu_epilogue(dtype, algorithm):
        pad=st.one_of(st.integers(0, 2), st.tuples(st.integers(0, 2), st.integers(0, 2)),
                      st.just("same"), st.just("valid")),
        f64=st.booleans(), seed=st.integers(0, 1000),
-       algo=st.sampled_from(["auto", "im2col", "direct"]))
+       algo=st.sampled_from(["auto", "im2col", "direct", "implicit"]))
 def test_conv2d_hypothesis(n, g, cig, cog, h, w, kh, kw, sh, sw, dh, dw, pad, f64, seed, algo):
     if pad == "same":
         sh = sw = 1
@@ -147,7 +196,7 @@ def test_conv2d_hypothesis(n, g, cig, cog, h, w, kh, kw, sh, sw, dh, dw, pad, f6
         conv.set_algorithm("auto")
 
 
-@pytest.mark.parametrize("algo", ["im2col", "direct"])
+@pytest.mark.parametrize("algo", ["im2col", "direct", "implicit"])
 def test_threads_give_equal_results(algo):
     """Forward and input gradient bitwise equal at 1 and 2 threads; the weight gradient is
     summed per thread then added, so only its rounding may differ."""
