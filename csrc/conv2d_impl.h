@@ -312,10 +312,11 @@ static size_t FN(wide_fwd_scratch)(const mn_conv2d_geom *g, ptrdiff_t nb)
 #undef INV
 #undef IKB
 
-typedef void (*FN(ik_fwd_fn))(ptrdiff_t, const DT *, const DT *, const ptrdiff_t *, DT *,
-                              ptrdiff_t);
-typedef void (*FN(ik_st_fn))(ptrdiff_t, const DT *, const DT *, const ptrdiff_t *, DT *,
-                             ptrdiff_t, int, const ptrdiff_t *, const unsigned *, const DT *, int);
+typedef void (*FN(ik_fwd_fn))(ptrdiff_t, const DT *, const DT *, const ptrdiff_t *, ptrdiff_t,
+                              DT *, ptrdiff_t);
+typedef void (*FN(ik_st_fn))(ptrdiff_t, const DT *, const DT *, const ptrdiff_t *, ptrdiff_t,
+                             DT *, ptrdiff_t, int, const ptrdiff_t *, const unsigned *,
+                             const DT *, int);
 typedef void (*FN(ik_dw_fn))(ptrdiff_t, const DT *const *, const DT *, ptrdiff_t, DT *,
                              ptrdiff_t);
 typedef void (*FN(ik_dyt_fn))(const DT *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, DT *,
@@ -447,22 +448,26 @@ static void FN(ik_masks)(ptrdiff_t T, ptrdiff_t Tp, ptrdiff_t Wp, ptrdiff_t OW,
  * (Mp x Tp) and a crop. */
 static void FN(ik_image)(const FN(ik_t) * ik, ptrdiff_t K, ptrdiff_t rows, ptrdiff_t Tp,
                          ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t Wp, const DT *wp, const DT *xp,
-                         const ptrdiff_t *off, DT *out, ptrdiff_t ldy, const DT *bias,
+                         const ptrdiff_t *off, ptrdiff_t kw, ptrdiff_t dwid, DT *out,
+                         ptrdiff_t ldy, const DT *bias,
                          int relu, const ptrdiff_t *ybase, const unsigned *msk, DT *yw)
 {
     const ptrdiff_t nr = 2 * ik->lanes, mr = ik->mr, Mp = FN(round_up)(rows, mr);
+    const ptrdiff_t dw3 = kw == 3 ? dwid : 0;
     /* a column tile's k x nr block of the planes stays in L1 across the row blocks */
     if (ik->st) {
+        /* (measured: grouping column tiles, or row blocks outermost, changes nothing; nor
+         * does prefetching the next tile's planes) */
         for (ptrdiff_t t0 = 0; t0 < Tp; t0 += nr)
             for (ptrdiff_t ob = 0; ob < Mp; ob += mr)
-                ik->st(K, wp + ob * K, xp + t0, off, out + ob * ldy, ldy,
+                ik->st(K, wp + ob * K, xp + t0, off, dw3, out + ob * ldy, ldy,
                        (int)(rows - ob < mr ? rows - ob : mr), ybase + t0 / ik->lanes,
                        msk + t0 / ik->lanes, bias ? bias + ob : NULL, relu);
         return;
     }
     for (ptrdiff_t t0 = 0; t0 < Tp; t0 += nr)
         for (ptrdiff_t ob = 0; ob < Mp; ob += mr)
-            ik->fwd(K, wp + ob * K, xp + t0, off, yw + ob * Tp + t0, Tp);
+            ik->fwd(K, wp + ob * K, xp + t0, off, dw3, yw + ob * Tp + t0, Tp);
     for (ptrdiff_t o = 0; o < rows; o++) {
         const DT bo = bias ? bias[o] : 0;
         for (ptrdiff_t i = 0; i < OH; i++) {
@@ -521,7 +526,7 @@ static int FN(implicit_fwd)(const DT *x, const DT *w, const DT *b, DT *y,
                 for (ptrdiff_t gi = 0; gi < G; gi++) {
                     FN(ik_pad)(&ik, x + n * xs + gi * cin_g * g->h * g->w, cin_g, g, Hp, Wp, xp);
                     FN(ik_image)(&ik, K, cout_g, Tp, OH, OW, Wp, wp + gi * Mp * K, xp, off,
-                                 y + n * ys + gi * cout_g * P, P, b ? b + gi * cout_g : NULL,
+                                 g->kw, g->dw, y + n * ys + gi * cout_g * P, P, b ? b + gi * cout_g : NULL,
                                  act == MN_ACT_RELU, ybase, msk, xp + xpn + slack);
                 }
         }
@@ -628,7 +633,8 @@ static int FN(implicit_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *
                     if (dx) {
                         FN(ik_pad)(&ik, dyg, cout_g, &gt, Hq, Wq, dyp);
                         FN(ik_image)(&ik, Kq, cin_g, Tqp, H, W, Wq, wfp + gi * Mq * Kq, dyp,
-                                     offq, dx + n * xs + gi * cin_g * HW, HW, NULL, 0, ybase,
+                                     offq, kw, g->dw, dx + n * xs + gi * cin_g * HW, HW, NULL,
+                                     0, ybase,
                                      msk, dxw);
                     }
                     if (dw) {

@@ -12,30 +12,42 @@
 
 /* acc[r][v] := sum_k wp[k*IMR + r] * xb[off[k] + v*lanes + (0..lanes-1)]: one IMR x NR tile
  * (NR = INV * lanes pixels) of W @ im2col. wp: IMR rows of the weight, k-major (packed once
- * per call); xb: the padded planes + the tile's first pixel. */
+ * per call); xb: the padded planes + the tile's first pixel. dw3 != 0 says kW = 3 with
+ * column dilation dw3: taps then come in threes at off[k] + {0, dw3, 2*dw3}, walked from one
+ * pointer without the table (measured 6% faster than a table load per tap). */
+#define IK_TAP(src)                                                                        \
+    do {                                                                                   \
+        const DT *s_ = (src);                                                              \
+        vt bv[INV];                                                                        \
+        _Pragma("GCC unroll 4") for (int v = 0; v < INV; v++) bv[v] =                      \
+            *(const vt *)(s_ + v * L);                                                     \
+        _Pragma("GCC unroll 16") for (int r = 0; r < IMR; r++)                             \
+        {                                                                                  \
+            const DT a = wp[r];                                                            \
+            _Pragma("GCC unroll 4") for (int v = 0; v < INV; v++) acc[r][v] += a * bv[v];  \
+        }                                                                                  \
+        wp += IMR;                                                                         \
+    } while (0)
 #define IK_ACC(acc)                                                                        \
     do {                                                                                   \
         _Pragma("GCC unroll 16") for (int r = 0; r < IMR; r++)                             \
             _Pragma("GCC unroll 4") for (int v = 0; v < INV; v++) acc[r][v] = (vt){0};     \
-        _Pragma("GCC unroll 2") for (ptrdiff_t k = 0; k < K; k++)                          \
-        {                                                                                  \
-            const DT *s = xb + off[k];                                                     \
-            vt bv[INV];                                                                    \
-            _Pragma("GCC unroll 4") for (int v = 0; v < INV; v++) bv[v] =                  \
-                *(const vt *)(s + v * L);                                                  \
-            _Pragma("GCC unroll 16") for (int r = 0; r < IMR; r++)                         \
-            {                                                                              \
-                const DT a = wp[r];                                                        \
-                _Pragma("GCC unroll 4") for (int v = 0; v < INV; v++) acc[r][v] +=         \
-                    a * bv[v];                                                             \
+        if (dw3) {                                                                         \
+            for (ptrdiff_t k = 0; k < K; k += 3) {                                         \
+                const DT *s3 = xb + off[k];                                                \
+                IK_TAP(s3);                                                                \
+                IK_TAP(s3 + dw3);                                                          \
+                IK_TAP(s3 + 2 * dw3);                                                      \
             }                                                                              \
-            wp += IMR;                                                                     \
+        } else {                                                                           \
+            _Pragma("GCC unroll 2") for (ptrdiff_t k = 0; k < K; k++) IK_TAP(xb + off[k]); \
         }                                                                                  \
     } while (0)
 
 /* The tile into a buffer: out[r*ldo + t] (portable; the caller crops the valid columns). */
 IATTR static void IFN(ik_fwd)(ptrdiff_t K, const DT *restrict wp, const DT *restrict xb,
-                              const ptrdiff_t *restrict off, DT *restrict out, ptrdiff_t ldo)
+                              const ptrdiff_t *restrict off, ptrdiff_t dw3, DT *restrict out,
+                              ptrdiff_t ldo)
 {
     typedef DT vt __attribute__((vector_size(IVB), aligned(sizeof(DT)), may_alias));
     enum { L = IVB / sizeof(DT) };
@@ -54,7 +66,8 @@ IATTR static void IFN(ik_fwd)(ptrdiff_t K, const DT *restrict wp, const DT *rest
  * consecutive output pixels, so each vector is compressed to them (vcompress in a register)
  * and stored under a prefix mask at y + ybase[v]. Rows r < nrows get act(acc + bias[r]). */
 IATTR static void IFN(ik_fwd_st)(ptrdiff_t K, const DT *restrict wp, const DT *restrict xb,
-                                 const ptrdiff_t *restrict off, DT *restrict y, ptrdiff_t ldy,
+                                 const ptrdiff_t *restrict off, ptrdiff_t dw3, DT *restrict y,
+                                 ptrdiff_t ldy,
                                  int nrows, const ptrdiff_t *restrict ybase,
                                  const unsigned *restrict msk, const DT *restrict bias,
                                  int relu)
@@ -232,6 +245,7 @@ IATTR static void IFN(ik_dyt)(const DT *restrict dy, ptrdiff_t cout, ptrdiff_t O
 }
 #endif
 #undef IK_ACC
+#undef IK_TAP
 
 /* The interior of c_n padded planes: dst[c*Hp*Wp + r*Wp + j] := src[(c*H + r)*W + j] for
  * r < rows, j < cols (dst points at the first interior element; the zero border was
