@@ -135,8 +135,7 @@ static void FN(col2im)(const DT *col_kp, ptrdiff_t c_n, const mn_conv2d_geom *g,
  * it. A forced algorithm (mn_conv2d_set_algorithm) overrides the choice, for the tests. */
 static int FN(use_direct)(const mn_conv2d_geom *g)
 {
-    if (mn_conv2d_algorithm == MN_CONV_IM2COL ||
-        (mn_conv2d_algorithm == MN_CONV_IMPLICIT && g->sh == 1 && g->sw == 1))
+    if (mn_conv2d_algorithm == MN_CONV_IM2COL || mn_conv2d_algorithm == MN_CONV_IMPLICIT)
         return 0;
     if (mn_conv2d_algorithm == MN_CONV_DIRECT)
         return 1;
@@ -322,6 +321,8 @@ typedef void (*FN(ik_dw_fn))(ptrdiff_t, const DT *const *, const DT *, ptrdiff_t
 typedef void (*FN(ik_dyt_fn))(const DT *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, DT *,
                               ptrdiff_t);
 typedef void (*FN(ik_relu_fn))(const DT *, const DT *, ptrdiff_t, ptrdiff_t, DT *, double *);
+typedef void (*FN(ik_ph_fn))(const DT *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t,
+                             ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, DT *);
 typedef void (*FN(ik_int_fn))(const DT *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t,
                               DT *, ptrdiff_t, ptrdiff_t);
 typedef struct {
@@ -331,12 +332,14 @@ typedef struct {
     FN(ik_dyt_fn) dyt;       /* dY to pixel-major */
     FN(ik_int_fn) interior;  /* an image into the interior of its padded planes */
     FN(ik_relu_fn) relu;     /* dY masked by the forward's relu output, row sums */
+    FN(ik_ph_fn) phases;     /* an image into its phase planes (strides) */
     FN(ik_st_fn) st;         /* tile into the output (AVX-512), or NULL */
 } FN(ik_t);
 
 #define IK_FNS(isa) CAT(CAT(ik_fwd, isa), SFX), CAT(CAT(ik_dw2, isa), SFX),                  \
                     CAT(CAT(ik_dw1, isa), SFX), CAT(CAT(ik_dyt, isa), SFX),                 \
-                    CAT(CAT(ik_interior, isa), SFX), CAT(CAT(ik_relu_mask, isa), SFX)
+                    CAT(CAT(ik_interior, isa), SFX), CAT(CAT(ik_relu_mask, isa), SFX),      \
+                    CAT(CAT(ik_phases, isa), SFX)
 static FN(ik_t) FN(ik_for)(int isa)
 {
     FN(ik_t) ik;
@@ -365,8 +368,6 @@ static inline ptrdiff_t FN(round_up)(ptrdiff_t a, ptrdiff_t m) { return (a + m -
  * row of 8 used) stays direct: see implicit_takes_dx. */
 static int FN(use_implicit)(const mn_conv2d_geom *g, int n_threads)
 {
-    if (g->sh != 1 || g->sw != 1)
-        return 0;
     if (mn_conv2d_algorithm == MN_CONV_IMPLICIT)
         return 1;
     return mn_conv2d_algorithm == MN_CONV_AUTO && g->n >= n_threads &&
@@ -400,15 +401,30 @@ static void FN(ik_pack)(const DT *w, const mn_conv2d_geom *g, int flip, ptrdiff_
                 }
 }
 
-/* off[(c*kh + p)*kw + q] = c*Hp*Wp + p*dh*Wp + q*dw: where row k of the implicit im2col matrix
- * starts in c_n padded planes of Hp x Wp. */
+/* Strides: the padded input split into sh x sw phase planes, plane (a, b) holding the
+ * padded pixels (i*sh + a, j*sw + b). Tap (p, q) of output (i, j) reads padded pixel
+ * (i*sh + p*dh, j*sw + q*dw), which is pixel (i + p*dh / sh, j + q*dw / sw) of phase
+ * (p*dh % sh, q*dw % sw): contiguous in j again, so the stride-1 kernels apply unchanged over
+ * planes of Hp x Wp = (OH + (kh-1)*dh / sh) x (OW + (kw-1)*dw / sw), laid out [a][b][c].
+ * With stride 1 this is the one zero-bordered plane per channel. */
+static void FN(ik_planes)(const mn_conv2d_geom *g, ptrdiff_t *Hp, ptrdiff_t *Wp)
+{
+    *Hp = g->oh + (g->kh - 1) * g->dh / g->sh;
+    *Wp = g->ow + (g->kw - 1) * g->dw / g->sw;
+}
+
+/* off[(c*kh + p)*kw + q]: where row k of the implicit im2col matrix starts in the c_n
+ * channels' planes (c*Hp*Wp + p*dh*Wp + q*dw at stride 1). */
 static void FN(ik_offsets)(ptrdiff_t c_n, const mn_conv2d_geom *g, ptrdiff_t Hp, ptrdiff_t Wp,
                            ptrdiff_t *off)
 {
     for (ptrdiff_t c = 0; c < c_n; c++)
         for (ptrdiff_t p = 0; p < g->kh; p++)
-            for (ptrdiff_t q = 0; q < g->kw; q++)
-                *off++ = c * Hp * Wp + p * g->dh * Wp + q * g->dw;
+            for (ptrdiff_t q = 0; q < g->kw; q++) {
+                const ptrdiff_t rr = p * g->dh, cc = q * g->dw;
+                const ptrdiff_t phase = (rr % g->sh) * g->sw + cc % g->sw;
+                *off++ = (phase * c_n + c) * Hp * Wp + rr / g->sh * Wp + cc / g->sw;
+            }
 }
 
 /* Image x_chw (c_n planes of g->h x g->w) into the interior of zero-bordered padded planes
@@ -422,6 +438,17 @@ static void FN(ik_pad)(const FN(ik_t) * ik, const DT *x_chw, ptrdiff_t c_n,
     if (rows > 0 && cols > 0)
         ik->interior(x_chw, c_n, g->h, g->w, rows, cols, xp + g->pad_t * Wp + g->pad_l, Hp,
                      Wp);
+}
+
+/* The planes of one image: stride 1 copies the interior (border zeroed once per call),
+ * strides rewrite the phase planes. */
+static void FN(ik_fill)(const FN(ik_t) * ik, const DT *x_chw, ptrdiff_t c_n,
+                        const mn_conv2d_geom *g, ptrdiff_t Hp, ptrdiff_t Wp, DT *xp)
+{
+    if (g->sh == 1 && g->sw == 1)
+        FN(ik_pad)(ik, x_chw, c_n, g, Hp, Wp, xp);
+    else
+        ik->phases(x_chw, c_n, g->h, g->w, g->sh, g->sw, g->pad_t, g->pad_l, Hp, Wp, xp);
 }
 
 /* Where each vector of wide pixels goes in the output (AVX-512 tile store): ybase[u] = the
@@ -495,11 +522,12 @@ static int FN(implicit_fwd)(const DT *x, const DT *w, const DT *b, DT *y,
     const FN(ik_t) ik = FN(ik_for)(mn_effective_isa(isa));
     const ptrdiff_t N = g->n, G = g->groups, cin_g = g->c_in / G, cout_g = g->c_out / G;
     const ptrdiff_t K = cin_g * g->kh * g->kw, OH = g->oh, OW = g->ow, P = OH * OW;
-    const ptrdiff_t Hp = OH + (g->kh - 1) * g->dh, Wp = OW + (g->kw - 1) * g->dw;
+    ptrdiff_t Hp, Wp;
+    FN(ik_planes)(g, &Hp, &Wp);
     const ptrdiff_t T = OH * Wp, Tp = FN(round_up)(T, 2 * ik.lanes);
-    const ptrdiff_t Mp = FN(round_up)(cout_g, ik.mr), xpn = cin_g * Hp * Wp;
-    /* a tile reads up to Tp - T + (kw-1)*dw elements past the last plane: zeros */
-    const ptrdiff_t slack = FN(round_up)(Tp - T + (g->kw - 1) * g->dw + 1, 16);
+    const ptrdiff_t Mp = FN(round_up)(cout_g, ik.mr), xpn = g->sh * g->sw * cin_g * Hp * Wp;
+    /* a tile reads up to Tp - T + (kw-1)*dw/sw elements past the last plane: zeros */
+    const ptrdiff_t slack = FN(round_up)(Tp - T + (g->kw - 1) * g->dw / g->sw + 1, 16);
     const ptrdiff_t xs = g->c_in * g->h * g->w, ys = g->c_out * P;
     DT *wp = (DT *)malloc((size_t)(G * Mp * K) * sizeof(DT));
     ptrdiff_t *off = (ptrdiff_t *)malloc((size_t)(K + Tp) * sizeof(ptrdiff_t));
@@ -524,9 +552,10 @@ static int FN(implicit_fwd)(const DT *x, const DT *w, const DT *b, DT *y,
             memset(xp, 0, (size_t)(xpn + slack) * sizeof(DT)); /* the border, once */
             for (ptrdiff_t n = lo; n < hi; n++)
                 for (ptrdiff_t gi = 0; gi < G; gi++) {
-                    FN(ik_pad)(&ik, x + n * xs + gi * cin_g * g->h * g->w, cin_g, g, Hp, Wp, xp);
+                    FN(ik_fill)(&ik, x + n * xs + gi * cin_g * g->h * g->w, cin_g, g, Hp, Wp,
+                                xp);
                     FN(ik_image)(&ik, K, cout_g, Tp, OH, OW, Wp, wp + gi * Mp * K, xp, off,
-                                 g->kw, g->dw, y + n * ys + gi * cout_g * P, P, b ? b + gi * cout_g : NULL,
+                                 g->kw, g->sw == 1 ? g->dw : 0, y + n * ys + gi * cout_g * P, P, b ? b + gi * cout_g : NULL,
                                  act == MN_ACT_RELU, ybase, msk, xp + xpn + slack);
                 }
         }
@@ -541,7 +570,8 @@ static int FN(implicit_fwd)(const DT *x, const DT *w, const DT *b, DT *y,
  * and (auto) groups of 8+ input channels: its tiles' rows are those. */
 static int FN(implicit_takes_dx)(const mn_conv2d_geom *g)
 {
-    if (g->pad_t > (g->kh - 1) * g->dh || g->pad_l > (g->kw - 1) * g->dw)
+    if (g->sh != 1 || g->sw != 1 || g->pad_t > (g->kh - 1) * g->dh ||
+        g->pad_l > (g->kw - 1) * g->dw)
         return 0;
     return mn_conv2d_algorithm == MN_CONV_IMPLICIT || g->c_in / g->groups >= 8;
 }
@@ -574,10 +604,13 @@ static int FN(implicit_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *
     const ptrdiff_t Tq = H * Wq, Tqp = FN(round_up)(Tq, nr), Mq = FN(round_up)(cin_g, ik.mr);
     const ptrdiff_t dypn = cout_g * Hq * Wq;
     const ptrdiff_t slq = FN(round_up)(Tqp - Tq + (kw - 1) * g->dw + 1, 16);
-    /* dW: x padded into Hp x Wp planes, dY^T over T = OH*Wp wide pixels x Cp channels */
-    const ptrdiff_t Hp = OH + (kh - 1) * g->dh, Wp = OW + (kw - 1) * g->dw, T = OH * Wp;
+    /* dW: x padded into Hp x Wp (phase) planes, dY^T over T = OH*Wp wide pixels x Cp channels */
+    ptrdiff_t Hp, Wp;
+    FN(ik_planes)(g, &Hp, &Wp);
+    const ptrdiff_t T = OH * Wp;
     const ptrdiff_t Cp = FN(round_up)(cout_g, ik.lanes), Kp = FN(round_up)(K, ik.kb);
-    const ptrdiff_t xpn = cin_g * Hp * Wp, slp = FN(round_up)((kw - 1) * g->dw + 1, 16);
+    const ptrdiff_t xpn = g->sh * g->sw * cin_g * Hp * Wp;
+    const ptrdiff_t slp = FN(round_up)((kw - 1) * g->dw / g->sw + 1, 16);
     const ptrdiff_t dwtn = G * Kp * Cp;
     const ptrdiff_t dymn = relu_y ? cout_g * P : 0;
     const size_t need = (size_t)((dx ? dypn + slq + (ik.st ? 0 : Mq * Tqp) : 0) +
@@ -638,7 +671,7 @@ static int FN(implicit_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *
                                      msk, dxw);
                     }
                     if (dw) {
-                        FN(ik_pad)(&ik, x + n * xs + gi * cin_g * HW, cin_g, g, Hp, Wp, xp);
+                        FN(ik_fill)(&ik, x + n * xs + gi * cin_g * HW, cin_g, g, Hp, Wp, xp);
                         /* dY^T: garbage columns and padding channels zero */
                         ik.dyt(dyg, cout_g, OH, OW, Wp, dyt, Cp);
                         DT *dwg = dwt + gi * Kp * Cp;

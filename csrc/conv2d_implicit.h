@@ -296,3 +296,97 @@ IATTR static void IFN(ik_relu_mask)(const DT *restrict dy, const DT *restrict y,
             sums[r] = s;
     }
 }
+
+#if MN_X86 && IVB == 64
+/* even[j] := padded[2j], odd[j] := padded[2j + 1] for j < Wp, padded[e] = xrow[e - pad_l]
+ * inside [0, W), else 0. */
+IATTR static void IFN(deinterleave_row)(const DT *restrict xrow, ptrdiff_t W, ptrdiff_t pad_l,
+                                        ptrdiff_t Wp, DT *restrict even, DT *restrict odd)
+{
+    enum { L = IVB / sizeof(DT) };
+    for (ptrdiff_t j = 0; j < Wp; j += L) {
+        const ptrdiff_t e0 = 2 * j - pad_l; /* input column of lane 0 of the low load */
+        /* lanes m of a load at column e with 0 <= e + m < W: [max(0, -e), min(L, W - e)) */
+#define LANES(e)                                                                           \
+    ({                                                                                     \
+        const ptrdiff_t a_ = (e) < 0 ? -(e) : 0, b_ = W - (e) < L ? W - (e) : L;            \
+        b_ > a_ ? ((b_ >= 64 ? ~0ull : (1ull << b_) - 1) & ~((1ull << a_) - 1)) : 0ull;    \
+    })
+        const unsigned long long mlo = LANES(e0), mhi = LANES(e0 + L);
+#undef LANES
+        const ptrdiff_t n = Wp - j < L ? Wp - j : L;
+        const unsigned long long ms = (n == 64 ? ~0ull : (1ull << n) - 1);
+#if DT_F32
+        const __m512 lo = _mm512_maskz_loadu_ps((__mmask16)mlo, xrow + e0);
+        const __m512 hi = _mm512_maskz_loadu_ps((__mmask16)mhi, xrow + e0 + L);
+        const __m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
+                                             28, 30);
+        const __m512i io = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27,
+                                             29, 31);
+        _mm512_mask_storeu_ps(even + j, (__mmask16)ms, _mm512_permutex2var_ps(lo, ie, hi));
+        _mm512_mask_storeu_ps(odd + j, (__mmask16)ms, _mm512_permutex2var_ps(lo, io, hi));
+#else
+        const __m512d lo = _mm512_maskz_loadu_pd((__mmask8)mlo, xrow + e0);
+        const __m512d hi = _mm512_maskz_loadu_pd((__mmask8)mhi, xrow + e0 + L);
+        const __m512i ie = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
+        const __m512i io = _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15);
+        _mm512_mask_storeu_pd(even + j, (__mmask8)ms, _mm512_permutex2var_pd(lo, ie, hi));
+        _mm512_mask_storeu_pd(odd + j, (__mmask8)ms, _mm512_permutex2var_pd(lo, io, hi));
+#endif
+    }
+}
+#endif
+
+/* Strides (see ik_planes in conv2d_impl.h): every element of the sh x sw phase planes of
+ * one image written, zeros included: plane (a, b) of channel c, pixel (i, j) := padded input
+ * (i*sh + a, j*sw + b). Column loops split into their zero and copied ranges so that they
+ * vectorise. */
+IATTR static void IFN(ik_phases)(const DT *restrict x_chw, ptrdiff_t c_n, ptrdiff_t H,
+                                 ptrdiff_t W, ptrdiff_t sh, ptrdiff_t sw, ptrdiff_t pad_t,
+                                 ptrdiff_t pad_l, ptrdiff_t Hp, ptrdiff_t Wp, DT *restrict xp)
+{
+    for (ptrdiff_t a = 0; a < sh; a++)
+        for (ptrdiff_t b = 0; b < sw; b++) {
+            /* columns j with 0 <= j*sw + b - pad_l < W */
+            ptrdiff_t j0 = 0, j1 = Wp;
+            while (j0 < Wp && j0 * sw + b - pad_l < 0)
+                j0++;
+            while (j1 > j0 && (j1 - 1) * sw + b - pad_l >= W)
+                j1--;
+            for (ptrdiff_t c = 0; c < c_n; c++) {
+                DT *pl = xp + ((a * sw + b) * c_n + c) * Hp * Wp;
+                for (ptrdiff_t i = 0; i < Hp; i++) {
+                    const ptrdiff_t r = i * sh + a - pad_t;
+                    DT *row = pl + i * Wp;
+                    if (r < 0 || r >= H) {
+                        for (ptrdiff_t j = 0; j < Wp; j++)
+                            row[j] = 0;
+                        continue;
+                    }
+                    const DT *src = x_chw + (c * H + r) * W + b - pad_l;
+#if MN_X86 && IVB == 64
+                    if (sw == 2 && b == 0) {
+                        /* both column phases of the row at once: 2 masked loads of 2L
+                         * consecutive padded pixels, split into even and odd lanes */
+                        IFN(deinterleave_row)(x_chw + (c * H + r) * W, W, pad_l, Wp, row,
+                                              pl + Hp * Wp * c_n + i * Wp);
+                        continue;
+                    }
+                    if (sw == 2 && b == 1)
+                        continue; /* written with b == 0 */
+#endif
+                    for (ptrdiff_t j = 0; j < j0; j++)
+                        row[j] = 0;
+                    if (sw == 2) {
+                        for (ptrdiff_t j = j0; j < j1; j++)
+                            row[j] = src[2 * j];
+                    } else {
+                        for (ptrdiff_t j = j0; j < j1; j++)
+                            row[j] = src[j * sw];
+                    }
+                    for (ptrdiff_t j = j1; j < Wp; j++)
+                        row[j] = 0;
+                }
+            }
+        }
+}
