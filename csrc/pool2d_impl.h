@@ -246,6 +246,98 @@ static inline DT FN(avg_window)(const mn_pool2d_geom *g, ptrdiff_t i, ptrdiff_t 
     return (DT)(include_pad ? pool : (he - hs) * (we - ws));
 }
 
+/* Output columns [*jlo, *jhi) whose windows lie wholly inside the plane's columns: all of kw
+ * columns, so within one output row they share a divisor and vectorise; the rest (at most a
+ * few at each end, in the padding) take the per-window loop. */
+static inline void FN(avg_inner_cols)(const mn_pool2d_geom *g, ptrdiff_t *jlo, ptrdiff_t *jhi)
+{
+    ptrdiff_t lo = (g->pw + g->sw - 1) / g->sw, hi = 0;
+    if (g->w + g->pw - g->kw >= 0)
+        hi = (g->w + g->pw - g->kw) / g->sw + 1;
+    if (hi > g->ow)
+        hi = g->ow;
+    if (lo > hi)
+        lo = hi;
+    *jlo = lo;
+    *jhi = hi;
+}
+
+/* y[j] := (sum of rows r0..r1-1, columns c + j*sw .. + kw-1 of x) / d for j < n, the taps
+ * added row by row from 0 as the per-window loop adds them (so the same result bit for bit),
+ * into 256 running sums at a time: the loop over j is innermost and vectorises (contiguous
+ * loads for stride 1, even/odd shuffles for 2, gathers otherwise; GCC will not vectorise an
+ * outer j loop around the two tap loops). */
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void FN(avgpool_row_fwd)(const DT *restrict x, ptrdiff_t W, ptrdiff_t r0, ptrdiff_t r1,
+                         ptrdiff_t kw, ptrdiff_t sw, ptrdiff_t c, ptrdiff_t n, DT d,
+                         DT *restrict y)
+{
+#if MN_X86
+    if (FN(use_avx512)()) {
+        avgpool_row_fwd_f32_avx512((const float *)x, W, r0, r1, kw, sw, c, n, (float)d,
+                                   (float *)y);
+        return;
+    }
+#endif
+    DT s[256];
+    for (ptrdiff_t j0 = 0; j0 < n; j0 += 256) {
+        const ptrdiff_t m = n - j0 < 256 ? n - j0 : 256;
+        for (ptrdiff_t j = 0; j < m; j++)
+            s[j] = 0;
+        for (ptrdiff_t r = r0; r < r1; r++)
+            for (ptrdiff_t q = 0; q < kw; q++) {
+                const DT *restrict row = x + r * W + c + j0 * sw + q;
+                if (sw == 1)
+                    for (ptrdiff_t j = 0; j < m; j++)
+                        s[j] += row[j];
+                else if (sw == 2)
+                    for (ptrdiff_t j = 0; j < m; j++)
+                        s[j] += row[2 * j];
+                else
+                    for (ptrdiff_t j = 0; j < m; j++)
+                        s[j] += row[j * sw];
+            }
+        for (ptrdiff_t j = 0; j < m; j++)
+            y[j0 + j] = s[j] / d;
+    }
+}
+
+/* dx[r, c + j*sw + q] += v[j] for rows r0..r1-1, j < n, q < kw (dx a plane of lim elements).
+ * Each dx element must receive its windows' shares in window order (ascending j), as the
+ * per-window loop adds them: the windows j and j' > j that share an element reach it at
+ * q > q', so q runs downwards outside the vector loop over j (lanes: distinct elements). */
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void FN(avgpool_row_bwd)(const DT *restrict v, ptrdiff_t W, ptrdiff_t r0, ptrdiff_t r1,
+                         ptrdiff_t kw, ptrdiff_t sw, ptrdiff_t c, ptrdiff_t n,
+                         DT *restrict dx, ptrdiff_t lim)
+{
+#if MN_X86
+    if (FN(use_avx512)() && sw <= 2 && 15 * sw + kw <= 64) {
+        avgpool_row_bwd_f32_avx512((const float *)v, W, r0, r1, kw, sw, c, n, (float *)dx,
+                                   lim);
+        return;
+    }
+#endif
+    for (ptrdiff_t r = r0; r < r1; r++) {
+        DT *restrict row = dx + r * W + c;
+        for (ptrdiff_t q = kw - 1; q >= 0; q--) {
+            if (sw == 1) {
+#pragma omp simd
+                for (ptrdiff_t j = 0; j < n; j++)
+                    row[j + q] += v[j];
+            } else if (sw == 2) {
+#pragma omp simd
+                for (ptrdiff_t j = 0; j < n; j++)
+                    row[2 * j + q] += v[j];
+            } else {
+#pragma omp simd
+                for (ptrdiff_t j = 0; j < n; j++)
+                    row[j * sw + q] += v[j];
+            }
+        }
+    }
+}
+
 /* 2x2 stride-2 average pooling without padding of flat output rows t0..t1-1 (every window
  * whole, so the divisor is d for both count_include_pad), summed and divided in the order of
  * the general loop below: the same result bit for bit. */
@@ -287,12 +379,28 @@ void FN(mn_avgpool2d_fwd)(const DT *x, DT *y, const mn_pool2d_geom *g, int inclu
         }
         return;
     }
+    ptrdiff_t jlo, jhi;
+    FN(avg_inner_cols)(g, &jlo, &jhi);
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
     for (ptrdiff_t pl = 0; pl < g->planes; pl++) {
         const DT *xp = x + pl * H * W;
         DT *yp = y + pl * OH * OW;
         for (ptrdiff_t i = 0; i < OH; i++) {
             for (ptrdiff_t j = 0; j < OW; j++) {
+                if (j == jlo && jhi > jlo) {
+                    /* the inner columns: one divisor, one vector loop */
+                    ptrdiff_t r0, r1, c0, c1;
+                    const DT d = FN(avg_window)(g, i, j, include_pad, div_override, &r0, &r1,
+                                                &c0, &c1);
+                    if (r1 > r0)
+                        FN(avgpool_row_fwd)(xp, W, r0, r1, g->kw, g->sw, c0, jhi - jlo, d,
+                                            yp + i * OW + jlo);
+                    else
+                        for (ptrdiff_t k = jlo; k < jhi; k++)
+                            yp[i * OW + k] = 0;
+                    j = jhi - 1;
+                    continue;
+                }
                 ptrdiff_t r0, r1, c0, c1;
                 const DT d = FN(avg_window)(g, i, j, include_pad, div_override, &r0, &r1, &c0,
                                             &c1);
@@ -351,31 +459,69 @@ void FN(mn_avgpool2d_bwd)(const DT *dy, DT *dx, const mn_pool2d_geom *g, int inc
         }
         return;
     }
+    ptrdiff_t jlo, jhi;
+    FN(avg_inner_cols)(g, &jlo, &jhi);
+    if (g->sw > 2)   /* strided adds (a scatter) measured slower than the per-window loop */
+        jlo = jhi = 0;
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
     for (ptrdiff_t pl = 0; pl < g->planes; pl++) {
         DT *dxp = dx + pl * H * W;
         const DT *dyp = dy + pl * OH * OW;
+        DT v[256];  /* the inner columns' shares dy / d, 256 windows at a time */
         memset(dxp, 0, (size_t)(H * W) * sizeof(DT));
         for (ptrdiff_t i = 0; i < OH; i++) {
+            /* windows in order (a dx element takes its shares in the per-window loop's
+             * order): the left edge, the inner columns, the right edge */
             for (ptrdiff_t j = 0; j < OW; j++) {
                 ptrdiff_t r0, r1, c0, c1;
                 const DT d = FN(avg_window)(g, i, j, include_pad, div_override, &r0, &r1, &c0,
                                             &c1);
+                if (j == jlo && jhi > jlo) {
+                    for (ptrdiff_t j0 = jlo; j0 < jhi && r1 > r0; j0 += 256) {
+                        const ptrdiff_t n = jhi - j0 < 256 ? jhi - j0 : 256;
+                        for (ptrdiff_t k = 0; k < n; k++)
+                            v[k] = dyp[i * OW + j0 + k] / d;
+                        FN(avgpool_row_bwd)(v, W, r0, r1, g->kw, g->sw,
+                                            j0 * g->sw - g->pw, n, dxp, H * W);
+                    }
+                    j = jhi - 1;
+                    continue;
+                }
                 if (r1 <= r0 || c1 <= c0)
                     continue;
-                const DT v = dyp[i * OW + j] / d;
+                const DT vv = dyp[i * OW + j] / d;
                 for (ptrdiff_t r = r0; r < r1; r++)
                     for (ptrdiff_t c = c0; c < c1; c++)
-                        dxp[r * W + c] += v;
+                        dxp[r * W + c] += vv;
             }
         }
     }
+}
+
+/* Adaptive pooling to a size that divides the input is average pooling with kernel = stride =
+ * the quotient and no padding: the same windows, divisors and sum order, so the same results
+ * from the vectorised paths above (28x28 -> 14x14 is the 2x2 kernel). */
+static int FN(adaptive_as_avg)(const mn_pool2d_geom *g, mn_pool2d_geom *a)
+{
+    if (g->h % g->oh || g->w % g->ow)
+        return 0;
+    *a = *g;
+    a->kh = a->sh = g->h / g->oh;
+    a->kw = a->sw = g->w / g->ow;
+    a->ph = a->pw = 0;
+    a->dh = a->dw = 1;
+    return 1;
 }
 
 void FN(mn_adaptive_avgpool2d_fwd)(const DT *x, DT *y, const mn_pool2d_geom *g, int n_threads)
 {
     const ptrdiff_t H = g->h, W = g->w, OH = g->oh, OW = g->ow;
     const int nt = POOL_THREADS(g, n_threads);
+    mn_pool2d_geom a;
+    if (FN(adaptive_as_avg)(g, &a)) {
+        FN(mn_avgpool2d_fwd)(x, y, &a, 1, 0, n_threads);
+        return;
+    }
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
     for (ptrdiff_t pl = 0; pl < g->planes; pl++) {
         const DT *xp = x + pl * H * W;
@@ -399,6 +545,11 @@ void FN(mn_adaptive_avgpool2d_bwd)(const DT *dy, DT *dx, const mn_pool2d_geom *g
 {
     const ptrdiff_t H = g->h, W = g->w, OH = g->oh, OW = g->ow;
     const int nt = POOL_THREADS(g, n_threads);
+    mn_pool2d_geom a;
+    if (FN(adaptive_as_avg)(g, &a)) {
+        FN(mn_avgpool2d_bwd)(dy, dx, &a, 1, 0, n_threads);
+        return;
+    }
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
     for (ptrdiff_t pl = 0; pl < g->planes; pl++) {
         DT *dxp = dx + pl * H * W;

@@ -301,3 +301,68 @@ def test_max_pool_backward_rejects_bad_indices(bad):
     idx[0, 1, 2, 3] = bad
     with pytest.raises(ValueError, match=r"indices must lie in \[0, H\*W\) = \[0, 80\)"):
         kernels.max_pool2d_backward(np.ones(idx.shape, np.float32), idx, xs)
+
+
+def _avg_loop(x, dy, k, s, p, ceil, incl, div):
+    """The per-window loop of csrc/pool2d_impl.h in x's dtype, term by term: sums from 0 in
+    row-major tap order, and the backward's shares added window by window. The vectorised
+    paths must give its results bit for bit."""
+    from minnet._kernels.convshape import pool2d_geometry
+    n, c, h, w = x.shape
+    oh, ow, (kh, kw), (sh, sw), (ph, pw), _ = pool2d_geometry(x.shape, k, s, p, 1, ceil)
+    t = x.dtype.type
+    y = np.zeros((n, c, oh, ow), x.dtype)
+    dx = np.zeros(x.shape, x.dtype)
+    for i in range(oh):
+        for j in range(ow):
+            hs, ws = i * sh - ph, j * sw - pw
+            he, we = min(hs + kh, h + ph), min(ws + kw, w + pw)
+            pool = (he - hs) * (we - ws)
+            hs, ws, he, we = max(hs, 0), max(ws, 0), min(he, h), min(we, w)
+            d = t(div if div else pool if incl else (he - hs) * (we - ws))
+            acc = np.zeros((n, c), x.dtype)
+            for r in range(hs, he):
+                for q in range(ws, we):
+                    acc = acc + x[:, :, r, q]
+            y[:, :, i, j] = acc / d
+            v = dy[:, :, i, j] / d
+            for r in range(hs, he):
+                for q in range(ws, we):
+                    dx[:, :, r, q] = dx[:, :, r, q] + v
+    return y, dx
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("k,s,p,ceil,incl,div", [
+    (3, 2, 1, False, True, None), (3, 2, 1, True, False, None), (3, 1, 1, False, False, None),
+    (3, 1, 0, False, True, None), ((2, 4), (1, 2), (1, 2), True, True, 7),
+    (3, 3, 0, True, False, None), ((4, 5), (4, 3), (2, 2), False, False, None),
+    (2, 1, 1, True, True, None)])
+def test_avg_pool_general_paths_are_bitwise_the_per_window_loop(k, s, p, ceil, incl, div, dtype,
+                                                                threads):
+    for xs in [(2, 3, 9, 11), (1, 2, 8, 40), (1, 1, 5, 21)]:
+        x = _x(xs, dtype, xs[3]) * dtype(100)
+        args = (k, s, p, ceil, incl, div)
+        y = kernels.avg_pool2d_forward(x, *args)
+        dy = _x(y.shape, dtype, 9) * dtype(100)
+        ey, edx = _avg_loop(x, dy, *args)
+        np.testing.assert_array_equal(y, ey)
+        np.testing.assert_array_equal(kernels.avg_pool2d_backward(dy, xs, *args), edx)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("xs,out", [((2, 3, 8, 8), 4), ((2, 3, 28, 28), 14),
+                                    ((1, 2, 9, 12), (3, 4)), ((2, 2, 7, 7), 1),
+                                    ((1, 1, 6, 10), (6, 5))])
+def test_adaptive_avg_pool_divisible_sizes_are_bitwise_the_loop(xs, out, dtype, threads):
+    """Sizes that divide the input take the average pooling paths (kernel = stride = quotient):
+    the same windows, divisors and sum order as the adaptive loop."""
+    x = _x(xs, dtype, 2) * dtype(100)
+    y = kernels.adaptive_avg_pool2d_forward(x, out)
+    kh, kw = xs[2] // y.shape[2], xs[3] // y.shape[3]
+    dy = _x(y.shape, dtype, 3)
+    ey, edx = _avg_loop(x, dy, (kh, kw), (kh, kw), 0, False, True, None)
+    np.testing.assert_array_equal(y, ey)
+    np.testing.assert_array_equal(kernels.adaptive_avg_pool2d_backward(dy, xs), edx)
+    np.testing.assert_allclose(y, reference.adaptive_avg_pool2d_forward(x, out),
+                               atol=16 * np.finfo(dtype).eps * 100)
