@@ -323,6 +323,11 @@ typedef void (*FN(ik_dyt_fn))(const DT *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdi
 typedef void (*FN(ik_relu_fn))(const DT *, const DT *, ptrdiff_t, ptrdiff_t, DT *, double *);
 typedef void (*FN(ik_ph_fn))(const DT *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t,
                              ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, DT *);
+typedef void (*FN(dwise_fn))(const DT *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t,
+                             const DT *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, DT, int,
+                             DT *);
+typedef void (*FN(dwise_dw_fn))(const DT *, const DT *, ptrdiff_t, ptrdiff_t, ptrdiff_t,
+                                ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, DT *);
 typedef void (*FN(ik_int_fn))(const DT *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t,
                               DT *, ptrdiff_t, ptrdiff_t);
 typedef struct {
@@ -333,13 +338,16 @@ typedef struct {
     FN(ik_int_fn) interior;  /* an image into the interior of its padded planes */
     FN(ik_relu_fn) relu;     /* dY masked by the forward's relu output, row sums */
     FN(ik_ph_fn) phases;     /* an image into its phase planes (strides) */
+    FN(dwise_fn) dwise;      /* depthwise: one plane's output */
+    FN(dwise_dw_fn) dwise_dw; /* depthwise: one plane's weight gradient */
     FN(ik_st_fn) st;         /* tile into the output (AVX-512), or NULL */
 } FN(ik_t);
 
 #define IK_FNS(isa) CAT(CAT(ik_fwd, isa), SFX), CAT(CAT(ik_dw2, isa), SFX),                  \
                     CAT(CAT(ik_dw1, isa), SFX), CAT(CAT(ik_dyt, isa), SFX),                 \
                     CAT(CAT(ik_interior, isa), SFX), CAT(CAT(ik_relu_mask, isa), SFX),      \
-                    CAT(CAT(ik_phases, isa), SFX)
+                    CAT(CAT(ik_phases, isa), SFX), CAT(CAT(dwise_plane, isa), SFX),         \
+                    CAT(CAT(dwise_dw, isa), SFX)
 static FN(ik_t) FN(ik_for)(int isa)
 {
     FN(ik_t) ik;
@@ -511,6 +519,149 @@ static void FN(ik_image)(const FN(ik_t) * ik, ptrdiff_t K, ptrdiff_t rows, ptrdi
             }
         }
     }
+}
+
+/* Depthwise path (conv2d_implicit.h): stride 1, one input channel per group, groups of
+ * fewer than 8 outputs (8+ go through the implicit tiles). */
+static int FN(use_dwise)(const mn_conv2d_geom *g)
+{
+    return mn_conv2d_algorithm == MN_CONV_AUTO && g->sh == 1 && g->sw == 1 &&
+           g->c_in == g->groups && g->c_out / g->groups < 8;
+}
+
+/* Forward: (image, group) planes split between the threads; each padded once into the
+ * thread's zero-bordered plane, then every output channel of the group from it. */
+static int FN(dwise_fwd)(const DT *x, const DT *w, const DT *b, DT *y, const mn_conv2d_geom *g,
+                         int act, int isa, int n_threads)
+{
+    const FN(ik_t) ik = FN(ik_for)(mn_effective_isa(isa));
+    const ptrdiff_t N = g->n, G = g->groups, cout_g = g->c_out / G, kh = g->kh, kw = g->kw;
+    const ptrdiff_t OH = g->oh, OW = g->ow, P = OH * OW, HW = g->h * g->w;
+    const ptrdiff_t Hp = OH + (kh - 1) * g->dh, Wp = OW + (kw - 1) * g->dw;
+    const ptrdiff_t pn = Hp * Wp + 2 * ik.lanes, items = N * G;
+    const int nt = (int)(items < n_threads ? (items > 0 ? items : 1) : n_threads);
+    int err = 0;
+#pragma omp parallel num_threads(nt) if (nt > 1) reduction(| : err)
+    {
+        const int t = omp_get_thread_num(), nth = omp_get_num_threads();
+        const ptrdiff_t lo = items * t / nth, hi = items * (t + 1) / nth;
+        DT *xp = hi > lo ? (DT *)mn_workspace(WS_CONV, (size_t)pn * sizeof(DT)) : NULL;
+        if (hi > lo && !xp)
+            err = 1;
+        if (xp) {
+            memset(xp, 0, (size_t)pn * sizeof(DT));
+            for (ptrdiff_t it = lo; it < hi; it++) {
+                const ptrdiff_t n = it / G, gi = it % G;
+                FN(ik_pad)(&ik, x + (n * G + gi) * HW, 1, g, Hp, Wp, xp);
+                for (ptrdiff_t o = 0; o < cout_g; o++) {
+                    const ptrdiff_t oc = gi * cout_g + o;
+                    ik.dwise(xp, 1, 0, Wp, OH, OW, w + oc * kh * kw, kh, kw, g->dh, g->dw,
+                             b ? b[oc] : (DT)0, act == MN_ACT_RELU, y + (n * g->c_out + oc) * P);
+                }
+            }
+        }
+    }
+    return err ? -1 : 0;
+}
+
+/* Backward (dY unmasked), planes split between the threads: dX of a plane is the depthwise
+ * forward of its group's dY planes, padded by (kh-1)*dh - pad_t, with the flipped taps
+ * (needs that padding >= 0: dx_ok); dW per thread, added in thread order; db from
+ * per-plane sums (in double) added in image order, while the plane is in cache. */
+static int FN(dwise_dx_ok)(const mn_conv2d_geom *g)
+{
+    return g->pad_t <= (g->kh - 1) * g->dh && g->pad_l <= (g->kw - 1) * g->dw;
+}
+
+static int FN(dwise_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw, DT *db,
+                         const mn_conv2d_geom *g, int isa, int n_threads)
+{
+    const FN(ik_t) ik = FN(ik_for)(mn_effective_isa(isa));
+    const ptrdiff_t N = g->n, G = g->groups, CO = g->c_out, cout_g = CO / G;
+    const ptrdiff_t kh = g->kh, kw = g->kw, khw = kh * kw, H = g->h, W = g->w, HW = H * W;
+    const ptrdiff_t OH = g->oh, OW = g->ow, P = OH * OW, items = N * G;
+    const ptrdiff_t Hp = OH + (kh - 1) * g->dh, Wp = OW + (kw - 1) * g->dw;
+    const ptrdiff_t Hq = H + (kh - 1) * g->dh, Wq = W + (kw - 1) * g->dw;
+    mn_conv2d_geom gt = *g;
+    gt.h = OH;
+    gt.w = OW;
+    gt.pad_t = (kh - 1) * g->dh - g->pad_t;
+    gt.pad_l = (kw - 1) * g->dw - g->pad_l;
+    const ptrdiff_t dqn = dx ? cout_g * Hq * Wq + 2 * ik.lanes : 0;
+    const ptrdiff_t xpn = dw ? Hp * Wp + 2 * ik.lanes : 0, accn = dw ? CO * khw : 0;
+    DT *wf = dx ? (DT *)malloc((size_t)(CO * khw) * sizeof(DT)) : NULL;
+    double *dbn = db ? (double *)malloc((size_t)(N * CO) * sizeof(double) + 1) : NULL;
+    if ((dx && !wf) || (db && !dbn)) {
+        free(wf);
+        free(dbn);
+        return -1;
+    }
+    for (ptrdiff_t oc = 0; dx && oc < CO; oc++)
+        for (ptrdiff_t k = 0; k < khw; k++)
+            wf[oc * khw + k] = w[oc * khw + khw - 1 - k];
+    const int nt = (int)(items < n_threads ? (items > 0 ? items : 1) : (n_threads > 256 ? 256
+                                                                                  : n_threads));
+    DT *part[256];
+    int fail = 0;
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        const int t = omp_get_thread_num(), nth = omp_get_num_threads();
+        const ptrdiff_t lo = items * t / nth, hi = items * (t + 1) / nth;
+        DT *buf = (DT *)mn_workspace(WS_CONV, (size_t)(dqn + xpn + accn + 1) * sizeof(DT));
+        part[t] = NULL;
+        if (!buf) {
+#pragma omp atomic write
+            fail = 1;
+        }
+#pragma omp barrier
+        if (!fail) {
+            DT *dyp = buf, *xp = buf + dqn, *acc = xp + xpn;
+            memset(buf, 0, (size_t)(dqn + xpn + accn) * sizeof(DT));
+            part[t] = acc;
+            for (ptrdiff_t it = lo; it < hi; it++) {
+                const ptrdiff_t n = it / G, gi = it % G;
+                const DT *dyg = dy + (n * CO + gi * cout_g) * P;
+                for (ptrdiff_t o = 0; db && o < cout_g; o++) {
+                    const DT *r = dyg + o * P;
+                    DT sum = 0;
+#pragma omp simd reduction(+ : sum)
+                    for (ptrdiff_t q = 0; q < P; q++)
+                        sum += r[q];
+                    dbn[n * CO + gi * cout_g + o] = sum;
+                }
+                if (dx) {
+                    FN(ik_pad)(&ik, dyg, cout_g, &gt, Hq, Wq, dyp);
+                    ik.dwise(dyp, cout_g, Hq * Wq, Wq, H, W, wf + gi * cout_g * khw, kh, kw,
+                             g->dh, g->dw, (DT)0, 0, dx + (n * G + gi) * HW);
+                }
+                if (dw) {
+                    FN(ik_pad)(&ik, x + (n * G + gi) * HW, 1, g, Hp, Wp, xp);
+                    for (ptrdiff_t o = 0; o < cout_g; o++)
+                        ik.dwise_dw(dyg + o * P, xp, Wp, OH, OW, kh, kw, g->dh, g->dw,
+                                    acc + (gi * cout_g + o) * khw);
+                }
+            }
+        }
+#pragma omp barrier
+        if (dw && !fail) {
+            const ptrdiff_t a = accn * t / nth, e = accn * (t + 1) / nth;
+            for (ptrdiff_t i = a; i < e; i++) {
+                DT sum = 0;
+                for (int u = 0; u < nth; u++)
+                    sum += part[u][i];
+                dw[i] = sum;
+            }
+        }
+    }
+    for (ptrdiff_t oc = 0; db && !fail && oc < CO; oc++) {
+        double sum = 0;
+        for (ptrdiff_t n = 0; n < N; n++)
+            sum += dbn[n * CO + oc];
+        db[oc] = (DT)sum;
+    }
+    free(wf);
+    free(dbn);
+    return fail ? -1 : 0;
 }
 
 /* Forward, images split between the threads. Per image and group: pad the channels into
@@ -825,6 +976,8 @@ int FN(mn_conv2d_fwd)(const DT *x, const DT *w, const DT *b, DT *y, const mn_con
         n_threads = 1;
     if (FN(use_implicit)(g, n_threads))
         return FN(implicit_fwd)(x, w, b, y, g, act, isa, n_threads);
+    if (FN(use_dwise)(g))
+        return FN(dwise_fwd)(x, w, b, y, g, act, isa, n_threads);
     int err = 0;
     (void)xs;
     (void)ys;
@@ -1153,7 +1306,8 @@ int FN(mn_conv2d_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw, DT
         dy = masked;
         relu_y = NULL;
     }
-    if (db && !relu_y) {
+    const int dws = N > 0 && (dx || dw) && !impl && FN(use_dwise)(g);
+    if (db && !relu_y && !dws) {
         /* sum over n and pixels, per channel (threads split the channels; each sum has one
          * fixed order); an image's row is summed with omp simd, the rows added in double so
          * float32 keeps its digits */
@@ -1178,6 +1332,11 @@ int FN(mn_conv2d_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw, DT
     } else if (N == 0) {
         if (dw)
             memset(dw, 0, (size_t)wsz * sizeof(DT));
+    } else if (dws) {
+        const int dx_ok = FN(dwise_dx_ok)(g);
+        rc = FN(dwise_bwd)(dy, x, w, dx_ok ? dx : NULL, dw, db, g, isa, n_threads);
+        if (!rc && dx && !dx_ok)
+            rc = FN(bwd_classic)(dy, x, w, dx, NULL, g, isa, n_threads);
     } else if (impl) {
         rc = FN(implicit_bwd)(dy, x, w, impl_dx ? dx : NULL, dw, relu_y ? db : NULL, relu_y, g,
                               isa, n_threads);

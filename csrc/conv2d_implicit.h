@@ -390,3 +390,77 @@ IATTR static void IFN(ik_phases)(const DT *restrict x_chw, ptrdiff_t c_n, ptrdif
             }
         }
 }
+
+/* ---- depthwise (one input channel per group), stride 1 -----------------------------------
+ * A tile of 8 rows would use one: these run per plane instead, a vector of pixels of one
+ * output row at a time, every tap a load and an FMA from the zero-bordered plane (rows Wp
+ * apart, slack after), so there is no garbage column and no scratch output.
+ * out[i*OW + j] := act(bias + sum_{s < ns} sum_{p, q} w[s*kh*kw + p*kw + q] *
+ *                        src[s*sstride + (i + p*dh)*Wp + j + q*dw]) */
+IATTR static void IFN(dwise_plane)(const DT *restrict src, ptrdiff_t ns, ptrdiff_t sstride,
+                                   ptrdiff_t Wp, ptrdiff_t OH, ptrdiff_t OW,
+                                   const DT *restrict w, ptrdiff_t kh, ptrdiff_t kw,
+                                   ptrdiff_t dh, ptrdiff_t dwd, DT bias, int relu,
+                                   DT *restrict out)
+{
+    typedef DT vt __attribute__((vector_size(IVB), aligned(sizeof(DT)), may_alias));
+    typedef __typeof__((vt){0} < (vt){0}) vmask;
+    enum { L = IVB / sizeof(DT) };
+    for (ptrdiff_t i = 0; i < OH; i++)
+        for (ptrdiff_t j0 = 0; j0 < OW; j0 += L) {
+            vt acc = (vt){0} + bias;
+            for (ptrdiff_t sI = 0; sI < ns; sI++) {
+                const DT *ws = w + sI * kh * kw;
+                for (ptrdiff_t p = 0; p < kh; p++) {
+                    const DT *xr = src + sI * sstride + (i + p * dh) * Wp + j0;
+                    if (kw == 3) {
+                        acc += ws[p * 3] * *(const vt *)xr;
+                        acc += ws[p * 3 + 1] * *(const vt *)(xr + dwd);
+                        acc += ws[p * 3 + 2] * *(const vt *)(xr + 2 * dwd);
+                    } else {
+                        for (ptrdiff_t q = 0; q < kw; q++)
+                            acc += ws[p * kw + q] * *(const vt *)(xr + q * dwd);
+                    }
+                }
+            }
+            if (relu)
+                acc = (vt)((vmask)acc & (vmask)(acc > (vt){0}));
+            if (OW - j0 >= L) {
+                *(vt *)(out + i * OW + j0) = acc;
+            } else {
+                DT tmp[L] __attribute__((aligned(IVB)));
+                *(vt *)tmp = acc;
+                for (ptrdiff_t j = 0; j < OW - j0; j++)
+                    out[i * OW + j0 + j] = tmp[j];
+            }
+        }
+}
+
+/* dw[p*kw + q] += sum_{i, j} dy[i*OW + j] * src[(i + p*dh)*Wp + j + q*dw] (one plane). */
+IATTR static void IFN(dwise_dw)(const DT *restrict dy, const DT *restrict src, ptrdiff_t Wp,
+                                ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t kh, ptrdiff_t kw,
+                                ptrdiff_t dh, ptrdiff_t dwd, DT *restrict dw)
+{
+    typedef DT vt __attribute__((vector_size(IVB), aligned(sizeof(DT)), may_alias));
+    enum { L = IVB / sizeof(DT) };
+    for (ptrdiff_t p = 0; p < kh; p++)
+        for (ptrdiff_t q = 0; q < kw; q++) {
+            vt acc = (vt){0};
+            const DT *xs = src + p * dh * Wp + q * dwd;
+            for (ptrdiff_t i = 0; i < OH; i++) {
+                ptrdiff_t j0 = 0;
+                for (; j0 + L <= OW; j0 += L)
+                    acc += *(const vt *)(dy + i * OW + j0) * *(const vt *)(xs + i * Wp + j0);
+                if (j0 < OW) { /* the row's tail: dY read only inside the row */
+                    DT tmp[L] __attribute__((aligned(IVB)));
+                    for (ptrdiff_t j = 0; j < L; j++)
+                        tmp[j] = j0 + j < OW ? dy[i * OW + j0 + j] : (DT)0;
+                    acc += *(const vt *)tmp * *(const vt *)(xs + i * Wp + j0);
+                }
+            }
+            DT sum = 0;
+            for (int l = 0; l < L; l++)
+                sum += acc[l];
+            dw[p * kw + q] += sum;
+        }
+}

@@ -159,6 +159,26 @@ def test_conv2d_backward_through_relu_course_layers(threads):
         _run_relu_backward(xs, ws, 1, 1, 1, 1, np.float32)
 
 
+# depthwise path (stride 1, one input channel per group, < 8 outputs per group)
+DEPTHWISE = [
+    ((2, 3, 9, 10), (3, 1, 3, 3), 1, 1, 1, 3),          # plain, odd sizes
+    ((1, 2, 20, 21), (4, 1, 3, 3), 1, 1, 1, 2),         # multiplier 2, rows over a vector
+    ((2, 4, 7, 7), (4, 1, 3, 3), 1, 1, 2, 4),           # dilation 2
+    ((2, 3, 6, 5), (3, 1, 4, 2), 1, "same", 1, 3),      # even kernel, asymmetric 'same'
+    ((2, 2, 5, 5), (2, 1, 3, 3), 1, 3, 1, 2),           # padding past the kernel's reach
+    ((3, 5, 1, 1), (5, 1, 1, 1), 1, 0, 1, 5),           # 1x1 images
+    ((2, 2, 4, 33), (6, 1, 5, 5), 1, 2, 1, 2),          # 5x5, multiplier 3, wide rows
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", DEPTHWISE, ids=[str(i) for i in range(len(DEPTHWISE))])
+def test_depthwise_path(case, dtype, threads, isa):
+    _run(*case, dtype)
+    if case[0][2] > 1:  # 1x1 images: too few outputs for the relu mask to matter
+        _run_relu_backward(*case, dtype, grads=[(True, True, True)])
+
+
 def test_relu_out_bad_shape():
     x = np.zeros((2, 3, 5, 5), np.float32)
     w = np.zeros((4, 3, 3, 3), np.float32)
