@@ -1,6 +1,6 @@
 /* 2-D convolution (cross-correlation, as PyTorch), NCHW input, weight (C_out, C_in/groups,
- * kH, kW), lowered to im2col + mn_gemm per image and group (darknet/Caffe style); 1x1
- * stride-1 unpadded convolutions skip im2col and hand the image to the GEMM as it is. */
+ * kH, kW): implicit GEMM over zero-bordered planes, depthwise and direct loops, or im2col +
+ * mn_gemm, chosen per shape (conv2d.c says which and why). */
 #ifndef MN_CONV2D_H
 #define MN_CONV2D_H
 
@@ -36,8 +36,9 @@ int mn_conv2d_bwd_f64(const double *dy_nchw, const double *x_nchw, const double 
                       double *dx_nchw, double *dw_oihw, double *db_o, const double *relu_y,
                       const mn_conv2d_geom *g, int isa, int n_threads);
 
-/* Which lowering the kernels use: MN_CONV_AUTO picks per shape (see conv2d_impl.h); the
- * others force one, so that the tests cover both on every shape. */
+/* Which lowering the kernels use: MN_CONV_AUTO picks per shape (see conv2d.c); the others
+ * force one where it applies (implicit: every convolution's forward and dW, dX at stride 1),
+ * so that the tests cover each on every shape. */
 enum mn_conv_algorithm {
     MN_CONV_AUTO = 0,
     MN_CONV_IM2COL = 1,

@@ -35,8 +35,9 @@ _ALGORITHMS = {"auto": 0, "im2col": 1, "direct": 2, "implicit": 3}
 
 
 def set_algorithm(name):
-    """Force the lowering of every conv2d ('im2col' or 'direct'), or let each shape pick
-    ('auto', the default). For tests and measurements."""
+    """Force the lowering of every conv2d ('im2col', 'direct' or 'implicit'; implicit covers
+    the forward and dW of every shape and dX at stride 1, the rest falls back to im2col), or
+    let each shape pick ('auto', the default). For tests and measurements."""
     if name not in _ALGORITHMS:
         raise ValueError(f"set_algorithm: name must be one of {sorted(_ALGORITHMS)}, got {name!r}")
     mn_conv2d_set_algorithm(_ALGORITHMS[name])

@@ -50,8 +50,8 @@ def _batched(input, rank, op, what):
 # Convolution
 # =========================================================================================
 class Conv2d(Function):
-    """y = act(conv2d(x, W) + b): im2col + GEMM per image in C; backward: dX = col2im(W^T dY),
-    dW = sum_n dY_n col_n^T, db = sum dY."""
+    """y = act(conv2d(x, W) + b) in C (implicit GEMM over padded planes, see csrc/conv2d.c);
+    backward: dX, dW, db in one call, the relu's mask applied inside it."""
 
     def forward(self, x, w, b, *, shape, stride, padding, dilation, groups, activation):
         self.x, self.w = x, w
