@@ -460,6 +460,64 @@ ATTR_AVX512 static void avgpool_row_bwd_f32_avx512(const float *v, ptrdiff_t w, 
         }
     }
 }
+
+/* The inner columns of one output row of general max pooling (windows wholly inside the
+ * plane's columns), 16 windows per step: y[j], idx[j] := max and flat index over the taps in
+ * rows rows[0..nr-1] (those inside the plane) and columns c + j*sw + q*dw, q < kw, with the
+ * scalar loop's rule tap by tap (the first tap; then a larger value, or a NaN unless a NaN is
+ * held), so the same value and index. Stride 1: a load per tap; 2: two loads and the even
+ * permute; others: a gather. */
+ATTR_AVX512 static void maxpool_row_fwd_f32_avx512(const float *x, ptrdiff_t w,
+                                                   const ptrdiff_t *rows, ptrdiff_t nr,
+                                                   ptrdiff_t kw, ptrdiff_t sw, ptrdiff_t dw,
+                                                   ptrdiff_t c, ptrdiff_t n, float *y,
+                                                   int64_t *idx)
+{
+    const __m512i pe = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28,
+                                         30);
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512i step = _mm512_mullo_epi32(lane, _mm512_set1_epi32((int)sw));
+    for (ptrdiff_t j = 0; j < n; j += 16) {
+        const ptrdiff_t nj = n - j;
+        const __mmask16 m = (__mmask16)low16(nj);
+        const __mmask16 l0 = (__mmask16)low16(2 * nj - 1), l1 = (__mmask16)low16(2 * nj - 17);
+        __m512 best = _mm512_setzero_ps();
+        __m512i at = _mm512_setzero_si512();
+        int first = 1;
+        for (ptrdiff_t k = 0; k < nr; k++) {
+            const ptrdiff_t r = rows[k];
+            for (ptrdiff_t q = 0; q < kw; q++) {
+                const ptrdiff_t off = r * w + c + j * sw + q * dw;
+                const float *p = x + off;
+                __m512 v;
+                if (sw == 1)
+                    v = _mm512_maskz_loadu_ps(m, p);
+                else if (sw == 2)
+                    v = _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(l0, p), pe,
+                                               _mm512_maskz_loadu_ps(l1, p + 16));
+                else
+                    v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, step, p, 4);
+                const __m512i here = _mm512_add_epi32(step, _mm512_set1_epi32((int)off));
+                if (first) {
+                    best = v;
+                    at = here;
+                    first = 0;
+                    continue;
+                }
+                const __mmask16 take = _mm512_cmp_ps_mask(v, best, _CMP_GT_OQ) |
+                                       (_mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q) &
+                                        _mm512_cmp_ps_mask(best, best, _CMP_ORD_Q));
+                best = _mm512_mask_blend_ps(take, best, v);
+                at = _mm512_mask_blend_epi32(take, at, here);
+            }
+        }
+        _mm512_mask_storeu_ps(y + j, m, best);
+        _mm512_mask_storeu_epi64(idx + j, (__mmask8)m,
+                                 _mm512_cvtepi32_epi64(_mm512_castsi512_si256(at)));
+        _mm512_mask_storeu_epi64(idx + j + 8, (__mmask8)(m >> 8),
+                                 _mm512_cvtepi32_epi64(_mm512_extracti32x8_epi32(at, 1)));
+    }
+}
 #endif
 
 #define DT float

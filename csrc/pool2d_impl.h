@@ -113,6 +113,18 @@ void FN(mn_maxpool2d_fwd)(const DT *x, DT *y, int64_t *idx, const mn_pool2d_geom
         }
         return;
     }
+    /* AVX-512 floats: the inner columns (windows wholly inside the plane's columns) of each
+     * row at once; the edges and other dtypes/ISAs take the per-window loop */
+    ptrdiff_t jlo = 0, jhi = 0;
+    const ptrdiff_t span = (g->kw - 1) * g->dw;
+    if (FN(use_avx512)() && g->kh <= 64 && H * W < INT32_MAX - 1) {
+        jlo = (g->pw + g->sw - 1) / g->sw;
+        jhi = W - 1 + g->pw - span >= 0 ? (W - 1 + g->pw - span) / g->sw + 1 : 0;
+        if (jhi > OW)
+            jhi = OW;
+        if (jlo > jhi)
+            jlo = jhi;
+    }
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
     for (ptrdiff_t pl = 0; pl < g->planes; pl++) {
         const DT *xp = x + pl * H * W;
@@ -121,6 +133,22 @@ void FN(mn_maxpool2d_fwd)(const DT *x, DT *y, int64_t *idx, const mn_pool2d_geom
         for (ptrdiff_t i = 0; i < OH; i++) {
             const ptrdiff_t r0 = i * g->sh - g->ph;
             for (ptrdiff_t j = 0; j < OW; j++) {
+#if MN_X86
+                if (j == jlo && jhi > jlo) {
+                    ptrdiff_t rows[64], nr = 0;
+                    for (ptrdiff_t p = 0; p < g->kh; p++)
+                        if (r0 + p * g->dh >= 0 && r0 + p * g->dh < H)
+                            rows[nr++] = r0 + p * g->dh;
+                    if (nr > 0) {
+                        maxpool_row_fwd_f32_avx512((const float *)xp, W, rows, nr, g->kw, g->sw,
+                                                   g->dw, jlo * g->sw - g->pw, jhi - jlo,
+                                                   (float *)yp + i * OW + jlo,
+                                                   ip + i * OW + jlo);
+                        j = jhi - 1;
+                        continue;
+                    }
+                }
+#endif
                 const ptrdiff_t c0 = j * g->sw - g->pw;
                 DT m = 0;
                 ptrdiff_t a = -1;

@@ -366,3 +366,25 @@ def test_adaptive_avg_pool_divisible_sizes_are_bitwise_the_loop(xs, out, dtype, 
     np.testing.assert_array_equal(kernels.adaptive_avg_pool2d_backward(dy, xs), edx)
     np.testing.assert_allclose(y, reference.adaptive_avg_pool2d_forward(x, out),
                                atol=16 * np.finfo(dtype).eps * 100)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("k,s,p,d,ceil", [
+    (3, 2, 1, 1, False), (3, 1, 1, 1, True), (2, 1, 0, 1, False), (3, 3, 0, 1, True),
+    ((3, 2), (1, 2), (1, 1), (2, 3), True), ((2, 5), (2, 3), (1, 2), 1, False)])
+def test_max_pool_general_inner_columns_nan_ties_and_signed_zero(k, s, p, d, ceil, dtype,
+                                                                 threads):
+    """General windows: the inner columns are vectorised 16 windows a step (widths up to 40
+    give full and masked steps); values and indices must be the reference's exactly."""
+    rng = np.random.default_rng(11)
+    for xs in [(2, 3, 9, 40), (1, 2, 12, 17), (1, 1, 6, 7)]:
+        x = rng.integers(-2, 3, xs).astype(dtype)
+        x[rng.random(xs) < 0.3] = -0.0
+        x[rng.random(xs) < 0.04] = np.nan
+        args = (k, s, p, d, ceil)
+        y, idx = kernels.max_pool2d_forward(x, *args)
+        yr, ir = reference.max_pool2d_forward(x, *args)
+        np.testing.assert_array_equal(y, yr)
+        np.testing.assert_array_equal(idx, ir)
+        np.testing.assert_array_equal(np.signbit(y), np.signbit(yr))
+        _check_max(xs, args, dtype, seed=xs[3])
