@@ -436,31 +436,47 @@ IATTR static void IFN(dwise_plane)(const DT *restrict src, ptrdiff_t ns, ptrdiff
         }
 }
 
-/* dw[p*kw + q] += sum_{i, j} dy[i*OW + j] * src[(i + p*dh)*Wp + j + q*dw] (one plane). */
-IATTR static void IFN(dwise_dw)(const DT *restrict dy, const DT *restrict src, ptrdiff_t Wp,
-                                ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t kh, ptrdiff_t kw,
-                                ptrdiff_t dh, ptrdiff_t dwd, DT *restrict dw)
+/* dw[k] += sum_{t < T} dyw[t] * src[toff[k] + t] for the khw taps (one plane): dyw is the
+ * plane's dY over wide rows (zero in the garbage columns and up to T, a multiple of the
+ * vector), toff[p*kw + q] = p*dh*Wp + q*dw. 3x3: the nine sums in registers, one dY load
+ * per nine FMAs. */
+IATTR static void IFN(dwise_dw)(const DT *restrict dyw, const DT *restrict src, ptrdiff_t T,
+                                const ptrdiff_t *restrict toff, ptrdiff_t khw,
+                                DT *restrict dw)
 {
     typedef DT vt __attribute__((vector_size(IVB), aligned(sizeof(DT)), may_alias));
     enum { L = IVB / sizeof(DT) };
-    for (ptrdiff_t p = 0; p < kh; p++)
-        for (ptrdiff_t q = 0; q < kw; q++) {
-            vt acc = (vt){0};
-            const DT *xs = src + p * dh * Wp + q * dwd;
-            for (ptrdiff_t i = 0; i < OH; i++) {
-                ptrdiff_t j0 = 0;
-                for (; j0 + L <= OW; j0 += L)
-                    acc += *(const vt *)(dy + i * OW + j0) * *(const vt *)(xs + i * Wp + j0);
-                if (j0 < OW) { /* the row's tail: dY read only inside the row */
-                    DT tmp[L] __attribute__((aligned(IVB)));
-                    for (ptrdiff_t j = 0; j < L; j++)
-                        tmp[j] = j0 + j < OW ? dy[i * OW + j0 + j] : (DT)0;
-                    acc += *(const vt *)tmp * *(const vt *)(xs + i * Wp + j0);
-                }
-            }
+    if (khw == 9) {
+        vt acc[9];
+        const DT *xs[9];
+#pragma GCC unroll 9
+        for (int k = 0; k < 9; k++) {
+            acc[k] = (vt){0};
+            xs[k] = src + toff[k];
+        }
+        for (ptrdiff_t t = 0; t < T; t += L) {
+            const vt d = *(const vt *)(dyw + t);
+#pragma GCC unroll 9
+            for (int k = 0; k < 9; k++)
+                acc[k] += d * *(const vt *)(xs[k] + t);
+        }
+#pragma GCC unroll 9
+        for (int k = 0; k < 9; k++) {
             DT sum = 0;
             for (int l = 0; l < L; l++)
-                sum += acc[l];
-            dw[p * kw + q] += sum;
+                sum += acc[k][l];
+            dw[k] += sum;
         }
+        return;
+    }
+    for (ptrdiff_t k = 0; k < khw; k++) {
+        vt acc = (vt){0};
+        const DT *xs = src + toff[k];
+        for (ptrdiff_t t = 0; t < T; t += L)
+            acc += *(const vt *)(dyw + t) * *(const vt *)(xs + t);
+        DT sum = 0;
+        for (int l = 0; l < L; l++)
+            sum += acc[l];
+        dw[k] += sum;
+    }
 }
