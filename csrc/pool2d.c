@@ -1,8 +1,15 @@
 /* Pooling kernels (contracts in pool2d.h). Each plane is independent, so threads take
- * contiguous blocks of planes; a thread count that does not pay for the region (~1-2 us) on a
- * small input is cut down by mn_par_threads. Max pooling stores the argmax as a flat index
- * into its plane (PyTorch's convention, so indices compare and load across the two), and the
- * backward scatters by it: no second pass over the windows. */
+ * contiguous blocks of planes (or of output rows); a thread count that does not pay for the
+ * region (~1-2 us) on a small input is cut down by mn_par_threads. Max pooling stores the
+ * argmax as a flat index into its plane (PyTorch's convention, so indices compare and load
+ * across the two), and the backward scatters by it: no second pass over the windows.
+ *
+ * Fast paths, all giving the general loops' results bit for bit (values, indices, the order
+ * of every float addition): 2x2 stride-2 windows without padding (max and average, forward
+ * and backward; the backward writes each window's four dx once instead of memset + scatter),
+ * and for other windows the inner output columns of each row (windows wholly inside the
+ * plane's columns) 16 at a time. The AVX-512 float kernels are here; pool2d_impl.h holds the
+ * per-dtype loops and the dispatch. */
 #include "pool2d.h"
 
 #include <math.h>
@@ -17,27 +24,63 @@ static inline unsigned low16(ptrdiff_t n)
     return n <= 0 ? 0u : n >= 16 ? 0xffffu : (1u << n) - 1u;
 }
 
-/* A window with a NaN among its 2x2 taps takes the first NaN (the scalar rule), row t of the
- * 2x2 stride-2 kernels; called only for rows where the vector pass saw a NaN. */
+/* Redoes the windows of a 2x2 stride-2 output row that hold a NaN (the first NaN wins);
+ * pool2d_impl.h, per dtype. */
 static void maxpool2x2_nan_row_f32(const float *r0, ptrdiff_t w, ptrdiff_t ow, int64_t base,
-                                   float *y, int64_t *idx)
-{
-    const float *r1 = r0 + w;
-    for (ptrdiff_t j = 0; j < ow; j++) {
-        const float v[4] = {r0[2 * j], r0[2 * j + 1], r1[2 * j], r1[2 * j + 1]};
-        const int64_t at[4] = {base + 2 * j, base + 2 * j + 1, base + w + 2 * j,
-                               base + w + 2 * j + 1};
-        for (int k = 0; k < 4; k++)
-            if (v[k] != v[k]) {
-                y[j] = v[k];
-                idx[j] = at[k];
-                break;
-            }
-    }
-}
+                                   float *y, int64_t *idx);
 
 #if MN_X86
 #include <immintrin.h>
+
+/* The source vectors of 16 2x2 windows: a0 := a[0..15] and b0 := b[0..15] (masks la, lb; the
+ * even/odd permute of a0|b0 gives the windows' top taps), a1, b1 the same one row (w) down.
+ * b is either the next 16 floats of a's row or, for rows of <= 8 windows, the next output
+ * row's top row. */
+ATTR_AVX512 static inline void load_taps(const float *a, const float *b, __mmask16 la,
+                                         __mmask16 lb, ptrdiff_t w, __m512 *a0, __m512 *b0,
+                                         __m512 *a1, __m512 *b1)
+{
+    *a0 = _mm512_maskz_loadu_ps(la, a);
+    *b0 = _mm512_maskz_loadu_ps(lb, b);
+    *a1 = _mm512_maskz_loadu_ps(la, a + w);
+    *b1 = _mm512_maskz_loadu_ps(lb, b + w);
+}
+
+/* Max and first-maximum offset of 16 2x2 windows: a0|b0 hold 32 floats of the top row, a1|b1
+ * of the bottom row (window j at columns 2j, 2j+1). Each row keeps its first maximum (a
+ * strictly greater right tap replaces), the bottom wins only if strictly greater: the first
+ * maximum in row-major order, the scalar rule. *off := 0, 1, w or w+1 (wv, w1v: w and w+1);
+ * *nan := the lanes with a NaN tap (the caller redoes those rows by the scalar rule). */
+ATTR_AVX512 static inline __m512 max2x2_f32(__m512 a0, __m512 b0, __m512 a1, __m512 b1,
+                                            __m512i wv, __m512i w1v, __m512i *off,
+                                            __mmask16 *nan)
+{
+    const __m512i pe = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28,
+                                         30);
+    const __m512i po = _mm512_add_epi32(pe, _mm512_set1_epi32(1));
+    const __m512 v0 = _mm512_permutex2var_ps(a0, pe, b0), v1 = _mm512_permutex2var_ps(a0, po, b0),
+                 v2 = _mm512_permutex2var_ps(a1, pe, b1), v3 = _mm512_permutex2var_ps(a1, po, b1);
+    *nan = _mm512_cmp_ps_mask(v0, v1, _CMP_UNORD_Q) | _mm512_cmp_ps_mask(v2, v3, _CMP_UNORD_Q);
+    __mmask16 c = _mm512_cmp_ps_mask(v1, v0, _CMP_GT_OQ);
+    const __m512 mt = _mm512_mask_blend_ps(c, v0, v1);
+    const __m512i ot = _mm512_maskz_mov_epi32(c, _mm512_set1_epi32(1));
+    c = _mm512_cmp_ps_mask(v3, v2, _CMP_GT_OQ);
+    const __m512 mb = _mm512_mask_blend_ps(c, v2, v3);
+    const __m512i ob = _mm512_mask_blend_epi32(c, wv, w1v);
+    c = _mm512_cmp_ps_mask(mb, mt, _CMP_GT_OQ);
+    *off = _mm512_mask_blend_epi32(c, ot, ob);
+    return _mm512_mask_blend_ps(c, mt, mb);
+}
+
+/* idx[0..n-1] := the first n (<= 16) int32 lanes of at, widened */
+ATTR_AVX512 static inline void store_idx16(int64_t *idx, ptrdiff_t n, __m512i at)
+{
+    _mm512_mask_storeu_epi64(idx, (__mmask8)low16(n),
+                             _mm512_cvtepi32_epi64(_mm512_castsi512_si256(at)));
+    if (n > 8)
+        _mm512_mask_storeu_epi64(idx + 8, (__mmask8)low16(n - 8),
+                                 _mm512_cvtepi32_epi64(_mm512_extracti32x8_epi32(at, 1)));
+}
 
 /* 2x2 stride-2 max pooling of float planes with AVX-512, 16 windows per step. Two loads per
  * input row and an even/odd two-register permute give the four taps of 16 windows; the max
@@ -53,11 +96,7 @@ ATTR_AVX512 static void maxpool2x2_fwd_f32_avx512(const float *x, ptrdiff_t t0, 
                                                   ptrdiff_t h, ptrdiff_t w, ptrdiff_t oh,
                                                   ptrdiff_t ow, float *y, int64_t *idx)
 {
-    const __m512i pe = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28,
-                                         30);
-    const __m512i po = _mm512_add_epi32(pe, _mm512_set1_epi32(1));
-    const __m512i one = _mm512_set1_epi32(1), wv = _mm512_set1_epi32((int)w),
-                  w1 = _mm512_set1_epi32((int)w + 1);
+    const __m512i wv = _mm512_set1_epi32((int)w), w1 = _mm512_set1_epi32((int)w + 1);
     /* row pointer and in-plane offset of flat row t */
 #define ROW(t) (x + ((t) / oh) * h * w + 2 * ((t) % oh) * w)
 #define BASE(t) ((int)(2 * ((t) % oh) * w))
@@ -68,39 +107,19 @@ ATTR_AVX512 static void maxpool2x2_fwd_f32_avx512(const float *x, ptrdiff_t t0, 
         for (ptrdiff_t t = t0; t < t1; t += 2) {
             const int two = t + 1 < t1;
             const float *a = ROW(t), *b = two ? ROW(t + 1) : a;
-            const __mmask16 lb = two ? lm : 0;
-            const __m512 a0 = _mm512_maskz_loadu_ps(lm, a), b0 = _mm512_maskz_loadu_ps(lb, b);
-            const __m512 a1 = _mm512_maskz_loadu_ps(lm, a + w),
-                         b1 = _mm512_maskz_loadu_ps(lb, b + w);
-            const __m512 v0 = _mm512_permutex2var_ps(a0, pe, b0),
-                         v1 = _mm512_permutex2var_ps(a0, po, b0),
-                         v2 = _mm512_permutex2var_ps(a1, pe, b1),
-                         v3 = _mm512_permutex2var_ps(a1, po, b1);
-            const __mmask16 nan = _mm512_cmp_ps_mask(v0, v1, _CMP_UNORD_Q) |
-                                  _mm512_cmp_ps_mask(v2, v3, _CMP_UNORD_Q);
-            __mmask16 c = _mm512_cmp_ps_mask(v1, v0, _CMP_GT_OQ);
-            const __m512 mt = _mm512_mask_blend_ps(c, v0, v1);
-            const __m512i ot = _mm512_maskz_mov_epi32(c, one);
-            c = _mm512_cmp_ps_mask(v3, v2, _CMP_GT_OQ);
-            const __m512 mb = _mm512_mask_blend_ps(c, v2, v3);
-            const __m512i ob = _mm512_mask_blend_epi32(c, wv, w1);
-            c = _mm512_cmp_ps_mask(mb, mt, _CMP_GT_OQ);
-            const __m512 m = _mm512_mask_blend_ps(c, mt, mb);
+            __m512 a0, b0, a1, b1;
+            load_taps(a, b, lm, two ? lm : 0, w, &a0, &b0, &a1, &b1);
+            __m512i off;
+            __mmask16 nan;
+            const __m512 m = max2x2_f32(a0, b0, a1, b1, wv, w1, &off, &nan);
             const __m512i base = _mm512_inserti32x8(
                 _mm512_set1_epi32(BASE(t)), _mm256_set1_epi32(two ? BASE(t + 1) : 0), 1);
-            const __m512i at = _mm512_add_epi32(_mm512_add_epi32(lane, base),
-                                                _mm512_mask_blend_epi32(c, ot, ob));
+            const __m512i at = _mm512_add_epi32(_mm512_add_epi32(lane, base), off);
             const __mmask16 k = (__mmask16)(low16(ow) | (two ? low16(ow) << 8 : 0u));
             const ptrdiff_t n = (1 + two) * ow;
             _mm512_mask_storeu_ps(y + t * ow, (__mmask16)low16(n),
                                   _mm512_maskz_compress_ps(k, m));
-            const __m512i atc = _mm512_maskz_compress_epi32(k, at);
-            _mm512_mask_storeu_epi64(idx + t * ow, (__mmask8)low16(n),
-                                     _mm512_cvtepi32_epi64(_mm512_castsi512_si256(atc)));
-            if (n > 8)
-                _mm512_mask_storeu_epi64(idx + t * ow + 8, (__mmask8)low16(n - 8),
-                                         _mm512_cvtepi32_epi64(
-                                             _mm512_extracti32x8_epi32(atc, 1)));
+            store_idx16(idx + t * ow, n, _mm512_maskz_compress_epi32(k, at));
             if (nan) {
                 maxpool2x2_nan_row_f32(a, w, ow, BASE(t), y + t * ow, idx + t * ow);
                 if (two)
@@ -113,39 +132,23 @@ ATTR_AVX512 static void maxpool2x2_fwd_f32_avx512(const float *x, ptrdiff_t t0, 
     const __m512i lane = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
                                            28, 30);
     for (ptrdiff_t t = t0; t < t1; t++) {
-        const float *r0 = ROW(t), *r1 = r0 + w;
+        const float *r0 = ROW(t);
         float *yr = y + t * ow;
         int64_t *ir = idx + t * ow;
         __mmask16 nan = 0;
         for (ptrdiff_t j = 0; j < ow; j += 16) {
             const ptrdiff_t nj = ow - j;
-            const __mmask16 l0 = (__mmask16)low16(2 * nj), l1 = (__mmask16)low16(2 * nj - 16);
-            const __m512 a0 = _mm512_maskz_loadu_ps(l0, r0 + 2 * j),
-                         b0 = _mm512_maskz_loadu_ps(l1, r0 + 2 * j + 16);
-            const __m512 a1 = _mm512_maskz_loadu_ps(l0, r1 + 2 * j),
-                         b1 = _mm512_maskz_loadu_ps(l1, r1 + 2 * j + 16);
-            const __m512 v0 = _mm512_permutex2var_ps(a0, pe, b0),
-                         v1 = _mm512_permutex2var_ps(a0, po, b0),
-                         v2 = _mm512_permutex2var_ps(a1, pe, b1),
-                         v3 = _mm512_permutex2var_ps(a1, po, b1);
-            nan |= _mm512_cmp_ps_mask(v0, v1, _CMP_UNORD_Q) |
-                   _mm512_cmp_ps_mask(v2, v3, _CMP_UNORD_Q);
-            __mmask16 c = _mm512_cmp_ps_mask(v1, v0, _CMP_GT_OQ);
-            const __m512 mt = _mm512_mask_blend_ps(c, v0, v1);
-            const __m512i ot = _mm512_maskz_mov_epi32(c, one);
-            c = _mm512_cmp_ps_mask(v3, v2, _CMP_GT_OQ);
-            const __m512 mb = _mm512_mask_blend_ps(c, v2, v3);
-            const __m512i ob = _mm512_mask_blend_epi32(c, wv, w1);
-            c = _mm512_cmp_ps_mask(mb, mt, _CMP_GT_OQ);
-            const __m512 m = _mm512_mask_blend_ps(c, mt, mb);
+            __m512 a0, b0, a1, b1;
+            load_taps(r0 + 2 * j, r0 + 2 * j + 16, (__mmask16)low16(2 * nj),
+                      (__mmask16)low16(2 * nj - 16), w, &a0, &b0, &a1, &b1);
+            __m512i off;
+            __mmask16 nj_nan;
+            const __m512 m = max2x2_f32(a0, b0, a1, b1, wv, w1, &off, &nj_nan);
+            nan |= nj_nan;
             const __m512i at = _mm512_add_epi32(
-                _mm512_add_epi32(lane, _mm512_set1_epi32(BASE(t) + 2 * (int)j)),
-                _mm512_mask_blend_epi32(c, ot, ob));
+                _mm512_add_epi32(lane, _mm512_set1_epi32(BASE(t) + 2 * (int)j)), off);
             _mm512_mask_storeu_ps(yr + j, (__mmask16)low16(nj), m);
-            _mm512_mask_storeu_epi64(ir + j, (__mmask8)low16(nj),
-                                     _mm512_cvtepi32_epi64(_mm512_castsi512_si256(at)));
-            _mm512_mask_storeu_epi64(ir + j + 8, (__mmask8)low16(nj - 8),
-                                     _mm512_cvtepi32_epi64(_mm512_extracti32x8_epi32(at, 1)));
+            store_idx16(ir + j, nj < 16 ? nj : 16, at);
         }
         if (nan)
             maxpool2x2_nan_row_f32(r0, w, ow, BASE(t), yr, ir);
@@ -271,10 +274,8 @@ ATTR_AVX512 static void avgpool2x2_fwd_f32_avx512(const float *x, ptrdiff_t t0, 
         for (ptrdiff_t t = t0; t < t1; t += 2) {
             const int two = t + 1 < t1;
             const float *a = ROW(t), *b = two ? ROW(t + 1) : a;
-            const __mmask16 lb = two ? lm : 0;
-            const __m512 a0 = _mm512_maskz_loadu_ps(lm, a), b0 = _mm512_maskz_loadu_ps(lb, b);
-            const __m512 a1 = _mm512_maskz_loadu_ps(lm, a + w),
-                         b1 = _mm512_maskz_loadu_ps(lb, b + w);
+            __m512 a0, b0, a1, b1;
+            load_taps(a, b, lm, two ? lm : 0, w, &a0, &b0, &a1, &b1);
             __m512 s = _mm512_add_ps(_mm512_add_ps(zero, _mm512_permutex2var_ps(a0, pe, b0)),
                                      _mm512_permutex2var_ps(a0, po, b0));
             s = _mm512_add_ps(s, _mm512_permutex2var_ps(a1, pe, b1));
@@ -285,15 +286,12 @@ ATTR_AVX512 static void avgpool2x2_fwd_f32_avx512(const float *x, ptrdiff_t t0, 
         }
     } else {
         for (ptrdiff_t t = t0; t < t1; t++) {
-            const float *r0 = ROW(t), *r1 = r0 + w;
+            const float *r0 = ROW(t);
             for (ptrdiff_t j = 0; j < ow; j += 16) {
                 const ptrdiff_t nj = ow - j;
-                const __mmask16 l0 = (__mmask16)low16(2 * nj),
-                                l1 = (__mmask16)low16(2 * nj - 16);
-                const __m512 a0 = _mm512_maskz_loadu_ps(l0, r0 + 2 * j),
-                             b0 = _mm512_maskz_loadu_ps(l1, r0 + 2 * j + 16);
-                const __m512 a1 = _mm512_maskz_loadu_ps(l0, r1 + 2 * j),
-                             b1 = _mm512_maskz_loadu_ps(l1, r1 + 2 * j + 16);
+                __m512 a0, b0, a1, b1;
+                load_taps(r0 + 2 * j, r0 + 2 * j + 16, (__mmask16)low16(2 * nj),
+                          (__mmask16)low16(2 * nj - 16), w, &a0, &b0, &a1, &b1);
                 __m512 s = _mm512_add_ps(
                     _mm512_add_ps(zero, _mm512_permutex2var_ps(a0, pe, b0)),
                     _mm512_permutex2var_ps(a0, po, b0));
@@ -512,10 +510,7 @@ ATTR_AVX512 static void maxpool_row_fwd_f32_avx512(const float *x, ptrdiff_t w,
             }
         }
         _mm512_mask_storeu_ps(y + j, m, best);
-        _mm512_mask_storeu_epi64(idx + j, (__mmask8)m,
-                                 _mm512_cvtepi32_epi64(_mm512_castsi512_si256(at)));
-        _mm512_mask_storeu_epi64(idx + j + 8, (__mmask8)(m >> 8),
-                                 _mm512_cvtepi32_epi64(_mm512_extracti32x8_epi32(at, 1)));
+        store_idx16(idx + j, nj < 16 ? nj : 16, at);
     }
 }
 #endif

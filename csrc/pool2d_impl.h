@@ -7,6 +7,26 @@
 #define POOL_THREADS(g, nt) \
     mn_par_threads((g)->planes, 1 + 4096 / ((g)->h * (g)->w + 1), (nt))
 
+/* The windows of 2x2 stride-2 output row (top input row r0, in-plane offset base) that hold
+ * a NaN take their first NaN and its index (the scalar rule); called only for rows where a
+ * NaN was seen. */
+static void FN(maxpool2x2_nan_row)(const DT *r0, ptrdiff_t w, ptrdiff_t ow, int64_t base,
+                                   DT *y, int64_t *idx)
+{
+    const DT *r1 = r0 + w;
+    for (ptrdiff_t j = 0; j < ow; j++) {
+        const DT v[4] = {r0[2 * j], r0[2 * j + 1], r1[2 * j], r1[2 * j + 1]};
+        const int64_t at[4] = {base + 2 * j, base + 2 * j + 1, base + w + 2 * j,
+                               base + w + 2 * j + 1};
+        for (int k = 0; k < 4; k++)
+            if (v[k] != v[k]) {
+                y[j] = v[k];
+                idx[j] = at[k];
+                break;
+            }
+    }
+}
+
 /* 2x2 stride-2 windows of `planes` whole planes: branch-free selects in the tie order of the
  * general loop (first maximum in row-major order; a NaN wins unless one is held), compiled
  * per ISA (target_clones) so the stride-2 loads vectorise; one call for all planes, as a call
@@ -51,19 +71,8 @@ void FN(maxpool2x2_planes)(const DT *restrict x, ptrdiff_t planes, ptrdiff_t h, 
     int nan = 0;
     for (ptrdiff_t k = 0; k < 2 * ow; k++)
         nan |= (r0[k] != r0[k]) | (r1[k] != r1[k]);
-    if (nan) {
-        for (ptrdiff_t j = 0; j < ow; j++) {
-            const DT v[4] = {r0[2 * j], r0[2 * j + 1], r1[2 * j], r1[2 * j + 1]};
-            const int64_t at[4] = {base + 2 * j, base + 2 * j + 1, base + w + 2 * j,
-                                   base + w + 2 * j + 1};
-            for (int k = 0; k < 4; k++)
-                if (v[k] != v[k]) {
-                    y[j] = v[k];
-                    idx[j] = at[k];
-                    break;
-                }
-        }
-    }
+    if (nan)
+        FN(maxpool2x2_nan_row)(r0, w, ow, base, y, idx);
     }
 }
 
