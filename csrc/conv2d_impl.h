@@ -746,14 +746,189 @@ static int FN(implicit_fwd)(const DT *x, const DT *w, const DT *b, DT *y,
     return err ? -1 : 0;
 }
 
-/* dX through the implicit path needs the input gradient's padding (kh-1)*dh - pad_t >= 0,
- * and (auto) groups of 8+ input channels: its tiles' rows are those. */
+/* ---- dX of strided (or over-padded) convolutions on the implicit path --------------------
+ * dx[c, r, s] sums w[o, c, p, q] * dy[o, i, j] over r + pad_t = i*sh + p*dh and
+ * s + pad_l = j*sw + q*dw. Split dx into phases (a, b) = ((r + pad_t) % sh, (s + pad_l) % sw):
+ * phase (a, b) gets exactly the taps with p*dh % sh == a and q*dw % sw == b, and for them
+ * i = u - m_p, j = v - n_q (u = (r + pad_t) / sh, m_p = p*dh / sh, ...): a stride-1
+ * correlation of dY with the phase's sub-kernel. Every phase is one implicit product over
+ * the same zero-bordered dY planes (rows of Wq), its output rows u' = u - u0_a, and each dx
+ * pixel belongs to one phase: the same FLOPs as the forward, and no col2im. */
+typedef struct {
+    ptrdiff_t nph, Hq, Wq, Mt, Nl, Mq, Tpmax, Kq;
+    ptrdiff_t *K, *u0, *U, *v0, *V, *kofs; /* per phase; kofs: first tap of the phase */
+    ptrdiff_t *off;                         /* Kq tap offsets, phase by phase */
+    DT *wp;                                 /* per group, per phase: Mq x K panels */
+} FN(dxs_plan);
+
+static void FN(dxs_free)(FN(dxs_plan) * pl)
+{
+    free(pl->K);
+    free(pl->off);
+    free(pl->wp);
+}
+
+static int FN(dxs_make)(const mn_conv2d_geom *g, const FN(ik_t) * ik, const DT *w,
+                        FN(dxs_plan) * pl)
+{
+    const ptrdiff_t sh = g->sh, sw = g->sw, kh = g->kh, kw = g->kw, G = g->groups;
+    const ptrdiff_t cin_g = g->c_in / G, cout_g = g->c_out / G, nph = sh * sw;
+    memset(pl, 0, sizeof(*pl));
+    pl->nph = nph;
+    pl->Kq = cout_g * kh * kw;
+    pl->Mq = FN(round_up)(cin_g, ik->mr);
+    pl->K = (ptrdiff_t *)malloc((size_t)(6 * nph + 1) * sizeof(ptrdiff_t));
+    pl->off = (ptrdiff_t *)malloc((size_t)(pl->Kq + 1) * sizeof(ptrdiff_t));
+    pl->wp = (DT *)malloc((size_t)(G * pl->Mq * pl->Kq + 1) * sizeof(DT));
+    if (!pl->K || !pl->off || !pl->wp) {
+        FN(dxs_free)(pl);
+        return -1;
+    }
+    pl->u0 = pl->K + nph;
+    pl->U = pl->u0 + nph;
+    pl->v0 = pl->U + nph;
+    pl->V = pl->v0 + nph;
+    pl->kofs = pl->V + nph;
+    /* rows: phase a's outputs u in [u0_a, u0_a + U_a); taps p with p*dh % sh == a */
+    ptrdiff_t ru0[64], rU[64], cu0[64], cV[64];
+    ptrdiff_t Mt = 0, Nl = 0;
+    for (ptrdiff_t a = 0; a < sh; a++) {
+        const ptrdiff_t lo = g->pad_t - a > 0 ? (g->pad_t - a + sh - 1) / sh : 0;
+        const ptrdiff_t top = g->h - 1 + g->pad_t - a;
+        ru0[a] = lo;
+        rU[a] = top >= 0 && top / sh >= lo ? top / sh - lo + 1 : 0;
+        for (ptrdiff_t p = 0; p < kh && rU[a]; p++)
+            if (p * g->dh % sh == a && p * g->dh / sh - lo > Mt)
+                Mt = p * g->dh / sh - lo;
+    }
+    for (ptrdiff_t b = 0; b < sw; b++) {
+        const ptrdiff_t lo = g->pad_l - b > 0 ? (g->pad_l - b + sw - 1) / sw : 0;
+        const ptrdiff_t top = g->w - 1 + g->pad_l - b;
+        cu0[b] = lo;
+        cV[b] = top >= 0 && top / sw >= lo ? top / sw - lo + 1 : 0;
+        for (ptrdiff_t q = 0; q < kw && cV[b]; q++)
+            if (q * g->dw % sw == b && q * g->dw / sw - lo > Nl)
+                Nl = q * g->dw / sw - lo;
+    }
+    /* plane: every read row u' + u0_a - m_p + Mt < Hq, column likewise */
+    ptrdiff_t Hq = 1, Wq = 1;
+    for (ptrdiff_t a = 0; a < sh; a++)
+        for (ptrdiff_t p = 0; p < kh; p++)
+            if (p * g->dh % sh == a && rU[a] + ru0[a] - p * g->dh / sh + Mt > Hq)
+                Hq = rU[a] + ru0[a] - p * g->dh / sh + Mt;
+    for (ptrdiff_t b = 0; b < sw; b++)
+        for (ptrdiff_t q = 0; q < kw; q++)
+            if (q * g->dw % sw == b && cV[b] + cu0[b] - q * g->dw / sw + Nl > Wq)
+                Wq = cV[b] + cu0[b] - q * g->dw / sw + Nl;
+    pl->Hq = Hq;
+    pl->Wq = Wq;
+    pl->Mt = Mt;
+    pl->Nl = Nl;
+    ptrdiff_t k = 0;
+    for (ptrdiff_t a = 0; a < sh; a++)
+        for (ptrdiff_t b = 0; b < sw; b++) {
+            const ptrdiff_t ph = a * sw + b, k0 = k;
+            pl->u0[ph] = ru0[a];
+            pl->U[ph] = rU[a];
+            pl->v0[ph] = cu0[b];
+            pl->V[ph] = cV[b];
+            pl->kofs[ph] = k0;
+            for (ptrdiff_t o = 0; o < cout_g; o++)
+                for (ptrdiff_t p = 0; p < kh; p++)
+                    for (ptrdiff_t q = 0; q < kw; q++)
+                        if (p * g->dh % sh == a && q * g->dw % sw == b)
+                            pl->off[k++] = o * Hq * Wq +
+                                           (ru0[a] - p * g->dh / sh + Mt) * Wq +
+                                           cu0[b] - q * g->dw / sw + Nl;
+            pl->K[ph] = k - k0;
+            const ptrdiff_t Tp = FN(round_up)(rU[a] * Wq, 2 * ik->lanes);
+            if (Tp > pl->Tpmax)
+                pl->Tpmax = Tp;
+            /* the phase's panels: rows c, taps in the order above, w[o, c, p, q] */
+            for (ptrdiff_t gi = 0; gi < G; gi++) {
+                DT *wpp = pl->wp + gi * pl->Mq * pl->Kq + pl->Mq * k0;
+                for (ptrdiff_t ob = 0; ob < pl->Mq; ob += ik->mr) {
+                    ptrdiff_t kk = 0;
+                    for (ptrdiff_t o = 0; o < cout_g; o++)
+                        for (ptrdiff_t p = 0; p < kh; p++)
+                            for (ptrdiff_t q = 0; q < kw; q++) {
+                                if (p * g->dh % sh != a || q * g->dw % sw != b)
+                                    continue;
+                                for (ptrdiff_t r = 0; r < ik->mr; r++) {
+                                    const ptrdiff_t c = ob + r;
+                                    wpp[ob * pl->K[ph] + kk * ik->mr + r] =
+                                        c < cin_g ? w[(((gi * cout_g + o) * cin_g + c) * kh + p) *
+                                                          kw + q]
+                                                  : (DT)0;
+                                }
+                                kk++;
+                            }
+                }
+            }
+        }
+    return 0;
+}
+
+/* Elements of a thread's scratch: dY's planes (+ slack) and one phase's product. */
+static size_t FN(dxs_scratch)(const FN(dxs_plan) * pl, ptrdiff_t cout_g)
+{
+    return (size_t)(cout_g * pl->Hq * pl->Wq + pl->Tpmax + pl->Wq + 16 + pl->Mq * pl->Tpmax);
+}
+
+/* dx of one image and group (cin_g planes at dxg) from its dY planes dyg. */
+static void FN(dxs_image)(const FN(dxs_plan) * pl, const FN(ik_t) * ik, const DT *dyg,
+                          const mn_conv2d_geom *g, ptrdiff_t gi, DT *dxg, DT *dyp, DT *yw)
+{
+    const ptrdiff_t cin_g = g->c_in / g->groups, cout_g = g->c_out / g->groups;
+    const ptrdiff_t sh = g->sh, sw = g->sw, H = g->h, W = g->w, Wq = pl->Wq, nr = 2 * ik->lanes;
+    mn_conv2d_geom gt = *g;
+    gt.h = g->oh;
+    gt.w = g->ow;
+    gt.pad_t = pl->Mt;
+    gt.pad_l = pl->Nl;
+    FN(ik_pad)(ik, dyg, cout_g, &gt, pl->Hq, Wq, dyp);
+    for (ptrdiff_t ph = 0; ph < pl->nph; ph++) {
+        const ptrdiff_t a = ph / sw, b = ph % sw, U = pl->U[ph], V = pl->V[ph], K = pl->K[ph];
+        if (!U || !V)
+            continue;
+        const ptrdiff_t r0 = pl->u0[ph] * sh + a - g->pad_t, s0 = pl->v0[ph] * sw + b - g->pad_l;
+        if (!K) { /* no tap lands on this phase */
+            for (ptrdiff_t c = 0; c < cin_g; c++)
+                for (ptrdiff_t u = 0; u < U; u++)
+                    for (ptrdiff_t v = 0; v < V; v++)
+                        dxg[(c * H + r0 + u * sh) * W + s0 + v * sw] = 0;
+            continue;
+        }
+        const ptrdiff_t Tp = FN(round_up)(U * Wq, nr);
+        const DT *wp = pl->wp + gi * pl->Mq * pl->Kq + pl->Mq * pl->kofs[ph];
+        for (ptrdiff_t t0 = 0; t0 < Tp; t0 += nr)
+            for (ptrdiff_t ob = 0; ob < pl->Mq; ob += ik->mr)
+                ik->fwd(K, wp + ob * K, dyp + t0, pl->off + pl->kofs[ph], 0, yw + ob * Tp + t0,
+                        Tp);
+        for (ptrdiff_t c = 0; c < cin_g; c++)
+            for (ptrdiff_t u = 0; u < U; u++) {
+                const DT *src = yw + c * Tp + u * Wq;
+                DT *dst = dxg + (c * H + r0 + u * sh) * W + s0;
+                for (ptrdiff_t v = 0; v < V; v++)
+                    dst[v * sw] = src[v];
+            }
+    }
+}
+
+/* dX through the implicit path (auto): groups of 8+ input channels, its tiles' rows. */
 static int FN(implicit_takes_dx)(const mn_conv2d_geom *g)
 {
-    if (g->sh != 1 || g->sw != 1 || g->pad_t > (g->kh - 1) * g->dh ||
-        g->pad_l > (g->kw - 1) * g->dw)
+    if (g->sh > 64 || g->sw > 64)
         return 0;
     return mn_conv2d_algorithm == MN_CONV_IMPLICIT || g->c_in / g->groups >= 8;
+}
+
+/* Stride 1 with padding within the kernel's reach: dX is one flipped convolution (below);
+ * otherwise the phases of dxs_image. */
+static int FN(dx_is_flipped_conv)(const mn_conv2d_geom *g)
+{
+    return g->sh == 1 && g->sw == 1 && g->pad_t <= (g->kh - 1) * g->dh &&
+           g->pad_l <= (g->kw - 1) * g->dw;
 }
 
 /* Backward, images split between the threads, per image and group:
@@ -793,17 +968,23 @@ static int FN(implicit_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *
     const ptrdiff_t slp = FN(round_up)((kw - 1) * g->dw / g->sw + 1, 16);
     const ptrdiff_t dwtn = G * Kp * Cp;
     const ptrdiff_t dymn = relu_y ? cout_g * P : 0;
-    const size_t need = (size_t)((dx ? dypn + slq + (ik.st ? 0 : Mq * Tqp) : 0) +
+    const int dxgen = dx && !FN(dx_is_flipped_conv)(g);
+    FN(dxs_plan) plan;
+    if (dxgen && FN(dxs_make)(g, &ik, w, &plan))
+        return -1;
+    const ptrdiff_t dxgn = dxgen ? cout_g * plan.Hq * plan.Wq + plan.Tpmax + plan.Wq + 16 : 0;
+    const size_t need = (size_t)((dxgen ? (ptrdiff_t)FN(dxs_scratch)(&plan, cout_g)
+                                  : dx ? dypn + slq + (ik.st ? 0 : Mq * Tqp) : 0) +
                                  (dw ? xpn + slp + T * Cp + dwtn : 0) + dymn);
     double *dbn = (relu_y && db) ? (double *)malloc((size_t)(N * g->c_out) * sizeof(double))
                                  : NULL;
-    DT *wfp = dx ? (DT *)malloc((size_t)(G * Mq * Kq) * sizeof(DT)) : NULL;
+    DT *wfp = dx && !dxgen ? (DT *)malloc((size_t)(G * Mq * Kq) * sizeof(DT)) : NULL;
     ptrdiff_t *offq = (ptrdiff_t *)malloc((size_t)(Kq + K + Tqp) * sizeof(ptrdiff_t));
     ptrdiff_t *off = offq ? offq + Kq : NULL, *ybase = offq ? offq + Kq + K : NULL;
     unsigned *msk = (unsigned *)malloc((size_t)Tqp * sizeof(unsigned));
-    int err = (dx && !wfp) || !offq || !msk || (relu_y && db && !dbn);
+    int err = (dx && !dxgen && !wfp) || !offq || !msk || (relu_y && db && !dbn);
     if (!err) {
-        if (dx) {
+        if (dx && !dxgen) {
             FN(ik_pack)(w, g, 1, ik.mr, wfp);
             FN(ik_offsets)(cout_g, g, Hq, Wq, offq);
             FN(ik_masks)(Tq, Tqp, Wq, W, ik.lanes, ybase, msk);
@@ -825,11 +1006,13 @@ static int FN(implicit_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *
         }
 #pragma omp barrier
         if (!fail) {
-            DT *dyp = buf, *dxw = dyp + (dx ? dypn + slq : 0);
-            DT *xp = dxw + (dx && !ik.st ? Mq * Tqp : 0), *dyt = xp + xpn + slp;
+            DT *dyp = buf, *dxw = dyp + (dxgen ? dxgn : dx ? dypn + slq : 0);
+            DT *xp = dxgen ? buf + FN(dxs_scratch)(&plan, cout_g)
+                           : dxw + (dx && !ik.st ? Mq * Tqp : 0);
+            DT *dyt = xp + xpn + slp;
             DT *dwt = dyt + T * Cp, *dym = buf + need - dymn;
             if (dx) /* the borders, once */
-                memset(dyp, 0, (size_t)(dypn + slq) * sizeof(DT));
+                memset(dyp, 0, (size_t)(dxgen ? dxgn : dypn + slq) * sizeof(DT));
             if (dw) {
                 memset(xp, 0, (size_t)(xpn + slp) * sizeof(DT));
                 memset(dyt, 0, (size_t)(T * Cp + dwtn) * sizeof(DT));
@@ -843,7 +1026,10 @@ static int FN(implicit_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *
                                 dbn ? dbn + n * g->c_out + gi * cout_g : NULL);
                         dyg = dym;
                     }
-                    if (dx) {
+                    if (dxgen) {
+                        FN(dxs_image)(&plan, &ik, dyg, g, gi, dx + n * xs + gi * cin_g * HW, dyp,
+                                      dxw);
+                    } else if (dx) {
                         FN(ik_pad)(&ik, dyg, cout_g, &gt, Hq, Wq, dyp);
                         FN(ik_image)(&ik, Kq, cin_g, Tqp, H, W, Wq, wfp + gi * Mq * Kq, dyp,
                                      offq, kw, g->dw, dx + n * xs + gi * cin_g * HW, HW, NULL,
@@ -892,6 +1078,8 @@ static int FN(implicit_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *
     free(offq);
     free(msk);
     free(dbn);
+    if (dxgen)
+        FN(dxs_free)(&plan);
     return fail ? -1 : 0;
 }
 

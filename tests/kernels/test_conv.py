@@ -179,6 +179,22 @@ def test_depthwise_path(case, dtype, threads, isa):
         _run_relu_backward(*case, dtype, grads=[(True, True, True)])
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", [
+    ((2, 8, 9, 9), (8, 8, 3, 3), 2, 1, 1, 1),         # stride 2, odd input: uneven phases
+    ((2, 8, 10, 11), (9, 8, 3, 3), (2, 3), (1, 0), 1, 1),
+    ((1, 8, 12, 12), (8, 4, 3, 3), 3, 1, 2, 2),       # stride 3 dilation 2 groups 2
+    ((2, 8, 7, 7), (8, 8, 1, 1), 2, 0, 1, 1),         # 1x1 stride 2: phases without taps
+    ((2, 8, 6, 6), (8, 8, 2, 2), 4, 1, 1, 1),         # stride past the kernel
+    ((2, 8, 5, 5), (8, 8, 3, 3), 1, 3, 1, 1),         # stride 1, padding past the reach
+    ((2, 8, 9, 8), (8, 8, 3, 3), 2, "valid", 1, 1),
+], ids=str)
+def test_input_gradient_by_phases(case, dtype, threads):
+    """dX of strided (or over-padded) convolutions on the implicit path, auto (8+ channels)."""
+    _run(*case, dtype)
+    _run_relu_backward(*case, dtype, grads=[(True, False, False)])
+
+
 def test_relu_out_bad_shape():
     x = np.zeros((2, 3, 5, 5), np.float32)
     w = np.zeros((4, 3, 3, 3), np.float32)
