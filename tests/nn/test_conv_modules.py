@@ -27,6 +27,19 @@ def test_conv2d_gradcheck(kw):
     assert gradcheck(lambda x, w, b: F.conv2d(x, w, b, **kw), [x, w, b])
 
 
+@pytest.mark.parametrize("xs, ws, kw", [
+    ((2, 8, 4, 5), (8, 8, 3, 3), dict(padding=1)),             # implicit tiles, relu in dY
+    ((2, 8, 5, 5), (8, 8, 3, 3), dict(stride=2, padding=1)),   # phases (strided dX)
+    ((2, 1, 5, 6), (8, 1, 3, 3), dict(padding=1)),             # first layer: depthwise bwd
+    ((2, 3, 5, 5), (6, 1, 3, 3), dict(padding=1, groups=3)),   # depthwise, multiplier 2
+])
+def test_conv2d_relu_gradcheck_every_path(xs, ws, kw):
+    """float64 through each backward path of the fused relu (the mask applied in C)."""
+    rng = np.random.default_rng(2)
+    x, w, b = _t(rng, xs), _t(rng, ws), _t(rng, (ws[0],))
+    assert gradcheck(lambda x, w, b: F.conv2d(x, w, b, activation="relu", **kw), [x, w, b])
+
+
 def test_conv2d_relu_gradcheck_and_conv1d():
     rng = np.random.default_rng(1)
     x, w, b = _t(rng, (2, 3, 4, 4)), _t(rng, (2, 3, 3, 3)), _t(rng, (2,))
