@@ -714,19 +714,23 @@ static int FN(implicit_fwd)(const DT *x, const DT *w, const DT *b, DT *y,
     unsigned *msk = (unsigned *)malloc((size_t)Tp * sizeof(unsigned));
     ptrdiff_t *ybase = off ? off + K : NULL;
     int err = !wp || !off || !msk;
-    if (!err) {
-        FN(ik_pack)(w, g, 0, ik.mr, wp);
-        FN(ik_offsets)(cin_g, g, Hp, Wp, off);
-        FN(ik_masks)(T, Tp, Wp, OW, ik.lanes, ybase, msk);
+    if (err) { /* (inside the region below, err is each thread's own reduction copy) */
+        free(wp);
+        free(off);
+        free(msk);
+        return -1;
     }
+    FN(ik_pack)(w, g, 0, ik.mr, wp);
+    FN(ik_offsets)(cin_g, g, Hp, Wp, off);
+    FN(ik_masks)(T, Tp, Wp, OW, ik.lanes, ybase, msk);
     const int nt = (int)(N < n_threads ? (N > 0 ? N : 1) : n_threads);
 #pragma omp parallel num_threads(nt) if (nt > 1) reduction(| : err)
     {
         const int t = omp_get_thread_num(), nth = omp_get_num_threads();
         const ptrdiff_t lo = N * t / nth, hi = N * (t + 1) / nth;
         const size_t need = (size_t)(xpn + slack + (ik.st ? 0 : Mp * Tp));
-        DT *xp = (err || hi == lo) ? NULL : (DT *)mn_workspace(WS_CONV, need * sizeof(DT));
-        if (!xp && !err && hi > lo)
+        DT *xp = hi == lo ? NULL : (DT *)mn_workspace(WS_CONV, need * sizeof(DT));
+        if (!xp && hi > lo)
             err = 1;
         if (xp) {
             memset(xp, 0, (size_t)(xpn + slack) * sizeof(DT)); /* the border, once */
