@@ -202,10 +202,11 @@ static int FN(maxpool_scatter_plane)(const DT *dy, const int64_t *idx, DT *dx, p
     return bad;
 }
 
-/* One plane when the dims are those of 2x2 stride-2 pooling: if every index lies in its own
- * window (always, for indices from the forward) each window's four dx are written directly
- * (dy + 0 at the argmax, as 0 + dy in the scatter; zero elsewhere), one pass over dx and no
- * memset; 1 at the first index that does not, and the caller redoes the plane by scatter. */
+/* One plane when the dims are those of 2x2 stride-2 pooling, AVX-512 floats: if every index
+ * lies in its own window (always, for indices from the forward) each window's four dx are
+ * written directly, one pass over dx and no memset; 1 (the caller scatters) at the first index
+ * that does not, or without AVX-512: a scalar direct write with its checks measured 4x slower
+ * than memset + scatter (3.6 vs 0.9 ms for (128, 16, 28, 28)). */
 static int FN(maxpool2x2_bwd_plane)(const DT *dy, const int64_t *idx, DT *dx, ptrdiff_t h,
                                     ptrdiff_t w, ptrdiff_t oh, ptrdiff_t ow)
 {
@@ -214,24 +215,8 @@ static int FN(maxpool2x2_bwd_plane)(const DT *dy, const int64_t *idx, DT *dx, pt
         return maxpool2x2_bwd_plane_f32_avx512((const float *)dy, idx, (float *)dx, h, w, oh,
                                                ow);
 #endif
-    for (ptrdiff_t i = 0; i < oh; i++) {
-        DT *r0 = dx + 2 * i * w, *r1 = r0 + w;
-        for (ptrdiff_t j = 0; j < ow; j++) {
-            const int64_t off = idx[i * ow + j] - (2 * i * w + 2 * j);
-            if (off != 0 && off != 1 && off != w && off != w + 1)
-                return 1;
-            const DT v = dy[i * ow + j] + (DT)0;
-            r0[2 * j] = off == 0 ? v : (DT)0;
-            r0[2 * j + 1] = off == 1 ? v : (DT)0;
-            r1[2 * j] = off == w ? v : (DT)0;
-            r1[2 * j + 1] = off == w + 1 ? v : (DT)0;
-        }
-        for (ptrdiff_t c = 2 * ow; c < w; c++)
-            r0[c] = r1[c] = 0;
-    }
-    if (h > 2 * oh)
-        memset(dx + 2 * oh * w, 0, (size_t)((h - 2 * oh) * w) * sizeof(DT));
-    return 0;
+    (void)dy, (void)idx, (void)dx, (void)h, (void)w, (void)oh, (void)ow;
+    return 1;
 }
 
 int FN(mn_maxpool2d_bwd)(const DT *dy, const int64_t *idx, DT *dx, const mn_pool2d_geom *g,
@@ -239,7 +224,8 @@ int FN(mn_maxpool2d_bwd)(const DT *dy, const int64_t *idx, DT *dx, const mn_pool
 {
     const ptrdiff_t H = g->h, W = g->w, OH = g->oh, OW = g->ow, OHW = OH * OW;
     const int nt = POOL_THREADS(g, n_threads);
-    const int fit = OH >= 1 && OW >= 1 && 2 * OH <= H && 2 * OW <= W && H * W < INT32_MAX - 1;
+    const int fit = FN(use_avx512)() && OH >= 1 && OW >= 1 && 2 * OH <= H && 2 * OW <= W &&
+                    H * W < INT32_MAX - 1;
     int bad = 0;
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1) reduction(| : bad)
     for (ptrdiff_t pl = 0; pl < g->planes; pl++) {
