@@ -268,7 +268,8 @@ static size_t FN(wide_fwd_scratch)(const mn_conv2d_geom *g, ptrdiff_t nb)
 
 /* ---- implicit GEMM (stride 1), one copy of the micro-kernels per ISA --------------------
  * Tiles: AVX-512 8 rows x 2 zmm (16 accumulators, as the GEMM's), weight gradient 8 columns
- * x 2 zmm; AVX2 and SSE2 4 x 2 (16 and 8 vector registers to hold them). */
+ * x 2 zmm; AVX2 and SSE2 4 x 2 (16 and 8 vector registers to hold them). The header undefines
+ * its parameters. */
 #if MN_X86
 #define IFN(name) CAT(CAT(name, avx512), SFX)
 #define IATTR ATTR_AVX512
@@ -277,12 +278,6 @@ static size_t FN(wide_fwd_scratch)(const mn_conv2d_geom *g, ptrdiff_t nb)
 #define INV 2
 #define IKB 8
 #include "conv2d_implicit.h"
-#undef IFN
-#undef IATTR
-#undef IVB
-#undef IMR
-#undef INV
-#undef IKB
 #define IFN(name) CAT(CAT(name, avx2), SFX)
 #define IATTR ATTR_AVX2
 #define IVB 32
@@ -290,12 +285,6 @@ static size_t FN(wide_fwd_scratch)(const mn_conv2d_geom *g, ptrdiff_t nb)
 #define INV 2
 #define IKB 4
 #include "conv2d_implicit.h"
-#undef IFN
-#undef IATTR
-#undef IVB
-#undef IMR
-#undef INV
-#undef IKB
 #endif
 #define IFN(name) CAT(CAT(name, generic), SFX)
 #define IATTR
@@ -304,12 +293,6 @@ static size_t FN(wide_fwd_scratch)(const mn_conv2d_geom *g, ptrdiff_t nb)
 #define INV 2
 #define IKB 4
 #include "conv2d_implicit.h"
-#undef IFN
-#undef IATTR
-#undef IVB
-#undef IMR
-#undef INV
-#undef IKB
 
 typedef void (*FN(ik_fwd_fn))(ptrdiff_t, const DT *, const DT *, const ptrdiff_t *, ptrdiff_t,
                               DT *, ptrdiff_t);

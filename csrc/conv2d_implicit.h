@@ -480,3 +480,10 @@ IATTR static void IFN(dwise_dw)(const DT *restrict dyw, const DT *restrict src, 
         dw[k] += sum;
     }
 }
+
+#undef IFN
+#undef IATTR
+#undef IVB
+#undef IMR
+#undef INV
+#undef IKB
