@@ -157,6 +157,25 @@ ATTR_AVX512 static void maxpool2x2_fwd_f32_avx512(const float *x, ptrdiff_t t0, 
 #undef BASE
 }
 
+/* The 16 windows' dy spread over their four taps by where each index points (offset from
+ * the window's top-left: 0, 1, w or w + 1); 1 when some valid lane's index is in none. */
+ATTR_AVX512 static inline int split_taps_f32(__mmask16 k, __m512i off, __m512 d, __m512i one,
+                                             __m512i wv, __m512i w1, __m512 *te, __m512 *to,
+                                             __m512 *be, __m512 *bo)
+{
+    const __mmask16 m0 = _mm512_mask_cmpeq_epi32_mask(k, off, _mm512_setzero_si512()),
+                    m1 = _mm512_mask_cmpeq_epi32_mask(k, off, one),
+                    m2 = _mm512_mask_cmpeq_epi32_mask(k, off, wv),
+                    m3 = _mm512_mask_cmpeq_epi32_mask(k, off, w1);
+    if ((__mmask16)(m0 | m1 | m2 | m3) != k)
+        return 1;
+    *te = _mm512_maskz_mov_ps(m0, d);
+    *to = _mm512_maskz_mov_ps(m1, d);
+    *be = _mm512_maskz_mov_ps(m2, d);
+    *bo = _mm512_maskz_mov_ps(m3, d);
+    return 0;
+}
+
 /* Backward of one plane of 2x2 stride-2 max pooling when every index lies in its own window
  * (always, for indices from the forward): each window's four dx are written directly, dy at
  * the argmax and zero elsewhere, so dx is written once with no memset pass. The offsets are
@@ -195,14 +214,9 @@ ATTR_AVX512 static int maxpool2x2_bwd_plane_f32_avx512(const float *dy, const in
             const __m512i base = _mm512_inserti32x8(_mm512_set1_epi32((int)(2 * i * w)),
                                                     _mm256_set1_epi32((int)(2 * (i + 1) * w)), 1);
             const __m512i off = _mm512_sub_epi32(iv, _mm512_add_epi32(lane, base));
-            const __mmask16 m0 = _mm512_mask_cmpeq_epi32_mask(k, off, _mm512_setzero_si512()),
-                            m1 = _mm512_mask_cmpeq_epi32_mask(k, off, one),
-                            m2 = _mm512_mask_cmpeq_epi32_mask(k, off, wv),
-                            m3 = _mm512_mask_cmpeq_epi32_mask(k, off, w1);
-            if ((__mmask16)(m0 | m1 | m2 | m3) != k)
+            __m512 te, to, be, bo;
+            if (split_taps_f32(k, off, d, one, wv, w1, &te, &to, &be, &bo))
                 return 1;
-            const __m512 te = _mm512_maskz_mov_ps(m0, d), to = _mm512_maskz_mov_ps(m1, d),
-                         be = _mm512_maskz_mov_ps(m2, d), bo = _mm512_maskz_mov_ps(m3, d);
             float *r = dx + 2 * i * w;
             _mm512_mask_storeu_ps(r, lr, _mm512_permutex2var_ps(te, ilo, to));
             _mm512_mask_storeu_ps(r + w, lr, _mm512_permutex2var_ps(be, ilo, bo));
@@ -227,14 +241,9 @@ ATTR_AVX512 static int maxpool2x2_bwd_plane_f32_avx512(const float *dy, const in
                 const __m512i iv = _mm512_inserti32x8(_mm512_castsi256_si512(il), ih, 1);
                 const __m512i off = _mm512_sub_epi32(
                     iv, _mm512_add_epi32(lane, _mm512_set1_epi32((int)(2 * i * w + 2 * j))));
-                const __mmask16 m0 = _mm512_mask_cmpeq_epi32_mask(k, off, _mm512_setzero_si512()),
-                                m1 = _mm512_mask_cmpeq_epi32_mask(k, off, one),
-                                m2 = _mm512_mask_cmpeq_epi32_mask(k, off, wv),
-                                m3 = _mm512_mask_cmpeq_epi32_mask(k, off, w1);
-                if ((__mmask16)(m0 | m1 | m2 | m3) != k)
+                __m512 te, to, be, bo;
+                if (split_taps_f32(k, off, d, one, wv, w1, &te, &to, &be, &bo))
                     return 1;
-                const __m512 te = _mm512_maskz_mov_ps(m0, d), to = _mm512_maskz_mov_ps(m1, d),
-                             be = _mm512_maskz_mov_ps(m2, d), bo = _mm512_maskz_mov_ps(m3, d);
                 const __mmask16 s0 = (__mmask16)low16(2 * nj), s1 = (__mmask16)low16(2 * nj - 16);
                 _mm512_mask_storeu_ps(r + 2 * j, s0, _mm512_permutex2var_ps(te, ilo, to));
                 _mm512_mask_storeu_ps(r + 2 * j + 16, s1, _mm512_permutex2var_ps(te, ihi, to));
