@@ -30,6 +30,18 @@ from minnet.bench.suites import KERNEL_SUITES
 from minnet.bench.timing import Timing, measure
 
 
+
+def _timing_fields(rec, res, per):
+    """JSON fields of one case: each implementation's median and min ms, page faults per
+    call (or step), and its ratio to minnet's median."""
+    mn = res["minnet"]
+    for name, t in res.items():
+        rec[f"{name}_ms"] = t.median_s * 1e3
+        rec[f"{name}_min_ms"] = t.min_s * 1e3
+        rec[f"{name}_faults_per_{per}"] = t.faults_per_call
+        if name != "minnet":
+            rec[f"ratio_{name}"] = t.median_s / mn.median_s
+
 def _import_torch():
     try:
         import torch
@@ -213,12 +225,7 @@ def run_kernels(args, torch):
                     rec = {"op": op, "case": case.name, "threads": nt, "flops": case.flops}
                     if case.note:
                         rec["note"] = case.note
-                    for name, t in res.items():
-                        rec[f"{name}_ms"] = t.median_s * 1e3
-                        rec[f"{name}_min_ms"] = t.min_s * 1e3
-                        rec[f"{name}_faults_per_call"] = t.faults_per_call
-                        if name != "minnet":
-                            rec[f"ratio_{name}"] = t.median_s / mn.median_s
+                    _timing_fields(rec, res, "call")
                     records.append(rec)
                     print(f"{op:{ow}s} {case.name:{cw}s} {nt:3d} {mn.median_s * 1e3:10.4f} "
                           f"{gflops:8.1f} {mn.faults_per_call:8.2f}{cols(res)}", flush=True)
@@ -331,12 +338,7 @@ def run_train(args, torch):
             shown_batch = batch if model.default_batch is not None else 1
             rec = {"model": name, "batch": shown_batch, "threads": nt,
                    "description": model.description}
-            for impl, t in res.items():
-                rec[f"{impl}_ms"] = t.median_s * 1e3
-                rec[f"{impl}_min_ms"] = t.min_s * 1e3
-                rec[f"{impl}_faults_per_step"] = t.faults_per_call
-                if impl != "minnet":
-                    rec[f"ratio_{impl}"] = t.median_s / mn.median_s
+            _timing_fields(rec, res, "step")
             records.append(rec)
             tcols = ""
             for b in baselines:
