@@ -755,6 +755,24 @@ static void FN(dxs_free)(FN(dxs_plan) * pl)
     free(pl->wp);
 }
 
+/* One axis (n input pixels, padding pad, stride st, kernel k, dilation d) of the phase split:
+ * phase a's first output u0[a] and count U[a]; returns the dY padding every phase's taps
+ * need, max (tap*d / st - u0[a]) over taps in the phase. */
+static ptrdiff_t FN(dxs_axis)(ptrdiff_t n, ptrdiff_t pad, ptrdiff_t st, ptrdiff_t k, ptrdiff_t d,
+                              ptrdiff_t *u0, ptrdiff_t *U)
+{
+    ptrdiff_t need = 0;
+    for (ptrdiff_t a = 0; a < st; a++) {
+        const ptrdiff_t lo = pad - a > 0 ? (pad - a + st - 1) / st : 0, top = n - 1 + pad - a;
+        u0[a] = lo;
+        U[a] = top >= 0 && top / st >= lo ? top / st - lo + 1 : 0;
+        for (ptrdiff_t p = 0; p < k && U[a]; p++)
+            if (p * d % st == a && p * d / st - lo > need)
+                need = p * d / st - lo;
+    }
+    return need;
+}
+
 static int FN(dxs_make)(const mn_conv2d_geom *g, const FN(ik_t) * ik, const DT *w,
                         FN(dxs_plan) * pl)
 {
@@ -778,25 +796,8 @@ static int FN(dxs_make)(const mn_conv2d_geom *g, const FN(ik_t) * ik, const DT *
     pl->kofs = pl->V + nph;
     /* rows: phase a's outputs u in [u0_a, u0_a + U_a); taps p with p*dh % sh == a */
     ptrdiff_t ru0[64], rU[64], cu0[64], cV[64];
-    ptrdiff_t Mt = 0, Nl = 0;
-    for (ptrdiff_t a = 0; a < sh; a++) {
-        const ptrdiff_t lo = g->pad_t - a > 0 ? (g->pad_t - a + sh - 1) / sh : 0;
-        const ptrdiff_t top = g->h - 1 + g->pad_t - a;
-        ru0[a] = lo;
-        rU[a] = top >= 0 && top / sh >= lo ? top / sh - lo + 1 : 0;
-        for (ptrdiff_t p = 0; p < kh && rU[a]; p++)
-            if (p * g->dh % sh == a && p * g->dh / sh - lo > Mt)
-                Mt = p * g->dh / sh - lo;
-    }
-    for (ptrdiff_t b = 0; b < sw; b++) {
-        const ptrdiff_t lo = g->pad_l - b > 0 ? (g->pad_l - b + sw - 1) / sw : 0;
-        const ptrdiff_t top = g->w - 1 + g->pad_l - b;
-        cu0[b] = lo;
-        cV[b] = top >= 0 && top / sw >= lo ? top / sw - lo + 1 : 0;
-        for (ptrdiff_t q = 0; q < kw && cV[b]; q++)
-            if (q * g->dw % sw == b && q * g->dw / sw - lo > Nl)
-                Nl = q * g->dw / sw - lo;
-    }
+    const ptrdiff_t Mt = FN(dxs_axis)(g->h, g->pad_t, sh, kh, g->dh, ru0, rU);
+    const ptrdiff_t Nl = FN(dxs_axis)(g->w, g->pad_l, sw, kw, g->dw, cu0, cV);
     /* plane: every read row u' + u0_a - m_p + Mt < Hq, column likewise */
     ptrdiff_t Hq = 1, Wq = 1;
     for (ptrdiff_t a = 0; a < sh; a++)
