@@ -195,6 +195,22 @@ def test_input_gradient_by_phases(case, dtype, threads):
     _run_relu_backward(*case, dtype, grads=[(True, False, False)])
 
 
+@pytest.mark.parametrize("case", [
+    ((2, 9, 37, 41), (10, 9, 3, 3), 1, 1, 1, 1),        # many column tiles, 10 rows of 16
+    ((2, 9, 37, 41), (10, 9, 3, 3), 2, 1, 1, 1),        # phases over wide rows
+    ((3, 17, 20, 19), (24, 17, 5, 3), 1, (2, 1), (1, 2), 1),
+    ((2, 12, 33, 9), (8, 6, 3, 3), (1, 2), 1, 1, 2),    # groups, mixed stride
+], ids=str)
+def test_implicit_larger_images(case, threads):
+    """Images spanning many 32-pixel tiles and partial row blocks, auto and implicit."""
+    for algo in ("auto", "implicit"):
+        conv.set_algorithm(algo)
+        try:
+            _run(*case, np.float32)
+        finally:
+            conv.set_algorithm("auto")
+
+
 def test_relu_out_bad_shape():
     x = np.zeros((2, 3, 5, 5), np.float32)
     w = np.zeros((4, 3, 3, 3), np.float32)
