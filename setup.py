@@ -32,6 +32,7 @@ FAMILY_C = {
     "rnn": ["csrc/rnn.c", "csrc/gemm.c"],
     "conv": ["csrc/conv2d.c", "csrc/gemm.c"],
     "pool": ["csrc/pool2d.c"],
+    "norm": ["csrc/batchnorm.c"],
 }
 
 

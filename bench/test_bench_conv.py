@@ -1,5 +1,5 @@
 """pytest-benchmark cases for conv2d and pooling, the same cases
-`minnet-bench kernels --op conv2d|maxpool2d|avgpool2d` runs (quick set).
+`minnet-bench kernels --op conv2d|maxpool2d|avgpool2d|batchnorm2d` runs (quick set).
 
     pytest bench/test_bench_conv.py --benchmark-only
 """
@@ -12,7 +12,7 @@ try:
 except Exception:
     torch = None
 
-CASES = [c for op in ("conv2d", "maxpool2d", "avgpool2d")
+CASES = [c for op in ("conv2d", "maxpool2d", "avgpool2d", "batchnorm2d")
          for c in KERNEL_SUITES[op](quick=True, torch=torch)]
 PARAMS = [(case, impl) for case in CASES for impl in case.impls]
 

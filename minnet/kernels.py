@@ -25,3 +25,6 @@ from minnet._kernels.pool import (adaptive_avg_pool2d_backward, adaptive_avg_poo
 __all__ += ["conv2d_forward", "conv2d_backward", "max_pool2d_forward", "max_pool2d_backward",
             "avg_pool2d_forward", "avg_pool2d_backward", "adaptive_avg_pool2d_forward",
             "adaptive_avg_pool2d_backward"]
+
+from minnet._kernels.norm import batch_norm_backward, batch_norm_forward
+__all__ += ["batch_norm_forward", "batch_norm_backward"]

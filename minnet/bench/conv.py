@@ -122,6 +122,48 @@ def avgpool_cases(quick=False, torch=None):
     return _pool_cases("avgpool2d", quick, torch)
 
 
+BATCHNORM_CASES = [(128, 16, 28), (128, 32, 14)]
+
+
+def batchnorm_cases(quick=False, torch=None):
+    """Training-mode batch norm over (N, C, H, W), forward and forward + backward (weight and
+    bias, all three gradients)."""
+    rng = np.random.default_rng(2)
+    out = []
+    for n, c, hw in BATCHNORM_CASES:
+        x = _rand(rng, (n, c, hw, hw))
+        dy = _rand(rng, (n, c, hw, hw))
+        w, b = _rand(rng, (c,)), _rand(rng, (c,))
+        label = f"({n}, {c}, {hw}, {hw}) train"
+        fwd, both = {}, {}
+        for name, mod in (("minnet", kernels), ("numpy", reference)):
+            fwd[name] = lambda x=x, w=w, b=b, mod=mod: mod.batch_norm_forward(x, w, b)
+
+            def mb(x=x, w=w, b=b, dy=dy, mod=mod):
+                _, mean, var = mod.batch_norm_forward(x, w, b)
+                return mod.batch_norm_backward(dy, x, mean, var, w)
+            both[name] = mb
+        if torch is not None:
+            F = torch.nn.functional
+            for name, fmt in (("torch", torch.contiguous_format),
+                              ("torch_cl", torch.channels_last)):
+                tx = torch.from_numpy(x).contiguous(memory_format=fmt)
+                tdy = torch.from_numpy(dy).contiguous(memory_format=fmt)
+                px = tx.clone().requires_grad_()
+                tw, tb = (torch.from_numpy(v).clone().requires_grad_() for v in (w, b))
+                fwd[name] = lambda tx=tx, tw=tw, tb=tb, F=F: F.batch_norm(
+                    tx, None, None, tw, tb, training=True)
+
+                def tboth(px=px, tw=tw, tb=tb, tdy=tdy, F=F):
+                    for p in (px, tw, tb):
+                        p.grad = None
+                    F.batch_norm(px, None, None, tw, tb, training=True).backward(tdy)
+                both[name] = tboth
+        out.append(Case("batchnorm2d", label + " fwd", 0.0, fwd))
+        out.append(Case("batchnorm2d", label + " fwd+bwd", 0.0, both))
+    return out
+
+
 def _cnn_layers(nn):
     """The issue's CNN for either framework: (Conv 3x3 pad 1, ReLU, MaxPool 2) x 3,
     1->16->32->32 channels, 28 -> 14 -> 7 -> 3, flatten 288, Linear(288, 10)."""

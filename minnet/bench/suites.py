@@ -45,4 +45,5 @@ def _conv_cases(name):
 
 KERNEL_SUITES.update({"conv2d": _conv_cases("conv_cases"),
                       "maxpool2d": _conv_cases("maxpool_cases"),
-                      "avgpool2d": _conv_cases("avgpool_cases")})
+                      "avgpool2d": _conv_cases("avgpool_cases"),
+                      "batchnorm2d": _conv_cases("batchnorm_cases")})

@@ -931,52 +931,31 @@ def _stat_array(x, name, c, op):
 
 class BatchNorm(Function):
     """y = (x - mean) / sqrt(var + eps) * w + b per channel (dim 1), with batch statistics in
-    training (updating the running ones in place) and running statistics otherwise."""
+    training (updating the running ones in place) and running statistics otherwise. Both
+    passes are C kernels (csrc/batchnorm.c); only the (C,)-sized running-statistics update is
+    NumPy."""
 
     def forward(self, x, w, b, running_mean, running_var, training, momentum, eps):
-        c = x.shape[1]
-        axes = (0,) + tuple(range(2, x.ndim))
-        bshape = (1, c) + (1,) * (x.ndim - 2)
+        y, mean, var = _kernels.batch_norm_forward(
+            x, w, b, running_mean, running_var, training, eps, out=_empty(x.shape, x.dtype))
         if training:
-            m = x.size // c
-            mean = x.mean(axis=axes, dtype=np.float64)
-            centered = x - mean.astype(x.dtype).reshape(bshape)
-            var = np.mean(centered * centered, axis=axes, dtype=np.float64)
+            m = x.size // x.shape[1]
             if running_mean is not None:
                 running_mean *= 1 - momentum
                 running_mean += (momentum * mean).astype(running_mean.dtype)
             if running_var is not None:
                 running_var *= 1 - momentum
                 running_var += (momentum * var * m / (m - 1)).astype(running_var.dtype)
-        else:
-            centered = x - running_mean.astype(x.dtype).reshape(bshape)
-            var = running_var.astype(np.float64)
-        invstd = (1.0 / np.sqrt(var + eps)).astype(x.dtype).reshape(bshape)
-        xhat = centered * invstd
-        self.xhat, self.invstd, self.w, self.axes, self.training = xhat, invstd, w, axes, training
-        self.bshape = bshape
-        y = xhat if w is None else xhat * w.reshape(bshape)
-        if b is not None:
-            y = y + b.reshape(bshape)
+        self.x, self.w, self.mean, self.var = x, w, mean, var
+        self.training, self.eps = training, eps
         return y
 
     def backward(self, g):
         nx, nw, nb = self.needs_input_grad
-        xhat, axes = self.xhat, self.axes
-        dx = dw = db = None
-        if nw:
-            dw = (g * xhat).sum(axis=axes)
-        if nb:
-            db = g.sum(axis=axes)
-        if nx:
-            dxhat = g if self.w is None else g * self.w.reshape(self.bshape)
-            if self.training:
-                s1 = dxhat.mean(axis=axes, keepdims=True)
-                s2 = (dxhat * xhat).mean(axis=axes, keepdims=True)
-                dx = self.invstd * (dxhat - s1 - xhat * s2)
-            else:
-                dx = dxhat * self.invstd
-        return dx, dw, db
+        return _kernels.batch_norm_backward(
+            g, self.x, self.mean, self.var, self.w, self.eps, self.training, input_grad=nx,
+            weight_grad=nw and self.w is not None, bias_grad=nb,
+            dx_out=_empty(self.x.shape, self.x.dtype) if nx else None)
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
