@@ -25,6 +25,20 @@ static int FN(gemm_in_team)(int ta, int tb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t 
     return rc;
 }
 
+/* dst[j] := src[j] + bo, through a relu (v > 0 ? v : 0: NaN -> 0) when asked; dst may be src. */
+static inline void FN(bias_act_row)(const DT *src, DT *dst, ptrdiff_t n, DT bo, int relu)
+{
+    if (relu) {
+        for (ptrdiff_t j = 0; j < n; j++) {
+            const DT v = src[j] + bo;
+            dst[j] = v > 0 ? v : 0;
+        }
+    } else {
+        for (ptrdiff_t j = 0; j < n; j++)
+            dst[j] = src[j] + bo;
+    }
+}
+
 /* col_kp[(c*kh + p)*kw + q][i*ow + j] (rows ldc apart) := x_chw[c, i*sh - pad_t + p*dh, j*sw - pad_l + q*dw]
  * for the c_n channels starting at x_chw (zero outside the image). Chainer's im2col_cpu as a
  * loop: rows are unit-stride in j when sw == 1, so the inner copy is a memcpy-like run. */
@@ -488,19 +502,8 @@ static void FN(ik_image)(const FN(ik_t) * ik, ptrdiff_t K, ptrdiff_t rows, ptrdi
             ik->fwd(K, wp + ob * K, xp + t0, off, dw3, yw + ob * Tp + t0, Tp);
     for (ptrdiff_t o = 0; o < rows; o++) {
         const DT bo = bias ? bias[o] : 0;
-        for (ptrdiff_t i = 0; i < OH; i++) {
-            const DT *src = yw + o * Tp + i * Wp;
-            DT *dst = out + o * ldy + i * OW;
-            if (relu) {
-                for (ptrdiff_t j = 0; j < OW; j++) {
-                    const DT v = src[j] + bo;
-                    dst[j] = v > 0 ? v : 0;
-                }
-            } else {
-                for (ptrdiff_t j = 0; j < OW; j++)
-                    dst[j] = src[j] + bo;
-            }
-        }
+        for (ptrdiff_t i = 0; i < OH; i++)
+            FN(bias_act_row)(yw + o * Tp + i * Wp, out + o * ldy + i * OW, OW, bo, relu);
     }
 }
 
@@ -1097,19 +1100,9 @@ static int FN(conv_fwd_block_wide)(const DT *x, const DT *w, const DT *b, DT *y,
             for (ptrdiff_t o = 0; o < cout_g; o++) {
                 const DT bo = b ? b[gi * cout_g + o] : 0;
                 DT *row = y + (n0 + i) * ys + (gi * cout_g + o) * P;
-                for (ptrdiff_t r = 0; r < OH; r++) {
-                    const DT *src = yt + o * ld + i * Lw + r * Wp;
-                    DT *dst = row + r * OW;
-                    if (act == MN_ACT_RELU) {
-                        for (ptrdiff_t j = 0; j < OW; j++) {
-                            const DT v = src[j] + bo;
-                            dst[j] = v > 0 ? v : 0;
-                        }
-                    } else {
-                        for (ptrdiff_t j = 0; j < OW; j++)
-                            dst[j] = src[j] + bo;
-                    }
-                }
+                for (ptrdiff_t r = 0; r < OH; r++)
+                    FN(bias_act_row)(yt + o * ld + i * Lw + r * Wp, row + r * OW, OW, bo,
+                                     act == MN_ACT_RELU);
             }
     }
     return 0;
@@ -1158,15 +1151,7 @@ static int FN(conv_fwd_block)(const DT *x, const DT *w, const DT *b, DT *y,
                 const DT *src = dst + o * ld + (nb == 1 ? 0 : i * P);
                 DT *row = y + (n0 + i) * ys + (gi * cout_g + o) * P;
                 const DT bo = b ? b[gi * cout_g + o] : 0;
-                if (act == MN_ACT_RELU) {
-                    for (ptrdiff_t p = 0; p < P; p++) {
-                        const DT v = src[p] + bo;
-                        row[p] = v > 0 ? v : 0;
-                    }
-                } else {
-                    for (ptrdiff_t p = 0; p < P; p++)
-                        row[p] = src[p] + bo;
-                }
+                FN(bias_act_row)(src, row, P, bo, act == MN_ACT_RELU);
             }
         }
     }
