@@ -3,6 +3,11 @@
 micro-kernels are dispatched to. Other wrappers cimport num_threads()/isa_level() so the
 values live in one place, not once per extension module."""
 
+cimport numpy as cnp
+import numpy as np
+
+cnp.import_array()
+
 cdef extern from "runtime.h":
     int mn_openmp_enabled() nogil
     int mn_omp_max_threads() nogil
@@ -65,3 +70,15 @@ def set_isa(name):
     if level > mn_cpu_isa():
         raise ValueError(f"set_isa: this CPU supports at most {cpu_isa()!r}, asked for {name!r}")
     _isa = level
+
+
+cdef cnp.ndarray float_array(object a, str name, str op):
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"{op}: {name} must be a numpy.ndarray, got {type(a).__name__}")
+    cdef cnp.ndarray arr = <cnp.ndarray>a
+    cdef int t = cnp.PyArray_TYPE(arr)
+    if t != cnp.NPY_FLOAT32 and t != cnp.NPY_FLOAT64:
+        raise TypeError(f"{op}: {name} must be float32 or float64, got {arr.dtype}")
+    if not cnp.PyArray_IS_C_CONTIGUOUS(arr):
+        arr = np.ascontiguousarray(arr)
+    return arr

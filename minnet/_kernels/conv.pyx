@@ -7,7 +7,7 @@
 cimport numpy as cnp
 import numpy as np
 
-from minnet._kernels._runtime cimport isa_level, num_threads
+from minnet._kernels._runtime cimport float_array, isa_level, num_threads
 from minnet._kernels.convshape import conv2d_geometry
 
 cnp.import_array()
@@ -65,18 +65,6 @@ def get_algorithm():
     return {v: k for k, v in _ALGORITHMS.items()}[mn_conv2d_algorithm]
 
 
-cdef cnp.ndarray _float_array(object a, str name, str op):
-    if not isinstance(a, np.ndarray):
-        raise TypeError(f"{op}: {name} must be a numpy.ndarray, got {type(a).__name__}")
-    cdef cnp.ndarray arr = <cnp.ndarray>a
-    cdef int t = cnp.PyArray_TYPE(arr)
-    if t != cnp.NPY_FLOAT32 and t != cnp.NPY_FLOAT64:
-        raise TypeError(f"{op}: {name} must be float32 or float64, got {arr.dtype}")
-    if not cnp.PyArray_IS_C_CONTIGUOUS(arr):
-        arr = np.ascontiguousarray(arr)
-    return arr
-
-
 cdef _same_dtype(cnp.ndarray a, cnp.ndarray b, str name, str op):
     if cnp.PyArray_TYPE(a) != cnp.PyArray_TYPE(b):
         raise TypeError(f"{op}: {name} has dtype {b.dtype}, expected {a.dtype}")
@@ -120,14 +108,14 @@ def conv2d_forward(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1,
         y of shape (N, C_out, OH, OW).
     """
     op = "conv2d"
-    cdef cnp.ndarray X = _float_array(x, "input", op)
-    cdef cnp.ndarray W = _float_array(w, "weight", op)
+    cdef cnp.ndarray X = float_array(x, "input", op)
+    cdef cnp.ndarray W = float_array(w, "weight", op)
     cdef cnp.ndarray B = None
     _same_dtype(X, W, "weight", op)
     xs, ws = (<object>X).shape, (<object>W).shape
     geo = conv2d_geometry(xs, ws, stride, padding, dilation, groups, op)
     if bias is not None:
-        B = _float_array(bias, "bias", op)
+        B = float_array(bias, "bias", op)
         _same_dtype(X, B, "bias", op)
         if (<object>B).shape != (ws[0],):
             raise ValueError(f"{op}: bias must have shape ({ws[0]},) for weight shape {ws}, "
@@ -173,9 +161,9 @@ def conv2d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1, *,
         dx := col2im(W^T dY),  dw := sum_n dY_n im2col(x_n)^T,  db := sum_{n,i,j} dY
     """
     op = "conv2d_backward"
-    cdef cnp.ndarray X = _float_array(x, "input", op)
-    cdef cnp.ndarray W = _float_array(w, "weight", op)
-    cdef cnp.ndarray DY = _float_array(dy, "grad_output", op)
+    cdef cnp.ndarray X = float_array(x, "input", op)
+    cdef cnp.ndarray W = float_array(w, "weight", op)
+    cdef cnp.ndarray DY = float_array(dy, "grad_output", op)
     _same_dtype(X, W, "weight", op)
     _same_dtype(X, DY, "grad_output", op)
     xs, ws = (<object>X).shape, (<object>W).shape
@@ -198,7 +186,7 @@ def conv2d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1, *,
     cdef cnp.ndarray RY
     cdef void *pry = NULL
     if relu_out is not None:
-        RY = _float_array(relu_out, "relu_out", op)
+        RY = float_array(relu_out, "relu_out", op)
         _same_dtype(X, RY, "relu_out", op)
         if (<object>RY).shape != ys:
             raise ValueError(f"{op}: relu_out must have the output's shape {ys}, got "

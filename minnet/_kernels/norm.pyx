@@ -7,7 +7,7 @@
 cimport numpy as cnp
 import numpy as np
 
-from minnet._kernels._runtime cimport isa_level, num_threads
+from minnet._kernels._runtime cimport float_array, isa_level, num_threads
 
 cnp.import_array()
 
@@ -32,18 +32,6 @@ cdef extern from "batchnorm.h":
                        ptrdiff_t s, int isa, int n_threads) nogil
 
 
-cdef cnp.ndarray _float_array(object a, str name, str op):
-    if not isinstance(a, np.ndarray):
-        raise TypeError(f"{op}: {name} must be a numpy.ndarray, got {type(a).__name__}")
-    cdef cnp.ndarray arr = <cnp.ndarray>a
-    cdef int t = cnp.PyArray_TYPE(arr)
-    if t != cnp.NPY_FLOAT32 and t != cnp.NPY_FLOAT64:
-        raise TypeError(f"{op}: {name} must be float32 or float64, got {arr.dtype}")
-    if not cnp.PyArray_IS_C_CONTIGUOUS(arr):
-        arr = np.ascontiguousarray(arr)
-    return arr
-
-
 cdef tuple _ncs(cnp.ndarray x, str op):
     shape = (<object>x).shape
     if len(shape) < 2:
@@ -58,7 +46,7 @@ cdef cnp.ndarray _channel_param(object a, str name, cnp.ndarray x, Py_ssize_t c,
     """weight/bias: None, or (C,) of x's dtype."""
     if a is None:
         return None
-    cdef cnp.ndarray arr = _float_array(a, name, op)
+    cdef cnp.ndarray arr = float_array(a, name, op)
     if cnp.PyArray_TYPE(arr) != cnp.PyArray_TYPE(x):
         raise TypeError(f"{op}: {name} has dtype {arr.dtype}, expected {x.dtype}")
     if (<object>arr).shape != (c,):
@@ -87,7 +75,7 @@ def batch_norm_forward(x, weight=None, bias=None, running_mean=None, running_var
     running_mean and running_var (required) as float64. The running statistics are not
     updated here (the caller does, with its momentum)."""
     op = "batch_norm_forward"
-    cdef cnp.ndarray X = _float_array(x, "input", op)
+    cdef cnp.ndarray X = float_array(x, "input", op)
     n, c, s = _ncs(X, op)
     cdef cnp.ndarray W = _channel_param(weight, "weight", X, c, op)
     cdef cnp.ndarray B = _channel_param(bias, "bias", X, c, op)
@@ -143,8 +131,8 @@ def batch_norm_backward(dy, x, mean, var, weight=None, double eps=1e-5, bint tra
     forward's mean and var (float64 (C,)). training: they were the batch's, so dx has the
     terms through them; otherwise dx = dy * weight / sqrt(var + eps)."""
     op = "batch_norm_backward"
-    cdef cnp.ndarray X = _float_array(x, "input", op)
-    cdef cnp.ndarray DY = _float_array(dy, "grad_output", op)
+    cdef cnp.ndarray X = float_array(x, "input", op)
+    cdef cnp.ndarray DY = float_array(dy, "grad_output", op)
     if DY.dtype != X.dtype:
         raise TypeError(f"{op}: grad_output has dtype {DY.dtype}, expected {X.dtype}")
     if (<object>DY).shape != (<object>X).shape:

@@ -9,7 +9,7 @@ cimport numpy as cnp
 import numpy as np
 from libc.stdint cimport int64_t
 
-from minnet._kernels._runtime cimport num_threads
+from minnet._kernels._runtime cimport float_array, num_threads
 from minnet._kernels.convshape import adaptive_size, pool2d_geometry
 
 cnp.import_array()
@@ -41,18 +41,6 @@ cdef extern from "pool2d.h":
                                        int n_threads) nogil
     void mn_adaptive_avgpool2d_bwd_f64(const double *dy, double *dx, const mn_pool2d_geom *g,
                                        int n_threads) nogil
-
-
-cdef cnp.ndarray _float_array(object a, str name, str op):
-    if not isinstance(a, np.ndarray):
-        raise TypeError(f"{op}: {name} must be a numpy.ndarray, got {type(a).__name__}")
-    cdef cnp.ndarray arr = <cnp.ndarray>a
-    cdef int t = cnp.PyArray_TYPE(arr)
-    if t != cnp.NPY_FLOAT32 and t != cnp.NPY_FLOAT64:
-        raise TypeError(f"{op}: {name} must be float32 or float64, got {arr.dtype}")
-    if not cnp.PyArray_IS_C_CONTIGUOUS(arr):
-        arr = np.ascontiguousarray(arr)
-    return arr
 
 
 cdef tuple _input_shape(object input_shape, str op):
@@ -96,7 +84,7 @@ def max_pool2d_forward(x, kernel_size, stride=None, padding=0, dilation=1, ceil_
     ties go to the first tap in row-major window order. x: (N, C, H, W). out/indices_out:
     optional arrays to write y/indices into."""
     op = "max_pool2d"
-    cdef cnp.ndarray X = _float_array(x, "input", op)
+    cdef cnp.ndarray X = float_array(x, "input", op)
     xs = (<object>X).shape
     geo = pool2d_geometry(xs, kernel_size, stride, padding, dilation, ceil_mode, op)
     cdef mn_pool2d_geom g
@@ -120,7 +108,7 @@ def max_pool2d_backward(dy, indices, input_shape, out=None):
     """dx of shape input_shape: zeros, then dx[n, c].flat[indices[n, c, i, j]] += dy[n, c, i, j]
     (out: optional array to write dx into)."""
     op = "max_pool2d_backward"
-    cdef cnp.ndarray DY = _float_array(dy, "grad_output", op)
+    cdef cnp.ndarray DY = float_array(dy, "grad_output", op)
     xs = _input_shape(input_shape, op)
     if not isinstance(indices, np.ndarray) or indices.dtype != np.int64:
         raise TypeError(f"{op}: indices must be an int64 numpy.ndarray")
@@ -161,7 +149,7 @@ def avg_pool2d_forward(x, kernel_size, stride=None, padding=0, ceil_mode=False,
                        count_include_pad=True, divisor_override=None):
     """Window means of x (N, C, H, W), divisors as PyTorch's avg_pool2d."""
     op = "avg_pool2d"
-    cdef cnp.ndarray X = _float_array(x, "input", op)
+    cdef cnp.ndarray X = float_array(x, "input", op)
     xs = (<object>X).shape
     geo = pool2d_geometry(xs, kernel_size, stride, padding, 1, ceil_mode, op)
     cdef int dv = _divisor(divisor_override, op), inc = bool(count_include_pad)
@@ -183,7 +171,7 @@ def avg_pool2d_backward(dy, input_shape, kernel_size, stride=None, padding=0, ce
                         count_include_pad=True, divisor_override=None):
     """dx of avg_pool2d_forward for dy: each dy spread evenly (1/divisor) over its window."""
     op = "avg_pool2d_backward"
-    cdef cnp.ndarray DY = _float_array(dy, "grad_output", op)
+    cdef cnp.ndarray DY = float_array(dy, "grad_output", op)
     xs = _input_shape(input_shape, op)
     geo = pool2d_geometry(xs, kernel_size, stride, padding, 1, ceil_mode, op)
     _check_dy(DY, xs, geo[0], geo[1], op)
@@ -205,7 +193,7 @@ def avg_pool2d_backward(dy, input_shape, kernel_size, stride=None, padding=0, ce
 def adaptive_avg_pool2d_forward(x, output_size):
     """Adaptive average pooling of x (N, C, H, W) to output_size (int or pair; None keeps)."""
     op = "adaptive_avg_pool2d"
-    cdef cnp.ndarray X = _float_array(x, "input", op)
+    cdef cnp.ndarray X = float_array(x, "input", op)
     xs = (<object>X).shape
     oh, ow = adaptive_size(xs, output_size, op)
     cdef mn_pool2d_geom g
@@ -226,7 +214,7 @@ def adaptive_avg_pool2d_forward(x, output_size):
 def adaptive_avg_pool2d_backward(dy, input_shape):
     """dx of adaptive_avg_pool2d_forward for dy of shape (N, C, OH, OW)."""
     op = "adaptive_avg_pool2d_backward"
-    cdef cnp.ndarray DY = _float_array(dy, "grad_output", op)
+    cdef cnp.ndarray DY = float_array(dy, "grad_output", op)
     xs = _input_shape(input_shape, op)
     if DY.ndim != 4 or DY.shape[0] != xs[0] or DY.shape[1] != xs[1]:
         raise ValueError(f"{op}: grad_output must be (N, C, OH, OW) for input shape {xs}, got "
