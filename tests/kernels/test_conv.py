@@ -13,15 +13,6 @@ from hypothesis import strategies as st
 from minnet import kernels, reference
 from minnet._kernels import _runtime, conv
 
-ISAS = [name for name in _runtime.ISA_NAMES
-        if _runtime.ISA_NAMES.index(name) <= _runtime.ISA_NAMES.index(_runtime.cpu_isa())]
-
-
-@pytest.fixture(params=ISAS)
-def isa(request):
-    _runtime.set_isa(request.param)
-    yield request.param
-    _runtime.set_isa(None)
 
 DTYPES = [np.float32, np.float64]
 
@@ -72,14 +63,6 @@ def _run(xs, ws, stride, padding, dilation, groups, dtype, seed=0, activation=No
     np.testing.assert_allclose(dw, rw, rtol=0, atol=_tol(dtype, kw_))
     np.testing.assert_allclose(db, rb, rtol=0, atol=_tol(dtype, kw_))
     return y, dx, dw, db
-
-
-@pytest.fixture(params=[1, 2], ids=["1thread", "2threads"])
-def threads(request):
-    old = _runtime.get_num_threads()
-    _runtime.set_num_threads(request.param)
-    yield request.param
-    _runtime.set_num_threads(old)
 
 
 @pytest.fixture(params=["auto", "im2col", "direct", "implicit"])

@@ -16,8 +16,6 @@ import minnet
 from minnet import kernels, reference
 from minnet._kernels import _runtime
 
-ISAS = [name for name in _runtime.ISA_NAMES
-        if _runtime.ISA_NAMES.index(name) <= _runtime.ISA_NAMES.index(_runtime.cpu_isa())]
 DTYPES = [np.float32, np.float64]
 ACTS = [None, "relu", "sigmoid", "tanh"]
 
@@ -28,13 +26,6 @@ SHAPES = [
     (10, 1, 784), (512, 128, 784),
     (128, 784, 512), (128, 512, 10), (128, 128, 128), (64, 128, 384),
 ]
-
-
-@pytest.fixture(params=ISAS)
-def isa(request):
-    _runtime.set_isa(request.param)
-    yield request.param
-    _runtime.set_isa(None)
 
 
 def _operands(rng, m, k, n, dtype, trans_a, trans_b):

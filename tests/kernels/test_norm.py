@@ -10,24 +10,7 @@ import pytest
 from minnet import kernels, reference
 from minnet._kernels import _runtime
 
-ISAS = [name for name in _runtime.ISA_NAMES
-        if _runtime.ISA_NAMES.index(name) <= _runtime.ISA_NAMES.index(_runtime.cpu_isa())]
 SHAPES = [(7, 5), (1, 3, 9), (4, 3, 5, 6), (2, 1, 1, 1), (3, 16, 33, 17), (64, 2, 1)]
-
-
-@pytest.fixture(params=[1, 2], ids=["1thread", "2threads"])
-def threads(request):
-    old = _runtime.get_num_threads()
-    _runtime.set_num_threads(request.param)
-    yield request.param
-    _runtime.set_num_threads(old)
-
-
-@pytest.fixture(params=ISAS)
-def isa(request):
-    _runtime.set_isa(request.param)
-    yield request.param
-    _runtime.set_isa(None)
 
 
 def _data(rng, shape, dtype, scale=3.0, shift=10.0):

@@ -30,14 +30,6 @@ AVG_CASES = [  # (x shape, kernel_size, stride, padding, ceil_mode, count_includ
 ]
 
 
-@pytest.fixture(params=[1, 2], ids=["1thread", "2threads"])
-def threads(request):
-    old = _runtime.get_num_threads()
-    _runtime.set_num_threads(request.param)
-    yield request.param
-    _runtime.set_num_threads(old)
-
-
 def _x(shape, dtype, seed=0):
     return np.random.default_rng(seed).uniform(-1, 1, shape).astype(dtype)
 
