@@ -860,18 +860,22 @@ static int FN(dxs_make)(const mn_conv2d_geom *g, const FN(ik_t) * ik, const DT *
     return 0;
 }
 
-/* Elements of a thread's scratch: dY's planes (+ slack) and one phase's product. */
+/* Elements of a thread's scratch: dY's planes (+ slack) and every phase's product. */
 static size_t FN(dxs_scratch)(const FN(dxs_plan) * pl, ptrdiff_t cout_g)
 {
-    return (size_t)(cout_g * pl->Hq * pl->Wq + pl->Tpmax + pl->Wq + 16 + pl->Mq * pl->Tpmax);
+    return (size_t)(cout_g * pl->Hq * pl->Wq + pl->Tpmax + pl->Wq + 16 +
+                    pl->nph * pl->Mq * pl->Tpmax);
 }
 
-/* dx of one image and group (cin_g planes at dxg) from its dY planes dyg. */
+/* dx of one image and group (cin_g planes at dxg) from its dY planes dyg: every phase's
+ * product into yw (phase ph at ph*Mq*Tpmax; a phase without taps is zeros), then the rows of
+ * dx assembled from them (stride 2 across: the two column phases interleaved in one loop). */
 static void FN(dxs_image)(const FN(dxs_plan) * pl, const FN(ik_t) * ik, const DT *dyg,
                           const mn_conv2d_geom *g, ptrdiff_t gi, DT *dxg, DT *dyp, DT *yw)
 {
     const ptrdiff_t cin_g = g->c_in / g->groups, cout_g = g->c_out / g->groups;
     const ptrdiff_t sh = g->sh, sw = g->sw, H = g->h, W = g->w, Wq = pl->Wq, nr = 2 * ik->lanes;
+    const ptrdiff_t Mq = pl->Mq, step = Mq * pl->Tpmax;
     mn_conv2d_geom gt = *g;
     gt.h = g->oh;
     gt.w = g->ow;
@@ -879,29 +883,50 @@ static void FN(dxs_image)(const FN(dxs_plan) * pl, const FN(ik_t) * ik, const DT
     gt.pad_l = pl->Nl;
     FN(ik_pad)(ik, dyg, cout_g, &gt, pl->Hq, Wq, dyp);
     for (ptrdiff_t ph = 0; ph < pl->nph; ph++) {
-        const ptrdiff_t a = ph / sw, b = ph % sw, U = pl->U[ph], V = pl->V[ph], K = pl->K[ph];
-        if (!U || !V)
+        const ptrdiff_t U = pl->U[ph], K = pl->K[ph], Tp = FN(round_up)(U * Wq, nr);
+        DT *out = yw + ph * step;
+        if (!U || !pl->V[ph])
             continue;
-        const ptrdiff_t r0 = pl->u0[ph] * sh + a - g->pad_t, s0 = pl->v0[ph] * sw + b - g->pad_l;
         if (!K) { /* no tap lands on this phase */
-            for (ptrdiff_t c = 0; c < cin_g; c++)
-                for (ptrdiff_t u = 0; u < U; u++)
-                    for (ptrdiff_t v = 0; v < V; v++)
-                        dxg[(c * H + r0 + u * sh) * W + s0 + v * sw] = 0;
+            memset(out, 0, (size_t)(cin_g * Tp) * sizeof(DT));
             continue;
         }
-        const ptrdiff_t Tp = FN(round_up)(U * Wq, nr);
         const DT *wp = pl->wp + gi * pl->Mq * pl->Kq + pl->Mq * pl->kofs[ph];
         for (ptrdiff_t t0 = 0; t0 < Tp; t0 += nr)
-            for (ptrdiff_t ob = 0; ob < pl->Mq; ob += ik->mr)
-                ik->fwd(K, wp + ob * K, dyp + t0, pl->off + pl->kofs[ph], 0, yw + ob * Tp + t0,
+            for (ptrdiff_t ob = 0; ob < Mq; ob += ik->mr)
+                ik->fwd(K, wp + ob * K, dyp + t0, pl->off + pl->kofs[ph], 0, out + ob * Tp + t0,
                         Tp);
+    }
+    for (ptrdiff_t a = 0; a < sh; a++) {
+        const ptrdiff_t U = pl->U[a * sw], Tpa = FN(round_up)(U * Wq, nr);
+        if (!U)
+            continue;
+        const ptrdiff_t r0 = pl->u0[a * sw] * sh + a - g->pad_t;
+        /* stride 2 across: phase e starts at column 0, phase o at column 1 */
+        const ptrdiff_t e = (g->pad_l - pl->v0[0] * 2) == 0 ? 0 : 1, o = 1 - e;
+        const int two = sw == 2 && pl->V[a * 2 + e] == (W + 1) / 2 && pl->V[a * 2 + o] == W / 2;
         for (ptrdiff_t c = 0; c < cin_g; c++)
             for (ptrdiff_t u = 0; u < U; u++) {
-                const DT *src = yw + c * Tp + u * Wq;
-                DT *dst = dxg + (c * H + r0 + u * sh) * W + s0;
-                for (ptrdiff_t v = 0; v < V; v++)
-                    dst[v * sw] = src[v];
+                DT *dst = dxg + (c * H + r0 + u * sh) * W;
+                const ptrdiff_t at = c * Tpa + u * Wq;
+                if (two) {
+                    const DT *pe = yw + (a * 2 + e) * step + at, *po = yw + (a * 2 + o) * step + at;
+                    const ptrdiff_t n2 = W / 2;
+                    for (ptrdiff_t v = 0; v < n2; v++) {
+                        dst[2 * v] = pe[v];
+                        dst[2 * v + 1] = po[v];
+                    }
+                    if (W & 1)
+                        dst[W - 1] = pe[n2];
+                    continue;
+                }
+                for (ptrdiff_t bb = 0; bb < sw; bb++) {
+                    const ptrdiff_t ph = a * sw + bb, V = pl->V[ph];
+                    const ptrdiff_t s0 = pl->v0[ph] * sw + bb - g->pad_l;
+                    const DT *src = yw + ph * step + at;
+                    for (ptrdiff_t v = 0; v < V; v++)
+                        dst[s0 + v * sw] = src[v];
+                }
             }
     }
 }
