@@ -39,6 +39,24 @@ static inline void FN(bias_act_row)(const DT *src, DT *dst, ptrdiff_t n, DT bo, 
     }
 }
 
+/* [*j0, *j1): the output columns j < OW whose input column col0 + j*sw lies inside [0, W)
+ * (empty, j0 == j1, when every tap of the column falls in the padding). */
+static inline void FN(col_range)(ptrdiff_t col0, ptrdiff_t sw, ptrdiff_t W, ptrdiff_t OW,
+                                 ptrdiff_t *j0, ptrdiff_t *j1)
+{
+    ptrdiff_t a = 0, b = OW;
+    if (col0 < 0)
+        a = (-col0 + sw - 1) / sw;
+    if (col0 + (OW - 1) * sw >= W)
+        b = (W - 1 - col0) >= 0 ? (W - 1 - col0) / sw + 1 : 0;
+    if (a > OW)
+        a = OW;
+    if (b < a)
+        b = a;
+    *j0 = a;
+    *j1 = b;
+}
+
 /* col_kp[(c*kh + p)*kw + q][i*ow + j] (rows ldc apart) := x_chw[c, i*sh - pad_t + p*dh, j*sw - pad_l + q*dw]
  * for the c_n channels starting at x_chw (zero outside the image). Chainer's im2col_cpu as a
  * loop: rows are unit-stride in j when sw == 1, so the inner copy is a memcpy-like run. */
@@ -52,16 +70,8 @@ static void FN(im2col)(const DT *x_chw, ptrdiff_t c_n, const mn_conv2d_geom *g, 
         for (ptrdiff_t p = 0; p < g->kh; p++) {
             for (ptrdiff_t q = 0; q < g->kw; q++) {
                 const ptrdiff_t col0 = q * g->dw - g->pad_l;
-                /* the j range whose column col0 + j*sw lies inside [0, W) */
-                ptrdiff_t j0 = 0, j1 = OW;
-                if (col0 < 0)
-                    j0 = (-col0 + g->sw - 1) / g->sw;
-                if (col0 + (OW - 1) * g->sw >= W)
-                    j1 = (W - 1 - col0) >= 0 ? (W - 1 - col0) / g->sw + 1 : 0;
-                if (j0 > OW)  /* every tap of this column falls in the padding */
-                    j0 = OW;
-                if (j1 < j0)
-                    j1 = j0;
+                ptrdiff_t j0, j1;
+                FN(col_range)(col0, g->sw, W, OW, &j0, &j1);
                 for (ptrdiff_t i = 0; i < OH; i++) {
                     const ptrdiff_t r = i * g->sh - g->pad_t + p * g->dh;
                     DT *o = out + i * OW;
@@ -100,11 +110,8 @@ static void FN(col2im)(const DT *col_kp, ptrdiff_t c_n, const mn_conv2d_geom *g,
         for (ptrdiff_t p = 0; p < g->kh; p++) {
             for (ptrdiff_t q = 0; q < g->kw; q++) {
                 const ptrdiff_t col0 = q * g->dw - g->pad_l;
-                ptrdiff_t j0 = 0, j1 = OW;
-                if (col0 < 0)
-                    j0 = (-col0 + g->sw - 1) / g->sw;
-                if (col0 + (OW - 1) * g->sw >= W)
-                    j1 = (W - 1 - col0) >= 0 ? (W - 1 - col0) / g->sw + 1 : 0;
+                ptrdiff_t j0, j1;
+                FN(col_range)(col0, g->sw, W, OW, &j0, &j1);
                 for (ptrdiff_t i = 0; i < OH; i++) {
                     const ptrdiff_t r = i * g->sh - g->pad_t + p * g->dh;
                     if (r < 0 || r >= H)
