@@ -115,10 +115,6 @@ DEFINE_TABS(double, gates_tab_f64, rmm_tab_f64)
 #define RMM_MR 4
 #include "rnn_gates.h"
 #include "rnn_rmm.h"
-#undef SFX
-#undef ATTR
-#undef RMM_VB
-#undef RMM_MR
 #if MN_X86
 #define SFX f32_avx2
 #define ATTR ATTR_AVX2
@@ -126,20 +122,12 @@ DEFINE_TABS(double, gates_tab_f64, rmm_tab_f64)
 #define RMM_MR 6
 #include "rnn_gates.h"
 #include "rnn_rmm.h"
-#undef SFX
-#undef ATTR
-#undef RMM_VB
-#undef RMM_MR
 #define SFX f32_avx512
 #define ATTR ATTR_AVX512
 #define RMM_VB 64
 #define RMM_MR 8
 #include "rnn_gates.h"
 #include "rnn_rmm.h"
-#undef SFX
-#undef ATTR
-#undef RMM_VB
-#undef RMM_MR
 #endif
 #undef DT
 #undef GATES_TAB
@@ -158,10 +146,6 @@ DEFINE_TABS(double, gates_tab_f64, rmm_tab_f64)
 #define RMM_MR 4
 #include "rnn_gates.h"
 #include "rnn_rmm.h"
-#undef SFX
-#undef ATTR
-#undef RMM_VB
-#undef RMM_MR
 /* double: the gate math is libm and scalar, but the recurrent matmul is worth vectorising */
 #if MN_X86
 #define SFX f64_avx2
@@ -169,19 +153,11 @@ DEFINE_TABS(double, gates_tab_f64, rmm_tab_f64)
 #define RMM_VB 32
 #define RMM_MR 6
 #include "rnn_rmm.h"
-#undef SFX
-#undef ATTR
-#undef RMM_VB
-#undef RMM_MR
 #define SFX f64_avx512
 #define ATTR ATTR_AVX512
 #define RMM_VB 64
 #define RMM_MR 8
 #include "rnn_rmm.h"
-#undef SFX
-#undef ATTR
-#undef RMM_VB
-#undef RMM_MR
 #endif
 #undef DT
 #undef GATES_TAB

@@ -6,7 +6,8 @@
  *   forward:  gh[:, g*H + units] = h @ W_hh[g*H + units, :]^T  (+ b_hh, or += into gi)
  *   backward: dh[:, units]      += dgh @ W_hh[:, units]
  * Parameters: DT, SFX, ATTR, RMM_VB (vector bytes), RMM_MR (rows per tile). A tile is
- * RMM_MR x 2 vectors, all accumulators in registers. */
+ * RMM_MR x 2 vectors, all accumulators in registers. Undefines SFX, ATTR, RMM_VB and RMM_MR
+ * at its end (include it last in each instantiation). */
 
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
@@ -125,3 +126,7 @@ static const RMM_TAB FN(rmm_tab_) = {FN(NR_), FN(rmm_panel_), FN(rmm_pack_fwd_),
 #undef FN
 #undef CAT
 #undef CAT_
+#undef SFX
+#undef ATTR
+#undef RMM_VB
+#undef RMM_MR
