@@ -86,6 +86,20 @@ cdef cnp.ndarray _state(object s, cnp.ndarray p, str fn, str name):
     return arr
 
 
+cdef cnp.ndarray _optional_state(bint wanted, object s, cnp.ndarray p, str fn, str name,
+                                 str why, list written, list names):
+    """A state buffer an option needs (None when not wanted), checked as _state and added to
+    the written arrays; ValueError '<fn>: <why> needs <name>' when missing."""
+    if not wanted:
+        return None
+    if s is None:
+        raise ValueError(f"{fn}: {why} needs {name}")
+    cdef cnp.ndarray arr = _state(s, p, fn, name)
+    written.append(arr)
+    names.append(name)
+    return arr
+
+
 cdef cnp.ndarray _grad(object g, cnp.ndarray p, list written, str fn):
     """grad with param's shape and dtype, contiguous, and not sharing memory with any array
     the update writes (else copied first)."""
@@ -142,12 +156,11 @@ def sgd_step(param, grad, momentum_buf=None, *, double lr, double momentum=0.0,
     if nesterov and (momentum <= 0 or dampening != 0):
         raise ValueError(f"{fn}: nesterov needs momentum > 0 and dampening == 0, got "
                          f"momentum={momentum}, dampening={dampening}")
-    if momentum != 0:
-        if momentum_buf is None:
-            raise ValueError(f"{fn}: momentum={momentum} needs momentum_buf")
-        B = _state(momentum_buf, P, fn, "momentum_buf")
-        _disjoint([P, B], ["param", "momentum_buf"], fn)
-    cdef cnp.ndarray G = _grad(grad, P, [P] if B is None else [P, B], fn)
+    written, names = [P], ["param"]
+    B = _optional_state(momentum != 0, momentum_buf, P, fn, "momentum_buf",
+                        f"momentum={momentum}", written, names)
+    _disjoint(written, names, fn)
+    cdef cnp.ndarray G = _grad(grad, P, written, fn)
     cdef ptrdiff_t n = cnp.PyArray_SIZE(P)
     cdef int nt = num_threads(), isa = isa_level()
     cdef void *pp = _ptr(P)
@@ -194,12 +207,8 @@ def adam_step(param, grad, exp_avg, exp_avg_sq, *, long long step, double lr=1e-
     cdef cnp.ndarray V = _state(exp_avg_sq, P, fn, "exp_avg_sq")
     written = [P, M, V]
     names = ["param", "exp_avg", "exp_avg_sq"]
-    if amsgrad:
-        if max_exp_avg_sq is None:
-            raise ValueError(f"{fn}: amsgrad=True needs max_exp_avg_sq")
-        VMAX = _state(max_exp_avg_sq, P, fn, "max_exp_avg_sq")
-        written.append(VMAX)
-        names.append("max_exp_avg_sq")
+    VMAX = _optional_state(amsgrad, max_exp_avg_sq, P, fn, "max_exp_avg_sq", "amsgrad=True",
+                           written, names)
     _disjoint(written, names, fn)
     cdef cnp.ndarray G = _grad(grad, P, written, fn)
     cdef ptrdiff_t n = cnp.PyArray_SIZE(P)
@@ -248,18 +257,9 @@ def rmsprop_step(param, grad, square_avg, *, double lr=1e-2, double alpha=0.99,
     cdef cnp.ndarray SQ = _state(square_avg, P, fn, "square_avg")
     written = [P, SQ]
     names = ["param", "square_avg"]
-    if centered:
-        if grad_avg is None:
-            raise ValueError(f"{fn}: centered=True needs grad_avg")
-        GA = _state(grad_avg, P, fn, "grad_avg")
-        written.append(GA)
-        names.append("grad_avg")
-    if momentum > 0:
-        if momentum_buf is None:
-            raise ValueError(f"{fn}: momentum={momentum} needs momentum_buf")
-        B = _state(momentum_buf, P, fn, "momentum_buf")
-        written.append(B)
-        names.append("momentum_buf")
+    GA = _optional_state(centered, grad_avg, P, fn, "grad_avg", "centered=True", written, names)
+    B = _optional_state(momentum > 0, momentum_buf, P, fn, "momentum_buf",
+                        f"momentum={momentum}", written, names)
     _disjoint(written, names, fn)
     cdef cnp.ndarray G = _grad(grad, P, written, fn)
     cdef ptrdiff_t n = cnp.PyArray_SIZE(P)
