@@ -36,19 +36,13 @@
 #define SFX f32_generic
 #define ATTR
 #include "eltwise_impl.h"
-#undef SFX
-#undef ATTR
 #if MN_X86
 #define SFX f32_avx2
 #define ATTR ATTR_AVX2
 #include "eltwise_impl.h"
-#undef SFX
-#undef ATTR
 #define SFX f32_avx512
 #define ATTR ATTR_AVX512
 #include "eltwise_impl.h"
-#undef SFX
-#undef ATTR
 #endif
 #undef DT
 #undef M_EXP
@@ -76,8 +70,6 @@
 #define SFX f64_generic
 #define ATTR
 #include "eltwise_impl.h"
-#undef SFX
-#undef ATTR
 #undef DT
 #undef M_EXP
 #undef M_EXPZ

@@ -1,6 +1,7 @@
 /* The inner loops of the eltwise family for one (dtype, ISA), instantiated by eltwise.c:
  * each function handles a range of elements or rows and is called once per thread.
- * Parameters: DT, SFX (e.g. f32_avx2), ATTR (target attribute or nothing) and the math:
+ * Parameters: DT, SFX (e.g. f32_avx2), ATTR (target attribute or nothing; both undefined
+ * again at the end of this file) and the math:
  * M_EXP, M_EXPZ (exp that underflows to 0), M_LOGS (scalar, once per row), M_LOG1P (x >= 0),
  * M_EXPM1N (x <= 0), M_SIGMOID, M_TANH, M_ERFC, M_MAX. Loops are kept one operation per switch
  * case so that each vectorises. */
@@ -410,3 +411,6 @@ ATTR static void FN(bce_bwd_seg_)(const DT *restrict g, ptrdiff_t g_stride, DT g
 #undef FN
 #undef CAT
 #undef CAT_
+
+#undef SFX
+#undef ATTR

@@ -17,19 +17,13 @@
 #define SFX f32_generic
 #define ATTR
 #include "optim_impl.h"
-#undef SFX
-#undef ATTR
 #if MN_X86
 #define SFX f32_avx2
 #define ATTR ATTR_AVX2
 #include "optim_impl.h"
-#undef SFX
-#undef ATTR
 #define SFX f32_avx512
 #define ATTR ATTR_AVX512
 #include "optim_impl.h"
-#undef SFX
-#undef ATTR
 #endif
 #undef DT
 #undef SQRT
@@ -39,19 +33,13 @@
 #define SFX f64_generic
 #define ATTR
 #include "optim_impl.h"
-#undef SFX
-#undef ATTR
 #if MN_X86
 #define SFX f64_avx2
 #define ATTR ATTR_AVX2
 #include "optim_impl.h"
-#undef SFX
-#undef ATTR
 #define SFX f64_avx512
 #define ATTR ATTR_AVX512
 #include "optim_impl.h"
-#undef SFX
-#undef ATTR
 #endif
 #undef DT
 #undef SQRT
