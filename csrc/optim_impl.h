@@ -1,9 +1,10 @@
 /* The update loops of the optim family for one (dtype, ISA), instantiated by optim.c.
  * Parameters: DT, SFX, ATTR (SFX and ATTR undefined again at the end of this file). Scalars
- * arrive already in DT, and complements such as 1 - beta2 are formed in double by the caller (as PyTorch forms them in Python): in float,
- * 1 - 0.999f is off by 1.3e-5 relative. Options fixed for a call (maximize, weight decay,
- * momentum, ...) are compile-time constants of always-inlined bodies, one straight-line loop
- * per combination: tested inside one loop, they kept GCC from vectorising it. */
+ * arrive already in DT, and complements such as 1 - beta2 are formed in double by the caller
+ * (as PyTorch forms them in Python): in float, 1 - 0.999f is off by 1.3e-5 relative. Options
+ * fixed for a call (maximize, weight decay, momentum, ...) are compile-time constants of
+ * always-inlined bodies, one straight-line loop per combination: tested inside one loop, they
+ * kept GCC from vectorising it. */
 
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
