@@ -72,9 +72,14 @@ class TorchWorker:
                 v = f"{child_env[k]}:{v}"
             child_env[k] = v
         self.env = extra
+        # `python -m` puts the working directory first on sys.path. Run the child from the folder
+        # that holds this process's own minnet, so it imports the same (built) package even when
+        # the caller stands in a source checkout whose minnet/ has no compiled kernels.
+        import minnet
+        home = os.path.dirname(os.path.dirname(os.path.abspath(minnet.__file__)))
         self.proc = subprocess.Popen([python or sys.executable, "-m", "minnet.bench._torch_worker"],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=child_env,
-                                     text=True, bufsize=1)
+                                     cwd=home, text=True, bufsize=1)
         try:
             self.info = self.request(cmd="hello")
         except Exception:

@@ -86,3 +86,18 @@ def test_train_step_in_the_worker(worker):
 def test_a_worker_that_cannot_start_is_reported():
     with pytest.raises(WorkerError):
         TorchWorker(python="/bin/false")
+
+
+def test_worker_imports_this_process_minnet_from_any_cwd(tmp_path, monkeypatch):
+    # CI runs pytest from a source checkout whose minnet/ has no compiled kernels; `python -m`
+    # there would import that tree. A decoy package that cannot be imported stands in for it.
+    decoy = tmp_path / "minnet"
+    decoy.mkdir()
+    (decoy / "__init__.py").write_text("raise ImportError('decoy minnet imported')\n")
+    monkeypatch.chdir(tmp_path)
+    w = TorchWorker()
+    try:
+        assert w.info["glibc_tunables"].endswith(NOPF_TUNABLES)
+    finally:
+        w.close()
+    assert w.proc.returncode == 0
