@@ -40,6 +40,7 @@
 #include <string.h>
 
 #include "gemm.h"
+#include "pool2d.h"
 #include "runtime.h"
 #if MN_X86
 #include <immintrin.h>

@@ -5,6 +5,7 @@
 #define MN_CONV2D_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Geometry shared by forward and backward. Padding may be asymmetric ('same' with an even
  * kernel): pad_t/pad_l are the zeros before the first row/column; the output size oh x ow is
@@ -31,10 +32,27 @@ int mn_conv2d_fwd_f64(const double *x_nchw, const double *w_oihw, const double *
  * Returns 0, or -1 on OOM. */
 int mn_conv2d_bwd_f32(const float *dy_nchw, const float *x_nchw, const float *w_oihw,
                       float *dx_nchw, float *dw_oihw, float *db_o, const float *relu_y,
-                      const mn_conv2d_geom *g, int isa, int n_threads);
+                      const uint8_t *pool_code, const mn_conv2d_geom *g, int isa,
+                      int n_threads);
 int mn_conv2d_bwd_f64(const double *dy_nchw, const double *x_nchw, const double *w_oihw,
                       double *dx_nchw, double *dw_oihw, double *db_o, const double *relu_y,
-                      const mn_conv2d_geom *g, int isa, int n_threads);
+                      const uint8_t *pool_code, const mn_conv2d_geom *g, int isa,
+                      int n_threads);
+
+/* The fused conv2d + relu + 2x2 stride-2 max pooling of Conv2d -> ReLU -> MaxPool2d(2):
+ *   p := maxpool2x2(relu(conv2d(x, w) + b)), (N, C_out, OH/2, OW/2) (floor; OH, OW >= 2);
+ *   code := per pooled element, the window tap of its first maximum (0-3, row-major) when
+ *   that maximum is > 0, else 4 (pool2d.h: mn_relu_maxpool2x2_fwd).
+ * The backward is mn_conv2d_bwd with pool_code = code and dy_nchw the gradient of p: dY is
+ * then the pooled gradient spread onto the coded taps (zeros elsewhere, which is also the
+ * relu's mask), made per image in scratch; relu_y must be NULL. The conv's own output is never
+ * stored on the implicit path. Returns 0, or -1 on OOM. */
+int mn_conv2d_relu_pool_fwd_f32(const float *x_nchw, const float *w_oihw, const float *b_o,
+                                float *p_nchw, uint8_t *code, const mn_conv2d_geom *g, int isa,
+                                int n_threads);
+int mn_conv2d_relu_pool_fwd_f64(const double *x_nchw, const double *w_oihw, const double *b_o,
+                                double *p_nchw, uint8_t *code, const mn_conv2d_geom *g,
+                                int isa, int n_threads);
 
 /* Which lowering the kernels use: MN_CONV_AUTO picks per shape (see conv2d.c); the others
  * force one where it applies (implicit: every convolution's forward and dW, dX at stride 1),

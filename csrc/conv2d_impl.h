@@ -532,6 +532,29 @@ static int FN(use_dwise_bwd)(const mn_conv2d_geom *g)
            g->c_in == g->groups && g->kh * g->kw <= 64;
 }
 
+/* dY of image n, group gi, for the per-image backward paths: dy itself; masked by the
+ * forward's relu output (relu_y); or, with pool_code, spread from the pooled gradient dy
+ * (N, C_out, OH/2, OW/2) onto the taps the fused forward's codes name. The last two write into
+ * dym (C_out_g x P) and, when dbn is given, the planes' sums into dbn. */
+static const DT *FN(dy_image)(const FN(ik_t) * ik, const DT *dy, const DT *relu_y,
+                              const uint8_t *pool_code, const mn_conv2d_geom *g, ptrdiff_t n,
+                              ptrdiff_t gi, DT *dym, double *dbn)
+{
+    const ptrdiff_t CO = g->c_out, cout_g = CO / g->groups, P = g->oh * g->ow;
+    const ptrdiff_t c0 = n * CO + gi * cout_g;
+    if (pool_code) {
+        const ptrdiff_t pq = (g->oh / 2) * (g->ow / 2);
+        FN(mn_relu_maxpool2x2_bwd)(dy + c0 * pq, pool_code + c0 * pq, cout_g, g->oh, g->ow, dym,
+                                   dbn ? dbn + c0 : NULL);
+        return dym;
+    }
+    if (relu_y) {
+        ik->relu(dy + c0 * P, relu_y + c0 * P, cout_g, P, dym, dbn ? dbn + c0 : NULL);
+        return dym;
+    }
+    return dy + c0 * P;
+}
+
 /* Forward: (image, group) planes split between the threads; each padded once into the
  * thread's zero-bordered plane, then every output channel of the group from it. */
 static int FN(dwise_fwd)(const DT *x, const DT *w, const DT *b, DT *y, const mn_conv2d_geom *g,
@@ -578,7 +601,8 @@ static int FN(dwise_dx_ok)(const mn_conv2d_geom *g)
 }
 
 static int FN(dwise_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw, DT *db,
-                         const DT *relu_y, const mn_conv2d_geom *g, int isa, int n_threads)
+                         const DT *relu_y, const uint8_t *pool_code, const mn_conv2d_geom *g,
+                         int isa, int n_threads)
 {
     const FN(ik_t) ik = FN(ik_for)(mn_effective_isa(isa));
     const ptrdiff_t N = g->n, G = g->groups, CO = g->c_out, cout_g = CO / G;
@@ -596,7 +620,8 @@ static int FN(dwise_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw,
     const ptrdiff_t Tw = FN(round_up)(OH * Wp, ik.lanes);
     const ptrdiff_t xpn = dw ? Hp * Wp + 2 * ik.lanes + (kw - 1) * g->dw : 0;
     const ptrdiff_t accn = dw ? CO * khw : 0, dywn = dw ? Tw : 0;
-    const ptrdiff_t dymn = relu_y ? cout_g * P : 0;
+    const int own_dy = relu_y || pool_code; /* dY made per image, in scratch */
+    const ptrdiff_t dymn = own_dy ? cout_g * P : 0;
     ptrdiff_t toff[64];
     if (dw && khw > 64)
         return -2; /* not taken: see use_dwise_bwd */
@@ -636,13 +661,8 @@ static int FN(dwise_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw,
             part[t] = acc;
             for (ptrdiff_t it = lo; it < hi; it++) {
                 const ptrdiff_t n = it / G, gi = it % G;
-                const DT *dyg = dy + (n * CO + gi * cout_g) * P;
-                if (relu_y) {
-                    ik.relu(dyg, relu_y + (n * CO + gi * cout_g) * P, cout_g, P, dym,
-                            dbn ? dbn + n * CO + gi * cout_g : NULL);
-                    dyg = dym;
-                }
-                for (ptrdiff_t o = 0; db && !relu_y && o < cout_g; o++) {
+                const DT *dyg = FN(dy_image)(&ik, dy, relu_y, pool_code, g, n, gi, dym, dbn);
+                for (ptrdiff_t o = 0; db && !own_dy && o < cout_g; o++) {
                     const DT *r = dyg + o * P;
                     DT sum = 0;
 #pragma omp simd reduction(+ : sum)
@@ -689,7 +709,7 @@ static int FN(dwise_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw,
 /* Forward, images split between the threads. Per image and group: pad the channels into
  * wide planes, yw = W_g @ im2col (implicit), then crop the valid columns into y, adding
  * the bias and applying the activation on the way. Returns 0, or -1 on OOM. */
-static int FN(implicit_fwd)(const DT *x, const DT *w, const DT *b, DT *y,
+static int FN(implicit_fwd)(const DT *x, const DT *w, const DT *b, DT *y, uint8_t *code,
                             const mn_conv2d_geom *g, int act, int isa, int n_threads)
 {
     const FN(ik_t) ik = FN(ik_for)(mn_effective_isa(isa));
@@ -721,20 +741,30 @@ static int FN(implicit_fwd)(const DT *x, const DT *w, const DT *b, DT *y,
     {
         const int t = omp_get_thread_num(), nth = omp_get_num_threads();
         const ptrdiff_t lo = N * t / nth, hi = N * (t + 1) / nth;
-        const size_t need = (size_t)(xpn + slack + (ik.st ? 0 : Mp * Tp));
+        const size_t need = (size_t)(xpn + slack + (ik.st ? 0 : Mp * Tp) + (code ? ys : 0));
         DT *xp = hi == lo ? NULL : (DT *)mn_workspace(WS_CONV, need * sizeof(DT));
         if (!xp && hi > lo)
             err = 1;
         if (xp) {
+            /* pooled: the image's output stays in this scratch, pooled from cache into y */
+            DT *yimg = code ? xp + need - ys : NULL;
             memset(xp, 0, (size_t)(xpn + slack) * sizeof(DT)); /* the border, once */
-            for (ptrdiff_t n = lo; n < hi; n++)
+            for (ptrdiff_t n = lo; n < hi; n++) {
+                DT *yn = code ? yimg : y + n * ys;
                 for (ptrdiff_t gi = 0; gi < G; gi++) {
                     FN(ik_fill)(&ik, x + n * xs + gi * cin_g * g->h * g->w, cin_g, g, Hp, Wp,
                                 xp);
                     FN(ik_image)(&ik, K, cout_g, Tp, OH, OW, Wp, wp + gi * Mp * K, xp, off,
-                                 g->kw, g->sw == 1 ? g->dw : 0, y + n * ys + gi * cout_g * P, P, b ? b + gi * cout_g : NULL,
-                                 act == MN_ACT_RELU, ybase, msk, xp + xpn + slack);
+                                 g->kw, g->sw == 1 ? g->dw : 0, yn + gi * cout_g * P, P,
+                                 b ? b + gi * cout_g : NULL, act == MN_ACT_RELU, ybase, msk,
+                                 xp + xpn + slack);
                 }
+                if (code) {
+                    const ptrdiff_t pq = g->c_out * (OH / 2) * (OW / 2);
+                    FN(mn_relu_maxpool2x2_fwd)(yimg, g->c_out, OH, OW, y + n * pq,
+                                               code + n * pq);
+                }
+            }
         }
     }
     free(msk);
@@ -965,7 +995,8 @@ static int FN(dx_is_flipped_conv)(const mn_conv2d_geom *g)
  *    depend on the thread count.
  * Returns 0, or -1 on OOM. */
 static int FN(implicit_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw, DT *db,
-                            const DT *relu_y, const mn_conv2d_geom *g, int isa, int n_threads)
+                            const DT *relu_y, const uint8_t *pool_code,
+                            const mn_conv2d_geom *g, int isa, int n_threads)
 {
     const FN(ik_t) ik = FN(ik_for)(mn_effective_isa(isa));
     const ptrdiff_t N = g->n, G = g->groups, cin_g = g->c_in / G, cout_g = g->c_out / G;
@@ -990,7 +1021,8 @@ static int FN(implicit_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *
     const ptrdiff_t xpn = g->sh * g->sw * cin_g * Hp * Wp;
     const ptrdiff_t slp = FN(round_up)((kw - 1) * g->dw / g->sw + 1, 16);
     const ptrdiff_t dwtn = G * Kp * Cp;
-    const ptrdiff_t dymn = relu_y ? cout_g * P : 0;
+    const int own_dy = relu_y || pool_code; /* dY made per image, in scratch */
+    const ptrdiff_t dymn = own_dy ? cout_g * P : 0;
     const int dxgen = dx && !FN(dx_is_flipped_conv)(g);
     FN(dxs_plan) plan;
     if (dxgen && FN(dxs_make)(g, &ik, w, &plan))
@@ -999,13 +1031,13 @@ static int FN(implicit_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *
     const size_t need = (size_t)((dxgen ? (ptrdiff_t)FN(dxs_scratch)(&plan, cout_g)
                                   : dx ? dypn + slq + (ik.st ? 0 : Mq * Tqp) : 0) +
                                  (dw ? xpn + slp + T * Cp + dwtn : 0) + dymn);
-    double *dbn = (relu_y && db) ? (double *)malloc((size_t)(N * g->c_out) * sizeof(double))
+    double *dbn = (own_dy && db) ? (double *)malloc((size_t)(N * g->c_out) * sizeof(double))
                                  : NULL;
     DT *wfp = dx && !dxgen ? (DT *)malloc((size_t)(G * Mq * Kq) * sizeof(DT)) : NULL;
     ptrdiff_t *offq = (ptrdiff_t *)malloc((size_t)(Kq + K + Tqp) * sizeof(ptrdiff_t));
     ptrdiff_t *off = offq ? offq + Kq : NULL, *ybase = offq ? offq + Kq + K : NULL;
     unsigned *msk = (unsigned *)malloc((size_t)Tqp * sizeof(unsigned));
-    int err = (dx && !dxgen && !wfp) || !offq || !msk || (relu_y && db && !dbn);
+    int err = (dx && !dxgen && !wfp) || !offq || !msk || (own_dy && db && !dbn);
     if (!err) {
         if (dx && !dxgen) {
             FN(ik_pack)(w, g, 1, ik.mr, wfp);
@@ -1043,12 +1075,8 @@ static int FN(implicit_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *
             }
             for (ptrdiff_t n = lo; n < hi; n++)
                 for (ptrdiff_t gi = 0; gi < G; gi++) {
-                    const DT *dyg = dy + n * ys + gi * cout_g * P;
-                    if (relu_y) {
-                        ik.relu(dyg, relu_y + n * ys + gi * cout_g * P, cout_g, P, dym,
-                                dbn ? dbn + n * g->c_out + gi * cout_g : NULL);
-                        dyg = dym;
-                    }
+                    const DT *dyg = FN(dy_image)(&ik, dy, relu_y, pool_code, g, n, gi, dym,
+                                                 dbn);
                     if (dxgen) {
                         FN(dxs_image)(&plan, &ik, dyg, g, gi, dx + n * xs + gi * cin_g * HW, dyp,
                                       dxw);
@@ -1197,7 +1225,7 @@ int FN(mn_conv2d_fwd)(const DT *x, const DT *w, const DT *b, DT *y, const mn_con
     if (n_threads < 1)
         n_threads = 1;
     if (FN(use_implicit)(g, n_threads))
-        return FN(implicit_fwd)(x, w, b, y, g, act, isa, n_threads);
+        return FN(implicit_fwd)(x, w, b, y, NULL, g, act, isa, n_threads);
     if (FN(use_dwise)(g))
         return FN(dwise_fwd)(x, w, b, y, g, act, isa, n_threads);
     int err = 0;
@@ -1217,6 +1245,30 @@ int FN(mn_conv2d_fwd)(const DT *x, const DT *w, const DT *b, DT *y, const mn_con
         err |= FN(conv_fwd_block)(x, w, b, y, g, act, isa, 1, n0, cnt);
     }
     return err ? -1 : 0;
+}
+
+/* conv2d + relu + 2x2 stride-2 max pooling (conv2d.h). On the implicit path each image's
+ * output is pooled from the thread's scratch and never written out; elsewhere the whole
+ * output is computed first, then pooled. */
+int FN(mn_conv2d_relu_pool_fwd)(const DT *x, const DT *w, const DT *b, DT *p, uint8_t *code,
+                                const mn_conv2d_geom *g, int isa, int n_threads)
+{
+    const ptrdiff_t OH = g->oh, OW = g->ow, ys = g->c_out * OH * OW;
+    const ptrdiff_t pq = g->c_out * (OH / 2) * (OW / 2);
+    if (n_threads < 1)
+        n_threads = 1;
+    if (FN(use_implicit)(g, n_threads))
+        return FN(implicit_fwd)(x, w, b, p, code, g, MN_ACT_RELU, isa, n_threads);
+    DT *y = (DT *)malloc((size_t)(g->n * ys) * sizeof(DT) + 1);
+    if (!y)
+        return -1;
+    int rc = FN(mn_conv2d_fwd)(x, w, b, y, g, MN_ACT_RELU, isa, n_threads);
+    const int nt = (n_threads > 1 && g->n * ys >= 32768) ? n_threads : 1;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+    for (ptrdiff_t n = 0; n < g->n * (rc == 0); n++)
+        FN(mn_relu_maxpool2x2_fwd)(y + n * ys, g->c_out, OH, OW, p + n * pq, code + n * pq);
+    free(y);
+    return rc;
 }
 
 /* One image of the backward. dw_acc (C_out x K), when given, accumulates dY_g col_g^T
@@ -1506,7 +1558,8 @@ static int FN(bwd_classic)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *d
 
 
 int FN(mn_conv2d_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw, DT *db,
-                      const DT *relu_y, const mn_conv2d_geom *g, int isa, int n_threads)
+                      const DT *relu_y, const uint8_t *pool_code, const mn_conv2d_geom *g,
+                      int isa, int n_threads)
 {
     const ptrdiff_t ys = g->c_out * g->oh * g->ow;
     const ptrdiff_t P = g->oh * g->ow, N = g->n, CO = g->c_out;
@@ -1518,19 +1571,29 @@ int FN(mn_conv2d_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw, DT
     const int impl = N > 0 && (dx || dw) && !dws && FN(use_implicit)(g, n_threads);
     const int impl_dx = impl && dx && FN(implicit_takes_dx)(g);
     DT *masked = NULL;
-    if (relu_y && !(impl && (!dx || impl_dx)) && !(dws && (!dx || dws_dx))) {
-        /* some gradient goes through a path that reads dY whole: mask it once */
+    if ((relu_y || pool_code) && !(impl && (!dx || impl_dx)) && !(dws && (!dx || dws_dx))) {
+        /* some gradient goes through a path that reads dY whole: mask (or unpool) it once */
         masked = (DT *)malloc((size_t)(N * ys) * sizeof(DT) + 1);
         if (!masked)
             return -1;
         const int ntm = (n_threads > 1 && N * ys >= 32768) ? n_threads : 1;
+        const ptrdiff_t pq = CO * (g->oh / 2) * (g->ow / 2);
+        if (pool_code) {
 #pragma omp parallel for schedule(static) num_threads(ntm) if (ntm > 1)
-        for (ptrdiff_t i = 0; i < N * ys; i++)
-            masked[i] = relu_y[i] > 0 ? dy[i] : (DT)0;
+            for (ptrdiff_t n = 0; n < N; n++)
+                FN(mn_relu_maxpool2x2_bwd)(dy + n * pq, pool_code + n * pq, CO, g->oh, g->ow,
+                                           masked + n * ys, NULL);
+        } else {
+#pragma omp parallel for schedule(static) num_threads(ntm) if (ntm > 1)
+            for (ptrdiff_t i = 0; i < N * ys; i++)
+                masked[i] = relu_y[i] > 0 ? dy[i] : (DT)0;
+        }
         dy = masked;
         relu_y = NULL;
+        pool_code = NULL;
     }
-    if (db && !relu_y && !dws) {
+    const int own_dy = relu_y || pool_code;
+    if (db && !own_dy && !dws) {
         /* sum over n and pixels, per channel (threads split the channels; each sum has one
          * fixed order); an image's row is summed with omp simd, the rows added in double so
          * float32 keeps its digits */
@@ -1556,12 +1619,13 @@ int FN(mn_conv2d_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw, DT
         if (dw)
             memset(dw, 0, (size_t)wsz * sizeof(DT));
     } else if (dws) {
-        rc = FN(dwise_bwd)(dy, x, w, dws_dx ? dx : NULL, dw, db, relu_y, g, isa, n_threads);
+        rc = FN(dwise_bwd)(dy, x, w, dws_dx ? dx : NULL, dw, db, relu_y, pool_code, g, isa,
+                           n_threads);
         if (!rc && dx && !dws_dx) /* relu_y is NULL here: masked */
             rc = FN(bwd_classic)(dy, x, w, dx, NULL, g, isa, n_threads);
     } else if (impl) {
-        rc = FN(implicit_bwd)(dy, x, w, impl_dx ? dx : NULL, dw, relu_y ? db : NULL, relu_y, g,
-                              isa, n_threads);
+        rc = FN(implicit_bwd)(dy, x, w, impl_dx ? dx : NULL, dw, own_dy ? db : NULL, relu_y,
+                              pool_code, g, isa, n_threads);
         if (!rc && dx && !impl_dx) /* dx by the other paths (relu_y is NULL here: masked) */
             rc = FN(bwd_classic)(dy, x, w, dx, NULL, g, isa, n_threads);
     } else {

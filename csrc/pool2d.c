@@ -522,6 +522,81 @@ ATTR_AVX512 static void maxpool_row_fwd_f32_avx512(const float *x, ptrdiff_t w,
         store_idx16(idx + j, nj < 16 ? nj : 16, at);
     }
 }
+
+/* conv2d's fused relu + 2x2 max pooling (pool2d.h), 16 windows per step: max2x2_f32 with
+ * "offsets" 0, 1, 2, 3 gives the window code directly; 4 where the max is not > 0. Input
+ * through the relu has no NaN. */
+ATTR_AVX512 static void relu_maxpool2x2_fwd_f32_avx512(const float *x, ptrdiff_t planes,
+                                                       ptrdiff_t h, ptrdiff_t w, float *y,
+                                                       uint8_t *code)
+{
+    const ptrdiff_t oh = h / 2, ow = w / 2;
+    const __m512i two = _mm512_set1_epi32(2), three = _mm512_set1_epi32(3),
+                  four = _mm512_set1_epi32(4);
+    for (ptrdiff_t t = 0; t < planes * oh; t++) {
+        const float *r0 = x + (t / oh) * h * w + 2 * (t % oh) * w;
+        for (ptrdiff_t j = 0; j < ow; j += 16) {
+            const ptrdiff_t nj = ow - j;
+            __m512 a0, b0, a1, b1;
+            load_taps(r0 + 2 * j, r0 + 2 * j + 16, (__mmask16)low16(2 * nj),
+                      (__mmask16)low16(2 * nj - 16), w, &a0, &b0, &a1, &b1);
+            __m512i off;
+            __mmask16 nan;
+            const __m512 m = max2x2_f32(a0, b0, a1, b1, two, three, &off, &nan);
+            const __mmask16 k = (__mmask16)low16(nj),
+                            pos = _mm512_cmp_ps_mask(m, _mm512_setzero_ps(), _CMP_GT_OQ);
+            _mm512_mask_storeu_ps(y + t * ow + j, k, m);
+            _mm512_mask_cvtepi32_storeu_epi8(code + t * ow + j, k,
+                                             _mm512_mask_mov_epi32(four, pos, off));
+        }
+    }
+}
+
+/* Its backward, 16 windows per step: each window's four dx written once (dy at the coded tap,
+ * zeros at the others), the plane's sum kept in a vector. */
+ATTR_AVX512 static void relu_maxpool2x2_bwd_f32_avx512(const float *dy, const uint8_t *code,
+                                                       ptrdiff_t planes, ptrdiff_t h,
+                                                       ptrdiff_t w, float *dx, double *sums)
+{
+    const ptrdiff_t oh = h / 2, ow = w / 2;
+    const __m512i ilo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7,
+                                          23);
+    const __m512i ihi = _mm512_add_epi32(ilo, _mm512_set1_epi32(8));
+    const __m512i c1 = _mm512_set1_epi32(1), c2 = _mm512_set1_epi32(2),
+                  c3 = _mm512_set1_epi32(3), c4 = _mm512_set1_epi32(4);
+    for (ptrdiff_t pl = 0; pl < planes; pl++) {
+        float *xp = dx + pl * h * w;
+        __m512 s = _mm512_setzero_ps();
+        for (ptrdiff_t i = 0; i < oh; i++) {
+            float *r0 = xp + 2 * i * w, *r1 = r0 + w;
+            const float *d = dy + (pl * oh + i) * ow;
+            const uint8_t *c = code + (pl * oh + i) * ow;
+            for (ptrdiff_t j = 0; j < ow; j += 16) {
+                const ptrdiff_t nj = ow - j;
+                const __mmask16 k = (__mmask16)low16(nj);
+                const __m512 v = _mm512_maskz_loadu_ps(k, d + j);
+                const __m512i cv = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(k, c + j));
+                const __m512 te = _mm512_maskz_mov_ps(
+                                 _mm512_mask_cmpeq_epi32_mask(k, cv, _mm512_setzero_si512()), v),
+                             to = _mm512_maskz_mov_ps(_mm512_mask_cmpeq_epi32_mask(k, cv, c1), v),
+                             be = _mm512_maskz_mov_ps(_mm512_mask_cmpeq_epi32_mask(k, cv, c2), v),
+                             bo = _mm512_maskz_mov_ps(_mm512_mask_cmpeq_epi32_mask(k, cv, c3), v);
+                s = _mm512_mask_add_ps(s, _mm512_mask_cmplt_epi32_mask(k, cv, c4), s, v);
+                const __mmask16 s0 = (__mmask16)low16(2 * nj), s1 = (__mmask16)low16(2 * nj - 16);
+                _mm512_mask_storeu_ps(r0 + 2 * j, s0, _mm512_permutex2var_ps(te, ilo, to));
+                _mm512_mask_storeu_ps(r0 + 2 * j + 16, s1, _mm512_permutex2var_ps(te, ihi, to));
+                _mm512_mask_storeu_ps(r1 + 2 * j, s0, _mm512_permutex2var_ps(be, ilo, bo));
+                _mm512_mask_storeu_ps(r1 + 2 * j + 16, s1, _mm512_permutex2var_ps(be, ihi, bo));
+            }
+            if (w > 2 * ow)
+                r0[w - 1] = r1[w - 1] = 0;
+        }
+        if (h > 2 * oh)
+            memset(xp + 2 * oh * w, 0, (size_t)w * sizeof(float));
+        if (sums)
+            sums[pl] = _mm512_reduce_add_ps(s);
+    }
+}
 #endif
 
 #define DT float

@@ -51,4 +51,23 @@ void mn_adaptive_avgpool2d_bwd_f32(const float *dy, float *dx, const mn_pool2d_g
 void mn_adaptive_avgpool2d_bwd_f64(const double *dy, double *dx, const mn_pool2d_geom *g,
                                    int n_threads);
 
+/* conv2d's fused relu + 2x2 stride-2 max pooling (csrc/conv2d.c calls these per image, on
+ * planes in its own scratch, from inside its threads: they are serial). x: `planes` planes of
+ * h x w, already through the relu (no NaN: the conv epilogue maps it to 0), h, w >= 2;
+ * oh = h / 2, ow = w / 2 (a last odd row or column is dropped, as floor mode).
+ *   y[i, j] := the window's max; code[i, j] := which tap holds its first maximum in row-major
+ *   order (0 top-left, 1 top-right, 2 bottom-left, 3 bottom-right) when that max is > 0, else
+ *   4: no gradient reaches the window, the relu's derivative being 0 at every tap. */
+void mn_relu_maxpool2x2_fwd_f32(const float *x, ptrdiff_t planes, ptrdiff_t h, ptrdiff_t w,
+                                float *y, uint8_t *code);
+void mn_relu_maxpool2x2_fwd_f64(const double *x, ptrdiff_t planes, ptrdiff_t h, ptrdiff_t w,
+                                double *y, uint8_t *code);
+/* Its backward: dx (planes of h x w) := dy[i, j] at the tap code[i, j] names, zeros elsewhere
+ * (every element of dx is written once); sums (when not NULL): sums[p] := the sum of dx plane
+ * p, in double. */
+void mn_relu_maxpool2x2_bwd_f32(const float *dy, const uint8_t *code, ptrdiff_t planes,
+                                ptrdiff_t h, ptrdiff_t w, float *dx, double *sums);
+void mn_relu_maxpool2x2_bwd_f64(const double *dy, const uint8_t *code, ptrdiff_t planes,
+                                ptrdiff_t h, ptrdiff_t w, double *dx, double *sums);
+
 #endif

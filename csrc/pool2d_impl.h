@@ -591,6 +591,108 @@ void FN(mn_adaptive_avgpool2d_bwd)(const DT *dy, DT *dx, const mn_pool2d_geom *g
     }
 }
 
+/* ---- conv2d's fused relu + 2x2 max pooling (contracts in pool2d.h) ----------------------
+ * AVX-512 floats in pool2d.c; these loops (the same tie rule: first maximum in row-major
+ * order) for double and other CPUs. GCC leaves them scalar: ~7 ns a window on (128, 16, 28,
+ * 28), against ~0.5 for the AVX-512 kernel. */
+static void FN(relu_maxpool2x2_fwd_loop)(const DT *restrict x, ptrdiff_t planes, ptrdiff_t h,
+                                         ptrdiff_t w, DT *restrict yp, uint8_t *restrict cp)
+{
+    const ptrdiff_t oh = h / 2, ow = w / 2;
+    int32_t code[256];
+    for (ptrdiff_t t = 0; t < planes * oh; t++) {
+        const DT *restrict r0 = x + (t / oh) * h * w + 2 * (t % oh) * w, *restrict r1 = r0 + w;
+        for (ptrdiff_t j0 = 0; j0 < ow; j0 += 256) {
+            const ptrdiff_t jn = ow - j0 < 256 ? ow - j0 : 256;
+            const DT *restrict a0 = r0 + 2 * j0, *restrict a1 = r1 + 2 * j0;
+            DT *restrict y = yp + t * ow + j0;
+#pragma omp simd simdlen(8)
+            for (ptrdiff_t j = 0; j < jn; j++) {
+                const DT v0 = a0[2 * j], v1 = a0[2 * j + 1], v2 = a1[2 * j], v3 = a1[2 * j + 1];
+                const int32_t c1 = v1 > v0;
+                DT m = c1 ? v1 : v0;
+                int32_t o = c1;
+                const int32_t c2 = v2 > m;
+                m = c2 ? v2 : m;
+                o = c2 ? 2 : o;
+                const int32_t c3 = v3 > m;
+                m = c3 ? v3 : m;
+                o = c3 ? 3 : o;
+                const int32_t pos = m > 0;
+                y[j] = m;
+                code[j] = 4 + pos * (o - 4); /* pos ? o : 4, without a branch GCC keeps */
+            }
+            uint8_t *restrict c = cp + t * ow + j0;
+            for (ptrdiff_t j = 0; j < jn; j++)
+                c[j] = (uint8_t)code[j];
+        }
+    }
+}
+
+static void FN(relu_maxpool2x2_bwd_loop)(const DT *restrict dy, const uint8_t *restrict cp,
+                                         ptrdiff_t planes, ptrdiff_t h, ptrdiff_t w,
+                                         DT *restrict dx, double *restrict sums)
+{
+    const ptrdiff_t oh = h / 2, ow = w / 2;
+    int32_t code[256];
+    for (ptrdiff_t pl = 0; pl < planes; pl++) {
+        DT *restrict xp = dx + pl * h * w;
+        DT s = 0;
+        for (ptrdiff_t i = 0; i < oh; i++) {
+            DT *restrict r0 = xp + 2 * i * w, *restrict r1 = r0 + w;
+            for (ptrdiff_t j0 = 0; j0 < ow; j0 += 256) {
+                const ptrdiff_t jn = ow - j0 < 256 ? ow - j0 : 256;
+                const uint8_t *restrict c = cp + (pl * oh + i) * ow + j0;
+                const DT *restrict d = dy + (pl * oh + i) * ow + j0;
+                DT *restrict a0 = r0 + 2 * j0, *restrict a1 = r1 + 2 * j0;
+                for (ptrdiff_t j = 0; j < jn; j++)
+                    code[j] = c[j];
+#pragma omp simd simdlen(8) reduction(+ : s)
+                for (ptrdiff_t j = 0; j < jn; j++) {
+                    const DT v = d[j];
+                    const int32_t k = code[j];
+                    a0[2 * j] = (DT)(k == 0) * v;   /* products, not selects: vectorised */
+                    a0[2 * j + 1] = (DT)(k == 1) * v;
+                    a1[2 * j] = (DT)(k == 2) * v;
+                    a1[2 * j + 1] = (DT)(k == 3) * v;
+                    s += (DT)(k < 4) * v;
+                }
+            }
+            if (w > 2 * ow)
+                r0[w - 1] = r1[w - 1] = 0;
+        }
+        if (h > 2 * oh)
+            memset(xp + 2 * oh * w, 0, (size_t)w * sizeof(DT));
+        if (sums)
+            sums[pl] = s;
+    }
+}
+
+void FN(mn_relu_maxpool2x2_fwd)(const DT *x, ptrdiff_t planes, ptrdiff_t h, ptrdiff_t w, DT *y,
+                                uint8_t *code)
+{
+#if MN_X86
+    if (FN(use_avx512)()) {
+        relu_maxpool2x2_fwd_f32_avx512((const float *)x, planes, h, w, (float *)y, code);
+        return;
+    }
+#endif
+    FN(relu_maxpool2x2_fwd_loop)(x, planes, h, w, y, code);
+}
+
+void FN(mn_relu_maxpool2x2_bwd)(const DT *dy, const uint8_t *code, ptrdiff_t planes,
+                                ptrdiff_t h, ptrdiff_t w, DT *dx, double *sums)
+{
+#if MN_X86
+    if (FN(use_avx512)()) {
+        relu_maxpool2x2_bwd_f32_avx512((const float *)dy, code, planes, h, w, (float *)dx,
+                                       sums);
+        return;
+    }
+#endif
+    FN(relu_maxpool2x2_bwd_loop)(dy, code, planes, h, w, dx, sums);
+}
+
 #undef POOL_THREADS
 #undef FN
 #undef CAT

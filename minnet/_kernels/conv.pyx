@@ -2,7 +2,8 @@
 """Cython wrappers for csrc/conv2d.c: validate, allocate outputs, release the GIL, call C.
 
     conv2d_forward:  y := act(conv2d(x, w) + b)            (NCHW, weight (C_out, C_in/g, kH, kW))
-    conv2d_backward: dx, dw, db of the above for dy (act = identity)
+    conv2d_backward: dx, dw, db of the above for dy (act = identity, relu, or relu + pool)
+    conv2d_relu_maxpool2d_forward: p := maxpool2x2(relu(conv2d(x, w) + b)) and its codes
 """
 cimport numpy as cnp
 import numpy as np
@@ -20,11 +21,18 @@ cdef extern from "conv2d.h":
     int mn_conv2d_fwd_f64(const double *x, const double *w, const double *b, double *y,
                           const mn_conv2d_geom *g, int act, int isa, int n_threads) nogil
     int mn_conv2d_bwd_f32(const float *dy, const float *x, const float *w, float *dx,
-                          float *dw, float *db, const float *relu_y, const mn_conv2d_geom *g,
-                          int isa, int n_threads) nogil
+                          float *dw, float *db, const float *relu_y, const unsigned char *code,
+                          const mn_conv2d_geom *g, int isa, int n_threads) nogil
     int mn_conv2d_bwd_f64(const double *dy, const double *x, const double *w, double *dx,
                           double *dw, double *db, const double *relu_y,
-                          const mn_conv2d_geom *g, int isa, int n_threads) nogil
+                          const unsigned char *code, const mn_conv2d_geom *g, int isa,
+                          int n_threads) nogil
+    int mn_conv2d_relu_pool_fwd_f32(const float *x, const float *w, const float *b, float *p,
+                                    unsigned char *code, const mn_conv2d_geom *g, int isa,
+                                    int n_threads) nogil
+    int mn_conv2d_relu_pool_fwd_f64(const double *x, const double *w, const double *b,
+                                    double *p, unsigned char *code, const mn_conv2d_geom *g,
+                                    int isa, int n_threads) nogil
     void mn_conv2d_set_algorithm(int algorithm) nogil
     int mn_conv2d_algorithm
     int mn_conv2d_block_cols
@@ -93,6 +101,71 @@ cdef cnp.ndarray _out_array(object out, tuple shape, object dtype, str name, str
     return <cnp.ndarray>out
 
 
+cdef tuple _forward_args(x, w, bias, stride, padding, dilation, groups, str op):
+    """(X, W, B or None, geometry) checked for a forward."""
+    cdef cnp.ndarray X = float_array(x, "input", op)
+    cdef cnp.ndarray W = float_array(w, "weight", op)
+    cdef cnp.ndarray B = None
+    _same_dtype(X, W, "weight", op)
+    xs, ws = (<object>X).shape, (<object>W).shape
+    geo = conv2d_geometry(xs, ws, stride, padding, dilation, groups, op)
+    if bias is not None:
+        B = float_array(bias, "bias", op)
+        _same_dtype(X, B, "bias", op)
+        if (<object>B).shape != (ws[0],):
+            raise ValueError(f"{op}: bias must have shape ({ws[0]},) for weight shape {ws}, "
+                             f"got {(<object>B).shape}")
+    return X, W, B, geo
+
+
+cdef tuple _pooled_shape(tuple xs, tuple ws, tuple geo, str op):
+    """(N, C_out, OH // 2, OW // 2): the fused node's 2x2 stride-2 pooled output."""
+    if geo[0] < 2 or geo[1] < 2:
+        raise ValueError(f"{op}: the 2x2 max pool needs a conv output of at least 2x2; input "
+                         f"{xs} and weight {ws} give {geo[0]}x{geo[1]}")
+    return (xs[0], ws[0], geo[0] // 2, geo[1] // 2)
+
+
+def conv2d_relu_maxpool2d_forward(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1,
+                                  out=None, code_out=None):
+    """(p, code): p := max_pool2d(relu(conv2d(x, w) + bias), 2) in one kernel (the conv's
+    output is pooled image by image from cache and not stored), as Conv2d -> ReLU ->
+    MaxPool2d(2) (floor mode: a last odd row or column of the conv output is dropped).
+
+    code (uint8, p's shape) is the backward's record: which tap of each 2x2 window holds its
+    first maximum in row-major order (0 top-left, 1 top-right, 2 bottom-left, 3 bottom-right)
+    when that maximum is > 0, else 4 (nothing flows back through the window). Pass it and
+    p's gradient to conv2d_backward(pool_code=code). out/code_out: optional arrays to write.
+    """
+    op = "conv2d_relu_maxpool2d"
+    X, W, B, geo = _forward_args(x, w, bias, stride, padding, dilation, groups, op)
+    xs, ws = (<object>X).shape, (<object>W).shape
+    ps = _pooled_shape(xs, ws, geo, op)
+    cdef mn_conv2d_geom g
+    _fill_geom(&g, xs, ws, geo, groups)
+    cdef int typ = cnp.PyArray_TYPE(<cnp.ndarray>X)
+    cdef cnp.ndarray Pt = _out_array(out, ps, X.dtype, "out", op)
+    cdef cnp.ndarray C = _out_array(code_out, ps, np.uint8, "code_out", op)
+    cdef void *px = cnp.PyArray_DATA(<cnp.ndarray>X)
+    cdef void *pw = cnp.PyArray_DATA(<cnp.ndarray>W)
+    cdef void *pb = cnp.PyArray_DATA(<cnp.ndarray>B) if B is not None else NULL
+    cdef void *pp = cnp.PyArray_DATA(Pt)
+    cdef unsigned char *pc = <unsigned char *>cnp.PyArray_DATA(C)
+    cdef int rc, nt = num_threads(), isa = isa_level()
+    if Pt.size == 0:
+        return Pt, C
+    with nogil:
+        if typ == cnp.NPY_FLOAT32:
+            rc = mn_conv2d_relu_pool_fwd_f32(<const float *>px, <const float *>pw,
+                                             <const float *>pb, <float *>pp, pc, &g, isa, nt)
+        else:
+            rc = mn_conv2d_relu_pool_fwd_f64(<const double *>px, <const double *>pw,
+                                             <const double *>pb, <double *>pp, pc, &g, isa, nt)
+    if rc != 0:
+        raise MemoryError(f"{op}: could not allocate scratch for input {xs}, weight {ws}")
+    return Pt, C
+
+
 def conv2d_forward(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1,
                    activation=None, out=None):
     """y := act(conv2d(x, w) + bias), cross-correlation as PyTorch's conv2d.
@@ -108,18 +181,8 @@ def conv2d_forward(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1,
         y of shape (N, C_out, OH, OW).
     """
     op = "conv2d"
-    cdef cnp.ndarray X = float_array(x, "input", op)
-    cdef cnp.ndarray W = float_array(w, "weight", op)
-    cdef cnp.ndarray B = None
-    _same_dtype(X, W, "weight", op)
+    X, W, B, geo = _forward_args(x, w, bias, stride, padding, dilation, groups, op)
     xs, ws = (<object>X).shape, (<object>W).shape
-    geo = conv2d_geometry(xs, ws, stride, padding, dilation, groups, op)
-    if bias is not None:
-        B = float_array(bias, "bias", op)
-        _same_dtype(X, B, "bias", op)
-        if (<object>B).shape != (ws[0],):
-            raise ValueError(f"{op}: bias must have shape ({ws[0]},) for weight shape {ws}, "
-                             f"got {(<object>B).shape}")
     cdef int act
     if activation is None or activation == "identity":
         act = 0
@@ -131,9 +194,9 @@ def conv2d_forward(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1,
     _fill_geom(&g, xs, ws, geo, groups)
     cdef int typ = cnp.PyArray_TYPE(X)
     cdef cnp.ndarray Y = _out_array(out, (xs[0], ws[0], geo[0], geo[1]), X.dtype, "out", op)
-    cdef void *px = cnp.PyArray_DATA(X)
-    cdef void *pw = cnp.PyArray_DATA(W)
-    cdef void *pb = cnp.PyArray_DATA(B) if B is not None else NULL
+    cdef void *px = cnp.PyArray_DATA(<cnp.ndarray>X)
+    cdef void *pw = cnp.PyArray_DATA(<cnp.ndarray>W)
+    cdef void *pb = cnp.PyArray_DATA(<cnp.ndarray>B) if B is not None else NULL
     cdef void *py = cnp.PyArray_DATA(Y)
     cdef int rc, nt = num_threads(), isa = isa_level()
     if Y.size == 0:
@@ -152,11 +215,13 @@ def conv2d_forward(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1,
 
 def conv2d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1, *,
                     bint input_grad=True, bint weight_grad=True, bint bias_grad=True,
-                    dx_out=None, dw_out=None, relu_out=None):
+                    dx_out=None, dw_out=None, relu_out=None, pool_code=None):
     """Gradients of conv2d_forward for dy: (dx, dw, db), None where not asked;
     dx_out/dw_out: optional arrays to write dx/dw into. relu_out: the forward's output when
     it ran with activation='relu' (dY is then masked where relu_out > 0 fails, inside the
-    kernel, image by image); None for no activation.
+    kernel, image by image); None for no activation. pool_code: the code of
+    conv2d_relu_maxpool2d_forward; dy is then the pooled output's gradient, spread onto the
+    coded taps image by image inside the kernel (relu_out must be None).
 
         dx := col2im(W^T dY),  dw := sum_n dY_n im2col(x_n)^T,  db := sum_{n,i,j} dY
     """
@@ -169,6 +234,20 @@ def conv2d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1, *,
     xs, ws = (<object>X).shape, (<object>W).shape
     geo = conv2d_geometry(xs, ws, stride, padding, dilation, groups, op)
     ys = (xs[0], ws[0], geo[0], geo[1])
+    cdef cnp.ndarray PC
+    cdef const unsigned char *ppc = NULL
+    if pool_code is not None:
+        if relu_out is not None:
+            raise ValueError(f"{op}: give relu_out or pool_code, not both")
+        ys = _pooled_shape(xs, ws, geo, op)
+        if not isinstance(pool_code, np.ndarray) or pool_code.dtype != np.uint8:
+            raise TypeError(f"{op}: pool_code must be a uint8 numpy.ndarray (the forward's "
+                            f"code), got {type(pool_code).__name__}")
+        if pool_code.shape != ys:
+            raise ValueError(f"{op}: pool_code must have the pooled shape {ys}, got "
+                             f"{pool_code.shape}")
+        PC = np.ascontiguousarray(pool_code)
+        ppc = <const unsigned char *>cnp.PyArray_DATA(PC)
     if (<object>DY).shape != ys:
         raise ValueError(f"{op}: grad_output must have shape {ys}, got {(<object>DY).shape}")
     cdef mn_conv2d_geom g
@@ -199,11 +278,11 @@ def conv2d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1, *,
         if typ == cnp.NPY_FLOAT32:
             rc = mn_conv2d_bwd_f32(<const float *>pdy, <const float *>px, <const float *>pw,
                                    <float *>pdx, <float *>pdw, <float *>pdb,
-                                   <const float *>pry, &g, isa, nt)
+                                   <const float *>pry, ppc, &g, isa, nt)
         else:
             rc = mn_conv2d_bwd_f64(<const double *>pdy, <const double *>px,
                                    <const double *>pw, <double *>pdx, <double *>pdw,
-                                   <double *>pdb, <const double *>pry, &g, isa, nt)
+                                   <double *>pdb, <const double *>pry, ppc, &g, isa, nt)
     if rc != 0:
         raise MemoryError(f"{op}: could not allocate scratch for input {xs}, weight {ws}")
     return DX, DW, DB

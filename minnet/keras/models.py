@@ -218,11 +218,19 @@ class Model(Trainer, Layer):
             return self._call_graph(x, training, skip_final_activation)
         last = len(self._layers) - 1
         nchw = False             # x is an image batch held in NCHW (see Layer.nchw)
+        fused = False            # this layer ran inside the previous one (Conv2D.fuses_pool)
         for i, layer in enumerate(self._layers):
+            if fused:
+                fused = False
+                continue
             kw = {"skip_activation": True} if i == last and skip_final_activation else {}
             if x.ndim == 4 and (nchw or layer.nchw) and layer.nchw_ok():
                 if not nchw:
                     x, nchw = to_nchw(x), True
+                if i < last and getattr(layer, "fuses_pool", None) and \
+                        layer.fuses_pool(self._layers[i + 1]) and (i + 1 < last or
+                                                                   not skip_final_activation):
+                    kw["max_pool"] = fused = True
                 x = layer.call_nchw(x, training, **kw)
                 nchw = x.ndim == 4
             else:

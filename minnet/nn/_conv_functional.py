@@ -10,8 +10,10 @@ from minnet.autograd import Function
 from minnet.tensor import Tensor
 
 _INT64 = np.dtype(np.int64)
+_UINT8 = np.dtype(np.uint8)
 
-__all__ = ["conv2d", "conv1d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d"]
+__all__ = ["conv2d", "conv1d", "conv2d_relu_max_pool2d", "max_pool2d", "avg_pool2d",
+           "adaptive_avg_pool2d"]
 
 
 def _tensor(x, name, op):
@@ -74,6 +76,70 @@ class Conv2d(Function):
         return dx, dw, db
 
 
+class Conv2dReluMaxPool2d(Function):
+    """p = max_pool2d(relu(conv2d(x, W) + b), 2) in one kernel; the conv's output is pooled
+    from cache and never stored. Backward: the pooled gradient is spread onto the window
+    maxima (the relu's mask included: a window whose max is not > 0 passes nothing) image by
+    image inside the conv's backward, from one byte per pooled element."""
+
+    def forward(self, x, w, b, *, shape, stride, padding, dilation, groups):
+        self.x, self.w = x, w
+        self.args = (stride, padding, dilation, groups)
+        self.has_bias = b is not None
+        p, self.code = kernels.conv2d_relu_maxpool2d_forward(
+            x, w, b, *self.args, out=_empty(shape, x.dtype), code_out=_empty(shape, _UINT8))
+        return p
+
+    def backward(self, g):
+        nx, nw, nb = self.needs_input_grad
+        x, w = self.x, self.w
+        dx, dw, db = kernels.conv2d_backward(
+            g, x, w, *self.args, input_grad=nx, weight_grad=nw, bias_grad=nb and self.has_bias,
+            dx_out=_empty(x.shape, x.dtype) if nx else None,
+            dw_out=_empty(w.shape, w.dtype) if nw else None, pool_code=self.code)
+        return dx, dw, db
+
+
+def _conv_args(input, weight, bias, stride, padding, dilation, groups, op):
+    """(x as 4-D, weight, bias, was input unbatched, (OH, OW)), checked."""
+    input = _tensor(input, "input", op)
+    weight = _tensor(weight, "weight", op)
+    if bias is not None:
+        bias = _tensor(bias, "bias", op)
+    _floating(op, input=input, weight=weight, bias=bias)
+    x, unbatched = _batched(input, 4, op, "(N, C_in, H, W)")
+    oh, ow = conv2d_geometry(x.shape, weight.shape, stride, padding, dilation, groups, op)[:2]
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        raise ValueError(f"{op}: bias must have shape ({weight.shape[0]},) for weight shape "
+                         f"{tuple(weight.shape)}, got {tuple(bias.shape)}")
+    return x, weight, bias, unbatched, (oh, ow)
+
+
+def conv2d_relu_max_pool2d(input, weight, bias=None, stride=1, padding=0, dilation=1,
+                           groups=1):
+    """``F.max_pool2d(F.relu(F.conv2d(input, weight, bias, ...)), 2)`` as one node (a minnet
+    extension; nn.Sequential uses it for Conv2d -> ReLU -> MaxPool2d(2)). The same values and
+    gradients as the three ops; the conv's full-size output is never written to memory.
+
+    Args: as :func:`conv2d`. The conv's output must be at least 2x2; a last odd row or column
+    of it is dropped by the pool (floor mode, PyTorch's default).
+
+    Shape:
+        output (N, C_out, H_out // 2, W_out // 2), H_out, W_out the conv's output size.
+    """
+    op = "conv2d_relu_max_pool2d"
+    x, weight, bias, unbatched, (oh, ow) = _conv_args(input, weight, bias, stride, padding,
+                                                      dilation, groups, op)
+    if oh < 2 or ow < 2:
+        raise ValueError(f"{op}: the 2x2 max pool needs a conv output of at least 2x2; input "
+                         f"{tuple(x.shape)} and weight {tuple(weight.shape)} give {oh}x{ow}")
+    p = Conv2dReluMaxPool2d.apply(x, weight, bias, shape=(x.shape[0], weight.shape[0], oh // 2,
+                                                          ow // 2),
+                                  stride=stride, padding=padding, dilation=dilation,
+                                  groups=groups)
+    return p.reshape(tuple(p.shape[1:])) if unbatched else p
+
+
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
            activation=None):
     """2-D convolution (cross-correlation) over NCHW input, as ``torch.nn.functional.conv2d``.
@@ -96,16 +162,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
         >>> y = F.conv2d(x, w, b, padding=1)      # x (128, 1, 28, 28), w (16, 1, 3, 3)
     """
     op = "conv2d"
-    input = _tensor(input, "input", op)
-    weight = _tensor(weight, "weight", op)
-    if bias is not None:
-        bias = _tensor(bias, "bias", op)
-    _floating(op, input=input, weight=weight, bias=bias)
-    x, unbatched = _batched(input, 4, op, "(N, C_in, H, W)")
-    oh, ow = conv2d_geometry(x.shape, weight.shape, stride, padding, dilation, groups, op)[:2]
-    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
-        raise ValueError(f"{op}: bias must have shape ({weight.shape[0]},) for weight shape "
-                         f"{tuple(weight.shape)}, got {tuple(bias.shape)}")
+    x, weight, bias, unbatched, (oh, ow) = _conv_args(input, weight, bias, stride, padding,
+                                                      dilation, groups, op)
     if activation not in (None, "identity", "relu"):
         raise ValueError(f"{op}: activation must be None or 'relu', got {activation!r}")
     y = Conv2d.apply(x, weight, bias, shape=(x.shape[0], weight.shape[0], oh, ow),

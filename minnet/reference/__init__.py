@@ -18,11 +18,13 @@ from minnet.reference.rnn import (gru_backward, gru_forward, lstm_backward, lstm
 __all__ += ["gru_forward", "gru_backward", "rnn_forward", "rnn_backward", "lstm_forward",
             "lstm_backward"]
 
-from minnet.reference.conv import conv2d_backward, conv2d_forward
+from minnet.reference.conv import (conv2d_backward, conv2d_forward,
+                                   conv2d_relu_maxpool2d_forward)
 from minnet.reference.pool import (adaptive_avg_pool2d_backward, adaptive_avg_pool2d_forward,
                                    avg_pool2d_backward, avg_pool2d_forward,
                                    max_pool2d_backward, max_pool2d_forward)
-__all__ += ["conv2d_forward", "conv2d_backward", "max_pool2d_forward", "max_pool2d_backward",
+__all__ += ["conv2d_forward", "conv2d_backward", "conv2d_relu_maxpool2d_forward",
+            "max_pool2d_forward", "max_pool2d_backward",
             "avg_pool2d_forward", "avg_pool2d_backward", "adaptive_avg_pool2d_forward",
             "adaptive_avg_pool2d_backward"]
 

@@ -143,3 +143,42 @@ def test_tiny_cnn_trains():
     text = "\n".join(lines)
     assert "(None, 8, 8, 8)" in text and "(None, 4, 4, 8)" in text and "(None, 2, 2, 8)" in text
     assert model.count_params() == (9 * 8 + 8) + (72 * 8 + 8) + (8 * 2 + 2)
+
+
+def test_conv_relu_maxpool_runs_fused_with_the_same_values_and_gradients(monkeypatch):
+    """Sequential runs Conv2D(relu) + MaxPooling2D() as one node (Conv2D.fuses_pool); its
+    output and weight gradients equal the layers called one by one."""
+    import minnet
+    from minnet.keras.layers import convolutional
+    calls = []
+    fused_fn = convolutional.F.conv2d_relu_max_pool2d
+    monkeypatch.setattr(convolutional.F, "conv2d_relu_max_pool2d",
+                        lambda *a, **k: calls.append(1) or fused_fn(*a, **k))
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential([keras.Input((9, 10, 2)),
+                              layers.Conv2D(8, 3, padding="same", activation="relu"),
+                              layers.MaxPooling2D(), layers.Flatten(), layers.Dense(3)])
+    conv, pool = model.layers[0], model.layers[1]
+    assert conv.fuses_pool(pool)
+    assert not conv.fuses_pool(layers.MaxPooling2D(3))
+    assert not conv.fuses_pool(layers.MaxPooling2D(2, padding="same"))
+    assert not layers.Conv2D(4, 3, activation="tanh").fuses_pool(pool)
+    x = np.random.default_rng(3).normal(size=(4, 9, 10, 2)).astype(np.float32)
+    grads = []
+    for fused in (True, False):
+        xt = minnet.Tensor(x)
+        if fused:
+            out = model(xt, training=True)
+        else:
+            out = xt
+            for layer in model.layers:
+                out = layer(out, training=True)
+        params = [conv.conv.weight, conv.conv.bias]
+        for w in params:
+            w.grad = None
+        (out * out).sum().backward()
+        grads.append((out.numpy(), [w.grad.numpy().copy() for w in params]))
+    assert len(calls) == 1   # the model's own call only
+    np.testing.assert_allclose(grads[0][0], grads[1][0], rtol=1e-6, atol=1e-6)
+    for a, b in zip(grads[0][1], grads[1][1]):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)

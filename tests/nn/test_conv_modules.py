@@ -187,3 +187,50 @@ def test_small_cnn_learns_horizontal_vs_vertical_lines():
     with minnet.no_grad():
         pred = model(minnet.Tensor(xv)).numpy().argmax(1)
     assert (pred == yv).mean() == 1.0
+
+
+@pytest.mark.parametrize("xs, ws, kw", [
+    ((2, 8, 6, 5), (8, 8, 3, 3), dict(padding=1)),             # implicit, odd columns
+    ((2, 1, 6, 6), (8, 1, 3, 3), dict(padding=1)),             # first layer: depthwise bwd
+    ((2, 8, 7, 7), (8, 8, 3, 3), dict(stride=2, padding=1)),   # phases
+    ((2, 3, 5, 6), (3, 1, 3, 3), dict(padding=1, groups=3)),   # depthwise (direct forward)
+])
+def test_conv2d_relu_max_pool2d_gradcheck_and_equals_three_ops(xs, ws, kw):
+    """The fused node: float64 gradcheck, and the values and gradients of conv -> relu ->
+    max_pool2d(2) run as three nodes."""
+    rng = np.random.default_rng(4)
+    x, w, b = _t(rng, xs), _t(rng, ws), _t(rng, (ws[0],))
+    fused = lambda x, w, b: F.conv2d_relu_max_pool2d(x, w, b, **kw)
+    assert gradcheck(fused, [x, w, b])
+    p = fused(x, w, b)
+    q = F.max_pool2d(F.relu(F.conv2d(x, w, b, **kw)), 2)
+    np.testing.assert_array_equal(p.numpy(), q.numpy())
+    g = rng.uniform(-1, 1, p.shape)
+    grads = []
+    for out in (p, q):
+        for t in (x, w, b):
+            t.grad = None
+        (out * minnet.Tensor(g)).sum().backward()
+        grads.append([t.grad.numpy().copy() for t in (x, w, b)])
+    for a, r in zip(*grads):
+        np.testing.assert_allclose(a, r, rtol=1e-12, atol=1e-12)
+
+
+def test_sequential_fuses_conv_relu_maxpool_only_when_it_is_2x2():
+    minnet.manual_seed(0)
+    rng = np.random.default_rng(5)
+    x = minnet.Tensor(rng.uniform(-1, 1, (3, 2, 9, 8)).astype(np.float32))
+    for pool, fused in [(nn.MaxPool2d(2), True), (nn.MaxPool2d((2, 2), stride=2), True),
+                        (nn.MaxPool2d(2, ceil_mode=True), False), (nn.MaxPool2d(3), False),
+                        (nn.MaxPool2d(2, stride=1), False)]:
+        model = nn.Sequential(nn.Conv2d(2, 8, 3, padding=1), nn.ReLU(), pool)
+        y = model(x)
+        assert (type(y.grad_fn).__name__ == "Conv2dReluMaxPool2d") == fused
+        model.fuse = False
+        ref = model(x)
+        np.testing.assert_array_equal(y.numpy(), ref.numpy())
+        y.sum().backward()
+        gw = model[0].weight.grad.numpy().copy()
+        model.zero_grad()
+        ref.sum().backward()
+        np.testing.assert_allclose(gw, model[0].weight.grad.numpy(), rtol=1e-5, atol=1e-5)

@@ -179,7 +179,8 @@ class Conv2D(_Spatial):
             out.append(("bias", self.conv.bias, identity, identity, True))
         return out
 
-    def call_nchw(self, x, training=False, skip_activation=False):
+    def call_nchw(self, x, training=False, skip_activation=False, max_pool=False):
+        """max_pool: a following MaxPooling2D(2) is fused in (see fuses_pool)."""
         padding = 0
         if self.padding == "same":
             pads = [_same_pads(size, k, s, d) for size, k, s, d in
@@ -190,6 +191,9 @@ class Conv2D(_Spatial):
                 x = _pad(x, pads, 0.0)
         name = activations.serialize(self.activation)
         fuse = name == "relu" and not skip_activation
+        if max_pool and fuse:
+            return F.conv2d_relu_max_pool2d(x, self.conv.weight, self.conv.bias, self.strides,
+                                            padding, self.dilation_rate, self.groups)
         y = F.conv2d(x, self.conv.weight, self.conv.bias, self.strides, padding,
                      self.dilation_rate, self.groups, activation="relu" if fuse else None)
         if fuse or skip_activation or name == "linear":
@@ -201,6 +205,14 @@ class Conv2D(_Spatial):
     def _penalized(self):
         return [(self.kernel_regularizer, self.conv.weight),
                 (self.bias_regularizer, self.conv.bias)] if self.built else []
+
+    def fuses_pool(self, nxt):
+        """Sequential runs this layer and ``nxt`` as one node (conv + relu + 2x2 max pool,
+        the kernel pooling each image's output from cache) when this is a relu Conv2D and
+        ``nxt`` a MaxPooling2D((2, 2)) with 'valid' padding: the same values and gradients."""
+        return (activations.serialize(self.activation) == "relu" and
+                type(nxt) is MaxPooling2D and nxt.pool_size == (2, 2) and
+                nxt.strides == (2, 2) and nxt.padding == "valid")
 
 
 def _to_keras_kernel(w_oihw):

@@ -6,11 +6,20 @@ from minnet.nn.modules.activation import ReLU
 from minnet.nn.modules.conv import Conv2d
 from minnet.nn.modules.linear import Linear
 from minnet.nn.modules.module import Module
+from minnet.nn.modules.pooling import MaxPool2d
 
 # layers whose forward(input, activation='relu') applies a following ReLU in their kernel
 _FUSES_RELU = (Linear, Conv2d)
 
 _module_call = Module.__call__
+
+
+def _is_pool2(m):
+    """m is MaxPool2d(2): 2x2 windows, stride 2, no padding or dilation, floor mode."""
+    two = lambda v, want: v == want or v == (want, want)
+    return (type(m) is MaxPool2d and two(m.kernel_size, 2) and two(m.stride, 2) and
+            two(m.padding, 0) and two(m.dilation, 1) and not m.ceil_mode and
+            not m.return_indices)
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict"]
 
@@ -24,8 +33,11 @@ class Sequential(Module):
     A :class:`Linear` (or :class:`Conv2d`) directly followed by a :class:`ReLU` runs as one
     graph node, the ReLU applied in the kernel's epilogue: the same values and gradients,
     bitwise (relu is exact, and its backward mask is the same from the output as from the
-    input: y > 0 iff x > 0), without a separate pass over the activations. Set
-    ``fuse = False`` (on the instance or the class) to run the modules one by one.
+    input: y > 0 iff x > 0), without a separate pass over the activations. A Conv2d, ReLU,
+    :class:`MaxPool2d` (2) run goes further: one node whose kernel pools each image's
+    convolution output from cache (``F.conv2d_relu_max_pool2d``): the same values, and the same
+    gradients up to the order of the bias gradient's additions. Set ``fuse = False`` (on the
+    instance or the class) to run the modules one by one.
 
     Supports ``len``, iteration, integer indexing (``seq[0]``, ``seq[-1]``), slicing
     (a new Sequential sharing the modules), ``append``, ``insert`` and ``extend``.
@@ -111,6 +123,10 @@ class Sequential(Module):
         while i < n:
             m = mods[i]
             if self.fuse and i + 1 < n and type(m) in _FUSES_RELU and type(mods[i + 1]) is ReLU:
+                if type(m) is Conv2d and i + 2 < n and _is_pool2(mods[i + 2]):
+                    input = m.forward(input, activation="relu", max_pool=2)  # conv+relu+pool
+                    i += 3
+                    continue
                 input = m.forward(input, activation="relu")  # one node, relu in the epilogue
                 i += 2
                 continue

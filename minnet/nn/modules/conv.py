@@ -119,10 +119,18 @@ class Conv2d(_ConvNd):
         (128, 16, 28, 28)
     """
 
-    def forward(self, input, activation=None):
+    def forward(self, input, activation=None, max_pool=None):
         """``F.conv2d`` with this layer's parameters; ``activation='relu'`` applies a ReLU in
-        the kernel (nn.Sequential does so for a Conv2d followed by a ReLU)."""
+        the kernel (nn.Sequential does so for a Conv2d followed by a ReLU), and with it
+        ``max_pool=2`` a 2x2 max pooling as well (``F.conv2d_relu_max_pool2d``; Sequential's
+        Conv2d -> ReLU -> MaxPool2d(2))."""
         try:
+            if max_pool is not None:
+                if max_pool != 2 or activation != "relu":
+                    raise ValueError(f"max_pool must be None or 2 (with activation='relu'), "
+                                     f"got {max_pool!r} with activation {activation!r}")
+                return F.conv2d_relu_max_pool2d(input, self.weight, self.bias, self.stride,
+                                                self.padding, self.dilation, self.groups)
             return F.conv2d(input, self.weight, self.bias, self.stride, self.padding,
                             self.dilation, self.groups, activation=activation)
         except ValueError as e:
