@@ -22,8 +22,8 @@ for s in "${sections[@]}"; do
     train) minnet-bench train --model all --threads 2,1 --torch-nopf --json out/train.json \
                > out/train.txt 2>&1 ;;
     conv)  # torch also in a worker with glibc's mmap/trim thresholds pinned (no page faults)
-           minnet-bench kernels --op conv2d,maxpool2d,avgpool2d,batchnorm2d --threads 1,2 --torch-nopf \
-               --json out/conv.json > out/conv.txt 2>&1 ;;
+           minnet-bench kernels --op conv2d,maxpool2d,avgpool2d,batchnorm2d,conv_relu_pool \
+               --threads 1,2 --torch-nopf --json out/conv.json > out/conv.txt 2>&1 ;;
     rnn)   minnet-bench kernels --op gru,lstm,rnn --threads 2,1 --json out/rnn.json \
                > out/rnn.txt 2>&1 ;;
     native)  # MINNET_NATIVE=1 build in a scratch copy, same cases, same run order

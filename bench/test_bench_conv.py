@@ -1,5 +1,6 @@
 """pytest-benchmark cases for conv2d and pooling, the same cases
-`minnet-bench kernels --op conv2d|maxpool2d|avgpool2d|batchnorm2d` runs (quick set).
+`minnet-bench kernels --op conv2d|maxpool2d|avgpool2d|batchnorm2d|conv_relu_pool` runs (quick
+set).
 
     pytest bench/test_bench_conv.py --benchmark-only
 """
@@ -12,7 +13,7 @@ try:
 except Exception:
     torch = None
 
-CASES = [c for op in ("conv2d", "maxpool2d", "avgpool2d", "batchnorm2d")
+CASES = [c for op in ("conv2d", "maxpool2d", "avgpool2d", "batchnorm2d", "conv_relu_pool")
          for c in KERNEL_SUITES[op](quick=True, torch=torch)]
 PARAMS = [(case, impl) for case in CASES for impl in case.impls]
 

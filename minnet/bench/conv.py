@@ -67,6 +67,76 @@ def conv_cases(quick=False, torch=None):
     return out
 
 
+# The course CNN's three conv + relu + 2x2 max pool blocks: (batch, C_in, C_out, H=W)
+CONV_POOL_CASES = [(128, 1, 16, 28), (128, 16, 32, 14), (128, 32, 32, 7)]
+
+
+def conv_relu_pool_cases(quick=False, torch=None):
+    """Conv2d(3x3, pad 1) -> ReLU -> MaxPool2d(2) as the cnn model runs it: minnet's fused
+    node (conv2d_relu_maxpool2d_forward, conv2d_backward(pool_code=...)); minnet_3ops, the
+    same three ops as separate kernels (relu in the conv's epilogue, mask in its backward, as
+    before the fusion); NumPy's reference; torch's three ops. The first layer's input needs
+    no gradient (as in a network), the others' do."""
+    rng = np.random.default_rng(3)
+    out = []
+    for n, ci, co, hw in CONV_POOL_CASES:
+        x, w, b = _rand(rng, (n, ci, hw, hw)), _rand(rng, (co, ci, 3, 3)), _rand(rng, (co,))
+        dp = _rand(rng, (n, co, hw // 2, hw // 2))
+        dx_needed = ci > 1
+        flops = 2.0 * n * co * hw * hw * ci * 9
+        label = f"({n}, {ci}->{co}, {hw}x{hw}) 3x3 pad 1 + relu + maxpool 2"
+
+        def fused_fwd(x=x, w=w, b=b):
+            return kernels.conv2d_relu_maxpool2d_forward(x, w, b, 1, 1)
+
+        def fused_both(x=x, w=w, b=b, dp=dp, dxn=dx_needed):
+            _, code = kernels.conv2d_relu_maxpool2d_forward(x, w, b, 1, 1)
+            return kernels.conv2d_backward(dp, x, w, 1, 1, input_grad=dxn, pool_code=code)
+
+        def three_fwd(x=x, w=w, b=b):
+            return kernels.max_pool2d_forward(
+                kernels.conv2d_forward(x, w, b, 1, 1, activation="relu"), 2)
+
+        def three_both(x=x, w=w, b=b, dp=dp, dxn=dx_needed):
+            y = kernels.conv2d_forward(x, w, b, 1, 1, activation="relu")
+            _, idx = kernels.max_pool2d_forward(y, 2)
+            dy = kernels.max_pool2d_backward(dp, idx, y.shape)
+            return kernels.conv2d_backward(dy, x, w, 1, 1, input_grad=dxn, relu_out=y)
+
+        def ref_both(x=x, w=w, b=b, dp=dp, dxn=dx_needed):
+            _, code = reference.conv2d_relu_maxpool2d_forward(x, w, b, 1, 1)
+            return reference.conv2d_backward(dp, x, w, 1, 1, input_grad=dxn, pool_code=code)
+        fwd = {"minnet": fused_fwd, "minnet_3ops": three_fwd}
+        both = {"minnet": fused_both, "minnet_3ops": three_both}
+        if not quick:
+            fwd["numpy"] = lambda x=x, w=w, b=b: reference.conv2d_relu_maxpool2d_forward(
+                x, w, b, 1, 1)
+            both["numpy"] = ref_both
+        if torch is not None:
+            F = torch.nn.functional
+            for name, fmt in (("torch", torch.contiguous_format),
+                              ("torch_cl", torch.channels_last)):
+                tx, tw, tdp = (torch.from_numpy(v).contiguous(memory_format=fmt)
+                               for v in (x, w, dp))
+                tb = torch.from_numpy(b)
+                fwd[name] = lambda tx=tx, tw=tw, tb=tb: F.max_pool2d(
+                    F.relu(F.conv2d(tx, tw, tb, 1, 1)), 2)
+                px, pw, pb = (t.clone(memory_format=torch.preserve_format) for t in (tx, tw, tb))
+                px.requires_grad_(dx_needed)
+                pw.requires_grad_()
+                pb.requires_grad_()
+
+                def torch_both(px=px, pw=pw, pb=pb, tdp=tdp):
+                    for p in (px, pw, pb):
+                        p.grad = None
+                    F.max_pool2d(F.relu(F.conv2d(px, pw, pb, 1, 1)), 2).backward(tdp)
+                both[name] = torch_both
+        out.append(Case("conv_relu_pool", label + " fwd", flops, fwd))
+        out.append(Case("conv_relu_pool", label + " fwd+bwd",
+                        (3 if dx_needed else 2) * flops, both))
+    return out
+
+
 def _pool_cases(op, quick=False, torch=None):
     rng = np.random.default_rng(1)
     out = []

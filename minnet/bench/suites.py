@@ -46,4 +46,5 @@ def _conv_cases(name):
 KERNEL_SUITES.update({"conv2d": _conv_cases("conv_cases"),
                       "maxpool2d": _conv_cases("maxpool_cases"),
                       "avgpool2d": _conv_cases("avgpool_cases"),
-                      "batchnorm2d": _conv_cases("batchnorm_cases")})
+                      "batchnorm2d": _conv_cases("batchnorm_cases"),
+                      "conv_relu_pool": _conv_cases("conv_relu_pool_cases")})
