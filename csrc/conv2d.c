@@ -56,6 +56,7 @@ int mn_conv2d_algorithm = MN_CONV_AUTO;
 int mn_conv2d_block_cols = 512;
 int mn_conv2d_dx_as_conv = 0;  /* measured slower: its GEMM has m = C_in only */
 int mn_conv2d_wide = 1;
+int mn_conv2d_rowtile = 1;
 
 void mn_conv2d_set_algorithm(int algorithm) { mn_conv2d_algorithm = algorithm; }
 

@@ -71,6 +71,9 @@ extern int mn_conv2d_block_cols;
 extern int mn_conv2d_dx_as_conv;
 /* Stride-1 im2col over zero-padded "wide" rows (1, default) or bounds-checked rows (0). */
 extern int mn_conv2d_wide;
+/* Row tiles (lanes over channels, conv2d_rowtile.h) where they apply (1, default) or the wide
+ * tiles everywhere (0). */
+extern int mn_conv2d_rowtile;
 void mn_conv2d_set_algorithm(int algorithm);
 
 #endif

@@ -38,6 +38,7 @@ cdef extern from "conv2d.h":
     int mn_conv2d_block_cols
     int mn_conv2d_dx_as_conv
     int mn_conv2d_wide
+    int mn_conv2d_rowtile
 
 _ALGORITHMS = {"auto": 0, "im2col": 1, "direct": 2, "implicit": 3}
 
@@ -67,6 +68,13 @@ def _set_wide(bint on):
     """Tuning knob: stride-1 im2col over zero-padded wide rows (True, default) or not."""
     global mn_conv2d_wide
     mn_conv2d_wide = on
+
+
+def _set_rowtile(bint on):
+    """Tuning knob: row tiles (lanes over channels) for stride-1 3-wide float32 convolutions
+    on AVX-512 (True, default) or the wide-pixel tiles everywhere (False)."""
+    global mn_conv2d_rowtile
+    mn_conv2d_rowtile = on
 
 
 def get_algorithm():

@@ -341,3 +341,43 @@ def test_kernel_and_reference_signatures_match(name):
     rs = inspect.signature(getattr(reference, name)).parameters
     assert [(p.name, p.kind, p.default) for p in ks.values()] == \
         [(p.name, p.kind, p.default) for p in rs.values()]
+
+
+# Row tiles (csrc/conv2d_rowtile.h: float32, AVX-512, stride and dilation 1, 3 taps wide,
+# 16+ output rows, 4+ input planes): partial last tiles (rows of 5, 9, 10, 13, 17, 23, 30),
+# both tile widths (7/8 pixels with 32 channels, 14/16 with 16), partial channel blocks
+# (17, 24, 33, 48 rows), kernel heights 1, 2 and 5, groups, valid and wider padding, and the
+# input gradient (rows = C_in) through the same tiles.
+ROWTILE = [
+    ((2, 4, 7, 7), (32, 4, 3, 3), 1, 1, 1, 1),
+    ((2, 8, 5, 9), (17, 8, 3, 3), 1, 1, 1, 1),
+    ((1, 16, 14, 14), (16, 16, 3, 3), 1, 1, 1, 1),
+    ((2, 24, 10, 13), (24, 24, 3, 3), 1, 1, 1, 1),
+    ((1, 33, 6, 17), (48, 33, 2, 3), 1, "same", 1, 1),
+    ((2, 20, 9, 23), (33, 20, 5, 3), 1, (2, 1), 1, 1),
+    ((1, 32, 4, 30), (40, 16, 1, 3), 1, (0, 1), 1, 2),
+    ((2, 17, 8, 16), (20, 17, 3, 3), 1, 0, 1, 1),
+    ((1, 16, 6, 20), (16, 16, 3, 3), 1, 2, 1, 1),
+]
+
+
+@pytest.mark.parametrize("rowtile", [True, False], ids=["rowtile", "wide"])
+@pytest.mark.parametrize("case", ROWTILE, ids=[str(i) for i in range(len(ROWTILE))])
+def test_row_tiles(case, rowtile, threads):
+    conv._set_rowtile(rowtile)
+    try:
+        _run(*case, np.float32)
+        _run(*case, np.float32, activation="relu", seed=1)
+        _run_relu_backward(*case, np.float32, seed=2, grads=[(True, False, False)])
+    finally:
+        conv._set_rowtile(True)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[str(i) for i in range(len(CASES))])
+def test_wide_tiles_where_row_tiles_apply(case):
+    """The general cases again with the row tiles off: the wide tiles keep their coverage."""
+    conv._set_rowtile(False)
+    try:
+        _run(*case, np.float32)
+    finally:
+        conv._set_rowtile(True)
