@@ -1041,6 +1041,8 @@ static int FN(implicit_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *
     gt.pad_l = (kw - 1) * g->dw - g->pad_l;
     const ptrdiff_t Hq = H + (kh - 1) * g->dh, Wq = W + (kw - 1) * g->dw, Kq = cout_g * kh * kw;
     const int rt = dx && FN(dx_is_flipped_conv)(g) ? FN(rowtile_nv)(g, cin_g, cout_g, isa) : 0;
+    /* dW by row tiles too (conv2d_rowtile.h: rowdw_image), same conditions with C_out_g rows */
+    const int rtw = dw && g->ow >= 2 && FN(rowtile_nv)(g, cout_g, cin_g, isa) != 0;
     const ptrdiff_t mrq = rt ? 16 * rt : ik.mr;
     const ptrdiff_t Tq = H * Wq, Tqp = FN(round_up)(Tq, nr), Mq = FN(round_up)(cin_g, mrq);
     const ptrdiff_t dypn = cout_g * Hq * Wq;
@@ -1131,6 +1133,11 @@ static int FN(implicit_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *
                         /* dY^T: garbage columns and padding channels zero */
                         ik.dyt(dyg, cout_g, OH, OW, Wp, dyt, Cp);
                         DT *dwg = dwt + gi * Kp * Cp;
+#if MN_X86 && DT_F32
+                        if (rtw)
+                            rowdw_image(cin_g, kh, OH, OW, xp, Hp, Wp, dyt, Cp, dwg);
+                        else
+#endif
                         for (ptrdiff_t kb = 0; kb < Kp; kb += ik.kb) {
                             const DT *src[16];
                             for (ptrdiff_t kk = 0; kk < ik.kb; kk++)

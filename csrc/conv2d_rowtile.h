@@ -114,3 +114,107 @@ static void rowtile_image(ptrdiff_t C, ptrdiff_t kh, const float *wp, ptrdiff_t 
                    out + ob * ldy + i * OW + j0, ldy, (int)(OW - j0 < R ? OW - j0 : R),
                    (int)(rows - ob < mr ? rows - ob : mr), bias ? bias + ob : NULL, relu);
 }
+
+/* ---- weight gradient, the same idea ------------------------------------------------------
+ * dW^T[(c, p, q), o] = sum_{i, j} x[c, i + p, j + q] * dy[o, i, j]. For one (c, p) and
+ * output row i, input value m of row i + p meets pixel j = m - q for each tap q: broadcast it
+ * once and multiply it by the three dY vectors of pixels m, m-1, m-2, a window that slides one
+ * load per step. Four (c, p) rows share the window: per input position 4 broadcasts and NV
+ * loads for 12*NV FMAs (the wide dW tile: 10 loads for 16). The first and last two positions
+ * of a row skip the taps whose pixel is off the row (a 7-wide row would otherwise do 27
+ * products for 21).
+ * xr: the four rows' planes at output row 0 (xp + c*Hp*Wp + p*Wp); dyt: pixel-major dY over
+ * wide rows (ik_dyt), channels from the block's first; dwt: += into rows (c, p, q) of the
+ * first (c, p), ld apart; ng: how many of the four (c, p) are real (the others repeat the
+ * last and are not stored). */
+/* one input position m: shift the window (dY of pixels m, m-1, m-2), load dY[m] if LOAD,
+ * and the FMAs of the taps whose pixel m - q lies in the row (T0, T1, T2) */
+#define RW_STEP(NV, LOAD, T0, T1, T2)                                                      \
+    do {                                                                                   \
+        _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++)                               \
+        {                                                                                  \
+            d2[v] = d1[v];                                                                 \
+            d1[v] = d0[v];                                                                 \
+            if (LOAD)                                                                      \
+                d0[v] = _mm512_loadu_ps(d + m * Cp + v * 16);                              \
+        }                                                                                  \
+        const float xs[4] = {x0[m], x1[m], x2[m], x3[m]};                                  \
+        _Pragma("GCC unroll 4") for (int g = 0; g < 4; g++)                                \
+        {                                                                                  \
+            const __m512 xv = _mm512_set1_ps(xs[g]);                                       \
+            _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++)                           \
+            {                                                                              \
+                if (T0)                                                                    \
+                    acc[g][0][v] = _mm512_fmadd_ps(xv, d0[v], acc[g][0][v]);               \
+                if (T1)                                                                    \
+                    acc[g][1][v] = _mm512_fmadd_ps(xv, d1[v], acc[g][1][v]);               \
+                if (T2)                                                                    \
+                    acc[g][2][v] = _mm512_fmadd_ps(xv, d2[v], acc[g][2][v]);               \
+            }                                                                              \
+        }                                                                                  \
+    } while (0)
+
+/* (OW >= 2: the first two and last two positions are peeled, so that only the 3*OW products
+ * of the row are computed) */
+#define RW_DEF(NV)                                                                         \
+    ATTR_AVX512 static void rowdw_##NV(ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t Wp,          \
+                                       const float *const *xr, const float *restrict dyt, \
+                                       ptrdiff_t Cp, float *restrict dwt, ptrdiff_t ld,   \
+                                       int ng)                                            \
+    {                                                                                      \
+        __m512 acc[4][3][NV];                                                              \
+        _Pragma("GCC unroll 4") for (int g = 0; g < 4; g++)                                \
+            _Pragma("GCC unroll 3") for (int q = 0; q < 3; q++)                            \
+                _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) acc[g][q][v] =        \
+                    _mm512_setzero_ps();                                                   \
+        for (ptrdiff_t i = 0; i < OH; i++) {                                               \
+            const float *x0 = xr[0] + i * Wp, *x1 = xr[1] + i * Wp, *x2 = xr[2] + i * Wp,  \
+                        *x3 = xr[3] + i * Wp;                                              \
+            const float *d = dyt + i * Wp * Cp;                                            \
+            __m512 d0[NV], d1[NV], d2[NV];                                                 \
+            _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) d0[v] = d1[v] =           \
+                _mm512_setzero_ps();                                                       \
+            ptrdiff_t m = 0;                                                               \
+            RW_STEP(NV, 1, 1, 0, 0);                                                       \
+            m = 1;                                                                         \
+            RW_STEP(NV, 1, 1, 1, 0);                                                       \
+            for (m = 2; m < OW; m++)                                                       \
+                RW_STEP(NV, 1, 1, 1, 1);                                                   \
+            RW_STEP(NV, 0, 0, 1, 1);                                                       \
+            m = OW + 1;                                                                    \
+            RW_STEP(NV, 0, 0, 0, 1);                                                       \
+        }                                                                                  \
+        for (int g = 0; g < ng; g++)                                                       \
+            _Pragma("GCC unroll 3") for (int q = 0; q < 3; q++)                            \
+                _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++)                       \
+                {                                                                          \
+                    float *o = dwt + (g * 3 + q) * ld + v * 16;                            \
+                    _mm512_storeu_ps(o, _mm512_add_ps(_mm512_loadu_ps(o), acc[g][q][v]));  \
+                }                                                                          \
+    }
+
+RW_DEF(2)
+RW_DEF(1)
+#undef RW_DEF
+#undef RW_STEP
+
+/* One image's dW^T (K = C*kh*3 rows of Cp channels, += into dwt) from its zero-bordered
+ * planes xp (C of Hp x Wp, stride 1) and dY^T over wide rows (ik_dyt). */
+static void rowdw_image(ptrdiff_t C, ptrdiff_t kh, ptrdiff_t OH, ptrdiff_t OW, const float *xp,
+                        ptrdiff_t Hp, ptrdiff_t Wp, const float *dyt, ptrdiff_t Cp, float *dwt)
+{
+    const ptrdiff_t rows = C * kh;
+    for (ptrdiff_t r0 = 0; r0 < rows; r0 += 4) {
+        const float *xr[4];
+        for (int g = 0; g < 4; g++) {
+            const ptrdiff_t r = r0 + g < rows ? r0 + g : rows - 1;
+            xr[g] = xp + (r / kh) * Hp * Wp + (r % kh) * Wp;
+        }
+        const int ng = (int)(rows - r0 < 4 ? rows - r0 : 4);
+        ptrdiff_t ob = 0;
+        for (; ob + 32 <= Cp; ob += 32)
+            rowdw_2(OH, OW, Wp, xr, dyt + ob, Cp, dwt + r0 * 3 * Cp + ob, Cp, ng);
+        if (ob < Cp)
+            rowdw_1(OH, OW, Wp, xr, dyt + ob, Cp, dwt + r0 * 3 * Cp + ob, Cp, ng);
+    }
+}
