@@ -11,14 +11,14 @@
  *   Strides split the padded input into phase planes where every tap is contiguous again.
  *   Measured on the course layers, fwd+bwd: 1.6-1.9x the im2col path below; first layer
  *   (1 channel) forward 2.7x the direct loops.
- *   Row tiles (conv2d_rowtile.h) replace those tiles for stride-1, dilation-1, 3-wide float32
- *   convolutions on AVX-512 with 16+ output rows and 4+ input planes: lanes over output
- *   channels, R pixels of one output row per tile, the three taps' weights in registers and
- *   each input value broadcast once for its three pixels, for the forward and dX; dW keeps
- *   a window of three dY vectors per input position. No garbage columns (22% of the wide
- *   tiles' work at 7x7) and fewer loads per FMA: 2 threads, 7x7 32->32 fwd 0.51 -> 0.40 ms,
- *   dX 0.54 -> 0.42, dW 0.50 -> 0.44; 64 channels 32x32 fwd 9.1 -> 7.4, dX 9.4 -> 7.5, dW
- *   8.6 -> 6.9.
+ *   Row tiles (conv2d_rowtile.h) replace those tiles for dilation-1, 3-wide float32
+ *   convolutions on AVX-512 with 16+ output rows and 4+ input planes, at stride 1 (forward,
+ *   dX, dW) and stride 2 (forward, dW): lanes over output channels, R pixels of one output
+ *   row per tile, the three taps' weights in registers and each input value broadcast once
+ *   for its pixels; dW keeps a window of dY vectors per input position. No garbage columns
+ *   (22% of the wide tiles' work at 7x7) and fewer loads per FMA: 2 threads, 7x7 32->32 fwd
+ *   0.51 -> 0.40 ms, dX 0.54 -> 0.42, dW 0.50 -> 0.44; 64 channels 32x32 fwd 9.1 -> 7.4, dX
+ *   9.4 -> 7.5, dW 8.6 -> 6.9; stride 2 fwd 3.07 -> 2.48, dW 2.57 -> 2.20.
  * - Depthwise (one input channel per group, stride 1): per plane, a vector of one output row
  *   at a time, every tap a load and an FMA (2.5x the direct loops).
  * - Direct convolution (conv2d_direct.h) for the other few-tap cases, C_in/groups*kH*kW <= 27

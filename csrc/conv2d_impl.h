@@ -377,18 +377,20 @@ static inline ptrdiff_t FN(round_up)(ptrdiff_t a, ptrdiff_t m) { return (a + m -
 #endif
 
 /* Row tiles (conv2d_rowtile.h) for a product with `rows` output rows (C_out_g forward,
- * C_in_g for dX) over `chans` input planes: float32 on AVX-512, stride and dilation 1, 3 taps
- * wide, 16+ rows (a block is 16 or 32 channels), 4+ planes (on the 1-channel first layer the
+ * C_in_g for dX) over `chans` input planes: float32 on AVX-512, stride 1 (or 2 both ways
+ * with s2: the forward and dW), dilation 1, 3 taps wide, 16+ rows (a block is 16 or 32 channels), 4+ planes (on the 1-channel first layer the
  * tile's epilogue outweighs its 27 FMAs a pixel: 0.24 -> 0.29 ms). Returns the channel vectors
  * per tile (1 or 2), or 0: the wide tiles. */
-static int FN(rowtile_nv)(const mn_conv2d_geom *g, ptrdiff_t rows, ptrdiff_t chans, int isa)
+static int FN(rowtile_nv)(const mn_conv2d_geom *g, ptrdiff_t rows, ptrdiff_t chans, int isa,
+                          int s2)
 {
 #if MN_X86 && DT_F32
-    if (mn_conv2d_rowtile && mn_effective_isa(isa) >= MN_ISA_AVX512 && g->sh == 1 &&
-        g->sw == 1 && g->dh == 1 && g->dw == 1 && g->kw == 3 && rows >= 16 && chans >= 4)
+    const int st = g->sh == g->sw && (g->sh == 1 || (s2 && g->sh == 2));
+    if (mn_conv2d_rowtile && mn_effective_isa(isa) >= MN_ISA_AVX512 && st && g->dh == 1 &&
+        g->dw == 1 && g->kw == 3 && rows >= 16 && chans >= 4)
         return rows > 16 ? 2 : 1;
 #endif
-    (void)g, (void)rows, (void)chans, (void)isa;
+    (void)g, (void)rows, (void)chans, (void)isa, (void)s2;
     return 0;
 }
 
@@ -738,7 +740,9 @@ static int FN(implicit_fwd)(const DT *x, const DT *w, const DT *b, DT *y, uint8_
     ptrdiff_t Hp, Wp;
     FN(ik_planes)(g, &Hp, &Wp);
     const ptrdiff_t T = OH * Wp, Tp = FN(round_up)(T, 2 * ik.lanes);
-    const int rt = FN(rowtile_nv)(g, cout_g, cin_g, isa); /* row tiles, 16*rt channels */
+    const int rt = FN(rowtile_nv)(g, cout_g, cin_g, isa, 1); /* row tiles, 16*rt channels */
+    /* their planes at stride 2: the padded input itself (rows of 2*OW + 1), not phases */
+    const ptrdiff_t Hr = g->sh * (OH - 1) + g->kh, Wr = g->sw * (OW - 1) + 3;
     const ptrdiff_t mr = rt ? 16 * rt : ik.mr;
     const ptrdiff_t Mp = FN(round_up)(cout_g, mr), xpn = g->sh * g->sw * cin_g * Hp * Wp;
     /* a tile reads up to Tp - T + (kw-1)*dw/sw elements past the last plane: zeros */
@@ -774,16 +778,18 @@ static int FN(implicit_fwd)(const DT *x, const DT *w, const DT *b, DT *y, uint8_
             for (ptrdiff_t n = lo; n < hi; n++) {
                 DT *yn = code ? yimg : y + n * ys;
                 for (ptrdiff_t gi = 0; gi < G; gi++) {
-                    FN(ik_fill)(&ik, x + n * xs + gi * cin_g * g->h * g->w, cin_g, g, Hp, Wp,
-                                xp);
 #if MN_X86 && DT_F32
                     if (rt) {
-                        rowtile_image(cin_g, g->kh, wp + gi * Mp * K, K, cout_g, rt, xp, Hp, Wp,
-                                      OH, OW, yn + gi * cout_g * P, P,
+                        FN(ik_pad)(&ik, x + n * xs + gi * cin_g * g->h * g->w, cin_g, g, Hr, Wr,
+                                   xp);
+                        rowtile_image(cin_g, g->kh, wp + gi * Mp * K, K, cout_g, rt,
+                                      (int)g->sh, xp, Hr, Wr, OH, OW, yn + gi * cout_g * P, P,
                                       b ? b + gi * cout_g : NULL, act == MN_ACT_RELU);
                         continue;
                     }
 #endif
+                    FN(ik_fill)(&ik, x + n * xs + gi * cin_g * g->h * g->w, cin_g, g, Hp, Wp,
+                                xp);
                     FN(ik_image)(&ik, K, cout_g, Tp, OH, OW, Wp, wp + gi * Mp * K, xp, off,
                                  g->kw, g->sw == 1 ? g->dw : 0, yn + gi * cout_g * P, P,
                                  b ? b + gi * cout_g : NULL, act == MN_ACT_RELU, ybase, msk,
@@ -1040,9 +1046,12 @@ static int FN(implicit_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *
     gt.pad_t = (kh - 1) * g->dh - g->pad_t;
     gt.pad_l = (kw - 1) * g->dw - g->pad_l;
     const ptrdiff_t Hq = H + (kh - 1) * g->dh, Wq = W + (kw - 1) * g->dw, Kq = cout_g * kh * kw;
-    const int rt = dx && FN(dx_is_flipped_conv)(g) ? FN(rowtile_nv)(g, cin_g, cout_g, isa) : 0;
+    const int rt = dx && FN(dx_is_flipped_conv)(g) ? FN(rowtile_nv)(g, cin_g, cout_g, isa, 0)
+                                                   : 0;
     /* dW by row tiles too (conv2d_rowtile.h: rowdw_image), same conditions with C_out_g rows */
-    const int rtw = dw && g->ow >= 2 && FN(rowtile_nv)(g, cout_g, cin_g, isa) != 0;
+    const int rtw = dw && g->ow >= 2 && FN(rowtile_nv)(g, cout_g, cin_g, isa, 1) != 0;
+    /* their planes: the padded input itself (rows of sw*(OW-1) + 3), not stride phases */
+    const ptrdiff_t Hr = g->sh * (OH - 1) + kh, Wr = g->sw * (OW - 1) + 3;
     const ptrdiff_t mrq = rt ? 16 * rt : ik.mr;
     const ptrdiff_t Tq = H * Wq, Tqp = FN(round_up)(Tq, nr), Mq = FN(round_up)(cin_g, mrq);
     const ptrdiff_t dypn = cout_g * Hq * Wq;
@@ -1118,7 +1127,7 @@ static int FN(implicit_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *
                         FN(ik_pad)(&ik, dyg, cout_g, &gt, Hq, Wq, dyp);
 #if MN_X86 && DT_F32
                         if (rt)
-                            rowtile_image(cout_g, kh, wfp + gi * Mq * Kq, Kq, cin_g, rt, dyp,
+                            rowtile_image(cout_g, kh, wfp + gi * Mq * Kq, Kq, cin_g, rt, 1, dyp,
                                           Hq, Wq, H, W, dx + n * xs + gi * cin_g * HW, HW,
                                           NULL, 0);
                         else
@@ -1129,13 +1138,17 @@ static int FN(implicit_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *
                                      msk, dxw);
                     }
                     if (dw) {
-                        FN(ik_fill)(&ik, x + n * xs + gi * cin_g * HW, cin_g, g, Hp, Wp, xp);
+                        if (rtw)
+                            FN(ik_pad)(&ik, x + n * xs + gi * cin_g * HW, cin_g, g, Hr, Wr, xp);
+                        else
+                            FN(ik_fill)(&ik, x + n * xs + gi * cin_g * HW, cin_g, g, Hp, Wp, xp);
                         /* dY^T: garbage columns and padding channels zero */
                         ik.dyt(dyg, cout_g, OH, OW, Wp, dyt, Cp);
                         DT *dwg = dwt + gi * Kp * Cp;
 #if MN_X86 && DT_F32
                         if (rtw)
-                            rowdw_image(cin_g, kh, OH, OW, xp, Hp, Wp, dyt, Cp, dwg);
+                            rowdw_image(cin_g, kh, (int)g->sh, OH, OW, xp, Hr, Wr, dyt, Wp, Cp,
+                                        dwg);
                         else
 #endif
                         for (ptrdiff_t kb = 0; kb < Kp; kb += ik.kb) {

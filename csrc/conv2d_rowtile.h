@@ -1,5 +1,7 @@
-/* Row tiles of stride-1, 3-wide convolutions (AVX-512, float32), included by conv2d_impl.h in
- * its float instantiation after the implicit kernels (it uses their 16x16 transpose).
+/* Row tiles of 3-wide convolutions with stride 1 or 2 (AVX-512, float32), included by
+ * conv2d_impl.h in its float instantiation after the implicit kernels (it uses their 16x16
+ * transpose). Stride 1: forward, dX (the flipped convolution of dY) and dW; stride 2: the
+ * forward and dW (value m meets tap q of pixel (m - q) / 2), dX stays with the phases.
  *
  * The implicit tiles (conv2d_implicit.h) put 32 consecutive *wide* pixels in the vector lanes,
  * so the wide rows' Wp - OW garbage columns are computed too: 2 of every 9 pixels at 7x7, 2
@@ -23,8 +25,8 @@
  * elements past its first pixel, so the caller leaves that much slack after the last plane
  * (and OW + R + 1 <= 16 + Wp: a partial last tile reads on into the next row or the slack). */
 
-#define RT_DEF(R, NV)                                                                      \
-    ATTR_AVX512 static void rowtile_##R##_##NV(                                           \
+#define RT_DEF(R, NV, S)                                                                   \
+    ATTR_AVX512 static void rowtile_##R##_##NV##_##S(                                     \
         ptrdiff_t C, ptrdiff_t kh, const float *restrict wt, const float *restrict x0,    \
         ptrdiff_t Wp, ptrdiff_t HWp, float *restrict y, ptrdiff_t ldy, int nvalid,        \
         int ncout, const float *restrict bias, int relu)                                  \
@@ -44,17 +46,20 @@
                     w1[v] = _mm512_loadu_ps(w + NV * 16 + v * 16);                         \
                     w2[v] = _mm512_loadu_ps(w + 2 * NV * 16 + v * 16);                     \
                 }                                                                          \
-                _Pragma("GCC unroll 16") for (int m = 0; m < R + 2; m++)                   \
+                /* value m meets tap q of pixel (m - q) / S */                             \
+                _Pragma("GCC unroll 32") for (int m = 0; m < S * (R - 1) + 3; m++)         \
                 {                                                                          \
                     const __m512 xv = _mm512_set1_ps(a[m]);                                \
                     _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++)                   \
                     {                                                                      \
-                        if (m < R)                                                         \
-                            acc[m][v] = _mm512_fmadd_ps(xv, w0[v], acc[m][v]);             \
-                        if (m >= 1 && m <= R)                                              \
-                            acc[m - 1][v] = _mm512_fmadd_ps(xv, w1[v], acc[m - 1][v]);     \
-                        if (m >= 2)                                                        \
-                            acc[m - 2][v] = _mm512_fmadd_ps(xv, w2[v], acc[m - 2][v]);     \
+                        if (m % S == 0 && m / S < R)                                       \
+                            acc[m / S][v] = _mm512_fmadd_ps(xv, w0[v], acc[m / S][v]);     \
+                        if (m >= 1 && (m - 1) % S == 0 && (m - 1) / S < R)                 \
+                            acc[(m - 1) / S][v] =                                          \
+                                _mm512_fmadd_ps(xv, w1[v], acc[(m - 1) / S][v]);           \
+                        if (m >= 2 && (m - 2) % S == 0 && (m - 2) / S < R)                 \
+                            acc[(m - 2) / S][v] =                                          \
+                                _mm512_fmadd_ps(xv, w2[v], acc[(m - 2) / S][v]);           \
                     }                                                                      \
                 }                                                                          \
             }                                                                              \
@@ -78,10 +83,14 @@
         }                                                                                  \
     }
 
-RT_DEF(7, 2)
-RT_DEF(8, 2)
-RT_DEF(14, 1)
-RT_DEF(16, 1)
+RT_DEF(7, 2, 1)
+RT_DEF(8, 2, 1)
+RT_DEF(14, 1, 1)
+RT_DEF(16, 1, 1)
+RT_DEF(7, 2, 2)
+RT_DEF(8, 2, 2)
+RT_DEF(14, 1, 2)
+RT_DEF(16, 1, 2)
 #undef RT_DEF
 
 typedef void (*rowtile_fn)(ptrdiff_t, ptrdiff_t, const float *, const float *, ptrdiff_t,
@@ -97,20 +106,23 @@ static inline int rowtile_r(ptrdiff_t OW, int nv)
 }
 
 /* One image (one group): out[o*ldy + i*OW + j] for o < rows, every output pixel, from the
- * planes xp (C channels of Hp x Wp) and wp (ik_pack, mr = nv*16). */
+ * planes xp (C channels of Hp x Wp, stride s = 1 or 2 in both directions: output (i, j)
+ * reads (s*i + p, s*j + q)) and wp (ik_pack, mr = nv*16). */
 static void rowtile_image(ptrdiff_t C, ptrdiff_t kh, const float *wp, ptrdiff_t K,
-                          ptrdiff_t rows, int nv, const float *xp, ptrdiff_t Hp, ptrdiff_t Wp,
-                          ptrdiff_t OH, ptrdiff_t OW, float *out, ptrdiff_t ldy,
+                          ptrdiff_t rows, int nv, int s, const float *xp, ptrdiff_t Hp,
+                          ptrdiff_t Wp, ptrdiff_t OH, ptrdiff_t OW, float *out, ptrdiff_t ldy,
                           const float *bias, int relu)
 {
     const int R = rowtile_r(OW, nv);
-    const rowtile_fn fn = nv == 2 ? (R == 7 ? rowtile_7_2 : rowtile_8_2)
-                                  : (R == 14 ? rowtile_14_1 : rowtile_16_1);
+    const rowtile_fn fn = s == 1 ? (nv == 2 ? (R == 7 ? rowtile_7_2_1 : rowtile_8_2_1)
+                                            : (R == 14 ? rowtile_14_1_1 : rowtile_16_1_1))
+                                 : (nv == 2 ? (R == 7 ? rowtile_7_2_2 : rowtile_8_2_2)
+                                            : (R == 14 ? rowtile_14_1_2 : rowtile_16_1_2));
     const ptrdiff_t mr = 16 * nv;
     for (ptrdiff_t ob = 0; ob < rows; ob += mr)
         for (ptrdiff_t i = 0; i < OH; i++)
             for (ptrdiff_t j0 = 0; j0 < OW; j0 += R)
-                fn(C, kh, wp + ob * K, xp + i * Wp + j0, Wp, Hp * Wp,
+                fn(C, kh, wp + ob * K, xp + s * (i * Wp + j0), Wp, Hp * Wp,
                    out + ob * ldy + i * OW + j0, ldy, (int)(OW - j0 < R ? OW - j0 : R),
                    (int)(rows - ob < mr ? rows - ob : mr), bias ? bias + ob : NULL, relu);
 }
@@ -157,10 +169,10 @@ static void rowtile_image(ptrdiff_t C, ptrdiff_t kh, const float *wp, ptrdiff_t 
 /* (OW >= 2: the first two and last two positions are peeled, so that only the 3*OW products
  * of the row are computed) */
 #define RW_DEF(NV)                                                                         \
-    ATTR_AVX512 static void rowdw_##NV(ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t Wp,          \
-                                       const float *const *xr, const float *restrict dyt, \
-                                       ptrdiff_t Cp, float *restrict dwt, ptrdiff_t ld,   \
-                                       int ng)                                            \
+    ATTR_AVX512 static void rowdw_##NV(ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t Wx,          \
+                                       ptrdiff_t Wd, const float *const *xr,               \
+                                       const float *restrict dyt, ptrdiff_t Cp,            \
+                                       float *restrict dwt, ptrdiff_t ld, int ng)          \
     {                                                                                      \
         __m512 acc[4][3][NV];                                                              \
         _Pragma("GCC unroll 4") for (int g = 0; g < 4; g++)                                \
@@ -168,9 +180,9 @@ static void rowtile_image(ptrdiff_t C, ptrdiff_t kh, const float *wp, ptrdiff_t 
                 _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) acc[g][q][v] =        \
                     _mm512_setzero_ps();                                                   \
         for (ptrdiff_t i = 0; i < OH; i++) {                                               \
-            const float *x0 = xr[0] + i * Wp, *x1 = xr[1] + i * Wp, *x2 = xr[2] + i * Wp,  \
-                        *x3 = xr[3] + i * Wp;                                              \
-            const float *d = dyt + i * Wp * Cp;                                            \
+            const float *x0 = xr[0] + i * Wx, *x1 = xr[1] + i * Wx, *x2 = xr[2] + i * Wx,  \
+                        *x3 = xr[3] + i * Wx;                                              \
+            const float *d = dyt + i * Wd * Cp;                                            \
             __m512 d0[NV], d1[NV], d2[NV];                                                 \
             _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) d0[v] = d1[v] =           \
                 _mm512_setzero_ps();                                                       \
@@ -198,11 +210,87 @@ RW_DEF(1)
 #undef RW_DEF
 #undef RW_STEP
 
+/* Stride 2: input position m = 2j + q, so x[2j] meets taps 0 (pixel j) and 2 (pixel j - 1),
+ * x[2j + 1] tap 1 (pixel j); the window is dY of pixels j and j - 1. Per pixel 8 broadcasts
+ * and NV loads for 12*NV FMAs. xr rows advance 2*Wx per output row. */
+#define RW2_STEP(NV, FIRST)                                                                \
+    do {                                                                                   \
+        _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++)                               \
+        {                                                                                  \
+            d1[v] = d0[v];                                                                 \
+            d0[v] = _mm512_loadu_ps(d + j * Cp + v * 16);                                  \
+        }                                                                                  \
+        const float xe[4] = {x0[2 * j], x1[2 * j], x2[2 * j], x3[2 * j]};                  \
+        const float xo[4] = {x0[2 * j + 1], x1[2 * j + 1], x2[2 * j + 1], x3[2 * j + 1]};  \
+        _Pragma("GCC unroll 4") for (int g = 0; g < 4; g++)                                \
+        {                                                                                  \
+            const __m512 ev = _mm512_set1_ps(xe[g]), ov = _mm512_set1_ps(xo[g]);           \
+            _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++)                           \
+            {                                                                              \
+                acc[g][0][v] = _mm512_fmadd_ps(ev, d0[v], acc[g][0][v]);                   \
+                acc[g][1][v] = _mm512_fmadd_ps(ov, d0[v], acc[g][1][v]);                   \
+                if (!(FIRST))                                                              \
+                    acc[g][2][v] = _mm512_fmadd_ps(ev, d1[v], acc[g][2][v]);               \
+            }                                                                              \
+        }                                                                                  \
+    } while (0)
+
+#define RW2_DEF(NV)                                                                        \
+    ATTR_AVX512 static void rowdw2_##NV(ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t Wx,         \
+                                        ptrdiff_t Wd, const float *const *xr,              \
+                                        const float *restrict dyt, ptrdiff_t Cp,           \
+                                        float *restrict dwt, ptrdiff_t ld, int ng)         \
+    {                                                                                      \
+        __m512 acc[4][3][NV];                                                              \
+        _Pragma("GCC unroll 4") for (int g = 0; g < 4; g++)                                \
+            _Pragma("GCC unroll 3") for (int q = 0; q < 3; q++)                            \
+                _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) acc[g][q][v] =        \
+                    _mm512_setzero_ps();                                                   \
+        for (ptrdiff_t i = 0; i < OH; i++) {                                               \
+            const float *x0 = xr[0] + 2 * i * Wx, *x1 = xr[1] + 2 * i * Wx,                \
+                        *x2 = xr[2] + 2 * i * Wx, *x3 = xr[3] + 2 * i * Wx;                \
+            const float *d = dyt + i * Wd * Cp;                                            \
+            __m512 d0[NV], d1[NV];                                                         \
+            _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) d0[v] = d1[v] =           \
+                _mm512_setzero_ps();                                                       \
+            ptrdiff_t j = 0;                                                               \
+            RW2_STEP(NV, 1);                                                               \
+            for (j = 1; j < OW; j++)                                                       \
+                RW2_STEP(NV, 0);                                                           \
+            /* x[2*OW]: tap 2 of the last pixel */                                         \
+            const float xl[4] = {x0[2 * OW], x1[2 * OW], x2[2 * OW], x3[2 * OW]};          \
+            _Pragma("GCC unroll 4") for (int g = 0; g < 4; g++)                            \
+            {                                                                              \
+                const __m512 ev = _mm512_set1_ps(xl[g]);                                   \
+                _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) acc[g][2][v] =        \
+                    _mm512_fmadd_ps(ev, d0[v], acc[g][2][v]);                              \
+            }                                                                              \
+        }                                                                                  \
+        for (int g = 0; g < ng; g++)                                                       \
+            _Pragma("GCC unroll 3") for (int q = 0; q < 3; q++)                            \
+                _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++)                       \
+                {                                                                          \
+                    float *o = dwt + (g * 3 + q) * ld + v * 16;                            \
+                    _mm512_storeu_ps(o, _mm512_add_ps(_mm512_loadu_ps(o), acc[g][q][v]));  \
+                }                                                                          \
+    }
+
+RW2_DEF(2)
+RW2_DEF(1)
+#undef RW2_DEF
+#undef RW2_STEP
+
+typedef void (*rowdw_fn)(ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, const float *const *,
+                         const float *, ptrdiff_t, float *, ptrdiff_t, int);
+
 /* One image's dW^T (K = C*kh*3 rows of Cp channels, += into dwt) from its zero-bordered
- * planes xp (C of Hp x Wp, stride 1) and dY^T over wide rows (ik_dyt). */
-static void rowdw_image(ptrdiff_t C, ptrdiff_t kh, ptrdiff_t OH, ptrdiff_t OW, const float *xp,
-                        ptrdiff_t Hp, ptrdiff_t Wp, const float *dyt, ptrdiff_t Cp, float *dwt)
+ * planes xp (C of Hp x Wp; stride s = 1 or 2 both ways) and dY^T over rows of Wd pixels
+ * (ik_dyt). */
+static void rowdw_image(ptrdiff_t C, ptrdiff_t kh, int s, ptrdiff_t OH, ptrdiff_t OW,
+                        const float *xp, ptrdiff_t Hp, ptrdiff_t Wp, const float *dyt,
+                        ptrdiff_t Wd, ptrdiff_t Cp, float *dwt)
 {
+    const rowdw_fn f2 = s == 1 ? rowdw_2 : rowdw2_2, f1 = s == 1 ? rowdw_1 : rowdw2_1;
     const ptrdiff_t rows = C * kh;
     for (ptrdiff_t r0 = 0; r0 < rows; r0 += 4) {
         const float *xr[4];
@@ -213,8 +301,8 @@ static void rowdw_image(ptrdiff_t C, ptrdiff_t kh, ptrdiff_t OH, ptrdiff_t OW, c
         const int ng = (int)(rows - r0 < 4 ? rows - r0 : 4);
         ptrdiff_t ob = 0;
         for (; ob + 32 <= Cp; ob += 32)
-            rowdw_2(OH, OW, Wp, xr, dyt + ob, Cp, dwt + r0 * 3 * Cp + ob, Cp, ng);
+            f2(OH, OW, Wp, Wd, xr, dyt + ob, Cp, dwt + r0 * 3 * Cp + ob, Cp, ng);
         if (ob < Cp)
-            rowdw_1(OH, OW, Wp, xr, dyt + ob, Cp, dwt + r0 * 3 * Cp + ob, Cp, ng);
+            f1(OH, OW, Wp, Wd, xr, dyt + ob, Cp, dwt + r0 * 3 * Cp + ob, Cp, ng);
     }
 }

@@ -346,8 +346,8 @@ def test_kernel_and_reference_signatures_match(name):
 # Row tiles (csrc/conv2d_rowtile.h: float32, AVX-512, stride and dilation 1, 3 taps wide,
 # 16+ output rows, 4+ input planes): partial last tiles (rows of 5, 9, 10, 13, 17, 23, 30),
 # both tile widths (7/8 pixels with 32 channels, 14/16 with 16), partial channel blocks
-# (17, 24, 33, 48 rows), kernel heights 1, 2 and 5, groups, valid and wider padding, and the
-# input gradient (rows = C_in) through the same tiles.
+# (17, 24, 33, 48 rows), kernel heights 1, 2 and 5, groups, valid and wider padding, stride 2,
+# and the input gradient (rows = C_in) through the same tiles.
 ROWTILE = [
     ((2, 4, 7, 7), (32, 4, 3, 3), 1, 1, 1, 1),
     ((2, 8, 5, 9), (17, 8, 3, 3), 1, 1, 1, 1),
@@ -358,6 +358,12 @@ ROWTILE = [
     ((1, 32, 4, 30), (40, 16, 1, 3), 1, (0, 1), 1, 2),
     ((2, 17, 8, 16), (20, 17, 3, 3), 1, 0, 1, 1),
     ((1, 16, 6, 20), (16, 16, 3, 3), 1, 2, 1, 1),
+    # stride 2 (forward only: the planes are the padded input, rows of 2*OW + 1)
+    ((2, 8, 9, 11), (32, 8, 3, 3), 2, 1, 1, 1),
+    ((2, 16, 16, 16), (16, 16, 3, 3), 2, 1, 1, 1),
+    ((2, 8, 10, 7), (20, 8, 4, 3), 2, (1, 2), 1, 1),
+    ((2, 5, 12, 13), (24, 5, 5, 3), 2, 0, 1, 1),
+    ((2, 12, 33, 34), (40, 6, 3, 3), 2, 1, 1, 2),
 ]
 
 
