@@ -139,6 +139,21 @@ static void rowtile_image(ptrdiff_t C, ptrdiff_t kh, const float *wp, ptrdiff_t 
  * wide rows (ik_dyt), channels from the block's first; dwt: += into rows (c, p, q) of the
  * first (c, p), ld apart; ng: how many of the four (c, p) are real (the others repeat the
  * last and are not stored). */
+/* the dW tiles' 4 x 3 x NV accumulators: zeroed, and added into dwt rows (c, p, q) at the end */
+#define RW_ZERO(NV)                                                                        \
+    _Pragma("GCC unroll 4") for (int g = 0; g < 4; g++)                                    \
+        _Pragma("GCC unroll 3") for (int q = 0; q < 3; q++)                                \
+            _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) acc[g][q][v] =            \
+                _mm512_setzero_ps()
+#define RW_STORE(NV)                                                                       \
+    for (int g = 0; g < ng; g++)                                                           \
+        _Pragma("GCC unroll 3") for (int q = 0; q < 3; q++)                                \
+            _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++)                           \
+            {                                                                              \
+                float *o = dwt + (g * 3 + q) * ld + v * 16;                                \
+                _mm512_storeu_ps(o, _mm512_add_ps(_mm512_loadu_ps(o), acc[g][q][v]));      \
+            }
+
 /* one input position m: shift the window (dY of pixels m, m-1, m-2), load dY[m] if LOAD,
  * and the FMAs of the taps whose pixel m - q lies in the row (T0, T1, T2) */
 #define RW_STEP(NV, LOAD, T0, T1, T2)                                                      \
@@ -175,10 +190,7 @@ static void rowtile_image(ptrdiff_t C, ptrdiff_t kh, const float *wp, ptrdiff_t 
                                        float *restrict dwt, ptrdiff_t ld, int ng)          \
     {                                                                                      \
         __m512 acc[4][3][NV];                                                              \
-        _Pragma("GCC unroll 4") for (int g = 0; g < 4; g++)                                \
-            _Pragma("GCC unroll 3") for (int q = 0; q < 3; q++)                            \
-                _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) acc[g][q][v] =        \
-                    _mm512_setzero_ps();                                                   \
+        RW_ZERO(NV);                                                                       \
         for (ptrdiff_t i = 0; i < OH; i++) {                                               \
             const float *x0 = xr[0] + i * Wx, *x1 = xr[1] + i * Wx, *x2 = xr[2] + i * Wx,  \
                         *x3 = xr[3] + i * Wx;                                              \
@@ -196,13 +208,7 @@ static void rowtile_image(ptrdiff_t C, ptrdiff_t kh, const float *wp, ptrdiff_t 
             m = OW + 1;                                                                    \
             RW_STEP(NV, 0, 0, 0, 1);                                                       \
         }                                                                                  \
-        for (int g = 0; g < ng; g++)                                                       \
-            _Pragma("GCC unroll 3") for (int q = 0; q < 3; q++)                            \
-                _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++)                       \
-                {                                                                          \
-                    float *o = dwt + (g * 3 + q) * ld + v * 16;                            \
-                    _mm512_storeu_ps(o, _mm512_add_ps(_mm512_loadu_ps(o), acc[g][q][v]));  \
-                }                                                                          \
+        RW_STORE(NV);                                                                      \
     }
 
 RW_DEF(2)
@@ -242,10 +248,7 @@ RW_DEF(1)
                                         float *restrict dwt, ptrdiff_t ld, int ng)         \
     {                                                                                      \
         __m512 acc[4][3][NV];                                                              \
-        _Pragma("GCC unroll 4") for (int g = 0; g < 4; g++)                                \
-            _Pragma("GCC unroll 3") for (int q = 0; q < 3; q++)                            \
-                _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) acc[g][q][v] =        \
-                    _mm512_setzero_ps();                                                   \
+        RW_ZERO(NV);                                                                       \
         for (ptrdiff_t i = 0; i < OH; i++) {                                               \
             const float *x0 = xr[0] + 2 * i * Wx, *x1 = xr[1] + 2 * i * Wx,                \
                         *x2 = xr[2] + 2 * i * Wx, *x3 = xr[3] + 2 * i * Wx;                \
@@ -266,19 +269,15 @@ RW_DEF(1)
                     _mm512_fmadd_ps(ev, d0[v], acc[g][2][v]);                              \
             }                                                                              \
         }                                                                                  \
-        for (int g = 0; g < ng; g++)                                                       \
-            _Pragma("GCC unroll 3") for (int q = 0; q < 3; q++)                            \
-                _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++)                       \
-                {                                                                          \
-                    float *o = dwt + (g * 3 + q) * ld + v * 16;                            \
-                    _mm512_storeu_ps(o, _mm512_add_ps(_mm512_loadu_ps(o), acc[g][q][v]));  \
-                }                                                                          \
+        RW_STORE(NV);                                                                      \
     }
 
 RW2_DEF(2)
 RW2_DEF(1)
 #undef RW2_DEF
 #undef RW2_STEP
+#undef RW_ZERO
+#undef RW_STORE
 
 typedef void (*rowdw_fn)(ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, const float *const *,
                          const float *, ptrdiff_t, float *, ptrdiff_t, int);

@@ -27,6 +27,23 @@ static void FN(maxpool2x2_nan_row)(const DT *r0, ptrdiff_t w, ptrdiff_t ow, int6
     }
 }
 
+/* The max of a 2x2 window's taps (top-left, top-right, bottom-left, bottom-right) and *o, the
+ * first of them holding it in that order: selects, not branches (on real data each comparison
+ * is a coin flip), so the callers' loops vectorise. */
+static inline DT FN(max4)(DT v0, DT v1, DT v2, DT v3, int32_t *o)
+{
+    const int32_t c1 = v1 > v0;
+    DT m = c1 ? v1 : v0;
+    int32_t k = c1;
+    const int32_t c2 = v2 > m;
+    m = c2 ? v2 : m;
+    k = c2 ? 2 : k;
+    const int32_t c3 = v3 > m;
+    m = c3 ? v3 : m;
+    *o = c3 ? 3 : k;
+    return m;
+}
+
 /* 2x2 stride-2 windows of `planes` whole planes: branch-free selects in the tie order of the
  * general loop (first maximum in row-major order; a NaN wins unless one is held), compiled
  * per ISA (target_clones) so the stride-2 loads vectorise; one call for all planes, as a call
@@ -49,19 +66,10 @@ void FN(maxpool2x2_planes)(const DT *restrict x, ptrdiff_t planes, ptrdiff_t h, 
         DT *restrict yy = y + j0;
 #pragma omp simd simdlen(8)
         for (ptrdiff_t j = 0; j < jn; j++) {
-            const DT v0 = a0[2 * j], v1 = a0[2 * j + 1], v2 = a1[2 * j], v3 = a1[2 * j + 1];
-            /* selects, not branches: on real data each comparison is a coin flip */
-            const int32_t c1 = v1 > v0;
-            DT m = c1 ? v1 : v0;
-            int32_t o = c1;
-            const int32_t c2 = v2 > m;
-            m = c2 ? v2 : m;
-            o = c2 ? (int32_t)w : o;
-            const int32_t c3 = v3 > m;
-            m = c3 ? v3 : m;
-            o = c3 ? (int32_t)w + 1 : o;
+            int32_t o;
+            const DT m = FN(max4)(a0[2 * j], a0[2 * j + 1], a1[2 * j], a1[2 * j + 1], &o);
             yy[j] = m;
-            off[j] = o;
+            off[j] = o < 2 ? o : (int32_t)w + o - 2;
         }
         for (ptrdiff_t j = 0; j < jn; j++)
             idx[j0 + j] = base + 2 * (j0 + j) + off[j];
@@ -608,16 +616,8 @@ static void FN(relu_maxpool2x2_fwd_loop)(const DT *restrict x, ptrdiff_t planes,
             DT *restrict y = yp + t * ow + j0;
 #pragma omp simd simdlen(8)
             for (ptrdiff_t j = 0; j < jn; j++) {
-                const DT v0 = a0[2 * j], v1 = a0[2 * j + 1], v2 = a1[2 * j], v3 = a1[2 * j + 1];
-                const int32_t c1 = v1 > v0;
-                DT m = c1 ? v1 : v0;
-                int32_t o = c1;
-                const int32_t c2 = v2 > m;
-                m = c2 ? v2 : m;
-                o = c2 ? 2 : o;
-                const int32_t c3 = v3 > m;
-                m = c3 ? v3 : m;
-                o = c3 ? 3 : o;
+                int32_t o;
+                const DT m = FN(max4)(a0[2 * j], a0[2 * j + 1], a1[2 * j], a1[2 * j + 1], &o);
                 const int32_t pos = m > 0;
                 y[j] = m;
                 code[j] = 4 + pos * (o - 4); /* pos ? o : 4, without a branch GCC keeps */

@@ -1,9 +1,10 @@
-"""Test helpers: gradcheck compares autograd's gradients with central finite differences."""
+"""Test helpers: gradcheck compares autograd's gradients with central finite differences;
+numerical_grad gives those differences for a plain NumPy function (the references' oracle)."""
 import numpy as np
 
 from minnet.tensor import Tensor
 
-__all__ = ["gradcheck"]
+__all__ = ["gradcheck", "numerical_grad"]
 
 
 def _outputs(fn, inputs):
@@ -13,6 +14,26 @@ def _outputs(fn, inputs):
     if not outs:
         raise TypeError("gradcheck: fn must return a floating Tensor or a tuple of them")
     return outs
+
+
+def numerical_grad(loss, arr, eps=1e-6):
+    """d loss() / d arr by central differences: each element of ``arr`` (a float64 array that
+    ``loss`` reads) is moved by +-eps in place and restored. ``loss``: no arguments, a float.
+
+    Examples::
+
+        >>> num = numerical_grad(lambda: float((f(x) * dy).sum()), x)
+    """
+    num = np.zeros_like(arr)
+    for i in np.ndindex(arr.shape):
+        old = arr[i]
+        arr[i] = old + eps
+        up = loss()
+        arr[i] = old - eps
+        down = loss()
+        arr[i] = old
+        num[i] = (up - down) / (2 * eps)
+    return num
 
 
 def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):

@@ -66,14 +66,19 @@ class Conv2d(Function):
         return y
 
     def backward(self, g):
-        nx, nw, nb = self.needs_input_grad
-        x, w = self.x, self.w
         # relu: y > 0 exactly where the pre-activation was; the kernel masks g image by image
-        dx, dw, db = kernels.conv2d_backward(
-            g, x, w, *self.args, input_grad=nx, weight_grad=nw, bias_grad=nb and self.has_bias,
-            dx_out=_empty(x.shape, x.dtype) if nx else None,
-            dw_out=_empty(w.shape, w.dtype) if nw else None, relu_out=self.y)
-        return dx, dw, db
+        return _conv_backward(self, g, relu_out=self.y)
+
+
+def _conv_backward(node, g, **fused):
+    """(dx, dw, db) of a conv node (x, w, args, has_bias kept by its forward) for g, the
+    gradients it needs written into arena buffers; fused: relu_out= or pool_code=."""
+    nx, nw, nb = node.needs_input_grad
+    x, w = node.x, node.w
+    return kernels.conv2d_backward(
+        g, x, w, *node.args, input_grad=nx, weight_grad=nw, bias_grad=nb and node.has_bias,
+        dx_out=_empty(x.shape, x.dtype) if nx else None,
+        dw_out=_empty(w.shape, w.dtype) if nw else None, **fused)
 
 
 class Conv2dReluMaxPool2d(Function):
@@ -91,13 +96,7 @@ class Conv2dReluMaxPool2d(Function):
         return p
 
     def backward(self, g):
-        nx, nw, nb = self.needs_input_grad
-        x, w = self.x, self.w
-        dx, dw, db = kernels.conv2d_backward(
-            g, x, w, *self.args, input_grad=nx, weight_grad=nw, bias_grad=nb and self.has_bias,
-            dx_out=_empty(x.shape, x.dtype) if nx else None,
-            dw_out=_empty(w.shape, w.dtype) if nw else None, pool_code=self.code)
-        return dx, dw, db
+        return _conv_backward(self, g, pool_code=self.code)
 
 
 def _conv_args(input, weight, bias, stride, padding, dilation, groups, op):

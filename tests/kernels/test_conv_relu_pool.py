@@ -11,6 +11,7 @@ import pytest
 
 from minnet import kernels, reference
 from minnet._kernels import _runtime
+from minnet.testing import numerical_grad
 
 DTYPES = [np.float32, np.float64]
 
@@ -163,15 +164,7 @@ def test_reference_backward_matches_finite_differences():
     loss = lambda: float((reference.conv2d_relu_maxpool2d_forward(x, w, b, *args)[0] *
                           dp).sum())
     for arr, grad in ((x, dx), (w, dw), (b, db)):
-        num = np.zeros_like(arr)
-        for i in np.ndindex(arr.shape):
-            old = arr[i]
-            arr[i] = old + 1e-6
-            up = loss()
-            arr[i] = old - 1e-6
-            num[i] = (up - loss()) / 2e-6
-            arr[i] = old
-        np.testing.assert_allclose(grad, num, rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(grad, numerical_grad(loss, arr), rtol=1e-5, atol=1e-7)
 
 
 @pytest.mark.parametrize("impl", [kernels, reference], ids=["kernels", "reference"])

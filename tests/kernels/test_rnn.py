@@ -10,6 +10,7 @@ import pytest
 import minnet
 from minnet import kernels, reference
 from minnet._kernels import _runtime
+from minnet.testing import numerical_grad
 
 ISAS = [name for name in _runtime.ISA_NAMES
         if _runtime.ISA_NAMES.index(name) <= _runtime.ISA_NAMES.index(_runtime.cpu_isa())]
@@ -194,17 +195,8 @@ def test_reference_finite_differences(cell, reverse, lengths):
 
     out = _run(reference, cell, p, dy, dh_n, dc_n, lens, reverse)
     analytic = dict(zip(names, out[3:] if cell == "lstm" else out[2:]))
-    eps = 1e-6
     for name in names:
-        num = np.zeros_like(p[name])
-        for i in np.ndindex(p[name].shape):
-            old = p[name][i]
-            p[name][i] = old + eps
-            up = loss()
-            p[name][i] = old - eps
-            down = loss()
-            p[name][i] = old
-            num[i] = (up - down) / (2 * eps)
+        num = numerical_grad(loss, p[name])
         np.testing.assert_allclose(analytic[name], num, atol=1e-7, rtol=1e-6, err_msg=name)
 
 
