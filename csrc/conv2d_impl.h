@@ -554,6 +554,22 @@ static int FN(use_dwise_bwd)(const mn_conv2d_geom *g)
            g->c_in == g->groups && g->kh * g->kw <= 64;
 }
 
+/* Inside a team: this thread's scratch of n elements (mn_workspace slot WS_CONV), or NULL
+ * with *fail set for the whole team when it is already set or the allocation fails (the
+ * caller's barrier then lets every thread see it). */
+static DT *FN(team_scratch)(size_t n, int *fail)
+{
+    int failed;
+#pragma omp atomic read
+    failed = *fail;
+    DT *buf = failed ? NULL : (DT *)mn_workspace(WS_CONV, n * sizeof(DT));
+    if (!buf) {
+#pragma omp atomic write
+        *fail = 1;
+    }
+    return buf;
+}
+
 /* dY of image n, group gi, for the per-image backward paths: dy itself; masked by the
  * forward's relu output (relu_y); or, with pool_code, spread from the pooled gradient dy
  * (N, C_out, OH/2, OW/2) onto the taps the fused forward's codes name. The last two write into
@@ -668,13 +684,8 @@ static int FN(dwise_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw,
     {
         const int t = omp_get_thread_num(), nth = omp_get_num_threads();
         const ptrdiff_t lo = items * t / nth, hi = items * (t + 1) / nth;
-        DT *buf = (DT *)mn_workspace(
-            WS_CONV, (size_t)(dqn + xpn + accn + dymn + dywn + 1) * sizeof(DT));
+        DT *buf = FN(team_scratch)((size_t)(dqn + xpn + accn + dymn + dywn + 1), &fail);
         part[t] = NULL;
-        if (!buf) {
-#pragma omp atomic write
-            fail = 1;
-        }
 #pragma omp barrier
         if (!fail) {
             DT *dyp = buf, *xp = buf + dqn, *acc = xp + xpn, *dym = acc + accn;
@@ -1096,12 +1107,8 @@ static int FN(implicit_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *
     {
         const int t = omp_get_thread_num(), nth = omp_get_num_threads();
         const ptrdiff_t lo = N * t / nth, hi = N * (t + 1) / nth;
-        DT *buf = fail ? NULL : (DT *)mn_workspace(WS_CONV, need * sizeof(DT));
+        DT *buf = FN(team_scratch)(need, &fail);
         part[t] = NULL;
-        if (!buf) {
-#pragma omp atomic write
-            fail = 1;
-        }
 #pragma omp barrier
         if (!fail) {
             DT *dyp = buf, *dxw = dyp + (dxgen ? dxgn : dx ? dypn + slq : 0);

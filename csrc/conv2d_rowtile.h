@@ -168,6 +168,12 @@ static void rowtile_image(ptrdiff_t C, ptrdiff_t kh, const float *wp, ptrdiff_t 
                 _mm512_storeu_ps(o, _mm512_add_ps(_mm512_loadu_ps(o), acc[g][q][v]));      \
             }
 
+/* output row i at stride S: the four (c, p) input rows x0..x3 and its dY^T row d */
+#define RW_ROW(S)                                                                          \
+    const float *x0 = xr[0] + (S) * i * Wx, *x1 = xr[1] + (S) * i * Wx,                    \
+                *x2 = xr[2] + (S) * i * Wx, *x3 = xr[3] + (S) * i * Wx;                    \
+    const float *d = dyt + i * Wd * Cp
+
 /* one input position m: shift the window (dY of pixels m, m-1, m-2), load dY[m] if LOAD,
  * and the FMAs of the taps whose pixel m - q lies in the row (T0, T1, T2) */
 #define RW_STEP(NV, LOAD, T0, T1, T2)                                                      \
@@ -206,9 +212,7 @@ static void rowtile_image(ptrdiff_t C, ptrdiff_t kh, const float *wp, ptrdiff_t 
         __m512 acc[4][3][NV];                                                              \
         RW_ZERO(NV);                                                                       \
         for (ptrdiff_t i = 0; i < OH; i++) {                                               \
-            const float *x0 = xr[0] + i * Wx, *x1 = xr[1] + i * Wx, *x2 = xr[2] + i * Wx,  \
-                        *x3 = xr[3] + i * Wx;                                              \
-            const float *d = dyt + i * Wd * Cp;                                            \
+            RW_ROW(1);                                                                     \
             __m512 d0[NV], d1[NV], d2[NV];                                                 \
             _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) d0[v] = d1[v] =           \
                 _mm512_setzero_ps();                                                       \
@@ -264,9 +268,7 @@ RW_DEF(1)
         __m512 acc[4][3][NV];                                                              \
         RW_ZERO(NV);                                                                       \
         for (ptrdiff_t i = 0; i < OH; i++) {                                               \
-            const float *x0 = xr[0] + 2 * i * Wx, *x1 = xr[1] + 2 * i * Wx,                \
-                        *x2 = xr[2] + 2 * i * Wx, *x3 = xr[3] + 2 * i * Wx;                \
-            const float *d = dyt + i * Wd * Cp;                                            \
+            RW_ROW(2);                                                                     \
             __m512 d0[NV], d1[NV];                                                         \
             _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) d0[v] = d1[v] =           \
                 _mm512_setzero_ps();                                                       \
@@ -292,6 +294,7 @@ RW2_DEF(1)
 #undef RW2_STEP
 #undef RW_ZERO
 #undef RW_STORE
+#undef RW_ROW
 
 typedef void (*rowdw_fn)(ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, const float *const *,
                          const float *, ptrdiff_t, float *, ptrdiff_t, int);

@@ -72,6 +72,18 @@ ATTR_AVX512 static inline __m512 max2x2_f32(__m512 a0, __m512 b0, __m512 a1, __m
     return _mm512_mask_blend_ps(c, mt, mb);
 }
 
+/* max2x2_f32 of the (up to) 16 windows of one output row whose top-left taps start at r (nj
+ * of them real: the loads are masked to the row) */
+ATTR_AVX512 static inline __m512 max2x2_row16(const float *r, ptrdiff_t nj, ptrdiff_t w,
+                                              __m512i wv, __m512i w1v, __m512i *off,
+                                              __mmask16 *nan)
+{
+    __m512 a0, b0, a1, b1;
+    load_taps(r, r + 16, (__mmask16)low16(2 * nj), (__mmask16)low16(2 * nj - 16), w, &a0, &b0,
+              &a1, &b1);
+    return max2x2_f32(a0, b0, a1, b1, wv, w1v, off, nan);
+}
+
 /* idx[0..n-1] := the first n (<= 16) int32 lanes of at, widened */
 ATTR_AVX512 static inline void store_idx16(int64_t *idx, ptrdiff_t n, __m512i at)
 {
@@ -138,12 +150,9 @@ ATTR_AVX512 static void maxpool2x2_fwd_f32_avx512(const float *x, ptrdiff_t t0, 
         __mmask16 nan = 0;
         for (ptrdiff_t j = 0; j < ow; j += 16) {
             const ptrdiff_t nj = ow - j;
-            __m512 a0, b0, a1, b1;
-            load_taps(r0 + 2 * j, r0 + 2 * j + 16, (__mmask16)low16(2 * nj),
-                      (__mmask16)low16(2 * nj - 16), w, &a0, &b0, &a1, &b1);
             __m512i off;
             __mmask16 nj_nan;
-            const __m512 m = max2x2_f32(a0, b0, a1, b1, wv, w1, &off, &nj_nan);
+            const __m512 m = max2x2_row16(r0 + 2 * j, nj, w, wv, w1, &off, &nj_nan);
             nan |= nj_nan;
             const __m512i at = _mm512_add_epi32(
                 _mm512_add_epi32(lane, _mm512_set1_epi32(BASE(t) + 2 * (int)j)), off);
@@ -537,12 +546,9 @@ ATTR_AVX512 static void relu_maxpool2x2_fwd_f32_avx512(const float *x, ptrdiff_t
         const float *r0 = x + (t / oh) * h * w + 2 * (t % oh) * w;
         for (ptrdiff_t j = 0; j < ow; j += 16) {
             const ptrdiff_t nj = ow - j;
-            __m512 a0, b0, a1, b1;
-            load_taps(r0 + 2 * j, r0 + 2 * j + 16, (__mmask16)low16(2 * nj),
-                      (__mmask16)low16(2 * nj - 16), w, &a0, &b0, &a1, &b1);
             __m512i off;
             __mmask16 nan;
-            const __m512 m = max2x2_f32(a0, b0, a1, b1, two, three, &off, &nan);
+            const __m512 m = max2x2_row16(r0 + 2 * j, nj, w, two, three, &off, &nan);
             const __mmask16 k = (__mmask16)low16(nj),
                             pos = _mm512_cmp_ps_mask(m, _mm512_setzero_ps(), _CMP_GT_OQ);
             _mm512_mask_storeu_ps(y + t * ow + j, k, m);

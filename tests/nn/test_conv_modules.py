@@ -234,3 +234,14 @@ def test_sequential_fuses_conv_relu_maxpool_only_when_it_is_2x2():
         model.zero_grad()
         ref.sum().backward()
         np.testing.assert_allclose(gw, model[0].weight.grad.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_conv2d_max_pool_argument_and_small_output_are_refused():
+    conv = nn.Conv2d(2, 4, 3)
+    x = minnet.Tensor(np.zeros((1, 2, 5, 5), np.float32))
+    with pytest.raises(ValueError, match="max_pool must be None or 2"):
+        conv(x, activation="relu", max_pool=3)
+    with pytest.raises(ValueError, match="max_pool must be None or 2"):
+        conv(x, max_pool=2)
+    with pytest.raises(ValueError, match=r"at least 2x2.*\(1, 2, 3, 3\).*1x1"):
+        conv(minnet.Tensor(np.zeros((1, 2, 3, 3), np.float32)), activation="relu", max_pool=2)
