@@ -227,10 +227,8 @@ class Model(Trainer, Layer):
             if x.ndim == 4 and (nchw or layer.nchw) and layer.nchw_ok():
                 if not nchw:
                     x, nchw = to_nchw(x), True
-                if i < last and getattr(layer, "fuses_pool", None) and \
-                        layer.fuses_pool(self._layers[i + 1]) and (i + 1 < last or
-                                                                   not skip_final_activation):
-                    kw["max_pool"] = fused = True
+                if i < last and layer.fuses_pool(self._layers[i + 1]):
+                    kw["max_pool"] = fused = True  # the pool (no activation) runs inside
                 x = layer.call_nchw(x, training, **kw)
                 nchw = x.ndim == 4
             else:

@@ -215,6 +215,11 @@ class Layer(RecordsInit, Module):
     def nchw_ok(self):
         return False
 
+    def fuses_pool(self, nxt):
+        """Whether Sequential may run this layer and the next, ``nxt``, as one node (Conv2D
+        with a following MaxPooling2D says so)."""
+        return False
+
     def call_nchw(self, x, training=False, **kwargs):
         raise NotImplementedError
 
