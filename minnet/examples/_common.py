@@ -7,12 +7,20 @@ import numpy as np
 
 import minnet
 
-__all__ = ["positive_int", "nonnegative_int", "parser", "main_for", "setup", "report",
-           "ExampleError"]
+__all__ = ["ArgumentParser", "positive_int", "nonnegative_int", "parser", "main_for", "setup",
+           "report", "image_data", "ExampleError"]
 
 
 class ExampleError(Exception):
     """A problem the user can fix (missing data, a bad option): printed as one line."""
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse with a one-line error: ``prog: error: what (see prog --help)``, exit code 2,
+    instead of the usage block followed by the error."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def positive_int(text):
@@ -56,8 +64,8 @@ def add_run_options(p):
 def parser(name):
     """The argument parser of example ``name``."""
     from minnet.examples import EXAMPLES
-    return add_run_options(argparse.ArgumentParser(prog=f"python -m minnet.examples.{name}",
-                                                   description=EXAMPLES[name]))
+    return add_run_options(ArgumentParser(prog=f"python -m minnet.examples.{name}",
+                                          description=EXAMPLES[name]))
 
 
 def run_cli(run, args, prog):

@@ -1,0 +1,105 @@
+"""The ``minnet`` command (also ``python -m minnet``)::
+
+    minnet demo [--epochs N] [--threads N]      train the lecture CNN on real images, now
+    minnet examples                             list the course examples
+    minnet run NAME [--quick] [--epochs N] [--threads N] [--seed N] [--out-dir DIR]
+    minnet notebook NAME [--out PATH] [--quick] write the example as a Jupyter notebook
+    minnet info                                 build and machine information
+
+Wrong names or values give one line on stderr and exit code 2 (argparse's convention);
+missing or corrupt data gives one line and exit code 1.
+"""
+import argparse
+import sys
+
+__all__ = ["main"]
+
+
+def _examples():
+    from minnet.examples import EXAMPLES
+    return EXAMPLES
+
+
+def _example_name(text):
+    names = _examples()
+    if text not in names:
+        raise argparse.ArgumentTypeError(
+            f"unknown example {text!r} (choose from {', '.join(names)}; `minnet examples` "
+            f"lists them)")
+    return text
+
+
+def build_parser():
+    from minnet.examples._common import (ArgumentParser, add_run_options, nonnegative_int,
+                                         positive_int)
+    p = ArgumentParser(prog="minnet", description="minnet: the course's command line.")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
+
+    d = sub.add_parser("demo", help="train the lecture CNN on the embedded Fashion-MNIST "
+                                    "subset and print its test accuracy")
+    d.add_argument("--epochs", type=positive_int, default=None,
+                   help="training epochs (default 20)")
+    d.add_argument("--threads", type=positive_int, default=None, help="kernel threads")
+    d.add_argument("--seed", type=nonnegative_int, default=0, help="random seed (default 0)")
+    d.add_argument("--quick", action="store_true", help="2 epochs on 2,000 images")
+    d.add_argument("--full", action="store_true",
+                   help="use the full Fashion-MNIST when its files are found")
+
+    sub.add_parser("examples", help="list the course examples")
+
+    r = sub.add_parser("run", help="run one example (see `minnet examples`)")
+    r.add_argument("name", type=_example_name, metavar="NAME", help="the example's name")
+    add_run_options(r)
+
+    n = sub.add_parser("notebook", help="write an example as a Jupyter notebook")
+    n.add_argument("name", type=_example_name, metavar="NAME", help="the example's name")
+    n.add_argument("--out", default=None, help="the .ipynb to write (default NAME.ipynb)")
+    n.add_argument("--quick", action="store_true", help="with quick = True in its first cell")
+
+    sub.add_parser("info", help="build information (compiler, OpenMP, ISA, threads)")
+    return p
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:            # plain `minnet`: say what it can do
+        parser.print_help()
+        return 0
+    if args.command == "examples":
+        names = _examples()
+        width = max(map(len, names))
+        for name, text in names.items():
+            print(f"{name:<{width}}  {text}")
+        print("\nrun one with: minnet run NAME [--quick]")
+        return 0
+    if args.command == "info":
+        import minnet
+        for k, v in minnet.build_info().items():
+            print(f"{k}: {v}")
+        return 0
+
+    from minnet.examples._common import run_cli
+    if args.command == "demo":
+        from minnet.demo import run
+        opts = {k: getattr(args, k) for k in ("epochs", "threads", "seed", "quick", "full")}
+        return run_cli(run, opts, "minnet demo")
+    if args.command == "run":
+        from minnet.examples import load
+        opts = {k: v for k, v in vars(args).items() if k not in ("command", "name")}
+        return run_cli(load(args.name).run, opts, f"minnet run {args.name}")
+    if args.command == "notebook":
+        from minnet.examples._notebook import write_notebook
+        out = args.out or f"{args.name}.ipynb"
+        try:
+            write_notebook(args.name, out, quick=args.quick)
+        except (OSError, ImportError) as e:
+            print(f"minnet notebook: error: {e}", file=sys.stderr)
+            return 1
+        print(f"wrote {out}")
+        return 0
+    raise AssertionError(args.command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
