@@ -37,7 +37,7 @@ import numpy as np
 from minnet import _arena
 
 __all__ = ["Function", "backward", "no_grad", "enable_grad", "set_grad_enabled",
-           "is_grad_enabled"]
+           "is_grad_enabled", "inference_mode"]
 
 # Filled in by minnet.tensor (which imports this module) to avoid an import cycle.
 Tensor = None
@@ -91,6 +91,35 @@ class no_grad(_GradMode):
         ... def evaluate(model, x): ...
     """
     _enabled = False
+
+
+class inference_mode(_GradMode):
+    """``torch.inference_mode(mode=True)``: a context manager (or decorator, with or without
+    parentheses) for evaluation code. In minnet it is :class:`no_grad` (PyTorch's extra
+    bookkeeping savings have no counterpart here); ``inference_mode(False)`` turns recording
+    on, as leaving inference mode does in PyTorch.
+
+    Examples:
+        >>> @minnet.inference_mode()
+        ... def predict(model, x): return model(x).argmax(1)
+    """
+
+    def __init__(self, mode=True):
+        self.mode = bool(mode)
+
+    def __enter__(self):
+        self._prev = is_grad_enabled()
+        _state.enabled = not self.mode
+        return self
+
+    def __call__(self, fn):
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with inference_mode(mode):
+                return fn(*args, **kwargs)
+        return wrapper
 
 
 class enable_grad(_GradMode):

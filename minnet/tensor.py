@@ -13,14 +13,20 @@ import numpy as np
 
 from minnet import _arena, autograd
 from minnet.autograd import Function, no_grad
+from minnet.device import CPU as _CPU
+from minnet.device import _TORCH_TYPES, accelerator_error, check_cpu
+from minnet.device import device as _Device
 
 __all__ = ["Tensor", "tensor", "from_numpy", "zeros", "ones", "full", "empty", "zeros_like",
            "ones_like", "full_like", "randn", "rand", "randint", "arange", "eye", "cat",
            "stack", "where", "maximum", "minimum", "get_default_dtype", "set_default_dtype",
-           "float32", "float64", "float16", "int64", "int32", "uint8", "bool_"]
+           "float32", "float64", "float16", "int64", "int32", "int16", "int8", "uint8",
+           "bool_"]
 
+# dtypes are NumPy's scalar types: `x.dtype == minnet.float32` holds for a float32 tensor
+# (a numpy.dtype equals its scalar type), and they can be given to NumPy as they are
 float16, float32, float64 = np.float16, np.float32, np.float64
-int32, int64, uint8, bool_ = np.int32, np.int64, np.uint8, np.bool_
+int8, int16, int32, int64, uint8, bool_ = np.int8, np.int16, np.int32, np.int64, np.uint8, np.bool_
 
 _default_dtype = np.dtype(np.float32)
 
@@ -185,7 +191,15 @@ class Tensor:
 
     @property
     def device(self):
-        return "cpu"
+        """Always ``minnet.device('cpu')``."""
+        return _CPU
+
+    @property
+    def is_cuda(self):
+        return False
+
+    def is_floating_point(self):
+        return self.data.dtype.kind == "f"
 
     @property
     def is_leaf(self):
@@ -269,11 +283,15 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self.data.shape[0]))
 
-    def to(self, dtype):
-        """This tensor as ``dtype`` (differentiable between floating dtypes); self if same."""
-        dtype = np.dtype(dtype)
-        if dtype == self.data.dtype:
-            return self
+    def to(self, *args, **kwargs):
+        """This tensor converted, with PyTorch's signatures: ``to(dtype)``,
+        ``to(device=None, dtype=None)``, ``to(other)`` (other's dtype), each with
+        ``non_blocking`` (ignored) and ``copy``. The device must be the CPU (a ``'cuda'``
+        device raises); returns self when nothing changes and ``copy`` is False. Between
+        floating dtypes the conversion is differentiable."""
+        dtype, copy = _to_args(args, kwargs, "Tensor.to")
+        if dtype is None or dtype == self.data.dtype:
+            return Clone.apply(self) if copy else self
         return Cast.apply(self, dtype=dtype)
 
     def type(self, dtype):
@@ -300,8 +318,35 @@ class Tensor:
     def cpu(self):
         return self
 
+    def cuda(self, *args, **kwargs):
+        raise accelerator_error("Tensor.cuda()")
+
     def contiguous(self):
         return self
+
+    # new tensors with this one's dtype (and device), as torch's Tensor.new_*
+    def _dtype_or(self, dtype):
+        return self.data.dtype if dtype is None else dtype
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return zeros(*size, dtype=self._dtype_or(dtype), device=device,
+                     requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return ones(*size, dtype=self._dtype_or(dtype), device=device,
+                    requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return empty(*size, dtype=self._dtype_or(dtype), device=device,
+                     requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        return full(size, fill_value, dtype=self._dtype_or(dtype), device=device,
+                    requires_grad=requires_grad)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        return tensor(data, dtype=self._dtype_or(dtype), device=device,
+                      requires_grad=requires_grad)
 
     # ---- autograd -----------------------------------------------------------------------
     def backward(self, gradient=None, retain_graph=False):
@@ -597,15 +642,19 @@ class Tensor:
         return minimum(self, other)
 
     # ---- reductions ---------------------------------------------------------------------
-    def sum(self, dim=None, keepdim=False):
-        """Sum over dim (an int, a tuple, or None for all)."""
-        return Sum.apply(self, axes=_norm_dims(dim, self.data.ndim, "sum"), keepdim=keepdim)
+    def sum(self, dim=None, keepdim=False, dtype=None):
+        """Sum over dim (an int, a tuple, or None for all). Integer and bool tensors sum to
+        int64, as in PyTorch; ``dtype`` converts the input first."""
+        x = self if dtype is None else self.to(dtype)
+        return Sum.apply(x, axes=_norm_dims(dim, x.data.ndim, "sum"), keepdim=keepdim)
 
-    def mean(self, dim=None, keepdim=False):
-        """Mean over dim (an int, a tuple, or None for all)."""
-        if self.data.dtype.kind != "f":
-            raise TypeError(f"mean: needs a floating tensor, got {self.data.dtype}")
-        return Mean.apply(self, axes=_norm_dims(dim, self.data.ndim, "mean"), keepdim=keepdim)
+    def mean(self, dim=None, keepdim=False, dtype=None):
+        """Mean over dim (an int, a tuple, or None for all) of a floating tensor (or of any
+        tensor converted to the floating ``dtype`` first)."""
+        x = self if dtype is None else self.to(dtype)
+        if x.data.dtype.kind != "f":
+            raise TypeError(f"mean: needs a floating tensor (or dtype=), got {x.data.dtype}")
+        return Mean.apply(x, axes=_norm_dims(dim, x.data.ndim, "mean"), keepdim=keepdim)
 
     def var(self, dim=None, unbiased=True, keepdim=False, correction=None):
         """Variance over dim with Bessel's correction (``unbiased`` or ``correction=``)."""
@@ -627,7 +676,7 @@ class Tensor:
         axis = _norm_dim(dim, self.data.ndim, name)
         values = Extreme.apply(self, axis=axis, keepdim=keepdim, is_max=is_max)
         idx = (np.argmax if is_max else np.argmin)(self.data, axis=axis, keepdims=keepdim)
-        return _ValuesIndices(values, Tensor._wrap(idx))
+        return (_MaxResult if is_max else _MinResult)(values, Tensor._wrap(idx))
 
     def max(self, dim=None, keepdim=False, other=None):
         """The maximum: of all elements (dim=None, a 0-d tensor), or along dim, returning
@@ -638,18 +687,22 @@ class Tensor:
         """Like :meth:`max`, for the minimum."""
         return self._extreme(dim, keepdim, False, other, "min")
 
+    def _arg_extreme(self, dim, keepdim, fn, name):
+        if dim is None:   # index into the flattened tensor; keepdim keeps every dim as 1
+            idx = np.asarray(fn(self.data), dtype=np.int64)
+            return Tensor._wrap(idx.reshape((1,) * self.data.ndim) if keepdim else idx)
+        axis = _norm_dim(dim, self.data.ndim, name)
+        return Tensor._wrap(fn(self.data, axis=axis, keepdims=keepdim).astype(np.int64,
+                                                                              copy=False))
+
     def argmax(self, dim=None, keepdim=False):
-        """Index of the maximum (of the flattened tensor when dim is None), as int64."""
-        if dim is None:
-            return Tensor._wrap(np.asarray(np.argmax(self.data), dtype=np.int64))
-        axis = _norm_dim(dim, self.data.ndim, "argmax")
-        return Tensor._wrap(np.argmax(self.data, axis=axis, keepdims=keepdim))
+        """Index of the (first) maximum along dim, or in the flattened tensor when dim is
+        None, as int64."""
+        return self._arg_extreme(dim, keepdim, np.argmax, "argmax")
 
     def argmin(self, dim=None, keepdim=False):
-        if dim is None:
-            return Tensor._wrap(np.asarray(np.argmin(self.data), dtype=np.int64))
-        axis = _norm_dim(dim, self.data.ndim, "argmin")
-        return Tensor._wrap(np.argmin(self.data, axis=axis, keepdims=keepdim))
+        """Index of the (first) minimum along dim, or in the flattened tensor, as int64."""
+        return self._arg_extreme(dim, keepdim, np.argmin, "argmin")
 
     # ---- shape --------------------------------------------------------------------------
     def reshape(self, *shape):
@@ -703,6 +756,13 @@ class Tensor:
     @property
     def mT(self):
         return self.transpose(-2, -1)
+
+    def t(self):
+        """The transpose of a matrix; a 0-d or 1-d tensor is returned as is (as torch)."""
+        if self.data.ndim > 2:
+            raise ValueError(f"t: expects a tensor with <= 2 dims, got shape {self.data.shape}; "
+                             f"use transpose(dim0, dim1)")
+        return self if self.data.ndim < 2 else self.transpose(0, 1)
 
     def squeeze(self, dim=None):
         if dim is None:
@@ -763,7 +823,9 @@ class Tensor:
         return Index.apply(self, index=_index_arg(index))
 
 
-_ValuesIndices = collections.namedtuple("values_indices", ["values", "indices"])
+# what max(dim) / min(dim) return, named like torch.return_types.max / .min
+_MaxResult = collections.namedtuple("max", ["values", "indices"])
+_MinResult = collections.namedtuple("min", ["values", "indices"])
 
 
 def _index_arg(index):
@@ -970,7 +1032,8 @@ def _expand_reduced(g, shape, axes, keepdim):
 class Sum(Function):
     def forward(self, x, axes, keepdim):
         self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
-        return np.sum(x, axis=axes, keepdims=keepdim)
+        return np.sum(x, axis=axes, keepdims=keepdim,
+                      dtype=np.int64 if x.dtype.kind in "biu" else None)
 
     def backward(self, g):
         return _expand_reduced(g, self.shape, self.axes, self.keepdim)
@@ -1221,8 +1284,10 @@ def clamp(x, min=None, max=None):
 
 
 # ---- factories ---------------------------------------------------------------------------
-def tensor(data, dtype=None, requires_grad=False):
+# Each takes PyTorch's keyword-only ``device`` (any spelling of the CPU; an accelerator raises).
+def tensor(data, dtype=None, requires_grad=False, *, device=None, pin_memory=False):
     """A new tensor holding a copy of data (Python floats become float32)."""
+    check_cpu(device, "tensor: device")
     arr = _as_array(data, dtype)
     if isinstance(data, (np.ndarray, Tensor)) and (arr is data or (
             isinstance(data, Tensor) and arr is data.data)):
@@ -1241,19 +1306,23 @@ def _dtype_arg(dtype):
     return _default_dtype if dtype is None else np.dtype(dtype)
 
 
-def zeros(*size, dtype=None, requires_grad=False):
+def zeros(*size, dtype=None, requires_grad=False, device=None):
+    check_cpu(device, "zeros: device")
     return Tensor(np.zeros(_size_args(size, "zeros"), _dtype_arg(dtype)), requires_grad)
 
 
-def ones(*size, dtype=None, requires_grad=False):
+def ones(*size, dtype=None, requires_grad=False, device=None):
+    check_cpu(device, "ones: device")
     return Tensor(np.ones(_size_args(size, "ones"), _dtype_arg(dtype)), requires_grad)
 
 
-def empty(*size, dtype=None, requires_grad=False):
+def empty(*size, dtype=None, requires_grad=False, device=None):
+    check_cpu(device, "empty: device")
     return Tensor(np.empty(_size_args(size, "empty"), _dtype_arg(dtype)), requires_grad)
 
 
-def full(size, fill_value, dtype=None, requires_grad=False):
+def full(size, fill_value, dtype=None, requires_grad=False, *, device=None):
+    check_cpu(device, "full: device")
     if dtype is None and isinstance(fill_value, (int, np.integer)) and \
             not isinstance(fill_value, bool):
         dtype = np.int64
@@ -1261,15 +1330,18 @@ def full(size, fill_value, dtype=None, requires_grad=False):
                   requires_grad)
 
 
-def zeros_like(t, dtype=None, requires_grad=False):
+def zeros_like(t, dtype=None, requires_grad=False, *, device=None):
+    check_cpu(device, "zeros_like: device")
     return Tensor(np.zeros(t.shape, dtype or t.dtype), requires_grad)
 
 
-def ones_like(t, dtype=None, requires_grad=False):
+def ones_like(t, dtype=None, requires_grad=False, *, device=None):
+    check_cpu(device, "ones_like: device")
     return Tensor(np.ones(t.shape, dtype or t.dtype), requires_grad)
 
 
-def full_like(t, fill_value, dtype=None, requires_grad=False):
+def full_like(t, fill_value, dtype=None, requires_grad=False, *, device=None):
+    check_cpu(device, "full_like: device")
     return Tensor(np.full(t.shape, fill_value, dtype or t.dtype), requires_grad)
 
 
@@ -1280,28 +1352,32 @@ def _gen(generator):
     return get_generator()
 
 
-def randn(*size, dtype=None, requires_grad=False, generator=None):
+def randn(*size, dtype=None, requires_grad=False, generator=None, device=None):
     """Standard normal samples from minnet's generator (or ``generator``)."""
+    check_cpu(device, "randn: device")
     dt = _dtype_arg(dtype)
     arr = _gen(generator).standard_normal(_size_args(size, "randn"), dtype=dt)
     return Tensor(arr, requires_grad)
 
 
-def rand(*size, dtype=None, requires_grad=False, generator=None):
+def rand(*size, dtype=None, requires_grad=False, generator=None, device=None):
     """Uniform samples in [0, 1) from minnet's generator (or ``generator``)."""
+    check_cpu(device, "rand: device")
     dt = _dtype_arg(dtype)
     arr = _gen(generator).random(_size_args(size, "rand"), dtype=dt)
     return Tensor(arr, requires_grad)
 
 
-def randint(low, high=None, size=(), dtype=np.int64, generator=None):
+def randint(low, high=None, size=(), dtype=np.int64, generator=None, *, device=None):
     """Integers in [low, high) (or [0, low) when high is None)."""
+    check_cpu(device, "randint: device")
     if high is None:
         low, high = 0, low
     return Tensor(_gen(generator).integers(low, high, size=tuple(size), dtype=dtype))
 
 
-def arange(start, end=None, step=1, dtype=None, requires_grad=False):
+def arange(start, end=None, step=1, dtype=None, requires_grad=False, *, device=None):
+    check_cpu(device, "arange: device")
     if end is None:
         start, end = 0, start
     if dtype is None:
@@ -1310,8 +1386,53 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False):
     return Tensor(np.arange(start, end, step, dtype=dtype), requires_grad)
 
 
-def eye(n, m=None, dtype=None, requires_grad=False):
+def eye(n, m=None, dtype=None, requires_grad=False, *, device=None):
+    check_cpu(device, "eye: device")
     return Tensor(np.eye(n, m, dtype=_dtype_arg(dtype)), requires_grad)
+
+
+def _to_dtype(value, what):
+    """A dtype argument as a numpy.dtype of a kind tensors hold (float, int, uint, bool)."""
+    try:
+        dt = np.dtype(value)
+    except TypeError:
+        if isinstance(value, str):
+            raise ValueError(f"{what}: {value!r} is neither a device ('cpu') nor a "
+                             f"dtype") from None
+        raise TypeError(f"{what}: expected a dtype like minnet.float32, got {value!r}") from None
+    if dt.kind not in "fiub":
+        raise TypeError(f"{what}: unsupported dtype {dt}")
+    return dt
+
+
+def _to_args(args, kwargs, what):
+    """(dtype or None, copy) from the arguments of ``Tensor.to`` / ``Module.to``, which take
+    PyTorch's three forms: ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)``, plus
+    ``non_blocking``, ``copy`` and ``memory_format`` (ignored but ``copy``). A device must
+    be the CPU. A string is a device when it names one ('cpu', 'cuda:0'), else a NumPy
+    dtype name ('float64', a minnet extension)."""
+    unknown = set(kwargs) - {"device", "dtype", "non_blocking", "copy", "memory_format"}
+    if unknown:
+        raise TypeError(f"{what}() got unexpected keyword arguments {sorted(unknown)}")
+    device, dtype = kwargs.get("device"), kwargs.get("dtype")
+    copy = kwargs.get("copy", False)
+    args = list(args)
+    if args and isinstance(args[0], Tensor):
+        dtype = args.pop(0).data.dtype
+    elif args and (isinstance(args[0], _Device) or (
+            isinstance(args[0], str) and args[0].partition(":")[0] in _TORCH_TYPES)):
+        device = args.pop(0)
+        if args and not isinstance(args[0], bool):
+            dtype = args.pop(0)
+    elif args and not isinstance(args[0], bool):
+        dtype = args.pop(0)
+    if args:            # positional non_blocking, then copy (their order in torch)
+        if len(args) > 2 or not all(isinstance(a, bool) for a in args):
+            raise TypeError(f"{what}(): unexpected positional arguments {args}")
+        if len(args) == 2:
+            copy = args[1]
+    check_cpu(device, f"{what}: device")
+    return (None if dtype is None else _to_dtype(dtype, what)), bool(copy)
 
 
 autograd.Tensor = Tensor

@@ -109,10 +109,15 @@ def test_corrupt_and_foreign_files(tmp_path):
     p.write_bytes(b"\x00\x01not a zip at all" * 10)
     with pytest.raises(ValueError, match="garbage.bin"):
         minnet.load(p)
-    q = tmp_path / "plain.npz"
-    np.savez(q, a=np.ones(2))
-    with pytest.raises(ValueError, match="plain.npz.*not a minnet file"):
-        minnet.load(q)
+    q = tmp_path / "plain.npz"          # a plain np.savez file loads as a dict of its arrays
+    np.savez(q, a=np.ones(2), b=np.arange(3))
+    plain = minnet.load(q)
+    assert list(plain) == ["a", "b"]
+    np.testing.assert_array_equal(plain["b"], np.arange(3))
+    empty = tmp_path / "empty.npz"
+    np.savez(empty)
+    with pytest.raises(ValueError, match="empty.npz.*not a minnet file"):
+        minnet.load(empty)
     r = tmp_path / "flipped.mnt"
     minnet.save(sample(), r)
     raw = bytearray(r.read_bytes())

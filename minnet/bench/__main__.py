@@ -5,12 +5,18 @@
                          [--torch-nopf] [--json FILE]
     minnet-bench train [--model tiny|mlp512|mlp3x128|all] [--batch 128] [--threads 1,2]
                        [--compare torch|none] [--repeat N] [--torch-nopf] [--json FILE]
+    minnet-bench epoch [--model dense512|cnn|cnn_tfdoc|gru_rows|all] [--epochs N]
+                       [--compare torch|none] [--threads 2] [--batch 128] [--limit N]
+                       [--subset] [--json FILE]
 
 kernels columns: median ms per call over repeats (after warm-up), GFLOP/s, minor page faults
 per call, and each baseline's time divided by minnet's ("x faster"; above 1: minnet faster).
 train columns: median ms per training step (forward, loss, backward, optimizer step), minor
 page faults per step, and torch's time per step divided by minnet's, measured in the same run
 with the same thread count, the two taking turns (one timed batch each per round).
+epoch columns: median seconds per training epoch of the course models on Fashion-MNIST with the
+lectures' hand-written loop (shuffle, gather each batch, forward, loss, backward, step; the test
+accuracy after the last epoch is not timed), minnet's and torch's epochs taking turns.
 --torch-nopf adds torch timed in a separate process started with GLIBC_TUNABLES raising glibc's
 mmap and trim thresholds to 4 GiB (no page faults), taking its turns in the same rounds.
 """
@@ -362,6 +368,136 @@ def run_train(args, torch):
     return records
 
 
+def _cpu_counters():
+    """(machine busy seconds, machine total seconds, this process's CPU seconds), or None
+    where /proc/stat is missing: the difference of two tells how much CPU other processes
+    took meanwhile."""
+    try:
+        with open("/proc/stat") as f:
+            ticks = [int(v) for v in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    hz = os.sysconf("SC_CLK_TCK")
+    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)      # idle + iowait
+    t = os.times()
+    return (sum(ticks) - idle) / hz, sum(ticks) / hz, t.user + t.system
+
+
+def _others_share(before, after):
+    """Fraction of the machine's CPU time that other processes used between two
+    _cpu_counters() readings (0 on a quiet machine; None when unknown)."""
+    if before is None or after is None or after[1] <= before[1]:
+        return None
+    busy = (after[0] - before[0]) - (after[2] - before[2])
+    return max(0.0, busy / (after[1] - before[1]))
+
+
+def _median(xs):
+    xs = sorted(xs)
+    m = len(xs) // 2
+    return xs[m] if len(xs) % 2 else (xs[m - 1] + xs[m]) / 2
+
+
+def run_epoch(args, torch):
+    """Whole epochs of the course models (minnet.bench.course), minnet's and torch's epochs
+    taking turns; one row per model and thread count, after per-epoch progress lines."""
+    from minnet.bench.course import EPOCH_MODELS, Trainer, load_images
+    names = list(EPOCH_MODELS) if args.model == "all" else args.model
+    if args.compare == "none":
+        torch = None
+    try:
+        (xtr, ytr), (xte, yte), source = load_images(subset=args.subset, limit=args.limit)
+    except FileNotFoundError:
+        print("minnet-bench epoch: error: the full Fashion-MNIST is not installed "
+              "(`apt-get install dataset-fashion-mnist`), or pass --subset for the embedded "
+              "6,500-image subset", file=sys.stderr)
+        return None
+    data = ((xtr, ytr), (xte, yte))
+    print(f"# {machine_line()}")
+    print(f"# numpy BLAS: {_blas_info()}; torch: "
+          f"{torch.__version__ if torch else 'not compared'}")
+    print(f"# data: Fashion-MNIST ({source}), {len(ytr)} training / {len(yte)} test images; "
+          f"s/epoch = median over the epochs of the timed training loop (accuracy not timed); "
+          f"x torch = torch time / minnet time (>1: minnet faster)", flush=True)
+    impls = ["minnet"] + (["torch"] if torch is not None else [])
+    records = []
+    for name in names:
+        spec = EPOCH_MODELS[name]
+        epochs = args.epochs or spec.epochs
+        batch = args.batch or spec.batch
+        for nt in args.threads:
+            with _all_threads(nt, torch):
+                trainers = {i: Trainer(spec, i, data, batch=batch, seed=args.seed, torch=torch)
+                            for i in impls}
+                secs = {i: [] for i in impls}
+                others = []   # per epoch: the CPU share other processes took (noise)
+                for e in range(epochs):
+                    # the same shuffle for both frameworks, a new one each epoch
+                    perm = np.random.default_rng((args.seed, e)).permutation(len(ytr))
+                    c0 = _cpu_counters()
+                    for i, tr in trainers.items():
+                        if len(trainers) > 1:
+                            time.sleep(SETTLE_S)   # let the other side's threads go idle
+                        secs[i].append(tr.epoch(perm))
+                    others.append(_others_share(c0, _cpu_counters()))
+                    noise = "" if others[-1] is None else f"; other processes {others[-1]:.0%}"
+                    print(f"# {name} thr {nt} epoch {e + 1}/{epochs}: " +
+                          ", ".join(f"{i} {secs[i][-1]:.2f} s (loss {trainers[i].losses[-1]:.3f})"
+                                    for i in impls) + noise, flush=True)
+                acc = {i: tr.accuracy() for i, tr in trainers.items()}
+            rec = {"model": name, "description": spec.description, "epochs": epochs,
+                   "batch": batch, "threads": nt, "n_train": len(ytr), "n_test": len(yte),
+                   "data": source, "target_accuracy": spec.target,
+                   "others_cpu_share": others}
+            for i in impls:
+                rec[f"{i}_epoch_s"] = secs[i]
+                rec[f"{i}_s_per_epoch"] = _median(secs[i])
+                rec[f"{i}_first_epoch_s"] = secs[i][0]
+                rec[f"{i}_accuracy"] = acc[i]
+                rec[f"{i}_final_loss"] = trainers[i].losses[-1]
+            if torch is not None:
+                rec["ratio_torch"] = rec["torch_s_per_epoch"] / rec["minnet_s_per_epoch"]
+                rec["minnet_over_torch"] = 1 / rec["ratio_torch"]
+            records.append(rec)
+    _print_epoch_table(records)
+    if args.json:
+        _write_json(args.json, {"machine": machine_line(), "build": minnet.build_info(),
+                                "torch": torch.__version__ if torch else None,
+                                "data": source, "records": records})
+    return records
+
+
+def _print_epoch_table(records):
+    header = (f"{'model':10s} {'epochs':>6s} {'batch':>5s} {'thr':>3s} {'minnet s/ep':>11s} "
+              f"{'torch s/ep':>10s} {'x torch':>7s} {'mn/torch':>8s} {'minnet acc':>10s} "
+              f"{'torch acc':>9s} {'target':>6s}")
+    print(header)
+    print("-" * len(header))
+    notes = []
+    for r in records:
+        has_t = "torch_s_per_epoch" in r
+        t_cols = (f"{r['torch_s_per_epoch']:10.3f} {r['ratio_torch']:7.2f} "
+                  f"{r['minnet_over_torch']:8.2f}" if has_t else f"{'-':>10s} {'-':>7s} {'-':>8s}")
+        print(f"{r['model']:10s} {r['epochs']:6d} {r['batch']:5d} {r['threads']:3d} "
+              f"{r['minnet_s_per_epoch']:11.3f} {t_cols} {r['minnet_accuracy']:10.4f} "
+              f"{r['torch_accuracy'] if has_t else float('nan'):9.4f} "
+              f"{r['target_accuracy']:6.3f}")
+        shares = [o for o in r["others_cpu_share"] if o is not None]
+        if shares and max(shares) > 0.1:
+            notes.append(f"# {r['model']} thr {r['threads']}: other processes took up to "
+                         f"{max(shares):.0%} of the CPUs during its epochs (median "
+                         f"{_median(shares):.0%}): noisy figures")
+        # a first epoch far from the median (warm-up, page faults) gets its own line
+        for i in ("minnet", "torch") if has_t else ("minnet",):
+            first, med = r[f"{i}_first_epoch_s"], r[f"{i}_s_per_epoch"]
+            if r["epochs"] > 1 and abs(first - med) > 0.15 * med:
+                notes.append(f"# {r['model']} thr {r['threads']}: {i}'s first epoch "
+                             f"{first:.3f} s (median {med:.3f} s)")
+    for n in notes:
+        print(n)
+    sys.stdout.flush()
+
+
 def _common_args(p, unit):
     """The options every subcommand takes."""
     p.add_argument("--threads", default=str(minnet.get_num_threads()),
@@ -376,9 +512,44 @@ def _common_args(p, unit):
                    "torch-cl-nopf), taking turns with the others; works with --no-torch too")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error (``prog: error: what (see prog --help)``, exit code 2)
+    instead of the usage block followed by the error; subcommands inherit it."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _thread_list(text):
+    return [_positive_int(t) for t in text.split(",")]
+
+
+def _epoch_models(text):
+    """'all' or comma-separated names registered in minnet.bench.course.EPOCH_MODELS."""
+    from minnet.bench.course import EPOCH_MODELS
+    if text == "all":
+        return text
+    names = text.split(",")
+    for n in names:
+        if n not in EPOCH_MODELS:
+            raise argparse.ArgumentTypeError(f"unknown model {n!r}; known: "
+                                             f"{', '.join(EPOCH_MODELS)}, all")
+    return names
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="minnet-bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(prog="minnet-bench", description=__doc__,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--info", action="store_true", help="print build and machine facts")
     parser.add_argument("--no-torch", action="store_true", help="do not compare with PyTorch")
     sub = parser.add_subparsers(dest="command")
@@ -394,6 +565,24 @@ def main(argv=None):
                    help="batch size (default: the model's, 128; tiny is always 1)")
     t.add_argument("--compare", default="torch", help="torch (when importable) or none")
     _common_args(t, "model")
+    e = sub.add_parser("epoch", help="time whole training epochs of the course models on "
+                       "Fashion-MNIST against PyTorch")
+    from minnet.bench.course import EPOCH_MODELS
+    e.add_argument("--model", type=_epoch_models, default="all",
+                   help=f"comma-separated: {', '.join(EPOCH_MODELS)} (default all)")
+    e.add_argument("--epochs", type=_positive_int, default=None,
+                   help="epochs per model (default: the course recipe's)")
+    e.add_argument("--batch", type=_positive_int, default=None, help="batch size (default 128)")
+    e.add_argument("--threads", type=_thread_list, default=[minnet.get_num_threads()],
+                   help="comma-separated thread counts (default: minnet's)")
+    e.add_argument("--compare", choices=("torch", "none"), default="torch",
+                   help="torch (when importable) or none")
+    e.add_argument("--limit", type=_positive_int, default=None,
+                   help="train on the first N training images only (quick runs)")
+    e.add_argument("--subset", action="store_true",
+                   help="the embedded 6,500-image subset instead of the full Fashion-MNIST")
+    e.add_argument("--seed", type=int, default=0, help="seed of inits and shuffles (default 0)")
+    e.add_argument("--json", default=None, help="also write the records to this file")
     args = parser.parse_args(argv)
     torch = None if args.no_torch else _import_torch()
     if args.info:
@@ -406,6 +595,8 @@ def main(argv=None):
     if args.command == "train":
         run_train(args, torch)
         return 0
+    if args.command == "epoch":
+        return 0 if run_epoch(args, torch) is not None else 1
     if args.command is None:
         parser.print_help()
         return 2

@@ -1,9 +1,10 @@
 """Datasets: the map-style Dataset protocol, TensorDataset, Subset, random_split."""
+import collections.abc
 import math
 
 import numpy as np
 
-__all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split"]
+__all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "PreCollated"]
 
 
 def _as_array(x):
@@ -80,6 +81,30 @@ class TensorDataset(Dataset):
         return self._len
 
 
+class PreCollated(collections.abc.Sequence):
+    """What a dataset's ``__getitems__(indices)`` may return instead of a list of samples: the
+    batch already collated (``collated``, which :func:`default_collate` returns as it is)
+    and, as a sequence, the samples one by one (``sample(i)``) for any other collate_fn.
+
+    Why: PyTorch's DataLoader passes what ``__getitems__`` returns to ``collate_fn``; a
+    dataset that builds its batch in one go (``minnet.vision``'s) would otherwise have to
+    split it into samples only for default_collate to stack them again.
+    """
+
+    def __init__(self, collated, length, sample):
+        self.collated, self._length, self._sample = collated, length, sample
+
+    def __len__(self):
+        return self._length
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self._sample(j) for j in range(*i.indices(self._length))]
+        if not -self._length <= i < self._length:
+            raise IndexError("PreCollated: sample index out of range")
+        return self._sample(i % self._length)
+
+
 class Subset(Dataset):
     """The items of ``dataset`` at ``indices``.
 
@@ -99,6 +124,13 @@ class Subset(Dataset):
 
     def __len__(self):
         return len(self.indices)
+
+    def __getitems__(self, indices):
+        # PyTorch's: the batch fast path of the underlying dataset, when it has one
+        getitems = getattr(self.dataset, "__getitems__", None)
+        if getitems is None:
+            return [self.dataset[self.indices[i]] for i in indices]
+        return getitems([self.indices[i] for i in indices])
 
 
 class ConcatDataset(Dataset):

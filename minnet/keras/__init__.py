@@ -1,5 +1,8 @@
 """minnet.keras: the Keras 3 front end. Port a Keras exercise by changing
-``from tensorflow import keras`` / ``import keras`` to ``from minnet import keras``.
+``from tensorflow import keras`` / ``import keras`` to ``from minnet import keras``, or a
+``tf.keras`` tutorial by changing ``import tensorflow as tf`` to ``import minnet as tf``
+(``tf.keras`` is this package; the few ``tf.*`` functions such tutorials call are in
+minnet._tf_compat).
 
     >>> from minnet import keras
     >>> from minnet.keras import layers
@@ -29,7 +32,8 @@ What is here:
   Reshape, Rescaling, Normalization (``adapt``), BatchNormalization, LayerNormalization,
   Embedding, Input, InputLayer, Conv2D, MaxPooling2D, AveragePooling2D,
   GlobalAverage/MaxPooling2D, Conv1D, Max/AveragePooling1D, GlobalAverage/MaxPooling1D,
-  SimpleRNN, GRU, LSTM, Bidirectional, TimeDistributed, Add, Subtract, Multiply, Average,
+  SimpleRNN, GRU, LSTM, ``RNN`` over SimpleRNNCell / GRUCell / LSTMCell / StackedRNNCells
+  or a custom cell, Bidirectional, TimeDistributed, Add, Subtract, Multiply, Average,
   Maximum, Minimum, Concatenate; custom layers subclass ``keras.layers.Layer`` (``build``
   with ``add_weight``, ``call``).
 * ``keras.optimizers`` SGD, Adam, AdamW, RMSprop, Adagrad (+ ``schedules``);
@@ -37,7 +41,9 @@ What is here:
   ``keras.callbacks`` (History, EarlyStopping, LearningRateScheduler, ReduceLROnPlateau,
   ModelCheckpoint, CSVLogger, LambdaCallback, TerminateOnNaN), ``keras.activations``,
   ``keras.initializers``, ``keras.regularizers``, ``keras.utils`` (to_categorical,
-  normalize, set_random_seed, clear_session), ``keras.datasets`` (fashion_mnist, mnist),
+  normalize, set_random_seed, clear_session), ``keras.saving`` (load_model,
+  register_keras_serializable, get_registered_name/object, custom_object_scope),
+  ``keras.datasets`` (fashion_mnist, mnist),
   ``keras.ops`` (a NumPy-like subset on Tensors).
 
 What fit does for speed: batches are NumPy slices (or one gather per batch when shuffling)
@@ -57,8 +63,9 @@ Deliberate differences from Keras 3 (everything else is meant to match):
   pickle-free .npz via minnet.save, written atomically), not Keras's ``.weights.h5`` /
   ``.keras``; weights load by layer order, every shape checked first. Whole-model files hold
   the architecture (constructor arguments), weights and compile settings but not the
-  optimizer's slots; layers built with Python callables, and subclassed models, cannot be
-  saved whole (their weights can). ``ModelCheckpoint`` saves weights only.
+  optimizer's slots; layers built with Python callables (unless registered with
+  ``keras.saving.register_keras_serializable``), and subclassed models, cannot be saved
+  whole (their weights can). ``ModelCheckpoint`` saves weights only.
 * Models: functional models have one input and one output, and apply each layer once (no
   shared layers). fit/evaluate/predict take NumPy arrays (or lists, Tensors), not tf.data /
   generators. ``sample_weight`` / ``class_weight`` weight the loss as Keras (sum of weighted
@@ -75,9 +82,13 @@ Deliberate differences from Keras 3 (everything else is meant to match):
   moving variance uses the biased batch variance as Keras (corrected from minnet.nn's
   unbiased update).
 * Dropout: ``noise_shape`` unsupported, ``seed`` ignored (masks come from minnet's
-  generator). RNNs: ``recurrent_dropout``, ``go_backwards``, ``stateful``, masking
-  (``Embedding(mask_zero=True)``) and non-default activations (except SimpleRNN's relu) are
-  unsupported; GRU only ``reset_after=True``; Bidirectional only ``merge_mode='concat'``.
+  generator). RNNs: ``recurrent_dropout``, masking (``Embedding(mask_zero=True)``) and
+  non-default activations (except SimpleRNN's relu) are unsupported; GRU only
+  ``reset_after=True``; Bidirectional only ``merge_mode='concat'``. ``RNN`` runs a custom
+  cell step by step in Python (the built-in cells on the fused kernels); a ``stateful``
+  layer takes its fixed batch size from its first call (no ``Input(batch_size=)``);
+  ``unroll`` is accepted and changes nothing. ``keras.utils.plot_model`` raises
+  ImportError (no pydot/Graphviz): use ``model.summary()``.
 * Metrics: no AUC; Precision/Recall take one threshold (no ``top_k``).
   ``keras.utils.to_categorical`` returns float32. Random streams differ from TensorFlow's:
   ``keras.utils.set_random_seed`` makes minnet runs repeat, not match TensorFlow's numbers.

@@ -343,6 +343,19 @@ def _format_time(per_step):
     return f"{per_step * 1e6:.0f}us/step"
 
 
+def _notebook_display():
+    """IPython's ``display`` when we print into a Jupyter kernel's output (so an output can
+    be updated in place), else None: a terminal, plain IPython, or stdout redirected."""
+    ipython = sys.modules.get("IPython")        # never import IPython just to ask
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None or getattr(shell, "kernel", None) is None:
+        return None
+    if not type(sys.stdout).__module__.startswith("ipykernel"):
+        return None
+    from IPython.display import display
+    return display
+
+
 def _format_eta(seconds):
     if seconds >= 3600:
         return f"{int(seconds // 3600)}:{int(seconds % 3600 // 60):02d}:{int(seconds % 60):02d}"
@@ -353,10 +366,14 @@ def _format_eta(seconds):
 
 class ProgbarLogger(Callback):
     """Prints Keras 3's progress: ``Epoch 1/5`` then ``1875/1875 ━━━━ 3s 1ms/step -
-    accuracy: 0.8766 - loss: 0.4287``; verbose=1 redraws one line (on a terminal, in
-    Jupyter or PyCharm; else it prints at the end), verbose=2 one line per epoch."""
+    accuracy: 0.8766 - loss: 0.4287``; verbose=1 redraws one line (with ``\\r`` on a
+    terminal or in PyCharm; in Jupyter one output per epoch updated in place, so a saved
+    notebook keeps just the final line; else it prints at the end), verbose=2 one line per
+    epoch."""
 
     WIDTH = 20
+    INTERVAL = 0.05          # seconds between \r redraws on a terminal
+    NOTEBOOK_INTERVAL = 0.1  # between notebook updates: each is a message to the frontend
 
     def __init__(self, verbose=1, mode="train"):
         super().__init__()
@@ -364,9 +381,13 @@ class ProgbarLogger(Callback):
 
     def _start(self):
         self.t0, self.last = time.time(), 0.0
-        self.dynamic = self.verbose == 1 and (
+        # In Jupyter, \r-redrawn text would be saved in the notebook as every redraw; an
+        # updatable display (display_id) is replaced in place instead.
+        self.display = _notebook_display() if self.verbose == 1 else None
+        self.handle = None
+        self.dynamic = self.verbose == 1 and self.display is None and (
             (hasattr(sys.stdout, "isatty") and sys.stdout.isatty())
-            or "ipykernel" in sys.modules or "PYCHARM_HOSTED" in os.environ)
+            or "PYCHARM_HOSTED" in os.environ)
 
     def on_train_begin(self, logs=None):
         self.epochs = self.params.get("epochs", 1)
@@ -399,9 +420,18 @@ class ProgbarLogger(Callback):
         return line
 
     def _update(self, step, logs, final=False):
-        if self.verbose == 1 and self.dynamic:
+        if self.display is not None:
             now = time.time()
-            if final or now - self.last > 0.05:
+            if final or now - self.last > self.NOTEBOOK_INTERVAL:
+                self.last = now
+                bundle = {"text/plain": self._line(step, logs, final)}
+                if self.handle is None:        # the epoch's one output, updated from now on
+                    self.handle = self.display(bundle, raw=True, display_id=True)
+                else:
+                    self.handle.update(bundle, raw=True)
+        elif self.verbose == 1 and self.dynamic:
+            now = time.time()
+            if final or now - self.last > self.INTERVAL:
                 self.last = now
                 sys.stdout.write("\r" + self._line(step, logs, final) + ("\n" if final else ""))
                 sys.stdout.flush()

@@ -149,7 +149,9 @@ def _rng(seed):
 _TABLE = {"zeros": Zeros, "ones": Ones, "random_normal": RandomNormal,
           "random_uniform": RandomUniform, "glorot_uniform": GlorotUniform,
           "glorot_normal": GlorotNormal, "he_uniform": HeUniform, "he_normal": HeNormal,
-          "lecun_uniform": LecunUniform, "lecun_normal": LecunNormal, "orthogonal": Orthogonal}
+          "lecun_uniform": LecunUniform, "lecun_normal": LecunNormal, "orthogonal": Orthogonal,
+          # Keras's short aliases (its own RNN-cell example uses initializer='uniform')
+          "uniform": RandomUniform, "normal": RandomNormal, "zero": Zeros, "one": Ones}
 
 
 def get(identifier):

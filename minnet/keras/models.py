@@ -277,6 +277,16 @@ class Model(Trainer, Layer):
                              f"or call it on data first")
         return sum(layer.count_params() for layer in self.layers)
 
+    def reset_state(self):
+        """Zero the carried states of every stateful recurrent layer (``stateful=True``)."""
+        for layer in self.layers:
+            if hasattr(layer, "reset_state"):
+                layer.reset_state()
+
+    def reset_states(self):
+        """Keras 2's name of :meth:`reset_state`."""
+        self.reset_state()
+
     def save_weights(self, filepath, overwrite=True):
         """Write the weights to ``filepath``, which must end in '.weights.npz' (minnet's
         pickle-free .npz format, written atomically)."""

@@ -6,7 +6,13 @@ arguments (recorded when the layer was made, see ``RecordsInit``) and weights in
 layouts, and the compile settings (optimizer class and arguments, loss, metrics). The
 optimizer's slots (Adam's moments, ...) are not saved: a loaded model's optimizer starts
 fresh. Layers or losses made with Python callables (custom activations, ...) cannot be
-saved and raise ValueError naming the argument.
+saved and raise ValueError naming the argument, unless the callable is registered with
+``register_keras_serializable``.
+
+Custom classes (a layer, an RNN cell, a loss...) are rebuilt from their recorded constructor
+arguments: pass them to ``load_model(path, custom_objects={"MyCell": MyCell})``, or
+decorate them with ``@keras.saving.register_keras_serializable(package="my_package")``,
+which stores them under ``"my_package>MyCell"`` so ``load_model`` finds them by itself.
 """
 import functools
 import inspect
@@ -18,9 +24,93 @@ from minnet.serialization import load as _load
 from minnet.serialization import save as _save
 
 __all__ = ["RecordsInit", "save_model", "load_model", "check_name", "read_file",
-           "MODEL_SUFFIX"]
+           "MODEL_SUFFIX", "register_keras_serializable", "get_registered_name",
+           "get_registered_object", "get_custom_objects", "custom_object_scope",
+           "CustomObjectScope"]
 
 MODEL_SUFFIX = ".keras.npz"
+
+# register_keras_serializable's registry, as Keras 3's: "package>name" -> object, and back
+_GLOBAL_CUSTOM_OBJECTS = {}
+_GLOBAL_CUSTOM_NAMES = {}
+
+
+def register_keras_serializable(package="Custom", name=None):
+    """Decorator: register a custom class (layer, RNN cell, loss, metric...) or function
+    under ``"package>name"`` (name defaults to its ``__name__``), so that whole-model files
+    record it by that name and ``load_model`` rebuilds it without ``custom_objects``.
+
+    Examples::
+
+        >>> @keras.saving.register_keras_serializable(package="course")
+        ... class MinimalRNNCell(keras.layers.Layer):
+        ...     ...
+        >>> keras.saving.get_registered_name(MinimalRNNCell)
+        'course>MinimalRNNCell'
+    """
+    if not isinstance(package, str) or (name is not None and not isinstance(name, str)):
+        raise TypeError(f"register_keras_serializable: package and name must be strings, got "
+                        f"package={package!r}, name={name!r}")
+
+    def decorator(arg):
+        registered = f"{package}>{name if name is not None else arg.__name__}"
+        if inspect.isclass(arg) and not hasattr(arg, "get_config"):
+            raise ValueError(f"register_keras_serializable: cannot register {arg.__name__}, "
+                             f"a class without a get_config() method")
+        _GLOBAL_CUSTOM_OBJECTS[registered] = arg
+        _GLOBAL_CUSTOM_NAMES[arg] = registered
+        return arg
+    return decorator
+
+
+def get_registered_name(obj):
+    """The name ``obj`` is registered under ("package>name"), else its ``__name__``."""
+    return _GLOBAL_CUSTOM_NAMES.get(obj, getattr(obj, "__name__", None))
+
+
+def get_registered_object(name, custom_objects=None, module_objects=None):
+    """The object registered (or in scope) under ``name``, else from ``custom_objects`` or
+    ``module_objects`` (dicts); None when none has it."""
+    for table in (_GLOBAL_CUSTOM_OBJECTS, custom_objects or {}, module_objects or {}):
+        if name in table:
+            return table[name]
+    return None
+
+
+def get_custom_objects():
+    """The live registry dict (name -> object): adding to it registers an object."""
+    return _GLOBAL_CUSTOM_OBJECTS
+
+
+class CustomObjectScope:
+    """``with keras.saving.custom_object_scope({"MyCell": MyCell}): load_model(...)``:
+    the objects are registered inside the block only."""
+
+    def __init__(self, custom_objects):
+        self.custom_objects = dict(custom_objects or {})
+
+    def __enter__(self):
+        self._backup = dict(_GLOBAL_CUSTOM_OBJECTS)
+        _GLOBAL_CUSTOM_OBJECTS.update(self.custom_objects)
+        return self
+
+    def __exit__(self, *exc):
+        _GLOBAL_CUSTOM_OBJECTS.clear()
+        _GLOBAL_CUSTOM_OBJECTS.update(self._backup)
+        return False
+
+
+custom_object_scope = CustomObjectScope
+
+
+def _registered_function(value):
+    """The registered name of a function (not a class), else None."""
+    if callable(value) and not inspect.isclass(value):
+        try:
+            return _GLOBAL_CUSTOM_NAMES.get(value)
+        except TypeError:       # an unhashable callable object
+            return None
+    return None
 
 
 class RecordsInit:
@@ -69,6 +159,8 @@ def _plain(value, where):
         return value
     if isinstance(value, RecordsInit):
         return {"nested": _serialize(value, where)}
+    if _registered_function(value) is not None:
+        return {"function": _registered_function(value)}
     if isinstance(value, (np.integer, np.floating, np.bool_)):
         return value.item()
     if isinstance(value, (list, tuple)):
@@ -81,24 +173,50 @@ def _plain(value, where):
 def _serialize(obj, what):
     if obj is None or isinstance(obj, str):
         return obj
+    if _registered_function(obj) is not None:
+        return {"function": _registered_function(obj)}
     if not isinstance(obj, RecordsInit):
-        raise ValueError(f"{what} {obj!r} cannot be saved (use a name or a keras object)")
+        raise ValueError(f"{what} {obj!r} cannot be saved (use a name or a keras object, "
+                         f"or register it with keras.saving.register_keras_serializable)")
     config = obj._constructor_config()
-    return {"class": type(obj).__name__,
+    return {"class": _GLOBAL_CUSTOM_NAMES.get(type(obj), type(obj).__name__),
             "config": {k: _plain(v, f"{type(obj).__name__} argument {k}")
                        for k, v in config.items()}}
+
+
+def _lookup(name, table, custom, what):
+    """A saved class or function name: custom_objects (by the full "package>name" or the
+    bare name), the registry, then minnet's own table."""
+    bare = name.split(">")[-1]
+    found = custom.get(name) or custom.get(bare) or _GLOBAL_CUSTOM_OBJECTS.get(name) or \
+        table.get(name)
+    if found is None:
+        raise ValueError(f"Unknown {what} {name!r}: pass it in load_model(..., "
+                         f"custom_objects={{{bare!r}: {bare}}}) or decorate it with "
+                         f"@keras.saving.register_keras_serializable()")
+    return found
+
+
+def _revive(value, table, custom, what):
+    """A saved argument value back to Python: nested keras objects, registered functions,
+    lists of them."""
+    if isinstance(value, dict) and "nested" in value:
+        return _deserialize(value["nested"], table, custom, what)
+    if isinstance(value, dict) and "function" in value:
+        return _lookup(value["function"], {}, custom, "function")
+    if isinstance(value, (list, tuple)):
+        out = [_revive(v, table, custom, what) for v in value]
+        return tuple(out) if isinstance(value, tuple) else out
+    return value
 
 
 def _deserialize(entry, table, custom, what):
     if entry is None or isinstance(entry, str):
         return entry
-    name = entry["class"]
-    cls = custom.get(name) or table.get(name)
-    if cls is None:
-        raise ValueError(f"Unknown {what} class {name!r}: pass it in custom_objects")
-    config = {k: _deserialize(v["nested"], table, custom, what)
-              if isinstance(v, dict) and "nested" in v else v
-              for k, v in entry["config"].items()}
+    if "function" in entry:
+        return _lookup(entry["function"], {}, custom, "function")
+    cls = _lookup(entry["class"], table, custom, f"{what} class")
+    config = {k: _revive(v, table, custom, what) for k, v in entry["config"].items()}
     return cls(**config)
 
 
@@ -151,7 +269,8 @@ def save_model(model, filepath):
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """Rebuild a model saved with ``model.save``: architecture, weights and (with
     ``compile``) its compile settings. ``custom_objects`` maps class names to classes for
-    layers, losses or metrics defined outside minnet.keras."""
+    layers (RNN cells too), losses or metrics defined outside minnet.keras; classes
+    registered with ``register_keras_serializable`` are found without it."""
     from minnet.keras import layers as layers_module
     from minnet.keras import losses, metrics, optimizers
     from minnet.keras.models import Sequential

@@ -1,11 +1,16 @@
-"""keras.utils: to_categorical, normalize, set_random_seed, clear_session."""
-import random
-
+"""keras.utils: to_categorical, normalize, set_random_seed, clear_session; Keras's aliases
+of keras.saving's register_keras_serializable, get_registered_name, get_registered_object,
+get_custom_objects and custom_object_scope; plot_model (an error: use model.summary())."""
 import numpy as np
 
-from minnet.random import manual_seed
+from minnet.keras.saving import (CustomObjectScope, custom_object_scope, get_custom_objects,
+                                 get_registered_name, get_registered_object,
+                                 register_keras_serializable)
+from minnet.random import set_seed
 
-__all__ = ["to_categorical", "normalize", "set_random_seed", "clear_session"]
+__all__ = ["to_categorical", "normalize", "set_random_seed", "clear_session",
+           "register_keras_serializable", "get_registered_name", "get_registered_object",
+           "get_custom_objects", "custom_object_scope", "CustomObjectScope", "plot_model"]
 
 
 def to_categorical(x, num_classes=None):
@@ -46,10 +51,17 @@ def normalize(x, axis=-1, order=2):
 
 def set_random_seed(seed):
     """Seed Python's ``random``, NumPy's global generator and minnet's (weight init,
-    dropout, fit's shuffling), so a training run repeats exactly."""
-    random.seed(seed)
-    np.random.seed(seed)
-    manual_seed(int(seed))
+    dropout, fit's shuffling), so a training run repeats exactly (the same as
+    ``minnet.random.set_seed``, TensorFlow's ``tf.random.set_seed``)."""
+    set_seed(seed)
+
+
+def plot_model(model, to_file="model.png", *args, **kwargs):
+    """Not available: Keras draws the graph with pydot and Graphviz, which minnet does not
+    use. Raises ImportError pointing at ``model.summary()``."""
+    raise ImportError("keras.utils.plot_model is not available in minnet (Keras draws the "
+                      "graph with pydot and Graphviz): print the layers with "
+                      "model.summary() instead")
 
 
 def clear_session():

@@ -17,7 +17,8 @@ from minnet.tensor import Tensor
 __all__ = ["relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "silu", "softplus",
            "logsigmoid", "selu", "hardtanh", "relu6", "softsign", "hardsigmoid", "softmax",
            "log_softmax",
-           "dropout", "linear", "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss",
+           "dropout", "dropout1d", "dropout2d", "linear", "mse_loss", "l1_loss", "huber_loss",
+           "smooth_l1_loss",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
            "nll_loss", "kl_div", "batch_norm", "layer_norm", "embedding", "one_hot"]
 
@@ -387,6 +388,78 @@ def dropout(input, p=0.5, training=True, inplace=False, generator=None):
         return input
     _floating(input, "input", "dropout")
     return Dropout.apply(input, p=float(p), generator=generator or get_generator())
+
+
+class FeatureDropout(Function):
+    """Channel dropout: one keep/drop draw per (sample, channel), broadcast over the rest."""
+
+    def forward(self, x, p, generator):
+        shape = x.shape[:2] + (1,) * (x.ndim - 2)
+        if p == 1:
+            self.mask = np.zeros(shape, x.dtype)
+        else:
+            keep = generator.random(shape, dtype=np.float64 if x.dtype == np.float64
+                                    else np.float32) >= p
+            self.mask = keep * x.dtype.type(1 / (1 - p))
+        return x * self.mask
+
+    def backward(self, g):
+        return g * self.mask
+
+
+def _feature_dropout(input, p, training, generator, op):
+    input = _tensor(input, "input", op)
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0:
+        return input
+    _floating(input, "input", op)
+    return FeatureDropout.apply(input, p=float(p), generator=generator or get_generator())
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False, generator=None):
+    """Zero whole channels: each ``input[n, c, :]`` of an (N, C, L) input (or ``input[c, :]``
+    of an unbatched (C, L) one) with probability p, scaling the rest by 1/(1-p)."""
+    nd = _tensor(input, "input", "dropout1d").ndim
+    if nd not in (2, 3):
+        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {nd}D input. "
+                           f"Note that dropout1d exists to provide channel-wise dropout on "
+                           f"inputs with 1 spatial dimension, a channel dimension, and an "
+                           f"optional batch dimension (i.e. 2D or 3D inputs).")
+    if nd == 2 and training and p != 0:    # unbatched (C, L): one draw per channel
+        return _feature_dropout(input.unsqueeze(0), p, training, generator,
+                                "dropout1d").squeeze(0)
+    return _feature_dropout(input, p, training, generator, "dropout1d")
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False, generator=None):
+    """Zero whole channels: each ``input[n, c]`` feature map of an (N, C, H, W) input with
+    probability p, scaling the rest by 1/(1-p) (Tompson et al., 2015).
+
+    As PyTorch (which keeps this for compatibility, with the same warnings): a 3-D input is
+    taken as (N, C, L) and gets 1-D channel dropout, not as an unbatched (C, H, W); any other
+    rank is warned about and masked per (dim 0, dim 1) entry, so a 2-D (N, C) input (PyTorch's
+    MNIST RNN example puts Dropout2d after an LSTM) gets ordinary elementwise dropout.
+    """
+    import warnings
+    nd = _tensor(input, "input", "dropout2d").ndim
+    if nd not in (3, 4):
+        warnings.warn(f"dropout2d: Received a {nd}-D input to dropout2d, which is deprecated "
+                      f"and will result in an error in a future release. To retain the "
+                      f"behavior and silence this warning, please use dropout instead. Note "
+                      f"that dropout2d exists to provide channel-wise dropout on inputs with 2 "
+                      f"spatial dimensions, a channel dimension, and an optional batch "
+                      f"dimension (i.e. 3D or 4D inputs).", stacklevel=2)
+    if nd == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that "
+                      "channel-wise 1D dropout behavior is desired - input is interpreted as "
+                      "shape (N, C, L), where C is the channel dim. This behavior will change "
+                      "in a future release to interpret the input as one without a batch "
+                      "dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise dropout "
+                      "behavior, please switch to using dropout1d instead.", stacklevel=2)
+    if nd < 2:
+        return dropout(input, p, training, generator=generator)
+    return _feature_dropout(input, p, training, generator, "dropout2d")
 
 
 # =========================================================================================

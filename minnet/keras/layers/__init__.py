@@ -1,6 +1,7 @@
 """keras.layers: Dense, Activation (and ReLU, Softmax, LeakyReLU, ELU), Dropout, Flatten,
 Reshape, Rescaling, Normalization (adapt), BatchNormalization, LayerNormalization,
-Embedding, Input, InputLayer, SimpleRNN, GRU, LSTM, Bidirectional, TimeDistributed,
+Embedding, Input, InputLayer, SimpleRNN, GRU, LSTM, RNN (over SimpleRNNCell, GRUCell,
+LSTMCell, StackedRNNCells or a custom cell), Bidirectional, TimeDistributed,
 Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, and
 their 1-D forms Conv1D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D,
 GlobalMaxPooling1D; the merge layers Add, Subtract, Multiply, Average, Maximum, Minimum and
@@ -20,7 +21,8 @@ from minnet.keras.layers.merging import (Add, Average, Concatenate, Maximum, Min
                                          Multiply, Subtract)
 from minnet.keras.layers.normalization import BatchNormalization, LayerNormalization
 from minnet.keras.layers.preprocessing import Normalization
-from minnet.keras.layers.recurrent import GRU, LSTM, SimpleRNN
+from minnet.keras.layers.recurrent import (GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN,
+                                           SimpleRNNCell, StackedRNNCells)
 from minnet.keras.layers.wrappers import Bidirectional, TimeDistributed
 
 __all__ = ["Layer", "Input", "InputLayer", "Dense", "Activation", "Dropout", "Flatten",
@@ -29,4 +31,5 @@ __all__ = ["Layer", "Input", "InputLayer", "Dense", "Activation", "Dropout", "Fl
            "LayerNormalization", "Rescaling", "ReLU", "Softmax", "LeakyReLU", "ELU",
            "Conv1D", "MaxPooling1D", "AveragePooling1D", "GlobalAveragePooling1D",
            "GlobalMaxPooling1D", "Bidirectional", "TimeDistributed", "Normalization",
-           "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate"]
+           "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
+           "RNN", "SimpleRNNCell", "GRUCell", "LSTMCell", "StackedRNNCells"]

@@ -187,7 +187,11 @@ class Layer(RecordsInit, Module):
 
     input_dtype = np.float32     # what NumPy inputs are cast to (Keras's floatx)
 
-    def __call__(self, x, training=None, **kwargs):
+    def __call__(self, x, *args, training=None, **kwargs):
+        # further positional arguments go to call: an RNN cell's ``cell(inputs, states)``;
+        # ``layer(x, True)`` stays ``training=True`` for a call(x, training) as in Keras
+        if args and _training_second(type(self)):
+            training, args = args[0], args[1:]
         if isinstance(x, KerasTensor):
             self._maybe_build(x.shape)
             self._check_input(x.shape)
@@ -198,8 +202,8 @@ class Layer(RecordsInit, Module):
         # Keras: a direct call is inference (dropout off, batch norm on its moving
         # statistics) unless training=True is passed; fit passes it
         if not _takes_training(type(self)):   # a user's call(self, inputs)
-            return self.call(x, **kwargs)
-        return self.call(x, training=bool(training), **kwargs)
+            return self.call(x, *args, **kwargs)
+        return self.call(x, *args, training=bool(training), **kwargs)
 
     def forward(self, x, training=None):
         return self(x, training=training)
@@ -331,6 +335,17 @@ def _call_accepts(cls, argument):
 
 def _takes_training(cls):
     return _call_accepts(cls, "training")
+
+
+def _training_second(cls):
+    """Whether ``cls.call``'s parameter after the input is ``training``."""
+    cached = cls.__dict__.get("_call_training_second")
+    if cached is None:
+        import inspect
+        params = list(inspect.signature(cls.call).parameters)
+        cached = len(params) > 2 and params[2] == "training"
+        setattr(cls, "_call_training_second", cached)
+    return cached
 
 
 def identity(a):

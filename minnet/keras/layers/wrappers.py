@@ -1,6 +1,6 @@
 """Layer wrappers: Bidirectional (around GRU, LSTM, SimpleRNN) and TimeDistributed."""
 from minnet.keras.layers.base import Layer
-from minnet.keras.layers.recurrent import _Recurrent
+from minnet.keras.layers.recurrent import RNN, _FusedCell
 
 __all__ = ["Bidirectional", "TimeDistributed"]
 
@@ -34,7 +34,7 @@ class Bidirectional(_Wrapper):
     (as Keras); without, the backward half is its state after reading the first step.
 
     Args:
-        layer: an unbuilt ``GRU``, ``LSTM`` or ``SimpleRNN``.
+        layer: an unbuilt ``GRU``, ``LSTM`` or ``SimpleRNN`` (or ``RNN`` of their cells).
         merge_mode: 'concat'.
 
     Weights: the forward direction's [kernel, recurrent_kernel, bias], then the backward
@@ -47,9 +47,13 @@ class Bidirectional(_Wrapper):
 
     def __init__(self, layer, merge_mode="concat", backward_layer=None, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(layer, _Recurrent) or layer.built:
-            raise ValueError(f'Bidirectional "{self.name}": expected an unbuilt GRU, LSTM or '
-                             f"SimpleRNN, got {layer!r}")
+        if not isinstance(layer, RNN) or not isinstance(layer.cell, _FusedCell) or \
+                layer.built:
+            raise ValueError(f'Bidirectional "{self.name}": expected an unbuilt GRU, LSTM, '
+                             f"SimpleRNN or RNN of one of their cells, got {layer!r}")
+        if layer.go_backwards or layer.stateful:
+            raise ValueError(f'Bidirectional "{self.name}": a wrapped layer with '
+                             f"go_backwards=True or stateful=True is not supported")
         if merge_mode != "concat" or backward_layer is not None:
             raise ValueError(f'Bidirectional "{self.name}": only merge_mode="concat" without '
                              f"a separate backward_layer is supported")

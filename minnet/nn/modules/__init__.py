@@ -2,7 +2,7 @@
 from minnet.nn.modules.activation import (ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid,
                                           Softmax, Tanh)
 from minnet.nn.modules.container import ModuleDict, ModuleList, Sequential
-from minnet.nn.modules.dropout import Dropout
+from minnet.nn.modules.dropout import Dropout, Dropout1d, Dropout2d
 from minnet.nn.modules.linear import Flatten, Identity, Linear, Unflatten
 from minnet.nn.modules.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss,
                                     KLDivLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
@@ -11,7 +11,8 @@ from minnet.nn.modules.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from minnet.nn.modules.sparse import Embedding
 
 __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "Identity", "Linear",
-           "Flatten", "Unflatten", "Dropout", "BatchNorm1d", "LayerNorm", "Embedding", "ReLU",
+           "Flatten", "Unflatten", "Dropout", "Dropout1d", "Dropout2d",
+           "BatchNorm1d", "LayerNorm", "Embedding", "ReLU",
            "LeakyReLU", "ELU", "GELU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "MSELoss",
            "L1Loss", "HuberLoss", "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss",
            "CrossEntropyLoss", "NLLLoss", "KLDivLoss"]

@@ -4,8 +4,9 @@ import collections.abc
 
 import numpy as np
 
+from minnet.device import accelerator_error
 from minnet.nn.parameter import Parameter
-from minnet.tensor import Tensor
+from minnet.tensor import Tensor, _to_args
 
 __all__ = ["Module"]
 
@@ -292,14 +293,23 @@ class Module:
         fn(self)
         return self
 
-    # ------------------------------------------------------------------ dtype
-    def to(self, dtype):
-        """Convert floating parameters and buffers (and gradients) to ``dtype`` in place:
-        the Parameter objects stay the same, so optimizers keep working. ``'cpu'`` is
-        accepted and changes nothing. Returns self."""
-        if isinstance(dtype, str) and dtype == "cpu":
+    # ------------------------------------------------------------------ device, dtype
+    def to(self, *args, **kwargs):
+        """Convert floating parameters and buffers (and gradients) in place, with
+        ``Tensor.to``'s signatures: ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)``
+        (``non_blocking`` accepted). The Parameter objects stay the same, so optimizers
+        keep working. A device must be the CPU (``'cuda'`` raises), where everything
+        already is. Returns self.
+
+        Examples::
+
+            >>> device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+            >>> model = Net().to(device)
+            >>> model.to(torch.float64)
+        """
+        dtype, _ = _to_args(args, kwargs, "Module.to")
+        if dtype is None:
             return self
-        dtype = np.dtype(dtype)
         if dtype.kind != "f":
             raise TypeError(f"Module.to only accepts floating dtypes, got {dtype}")
         for m in self.modules():
@@ -322,6 +332,9 @@ class Module:
 
     def cpu(self):
         return self
+
+    def cuda(self, device=None):
+        raise accelerator_error("Module.cuda()")
 
     # ------------------------------------------------------------------ state dict
     def state_dict(self, destination=None, prefix="", keep_vars=False):
