@@ -162,8 +162,10 @@ def _class_vector(values, n, arg, class_names):
     if v.ndim != 1 or len(v) != n:
         raise ValueError(f"images: {arg} must have one entry per image ({n}), "
                          f"got shape {v.shape}")
-    if class_names is not None and v.dtype.kind in "iu" \
-            and (v.min() < 0 or v.max() >= len(class_names)):
+    if class_names is not None and v.dtype.kind not in "iu":
+        raise ValueError(f"images: with class_names, {arg} must be integer class indices, "
+                         f"got dtype {v.dtype}")
+    if class_names is not None and (v.min() < 0 or v.max() >= len(class_names)):
         raise ValueError(f"images: {arg} holds values outside 0..{len(class_names) - 1} "
                          f"(class_names has {len(class_names)} names)")
     return v

@@ -7,6 +7,7 @@ import gc
 import multiprocessing
 import os
 import subprocess
+import tempfile
 import sys
 import textwrap
 import time
@@ -244,7 +245,7 @@ def test_fork_after_parallel_kernels_does_not_hang_in_a_script():
         print(got)
     """)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         timeout=120)
+                         timeout=120, cwd=tempfile.gettempdir())
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == str([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11],
                                       [12, 13, 14, 15]])
@@ -264,5 +265,5 @@ def test_context_objects_and_the_start_method_left_unset():
             "DataLoader(TensorDataset(np.zeros(4)), num_workers=2)\n"
             "mp.set_start_method('spawn'); print(mp.get_start_method())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=60)
+                         timeout=60, cwd=tempfile.gettempdir())
     assert out.returncode == 0 and out.stdout.strip() == "spawn", out.stderr

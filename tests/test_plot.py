@@ -3,6 +3,7 @@ counted by hand, bad inputs name the argument, and without matplotlib the module
 (confusion_counts works) while drawing says how to install it."""
 import os
 import subprocess
+import tempfile
 import sys
 
 import numpy as np
@@ -129,6 +130,8 @@ def test_images_bad_inputs():
         plot.images(x, labels=[0, 1, 2, 3], predictions=[[0, 1], [2, 3]])
     with pytest.raises(ValueError, match="labels holds values outside 0..1"):
         plot.images(x, labels=[0, 1, 2, 0], class_names=["a", "b"])
+    with pytest.raises(ValueError, match="with class_names, labels must be integer class"):
+        plot.images(x, labels=["a", "b", "a", "b"], class_names=["a", "b"])
     with pytest.raises(ValueError, match="ncols"):
         plot.images(x, ncols=0)
     with pytest.raises(ValueError, match="no images"):
@@ -229,7 +232,7 @@ def test_without_matplotlib_import_works_and_drawing_says_how_to_install():
         "        print('ImportError:', e)\n"
     )
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                       timeout=120)
+                       timeout=120, cwd=tempfile.gettempdir())
     assert p.returncode == 0, p.stderr
     lines = p.stdout.splitlines()
     assert lines[0] == "[[1, 0], [1, 1]]"

@@ -1,6 +1,7 @@
 """``import minnet as tf``: tf.keras, tf.nn.softmax, tf.random.set_seed, tf.constant and the
 other TensorFlow names of minnet._tf_compat, against TensorFlow's documented behaviour."""
 import subprocess
+import tempfile
 import sys
 
 import numpy as np
@@ -20,7 +21,7 @@ def test_import_minnet_stays_lazy_about_keras():
     code = ("import sys, minnet as tf; assert 'minnet.keras' not in sys.modules; "
             "tf.keras.Sequential; assert 'minnet.keras' in sys.modules; print('ok')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120)
+                         timeout=120, cwd=tempfile.gettempdir())
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
 
 

@@ -5,6 +5,7 @@ not installed; the others hard-check the documented behaviour without it.
 """
 import io
 import subprocess
+import tempfile
 import sys
 import warnings
 
@@ -817,11 +818,12 @@ def test_utils_data_is_minnet_data():
 def test_import_minnet_stays_fast():
     code = "import time; t = time.perf_counter(); import minnet; print(time.perf_counter() - t)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=60, check=True)
+                         timeout=60, check=True, cwd=tempfile.gettempdir())
     assert float(out.stdout) < 2.0
     heavy = subprocess.run([sys.executable, "-c", "import sys, minnet; print(sorted(m for m in "
                             "('torch', 'minnet.keras', 'matplotlib') if m in sys.modules))"],
-                           capture_output=True, text=True, timeout=60, check=True)
+                           capture_output=True, text=True, timeout=60, check=True,
+                           cwd=tempfile.gettempdir())
     assert heavy.stdout.strip() == "[]"
 
 

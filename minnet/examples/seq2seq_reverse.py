@@ -7,6 +7,7 @@ previous letter (teacher forcing); at test time it feeds back its own best guess
 decoding). Words the model never saw are reversed exactly ~95% of the time after training."""
 import importlib.resources
 import sys
+import time
 
 import numpy as np
 
@@ -76,30 +77,34 @@ def pad_collate(batch):
 class Encoder(nn.Module):
     """Reads the padded words; returns the hidden state after each word's last letter."""
 
-    def __init__(self, hidden_size):
+    def __init__(self, hidden_size, dropout=0.1):
         super().__init__()
         self.gru = nn.GRU(N_TOKENS, hidden_size, batch_first=True)
+        self.dropout = nn.Dropout(dropout)
 
     def forward(self, x, lengths):
         _, h_n = self.gru(x, lengths=lengths)    # lengths: padding leaves the state alone
-        return h_n                               # (1, B, H)
+        return self.dropout(h_n)                 # (1, B, H), a little noise while training
 
 
 class Decoder(nn.Module):
     """From a hidden state and the previous tokens, scores for the next token."""
 
-    def __init__(self, hidden_size):
+    def __init__(self, hidden_size, dropout=0.3):
         super().__init__()
         self.gru = nn.GRU(N_TOKENS, hidden_size, batch_first=True)
+        self.dropout = nn.Dropout(dropout)
         self.out = nn.Linear(hidden_size, EOS + 1)      # letters and EOS
 
     def forward(self, y_prev, hidden):           # y_prev: (B, steps, 28)
         output, hidden = self.gru(y_prev, hidden)
-        return self.out(output), hidden          # logits (B, steps, 27)
+        return self.out(self.dropout(output)), hidden   # logits (B, steps, 27)
 
 
 def greedy_decode(encoder, decoder, enc_in, lengths, max_len):
     """Decode a batch, feeding each predicted token back in; returns the strings."""
+    encoder.eval()                               # no dropout when decoding
+    decoder.eval()
     with minnet.no_grad():
         hidden = encoder(enc_in, lengths)
         B = len(lengths)
@@ -115,6 +120,8 @@ def greedy_decode(encoder, decoder, enc_in, lengths, max_len):
             done |= token == EOS
             if done.all():
                 break
+    encoder.train()
+    decoder.train()
     return words
 
 
@@ -138,7 +145,7 @@ def run(quick=False, epochs=None, threads=None, seed=0, out_dir=".", verbose=1):
     rng = _common.setup(threads, seed)
     words = [w for w in load_words() if w != "turkey"]
     if quick:                                    # short words learn in seconds
-        words = [w for w in words if len(w) <= 5]
+        words = [w for w in words if len(w) <= 6]
     words = [words[i] for i in rng.permutation(len(words))]
     n_test = len(words) // 10
     test_words, train_words = words[:n_test] + ["turkey"], words[n_test:]
@@ -149,20 +156,23 @@ def run(quick=False, epochs=None, threads=None, seed=0, out_dir=".", verbose=1):
 
     # %% [markdown]
     # ## Encoder, decoder, loss and optimizer
+    # With ~3,000 words the model soon knows its training words by heart (100% exact);
+    # dropout and a learning rate annealed to zero help it reverse words it never saw.
     # %%
     hidden_size = 128 if quick else 256
+    n_epochs = epochs if epochs is not None else (12 if quick else 40)
     encoder, decoder = Encoder(hidden_size), Decoder(hidden_size)
     params = list(encoder.parameters()) + list(decoder.parameters())
-    optimizer = minnet.optim.Adam(params, lr=3e-3)
+    optimizer = minnet.optim.Adam(params, lr=1e-2 if quick else 3e-3)
+    scheduler = minnet.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=n_epochs)
     loss_fn = nn.CrossEntropyLoss()              # ignores the PAD targets
 
     # %% [markdown]
     # ## Training with teacher forcing
     # The decoder sees SOS and then the true reversed letters, all steps in one GRU call.
     # %%
-    n_epochs = epochs if epochs is not None else (8 if quick else 40)
     for epoch in range(n_epochs):
-        total = 0.0
+        start, total = time.perf_counter(), 0.0
         for enc_in, lengths, dec_in, target in loader:
             optimizer.zero_grad()
             logits, _ = decoder(dec_in, encoder(enc_in, lengths))
@@ -171,8 +181,10 @@ def run(quick=False, epochs=None, threads=None, seed=0, out_dir=".", verbose=1):
             nn.utils.clip_grad_norm_(params, max_norm=1.0)
             optimizer.step()
             total += loss.item()
+        scheduler.step()
         if verbose:
-            print(f"epoch {epoch + 1}/{n_epochs}: loss {total / len(loader):.4f}", flush=True)
+            print(f"epoch {epoch + 1}/{n_epochs}: loss {total / len(loader):.4f} "
+                  f"({time.perf_counter() - start:.1f} s)", flush=True)
 
     # %% [markdown]
     # ## Greedy decoding of held-out words

@@ -3,8 +3,9 @@
 A net with one hidden relu layer computes a piecewise-linear function of x: each hidden unit
 adds one kink. Four units give at most four kinks, too few to follow a sine closely (and a unit
 whose kink falls outside [0, 2pi] is wasted, which happens often: the 4-unit result depends a
-lot on the seed); 64 units trace it with a mean squared error around 1e-4 (quick) or less. Both train on
-200 random points with full-batch Adam and are measured on a fine grid over the interval."""
+lot on the seed); 64 units trace it with a mean squared error around 1e-4 (quick) or less.
+Both train on 200 random points with full-batch Adam and are measured on a fine grid over the
+interval."""
 import sys
 
 import numpy as np

@@ -25,7 +25,7 @@ def test_cli_epoch_table_and_json(tmp_path):
     cmd = [sys.executable, "-m", "minnet.bench", "epoch", "--model", "dense512", "--epochs",
            "1", "--limit", "512", "--compare", "none", "--subset", "--threads", "1",
            "--json", str(out)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("# ") and "cpus" in lines[0] and "env:" in lines[0]

@@ -4,6 +4,7 @@ figure measured over seeds is next to it."""
 import os
 import re
 import subprocess
+import tempfile
 import sys
 
 import numpy as np
@@ -103,6 +104,6 @@ def test_autoencoder_without_matplotlib_prints_a_note(tmp_path, monkeypatch, cap
 ])
 def test_command_line_quick(name, pattern):
     p = subprocess.run([sys.executable, "-m", f"minnet.examples.{name}", "--quick",
-                        "--verbose", "0"], capture_output=True, text=True, timeout=120, cwd=ROOT)
+                        "--verbose", "0"], capture_output=True, text=True, timeout=120, cwd=tempfile.gettempdir())
     assert p.returncode == 0, p.stderr
     assert re.search(pattern, p.stdout, re.M), p.stdout

@@ -19,6 +19,7 @@ import math
 import os
 import re
 import subprocess
+import tempfile
 import sys
 import textwrap
 import time
@@ -219,12 +220,12 @@ def test_notebook_code_stands_alone(name):
 def test_command_line(tmp_path):
     name = _existing()[0]
     cmd = [sys.executable, "-m", "minnet.examples._notebook", "--out", str(tmp_path), "--quick"]
-    done = subprocess.run(cmd + [name], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    done = subprocess.run(cmd + [name], capture_output=True, text=True, timeout=60, cwd=tempfile.gettempdir())
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == os.path.join(tmp_path, f"{name}.ipynb")
     with open(done.stdout.strip(), encoding="utf-8") as f:
         assert f.read() == _notebook.dumps(_notebook.make_notebook(name, quick=True))
-    bad = subprocess.run(cmd + ["nope"], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    bad = subprocess.run(cmd + ["nope"], capture_output=True, text=True, timeout=60, cwd=tempfile.gettempdir())
     assert bad.returncode == 2 and "unknown example 'nope'" in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
 
