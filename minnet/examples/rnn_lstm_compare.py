@@ -72,8 +72,8 @@ def run(quick=False, epochs=None, threads=None, seed=0, out_dir=".", verbose=1):
     # Training draws a fresh batch every step (the data are unlimited); a fixed test set
     # measures the accuracy. Chance is 1/4.
     # %%
-    rng = _common.setup(threads, seed)
-    T = 30 if quick else 50
+    _common.setup(threads, seed)
+    T = 40 if quick else 50
     n_epochs = epochs if epochs is not None else (2 if quick else 10)
     steps = 100 * n_epochs                 # fresh data every step: an "epoch" is 100 steps
     hidden_size, batch_size = 32, 64

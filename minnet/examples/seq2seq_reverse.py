@@ -1,10 +1,11 @@
 """A GRU encoder-decoder that learns to reverse words (teacher forcing, greedy decoding).
 
-The encoder GRU reads a word letter by letter (one-hot characters) and hands its last hidden
-state, a fixed-size summary of the word, to the decoder GRU, which writes the word backwards
-one letter at a time until it emits the end token. Training feeds the decoder the correct
-previous letter (teacher forcing); at test time it feeds back its own best guess (greedy
-decoding). Words the model never saw are reversed exactly ~95% of the time after training."""
+The encoder GRU reads a word spelled backwards ("yekrut"), one one-hot letter per step, and
+hands its last hidden state, a fixed-size summary of the whole word, to the decoder GRU, which
+writes the word the right way round ("turkey") one letter at a time until it emits the end
+token. Training feeds the decoder the correct previous letter (teacher forcing); at test time
+it feeds back its own best guess (greedy decoding). After the full run (40 epochs, about two
+minutes) 96-98% of the held-out words, which the model never saw, come out exactly right."""
 import importlib.resources
 import sys
 import time
@@ -169,7 +170,8 @@ def run(quick=False, epochs=None, threads=None, seed=0, out_dir=".", verbose=1):
 
     # %% [markdown]
     # ## Training with teacher forcing
-    # The decoder sees SOS and then the true reversed letters, all steps in one GRU call.
+    # The decoder sees SOS and then the true letters, all steps in one GRU call, and learns
+    # to predict each next letter (and EOS after the last).
     # %%
     for epoch in range(n_epochs):
         start, total = time.perf_counter(), 0.0
