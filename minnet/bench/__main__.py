@@ -31,6 +31,7 @@ import time
 import numpy as np
 
 import minnet
+from minnet._argparse import ArgumentParser, positive_int
 from minnet.bench._torch_worker import describe, start_worker, worker_impl_name
 from minnet.bench.suites import KERNEL_SUITES
 from minnet.bench.timing import Timing, measure
@@ -512,26 +513,8 @@ def _common_args(p, unit):
                    "torch-cl-nopf), taking turns with the others; works with --no-torch too")
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse with a one-line error (``prog: error: what (see prog --help)``, exit code 2)
-    instead of the usage block followed by the error; subcommands inherit it."""
-
-    def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
-
-
 def _thread_list(text):
-    return [_positive_int(t) for t in text.split(",")]
+    return [positive_int(t) for t in text.split(",")]
 
 
 def _epoch_models(text):
@@ -548,7 +531,7 @@ def _epoch_models(text):
 
 
 def main(argv=None):
-    parser = _Parser(prog="minnet-bench", description=__doc__,
+    parser = ArgumentParser(prog="minnet-bench", description=__doc__,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--info", action="store_true", help="print build and machine facts")
     parser.add_argument("--no-torch", action="store_true", help="do not compare with PyTorch")
@@ -570,14 +553,14 @@ def main(argv=None):
     from minnet.bench.course import EPOCH_MODELS
     e.add_argument("--model", type=_epoch_models, default="all",
                    help=f"comma-separated: {', '.join(EPOCH_MODELS)} (default all)")
-    e.add_argument("--epochs", type=_positive_int, default=None,
+    e.add_argument("--epochs", type=positive_int, default=None,
                    help="epochs per model (default: the course recipe's)")
-    e.add_argument("--batch", type=_positive_int, default=None, help="batch size (default 128)")
+    e.add_argument("--batch", type=positive_int, default=None, help="batch size (default 128)")
     e.add_argument("--threads", type=_thread_list, default=[minnet.get_num_threads()],
                    help="comma-separated thread counts (default: minnet's)")
     e.add_argument("--compare", choices=("torch", "none"), default="torch",
                    help="torch (when importable) or none")
-    e.add_argument("--limit", type=_positive_int, default=None,
+    e.add_argument("--limit", type=positive_int, default=None,
                    help="train on the first N training images only (quick runs)")
     e.add_argument("--subset", action="store_true",
                    help="the embedded 6,500-image subset instead of the full Fashion-MNIST")

@@ -1,11 +1,11 @@
 """What every example shares: its command line, thread/seed set-up, the course data with a
 clear word on which data it is, and the one-line result report."""
-import argparse
 import sys
 
 import numpy as np
 
 import minnet
+from minnet._argparse import ArgumentParser, nonnegative_int, positive_int
 
 __all__ = ["ArgumentParser", "positive_int", "nonnegative_int", "parser", "main_for", "setup",
            "report", "image_data", "ExampleError"]
@@ -13,36 +13,6 @@ __all__ = ["ArgumentParser", "positive_int", "nonnegative_int", "parser", "main_
 
 class ExampleError(Exception):
     """A problem the user can fix (missing data, a bad option): printed as one line."""
-
-
-class ArgumentParser(argparse.ArgumentParser):
-    """argparse with a one-line error: ``prog: error: what (see prog --help)``, exit code 2,
-    instead of the usage block followed by the error."""
-
-    def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-
-def positive_int(text):
-    """argparse type: an integer >= 1, with a one-line message otherwise."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
-
-
-def nonnegative_int(text):
-    """argparse type: an integer >= 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
-    return value
 
 
 def add_run_options(p):
