@@ -19,7 +19,8 @@ from minnet.random import Generator, default_generator, initial_seed, manual_see
 from minnet.tensor import (Tensor, arange, bool_, cat, clamp, empty, exp, eye, float16, float32,
                            float64, from_numpy, full, full_like, get_default_dtype, int8,
                            int16, int32, int64, log, matmul, maximum, minimum, ones, ones_like,
-                           rand, randint, randn, set_default_dtype, sqrt, stack, tensor,
+                           empty_like, rand, rand_like, randint, randint_like, randn,
+                           randn_like, set_default_dtype, sqrt, stack, tensor,
                            uint8, where, zeros, zeros_like)
 from minnet._torch_functions import (abs, argmax, argmin, dtype, flatten, is_floating_point,
                                      is_tensor, linspace, log_softmax, max, mean, min, numel,
@@ -38,7 +39,8 @@ __all__ = ["__version__", "build_info", "empty_cache", "get_num_threads", "set_n
            "threads",
            # autograd core (minnet.tensor, minnet.autograd, minnet.random)
            "Tensor", "tensor", "from_numpy", "zeros", "ones", "full", "empty", "zeros_like",
-           "ones_like", "full_like", "randn", "rand", "randint", "arange", "eye", "cat", "stack",
+           "ones_like", "full_like", "empty_like", "randn_like", "rand_like", "randint_like",
+           "randn", "rand", "randint", "arange", "eye", "cat", "stack",
            "where", "maximum", "minimum", "matmul", "exp", "log", "sqrt", "clamp", "no_grad",
            "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
            "manual_seed", "seed", "initial_seed", "Generator", "default_generator", "random",

@@ -18,7 +18,8 @@ from minnet.device import _TORCH_TYPES, accelerator_error, check_cpu
 from minnet.device import device as _Device
 
 __all__ = ["Tensor", "tensor", "from_numpy", "zeros", "ones", "full", "empty", "zeros_like",
-           "ones_like", "full_like", "randn", "rand", "randint", "arange", "eye", "cat",
+           "ones_like", "full_like", "empty_like", "randn_like", "rand_like",
+           "randint_like", "randn", "rand", "randint", "arange", "eye", "cat",
            "stack", "where", "maximum", "minimum", "get_default_dtype", "set_default_dtype",
            "float32", "float64", "float16", "int64", "int32", "int16", "int8", "uint8",
            "bool_"]
@@ -1366,6 +1367,42 @@ def rand(*size, dtype=None, requires_grad=False, generator=None, device=None):
     dt = _dtype_arg(dtype)
     arr = _gen(generator).random(_size_args(size, "rand"), dtype=dt)
     return Tensor(arr, requires_grad)
+
+
+def empty_like(t, dtype=None, requires_grad=False, *, device=None):
+    check_cpu(device, "empty_like: device")
+    return Tensor(np.empty(t.shape, dtype or t.dtype), requires_grad)
+
+
+def _like_float_dtype(t, dtype, what):
+    dt = np.dtype(dtype or t.dtype)
+    if dt.kind != "f":
+        raise TypeError(f"{what}: expected a floating-point dtype, got {dt} (pass dtype=)")
+    return dt
+
+
+def randn_like(t, dtype=None, requires_grad=False, generator=None, *, device=None):
+    """Standard normal samples shaped and typed like ``t`` (as ``torch.randn_like``)."""
+    check_cpu(device, "randn_like: device")
+    dt = _like_float_dtype(t, dtype, "randn_like")
+    return Tensor(_gen(generator).standard_normal(tuple(t.shape), dtype=dt), requires_grad)
+
+
+def rand_like(t, dtype=None, requires_grad=False, generator=None, *, device=None):
+    """Uniform samples in [0, 1) shaped and typed like ``t`` (as ``torch.rand_like``)."""
+    check_cpu(device, "rand_like: device")
+    dt = _like_float_dtype(t, dtype, "rand_like")
+    return Tensor(_gen(generator).random(tuple(t.shape), dtype=dt), requires_grad)
+
+
+def randint_like(t, low, high=None, dtype=None, generator=None, *, device=None):
+    """Integers in [low, high) (or [0, low)) shaped and typed like ``t``."""
+    check_cpu(device, "randint_like: device")
+    if high is None:
+        low, high = 0, low
+    dt = np.dtype(dtype or t.dtype)
+    vals = _gen(generator).integers(low, high, size=tuple(t.shape))
+    return Tensor(vals.astype(dt))
 
 
 def randint(low, high=None, size=(), dtype=np.int64, generator=None, *, device=None):
