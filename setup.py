@@ -7,6 +7,10 @@ Environment variables:
   MINNET_NATIVE=1          add -march=native (only for a machine you build and run on; the
                            default build is portable and picks AVX-512/AVX2 kernels at run time).
   MINNET_DEBUG=1           -O0 -g, for debugging the C.
+  MINNET_SANITIZE=address,undefined
+                           build with AddressSanitizer / UndefinedBehaviorSanitizer (any
+                           -fsanitize= list). Python is not instrumented, so the runtime must
+                           be preloaded: .ci/sanitize shows how (LD_PRELOAD, detect_leaks=0).
 """
 import os
 import subprocess
@@ -89,6 +93,7 @@ if not OPENMP:
 
 NATIVE = _env_flag("MINNET_NATIVE")
 DEBUG = _env_flag("MINNET_DEBUG")
+SANITIZE = os.environ.get("MINNET_SANITIZE", "").strip()
 
 # -fno-trapping-math: we never read the FP exception flags, and without it GCC will not
 # if-convert float compare-and-select loops (the plain-C pooling loops stayed scalar). It
@@ -100,6 +105,13 @@ if DEBUG:
 if NATIVE:
     cflags.append("-march=native")
 ldflags = []
+if SANITIZE:
+    # every report is fatal (no recovering from undefined behaviour), with frame pointers for
+    # readable stacks; -O1 keeps the build and the instrumented tests quick
+    san = [f"-fsanitize={SANITIZE}", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer",
+           "-g"]
+    cflags = [f for f in cflags if not f.startswith("-O")] + ["-O1"] + san
+    ldflags += san
 if OPENMP:
     cflags.append("-fopenmp")
     ldflags.append("-fopenmp")
@@ -110,6 +122,7 @@ if OPENMP:
     f"OPENMP = {OPENMP!r}\n"
     f"NATIVE = {NATIVE!r}\n"
     f"DEBUG = {DEBUG!r}\n"
+    f"SANITIZE = {SANITIZE!r}\n"
     f"CC = {' '.join(_compiler_cmd())!r}\n"
     f"CFLAGS = {' '.join(cflags)!r}\n"
 )

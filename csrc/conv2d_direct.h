@@ -34,6 +34,8 @@ DATTR static void DFN(wide_fwd)(const DT *x_chw, const DT *w, const DT *b, DT *y
     const ptrdiff_t Hp = OH + (kh - 1) * g->dh, Wp = OW + (kw - 1) * g->dw, L = OH * Wp;
     DT *xp = scratch, *yw = scratch + g->c_in * Hp * Wp + kw * g->dw;
     DFN(pad_image)(x_chw, g->c_in, g, Hp, Wp, xp);
+    for (ptrdiff_t t = g->c_in * Hp * Wp; t < g->c_in * Hp * Wp + kw * g->dw; t++)
+        xp[t] = 0; /* read only into dropped columns, but never leave them stale */
     for (ptrdiff_t o = 0; o < g->c_out; o++) {
         const DT bo = b ? b[o] : (DT)0;
         for (ptrdiff_t t = 0; t < L; t++)
@@ -80,8 +82,14 @@ DATTR static void DFN(wide_bwd)(const DT *dy_chw, const DT *x_chw, const DT *w, 
         }
     for (ptrdiff_t t = g->c_out * L; t < g->c_out * L + kw * g->dw; t++)
         dyw[t] = 0;
-    if (dw_acc)
+    if (dw_acc) {
         DFN(pad_image)(x_chw, g->c_in, g, Hp, Wp, xp);
+        /* the last tap's rows read kw*dw elements past the last plane, against dY's zero
+         * garbage columns: zero them too, since 0 * a stale NaN or inf from an earlier call's
+         * scratch is NaN (found by tests/fuzz) */
+        for (ptrdiff_t t = g->c_in * Hp * Wp; t < img; t++)
+            xp[t] = 0;
+    }
     if (dx_chw)
         for (ptrdiff_t t = 0; t < img; t++)
             dxp[t] = 0;

@@ -32,7 +32,7 @@ ATTR static void FN(act_fwd_)(const DT *restrict x, DT *restrict y, ptrdiff_t n,
         for (ptrdiff_t i = 0; i < n; i++) {
             const DT v = x[i];
             const DT neg = alpha * M_EXPM1N(v < 0 ? v : (DT)0);
-            y[i] = v > 0 ? v : neg;
+            y[i] = v < 0 ? neg : v; /* NaN (v < 0 false) propagates, as in PyTorch */
         }
         break;
     case MN_ACT_GELU:
@@ -44,7 +44,9 @@ ATTR static void FN(act_fwd_)(const DT *restrict x, DT *restrict y, ptrdiff_t n,
         for (ptrdiff_t i = 0; i < n; i++) {
             const DT v = x[i];
             const DT u = K_GT0 * (v + K_GT1 * v * v * v);
-            y[i] = v * M_SIGMOID(u + u);
+            /* at v = -inf the clamped sigmoid is a tiny normal, not 0: -inf * it would be
+             * -inf where 0.5 x (1 + tanh(u)) is -inf * 0 = NaN (PyTorch's answer too) */
+            y[i] = v * (v > -(DT)INFINITY ? M_SIGMOID(u + u) : (DT)0);
         }
         break;
     case MN_ACT_SIGMOID:
@@ -82,7 +84,7 @@ ATTR static void FN(act_bwd_)(const DT *restrict dy, const DT *restrict s, DT *r
         for (ptrdiff_t i = 0; i < n; i++) {
             const DT v = s[i];
             const DT neg = dy[i] * alpha * M_EXP(v < 0 ? v : (DT)0);
-            dx[i] = v > 0 ? dy[i] : neg;
+            dx[i] = v <= 0 ? neg : dy[i]; /* PyTorch's elu_backward: NaN takes dy */
         }
         break;
     case MN_ACT_GELU: /* Phi(x) + x phi(x) */

@@ -59,11 +59,48 @@ def get_num_threads():
     return _runtime.get_num_threads()
 
 
+# More OpenMP threads than this is a mistake (libgomp cannot create a million threads, and
+# crashed trying): four per CPU, at least 256.
+MAX_THREADS = max(256, 4 * (os.cpu_count() or 1))
+
+# fork(): libgomp's thread pool does not survive it. A child forked after a kernel ran with
+# several threads would wait forever for pool threads that exist only in the parent, so such a
+# child runs minnet single-threaded (what PyTorch's DataLoader workers do too), and asking it
+# for more threads warns and keeps one. A child forked before any multi-threaded kernel ran
+# keeps the parent's setting: libgomp starts its pool in the child then.
+_fork_single = False
+
+
+def _after_fork_in_child():
+    global _fork_single
+    if _runtime.pool_used():
+        _fork_single = True
+        _runtime.set_num_threads(1)
+        _runtime.reset_pool_used()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def set_num_threads(n):
     """Set the number of threads minnet's kernels use (default: OMP_NUM_THREADS, else the
-    cores this process may run on). Does not change NumPy's BLAS threads."""
+    cores this process may run on), 1 to :data:`MAX_THREADS`. Does not change NumPy's BLAS
+    threads. In a process ``fork()``-ed after minnet ran multi-threaded, more than one thread
+    cannot work (libgomp's pool is the parent's): it warns and keeps 1 (use the 'spawn' or
+    'forkserver' start method for multi-threaded children)."""
     if isinstance(n, bool) or not isinstance(n, int):
         raise TypeError(f"set_num_threads: n must be an int, got {type(n).__name__}")
+    if n < 1 or n > MAX_THREADS:
+        raise ValueError(f"set_num_threads: n must be between 1 and {MAX_THREADS} "
+                         f"(4 per CPU, at least 256), got {n}")
+    if n > 1 and _fork_single:
+        import warnings
+        warnings.warn(f"set_num_threads({n}) in a process fork()ed after minnet ran "
+                      f"multi-threaded: libgomp's thread pool does not survive fork(), so "
+                      f"this process keeps 1 thread; start it with the 'spawn' or "
+                      f"'forkserver' method for more", RuntimeWarning, stacklevel=2)
+        n = 1
     _runtime.set_num_threads(n)
 
 
@@ -100,6 +137,7 @@ def build_info():
         "compiler": _build_config.CC,
         "cflags": _build_config.CFLAGS,
         "native": _build_config.NATIVE,
+        "sanitize": getattr(_build_config, "SANITIZE", ""),
         "openmp": _runtime.openmp_enabled(),
         "omp_max_threads": _runtime.omp_max_threads(),
         "num_threads": get_num_threads(),
@@ -111,4 +149,4 @@ def build_info():
     }
 
 
-_runtime.set_num_threads(_default_threads())
+_runtime.set_num_threads(min(_default_threads(), MAX_THREADS))   # OMP_NUM_THREADS=10**6: capped

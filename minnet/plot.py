@@ -20,10 +20,11 @@ Examples::
 """
 import math
 import os
-import uuid
 from collections.abc import Mapping
 
 import numpy as np
+
+from minnet._atomic import atomic_write
 
 __all__ = ["history", "images", "confusion_matrix", "confusion_counts"]
 
@@ -62,18 +63,8 @@ def _save(fig, path):
     (or a crash) never sees a half-written file under ``path``."""
     if path is None:
         return
-    path = os.fspath(path)
-    # a unique hidden name next to the target (not mkstemp: its files are private, 0600;
-    # savefig creating the file gives the usual permissions)
-    folder, base = os.path.split(os.path.abspath(path))
-    tmp = os.path.join(folder, f".{base}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        fig.savefig(tmp, format="png")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_write(os.fspath(path)) as f:
+        fig.savefig(f, format="png")
 
 
 # ---- training curves ----------------------------------------------------------------------

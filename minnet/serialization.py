@@ -32,10 +32,11 @@ import json
 import math
 import numbers
 import os
-import tempfile
 import zipfile
 
 import numpy as np
+
+from minnet._atomic import atomic_write
 
 __all__ = ["save", "load", "FORMAT_VERSION"]
 
@@ -111,30 +112,8 @@ def save(obj, path):
     if hasattr(path, "write"):
         np.savez(path, **{_MANIFEST: blob}, **arrays)
         return
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
-                               dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **{_MANIFEST: blob}, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    try:   # make the rename itself durable
-        dfd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError:
-        pass
+    with atomic_write(os.fspath(path)) as f:
+        np.savez(f, **{_MANIFEST: blob}, **arrays)
 
 
 def _decode(node, arrays, path):

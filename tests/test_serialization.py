@@ -181,3 +181,65 @@ def test_module_state_dict_round_trip_reproduces_outputs(tmp_path):
     assert not np.array_equal(other(x).data, net(x).data)
     other.load_state_dict(loaded)
     np.testing.assert_array_equal(other(x).data, net(x).data)
+
+
+def test_sigkill_mid_save_leaves_no_temp_files_and_the_old_checkpoint(tmp_path):
+    """A writer killed while saving cannot remove its temporary file; the next save of that
+    path does. The checkpoint under the final name is always a complete one."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    target = tmp_path / "ckpt.pt"
+    big = {"w": np.arange(2_000_000, dtype=np.float64)}           # 16 MB
+    minnet.save({"version": -1, **big}, target)
+    code = (f"import numpy as np, minnet\n"
+            f"w = np.arange(2_000_000, dtype=np.float64)\n"
+            f"print('ready', flush=True)\n"
+            f"for v in range(1000):\n"
+            f"    minnet.save({{'version': v, 'w': w}}, {str(target)!r})\n")
+    rng = np.random.default_rng(0)
+    kills = 12
+    for k in range(kills):
+        p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                             cwd=str(tmp_path.parent))
+        assert p.stdout.readline().strip() == "ready"
+        time.sleep(float(rng.uniform(0.02, 0.3)))
+        p.send_signal(signal.SIGKILL)
+        p.wait(timeout=60)
+        p.stdout.close()
+        ck = minnet.load(target)                  # complete: the previous or a newer version
+        assert ck["w"].shape == (2_000_000,) and ck["w"][-1] == 1_999_999
+    leftovers = [n for n in os.listdir(tmp_path) if n.endswith(".tmp")]
+    minnet.save({"version": "final", **big}, target)      # removes the dead writers' temps
+    assert [n for n in os.listdir(tmp_path) if n.endswith(".tmp")] == []
+    assert minnet.load(target)["version"] == "final"
+    # (most kills land mid-write: the temps were there to clean)
+    assert len(leftovers) >= 1
+
+
+def test_a_live_writers_temp_file_is_left_alone(tmp_path):
+    from minnet._atomic import remove_stale_temps
+    target = tmp_path / "m.pt"
+    mine = tmp_path / f".m.pt.{os.getpid()}.abcd1234.tmp"       # this process: live
+    mine.write_bytes(b"x")
+    dead = tmp_path / ".m.pt.999999999.abcd1234.tmp"            # no such pid
+    dead.write_bytes(b"x")
+    other = tmp_path / ".other.pt.999999999.abcd1234.tmp"       # another target's
+    other.write_bytes(b"x")
+    assert remove_stale_temps(target) == 1
+    assert mine.exists() and not dead.exists() and other.exists()
+
+
+def test_a_failed_save_removes_its_temp_file(tmp_path, monkeypatch):
+    target = tmp_path / "x.pt"
+    minnet.save({"a": 1}, target)
+
+    def half_then_fail(f, **arrays):
+        f.write(b"PK\x03\x04 half a zip")
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(minnet.serialization.np, "savez", half_then_fail)
+    with pytest.raises(OSError, match="No space"):
+        minnet.save({"a": 2}, target)
+    monkeypatch.undo()
+    assert sorted(os.listdir(tmp_path)) == ["x.pt"] and minnet.load(target) == {"a": 1}

@@ -343,6 +343,33 @@ def test_new_tensors_vs_torch(ref):
     assert a.new_empty(4).shape == (4,) and a.new_empty(4).dtype == torch.float32
 
 
+
+def test_random_like_factories_vs_torch(ref):
+    a, b = _both(ref, X)
+    i, j = _both(ref, np.array([[1, 2, 3]]))
+    for fn in ("randn_like", "rand_like", "empty_like"):
+        mine, theirs = getattr(torch, fn)(a), getattr(ref, fn)(b)
+        assert mine.shape == tuple(theirs.shape) and str(mine.dtype) == "float32"
+        assert getattr(torch, fn)(a, dtype=torch.float64).dtype == np.float64
+    r = torch.randint_like(i, 10)
+    assert r.shape == tuple(ref.randint_like(j, 10).shape) and r.dtype == np.int64
+    assert 0 <= int(r.numpy().min()) and int(r.numpy().max()) < 10
+    s = torch.randint_like(a, 3, 5)
+    assert s.dtype == np.float32 and set(np.unique(s.numpy())) <= {3.0, 4.0}
+    u = torch.rand_like(torch.zeros(4000)).numpy()
+    assert 0 <= u.min() and u.max() < 1 and abs(u.mean() - 0.5) < 0.03
+    n = torch.randn_like(torch.zeros(4000)).numpy()
+    assert abs(n.mean()) < 0.1 and abs(n.std() - 1) < 0.1
+    torch.manual_seed(3)
+    first = torch.randn_like(a).numpy()
+    torch.manual_seed(3)
+    assert np.array_equal(first, torch.randn_like(a).numpy())     # the global generator
+    assert torch.randn_like(a, requires_grad=True).requires_grad
+    with pytest.raises(TypeError, match="floating-point dtype"):
+        torch.randn_like(i)                     # PyTorch refuses too (for a Long tensor)
+    with pytest.raises(RuntimeError, match="normal"):
+        ref.randn_like(j)
+
 def test_functions_take_tensors_only():
     with pytest.raises(TypeError, match="must be a Tensor"):
         torch.max([1, 2])

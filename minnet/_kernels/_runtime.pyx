@@ -16,11 +16,17 @@ cdef extern from "runtime.h":
 
 cdef int _num_threads = 1
 cdef int _isa = -1          # -1: the best the CPU supports
+# set once a kernel has asked for more than one thread: libgomp's pool exists from then on, and
+# a fork()ed child must not use it (minnet._config runs such a child single-threaded)
+cdef int _pool_used = 0
 
 ISA_NAMES = ("generic", "avx2", "avx512")
 
 
 cdef int num_threads() noexcept nogil:
+    global _pool_used
+    if _num_threads > 1:
+        _pool_used = 1
     return _num_threads
 
 
@@ -37,6 +43,17 @@ def set_num_threads(int n):
     if n < 1:
         raise ValueError(f"set_num_threads: n must be >= 1, got {n}")
     _num_threads = n
+
+
+def pool_used():
+    """True once a kernel ran (or was asked to run) with more than one OpenMP thread."""
+    return bool(_pool_used)
+
+
+def reset_pool_used():
+    """For a forked child, which has no pool threads whatever the parent had."""
+    global _pool_used
+    _pool_used = 0
 
 
 def openmp_enabled():

@@ -255,6 +255,9 @@ def conv2d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1, *,
             raise ValueError(f"{op}: pool_code must have the pooled shape {ys}, got "
                              f"{pool_code.shape}")
         PC = np.ascontiguousarray(pool_code)
+        if PC.size and PC.max() > 4:    # the forward writes taps 0-3, or 4 for "no gradient"
+            raise ValueError(f"{op}: pool_code holds {int(PC.max())} at flat index "
+                             f"{int(np.argmax(PC))}: not a code the forward writes (0-4)")
         ppc = <const unsigned char *>cnp.PyArray_DATA(PC)
     if (<object>DY).shape != ys:
         raise ValueError(f"{op}: grad_output must have shape {ys}, got {(<object>DY).shape}")

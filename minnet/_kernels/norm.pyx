@@ -55,13 +55,25 @@ cdef cnp.ndarray _channel_param(object a, str name, cnp.ndarray x, Py_ssize_t c,
     return arr
 
 
-cdef cnp.ndarray _stat(object a, str name, Py_ssize_t c, str op):
-    """mean/var: (C,), any float dtype, used as float64."""
+cdef cnp.ndarray _stat(object a, str name, Py_ssize_t c, str op, bint variance=False):
+    """mean/var: (C,), any real dtype, used as float64; a variance must not be negative (a
+    NaN passes through, as it does in PyTorch: it is the caller's diverged statistic)."""
     if not isinstance(a, np.ndarray):
         raise TypeError(f"{op}: {name} must be a numpy.ndarray, got {type(a).__name__}")
     if (<object>a).shape != (c,):
         raise ValueError(f"{op}: {name} must have shape ({c},), got {(<object>a).shape}")
-    return np.ascontiguousarray(a, dtype=np.float64)
+    if a.dtype.kind not in "fiub":
+        raise TypeError(f"{op}: {name} must be real-valued, got {a.dtype}")
+    arr = np.ascontiguousarray(a, dtype=np.float64)
+    if variance and c and (arr < 0).any():
+        raise ValueError(f"{op}: {name} must be >= 0, got min {arr.min()!r} (channel "
+                         f"{int(np.argmin(arr))})")
+    return arr
+
+
+cdef _check_eps(double eps, str op):
+    if not eps >= 0:            # NaN too
+        raise ValueError(f"{op}: eps must be >= 0, got {eps!r}")
 
 
 cdef void *_ptr(cnp.ndarray a):
@@ -75,6 +87,7 @@ def batch_norm_forward(x, weight=None, bias=None, running_mean=None, running_var
     running_mean and running_var (required) as float64. The running statistics are not
     updated here (the caller does, with its momentum)."""
     op = "batch_norm_forward"
+    _check_eps(eps, op)
     cdef cnp.ndarray X = float_array(x, "input", op)
     n, c, s = _ncs(X, op)
     cdef cnp.ndarray W = _channel_param(weight, "weight", X, c, op)
@@ -91,7 +104,7 @@ def batch_norm_forward(x, weight=None, bias=None, running_mean=None, running_var
             raise ValueError(f"{op}: running_mean and running_var are needed when not "
                              f"training")
         M = _stat(running_mean, "running_mean", c, op)
-        V = _stat(running_var, "running_var", c, op)
+        V = _stat(running_var, "running_var", c, op, True)
     cdef cnp.ndarray Y
     if out is None:
         Y = np.empty_like(X)
@@ -131,6 +144,7 @@ def batch_norm_backward(dy, x, mean, var, weight=None, double eps=1e-5, bint tra
     forward's mean and var (float64 (C,)). training: they were the batch's, so dx has the
     terms through them; otherwise dx = dy * weight / sqrt(var + eps)."""
     op = "batch_norm_backward"
+    _check_eps(eps, op)
     cdef cnp.ndarray X = float_array(x, "input", op)
     cdef cnp.ndarray DY = float_array(dy, "grad_output", op)
     if DY.dtype != X.dtype:
@@ -141,7 +155,7 @@ def batch_norm_backward(dy, x, mean, var, weight=None, double eps=1e-5, bint tra
     n, c, s = _ncs(X, op)
     cdef cnp.ndarray W = _channel_param(weight, "weight", X, c, op)
     cdef cnp.ndarray M = _stat(mean, "mean", c, op)
-    cdef cnp.ndarray V = _stat(var, "var", c, op)
+    cdef cnp.ndarray V = _stat(var, "var", c, op, True)
     cdef cnp.ndarray DX = None, DW = None, DB = None
     if input_grad:
         if dx_out is None:

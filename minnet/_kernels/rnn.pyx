@@ -58,6 +58,38 @@ cdef inline void *_ptr(object a):
     return NULL if a is None else cnp.PyArray_DATA(<cnp.ndarray>a)
 
 
+cdef object _from_alloc(object alloc, str fn, tuple shape, object dt):
+    """A buffer from the caller's ``alloc(shape, dtype)``, checked before C writes into it: a
+    C-contiguous, writeable numpy.ndarray of exactly that shape and dtype (anything else would
+    let the kernel write past its end or reinterpret its bytes)."""
+    a = alloc(shape, dt)
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"{fn}: alloc{shape, np.dtype(dt).name} must return a numpy.ndarray, "
+                        f"got {type(a).__name__}")
+    if a.shape != shape or a.dtype != dt:
+        raise ValueError(f"{fn}: alloc must return a {np.dtype(dt).name} array of shape "
+                         f"{shape}, got {a.dtype} {a.shape}")
+    if not a.flags.c_contiguous or not a.flags.writeable:
+        raise ValueError(f"{fn}: alloc must return a C-contiguous, writeable array, got "
+                         f"{'a non-contiguous' if not a.flags.c_contiguous else 'a read-only'} "
+                         f"one of shape {a.shape}")
+    return a
+
+
+cdef class _CheckedAlloc:
+    cdef object alloc
+    cdef str fn
+
+    def __init__(self, alloc, fn):
+        if not callable(alloc):
+            raise TypeError(f"{fn}: alloc must be callable as alloc(shape, dtype), got "
+                            f"{type(alloc).__name__}")
+        self.alloc, self.fn = alloc, fn
+
+    def __call__(self, shape, dt):
+        return _from_alloc(self.alloc, self.fn, tuple(shape), dt)
+
+
 cdef object _array(object a, str fn, str name, tuple shape, object dtype, object alloc=None):
     """a as a C-contiguous array of `dtype` and `shape` (None entries: any), else an error.
     A copy (of a strided view) comes from alloc when given."""
@@ -74,7 +106,7 @@ cdef object _array(object a, str fn, str name, tuple shape, object dtype, object
             ("," if len(shape) == 1 else "") + ")"
         raise ValueError(f"{fn}: {name} must have shape {want}, got {a.shape}")
     if alloc is not None and not a.flags.c_contiguous:
-        c = alloc(a.shape, a.dtype)
+        c = _from_alloc(alloc, fn, a.shape, a.dtype)
         np.copyto(c, a)
         return c
     return np.ascontiguousarray(a)
@@ -123,6 +155,9 @@ cdef int _cell(str kind, object nonlinearity) except -1:
 cdef tuple _forward(int cell, x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, bint reverse, out,
                     alloc):
     fn = _NAMES[cell] + "_forward"
+    if alloc is not None and not callable(alloc):
+        raise TypeError(f"{fn}: alloc must be callable as alloc(shape, dtype), got "
+                        f"{type(alloc).__name__}")
     x = _array(x, fn, "x", (None, None, None), None, alloc)
     dt = x.dtype
     cdef ptrdiff_t T = x.shape[0], B = x.shape[1], I = x.shape[2]
@@ -145,7 +180,7 @@ cdef tuple _forward(int cell, x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, bint r
         b_hh = _array(b_hh, fn, "b_hh", (G * H,), dt)
     lens = _lengths(lengths, fn, T, B)
 
-    new = np.empty if alloc is None else alloc
+    new = np.empty if alloc is None else _CheckedAlloc(alloc, fn)
     cdef ptrdiff_t K = mn_rnn_saved_gates(cell)
     if out is not None:
         out = _out_rows(out, fn, T + (2 if cell == LSTM else 1), B, H, dt)
@@ -198,12 +233,22 @@ cdef tuple _forward(int cell, x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, bint r
 cdef tuple _backward(int cell, dy, dh_n, dc_n, x, w_ih, w_hh, tuple saved, bint has_bias,
                      lengths, bint reverse, bint need_dx, alloc):
     fn = _NAMES[cell] + "_backward"
+    if alloc is not None and not callable(alloc):
+        raise TypeError(f"{fn}: alloc must be callable as alloc(shape, dtype), got "
+                        f"{type(alloc).__name__}")
     x = _array(x, fn, "x", (None, None, None), None)
     dt = x.dtype
     cdef ptrdiff_t T = x.shape[0], B = x.shape[1], I = x.shape[2]
+    if T < 1 or B < 1 or I < 1:     # as the forward: there is no such forward to differentiate
+        raise ValueError(f"{fn}: x (T, B, I) must have T, B, I >= 1, got {x.shape}")
     if not isinstance(w_hh, np.ndarray) or w_hh.ndim != 2:
         raise ValueError(f"{fn}: w_hh must be 2-D (G*H, H)")
     cdef ptrdiff_t G = mn_rnn_gates(cell), H = w_hh.shape[1], K = mn_rnn_saved_gates(cell)
+    if H < 1:
+        raise ValueError(f"{fn}: hidden size must be >= 1, got w_hh of shape {w_hh.shape}")
+    if not isinstance(saved, tuple) or len(saved) != (3 if cell == LSTM else
+                                                      2 if cell == GRU else 1):
+        raise ValueError(f"{fn}: saved must be the tuple the forward returned")
     w_hh = _array(w_hh, fn, "w_hh", (G * H, H), dt)
     w_ih = _array(w_ih, fn, "w_ih", (G * H, I), dt)
     gates = states = cells = None
@@ -226,7 +271,7 @@ cdef tuple _backward(int cell, dy, dh_n, dc_n, x, w_ih, w_hh, tuple saved, bint 
         dc_n = _array(dc_n, fn, "dc_n", (B, H), dt, alloc)
     lens = _lengths(lengths, fn, T, B)
 
-    new = np.empty if alloc is None else alloc
+    new = np.empty if alloc is None else _CheckedAlloc(alloc, fn)
     dx = new((T, B, I), dt) if need_dx else None
     dh0 = new((B, H), dt)
     dc0 = new((B, H), dt) if cell == LSTM else None

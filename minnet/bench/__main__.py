@@ -256,12 +256,9 @@ def _worker_json(worker):
 
 
 def _write_json(path, payload):
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
+    from minnet._atomic import atomic_write
+    with atomic_write(path, "w") as f:
         json.dump(payload, f, indent=1, default=str)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
     print(f"# wrote {path}")
 
 

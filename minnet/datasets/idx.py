@@ -6,9 +6,10 @@ sizes, then the data in C order. Type codes: 0x08 uint8, 0x09 int8, 0x0B int16, 
 """
 import gzip
 import os
-import tempfile
 
 import numpy as np
+
+from minnet._atomic import atomic_write
 
 _TYPES = {0x08: np.dtype(">u1"), 0x09: np.dtype(">i1"), 0x0B: np.dtype(">i2"),
           0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
@@ -21,33 +22,68 @@ def _open(path):
     return gzip.open(path, "rb") if gz else open(path, "rb")
 
 
-def read_idx(path):
+# The largest payload read_idx accepts unless told otherwise (full MNIST's training images are
+# 47 MB): a small file whose header declares terabytes is refused before anything is allocated.
+MAX_BYTES = 1 << 31
+
+
+def read_idx(path, *, max_bytes=MAX_BYTES):
     """Read an IDX file (optionally gzip-compressed) into a native-endian NumPy array.
 
+    The header is read and checked first; the payload is then read exactly (never more than
+    the header declares, and never more than ``max_bytes``: raise it for bigger files).
+
     Raises:
-        ValueError: naming the path, when the file is not IDX, is truncated or has extra bytes.
+        ValueError: naming the path, when the file is not IDX, is truncated, has extra bytes
+            or declares more than ``max_bytes`` of data.
     """
     path = os.fspath(path)
     try:
         with _open(path) as f:
-            raw = f.read()
+            return _read_stream(f, path, max_bytes)
     except (OSError, EOFError) as e:  # gzip raises these on a damaged stream
         if isinstance(e, FileNotFoundError):
             raise
         raise ValueError(f"read_idx: {path}: cannot read ({e})") from None
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _TYPES:
-        raise ValueError(f"read_idx: {path} is not an IDX file (bad magic {raw[:4]!r})")
-    dtype, ndim = _TYPES[raw[2]], raw[3]
-    header = 4 + 4 * ndim
-    if len(raw) < header:
+
+
+def _read_exactly(f, n):
+    parts, got = [], 0
+    while got < n:
+        chunk = f.read(min(n - got, 1 << 24))
+        if not chunk:
+            break
+        parts.append(chunk)
+        got += len(chunk)
+    return b"".join(parts)
+
+
+def _read_stream(f, path, max_bytes):
+    magic = _read_exactly(f, 4)
+    if len(magic) < 4 or magic[0] != 0 or magic[1] != 0 or magic[2] not in _TYPES:
+        raise ValueError(f"read_idx: {path} is not an IDX file (bad magic {magic!r})")
+    dtype, ndim = _TYPES[magic[2]], magic[3]
+    dims = _read_exactly(f, 4 * ndim)
+    if len(dims) < 4 * ndim:
         raise ValueError(f"read_idx: {path} is truncated inside its header")
-    shape = tuple(int(s) for s in np.frombuffer(raw, ">u4", count=ndim, offset=4))
-    expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    if len(raw) != expected:
-        what = "truncated" if len(raw) < expected else "longer than its header says"
-        raise ValueError(f"read_idx: {path} is {what}: {len(raw)} bytes, expected {expected} "
-                         f"for shape {shape} of {dtype.newbyteorder('=')}")
-    data = np.frombuffer(raw, dtype, offset=header).reshape(shape)
+    shape = tuple(int(s) for s in np.frombuffer(dims, ">u4", count=ndim))
+    size = dtype.itemsize
+    for s in shape:                      # Python ints: no overflow
+        size *= s
+    if size > max_bytes:
+        raise ValueError(f"read_idx: {path} declares shape {shape} of "
+                         f"{dtype.newbyteorder('=')}: {size} bytes, more than max_bytes="
+                         f"{max_bytes} (pass a larger max_bytes if the file is genuine)")
+    header = 4 + 4 * ndim
+    raw = _read_exactly(f, size)
+    if len(raw) < size or f.read(1):
+        what = "truncated" if len(raw) < size else "longer than its header says"
+        have = header + len(raw) + (0 if len(raw) < size else 1)
+        raise ValueError(f"read_idx: {path} is {what}: "
+                         f"{'only ' if len(raw) < size else 'at least '}{have} bytes, "
+                         f"expected {header + size} for shape {shape} of "
+                         f"{dtype.newbyteorder('=')}")
+    data = np.frombuffer(raw, dtype).reshape(shape)
     return data.astype(dtype.newbyteorder("="))
 
 
@@ -68,15 +104,5 @@ def write_idx(path, array, *, compress=None):
         compress = path.endswith(".gz")
     if compress:
         payload = gzip.compress(payload, mtime=0)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".idx")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_write(path) as f:
+        f.write(payload)

@@ -18,10 +18,10 @@ import io
 import lzma
 import os
 import sys
-import tempfile
 
 import numpy as np
 
+from minnet._atomic import atomic_write
 from minnet.datasets import fashion_mnist
 
 SEED = 2026
@@ -51,23 +51,10 @@ def make(source, out, per_class_train=PER_CLASS_TRAIN, per_class_test=PER_CLASS_
     arrays = {"x_train": xtr[itr], "y_train": ytr[itr].astype(np.uint8),
               "x_test": xte[ite], "y_test": yte[ite].astype(np.uint8),
               "source_index_train": itr, "source_index_test": ite}
-    folder = os.path.dirname(os.path.abspath(out))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".xz")
-    try:
-        buf = io.BytesIO()
-        np.savez(buf, **arrays)
-        with os.fdopen(fd, "wb") as f:
-            f.write(lzma.compress(buf.getvalue(), preset=9 | lzma.PRESET_EXTREME))
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)   # mkstemp makes 0600; a data file is world-readable
-        os.replace(tmp, out)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    with atomic_write(out) as f:
+        f.write(lzma.compress(buf.getvalue(), preset=9 | lzma.PRESET_EXTREME))
     return arrays
 
 

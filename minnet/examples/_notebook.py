@@ -28,8 +28,9 @@ import os
 import sys
 import textwrap
 import tokenize
-import uuid
 from importlib import util as importlib_util
+
+from minnet._atomic import atomic_write
 
 __all__ = ["make_notebook", "notebook_from_source", "dumps", "write_notebook", "write_all",
            "available", "main"]
@@ -337,17 +338,8 @@ def dumps(nb):
 def _write_text(path, text):
     """Write atomically: a temp file beside ``path`` (created with mode 0o666, which the
     umask trims like any new file's) then os.replace, so a reader never sees half a file."""
-    folder = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.{uuid.uuid4().hex[:8]}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_write(path, "w", newline="\n") as f:
+        f.write(text)
 
 
 def write_notebook(name, path, quick=False):

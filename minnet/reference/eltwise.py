@@ -87,7 +87,8 @@ def act_backward(grad_out, saved, kind, *, alpha=None, out=None):
     elif kind == "leaky_relu":
         d = np.where(s > 0, g, a * g)
     elif kind == "elu":
-        d = np.where(s > 0, g, g * a * np.exp(np.minimum(s, 0.0)))
+        # PyTorch's elu_backward: x <= 0 ? dy * alpha * exp(x) : dy (a NaN x takes dy)
+        d = np.where(s <= 0, g * a * np.exp(np.minimum(s, 0.0)), g)
     elif kind == "gelu":
         d = g * (_Phi(s) + s * np.exp(-0.5 * s * s) / math.sqrt(2.0 * math.pi))
     elif kind == "gelu_tanh":

@@ -2,12 +2,12 @@
 import math
 import numbers
 import os
-import secrets
 import struct
 import zlib
 
 import numpy as np
 
+from minnet._atomic import atomic_write
 from minnet.tensor import Tensor
 
 __all__ = ["make_grid", "save_image"]
@@ -136,27 +136,7 @@ def save_image(tensor, fp, format=None, **kwargs):
         f.write(data)
 
 
-class atomic_open:
+def atomic_open(path):
     """``with atomic_open(path) as f:`` writes a binary file that appears under ``path`` only
-    when complete (a temporary file in the same folder, renamed on success, removed on an
-    error). Created with ``open(..., 'xb')``, so it gets the usual permissions (umask), not
-    ``mkstemp``'s 0600."""
-
-    def __init__(self, path):
-        self.path = os.fspath(path)
-        folder, base = os.path.split(os.path.abspath(self.path))
-        self.tmp = os.path.join(folder, f".tmp-{os.getpid()}-{secrets.token_hex(4)}-{base}")
-
-    def __enter__(self):
-        self.file = open(self.tmp, "xb")
-        return self.file
-
-    def __exit__(self, exc_type, exc, tb):
-        try:
-            self.file.close()
-            if exc_type is None:
-                os.replace(self.tmp, self.path)
-        finally:
-            if os.path.exists(self.tmp):
-                os.unlink(self.tmp)
-        return False
+    when complete (minnet._atomic.atomic_write)."""
+    return atomic_write(path)

@@ -126,3 +126,39 @@ def test_mlp_learns_real_fashion_mnist():
                                          .astype(np.float32)))
     acc = float((logits.numpy().argmax(1) == yte[:2000]).mean())
     assert acc > 0.78, acc
+
+
+def test_idx_header_is_checked_before_the_payload_is_read(tmp_path):
+    """A tiny file declaring gigabytes is refused from its header, with Python-int size
+    arithmetic (no overflow), and the limit can be raised for genuine big files."""
+    import resource
+    import struct
+    huge = tmp_path / "huge.gz"             # declares 3 x 1024^3 uint8, holds 10 bytes
+    huge.write_bytes(gzip.compress(bytes([0, 0, 8, 1]) + struct.pack(">I", 3 << 30) +
+                                   b"\0" * 10))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(ValueError, match=r"3221225472 bytes, more than max_bytes"):
+        read_idx(huge)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 100_000   # KiB
+    over = tmp_path / "over"                # 4 dims of 2^32-1: the product overflows int64
+    over.write_bytes(bytes([0, 0, 0x0E, 4]) + struct.pack(">IIII", *[2 ** 32 - 1] * 4))
+    with pytest.raises(ValueError, match="more than max_bytes") as e:
+        read_idx(over)
+    assert "-" not in str(e.value).split("bytes")[0].split(":")[-1]   # no negative size
+    with pytest.raises(ValueError, match="truncated: only 18 bytes, expected 3221225480"):
+        read_idx(huge, max_bytes=4 << 30)   # allowed now: then it is merely truncated
+    a = np.arange(24, dtype=np.int32).reshape(2, 3, 4)
+    write_idx(tmp_path / "ok.gz", a)
+    np.testing.assert_array_equal(read_idx(tmp_path / "ok.gz", max_bytes=96), a)
+    with pytest.raises(ValueError, match="max_bytes=95"):
+        read_idx(tmp_path / "ok.gz", max_bytes=95)
+
+
+def test_idx_files_get_ordinary_permissions(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        write_idx(tmp_path / "p", np.zeros(3, np.uint8))
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "p").stat().st_mode & 0o777 == 0o644
+    assert [n for n in os.listdir(tmp_path)] == ["p"]

@@ -93,6 +93,7 @@ class Linear(Module):
                     and wd.ndim == 2 and (b is None or b.data.dtype == wd.dtype) \
                     and activation in _FAST_ACTS:
                 return _Linear.apply(input, w, b, activation=activation)
+        input = F._tensor(input, "input", "Linear")     # arrays and lists, like F.linear
         if input.ndim < 1 or input.shape[-1] != self.in_features:
             raise self._layer_error(f"expected input with last dimension {self.in_features}, "
                                     f"got shape {tuple(input.shape)}")
@@ -126,7 +127,7 @@ class Flatten(Module):
         self.end_dim = end_dim
 
     def forward(self, input):
-        return input.flatten(self.start_dim, self.end_dim)
+        return F._tensor(input, "input", "Flatten").flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"

@@ -90,6 +90,7 @@ class BatchNorm1d(Module):
                                     f"{tuple(input.shape)}")
 
     def forward(self, input):
+        input = F._tensor(input, "input", type(self).__name__)
         self._check_input_dim(input)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:

@@ -1,0 +1,121 @@
+"""fork() after minnet ran multi-threaded: the child must finish with the right answer (libgomp's
+thread pool does not survive fork(); minnet runs such a child single-threaded). Every case
+runs in a fresh interpreter under a timeout, so a hang fails the test instead of the suite."""
+import subprocess
+import sys
+import tempfile
+import textwrap
+
+import pytest
+
+TIMEOUT = 120
+
+PRELUDE = textwrap.dedent("""
+    import os, sys, warnings
+    import numpy as np
+    import minnet
+    from minnet import kernels as K
+    minnet.set_num_threads(2)
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((300, 300)).astype(np.float32)
+    b = rng.standard_normal((300, 300)).astype(np.float32)
+    want = (a.astype(np.float64) @ b.astype(np.float64))
+
+    def work():
+        # a GEMM big enough to use both threads, and a conv: kernels that take the pool
+        got = K.gemm(a, b)
+        x = rng.standard_normal((8, 3, 16, 16)).astype(np.float32)
+        w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+        K.conv2d_forward(x, w, padding=1)
+        return float(np.abs(got - want).max())
+
+    assert work() < 1e-2
+""")
+
+
+def _run(body):
+    code = PRELUDE + textwrap.dedent(body)
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       timeout=TIMEOUT, cwd=tempfile.gettempdir())
+    assert p.returncode == 0, p.stdout + p.stderr
+    return p.stdout
+
+
+def test_bare_fork_child_finishes_single_threaded():
+    out = _run("""
+        pid = os.fork()
+        if pid == 0:
+            err = work()
+            with warnings.catch_warnings(record=True) as w:
+                warnings.simplefilter("always")
+                minnet.set_num_threads(2)          # cannot work here: warns, keeps 1
+            ok = err < 1e-2 and minnet.get_num_threads() == 1 and len(w) == 1 and \\
+                "fork" in str(w[0].message)
+            work()
+            os._exit(0 if ok else 3)
+        _, status = os.waitpid(pid, 0)
+        print("child", os.waitstatus_to_exitcode(status))
+        print("parent threads", minnet.get_num_threads(), work() < 1e-2)
+    """)
+    assert "child 0" in out and "parent threads 2 True" in out
+
+
+def test_fork_before_any_parallel_kernel_keeps_the_threads():
+    code = textwrap.dedent("""
+        import os, minnet
+        minnet.set_num_threads(2)
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0 if minnet.get_num_threads() == 2 else 3)
+        _, status = os.waitpid(pid, 0)
+        print(os.waitstatus_to_exitcode(status))
+    """)
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       timeout=TIMEOUT, cwd=tempfile.gettempdir())
+    assert p.stdout.strip() == "0", p.stderr
+
+
+def test_multiprocessing_fork_pool():
+    out = _run("""
+        import multiprocessing as mp
+
+        def task(i):
+            return work(), minnet.get_num_threads()
+
+        with mp.get_context("fork").Pool(2) as pool:
+            res = pool.map(task, range(4), chunksize=1)
+        print("results", all(e < 1e-2 for e, _ in res), sorted({n for _, n in res}))
+    """)
+    assert "results True [1]" in out
+
+
+def test_spawned_children_keep_their_threads():
+    out = _run("""
+        import multiprocessing as mp
+        if __name__ == "__main__":
+            with mp.get_context("forkserver").Pool(1) as pool:
+                print("threads", pool.apply(minnet.get_num_threads))
+    """)
+    # a fresh interpreter: minnet's default (the cores it may use), not the forced 1
+    import os
+    assert f"threads {len(os.sched_getaffinity(0))}" in out
+
+
+def test_dataloader_workers_after_parallel_kernels():
+    out = _run("""
+        from minnet.utils.data import DataLoader, Dataset
+
+        class Items(Dataset):
+            def __len__(self):
+                return 12
+
+            def __getitem__(self, i):
+                return np.float32(work()), i
+
+        loader = DataLoader(Items(), batch_size=3, num_workers=2, timeout=60)
+        errs, idx = [], []
+        for e, i in loader:
+            errs += list(e.numpy()); idx += list(i.numpy())
+        print("loader", max(errs) < 1e-2, sorted(idx) == list(range(12)))
+    """)
+    assert "loader True True" in out
