@@ -8,7 +8,8 @@ where each comes from are in SCRIPTS below) and run
     python bench/ports.py --orig ~/ports/orig [--rounds 2] [--only pt_mnist,keras_convnet]
 
 Each script is run twice per round as a fresh subprocess, taking turns: the original, then
-the port. Two kinds of edits are made, as text replacements listed per script:
+the port; the table shows medians over the rounds (round r > 1 passes ``--seed r`` to the
+scripts that take one; the tutorials do not seed, so every run is a new initialisation). Two kinds of edits are made, as text replacements listed per script:
 
 - ``common``: applied to both runs, not counted as porting: the dataset name (there is no
   MNIST on this machine, so MNIST becomes Fashion-MNIST) and, where the script's own count
@@ -195,7 +196,7 @@ def metric(out, spec):
     return v / 100 if how == "percent" else v
 
 
-def run_one(name, spec, impl, args, scratch):
+def run_one(name, spec, impl, args, scratch, round_=0):
     src = open(os.path.join(args.orig, spec["file"])).read()
     text, _ = edit(src, spec["common"], name, "common")
     lines = 0
@@ -216,8 +217,11 @@ def run_one(name, spec, impl, args, scratch):
     if args.torchvision:
         env["PORTS_TV_SHIM"] = args.torchvision
     t0 = time.perf_counter()
+    argv = list(spec["argv"])
+    if "--epochs" in argv and round_:       # the pytorch/examples scripts take --seed: a new
+        argv += ["--seed", str(1 + round_)]  # one each round (round 1 keeps the default, 1)
     p = subprocess.run([py, wrapper, spec["kind"], "minnet" if impl == "minnet" else "orig",
-                        path] + spec["argv"], cwd=os.path.join(scratch, "run"), env=env,
+                        path] + argv, cwd=os.path.join(scratch, "run"), env=env,
                        capture_output=True, text=True, timeout=3600)
     wall = time.perf_counter() - t0
     out = p.stdout + p.stderr
@@ -232,9 +236,35 @@ def run_one(name, spec, impl, args, scratch):
     return res
 
 
+def _median(xs):
+    xs = sorted(xs)
+    if not xs:
+        return float("nan")
+    m = len(xs) // 2
+    return xs[m] if len(xs) % 2 else (xs[m - 1] + xs[m]) / 2
+
+
+def print_table(results, names=None):
+    """The issue-10 table from a list of run records (medians over rounds and epochs)."""
+    names = names or list(dict.fromkeys(x["name"] for x in results))
+    print(f"{'script':18s} {'lines':>5s} {'orig acc':>9s} {'minnet acc':>10s} "
+          f"{'orig s/ep':>9s} {'minnet s/ep':>11s} {'x orig':>6s} {'runs':>4s}")
+    for name in names:
+        rows = {i: [x for x in results if x["name"] == name and x["impl"] == i]
+                for i in ("orig", "minnet")}
+        m = {i: _median([x["metric"] for x in rows[i] if x["metric"] is not None])
+             for i in rows}
+        s = {i: _median([e for x in rows[i] for e in (x["epochs"] or [])]) for i in rows}
+        lines = max((x["lines"] for x in rows["minnet"]), default=0)
+        print(f"{name:18s} {lines:5d} {m['orig']:9.4f} {m['minnet']:10.4f} "
+              f"{s['orig']:9.2f} {s['minnet']:11.2f} {s['orig'] / s['minnet']:6.2f} "
+              f"{len(rows['minnet']):4d}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--orig", required=True, help="folder holding the original scripts")
+    ap.add_argument("--orig", help="folder holding the original scripts")
+    ap.add_argument("--table", help="print the table of an earlier run's --json file and exit")
     ap.add_argument("--only", default="", help="comma-separated script names")
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--tf-python", default="python3",
@@ -246,6 +276,12 @@ def main():
     ap.add_argument("--json", default="")
     ap.add_argument("--verbose", action="store_true")
     args = ap.parse_args()
+    if args.table:
+        with open(args.table) as f:
+            print_table(json.load(f))
+        return
+    if not args.orig:
+        ap.error("--orig is required (the folder holding the original scripts)")
     names = [n for n in args.only.split(",") if n] or list(SCRIPTS)
     scratch = tempfile.mkdtemp(prefix="minnet-ports-")
     prepare_data(scratch)
@@ -259,26 +295,13 @@ def main():
     for r in range(args.rounds):
         for name in names:
             for impl in args.impl.split(","):
-                res = run_one(name, SCRIPTS[name], impl, args, scratch)
+                res = run_one(name, SCRIPTS[name], impl, args, scratch, r)
                 res["round"] = r
                 results.append(res)
                 ep = res["epochs"]
                 print(f"# round {r + 1} {name} {impl}: rc {res['rc']}, metric {res['metric']}, "
                       f"s/epoch {ep}, wall {res['wall_s']:.1f} s", flush=True)
-    print(f"{'script':18s} {'lines':>5s} {'orig acc':>9s} {'minnet acc':>10s} "
-          f"{'orig s/ep':>9s} {'minnet s/ep':>11s} {'x orig':>6s}")
-    for name in names:
-        rows = {i: [x for x in results if x["name"] == name and x["impl"] == i]
-                for i in ("orig", "minnet")}
-
-        def med(xs):
-            xs = sorted(xs)
-            return xs[len(xs) // 2] if xs else float("nan")
-        m = {i: med([x["metric"] for x in rows[i] if x["metric"] is not None]) for i in rows}
-        s = {i: med([e for x in rows[i] for e in (x["epochs"] or [])]) for i in rows}
-        lines = max((x["lines"] for x in rows["minnet"]), default=0)
-        print(f"{name:18s} {lines:5d} {m['orig']:9.4f} {m['minnet']:10.4f} "
-              f"{s['orig']:9.2f} {s['minnet']:11.2f} {s['orig'] / s['minnet']:6.2f}")
+    print_table(results, names)
     if args.json:
         tmp = args.json + ".tmp"
         with open(tmp, "w") as f:

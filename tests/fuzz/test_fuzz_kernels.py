@@ -134,7 +134,72 @@ def _sgd(rng, dt):
     return "sgd_step", args, dict(lr=0.1, momentum=0.9, nesterov=bool(rng.integers(2)))
 
 
-FAMILIES = {"gemm": _gemm, "act_forward": _act, "act_backward": _act_bwd, "softmax": _softmax,
+def _colsum(rng, dt):
+    return "colsum", [_f(rng, (int(rng.integers(1, 9)), int(rng.integers(1, 9))), dt)], {}
+
+
+def _softmax_bwd(rng, dt):
+    shape = (int(rng.integers(1, 6)), int(rng.integers(1, 9)))
+    log = bool(rng.integers(2))
+    y = reference.softmax(rng.uniform(-3, 3, shape), log=log).astype(dt)
+    return "softmax_backward", [_f(rng, shape, dt), y], dict(log=log)
+
+
+def _bce(rng, dt):
+    shape = (int(rng.integers(1, 6)), int(rng.integers(1, 5)))
+    kw = dict(reduction=["mean", "sum", "none"][int(rng.integers(3))])
+    args = [_f(rng, shape, dt, -4, 4), _f(rng, shape, dt, 0, 1)]
+    if rng.integers(2):
+        kw["pos_weight"] = _f(rng, shape[-1:], dt, 0.5, 2)
+    return "bce_with_logits_forward", args, kw
+
+
+def _rmsprop(rng, dt):
+    shape = tuple(int(s) for s in rng.integers(1, 7, int(rng.integers(1, 3))))
+    args = [_f(rng, shape, dt), _f(rng, shape, dt), _f(rng, shape, dt, 0, 0.1)]
+    return "rmsprop_step", args, dict(lr=1e-2, weight_decay=float(rng.choice([0.0, 0.1])))
+
+
+def _adagrad(rng, dt):
+    shape = tuple(int(s) for s in rng.integers(1, 7, int(rng.integers(1, 3))))
+    args = [_f(rng, shape, dt), _f(rng, shape, dt), _f(rng, shape, dt, 0, 0.1)]
+    return "adagrad_step", args, dict(step=int(rng.integers(1, 5)), lr=1e-2)
+
+
+def _adaptive(rng, dt):
+    x = _f(rng, (int(rng.integers(1, 3)), int(rng.integers(1, 4)), int(rng.integers(1, 9)),
+                 int(rng.integers(1, 9))), dt)
+    return "adaptive_avg_pool2d_forward", [x], dict(
+        output_size=(int(rng.integers(1, 5)), int(rng.integers(1, 5))))
+
+
+def _maxpool_bwd(rng, dt):
+    _, (x,), kw = _maxpool(rng, dt)
+    y, idx = reference.max_pool2d_forward(x.astype(np.float64), **kw)
+    return "max_pool2d_backward", [_f(rng, y.shape, dt), idx], dict(input_shape=x.shape)
+
+
+def _bn_bwd(rng, dt):
+    shape = (int(rng.integers(2, 5)), int(rng.integers(1, 4)), int(rng.integers(1, 4)))
+    x = _f(rng, shape, dt, -2, 2)
+    _, mean, var = reference.batch_norm_forward(x.astype(np.float64))
+    return "batch_norm_backward", [_f(rng, shape, dt), x, mean, var,
+                                   _f(rng, (shape[1],), dt, 0.5, 2)], dict(
+        training=bool(rng.integers(2)))
+
+
+def _conv_pool(rng, dt):
+    n, ci, co = int(rng.integers(1, 3)), int(rng.integers(1, 4)), int(rng.integers(1, 4))
+    h, w = int(rng.integers(4, 10)), int(rng.integers(4, 10))
+    return "conv2d_relu_maxpool2d_forward", [_f(rng, (n, ci, h, w), dt),
+                                             _f(rng, (co, ci, 3, 3), dt)], dict(padding=1)
+
+
+FAMILIES = {"colsum": _colsum, "softmax_backward": _softmax_bwd, "bce_with_logits": _bce,
+            "rmsprop_step": _rmsprop, "adagrad_step": _adagrad,
+            "adaptive_avg_pool2d": _adaptive, "max_pool2d_backward": _maxpool_bwd,
+            "batch_norm_backward": _bn_bwd, "conv2d_relu_maxpool2d": _conv_pool,
+            "gemm": _gemm, "act_forward": _act, "act_backward": _act_bwd, "softmax": _softmax,
             "cross_entropy": _xent, "conv2d_forward": _conv, "conv2d_backward": _conv_bwd,
             "max_pool2d": _maxpool, "avg_pool2d": _avgpool, "batch_norm": _bn,
             "adam_step": _adam, "sgd_step": _sgd}
@@ -176,7 +241,7 @@ def _mutate(rng, a, how):
 def _call(mod, name, args, kw):
     """The call; the optimizer steps update their arrays in place and "return" them."""
     fn = getattr(mod, name)
-    if name in ("adam_step", "sgd_step"):
+    if name in ("adam_step", "sgd_step", "rmsprop_step", "adagrad_step"):
         fn(*args, **kw)
         return [a for a in args if isinstance(a, np.ndarray)]
     return fn(*args, **kw)

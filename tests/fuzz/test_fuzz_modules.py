@@ -184,3 +184,48 @@ def test_losses_are_right_or_refuse(name, seed, n, c, reduction, bad):
         assert np.isfinite(val).all() or name == "KLDivLoss"
         out.backward()
         assert x.grad.shape == x.shape and np.isfinite(x.grad.numpy()).all()
+
+
+OPTIMIZERS = {
+    "SGD": (minnet.optim.SGD, dict(lr=0.1, momentum=0.9), ["lr", "momentum", "weight_decay"]),
+    "Adam": (minnet.optim.Adam, dict(lr=1e-2), ["lr", "eps", "weight_decay", "betas"]),
+    "AdamW": (minnet.optim.AdamW, dict(lr=1e-2), ["lr", "eps", "weight_decay", "betas"]),
+    "RMSprop": (minnet.optim.RMSprop, dict(lr=1e-2), ["lr", "alpha", "eps", "momentum",
+                                                      "weight_decay"]),
+    "Adagrad": (minnet.optim.Adagrad, dict(lr=1e-2), ["lr", "eps", "weight_decay",
+                                                      "lr_decay"]),
+    "Adadelta": (minnet.optim.Adadelta, dict(lr=1.0), ["lr", "rho", "eps", "weight_decay"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+@FUZZ
+@given(seed=st.integers(0, 2 ** 32 - 1), shape=st.lists(st.integers(0, 4), max_size=3),
+       bad=st.sampled_from(["none", "negative", "nan", "betas"]), grad=st.booleans())
+def test_optimizers_step_or_refuse(name, seed, shape, bad, grad):
+    cls, good, names = OPTIMIZERS[name]
+    rng = np.random.default_rng(seed)
+    p = minnet.nn.Parameter(minnet.tensor(rng.standard_normal(shape).astype(np.float32)))
+    kw = dict(good)
+    if bad != "none":
+        key = names[int(rng.integers(len(names)))]
+        if key == "betas" or bad == "betas":
+            if "betas" not in names:
+                return
+            kw["betas"] = (1.5, 0.999) if rng.integers(2) else (0.9, -0.1)
+        else:
+            kw[key] = -0.5 if bad == "negative" else float("nan")
+    try:
+        opt = cls([p], **kw)
+    except ValueError as e:
+        assert bad != "none", e
+        return
+    assert bad == "none", f"{name} accepted {kw}"
+    before = p.detach().numpy().copy()
+    if grad:
+        p.grad = minnet.tensor(rng.standard_normal(shape).astype(np.float32))
+    opt.step()
+    after = p.detach().numpy()
+    assert after.shape == before.shape and np.isfinite(after).all()
+    if not grad:
+        np.testing.assert_array_equal(after, before)     # no gradient: no update
