@@ -77,6 +77,12 @@ BATTR static void BFN(bdx)(const DT *dy, const DT *x, DT mu, DT p, DT q, DT r, D
     for (ptrdiff_t i = 0; i < n; i++) {
         const DT *g = dy + (i * c + j) * s, *xr = x + (i * c + j) * s;
         DT *o = dx + (i * c + j) * s;
+        if (q == 0 && r == 0) { /* eval mode: dx does not depend on x (0 * a NaN x is NaN) */
+#pragma omp simd
+            for (ptrdiff_t k = 0; k < s; k++)
+                o[k] = p * g[k];
+            continue;
+        }
 #pragma omp simd
         for (ptrdiff_t k = 0; k < s; k++)
             o[k] = p * g[k] + q * (xr[k] - mu) + r;

@@ -120,7 +120,8 @@ FN(rmsprop_body_)(DT *restrict p, const DT *restrict grad, DT *restrict sq, DT *
 {
     for (ptrdiff_t i = 0; i < n; i++) {
         DT g = sign * grad[i];
-        g = g + wd * p[i]; /* wd == 0 adds an exact 0 */
+        if (wd != 0) /* not 0 * p: a NaN or inf parameter would reach the state (hoisted) */
+            g = g + wd * p[i];
         const DT s = sq[i] * alpha + w * g * g;
         sq[i] = s;
         DT avg;

@@ -6,6 +6,7 @@ sizes, then the data in C order. Type codes: 0x08 uint8, 0x09 int8, 0x0B int16, 
 """
 import gzip
 import os
+import zlib
 
 import numpy as np
 
@@ -41,7 +42,7 @@ def read_idx(path, *, max_bytes=MAX_BYTES):
     try:
         with _open(path) as f:
             return _read_stream(f, path, max_bytes)
-    except (OSError, EOFError) as e:  # gzip raises these on a damaged stream
+    except (OSError, EOFError, zlib.error) as e:   # gzip's errors on a damaged stream
         if isinstance(e, FileNotFoundError):
             raise
         raise ValueError(f"read_idx: {path}: cannot read ({e})") from None

@@ -162,3 +162,12 @@ def test_idx_files_get_ordinary_permissions(tmp_path):
         os.umask(umask)
     assert (tmp_path / "p").stat().st_mode & 0o777 == 0o644
     assert [n for n in os.listdir(tmp_path)] == ["p"]
+
+
+def test_idx_damaged_deflate_data_is_a_value_error(tmp_path):
+    """Found by tests/fuzz/test_atheris.py: a gzip header followed by invalid deflate data
+    raised zlib.error out of read_idx."""
+    p = tmp_path / "bad.gz"
+    p.write_bytes(bytes.fromhex("1f8b08000000000002036360e01f8b0800000000000203636065"))
+    with pytest.raises(ValueError, match="bad.gz: cannot read"):
+        read_idx(p)

@@ -65,7 +65,7 @@ def test_readers_survive_coverage_guided_fuzzing(target, tmp_path):
     harness.write_text(HARNESS)
     p = subprocess.run([sys.executable, str(harness), target, corpus,
                         f"-max_total_time={SECONDS}", "-timeout=10", "-rss_limit_mb=2048",
-                        "-print_final_stats=1"],
+                        "-print_final_stats=1", f"-artifact_prefix={tmp_path}/"],
                        capture_output=True, text=True, timeout=SECONDS + 120,
                        cwd=tempfile.gettempdir())
     out = p.stdout + p.stderr

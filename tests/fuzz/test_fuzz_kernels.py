@@ -292,6 +292,12 @@ def _compare(got, want, dt, lenient=False, both_finite=False):
         w = np.asarray(w)
         assert g.shape == w.shape, (i, g.shape, w.shape)
         if g.dtype.kind not in "fc" or w.dtype.kind not in "fc":
+            if both_finite and i > 0 and np.shape(got[0]) == g.shape:
+                # a record of where a non-finite value went (the fused pool's code): only
+                # where the values themselves are finite on both sides
+                fin = np.isfinite(np.asarray(got[0], np.float64)) & \
+                    np.isfinite(np.asarray(want[0], np.float64))
+                g, w = g[fin], w[fin]
             np.testing.assert_array_equal(g, w)
             continue
         g64, w64 = g.astype(np.float64), w.astype(np.float64)
@@ -312,6 +318,27 @@ def _compare(got, want, dt, lenient=False, both_finite=False):
         scale = 1 + np.abs(w64[ok]).max()
         err = np.abs(g64[ok] - w64[ok]).max() / scale
         assert err <= tol * max(1, np.sqrt(w.size)), f"output {i}: relative error {err:.2e}"
+
+
+def _check_pool_code(got, want, ref_args, kw, dt, mutation):
+    """The fused conv+relu+pool: the pooled values as any kernel (NaN-lenient like the other
+    conv families), and the code by what it means rather than bit for bit: two taps whose
+    values differ by rounding may tie either way, so the coded tap must hold the window's
+    maximum within the tolerance (code 4: a maximum of 0, the relu's dead zone)."""
+    p, code = got
+    _compare([p], [want[0]], dt, both_finite=mutation in ("nan", "inf"))
+    y = reference.conv2d_forward(*ref_args, activation="relu", **kw)
+    n, c, oh, ow = y.shape
+    ph, pw = oh // 2, ow // 2
+    taps = y[:, :, :2 * ph, :2 * pw].reshape(n, c, ph, 2, pw, 2).transpose(
+        0, 1, 2, 4, 3, 5).reshape(n, c, ph, pw, 4)
+    m = taps.max(axis=-1)
+    fin = np.isfinite(taps).all(axis=-1)
+    tol = TOL[np.dtype(dt)] * 10 * (1 + np.abs(np.where(np.isfinite(y), y, 0)).max())
+    chosen = np.take_along_axis(np.concatenate([taps, np.zeros(taps.shape[:-1] + (1,))], -1),
+                                code[..., None].astype(np.int64), -1)[..., 0]
+    assert (np.abs(chosen - m)[fin] <= tol).all(), "a code names a tap that is not the max"
+    assert ((code == 4) <= (m <= tol))[fin].all(), "code 4 for a window with a positive max"
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
@@ -342,6 +369,9 @@ def test_kernel_equals_reference_or_raises(family, seed, mutation, dt):
     except Exception as e:                       # noqa: BLE001
         pytest.fail(f"{name}: the kernel accepted {mutation} of argument {which} that the "
                     f"reference cannot compute ({type(e).__name__}: {e})")
+    if name == "conv2d_relu_maxpool2d_forward":
+        _check_pool_code(got, want, ref_args, kw, dt, mutation)
+        return
     out_dt = np.asarray(_flat(got)[0]).dtype if _flat(got) else dt
     # any non-finite value in a convolution meets the padding zeros somewhere (NaN * 0)
     conv_w = name.startswith("conv2d") and mutation in ("nan", "inf")

@@ -173,3 +173,30 @@ def test_conv_scratch_left_by_a_non_finite_call_does_not_leak_into_the_next():
         for g, r in zip(got, want):
             if r is not None:
                 np.testing.assert_allclose(g, r, rtol=1e-4, atol=1e-5)
+
+
+def test_eval_batch_norm_gradient_does_not_read_x():
+    """Found by tests/fuzz: eval-mode dx = dy * weight / sqrt(var + eps) was computed as
+    p*dy + 0*(x - mean), so a NaN in x leaked into dx (PyTorch's does not)."""
+    rng = np.random.default_rng(0)
+    x, dy = rng.standard_normal((3, 2, 4)), rng.standard_normal((3, 2, 4))
+    x[1, 0, 2] = np.nan
+    mean, var, w = np.zeros(2), np.array([1.0, 4.0]), np.array([2.0, 3.0])
+    for dt in (np.float32, np.float64):
+        dx, _, _ = K.batch_norm_backward(dy.astype(dt), x.astype(dt), mean, var, w.astype(dt),
+                                         training=False, eps=0.0)
+        np.testing.assert_allclose(dx, dy * (w / np.sqrt(var))[None, :, None], rtol=1e-6)
+
+
+@pytest.mark.parametrize("step", ["rmsprop_step", "adagrad_step", "sgd_step", "adam_step"])
+def test_no_weight_decay_means_the_parameter_never_reaches_the_state(step):
+    """Found by tests/fuzz: RMSprop added wd * p even for wd = 0, so an inf parameter made
+    its square average NaN."""
+    p = np.array([1.0, np.inf, 2.0], np.float32)
+    g = np.array([0.5, 0.5, 0.5], np.float32)
+    state = np.zeros(3, np.float32)
+    kw = {"rmsprop_step": dict(lr=1e-2), "adagrad_step": dict(step=1, lr=1e-2),
+          "sgd_step": dict(lr=0.1, momentum=0.9), "adam_step": dict(step=1)}[step]
+    args = [p, g, state] + ([np.zeros(3, np.float32)] if step == "adam_step" else [])
+    getattr(K, step)(*args, **kw)
+    assert np.isfinite(state).all(), state
