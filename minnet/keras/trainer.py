@@ -80,6 +80,17 @@ def _batches(n, batch_size, order):
         yield slice(start, stop) if order is None else order[start:stop]
 
 
+
+def _batch_size(batch_size):
+    """Keras's default of 32 for None; anything else must be a positive integer."""
+    if batch_size is None:
+        return 32
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or \
+            batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+    return int(batch_size)
+
+
 class Trainer:
     """The training half of keras.Model (mixed into it)."""
 
@@ -222,7 +233,7 @@ class Trainer:
             swv = _sample_weights(yv, validation_data[2] if len(validation_data) == 3
                                   else None, None, "fit(validation_data)")
             validation_data = (xv, yv, swv)
-        batch_size = int(batch_size or 32)
+        batch_size = _batch_size(batch_size)
         n = len(x)
         steps = math.ceil(n / batch_size)
         if steps_per_epoch is not None:
@@ -317,7 +328,7 @@ class Trainer:
         self._check_compiled("evaluate")
         x, y = self._prepare(x, y, "evaluate")
         sw = _sample_weights(y, sample_weight, None, "evaluate")
-        batch_size = int(batch_size or 32)
+        batch_size = _batch_size(batch_size)
         verbose = 1 if verbose == "auto" else int(verbose)
         n_steps = math.ceil(len(x) / batch_size) if steps is None else int(steps)
         cbs = list(callbacks or [])
@@ -337,7 +348,7 @@ class Trainer:
         if not self.built:
             self.build((None,) + x.shape[1:])
         self._check_input(x.shape)
-        batch_size = int(batch_size or 32)
+        batch_size = _batch_size(batch_size)
         verbose = 1 if verbose == "auto" else int(verbose)
         n_steps = math.ceil(len(x) / batch_size)
         cbs = list(callbacks or [])

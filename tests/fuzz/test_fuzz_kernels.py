@@ -195,7 +195,37 @@ def _conv_pool(rng, dt):
                                              _f(rng, (co, ci, 3, 3), dt)], dict(padding=1)
 
 
-FAMILIES = {"colsum": _colsum, "softmax_backward": _softmax_bwd, "bce_with_logits": _bce,
+def _xent_bwd(rng, dt):
+    _, (logits, t), kw = _xent(rng, dt)
+    _, lse = reference.cross_entropy_forward(logits.astype(np.float64), t, **{
+        k: (v.astype(np.float64) if isinstance(v, np.ndarray) else v) for k, v in kw.items()})
+    g = _f(rng, (len(t),), dt) if kw["reduction"] == "none" else np.asarray(
+        rng.uniform(-1, 1), dt)
+    return "cross_entropy_backward", [g, logits, t, lse.astype(np.float64)], kw
+
+
+def _bce_bwd(rng, dt):
+    _, (logits, target), kw = _bce(rng, dt)
+    g = _f(rng, logits.shape, dt) if kw["reduction"] == "none" else np.asarray(
+        rng.uniform(-1, 1), dt)
+    return "bce_with_logits_backward", [g, logits, target], kw
+
+
+def _avgpool_bwd(rng, dt):
+    _, (x,), kw = _avgpool(rng, dt)
+    y = reference.avg_pool2d_forward(x.astype(np.float64), **kw)
+    return "avg_pool2d_backward", [_f(rng, y.shape, dt)], dict(input_shape=x.shape, **kw)
+
+
+def _adaptive_bwd(rng, dt):
+    _, (x,), kw = _adaptive(rng, dt)
+    y = reference.adaptive_avg_pool2d_forward(x.astype(np.float64), **kw)
+    return "adaptive_avg_pool2d_backward", [_f(rng, y.shape, dt)], dict(input_shape=x.shape)
+
+
+FAMILIES = {"cross_entropy_backward": _xent_bwd, "bce_with_logits_backward": _bce_bwd,
+            "avg_pool2d_backward": _avgpool_bwd, "adaptive_avg_pool2d_backward": _adaptive_bwd,
+            "colsum": _colsum, "softmax_backward": _softmax_bwd, "bce_with_logits": _bce,
             "rmsprop_step": _rmsprop, "adagrad_step": _adagrad,
             "adaptive_avg_pool2d": _adaptive, "max_pool2d_backward": _maxpool_bwd,
             "batch_norm_backward": _bn_bwd, "conv2d_relu_maxpool2d": _conv_pool,
@@ -363,6 +393,9 @@ def test_kernel_equals_reference_or_raises(family, seed, mutation, dt):
     except (ValueError, TypeError):
         return                                   # a clear refusal is always allowed
     # the kernel accepted it: it must equal the reference on the same values (in float64)
+    if name.endswith("_backward") and name[:3] in ("cro", "bce") and which == 0 and \
+            mutation == "rank" and np.size(args[0]) == 1:
+        return       # a 1-element gradient of a scalar loss is taken as that scalar: fine
     try:
         want = _call(reference, name, ref_args, {k: (v.astype(np.float64) if isinstance(
             v, np.ndarray) and v.dtype.kind == "f" else v) for k, v in kw.items()})
@@ -375,5 +408,7 @@ def test_kernel_equals_reference_or_raises(family, seed, mutation, dt):
     out_dt = np.asarray(_flat(got)[0]).dtype if _flat(got) else dt
     # any non-finite value in a convolution meets the padding zeros somewhere (NaN * 0)
     conv_w = name.startswith("conv2d") and mutation in ("nan", "inf")
+    # an infinite logit makes its row's softmax undefined (inf - inf): a NaN row, as PyTorch
+    conv_w = conv_w or (name == "cross_entropy_backward" and mutation == "inf")
     _compare(got, want, out_dt if out_dt.kind == "f" else dt, lenient=mutation == "inf",
              both_finite=conv_w)

@@ -229,3 +229,84 @@ def test_optimizers_step_or_refuse(name, seed, shape, bad, grad):
     assert after.shape == before.shape and np.isfinite(after).all()
     if not grad:
         np.testing.assert_array_equal(after, before)     # no gradient: no update
+
+
+@FUZZ
+@given(seed=st.integers(0, 2 ** 32 - 1), shape=st.lists(st.integers(0, 4), max_size=3),
+       kind=st.sampled_from(["ok", "high", "negative", "float", "bool", "padding"]))
+def test_embedding_looks_up_or_refuses(seed, shape, kind):
+    rng = np.random.default_rng(seed)
+    num = 6
+    e = nn.Embedding(num, 3, padding_idx=2 if kind == "padding" else None)
+    idx = rng.integers(0, num, shape)
+    if kind == "high" and idx.size:
+        idx.flat[0] = num
+    elif kind == "negative" and idx.size:
+        idx.flat[0] = -1
+    elif kind == "float":
+        idx = idx.astype(np.float32)
+    elif kind == "bool":
+        idx = idx > 2
+    try:
+        out = e(minnet.tensor(idx))
+    except (ValueError, TypeError):
+        assert kind in ("high", "negative", "float", "bool"), kind
+        return
+    assert kind in ("ok", "padding") or idx.size == 0, f"accepted {kind} indices"
+    np.testing.assert_array_equal(out.numpy(), e.weight.detach().numpy()[idx])
+
+
+@FUZZ
+@given(n=st.integers(0, 23), batch=st.one_of(st.integers(-2, 9), st.none()),
+       drop_last=st.booleans(), shuffle=st.booleans(), seed=st.integers(0, 1000))
+def test_dataloader_batches_cover_the_dataset(n, batch, drop_last, shuffle, seed):
+    from minnet.utils.data import DataLoader, TensorDataset
+    x = np.arange(n * 2, dtype=np.float32).reshape(n, 2)
+    y = np.arange(n)
+    try:
+        loader = DataLoader(TensorDataset(minnet.tensor(x), minnet.tensor(y)),
+                            batch_size=batch, drop_last=drop_last, shuffle=shuffle,
+                            generator=minnet.Generator().manual_seed(seed))
+    except ValueError:
+        assert (batch is not None and batch < 1) or (batch is None and drop_last)
+        return
+    assert (batch is None and not drop_last) or (batch is not None and batch >= 1)
+    seen = []
+    for xb, yb in loader:
+        xb, yb = xb.numpy(), yb.numpy()
+        if batch is not None:
+            assert len(yb) == batch or (not drop_last and len(yb) < batch)
+        np.testing.assert_array_equal(xb, x[yb])
+        seen.extend(yb.tolist() if batch is not None else [int(yb)])
+    full = n if batch is None or not drop_last else n - n % batch
+    assert len(seen) == full and len(set(seen)) == full
+    if not shuffle:
+        assert seen == list(range(full))
+    assert len(loader) == (n if batch is None else (n // batch if drop_last else
+                                                    -(-n // batch)))
+
+
+@FUZZ
+@given(n=st.integers(1, 20), batch=st.integers(-1, 8), epochs=st.integers(0, 2),
+       split=st.sampled_from([0.0, 0.25, 1.0, -0.1]), features=st.sampled_from([3, 4]),
+       seed=st.integers(0, 1000))
+def test_keras_fit_trains_or_refuses(n, batch, epochs, split, features, seed):
+    from minnet import keras
+    rng = np.random.default_rng(seed)
+    minnet.random.set_seed(seed) if hasattr(minnet.random, "set_seed") else None
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="relu"),
+                              keras.layers.Dense(2, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    x = rng.standard_normal((n, features)).astype(np.float32)
+    y = rng.integers(0, 2, n)
+    try:
+        h = model.fit(x, y, batch_size=batch, epochs=epochs, validation_split=split,
+                      verbose=0)
+    except ValueError as e:
+        assert batch < 1 or features != 3 or not 0 <= split < 1 or \
+            (split > 0 and int(n * (1 - split)) < 1), e
+        return
+    assert batch >= 1 and features == 3 and 0 <= split < 1
+    assert len(h.history.get("loss", [])) == epochs      # Keras: no keys after 0 epochs
+    assert all(np.isfinite(v) for v in h.history.get("loss", []))
