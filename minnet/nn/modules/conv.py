@@ -119,11 +119,19 @@ class Conv2d(_ConvNd):
         (128, 16, 28, 28)
     """
 
+    def _check_layout(self, input):
+        shape = getattr(input, "shape", None)
+        if shape is not None and len(shape) in (3, 4):
+            hint = _layout_hint(tuple(shape), self.in_channels)
+            if hint is not None:
+                raise self._layer_error(hint)
+
     def forward(self, input, activation=None, max_pool=None):
         """``F.conv2d`` with this layer's parameters; ``activation='relu'`` applies a ReLU in
         the kernel (nn.Sequential does so for a Conv2d followed by a ReLU), and with it
         ``max_pool=2`` a 2x2 max pooling as well (``F.conv2d_relu_max_pool2d``; Sequential's
         Conv2d -> ReLU -> MaxPool2d(2))."""
+        self._check_layout(input)
         try:
             if max_pool is not None:
                 if max_pool != 2 or activation != "relu":
@@ -135,6 +143,26 @@ class Conv2d(_ConvNd):
                             self.dilation, self.groups, activation=activation)
         except ValueError as e:
             raise self._layer_error(str(e)) from None
+
+
+def _layout_hint(shape, c_in):
+    """The message for an input whose channel axis does not hold ``c_in`` channels, in the
+    user's own shape, when the mistake is a recognisable layout one (else None)."""
+    nd = len(shape)
+    ch = 1 if nd == 4 else 0
+    if shape[ch] == c_in:
+        return None
+    if shape[-1] == c_in:
+        perm = "x.permute(0, 3, 1, 2)" if nd == 4 else "x.permute(2, 0, 1)"
+        layout = "(N, H, W, C)" if nd == 4 else "(H, W, C)"
+        want = "(N, C, H, W)" if nd == 4 else "(C, H, W)"
+        return (f"input of shape {tuple(shape)} looks channels-last {layout}, but minnet.nn "
+                f"is channels-first {want} like PyTorch: pass {perm}")
+    if nd == 3 and c_in == 1:
+        return (f"a 3-D input is one unbatched image (C, H, W), and shape {tuple(shape)} has "
+                f"{shape[0]} channels where 1 is expected; for a batch of 1-channel images "
+                f"(N, H, W) add the channel axis: x.unsqueeze(1)")
+    return None
 
 
 class Conv1d(_ConvNd):
