@@ -34,6 +34,7 @@ import argparse
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -237,11 +238,7 @@ def run_one(name, spec, impl, args, scratch, round_=0):
 
 
 def _median(xs):
-    xs = sorted(xs)
-    if not xs:
-        return float("nan")
-    m = len(xs) // 2
-    return xs[m] if len(xs) % 2 else (xs[m - 1] + xs[m]) / 2
+    return statistics.median(xs) if xs else float("nan")
 
 
 def print_table(results, names=None):

@@ -42,7 +42,7 @@ from minnet.datasets.fashion_mnist import FILES, _find
 from minnet.datasets.idx import read_idx
 from minnet.tensor import Tensor
 from minnet.vision.transforms import batch_transform
-from minnet.vision.utils import atomic_open
+from minnet._atomic import atomic_write
 
 __all__ = ["VisionDataset", "MNIST", "FashionMNIST", "KMNIST", "CIFAR10"]
 
@@ -134,7 +134,7 @@ def _download(url, path, md5=None, timeout=30):
     import urllib.request               # here: only a download needs it
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     digest = hashlib.md5(usedforsecurity=False)
-    with atomic_open(path) as f, urllib.request.urlopen(url, timeout=timeout) as r:
+    with atomic_write(path) as f, urllib.request.urlopen(url, timeout=timeout) as r:
         while chunk := r.read(1 << 20):
             digest.update(chunk)
             f.write(chunk)

@@ -132,11 +132,7 @@ def save_image(tensor, fp, format=None, **kwargs):
                             f"got {type(fp).__name__}")
         fp.write(data)
         return
-    with atomic_open(os.fspath(name)) as f:
+    with atomic_write(os.fspath(name)) as f:
         f.write(data)
 
 
-def atomic_open(path):
-    """``with atomic_open(path) as f:`` writes a binary file that appears under ``path`` only
-    when complete (minnet._atomic.atomic_write)."""
-    return atomic_write(path)

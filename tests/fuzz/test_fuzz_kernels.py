@@ -407,8 +407,8 @@ def test_kernel_equals_reference_or_raises(family, seed, mutation, dt):
         return
     out_dt = np.asarray(_flat(got)[0]).dtype if _flat(got) else dt
     # any non-finite value in a convolution meets the padding zeros somewhere (NaN * 0)
-    conv_w = name.startswith("conv2d") and mutation in ("nan", "inf")
+    both_finite = name.startswith("conv2d") and mutation in ("nan", "inf")
     # an infinite logit makes its row's softmax undefined (inf - inf): a NaN row, as PyTorch
-    conv_w = conv_w or (name == "cross_entropy_backward" and mutation == "inf")
+    both_finite = both_finite or (name == "cross_entropy_backward" and mutation == "inf")
     _compare(got, want, out_dt if out_dt.kind == "f" else dt, lenient=mutation == "inf",
-             both_finite=conv_w)
+             both_finite=both_finite)
