@@ -1,7 +1,6 @@
 """Threads, instruction-set dispatch and build facts: the process-wide knobs of the kernels."""
 import contextlib
 import os
-import platform
 import sys
 
 
@@ -133,7 +132,7 @@ def build_info():
         "version": __version__,
         "python": sys.version.split()[0],
         "numpy": np.__version__,
-        "platform": platform.platform(),
+        "platform": __import__("platform").platform(),
         "compiler": _build_config.CC,
         "cflags": _build_config.CFLAGS,
         "native": _build_config.NATIVE,
