@@ -26,14 +26,22 @@ def _shape(x_shape, rank, what, op):
     return x_shape
 
 
-def conv2d_geometry(x_shape, w_shape, stride=1, padding=0, dilation=1, groups=1, op="conv2d"):
+def _shown(x_shape, shown_shape):
+    """The input shape to quote in a message: the user's own, not an internal reshape of it."""
+    return x_shape if shown_shape is None else tuple(int(s) for s in shown_shape)
+
+
+def conv2d_geometry(x_shape, w_shape, stride=1, padding=0, dilation=1, groups=1, op="conv2d",
+                    shown_shape=None):
     """Check a conv2d's arguments against x (N, C_in, H, W) and w (C_out, C_in/groups, kH, kW).
 
     padding: int, (ph, pw), (top, bottom, left, right), 'valid' or 'same' (stride 1 only; an
     even effective kernel puts the extra zero after, as PyTorch).
-    Returns (oh, ow, (sh, sw), (pad_t, pad_b, pad_l, pad_r), (dh, dw)).
+    Returns (oh, ow, (sh, sw), (pad_t, pad_b, pad_l, pad_r), (dh, dw)). shown_shape: the
+    shape the caller passed (e.g. an unbatched (C, H, W)), used in the messages instead.
     """
     n, c_in, h, w = _shape(x_shape, 4, "input (N, C_in, H, W)", op)
+    x_shape = _shown(x_shape, shown_shape)
     c_out, c_in_g, kh, kw = _shape(w_shape, 4, "weight (C_out, C_in/groups, kH, kW)", op)
     if not isinstance(groups, numbers.Integral) or isinstance(groups, bool) or groups < 1:
         raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
@@ -86,12 +94,13 @@ def _pool_out(size, k, pad, stride, dil, ceil_mode):
 
 
 def pool2d_geometry(x_shape, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-                    op="max_pool2d"):
+                    op="max_pool2d", shown_shape=None):
     """Check a pooling's arguments against x (N, C, H, W).
 
     Returns (oh, ow, (kh, kw), (sh, sw), (ph, pw), (dh, dw)); stride None means kernel_size.
     """
     n, c, h, w = _shape(x_shape, 4, "input (N, C, H, W)", op)
+    x_shape = _shown(x_shape, shown_shape)
     kh, kw = pair(kernel_size, "kernel_size", op, minimum=1)
     if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
         sh, sw = kh, kw
@@ -111,9 +120,10 @@ def pool2d_geometry(x_shape, kernel_size, stride=None, padding=0, dilation=1, ce
     return oh, ow, (kh, kw), (sh, sw), (ph, pw), (dh, dw)
 
 
-def adaptive_size(x_shape, output_size, op="adaptive_avg_pool2d"):
+def adaptive_size(x_shape, output_size, op="adaptive_avg_pool2d", shown_shape=None):
     """(oh, ow) for adaptive pooling of x (N, C, H, W); None in output_size keeps that dim."""
     n, c, h, w = _shape(x_shape, 4, "input (N, C, H, W)", op)
+    x_shape = _shown(x_shape, shown_shape)
     if isinstance(output_size, (tuple, list)) and len(output_size) == 2:
         oh = h if output_size[0] is None else output_size[0]
         ow = w if output_size[1] is None else output_size[1]

@@ -107,7 +107,8 @@ def _conv_args(input, weight, bias, stride, padding, dilation, groups, op):
         bias = _tensor(bias, "bias", op)
     _floating(op, input=input, weight=weight, bias=bias)
     x, unbatched = _batched(input, 4, op, "(N, C_in, H, W)")
-    oh, ow = conv2d_geometry(x.shape, weight.shape, stride, padding, dilation, groups, op)[:2]
+    oh, ow = conv2d_geometry(x.shape, weight.shape, stride, padding, dilation, groups, op,
+                             shown_shape=input.shape)[:2]
     if bias is not None and tuple(bias.shape) != (weight.shape[0],):
         raise ValueError(f"{op}: bias must have shape ({weight.shape[0]},) for weight shape "
                          f"{tuple(weight.shape)}, got {tuple(bias.shape)}")
@@ -245,7 +246,8 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     input = _tensor(input, "input", op)
     _floating(op, input=input)
     x, unbatched = _batched(input, 4, op, "(N, C, H, W)")
-    oh, ow = pool2d_geometry(x.shape, kernel_size, stride, padding, dilation, ceil_mode, op)[:2]
+    oh, ow = pool2d_geometry(x.shape, kernel_size, stride, padding, dilation, ceil_mode, op,
+                             shown_shape=input.shape)[:2]
     sink = [] if return_indices else None
     y = MaxPool2d.apply(x, shape=tuple(x.shape[:2]) + (oh, ow),
                         args=(kernel_size, stride, padding, dilation, bool(ceil_mode)), sink=sink)
@@ -283,7 +285,8 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     input = _tensor(input, "input", op)
     _floating(op, input=input)
     x, unbatched = _batched(input, 4, op, "(N, C, H, W)")
-    pool2d_geometry(x.shape, kernel_size, stride, padding, 1, ceil_mode, op)
+    pool2d_geometry(x.shape, kernel_size, stride, padding, 1, ceil_mode, op,
+                    shown_shape=input.shape)
     y = AvgPool2d.apply(x, args=(kernel_size, stride, padding, bool(ceil_mode),
                                  bool(count_include_pad), divisor_override))
     return y.reshape(tuple(y.shape[1:])) if unbatched else y
@@ -310,6 +313,6 @@ def adaptive_avg_pool2d(input, output_size):
     input = _tensor(input, "input", op)
     _floating(op, input=input)
     x, unbatched = _batched(input, 4, op, "(N, C, H, W)")
-    adaptive_size(x.shape, output_size, op)
+    adaptive_size(x.shape, output_size, op, shown_shape=input.shape)
     y = AdaptiveAvgPool2d.apply(x, output_size=output_size)
     return y.reshape(tuple(y.shape[1:])) if unbatched else y

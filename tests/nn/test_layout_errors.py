@@ -30,3 +30,50 @@ def test_conv2d_channels_last_rgb_and_right_layouts():
     # a plain channel-count mistake keeps the kernel's message
     with pytest.raises(ValueError, match="has 5 channels but weight shape"):
         conv(minnet.zeros(2, 5, 8, 8))
+
+
+def test_conv2d_two_dimensional_input_names_the_missing_channel_axis():
+    with pytest.raises(ValueError, match=r"\(28, 28\) has no channel axis.*x\.unsqueeze\(0\)"):
+        nn.Conv2d(1, 4, 3)(minnet.zeros(28, 28))
+
+
+def test_unbatched_kernel_errors_quote_the_users_shape():
+    # the layers batch a (C, H, W) input internally as (1, C, H, W); messages must not show it
+    with pytest.raises(ValueError, match=r"\(4, 3, 3\) has 4 channels") as e:
+        nn.Conv2d(2, 4, 3)(minnet.zeros(4, 3, 3))
+    assert "(1, 4, 3, 3)" not in str(e.value)
+    with pytest.raises(ValueError, match=r"too small for input shape \(4, 1, 9\)") as e:
+        nn.MaxPool2d(2)(minnet.zeros(4, 1, 9))
+    assert "(1, 4, 1, 9)" not in str(e.value)
+    with pytest.raises(ValueError, match=r"input shape \(3, 0, 5\)"):
+        nn.AdaptiveAvgPool2d(1)(minnet.zeros(3, 0, 5))
+
+
+@pytest.mark.parametrize("layer", [nn.MaxPool2d(2), nn.AvgPool2d(3)])
+@pytest.mark.parametrize("shape,text", [
+    ((8, 28, 28, 1), r"\(8, 28, 28, 1\) looks channels-last \(N, H, W, C\).*"
+                     r"x\.permute\(0, 3, 1, 2\)"),
+    ((28, 28, 1), r"\(28, 28, 1\) looks channels-last \(H, W, C\).*x\.permute\(2, 0, 1\)"),
+    ((28, 28), r"\(28, 28\) has no channel axis"),
+])
+def test_pools_name_the_layout_mistake(layer, shape, text):
+    with pytest.raises(ValueError, match=text):
+        layer(minnet.zeros(*shape))
+
+
+def test_pool_errors_without_a_layout_mistake_have_no_hint():
+    with pytest.raises(ValueError, match="too small") as e:
+        nn.MaxPool2d(5)(minnet.zeros(1, 3, 4, 4))
+    assert "channels-last" not in str(e.value)
+    assert nn.MaxPool2d(2)(minnet.zeros(2, 3, 8, 8)).shape == (2, 3, 4, 4)
+
+
+def test_batchnorm2d_names_the_layout_mistake():
+    bn = nn.BatchNorm2d(3)
+    with pytest.raises(ValueError, match=r"\(2, 8, 8, 3\) looks channels-last.*"
+                                         r"x\.permute\(0, 3, 1, 2\)"):
+        bn(minnet.zeros(2, 8, 8, 3))
+    with pytest.raises(ValueError, match=r"for one image \(C, H, W\) pass x\.unsqueeze\(0\)"):
+        bn(minnet.zeros(3, 8, 8))
+    with pytest.raises(ValueError, match=r"got shape \(2, 5, 8, 8\)$"):
+        bn(minnet.zeros(2, 5, 8, 8))

@@ -5,6 +5,7 @@ import numpy as np
 
 from minnet.nn import functional as F
 from minnet.nn import init
+from minnet.nn._layout import channel_hint
 from minnet.nn.modules.module import Module
 from minnet.nn.parameter import Parameter
 from minnet.tensor import get_default_dtype
@@ -122,7 +123,7 @@ class Conv2d(_ConvNd):
     def _check_layout(self, input):
         shape = getattr(input, "shape", None)
         if shape is not None and len(shape) in (3, 4):
-            hint = _layout_hint(tuple(shape), self.in_channels)
+            hint = channel_hint(shape, self.in_channels)
             if hint is not None:
                 raise self._layer_error(hint)
 
@@ -142,27 +143,9 @@ class Conv2d(_ConvNd):
             return F.conv2d(input, self.weight, self.bias, self.stride, self.padding,
                             self.dilation, self.groups, activation=activation)
         except ValueError as e:
-            raise self._layer_error(str(e)) from None
-
-
-def _layout_hint(shape, c_in):
-    """The message for an input whose channel axis does not hold ``c_in`` channels, in the
-    user's own shape, when the mistake is a recognisable layout one (else None)."""
-    nd = len(shape)
-    ch = 1 if nd == 4 else 0
-    if shape[ch] == c_in:
-        return None
-    if shape[-1] == c_in:
-        perm = "x.permute(0, 3, 1, 2)" if nd == 4 else "x.permute(2, 0, 1)"
-        layout = "(N, H, W, C)" if nd == 4 else "(H, W, C)"
-        want = "(N, C, H, W)" if nd == 4 else "(C, H, W)"
-        return (f"input of shape {tuple(shape)} looks channels-last {layout}, but minnet.nn "
-                f"is channels-first {want} like PyTorch: pass {perm}")
-    if nd == 3 and c_in == 1:
-        return (f"a 3-D input is one unbatched image (C, H, W), and shape {tuple(shape)} has "
-                f"{shape[0]} channels where 1 is expected; for a batch of 1-channel images "
-                f"(N, H, W) add the channel axis: x.unsqueeze(1)")
-    return None
+            shape = getattr(input, "shape", ())
+            hint = channel_hint(shape, self.in_channels) if len(shape) == 2 else None
+            raise self._layer_error(f"{e}; {hint}" if hint else str(e)) from None
 
 
 class Conv1d(_ConvNd):

@@ -5,6 +5,7 @@ import numpy as np
 
 from minnet.nn import functional as F
 from minnet.nn import init
+from minnet.nn._layout import channel_hint
 from minnet.nn.modules.module import Module
 from minnet.nn.parameter import Parameter
 from minnet.tensor import get_default_dtype
@@ -125,8 +126,12 @@ class BatchNorm2d(BatchNorm1d):
 
     def _check_input_dim(self, input):
         if input.ndim != 4 or input.shape[1] != self.num_features:
-            raise self._layer_error(f"expected input of shape (N, {self.num_features}, H, W), "
-                                    f"got shape {tuple(input.shape)}")
+            msg = (f"expected input of shape (N, {self.num_features}, H, W), got shape "
+                   f"{tuple(input.shape)}")
+            hint = channel_hint(input.shape, self.num_features) if input.ndim == 4 else None
+            if input.ndim == 3 and input.shape[0] == self.num_features:
+                hint = "a batch is needed: for one image (C, H, W) pass x.unsqueeze(0)"
+            raise self._layer_error(f"{msg}; {hint}" if hint else msg)
 
 
 class LayerNorm(Module):

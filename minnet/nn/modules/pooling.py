@@ -1,5 +1,6 @@
 """MaxPool2d, AvgPool2d, AdaptiveAvgPool2d (PyTorch's names and arguments)."""
 from minnet.nn import functional as F
+from minnet.nn._layout import pool_hint
 from minnet.nn.modules.module import Module
 
 __all__ = ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"]
@@ -10,7 +11,8 @@ class _Pool(Module):
         try:
             return fn(input, *args, **kwargs)
         except ValueError as e:
-            raise self._layer_error(str(e)) from None
+            hint = pool_hint(getattr(input, "shape", ()))
+            raise self._layer_error(f"{e}; {hint}" if hint else str(e)) from None
 
 
 class MaxPool2d(_Pool):
