@@ -161,9 +161,10 @@ def load_data(path=None, subset=None):
     try:
         return load_full()
     except FileNotFoundError:
-        where = ", ".join(_candidates(None)) or "no folder"
+        where = ", ".join(_candidates(None))
+        where = f" in {where}" if where else ""
         skipped = " (MINNET_DATA_NO_SYSTEM: system folders skipped)" if no_system() else ""
-        print(f"minnet: full Fashion-MNIST not found in {where}{skipped}; using the embedded "
+        print(f"minnet: full Fashion-MNIST not found{where}{skipped}; using the embedded "
               f"subset (6,500 training / 1,000 test images). For the full set: "
               f"`apt-get install dataset-fashion-mnist`.", file=sys.stderr)
         return load_subset()
