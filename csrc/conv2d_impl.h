@@ -345,6 +345,7 @@ typedef struct {
     FN(dwise_fn) dwise;      /* depthwise: one plane's output */
     FN(dwise_dw_fn) dwise_dw; /* depthwise: one plane's weight gradient */
     FN(ik_st_fn) st;         /* tile into the output (AVX-512), or NULL */
+    int isa;                 /* the level these were chosen for (the fused pooling's too) */
 } FN(ik_t);
 
 #define IK_FNS(isa) CAT(CAT(ik_fwd, isa), SFX), CAT(CAT(ik_dw2, isa), SFX),                  \
@@ -359,13 +360,17 @@ static FN(ik_t) FN(ik_for)(int isa)
     if (isa >= MN_ISA_AVX512) {
         ik = (FN(ik_t)){8, 64 / sizeof(DT), 8, IK_FNS(avx512)};
         ik.st = CAT(CAT(ik_fwd_st, avx512), SFX);
+        ik.isa = MN_ISA_AVX512;
         return ik;
     }
-    if (isa >= MN_ISA_AVX2)
-        return (FN(ik_t)){4, 32 / sizeof(DT), 4, IK_FNS(avx2)};
+    if (isa >= MN_ISA_AVX2) {
+        ik = (FN(ik_t)){4, 32 / sizeof(DT), 4, IK_FNS(avx2)};
+        ik.isa = MN_ISA_AVX2;
+        return ik;
+    }
 #endif
-    (void)isa;
     ik = (FN(ik_t)){4, 16 / sizeof(DT), 4, IK_FNS(generic)};
+    ik.isa = MN_ISA_GENERIC;
     return ik;
 }
 #undef IK_FNS
@@ -583,7 +588,7 @@ static const DT *FN(dy_image)(const FN(ik_t) * ik, const DT *dy, const DT *relu_
     if (pool_code) {
         const ptrdiff_t pq = (g->oh / 2) * (g->ow / 2);
         FN(mn_relu_maxpool2x2_bwd)(dy + c0 * pq, pool_code + c0 * pq, cout_g, g->oh, g->ow, dym,
-                                   dbn ? dbn + c0 : NULL);
+                                   dbn ? dbn + c0 : NULL, ik->isa);
         return dym;
     }
     if (relu_y) {
@@ -809,7 +814,7 @@ static int FN(implicit_fwd)(const DT *x, const DT *w, const DT *b, DT *y, uint8_
                 if (code) {
                     const ptrdiff_t pq = g->c_out * (OH / 2) * (OW / 2);
                     FN(mn_relu_maxpool2x2_fwd)(yimg, g->c_out, OH, OW, y + n * pq,
-                                               code + n * pq);
+                                               code + n * pq, ik.isa);
                 }
             }
         }
@@ -1337,7 +1342,8 @@ int FN(mn_conv2d_relu_pool_fwd)(const DT *x, const DT *w, const DT *b, DT *p, ui
     const int nt = (n_threads > 1 && g->n * ys >= 32768) ? n_threads : 1;
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
     for (ptrdiff_t n = 0; n < g->n * (rc == 0); n++)
-        FN(mn_relu_maxpool2x2_fwd)(y + n * ys, g->c_out, OH, OW, p + n * pq, code + n * pq);
+        FN(mn_relu_maxpool2x2_fwd)(y + n * ys, g->c_out, OH, OW, p + n * pq, code + n * pq,
+                                   mn_effective_isa(isa));
     free(y);
     return rc;
 }
@@ -1653,7 +1659,7 @@ int FN(mn_conv2d_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw, DT
 #pragma omp parallel for schedule(static) num_threads(ntm) if (ntm > 1)
             for (ptrdiff_t n = 0; n < N; n++)
                 FN(mn_relu_maxpool2x2_bwd)(dy + n * pq, pool_code + n * pq, CO, g->oh, g->ow,
-                                           masked + n * ys, NULL);
+                                           masked + n * ys, NULL, mn_effective_isa(isa));
         } else {
 #pragma omp parallel for schedule(static) num_threads(ntm) if (ntm > 1)
             for (ptrdiff_t i = 0; i < N * ys; i++)

@@ -7,9 +7,11 @@
 #include <stdint.h>
 
 /* planes = N*C; each input plane h x w, each output plane oh x ow (the caller resolves
- * ceil_mode into oh/ow). Windows start at i*sh - ph, j*sw - pw. */
+ * ceil_mode into oh/ow). Windows start at i*sh - ph, j*sw - pw. isa: the instruction-set level
+ * (enum mn_isa) the call may use, already clamped to the CPU (mn_effective_isa). */
 typedef struct {
     ptrdiff_t planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw;
+    int isa;
 } mn_pool2d_geom;
 
 /* y[i, j] := max over the window taps inside the plane; idx[i, j] := r*w + s of the first
@@ -59,15 +61,15 @@ void mn_adaptive_avgpool2d_bwd_f64(const double *dy, double *dx, const mn_pool2d
  *   order (0 top-left, 1 top-right, 2 bottom-left, 3 bottom-right) when that max is > 0, else
  *   4: no gradient reaches the window, the relu's derivative being 0 at every tap. */
 void mn_relu_maxpool2x2_fwd_f32(const float *x, ptrdiff_t planes, ptrdiff_t h, ptrdiff_t w,
-                                float *y, uint8_t *code);
+                                float *y, uint8_t *code, int isa);
 void mn_relu_maxpool2x2_fwd_f64(const double *x, ptrdiff_t planes, ptrdiff_t h, ptrdiff_t w,
-                                double *y, uint8_t *code);
+                                double *y, uint8_t *code, int isa);
 /* Its backward: dx (planes of h x w) := dy[i, j] at the tap code[i, j] names, zeros elsewhere
  * (every element of dx is written once); sums (when not NULL): sums[p] := the sum of dx plane
- * p, in double. */
+ * p, in double. isa: as in mn_pool2d_geom. */
 void mn_relu_maxpool2x2_bwd_f32(const float *dy, const uint8_t *code, ptrdiff_t planes,
-                                ptrdiff_t h, ptrdiff_t w, float *dx, double *sums);
+                                ptrdiff_t h, ptrdiff_t w, float *dx, double *sums, int isa);
 void mn_relu_maxpool2x2_bwd_f64(const double *dy, const uint8_t *code, ptrdiff_t planes,
-                                ptrdiff_t h, ptrdiff_t w, double *dx, double *sums);
+                                ptrdiff_t h, ptrdiff_t w, double *dx, double *sums, int isa);
 
 #endif

@@ -93,11 +93,11 @@ static inline int FN(is_2x2)(const mn_pool2d_geom *g)
            2 * g->ow <= g->w && g->h * g->w < INT32_MAX - 1;
 }
 
-/* AVX-512 for float on a CPU that has it (dispatched per call; the probe is cached) */
-static inline int FN(use_avx512)(void)
+/* AVX-512 for float when the caller's ISA level allows it (minnet.set_isa, clamped to the CPU) */
+static inline int FN(use_avx512)(int isa)
 {
 #if MN_X86
-    return sizeof(DT) == 4 && mn_cpu_isa() >= MN_ISA_AVX512;
+    return sizeof(DT) == 4 && isa >= MN_ISA_AVX512;
 #else
     return 0;
 #endif
@@ -110,7 +110,7 @@ void FN(mn_maxpool2d_fwd)(const DT *x, DT *y, int64_t *idx, const mn_pool2d_geom
     const int nt = POOL_THREADS(g, n_threads);
     if (FN(is_2x2)(g)) {
         /* threads split the flat (plane, output row) sequence: one contiguous block each */
-        const int avx512 = FN(use_avx512)();
+        const int avx512 = FN(use_avx512)(g->isa);
 #pragma omp parallel num_threads(nt) if (nt > 1)
         {
             ptrdiff_t lo, hi;
@@ -134,7 +134,7 @@ void FN(mn_maxpool2d_fwd)(const DT *x, DT *y, int64_t *idx, const mn_pool2d_geom
      * row at once; the edges and other dtypes/ISAs take the per-window loop */
     ptrdiff_t jlo = 0, jhi = 0;
     const ptrdiff_t span = (g->kw - 1) * g->dw;
-    if (FN(use_avx512)() && g->kh <= 64 && H * W < INT32_MAX - 1) {
+    if (FN(use_avx512)(g->isa) && g->kh <= 64 && H * W < INT32_MAX - 1) {
         jlo = (g->pw + g->sw - 1) / g->sw;
         jhi = W - 1 + g->pw - span >= 0 ? (W - 1 + g->pw - span) / g->sw + 1 : 0;
         if (jhi > OW)
@@ -216,10 +216,10 @@ static int FN(maxpool_scatter_plane)(const DT *dy, const int64_t *idx, DT *dx, p
  * that does not, or without AVX-512: a scalar direct write with its checks measured 4x slower
  * than memset + scatter (3.6 vs 0.9 ms for (128, 16, 28, 28)). */
 static int FN(maxpool2x2_bwd_plane)(const DT *dy, const int64_t *idx, DT *dx, ptrdiff_t h,
-                                    ptrdiff_t w, ptrdiff_t oh, ptrdiff_t ow)
+                                    ptrdiff_t w, ptrdiff_t oh, ptrdiff_t ow, int isa)
 {
 #if MN_X86
-    if (FN(use_avx512)())
+    if (FN(use_avx512)(isa))
         return maxpool2x2_bwd_plane_f32_avx512((const float *)dy, idx, (float *)dx, h, w, oh,
                                                ow);
 #endif
@@ -232,7 +232,7 @@ int FN(mn_maxpool2d_bwd)(const DT *dy, const int64_t *idx, DT *dx, const mn_pool
 {
     const ptrdiff_t H = g->h, W = g->w, OH = g->oh, OW = g->ow, OHW = OH * OW;
     const int nt = POOL_THREADS(g, n_threads);
-    const int fit = FN(use_avx512)() && OH >= 1 && OW >= 1 && 2 * OH <= H && 2 * OW <= W &&
+    const int fit = FN(use_avx512)(g->isa) && OH >= 1 && OW >= 1 && 2 * OH <= H && 2 * OW <= W &&
                     H * W < INT32_MAX - 1;
     int bad = 0;
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1) reduction(| : bad)
@@ -240,7 +240,7 @@ int FN(mn_maxpool2d_bwd)(const DT *dy, const int64_t *idx, DT *dx, const mn_pool
         DT *dxp = dx + pl * H * W;
         const DT *dyp = dy + pl * OHW;
         const int64_t *ip = idx + pl * OHW;
-        if (!fit || FN(maxpool2x2_bwd_plane)(dyp, ip, dxp, H, W, OH, OW))
+        if (!fit || FN(maxpool2x2_bwd_plane)(dyp, ip, dxp, H, W, OH, OW, g->isa))
             bad |= FN(maxpool_scatter_plane)(dyp, ip, dxp, H * W, OHW);
     }
     return bad ? -1 : 0;
@@ -301,10 +301,10 @@ static inline void FN(avg_inner_cols)(const mn_pool2d_geom *g, ptrdiff_t *jlo, p
 __attribute__((target_clones("avx512f", "avx2", "default")))
 void FN(avgpool_row_fwd)(const DT *restrict x, ptrdiff_t W, ptrdiff_t r0, ptrdiff_t r1,
                          ptrdiff_t kw, ptrdiff_t sw, ptrdiff_t c, ptrdiff_t n, DT d,
-                         DT *restrict y)
+                         DT *restrict y, int isa)
 {
 #if MN_X86
-    if (FN(use_avx512)()) {
+    if (FN(use_avx512)(isa)) {
         avgpool_row_fwd_f32_avx512((const float *)x, W, r0, r1, kw, sw, c, n, (float)d,
                                    (float *)y);
         return;
@@ -340,10 +340,10 @@ void FN(avgpool_row_fwd)(const DT *restrict x, ptrdiff_t W, ptrdiff_t r0, ptrdif
 __attribute__((target_clones("avx512f", "avx2", "default")))
 void FN(avgpool_row_bwd)(const DT *restrict v, ptrdiff_t W, ptrdiff_t r0, ptrdiff_t r1,
                          ptrdiff_t kw, ptrdiff_t sw, ptrdiff_t c, ptrdiff_t n,
-                         DT *restrict dx, ptrdiff_t lim)
+                         DT *restrict dx, ptrdiff_t lim, int isa)
 {
 #if MN_X86
-    if (FN(use_avx512)() && sw <= 2 && 15 * sw + kw <= 64) {
+    if (FN(use_avx512)(isa) && sw <= 2 && 15 * sw + kw <= 64) {
         avgpool_row_bwd_f32_avx512((const float *)v, W, r0, r1, kw, sw, c, n, (float *)dx,
                                    lim);
         return;
@@ -373,10 +373,11 @@ void FN(avgpool_row_bwd)(const DT *restrict v, ptrdiff_t W, ptrdiff_t r0, ptrdif
  * whole, so the divisor is d for both count_include_pad), summed and divided in the order of
  * the general loop below: the same result bit for bit. */
 static void FN(avgpool2x2_fwd_rows)(const DT *x, ptrdiff_t t0, ptrdiff_t t1, ptrdiff_t h,
-                                    ptrdiff_t w, ptrdiff_t oh, ptrdiff_t ow, DT d, DT *y)
+                                    ptrdiff_t w, ptrdiff_t oh, ptrdiff_t ow, DT d, DT *y,
+                                    int isa)
 {
 #if MN_X86
-    if (FN(use_avx512)()) {
+    if (FN(use_avx512)(isa)) {
         avgpool2x2_fwd_f32_avx512((const float *)x, t0, t1, h, w, oh, ow, (float)d, (float *)y);
         return;
     }
@@ -406,7 +407,7 @@ void FN(mn_avgpool2d_fwd)(const DT *x, DT *y, const mn_pool2d_geom *g, int inclu
             ptrdiff_t lo, hi;
             mn_thread_range(g->planes * OH, 2, &lo, &hi);
             if (hi > lo)
-                FN(avgpool2x2_fwd_rows)(x, lo, hi, H, W, OH, OW, d, y);
+                FN(avgpool2x2_fwd_rows)(x, lo, hi, H, W, OH, OW, d, y, g->isa);
         }
         return;
     }
@@ -425,7 +426,7 @@ void FN(mn_avgpool2d_fwd)(const DT *x, DT *y, const mn_pool2d_geom *g, int inclu
                                                 &c0, &c1);
                     if (r1 > r0)
                         FN(avgpool_row_fwd)(xp, W, r0, r1, g->kw, g->sw, c0, jhi - jlo, d,
-                                            yp + i * OW + jlo);
+                                            yp + i * OW + jlo, g->isa);
                     else
                         for (ptrdiff_t k = jlo; k < jhi; k++)
                             yp[i * OW + k] = 0;
@@ -448,10 +449,11 @@ void FN(mn_avgpool2d_fwd)(const DT *x, DT *y, const mn_pool2d_geom *g, int inclu
 /* Its backward for planes p0..p1-1: each dx of window (i, j) is dy[i, j] / d + 0 (the
  * general loop's 0 + v), written once; the uncovered last odd row and column are zeroed. */
 static void FN(avgpool2x2_bwd_planes)(const DT *dy, DT *dx, ptrdiff_t p0, ptrdiff_t p1,
-                                      ptrdiff_t h, ptrdiff_t w, ptrdiff_t oh, ptrdiff_t ow, DT d)
+                                      ptrdiff_t h, ptrdiff_t w, ptrdiff_t oh, ptrdiff_t ow, DT d,
+                                      int isa)
 {
 #if MN_X86
-    if (FN(use_avx512)()) {
+    if (FN(use_avx512)(isa)) {
         avgpool2x2_bwd_f32_avx512((const float *)dy, (float *)dx, p0, p1, h, w, oh, ow,
                                   (float)d);
         return;
@@ -486,7 +488,7 @@ void FN(mn_avgpool2d_bwd)(const DT *dy, DT *dx, const mn_pool2d_geom *g, int inc
             ptrdiff_t lo, hi;
             mn_thread_range(g->planes, 1, &lo, &hi);
             if (hi > lo)
-                FN(avgpool2x2_bwd_planes)(dy, dx, lo, hi, H, W, OH, OW, d);
+                FN(avgpool2x2_bwd_planes)(dy, dx, lo, hi, H, W, OH, OW, d, g->isa);
         }
         return;
     }
@@ -513,7 +515,7 @@ void FN(mn_avgpool2d_bwd)(const DT *dy, DT *dx, const mn_pool2d_geom *g, int inc
                         for (ptrdiff_t k = 0; k < n; k++)
                             v[k] = dyp[i * OW + j0 + k] / d;
                         FN(avgpool_row_bwd)(v, W, r0, r1, g->kw, g->sw,
-                                            j0 * g->sw - g->pw, n, dxp, H * W);
+                                            j0 * g->sw - g->pw, n, dxp, H * W, g->isa);
                     }
                     j = jhi - 1;
                     continue;
@@ -669,10 +671,10 @@ static void FN(relu_maxpool2x2_bwd_loop)(const DT *restrict dy, const uint8_t *r
 }
 
 void FN(mn_relu_maxpool2x2_fwd)(const DT *x, ptrdiff_t planes, ptrdiff_t h, ptrdiff_t w, DT *y,
-                                uint8_t *code)
+                                uint8_t *code, int isa)
 {
 #if MN_X86
-    if (FN(use_avx512)()) {
+    if (FN(use_avx512)(isa)) {
         relu_maxpool2x2_fwd_f32_avx512((const float *)x, planes, h, w, (float *)y, code);
         return;
     }
@@ -681,10 +683,10 @@ void FN(mn_relu_maxpool2x2_fwd)(const DT *x, ptrdiff_t planes, ptrdiff_t h, ptrd
 }
 
 void FN(mn_relu_maxpool2x2_bwd)(const DT *dy, const uint8_t *code, ptrdiff_t planes,
-                                ptrdiff_t h, ptrdiff_t w, DT *dx, double *sums)
+                                ptrdiff_t h, ptrdiff_t w, DT *dx, double *sums, int isa)
 {
 #if MN_X86
-    if (FN(use_avx512)()) {
+    if (FN(use_avx512)(isa)) {
         relu_maxpool2x2_bwd_f32_avx512((const float *)dy, code, planes, h, w, (float *)dx,
                                        sums);
         return;

@@ -8,8 +8,9 @@
 cimport numpy as cnp
 import numpy as np
 from libc.stdint cimport int64_t
+from libc.string cimport memset
 
-from minnet._kernels._runtime cimport float_array, num_threads
+from minnet._kernels._runtime cimport float_array, isa_level, num_threads
 from minnet._kernels.convshape import adaptive_size, pool2d_geometry
 
 cnp.import_array()
@@ -17,6 +18,7 @@ cnp.import_array()
 cdef extern from "pool2d.h":
     ctypedef struct mn_pool2d_geom:
         ptrdiff_t planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw
+        int isa
     void mn_maxpool2d_fwd_f32(const float *x, float *y, int64_t *idx, const mn_pool2d_geom *g,
                               int n_threads) nogil
     void mn_maxpool2d_fwd_f64(const double *x, double *y, int64_t *idx,
@@ -50,10 +52,17 @@ cdef tuple _input_shape(object input_shape, str op):
     return s
 
 
-cdef void _fill(mn_pool2d_geom *g, tuple xs, tuple geo):
-    oh, ow, (kh, kw), (sh, sw), (ph, pw), (dh, dw) = geo
+cdef void _planes(mn_pool2d_geom *g, tuple xs, ptrdiff_t oh, ptrdiff_t ow):
+    """The plane sizes and the dispatch level; the window fields zeroed (see _fill)."""
+    memset(g, 0, sizeof(mn_pool2d_geom))
     g.planes = xs[0] * xs[1]
     g.h, g.w, g.oh, g.ow = xs[2], xs[3], oh, ow
+    g.isa = isa_level()
+
+
+cdef void _fill(mn_pool2d_geom *g, tuple xs, tuple geo):
+    oh, ow, (kh, kw), (sh, sw), (ph, pw), (dh, dw) = geo
+    _planes(g, xs, oh, ow)
     g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw = kh, kw, sh, sw, ph, pw, dh, dw
 
 
@@ -118,8 +127,7 @@ def max_pool2d_backward(dy, indices, input_shape, out=None):
         raise ValueError(f"{op}: grad_output {(<object>DY).shape} and indices "
                          f"{(<object>I).shape} must both be (N, C, OH, OW) for input shape {xs}")
     cdef mn_pool2d_geom g
-    g.planes = xs[0] * xs[1]
-    g.h, g.w, g.oh, g.ow = xs[2], xs[3], DY.shape[2], DY.shape[3]
+    _planes(&g, xs, DY.shape[2], DY.shape[3])
     cdef cnp.ndarray DX = _out_array(out, xs, DY.dtype, "out", op)
     cdef void *pdy = cnp.PyArray_DATA(DY)
     cdef void *pdx = cnp.PyArray_DATA(DX)
@@ -197,8 +205,7 @@ def adaptive_avg_pool2d_forward(x, output_size):
     xs = (<object>X).shape
     oh, ow = adaptive_size(xs, output_size, op)
     cdef mn_pool2d_geom g
-    g.planes = xs[0] * xs[1]
-    g.h, g.w, g.oh, g.ow = xs[2], xs[3], oh, ow
+    _planes(&g, xs, oh, ow)
     cdef cnp.ndarray Y = np.empty((xs[0], xs[1], oh, ow), dtype=X.dtype)
     cdef void *px = cnp.PyArray_DATA(X)
     cdef void *py = cnp.PyArray_DATA(Y)
@@ -221,8 +228,7 @@ def adaptive_avg_pool2d_backward(dy, input_shape):
                          f"{(<object>DY).shape}")
     oh, ow = adaptive_size(xs, (DY.shape[2], DY.shape[3]), op)
     cdef mn_pool2d_geom g
-    g.planes = xs[0] * xs[1]
-    g.h, g.w, g.oh, g.ow = xs[2], xs[3], oh, ow
+    _planes(&g, xs, oh, ow)
     cdef cnp.ndarray DX = np.empty(xs, dtype=DY.dtype)
     cdef void *pdy = cnp.PyArray_DATA(DY)
     cdef void *pdx = cnp.PyArray_DATA(DX)

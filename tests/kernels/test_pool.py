@@ -61,20 +61,20 @@ def _check_avg(xs, args, dtype, seed=0):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("case", MAX_CASES, ids=[str(i) for i in range(len(MAX_CASES))])
-def test_max_pool_matches_reference(case, dtype, threads):
+def test_max_pool_matches_reference(case, dtype, threads, isa):
     _check_max(case[0], case[1:], dtype)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("case", AVG_CASES, ids=[str(i) for i in range(len(AVG_CASES))])
-def test_avg_pool_matches_reference(case, dtype, threads):
+def test_avg_pool_matches_reference(case, dtype, threads, isa):
     _check_avg(case[0], case[1:], dtype)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("xs,out", [((2, 3, 7, 7), 1), ((2, 3, 7, 9), (3, 4)),
                                     ((1, 2, 5, 6), (5, None)), ((1, 1, 3, 3), (5, 4))])
-def test_adaptive_avg_pool_matches_reference(xs, out, dtype, threads):
+def test_adaptive_avg_pool_matches_reference(xs, out, dtype, threads, isa):
     x = _x(xs, dtype)
     y = kernels.adaptive_avg_pool2d_forward(x, out)
     tol = 16 * np.finfo(dtype).eps
@@ -202,7 +202,7 @@ FAST_SHAPES = [(2, 3, 8, 8), (1, 1, 2, 2), (1, 1, 3, 3), (1, 1, 2, 40), (1, 1, 5
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("ceil", [False, True])
 @pytest.mark.parametrize("xs", FAST_SHAPES, ids=[str(s) for s in FAST_SHAPES])
-def test_pool_2x2_stride_2_fast_paths(xs, ceil, dtype, threads):
+def test_pool_2x2_stride_2_fast_paths(xs, ceil, dtype, threads, isa):
     _check_max(xs, (2, None, 0, 1, ceil), dtype, seed=xs[2] * 100 + xs[3])
     for incl in (True, False):
         _check_avg(xs, (2, None, 0, ceil, incl, None), dtype, seed=xs[3])
@@ -237,7 +237,7 @@ def test_avg_pool_2x2_fast_path_is_bitwise_the_general_loop(xs, dtype, threads):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("xs", [(2, 3, 14, 14), (1, 2, 9, 37), (2, 1, 7, 7), (1, 1, 3, 2)])
-def test_max_pool_2x2_fast_path_nan_ties_and_signed_zero(xs, dtype, threads):
+def test_max_pool_2x2_fast_path_nan_ties_and_signed_zero(xs, dtype, threads, isa):
     rng = np.random.default_rng(5)
     x = rng.integers(-2, 3, xs).astype(dtype)    # many ties, and zeros of both signs
     x[rng.random(xs) < 0.3] = -0.0
@@ -256,7 +256,7 @@ def test_max_pool_2x2_fast_path_nan_ties_and_signed_zero(xs, dtype, threads):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_max_pool_backward_indices_outside_2x2_windows(dtype, threads):
+def test_max_pool_backward_indices_outside_2x2_windows(dtype, threads, isa):
     """The backward's fast path only sees shapes: indices that are not one per own 2x2 window
     (another pooling with the same output size, or hand-made) must still scatter-add."""
     xs = (2, 3, 8, 10)
