@@ -26,10 +26,11 @@ from setuptools import Extension, setup
 
 HERE = Path(__file__).resolve().parent
 
-# Which csrc/*.c each wrapper links. Every wrapper also gets the shared runtime sources.
-COMMON_C = ["csrc/runtime.c"]
+# Which csrc/*.c each wrapper links. The runtime (csrc/runtime.c: workspaces, CPU probe) is
+# in _runtime alone, so a process has one; the others link csrc/runtime_link.c, which forwards
+# to it (csrc/runtime.h).
 FAMILY_C = {
-    "_runtime": [],
+    "_runtime": ["csrc/runtime.c"],
     "gemm": ["csrc/gemm.c"],
     "eltwise": ["csrc/eltwise.c"],
     "optim": ["csrc/optim.c"],
@@ -131,7 +132,8 @@ extensions = []
 for name, sources in FAMILY_C.items():
     extensions.append(Extension(
         f"minnet._kernels.{name}",
-        sources=[f"minnet/_kernels/{name}.pyx"] + COMMON_C + sources,
+        sources=([f"minnet/_kernels/{name}.pyx"] + sources
+                 + ([] if name == "_runtime" else ["csrc/runtime_link.c"])),
         include_dirs=["csrc", np.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")],
         extra_compile_args=cflags,

@@ -1,5 +1,11 @@
 /* Shared runtime services for minnet's kernels: OpenMP shim, CPU feature levels, and
- * per-thread workspaces that are reused across calls (fresh pages cost ~3 us each here). */
+ * per-thread workspaces that are reused across calls (a fresh page costs a fault each time).
+ *
+ * One runtime per process: csrc/runtime.c is linked into minnet._kernels._runtime only. Every
+ * other extension links csrc/runtime_link.c, whose functions of the same names forward to that
+ * one through the table below, which the extension binds when it is imported
+ * (_runtime.pxd: bind_runtime). So the workspaces, and minnet.empty_cache() that frees them,
+ * are the same for every kernel family. */
 #ifndef MN_RUNTIME_H
 #define MN_RUNTIME_H
 
@@ -47,5 +53,24 @@ void *mn_workspace(int slot, size_t bytes);
 /* Free the calling thread's workspaces (minnet.empty_cache()). Returns the bytes released. */
 size_t mn_workspace_release(void);
 size_t mn_workspace_bytes(void);
+
+/* The runtime's functions, as _runtime hands them to the other extensions (a PyCapsule). */
+typedef struct {
+    int version; /* MN_RUNTIME_API_VERSION */
+    int (*openmp_enabled)(void);
+    int (*omp_max_threads)(void);
+    int (*cpu_isa)(void);
+    int (*effective_isa)(int requested);
+    void *(*workspace)(int slot, size_t bytes);
+    size_t (*workspace_release)(void);
+    size_t (*workspace_bytes)(void);
+} mn_runtime_api;
+#define MN_RUNTIME_API_VERSION 1
+
+/* runtime.c: the table of its functions. */
+const mn_runtime_api *mn_runtime_table(void);
+/* runtime_link.c: forward this extension's mn_* runtime calls to `api`. Returns 0, or -1 if
+ * `api` is NULL or of another version (the caller raises ImportError). */
+int mn_runtime_bind(const void *api);
 
 #endif

@@ -115,11 +115,11 @@ def threads(n):
 
 
 def empty_cache():
-    """Release the calling thread's kernel workspaces (packing buffers) and the autograd
-    buffer arena (minnet._arena). Returns bytes freed."""
+    """Release the calling thread's kernel workspaces (every family's packing and padding
+    buffers: one runtime serves them all) and the autograd buffer arena (minnet._arena).
+    Returns bytes freed."""
     from minnet import _arena
-    from minnet._kernels import gemm
-    return gemm.workspace_release() + _arena.clear()
+    return _runtime.workspace_release() + _arena.clear()
 
 
 def build_info():

@@ -8,11 +8,19 @@ import numpy as np
 
 cnp.import_array()
 
+from cpython.pycapsule cimport PyCapsule_New
+
 cdef extern from "runtime.h":
     int mn_openmp_enabled() nogil
     int mn_omp_max_threads() nogil
     int mn_cpu_isa() nogil
     int mn_effective_isa(int requested) nogil
+    size_t mn_workspace_release() nogil
+    size_t mn_workspace_bytes() nogil
+    const void *mn_runtime_table() nogil
+
+# The runtime's C functions for the other extensions (bind_runtime in _runtime.pxd).
+_C_API = PyCapsule_New(<void *>mn_runtime_table(), "minnet._kernels._runtime._C_API", NULL)
 
 cdef int _num_threads = 1
 cdef int _isa = -1          # -1: the best the CPU supports
@@ -87,6 +95,17 @@ def set_isa(name):
     if level > mn_cpu_isa():
         raise ValueError(f"set_isa: this CPU supports at most {cpu_isa()!r}, asked for {name!r}")
     _isa = level
+
+
+def workspace_release():
+    """Free the calling thread's kernel workspaces (every family's: there is one runtime);
+    returns the bytes released."""
+    return mn_workspace_release()
+
+
+def workspace_bytes():
+    """Bytes held by the calling thread's kernel workspaces."""
+    return mn_workspace_bytes()
 
 
 cdef cnp.ndarray float_array(object a, str name, str op):

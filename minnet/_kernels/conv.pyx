@@ -8,10 +8,11 @@
 cimport numpy as cnp
 import numpy as np
 
-from minnet._kernels._runtime cimport float_array, isa_level, num_threads
+from minnet._kernels._runtime cimport bind_runtime, float_array, isa_level, num_threads
 from minnet._kernels.convshape import conv2d_geometry
 
 cnp.import_array()
+bind_runtime()
 
 cdef extern from "conv2d.h":
     ctypedef struct mn_conv2d_geom:

@@ -7,9 +7,10 @@
 cimport numpy as cnp
 import numpy as np
 
-from minnet._kernels._runtime cimport isa_level, num_threads
+from minnet._kernels._runtime cimport bind_runtime, isa_level, num_threads
 
 cnp.import_array()
+bind_runtime()
 
 cdef extern from "gemm.h":
     int mn_gemm_f32(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
@@ -25,10 +26,6 @@ cdef extern from "gemm.h":
     void mn_colsum_f64(const double *a, ptrdiff_t m, ptrdiff_t n, ptrdiff_t lda, double *out,
                        int accumulate, int n_threads) nogil
     void mn_gemm_tile(int isa, int f64, int *mr, int *nr) nogil
-
-cdef extern from "runtime.h":
-    size_t mn_workspace_release() nogil
-    size_t mn_workspace_bytes() nogil
 
 ACTIVATIONS = {None: 0, "identity": 0, "linear": 0, "relu": 1, "sigmoid": 2, "tanh": 3}
 
@@ -273,11 +270,3 @@ def tile(dtype=np.float32):
     mn_gemm_tile(isa_level(), np.dtype(dtype) == np.float64, &mr, &nr)
     return mr, nr
 
-
-def workspace_release():
-    """Free this thread's GEMM packing buffers; returns the bytes released."""
-    return mn_workspace_release()
-
-
-def workspace_bytes():
-    return mn_workspace_bytes()

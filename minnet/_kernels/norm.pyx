@@ -7,9 +7,10 @@
 cimport numpy as cnp
 import numpy as np
 
-from minnet._kernels._runtime cimport float_array, isa_level, num_threads
+from minnet._kernels._runtime cimport bind_runtime, float_array, isa_level, num_threads
 
 cnp.import_array()
+bind_runtime()
 
 cdef extern from "batchnorm.h":
     void mn_bn_stats_f32(const float *x, ptrdiff_t n, ptrdiff_t c, ptrdiff_t s, double *mean,

@@ -17,9 +17,10 @@ and writeable (they are updated in place); grad is copied when it is not contigu
 cimport numpy as cnp
 import numpy as np
 
-from minnet._kernels._runtime cimport isa_level, num_threads
+from minnet._kernels._runtime cimport bind_runtime, isa_level, num_threads
 
 cnp.import_array()
+bind_runtime()
 
 cdef extern from "optim.h":
     void mn_sgd_step_f32(float *p, const float *grad, float *buf, ptrdiff_t n, double lr,

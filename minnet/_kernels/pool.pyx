@@ -10,10 +10,11 @@ import numpy as np
 from libc.stdint cimport int64_t
 from libc.string cimport memset
 
-from minnet._kernels._runtime cimport float_array, isa_level, num_threads
+from minnet._kernels._runtime cimport bind_runtime, float_array, isa_level, num_threads
 from minnet._kernels.convshape import adaptive_size, pool2d_geometry
 
 cnp.import_array()
+bind_runtime()
 
 cdef extern from "pool2d.h":
     ctypedef struct mn_pool2d_geom:

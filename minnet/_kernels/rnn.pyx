@@ -11,9 +11,10 @@ cimport numpy as cnp
 import numpy as np
 from libc.stdint cimport int64_t
 
-from minnet._kernels._runtime cimport isa_level, num_threads
+from minnet._kernels._runtime cimport bind_runtime, isa_level, num_threads
 
 cnp.import_array()
+bind_runtime()
 
 cdef extern from "rnn.h":
     int mn_rnn_gates(int cell) nogil
