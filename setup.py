@@ -35,9 +35,9 @@ FAMILY_C = {
     "eltwise": ["csrc/eltwise.c"],
     "optim": ["csrc/optim.c"],
     "rnn": ["csrc/rnn.c", "csrc/gemm.c"],
-    "conv": ["csrc/conv2d.c", "csrc/gemm.c", "csrc/pool2d.c"],
-    "pool": ["csrc/pool2d.c"],
-    "norm": ["csrc/batchnorm.c"],
+    "conv": ["csrc/conv.c", "csrc/gemm.c", "csrc/pool.c"],
+    "pool": ["csrc/pool.c"],
+    "norm": ["csrc/norm.c"],
 }
 
 

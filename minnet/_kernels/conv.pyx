@@ -1,5 +1,5 @@
 # cython: language_level=3
-"""Cython wrappers for csrc/conv2d.c: validate, allocate outputs, release the GIL, call C.
+"""Cython wrappers for csrc/conv.c: validate, allocate outputs, release the GIL, call C.
 
     conv2d_forward:  y := act(conv2d(x, w) + b)            (NCHW, weight (C_out, C_in/g, kH, kW))
     conv2d_backward: dx, dw, db of the above for dy (act = identity, relu, or relu + pool)
@@ -14,7 +14,7 @@ from minnet._kernels.convshape import conv2d_geometry
 cnp.import_array()
 bind_runtime()
 
-cdef extern from "conv2d.h":
+cdef extern from "conv.h":
     ctypedef struct mn_conv2d_geom:
         ptrdiff_t n, c_in, h, w, c_out, kh, kw, oh, ow, sh, sw, pad_t, pad_l, dh, dw, groups
     int mn_conv2d_fwd_f32(const float *x, const float *w, const float *b, float *y,

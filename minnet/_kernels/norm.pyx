@@ -1,5 +1,5 @@
 # cython: language_level=3
-"""Cython wrappers for csrc/batchnorm.c: validate, allocate outputs, release the GIL, call C.
+"""Cython wrappers for csrc/norm.c: validate, allocate outputs, release the GIL, call C.
 
     batch_norm_forward:  y := (x - mean) / sqrt(var + eps) * weight + bias, per channel (dim 1)
     batch_norm_backward: dx, dweight, dbias of it
@@ -12,7 +12,7 @@ from minnet._kernels._runtime cimport bind_runtime, float_array, isa_level, num_
 cnp.import_array()
 bind_runtime()
 
-cdef extern from "batchnorm.h":
+cdef extern from "norm.h":
     void mn_bn_stats_f32(const float *x, ptrdiff_t n, ptrdiff_t c, ptrdiff_t s, double *mean,
                          double *var, int isa, int n_threads) nogil
     void mn_bn_stats_f64(const double *x, ptrdiff_t n, ptrdiff_t c, ptrdiff_t s, double *mean,

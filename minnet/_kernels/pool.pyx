@@ -1,5 +1,5 @@
 # cython: language_level=3
-"""Cython wrappers for csrc/pool2d.c: validate, allocate outputs, release the GIL, call C.
+"""Cython wrappers for csrc/pool.c: validate, allocate outputs, release the GIL, call C.
 
     max_pool2d_forward:  y, idx := max and flat argmax over each window
     max_pool2d_backward: dx[idx] += dy
@@ -16,7 +16,7 @@ from minnet._kernels.convshape import adaptive_size, pool2d_geometry
 cnp.import_array()
 bind_runtime()
 
-cdef extern from "pool2d.h":
+cdef extern from "pool.h":
     ctypedef struct mn_pool2d_geom:
         ptrdiff_t planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw
         int isa

@@ -1,5 +1,5 @@
 """Autograd nodes and functional forms for convolution and pooling (NCHW, PyTorch's argument
-names and weight layouts). Each node calls minnet.kernels (csrc/conv2d.c, csrc/pool2d.c); the
+names and weight layouts). Each node calls minnet.kernels (csrc/conv.c, csrc/pool.c); the
 NumPy specification is minnet.reference.conv / minnet.reference.pool."""
 import numpy as np
 
@@ -52,7 +52,7 @@ def _batched(input, rank, op, what):
 # Convolution
 # =========================================================================================
 class Conv2d(Function):
-    """y = act(conv2d(x, W) + b) in C (implicit GEMM over padded planes, see csrc/conv2d.c);
+    """y = act(conv2d(x, W) + b) in C (implicit GEMM over padded planes, see csrc/conv.c);
     backward: dX, dW, db in one call, the relu's mask applied inside it."""
 
     def forward(self, x, w, b, *, shape, stride, padding, dilation, groups, activation):

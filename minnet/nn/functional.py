@@ -1005,7 +1005,7 @@ def _stat_array(x, name, c, op):
 class BatchNorm(Function):
     """y = (x - mean) / sqrt(var + eps) * w + b per channel (dim 1), with batch statistics in
     training (updating the running ones in place) and running statistics otherwise. Both
-    passes are C kernels (csrc/batchnorm.c); only the (C,)-sized running-statistics update is
+    passes are C kernels (csrc/norm.c); only the (C,)-sized running-statistics update is
     NumPy."""
 
     def forward(self, x, w, b, running_mean, running_var, training, momentum, eps):

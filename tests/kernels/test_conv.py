@@ -336,7 +336,7 @@ def test_kernel_and_reference_signatures_match(name):
         [(p.name, p.kind, p.default) for p in rs.values()]
 
 
-# Row tiles (csrc/conv2d_rowtile.h: float32, AVX-512, stride and dilation 1, 3 taps wide,
+# Row tiles (csrc/conv_rowtile.h: float32, AVX-512, stride and dilation 1, 3 taps wide,
 # 16+ output rows, 4+ input planes): partial last tiles (rows of 5, 9, 10, 13, 17, 23, 30),
 # both tile widths (7/8 pixels with 32 channels, 14/16 with 16), partial channel blocks
 # (17, 24, 33, 48 rows), kernel heights 1, 2 and 5, groups, valid and wider padding, stride 2,

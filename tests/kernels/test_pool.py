@@ -290,7 +290,7 @@ def test_max_pool_backward_rejects_bad_indices(bad):
 
 
 def _avg_loop(x, dy, k, s, p, ceil, incl, div):
-    """The per-window loop of csrc/pool2d_impl.h in x's dtype, term by term: sums from 0 in
+    """The per-window loop of csrc/pool_impl.h in x's dtype, term by term: sums from 0 in
     row-major tap order, and the backward's shares added window by window. The vectorised
     paths must give its results bit for bit."""
     from minnet._kernels.convshape import pool2d_geometry

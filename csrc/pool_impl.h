@@ -1,4 +1,4 @@
-/* Instantiated by pool2d.c once per dtype: DT is the element type, SFX the name suffix. */
+/* Instantiated by pool.c once per dtype: DT is the element type, SFX the name suffix. */
 #define CAT_(a, b) a##_##b
 #define CAT(a, b) CAT_(a, b)
 #define FN(name) CAT(name, SFX)
@@ -601,8 +601,8 @@ void FN(mn_adaptive_avgpool2d_bwd)(const DT *dy, DT *dx, const mn_pool2d_geom *g
     }
 }
 
-/* ---- conv2d's fused relu + 2x2 max pooling (contracts in pool2d.h) ----------------------
- * AVX-512 floats in pool2d.c; these loops (the same tie rule: first maximum in row-major
+/* ---- conv2d's fused relu + 2x2 max pooling (contracts in pool.h) ----------------------
+ * AVX-512 floats in pool.c; these loops (the same tie rule: first maximum in row-major
  * order) for double and other CPUs. GCC leaves them scalar: ~7 ns a window on (128, 16, 28,
  * 28), against ~0.5 for the AVX-512 kernel. */
 static void FN(relu_maxpool2x2_fwd_loop)(const DT *restrict x, ptrdiff_t planes, ptrdiff_t h,

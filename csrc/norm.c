@@ -1,8 +1,8 @@
-/* Batch normalisation (see batchnorm.h): memory-bound per-channel passes, the loops in
- * batchnorm_impl.h compiled per ISA so that their omp simd sums and FMAs use the widest
+/* Batch normalisation (see norm.h): memory-bound per-channel passes, the loops in
+ * norm_impl.h compiled per ISA so that their omp simd sums and FMAs use the widest
  * vectors. Training forward: stats (2 reads) + apply (1 read, 1 write); backward: sums
  * (2 reads) + dx (2 reads, 1 write). */
-#include "batchnorm.h"
+#include "norm.h"
 
 #include <math.h>
 
@@ -14,18 +14,18 @@
 #define DT float
 #define BFN(name) CAT(CAT(bn_##name, f32), generic)
 #define BATTR
-#include "batchnorm_impl.h"
+#include "norm_impl.h"
 #undef BFN
 #undef BATTR
 #if MN_X86
 #define BFN(name) CAT(CAT(bn_##name, f32), avx2)
 #define BATTR ATTR_AVX2
-#include "batchnorm_impl.h"
+#include "norm_impl.h"
 #undef BFN
 #undef BATTR
 #define BFN(name) CAT(CAT(bn_##name, f32), avx512)
 #define BATTR ATTR_AVX512
-#include "batchnorm_impl.h"
+#include "norm_impl.h"
 #undef BFN
 #undef BATTR
 #endif
@@ -34,18 +34,18 @@
 #define DT double
 #define BFN(name) CAT(CAT(bn_##name, f64), generic)
 #define BATTR
-#include "batchnorm_impl.h"
+#include "norm_impl.h"
 #undef BFN
 #undef BATTR
 #if MN_X86
 #define BFN(name) CAT(CAT(bn_##name, f64), avx2)
 #define BATTR ATTR_AVX2
-#include "batchnorm_impl.h"
+#include "norm_impl.h"
 #undef BFN
 #undef BATTR
 #define BFN(name) CAT(CAT(bn_##name, f64), avx512)
 #define BATTR ATTR_AVX512
-#include "batchnorm_impl.h"
+#include "norm_impl.h"
 #undef BFN
 #undef BATTR
 #endif

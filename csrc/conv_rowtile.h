@@ -1,9 +1,9 @@
 /* Row tiles of 3-wide convolutions with stride 1 or 2 (AVX-512, float32), included by
- * conv2d_impl.h in its float instantiation after the implicit kernels (it uses their 16x16
+ * conv_impl.h in its float instantiation after the implicit kernels (it uses their 16x16
  * transpose). Stride 1: forward, dX (the flipped convolution of dY) and dW; stride 2: the
  * forward and dW (value m meets tap q of pixel (m - q) / 2), dX stays with the phases.
  *
- * The implicit tiles (conv2d_implicit.h) put 32 consecutive *wide* pixels in the vector lanes,
+ * The implicit tiles (conv_implicit.h) put 32 consecutive *wide* pixels in the vector lanes,
  * so the wide rows' Wp - OW garbage columns are computed too: 2 of every 9 pixels at 7x7, 2
  * of 16 at 14x14. Here the lanes hold output channels instead: a tile is R pixels of one
  * output row (no garbage beyond the row's last partial tile) x NV*16 channels, acc[j][v]

@@ -1,4 +1,4 @@
-/* Per-channel loops of batchnorm.c, instantiated per dtype and ISA: DT, BFN(name), BATTR.
+/* Per-channel loops of norm.c, instantiated per dtype and ISA: DT, BFN(name), BATTR.
  * Row sums in DT with omp simd (vectorised under the ISA's target attribute), rows added in
  * double. */
 

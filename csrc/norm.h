@@ -1,8 +1,8 @@
 /* Batch normalisation over NCHW-like input viewed as (n, c, s): channel j's values are the n
  * rows x[i, j, 0:s]. Statistics in double; threads split the channels, each channel's sums
  * have one fixed order, so results do not depend on the thread count. */
-#ifndef MN_BATCHNORM_H
-#define MN_BATCHNORM_H
+#ifndef MN_NORM_H
+#define MN_NORM_H
 
 #include <stddef.h>
 

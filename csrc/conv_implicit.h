@@ -1,8 +1,8 @@
-/* Implicit-GEMM micro-kernels of the stride-1 convolution, instantiated by conv2d_impl.h per
+/* Implicit-GEMM micro-kernels of the stride-1 convolution, instantiated by conv_impl.h per
  * dtype and ISA: DT, IFN(name), IATTR, IVB (vector bytes), IMR (rows per tile), INV (vectors
  * per tile row), IKB (weight columns per weight-gradient tile).
  *
- * Over zero-padded "wide" planes (rows of Wp = OW + (kW-1)*dW, see conv2d_direct.h), the
+ * Over zero-padded "wide" planes (rows of Wp = OW + (kW-1)*dW, see conv_direct.h), the
  * im2col matrix of a stride-1 convolution never needs to be built: its row k = (c, p, q) is
  * the padded plane itself from offset off[k] = c*Hp*Wp + p*dH*Wp + q*dW, so a GEMM micro-panel
  * of it (k x NR pixels) is NR consecutive elements at xp + off[k] + t0, for every k. The
@@ -343,7 +343,7 @@ IATTR static void IFN(deinterleave_row)(const DT *restrict xrow, ptrdiff_t W, pt
 }
 #endif
 
-/* Strides (see ik_planes in conv2d_impl.h): every element of the sh x sw phase planes of
+/* Strides (see ik_planes in conv_impl.h): every element of the sh x sw phase planes of
  * one image written, zeros included: plane (a, b) of channel c, pixel (i, j) := padded input
  * (i*sh + a, j*sw + b). Column loops split into their zero and copied ranges so that they
  * vectorise. */

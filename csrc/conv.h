@@ -1,8 +1,8 @@
 /* 2-D convolution (cross-correlation, as PyTorch), NCHW input, weight (C_out, C_in/groups,
  * kH, kW): implicit GEMM over zero-bordered planes, depthwise and direct loops, or im2col +
- * mn_gemm, chosen per shape (conv2d.c says which and why). */
-#ifndef MN_CONV2D_H
-#define MN_CONV2D_H
+ * mn_gemm, chosen per shape (conv.c says which and why). */
+#ifndef MN_CONV_H
+#define MN_CONV_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -42,7 +42,7 @@ int mn_conv2d_bwd_f64(const double *dy_nchw, const double *x_nchw, const double 
 /* The fused conv2d + relu + 2x2 stride-2 max pooling of Conv2d -> ReLU -> MaxPool2d(2):
  *   p := maxpool2x2(relu(conv2d(x, w) + b)), (N, C_out, OH/2, OW/2) (floor; OH, OW >= 2);
  *   code := per pooled element, the window tap of its first maximum (0-3, row-major) when
- *   that maximum is > 0, else 4 (pool2d.h: mn_relu_maxpool2x2_fwd).
+ *   that maximum is > 0, else 4 (pool.h: mn_relu_maxpool2x2_fwd).
  * The backward is mn_conv2d_bwd with pool_code = code and dy_nchw the gradient of p: dY is
  * then the pooled gradient spread onto the coded taps (zeros elsewhere, which is also the
  * relu's mask), made per image in scratch; relu_y must be NULL. The conv's own output is never
@@ -54,7 +54,7 @@ int mn_conv2d_relu_pool_fwd_f64(const double *x_nchw, const double *w_oihw, cons
                                 double *p_nchw, uint8_t *code, const mn_conv2d_geom *g,
                                 int isa, int n_threads);
 
-/* Which lowering the kernels use: MN_CONV_AUTO picks per shape (see conv2d.c); the others
+/* Which lowering the kernels use: MN_CONV_AUTO picks per shape (see conv.c); the others
  * force one where it applies (implicit: every convolution's forward and dW, dX at stride 1),
  * so that the tests cover each on every shape. */
 enum mn_conv_algorithm {
@@ -71,7 +71,7 @@ extern int mn_conv2d_block_cols;
 extern int mn_conv2d_dx_as_conv;
 /* Stride-1 im2col over zero-padded "wide" rows (1, default) or bounds-checked rows (0). */
 extern int mn_conv2d_wide;
-/* Row tiles (lanes over channels, conv2d_rowtile.h) where they apply (1, default) or the wide
+/* Row tiles (lanes over channels, conv_rowtile.h) where they apply (1, default) or the wide
  * tiles everywhere (0). */
 extern int mn_conv2d_rowtile;
 void mn_conv2d_set_algorithm(int algorithm);

@@ -1,6 +1,6 @@
-/* Convolution (see conv2d.h for the contracts). Which algorithm, and why (auto):
+/* Convolution (see conv.h for the contracts). Which algorithm, and why (auto):
  *
- * - Implicit GEMM (conv2d_implicit.h) for groups of 8+ output channels when the batch gives
+ * - Implicit GEMM (conv_implicit.h) for groups of 8+ output channels when the batch gives
  *   every thread an image: over zero-bordered "wide" planes (rows of OW + (kW-1)*dW), row k
  *   = (c, p, q) of the im2col matrix is the plane itself from one offset, so 8 x 32 register
  *   tiles of W @ im2col read their pixels straight from the planes: no im2col copy and no
@@ -11,7 +11,7 @@
  *   Strides split the padded input into phase planes where every tap is contiguous again.
  *   Measured on the course layers, fwd+bwd: 1.6-1.9x the im2col path below; first layer
  *   (1 channel) forward 2.7x the direct loops.
- *   Row tiles (conv2d_rowtile.h) replace those tiles for dilation-1, 3-wide float32
+ *   Row tiles (conv_rowtile.h) replace those tiles for dilation-1, 3-wide float32
  *   convolutions on AVX-512 with 16+ output rows and 4+ input planes, at stride 1 (forward,
  *   dX, dW) and stride 2 (forward, dW): lanes over output channels, R pixels of one output
  *   row per tile, the three taps' weights in registers and each input value broadcast once
@@ -21,7 +21,7 @@
  *   9.4 -> 7.5, dW 8.6 -> 6.9; stride 2 fwd 3.07 -> 2.48, dW 2.57 -> 2.20.
  * - Depthwise (one input channel per group, stride 1): per plane, a vector of one output row
  *   at a time, every tap a load and an FMA (2.5x the direct loops).
- * - Direct convolution (conv2d_direct.h) for the other few-tap cases, C_in/groups*kH*kW <= 27
+ * - Direct convolution (conv_direct.h) for the other few-tap cases, C_in/groups*kH*kW <= 27
  *   (strided depthwise, and dX of groups under 8 input channels): an im2col GEMM would have
  *   k = 9, where its packing and call overheads dominate.
  * - Otherwise (a single image, fewer than 8 outputs per group, dX of strided convolutions)
@@ -46,13 +46,13 @@
  *   that would otherwise bind to our region. With fewer blocks than threads, blocks go one
  *   by one and the GEMM gets the threads. Scratch: mn_workspace slot 3 (0-2 are the GEMM's),
  *   one request per thread per call, kept between calls (no fresh pages per step). */
-#include "conv2d.h"
+#include "conv.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "gemm.h"
-#include "pool2d.h"
+#include "pool.h"
 #include "runtime.h"
 #if MN_X86
 #include <immintrin.h>
@@ -75,7 +75,7 @@ void mn_conv2d_set_algorithm(int algorithm) { mn_conv2d_algorithm = algorithm; }
 #define DT float
 #define SFX f32
 #define DT_F32 1
-#include "conv2d_impl.h"
+#include "conv_impl.h"
 #undef DT
 #undef SFX
 #undef DT_F32
@@ -83,7 +83,7 @@ void mn_conv2d_set_algorithm(int algorithm) { mn_conv2d_algorithm = algorithm; }
 #define DT double
 #define SFX f64
 #define DT_F32 0
-#include "conv2d_impl.h"
+#include "conv_impl.h"
 #undef DT
 #undef SFX
 #undef DT_F32

@@ -1,7 +1,7 @@
 /* 2-D max and average pooling over NCHW planes, and adaptive average pooling. Memory-bound:
  * one pass over the input per output plane, OpenMP over the N*C planes. */
-#ifndef MN_POOL2D_H
-#define MN_POOL2D_H
+#ifndef MN_POOL_H
+#define MN_POOL_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -53,7 +53,7 @@ void mn_adaptive_avgpool2d_bwd_f32(const float *dy, float *dx, const mn_pool2d_g
 void mn_adaptive_avgpool2d_bwd_f64(const double *dy, double *dx, const mn_pool2d_geom *g,
                                    int n_threads);
 
-/* conv2d's fused relu + 2x2 stride-2 max pooling (csrc/conv2d.c calls these per image, on
+/* conv2d's fused relu + 2x2 stride-2 max pooling (csrc/conv.c calls these per image, on
  * planes in its own scratch, from inside its threads: they are serial). x: `planes` planes of
  * h x w, already through the relu (no NaN: the conv epilogue maps it to 0), h, w >= 2;
  * oh = h / 2, ow = w / 2 (a last odd row or column is dropped, as floor mode).

@@ -1,4 +1,4 @@
-/* Instantiated by conv2d.c once per dtype: DT is the element type, SFX the name suffix. */
+/* Instantiated by conv.c once per dtype: DT is the element type, SFX the name suffix. */
 #define CAT_(a, b) a##_##b
 #define CAT(a, b) CAT_(a, b)
 #define FN(name) CAT(name, SFX)
@@ -136,18 +136,18 @@ static void FN(col2im)(const DT *col_kp, ptrdiff_t c_n, const mn_conv2d_geom *g,
 #if MN_X86
 #define DFN(name) CAT(CAT(name, avx512), SFX)
 #define DATTR ATTR_AVX512
-#include "conv2d_direct.h"
+#include "conv_direct.h"
 #undef DFN
 #undef DATTR
 #define DFN(name) CAT(CAT(name, avx2), SFX)
 #define DATTR ATTR_AVX2
-#include "conv2d_direct.h"
+#include "conv_direct.h"
 #undef DFN
 #undef DATTR
 #endif
 #define DFN(name) CAT(CAT(name, generic), SFX)
 #define DATTR
-#include "conv2d_direct.h"
+#include "conv_direct.h"
 #undef DFN
 #undef DATTR
 
@@ -163,7 +163,7 @@ static int FN(use_direct)(const mn_conv2d_geom *g)
     return (g->c_in / g->groups) * g->kh * g->kw <= 27;
 }
 
-/* Scratch (elements) of the stride-1 wide path: see conv2d_direct.h. */
+/* Scratch (elements) of the stride-1 wide path: see conv_direct.h. */
 static size_t FN(wide_scratch)(const mn_conv2d_geom *g, int bwd)
 {
     const ptrdiff_t Hp = g->oh + (g->kh - 1) * g->dh, Wp = g->ow + (g->kw - 1) * g->dw;
@@ -298,14 +298,14 @@ static size_t FN(wide_fwd_scratch)(const mn_conv2d_geom *g, ptrdiff_t nb)
 #define IMR 8
 #define INV 2
 #define IKB 8
-#include "conv2d_implicit.h"
+#include "conv_implicit.h"
 #define IFN(name) CAT(CAT(name, avx2), SFX)
 #define IATTR ATTR_AVX2
 #define IVB 32
 #define IMR 4
 #define INV 2
 #define IKB 4
-#include "conv2d_implicit.h"
+#include "conv_implicit.h"
 #endif
 #define IFN(name) CAT(CAT(name, generic), SFX)
 #define IATTR
@@ -313,7 +313,7 @@ static size_t FN(wide_fwd_scratch)(const mn_conv2d_geom *g, ptrdiff_t nb)
 #define IMR 4
 #define INV 2
 #define IKB 4
-#include "conv2d_implicit.h"
+#include "conv_implicit.h"
 
 typedef void (*FN(ik_fwd_fn))(ptrdiff_t, const DT *, const DT *, const ptrdiff_t *, ptrdiff_t,
                               DT *, ptrdiff_t);
@@ -378,10 +378,10 @@ static FN(ik_t) FN(ik_for)(int isa)
 static inline ptrdiff_t FN(round_up)(ptrdiff_t a, ptrdiff_t m) { return (a + m - 1) / m * m; }
 
 #if MN_X86 && DT_F32
-#include "conv2d_rowtile.h"
+#include "conv_rowtile.h"
 #endif
 
-/* Row tiles (conv2d_rowtile.h) for a product with `rows` output rows (C_out_g forward,
+/* Row tiles (conv_rowtile.h) for a product with `rows` output rows (C_out_g forward,
  * C_in_g for dX) over `chans` input planes: float32 on AVX-512, stride 1 (or 2 both ways
  * with s2: the forward and dW), dilation 1, 3 taps wide, 16+ rows (a block is 16 or 32 channels), 4+ planes (on the 1-channel first layer the
  * tile's epilogue outweighs its 27 FMAs a pixel: 0.24 -> 0.29 ms). Returns the channel vectors
@@ -541,7 +541,7 @@ static void FN(ik_image)(const FN(ik_t) * ik, ptrdiff_t K, ptrdiff_t rows, ptrdi
     }
 }
 
-/* Depthwise path (conv2d_implicit.h): stride 1, one input channel per group, groups of
+/* Depthwise path (conv_implicit.h): stride 1, one input channel per group, groups of
  * fewer than 8 outputs (8+ go through the implicit tiles). */
 static int FN(use_dwise)(const mn_conv2d_geom *g)
 {
@@ -1064,7 +1064,7 @@ static int FN(implicit_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *
     const ptrdiff_t Hq = H + (kh - 1) * g->dh, Wq = W + (kw - 1) * g->dw, Kq = cout_g * kh * kw;
     const int rt = dx && FN(dx_is_flipped_conv)(g) ? FN(rowtile_nv)(g, cin_g, cout_g, isa, 0)
                                                    : 0;
-    /* dW by row tiles too (conv2d_rowtile.h: rowdw_image), same conditions with C_out_g rows */
+    /* dW by row tiles too (conv_rowtile.h: rowdw_image), same conditions with C_out_g rows */
     const int rtw = dw && g->ow >= 2 && FN(rowtile_nv)(g, cout_g, cin_g, isa, 1) != 0;
     /* their planes: the padded input itself (rows of sw*(OW-1) + 3), not stride phases */
     const ptrdiff_t Hr = g->sh * (OH - 1) + kh, Wr = g->sw * (OW - 1) + 3;
@@ -1323,7 +1323,7 @@ int FN(mn_conv2d_fwd)(const DT *x, const DT *w, const DT *b, DT *y, const mn_con
     return err ? -1 : 0;
 }
 
-/* conv2d + relu + 2x2 stride-2 max pooling (conv2d.h). On the implicit path each image's
+/* conv2d + relu + 2x2 stride-2 max pooling (conv.h). On the implicit path each image's
  * output is pooled from the thread's scratch and never written out; elsewhere the whole
  * output is computed first, then pooled. */
 int FN(mn_conv2d_relu_pool_fwd)(const DT *x, const DT *w, const DT *b, DT *p, uint8_t *code,

@@ -1,4 +1,4 @@
-/* Pooling kernels (contracts in pool2d.h). Each plane is independent, so threads take
+/* Pooling kernels (contracts in pool.h). Each plane is independent, so threads take
  * contiguous blocks of planes (or of output rows); a thread count that does not pay for the
  * region (~1-2 us) on a small input is cut down by mn_par_threads. Max pooling stores the
  * argmax as a flat index into its plane (PyTorch's convention, so indices compare and load
@@ -8,9 +8,9 @@
  * of every float addition): 2x2 stride-2 windows without padding (max and average, forward
  * and backward; the backward writes each window's four dx once instead of memset + scatter),
  * and for other windows the inner output columns of each row (windows wholly inside the
- * plane's columns) 16 at a time. The AVX-512 float kernels are here; pool2d_impl.h holds the
+ * plane's columns) 16 at a time. The AVX-512 float kernels are here; pool_impl.h holds the
  * per-dtype loops and the dispatch. */
-#include "pool2d.h"
+#include "pool.h"
 
 #include <math.h>
 #include <string.h>
@@ -25,7 +25,7 @@ static inline unsigned low16(ptrdiff_t n)
 }
 
 /* Redoes the windows of a 2x2 stride-2 output row that hold a NaN (the first NaN wins);
- * pool2d_impl.h, per dtype. */
+ * pool_impl.h, per dtype. */
 static void maxpool2x2_nan_row_f32(const float *r0, ptrdiff_t w, ptrdiff_t ow, int64_t base,
                                    float *y, int64_t *idx);
 
@@ -532,7 +532,7 @@ ATTR_AVX512 static void maxpool_row_fwd_f32_avx512(const float *x, ptrdiff_t w,
     }
 }
 
-/* conv2d's fused relu + 2x2 max pooling (pool2d.h), 16 windows per step: max2x2_f32 with
+/* conv2d's fused relu + 2x2 max pooling (pool.h), 16 windows per step: max2x2_f32 with
  * "offsets" 0, 1, 2, 3 gives the window code directly; 4 where the max is not > 0. Input
  * through the relu has no NaN. */
 ATTR_AVX512 static void relu_maxpool2x2_fwd_f32_avx512(const float *x, ptrdiff_t planes,
@@ -607,12 +607,12 @@ ATTR_AVX512 static void relu_maxpool2x2_bwd_f32_avx512(const float *dy, const ui
 
 #define DT float
 #define SFX f32
-#include "pool2d_impl.h"
+#include "pool_impl.h"
 #undef DT
 #undef SFX
 
 #define DT double
 #define SFX f64
-#include "pool2d_impl.h"
+#include "pool_impl.h"
 #undef DT
 #undef SFX
