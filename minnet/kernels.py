@@ -1,32 +1,9 @@
 """The fast kernels, taking and returning NumPy arrays. Each name here has a NumPy twin with the
-same signature in minnet.reference (the oracle the tests compare against)."""
-from minnet._kernels.gemm import colsum, gemm
-from minnet._kernels.eltwise import (ACT_BACKWARD_INPUT, act_backward, act_forward,
-                                     bce_with_logits_backward, bce_with_logits_forward,
-                                     cross_entropy_backward, cross_entropy_forward, softmax,
-                                     softmax_backward)
-from minnet._kernels.optim import adagrad_step, adam_step, rmsprop_step, sgd_step
+same signature in minnet.reference (the oracle the tests compare against).
 
-__all__ = ["gemm", "colsum",
-           "act_forward", "act_backward", "ACT_BACKWARD_INPUT", "softmax", "softmax_backward",
-           "cross_entropy_forward", "cross_entropy_backward",
-           "bce_with_logits_forward", "bce_with_logits_backward",
-           "sgd_step", "adam_step", "rmsprop_step", "adagrad_step"]
+The names are those declared in minnet._ops (one entry per op), each imported from its
+family's Cython wrapper, minnet/_kernels/<family>.pyx.
+"""
+from minnet._ops import export as _export
 
-from minnet._kernels.rnn import (gru_backward, gru_forward, lstm_backward, lstm_forward,
-                                 rnn_backward, rnn_forward)
-__all__ += ["gru_forward", "gru_backward", "rnn_forward", "rnn_backward", "lstm_forward",
-            "lstm_backward"]
-
-from minnet._kernels.conv import (conv2d_backward, conv2d_forward,
-                                  conv2d_relu_maxpool2d_forward)
-from minnet._kernels.pool import (adaptive_avg_pool2d_backward, adaptive_avg_pool2d_forward,
-                                  avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward,
-                                  max_pool2d_forward)
-__all__ += ["conv2d_forward", "conv2d_backward", "conv2d_relu_maxpool2d_forward",
-            "max_pool2d_forward", "max_pool2d_backward",
-            "avg_pool2d_forward", "avg_pool2d_backward", "adaptive_avg_pool2d_forward",
-            "adaptive_avg_pool2d_backward"]
-
-from minnet._kernels.norm import batch_norm_backward, batch_norm_forward
-__all__ += ["batch_norm_forward", "batch_norm_backward"]
+__all__ = _export(globals(), "minnet._kernels")

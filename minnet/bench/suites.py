@@ -48,3 +48,14 @@ KERNEL_SUITES.update({"conv2d": _conv_cases("conv_cases"),
                       "avgpool2d": _conv_cases("avgpool_cases"),
                       "batchnorm2d": _conv_cases("batchnorm_cases"),
                       "conv_relu_pool": _conv_cases("conv_relu_pool_cases")})
+
+
+def _eltwise_cases(name):
+    def build(quick, torch):
+        from minnet.bench import eltwise
+        return getattr(eltwise, name)(quick=quick, torch=torch)
+    return build
+
+
+KERNEL_SUITES.update({"eltwise": _eltwise_cases("eltwise_cases"),
+                      "optim": _eltwise_cases("optim_cases")})

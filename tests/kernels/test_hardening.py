@@ -5,7 +5,6 @@ wrong answer."""
 import subprocess
 import sys
 import tempfile
-import textwrap
 
 import numpy as np
 import pytest
