@@ -74,9 +74,15 @@ def report(name, **figures):
     """Print the example's result as one line ``name: key value, ...`` and return the dict."""
     parts = []
     for k, v in figures.items():
-        parts.append(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}")
+        parts.append(f"{k} {_figure(v)}" if isinstance(v, float) else f"{k} {v}")
     print(f"{name}: " + ", ".join(parts), flush=True)
     return dict(figures)
+
+
+def _figure(v):
+    """Four decimals (accuracy 0.8734, 1.0000), but four significant digits below 0.01, where
+    four decimals would show a small MSE as 0.0000 (0.0001234, 2.5e-07)."""
+    return f"{v:.4g}" if 0 < abs(v) < 0.01 else f"{v:.4f}"
 
 
 def image_data(quick=False, prefer_mnist=False, n_train=None, n_test=None):
