@@ -6,8 +6,9 @@
     minnet notebook NAME [--out PATH] [--quick] write the example as a Jupyter notebook
     minnet info                                 build and machine information
 
-Wrong names or values give one line on stderr and exit code 2 (argparse's convention);
-missing or corrupt data gives one line and exit code 1.
+Wrong names or values give one line on stderr and exit code 2 (argparse's convention), before
+any work starts; that includes an --out whose folder does not exist. Missing or corrupt data,
+or a file that cannot be written after all, gives one line and exit code 1.
 """
 import argparse
 import sys
@@ -30,16 +31,25 @@ def _example_name(text):
 
 
 def build_parser():
+    import textwrap
+
+    from minnet._argparse import output_file
     from minnet.examples._common import (ArgumentParser, add_run_options, nonnegative_int,
-                                         positive_int)
-    p = ArgumentParser(prog="minnet", description="minnet: the course's command line.")
+                                         positive_int, thread_count)
+    names = ", ".join(_examples())
+    p = ArgumentParser(prog="minnet", description="minnet: the course's command line.",
+                       epilog="\n".join(textwrap.wrap(names, width=88,
+                                                      initial_indent="examples: ",
+                                                      subsequent_indent=" " * 10)),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
 
     d = sub.add_parser("demo", help="train the lecture CNN on the embedded Fashion-MNIST "
                                     "subset and print its test accuracy")
     d.add_argument("--epochs", type=positive_int, default=None,
                    help="training epochs (default 20)")
-    d.add_argument("--threads", type=positive_int, default=None, help="kernel threads")
+    d.add_argument("--threads", type=thread_count, default=None,
+                   help="kernel threads (default: OMP_NUM_THREADS or the cores)")
     d.add_argument("--seed", type=nonnegative_int, default=0, help="random seed (default 0)")
     d.add_argument("--quick", action="store_true", help="2 epochs on 2,000 images")
     d.add_argument("--full", action="store_true",
@@ -48,12 +58,14 @@ def build_parser():
     sub.add_parser("examples", help="list the course examples")
 
     r = sub.add_parser("run", help="run one example (see `minnet examples`)")
-    r.add_argument("name", type=_example_name, metavar="NAME", help="the example's name")
+    r.add_argument("name", type=_example_name, metavar="NAME", help=f"one of: {names}")
     add_run_options(r)
 
     n = sub.add_parser("notebook", help="write an example as a Jupyter notebook")
-    n.add_argument("name", type=_example_name, metavar="NAME", help="the example's name")
-    n.add_argument("--out", default=None, help="the .ipynb to write (default NAME.ipynb)")
+    n.add_argument("name", type=_example_name, metavar="NAME", help=f"one of: {names}")
+    n.add_argument("--out", type=output_file("NAME.ipynb", folder_ok=True), default=None,
+                   metavar="PATH", help="the .ipynb to write, or an existing folder to write "
+                                        "NAME.ipynb into (default: NAME.ipynb here)")
     n.add_argument("--quick", action="store_true", help="with quick = True in its first cell")
 
     sub.add_parser("info", help="build information (compiler, OpenMP, ISA, threads)")
@@ -90,9 +102,8 @@ def main(argv=None):
         return run_cli(load(args.name).run, opts, f"minnet run {args.name}")
     if args.command == "notebook":
         from minnet.examples._notebook import write_notebook
-        out = args.out or f"{args.name}.ipynb"
         try:
-            write_notebook(args.name, out, quick=args.quick)
+            out = write_notebook(args.name, args.out or f"{args.name}.ipynb", quick=args.quick)
         except (OSError, ImportError) as e:
             print(f"minnet notebook: error: {e}", file=sys.stderr)
             return 1

@@ -49,9 +49,42 @@ def test_plain_minnet_prints_help(tmp_path):
     (["demo", "--epochs", "0"], ["--epochs"]),
     (["frobnicate"], ["invalid choice: 'frobnicate'"]),
     (["notebook", "nosuch"], ["unknown example"]),
+    (["run", "xor", "--epochs", "1.5"], ["argument --epochs", "'1.5'"]),
+    (["run", "xor", "--seed", "-1"], ["argument --seed", "integer >= 0"]),
+    (["run", "xor", "--threads", "abc"], ["argument --threads", "'abc'"]),
+    (["run", "xor", "--threads", "100000"], ["argument --threads", "up to"]),
+    (["run", "xor", "--verbose", "5"], ["argument --verbose", "choose from 0, 1, 2"]),
+    (["run", "xor", "--out-dir", "{file}"], ["argument --out-dir", "is a file"]),
+    (["demo", "--seed", "x"], ["argument --seed", "'x'"]),
+    (["notebook", "xor", "--out", "{missing}/x.ipynb"], ["argument --out", "does not exist"]),
+    (["notebook", "xor", "--out", ""], ["argument --out", "file name"]),
+    (["--epochs", "3", "run", "xor"], ["argument --epochs", "after the command"]),
+    (["run", "xor", "--full"], ["argument --full", "minnet run has no such option",
+                                "minnet demo"]),
 ])
 def test_bad_arguments_one_line_exit_2(tmp_path, args, words):
-    one_line_error(run_minnet(args, tmp_path), 2, *words)
+    (tmp_path / "a-file").write_text("")
+    args = [a.format(file=tmp_path / "a-file", missing=tmp_path / "no-such-folder")
+            for a in args]
+    r = run_minnet(args, tmp_path)
+    one_line_error(r, 2, *words)
+    assert r.stdout == ""               # parsed before any work
+
+
+@pytest.mark.parametrize("args", [[], ["run"], ["notebook"]])
+def test_help_lists_every_example(tmp_path, args):
+    r = run_minnet([*args, "--help"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    words = set(r.stdout.replace(",", " ").split())
+    assert set(EXAMPLES) <= words, set(EXAMPLES) - words
+
+
+def test_notebook_into_an_existing_folder_prints_the_file(tmp_path):
+    (tmp_path / "nbs").mkdir()
+    r = run_minnet(["notebook", "xor", "--out", "nbs"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == f"wrote {os.path.join('nbs', 'xor.ipynb')}"
+    assert (tmp_path / "nbs" / "xor.ipynb").is_file()
 
 
 def test_corrupt_data_folder_one_line_exit_1(tmp_path):

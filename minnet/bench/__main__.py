@@ -1,13 +1,16 @@
 """minnet-bench: measure minnet's kernels against NumPy (and PyTorch when importable), same run.
 
     minnet-bench --info
-    minnet-bench kernels [--op gemm] [--case TEXT] [--threads 1,2] [--quick] [--repeat N]
+    minnet-bench kernels [--op NAME,...] [--case TEXT] [--threads 1,2] [--quick] [--repeat N]
                          [--torch-nopf] [--json FILE]
-    minnet-bench train [--model tiny|mlp512|mlp3x128|all] [--batch 128] [--threads 1,2]
+    minnet-bench train [--model NAME,...] [--batch 128] [--threads 1,2]
                        [--compare torch|none] [--repeat N] [--torch-nopf] [--json FILE]
-    minnet-bench epoch [--model dense512|cnn|cnn_tfdoc|gru_rows|all] [--epochs N]
-                       [--compare torch|none] [--threads 2] [--batch 128] [--limit N]
-                       [--subset] [--json FILE]
+    minnet-bench epoch [--model NAME,...] [--epochs N] [--compare torch|none] [--threads 2]
+                       [--batch 128] [--limit N] [--subset] [--seed N] [--json FILE]
+
+The registered names are listed at the end of this help. --threads, --repeat, --json,
+--no-torch and --torch-nopf may also come before the command (minnet-bench --threads 2
+kernels), for the commands that have them.
 
 kernels columns: median ms per call over repeats (after warm-up), GFLOP/s, minor page faults
 per call, and each baseline's time divided by minnet's ("x faster"; above 1: minnet faster).
@@ -31,7 +34,8 @@ import time
 import numpy as np
 
 import minnet
-from minnet._argparse import ArgumentParser, positive_int
+from minnet._argparse import (ArgumentParser, names_in, nonnegative_int, output_file, positive_int,
+                             thread_counts)
 from minnet.bench._torch_worker import describe, start_worker, worker_impl_name
 from minnet.bench.suites import KERNEL_SUITES
 from minnet.bench.timing import Timing, measure
@@ -186,11 +190,8 @@ def _start_worker(args):
 
 
 def run_kernels(args, torch):
-    ops = list(KERNEL_SUITES) if args.op in (None, "all") else args.op.split(",")
-    for op in ops:
-        if op not in KERNEL_SUITES:
-            raise SystemExit(f"minnet-bench: unknown --op {op!r}; known: {', '.join(KERNEL_SUITES)}")
-    threads = [int(t) for t in args.threads.split(",")]
+    ops = args.op or list(KERNEL_SUITES)
+    threads = args.threads
     repeats = args.repeat or (5 if args.quick else 9)
     print(f"# {machine_line()}")
     print(f"# numpy BLAS: {_blas_info()}; torch: {torch.__version__ if torch else 'not importable'}")
@@ -199,9 +200,11 @@ def run_kernels(args, torch):
     worker = _start_worker(args)
     records = []
     printed_header = False
+    seen = []      # every case's name, for the message when --case matches none
     try:
         for op in ops:
             cases = KERNEL_SUITES[op](args.quick, torch)
+            seen += [f"{op}: {c.name}" for c in cases]
             remote = _worker_kernel_impls(worker, op, args.quick, cases)
             if args.case:
                 keep = [args.case in c.name for c in cases]
@@ -239,12 +242,25 @@ def run_kernels(args, torch):
     finally:
         if worker is not None:
             worker.close()
+    if not printed_header:      # --case matched no case of any --op
+        raise _UsageError("kernels", f"argument --case: no {'/'.join(ops)} case contains "
+                          f"{args.case!r}; the cases{' (--quick)' if args.quick else ''}: "
+                          f"{'; '.join(seen)}")
     if args.json:
         _write_json(args.json, {"machine": machine_line(), "build": minnet.build_info(),
                                 "torch": torch.__version__ if torch else None,
                                 "torch_nopf": _worker_json(worker),
                                 "records": records})
     return records
+
+
+class _UsageError(Exception):
+    """A wrong argument found only once the work started (e.g. a --case no case contains):
+    main prints it as argparse would, one line, exit code 2."""
+
+    def __init__(self, command, message):
+        super().__init__(message)
+        self.command = command
 
 
 def _worker_json(worker):
@@ -257,8 +273,11 @@ def _worker_json(worker):
 
 def _write_json(path, payload):
     from minnet._atomic import atomic_write
-    with atomic_write(path, "w") as f:
-        json.dump(payload, f, indent=1, default=str)
+    try:
+        with atomic_write(path, "w") as f:
+            json.dump(payload, f, indent=1, default=str)
+    except OSError as e:     # checked when parsed; the folder went away or the disk is full
+        raise SystemExit(f"minnet-bench: error: could not write --json {path}: {e}") from None
     print(f"# wrote {path}")
 
 
@@ -298,16 +317,10 @@ def _interleaved(impls, repeats, settle=None):
 
 def run_train(args, torch):
     from minnet.bench.train import TRAIN_MODELS
-    names = list(TRAIN_MODELS) if args.model in (None, "all") else args.model.split(",")
-    for name in names:
-        if name not in TRAIN_MODELS:
-            raise SystemExit(f"minnet-bench: unknown --model {name!r}; known: "
-                             f"{', '.join(TRAIN_MODELS)}")
-    if args.compare not in ("torch", "none"):
-        raise SystemExit(f"minnet-bench: --compare must be torch or none, got {args.compare!r}")
+    names = args.model or list(TRAIN_MODELS)
     if args.compare == "none":
         torch = None
-    threads = [int(t) for t in args.threads.split(",")]
+    threads = args.threads
     repeats = args.repeat or 9
     print(f"# {machine_line()}")
     print(f"# torch: {torch.__version__ if torch else 'not compared'}; median of {repeats} "
@@ -400,7 +413,7 @@ def run_epoch(args, torch):
     """Whole epochs of the course models (minnet.bench.course), minnet's and torch's epochs
     taking turns; one row per model and thread count, after per-epoch progress lines."""
     from minnet.bench.course import EPOCH_MODELS, Trainer, load_images
-    names = list(EPOCH_MODELS) if args.model == "all" else args.model
+    names = args.model or list(EPOCH_MODELS)
     if args.compare == "none":
         torch = None
     try:
@@ -496,91 +509,124 @@ def _print_epoch_table(records):
     sys.stdout.flush()
 
 
-def _common_args(p, unit):
-    """The options every subcommand takes."""
-    p.add_argument("--threads", default=str(minnet.get_num_threads()),
-                   help="comma-separated thread counts, e.g. 1,2")
-    p.add_argument("--repeat", type=int, default=None, help=f"timed repeats per {unit}")
-    p.add_argument("--json", default=None, help="also write the records to this file")
-    p.add_argument("--no-torch", action="store_true", default=argparse.SUPPRESS,
+# The options more than one command takes; each may also come before the command. On a
+# command they default to SUPPRESS so that a value written before the command survives.
+def _shared_options(p, top, repeat="(default 9; kernels --quick: 5)", torch_nopf=True,
+                    unit="case"):
+    def default(value):
+        return {"default": value if top else argparse.SUPPRESS}
+    p.add_argument("--threads", type=thread_counts, metavar="N,...", **default(None),
+                   help=f"comma-separated thread counts, e.g. 1,2 (default: minnet's, "
+                        f"{minnet.get_num_threads()} here)")
+    if repeat:
+        p.add_argument("--repeat", type=positive_int, metavar="N", **default(None),
+                       help=f"timed rounds per {unit} {repeat}")
+    p.add_argument("--json", type=output_file("results.json"), metavar="FILE",
+                   **default(None),
+                   help="also write the records to FILE (its folder must exist)")
+    p.add_argument("--no-torch", action="store_true", **default(False),
                    help="do not compare with PyTorch")
-    p.add_argument("--torch-nopf", action="store_true",
-                   help="also time torch in a separate process started with GLIBC_TUNABLES "
-                   "mmap/trim thresholds at 4 GiB (no page faults; columns torch-nopf, "
-                   "torch-cl-nopf), taking turns with the others; works with --no-torch too")
+    if torch_nopf:
+        p.add_argument("--torch-nopf", action="store_true", **default(False),
+                       help="also time torch in a separate process started with "
+                       "GLIBC_TUNABLES mmap/trim thresholds at 4 GiB (no page faults; columns "
+                       "torch-nopf, torch-cl-nopf), taking turns with the others; works with "
+                       "--no-torch too")
 
 
-def _thread_list(text):
-    return [positive_int(t) for t in text.split(",")]
+def _names(registry):
+    return ", ".join(registry)
 
 
-def _epoch_models(text):
-    """'all' or comma-separated names registered in minnet.bench.course.EPOCH_MODELS."""
+def _registered_names():
+    """The end of the top-level help: every registered op and model, from the registries."""
+    import textwrap
     from minnet.bench.course import EPOCH_MODELS
-    if text == "all":
-        return text
-    names = text.split(",")
-    for n in names:
-        if n not in EPOCH_MODELS:
-            raise argparse.ArgumentTypeError(f"unknown model {n!r}; known: "
-                                             f"{', '.join(EPOCH_MODELS)}, all")
-    return names
+    from minnet.bench.train import TRAIN_MODELS
+    rows = [("kernels --op", KERNEL_SUITES), ("train --model", TRAIN_MODELS),
+            ("epoch --model", EPOCH_MODELS)]
+    lines = ["registered names (comma-separated, or all; the default is all):"]
+    for what, registry in rows:
+        lines += textwrap.wrap(_names(registry), width=88, initial_indent=f"  {what:15s}",
+                               subsequent_indent=" " * 17)
+    return "\n".join(lines)
 
 
-def main(argv=None):
+def build_parser():
+    from minnet.bench.course import EPOCH_MODELS
+    from minnet.bench.train import TRAIN_MODELS
     parser = ArgumentParser(prog="minnet-bench", description=__doc__,
-                     formatter_class=argparse.RawDescriptionHelpFormatter)
+                            epilog=_registered_names(),
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--info", action="store_true", help="print build and machine facts")
-    parser.add_argument("--no-torch", action="store_true", help="do not compare with PyTorch")
-    sub = parser.add_subparsers(dest="command")
+    _shared_options(parser, top=True, unit="case (kernels) or model (train)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
     k = sub.add_parser("kernels", help="time kernels against NumPy / PyTorch")
-    k.add_argument("--op", default=None, help=f"comma-separated: {', '.join(KERNEL_SUITES)} (default all)")
+    k.add_argument("--op", type=names_in(KERNEL_SUITES, "op"), default=None, metavar="NAME,...",
+                   help=f"comma-separated, from: {_names(KERNEL_SUITES)} (default all)")
     k.add_argument("--quick", action="store_true", help="fewer, smaller cases and repeats")
     k.add_argument("--case", default=None, help="only the cases whose name contains this text")
-    _common_args(k, "case")
+    _shared_options(k, top=False, repeat="(default 9, 5 with --quick)", unit="case")
     t = sub.add_parser("train", help="time training steps of small models against PyTorch")
-    t.add_argument("--model", default="all", help="comma-separated model names, or all "
-                   "(tiny, mlp512, mlp3x128, and whatever else is registered)")
-    t.add_argument("--batch", type=int, default=None,
+    t.add_argument("--model", type=names_in(TRAIN_MODELS, "model"), default=None,
+                   metavar="NAME,...",
+                   help=f"comma-separated, from: {_names(TRAIN_MODELS)} (default all)")
+    t.add_argument("--batch", type=positive_int, default=None,
                    help="batch size (default: the model's, 128; tiny is always 1)")
-    t.add_argument("--compare", default="torch", help="torch (when importable) or none")
-    _common_args(t, "model")
+    t.add_argument("--compare", choices=("torch", "none"), default="torch",
+                   help="torch (when importable) or none")
+    _shared_options(t, top=False, repeat="(default 9)", unit="model")
     e = sub.add_parser("epoch", help="time whole training epochs of the course models on "
                        "Fashion-MNIST against PyTorch")
-    from minnet.bench.course import EPOCH_MODELS
-    e.add_argument("--model", type=_epoch_models, default="all",
-                   help=f"comma-separated: {', '.join(EPOCH_MODELS)} (default all)")
+    e.add_argument("--model", type=names_in(EPOCH_MODELS, "model"), default=None,
+                   metavar="NAME,...",
+                   help=f"comma-separated, from: {_names(EPOCH_MODELS)} (default all)")
     e.add_argument("--epochs", type=positive_int, default=None,
                    help="epochs per model (default: the course recipe's)")
     e.add_argument("--batch", type=positive_int, default=None, help="batch size (default 128)")
-    e.add_argument("--threads", type=_thread_list, default=[minnet.get_num_threads()],
-                   help="comma-separated thread counts (default: minnet's)")
     e.add_argument("--compare", choices=("torch", "none"), default="torch",
                    help="torch (when importable) or none")
     e.add_argument("--limit", type=positive_int, default=None,
                    help="train on the first N training images only (quick runs)")
     e.add_argument("--subset", action="store_true",
                    help="the embedded 6,500-image subset instead of the full Fashion-MNIST")
-    e.add_argument("--seed", type=int, default=0, help="seed of inits and shuffles (default 0)")
-    e.add_argument("--json", default=None, help="also write the records to this file")
+    e.add_argument("--seed", type=nonnegative_int, default=0,
+                   help="seed of inits and shuffles (default 0)")
+    _shared_options(e, top=False, repeat=None, torch_nopf=False)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command is None:
+        given = [o for o, v in (("--threads", args.threads), ("--repeat", args.repeat),
+                                ("--json", args.json), ("--torch-nopf", args.torch_nopf))
+                 if v not in (None, False)]
+        if given:
+            parser.error(f"argument {given[0]}: an option of a command; add one: "
+                         f"minnet-bench kernels|train|epoch {given[0]} ...")
+    if args.threads is None:
+        args.threads = [minnet.get_num_threads()]
     torch = None if args.no_torch else _import_torch()
     if args.info:
         print_info(torch)
         if args.command is None:
             return 0
-    if args.command == "kernels":
-        run_kernels(args, torch)
-        return 0
-    if args.command == "train":
-        run_train(args, torch)
-        return 0
-    if args.command == "epoch":
-        return 0 if run_epoch(args, torch) is not None else 1
-    if args.command is None:
-        parser.print_help()
-        return 2
-    return 0
+    try:
+        if args.command == "kernels":
+            run_kernels(args, torch)
+            return 0
+        if args.command == "train":
+            run_train(args, torch)
+            return 0
+        if args.command == "epoch":
+            return 0 if run_epoch(args, torch) is not None else 1
+    except _UsageError as e:
+        sys.stdout.flush()
+        parser._commands()[e.command].error(str(e))
+    parser.print_help()
+    return 2
 
 
 if __name__ == "__main__":

@@ -1,14 +1,16 @@
 """What every example shares: its command line, thread/seed set-up, the course data with a
 clear word on which data it is, and the one-line result report."""
+import argparse
 import sys
 
 import numpy as np
 
 import minnet
-from minnet._argparse import ArgumentParser, nonnegative_int, positive_int
+from minnet._argparse import (ArgumentParser, nonnegative_int, output_folder, positive_int,
+                              thread_count)
 
-__all__ = ["ArgumentParser", "positive_int", "nonnegative_int", "parser", "main_for", "setup",
-           "report", "image_data", "ExampleError"]
+__all__ = ["ArgumentParser", "positive_int", "nonnegative_int", "thread_count", "output_folder",
+           "parser", "main_for", "setup", "report", "image_data", "ExampleError"]
 
 
 class ExampleError(Exception):
@@ -21,11 +23,13 @@ def add_run_options(p):
                    help="a small, fast version (what the test suite runs)")
     p.add_argument("--epochs", type=positive_int, default=None,
                    help="training epochs (default: the lecture's)")
-    p.add_argument("--threads", type=positive_int, default=None,
+    p.add_argument("--threads", type=thread_count, default=None,
                    help="kernel threads (default: minnet's, i.e. OMP_NUM_THREADS or the cores)")
     p.add_argument("--seed", type=nonnegative_int, default=0, help="random seed (default 0)")
-    p.add_argument("--out-dir", default=".", dest="out_dir",
-                   help="folder for files an example writes (default: the current folder)")
+    # SUPPRESS: no check of the current folder unless asked (run's default is ".")
+    p.add_argument("--out-dir", type=output_folder, default=argparse.SUPPRESS, dest="out_dir",
+                   help="folder for files an example writes, created when needed (default: "
+                        "the current folder)")
     p.add_argument("--verbose", type=nonnegative_int, default=1, choices=(0, 1, 2),
                    help="0 silent training, 1 progress (default), 2 one line per epoch")
     return p
@@ -74,9 +78,15 @@ def report(name, **figures):
     """Print the example's result as one line ``name: key value, ...`` and return the dict."""
     parts = []
     for k, v in figures.items():
-        parts.append(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}")
+        parts.append(f"{k} {_figure(v)}" if isinstance(v, float) else f"{k} {v}")
     print(f"{name}: " + ", ".join(parts), flush=True)
     return dict(figures)
+
+
+def _figure(v):
+    """Four decimals (accuracy 0.8734, 1.0000), but four significant digits below 0.01, where
+    four decimals would show a small MSE as 0.0000 (0.0001234, 2.5e-07)."""
+    return f"{v:.4g}" if 0 < abs(v) < 0.01 else f"{v:.4f}"
 
 
 def image_data(quick=False, prefer_mnist=False, n_train=None, n_test=None):

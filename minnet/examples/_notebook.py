@@ -370,7 +370,7 @@ def main(argv=None):
                                            "examples.")
     p.add_argument("names", nargs="*", metavar="NAME",
                    help="examples to write (default: every example that exists)")
-    p.add_argument("--out", default=NOTEBOOKS,
+    p.add_argument("--out", type=_common.output_folder, default=NOTEBOOKS,
                    help="folder to write NAME.ipynb into (default: the package's notebooks/, "
                         "the committed ones)")
     p.add_argument("--quick", action="store_true",
@@ -379,8 +379,8 @@ def main(argv=None):
     for n in args.names:
         if n not in EXAMPLES:
             p.error(f"unknown example {n!r}; the examples are: {', '.join(EXAMPLES)}")
-    os.makedirs(args.out, exist_ok=True)
     try:
+        os.makedirs(args.out, exist_ok=True)
         paths = [write_notebook(n, args.out, quick=args.quick) for n in args.names] \
             if args.names else write_all(args.out, quick=args.quick)
     except (ValueError, SyntaxError, OSError) as e:

@@ -272,18 +272,58 @@ class ModelCheckpoint(Callback):
 
 
 class LambdaCallback(Callback):
-    """A callback from functions: on_epoch_begin/end(epoch, logs), on_batch_begin/end(batch,
-    logs), on_train_begin/end(logs)."""
+    """A callback from functions, Keras 3's signature. Each is called with positional
+    arguments: ``on_epoch_begin/end(epoch, logs)``, ``on_train_begin/end(logs)``,
+    ``on_train_batch_begin/end(batch, logs)``. Any other hook (``on_test_batch_end=``, ...)
+    may be given by keyword, and Keras 2's ``on_batch_begin``/``on_batch_end`` mean the
+    train-batch hooks.
 
-    def __init__(self, on_epoch_begin=None, on_epoch_end=None, on_batch_begin=None,
-                 on_batch_end=None, on_train_begin=None, on_train_end=None):
+    Examples::
+
+        >>> seen = []
+        >>> count = keras.callbacks.LambdaCallback(
+        ...     on_train_batch_end=lambda batch, logs: seen.append(logs["loss"]))
+        >>> model.fit(x, y, batch_size=32, callbacks=[count])   # len(seen): the batches
+    """
+
+    _ALIASES = {"on_batch_begin": "on_train_batch_begin", "on_batch_end": "on_train_batch_end"}
+
+    def __init__(self, on_epoch_begin=None, on_epoch_end=None, on_train_begin=None,
+                 on_train_end=None, on_train_batch_begin=None, on_train_batch_end=None,
+                 **kwargs):
         super().__init__()
-        for name, fn in (("on_epoch_begin", on_epoch_begin), ("on_epoch_end", on_epoch_end),
-                         ("on_train_batch_begin", on_batch_begin),
-                         ("on_train_batch_end", on_batch_end),
-                         ("on_train_begin", on_train_begin), ("on_train_end", on_train_end)):
+        hooks = {"on_epoch_begin": on_epoch_begin, "on_epoch_end": on_epoch_end,
+                 "on_train_begin": on_train_begin, "on_train_end": on_train_end,
+                 "on_train_batch_begin": on_train_batch_begin,
+                 "on_train_batch_end": on_train_batch_end}
+        known = [h for h in vars(Callback) if h.startswith("on_")]
+        for name, fn in kwargs.items():
+            hook = self._ALIASES.get(name, name)
+            if hook not in known:
+                raise TypeError(f"LambdaCallback: unknown hook {name!r}; the hooks are "
+                                f"{', '.join(known)} (and on_batch_begin/on_batch_end)")
+            if hooks.get(hook) is not None:
+                raise TypeError(f"LambdaCallback: {name!r} and {hook!r} are the same hook; "
+                                f"give one")
+            hooks[hook] = fn
+        for hook, fn in hooks.items():
             if fn is not None:
-                setattr(self, name, fn)
+                setattr(self, hook, _positional(fn, hook))
+
+
+def _positional(fn, hook):
+    """``fn`` as the hook, called with positional arguments as LambdaCallback promises
+    (``lambda batch, logs: ...`` works however fit passes ``logs``)."""
+    takes_index = hook.endswith(("_batch_begin", "_batch_end")) or hook.startswith("on_epoch")
+
+    if takes_index:
+        def call(index, logs=None):
+            return fn(index, logs)
+    else:
+        def call(logs=None):
+            return fn(logs)
+    call.__name__ = hook
+    return call
 
 
 class TerminateOnNaN(Callback):

@@ -107,3 +107,11 @@ def test_command_line_quick(name, pattern):
                         "--verbose", "0"], capture_output=True, text=True, timeout=120, cwd=tempfile.gettempdir())
     assert p.returncode == 0, p.stderr
     assert re.search(pattern, p.stdout, re.M), p.stdout
+
+
+def test_report_shows_small_figures(capsys):
+    from minnet.examples import _common
+    _common.report("t", mse=1.234e-5, diff=0.000789, acc=0.5, one=1.0, zero=0.0, big=12.0,
+                   n=3, data="x")
+    assert capsys.readouterr().out == ("t: mse 1.234e-05, diff 0.000789, acc 0.5000, "
+                                       "one 1.0000, zero 0.0000, big 12.0000, n 3, data x\n")

@@ -28,7 +28,7 @@ import numpy as np
 import pytest
 
 from minnet import keras
-from minnet.examples import EXAMPLES, _notebook
+from minnet.examples import EXAMPLES, _common, _notebook
 from minnet.keras import callbacks, layers
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -452,7 +452,7 @@ def test_example_notebook_runs_in_a_kernel(name, kernel, tmp_path):
     numbers = {k: v for k, v in figures.items() if isinstance(v, (int, float, np.number))}
     assert numbers and "data" in figures, figures
     assert all(math.isfinite(v) for v in numbers.values()), figures
-    line = ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
+    line = ", ".join(f"{k} {_common._figure(v)}" if isinstance(v, float) else f"{k} {v}"
                      for k, v in figures.items())
     assert f"{name}: {line}" in _texts(last).splitlines(), _texts(last)
     # Keras (mnist_dense, ...): fit shows one progress line per epoch, summary() its table.

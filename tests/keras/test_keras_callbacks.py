@@ -73,3 +73,23 @@ def test_terminate_on_nan_and_hook_order():
     hist = model.fit(x, np.zeros((8, 1)), epochs=3, batch_size=2, verbose=0,
                      callbacks=[keras.callbacks.TerminateOnNaN()])
     assert len(hist.history["loss"]) == 1
+
+
+def test_lambda_callback_train_batch_hooks_once_per_batch():
+    """Keras 3's on_train_batch_begin/end (batch, logs), positional as Keras documents them,
+    and Keras 2's on_batch_begin/end spelling of the same hooks."""
+    begins, ends, old = [], [], []
+    cb = keras.callbacks.LambdaCallback(
+        on_train_batch_begin=lambda batch, logs: begins.append(batch),
+        on_train_batch_end=lambda batch, logs: ends.append((batch, logs["loss"])))
+    keras2 = keras.callbacks.LambdaCallback(on_batch_end=lambda b, l: old.append(b))
+    model = _model()
+    x = np.random.default_rng(0).normal(size=(10, 2)).astype(np.float32)
+    model.fit(x, np.zeros((10, 1)), epochs=2, batch_size=4, verbose=0, callbacks=[cb, keras2])
+    assert begins == [0, 1, 2, 0, 1, 2]          # 10 samples in batches of 4: 3 per epoch
+    assert [b for b, _ in ends] == begins and old == begins
+    assert all(np.isfinite(loss) for _, loss in ends)
+    with pytest.raises(TypeError, match="same hook"):
+        keras.callbacks.LambdaCallback(on_batch_end=print, on_train_batch_end=print)
+    with pytest.raises(TypeError, match="unknown hook 'on_epoch_ned'"):
+        keras.callbacks.LambdaCallback(on_epoch_ned=print)
