@@ -37,7 +37,7 @@ import minnet
 from minnet._argparse import (ArgumentParser, names_in, nonnegative_int, output_file, positive_int,
                              thread_counts)
 from minnet.bench._torch_worker import describe, start_worker, worker_impl_name
-from minnet.bench.suites import KERNEL_SUITES
+from minnet.bench.suites import KERNEL_SELECTORS, KERNEL_SUITES, select_suites
 from minnet.bench.timing import Timing, measure
 
 
@@ -190,7 +190,7 @@ def _start_worker(args):
 
 
 def run_kernels(args, torch):
-    ops = args.op or list(KERNEL_SUITES)
+    ops = select_suites(args.op) if args.op else list(KERNEL_SUITES)
     threads = args.threads
     repeats = args.repeat or (5 if args.quick else 9)
     print(f"# {machine_line()}")
@@ -543,7 +543,7 @@ def _registered_names():
     import textwrap
     from minnet.bench.course import EPOCH_MODELS
     from minnet.bench.train import TRAIN_MODELS
-    rows = [("kernels --op", KERNEL_SUITES), ("train --model", TRAIN_MODELS),
+    rows = [("kernels --op", KERNEL_SELECTORS), ("train --model", TRAIN_MODELS),
             ("epoch --model", EPOCH_MODELS)]
     lines = ["registered names (comma-separated, or all; the default is all):"]
     for what, registry in rows:
@@ -562,8 +562,10 @@ def build_parser():
     _shared_options(parser, top=True, unit="case (kernels) or model (train)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
     k = sub.add_parser("kernels", help="time kernels against NumPy / PyTorch")
-    k.add_argument("--op", type=names_in(KERNEL_SUITES, "op"), default=None, metavar="NAME,...",
-                   help=f"comma-separated, from: {_names(KERNEL_SUITES)} (default all)")
+    k.add_argument("--op", type=names_in(KERNEL_SELECTORS, "op"), default=None,
+                   metavar="NAME,...",
+                   help=f"comma-separated kernel families or single suites, from: "
+                        f"{_names(KERNEL_SELECTORS)} (default all)")
     k.add_argument("--quick", action="store_true", help="fewer, smaller cases and repeats")
     k.add_argument("--case", default=None, help="only the cases whose name contains this text")
     _shared_options(k, top=False, repeat="(default 9, 5 with --quick)", unit="case")

@@ -59,3 +59,21 @@ def _eltwise_cases(name):
 
 KERNEL_SUITES.update({"eltwise": _eltwise_cases("eltwise_cases"),
                       "optim": _eltwise_cases("optim_cases")})
+
+
+def _family_suites():
+    from minnet._ops import FAMILIES, ops_of
+    return {family: list(dict.fromkeys(op.bench for op in ops_of(family)))
+            for family in FAMILIES}
+
+
+# What `minnet-bench kernels --op` accepts: a kernel family (minnet._ops.FAMILIES: every suite
+# of its ops; `rnn` is the whole recurrent family, GRU and LSTM included) or one suite by name.
+KERNEL_SELECTORS = {**_family_suites(),
+                    **{name: [name] for name in KERNEL_SUITES if name not in _family_suites()}}
+
+
+def select_suites(names):
+    """The suites (keys of KERNEL_SUITES) that the --op names select, in registry order."""
+    chosen = {suite for name in names for suite in KERNEL_SELECTORS[name]}
+    return [suite for suite in KERNEL_SUITES if suite in chosen]

@@ -97,3 +97,14 @@ def test_each_benchmark_suite_builds_cases_whose_minnet_impl_runs(suite):
     for case in cases[:3]:
         assert "minnet" in case.impls, case.name
         case.impls["minnet"]()
+
+
+def test_minnet_bench_selects_suites_by_family():
+    from minnet.bench.suites import KERNEL_SELECTORS, select_suites
+    assert set(_ops.FAMILIES) <= set(KERNEL_SELECTORS)
+    assert select_suites(["conv"]) == ["conv2d", "conv_relu_pool"]
+    assert select_suites(["rnn"]) == ["gru", "lstm", "rnn"]          # the whole family
+    assert select_suites(["gru", "norm"]) == ["gru", "batchnorm2d"]
+    for family in _ops.FAMILIES:
+        assert select_suites([family]) == [
+            s for s in KERNEL_SUITES if s in {op.bench for op in _ops.ops_of(family)}]
