@@ -10,7 +10,7 @@ from minnet.optim import _functional
 
 @pytest.fixture(autouse=True, params=["kernels", "numpy"])
 def backend(request, monkeypatch):
-    """Every test runs on the fused C kernels and on the NumPy path."""
+    """Every test runs on the fused C kernels and on their references (minnet.reference)."""
     monkeypatch.setattr(_functional, "USE_KERNELS", request.param == "kernels")
     return request.param
 
@@ -305,13 +305,17 @@ def test_repr():
 
 
 def test_dispatch_takes_the_fused_kernels_only_when_they_fit(backend):
+    from minnet import kernels, reference
+    opt = optim.SGD([P([1.0])], lr=0.1)
     p = P(np.zeros((3, 4)))
     g = np.zeros((3, 4))
-    assert (_functional.fused(p, g) is not None) == (backend == "kernels")
-    assert _functional.fused(p, g.astype(np.float32)) is None          # dtype differs
+    assert _functional.step_impl(opt, p, g) is (kernels if backend == "kernels" else reference)
+    assert _functional.step_impl(opt, p, g.astype(np.float32)) is reference   # dtype differs
     q = P(np.zeros((4, 3)))
     q.data = q.data.T                                                   # not C-contiguous
-    assert _functional.fused(q, g) is None
+    assert _functional.step_impl(opt, q, g) is reference
+    with pytest.raises(ValueError, match=r"SGD: gradient of shape \(4, 3\) does not match"):
+        _functional.step_impl(opt, p, np.zeros((4, 3)))
 
 
 def test_non_contiguous_parameter_uses_numpy_path():

@@ -1,34 +1,30 @@
-"""Shared helpers of the update rules: the dispatch to the fused C kernels, and for the NumPy
-path the effective gradient and a per-parameter scratch buffer, so a step allocates nothing
-after the first."""
+"""Shared helpers of the update rules. Each rule with a kernel has exactly two paths, as every
+kernel does: the fused C step (minnet.kernels) and its NumPy reference (minnet.reference),
+which has the same signature and in-place behaviour. :func:`step_impl` picks one per
+parameter; the optimizers hold no update maths of their own."""
 import numpy as np
 
+from minnet import kernels as _kernels
+from minnet import reference as _reference
 from minnet.optim.optimizer import grad_array
 
-try:
-    from minnet import kernels as _kernels
-except ImportError:  # pragma: no cover - kernels not built
-    _kernels = None
-
-# Set to False to run every update in NumPy (the tests run both paths).
+# Set to False to run every update through minnet.reference (the tests run both paths).
 USE_KERNELS = True
 _FUSABLE = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def fused(p, g):
+def step_impl(opt, p, g):
     """minnet.kernels when its fused in-place steps can take parameter ``p`` with gradient
-    ``g`` (float32/float64, C-contiguous writeable parameter, gradient of the same dtype and
-    shape), else None and the NumPy path runs."""
-    if not USE_KERNELS or _kernels is None:
-        return None
+    ``g`` (float32/float64, C-contiguous writeable parameter, gradient of the same dtype),
+    else minnet.reference (any float dtype or layout). ValueError if the shapes differ."""
     d = p.data
-    if type(d) is not np.ndarray or d.dtype not in _FUSABLE or g.dtype != d.dtype \
-            or g.shape != d.shape:
-        return None
-    flags = d.flags
-    if not (flags.c_contiguous and flags.writeable):
-        return None
-    return _kernels
+    if g.shape != d.shape:
+        raise ValueError(f"{type(opt).__name__}: gradient of shape {g.shape} does not match "
+                         f"its parameter of shape {d.shape}")
+    if (USE_KERNELS and type(d) is np.ndarray and d.dtype in _FUSABLE and g.dtype == d.dtype
+            and d.flags.c_contiguous and d.flags.writeable):
+        return _kernels
+    return _reference
 
 
 def scratch(opt, p, name="tmp"):

@@ -1,7 +1,7 @@
 """Adagrad with learning-rate decay."""
 import numpy as np
 
-from minnet.optim._functional import check_nonneg, effective_grad, fused, scratch
+from minnet.optim._functional import check_nonneg, step_impl
 from minnet.optim.optimizer import Optimizer, grad_array
 
 __all__ = ["Adagrad"]
@@ -64,20 +64,7 @@ class Adagrad(Optimizer):
                 state["step"] = 0
                 state["sum"] = np.full_like(p.data, group["initial_accumulator_value"])
             state["step"] += 1
-            k = fused(p, raw)
-            if k is not None:
-                k.adagrad_step(p.data, raw, state["sum"], step=state["step"], lr=group["lr"],
-                               lr_decay=group["lr_decay"], weight_decay=group["weight_decay"],
-                               eps=group["eps"], maximize=group["maximize"])
-                continue
-            g = effective_grad(self, p, group["weight_decay"], group["maximize"])
-            clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
-            s = state["sum"]
-            tmp = scratch(self, p, "tmp")
-            np.multiply(g, g, out=tmp)
-            np.add(s, tmp, out=s)
-            np.sqrt(s, out=tmp)
-            np.add(tmp, group["eps"], out=tmp)
-            np.divide(g, tmp, out=tmp)
-            np.multiply(tmp, clr, out=tmp)
-            np.subtract(p.data, tmp, out=p.data)
+            step_impl(self, p, raw).adagrad_step(
+                p.data, raw, state["sum"], step=state["step"], lr=group["lr"],
+                lr_decay=group["lr_decay"], weight_decay=group["weight_decay"], eps=group["eps"],
+                maximize=group["maximize"])

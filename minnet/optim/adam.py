@@ -1,9 +1,8 @@
 """Adam and AdamW (decoupled weight decay), with the AMSGrad variant."""
-import math
 
 import numpy as np
 
-from minnet.optim._functional import check_nonneg, effective_grad, fused, scratch
+from minnet.optim._functional import check_nonneg, step_impl
 from minnet.optim.optimizer import Optimizer, grad_array
 
 __all__ = ["Adam", "AdamW"]
@@ -35,40 +34,10 @@ def _adam_update(opt, group, decoupled):
                 state["max_exp_avg_sq"] = np.zeros_like(p.data)
         state["step"] += 1
         t = state["step"]
-        k = fused(p, raw)
-        if k is not None:
-            k.adam_step(p.data, raw, state["exp_avg"], state["exp_avg_sq"], step=t, lr=lr,
-                        beta1=beta1, beta2=beta2, eps=eps, weight_decay=wd,
-                        decoupled=decoupled, amsgrad=group["amsgrad"],
-                        maximize=group["maximize"], max_exp_avg_sq=state.get("max_exp_avg_sq"))
-            continue
-        if decoupled and wd != 0:          # AdamW: theta <- theta - lr * lambda * theta
-            np.multiply(p.data, 1 - lr * wd, out=p.data)
-        g = effective_grad(opt, p, 0 if decoupled else wd, group["maximize"])
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        tmp = scratch(opt, p, "tmp")
-        # m <- beta1 * m + (1 - beta1) * g
-        np.multiply(m, beta1, out=m)
-        np.multiply(g, 1 - beta1, out=tmp)
-        np.add(m, tmp, out=m)
-        # v <- beta2 * v + (1 - beta2) * g^2
-        np.multiply(v, beta2, out=v)
-        np.multiply(g, g, out=tmp)
-        np.multiply(tmp, 1 - beta2, out=tmp)
-        np.add(v, tmp, out=v)
-        if group["amsgrad"]:
-            vmax = state["max_exp_avg_sq"]
-            np.maximum(vmax, v, out=vmax)
-            v = vmax
-        bias_correction1 = 1 - beta1 ** t
-        bias_correction2 = 1 - beta2 ** t
-        # denom = sqrt(v) / sqrt(bc2) + eps;  theta <- theta - (lr / bc1) * m / denom
-        np.sqrt(v, out=tmp)
-        np.divide(tmp, math.sqrt(bias_correction2), out=tmp)
-        np.add(tmp, eps, out=tmp)
-        np.divide(m, tmp, out=tmp)
-        np.multiply(tmp, lr / bias_correction1, out=tmp)
-        np.subtract(p.data, tmp, out=p.data)
+        step_impl(opt, p, raw).adam_step(
+            p.data, raw, state["exp_avg"], state["exp_avg_sq"], step=t, lr=lr, beta1=beta1,
+            beta2=beta2, eps=eps, weight_decay=wd, decoupled=decoupled, amsgrad=group["amsgrad"],
+            maximize=group["maximize"], max_exp_avg_sq=state.get("max_exp_avg_sq"))
 
 
 class Adam(Optimizer):

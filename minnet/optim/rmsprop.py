@@ -1,7 +1,7 @@
 """RMSprop, optionally centered and with momentum."""
 import numpy as np
 
-from minnet.optim._functional import check_nonneg, effective_grad, fused, scratch
+from minnet.optim._functional import check_nonneg, step_impl
 from minnet.optim.optimizer import Optimizer, grad_array
 
 __all__ = ["RMSprop"]
@@ -70,39 +70,8 @@ class RMSprop(Optimizer):
                 if group["centered"]:
                     state["grad_avg"] = np.zeros_like(p.data)
             state["step"] += 1
-            k = fused(p, raw)
-            if k is not None:
-                k.rmsprop_step(p.data, raw, state["square_avg"], lr=lr, alpha=alpha, eps=eps,
-                               weight_decay=group["weight_decay"], momentum=mu,
-                               centered=group["centered"], maximize=group["maximize"],
-                               momentum_buf=state.get("momentum_buffer"),
-                               grad_avg=state.get("grad_avg"))
-                continue
-            g = effective_grad(self, p, group["weight_decay"], group["maximize"])
-            v = state["square_avg"]
-            tmp = scratch(self, p, "tmp")
-            np.multiply(v, alpha, out=v)
-            np.multiply(g, g, out=tmp)
-            np.multiply(tmp, 1 - alpha, out=tmp)
-            np.add(v, tmp, out=v)
-            denom = scratch(self, p, "denom")
-            if group["centered"]:
-                ga = state["grad_avg"]
-                np.multiply(ga, alpha, out=ga)
-                np.multiply(g, 1 - alpha, out=tmp)
-                np.add(ga, tmp, out=ga)
-                np.multiply(ga, ga, out=tmp)
-                np.subtract(v, tmp, out=denom)
-                np.sqrt(denom, out=denom)
-            else:
-                np.sqrt(v, out=denom)
-            np.add(denom, eps, out=denom)
-            np.divide(g, denom, out=tmp)
-            if mu > 0:
-                buf = state["momentum_buffer"]
-                np.multiply(buf, mu, out=buf)
-                np.add(buf, tmp, out=buf)
-                np.multiply(buf, lr, out=tmp)
-            else:
-                np.multiply(tmp, lr, out=tmp)
-            np.subtract(p.data, tmp, out=p.data)
+            step_impl(self, p, raw).rmsprop_step(
+                p.data, raw, state["square_avg"], lr=lr, alpha=alpha, eps=eps,
+                weight_decay=group["weight_decay"], momentum=mu, centered=group["centered"],
+                maximize=group["maximize"], momentum_buf=state.get("momentum_buffer"),
+                grad_avg=state.get("grad_avg"))

@@ -1,7 +1,7 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov and weight decay."""
 import numpy as np
 
-from minnet.optim._functional import check_nonneg, effective_grad, fused, scratch
+from minnet.optim._functional import check_nonneg, step_impl
 from minnet.optim.optimizer import Optimizer, grad_array
 
 __all__ = ["SGD"]
@@ -58,35 +58,9 @@ class SGD(Optimizer):
                 continue
             state = self.state.setdefault(p, {})
             state["step"] = state.get("step", 0) + 1
-            k = fused(p, raw)
-            if k is not None:
-                first = mu != 0 and "momentum_buffer" not in state
-                if first:
-                    state["momentum_buffer"] = np.empty_like(p.data)
-                k.sgd_step(p.data, raw, state.get("momentum_buffer"), lr=lr, momentum=mu,
-                           dampening=damp, nesterov=nesterov, weight_decay=wd,
-                           maximize=maximize, first_step=first)
-                continue
-            g = effective_grad(self, p, group["weight_decay"], group["maximize"])
-            if mu != 0:
-                buf = state.get("momentum_buffer")
-                if buf is None:
-                    buf = state["momentum_buffer"] = np.array(g, copy=True)
-                else:
-                    np.multiply(buf, mu, out=buf)
-                    if damp == 0:
-                        np.add(buf, g, out=buf)
-                    else:
-                        tmp = scratch(self, p, "tmp")
-                        np.multiply(g, 1 - damp, out=tmp)
-                        np.add(buf, tmp, out=buf)
-                if group["nesterov"]:
-                    tmp = scratch(self, p, "tmp")
-                    np.multiply(buf, mu, out=tmp)
-                    np.add(tmp, g, out=tmp)
-                    g = tmp
-                else:
-                    g = buf
-            tmp = scratch(self, p, "tmp")
-            np.multiply(g, lr, out=tmp)
-            np.subtract(p.data, tmp, out=p.data)
+            first = mu != 0 and "momentum_buffer" not in state
+            if first:
+                state["momentum_buffer"] = np.empty_like(p.data)
+            step_impl(self, p, raw).sgd_step(
+                p.data, raw, state.get("momentum_buffer"), lr=lr, momentum=mu, dampening=damp,
+                nesterov=nesterov, weight_decay=wd, maximize=maximize, first_step=first)
