@@ -10,6 +10,7 @@ from minnet.keras.layers.convolutional import to_nchw, to_nhwc
 from minnet.keras.layers.core import InputLayer
 from minnet.keras.saving import MODEL_SUFFIX, check_name, load_model, read_file, save_model
 from minnet.keras.trainer import Trainer
+from minnet.nn._fusion import plan
 from minnet.serialization import save as _save
 from minnet.tensor import Tensor
 
@@ -218,17 +219,18 @@ class Model(Trainer, Layer):
             return self._call_graph(x, training, skip_final_activation)
         last = len(self._layers) - 1
         nchw = False             # x is an image batch held in NCHW (see Layer.nchw)
-        fused = False            # this layer ran inside the previous one (Conv2D.fuses_pool)
+        skip = 0                 # layers that ran inside the previous one (the pool)
+        fusion_at = {i: f for i, _, f in plan([layer.fusion_role() for layer in self._layers])}
         for i, layer in enumerate(self._layers):
-            if fused:
-                fused = False
+            if skip:
+                skip -= 1
                 continue
             kw = {"skip_activation": True} if i == last and skip_final_activation else {}
             if x.ndim == 4 and (nchw or layer.nchw) and layer.nchw_ok():
                 if not nchw:
                     x, nchw = to_nchw(x), True
-                if i < last and layer.fuses_pool(self._layers[i + 1]):
-                    kw["max_pool"] = fused = True  # the pool (no activation) runs inside
+                if fusion_at.get(i) == "relu_pool":
+                    kw["max_pool"], skip = True, 1   # the pool (no activation) runs inside
                 x = layer.call_nchw(x, training, **kw)
                 nchw = x.ndim == 4
             else:

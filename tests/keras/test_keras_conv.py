@@ -146,7 +146,7 @@ def test_tiny_cnn_trains():
 
 
 def test_conv_relu_maxpool_runs_fused_with_the_same_values_and_gradients(monkeypatch):
-    """Sequential runs Conv2D(relu) + MaxPooling2D() as one node (Conv2D.fuses_pool); its
+    """Sequential runs Conv2D(relu) + MaxPooling2D() as one node (minnet.nn._fusion); its
     output and weight gradients equal the layers called one by one."""
     import minnet
     from minnet.keras.layers import convolutional
@@ -159,10 +159,12 @@ def test_conv_relu_maxpool_runs_fused_with_the_same_values_and_gradients(monkeyp
                               layers.Conv2D(8, 3, padding="same", activation="relu"),
                               layers.MaxPooling2D(), layers.Flatten(), layers.Dense(3)])
     conv, pool = model.layers[0], model.layers[1]
-    assert conv.fuses_pool(pool)
-    assert not conv.fuses_pool(layers.MaxPooling2D(3))
-    assert not conv.fuses_pool(layers.MaxPooling2D(2, padding="same"))
-    assert not layers.Conv2D(4, 3, activation="tanh").fuses_pool(pool)
+    from minnet.nn._fusion import plan
+    assert (conv.fusion_role(), pool.fusion_role()) == ("conv_relu", "pool2")
+    assert list(plan([conv.fusion_role(), pool.fusion_role()])) == [(0, 2, "relu_pool")]
+    assert layers.MaxPooling2D(3).fusion_role() is None
+    assert layers.MaxPooling2D(2, padding="same").fusion_role() is None
+    assert layers.Conv2D(4, 3, activation="tanh").fusion_role() is None
     x = np.random.default_rng(3).normal(size=(4, 9, 10, 2)).astype(np.float32)
     grads = []
     for fused in (True, False):

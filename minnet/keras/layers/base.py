@@ -219,10 +219,10 @@ class Layer(RecordsInit, Module):
     def nchw_ok(self):
         return False
 
-    def fuses_pool(self, nxt):
-        """Whether Sequential may run this layer and the next, ``nxt``, as one node (Conv2D
-        with a following MaxPooling2D says so)."""
-        return False
+    def fusion_role(self):
+        """This layer's role for the fusion planner (minnet.nn._fusion), or None: Sequential
+        runs some runs of layers as one kernel call (Conv2D(relu) + MaxPooling2D(2))."""
+        return None
 
     def call_nchw(self, x, training=False, **kwargs):
         raise NotImplementedError

@@ -180,7 +180,7 @@ class Conv2D(_Spatial):
         return out
 
     def call_nchw(self, x, training=False, skip_activation=False, max_pool=False):
-        """max_pool: a following MaxPooling2D(2) is fused in (see fuses_pool)."""
+        """max_pool: a following MaxPooling2D(2) is fused in (see fusion_role)."""
         padding = 0
         if self.padding == "same":
             pads = [_same_pads(size, k, s, d) for size, k, s, d in
@@ -206,13 +206,10 @@ class Conv2D(_Spatial):
         return [(self.kernel_regularizer, self.conv.weight),
                 (self.bias_regularizer, self.conv.bias)] if self.built else []
 
-    def fuses_pool(self, nxt):
-        """Sequential runs this layer and ``nxt`` as one node (conv + relu + 2x2 max pool,
-        the kernel pooling each image's output from cache) when this is a relu Conv2D and
-        ``nxt`` a MaxPooling2D((2, 2)) with 'valid' padding: the same values and gradients."""
-        return (activations.serialize(self.activation) == "relu" and
-                type(nxt) is MaxPooling2D and nxt.pool_size == (2, 2) and
-                nxt.strides == (2, 2) and nxt.padding == "valid")
+    def fusion_role(self):
+        """'conv_relu' for a relu Conv2D: Sequential runs it and a following 2x2 max pooling
+        as one node (minnet.nn._fusion)."""
+        return "conv_relu" if activations.serialize(self.activation) == "relu" else None
 
 
 def _to_keras_kernel(w_oihw):
@@ -252,6 +249,11 @@ class _Pooling2D(_Spatial):
 class MaxPooling2D(_Pooling2D):
     """Max over ``pool_size`` windows (default 2x2) every ``strides`` (default pool_size);
     padding 'valid' or 'same' (the border never wins)."""
+
+    def fusion_role(self):
+        """'pool2' for 2x2 windows of stride 2 with 'valid' padding (minnet.nn._fusion)."""
+        ok = self.pool_size == (2, 2) and self.strides == (2, 2) and self.padding == "valid"
+        return "pool2" if ok else None
 
     def call_nchw(self, x, training=False):
         pads = self._pads(x)

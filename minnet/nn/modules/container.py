@@ -2,14 +2,12 @@
 import collections
 import operator
 
+from minnet.nn._fusion import plan
 from minnet.nn.modules.activation import ReLU
 from minnet.nn.modules.conv import Conv2d
 from minnet.nn.modules.linear import Linear
 from minnet.nn.modules.module import Module
 from minnet.nn.modules.pooling import MaxPool2d
-
-# layers whose forward(input, activation='relu') applies a following ReLU in their kernel
-_FUSES_RELU = (Linear, Conv2d)
 
 _module_call = Module.__call__
 
@@ -20,6 +18,18 @@ def _is_pool2(m):
     return (type(m) is MaxPool2d and two(m.kernel_size, 2) and two(m.stride, 2) and
             two(m.padding, 0) and two(m.dilation, 1) and not m.ceil_mode and
             not m.return_indices)
+
+def _role(m):
+    """The module's role for the fusion planner (minnet.nn._fusion), or None."""
+    t = type(m)
+    if t is Linear:
+        return "linear"
+    if t is Conv2d:
+        return "conv"
+    if t is ReLU:
+        return "relu"
+    return "pool2" if _is_pool2(m) else None
+
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict"]
 
@@ -118,21 +128,17 @@ class Sequential(Module):
 
     def forward(self, input):
         mods = list(self._modules.values())
-        n = len(mods)
-        i = 0
-        while i < n:
+        steps = plan([_role(m) for m in mods]) if self.fuse else \
+            ((i, 1, None) for i in range(len(mods)))
+        for i, _, fusion in steps:
             m = mods[i]
-            if self.fuse and i + 1 < n and type(m) in _FUSES_RELU and type(mods[i + 1]) is ReLU:
-                if type(m) is Conv2d and i + 2 < n and _is_pool2(mods[i + 2]):
-                    input = m.forward(input, activation="relu", max_pool=2)  # conv+relu+pool
-                    i += 3
-                    continue
-                input = m.forward(input, activation="relu")  # one node, relu in the epilogue
-                i += 2
-                continue
-            # m(input) without the extra frame, unless m's class has its own __call__
-            input = m.forward(input) if type(m).__call__ is _module_call else m(input)
-            i += 1
+            if fusion == "relu_pool":
+                input = m.forward(input, activation="relu", max_pool=2)   # conv+relu+pool
+            elif fusion == "relu":
+                input = m.forward(input, activation="relu")   # one node, relu in the epilogue
+            else:
+                # m(input) without the extra frame, unless m's class has its own __call__
+                input = m.forward(input) if type(m).__call__ is _module_call else m(input)
         return input
 
 

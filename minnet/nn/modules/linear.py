@@ -7,10 +7,7 @@ from minnet.nn import functional as F
 from minnet.nn import init
 from minnet.nn.modules.module import Module
 from minnet.nn.parameter import Parameter
-from minnet.tensor import Tensor, get_default_dtype
-
-_FAST_ACTS = (None, "relu", "sigmoid", "tanh")
-_Linear = F.Linear
+from minnet.tensor import get_default_dtype
 
 __all__ = ["Identity", "Linear", "Flatten", "Unflatten"]
 
@@ -83,21 +80,15 @@ class Linear(Module):
         """``F.linear(input, weight, bias)``; ``activation`` ('relu', 'sigmoid', 'tanh') is
         minnet's fused epilogue, which :class:`~minnet.nn.Sequential` uses for a Linear
         followed by a ReLU."""
-        params = self._parameters
-        w, b = params["weight"], params["bias"]
-        # the common case in one test: a 2-D tensor of the weight's dtype (the parameters
-        # were checked when set); anything else takes F.linear's full checks and messages
-        if type(input) is Tensor:
-            x, wd = input.data, w.data
-            if x.ndim == 2 and x.shape[1] == wd.shape[1] and x.dtype == wd.dtype \
-                    and wd.ndim == 2 and (b is None or b.data.dtype == wd.dtype) \
-                    and activation in _FAST_ACTS:
-                return _Linear.apply(input, w, b, activation=activation)
-        input = F._tensor(input, "input", "Linear")     # arrays and lists, like F.linear
-        if input.ndim < 1 or input.shape[-1] != self.in_features:
-            raise self._layer_error(f"expected input with last dimension {self.in_features}, "
-                                    f"got shape {tuple(input.shape)}")
-        return F.linear(input, w, b, activation=activation)
+        params = self._parameters          # not self.weight: Module.__getattr__ is slow
+        try:
+            return F.linear(input, params["weight"], params["bias"], activation=activation)
+        except ValueError:
+            shape = getattr(input, "shape", None)
+            if shape is not None and (len(shape) < 1 or shape[-1] != self.in_features):
+                raise self._layer_error(f"expected input with last dimension "
+                                        f"{self.in_features}, got shape {tuple(shape)}") from None
+            raise
 
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
