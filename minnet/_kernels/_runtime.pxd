@@ -17,8 +17,3 @@ cdef inline int bind_runtime() except -1:
                           "rebuild minnet (pip install .)")
     return 0
 
-cimport numpy as cnp
-
-# x as a C-contiguous float32/float64 ndarray (a copy only if it is not), or TypeError naming
-# the argument and the op.
-cdef cnp.ndarray float_array(object a, str name, str op)

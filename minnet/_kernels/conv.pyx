@@ -8,7 +8,8 @@
 cimport numpy as cnp
 import numpy as np
 
-from minnet._kernels._runtime cimport bind_runtime, float_array, isa_level, num_threads
+from minnet._kernels._checks cimport float_array, out_array
+from minnet._kernels._runtime cimport bind_runtime, isa_level, num_threads
 from minnet._kernels.convshape import conv2d_geometry
 
 cnp.import_array()
@@ -96,20 +97,6 @@ cdef void _fill_geom(mn_conv2d_geom *g, tuple xs, tuple ws, tuple geo, ptrdiff_t
     g.groups = groups
 
 
-cdef cnp.ndarray _out_array(object out, tuple shape, object dtype, str name, str op):
-    """out= as given (checked: shape, dtype, C-contiguous, writeable) or a new array."""
-    if out is None:
-        return np.empty(shape, dtype=dtype)
-    if not isinstance(out, np.ndarray):
-        raise TypeError(f"{op}: {name} must be a numpy.ndarray, got {type(out).__name__}")
-    if out.shape != shape or out.dtype != dtype:
-        raise ValueError(f"{op}: {name} must have shape {shape} and dtype {np.dtype(dtype)}, "
-                         f"got {out.shape} {out.dtype}")
-    if not out.flags.c_contiguous or not out.flags.writeable:
-        raise ValueError(f"{op}: {name} must be C-contiguous and writeable")
-    return <cnp.ndarray>out
-
-
 cdef tuple _forward_args(x, w, bias, stride, padding, dilation, groups, str op):
     """(X, W, B or None, geometry) checked for a forward."""
     cdef cnp.ndarray X = float_array(x, "input", op)
@@ -153,8 +140,8 @@ def conv2d_relu_maxpool2d_forward(x, w, bias=None, stride=1, padding=0, dilation
     cdef mn_conv2d_geom g
     _fill_geom(&g, xs, ws, geo, groups)
     cdef int typ = cnp.PyArray_TYPE(<cnp.ndarray>X)
-    cdef cnp.ndarray Pt = _out_array(out, ps, X.dtype, "out", op)
-    cdef cnp.ndarray C = _out_array(code_out, ps, np.uint8, "code_out", op)
+    cdef cnp.ndarray Pt = out_array(out, ps, X.dtype, "out", op)
+    cdef cnp.ndarray C = out_array(code_out, ps, np.uint8, "code_out", op)
     cdef void *px = cnp.PyArray_DATA(<cnp.ndarray>X)
     cdef void *pw = cnp.PyArray_DATA(<cnp.ndarray>W)
     cdef void *pb = cnp.PyArray_DATA(<cnp.ndarray>B) if B is not None else NULL
@@ -202,7 +189,7 @@ def conv2d_forward(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1,
     cdef mn_conv2d_geom g
     _fill_geom(&g, xs, ws, geo, groups)
     cdef int typ = cnp.PyArray_TYPE(X)
-    cdef cnp.ndarray Y = _out_array(out, (xs[0], ws[0], geo[0], geo[1]), X.dtype, "out", op)
+    cdef cnp.ndarray Y = out_array(out, (xs[0], ws[0], geo[0], geo[1]), X.dtype, "out", op)
     cdef void *px = cnp.PyArray_DATA(<cnp.ndarray>X)
     cdef void *pw = cnp.PyArray_DATA(<cnp.ndarray>W)
     cdef void *pb = cnp.PyArray_DATA(<cnp.ndarray>B) if B is not None else NULL
@@ -265,8 +252,8 @@ def conv2d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1, *,
     cdef mn_conv2d_geom g
     _fill_geom(&g, xs, ws, geo, groups)
     cdef int typ = cnp.PyArray_TYPE(X)
-    DX = _out_array(dx_out, xs, X.dtype, "dx_out", op) if input_grad else None
-    DW = _out_array(dw_out, ws, X.dtype, "dw_out", op) if weight_grad else None
+    DX = out_array(dx_out, xs, X.dtype, "dx_out", op) if input_grad else None
+    DW = out_array(dw_out, ws, X.dtype, "dw_out", op) if weight_grad else None
     DB = np.empty((ws[0],), dtype=X.dtype) if bias_grad else None
     cdef void *pdy = cnp.PyArray_DATA(DY)
     cdef void *px = cnp.PyArray_DATA(X)

@@ -22,6 +22,7 @@ cimport numpy as cnp
 import numpy as np
 from libc.stdint cimport int64_t
 
+from minnet._kernels._checks cimport float_array
 from minnet._kernels._runtime cimport bind_runtime, isa_level, num_threads
 
 cnp.import_array()
@@ -71,9 +72,16 @@ cdef extern from "eltwise.h":
                         const double *t, const double *w, const double *pw, double *dx,
                         ptrdiff_t rows, ptrdiff_t c, int isa, int n_threads) nogil
 
-# Codes of enum mn_act / mn_act_ext in csrc.
-ACTIVATIONS = {"identity": 0, "relu": 1, "sigmoid": 2, "tanh": 3, "leaky_relu": 4, "elu": 5,
-               "gelu": 6, "gelu_tanh": 7}
+cdef extern from "eltwise.h":
+    enum:
+        MN_ACT_IDENTITY, MN_ACT_RELU, MN_ACT_SIGMOID, MN_ACT_TANH, MN_ACT_LEAKY_RELU,
+        MN_ACT_ELU, MN_ACT_GELU, MN_ACT_GELU_TANH, MN_ACT_COUNT
+
+# Codes of enum mn_act / mn_act_ext in csrc (the values come from the C headers).
+ACTIVATIONS = {"identity": MN_ACT_IDENTITY, "relu": MN_ACT_RELU, "sigmoid": MN_ACT_SIGMOID,
+               "tanh": MN_ACT_TANH, "leaky_relu": MN_ACT_LEAKY_RELU, "elu": MN_ACT_ELU,
+               "gelu": MN_ACT_GELU, "gelu_tanh": MN_ACT_GELU_TANH}
+assert len(ACTIVATIONS) == MN_ACT_COUNT, "eltwise.h has an activation this table lacks"
 # alpha=None means: negative_slope 0.01 for leaky_relu, alpha 1.0 for elu (PyTorch's defaults).
 DEFAULT_ALPHA = {"leaky_relu": 0.01, "elu": 1.0}
 # Which forward array act_backward takes as its second argument.
@@ -86,22 +94,9 @@ cdef inline tuple _shape(cnp.ndarray x):
     return (<object>x).shape
 
 
-cdef cnp.ndarray _float_input(object x, str fn, str name):
-    """x as a C-contiguous float32/float64 ndarray (copied when it is not contiguous)."""
-    if not isinstance(x, np.ndarray):
-        raise TypeError(f"{fn}: {name} must be a numpy.ndarray, got {type(x).__name__}")
-    cdef cnp.ndarray arr = <cnp.ndarray>x
-    cdef int t = cnp.PyArray_TYPE(arr)
-    if t != cnp.NPY_FLOAT32 and t != cnp.NPY_FLOAT64:
-        raise TypeError(f"{fn}: {name} must be float32 or float64, got {arr.dtype}")
-    if not cnp.PyArray_IS_C_CONTIGUOUS(arr):
-        arr = np.ascontiguousarray(arr)
-    return arr
-
-
 cdef cnp.ndarray _like(cnp.ndarray ref, object x, str fn, str name, str ref_name):
     """x validated to have ref's shape and dtype, C-contiguous."""
-    cdef cnp.ndarray arr = _float_input(x, fn, name)
+    cdef cnp.ndarray arr = float_array(x, name, fn)
     if _shape(arr) != _shape(ref):
         raise ValueError(f"{fn}: {name} must have the shape of {ref_name} {_shape(ref)}, "
                          f"got {_shape(arr)}")
@@ -168,7 +163,7 @@ def act_forward(x, kind, *, alpha=None, out=None):
     """
     cdef int act = _act_code(kind)
     cdef double a = _alpha(kind, alpha)
-    cdef cnp.ndarray X = _float_input(x, "act_forward", "x")
+    cdef cnp.ndarray X = float_array(x, "x", "act_forward")
     cdef cnp.ndarray Y = _output(out, X, "act_forward")
     X = _unalias(X, Y)
     cdef ptrdiff_t n = cnp.PyArray_SIZE(X)
@@ -196,7 +191,7 @@ def act_backward(grad_out, saved, kind, *, alpha=None, out=None):
     """
     cdef int act = _act_code(kind)
     cdef double a = _alpha(kind, alpha)
-    cdef cnp.ndarray G = _float_input(grad_out, "act_backward", "grad_out")
+    cdef cnp.ndarray G = float_array(grad_out, "grad_out", "act_backward")
     cdef cnp.ndarray S = _like(G, saved, "act_backward", "saved", "grad_out")
     cdef cnp.ndarray D = _output(out, G, "act_backward")
     G = _unalias(G, D)
@@ -230,7 +225,7 @@ def softmax(x, *, bint log=False, out=None):
 
     Stable for any finite logits (the row max is subtracted first).
     """
-    cdef cnp.ndarray X = _float_input(x, "softmax", "x")
+    cdef cnp.ndarray X = float_array(x, "x", "softmax")
     cdef ptrdiff_t rows = 0, c = 0
     _rows_cols(X, "softmax", "x", &rows, &c)
     cdef cnp.ndarray Y = _output(out, X, "softmax")
@@ -250,7 +245,7 @@ def softmax(x, *, bint log=False, out=None):
 def softmax_backward(grad_out, y, *, bint log=False, out=None):
     """dx := y * (dy - sum(dy * y)) (log=False) or dy - exp(y) * sum(dy) (log=True), per row
     of the last axis; y is softmax's output (log-probabilities when log=True)."""
-    cdef cnp.ndarray G = _float_input(grad_out, "softmax_backward", "grad_out")
+    cdef cnp.ndarray G = float_array(grad_out, "grad_out", "softmax_backward")
     cdef cnp.ndarray Y = _like(G, y, "softmax_backward", "y", "grad_out")
     cdef ptrdiff_t rows = 0, c = 0
     _rows_cols(G, "softmax_backward", "grad_out", &rows, &c)
@@ -281,7 +276,7 @@ cdef str _reduction(object reduction, str fn):
 cdef tuple _xent_inputs(object logits, object target, object weight, long long ignore_index,
                         double label_smoothing, str fn):
     """Validated (logits (N, C), target int64 (N,), weight (C,) or None)."""
-    cdef cnp.ndarray X = _float_input(logits, fn, "logits")
+    cdef cnp.ndarray X = float_array(logits, "logits", fn)
     if cnp.PyArray_NDIM(X) != 2:
         raise ValueError(f"{fn}: logits must be 2-D (N, C), got shape {_shape(X)}")
     cdef ptrdiff_t n = cnp.PyArray_DIM(X, 0), c = cnp.PyArray_DIM(X, 1)
@@ -295,7 +290,7 @@ cdef tuple _xent_inputs(object logits, object target, object weight, long long i
     cdef cnp.ndarray T = np.ascontiguousarray(target, dtype=np.int64)
     cdef cnp.ndarray W = None
     if weight is not None:
-        W = _float_input(weight, fn, "weight")
+        W = float_array(weight, "weight", fn)
         if _shape(W) != (c,):
             raise ValueError(f"{fn}: weight must have shape ({c},) to match logits of shape "
                              f"{_shape(X)}, got {_shape(W)}")
@@ -404,7 +399,7 @@ cdef tuple _grad_scalar_or_rows(object grad_loss, str red, ptrdiff_t n, cnp.ndar
     """(array holding g, stride 0 or 1) for a scalar ('mean'/'sum') or (n,) ('none') grad."""
     cdef cnp.ndarray G
     if red == "none":
-        G = _float_input(grad_loss, fn, "grad_loss")
+        G = float_array(grad_loss, "grad_loss", fn)
         if _shape(G) != (n,):
             raise ValueError(f"{fn}: grad_loss must have shape ({n},) for reduction='none' "
                              f"and logits of shape {_shape(X)}, got {_shape(G)}")
@@ -471,12 +466,12 @@ def cross_entropy_backward(grad_loss, logits, target, lse, *, weight=None,
 
 
 cdef tuple _bce_inputs(object logits, object target, object weight, object pos_weight, str fn):
-    cdef cnp.ndarray X = _float_input(logits, fn, "logits")
+    cdef cnp.ndarray X = float_array(logits, "logits", fn)
     cdef cnp.ndarray T = _like(X, target, fn, "target", "logits")
     cdef cnp.ndarray W = None, PW = None
     cdef ptrdiff_t c = cnp.PyArray_DIM(X, cnp.PyArray_NDIM(X) - 1) if cnp.PyArray_NDIM(X) else 1
     if weight is not None:
-        W = _float_input(weight, fn, "weight")
+        W = float_array(weight, "weight", fn)
         if cnp.PyArray_TYPE(W) != cnp.PyArray_TYPE(X):
             raise TypeError(f"{fn}: weight must have dtype {X.dtype}, got {W.dtype}")
         try:
@@ -485,7 +480,7 @@ cdef tuple _bce_inputs(object logits, object target, object weight, object pos_w
             raise ValueError(f"{fn}: weight of shape {_shape(W)} does not broadcast to logits "
                              f"of shape {_shape(X)}") from None
     if pos_weight is not None:
-        PW = _float_input(pos_weight, fn, "pos_weight")
+        PW = float_array(pos_weight, "pos_weight", fn)
         if cnp.PyArray_TYPE(PW) != cnp.PyArray_TYPE(X):
             raise TypeError(f"{fn}: pos_weight must have dtype {X.dtype}, got {PW.dtype}")
         if cnp.PyArray_NDIM(PW) > 1 or cnp.PyArray_SIZE(PW) not in (1, c):

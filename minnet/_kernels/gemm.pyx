@@ -27,7 +27,13 @@ cdef extern from "gemm.h":
                        int accumulate, int n_threads) nogil
     void mn_gemm_tile(int isa, int f64, int *mr, int *nr) nogil
 
-ACTIVATIONS = {None: 0, "identity": 0, "linear": 0, "relu": 1, "sigmoid": 2, "tanh": 3}
+cdef extern from "runtime.h":
+    enum:
+        MN_ACT_IDENTITY, MN_ACT_RELU, MN_ACT_SIGMOID, MN_ACT_TANH
+
+# The epilogue activations (enum mn_act in csrc/runtime.h; the values come from the header).
+ACTIVATIONS = {None: MN_ACT_IDENTITY, "identity": MN_ACT_IDENTITY, "linear": MN_ACT_IDENTITY,
+               "relu": MN_ACT_RELU, "sigmoid": MN_ACT_SIGMOID, "tanh": MN_ACT_TANH}
 
 
 cdef inline tuple _shape(cnp.ndarray x):

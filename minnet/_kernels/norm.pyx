@@ -7,7 +7,8 @@
 cimport numpy as cnp
 import numpy as np
 
-from minnet._kernels._runtime cimport bind_runtime, float_array, isa_level, num_threads
+from minnet._kernels._checks cimport float_array
+from minnet._kernels._runtime cimport bind_runtime, isa_level, num_threads
 
 cnp.import_array()
 bind_runtime()

@@ -10,7 +10,8 @@ import numpy as np
 from libc.stdint cimport int64_t
 from libc.string cimport memset
 
-from minnet._kernels._runtime cimport bind_runtime, float_array, isa_level, num_threads
+from minnet._kernels._checks cimport float_array, out_array
+from minnet._kernels._runtime cimport bind_runtime, isa_level, num_threads
 from minnet._kernels.convshape import adaptive_size, pool2d_geometry
 
 cnp.import_array()
@@ -74,20 +75,6 @@ cdef _check_dy(cnp.ndarray DY, tuple xs, int oh, int ow, str op):
                          f"got {(<object>DY).shape}")
 
 
-cdef cnp.ndarray _out_array(object out, tuple shape, object dtype, str name, str op):
-    """out= as given (checked: shape, dtype, C-contiguous, writeable) or a new array."""
-    if out is None:
-        return np.empty(shape, dtype=dtype)
-    if not isinstance(out, np.ndarray):
-        raise TypeError(f"{op}: {name} must be a numpy.ndarray, got {type(out).__name__}")
-    if out.shape != shape or out.dtype != dtype:
-        raise ValueError(f"{op}: {name} must have shape {shape} and dtype {np.dtype(dtype)}, "
-                         f"got {out.shape} {out.dtype}")
-    if not out.flags.c_contiguous or not out.flags.writeable:
-        raise ValueError(f"{op}: {name} must be C-contiguous and writeable")
-    return <cnp.ndarray>out
-
-
 def max_pool2d_forward(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                        out=None, indices_out=None):
     """(y, indices): the max of each window and its flat index r*W + s in its (H, W) plane;
@@ -100,8 +87,8 @@ def max_pool2d_forward(x, kernel_size, stride=None, padding=0, dilation=1, ceil_
     cdef mn_pool2d_geom g
     _fill(&g, xs, geo)
     ys = (xs[0], xs[1], geo[0], geo[1])
-    cdef cnp.ndarray Y = _out_array(out, ys, X.dtype, "out", op)
-    cdef cnp.ndarray I = _out_array(indices_out, ys, np.dtype(np.int64), "indices_out", op)
+    cdef cnp.ndarray Y = out_array(out, ys, X.dtype, "out", op)
+    cdef cnp.ndarray I = out_array(indices_out, ys, np.dtype(np.int64), "indices_out", op)
     cdef void *px = cnp.PyArray_DATA(X)
     cdef void *py = cnp.PyArray_DATA(Y)
     cdef int64_t *pi = <int64_t *>cnp.PyArray_DATA(I)
@@ -129,7 +116,7 @@ def max_pool2d_backward(dy, indices, input_shape, out=None):
                          f"{(<object>I).shape} must both be (N, C, OH, OW) for input shape {xs}")
     cdef mn_pool2d_geom g
     _planes(&g, xs, DY.shape[2], DY.shape[3])
-    cdef cnp.ndarray DX = _out_array(out, xs, DY.dtype, "out", op)
+    cdef cnp.ndarray DX = out_array(out, xs, DY.dtype, "out", op)
     cdef void *pdy = cnp.PyArray_DATA(DY)
     cdef void *pdx = cnp.PyArray_DATA(DX)
     cdef const int64_t *pi = <const int64_t *>cnp.PyArray_DATA(I)
