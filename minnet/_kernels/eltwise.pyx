@@ -491,8 +491,9 @@ cdef tuple _bce_inputs(object logits, object target, object weight, object pos_w
 
 
 def bce_with_logits_forward(logits, target, *, weight=None, pos_weight=None, reduction="mean"):
-    """PyTorch's F.binary_cross_entropy_with_logits, in its overflow-free form:
-    loss = w * ((1 - t) x + (1 + (pw - 1) t) (log1p(exp(-|x|)) + max(-x, 0))).
+    """PyTorch's F.binary_cross_entropy_with_logits, in its overflow-free form::
+
+        loss = w * ((1 - t) x + (1 + (pw - 1) t) (log1p(exp(-|x|)) + max(-x, 0)))
 
     Args:
         logits, target: float arrays of the same shape and dtype (targets in [0, 1]).

@@ -84,8 +84,8 @@ cdef void *_ptr(cnp.ndarray a):
 
 def batch_norm_forward(x, weight=None, bias=None, running_mean=None, running_var=None,
                        bint training=True, double eps=1e-5, out=None):
-    """(y, mean, var): per channel (dim 1) of x (N, C, *), y := (x - mean) / sqrt(var + eps)
-    * weight + bias. training: mean and biased var of the batch (float64, (C,)); otherwise
+    """(y, mean, var): per channel (dim 1) of x ``(N, C, *)``, ``y := (x - mean) / sqrt(var + eps)
+    * weight + bias``. training: mean and biased var of the batch (float64, (C,)); otherwise
     running_mean and running_var (required) as float64. The running statistics are not
     updated here (the caller does, with its momentum)."""
     op = "batch_norm_forward"

@@ -137,7 +137,7 @@ cdef inline void *_ptr(cnp.ndarray a):
 def sgd_step(param, grad, momentum_buf=None, *, double lr, double momentum=0.0,
              double dampening=0.0, bint nesterov=False, double weight_decay=0.0,
              bint maximize=False, bint first_step=False):
-    """One torch.optim.SGD step for one parameter, in place:
+    """One torch.optim.SGD step for one parameter, in place::
 
         g = (-grad if maximize else grad) + weight_decay * param
         if momentum != 0:
@@ -182,7 +182,7 @@ def adam_step(param, grad, exp_avg, exp_avg_sq, *, long long step, double lr=1e-
               double beta1=0.9, double beta2=0.999, double eps=1e-8, double weight_decay=0.0,
               bint decoupled=False, bint amsgrad=False, bint maximize=False,
               max_exp_avg_sq=None):
-    """One torch.optim.Adam (decoupled=False) / AdamW (decoupled=True) step, in place:
+    """One torch.optim.Adam (decoupled=False) / AdamW (decoupled=True) step, in place::
 
         g = -grad if maximize else grad
         AdamW: param *= 1 - lr * weight_decay;   Adam: g += weight_decay * param

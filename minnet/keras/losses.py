@@ -240,7 +240,7 @@ class MeanSquaredError(_Pointwise):
 
 
 class MeanAbsoluteError(_Pointwise):
-    """mean(|y_true - y_pred|) over the last axis."""
+    """``mean(|y_true - y_pred|)`` over the last axis."""
 
     def __init__(self, reduction="sum_over_batch_size", name="mean_absolute_error"):
         super().__init__(name, reduction)
@@ -250,7 +250,8 @@ class MeanAbsoluteError(_Pointwise):
 
 
 class Huber(_Pointwise):
-    """0.5 d^2 where |d| <= delta, else delta (|d| - 0.5 delta); mean over the last axis."""
+    """``0.5 d^2`` where ``|d| <= delta``, else ``delta (|d| - 0.5 delta)``; mean over the last
+    axis."""
 
     def __init__(self, delta=1.0, reduction="sum_over_batch_size", name="huber_loss"):
         super().__init__(name, reduction)

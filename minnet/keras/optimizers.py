@@ -11,7 +11,7 @@ Adam       optim.Adam / AdamW (weight_decay)            Keras adds epsilon to sq
                                                         eps = epsilon / sqrt(1 - beta_2^t),
                                                         the same update
 AdamW      optim.AdamW                                  Keras default weight_decay 0.004
-RMSprop    here (NumPy): v = rho v + (1-rho) g^2,      epsilon inside the sqrt as Keras
+RMSprop    here (NumPy): v = rho v + (1-rho) g^2,       epsilon inside the sqrt as Keras
            step = lr g / sqrt(v + epsilon)              (PyTorch adds it outside)
 Adagrad    here (NumPy): a += g^2,                      same; initial_accumulator_value 0.1
            step = lr g / sqrt(a + epsilon)

@@ -9,7 +9,7 @@ class Regularizer:
 
 
 class L1L2(Regularizer):
-    """l1 * sum(|w|) + l2 * sum(w^2). Defaults 0.0 (Keras's L1(0.01)/L2(0.01) differ)."""
+    """``l1 * sum(|w|) + l2 * sum(w^2)``. Defaults 0.0 (Keras's L1(0.01)/L2(0.01) differ)."""
 
     def __init__(self, l1=0.0, l2=0.0):
         self.l1, self.l2 = float(l1), float(l2)

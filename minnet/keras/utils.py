@@ -14,7 +14,7 @@ __all__ = ["to_categorical", "normalize", "set_random_seed", "clear_session",
 
 
 def to_categorical(x, num_classes=None):
-    """One-hot encode integer labels: shape (*x.shape, num_classes) (a trailing 1 in
+    """One-hot encode integer labels: shape ``(*x.shape, num_classes)`` (a trailing 1 in
     x's shape is dropped), float32.
 
     Examples::

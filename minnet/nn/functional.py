@@ -314,7 +314,7 @@ def relu6(input, inplace=False):
 
 
 def softsign(input):
-    """x / (1 + |x|)."""
+    """``x / (1 + |x|)``."""
     return _numpy_activation(input, "softsign")
 
 
@@ -510,7 +510,7 @@ def linear(input, weight, bias=None, activation=None):
     """y = x W^T + b, as one graph node (one GEMM forward, two GEMMs and a column sum back).
 
     Args:
-        input: (*, in_features). Leading dims are flattened for the GEMM and restored.
+        input: ``(*, in_features)``. Leading dims are flattened for the GEMM and restored.
         weight: (out_features, in_features), PyTorch's layout.
         bias: optional (out_features,).
         activation: minnet extension: None, 'relu', 'sigmoid' or 'tanh', applied in the
@@ -518,7 +518,7 @@ def linear(input, weight, bias=None, activation=None):
             ``relu(linear(x, w, b))`` in one node and one pass over the output).
 
     Shape:
-        input (*, in), output (*, out).
+        input ``(*, in)``, output ``(*, out)``.
 
     Examples:
         >>> y = F.linear(x, w, b)                      # x (64, 784), w (10, 784), b (10,)
@@ -611,20 +611,20 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    """Mean absolute error: reduce(|x - y|)."""
+    """Mean absolute error: ``reduce(|x - y|)``."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     return _pointwise_loss(input, target, "l1", None, reduction, "l1_loss")
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0):
-    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta); d = x - y."""
+    """``0.5 d^2`` where ``|d| < delta``, else ``delta (|d| - 0.5 delta)``; ``d = x - y``."""
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
     return _pointwise_loss(input, target, "huber", float(delta), reduction, "huber_loss")
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
-    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (beta = 0: l1)."""
+    """``0.5 d^2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta`` (beta = 0: l1)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")

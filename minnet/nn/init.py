@@ -45,13 +45,13 @@ def _fill(tensor, values):
 def calculate_gain(nonlinearity, param=None):
     r"""The recommended gain for a nonlinearity:
 
-    ============ ========================================
+    =====================   ====================================================
     linear, conv, sigmoid   1
     tanh                    5/3
     relu                    sqrt(2)
     leaky_relu              sqrt(2 / (1 + negative_slope^2))  (slope ``param``, default 0.01)
     selu                    3/4
-    ============ ========================================
+    =====================   ====================================================
 
     Args:
         nonlinearity (str): the function's name.

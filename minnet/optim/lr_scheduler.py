@@ -43,7 +43,7 @@ class LRScheduler(_Stateful):
     """Base class: ``last_epoch``, ``base_lrs``, ``step()``, ``get_last_lr()``, state_dict.
 
     Args:
-        optimizer (Optimizer): the wrapped optimizer.
+        optimizer (minnet.optim.Optimizer): the wrapped optimizer.
         last_epoch (int): index of the last epoch, -1 to start afresh. Default: -1.
     """
 
@@ -107,7 +107,7 @@ class StepLR(LRScheduler):
     ``lr = base_lr * gamma ** (epoch // step_size)``.
 
     Args:
-        optimizer (Optimizer): the wrapped optimizer.
+        optimizer (minnet.optim.Optimizer): the wrapped optimizer.
         step_size (int): period of the decay, in epochs.
         gamma (float): multiplicative factor. Default: 0.1.
         last_epoch (int): index of the last epoch. Default: -1.
@@ -140,7 +140,7 @@ class MultiStepLR(LRScheduler):
     ``lr = base_lr * gamma ** (number of milestones <= epoch)``.
 
     Args:
-        optimizer (Optimizer): the wrapped optimizer.
+        optimizer (minnet.optim.Optimizer): the wrapped optimizer.
         milestones (list): epoch indices (a milestone listed twice decays twice).
         gamma (float): multiplicative factor. Default: 0.1.
         last_epoch (int): index of the last epoch. Default: -1.
@@ -169,7 +169,7 @@ class ExponentialLR(LRScheduler):
     """Multiply each group's lr by ``gamma`` every epoch: ``lr = base_lr * gamma ** epoch``.
 
     Args:
-        optimizer (Optimizer): the wrapped optimizer.
+        optimizer (minnet.optim.Optimizer): the wrapped optimizer.
         gamma (float): multiplicative factor.
         last_epoch (int): index of the last epoch. Default: -1.
 
@@ -202,7 +202,7 @@ class CosineAnnealingLR(LRScheduler):
     changes the lr), which keeps following the cosine past ``T_max`` (period ``2 * T_max``).
 
     Args:
-        optimizer (Optimizer): the wrapped optimizer.
+        optimizer (minnet.optim.Optimizer): the wrapped optimizer.
         T_max (int): number of epochs of a half period.
         eta_min (float): minimum learning rate. Default: 0.
         last_epoch (int): index of the last epoch. Default: -1.
@@ -242,7 +242,7 @@ class LambdaLR(LRScheduler):
     ``lr = base_lr * lr_lambda(epoch)``.
 
     Args:
-        optimizer (Optimizer): the wrapped optimizer.
+        optimizer (minnet.optim.Optimizer): the wrapped optimizer.
         lr_lambda (function or list): a function of the epoch index, or one per group.
         last_epoch (int): index of the last epoch. Default: -1.
 
@@ -285,7 +285,7 @@ class MultiplicativeLR(LRScheduler):
     ``lr_t = lr_{t-1} * lr_lambda(t)``.
 
     Args:
-        optimizer (Optimizer): the wrapped optimizer.
+        optimizer (minnet.optim.Optimizer): the wrapped optimizer.
         lr_lambda (function or list): a function of the epoch index, or one per group.
         last_epoch (int): index of the last epoch. Default: -1.
 
@@ -315,7 +315,7 @@ class ConstantLR(LRScheduler):
     (a constant warm-up): ``lr = base_lr * (factor if epoch < total_iters else 1)``.
 
     Args:
-        optimizer (Optimizer): the wrapped optimizer.
+        optimizer (minnet.optim.Optimizer): the wrapped optimizer.
         factor (float): in [0, 1]. Default: 1/3.
         total_iters (int): epochs at the reduced lr. Default: 5.
         last_epoch (int): index of the last epoch. Default: -1.
@@ -346,7 +346,7 @@ class LinearLR(LRScheduler):
     ``lr = base_lr * (start + (end - start) * min(epoch, total_iters) / total_iters)``.
 
     Args:
-        optimizer (Optimizer): the wrapped optimizer.
+        optimizer (minnet.optim.Optimizer): the wrapped optimizer.
         start_factor (float): in (0, 1]. Default: 1/3.
         end_factor (float): in [0, 1]. Default: 1.0.
         total_iters (int): epochs of the ramp. Default: 5.
@@ -389,7 +389,7 @@ class PolynomialLR(LRScheduler):
     ``lr = base_lr * (1 - min(epoch, total_iters) / total_iters) ** power``.
 
     Args:
-        optimizer (Optimizer): the wrapped optimizer.
+        optimizer (minnet.optim.Optimizer): the wrapped optimizer.
         total_iters (int): epochs of the decay. Default: 5.
         power (float): the polynomial's power. Default: 1.0 (linear).
         last_epoch (int): index of the last epoch. Default: -1.
@@ -446,7 +446,7 @@ class SequentialLR(_Composite):
     from its epoch 0), and so on: e.g. a linear warm-up followed by a cosine decay.
 
     Args:
-        optimizer (Optimizer): the wrapped optimizer.
+        optimizer (minnet.optim.Optimizer): the wrapped optimizer.
         schedulers (list): the schedulers, each made on ``optimizer``.
         milestones (list of int): the epochs at which the next scheduler takes over
             (one fewer than the schedulers).
@@ -494,7 +494,8 @@ class ChainedScheduler(_Composite):
 
     Args:
         schedulers (list): the schedulers, on one optimizer.
-        optimizer (Optimizer, optional): that optimizer. Default: the first scheduler's.
+        optimizer (minnet.optim.Optimizer, optional): that optimizer. Default: the first
+            scheduler's.
     """
 
     def __init__(self, schedulers, optimizer=None):
@@ -516,7 +517,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
     ``lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * T_cur / T_i)) / 2``.
 
     Args:
-        optimizer (Optimizer): the wrapped optimizer.
+        optimizer (minnet.optim.Optimizer): the wrapped optimizer.
         T_0 (int): epochs of the first period.
         T_mult (int): growth factor of the periods. Default: 1.
         eta_min (float): minimum learning rate. Default: 0.
@@ -591,7 +592,7 @@ class CyclicLR(LRScheduler):
     ``'exp_range'`` (times ``gamma ** iteration``), or ``scale_fn`` with ``scale_mode``.
 
     Args:
-        optimizer (Optimizer): the wrapped optimizer.
+        optimizer (minnet.optim.Optimizer): the wrapped optimizer.
         base_lr, max_lr (float or list): the bounds (one per group if a list).
         step_size_up (int): steps of the rising half. Default: 2000.
         step_size_down (int, optional): steps of the falling half. Default: step_size_up.
@@ -666,7 +667,7 @@ class OneCycleLR(LRScheduler):
     ``initial_lr / final_div_factor``; the momentum moves the opposite way (Smith, 2018).
 
     Args:
-        optimizer (Optimizer): the wrapped optimizer.
+        optimizer (minnet.optim.Optimizer): the wrapped optimizer.
         max_lr (float or list): the peak lr (one per group if a list).
         total_steps (int, optional): the number of steps, or give ``epochs`` and
             ``steps_per_epoch``.
@@ -775,7 +776,7 @@ class ReduceLROnPlateau(_Stateful):
     ``threshold_mode='abs'``: ``metric < best - threshold``.
 
     Args:
-        optimizer (Optimizer): the wrapped optimizer.
+        optimizer (minnet.optim.Optimizer): the wrapped optimizer.
         mode (str): ``'min'`` or ``'max'``. Default: ``'min'``.
         factor (float): multiplicative factor of the reduction. Default: 0.1.
         patience (int): epochs without improvement tolerated. Default: 10.

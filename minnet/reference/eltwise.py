@@ -140,10 +140,12 @@ def _xent_parts(logits, target, weight, ignore_index):
 
 def cross_entropy_forward(logits, target, *, weight=None, ignore_index=-100,
                           label_smoothing=0.0, reduction="mean"):
-    """PyTorch's cross_entropy with class indices (LossNLL.cpp's label-smoothing form):
+    """PyTorch's cross_entropy with class indices (LossNLL.cpp's label-smoothing form)::
+
         nll_n    = -w[t_n] logp[n, t_n]
         smooth_n = -sum_c w[c] logp[n, c]
         loss_n   = (1 - eps) nll_n + eps / C smooth_n,   0 where t_n == ignore_index
+
     'mean' divides both sums by sum_n w[t_n] over rows not ignored.
     Returns (loss, lse) with lse the float64 log-sum-exp of each row."""
     x, t, w, keep, n, c = _xent_parts(logits, target, weight, ignore_index)
@@ -174,8 +176,10 @@ def cross_entropy_forward(logits, target, *, weight=None, ignore_index=-100,
 def cross_entropy_backward(grad_loss, logits, target, lse, *, weight=None, ignore_index=-100,
                            label_smoothing=0.0, reduction="mean", out=None):
     """d loss / d logits: with p = exp(x - lse), W = sum_c w[c] and g_n the incoming gradient
-    (divided by sum_n w[t_n] for 'mean'),
+    (divided by sum_n w[t_n] for 'mean')::
+
         dx[n, c] = g_n ((1 - eps) w[t_n] (p[n, c] - [c == t_n]) + eps / C (W p[n, c] - w[c]))
+
     and 0 in rows whose target is ignored."""
     x, t, w, keep, n, c = _xent_parts(logits, target, weight, ignore_index)
     p = np.exp(x - np.asarray(lse, dtype=np.float64)[:, None])
@@ -207,7 +211,7 @@ def _bce_parts(logits, target, weight, pos_weight):
 
 def bce_with_logits_forward(logits, target, *, weight=None, pos_weight=None, reduction="mean"):
     """PyTorch's binary_cross_entropy_with_logits:
-        l = w ((1 - t) x + (1 + (pw - 1) t) (log1p(exp(-|x|)) + max(-x, 0)))."""
+        ``l = w ((1 - t) x + (1 + (pw - 1) t) (log1p(exp(-|x|)) + max(-x, 0)))``."""
     x, t, w, pw = _bce_parts(logits, target, weight, pos_weight)
     log_weight = 1.0 + (pw - 1.0) * t
     loss = w * ((1.0 - t) * x + log_weight * (np.log1p(np.exp(-np.abs(x))) + np.maximum(-x, 0)))

@@ -41,9 +41,10 @@ class Conv1D(_As2D, Conv2D):
     """1-D convolution over (batch, steps, channels).
 
     Args:
-        filters, kernel_size (int), strides (int), padding ('valid', 'same' or 'causal':
-        left zero padding so step t sees only steps <= t), dilation_rate, activation,
-        use_bias, initializers, regularizers: as Conv2D.
+        filters, kernel_size, strides (int): as Conv2D, in one dimension.
+        padding (str): 'valid', 'same' or 'causal' (left zero padding so step t sees only
+            steps <= t).
+        dilation_rate, activation, use_bias, initializers, regularizers: as Conv2D.
 
     Weights: kernel (kernel_size, in_channels, filters), bias (filters,).
     """

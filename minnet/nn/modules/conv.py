@@ -92,7 +92,8 @@ class Conv2d(_ConvNd):
     .. math:: y[n, o] = b[o] + \sum_{c} W[o, c] \star x[n, c]
 
     Args:
-        in_channels (int), out_channels (int): C_in and C_out.
+        in_channels (int): C_in.
+        out_channels (int): C_out.
         kernel_size (int or tuple): (kH, kW).
         stride (int or tuple): Default: 1.
         padding (int, tuple, 'same' or 'valid'): zeros around the input. Default: 0.

@@ -363,8 +363,11 @@ class RNNCell(RNNCellBase):
     one autograd node.
 
     Args:
-        input_size (int), hidden_size (int), bias (bool, default True),
-        nonlinearity ('tanh' or 'relu', default 'tanh'), dtype.
+        input_size (int): features of the input x.
+        hidden_size (int): features of the hidden state h.
+        bias (bool): use b_ih and b_hh. Default: True.
+        nonlinearity (str): 'tanh' or 'relu'. Default: 'tanh'.
+        dtype: parameter dtype. Default: the default dtype.
 
     Shape:
         - input: :math:`(N, H_{in})` or :math:`(H_{in})`; hx and output: :math:`(N, H)` or
@@ -394,7 +397,10 @@ class GRUCell(RNNCellBase):
     r"""One GRU step (PyTorch's form, see :class:`GRU`), one autograd node on the fused kernel.
 
     Args:
-        input_size (int), hidden_size (int), bias (bool, default True), dtype.
+        input_size (int): features of the input x.
+        hidden_size (int): features of the hidden state h.
+        bias (bool): use b_ih and b_hh. Default: True.
+        dtype: parameter dtype. Default: the default dtype.
 
     Shape:
         - input: :math:`(N, H_{in})` or :math:`(H_{in})`; hx and output: :math:`(N, H)` or
@@ -419,7 +425,10 @@ class LSTMCell(RNNCellBase):
     r"""One LSTM step (gates i, f, g, o), one autograd node.
 
     Args:
-        input_size (int), hidden_size (int), bias (bool, default True), dtype.
+        input_size (int): features of the input x.
+        hidden_size (int): features of the hidden state h.
+        bias (bool): use b_ih and b_hh. Default: True.
+        dtype: parameter dtype. Default: the default dtype.
 
     Call: ``h', c' = cell(input, (h, c)=None)``.
 
