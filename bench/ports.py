@@ -9,7 +9,8 @@ where each comes from are in SCRIPTS below) and run
 
 Each script is run twice per round as a fresh subprocess, taking turns: the original, then
 the port; the table shows medians over the rounds (round r > 1 passes ``--seed r`` to the
-scripts that take one; the tutorials do not seed, so every run is a new initialisation). Two kinds of edits are made, as text replacements listed per script:
+scripts that take one; the tutorials do not seed, so every run is a new initialisation).
+Two kinds of edits are made, as text replacements listed per script:
 
 - ``common``: applied to both runs, not counted as porting: the dataset name (there is no
   MNIST on this machine, so MNIST becomes Fashion-MNIST) and, where the script's own count

@@ -9,23 +9,87 @@ the ``torch`` namespace such code uses exist here with PyTorch's behaviour (dtyp
 """
 __version__ = "0.1.0"
 
-from minnet._config import build_info, empty_cache, get_num_threads, set_num_threads, threads
 from minnet import random
-from minnet.autograd import (enable_grad, inference_mode, is_grad_enabled, no_grad,
-                             set_grad_enabled)
-from minnet.device import (accelerator, backends, cuda, device, get_default_device,
-                           set_default_device)
+from minnet._config import build_info, empty_cache, get_num_threads, set_num_threads, threads
+from minnet._torch_functions import (
+    abs,
+    argmax,
+    argmin,
+    dtype,
+    flatten,
+    is_floating_point,
+    is_tensor,
+    linspace,
+    log_softmax,
+    max,
+    mean,
+    min,
+    numel,
+    permute,
+    randperm,
+    relu,
+    reshape,
+    sigmoid,
+    softmax,
+    squeeze,
+    sum,
+    t,
+    tanh,
+    transpose,
+    unsqueeze,
+)
+from minnet.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from minnet.device import (
+    accelerator,
+    backends,
+    cuda,
+    device,
+    get_default_device,
+    set_default_device,
+)
 from minnet.random import Generator, default_generator, initial_seed, manual_seed, seed
-from minnet.tensor import (Tensor, arange, bool_, cat, clamp, empty, exp, eye, float16, float32,
-                           float64, from_numpy, full, full_like, get_default_dtype, int8,
-                           int16, int32, int64, log, matmul, maximum, minimum, ones, ones_like,
-                           empty_like, rand, rand_like, randint, randint_like, randn,
-                           randn_like, set_default_dtype, sqrt, stack, tensor,
-                           uint8, where, zeros, zeros_like)
-from minnet._torch_functions import (abs, argmax, argmin, dtype, flatten, is_floating_point,
-                                     is_tensor, linspace, log_softmax, max, mean, min, numel,
-                                     permute, randperm, relu, reshape, sigmoid, softmax,
-                                     squeeze, sum, t, tanh, transpose, unsqueeze)
+from minnet.tensor import (
+    Tensor,
+    arange,
+    bool_,
+    cat,
+    clamp,
+    empty,
+    empty_like,
+    exp,
+    eye,
+    float16,
+    float32,
+    float64,
+    from_numpy,
+    full,
+    full_like,
+    get_default_dtype,
+    int8,
+    int16,
+    int32,
+    int64,
+    log,
+    matmul,
+    maximum,
+    minimum,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    set_default_dtype,
+    sqrt,
+    stack,
+    tensor,
+    uint8,
+    where,
+    zeros,
+    zeros_like,
+)
 
 # PyTorch's dtype names (torch.float is float32, torch.int int32, torch.long int64). They
 # shadow the builtins only as attributes of the package, and are left out of __all__.
@@ -124,6 +188,15 @@ def __getattr__(name):
 # --- tf compat (helper H) ---
 # ``import minnet as tf``: tf.keras is the lazy minnet.keras above; these are the tf.* names
 # Keras tutorials call (see minnet._tf_compat); argmax takes torch's dim= and tf's axis=.
-from minnet._tf_compat import (argmax, cast, constant, convert_to_tensor,  # noqa: E402,F811
-                               expand_dims, one_hot, reduce_max, reduce_mean, reduce_min,
-                               reduce_sum)
+from minnet._tf_compat import (  # noqa: E402,F811
+    argmax,
+    cast,
+    constant,
+    convert_to_tensor,
+    expand_dims,
+    one_hot,
+    reduce_max,
+    reduce_mean,
+    reduce_min,
+    reduce_sum,
+)

@@ -46,7 +46,8 @@ _FREE = 3
 
 def empty(shape, dtype):
     """An uninitialised C-contiguous array of ``shape`` (a tuple of ints) and ``dtype`` (a
-    ``numpy.dtype`` instance, e.g. ``x.dtype``: the key is hashed as given), reused from an earlier step when one of that shape is no longer referenced."""
+    ``numpy.dtype`` instance, e.g. ``x.dtype``: the key is hashed as given), reused from an
+    earlier step when one of that shape is no longer referenced."""
     global _tick
     if not enabled:
         return _np_empty(shape, dtype)

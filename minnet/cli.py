@@ -34,8 +34,13 @@ def build_parser():
     import textwrap
 
     from minnet._argparse import output_file
-    from minnet.examples._common import (ArgumentParser, add_run_options, nonnegative_int,
-                                         positive_int, thread_count)
+    from minnet.examples._common import (
+        ArgumentParser,
+        add_run_options,
+        nonnegative_int,
+        positive_int,
+        thread_count,
+    )
     names = ", ".join(_examples())
     p = ArgumentParser(prog="minnet", description="minnet: the course's command line.",
                        epilog="\n".join(textwrap.wrap(names, width=88,

@@ -13,8 +13,8 @@ import numpy as np
 
 from minnet import _arena, autograd
 from minnet.autograd import Function, no_grad
-from minnet.device import CPU as _CPU
 from minnet.device import _TORCH_TYPES, accelerator_error, check_cpu
+from minnet.device import CPU as _CPU
 from minnet.device import device as _Device
 
 __all__ = ["Tensor", "tensor", "from_numpy", "zeros", "ones", "full", "empty", "zeros_like",

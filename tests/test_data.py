@@ -4,8 +4,15 @@ import collections
 import numpy as np
 import pytest
 
-from minnet.data import (ConcatDataset, DataLoader, Dataset, Subset, TensorDataset,
-                         default_collate, random_split)
+from minnet.data import (
+    ConcatDataset,
+    DataLoader,
+    Dataset,
+    Subset,
+    TensorDataset,
+    default_collate,
+    random_split,
+)
 from minnet.tensor import Tensor
 
 

@@ -7,8 +7,8 @@ import gc
 import multiprocessing
 import os
 import subprocess
-import tempfile
 import sys
+import tempfile
 import textwrap
 import time
 

@@ -6,8 +6,6 @@ import sys
 import tempfile
 import textwrap
 
-import pytest
-
 TIMEOUT = 120
 
 PRELUDE = textwrap.dedent("""

@@ -3,8 +3,8 @@ counted by hand, bad inputs name the argument, and without matplotlib the module
 (confusion_counts works) while drawing says how to install it."""
 import os
 import subprocess
-import tempfile
 import sys
+import tempfile
 
 import numpy as np
 import pytest

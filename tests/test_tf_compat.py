@@ -1,8 +1,8 @@
 """``import minnet as tf``: tf.keras, tf.nn.softmax, tf.random.set_seed, tf.constant and the
 other TensorFlow names of minnet._tf_compat, against TensorFlow's documented behaviour."""
 import subprocess
-import tempfile
 import sys
+import tempfile
 
 import numpy as np
 import pytest

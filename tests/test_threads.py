@@ -5,7 +5,6 @@ several threads at once agree with single calls."""
 import threading
 
 import numpy as np
-import pytest
 
 import minnet
 from minnet import kernels, nn

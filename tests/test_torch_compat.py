@@ -5,15 +5,15 @@ not installed; the others hard-check the documented behaviour without it.
 """
 import io
 import subprocess
-import tempfile
 import sys
+import tempfile
 import warnings
 
 import numpy as np
 import pytest
 
 import minnet
-import minnet as torch          # the way the porting guide imports it
+import minnet as torch  # the way the porting guide imports it
 import minnet.nn as nn
 import minnet.nn.functional as F
 import minnet.optim as optim
@@ -833,9 +833,17 @@ def test_unknown_names_get_the_plain_error():
 
 def test_utils_data_is_minnet_data():
     import minnet.utils.data as tud
-    from minnet.utils.data import (BatchSampler, ConcatDataset, Dataset, Subset,  # noqa: F401
-                                   SubsetRandomSampler, WeightedRandomSampler,
-                                   default_collate, get_worker_info, random_split)
+    from minnet.utils.data import (  # noqa: F401
+        BatchSampler,
+        ConcatDataset,
+        Dataset,
+        Subset,
+        SubsetRandomSampler,
+        WeightedRandomSampler,
+        default_collate,
+        get_worker_info,
+        random_split,
+    )
     for name in minnet.data.__all__:
         assert getattr(tud, name) is getattr(minnet.data, name), name
     assert torch.utils.data.DataLoader is minnet.data.DataLoader
@@ -876,8 +884,12 @@ def test_dataloader_takes_pytorch_arguments():
 
 def test_samplers_and_batch_samplers():
     ds = TensorDataset(np.arange(20))
-    from minnet.utils.data import (BatchSampler, SequentialSampler, SubsetRandomSampler,
-                                   WeightedRandomSampler)
+    from minnet.utils.data import (
+        BatchSampler,
+        SequentialSampler,
+        SubsetRandomSampler,
+        WeightedRandomSampler,
+    )
     idx = [3, 5, 7, 11, 13]
     loader = DataLoader(ds, batch_size=2, sampler=SubsetRandomSampler(idx))
     seen = [v for b in loader for v in b[0].tolist()]

@@ -34,12 +34,17 @@ import time
 import numpy as np
 
 import minnet
-from minnet._argparse import (ArgumentParser, names_in, nonnegative_int, output_file, positive_int,
-                             thread_counts)
+from minnet._argparse import (
+    ArgumentParser,
+    names_in,
+    nonnegative_int,
+    output_file,
+    positive_int,
+    thread_counts,
+)
 from minnet.bench._torch_worker import describe, start_worker, worker_impl_name
 from minnet.bench.suites import KERNEL_SELECTORS, KERNEL_SUITES, select_suites
 from minnet.bench.timing import Timing, measure
-
 
 
 def _timing_fields(rec, res, per):
@@ -194,7 +199,8 @@ def run_kernels(args, torch):
     threads = args.threads
     repeats = args.repeat or (5 if args.quick else 9)
     print(f"# {machine_line()}")
-    print(f"# numpy BLAS: {_blas_info()}; torch: {torch.__version__ if torch else 'not importable'}")
+    torch_version = torch.__version__ if torch else "not importable"
+    print(f"# numpy BLAS: {_blas_info()}; torch: {torch_version}")
     print(f"# median of {repeats} rounds taking turns; ratio = baseline time / minnet time "
           f"(>1: minnet faster)")
     worker = _start_worker(args)
@@ -541,6 +547,7 @@ def _names(registry):
 def _registered_names():
     """The end of the top-level help: every registered op and model, from the registries."""
     import textwrap
+
     from minnet.bench.course import EPOCH_MODELS
     from minnet.bench.train import TRAIN_MODELS
     rows = [("kernels --op", KERNEL_SELECTORS), ("train --model", TRAIN_MODELS),

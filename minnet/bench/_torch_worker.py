@@ -77,7 +77,8 @@ class TorchWorker:
         # the caller stands in a source checkout whose minnet/ has no compiled kernels.
         import minnet
         home = os.path.dirname(os.path.dirname(os.path.abspath(minnet.__file__)))
-        self.proc = subprocess.Popen([python or sys.executable, "-m", "minnet.bench._torch_worker"],
+        cmd = [python or sys.executable, "-m", "minnet.bench._torch_worker"]
+        self.proc = subprocess.Popen(cmd,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=child_env,
                                      cwd=home, text=True, bufsize=1)
         try:

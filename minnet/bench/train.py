@@ -130,5 +130,5 @@ register("mlp512", _builder([784, 512, 10], lambda optim, p: optim.RMSprop(p, lr
 register("mlp3x128", _builder([784, 128, 128, 128, 10], lambda optim, p: optim.Adam(p, lr=1e-3)),
          "784-128-128-128-10 relu, Adam(lr 1e-3), cross-entropy")
 
-from minnet.bench import rnn as _rnn  # noqa: E402,F401  (registers seq2seq)
 from minnet.bench import conv as _conv  # noqa: E402,F401  (registers cnn)
+from minnet.bench import rnn as _rnn  # noqa: E402,F401  (registers seq2seq)

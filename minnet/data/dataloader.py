@@ -5,8 +5,7 @@ import numbers
 import numpy as np
 
 from minnet.data import _worker
-from minnet.data.dataset import (PreCollated, Subset, TensorDataset, _as_tensor,
-                                 _default_generator)
+from minnet.data.dataset import PreCollated, Subset, TensorDataset, _as_tensor, _default_generator
 from minnet.data.sampler import BatchSampler, RandomSampler, SequentialSampler
 
 __all__ = ["DataLoader", "default_collate", "default_convert"]

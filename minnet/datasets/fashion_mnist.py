@@ -94,7 +94,8 @@ def find_dir(path=None):
             return folder
     raise FileNotFoundError(
         f"Fashion-MNIST IDX files ({', '.join(FILES.values())}, optionally .gz) not found in "
-        f"{tried}{' (system folders skipped: MINNET_DATA_NO_SYSTEM is set)' if no_system() else ''}"
+        f"{tried}"
+        f"{' (system folders skipped: MINNET_DATA_NO_SYSTEM is set)' if no_system() else ''}"
         f". Install them with `apt-get install dataset-fashion-mnist`, put them in "
         f"$MINNET_DATASETS/fashion-mnist, or pass path=; load_data(subset=True) uses the "
         f"embedded 6,500-image subset")

@@ -10,7 +10,8 @@ is nearly balanced. The file is an ``.npz`` of four uint8 arrays (``x_train`` (6
 ``y_train``, ``x_test`` (1000, 28, 28), ``y_test``) and ``source_index_*`` (int32: each
 image's index in the original split, so the selection can be checked against the IDX
 files), xz-compressed (lossless, 0.38 KB an image; zlib's npz compression needs 0.44 KB, and
-the package keeps the data under 3 MB) and written atomically. Fashion-MNIST is Zalando Research's, MIT licence
+the package keeps the data under 3 MB) and written atomically. Fashion-MNIST is Zalando
+Research's, MIT licence
 (https://github.com/zalandoresearch/fashion-mnist); see data/README.md.
 """
 import argparse

@@ -6,8 +6,13 @@ import sys
 import numpy as np
 
 import minnet
-from minnet._argparse import (ArgumentParser, nonnegative_int, output_folder, positive_int,
-                              thread_count)
+from minnet._argparse import (
+    ArgumentParser,
+    nonnegative_int,
+    output_folder,
+    positive_int,
+    thread_count,
+)
 
 __all__ = ["ArgumentParser", "positive_int", "nonnegative_int", "thread_count", "output_folder",
            "parser", "main_for", "setup", "report", "image_data", "ExampleError"]

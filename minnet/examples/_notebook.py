@@ -316,7 +316,7 @@ def make_notebook(name, quick=False):
     """
     nb = notebook_from_source(_source_of(name), quick=quick, name=name)
     try:
-        import nbformat                      # an optional extra: imported only when present
+        import nbformat  # an optional extra: imported only when present
     except ImportError:
         return nb
     return nbformat.from_dict(nb)

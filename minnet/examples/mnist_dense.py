@@ -13,8 +13,8 @@ import sys
 import numpy as np
 
 from minnet import keras
-from minnet.keras import layers
 from minnet.examples import _common
+from minnet.keras import layers
 
 
 def flatten_images(x):

@@ -97,8 +97,20 @@ Deliberate differences from Keras 3 (everything else is meant to match):
 * Progress output: Keras 3's format; the bar redraws in place on a terminal, in Jupyter or
   PyCharm, and prints once per epoch when the output is piped.
 """
-from minnet.keras import (activations, callbacks, datasets, initializers, layers, losses,
-                          metrics, ops, optimizers, regularizers, saving, utils)
+from minnet.keras import (
+                          activations,
+                          callbacks,
+                          datasets,
+                          initializers,
+                          layers,
+                          losses,
+                          metrics,
+                          ops,
+                          optimizers,
+                          regularizers,
+                          saving,
+                          utils,
+)
 from minnet.keras.layers import Input, Layer
 from minnet.keras.models import Model, Sequential
 

@@ -4,8 +4,7 @@ summary()."""
 import numpy as np
 
 from minnet.keras import activations
-from minnet.keras.layers.base import (KerasTensor, Layer, _call_accepts, _takes_training,
-                                      shape_str)
+from minnet.keras.layers.base import KerasTensor, Layer, _call_accepts, _takes_training, shape_str
 from minnet.keras.layers.convolutional import to_nchw, to_nhwc
 from minnet.keras.layers.core import InputLayer
 from minnet.keras.saving import MODEL_SUFFIX, check_name, load_model, read_file, save_model

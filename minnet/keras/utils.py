@@ -3,9 +3,14 @@ of keras.saving's register_keras_serializable, get_registered_name, get_register
 get_custom_objects and custom_object_scope; plot_model (an error: use model.summary())."""
 import numpy as np
 
-from minnet.keras.saving import (CustomObjectScope, custom_object_scope, get_custom_objects,
-                                 get_registered_name, get_registered_object,
-                                 register_keras_serializable)
+from minnet.keras.saving import (
+    CustomObjectScope,
+    custom_object_scope,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+)
 from minnet.random import set_seed
 
 __all__ = ["to_categorical", "normalize", "set_random_seed", "clear_session",

@@ -1186,6 +1186,12 @@ def one_hot(tensor, num_classes=-1):
     if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
         raise ValueError(f"one_hot: class values must be in [0, {num_classes})")
     return Tensor((idx[..., None] == np.arange(num_classes)).astype(np.int64))
+from minnet.nn._conv_functional import (  # noqa: E402,F401
+    adaptive_avg_pool2d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    conv2d_relu_max_pool2d,
+    max_pool2d,
+)
 from minnet.nn._rnn_functional import gru_cell, lstm_cell, rnn_cell, rnn_layer  # noqa: E402,F401
-from minnet.nn._conv_functional import (adaptive_avg_pool2d, avg_pool2d, conv1d,  # noqa: E402,F401
-                                        conv2d, conv2d_relu_max_pool2d, max_pool2d)

@@ -53,7 +53,8 @@ def batch_norm_backward(dy, x, mean, var, weight=None, eps=1e-5, training=True, 
     if input_grad:
         m = x.size // x.shape[1]
         if training:
-            dx = (w * invstd).reshape(bs) * (g - (sdy / m).reshape(bs) - xhat * (sdyx / m).reshape(bs))
+            dx = (w * invstd).reshape(bs) * (g - (sdy / m).reshape(bs)
+                                             - xhat * (sdyx / m).reshape(bs))
         else:
             dx = (w * invstd).reshape(bs) * g
         dx = dx.astype(x.dtype)

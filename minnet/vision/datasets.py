@@ -35,6 +35,7 @@ import sys
 
 import numpy as np
 
+from minnet._atomic import atomic_write
 from minnet.data import Dataset
 from minnet.data.dataset import PreCollated
 from minnet.datasets import fashion_mnist
@@ -42,7 +43,6 @@ from minnet.datasets.fashion_mnist import FILES, _find
 from minnet.datasets.idx import read_idx
 from minnet.tensor import Tensor
 from minnet.vision.transforms import batch_transform
-from minnet._atomic import atomic_write
 
 __all__ = ["VisionDataset", "MNIST", "FashionMNIST", "KMNIST", "CIFAR10"]
 
@@ -131,7 +131,7 @@ def _download(url, path, md5=None, timeout=30):
     same folder and renamed only when complete and correct, so an interrupted or corrupt
     download never takes the final name. Raises RuntimeError on a checksum mismatch, OSError
     (urllib's URLError) when the URL cannot be read."""
-    import urllib.request               # here: only a download needs it
+    import urllib.request  # here: only a download needs it
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     digest = hashlib.md5(usedforsecurity=False)
     with atomic_write(path) as f, urllib.request.urlopen(url, timeout=timeout) as r:
@@ -237,7 +237,7 @@ class MNIST(VisionDataset):
         return out + self._system_folders()
 
     def _system_folders(self):
-        from minnet.keras.datasets import mnist       # its search list, minus the env folder
+        from minnet.keras.datasets import mnist  # its search list, minus the env folder
         return [p for p in mnist._candidates(None) if p not in self._env_folders()]
 
     def _env_folders(self):

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from minnet.datasets import fashion_mnist, make_subset, write_idx
+from minnet.datasets import fashion_mnist, make_subset
 from minnet.keras.datasets import fashion_mnist as keras_fm
 from minnet.keras.datasets import mnist as keras_mnist
 

@@ -4,14 +4,20 @@ figure measured over seeds is next to it."""
 import os
 import re
 import subprocess
-import tempfile
 import sys
+import tempfile
 
 import numpy as np
 import pytest
 
-from minnet.examples import (EXAMPLES, autoencoder, linear_regression, logistic_regression,
-                             sin_regression, xor)
+from minnet.examples import (
+    EXAMPLES,
+    autoencoder,
+    linear_regression,
+    logistic_regression,
+    sin_regression,
+    xor,
+)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MODULES = [linear_regression, logistic_regression, sin_regression, xor, autoencoder]

@@ -4,8 +4,8 @@ stated criterion; the bars sit below what seeds 0-9 (mnist_dense), 0-7 (lines_cn
 import os
 import re
 import subprocess
-import tempfile
 import sys
+import tempfile
 
 import numpy as np
 import pytest

@@ -19,8 +19,8 @@ import math
 import os
 import re
 import subprocess
-import tempfile
 import sys
+import tempfile
 import textwrap
 import time
 

@@ -55,7 +55,7 @@ def test_conv2d_channels_last_equals_numpy_with_keras_kernel(k, stride, padding)
     rng = np.random.default_rng(k * 10 + stride)
     x = rng.normal(size=(2, 7, 6, 3)).astype(np.float32)
     layer = layers.Conv2D(4, k, strides=stride, padding=padding)
-    y = layer(x)
+    layer(x)                                  # builds the layer
     kernel, bias = layer.get_weights()
     assert kernel.shape == (k, k, 3, 4) and bias.shape == (4,)
     bias = rng.normal(size=4).astype(np.float32)

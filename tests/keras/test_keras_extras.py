@@ -133,7 +133,6 @@ def test_one_hot_targets_take_the_index_kernel_with_the_same_loss_and_gradient()
     onehot = keras.utils.to_categorical(rng.integers(0, 4, 6), 4)
     soft = onehot * 0.9 + 0.025                       # not one-hot: the probability path
     loss = keras.losses.CategoricalCrossentropy(from_logits=True)
-    grads = []
     for t in (onehot, soft):
         x = keras.ops.convert_to_tensor(logits)
         x.requires_grad_()

@@ -2,12 +2,11 @@
 stateful, StackedRNNCells, register_keras_serializable, plot_model."""
 import numpy as np
 import pytest
+from test_keras_recurrent import _keras_gru, _keras_lstm, _simple_rnn, _weights
 
 import minnet
 from minnet import keras
 from minnet.keras import layers, ops
-
-from test_keras_recurrent import _keras_gru, _keras_lstm, _simple_rnn, _weights
 
 KINDS = {"simple": (layers.SimpleRNNCell, layers.SimpleRNN, 1),
          "gru": (layers.GRUCell, layers.GRU, 3),

@@ -1,11 +1,10 @@
 """Bidirectional, TimeDistributed and the 1-D convolution layers against NumPy."""
 import numpy as np
 import pytest
+from test_keras_recurrent import _keras_gru, _weights
 
 from minnet import keras
 from minnet.keras import layers
-
-from test_keras_recurrent import _keras_gru, _weights
 
 
 def test_bidirectional_gru_equals_two_keras_grus():

@@ -14,7 +14,6 @@ from minnet import kernels, reference
 from minnet._kernels import _runtime, conv
 from minnet.testing import numerical_grad
 
-
 DTYPES = [np.float32, np.float64]
 
 # (x shape, w shape, stride, padding, dilation, groups): the options one at a time, then mixed

@@ -10,7 +10,8 @@ import pytest
 import minnet
 from minnet.data import DataLoader, Subset, random_split
 from minnet.datasets import fashion_mnist, write_idx
-from minnet.vision import datasets, transforms as T
+from minnet.vision import datasets
+from minnet.vision import transforms as T
 from minnet.vision.datasets import _download
 
 FILES = fashion_mnist.FILES

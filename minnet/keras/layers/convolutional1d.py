@@ -1,8 +1,14 @@
 """Conv1D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D over
 (batch, steps, channels) sequences: the 2-D layers on a (batch, 1, steps, channels) view."""
 from minnet.keras.layers.base import Layer
-from minnet.keras.layers.convolutional import (AveragePooling2D, Conv2D, MaxPooling2D, _pad,
-                                               to_nchw, to_nhwc)
+from minnet.keras.layers.convolutional import (
+    AveragePooling2D,
+    Conv2D,
+    MaxPooling2D,
+    _pad,
+    to_nchw,
+    to_nhwc,
+)
 
 __all__ = ["Conv1D", "MaxPooling1D", "AveragePooling1D", "GlobalAveragePooling1D",
            "GlobalMaxPooling1D"]

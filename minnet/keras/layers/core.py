@@ -2,9 +2,9 @@
 import numpy as np
 
 from minnet import nn
-from minnet.nn import functional as F
 from minnet.keras import activations, initializers
 from minnet.keras.layers.base import KerasTensor, Layer, identity, transpose
+from minnet.nn import functional as F
 
 __all__ = ["Input", "InputLayer", "Dense", "Activation", "Dropout", "Flatten", "Reshape",
            "Rescaling"]

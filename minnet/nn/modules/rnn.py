@@ -49,7 +49,8 @@ class RNNBase(Module):
             in_size = self.input_size if layer == 0 else hidden_size * dirs
             for d in range(dirs):
                 sfx = f"_l{layer}" + ("_reverse" if d else "")
-                names = [("weight_ih" + sfx, (gh, in_size)), ("weight_hh" + sfx, (gh, hidden_size))]
+                names = [("weight_ih" + sfx, (gh, in_size)),
+                         ("weight_hh" + sfx, (gh, hidden_size))]
                 if self.bias:
                     names += [("bias_ih" + sfx, (gh,)), ("bias_hh" + sfx, (gh,))]
                 for name, shape in names:
