@@ -12,6 +12,7 @@ Environment variables:
                            -fsanitize= list). Python is not instrumented, so the runtime must
                            be preloaded: .ci/sanitize shows how (LD_PRELOAD, detect_leaks=0).
 """
+
 import os
 import subprocess
 import sys
@@ -57,8 +58,12 @@ def _try_compile(flags, source):
         exe = Path(tmp, "probe")
         src.write_text(textwrap.dedent(source))
         try:
-            subprocess.run(_compiler_cmd() + flags + [str(src), "-o", str(exe)] + flags,
-                           check=True, capture_output=True, timeout=120)
+            subprocess.run(
+                _compiler_cmd() + flags + [str(src), "-o", str(exe)] + flags,
+                check=True,
+                capture_output=True,
+                timeout=120,
+            )
             subprocess.run([str(exe)], check=True, capture_output=True, timeout=60)
         except (OSError, subprocess.SubprocessError):
             return False
@@ -83,11 +88,12 @@ def probe_openmp():
 
 OPENMP = probe_openmp()
 if not OPENMP:
-    msg = ("\n" + "*" * 78 + "\n"
-           "minnet: the C compiler does not support OpenMP (-fopenmp failed).\n"
-           "        Kernels will be built SINGLE-THREADED. Install a compiler with OpenMP\n"
-           "        (gcc, or clang with libomp) for multi-threaded kernels.\n"
-           + "*" * 78)
+    msg = (
+        "\n" + "*" * 78 + "\n"
+        "minnet: the C compiler does not support OpenMP (-fopenmp failed).\n"
+        "        Kernels will be built SINGLE-THREADED. Install a compiler with OpenMP\n"
+        "        (gcc, or clang with libomp) for multi-threaded kernels.\n" + "*" * 78
+    )
     if _env_flag("MINNET_FAIL_NO_OPENMP"):
         sys.exit(msg + "\nMINNET_FAIL_NO_OPENMP is set: stopping the build.")
     print(msg, file=sys.stderr)
@@ -99,8 +105,15 @@ SANITIZE = os.environ.get("MINNET_SANITIZE", "").strip()
 # -fno-trapping-math: we never read the FP exception flags, and without it GCC will not
 # if-convert float compare-and-select loops (the plain-C pooling loops stayed scalar). It
 # changes no result (unlike -ffast-math).
-cflags = ["-std=gnu11", "-O0" if DEBUG else "-O3", "-fno-math-errno", "-fno-trapping-math",
-          "-Wall", "-Wno-unused-function", "-Wno-unknown-pragmas"]
+cflags = [
+    "-std=gnu11",
+    "-O0" if DEBUG else "-O3",
+    "-fno-math-errno",
+    "-fno-trapping-math",
+    "-Wall",
+    "-Wno-unused-function",
+    "-Wno-unknown-pragmas",
+]
 if DEBUG:
     cflags.append("-g")
 if NATIVE:
@@ -109,8 +122,7 @@ ldflags = []
 if SANITIZE:
     # every report is fatal (no recovering from undefined behaviour), with frame pointers for
     # readable stacks; -O1 keeps the build and the instrumented tests quick
-    san = [f"-fsanitize={SANITIZE}", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer",
-           "-g"]
+    san = [f"-fsanitize={SANITIZE}", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer", "-g"]
     cflags = [f for f in cflags if not f.startswith("-O")] + ["-O1"] + san
     ldflags += san
 if OPENMP:
@@ -130,22 +142,32 @@ if OPENMP:
 
 extensions = []
 for name, sources in FAMILY_C.items():
-    extensions.append(Extension(
-        f"minnet._kernels.{name}",
-        sources=([f"minnet/_kernels/{name}.pyx"] + sources
-                 + ([] if name == "_runtime" else ["csrc/runtime_link.c"])),
-        include_dirs=["csrc", np.get_include()],
-        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")],
-        extra_compile_args=cflags,
-        extra_link_args=ldflags,
-        depends=[str(p.relative_to(HERE)) for p in HERE.glob("csrc/*.h")],
-    ))
+    extensions.append(
+        Extension(
+            f"minnet._kernels.{name}",
+            sources=(
+                [f"minnet/_kernels/{name}.pyx"]
+                + sources
+                + ([] if name == "_runtime" else ["csrc/runtime_link.c"])
+            ),
+            include_dirs=["csrc", np.get_include()],
+            define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")],
+            extra_compile_args=cflags,
+            extra_link_args=ldflags,
+            depends=[str(p.relative_to(HERE)) for p in HERE.glob("csrc/*.h")],
+        )
+    )
 
 setup(
     ext_modules=cythonize(
         extensions,
         language_level=3,
-        compiler_directives={"boundscheck": False, "wraparound": False, "cdivision": True,
-                             "initializedcheck": False, "embedsignature": True},
+        compiler_directives={
+            "boundscheck": False,
+            "wraparound": False,
+            "cdivision": True,
+            "initializedcheck": False,
+            "embedsignature": True,
+        },
     ),
 )

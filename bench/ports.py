@@ -31,6 +31,7 @@ the runs).
 The originals need torch 2.13 (+ torchvision's Python code; see ``--torchvision``) and
 TensorFlow (``--tf-python``, a separate venv with ``tensorflow-cpu``).
 """
+
 import argparse
 import json
 import os
@@ -42,8 +43,12 @@ import tempfile
 import time
 
 FMNIST = "/usr/share/datasets/fashion-mnist"
-FILES = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-         "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+FILES = [
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+]
 
 TORCH_PORT = [
     ("import torch\n", "import minnet as torch\n"),
@@ -55,10 +60,14 @@ TORCH_PORT = [
     ("from torch import nn, optim\n", "from minnet import nn, optim\n"),
     ("from torch.nn import functional as F\n", "from minnet.nn import functional as F\n"),
     ("from torch.utils.data import DataLoader\n", "from minnet.utils.data import DataLoader\n"),
-    ("from torch.optim.lr_scheduler import StepLR\n",
-     "from minnet.optim.lr_scheduler import StepLR\n"),
-    ("from torchvision import datasets, transforms\n",
-     "from minnet.vision import datasets, transforms\n"),
+    (
+        "from torch.optim.lr_scheduler import StepLR\n",
+        "from minnet.optim.lr_scheduler import StepLR\n",
+    ),
+    (
+        "from torchvision import datasets, transforms\n",
+        "from minnet.vision import datasets, transforms\n",
+    ),
     ("from torchvision import datasets\n", "from minnet.vision import datasets\n"),
     ("from torchvision.transforms import ", "from minnet.vision.transforms import "),
     ("from torchvision.utils import save_image\n", "from minnet.vision.utils import save_image\n"),
@@ -73,42 +82,78 @@ MNIST_TO_FASHION_TV = [("datasets.MNIST(", "datasets.FashionMNIST(")]
 # name -> file in --orig, where it comes from, kind, extra argv, edits, accuracy regex
 SCRIPTS = {
     "pt_mnist": dict(
-        file="pt_mnist.py", source="pytorch/examples mnist/main.py", kind="torch",
-        argv=["--epochs", "1"], common=MNIST_TO_FASHION_TV,
-        metric=(r"Accuracy: (\d+)/(\d+)", "ratio")),
+        file="pt_mnist.py",
+        source="pytorch/examples mnist/main.py",
+        kind="torch",
+        argv=["--epochs", "1"],
+        common=MNIST_TO_FASHION_TV,
+        metric=(r"Accuracy: (\d+)/(\d+)", "ratio"),
+    ),
     "pt_mnist_rnn": dict(
-        file="pt_mnist_rnn.py", source="pytorch/examples mnist_rnn/main.py", kind="torch",
-        argv=["--epochs", "1"], common=MNIST_TO_FASHION_TV,
-        metric=(r"Accuracy: (\d+)/(\d+)", "ratio")),
+        file="pt_mnist_rnn.py",
+        source="pytorch/examples mnist_rnn/main.py",
+        kind="torch",
+        argv=["--epochs", "1"],
+        common=MNIST_TO_FASHION_TV,
+        metric=(r"Accuracy: (\d+)/(\d+)", "ratio"),
+    ),
     "pt_quickstart": dict(
-        file="pt_quickstart.py", source="pytorch/tutorials beginner_source/basics/"
-        "quickstart_tutorial.py", kind="torch", argv=[],
-        common=[], metric=(r"Accuracy: ([\d.]+)%", "percent")),
+        file="pt_quickstart.py",
+        source="pytorch/tutorials beginner_source/basics/quickstart_tutorial.py",
+        kind="torch",
+        argv=[],
+        common=[],
+        metric=(r"Accuracy: ([\d.]+)%", "percent"),
+    ),
     "pt_optimization": dict(
-        file="pt_optimization.py", source="pytorch/tutorials beginner_source/basics/"
-        "optimization_tutorial.py", kind="torch", argv=[],
-        common=[], metric=(r"Accuracy: ([\d.]+)%", "percent")),
+        file="pt_optimization.py",
+        source="pytorch/tutorials beginner_source/basics/optimization_tutorial.py",
+        kind="torch",
+        argv=[],
+        common=[],
+        metric=(r"Accuracy: ([\d.]+)%", "percent"),
+    ),
     "pt_vae": dict(
-        file="pt_vae.py", source="pytorch/examples vae/main.py", kind="torch",
-        argv=["--epochs", "1"], common=MNIST_TO_FASHION_TV,
-        metric=(r"Test set loss: ([\d.]+)", "loss")),
+        file="pt_vae.py",
+        source="pytorch/examples vae/main.py",
+        kind="torch",
+        argv=["--epochs", "1"],
+        common=MNIST_TO_FASHION_TV,
+        metric=(r"Test set loss: ([\d.]+)", "loss"),
+    ),
     "keras_convnet": dict(
-        file="keras_mnist_convnet.py", source="keras-team/keras-io examples/vision/"
-        "mnist_convnet.py", kind="keras", argv=[],
-        common=[("keras.datasets.mnist.load_data()", "keras.datasets.fashion_mnist.load_data()"),
-                ("epochs = 15\n", "epochs = 1\n")],
-        metric=(r"Test accuracy: ([\d.]+)", "fraction")),
+        file="keras_mnist_convnet.py",
+        source="keras-team/keras-io examples/vision/mnist_convnet.py",
+        kind="keras",
+        argv=[],
+        common=[
+            ("keras.datasets.mnist.load_data()", "keras.datasets.fashion_mnist.load_data()"),
+            ("epochs = 15\n", "epochs = 1\n"),
+        ],
+        metric=(r"Test accuracy: ([\d.]+)", "fraction"),
+    ),
     "tf_classification": dict(
-        file="tf_classification.py", source="tensorflow/docs site/en/tutorials/keras/"
-        "classification.ipynb (code cells)", kind="keras", argv=[],
-        common=[], metric=(r"Test accuracy: ([\d.]+)", "fraction")),
+        file="tf_classification.py",
+        source="tensorflow/docs site/en/tutorials/keras/classification.ipynb (code cells)",
+        kind="keras",
+        argv=[],
+        common=[],
+        metric=(r"Test accuracy: ([\d.]+)", "fraction"),
+    ),
     "tf_beginner": dict(
-        file="tf_beginner.py", source="tensorflow/docs site/en/tutorials/quickstart/"
-        "beginner.ipynb (code cells)", kind="keras", argv=[],
-        common=[("tf.keras.datasets.mnist\n", "tf.keras.datasets.fashion_mnist\n"),
-                ("model.evaluate(x_test,  y_test, verbose=2)",
-                 "print('Test accuracy:', model.evaluate(x_test,  y_test, verbose=2)[1])")],
-        metric=(r"Test accuracy: ([\d.]+)", "fraction")),
+        file="tf_beginner.py",
+        source="tensorflow/docs site/en/tutorials/quickstart/beginner.ipynb (code cells)",
+        kind="keras",
+        argv=[],
+        common=[
+            ("tf.keras.datasets.mnist\n", "tf.keras.datasets.fashion_mnist\n"),
+            (
+                "model.evaluate(x_test,  y_test, verbose=2)",
+                "print('Test accuracy:', model.evaluate(x_test,  y_test, verbose=2)[1])",
+            ),
+        ],
+        metric=(r"Test accuracy: ([\d.]+)", "fraction"),
+    ),
 }
 
 # Runs inside each subprocess before the script: times training passes, then runs the script
@@ -171,8 +216,12 @@ def prepare_data(scratch):
     """torchvision's raw layout and Keras's cache as symlinks to Debian's files."""
     import gzip
     import shutil
-    for sub in ("run/data/FashionMNIST/raw", "data/FashionMNIST/raw",
-                "home/.keras/datasets/fashion-mnist"):
+
+    for sub in (
+        "run/data/FashionMNIST/raw",
+        "data/FashionMNIST/raw",
+        "home/.keras/datasets/fashion-mnist",
+    ):
         d = os.path.join(scratch, sub)
         os.makedirs(d, exist_ok=True)
         for f in FILES:
@@ -214,21 +263,38 @@ def run_one(name, spec, impl, args, scratch, round_=0):
     with open(wrapper, "w") as f:
         f.write(WRAPPER)
     py = args.tf_python if (spec["kind"] == "keras" and impl == "orig") else sys.executable
-    env = dict(os.environ, HOME=os.path.join(scratch, "home"), MPLBACKEND="Agg",
-               TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
+    env = dict(
+        os.environ,
+        HOME=os.path.join(scratch, "home"),
+        MPLBACKEND="Agg",
+        TF_CPP_MIN_LOG_LEVEL="2",
+        PYTHONUNBUFFERED="1",
+    )
     if args.torchvision:
         env["PORTS_TV_SHIM"] = args.torchvision
     t0 = time.perf_counter()
     argv = list(spec["argv"])
-    if "--epochs" in argv and round_:       # the pytorch/examples scripts take --seed: a new
+    if "--epochs" in argv and round_:  # the pytorch/examples scripts take --seed: a new
         argv += ["--seed", str(1 + round_)]  # one each round (round 1 keeps the default, 1)
-    p = subprocess.run([py, wrapper, spec["kind"], "minnet" if impl == "minnet" else "orig",
-                        path] + argv, cwd=os.path.join(scratch, "run"), env=env,
-                       capture_output=True, text=True, timeout=3600)
+    p = subprocess.run(
+        [py, wrapper, spec["kind"], "minnet" if impl == "minnet" else "orig", path] + argv,
+        cwd=os.path.join(scratch, "run"),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
     wall = time.perf_counter() - t0
     out = p.stdout + p.stderr
-    res = {"name": name, "impl": impl, "rc": p.returncode, "wall_s": wall, "lines": lines,
-           "metric": metric(out, spec), "epochs": None}
+    res = {
+        "name": name,
+        "impl": impl,
+        "rc": p.returncode,
+        "wall_s": wall,
+        "lines": lines,
+        "metric": metric(out, spec),
+        "epochs": None,
+    }
     m = re.findall(r"PORTS_RESULT (.*)", out)
     if m:
         res["epochs"] = json.loads(m[-1])["epochs"]
@@ -245,18 +311,23 @@ def _median(xs):
 def print_table(results, names=None):
     """The issue-10 table from a list of run records (medians over rounds and epochs)."""
     names = names or list(dict.fromkeys(x["name"] for x in results))
-    print(f"{'script':18s} {'lines':>5s} {'orig acc':>9s} {'minnet acc':>10s} "
-          f"{'orig s/ep':>9s} {'minnet s/ep':>11s} {'x orig':>6s} {'runs':>4s}")
+    print(
+        f"{'script':18s} {'lines':>5s} {'orig acc':>9s} {'minnet acc':>10s} "
+        f"{'orig s/ep':>9s} {'minnet s/ep':>11s} {'x orig':>6s} {'runs':>4s}"
+    )
     for name in names:
-        rows = {i: [x for x in results if x["name"] == name and x["impl"] == i]
-                for i in ("orig", "minnet")}
-        m = {i: _median([x["metric"] for x in rows[i] if x["metric"] is not None])
-             for i in rows}
+        rows = {
+            i: [x for x in results if x["name"] == name and x["impl"] == i]
+            for i in ("orig", "minnet")
+        }
+        m = {i: _median([x["metric"] for x in rows[i] if x["metric"] is not None]) for i in rows}
         s = {i: _median([e for x in rows[i] for e in (x["epochs"] or [])]) for i in rows}
         lines = max((x["lines"] for x in rows["minnet"]), default=0)
-        print(f"{name:18s} {lines:5d} {m['orig']:9.4f} {m['minnet']:10.4f} "
-              f"{s['orig']:9.2f} {s['minnet']:11.2f} {s['orig'] / s['minnet']:6.2f} "
-              f"{len(rows['minnet']):4d}")
+        print(
+            f"{name:18s} {lines:5d} {m['orig']:9.4f} {m['minnet']:10.4f} "
+            f"{s['orig']:9.2f} {s['minnet']:11.2f} {s['orig'] / s['minnet']:6.2f} "
+            f"{len(rows['minnet']):4d}"
+        )
 
 
 def main():
@@ -265,11 +336,17 @@ def main():
     ap.add_argument("--table", help="print the table of an earlier run's --json file and exit")
     ap.add_argument("--only", default="", help="comma-separated script names")
     ap.add_argument("--rounds", type=int, default=1)
-    ap.add_argument("--tf-python", default="python3",
-                    help="a Python with tensorflow-cpu, for the Keras/TF originals")
-    ap.add_argument("--torchvision", default="",
-                    help="a file exec'd before a torch original imports torchvision (a shim "
-                         "when the installed torchvision wheel cannot import)")
+    ap.add_argument(
+        "--tf-python",
+        default="python3",
+        help="a Python with tensorflow-cpu, for the Keras/TF originals",
+    )
+    ap.add_argument(
+        "--torchvision",
+        default="",
+        help="a file exec'd before a torch original imports torchvision (a shim "
+        "when the installed torchvision wheel cannot import)",
+    )
     ap.add_argument("--impl", default="orig,minnet", help="orig, minnet or both (debugging)")
     ap.add_argument("--json", default="")
     ap.add_argument("--verbose", action="store_true")
@@ -286,8 +363,9 @@ def main():
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     try:
         from minnet.bench.__main__ import machine_line
+
         print(f"# {machine_line()}")
-    except Exception:                                         # noqa: BLE001
+    except Exception:  # noqa: BLE001
         pass
     results = []
     for r in range(args.rounds):
@@ -297,8 +375,11 @@ def main():
                 res["round"] = r
                 results.append(res)
                 ep = res["epochs"]
-                print(f"# round {r + 1} {name} {impl}: rc {res['rc']}, metric {res['metric']}, "
-                      f"s/epoch {ep}, wall {res['wall_s']:.1f} s", flush=True)
+                print(
+                    f"# round {r + 1} {name} {impl}: rc {res['rc']}, metric {res['metric']}, "
+                    f"s/epoch {ep}, wall {res['wall_s']:.1f} s",
+                    flush=True,
+                )
     print_table(results, names)
     if args.json:
         tmp = args.json + ".tmp"

@@ -4,6 +4,7 @@ set).
 
     pytest bench/test_bench_conv.py --benchmark-only
 """
+
 import pytest
 
 from minnet.bench.suites import KERNEL_SUITES
@@ -13,8 +14,11 @@ try:
 except Exception:
     torch = None
 
-CASES = [c for op in ("conv2d", "maxpool2d", "avgpool2d", "batchnorm2d", "conv_relu_pool")
-         for c in KERNEL_SUITES[op](quick=True, torch=torch)]
+CASES = [
+    c
+    for op in ("conv2d", "maxpool2d", "avgpool2d", "batchnorm2d", "conv_relu_pool")
+    for c in KERNEL_SUITES[op](quick=True, torch=torch)
+]
 PARAMS = [(case, impl) for case in CASES for impl in case.impls]
 
 

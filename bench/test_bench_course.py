@@ -5,6 +5,7 @@ epoch` runs, on the first 1,280 images of the embedded Fashion-MNIST subset (10 
 Each model is benchmarked for minnet and (when importable) PyTorch, grouped by model. For the
 full data set and the course's epoch counts use `minnet-bench epoch`.
 """
+
 import numpy as np
 import pytest
 
@@ -16,8 +17,11 @@ except Exception:
     torch = None
 
 N = 1280
-PARAMS = [(name, impl) for name in EPOCH_MODELS
-          for impl in (["minnet", "torch"] if torch is not None else ["minnet"])]
+PARAMS = [
+    (name, impl)
+    for name in EPOCH_MODELS
+    for impl in (["minnet", "torch"] if torch is not None else ["minnet"])
+]
 
 
 @pytest.fixture(scope="module")

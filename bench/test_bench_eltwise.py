@@ -6,6 +6,7 @@ fast kernel against its NumPy reference, grouped by case so the two sit in one t
 Sizes are the course's: a (128, 512) hidden layer's worth of activations times 4, a (512, 1000)
 classifier head, and a 1M-parameter model's optimizer step. float32 throughout.
 """
+
 import numpy as np
 import pytest
 
@@ -46,16 +47,21 @@ def _cases():
         "softmax fwd": both(lambda k: k.softmax(logits)),
         "log_softmax fwd": both(lambda k: k.softmax(logits, log=True)),
         "softmax bwd": both(lambda k: k.softmax_backward(dprobs, probs)),
-        "cross_entropy fwd": both(lambda k: k.cross_entropy_forward(logits, target,
-                                                                    label_smoothing=0.1)),
-        "cross_entropy bwd": both(lambda k: k.cross_entropy_backward(
-            1.0, logits, target, lse, label_smoothing=0.1)),
+        "cross_entropy fwd": both(
+            lambda k: k.cross_entropy_forward(logits, target, label_smoothing=0.1)
+        ),
+        "cross_entropy bwd": both(
+            lambda k: k.cross_entropy_backward(1.0, logits, target, lse, label_smoothing=0.1)
+        ),
         "bce_with_logits fwd": both(lambda k: k.bce_with_logits_forward(x, bt)),
         "bce_with_logits bwd": both(lambda k: k.bce_with_logits_backward(1.0, x, bt)),
         "sgd_step momentum": both(lambda k: k.sgd_step(p, pg, st[0], lr=1e-3, momentum=0.9)),
         "adam_step": both(lambda k: k.adam_step(p, pg, st[0], st[1], step=10, lr=1e-3)),
-        "adamw_step": both(lambda k: k.adam_step(p, pg, st[0], st[1], step=10, lr=1e-3,
-                                                 weight_decay=1e-2, decoupled=True)),
+        "adamw_step": both(
+            lambda k: k.adam_step(
+                p, pg, st[0], st[1], step=10, lr=1e-3, weight_decay=1e-2, decoupled=True
+            )
+        ),
         "rmsprop_step": both(lambda k: k.rmsprop_step(p, pg, st[2], lr=1e-3)),
         "adagrad_step": both(lambda k: k.adagrad_step(p, pg, st[2], step=10, lr=1e-3)),
     }

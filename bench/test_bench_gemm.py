@@ -4,6 +4,7 @@
 Each case is benchmarked for minnet and for its NumPy (and PyTorch, when importable) baseline,
 grouped by case so the comparison sits in one table.
 """
+
 import pytest
 
 from minnet.bench.suites import KERNEL_SUITES

@@ -5,6 +5,7 @@ against the NumPy reference and PyTorch when importable), and the seq2seq traini
     pytest bench/test_bench_rnn.py --benchmark-only
 Grouped by case so minnet and its baselines sit in one table.
 """
+
 import pytest
 
 from minnet.bench.suites import KERNEL_SUITES

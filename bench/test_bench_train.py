@@ -4,6 +4,7 @@
 Each registered model is benchmarked for minnet and (when importable) PyTorch at its default
 batch, grouped by model so the comparison sits in one table.
 """
+
 import pytest
 
 from minnet.bench.train import TRAIN_MODELS
@@ -13,8 +14,11 @@ try:
 except Exception:
     torch = None
 
-PARAMS = [(name, impl) for name in TRAIN_MODELS
-          for impl in (["minnet", "torch"] if torch is not None else ["minnet"])]
+PARAMS = [
+    (name, impl)
+    for name in TRAIN_MODELS
+    for impl in (["minnet", "torch"] if torch is not None else ["minnet"])
+]
 
 
 @pytest.mark.parametrize("name,impl", PARAMS, ids=[f"{n}-{i}" for n, i in PARAMS])

@@ -7,6 +7,7 @@ Build (warnings are errors, as in CI and tests/test_docs.py):
 The pages document the installed package: autodoc imports minnet, so its kernels must be
 built (``pip install .`` or ``pip install -e . --no-build-isolation``).
 """
+
 import importlib.machinery
 import inspect
 import os
@@ -19,8 +20,11 @@ ROOT = Path(__file__).resolve().parents[1]
 def _built_in_place(root):
     """True when the source tree's minnet has compiled kernels next to its .pyx files."""
     kernels = root / "minnet" / "_kernels"
-    return any(p.name.endswith(suffix) for p in kernels.iterdir()
-               for suffix in importlib.machinery.EXTENSION_SUFFIXES)
+    return any(
+        p.name.endswith(suffix)
+        for p in kernels.iterdir()
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES
+    )
 
 
 # ``python -m sphinx`` run from the repository root puts the root first on sys.path, and the
@@ -44,15 +48,17 @@ html_extra_path = ["../README.md", "../CHANGELOG.md", "../LICENSE"]
 extlinks = {"readme": ("README.md#%s", "%s")}
 
 html_theme = "alabaster"
-html_theme_options = {"description": "a small, fast neural-network framework",
-                      "sidebar_collapse": True}
+html_theme_options = {
+    "description": "a small, fast neural-network framework",
+    "sidebar_collapse": True,
+}
 html_title = f"minnet {release}"
 exclude_patterns = ["_build"]
 
 # Docstrings follow PyTorch's Google style: Args:, Returns:, Shape:, Examples:.
 napoleon_google_docstring = True
 napoleon_numpy_docstring = False
-napoleon_custom_sections = ["Shape"]   # a plain section (a bullet list of shapes)
+napoleon_custom_sections = ["Shape"]  # a plain section (a bullet list of shapes)
 napoleon_use_rtype = False
 
 # Each page asks for ``:members:``, which follow the module's __all__, in its order. (Not in

@@ -7,6 +7,7 @@ the ``torch`` namespace such code uses exist here with PyTorch's behaviour (dtyp
 ``utils.data``). Names minnet deliberately lacks (``torch.compile``, ``torch.jit``,
 ``torch.amp``...) raise an AttributeError that says what to do instead.
 """
+
 __version__ = "0.1.0"
 
 from minnet import random
@@ -95,34 +96,131 @@ from minnet.tensor import (
 # shadow the builtins only as attributes of the package, and are left out of __all__.
 float, double, half = float32, float64, float16
 long, int, short, bool = int64, int32, int16, bool_
-Size = tuple   # x.shape is a plain tuple; torch.Size([2, 3]) == (2, 3) as in torch
+Size = tuple  # x.shape is a plain tuple; torch.Size([2, 3]) == (2, 3) as in torch
 
-__all__ = ["__version__", "build_info", "empty_cache", "get_num_threads", "set_num_threads",
-           "threads",
-           # autograd core (minnet.tensor, minnet.autograd, minnet.random)
-           "Tensor", "tensor", "from_numpy", "zeros", "ones", "full", "empty", "zeros_like",
-           "ones_like", "full_like", "empty_like", "randn_like", "rand_like", "randint_like",
-           "randn", "rand", "randint", "arange", "eye", "cat", "stack",
-           "where", "maximum", "minimum", "matmul", "exp", "log", "sqrt", "clamp", "no_grad",
-           "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
-           "manual_seed", "seed", "initial_seed", "Generator", "default_generator", "random",
-           "get_default_dtype", "set_default_dtype", "float16", "float32", "float64", "int8",
-           "int16", "int32", "int64", "uint8", "bool_", "dtype", "save", "load", "nn", "optim",
-           "data", "utils",
-           # the torch namespace (minnet.device, minnet._torch_functions)
-           "device", "cuda", "accelerator", "backends", "set_default_device",
-           "get_default_device", "is_tensor", "is_floating_point", "numel", "flatten",
-           "argmax", "argmin", "max", "min", "sum", "mean", "softmax", "log_softmax",
-           "sigmoid", "tanh", "relu", "abs", "reshape", "squeeze", "unsqueeze", "transpose",
-           "permute", "t", "linspace", "randperm"]
+__all__ = [
+    "__version__",
+    "build_info",
+    "empty_cache",
+    "get_num_threads",
+    "set_num_threads",
+    "threads",
+    # autograd core (minnet.tensor, minnet.autograd, minnet.random)
+    "Tensor",
+    "tensor",
+    "from_numpy",
+    "zeros",
+    "ones",
+    "full",
+    "empty",
+    "zeros_like",
+    "ones_like",
+    "full_like",
+    "empty_like",
+    "randn_like",
+    "rand_like",
+    "randint_like",
+    "randn",
+    "rand",
+    "randint",
+    "arange",
+    "eye",
+    "cat",
+    "stack",
+    "where",
+    "maximum",
+    "minimum",
+    "matmul",
+    "exp",
+    "log",
+    "sqrt",
+    "clamp",
+    "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
+    "is_grad_enabled",
+    "inference_mode",
+    "manual_seed",
+    "seed",
+    "initial_seed",
+    "Generator",
+    "default_generator",
+    "random",
+    "get_default_dtype",
+    "set_default_dtype",
+    "float16",
+    "float32",
+    "float64",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "bool_",
+    "dtype",
+    "save",
+    "load",
+    "nn",
+    "optim",
+    "data",
+    "utils",
+    # the torch namespace (minnet.device, minnet._torch_functions)
+    "device",
+    "cuda",
+    "accelerator",
+    "backends",
+    "set_default_device",
+    "get_default_device",
+    "is_tensor",
+    "is_floating_point",
+    "numel",
+    "flatten",
+    "argmax",
+    "argmin",
+    "max",
+    "min",
+    "sum",
+    "mean",
+    "softmax",
+    "log_softmax",
+    "sigmoid",
+    "tanh",
+    "relu",
+    "abs",
+    "reshape",
+    "squeeze",
+    "unsqueeze",
+    "transpose",
+    "permute",
+    "t",
+    "linspace",
+    "randperm",
+]
 
 # Every public subpackage is reachable after a plain ``import minnet`` (``minnet.nn``,
 # ``minnet.datasets.fashion_mnist`` without ``import minnet.datasets``), but each is imported
 # on first use (PEP 562), so ``import minnet`` stays fast: about 30 ms on top of NumPy's own
 # import (tests/test_import.py checks it).
-_LAZY_SUBMODULES = ("nn", "optim", "data", "utils", "keras", "datasets", "vision", "examples",
-                    "reference", "testing", "bench", "kernels", "plot", "serialization",
-                    "autograd", "random", "cli", "demo")
+_LAZY_SUBMODULES = (
+    "nn",
+    "optim",
+    "data",
+    "utils",
+    "keras",
+    "datasets",
+    "vision",
+    "examples",
+    "reference",
+    "testing",
+    "bench",
+    "kernels",
+    "plot",
+    "serialization",
+    "autograd",
+    "random",
+    "cli",
+    "demo",
+)
 # Functions of a lazy submodule exported at the top level.
 _LAZY_FUNCTIONS = {"save": "minnet.serialization", "load": "minnet.serialization"}
 
@@ -130,24 +228,25 @@ _LAZY_FUNCTIONS = {"save": "minnet.serialization", "load": "minnet.serialization
 _NOT_PROVIDED = {
     "compile": "no JIT: remove torch.compile(model) and use the model as it is",
     "jit": "no TorchScript: remove @torch.jit.script / torch.jit.trace; save weights with "
-           "minnet.save(model.state_dict(), path)",
+    "minnet.save(model.state_dict(), path)",
     "fx": "no graph tracing: call the model directly",
     "export": "no graph export: save the weights with minnet.save(model.state_dict(), path)",
     "onnx": "no ONNX export: save the weights with minnet.save(model.state_dict(), path)",
     "distributed": "no distributed training: train in one process "
-                   "(minnet.set_num_threads(n) uses the cores)",
+    "(minnet.set_num_threads(n) uses the cores)",
     "multiprocessing": "use Python's multiprocessing; DataLoader(num_workers=n) has workers",
     "autocast": "no mixed precision: remove `with torch.autocast(...)` (minnet computes in "
-                "float32 or float64)",
+    "float32 or float64)",
     "amp": "no mixed precision: remove autocast and GradScaler; call loss.backward() and "
-           "optimizer.step() directly",
+    "optimizer.step() directly",
     "bfloat16": "NumPy has no bfloat16: use minnet.float32",
-    "complex64": "complex tensors are not supported", "cfloat": "complex tensors are not "
-    "supported", "complex128": "complex tensors are not supported",
+    "complex64": "complex tensors are not supported",
+    "cfloat": "complex tensors are not supported",
+    "complex128": "complex tensors are not supported",
     "cdouble": "complex tensors are not supported",
     "sparse": "no sparse tensors: use dense ones",
-    "quantization": "no quantization: keep float32 weights", "ao": "no quantization: keep "
-    "float32 weights",
+    "quantization": "no quantization: keep float32 weights",
+    "ao": "no quantization: keep float32 weights",
     "linalg": "use numpy.linalg on x.numpy() (not differentiable)",
     "fft": "use numpy.fft on x.numpy() (not differentiable)",
     "distributions": "no torch.distributions: sample with minnet.randn / minnet.rand or NumPy",
@@ -156,7 +255,7 @@ _NOT_PROVIDED = {
     "mps": "minnet runs on the CPU only (no Apple GPU): use device('cpu')",
     "xpu": "minnet runs on the CPU only (no Intel GPU): use device('cpu')",
     "set_float32_matmul_precision": "minnet's float32 GEMM is always full float32: remove "
-                                    "the call",
+    "the call",
     "FloatTensor": "legacy constructor: use minnet.tensor(data, dtype=minnet.float32)",
     "LongTensor": "legacy constructor: use minnet.tensor(data, dtype=minnet.long)",
     "DoubleTensor": "legacy constructor: use minnet.tensor(data, dtype=minnet.float64)",
@@ -169,6 +268,7 @@ def __dir__():
 
 def __getattr__(name):
     import importlib
+
     if name in _LAZY_SUBMODULES:
         try:
             return importlib.import_module(f"minnet.{name}")
@@ -180,8 +280,9 @@ def __getattr__(name):
         globals()[name] = value
         return value
     if name in _NOT_PROVIDED:
-        raise AttributeError(f"minnet has no {name!r} (PyTorch's torch.{name}); "
-                             f"{_NOT_PROVIDED[name]}")
+        raise AttributeError(
+            f"minnet has no {name!r} (PyTorch's torch.{name}); {_NOT_PROVIDED[name]}"
+        )
     raise AttributeError(f"module 'minnet' has no attribute {name!r}")
 
 

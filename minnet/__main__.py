@@ -1,4 +1,5 @@
 """``python -m minnet``: the same as the ``minnet`` command (see minnet.cli)."""
+
 import sys
 
 from minnet.cli import main

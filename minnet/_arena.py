@@ -20,6 +20,7 @@ bitwise-identical results (tested). Switch it off with ``minnet._arena.enabled =
 ``minnet.empty_cache()`` drops every pooled array (those still in use live on with their
 users, outside the pool).
 """
+
 import sys
 
 import numpy as np
@@ -27,18 +28,18 @@ import numpy as np
 __all__ = ["empty", "clear", "pooled_bytes", "is_pooled", "enabled"]
 
 enabled = True
-MAX_PER_KEY = 16            # live same-shaped buffers per (shape, dtype) we keep track of
-MAX_BYTES = 512 << 20       # pooled bytes beyond which new arrays are not pooled
-IDLE_CALLS = 1 << 14        # a shape not asked for in this many calls is forgotten when a new
-                            # shape turns up
+MAX_PER_KEY = 16  # live same-shaped buffers per (shape, dtype) we keep track of
+MAX_BYTES = 512 << 20  # pooled bytes beyond which new arrays are not pooled
+IDLE_CALLS = 1 << 14  # a shape not asked for in this many calls is forgotten when a new
+# shape turns up
 
 _getrefcount = sys.getrefcount
 _np_empty = np.empty
-_pools = {}                 # (shape, dtype) -> [arrays]
-_pooled = set()             # id() of the arrays the pools hold (they stay alive: ids stable)
+_pools = {}  # (shape, dtype) -> [arrays]
+_pooled = set()  # id() of the arrays the pools hold (they stay alive: ids stable)
 _bytes = 0
-_tick = 0                   # calls of empty() so far
-_last_use = {}              # (shape, dtype) -> _tick of its last call
+_tick = 0  # calls of empty() so far
+_last_use = {}  # (shape, dtype) -> _tick of its last call
 # sys.getrefcount(a) of a pooled array held by nothing else, seen from the loop in empty():
 # the pool's list, the loop variable and getrefcount's own argument.
 _FREE = 3

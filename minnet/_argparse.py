@@ -5,12 +5,21 @@ Every wrong value is caught while the command line is parsed, before any work st
 ends as one line on stderr, ``prog: error: argument --threads: ... (see prog --help)``, with
 exit code 2 (argparse's convention), never a traceback.
 """
+
 import argparse
 import os
 import re
 
-__all__ = ["ArgumentParser", "positive_int", "nonnegative_int", "thread_count", "thread_counts",
-           "names_in", "output_file", "output_folder"]
+__all__ = [
+    "ArgumentParser",
+    "positive_int",
+    "nonnegative_int",
+    "thread_count",
+    "thread_counts",
+    "names_in",
+    "output_file",
+    "output_folder",
+]
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -28,13 +37,17 @@ class ArgumentParser(argparse.ArgumentParser):
     def error(self, message):
         # argparse's "expected one argument" also covers a value starting with '-'
         # (--threads -1,2), which it takes for an option
-        message = re.sub(r"^(argument (\S+?)(?:/\S+)?): expected one argument$",
-                         r"\1: expected a value after it (write \2=VALUE for a value that "
-                         r"starts with '-')", message)
+        message = re.sub(
+            r"^(argument (\S+?)(?:/\S+)?): expected one argument$",
+            r"\1: expected a value after it (write \2=VALUE for a value that "
+            r"starts with '-')",
+            message,
+        )
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
     def parse_known_args(self, args=None, namespace=None):
         import sys
+
         args = sys.argv[1:] if args is None else list(args)
         self._check_placement(args)
         return super().parse_known_args(args, namespace)
@@ -60,14 +73,14 @@ class ArgumentParser(argparse.ArgumentParser):
                 action = _option(current, token)
                 if action is None:
                     self._misplaced(current, token, commands)
-                    return          # unknown everywhere: argparse says so
+                    return  # unknown everywhere: argparse says so
                 if current is self:
                     before.append(token)
                 if action.nargs is None and "=" not in token:
-                    i += 1          # skip the option's value
+                    i += 1  # skip the option's value
             elif current is self:
                 if token not in commands:
-                    return          # not a command: argparse lists the commands
+                    return  # not a command: argparse lists the commands
                 current = commands[token]
                 for tok in before:
                     shared = any(_option(p, tok) for p in commands.values())
@@ -79,23 +92,29 @@ class ArgumentParser(argparse.ArgumentParser):
         name = token.split("=", 1)[0]
         others = [p for p in commands.values() if p is not current]
         # the commands that spell it out, else those that take it as an abbreviation
-        owners = ([p for p in others if name in p._option_string_actions] or
-                  [p for p in others if _option(p, name)])
+        owners = [p for p in others if name in p._option_string_actions] or [
+            p for p in others if _option(p, name)
+        ]
         if current is not self and _option(self, name) and not owners:
-            current.error(f"argument {name}: an option of {self.prog} itself; write it "
-                          f"before the command: {self.prog} {name} ... "
-                          f"{current.prog.split()[-1]} ...")
+            current.error(
+                f"argument {name}: an option of {self.prog} itself; write it "
+                f"before the command: {self.prog} {name} ... "
+                f"{current.prog.split()[-1]} ..."
+            )
         if not owners:
             return
         where = ", ".join(p.prog for p in owners)
         if current is self:
-            self.error(f"argument {name}: an option of {where}; write it after the command: "
-                       f"{owners[0].prog} {name} ...")
-        current.error(f"argument {name}: {current.prog} has no such option (it is an option "
-                      f"of {where})")
+            self.error(
+                f"argument {name}: an option of {where}; write it after the command: "
+                f"{owners[0].prog} {name} ..."
+            )
+        current.error(
+            f"argument {name}: {current.prog} has no such option (it is an option of {where})"
+        )
 
 
-_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")    # argparse's test for a negative number
+_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")  # argparse's test for a negative number
 
 
 def _option(parser, token):
@@ -108,7 +127,7 @@ def _option(parser, token):
     if parser.allow_abbrev and name.startswith("--"):
         hits = [a for s, a in actions.items() if s.startswith(name)]
         if hits:
-            return hits[0]      # an ambiguous abbreviation is argparse's to report
+            return hits[0]  # an ambiguous abbreviation is argparse's to report
     return None
 
 
@@ -121,6 +140,7 @@ def _int_at_least(minimum, what, maximum=None):
         if value < minimum or (maximum is not None and value > maximum):
             raise argparse.ArgumentTypeError(f"expected {what}, got {value}")
         return value
+
     parse.__name__ = parse.__qualname__ = what.replace(" ", "_").replace(">=_", "ge")
     return parse
 
@@ -133,6 +153,7 @@ nonnegative_int.__doc__ = "argparse type: an integer >= 0, with a one-line messa
 
 def _max_threads():
     from minnet._config import MAX_THREADS
+
     return MAX_THREADS
 
 
@@ -148,8 +169,9 @@ def thread_counts(text):
     top = _max_threads()
     items = [t.strip() for t in text.split(",")]
     if "" in items:
-        raise argparse.ArgumentTypeError(f"expected thread counts separated by commas, such "
-                                         f"as 1,2, got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected thread counts separated by commas, such as 1,2, got {text!r}"
+        )
     counts = []
     for t in items:
         try:
@@ -158,8 +180,9 @@ def thread_counts(text):
             n = None
         if n is None or not 1 <= n <= top:
             within = f" in {text!r}" if len(items) > 1 else ""
-            raise argparse.ArgumentTypeError(f"thread counts are positive integers up to "
-                                             f"{top}, got {t!r}{within} (e.g. 1,2)")
+            raise argparse.ArgumentTypeError(
+                f"thread counts are positive integers up to {top}, got {t!r}{within} (e.g. 1,2)"
+            )
         counts.append(n)
     return counts
 
@@ -168,18 +191,21 @@ def names_in(registry, what, all_name="all"):
     """An argparse type for comma-separated names registered in ``registry`` (a dict, read
     when a value is parsed) or ``all_name`` alone: returns the list of names, repeats
     dropped. A wrong name's message lists the known ones."""
+
     def parse(text):
         known = ", ".join(registry) + (f" (or {all_name})" if all_name else "")
         if all_name and text.strip() == all_name:
             return list(registry)
         items = [t.strip() for t in text.split(",")]
         if "" in items:
-            raise argparse.ArgumentTypeError(f"expected {what} names separated by commas, "
-                                             f"got {text!r}; known: {known}")
+            raise argparse.ArgumentTypeError(
+                f"expected {what} names separated by commas, got {text!r}; known: {known}"
+            )
         for t in items:
             if t not in registry:
                 raise argparse.ArgumentTypeError(f"unknown {what} {t!r}; known: {known}")
         return list(dict.fromkeys(items))
+
     parse.__name__ = parse.__qualname__ = f"{what.replace(' ', '_')}_names"
     return parse
 
@@ -189,24 +215,30 @@ def output_file(example, folder_ok=False):
     before any work starts. An existing folder is refused (its message suggests
     ``folder/example``), or with ``folder_ok`` accepted as is (the caller puts a file in it).
     Returns the text unchanged."""
+
     def parse(text):
         if not text.strip():
-            raise argparse.ArgumentTypeError(f"expected a file name such as {example}, got "
-                                             f"{text!r}")
+            raise argparse.ArgumentTypeError(
+                f"expected a file name such as {example}, got {text!r}"
+            )
         if os.path.isdir(text):
             if folder_ok:
                 _check_writable(text)
                 return text
-            raise argparse.ArgumentTypeError(f"{text!r} is a folder; give a file name, e.g. "
-                                             f"{os.path.join(text, example)}")
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is a folder; give a file name, e.g. {os.path.join(text, example)}"
+            )
         folder = os.path.dirname(text) or "."
         if not os.path.isdir(folder):
             raise argparse.ArgumentTypeError(
                 f"folder {folder!r} does not exist (create it first, or choose a file in an "
-                f"existing folder)" if not os.path.exists(folder) else
-                f"{folder!r} is not a folder")
+                f"existing folder)"
+                if not os.path.exists(folder)
+                else f"{folder!r} is not a folder"
+            )
         _check_writable(folder)
         return text
+
     parse.__name__ = parse.__qualname__ = "output_file"
     return parse
 
@@ -220,8 +252,9 @@ def output_folder(text):
     while not os.path.exists(path):
         path = os.path.dirname(path)
     if not os.path.isdir(path):
-        raise argparse.ArgumentTypeError(f"{path!r} is a file, not a folder; choose another "
-                                         f"folder")
+        raise argparse.ArgumentTypeError(
+            f"{path!r} is a file, not a folder; choose another folder"
+        )
     _check_writable(path)
     return text
 

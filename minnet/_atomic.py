@@ -9,6 +9,7 @@ target removes the siblings whose writer is gone (its pid no longer exists, or i
 process's but the file predates it: the pid was reused). Files are created with mode 0o666
 trimmed by the umask, like any new file (not ``mkstemp``'s 0600).
 """
+
 import contextlib
 import os
 import re
@@ -23,7 +24,7 @@ def _pid_alive(pid):
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:       # exists, another user's
+    except PermissionError:  # exists, another user's
         return True
     return True
 
@@ -50,7 +51,7 @@ def remove_stale_temps(path):
                 os.unlink(full)
                 removed += 1
         except OSError:
-            pass                  # raced with another cleaner, or not ours to remove
+            pass  # raced with another cleaner, or not ours to remove
     return removed
 
 
@@ -81,7 +82,7 @@ def atomic_write(path, mode="wb", *, encoding=None, newline=None, fsync=True):
             pass
         raise
     if fsync:
-        try:   # make the rename itself durable
+        try:  # make the rename itself durable
             dfd = os.open(folder, os.O_RDONLY)
             try:
                 os.fsync(dfd)

@@ -1,4 +1,5 @@
 """Threads, instruction-set dispatch and build facts: the process-wide knobs of the kernels."""
+
 import contextlib
 import os
 import sys
@@ -34,8 +35,12 @@ if not _user_policy and not _gomp_preloaded:
     SPIN_POLICY = f"GOMP_SPINCOUNT={SPINCOUNT} (set by minnet)"
 else:
     from minnet._kernels import _runtime  # noqa: E402
-    SPIN_POLICY = ("as set by the user" if _user_policy else
-                   "libgomp was loaded before minnet: its spin policy was not changed")
+
+    SPIN_POLICY = (
+        "as set by the user"
+        if _user_policy
+        else "libgomp was loaded before minnet: its spin policy was not changed"
+    )
 
 
 def _default_threads():
@@ -91,14 +96,21 @@ def set_num_threads(n):
     if isinstance(n, bool) or not isinstance(n, int):
         raise TypeError(f"set_num_threads: n must be an int, got {type(n).__name__}")
     if n < 1 or n > MAX_THREADS:
-        raise ValueError(f"set_num_threads: n must be between 1 and {MAX_THREADS} "
-                         f"(4 per CPU, at least 256), got {n}")
+        raise ValueError(
+            f"set_num_threads: n must be between 1 and {MAX_THREADS} "
+            f"(4 per CPU, at least 256), got {n}"
+        )
     if n > 1 and _fork_single:
         import warnings
-        warnings.warn(f"set_num_threads({n}) in a process fork()ed after minnet ran "
-                      f"multi-threaded: libgomp's thread pool does not survive fork(), so "
-                      f"this process keeps 1 thread; start it with the 'spawn' or "
-                      f"'forkserver' method for more", RuntimeWarning, stacklevel=2)
+
+        warnings.warn(
+            f"set_num_threads({n}) in a process fork()ed after minnet ran "
+            f"multi-threaded: libgomp's thread pool does not survive fork(), so "
+            f"this process keeps 1 thread; start it with the 'spawn' or "
+            f"'forkserver' method for more",
+            RuntimeWarning,
+            stacklevel=2,
+        )
         n = 1
     _runtime.set_num_threads(n)
 
@@ -119,6 +131,7 @@ def empty_cache():
     buffers: one runtime serves them all) and the autograd buffer arena (minnet._arena).
     Returns bytes freed."""
     from minnet import _arena
+
     return _runtime.workspace_release() + _arena.clear()
 
 
@@ -128,6 +141,7 @@ def build_info():
 
     from minnet import __version__, _build_config
     from minnet._kernels import gemm
+
     return {
         "version": __version__,
         "python": sys.version.split()[0],
@@ -148,4 +162,4 @@ def build_info():
     }
 
 
-_runtime.set_num_threads(min(_default_threads(), MAX_THREADS))   # OMP_NUM_THREADS=10**6: capped
+_runtime.set_num_threads(min(_default_threads(), MAX_THREADS))  # OMP_NUM_THREADS=10**6: capped

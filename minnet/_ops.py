@@ -13,6 +13,7 @@ reference (minnet/reference/<family>.py) and its test cases (tests/kernels/test_
 
 ARCHITECTURE.md walks through adding an op.
 """
+
 import importlib
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
@@ -28,6 +29,7 @@ FAMILIES: Tuple[str, ...] = ("gemm", "eltwise", "optim", "rnn", "conv", "pool", 
 class Op:
     """One kernel: its public name, its family, and the minnet-bench kernels suite that times
     it (a key of minnet.bench.suites.KERNEL_SUITES)."""
+
     name: str
     family: str
     bench: Optional[str]
@@ -39,9 +41,18 @@ def _ops(family: str, bench: Optional[str], *names: str) -> List[Op]:
 
 OPS: Tuple[Op, ...] = tuple(
     _ops("gemm", "gemm", "gemm", "colsum")
-    + _ops("eltwise", "eltwise", "act_forward", "act_backward", "softmax", "softmax_backward",
-           "cross_entropy_forward", "cross_entropy_backward", "bce_with_logits_forward",
-           "bce_with_logits_backward")
+    + _ops(
+        "eltwise",
+        "eltwise",
+        "act_forward",
+        "act_backward",
+        "softmax",
+        "softmax_backward",
+        "cross_entropy_forward",
+        "cross_entropy_backward",
+        "bce_with_logits_forward",
+        "bce_with_logits_backward",
+    )
     + _ops("optim", "optim", "sgd_step", "adam_step", "rmsprop_step", "adagrad_step")
     + _ops("rnn", "gru", "gru_forward", "gru_backward")
     + _ops("rnn", "rnn", "rnn_forward", "rnn_backward")
@@ -49,9 +60,16 @@ OPS: Tuple[Op, ...] = tuple(
     + _ops("conv", "conv2d", "conv2d_forward", "conv2d_backward")
     + _ops("conv", "conv_relu_pool", "conv2d_relu_maxpool2d_forward")
     + _ops("pool", "maxpool2d", "max_pool2d_forward", "max_pool2d_backward")
-    + _ops("pool", "avgpool2d", "avg_pool2d_forward", "avg_pool2d_backward",
-           "adaptive_avg_pool2d_forward", "adaptive_avg_pool2d_backward")
-    + _ops("norm", "batchnorm2d", "batch_norm_forward", "batch_norm_backward"))
+    + _ops(
+        "pool",
+        "avgpool2d",
+        "avg_pool2d_forward",
+        "avg_pool2d_backward",
+        "adaptive_avg_pool2d_forward",
+        "adaptive_avg_pool2d_backward",
+    )
+    + _ops("norm", "batchnorm2d", "batch_norm_forward", "batch_norm_backward")
+)
 
 # Tables both sides share (equal, not just same-named): name -> family.
 CONSTANTS: Dict[str, str] = {"ACT_BACKWARD_INPUT": "eltwise"}

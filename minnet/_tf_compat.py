@@ -18,14 +18,28 @@ as on a ``tf.Tensor``). Python ints become int32 and floats float32, as in Tenso
 Everything else of TensorFlow (``tf.data``, ``tf.function``, ``tf.GradientTape``...) is not
 provided.
 """
+
 import numpy as np
 
 from minnet.tensor import Tensor
 
-__all__ = ["constant", "convert_to_tensor", "cast", "reduce_sum", "reduce_mean",
-           "reduce_max", "reduce_min", "expand_dims", "one_hot", "argmax",
-           # minnet.nn's tf.nn.* functions
-           "softmax", "log_softmax", "relu", "sigmoid"]
+__all__ = [
+    "constant",
+    "convert_to_tensor",
+    "cast",
+    "reduce_sum",
+    "reduce_mean",
+    "reduce_max",
+    "reduce_min",
+    "expand_dims",
+    "one_hot",
+    "argmax",
+    # minnet.nn's tf.nn.* functions
+    "softmax",
+    "log_softmax",
+    "relu",
+    "sigmoid",
+]
 
 
 def _tf_array(value, dtype):
@@ -35,9 +49,9 @@ def _tf_array(value, dtype):
     if dtype is not None:
         return a.astype(np.dtype(dtype), copy=False)
     if a.dtype == np.float64 and not isinstance(value, (Tensor, np.ndarray)):
-        return a.astype(np.float32)          # Python floats (TF's float32 default)
+        return a.astype(np.float32)  # Python floats (TF's float32 default)
     if a.dtype == np.int64 and not isinstance(value, (Tensor, np.ndarray)):
-        return a.astype(np.int32)            # Python ints (TF's int32 default)
+        return a.astype(np.int32)  # Python ints (TF's int32 default)
     if a.dtype.kind not in "biuf":
         raise TypeError(f"minnet holds numbers only: cannot make a tensor of dtype {a.dtype}")
     return a
@@ -49,8 +63,11 @@ def constant(value, dtype=None, shape=None, name=None):
     a = np.array(_tf_array(value, dtype))
     if shape is not None:
         shape = tuple(shape)
-        a = np.broadcast_to(a, shape).copy() if a.size == 1 or a.shape == shape \
+        a = (
+            np.broadcast_to(a, shape).copy()
+            if a.size == 1 or a.shape == shape
             else a.reshape(shape)
+        )
     return Tensor(a)
 
 
@@ -58,8 +75,9 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
     """``tf.convert_to_tensor``: a Tensor passes through (converted to ``dtype`` when it
     differs); arrays and lists become Tensors (NumPy arrays keep their dtype)."""
     if isinstance(value, Tensor):
-        return value if dtype is None or np.dtype(dtype) == value.dtype else \
-            value.to(np.dtype(dtype))
+        return (
+            value if dtype is None or np.dtype(dtype) == value.dtype else value.to(np.dtype(dtype))
+        )
     return Tensor(_tf_array(value, dtype if dtype is not None else dtype_hint))
 
 
@@ -96,8 +114,9 @@ def _reduce_extreme(input_tensor, axis, keepdims, is_max):
     if axis is None:
         out = x.max() if is_max else x.min()
         return out.reshape((1,) * x.ndim) if keepdims else out
-    for a in sorted((_axes(axis) if isinstance(axis, (list, tuple)) else (axis,)),
-                    key=lambda a: -(a % x.ndim)):   # the last axis first: indices stay valid
+    for a in sorted(
+        (_axes(axis) if isinstance(axis, (list, tuple)) else (axis,)), key=lambda a: -(a % x.ndim)
+    ):  # the last axis first: indices stay valid
         x = (x.max(a, keepdim=keepdims) if is_max else x.min(a, keepdim=keepdims))[0]
     return x
 
@@ -135,8 +154,9 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
     return Tensor(out)
 
 
-def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None, output_type=None,
-           name=None):
+def argmax(
+    input, dim=None, keepdim=False, *, axis=None, keepdims=None, output_type=None, name=None
+):
     """PyTorch's ``argmax(x, dim=None, keepdim=False)`` (dim None: index in the flattened
     tensor) and TensorFlow's ``argmax(x, axis=..., output_type=int64)`` in one function:
     ``axis``/``keepdims`` are the same as ``dim``/``keepdim``. The one difference the
@@ -147,12 +167,14 @@ def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None, output_t
     with ``axis=``, as TensorFlow does (PyTorch's form wants a Tensor, as torch does).
     """
     from minnet._torch_functions import argmax as torch_argmax
+
     if axis is None and keepdims is None and output_type is None:
         return torch_argmax(input, dim, keepdim)
     if axis is not None and dim is not None:
         raise TypeError("argmax: pass dim (PyTorch) or axis (TensorFlow), not both")
-    out = convert_to_tensor(input).argmax(dim if axis is None else axis,
-                                          keepdim if keepdims is None else keepdims)
+    out = convert_to_tensor(input).argmax(
+        dim if axis is None else axis, keepdim if keepdims is None else keepdims
+    )
     return out if output_type is None else out.to(np.dtype(output_type))
 
 
@@ -166,22 +188,26 @@ def _logits(x):
 def softmax(logits, axis=None, name=None):
     """``tf.nn.softmax(logits, axis=-1)``: differentiable, on minnet's kernel."""
     from minnet.nn import functional as F
+
     return F.softmax(_logits(logits), dim=-1 if axis is None else axis)
 
 
 def log_softmax(logits, axis=None, name=None):
     """``tf.nn.log_softmax(logits, axis=-1)``."""
     from minnet.nn import functional as F
+
     return F.log_softmax(_logits(logits), dim=-1 if axis is None else axis)
 
 
 def relu(features, name=None):
     """``tf.nn.relu``."""
     from minnet.nn import functional as F
+
     return F.relu(_logits(features))
 
 
 def sigmoid(x, name=None):
     """``tf.nn.sigmoid``."""
     from minnet.nn import functional as F
+
     return F.sigmoid(_logits(x))

@@ -5,23 +5,48 @@ torch's signature: ``torch.flatten(x, 1)``, ``torch.max(out, 1)`` -> ``(values, 
 ``torch.sum(x, dim, keepdim, dtype=...)``, ``torch.softmax(x, dim)``. Their inputs must be
 Tensors, as in torch. Also here: :class:`dtype`, the type of minnet's dtypes.
 """
+
 import numpy as np
 
 from minnet.device import check_cpu
 from minnet.tensor import Tensor, _gen, get_default_dtype
 
-__all__ = ["dtype", "is_tensor", "is_floating_point", "numel", "flatten", "argmax", "argmin",
-           "max", "min", "sum", "mean", "softmax", "log_softmax", "sigmoid", "tanh", "relu",
-           "abs", "reshape", "squeeze", "unsqueeze", "transpose", "permute", "t",
-           "linspace", "randperm"]
+__all__ = [
+    "dtype",
+    "is_tensor",
+    "is_floating_point",
+    "numel",
+    "flatten",
+    "argmax",
+    "argmin",
+    "max",
+    "min",
+    "sum",
+    "mean",
+    "softmax",
+    "log_softmax",
+    "sigmoid",
+    "tanh",
+    "relu",
+    "abs",
+    "reshape",
+    "squeeze",
+    "unsqueeze",
+    "transpose",
+    "permute",
+    "t",
+    "linspace",
+    "randperm",
+]
 
 
 class _DTypeMeta(type):
     def __instancecheck__(cls, obj):
         if isinstance(obj, np.dtype):
             return obj.kind in "fiub"
-        return isinstance(obj, type) and issubclass(obj, np.generic) and \
-            np.dtype(obj).kind in "fiub"
+        return (
+            isinstance(obj, type) and issubclass(obj, np.generic) and np.dtype(obj).kind in "fiub"
+        )
 
 
 class dtype(metaclass=_DTypeMeta):
@@ -39,8 +64,10 @@ class dtype(metaclass=_DTypeMeta):
 
 def _input(x, fn):
     if not isinstance(x, Tensor):
-        raise TypeError(f"{fn}: input must be a Tensor, got {type(x).__name__} (wrap it with "
-                        f"minnet.tensor(...))")
+        raise TypeError(
+            f"{fn}: input must be a Tensor, got {type(x).__name__} (wrap it with "
+            f"minnet.tensor(...))"
+        )
     return x
 
 
@@ -96,12 +123,14 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
 
 def softmax(input, dim, dtype=None):
     from minnet.nn import functional as F
+
     x = _input(input, "softmax")
     return F.softmax(x if dtype is None else x.to(dtype), dim)
 
 
 def log_softmax(input, dim, dtype=None):
     from minnet.nn import functional as F
+
     x = _input(input, "log_softmax")
     return F.log_softmax(x if dtype is None else x.to(dtype), dim)
 

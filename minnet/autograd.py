@@ -28,6 +28,7 @@ an array out again only once nothing references it (the graph was freed, the use
 it), so a steady-state training step reuses the previous step's buffers instead of faulting
 in fresh pages (see minnet/_arena.py).
 """
+
 import functools
 import sys
 import threading
@@ -36,11 +37,19 @@ import numpy as np
 
 from minnet import _arena
 
-__all__ = ["Function", "backward", "no_grad", "enable_grad", "set_grad_enabled",
-           "is_grad_enabled", "inference_mode"]
+__all__ = [
+    "Function",
+    "backward",
+    "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
+    "is_grad_enabled",
+    "inference_mode",
+]
 
 # Filled in by minnet.tensor (which imports this module) to avoid an import cycle.
 Tensor = None
+
 
 class _GradState(threading.local):
     enabled = True  # the class attribute is every new thread's default, found without a miss
@@ -57,6 +66,7 @@ def is_grad_enabled():
 class _GradMode:
     """Base of the grad-mode switches: a context manager that also decorates functions,
     with or without parentheses (``@no_grad()`` and ``@no_grad``)."""
+
     _enabled = True
 
     def __new__(cls, *args):
@@ -78,6 +88,7 @@ class _GradMode:
         def wrapper(*args, **kwargs):
             with self.__class__():
                 return fn(*args, **kwargs)
+
         return wrapper
 
 
@@ -90,6 +101,7 @@ class no_grad(_GradMode):
         >>> @minnet.no_grad()
         ... def evaluate(model, x): ...
     """
+
     _enabled = False
 
 
@@ -119,11 +131,13 @@ class inference_mode(_GradMode):
         def wrapper(*args, **kwargs):
             with inference_mode(mode):
                 return fn(*args, **kwargs)
+
         return wrapper
 
 
 class enable_grad(_GradMode):
     """Context manager (or decorator) that turns recording back on inside a no_grad block."""
+
     _enabled = True
 
 
@@ -146,6 +160,7 @@ class set_grad_enabled(_GradMode):
         def wrapper(*args, **kwargs):
             with set_grad_enabled(mode):
                 return fn(*args, **kwargs)
+
         return wrapper
 
 
@@ -163,6 +178,7 @@ class Function:
     needs a gradient; return None for the others. Keyword arguments are never differentiated.
     Anything kept on ``self`` for the backward is dropped once the backward has run.
     """
+
     needs_input_grad = ()
     parents = None
     _released = False
@@ -213,7 +229,8 @@ _SECOND_BACKWARD = (
     "backward: trying to backward through the graph a second time (or directly access saved "
     "tensors after they have already been freed). Saved intermediate values of the graph are "
     "freed when you call .backward(). Specify retain_graph=True if you need to backward "
-    "through the graph a second time.")
+    "through the graph a second time."
+)
 
 
 _ONES = {}
@@ -273,8 +290,7 @@ def _order(root):
             raise RuntimeError(_SECOND_BACKWARD)
         stack.append((t, True))
         for p in ctx.parents:
-            if p is not None and p._ctx is not None and p.requires_grad \
-                    and id(p) not in visited:
+            if p is not None and p._ctx is not None and p.requires_grad and id(p) not in visited:
                 stack.append((p, False))
     post.reverse()
     return post
@@ -286,24 +302,30 @@ def backward(root, gradient=None, retain_graph=False):
     ``gradient`` is d(loss)/d(root); it may be omitted only when root has one element.
     """
     if not root.requires_grad:
-        raise RuntimeError("backward: tensor does not require grad and has no grad_fn "
-                           "(was it computed under no_grad, or from leaves without "
-                           "requires_grad=True?)")
+        raise RuntimeError(
+            "backward: tensor does not require grad and has no grad_fn "
+            "(was it computed under no_grad, or from leaves without "
+            "requires_grad=True?)"
+        )
     if gradient is None:
         if root.data.size != 1:
-            raise RuntimeError(f"backward: grad can be implicitly created only for scalar "
-                               f"outputs; this tensor has shape {root.data.shape}: pass "
-                               f"gradient= of that shape")
+            raise RuntimeError(
+                f"backward: grad can be implicitly created only for scalar "
+                f"outputs; this tensor has shape {root.data.shape}: pass "
+                f"gradient= of that shape"
+            )
         g = _ones(root.data.shape, root.data.dtype)
     else:
         g = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
         if g.shape != root.data.shape:
-            raise RuntimeError(f"backward: gradient has shape {g.shape} but the tensor has "
-                               f"shape {root.data.shape}")
+            raise RuntimeError(
+                f"backward: gradient has shape {g.shape} but the tensor has "
+                f"shape {root.data.shape}"
+            )
         g = g.astype(root.data.dtype, copy=False)
 
-    grads = {id(root): g}   # id(tensor) -> its gradient so far
-    owned = set()           # ids whose gradient is a sum the engine made (safe to add into)
+    grads = {id(root): g}  # id(tensor) -> its gradient so far
+    owned = set()  # ids whose gradient is a sum the engine made (safe to add into)
     leaves = {}
     if root._ctx is None:
         leaves[id(root)] = root
@@ -327,15 +349,19 @@ def backward(root, gradient=None, retain_graph=False):
         if type(in_grads) is not tuple:
             in_grads = (in_grads,)
         if len(in_grads) != len(parents):
-            raise RuntimeError(f"{type(ctx).__name__}.backward returned {len(in_grads)} "
-                               f"gradients for {len(parents)} inputs")
+            raise RuntimeError(
+                f"{type(ctx).__name__}.backward returned {len(in_grads)} "
+                f"gradients for {len(parents)} inputs"
+            )
         for p, gp in zip(parents, in_grads):
             if p is None or gp is None or not p.requires_grad:
                 continue
             pd = p.data
             if gp.shape != pd.shape:
-                raise RuntimeError(f"{type(ctx).__name__}.backward returned a gradient of "
-                                   f"shape {gp.shape} for an input of shape {pd.shape}")
+                raise RuntimeError(
+                    f"{type(ctx).__name__}.backward returned a gradient of "
+                    f"shape {gp.shape} for an input of shape {pd.shape}"
+                )
             if gp.dtype is not pd.dtype and gp.dtype != pd.dtype:
                 gp = gp.astype(pd.dtype)
             k = id(p)
@@ -377,8 +403,15 @@ def _set_grad(t, g, adopt=True):
     if t.grad is None:
         # references to g: the caller's variable, this frame's argument, getrefcount's own
         free = 4 if id(g) in _pooled else 3
-        if adopt and _getrefcount(g) == free and g.base is None and g.dtype == d.dtype \
-                and g.shape == d.shape and g.flags.c_contiguous and g.flags.writeable:
+        if (
+            adopt
+            and _getrefcount(g) == free
+            and g.base is None
+            and g.dtype == d.dtype
+            and g.shape == d.shape
+            and g.flags.c_contiguous
+            and g.flags.writeable
+        ):
             t.grad = Tensor._wrap(g)
         else:
             buf = _arena.empty(d.shape, d.dtype)

@@ -10,6 +10,7 @@ Wrong names or values give one line on stderr and exit code 2 (argparse's conven
 any work starts; that includes an --out whose folder does not exist. Missing or corrupt data,
 or a file that cannot be written after all, gives one line and exit code 1.
 """
+
 import argparse
 import sys
 
@@ -18,6 +19,7 @@ __all__ = ["main"]
 
 def _examples():
     from minnet.examples import EXAMPLES
+
     return EXAMPLES
 
 
@@ -26,7 +28,8 @@ def _example_name(text):
     if text not in names:
         raise argparse.ArgumentTypeError(
             f"unknown example {text!r} (choose from {', '.join(names)}; `minnet examples` "
-            f"lists them)")
+            f"lists them)"
+        )
     return text
 
 
@@ -41,24 +44,37 @@ def build_parser():
         positive_int,
         thread_count,
     )
+
     names = ", ".join(_examples())
-    p = ArgumentParser(prog="minnet", description="minnet: the course's command line.",
-                       epilog="\n".join(textwrap.wrap(names, width=88,
-                                                      initial_indent="examples: ",
-                                                      subsequent_indent=" " * 10)),
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = ArgumentParser(
+        prog="minnet",
+        description="minnet: the course's command line.",
+        epilog="\n".join(
+            textwrap.wrap(names, width=88, initial_indent="examples: ", subsequent_indent=" " * 10)
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
 
-    d = sub.add_parser("demo", help="train the lecture CNN on the embedded Fashion-MNIST "
-                                    "subset and print its test accuracy")
-    d.add_argument("--epochs", type=positive_int, default=None,
-                   help="training epochs (default 20)")
-    d.add_argument("--threads", type=thread_count, default=None,
-                   help="kernel threads (default: OMP_NUM_THREADS or the cores)")
+    d = sub.add_parser(
+        "demo",
+        help="train the lecture CNN on the embedded Fashion-MNIST "
+        "subset and print its test accuracy",
+    )
+    d.add_argument(
+        "--epochs", type=positive_int, default=None, help="training epochs (default 20)"
+    )
+    d.add_argument(
+        "--threads",
+        type=thread_count,
+        default=None,
+        help="kernel threads (default: OMP_NUM_THREADS or the cores)",
+    )
     d.add_argument("--seed", type=nonnegative_int, default=0, help="random seed (default 0)")
     d.add_argument("--quick", action="store_true", help="2 epochs on 2,000 images")
-    d.add_argument("--full", action="store_true",
-                   help="use the full Fashion-MNIST when its files are found")
+    d.add_argument(
+        "--full", action="store_true", help="use the full Fashion-MNIST when its files are found"
+    )
 
     sub.add_parser("examples", help="list the course examples")
 
@@ -68,9 +84,14 @@ def build_parser():
 
     n = sub.add_parser("notebook", help="write an example as a Jupyter notebook")
     n.add_argument("name", type=_example_name, metavar="NAME", help=f"one of: {names}")
-    n.add_argument("--out", type=output_file("NAME.ipynb", folder_ok=True), default=None,
-                   metavar="PATH", help="the .ipynb to write, or an existing folder to write "
-                                        "NAME.ipynb into (default: NAME.ipynb here)")
+    n.add_argument(
+        "--out",
+        type=output_file("NAME.ipynb", folder_ok=True),
+        default=None,
+        metavar="PATH",
+        help="the .ipynb to write, or an existing folder to write "
+        "NAME.ipynb into (default: NAME.ipynb here)",
+    )
     n.add_argument("--quick", action="store_true", help="with quick = True in its first cell")
 
     sub.add_parser("info", help="build information (compiler, OpenMP, ISA, threads)")
@@ -80,7 +101,7 @@ def build_parser():
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:            # plain `minnet`: say what it can do
+    if args.command is None:  # plain `minnet`: say what it can do
         parser.print_help()
         return 0
     if args.command == "examples":
@@ -92,21 +113,26 @@ def main(argv=None):
         return 0
     if args.command == "info":
         import minnet
+
         for k, v in minnet.build_info().items():
             print(f"{k}: {v}")
         return 0
 
     from minnet.examples._common import run_cli
+
     if args.command == "demo":
         from minnet.demo import run
+
         opts = {k: getattr(args, k) for k in ("epochs", "threads", "seed", "quick", "full")}
         return run_cli(run, opts, "minnet demo")
     if args.command == "run":
         from minnet.examples import load
+
         opts = {k: v for k, v in vars(args).items() if k not in ("command", "name")}
         return run_cli(load(args.name).run, opts, f"minnet run {args.name}")
     if args.command == "notebook":
         from minnet.examples._notebook import write_notebook
+
         try:
             out = write_notebook(args.name, args.out or f"{args.name}.ipynb", quick=args.quick)
         except (OSError, ImportError) as e:

@@ -19,20 +19,51 @@ PyTorch itself does on a machine without one:
 
 They are registered as modules, so ``import minnet.backends.cudnn as cudnn`` works.
 """
+
 import sys
 import types
 
-__all__ = ["device", "cuda", "accelerator", "backends", "as_device", "check_cpu",
-           "set_default_device", "get_default_device", "accelerator_error"]
+__all__ = [
+    "device",
+    "cuda",
+    "accelerator",
+    "backends",
+    "as_device",
+    "check_cpu",
+    "set_default_device",
+    "get_default_device",
+    "accelerator_error",
+]
 
 # Every device type torch.device knows (torch 2.x); all but 'cpu' need hardware minnet lacks.
-_TORCH_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip",
-                "ve", "fpga", "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia",
-                "privateuseone")
+_TORCH_TYPES = (
+    "cpu",
+    "cuda",
+    "ipu",
+    "xpu",
+    "mkldnn",
+    "opengl",
+    "opencl",
+    "ideep",
+    "hip",
+    "ve",
+    "fpga",
+    "maia",
+    "xla",
+    "lazy",
+    "vulkan",
+    "mps",
+    "meta",
+    "hpu",
+    "mtia",
+    "privateuseone",
+)
 
-CPU_ONLY = ("minnet runs on the CPU only; use device('cpu') -- e.g. "
-            "`device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')` "
-            "picks the CPU")
+CPU_ONLY = (
+    "minnet runs on the CPU only; use device('cpu') -- e.g. "
+    "`device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')` "
+    "picks the CPU"
+)
 
 
 def accelerator_error(what):
@@ -62,6 +93,7 @@ class device:
         (device(type='cpu'), device(type='cpu', index=0), device(type='cpu'))
         >>> device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     """
+
     __slots__ = ("_type", "_index")
 
     def __init__(self, type, index=None):
@@ -72,27 +104,33 @@ class device:
         elif isinstance(type, int) and not isinstance(type, bool):
             raise accelerator_error(f"device({type})")  # torch: the accelerator's ordinal
         elif not isinstance(type, str):
-            raise TypeError(f"device: type must be a str or a device, got "
-                            f"{builtin_type(type).__name__}")
+            raise TypeError(
+                f"device: type must be a str or a device, got {builtin_type(type).__name__}"
+            )
         else:
             name, sep, idx = type.partition(":")
             if name not in _TORCH_TYPES:
-                raise ValueError(f"device: unknown device type {type!r} (minnet has only "
-                                 f"'cpu'; PyTorch knows {', '.join(_TORCH_TYPES)})")
+                raise ValueError(
+                    f"device: unknown device type {type!r} (minnet has only "
+                    f"'cpu'; PyTorch knows {', '.join(_TORCH_TYPES)})"
+                )
             if name != "cpu":
                 raise accelerator_error(f"device({type!r})")
             if sep:
                 if index is not None:
-                    raise ValueError(f"device: type (string) must not include an index "
-                                     f"because index was passed explicitly: {type}")
+                    raise ValueError(
+                        f"device: type (string) must not include an index "
+                        f"because index was passed explicitly: {type}"
+                    )
                 if not idx.isdigit():
                     raise ValueError(f"device: invalid device string {type!r}")
                 index = int(idx)
             type = name
         if index is not None:
             if isinstance(index, bool) or not isinstance(index, int):
-                raise TypeError(f"device: index must be an int, got "
-                                f"{builtin_type(index).__name__}")
+                raise TypeError(
+                    f"device: index must be an int, got {builtin_type(index).__name__}"
+                )
             if index < 0:
                 raise ValueError(f"device: index must not be negative, got {index}")
         self._type, self._index = type, index
@@ -151,8 +189,9 @@ def as_device(value, what="device"):
             raise accelerator_error(f"{what}={value!r}") from None
         except ValueError as e:
             raise ValueError(f"{what}: {e}") from None
-    raise TypeError(f"{what}: expected a device or a device string like 'cpu', got "
-                    f"{type(value).__name__}")
+    raise TypeError(
+        f"{what}: expected a device or a device string like 'cpu', got {type(value).__name__}"
+    )
 
 
 def check_cpu(value, what="device"):
@@ -177,8 +216,9 @@ class _Namespace(types.ModuleType):
     def __getattr__(self, name):
         if name.startswith("__"):
             raise AttributeError(name)
-        raise AttributeError(f"{self.__name__.replace('minnet', 'torch')}.{name} is not "
-                             f"available: {CPU_ONLY}")
+        raise AttributeError(
+            f"{self.__name__.replace('minnet', 'torch')}.{name} is not available: {CPU_ONLY}"
+        )
 
 
 def _register(name, doc, **attrs):
@@ -205,21 +245,45 @@ def _no_cuda_device(*args, **kwargs):
 
 
 cuda = _register(
-    "cuda", "torch.cuda on a CPU-only framework: no device is ever available.",
-    is_available=_false, is_initialized=_false, device_count=_zero,
-    manual_seed=_none, manual_seed_all=_none, seed=_none, seed_all=_none,
-    empty_cache=_none, synchronize=_none, current_device=_no_cuda_device,
-    get_device_name=_no_cuda_device, set_device=_no_cuda_device)
+    "cuda",
+    "torch.cuda on a CPU-only framework: no device is ever available.",
+    is_available=_false,
+    is_initialized=_false,
+    device_count=_zero,
+    manual_seed=_none,
+    manual_seed_all=_none,
+    seed=_none,
+    seed_all=_none,
+    empty_cache=_none,
+    synchronize=_none,
+    current_device=_no_cuda_device,
+    get_device_name=_no_cuda_device,
+    set_device=_no_cuda_device,
+)
 
 accelerator = _register(
-    "accelerator", "torch.accelerator: no accelerator is ever available.",
-    is_available=_false, current_accelerator=_none, device_count=_zero,
-    synchronize=_none)
+    "accelerator",
+    "torch.accelerator: no accelerator is ever available.",
+    is_available=_false,
+    current_accelerator=_none,
+    device_count=_zero,
+    synchronize=_none,
+)
 
 backends = _register("backends", "torch.backends: the flags PyTorch code sets or reads.")
-backends.mps = _register("backends.mps", "torch.backends.mps: Apple's GPU, never available.",
-                         is_available=_false, is_built=_false)
+backends.mps = _register(
+    "backends.mps",
+    "torch.backends.mps: Apple's GPU, never available.",
+    is_available=_false,
+    is_built=_false,
+)
 # the attributes are settable (``cudnn.benchmark = True``) and have no effect on the CPU
-backends.cudnn = _register("backends.cudnn", "torch.backends.cudnn: flags with no effect.",
-                           is_available=_false, benchmark=False, deterministic=False,
-                           enabled=True, allow_tf32=True)
+backends.cudnn = _register(
+    "backends.cudnn",
+    "torch.backends.cudnn: flags with no effect.",
+    is_available=_false,
+    benchmark=False,
+    deterministic=False,
+    enabled=True,
+    allow_tf32=True,
+)

@@ -18,6 +18,7 @@ Examples::
     >>> plot.images(x_test[:20], y_test[:20], predictions=pred[:20], class_names=names)
     >>> plot.confusion_matrix(y_test, pred, class_names=names, normalize=True)
 """
+
 import math
 import os
 from collections.abc import Mapping
@@ -42,12 +43,14 @@ def _new_figure(who, figsize):
     except ImportError:
         raise ImportError(f"minnet.plot.{who} needs matplotlib: {_INSTALL}") from None
     if _figure_class is None:
+
         class PlotFigure(Figure):
             """A Figure that Jupyter displays as a PNG even when pyplot was never imported
             (IPython then has no formatter for figures)."""
 
             def _repr_png_(self):
                 import io
+
                 buf = io.BytesIO()
                 self.savefig(buf, format="png")
                 return buf.getvalue()
@@ -87,27 +90,30 @@ def history(history, path=None, metrics=None):
     """
     logs = history.history if hasattr(history, "history") else history
     if not isinstance(logs, Mapping):
-        raise TypeError(f"history: expected a Keras History or a dict of lists, "
-                        f"got {type(history).__name__}")
+        raise TypeError(
+            f"history: expected a Keras History or a dict of lists, got {type(history).__name__}"
+        )
     if not logs:
         raise ValueError("history: the history is empty (nothing was recorded)")
     series = {k: np.asarray(v, dtype=np.float64).reshape(-1) for k, v in logs.items()}
-    names = []                                    # training names, in order, loss first
+    names = []  # training names, in order, loss first
     for k in series:
         base = k[4:] if k.startswith("val_") else k
         if base not in names:
             names.append(base)
-    names.sort(key=lambda n: n != "loss")         # stable: only moves loss to the front
+    names.sort(key=lambda n: n != "loss")  # stable: only moves loss to the front
     if metrics is not None:
         metrics = [metrics] if isinstance(metrics, str) else list(metrics)
         unknown = [m for m in metrics if m not in names]
         if unknown or not metrics:
-            raise ValueError(f"history: metrics={metrics} is not among the recorded "
-                             f"metrics {names}")
+            raise ValueError(
+                f"history: metrics={metrics} is not among the recorded metrics {names}"
+            )
         names = metrics
 
     fig = _new_figure("history", figsize=(4.0 * len(names), 3.2))
     from matplotlib.ticker import MaxNLocator
+
     for ax, name in zip(fig.subplots(1, len(names), squeeze=False)[0], names):
         for key, label, style in ((name, "training", "-o"), ("val_" + name, "validation", "-s")):
             if key in series:
@@ -115,7 +121,7 @@ def history(history, path=None, metrics=None):
                 ax.plot(np.arange(1, len(y) + 1), y, style, markersize=3, label=label)
         ax.set_title(name)
         ax.set_xlabel("epoch")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))    # no epoch 1.5
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 1.5
         ax.grid(alpha=0.3)
         ax.legend()
     _save(fig, path)
@@ -128,19 +134,21 @@ def _as_images(x):
     floats outside [0, 1] scaled into it."""
     x = np.asarray(x)
     if x.ndim == 4 and x.shape[-1] not in (1, 3) and x.shape[1] in (1, 3):
-        x = x.transpose(0, 2, 3, 1)               # channels first (minnet.nn) -> last
+        x = x.transpose(0, 2, 3, 1)  # channels first (minnet.nn) -> last
     if x.ndim == 4 and x.shape[-1] == 1:
         x = x[..., 0]
     if not (x.ndim == 3 or (x.ndim == 4 and x.shape[-1] == 3)):
-        raise ValueError(f"images: x must be (N, H, W), (N, H, W, 1|3) or (N, 1|3, H, W), "
-                         f"got shape {np.shape(x)}")
+        raise ValueError(
+            f"images: x must be (N, H, W), (N, H, W, 1|3) or (N, 1|3, H, W), "
+            f"got shape {np.shape(x)}"
+        )
     if len(x) == 0:
         raise ValueError("images: x holds no images (shape {})".format(x.shape))
     if x.dtype == np.uint8:
         return x, 255
     x = x.astype(np.float64)
     lo, hi = x.min(), x.max()
-    if lo < 0 or hi > 1:                          # e.g. standardised pixels: back to [0, 1]
+    if lo < 0 or hi > 1:  # e.g. standardised pixels: back to [0, 1]
         x = (x - lo) / (hi - lo if hi > lo else 1.0)
     return x, 1.0
 
@@ -151,14 +159,16 @@ def _class_vector(values, n, arg, class_names):
         return None
     v = np.asarray(values)
     if v.ndim != 1 or len(v) != n:
-        raise ValueError(f"images: {arg} must have one entry per image ({n}), "
-                         f"got shape {v.shape}")
+        raise ValueError(f"images: {arg} must have one entry per image ({n}), got shape {v.shape}")
     if class_names is not None and v.dtype.kind not in "iu":
-        raise ValueError(f"images: with class_names, {arg} must be integer class indices, "
-                         f"got dtype {v.dtype}")
+        raise ValueError(
+            f"images: with class_names, {arg} must be integer class indices, got dtype {v.dtype}"
+        )
     if class_names is not None and (v.min() < 0 or v.max() >= len(class_names)):
-        raise ValueError(f"images: {arg} holds values outside 0..{len(class_names) - 1} "
-                         f"(class_names has {len(class_names)} names)")
+        raise ValueError(
+            f"images: {arg} holds values outside 0..{len(class_names) - 1} "
+            f"(class_names has {len(class_names)} names)"
+        )
     return v
 
 
@@ -197,14 +207,14 @@ def images(x, labels=None, predictions=None, class_names=None, ncols=None, path=
     for i, ax in enumerate(fig.subplots(nrows, ncols, squeeze=False).ravel()):
         ax.set_axis_off()
         if i >= n:
-            continue                              # the last row's empty cells
+            continue  # the last row's empty cells
         ax.imshow(x[i], cmap="gray", vmin=0, vmax=vmax, interpolation="nearest")
         if predictions is not None and labels is not None and predictions[i] != labels[i]:
-            ax.set_title(f"{name(predictions[i])} ({name(labels[i])})", color="red",
-                         fontsize=8)
+            ax.set_title(f"{name(predictions[i])} ({name(labels[i])})", color="red", fontsize=8)
         elif predictions is not None or labels is not None:
-            ax.set_title(name(predictions[i] if predictions is not None else labels[i]),
-                         fontsize=8)
+            ax.set_title(
+                name(predictions[i] if predictions is not None else labels[i]), fontsize=8
+            )
     _save(fig, path)
     return fig
 
@@ -216,11 +226,14 @@ def _labels_1d(y, arg):
     if y.ndim == 2:
         return y.argmax(axis=1), y.shape[1]
     if y.ndim != 1:
-        raise ValueError(f"confusion_counts: {arg} must be class indices (N,) or scores "
-                         f"(N, K), got shape {y.shape}")
+        raise ValueError(
+            f"confusion_counts: {arg} must be class indices (N,) or scores "
+            f"(N, K), got shape {y.shape}"
+        )
     if y.dtype.kind == "f" and not np.all(y == np.round(y)):
-        raise ValueError(f"confusion_counts: {arg} must hold integer class indices, "
-                         f"got non-integer values")
+        raise ValueError(
+            f"confusion_counts: {arg} must hold integer class indices, got non-integer values"
+        )
     if len(y) and y.min() < 0:
         raise ValueError(f"confusion_counts: {arg} holds a negative class index ({y.min()})")
     return y.astype(np.int64), None
@@ -242,18 +255,26 @@ def confusion_counts(y_true, y_pred, num_classes=None):
     t, kt = _labels_1d(y_true, "y_true")
     p, kp = _labels_1d(y_pred, "y_pred")
     if len(t) != len(p):
-        raise ValueError(f"confusion_counts: y_true and y_pred must have the same length, "
-                         f"got shapes {np.shape(y_true)} and {np.shape(y_pred)}")
+        raise ValueError(
+            f"confusion_counts: y_true and y_pred must have the same length, "
+            f"got shapes {np.shape(y_true)} and {np.shape(y_pred)}"
+        )
     seen = int(max(t.max(initial=-1), p.max(initial=-1))) + 1
     if num_classes is None:
         num_classes = max(kt or 0, kp or 0, seen)
-    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) \
-            or num_classes < 1:
-        raise ValueError(f"confusion_counts: num_classes must be a positive integer, "
-                         f"got {num_classes!r}")
+    if (
+        isinstance(num_classes, bool)
+        or not isinstance(num_classes, (int, np.integer))
+        or num_classes < 1
+    ):
+        raise ValueError(
+            f"confusion_counts: num_classes must be a positive integer, got {num_classes!r}"
+        )
     if seen > num_classes:
-        raise ValueError(f"confusion_counts: class index {seen - 1} is out of range for "
-                         f"num_classes={num_classes}")
+        raise ValueError(
+            f"confusion_counts: class index {seen - 1} is out of range for "
+            f"num_classes={num_classes}"
+        )
     k = int(num_classes)
     # each (true, predicted) pair is one cell; bincount counts them all in one pass
     return np.bincount(t * k + p, minlength=k * k).reshape(k, k)
@@ -278,11 +299,12 @@ def confusion_matrix(y_true, y_pred, class_names=None, normalize=False, path=Non
     k = len(m)
     if normalize:
         totals = m.sum(axis=1, keepdims=True)
-        values = m / np.maximum(totals, 1)        # a class never seen keeps a row of zeros
+        values = m / np.maximum(totals, 1)  # a class never seen keeps a row of zeros
     else:
         values = m
-    names = [str(c) for c in class_names] if class_names is not None else \
-        [str(i) for i in range(k)]
+    names = (
+        [str(c) for c in class_names] if class_names is not None else [str(i) for i in range(k)]
+    )
 
     size = 2.0 + 0.55 * k
     fig = _new_figure("confusion_matrix", figsize=(size + 1.0, size))
@@ -293,11 +315,18 @@ def confusion_matrix(y_true, y_pred, class_names=None, normalize=False, path=Non
     ax.set_yticks(range(k), names)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    threshold = values.max() / 2                  # white text on the dark cells
+    threshold = values.max() / 2  # white text on the dark cells
     for i in range(k):
         for j in range(k):
             text = f"{values[i, j]:.2f}" if normalize else str(values[i, j])
-            ax.text(j, i, text, ha="center", va="center", fontsize=8,
-                    color="white" if values[i, j] > threshold else "black")
+            ax.text(
+                j,
+                i,
+                text,
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if values[i, j] > threshold else "black",
+            )
     _save(fig, path)
     return fig

@@ -4,12 +4,20 @@
 :func:`get_generator` follows the new seed too. Code that wants its own stream passes a
 ``numpy.random.Generator`` (or a :class:`Generator`, torch's name) explicitly instead.
 """
+
 import numpy as np
 
 from minnet.device import CPU, check_cpu
 
-__all__ = ["Generator", "manual_seed", "get_generator", "initial_seed", "seed",
-           "default_generator", "set_seed"]
+__all__ = [
+    "Generator",
+    "manual_seed",
+    "get_generator",
+    "initial_seed",
+    "seed",
+    "default_generator",
+    "set_seed",
+]
 
 
 def _check_seed(seed, what):
@@ -66,7 +74,7 @@ class Generator(np.random.Generator):
     def device(self):
         return CPU
 
-    def __reduce__(self):   # keep the class (and the seed) through pickling
+    def __reduce__(self):  # keep the class (and the seed) through pickling
         return (_rebuild_generator, (self.bit_generator.state, self._initial_seed))
 
 
@@ -114,6 +122,7 @@ def set_seed(seed):
     repeat; it does not reproduce TensorFlow's random numbers.
     """
     import random as _py_random
-    manual_seed(seed)                 # first: it checks the seed
+
+    manual_seed(seed)  # first: it checks the seed
     _py_random.seed(seed)
-    np.random.seed(seed % 2 ** 32)    # NumPy's legacy seed takes 32 bits
+    np.random.seed(seed % 2**32)  # NumPy's legacy seed takes 32 bits

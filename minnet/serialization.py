@@ -28,6 +28,7 @@ PyTorch cannot read it; minnet cannot read PyTorch's and says how to convert it)
 ``weights_only`` (either value: nothing is unpickled in any case), and reads a plain NumPy
 ``.npz`` (one without the manifest) as a dict of its arrays.
 """
+
 import json
 import math
 import numbers
@@ -56,7 +57,8 @@ def _encode(obj, path, arrays):
             return obj
         return {"float": "nan" if math.isnan(obj) else ("inf" if obj > 0 else "-inf")}
     if isinstance(obj, (np.ndarray, np.generic)) or (
-            hasattr(obj, "data") and isinstance(getattr(obj, "data", None), np.ndarray)):
+        hasattr(obj, "data") and isinstance(getattr(obj, "data", None), np.ndarray)
+    ):
         arr = np.asarray(obj.data if not isinstance(obj, (np.ndarray, np.generic)) else obj)
         if arr.dtype.hasobject:
             raise TypeError(f"minnet.save: cannot save an object array at '{path or '<root>'}'")
@@ -73,19 +75,29 @@ def _encode(obj, path, arrays):
             if isinstance(key, (np.integer,)):
                 key = int(key)
             if isinstance(key, bool) or not isinstance(key, (str, int)):
-                raise TypeError(f"minnet.save: dict keys must be str or int, got "
-                                f"{type(key).__name__} at '{path or '<root>'}'")
+                raise TypeError(
+                    f"minnet.save: dict keys must be str or int, got "
+                    f"{type(key).__name__} at '{path or '<root>'}'"
+                )
             items.append([key, _encode(value, f"{path}.{key}" if path else str(key), arrays)])
         return {"dict": items}
     if isinstance(obj, (list, tuple)):
         kind = "tuple" if isinstance(obj, tuple) else "list"
-        return {kind: [_encode(v, f"{path}.{i}" if path else str(i), arrays)
-                       for i, v in enumerate(obj)]}
-    hint = (": save its state_dict() instead and rebuild the object before load_state_dict"
-            if hasattr(obj, "state_dict") else "")
-    raise TypeError(f"minnet.save: cannot save a {type(obj).__name__} at '{path or '<root>'}'"
-                    " (only dicts, lists, tuples, arrays/Tensors, numbers, strings, bools, None; "
-                    f"nothing is pickled){hint}")
+        return {
+            kind: [
+                _encode(v, f"{path}.{i}" if path else str(i), arrays) for i, v in enumerate(obj)
+            ]
+        }
+    hint = (
+        ": save its state_dict() instead and rebuild the object before load_state_dict"
+        if hasattr(obj, "state_dict")
+        else ""
+    )
+    raise TypeError(
+        f"minnet.save: cannot save a {type(obj).__name__} at '{path or '<root>'}'"
+        " (only dicts, lists, tuples, arrays/Tensors, numbers, strings, bools, None; "
+        f"nothing is pickled){hint}"
+    )
 
 
 def save(obj, path):
@@ -120,7 +132,7 @@ def _decode(node, arrays, path):
     if node is None or isinstance(node, (bool, str, int, float)):
         return node
     if isinstance(node, dict) and len(node) == 1:
-        (kind, value), = node.items()
+        ((kind, value),) = node.items()
         if kind == "float":
             return float(value)
         if kind == "array":
@@ -136,23 +148,28 @@ def _decode(node, arrays, path):
     raise ValueError(f"{path}: corrupt minnet file: unexpected manifest entry {node!r:.80}")
 
 
-_CONVERT = ("convert it where PyTorch is installed: python -c \"import torch, numpy as np; "
-            "sd = torch.load('{name}', map_location='cpu'); np.savez('{stem}.npz', "
-            "**{{k: v.numpy() for k, v in sd.items()}})\" and minnet.load('{stem}.npz') "
-            "gives the dict of arrays, which load_state_dict takes")
+_CONVERT = (
+    "convert it where PyTorch is installed: python -c \"import torch, numpy as np; "
+    "sd = torch.load('{name}', map_location='cpu'); np.savez('{stem}.npz', "
+    "**{{k: v.numpy() for k, v in sd.items()}})\" and minnet.load('{stem}.npz') "
+    "gives the dict of arrays, which load_state_dict takes"
+)
 
 
 def _pytorch_file_error(path, kind):
     name = os.path.basename(path)
     stem = os.path.splitext(name)[0]
-    return ValueError(f"{path}: this is a PyTorch {kind}, which minnet does not read (it "
-                      f"would have to be unpickled); " + _CONVERT.format(name=name, stem=stem))
+    return ValueError(
+        f"{path}: this is a PyTorch {kind}, which minnet does not read (it "
+        f"would have to be unpickled); " + _CONVERT.format(name=name, stem=stem)
+    )
 
 
 def _check_map_location(map_location):
     """torch.load's map_location: None, any spelling of the CPU, a {from: to} dict whose
     targets are the CPU, or a function (everything is on the CPU already)."""
     from minnet.device import check_cpu
+
     if map_location is None or callable(map_location):
         return
     targets = map_location.values() if isinstance(map_location, dict) else [map_location]
@@ -205,11 +222,12 @@ def _load(source, path):
         with np.load(source, allow_pickle=False) as npz:
             if _MANIFEST not in npz.files:
                 if any(n.endswith("data.pkl") for n in npz.files):
-                    raise _pytorch_file_error(path, "file (a zip holding data.pkl, written by "
-                                                    "torch.save)")
+                    raise _pytorch_file_error(
+                        path, "file (a zip holding data.pkl, written by torch.save)"
+                    )
                 if not npz.files or any(n.endswith(".pkl") for n in npz.files):
                     raise ValueError(f"{path}: not a minnet file (no '{_MANIFEST}' manifest)")
-                return {name: npz[name] for name in npz.files}   # a plain np.savez file
+                return {name: npz[name] for name in npz.files}  # a plain np.savez file
             blob = npz[_MANIFEST]
             if blob.dtype != np.uint8 or blob.ndim != 1:
                 raise ValueError(f"{path}: not a minnet file (bad manifest)")
@@ -218,8 +236,10 @@ def _load(source, path):
                 raise ValueError(f"{path}: not a minnet file (manifest format is not 'minnet')")
             version = manifest.get("version")
             if not isinstance(version, int) or version > FORMAT_VERSION or version < 1:
-                raise ValueError(f"{path}: unsupported minnet file version {version!r} "
-                                 f"(this minnet reads version {FORMAT_VERSION})")
+                raise ValueError(
+                    f"{path}: unsupported minnet file version {version!r} "
+                    f"(this minnet reads version {FORMAT_VERSION})"
+                )
             arrays = {name: npz[name] for name in npz.files if name != _MANIFEST}
         return _decode(manifest.get("root"), arrays, path)
     except ValueError as e:
@@ -227,8 +247,10 @@ def _load(source, path):
             raise
         raise ValueError(f"{path}: not a valid minnet file (truncated or corrupt): {e}") from e
     except zipfile.BadZipFile as e:
-        raise ValueError(f"{path}: not a valid minnet file (truncated or corrupt): "
-                         f"{type(e).__name__}: {e}") from e
-    except Exception as e:   # zlib.error, EOFError, KeyError, ...
-        raise ValueError(f"{path}: not a valid minnet file (truncated or corrupt): "
-                         f"{type(e).__name__}: {e}") from e
+        raise ValueError(
+            f"{path}: not a valid minnet file (truncated or corrupt): {type(e).__name__}: {e}"
+        ) from e
+    except Exception as e:  # zlib.error, EOFError, KeyError, ...
+        raise ValueError(
+            f"{path}: not a valid minnet file (truncated or corrupt): {type(e).__name__}: {e}"
+        ) from e

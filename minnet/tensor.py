@@ -5,6 +5,7 @@ Each operation is a :class:`minnet.autograd.Function` with its forward and backw
 side. Broadcasting in a forward is undone in the backward (:func:`_unbroadcast`). Layer-level
 operations (linear, losses, normalisation) live in :mod:`minnet.nn.functional`.
 """
+
 import builtins
 import collections
 import numbers
@@ -17,12 +18,43 @@ from minnet.device import _TORCH_TYPES, accelerator_error, check_cpu
 from minnet.device import CPU as _CPU
 from minnet.device import device as _Device
 
-__all__ = ["Tensor", "tensor", "from_numpy", "zeros", "ones", "full", "empty", "zeros_like",
-           "ones_like", "full_like", "empty_like", "randn_like", "rand_like",
-           "randint_like", "randn", "rand", "randint", "arange", "eye", "cat",
-           "stack", "where", "maximum", "minimum", "get_default_dtype", "set_default_dtype",
-           "float32", "float64", "float16", "int64", "int32", "int16", "int8", "uint8",
-           "bool_"]
+__all__ = [
+    "Tensor",
+    "tensor",
+    "from_numpy",
+    "zeros",
+    "ones",
+    "full",
+    "empty",
+    "zeros_like",
+    "ones_like",
+    "full_like",
+    "empty_like",
+    "randn_like",
+    "rand_like",
+    "randint_like",
+    "randn",
+    "rand",
+    "randint",
+    "arange",
+    "eye",
+    "cat",
+    "stack",
+    "where",
+    "maximum",
+    "minimum",
+    "get_default_dtype",
+    "set_default_dtype",
+    "float32",
+    "float64",
+    "float16",
+    "int64",
+    "int32",
+    "int16",
+    "int8",
+    "uint8",
+    "bool_",
+]
 
 # dtypes are NumPy's scalar types: `x.dtype == minnet.float32` holds for a float32 tensor
 # (a numpy.dtype equals its scalar type), and they can be given to NumPy as they are
@@ -42,8 +74,7 @@ def set_default_dtype(dtype):
     global _default_dtype
     dtype = np.dtype(dtype)
     if dtype not in (np.float32, np.float64):
-        raise TypeError(f"set_default_dtype: only float32 and float64 are supported, "
-                        f"got {dtype}")
+        raise TypeError(f"set_default_dtype: only float32 and float64 are supported, got {dtype}")
     _default_dtype = dtype
 
 
@@ -64,8 +95,10 @@ def _as_array(data, dtype=None):
     if dtype is not None:
         arr = arr.astype(dtype, copy=False)
     if arr.dtype.kind not in "fiub":
-        raise TypeError(f"tensor: unsupported data of dtype {arr.dtype} "
-                        f"(expected numbers, got {type(data).__name__})")
+        raise TypeError(
+            f"tensor: unsupported data of dtype {arr.dtype} "
+            f"(expected numbers, got {type(data).__name__})"
+        )
     return arr
 
 
@@ -97,12 +130,13 @@ def _resolve_shape(shape, old, size):
         if known == 0 or size % known:
             bad = True
         else:
-            shape = shape[:free[0]] + (size // known,) + shape[free[0] + 1:]
+            shape = shape[: free[0]] + (size // known,) + shape[free[0] + 1 :]
     elif not bad:
         bad = known != size
     if bad:
-        raise RuntimeError(f"reshape: shape {shape} is invalid for a tensor of shape {old} "
-                           f"({size} elements)")
+        raise RuntimeError(
+            f"reshape: shape {shape} is invalid for a tensor of shape {old} ({size} elements)"
+        )
     return shape
 
 
@@ -154,6 +188,7 @@ class Tensor:
         >>> x.grad
         tensor([[2., 4.]])
     """
+
     __slots__ = ("data", "requires_grad", "grad", "_ctx", "_retains_grad", "__weakref__")
     __array_ufunc__ = None  # numpy defers to our reflected operators (ndarray + Tensor)
 
@@ -253,8 +288,10 @@ class Tensor:
     def item(self):
         """The value of a one-element tensor as a Python number."""
         if self.data.size != 1:
-            raise ValueError(f"item: only one-element tensors can be converted to Python "
-                             f"scalars, got shape {self.data.shape}")
+            raise ValueError(
+                f"item: only one-element tensors can be converted to Python "
+                f"scalars, got shape {self.data.shape}"
+            )
         return self.data.item()
 
     def tolist(self):
@@ -268,8 +305,7 @@ class Tensor:
 
     def __bool__(self):
         if self.data.size != 1:
-            raise RuntimeError(f"bool value of a tensor with shape {self.data.shape} is "
-                               f"ambiguous")
+            raise RuntimeError(f"bool value of a tensor with shape {self.data.shape} is ambiguous")
         return bool(self.data.item())
 
     def __index__(self):
@@ -330,24 +366,31 @@ class Tensor:
         return self.data.dtype if dtype is None else dtype
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
-        return zeros(*size, dtype=self._dtype_or(dtype), device=device,
-                     requires_grad=requires_grad)
+        return zeros(
+            *size, dtype=self._dtype_or(dtype), device=device, requires_grad=requires_grad
+        )
 
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
-        return ones(*size, dtype=self._dtype_or(dtype), device=device,
-                    requires_grad=requires_grad)
+        return ones(*size, dtype=self._dtype_or(dtype), device=device, requires_grad=requires_grad)
 
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
-        return empty(*size, dtype=self._dtype_or(dtype), device=device,
-                     requires_grad=requires_grad)
+        return empty(
+            *size, dtype=self._dtype_or(dtype), device=device, requires_grad=requires_grad
+        )
 
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
-        return full(size, fill_value, dtype=self._dtype_or(dtype), device=device,
-                    requires_grad=requires_grad)
+        return full(
+            size,
+            fill_value,
+            dtype=self._dtype_or(dtype),
+            device=device,
+            requires_grad=requires_grad,
+        )
 
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
-        return tensor(data, dtype=self._dtype_or(dtype), device=device,
-                      requires_grad=requires_grad)
+        return tensor(
+            data, dtype=self._dtype_or(dtype), device=device, requires_grad=requires_grad
+        )
 
     # ---- autograd -----------------------------------------------------------------------
     def backward(self, gradient=None, retain_graph=False):
@@ -362,8 +405,9 @@ class Tensor:
 
     def requires_grad_(self, requires_grad=True):
         if requires_grad and self.data.dtype.kind != "f":
-            raise RuntimeError(f"only floating point tensors can require gradients, "
-                               f"got dtype {self.data.dtype}")
+            raise RuntimeError(
+                f"only floating point tensors can require gradients, got dtype {self.data.dtype}"
+            )
         if not requires_grad and self._ctx is not None:
             raise RuntimeError("requires_grad_(False) on a non-leaf tensor: use detach()")
         self.requires_grad = bool(requires_grad)
@@ -391,10 +435,13 @@ class Tensor:
     def _check_inplace(self, op):
         if autograd.is_grad_enabled() and self.requires_grad:
             if self._ctx is None:
-                raise RuntimeError(f"{op}: a leaf tensor that requires grad is being used in "
-                                   f"an in-place operation; wrap it in minnet.no_grad()")
-            raise RuntimeError(f"{op}: in-place changes to a tensor recorded in the graph "
-                               f"are not supported")
+                raise RuntimeError(
+                    f"{op}: a leaf tensor that requires grad is being used in "
+                    f"an in-place operation; wrap it in minnet.no_grad()"
+                )
+            raise RuntimeError(
+                f"{op}: in-place changes to a tensor recorded in the graph are not supported"
+            )
 
     def zero_(self):
         self._check_inplace("zero_")
@@ -448,8 +495,11 @@ class Tensor:
     def _self_for(self, other):
         """self, cast to float when an int tensor meets a floating operand."""
         if self.data.dtype.kind != "f":
-            okind = (other.data.dtype.kind if isinstance(other, Tensor)
-                     else np.asarray(other).dtype.kind)
+            okind = (
+                other.data.dtype.kind
+                if isinstance(other, Tensor)
+                else np.asarray(other).dtype.kind
+            )
             if okind == "f":
                 odt = other.data.dtype if isinstance(other, Tensor) else np.asarray(other).dtype
                 return self.data.astype(odt)
@@ -493,17 +543,22 @@ class Tensor:
     # in place: `p -= lr * p.grad` under no_grad updates p's array, as in PyTorch
     def _inplace(self, other, ufunc, cls, op):
         o = other.data if isinstance(other, Tensor) else other
-        if autograd.is_grad_enabled() and (self.requires_grad or (
-                isinstance(other, Tensor) and other.requires_grad)):
+        if autograd.is_grad_enabled() and (
+            self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)
+        ):
             if self._ctx is None and self.requires_grad:
-                raise RuntimeError(f"{op}: a leaf tensor that requires grad is being used in "
-                                   f"an in-place operation; wrap it in minnet.no_grad()")
+                raise RuntimeError(
+                    f"{op}: a leaf tensor that requires grad is being used in "
+                    f"an in-place operation; wrap it in minnet.no_grad()"
+                )
             return self._binary(cls, other, op)  # recorded: a new node, as x = x + y
         try:
             ufunc(self.data, o, out=self.data, casting="same_kind")
         except TypeError as e:
-            raise TypeError(f"{op}: cannot update a {self.data.dtype} tensor in place with "
-                            f"{np.asarray(o).dtype} values ({e})") from None
+            raise TypeError(
+                f"{op}: cannot update a {self.data.dtype} tensor in place with "
+                f"{np.asarray(o).dtype} values ({e})"
+            ) from None
         return self
 
     def __iadd__(self, other):
@@ -585,12 +640,14 @@ class Tensor:
         return Tensor._wrap(~self.data)
 
     def __and__(self, other):
-        return self._compare(other, np.logical_and if self.data.dtype == np.bool_
-                             else np.bitwise_and)
+        return self._compare(
+            other, np.logical_and if self.data.dtype == np.bool_ else np.bitwise_and
+        )
 
     def __or__(self, other):
-        return self._compare(other, np.logical_or if self.data.dtype == np.bool_
-                             else np.bitwise_or)
+        return self._compare(
+            other, np.logical_or if self.data.dtype == np.bool_ else np.bitwise_or
+        )
 
     def __floordiv__(self, other):
         return self._compare(other, np.floor_divide)
@@ -618,22 +675,27 @@ class Tensor:
 
     def relu(self):
         from minnet.nn import functional as F
+
         return F.relu(self)
 
     def sigmoid(self):
         from minnet.nn import functional as F
+
         return F.sigmoid(self)
 
     def tanh(self):
         from minnet.nn import functional as F
+
         return F.tanh(self)
 
     def softmax(self, dim):
         from minnet.nn import functional as F
+
         return F.softmax(self, dim)
 
     def log_softmax(self, dim):
         from minnet.nn import functional as F
+
         return F.log_softmax(self, dim)
 
     def maximum(self, other):
@@ -660,8 +722,9 @@ class Tensor:
     def var(self, dim=None, unbiased=True, keepdim=False, correction=None):
         """Variance over dim with Bessel's correction (``unbiased`` or ``correction=``)."""
         ddof = (1 if unbiased else 0) if correction is None else correction
-        return Var.apply(self, axes=_norm_dims(dim, self.data.ndim, "var"), ddof=ddof,
-                         keepdim=keepdim)
+        return Var.apply(
+            self, axes=_norm_dims(dim, self.data.ndim, "var"), ddof=ddof, keepdim=keepdim
+        )
 
     def std(self, dim=None, unbiased=True, keepdim=False, correction=None):
         return self.var(dim, unbiased, keepdim, correction).sqrt()
@@ -689,12 +752,13 @@ class Tensor:
         return self._extreme(dim, keepdim, False, other, "min")
 
     def _arg_extreme(self, dim, keepdim, fn, name):
-        if dim is None:   # index into the flattened tensor; keepdim keeps every dim as 1
+        if dim is None:  # index into the flattened tensor; keepdim keeps every dim as 1
             idx = np.asarray(fn(self.data), dtype=np.int64)
             return Tensor._wrap(idx.reshape((1,) * self.data.ndim) if keepdim else idx)
         axis = _norm_dim(dim, self.data.ndim, name)
-        return Tensor._wrap(fn(self.data, axis=axis, keepdims=keepdim).astype(np.int64,
-                                                                              copy=False))
+        return Tensor._wrap(
+            fn(self.data, axis=axis, keepdims=keepdim).astype(np.int64, copy=False)
+        )
 
     def argmax(self, dim=None, keepdim=False):
         """Index of the (first) maximum along dim, or in the flattened tensor when dim is
@@ -730,7 +794,7 @@ class Tensor:
         if s > e:
             raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
         shape = self.data.shape
-        return self.reshape(shape[:s] + (int(np.prod(shape[s:e + 1])),) + shape[e + 1:])
+        return self.reshape(shape[:s] + (int(np.prod(shape[s : e + 1])),) + shape[e + 1 :])
 
     def transpose(self, dim0, dim1):
         nd = self.data.ndim
@@ -761,8 +825,10 @@ class Tensor:
     def t(self):
         """The transpose of a matrix; a 0-d or 1-d tensor is returned as is (as torch)."""
         if self.data.ndim > 2:
-            raise ValueError(f"t: expects a tensor with <= 2 dims, got shape {self.data.shape}; "
-                             f"use transpose(dim0, dim1)")
+            raise ValueError(
+                f"t: expects a tensor with <= 2 dims, got shape {self.data.shape}; "
+                f"use transpose(dim0, dim1)"
+            )
         return self if self.data.ndim < 2 else self.transpose(0, 1)
 
     def squeeze(self, dim=None):
@@ -783,14 +849,14 @@ class Tensor:
         sizes = _dims_arg(sizes)
         lead = len(sizes) - self.data.ndim
         if lead < 0:
-            raise ValueError(f"expand: {len(sizes)} sizes {sizes} for a tensor of shape "
-                             f"{self.data.shape}")
+            raise ValueError(
+                f"expand: {len(sizes)} sizes {sizes} for a tensor of shape {self.data.shape}"
+            )
         shape = tuple(self.data.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
         try:
             np.broadcast_shapes(self.data.shape, shape)
         except ValueError:
-            raise ValueError(f"expand: cannot expand shape {self.data.shape} to "
-                             f"{sizes}") from None
+            raise ValueError(f"expand: cannot expand shape {self.data.shape} to {sizes}") from None
         return BroadcastTo.apply(self, shape=shape)
 
     def expand_as(self, other):
@@ -809,8 +875,10 @@ class Tensor:
         else:
             sizes = [int(s) for s in split_size_or_sections]
             if sum(sizes) != n:
-                raise ValueError(f"split: sizes {sizes} do not add up to {n}, the extent of "
-                                 f"dim {dim} in shape {self.data.shape}")
+                raise ValueError(
+                    f"split: sizes {sizes} do not add up to {n}, the extent of "
+                    f"dim {dim} in shape {self.data.shape}"
+                )
         lead = (slice(None),) * axis
         starts = np.cumsum([0] + sizes[:-1])
         return tuple(self[lead + (slice(int(a), int(a) + s),)] for a, s in zip(starts, sizes))
@@ -834,8 +902,10 @@ def _index_arg(index):
     if isinstance(index, Tensor):
         return index.data
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else
-                     (np.asarray(i) if isinstance(i, list) else i) for i in index)
+        return tuple(
+            i.data if isinstance(i, Tensor) else (np.asarray(i) if isinstance(i, list) else i)
+            for i in index
+        )
     if isinstance(index, list):
         return np.asarray(index)
     return index
@@ -843,8 +913,13 @@ def _index_arg(index):
 
 def _is_advanced(index):
     items = index if isinstance(index, tuple) else (index,)
-    return any(isinstance(i, np.ndarray) and i.ndim > 0 or isinstance(i, np.ndarray)
-               and i.dtype == np.bool_ for i in items)
+    return any(
+        isinstance(i, np.ndarray)
+        and i.ndim > 0
+        or isinstance(i, np.ndarray)
+        and i.dtype == np.bool_
+        for i in items
+    )
 
 
 # ---- Functions: arithmetic ---------------------------------------------------------------
@@ -878,8 +953,10 @@ class Mul(Function):
     def backward(self, g):
         a, b = self.a, self.b
         na, nb = self.needs_input_grad
-        return (_unbroadcast(g * b, np.shape(a)) if na else None,
-                _unbroadcast(g * a, np.shape(b)) if nb else None)
+        return (
+            _unbroadcast(g * b, np.shape(a)) if na else None,
+            _unbroadcast(g * a, np.shape(b)) if nb else None,
+        )
 
 
 class Div(Function):
@@ -893,8 +970,10 @@ class Div(Function):
     def backward(self, g):
         a, b = self.a, self.b
         na, nb = self.needs_input_grad
-        return (_unbroadcast(g / b, np.shape(a)) if na else None,
-                _unbroadcast(-g * a / (b * b), np.shape(b)) if nb else None)
+        return (
+            _unbroadcast(g / b, np.shape(a)) if na else None,
+            _unbroadcast(-g * a / (b * b), np.shape(b)) if nb else None,
+        )
 
 
 class Pow(Function):
@@ -1004,8 +1083,10 @@ class Maximum(Function):
     def backward(self, g):
         na, nb = self.needs_input_grad
         sa, sb = self.shapes
-        return (_unbroadcast(g * self.wa, sa) if na else None,
-                _unbroadcast(g * (1 - self.wa), sb) if nb else None)
+        return (
+            _unbroadcast(g * self.wa, sa) if na else None,
+            _unbroadcast(g * (1 - self.wa), sb) if nb else None,
+        )
 
 
 class Where(Function):
@@ -1018,8 +1099,11 @@ class Where(Function):
         _, na, nb = self.needs_input_grad
         sa, sb = self.shapes
         zero = np.zeros((), g.dtype)
-        return (None, _unbroadcast(np.where(self.cond, g, zero), sa) if na else None,
-                _unbroadcast(np.where(self.cond, zero, g), sb) if nb else None)
+        return (
+            None,
+            _unbroadcast(np.where(self.cond, g, zero), sa) if na else None,
+            _unbroadcast(np.where(self.cond, zero, g), sb) if nb else None,
+        )
 
 
 # ---- Functions: reductions ---------------------------------------------------------------
@@ -1033,8 +1117,9 @@ def _expand_reduced(g, shape, axes, keepdim):
 class Sum(Function):
     def forward(self, x, axes, keepdim):
         self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
-        return np.sum(x, axis=axes, keepdims=keepdim,
-                      dtype=np.int64 if x.dtype.kind in "biu" else None)
+        return np.sum(
+            x, axis=axes, keepdims=keepdim, dtype=np.int64 if x.dtype.kind in "biu" else None
+        )
 
     def backward(self, g):
         return _expand_reduced(g, self.shape, self.axes, self.keepdim)
@@ -1056,7 +1141,7 @@ class Var(Function):
         self.centered = x - x.mean(axis=axes, keepdims=True)
         self.denom = builtins.max(int(np.prod([x.shape[a] for a in axes])) - ddof, 0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.sum(self.centered ** 2, axis=axes, keepdims=keepdim) / self.denom
+            return np.sum(self.centered**2, axis=axes, keepdims=keepdim) / self.denom
 
     def backward(self, g):
         if not self.keepdim and self.axes:
@@ -1150,8 +1235,10 @@ class Stack(Function):
         return np.stack(xs, axis=axis)
 
     def backward(self, g):
-        return tuple(np.take(g, i, axis=self.axis) if need else None
-                     for i, need in enumerate(self.needs_input_grad))
+        return tuple(
+            np.take(g, i, axis=self.axis) if need else None
+            for i, need in enumerate(self.needs_input_grad)
+        )
 
 
 # ---- Functions: matmul -------------------------------------------------------------------
@@ -1161,6 +1248,7 @@ class MatMul(Function):
 
     def forward(self, a, b):
         from minnet import kernels
+
         self.a, self.b = a, b
         if a.ndim == 2 and b.ndim == 2 and a.dtype.kind == "f":
             self.gemm = True
@@ -1173,14 +1261,21 @@ class MatMul(Function):
         na, nb = self.needs_input_grad
         if self.gemm:
             from minnet import kernels
-            return (kernels.gemm(g, b, trans_b=True, out=_arena.empty(a.shape, a.dtype))
-                    if na else None,
-                    kernels.gemm(a, g, trans_a=True, out=_arena.empty(b.shape, b.dtype))
-                    if nb else None)
+
+            return (
+                kernels.gemm(g, b, trans_b=True, out=_arena.empty(a.shape, a.dtype))
+                if na
+                else None,
+                kernels.gemm(a, g, trans_a=True, out=_arena.empty(b.shape, b.dtype))
+                if nb
+                else None,
+            )
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
-        out_shape = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2]) + \
-            (a2.shape[-2], b2.shape[-1])
+        out_shape = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2]) + (
+            a2.shape[-2],
+            b2.shape[-1],
+        )
         g2 = g.reshape(out_shape)
         ga = gb = None
         if na:
@@ -1197,19 +1292,19 @@ def matmul(a, b):
     if not isinstance(b, Tensor):
         b = Tensor(b)
     if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(f"matmul: both operands need at least one dim, got shapes "
-                         f"{a.shape} and {b.shape}")
+        raise ValueError(
+            f"matmul: both operands need at least one dim, got shapes {a.shape} and {b.shape}"
+        )
     ka = a.shape[-1]
     kb = b.shape[0] if b.ndim == 1 else b.shape[-2]
     if ka != kb:
-        raise ValueError(f"matmul: shapes {a.shape} and {b.shape} cannot be multiplied "
-                         f"({ka} != {kb})")
+        raise ValueError(
+            f"matmul: shapes {a.shape} and {b.shape} cannot be multiplied ({ka} != {kb})"
+        )
     if a.dtype != b.dtype and a.dtype.kind == "f" and b.dtype.kind == "f":
-        raise TypeError(f"matmul: operands must have the same dtype, got {a.dtype} and "
-                        f"{b.dtype}")
+        raise TypeError(f"matmul: operands must have the same dtype, got {a.dtype} and {b.dtype}")
     if (a.dtype.kind == "f") != (b.dtype.kind == "f"):
-        raise TypeError(f"matmul: cannot multiply {a.dtype} by {b.dtype}; convert one "
-                        f"with .to()")
+        raise TypeError(f"matmul: cannot multiply {a.dtype} by {b.dtype}; convert one with .to()")
     return MatMul.apply(a, b)
 
 
@@ -1222,10 +1317,15 @@ def cat(tensors, dim=0):
     nd = tensors[0].ndim
     axis = _norm_dim(dim, nd, "cat")
     for i, t in enumerate(tensors):
-        if t.ndim != nd or t.shape[:axis] + t.shape[axis + 1:] != \
-                tensors[0].shape[:axis] + tensors[0].shape[axis + 1:]:
-            raise ValueError(f"cat: tensor {i} has shape {t.shape}, which does not match "
-                             f"tensor 0 of shape {tensors[0].shape} outside dim {dim}")
+        if (
+            t.ndim != nd
+            or t.shape[:axis] + t.shape[axis + 1 :]
+            != tensors[0].shape[:axis] + tensors[0].shape[axis + 1 :]
+        ):
+            raise ValueError(
+                f"cat: tensor {i} has shape {t.shape}, which does not match "
+                f"tensor 0 of shape {tensors[0].shape} outside dim {dim}"
+            )
     return Cat.apply(*tensors, axis=axis)
 
 
@@ -1239,8 +1339,9 @@ def stack(tensors, dim=0):
         raise ValueError("stack: expected a non-empty sequence of tensors")
     for i, t in enumerate(tensors):
         if t.shape != tensors[0].shape:
-            raise ValueError(f"stack: tensor {i} has shape {t.shape}, tensor 0 has "
-                             f"{tensors[0].shape}")
+            raise ValueError(
+                f"stack: tensor {i} has shape {t.shape}, tensor 0 has {tensors[0].shape}"
+            )
     axis = _norm_dim(dim, tensors[0].ndim + 1, "stack")
     return Stack.apply(*tensors, axis=axis)
 
@@ -1290,8 +1391,9 @@ def tensor(data, dtype=None, requires_grad=False, *, device=None, pin_memory=Fal
     """A new tensor holding a copy of data (Python floats become float32)."""
     check_cpu(device, "tensor: device")
     arr = _as_array(data, dtype)
-    if isinstance(data, (np.ndarray, Tensor)) and (arr is data or (
-            isinstance(data, Tensor) and arr is data.data)):
+    if isinstance(data, (np.ndarray, Tensor)) and (
+        arr is data or (isinstance(data, Tensor) and arr is data.data)
+    ):
         arr = arr.copy()
     return Tensor(arr, requires_grad=requires_grad)
 
@@ -1324,11 +1426,15 @@ def empty(*size, dtype=None, requires_grad=False, device=None):
 
 def full(size, fill_value, dtype=None, requires_grad=False, *, device=None):
     check_cpu(device, "full: device")
-    if dtype is None and isinstance(fill_value, (int, np.integer)) and \
-            not isinstance(fill_value, bool):
+    if (
+        dtype is None
+        and isinstance(fill_value, (int, np.integer))
+        and not isinstance(fill_value, bool)
+    ):
         dtype = np.int64
-    return Tensor(np.full(_size_args((size,), "full"), fill_value, _dtype_arg(dtype)),
-                  requires_grad)
+    return Tensor(
+        np.full(_size_args((size,), "full"), fill_value, _dtype_arg(dtype)), requires_grad
+    )
 
 
 def zeros_like(t, dtype=None, requires_grad=False, *, device=None):
@@ -1350,6 +1456,7 @@ def _gen(generator):
     if generator is not None:
         return generator
     from minnet.random import get_generator
+
     return get_generator()
 
 
@@ -1434,8 +1541,9 @@ def _to_dtype(value, what):
         dt = np.dtype(value)
     except TypeError:
         if isinstance(value, str):
-            raise ValueError(f"{what}: {value!r} is neither a device ('cpu') nor a "
-                             f"dtype") from None
+            raise ValueError(
+                f"{what}: {value!r} is neither a device ('cpu') nor a dtype"
+            ) from None
         raise TypeError(f"{what}: expected a dtype like minnet.float32, got {value!r}") from None
     if dt.kind not in "fiub":
         raise TypeError(f"{what}: unsupported dtype {dt}")
@@ -1456,14 +1564,16 @@ def _to_args(args, kwargs, what):
     args = list(args)
     if args and isinstance(args[0], Tensor):
         dtype = args.pop(0).data.dtype
-    elif args and (isinstance(args[0], _Device) or (
-            isinstance(args[0], str) and args[0].partition(":")[0] in _TORCH_TYPES)):
+    elif args and (
+        isinstance(args[0], _Device)
+        or (isinstance(args[0], str) and args[0].partition(":")[0] in _TORCH_TYPES)
+    ):
         device = args.pop(0)
         if args and not isinstance(args[0], bool):
             dtype = args.pop(0)
     elif args and not isinstance(args[0], bool):
         dtype = args.pop(0)
-    if args:            # positional non_blocking, then copy (their order in torch)
+    if args:  # positional non_blocking, then copy (their order in torch)
         if len(args) > 2 or not all(isinstance(a, bool) for a in args):
             raise TypeError(f"{what}(): unexpected positional arguments {args}")
         if len(args) == 2:

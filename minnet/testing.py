@@ -1,5 +1,6 @@
 """Test helpers: gradcheck compares autograd's gradients with central finite differences;
 numerical_grad gives those differences for a plain NumPy function (the references' oracle)."""
+
 import numpy as np
 
 from minnet.tensor import Tensor
@@ -63,8 +64,10 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
         raise ValueError("gradcheck: no input Tensor has requires_grad=True")
     for i in checked:
         if inputs[i].dtype != np.float64:
-            raise TypeError(f"gradcheck: input {i} is {inputs[i].dtype}; finite differences "
-                            f"need float64 inputs")
+            raise TypeError(
+                f"gradcheck: input {i} is {inputs[i].dtype}; finite differences "
+                f"need float64 inputs"
+            )
 
     outs = _outputs(fn, inputs)
     sizes = [o.data.size for o in outs]
@@ -97,21 +100,25 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
         for j in range(flat.size):
             orig = flat[j]
             flat[j] = orig + eps
-            plus = np.concatenate([o.data.reshape(-1).astype(np.float64)
-                                   for o in _outputs(fn, inputs)])
+            plus = np.concatenate(
+                [o.data.reshape(-1).astype(np.float64) for o in _outputs(fn, inputs)]
+            )
             flat[j] = orig - eps
-            minus = np.concatenate([o.data.reshape(-1).astype(np.float64)
-                                    for o in _outputs(fn, inputs)])
+            minus = np.concatenate(
+                [o.data.reshape(-1).astype(np.float64) for o in _outputs(fn, inputs)]
+            )
             flat[j] = orig
             numerical[:, j] = (plus - minus) / (2 * eps)
         err = np.abs(analytical[i] - numerical) - (atol + rtol * np.abs(numerical))
         if (err > 0).any() or not np.isfinite(analytical[i]).all():
-            r, c = np.unravel_index(np.nanargmax(np.where(np.isfinite(err), err, np.inf)),
-                                    err.shape)
+            r, c = np.unravel_index(
+                np.nanargmax(np.where(np.isfinite(err), err, np.inf)), err.shape
+            )
             raise AssertionError(
                 f"gradcheck: gradient of input {i} (shape {x.shape}) differs at input element "
                 f"{np.unravel_index(c, x.shape)}, output element {r}: analytical "
                 f"{analytical[i][r, c]!r}, numerical {numerical[r, c]!r} (|diff| "
                 f"{abs(analytical[i][r, c] - numerical[r, c]):.3g} > atol {atol} + rtol "
-                f"{rtol} * |numerical|)")
+                f"{rtol} * |numerical|)"
+            )
     return True

@@ -1,5 +1,6 @@
 """The buffer arena (minnet._arena): arrays reused across steps, never while referenced; and
 training that is bitwise the same with the arena (and Linear+ReLU fusion) on or off."""
+
 import numpy as np
 import pytest
 
@@ -20,13 +21,13 @@ def test_empty_reuses_only_unreferenced_arrays(arena_on):
     a = _arena.empty((3, 5), dt)
     b = _arena.empty((3, 5), dt)
     assert a is not b and _arena.is_pooled(a) and _arena.is_pooled(b)
-    view = a.reshape(-1)           # a view holds its base
+    view = a.reshape(-1)  # a view holds its base
     a_id = id(a)
     del a
     c = _arena.empty((3, 5), dt)
     assert id(c) != a_id and c is not b
     del view
-    d = _arena.empty((3, 5), dt)   # now the first one is free again
+    d = _arena.empty((3, 5), dt)  # now the first one is free again
     assert id(d) == a_id
     assert _arena.empty((5, 3), dt) is not d  # other shape, other pool
 
@@ -42,16 +43,19 @@ def test_disabled_arena_hands_out_fresh_arrays(arena_on):
 
 def _mlp(seed, fuse=True):
     minnet.manual_seed(seed)
-    model = nn.Sequential(nn.Linear(12, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(),
-                          nn.Linear(16, 5))
+    model = nn.Sequential(
+        nn.Linear(12, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 5)
+    )
     model.fuse = fuse
     return model
 
 
 def _data(n=8):
     rng = np.random.default_rng(3)
-    return (minnet.from_numpy(rng.standard_normal((n, 12)).astype(np.float32)),
-            minnet.from_numpy(rng.integers(0, 5, n)))
+    return (
+        minnet.from_numpy(rng.standard_normal((n, 12)).astype(np.float32)),
+        minnet.from_numpy(rng.integers(0, 5, n)),
+    )
 
 
 def _train(model, opt, steps=6):
@@ -94,7 +98,7 @@ def test_outputs_kept_by_the_user_stay_intact_across_steps(arena_on):
         loss.backward()
         opt.step()
         kept.append((out, out.data.copy(), loss, loss.data.copy()))
-    for out, saved, loss, saved_loss in kept:   # later steps did not write into them
+    for out, saved, loss, saved_loss in kept:  # later steps did not write into them
         np.testing.assert_array_equal(out.data, saved)
         np.testing.assert_array_equal(loss.data, saved_loss)
     arrays = [out.data for out, *_ in kept]
@@ -107,10 +111,10 @@ def test_gradients_kept_by_the_user_stay_intact(arena_on):
     x, y = _data()
     held = []
     for _ in range(3):
-        opt.zero_grad()   # set_to_none: the array of the old .grad may be reused...
+        opt.zero_grad()  # set_to_none: the array of the old .grad may be reused...
         nn.functional.cross_entropy(model(x), y).backward()
         g = model[0].weight.grad
-        held.append((g, g.data.copy()))   # ...unless someone still holds it, as here
+        held.append((g, g.data.copy()))  # ...unless someone still holds it, as here
         opt.step()
     for g, saved in held:
         np.testing.assert_array_equal(g.data, saved)
@@ -123,7 +127,7 @@ def test_grad_never_aliases_an_array_the_caller_holds(arena_on):
     (w * 1.0).backward(gradient)
     assert w.grad.data is not gradient and not np.shares_memory(w.grad.data, gradient)
     x = minnet.randn(5, requires_grad=True)
-    x.backward(gradient=np.ones(5, np.float32))   # root is the leaf itself
+    x.backward(gradient=np.ones(5, np.float32))  # root is the leaf itself
     x.grad.data[0] = 7
     x2 = minnet.randn(5, requires_grad=True)
     g2 = np.ones(5, np.float32)
@@ -134,7 +138,7 @@ def test_grad_never_aliases_an_array_the_caller_holds(arena_on):
 def test_diamond_graph_order():
     x = minnet.tensor([1.0, 2.0], requires_grad=True)
     a = x * 2.0
-    b = a * 3.0            # b depends on a; the root on both
+    b = a * 3.0  # b depends on a; the root on both
     (a + b).sum().backward()
     np.testing.assert_array_equal(x.grad.data, [8.0, 8.0])
 
@@ -192,13 +196,20 @@ def test_steady_state_steps_do_not_fault_in_fresh_pages(tmp_path):
     import os
     import subprocess
     import sys
+
     env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="65536", OMP_NUM_THREADS="1")
 
     def faults(mode):
         # cwd away from the source tree: `python -c` puts the cwd first on sys.path, and a
         # source checkout without built kernels would shadow the installed package
-        out = subprocess.run([sys.executable, "-c", _FAULTS_SCRIPT, mode], env=env,
-                             capture_output=True, text=True, check=True, cwd=tmp_path)
+        out = subprocess.run(
+            [sys.executable, "-c", _FAULTS_SCRIPT, mode],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=tmp_path,
+        )
         return float(out.stdout.strip().splitlines()[-1])
 
     off = faults("off")
@@ -211,11 +222,11 @@ def test_shapes_not_used_lately_are_forgotten_when_a_new_shape_turns_up(arena_on
     _arena.clear()
     f32 = np.dtype(np.float32)
     old = _arena.empty((64, 33), f32)
-    kept = _arena.empty((64, 35), f32)      # in use: stays pooled however idle
+    kept = _arena.empty((64, 35), f32)  # in use: stays pooled however idle
     del old
     for _ in range(_arena.IDLE_CALLS + 2):  # training at another shape for a while
         _arena.empty((8, 8), f32)
     before = _arena.pooled_bytes()
-    _arena.empty((3, 3), f32)               # a new shape: the idle free array goes
+    _arena.empty((3, 3), f32)  # a new shape: the idle free array goes
     assert _arena.pooled_bytes() == before - 64 * 33 * 4 + 3 * 3 * 4
     assert _arena.is_pooled(kept)

@@ -1,5 +1,6 @@
 """The autograd engine: graph order, accumulation, graph freeing, grad modes, custom
 Functions."""
+
 import sys
 import threading
 
@@ -17,12 +18,12 @@ def test_deep_chain_needs_no_recursion():
         y = y * 1.0001 + 0.0
     assert 10_000 * 2 > sys.getrecursionlimit()
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.data, [1.0001 ** 10_000], rtol=1e-9)
+    np.testing.assert_allclose(x.grad.data, [1.0001**10_000], rtol=1e-9)
 
 
 def test_node_used_many_times_accumulates():
     x = minnet.tensor([2.0, 3.0], dtype=np.float64, requires_grad=True)
-    h = x * x                          # used four times below
+    h = x * x  # used four times below
     y = (h + h * 3 + h.exp().log() - h / 2).sum()
     y.backward()
     np.testing.assert_allclose(x.grad.data, 2 * x.data * (1 + 3 + 1 - 0.5))
@@ -32,7 +33,7 @@ def test_diamond_graph():
     a = minnet.tensor(1.5, dtype=np.float64, requires_grad=True)
     b = a * 2
     c = a * 3
-    d = b * c          # 6 a^2
+    d = b * c  # 6 a^2
     d.backward()
     assert a.grad.item() == pytest.approx(12 * 1.5)
 
@@ -178,10 +179,10 @@ def test_grad_mode_is_per_thread():
 class Cube(Function):
     def forward(self, x, scale):
         self.x = x
-        return scale * x ** 3
+        return scale * x**3
 
     def backward(self, g):
-        return g * 3 * self.x ** 2 * 2.0, None
+        return g * 3 * self.x**2 * 2.0, None
 
 
 def test_custom_function():

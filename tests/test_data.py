@@ -1,4 +1,5 @@
 """minnet.data: TensorDataset, DataLoader (fast and generic paths), random_split."""
+
 import collections
 
 import numpy as np
@@ -51,16 +52,16 @@ def test_batches_in_order(drop_last, sizes):
     assert len(loader) == len(sizes)
     batches = list(loader)
     assert [b[0].shape[0] for b in batches] == sizes
-    np.testing.assert_array_equal(np.concatenate([b[0].data for b in batches]),
-                                  x[:sum(sizes)])
+    np.testing.assert_array_equal(np.concatenate([b[0].data for b in batches]), x[: sum(sizes)])
     assert batches[0][1].dtype == y.dtype
 
 
 def test_fast_path_equals_generic_path():
     x, y = arrays(n=13)
     fast = DataLoader(TensorDataset(x, y), batch_size=5, shuffle=True, seed=7)
-    slow = DataLoader(TensorDataset(x, y), batch_size=5, shuffle=True, seed=7,
-                      collate_fn=default_collate)
+    slow = DataLoader(
+        TensorDataset(x, y), batch_size=5, shuffle=True, seed=7, collate_fn=default_collate
+    )
     assert fast._fast and not slow._fast
     for epoch in range(2):
         for (fx, fy), (sx, sy) in zip(fast, slow):
@@ -77,13 +78,18 @@ def test_shuffle_is_a_permutation_reproducible_and_differs_by_epoch():
     assert not np.array_equal(e1, e2)
     again = DataLoader(TensorDataset(x, np.arange(20)), batch_size=6, shuffle=True, seed=3)
     np.testing.assert_array_equal(np.concatenate([b[1].data for b in again]), e1)
-    gen = DataLoader(TensorDataset(np.arange(20)), batch_size=20, shuffle=True,
-                     generator=np.random.default_rng(3))
+    gen = DataLoader(
+        TensorDataset(np.arange(20)),
+        batch_size=20,
+        shuffle=True,
+        generator=np.random.default_rng(3),
+    )
     np.testing.assert_array_equal(next(iter(gen))[0].data, e1)
 
 
 def test_shuffle_uses_minnet_generator_by_default():
     import minnet.random
+
     ds = TensorDataset(np.arange(50))
     minnet.random.manual_seed(123)
     a = next(iter(DataLoader(ds, batch_size=50, shuffle=True)))[0].data
@@ -100,8 +106,9 @@ def test_default_collate_structures():
     np.testing.assert_array_equal(xb.data, x[:3])
     assert yb.data.dtype == np.int64 and list(yb.data) == list(y[:3])
     Pair = collections.namedtuple("Pair", "a b")
-    out = default_collate([{"p": Pair(1.5, np.ones(2)), "s": "u"},
-                           {"p": Pair(2.5, np.zeros(2)), "s": "v"}])
+    out = default_collate(
+        [{"p": Pair(1.5, np.ones(2)), "s": "u"}, {"p": Pair(2.5, np.zeros(2)), "s": "v"}]
+    )
     assert isinstance(out["p"], Pair) and out["s"] == ["u", "v"]
     assert out["p"].a.data.dtype == np.float32
     np.testing.assert_array_equal(out["p"].b.data, [[1, 1], [0, 0]])
@@ -113,16 +120,16 @@ def test_random_split_lengths_and_fractions():
     ds = TensorDataset(np.arange(10))
     a, b = random_split(ds, [7, 3], generator=np.random.default_rng(0))
     assert len(a) == 7 and len(b) == 3
-    got = sorted(int(a[i][0].data) for i in range(7)) + sorted(int(b[i][0].data)
-                                                               for i in range(3))
+    got = sorted(int(a[i][0].data) for i in range(7)) + sorted(int(b[i][0].data) for i in range(3))
     assert sorted(got) == list(range(10))
     perm = np.random.default_rng(0).permutation(10)
     assert a.indices == list(perm[:7]) and b.indices == list(perm[7:])
     parts = random_split(ds, [0.5, 0.3, 0.2], generator=np.random.default_rng(1))
     assert [len(p) for p in parts] == [5, 3, 2]
-    parts = random_split(TensorDataset(np.arange(11)), [0.5, 0.5],
-                         generator=np.random.default_rng(1))
-    assert [len(p) for p in parts] == [6, 5]      # remainder dealt round-robin
+    parts = random_split(
+        TensorDataset(np.arange(11)), [0.5, 0.5], generator=np.random.default_rng(1)
+    )
+    assert [len(p) for p in parts] == [6, 5]  # remainder dealt round-robin
     with pytest.raises(ValueError, match="does not equal"):
         random_split(ds, [3, 3])
 

@@ -3,6 +3,7 @@
 Every loader here has ``timeout=`` set, so a hung worker fails the test with RuntimeError
 instead of hanging it; the subprocess test has its own timeout.
 """
+
 import gc
 import multiprocessing
 import os
@@ -19,7 +20,7 @@ import minnet
 from minnet import nn
 from minnet.utils.data import DataLoader, Dataset, TensorDataset, get_worker_info
 
-WAIT = 60   # seconds a test waits for any one batch
+WAIT = 60  # seconds a test waits for any one batch
 
 
 class ConvItems(Dataset):
@@ -97,19 +98,18 @@ def test_batches_equal_the_single_process_ones_in_order():
     _warm_parent_kernels()
     ds = ConvItems()
     single = list(DataLoader(ds, batch_size=6, shuffle=True, seed=4))
-    multi = list(DataLoader(ds, batch_size=6, shuffle=True, seed=4, num_workers=2,
-                            timeout=WAIT))
+    multi = list(DataLoader(ds, batch_size=6, shuffle=True, seed=4, num_workers=2, timeout=WAIT))
     assert len(single) == len(multi) == 7
     for a, b in zip(single, multi):
         assert isinstance(b[0], minnet.Tensor) and b[0].dtype == minnet.float32
         np.testing.assert_array_equal(a[0].numpy(), b[0].numpy())
         assert a[1].tolist() == b[1].tolist()
     pids = {p for b in multi for p in b[2].tolist()}
-    assert os.getpid() not in pids and len(pids) == 2          # really two other processes
+    assert os.getpid() not in pids and len(pids) == 2  # really two other processes
     assert {w for b in multi for w in b[3].tolist()} == {0, 1}
     assert {w for b in single for w in b[3].tolist()} == {-1}
-    assert not any(_alive(p) for p in pids)                    # shut down at the end
-    assert minnet.get_num_threads() == 2                       # the parent keeps its threads
+    assert not any(_alive(p) for p in pids)  # shut down at the end
+    assert minnet.get_num_threads() == 2  # the parent keeps its threads
 
 
 def test_an_error_in_a_worker_is_raised_with_its_traceback():
@@ -121,19 +121,34 @@ def test_an_error_in_a_worker_is_raised_with_its_traceback():
     msg = str(e.value)
     assert "Caught ValueError in DataLoader worker process" in msg
     assert "bad sample at index 13" in msg and "in __getitem__" in msg
-    assert got == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]]   # the batches before it
+    assert got == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]]  # the batches before it
 
 
 def test_unpicklable_batch_and_init_errors_are_reported():
     with pytest.raises(Exception, match="pickling the batch"):
-        list(DataLoader(TensorDatasetLike(), batch_size=2, num_workers=1, timeout=WAIT,
-                        collate_fn=lambda b: (lambda: b)))
+        list(
+            DataLoader(
+                TensorDatasetLike(),
+                batch_size=2,
+                num_workers=1,
+                timeout=WAIT,
+                collate_fn=lambda b: lambda: b,
+            )
+        )
 
     def bad_init(worker_id):
         raise KeyError("no such resource")
+
     with pytest.raises(KeyError, match="no such resource"):
-        list(DataLoader(TensorDatasetLike(), batch_size=2, num_workers=1, timeout=WAIT,
-                        worker_init_fn=bad_init))
+        list(
+            DataLoader(
+                TensorDatasetLike(),
+                batch_size=2,
+                num_workers=1,
+                timeout=WAIT,
+                worker_init_fn=bad_init,
+            )
+        )
 
 
 class TensorDatasetLike(Dataset):
@@ -160,10 +175,16 @@ def test_workers_stop_when_an_epoch_is_abandoned():
 
 
 def test_persistent_workers_live_across_epochs_and_die_with_the_loader():
-    loader = DataLoader(ConvItems(12), batch_size=3, num_workers=2, persistent_workers=True,
-                        timeout=WAIT, prefetch_factor=1)
+    loader = DataLoader(
+        ConvItems(12),
+        batch_size=3,
+        num_workers=2,
+        persistent_workers=True,
+        timeout=WAIT,
+        prefetch_factor=1,
+    )
     epoch1 = list(loader)
-    next(iter(loader))                       # an abandoned epoch in between
+    next(iter(loader))  # an abandoned epoch in between
     epoch3 = list(loader)
     assert [b[1].tolist() for b in epoch1] == [b[1].tolist() for b in epoch3]
     pids = {p for b in epoch1 for p in b[2].tolist()}
@@ -181,29 +202,40 @@ def test_worker_info_seeds_and_init_fn():
     def init(worker_id):
         info = get_worker_info()
         assert info.id == worker_id and info.num_workers == 3
-        np.random.seed(1000 + worker_id)     # a typical worker_init_fn
-        seen.append(worker_id)               # (in the worker: the parent's list stays empty)
+        np.random.seed(1000 + worker_id)  # a typical worker_init_fn
+        seen.append(worker_id)  # (in the worker: the parent's list stays empty)
 
     gen = np.random.default_rng(0)
-    rows = [tuple(r) for b in DataLoader(Seeds(), batch_size=None, num_workers=3,
-                                         worker_init_fn=init, generator=gen, timeout=WAIT)
-            for r in [b]]
+    rows = [
+        tuple(r)
+        for b in DataLoader(
+            Seeds(),
+            batch_size=None,
+            num_workers=3,
+            worker_init_fn=init,
+            generator=gen,
+            timeout=WAIT,
+        )
+        for r in [b]
+    ]
     assert seen == []
     ids = [r[0] for r in rows]
-    assert ids == [0, 1, 2, 0, 1, 2, 0, 1]   # round robin, in order
+    assert ids == [0, 1, 2, 0, 1, 2, 0, 1]  # round robin, in order
     seeds = {r[0]: r[1] for r in rows}
     assert seeds[1] == seeds[0] + 1 and seeds[2] == seeds[0] + 2
-    assert len({r[2] for r in rows}) == 8    # minnet's generator differs between workers
+    assert len({r[2] for r in rows}) == 8  # minnet's generator differs between workers
     firsts = {r[0]: r[3] for r in rows[:3]}
-    np.testing.assert_allclose([firsts[k] for k in range(3)],
-                               [np.random.RandomState(1000 + k).rand() for k in range(3)])
+    np.testing.assert_allclose(
+        [firsts[k] for k in range(3)], [np.random.RandomState(1000 + k).rand() for k in range(3)]
+    )
 
 
 def test_spawn_context_with_a_module_level_dataset():
     ds = ConvItems(10)
     single = [b[1].tolist() for b in DataLoader(ds, batch_size=4)]
-    spawned = list(DataLoader(ds, batch_size=4, num_workers=2, timeout=WAIT,
-                              multiprocessing_context="spawn"))
+    spawned = list(
+        DataLoader(ds, batch_size=4, num_workers=2, timeout=WAIT, multiprocessing_context="spawn")
+    )
     assert [b[1].tolist() for b in spawned] == single
 
 
@@ -216,8 +248,14 @@ def test_timeout_and_a_dying_worker():
 
 def test_tensor_dataset_keeps_its_fast_path_in_process():
     x = np.arange(40.0, dtype=np.float32).reshape(20, 2)
-    loader = DataLoader(TensorDataset(x, np.arange(20)), batch_size=8, shuffle=True, seed=1,
-                        num_workers=2, pin_memory=True)
+    loader = DataLoader(
+        TensorDataset(x, np.arange(20)),
+        batch_size=8,
+        shuffle=True,
+        seed=1,
+        num_workers=2,
+        pin_memory=True,
+    )
     assert loader._fast
     batches = list(loader)
     assert not multiprocessing.active_children()
@@ -244,26 +282,43 @@ def test_fork_after_parallel_kernels_does_not_hang_in_a_script():
                                                  timeout=30)]
         print(got)
     """)
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         timeout=120, cwd=tempfile.gettempdir())
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tempfile.gettempdir(),
+    )
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == str([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11],
-                                      [12, 13, 14, 15]])
+    assert out.stdout.strip() == str(
+        [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11], [12, 13, 14, 15]]
+    )
 
 
 def test_context_objects_and_the_start_method_left_unset():
     ds = ConvItems(6)
     ctx = multiprocessing.get_context("fork")
-    got = [b[1].tolist() for b in DataLoader(ds, batch_size=3, num_workers=1, timeout=WAIT,
-                                             multiprocessing_context=ctx)]
+    got = [
+        b[1].tolist()
+        for b in DataLoader(
+            ds, batch_size=3, num_workers=1, timeout=WAIT, multiprocessing_context=ctx
+        )
+    ]
     assert got == [[0, 1, 2], [3, 4, 5]]
     with pytest.raises(TypeError, match="multiprocessing_context"):
         DataLoader(ds, num_workers=1, multiprocessing_context=3)
     # making a loader does not fix Python's start method (the user may still set it)
-    code = ("import multiprocessing as mp, numpy as np\n"
-            "from minnet.utils.data import DataLoader, TensorDataset\n"
-            "DataLoader(TensorDataset(np.zeros(4)), num_workers=2)\n"
-            "mp.set_start_method('spawn'); print(mp.get_start_method())")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=60, cwd=tempfile.gettempdir())
+    code = (
+        "import multiprocessing as mp, numpy as np\n"
+        "from minnet.utils.data import DataLoader, TensorDataset\n"
+        "DataLoader(TensorDataset(np.zeros(4)), num_workers=2)\n"
+        "mp.set_start_method('spawn'); print(mp.get_start_method())"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tempfile.gettempdir(),
+    )
     assert out.returncode == 0 and out.stdout.strip() == "spawn", out.stderr

@@ -4,6 +4,7 @@ A docstring that is not valid reStructuredText (an unclosed ``*``, a ``|x|`` rea
 substitution, a malformed table) fails here with Sphinx's message naming the object. Skipped
 when Sphinx is not installed (``pip install "sphinx>=7"``); the build takes about 10 s.
 """
+
 import pathlib
 import subprocess
 import sys
@@ -15,8 +16,11 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 # One object per page, by the anchor Sphinx gives it.
 EXPECTED = {
     "api/minnet.html": ["minnet.Tensor", "minnet.zeros", "minnet.no_grad"],
-    "api/nn.html": ["minnet.nn.Conv2d", "minnet.nn.functional.conv2d",
-                    "minnet.nn.init.xavier_uniform_"],
+    "api/nn.html": [
+        "minnet.nn.Conv2d",
+        "minnet.nn.functional.conv2d",
+        "minnet.nn.init.xavier_uniform_",
+    ],
     "api/optim.html": ["minnet.optim.Adam", "minnet.optim.lr_scheduler.StepLR"],
     "api/data.html": ["minnet.data.DataLoader"],
     "api/keras.html": ["minnet.keras.Sequential"],
@@ -34,9 +38,24 @@ def html(tmp_path_factory):
     pytest.importorskip("sphinx")
     out = tmp_path_factory.mktemp("docs")
     # Run outside the source tree, so autodoc imports the installed package (with its kernels).
-    proc = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b",
-                           "html", str(ROOT / "docs"), str(out / "html")],
-                          capture_output=True, text=True, timeout=600, cwd=out)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-W",
+            "--keep-going",
+            "-q",
+            "-b",
+            "html",
+            str(ROOT / "docs"),
+            str(out / "html"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=out,
+    )
     assert proc.returncode == 0, f"sphinx failed:\n{proc.stdout}\n{proc.stderr}"
     return out / "html"
 

@@ -1,6 +1,7 @@
 """fork() after minnet ran multi-threaded: the child must finish with the right answer (libgomp's
 thread pool does not survive fork(); minnet runs such a child single-threaded). Every case
 runs in a fresh interpreter under a timeout, so a hang fails the test instead of the suite."""
+
 import subprocess
 import sys
 import tempfile
@@ -33,8 +34,13 @@ PRELUDE = textwrap.dedent("""
 
 def _run(body):
     code = PRELUDE + textwrap.dedent(body)
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                       timeout=TIMEOUT, cwd=tempfile.gettempdir())
+    p = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        cwd=tempfile.gettempdir(),
+    )
     assert p.returncode == 0, p.stdout + p.stderr
     return p.stdout
 
@@ -68,8 +74,13 @@ def test_fork_before_any_parallel_kernel_keeps_the_threads():
         _, status = os.waitpid(pid, 0)
         print(os.waitstatus_to_exitcode(status))
     """)
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                       timeout=TIMEOUT, cwd=tempfile.gettempdir())
+    p = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        cwd=tempfile.gettempdir(),
+    )
     assert p.stdout.strip() == "0", p.stderr
 
 
@@ -96,6 +107,7 @@ def test_spawned_children_keep_their_threads():
     """)
     # a fresh interpreter: minnet's default (the cores it may use), not the forced 1
     import os
+
     assert f"threads {len(os.sched_getaffinity(0))}" in out
 
 

@@ -1,5 +1,6 @@
 """minnet.nn.functional: forward against independent NumPy/PyTorch-definition formulas,
 backward against finite differences (float64), and bad input."""
+
 import math
 
 import numpy as np
@@ -29,18 +30,32 @@ ACTIVATIONS = [
     ("leaky_relu", F.leaky_relu, lambda x: np.where(x > 0, x, 0.01 * x)),
     ("leaky_relu_0.2", lambda x: F.leaky_relu(x, 0.2), lambda x: np.where(x > 0, x, 0.2 * x)),
     ("elu", F.elu, lambda x: np.where(x > 0, x, np.exp(x) - 1)),
-    ("elu_alpha", lambda x: F.elu(x, alpha=0.5), lambda x: np.where(x > 0, x, 0.5 * (np.exp(x) - 1))),
+    (
+        "elu_alpha",
+        lambda x: F.elu(x, alpha=0.5),
+        lambda x: np.where(x > 0, x, 0.5 * (np.exp(x) - 1)),
+    ),
     ("gelu", F.gelu, lambda x: 0.5 * x * (1 + _erf(x / math.sqrt(2)))),
-    ("gelu_tanh", lambda x: F.gelu(x, approximate="tanh"),
-     lambda x: 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))),
+    (
+        "gelu_tanh",
+        lambda x: F.gelu(x, approximate="tanh"),
+        lambda x: 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3))),
+    ),
     ("sigmoid", F.sigmoid, lambda x: 1 / (1 + np.exp(-x))),
     ("tanh", F.tanh, np.tanh),
     ("silu", F.silu, lambda x: x / (1 + np.exp(-x))),
     ("softplus", F.softplus, lambda x: np.logaddexp(0, x)),
-    ("softplus_beta", lambda x: F.softplus(x, beta=2.0, threshold=1.0),
-     lambda x: np.where(2 * x > 1, x, np.logaddexp(0, 2 * x) / 2)),
+    (
+        "softplus_beta",
+        lambda x: F.softplus(x, beta=2.0, threshold=1.0),
+        lambda x: np.where(2 * x > 1, x, np.logaddexp(0, 2 * x) / 2),
+    ),
     ("logsigmoid", F.logsigmoid, lambda x: -np.logaddexp(0, -x)),
-    ("selu", F.selu, lambda x: 1.0507009873554805 * np.where(x > 0, x, 1.6732632423543772 * (np.exp(x) - 1))),
+    (
+        "selu",
+        F.selu,
+        lambda x: 1.0507009873554805 * np.where(x > 0, x, 1.6732632423543772 * (np.exp(x) - 1)),
+    ),
     ("hardtanh", lambda x: F.hardtanh(x, -0.5, 0.7), lambda x: np.clip(x, -0.5, 0.7)),
     ("relu6", lambda x: F.relu6(x * 4), lambda x: np.clip(x * 4, 0, 6)),
     ("softsign", F.softsign, lambda x: x / (1 + np.abs(x))),
@@ -102,7 +117,9 @@ def test_softmax_is_stable_for_huge_logits():
 
 
 def test_softmax_dim_error():
-    with pytest.raises(IndexError, match=r"softmax: dim 2 out of range for input of shape \(2, 3\)"):
+    with pytest.raises(
+        IndexError, match=r"softmax: dim 2 out of range for input of shape \(2, 3\)"
+    ):
         F.softmax(minnet.ones(2, 3), dim=2)
 
 
@@ -133,6 +150,7 @@ def test_dropout_gradient_uses_the_same_mask():
 
     def fn(x):
         return F.dropout(x, 0.4, generator=np.random.default_rng(3))
+
     assert gradcheck(fn, (x,))
     y = fn(x)
     y.backward(np.ones((4, 5)))
@@ -193,12 +211,19 @@ def test_linear_float32_matches_float64():
 
 
 def test_linear_errors_name_the_shapes():
-    with pytest.raises(ValueError, match=r"linear: input last dimension 28 does not match weight "
-                                         r"shape \(10, 784\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"linear: input last dimension 28 does not match weight "
+        r"shape \(10, 784\)",
+    ):
         F.linear(minnet.ones(4, 28), minnet.ones(10, 784))
-    with pytest.raises(ValueError, match=r"bias shape \(9,\) does not match weight shape \(10, 784\)"):
+    with pytest.raises(
+        ValueError, match=r"bias shape \(9,\) does not match weight shape \(10, 784\)"
+    ):
         F.linear(minnet.ones(4, 784), minnet.ones(10, 784), minnet.ones(9))
-    with pytest.raises(TypeError, match="linear: weight has dtype float64 but input has dtype float32"):
+    with pytest.raises(
+        TypeError, match="linear: weight has dtype float64 but input has dtype float32"
+    ):
         F.linear(minnet.ones(4, 3), minnet.ones(2, 3, dtype=np.float64))
     with pytest.raises(ValueError, match="activation"):
         F.linear(minnet.ones(4, 3), minnet.ones(2, 3), activation="softmax")
@@ -223,13 +248,22 @@ REGRESSION = [
     ("mse", F.mse_loss, lambda d: d * d),
     ("l1", F.l1_loss, np.abs),
     ("huber", F.huber_loss, lambda d: _huber(d, 1.0)),
-    ("huber_0.5", lambda x, y, reduction="mean": F.huber_loss(x, y, reduction=reduction, delta=0.5),
-     lambda d: _huber(d, 0.5)),
+    (
+        "huber_0.5",
+        lambda x, y, reduction="mean": F.huber_loss(x, y, reduction=reduction, delta=0.5),
+        lambda d: _huber(d, 0.5),
+    ),
     ("smooth_l1", F.smooth_l1_loss, lambda d: _smooth_l1(d, 1.0)),
-    ("smooth_l1_0.3", lambda x, y, reduction="mean": F.smooth_l1_loss(x, y, reduction=reduction, beta=0.3),
-     lambda d: _smooth_l1(d, 0.3)),
-    ("smooth_l1_0", lambda x, y, reduction="mean": F.smooth_l1_loss(x, y, reduction=reduction, beta=0.0),
-     np.abs),
+    (
+        "smooth_l1_0.3",
+        lambda x, y, reduction="mean": F.smooth_l1_loss(x, y, reduction=reduction, beta=0.3),
+        lambda d: _smooth_l1(d, 0.3),
+    ),
+    (
+        "smooth_l1_0",
+        lambda x, y, reduction="mean": F.smooth_l1_loss(x, y, reduction=reduction, beta=0.0),
+        np.abs,
+    ),
 ]
 
 
@@ -261,8 +295,11 @@ def test_mse_hand_value():
 
 
 def test_loss_shape_and_reduction_errors():
-    with pytest.raises(ValueError, match=r"mse_loss: input shape \(4, 1\) and target shape "
-                                         r"\(4,\) differ"):
+    with pytest.raises(
+        ValueError,
+        match=r"mse_loss: input shape \(4, 1\) and target shape "
+        r"\(4,\) differ",
+    ):
         F.mse_loss(minnet.ones(4, 1), minnet.ones(4))
     with pytest.raises(ValueError, match="reduction must be one of"):
         F.l1_loss(minnet.ones(2), minnet.ones(2), reduction="avg")
@@ -300,17 +337,22 @@ def test_binary_cross_entropy(reduction, weighted):
 def test_binary_cross_entropy_clamps_log_at_minus_100():
     p = minnet.tensor([0.0, 1.0, 0.0, 1.0])
     t = minnet.tensor([1.0, 0.0, 0.0, 1.0])
-    np.testing.assert_allclose(F.binary_cross_entropy(p, t, reduction="none").data,
-                               [100, 100, 0, 0])
-    assert F.binary_cross_entropy(minnet.tensor([0.5]), minnet.tensor([1.0])).item() == \
-        pytest.approx(math.log(2))
+    np.testing.assert_allclose(
+        F.binary_cross_entropy(p, t, reduction="none").data, [100, 100, 0, 0]
+    )
+    assert F.binary_cross_entropy(
+        minnet.tensor([0.5]), minnet.tensor([1.0])
+    ).item() == pytest.approx(math.log(2))
 
 
 def test_binary_cross_entropy_errors():
     with pytest.raises(ValueError, match="between 0 and 1"):
         F.binary_cross_entropy(minnet.tensor([1.5]), minnet.tensor([1.0]))
-    with pytest.raises(ValueError, match=r"binary_cross_entropy: input shape \(3, 1\) and "
-                                         r"target shape \(3,\) differ"):
+    with pytest.raises(
+        ValueError,
+        match=r"binary_cross_entropy: input shape \(3, 1\) and "
+        r"target shape \(3,\) differ",
+    ):
         F.binary_cross_entropy(minnet.ones(3, 1) * 0.5, minnet.ones(3))
 
 
@@ -321,8 +363,9 @@ def _bce_logits_ref(x, t, w=1.0, pw=1.0):
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
-@pytest.mark.parametrize("weighted,pos", [(False, False), (True, False), (False, True),
-                                          (True, True)])
+@pytest.mark.parametrize(
+    "weighted,pos", [(False, False), (True, False), (False, True), (True, True)]
+)
 def test_binary_cross_entropy_with_logits(reduction, weighted, pos):
     rng = np.random.default_rng(9)
     x = randn(rng, 3, 4)
@@ -334,8 +377,12 @@ def test_binary_cross_entropy_with_logits(reduction, weighted, pos):
     expected = {"mean": elems.mean(), "sum": elems.sum(), "none": elems}[reduction]
     out = F.binary_cross_entropy_with_logits(x, t, weight=w, reduction=reduction, pos_weight=pw)
     np.testing.assert_allclose(out.data, expected, rtol=1e-12)
-    assert gradcheck(lambda x, t: F.binary_cross_entropy_with_logits(
-        x, t, w, reduction=reduction, pos_weight=pw), (x, t))
+    assert gradcheck(
+        lambda x, t: F.binary_cross_entropy_with_logits(
+            x, t, w, reduction=reduction, pos_weight=pw
+        ),
+        (x, t),
+    )
 
 
 def test_binary_cross_entropy_with_logits_is_stable():
@@ -350,8 +397,9 @@ def test_binary_cross_entropy_with_logits_is_stable():
 
 def test_binary_cross_entropy_with_logits_pos_weight_shape_error():
     with pytest.raises(ValueError, match="pos_weight of shape"):
-        F.binary_cross_entropy_with_logits(minnet.ones(3, 4), minnet.ones(3, 4),
-                                           pos_weight=np.ones(3))
+        F.binary_cross_entropy_with_logits(
+            minnet.ones(3, 4), minnet.ones(3, 4), pos_weight=np.ones(3)
+        )
 
 
 # =========================================================================================
@@ -395,10 +443,18 @@ def _class_case(rng, case, n, c):
 
 
 CE_CASES = [
-    dict(), dict(reduction="sum"), dict(reduction="none"), dict(weighted=True),
-    dict(weighted=True, reduction="none"), dict(ignore=True), dict(ignore=True, weighted=True),
-    dict(ls=0.1), dict(ls=0.2, weighted=True), dict(ls=0.1, weighted=True, ignore=True),
-    dict(ls=0.3, reduction="sum"), dict(ls=0.1, ignore=True, reduction="none"),
+    dict(),
+    dict(reduction="sum"),
+    dict(reduction="none"),
+    dict(weighted=True),
+    dict(weighted=True, reduction="none"),
+    dict(ignore=True),
+    dict(ignore=True, weighted=True),
+    dict(ls=0.1),
+    dict(ls=0.2, weighted=True),
+    dict(ls=0.1, weighted=True, ignore=True),
+    dict(ls=0.3, reduction="sum"),
+    dict(ls=0.1, ignore=True, reduction="none"),
 ]
 
 
@@ -410,9 +466,15 @@ def test_cross_entropy_class_indices(case):
     expected = _xent_ref(x.data, t, w, ignore_index, reduction, ls)
 
     def fn(x):
-        return F.cross_entropy(x, minnet.tensor(t), weight=None if w is None else minnet.tensor(w),
-                               ignore_index=ignore_index, reduction=reduction,
-                               label_smoothing=ls)
+        return F.cross_entropy(
+            x,
+            minnet.tensor(t),
+            weight=None if w is None else minnet.tensor(w),
+            ignore_index=ignore_index,
+            reduction=reduction,
+            label_smoothing=ls,
+        )
+
     out = fn(x)
     np.testing.assert_allclose(out.data, expected, rtol=1e-12)
     assert type(out.grad_fn).__name__ == "CrossEntropy"  # one fused node
@@ -420,8 +482,9 @@ def test_cross_entropy_class_indices(case):
 
 
 def test_cross_entropy_hand_values():
-    assert F.cross_entropy(minnet.zeros(1, 2), minnet.tensor([0])).item() == \
-        pytest.approx(math.log(2))
+    assert F.cross_entropy(minnet.zeros(1, 2), minnet.tensor([0])).item() == pytest.approx(
+        math.log(2)
+    )
     x = minnet.tensor([[2.0, 0.0, 0.0]])
     expected = -math.log(math.exp(2) / (math.exp(2) + 2))
     assert F.cross_entropy(x, minnet.tensor([0])).item() == pytest.approx(expected, rel=1e-6)
@@ -429,8 +492,9 @@ def test_cross_entropy_hand_values():
     x = minnet.tensor([[0.0, 0.0], [0.0, 0.0]])
     loss = F.cross_entropy(x, minnet.tensor([0, 1]), weight=minnet.tensor([1.0, 3.0]))
     assert loss.item() == pytest.approx(math.log(2), rel=1e-6)
-    loss = F.cross_entropy(x, minnet.tensor([0, 1]), weight=minnet.tensor([1.0, 3.0]),
-                           reduction="sum")
+    loss = F.cross_entropy(
+        x, minnet.tensor([0, 1]), weight=minnet.tensor([1.0, 3.0]), reduction="sum"
+    )
     assert loss.item() == pytest.approx(4 * math.log(2), rel=1e-6)
 
 
@@ -445,17 +509,23 @@ def test_cross_entropy_spatial_and_1d_inputs():
     t = rng.integers(0, 4, (2, 3, 2))
     moved = np.moveaxis(x.data, 1, -1).reshape(-1, 4)
     for reduction in ("mean", "sum"):
-        np.testing.assert_allclose(F.cross_entropy(x, minnet.tensor(t), reduction=reduction).data,
-                                   _xent_ref(moved, t.reshape(-1), reduction=reduction),
-                                   rtol=1e-12)
+        np.testing.assert_allclose(
+            F.cross_entropy(x, minnet.tensor(t), reduction=reduction).data,
+            _xent_ref(moved, t.reshape(-1), reduction=reduction),
+            rtol=1e-12,
+        )
     none = F.cross_entropy(x, minnet.tensor(t), reduction="none")
     assert none.shape == (2, 3, 2)
-    np.testing.assert_allclose(none.data.reshape(-1),
-                               _xent_ref(moved, t.reshape(-1), reduction="none"), rtol=1e-12)
+    np.testing.assert_allclose(
+        none.data.reshape(-1), _xent_ref(moved, t.reshape(-1), reduction="none"), rtol=1e-12
+    )
     assert gradcheck(lambda x: F.cross_entropy(x, minnet.tensor(t), label_smoothing=0.1), (x,))
     v = randn(rng, 5)
-    np.testing.assert_allclose(F.cross_entropy(v, minnet.tensor(2)).data,
-                               _xent_ref(v.data[None], np.array([2])), rtol=1e-12)
+    np.testing.assert_allclose(
+        F.cross_entropy(v, minnet.tensor(2)).data,
+        _xent_ref(v.data[None], np.array([2])),
+        rtol=1e-12,
+    )
     assert F.cross_entropy(v, minnet.tensor(2), reduction="none").shape == ()
     assert gradcheck(lambda v: F.cross_entropy(v, minnet.tensor(2)), (v,))
 
@@ -470,9 +540,17 @@ def test_cross_entropy_is_stable_for_huge_logits_float32():
     np.testing.assert_allclose(x.grad.data, [[1, -1, 0], [-1, 0.5, 0.5]], atol=1e-6)
 
 
-@pytest.mark.parametrize("case", [dict(), dict(reduction="sum"), dict(reduction="none"),
-                                  dict(weighted=True), dict(ls=0.2), dict(ls=0.1, weighted=True,
-                                                                         reduction="none")])
+@pytest.mark.parametrize(
+    "case",
+    [
+        dict(),
+        dict(reduction="sum"),
+        dict(reduction="none"),
+        dict(weighted=True),
+        dict(ls=0.2),
+        dict(ls=0.1, weighted=True, reduction="none"),
+    ],
+)
 def test_cross_entropy_class_probabilities(case):
     rng = np.random.default_rng(12)
     x = randn(rng, 4, 3)
@@ -487,6 +565,7 @@ def test_cross_entropy_class_probabilities(case):
 
     def fn(x, target):
         return F.cross_entropy(x, target, weight=w, reduction=reduction, label_smoothing=ls)
+
     np.testing.assert_allclose(fn(x, target).data, expected, rtol=1e-12)
     assert gradcheck(fn, (x, target))
 
@@ -507,9 +586,13 @@ def test_cross_entropy_errors():
         F.cross_entropy(logits, minnet.tensor([1, 10, 2, 3]))
     with pytest.raises(ValueError, match=r"target -1 out of range \[0, 10\)"):
         F.cross_entropy(logits, minnet.tensor([1, -1, 2, 3]))
-    with pytest.raises(TypeError, match="class-index target must have an integer dtype, got float32"):
+    with pytest.raises(
+        TypeError, match="class-index target must have an integer dtype, got float32"
+    ):
         F.cross_entropy(logits, minnet.tensor([1.0, 2.0, 3.0, 4.0]))
-    with pytest.raises(ValueError, match=r"target shape \(5,\) does not match input shape \(4, 10\)"):
+    with pytest.raises(
+        ValueError, match=r"target shape \(5,\) does not match input shape \(4, 10\)"
+    ):
         F.cross_entropy(logits, minnet.tensor([1, 2, 3, 4, 5]))
     with pytest.raises(ValueError, match=r"weight must have shape \(10,\)"):
         F.cross_entropy(logits, minnet.tensor([1, 2, 3, 4]), weight=minnet.ones(3))
@@ -519,9 +602,17 @@ def test_cross_entropy_errors():
         F.cross_entropy(minnet.tensor([[1, 2]]), minnet.tensor([0]))
 
 
-@pytest.mark.parametrize("case", [dict(), dict(reduction="sum"), dict(reduction="none"),
-                                  dict(weighted=True), dict(weighted=True, ignore=True),
-                                  dict(ignore=True, reduction="none")])
+@pytest.mark.parametrize(
+    "case",
+    [
+        dict(),
+        dict(reduction="sum"),
+        dict(reduction="none"),
+        dict(weighted=True),
+        dict(weighted=True, ignore=True),
+        dict(ignore=True, reduction="none"),
+    ],
+)
 def test_nll_loss(case):
     x, t, w, ignore_index, reduction = _class_case(np.random.default_rng(14), case, 6, 4)
     ww = np.ones(4) if w is None else w
@@ -530,8 +621,10 @@ def test_nll_loss(case):
     expected = {"mean": per.sum() / ww[t][keep].sum(), "sum": per.sum(), "none": per}[reduction]
 
     def fn(x):
-        return F.nll_loss(x, minnet.tensor(t), weight=w, ignore_index=ignore_index,
-                          reduction=reduction)
+        return F.nll_loss(
+            x, minnet.tensor(t), weight=w, ignore_index=ignore_index, reduction=reduction
+        )
+
     np.testing.assert_allclose(fn(x).data, expected, rtol=1e-12)
     assert gradcheck(fn, (x,))
 
@@ -541,8 +634,11 @@ def test_nll_of_log_softmax_equals_cross_entropy():
     x = randn(rng, 5, 3, 2)
     t = minnet.tensor(rng.integers(0, 3, (5, 2)))
     w = minnet.tensor(rng.uniform(0.5, 2, 3), dtype=np.float64)
-    np.testing.assert_allclose(F.nll_loss(F.log_softmax(x, 1), t, weight=w).data,
-                               F.cross_entropy(x, t, weight=w).data, rtol=1e-12)
+    np.testing.assert_allclose(
+        F.nll_loss(F.log_softmax(x, 1), t, weight=w).data,
+        F.cross_entropy(x, t, weight=w).data,
+        rtol=1e-12,
+    )
     assert gradcheck(lambda x: F.nll_loss(F.log_softmax(x, 1), t), (x,))
 
 
@@ -565,12 +661,17 @@ def test_kl_div(reduction, log_target):
     p /= p.sum(axis=1, keepdims=True)
     target = t64(np.log(p) if log_target else p)
     elems = p * (np.log(p) - logq.data)
-    expected = {"mean": elems.mean(), "batchmean": elems.sum() / 3, "sum": elems.sum(),
-                "none": elems}[reduction]
+    expected = {
+        "mean": elems.mean(),
+        "batchmean": elems.sum() / 3,
+        "sum": elems.sum(),
+        "none": elems,
+    }[reduction]
     out = F.kl_div(logq, target, reduction=reduction, log_target=log_target)
     np.testing.assert_allclose(out.data, expected, rtol=1e-12)
-    assert gradcheck(lambda a, b: F.kl_div(a, b, reduction=reduction, log_target=log_target),
-                     (logq, target))
+    assert gradcheck(
+        lambda a, b: F.kl_div(a, b, reduction=reduction, log_target=log_target), (logq, target)
+    )
 
 
 def test_kl_div_zero_target_contributes_nothing():
@@ -593,8 +694,9 @@ def test_batch_norm_training_forward_and_running_stats(shape):
     axes = (0,) + tuple(range(2, len(shape)))
     bshape = (1, 3) + (1,) * (len(shape) - 2)
     mean, var = x.data.mean(axis=axes), x.data.var(axis=axes)
-    ref = (x.data - mean.reshape(bshape)) / np.sqrt(var.reshape(bshape) + 1e-5) * \
-        w.data.reshape(bshape) + b.data.reshape(bshape)
+    ref = (x.data - mean.reshape(bshape)) / np.sqrt(var.reshape(bshape) + 1e-5) * w.data.reshape(
+        bshape
+    ) + b.data.reshape(bshape)
     out = F.batch_norm(x, rm, rv, w, b, training=True, momentum=0.1, eps=1e-5)
     np.testing.assert_allclose(out.data, ref, rtol=1e-10, atol=1e-12)
     m = x.data.size // 3
@@ -644,14 +746,17 @@ def test_layer_norm(normalized_shape, affine):
     ref = (x.data - mean) / np.sqrt(var + 1e-5)
     if affine:
         ref = ref * w.data + b.data
-    np.testing.assert_allclose(F.layer_norm(x, normalized_shape, w, b).data, ref, rtol=1e-10,
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        F.layer_norm(x, normalized_shape, w, b).data, ref, rtol=1e-10, atol=1e-12
+    )
     args = (x, w, b) if affine else (x,)
     assert gradcheck(lambda *a: F.layer_norm(a[0], normalized_shape, *a[1:]), args)
 
 
 def test_layer_norm_shape_error():
-    with pytest.raises(ValueError, match=r"input shape \(2, 5\) does not end with normalized_shape \(4,\)"):
+    with pytest.raises(
+        ValueError, match=r"input shape \(2, 5\) does not end with normalized_shape \(4,\)"
+    ):
         F.layer_norm(minnet.ones(2, 5), 4)
 
 
@@ -700,6 +805,7 @@ def test_mlp_end_to_end_gradcheck():
         h = F.batch_norm(h, None, None, g, beta, training=True)
         h = F.gelu(h)
         return F.cross_entropy(F.linear(h, w2, b2), t, label_smoothing=0.05)
+
     assert gradcheck(net, (w1, b1, g, beta, w2, b2))
 
 
@@ -709,7 +815,9 @@ def test_losses_take_pytorchs_positional_order_and_legacy_reduction_arguments():
     w = minnet.tensor([1.0, 3.0])
     # cross_entropy(input, target, weight, size_average, ignore_index, reduce, reduction)
     positional = F.cross_entropy(x, t, w, None, 1, None, "sum")
-    assert positional.item() == pytest.approx(F.cross_entropy(x[:1], t[:1], w, reduction="sum").item())
+    assert positional.item() == pytest.approx(
+        F.cross_entropy(x[:1], t[:1], w, reduction="sum").item()
+    )
     assert F.mse_loss(x, x * 0, reduce=False).shape == (2, 2)
     assert F.mse_loss(x, x * 0, size_average=False).item() == pytest.approx(5)
     assert F.nll_loss(x, t, None, None, -100, False).shape == (2,)

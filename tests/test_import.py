@@ -5,6 +5,7 @@ The import time itself is measured, not asserted (bench/RESULTS.md, "Issue 15");
 asserted is its cause: a plain ``import minnet`` loads none of the subpackages or heavy stdlib
 modules (multiprocessing, zipfile, json) that a first line of user code may not need.
 """
+
 import subprocess
 import sys
 import tempfile
@@ -13,22 +14,54 @@ import pytest
 
 import minnet
 
-PUBLIC = ["nn", "optim", "data", "utils", "keras", "datasets", "vision", "examples", "reference",
-          "testing", "bench", "kernels", "plot", "serialization", "autograd", "random"]   # minnet.device is torch.device
+PUBLIC = [
+    "nn",
+    "optim",
+    "data",
+    "utils",
+    "keras",
+    "datasets",
+    "vision",
+    "examples",
+    "reference",
+    "testing",
+    "bench",
+    "kernels",
+    "plot",
+    "serialization",
+    "autograd",
+    "random",
+]  # minnet.device is torch.device
 
 
 def run(code):
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120, cwd=tempfile.gettempdir())
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tempfile.gettempdir(),
+    )
     assert out.returncode == 0, out.stderr
     return out.stdout
 
 
 def test_plain_import_loads_no_subpackage():
     loaded = run("import sys, minnet; print(' '.join(sorted(sys.modules)))").split()
-    for name in ["minnet.nn", "minnet.optim", "minnet.data", "minnet.keras", "minnet.datasets",
-                 "minnet.vision", "minnet.serialization", "minnet.plot", "multiprocessing",
-                 "zipfile", "json", "matplotlib"]:
+    for name in [
+        "minnet.nn",
+        "minnet.optim",
+        "minnet.data",
+        "minnet.keras",
+        "minnet.datasets",
+        "minnet.vision",
+        "minnet.serialization",
+        "minnet.plot",
+        "multiprocessing",
+        "zipfile",
+        "json",
+        "matplotlib",
+    ]:
         assert name not in loaded, f"`import minnet` imported {name}"
 
 
@@ -40,11 +73,18 @@ def test_submodule_reachable_after_plain_import(name):
 
 
 def test_issue_example_and_lazy_functions():
-    out = run("import minnet; print(minnet.datasets.fashion_mnist.load_data.__name__);"
-              "print(minnet.save.__module__, minnet.load.__module__);"
-              "from minnet import nn, optim; print(nn.Linear.__name__, optim.Adam.__name__)")
-    assert out.split() == ["load_data", "minnet.serialization", "minnet.serialization",
-                           "Linear", "Adam"]
+    out = run(
+        "import minnet; print(minnet.datasets.fashion_mnist.load_data.__name__);"
+        "print(minnet.save.__module__, minnet.load.__module__);"
+        "from minnet import nn, optim; print(nn.Linear.__name__, optim.Adam.__name__)"
+    )
+    assert out.split() == [
+        "load_data",
+        "minnet.serialization",
+        "minnet.serialization",
+        "Linear",
+        "Adam",
+    ]
 
 
 def test_dir_lists_lazy_names():

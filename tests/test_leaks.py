@@ -2,6 +2,7 @@
 number of steps (an MLP, the lecture CNN, a GRU), and empty_cache() gives the kernel
 workspaces back. Each model trains in a fresh interpreter so nothing else's memory counts;
 the 10,000-step figures are in bench/RESULTS.md (`python tests/test_leaks.py 10000`)."""
+
 import json
 import subprocess
 import sys
@@ -63,8 +64,13 @@ print(json.dumps({"warm": marks[warm], "end": marks[steps], "freed": freed,
 
 
 def measure(model, steps):
-    p = subprocess.run([sys.executable, "-c", SCRIPT, model, str(steps)], capture_output=True,
-                       text=True, timeout=600, cwd=tempfile.gettempdir())
+    p = subprocess.run(
+        [sys.executable, "-c", SCRIPT, model, str(steps)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tempfile.gettempdir(),
+    )
     assert p.returncode == 0, p.stderr
     return json.loads(p.stdout.strip().splitlines()[-1])
 
@@ -79,10 +85,12 @@ def test_resident_memory_is_flat_after_warm_up(model, steps):
     assert r["freed"] >= 0
 
 
-if __name__ == "__main__":       # the long runs recorded in bench/RESULTS.md
+if __name__ == "__main__":  # the long runs recorded in bench/RESULTS.md
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 10000
     for m in ("mlp", "cnn", "gru"):
         r = measure(m, n)
-        print(f"{m}: {n} steps, RSS at step {n // 10}: {r['warm'] / 2**20:.1f} MiB, at step "
-              f"{n}: {r['end'] / 2**20:.1f} MiB, growth {(r['end'] - r['warm']) / r['warm']:+.3%}"
-              f"; empty_cache() freed {r['freed'] / 2**20:.2f} MiB")
+        print(
+            f"{m}: {n} steps, RSS at step {n // 10}: {r['warm'] / 2**20:.1f} MiB, at step "
+            f"{n}: {r['end'] / 2**20:.1f} MiB, growth {(r['end'] - r['warm']) / r['warm']:+.3%}"
+            f"; empty_cache() freed {r['freed'] / 2**20:.2f} MiB"
+        )

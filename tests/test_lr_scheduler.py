@@ -1,4 +1,5 @@
 """Schedulers against PyTorch's documented learning-rate sequences."""
+
 import math
 
 import numpy as np
@@ -34,13 +35,13 @@ def test_step_lr():
 def test_multistep_lr_with_repeated_milestone():
     opt = optim.SGD([P()], lr=1.0)
     got = lrs(lr_scheduler.MultiStepLR(opt, milestones=[2, 5, 5], gamma=0.5), opt, 8)
-    np.testing.assert_allclose(got, [1, 1, .5, .5, .5, .125, .125, .125], rtol=1e-12)
+    np.testing.assert_allclose(got, [1, 1, 0.5, 0.5, 0.5, 0.125, 0.125, 0.125], rtol=1e-12)
 
 
 def test_exponential_lr():
     opt = optim.SGD([P()], lr=0.2)
     got = lrs(lr_scheduler.ExponentialLR(opt, gamma=0.9), opt, 6)
-    np.testing.assert_allclose(got, [0.2 * 0.9 ** e for e in range(6)], rtol=1e-12)
+    np.testing.assert_allclose(got, [0.2 * 0.9**e for e in range(6)], rtol=1e-12)
 
 
 def test_cosine_annealing_follows_closed_form_past_t_max():
@@ -54,19 +55,20 @@ def test_cosine_annealing_follows_closed_form_past_t_max():
 
 def test_lambda_lr_and_per_group_lambdas():
     opt = optim.SGD([{"params": [P()]}, {"params": [P()], "lr": 1.0}], lr=0.1)
-    sched = lr_scheduler.LambdaLR(opt, [lambda e: 0.5 ** e, lambda e: 1 / (e + 1)])
+    sched = lr_scheduler.LambdaLR(opt, [lambda e: 0.5**e, lambda e: 1 / (e + 1)])
     seq = []
     for e in range(4):
         seq.append(sched.get_last_lr())
         sched.step()
-    np.testing.assert_allclose(seq, [[0.1 * 0.5 ** e, 1 / (e + 1)] for e in range(4)])
+    np.testing.assert_allclose(seq, [[0.1 * 0.5**e, 1 / (e + 1)] for e in range(4)])
     assert "lr_lambdas" not in sched.state_dict()
 
 
 def test_reduce_lr_on_plateau():
     opt = optim.SGD([P()], lr=1.0)
-    s = lr_scheduler.ReduceLROnPlateau(opt, mode="min", factor=0.5, patience=2, cooldown=1,
-                                       min_lr=0.2)
+    s = lr_scheduler.ReduceLROnPlateau(
+        opt, mode="min", factor=0.5, patience=2, cooldown=1, min_lr=0.2
+    )
     metrics = [10, 9, 9, 9, 9, 9, 9, 9, 9, 8, 8, 8, 8, 8, 8, 8]
     got = []
     for m in metrics:
@@ -74,17 +76,18 @@ def test_reduce_lr_on_plateau():
         got.append(s.get_last_lr()[0])
     # bad epochs: 9@2,3 -> 4th bad (idx 4) exceeds patience 2 -> 0.5; cooldown 1 (idx 5);
     # then bad at 6,7,8 -> reduce at 8 -> 0.25; 8 improves at idx 9; bad 10,11,12 -> 0.2 (min)
-    assert got == [1, 1, 1, 1, .5, .5, .5, .5, .25, .25, .25, .25, .2, .2, .2, .2]
+    assert got == [1, 1, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25, 0.25, 0.2, 0.2, 0.2, 0.2]
 
 
 def test_reduce_lr_on_plateau_max_abs():
     opt = optim.SGD([P()], lr=1.0)
-    s = lr_scheduler.ReduceLROnPlateau(opt, mode="max", threshold=0.5, threshold_mode="abs",
-                                       patience=0)
-    s.step(1.0)         # improves on -inf
-    s.step(1.4)         # not > 1.0 + 0.5: bad -> reduce
+    s = lr_scheduler.ReduceLROnPlateau(
+        opt, mode="max", threshold=0.5, threshold_mode="abs", patience=0
+    )
+    s.step(1.0)  # improves on -inf
+    s.step(1.4)  # not > 1.0 + 0.5: bad -> reduce
     assert s.get_last_lr() == [pytest.approx(0.1)]
-    s.step(2.0)         # > 1.5: better
+    s.step(2.0)  # > 1.5: better
     assert s.get_last_lr() == [pytest.approx(0.1)]
 
 

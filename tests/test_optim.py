@@ -38,13 +38,14 @@ def run(opt_cls, steps, theta0, grads, **kw):
         p.grad = grads[t].copy()
         g_before = p.grad.copy()
         opt.step()
-        np.testing.assert_array_equal(p.grad, g_before)   # gradients are never modified
+        np.testing.assert_array_equal(p.grad, g_before)  # gradients are never modified
     return p.data, opt
 
 
 # ----------------------------------------------------------------------- expected updates
-def sgd_ref(theta, grads, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
-            maximize=False):
+def sgd_ref(
+    theta, grads, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False
+):
     theta = theta.copy()
     b = None
     for t, grad in enumerate(grads, start=1):
@@ -58,8 +59,17 @@ def sgd_ref(theta, grads, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nes
     return theta
 
 
-def adam_ref(theta, grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-             amsgrad=False, decoupled=False, maximize=False):
+def adam_ref(
+    theta,
+    grads,
+    lr=1e-3,
+    betas=(0.9, 0.999),
+    eps=1e-8,
+    weight_decay=0.0,
+    amsgrad=False,
+    decoupled=False,
+    maximize=False,
+):
     theta = theta.copy()
     b1, b2 = betas
     m = np.zeros_like(theta)
@@ -75,16 +85,17 @@ def adam_ref(theta, grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0
         v = b2 * v + (1 - b2) * g * g
         if amsgrad:
             vmax = np.maximum(vmax, v)
-            vhat = vmax / (1 - b2 ** t)
+            vhat = vmax / (1 - b2**t)
         else:
-            vhat = v / (1 - b2 ** t)
-        mhat = m / (1 - b1 ** t)
+            vhat = v / (1 - b2**t)
+        mhat = m / (1 - b1**t)
         theta = theta - lr * mhat / (np.sqrt(vhat) + eps)
     return theta
 
 
-def rmsprop_ref(theta, grads, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
-                centered=False):
+def rmsprop_ref(
+    theta, grads, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False
+):
     theta = theta.copy()
     v = np.zeros_like(theta)
     b = np.zeros_like(theta)
@@ -104,8 +115,9 @@ def rmsprop_ref(theta, grads, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, m
     return theta
 
 
-def adagrad_ref(theta, grads, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
-                initial_accumulator_value=0.0, eps=1e-10):
+def adagrad_ref(
+    theta, grads, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10
+):
     theta = theta.copy()
     s = np.full_like(theta, initial_accumulator_value)
     for t, grad in enumerate(grads, start=1):
@@ -127,24 +139,34 @@ CASES = [
     (optim.Adam, adam_ref, dict(lr=0.01, betas=(0.8, 0.9), eps=1e-6, weight_decay=0.1)),
     (optim.Adam, adam_ref, dict(lr=0.01, amsgrad=True)),
     (optim.Adam, adam_ref, dict(lr=0.01, maximize=True)),
-    (optim.AdamW, lambda th, gs, **kw: adam_ref(th, gs, decoupled=True, **kw),
-     dict(lr=0.01, weight_decay=0.1)),
-    (optim.AdamW, lambda th, gs, **kw: adam_ref(th, gs, decoupled=True, **kw),
-     dict(lr=0.01, weight_decay=0.1, amsgrad=True)),
+    (
+        optim.AdamW,
+        lambda th, gs, **kw: adam_ref(th, gs, decoupled=True, **kw),
+        dict(lr=0.01, weight_decay=0.1),
+    ),
+    (
+        optim.AdamW,
+        lambda th, gs, **kw: adam_ref(th, gs, decoupled=True, **kw),
+        dict(lr=0.01, weight_decay=0.1, amsgrad=True),
+    ),
     (optim.RMSprop, rmsprop_ref, dict()),
     (optim.RMSprop, rmsprop_ref, dict(lr=0.01, alpha=0.9, weight_decay=0.1)),
     (optim.RMSprop, rmsprop_ref, dict(lr=0.01, momentum=0.9)),
     (optim.RMSprop, rmsprop_ref, dict(lr=0.01, centered=True)),
     (optim.RMSprop, rmsprop_ref, dict(lr=0.01, centered=True, momentum=0.5)),
     (optim.Adagrad, adagrad_ref, dict(lr=0.1)),
-    (optim.Adagrad, adagrad_ref, dict(lr=0.1, lr_decay=0.1, weight_decay=0.1,
-                                      initial_accumulator_value=0.5)),
+    (
+        optim.Adagrad,
+        adagrad_ref,
+        dict(lr=0.1, lr_decay=0.1, weight_decay=0.1, initial_accumulator_value=0.5),
+    ),
 ]
 
 
 @pytest.mark.parametrize("steps", [1, 5])
-@pytest.mark.parametrize("opt_cls,ref,kw", CASES,
-                         ids=[f"{c.__name__}-{i}" for i, (c, _, _) in enumerate(CASES)])
+@pytest.mark.parametrize(
+    "opt_cls,ref,kw", CASES, ids=[f"{c.__name__}-{i}" for i, (c, _, _) in enumerate(CASES)]
+)
 def test_update_rule_matches_documented_algorithm(opt_cls, ref, kw, steps):
     theta0, grads = make(seed=steps)
     got, _ = run(opt_cls, steps, theta0, grads, **kw)
@@ -156,11 +178,11 @@ def test_sgd_one_step_by_hand():
     p = P([1.0, -2.0])
     opt = optim.SGD([p], lr=0.5, momentum=0.9, weight_decay=0.1)
     p.grad = np.array([0.2, 0.4])
-    opt.step()   # g = grad + 0.1*theta = [0.3, 0.2]; b = g; theta -= 0.5*g
+    opt.step()  # g = grad + 0.1*theta = [0.3, 0.2]; b = g; theta -= 0.5*g
     np.testing.assert_allclose(p.data, [0.85, -2.1])
     np.testing.assert_allclose(opt.state[p]["momentum_buffer"], [0.3, 0.2])
     p.grad = np.array([0.0, 0.0])
-    opt.step()   # g = 0.1*theta = [0.085, -0.21]; b = 0.9*b + g = [0.355, -0.03]
+    opt.step()  # g = 0.1*theta = [0.085, -0.21]; b = 0.9*b + g = [0.355, -0.03]
     np.testing.assert_allclose(p.data, [0.85 - 0.5 * 0.355, -2.1 + 0.5 * 0.03])
 
 
@@ -183,12 +205,15 @@ def test_float32_parameters_stay_float32_and_inplace():
             p.grad = grads[t].astype(np.float32)
             opt.step()
         assert p.data is buf and p.data.dtype == np.float32
-        want = {optim.SGD: lambda: sgd_ref(theta0, grads[:3], 0.01, momentum=0.9),
-                optim.Adam: lambda: adam_ref(theta0, grads[:3], lr=0.01),
-                optim.AdamW: lambda: adam_ref(theta0, grads[:3], lr=0.01, weight_decay=1e-2,
-                                              decoupled=True),
-                optim.RMSprop: lambda: rmsprop_ref(theta0, grads[:3], lr=0.01),
-                optim.Adagrad: lambda: adagrad_ref(theta0, grads[:3], lr=0.01)}[cls]()
+        want = {
+            optim.SGD: lambda: sgd_ref(theta0, grads[:3], 0.01, momentum=0.9),
+            optim.Adam: lambda: adam_ref(theta0, grads[:3], lr=0.01),
+            optim.AdamW: lambda: adam_ref(
+                theta0, grads[:3], lr=0.01, weight_decay=1e-2, decoupled=True
+            ),
+            optim.RMSprop: lambda: rmsprop_ref(theta0, grads[:3], lr=0.01),
+            optim.Adagrad: lambda: adagrad_ref(theta0, grads[:3], lr=0.01),
+        }[cls]()
         np.testing.assert_allclose(p.data, want, rtol=1e-4, atol=1e-5)
 
 
@@ -198,7 +223,7 @@ def test_param_groups_and_skipped_params():
     assert opt.param_groups[0]["lr"] == 0.1 and opt.param_groups[1]["lr"] == 1.0
     assert opt.param_groups[1]["momentum"] == 0
     a.grad = np.array([1.0])
-    b.grad = np.array([1.0])            # c has no gradient: untouched
+    b.grad = np.array([1.0])  # c has no gradient: untouched
     opt.step()
     np.testing.assert_allclose([a.data[0], b.data[0], c.data[0]], [0.9, 0.0, 1.0])
     d = P([2.0])
@@ -236,15 +261,21 @@ def test_closure_is_called_and_returned():
         calls.append(1)
         p.grad = np.array([2.0])
         return 7.0
+
     assert opt.step(closure) == 7.0 and calls == [1]
     np.testing.assert_allclose(p.data, [0.8])
 
 
-@pytest.mark.parametrize("cls,kw", [(optim.SGD, dict(lr=0.1, momentum=0.9)),
-                                    (optim.Adam, dict(lr=0.01, amsgrad=True)),
-                                    (optim.AdamW, dict(lr=0.01)),
-                                    (optim.RMSprop, dict(momentum=0.5, centered=True)),
-                                    (optim.Adagrad, dict(lr=0.1, lr_decay=0.01))])
+@pytest.mark.parametrize(
+    "cls,kw",
+    [
+        (optim.SGD, dict(lr=0.1, momentum=0.9)),
+        (optim.Adam, dict(lr=0.01, amsgrad=True)),
+        (optim.AdamW, dict(lr=0.01)),
+        (optim.RMSprop, dict(momentum=0.5, centered=True)),
+        (optim.Adagrad, dict(lr=0.1, lr_decay=0.01)),
+    ],
+)
 def test_state_dict_resume_is_exact(cls, kw):
     theta0, grads = make(seed=11)
     # uninterrupted: 6 steps
@@ -260,7 +291,7 @@ def test_state_dict_resume_is_exact(cls, kw):
     assert sd["param_groups"][0]["params"] == [0] and 0 in sd["state"]
     assert sd["state"][0]["step"] == 3
     q = P(p.data)
-    opt2 = cls([q], lr=123.0)                    # hyperparameters come from the state dict
+    opt2 = cls([q], lr=123.0)  # hyperparameters come from the state dict
     opt2.load_state_dict(sd)
     assert opt2.param_groups[0]["lr"] == kw.get("lr", opt.defaults["lr"])
     for t in range(3, 6):
@@ -306,13 +337,14 @@ def test_repr():
 
 def test_dispatch_takes_the_fused_kernels_only_when_they_fit(backend):
     from minnet import kernels, reference
+
     opt = optim.SGD([P([1.0])], lr=0.1)
     p = P(np.zeros((3, 4)))
     g = np.zeros((3, 4))
     assert _functional.step_impl(opt, p, g) is (kernels if backend == "kernels" else reference)
-    assert _functional.step_impl(opt, p, g.astype(np.float32)) is reference   # dtype differs
+    assert _functional.step_impl(opt, p, g.astype(np.float32)) is reference  # dtype differs
     q = P(np.zeros((4, 3)))
-    q.data = q.data.T                                                   # not C-contiguous
+    q.data = q.data.T  # not C-contiguous
     assert _functional.step_impl(opt, q, g) is reference
     with pytest.raises(ValueError, match=r"SGD: gradient of shape \(4, 3\) does not match"):
         _functional.step_impl(opt, p, np.zeros((4, 3)))

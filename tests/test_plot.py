@@ -1,6 +1,7 @@
 """minnet.plot: the PNGs it renders are real pictures, the confusion counts match a matrix
 counted by hand, bad inputs name the argument, and without matplotlib the module still imports
 (confusion_counts works) while drawing says how to install it."""
+
 import os
 import subprocess
 import sys
@@ -36,26 +37,30 @@ def image_axes(fig):
 
 # ---- history ------------------------------------------------------------------------------
 def test_history_from_dict_draws_one_panel_per_metric(tmp_path):
-    logs = {"loss": [1.0, 0.6, 0.4, 0.3], "accuracy": [0.5, 0.7, 0.8, 0.85],
-            "val_loss": [1.1, 0.8, 0.6, 0.55], "val_accuracy": [0.45, 0.6, 0.7, 0.75]}
+    logs = {
+        "loss": [1.0, 0.6, 0.4, 0.3],
+        "accuracy": [0.5, 0.7, 0.8, 0.85],
+        "val_loss": [1.1, 0.8, 0.6, 0.55],
+        "val_accuracy": [0.45, 0.6, 0.7, 0.75],
+    }
     fig = plot.history(logs, path=tmp_path / "h.png")
     check_png(tmp_path / "h.png")
     assert [ax.get_title() for ax in fig.axes] == ["loss", "accuracy"]
     lines = fig.axes[1].get_lines()
     assert [ln.get_label() for ln in lines] == ["training", "validation"]
-    np.testing.assert_array_equal(lines[1].get_xdata(), [1, 2, 3, 4])     # epochs from 1
+    np.testing.assert_array_equal(lines[1].get_xdata(), [1, 2, 3, 4])  # epochs from 1
     np.testing.assert_allclose(lines[1].get_ydata(), logs["val_accuracy"])
 
 
 def test_history_of_a_keras_fit_and_metric_selection(tmp_path):
     from minnet import keras
+
     rng = np.random.default_rng(0)
     x = rng.normal(size=(64, 4)).astype(np.float32)
     y = (x[:, 0] > 0).astype(np.int64)
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     hist = model.fit(x, y, epochs=3, batch_size=16, validation_split=0.25, verbose=0)
     fig = plot.history(hist, path=str(tmp_path / "fit.png"))
     check_png(tmp_path / "fit.png")
@@ -81,15 +86,16 @@ def test_history_bad_inputs():
 
 
 # ---- images -------------------------------------------------------------------------------
-@pytest.mark.parametrize("shape", [(6, 12, 10), (6, 12, 10, 1), (6, 12, 10, 3), (6, 1, 12, 10),
-                                   (6, 3, 12, 10)])
+@pytest.mark.parametrize(
+    "shape", [(6, 12, 10), (6, 12, 10, 1), (6, 12, 10, 3), (6, 1, 12, 10), (6, 3, 12, 10)]
+)
 def test_images_layouts(shape, tmp_path):
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, shape, dtype=np.uint8)
     fig = plot.images(x, ncols=4, path=tmp_path / "g.png")
     check_png(tmp_path / "g.png")
     shown = image_axes(fig)
-    assert len(shown) == 6 and len(fig.axes) == 8        # 2 rows of 4, two cells empty
+    assert len(shown) == 6 and len(fig.axes) == 8  # 2 rows of 4, two cells empty
     height, width = shown[0].images[0].get_array().shape[:2]
     assert (height, width) == (12, 10)
     first = shown[0].images[0].get_array()
@@ -100,8 +106,13 @@ def test_images_layouts(shape, tmp_path):
 def test_images_titles_mark_wrong_predictions_in_red(tmp_path):
     x = np.random.default_rng(1).random((4, 8, 8))
     names = ["cat", "dog", "bird"]
-    fig = plot.images(x, labels=[0, 1, 2, 1], predictions=[0, 2, 2, 0], class_names=names,
-                      path=tmp_path / "p.png")
+    fig = plot.images(
+        x,
+        labels=[0, 1, 2, 1],
+        predictions=[0, 2, 2, 0],
+        class_names=names,
+        path=tmp_path / "p.png",
+    )
     check_png(tmp_path / "p.png")
     titles = [ax.title for ax in image_axes(fig)]
     assert [t.get_text() for t in titles] == ["cat", "bird (dog)", "bird", "cat (dog)"]
@@ -110,7 +121,7 @@ def test_images_titles_mark_wrong_predictions_in_red(tmp_path):
 
 
 def test_images_labels_only_and_float_scaling():
-    x = np.random.default_rng(2).normal(size=(3, 5, 5))          # outside [0, 1]: rescaled
+    x = np.random.default_rng(2).normal(size=(3, 5, 5))  # outside [0, 1]: rescaled
     fig = plot.images(x, labels=[7, 8, 9])
     assert [ax.get_title() for ax in image_axes(fig)] == ["7", "8", "9"]
     values = np.concatenate([ax.images[0].get_array().ravel() for ax in image_axes(fig)])
@@ -123,8 +134,11 @@ def test_images_bad_inputs():
         plot.images(np.zeros((4, 8)))
     with pytest.raises(ValueError, match=r"x must be .*got shape \(4, 8, 8, 5\)"):
         plot.images(np.zeros((4, 8, 8, 5)))
-    with pytest.raises(ValueError, match=r"labels must have one entry per image \(4\), "
-                                         r"got shape \(3,\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"labels must have one entry per image \(4\), "
+        r"got shape \(3,\)",
+    ):
         plot.images(x, labels=[0, 1, 2])
     with pytest.raises(ValueError, match="predictions must have one entry per image"):
         plot.images(x, labels=[0, 1, 2, 3], predictions=[[0, 1], [2, 3]])
@@ -142,14 +156,19 @@ def test_images_bad_inputs():
 def test_confusion_counts_by_hand():
     y_true = [0, 0, 1, 1, 1, 2, 2, 2, 2]
     y_pred = [0, 1, 1, 1, 2, 2, 0, 2, 2]
-    expected = np.array([[1, 1, 0],       # true 0: once right, once taken for 1
-                         [0, 2, 1],
-                         [1, 0, 3]])
+    expected = np.array(
+        [
+            [1, 1, 0],  # true 0: once right, once taken for 1
+            [0, 2, 1],
+            [1, 0, 3],
+        ]
+    )
     m = plot.confusion_counts(y_true, y_pred)
     np.testing.assert_array_equal(m, expected)
     assert m.dtype == np.int64
-    np.testing.assert_array_equal(plot.confusion_counts(y_true, y_pred, num_classes=4)[:3, :3],
-                                  expected)
+    np.testing.assert_array_equal(
+        plot.confusion_counts(y_true, y_pred, num_classes=4)[:3, :3], expected
+    )
     # scores / one-hot rows are argmax-ed, and give K
     scores = np.eye(3)[y_pred] * 0.8 + 0.1
     np.testing.assert_array_equal(plot.confusion_counts(np.eye(3)[y_true], scores), expected)
@@ -213,14 +232,14 @@ def test_save_is_atomic_and_leaves_no_temporary_files(tmp_path):
 
 def test_figure_shows_itself_in_jupyter():
     fig = plot.history({"loss": [1.0, 0.5]})
-    assert fig._repr_png_().startswith(PNG_MAGIC)         # what IPython displays
+    assert fig._repr_png_().startswith(PNG_MAGIC)  # what IPython displays
 
 
 # ---- without matplotlib -------------------------------------------------------------------
 def test_without_matplotlib_import_works_and_drawing_says_how_to_install():
     code = (
         "import sys\n"
-        "sys.modules['matplotlib'] = None\n"          # 'import matplotlib' now fails
+        "sys.modules['matplotlib'] = None\n"  # 'import matplotlib' now fails
         "import minnet.plot as plot\n"
         "print(plot.confusion_counts([0, 1, 1], [0, 1, 0]).tolist())\n"
         "for call in (lambda: plot.history({'loss': [1.0]}),\n"
@@ -231,8 +250,13 @@ def test_without_matplotlib_import_works_and_drawing_says_how_to_install():
         "    except ImportError as e:\n"
         "        print('ImportError:', e)\n"
     )
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                       timeout=120, cwd=tempfile.gettempdir())
+    p = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tempfile.gettempdir(),
+    )
     assert p.returncode == 0, p.stderr
     lines = p.stdout.splitlines()
     assert lines[0] == "[[1, 0], [1, 1]]"

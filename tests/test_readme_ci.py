@@ -3,6 +3,7 @@
 README's first two bash blocks are what a newcomer types; CI must type the same, so a change to
 one without the other fails here rather than in a user's terminal.
 """
+
 import pathlib
 import re
 

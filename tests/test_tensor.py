@@ -1,5 +1,6 @@
 """minnet.Tensor: construction, dtypes, every differentiable op against NumPy (forward) and
 finite differences (backward, float64), and bad input."""
+
 import numpy as np
 import pytest
 
@@ -63,8 +64,10 @@ def test_random_factories_follow_manual_seed():
     r = minnet.randint(0, 5, (100,))
     assert r.dtype == np.int64 and r.data.min() >= 0 and r.data.max() < 5
     g = np.random.default_rng(0)
-    assert np.array_equal(minnet.randn(3, generator=g).data,
-                          np.random.default_rng(0).standard_normal(3, dtype=np.float32))
+    assert np.array_equal(
+        minnet.randn(3, generator=g).data,
+        np.random.default_rng(0).standard_normal(3, dtype=np.float32),
+    )
 
 
 def test_facts_and_conversions():
@@ -77,7 +80,9 @@ def test_facts_and_conversions():
     assert np.asarray(x) is x.data
     with pytest.raises(ValueError, match="one-element"):
         x.item()
-    assert "tensor(" in repr(x) and "requires_grad=True" in repr(minnet.ones(1, requires_grad=True))
+    assert "tensor(" in repr(x) and "requires_grad=True" in repr(
+        minnet.ones(1, requires_grad=True)
+    )
     assert [r.tolist() for r in x] == [[0, 1, 2], [3, 4, 5]]
 
 
@@ -91,22 +96,22 @@ def test_dtype_promotion_like_pytorch():
     f32 = minnet.ones(2)
     f64 = minnet.ones(2, dtype=np.float64)
     i64 = minnet.tensor([1, 2])
-    assert (f32 + 1.5).dtype == np.float32          # Python scalars do not widen
+    assert (f32 + 1.5).dtype == np.float32  # Python scalars do not widen
     assert (f32 + np.float64(2)).dtype == np.float32
-    assert (f32 + i64).dtype == np.float32          # float wins over int
+    assert (f32 + i64).dtype == np.float32  # float wins over int
     assert (i64 + f32).dtype == np.float32
     assert (f32 + f64).dtype == np.float64
     assert (i64 * 2).dtype == np.int64
     assert (i64 * 0.5).dtype == np.float32
-    assert (i64 / 2).dtype == np.float32            # true division gives floats
+    assert (i64 / 2).dtype == np.float32  # true division gives floats
     assert (2 - f64).dtype == np.float64
-    assert (np.ones(2, np.float32) + f32).dtype == np.float32   # numpy defers to Tensor
-    assert (np.ones(2) + f32).dtype == np.float64   # an array counts as a tensor
+    assert (np.ones(2, np.float32) + f32).dtype == np.float32  # numpy defers to Tensor
+    assert (np.ones(2) + f32).dtype == np.float64  # an array counts as a tensor
     assert isinstance(np.ones(2) + f32, minnet.Tensor)
 
 
 def test_mixed_dtype_gradients_come_back_in_each_leaf_dtype():
-    a = minnet.tensor([1.0, 2.0], requires_grad=True)                    # float32
+    a = minnet.tensor([1.0, 2.0], requires_grad=True)  # float32
     b = minnet.tensor([3.0, 4.0], dtype=np.float64, requires_grad=True)  # float64
     (a * b).sum().backward()
     assert a.grad.dtype == np.float32 and b.grad.dtype == np.float64
@@ -130,7 +135,7 @@ BINARY = [
     ("sub", lambda a, b: a - b, lambda a, b: a - b),
     ("mul", lambda a, b: a * b, lambda a, b: a * b),
     ("div", lambda a, b: a / b, lambda a, b: a / b),
-    ("pow", lambda a, b: a ** b, lambda a, b: a ** b),
+    ("pow", lambda a, b: a**b, lambda a, b: a**b),
     ("maximum", minnet.maximum, np.maximum),
     ("minimum", minnet.minimum, np.minimum),
 ]
@@ -149,11 +154,25 @@ def test_binary_forward_and_broadcast_backward(name, op, ref, sa, sb):
     assert gradcheck(op, (a, b))
 
 
-@pytest.mark.parametrize("op", [lambda a: a + 2, lambda a: 2 + a, lambda a: a - 3,
-                                lambda a: 3 - a, lambda a: a * 1.5, lambda a: 1.5 * a,
-                                lambda a: a / 4, lambda a: 4 / a, lambda a: a ** 3,
-                                lambda a: a ** 0.5, lambda a: 2 ** a, lambda a: -a,
-                                lambda a: abs(a), lambda a: +a])
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda a: a + 2,
+        lambda a: 2 + a,
+        lambda a: a - 3,
+        lambda a: 3 - a,
+        lambda a: a * 1.5,
+        lambda a: 1.5 * a,
+        lambda a: a / 4,
+        lambda a: 4 / a,
+        lambda a: a**3,
+        lambda a: a**0.5,
+        lambda a: 2**a,
+        lambda a: -a,
+        lambda a: abs(a),
+        lambda a: +a,
+    ],
+)
 def test_scalar_operators(op):
     rng = np.random.default_rng(2)
     a = leaf(rng, 3, 2, positive=True)
@@ -183,10 +202,20 @@ def test_comparisons_are_boolean_and_not_differentiable():
 
 
 # ---- matmul -----------------------------------------------------------------------------
-@pytest.mark.parametrize("sa,sb", [((3, 4), (4, 5)), ((1, 4), (4, 1)), ((4,), (4,)),
-                                   ((4,), (4, 2)), ((3, 4), (4,)), ((2, 3, 4), (4, 5)),
-                                   ((2, 3, 4), (2, 4, 5)), ((3, 4), (2, 4, 5)),
-                                   ((2, 1, 3, 4), (5, 4, 2))])
+@pytest.mark.parametrize(
+    "sa,sb",
+    [
+        ((3, 4), (4, 5)),
+        ((1, 4), (4, 1)),
+        ((4,), (4,)),
+        ((4,), (4, 2)),
+        ((3, 4), (4,)),
+        ((2, 3, 4), (4, 5)),
+        ((2, 3, 4), (2, 4, 5)),
+        ((3, 4), (2, 4, 5)),
+        ((2, 1, 3, 4), (5, 4, 2)),
+    ],
+)
 def test_matmul(sa, sb):
     rng = np.random.default_rng(4)
     a, b = leaf(rng, *sa), leaf(rng, *sb)
@@ -254,8 +283,9 @@ def test_sum_mean(dim, keepdim):
     x = leaf(rng, 2, 3, 4)
     axis = dim if not isinstance(dim, tuple) else tuple(dim)
     np.testing.assert_allclose(x.sum(dim, keepdim).data, x.data.sum(axis=axis, keepdims=keepdim))
-    np.testing.assert_allclose(x.mean(dim=dim, keepdim=keepdim).data,
-                               x.data.mean(axis=axis, keepdims=keepdim))
+    np.testing.assert_allclose(
+        x.mean(dim=dim, keepdim=keepdim).data, x.data.mean(axis=axis, keepdims=keepdim)
+    )
     assert gradcheck(lambda x: x.sum(dim, keepdim), (x,))
     assert gradcheck(lambda x: x.mean(dim=dim, keepdim=keepdim), (x,))
 
@@ -350,8 +380,11 @@ def test_squeeze_only_size_one_dims():
 
 
 def test_reshape_error_names_shapes():
-    with pytest.raises(RuntimeError, match=r"shape \(4, 4\) is invalid for a tensor of shape "
-                                           r"\(2, 3\)"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"shape \(4, 4\) is invalid for a tensor of shape "
+        r"\(2, 3\)",
+    ):
         minnet.ones(2, 3).reshape(4, 4)
     with pytest.raises(ValueError, match="permute"):
         minnet.ones(2, 3).permute(0, 0)
@@ -359,10 +392,15 @@ def test_reshape_error_names_shapes():
 
 # ---- indexing -----------------------------------------------------------------------------
 INDEXES = [
-    ("int", 1), ("slice", slice(1, 3)), ("tuple", (0, slice(1, None))),
-    ("step", (slice(None, None, 2), slice(None, None, -1))), ("ellipsis", (Ellipsis, 1)),
-    ("newaxis", (None, 1)), ("int_array", np.array([2, 0, 2, 2])),
-    ("list", [0, 0, 1]), ("int_pairs", (np.array([0, 1, 1]), np.array([3, 0, 3]))),
+    ("int", 1),
+    ("slice", slice(1, 3)),
+    ("tuple", (0, slice(1, None))),
+    ("step", (slice(None, None, 2), slice(None, None, -1))),
+    ("ellipsis", (Ellipsis, 1)),
+    ("newaxis", (None, 1)),
+    ("int_array", np.array([2, 0, 2, 2])),
+    ("list", [0, 0, 1]),
+    ("int_pairs", (np.array([0, 1, 1]), np.array([3, 0, 3]))),
     ("bool_mask", np.array([True, False, True])),
     ("mixed", (slice(None), np.array([1, 1, 3]))),
 ]
@@ -416,8 +454,9 @@ def test_setitem_and_in_place_guards():
 def test_cat(dim):
     rng = np.random.default_rng(14)
     a, b, c = leaf(rng, 2, 3), leaf(rng, 2, 3), leaf(rng, 2, 3)
-    np.testing.assert_array_equal(minnet.cat([a, b, c], dim).data,
-                                  np.concatenate([a.data, b.data, c.data], axis=dim))
+    np.testing.assert_array_equal(
+        minnet.cat([a, b, c], dim).data, np.concatenate([a.data, b.data, c.data], axis=dim)
+    )
     assert gradcheck(lambda a, b, c: minnet.cat((a, b, c), dim=dim), (a, b, c))
 
 
@@ -435,8 +474,9 @@ def test_cat_uneven_sizes_and_non_differentiable_parts():
 def test_stack(dim):
     rng = np.random.default_rng(16)
     a, b = leaf(rng, 2, 3), leaf(rng, 2, 3)
-    np.testing.assert_array_equal(minnet.stack([a, b], dim).data,
-                                  np.stack([a.data, b.data], axis=dim))
+    np.testing.assert_array_equal(
+        minnet.stack([a, b], dim).data, np.stack([a.data, b.data], axis=dim)
+    )
     assert gradcheck(lambda a, b: minnet.stack([a, b], dim=dim), (a, b))
     with pytest.raises(ValueError, match="stack"):
         minnet.stack([a, minnet.zeros(3, 2)])
@@ -520,7 +560,7 @@ def test_in_place_operators_under_no_grad_update_the_same_array():
 def test_in_place_on_a_recorded_tensor_records_a_new_node():
     x = minnet.tensor([1.0, 2.0], dtype=np.float64, requires_grad=True)
     y = x * 1
-    y *= x          # y = x^2
+    y *= x  # y = x^2
     y.sum().backward()
     np.testing.assert_allclose(x.grad.data, [2, 4])
 
@@ -530,13 +570,17 @@ def test_split_and_chunk(how, dim):
     rng = np.random.default_rng(19)
     x = leaf(rng, 3, 4)
     parts = x.split(how, dim)
-    ref = np.split(x.data, np.cumsum(how)[:-1] if isinstance(how, list) else
-                   range(how, x.shape[dim], how), axis=dim)
+    ref = np.split(
+        x.data,
+        np.cumsum(how)[:-1] if isinstance(how, list) else range(how, x.shape[dim], how),
+        axis=dim,
+    )
     assert len(parts) == len(ref)
     for p, r in zip(parts, ref):
         np.testing.assert_array_equal(p.data, r)
-    assert gradcheck(lambda x: minnet.cat([p * (i + 1) for i, p in enumerate(x.split(how, dim))],
-                                          dim), (x,))
+    assert gradcheck(
+        lambda x: minnet.cat([p * (i + 1) for i, p in enumerate(x.split(how, dim))], dim), (x,)
+    )
     assert [c.shape for c in x.chunk(2, 1)] == [(3, 2), (3, 2)]
     with pytest.raises(ValueError, match="do not add up"):
         x.split([1, 1], 0)

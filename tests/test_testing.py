@@ -1,4 +1,5 @@
 """minnet.testing.gradcheck: passes correct gradients, catches wrong ones, says where."""
+
 import numpy as np
 import pytest
 
@@ -48,6 +49,7 @@ def test_checks_the_full_jacobian_of_a_vector_output():
 
         def backward(self, g):
             return g
+
     x = t64([1.0, 2.0])
     with pytest.raises(AssertionError):
         gradcheck(SwapWrong.apply, (x,))
@@ -57,7 +59,13 @@ def test_checks_the_full_jacobian_of_a_vector_output():
 def test_only_inputs_that_require_grad_are_checked():
     a = t64([1.0, 2.0])
     b = minnet.tensor([3.0, 4.0], dtype=np.float64)
-    assert gradcheck(lambda a, b: a * b, (a, b, ))
+    assert gradcheck(
+        lambda a, b: a * b,
+        (
+            a,
+            b,
+        ),
+    )
     assert gradcheck(lambda a, k: a * k, (a, 2.5))
 
 

@@ -1,5 +1,6 @@
 """``import minnet as tf``: tf.keras, tf.nn.softmax, tf.random.set_seed, tf.constant and the
 other TensorFlow names of minnet._tf_compat, against TensorFlow's documented behaviour."""
+
 import subprocess
 import sys
 import tempfile
@@ -13,29 +14,38 @@ import minnet as tf
 
 def test_tf_keras_is_minnet_keras():
     from minnet import keras
+
     assert tf.keras is keras
     assert tf.keras.layers.Dense is keras.layers.Dense
 
 
 def test_import_minnet_stays_lazy_about_keras():
-    code = ("import sys, minnet as tf; assert 'minnet.keras' not in sys.modules; "
-            "tf.keras.Sequential; assert 'minnet.keras' in sys.modules; print('ok')")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120, cwd=tempfile.gettempdir())
+    code = (
+        "import sys, minnet as tf; assert 'minnet.keras' not in sys.modules; "
+        "tf.keras.Sequential; assert 'minnet.keras' in sys.modules; print('ok')"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tempfile.gettempdir(),
+    )
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
 
 
 def test_constant_and_convert_to_tensor_follow_tf_dtypes():
-    assert tf.constant([1, 2]).dtype == np.int32           # Python ints: int32
-    assert tf.constant([1.0, 2.0]).dtype == np.float32     # Python floats: float32
-    assert tf.constant(np.arange(3)).dtype == np.int64     # arrays keep their dtype
-    np.testing.assert_array_equal(tf.constant(0.5, shape=(2, 3)).numpy(), np.full((2, 3), .5))
-    np.testing.assert_array_equal(tf.constant([1, 2, 3, 4], shape=[2, 2]).numpy(),
-                                  [[1, 2], [3, 4]])
+    assert tf.constant([1, 2]).dtype == np.int32  # Python ints: int32
+    assert tf.constant([1.0, 2.0]).dtype == np.float32  # Python floats: float32
+    assert tf.constant(np.arange(3)).dtype == np.int64  # arrays keep their dtype
+    np.testing.assert_array_equal(tf.constant(0.5, shape=(2, 3)).numpy(), np.full((2, 3), 0.5))
+    np.testing.assert_array_equal(
+        tf.constant([1, 2, 3, 4], shape=[2, 2]).numpy(), [[1, 2], [3, 4]]
+    )
     assert tf.constant([1, 2], dtype=tf.float32).dtype == np.float32
     a = np.ones((2, 2), np.float32)
     t = tf.constant(a)
-    a[0, 0] = 5                                            # constant copies
+    a[0, 0] = 5  # constant copies
     assert t.numpy()[0, 0] == 1
     x = minnet.ones(3)
     assert tf.convert_to_tensor(x) is x
@@ -49,9 +59,9 @@ def test_reductions_take_axis_and_keepdims():
     assert tf.reduce_mean(x).item() == 3.0
     np.testing.assert_allclose(tf.reduce_mean(x, axis=0).numpy(), [2.0, 4.0])
     assert tf.reduce_mean(x, axis=1, keepdims=True).shape == (2, 1)
-    assert tf.reduce_mean(tf.constant([1, 2])).numpy() == 1      # integer mean, as TF
+    assert tf.reduce_mean(tf.constant([1, 2])).numpy() == 1  # integer mean, as TF
     s = tf.reduce_sum(tf.constant([[1, 2], [3, 4]]), axis=[0, 1])
-    assert s.item() == 10 and s.dtype == np.int32                # dtype kept, as TF
+    assert s.item() == 10 and s.dtype == np.int32  # dtype kept, as TF
     np.testing.assert_array_equal(tf.reduce_max(x, axis=1).numpy(), [2.0, 6.0])
     assert tf.reduce_min(x, axis=[0, 1], keepdims=True).shape == (1, 1)
     assert tf.reduce_max(x).item() == 6.0
@@ -64,11 +74,12 @@ def test_reductions_take_axis_and_keepdims():
 def test_expand_dims_and_one_hot():
     assert tf.expand_dims(np.zeros((28, 28)), 0).shape == (1, 28, 28)
     assert tf.expand_dims(np.zeros((2, 3)), -1).shape == (2, 3, 1)
-    oh = tf.one_hot([0, 2, -1, 3], 3)                        # out of range: a row of zeros
+    oh = tf.one_hot([0, 2, -1, 3], 3)  # out of range: a row of zeros
     np.testing.assert_array_equal(oh.numpy(), [[1, 0, 0], [0, 0, 1], [0, 0, 0], [0, 0, 0]])
     assert oh.dtype == np.float32
-    np.testing.assert_array_equal(tf.one_hot([1], 2, on_value=5, off_value=-1,
-                                             dtype=tf.int32).numpy(), [[-1, 5]])
+    np.testing.assert_array_equal(
+        tf.one_hot([1], 2, on_value=5, off_value=-1, dtype=tf.int32).numpy(), [[-1, 5]]
+    )
     assert tf.one_hot([[0, 1, 2]], 3, axis=0).shape == (3, 1, 3)
     with pytest.raises(TypeError, match="integers"):
         tf.one_hot([0.5], 2)
@@ -80,8 +91,8 @@ def test_argmax_takes_torch_dim_and_tf_axis():
     np.testing.assert_array_equal(tf.argmax(a, axis=0).numpy(), [1, 0, 1])
     assert tf.argmax(a, axis=1, output_type=tf.int32).dtype == np.int32
     t = minnet.tensor(a)
-    np.testing.assert_array_equal(minnet.argmax(t, dim=1).numpy(), [1, 2])   # torch's form
-    assert minnet.argmax(t).item() == 1                       # torch: the flattened index
+    np.testing.assert_array_equal(minnet.argmax(t, dim=1).numpy(), [1, 2])  # torch's form
+    assert minnet.argmax(t).item() == 1  # torch: the flattened index
     assert minnet.argmax(t, 1, keepdim=True).shape == (2, 1)
     assert tf.argmax(a, axis=1, keepdims=True).shape == (2, 1)
     with pytest.raises(TypeError, match="not both"):
@@ -91,15 +102,16 @@ def test_argmax_takes_torch_dim_and_tf_axis():
 def test_tf_nn_functions_on_minnet_nn():
     logits = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
     p = tf.nn.softmax(logits).numpy()
-    np.testing.assert_allclose(p, np.exp(logits) / np.exp(logits).sum(1, keepdims=True),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        p, np.exp(logits) / np.exp(logits).sum(1, keepdims=True), rtol=1e-12
+    )
     np.testing.assert_allclose(tf.nn.softmax(logits, axis=0).numpy().sum(0), [1, 1, 1])
     np.testing.assert_allclose(tf.nn.log_softmax(logits).numpy(), np.log(p), rtol=1e-10)
     np.testing.assert_array_equal(tf.nn.relu([-1.0, 2.0]).numpy(), [0.0, 2.0])
     np.testing.assert_allclose(tf.nn.sigmoid([0.0]).numpy(), [0.5])
-    assert tf.nn.softmax([1, 2]).dtype == np.float32            # ints become float32
-    assert "softmax" not in tf.nn.__all__                       # not in `from nn import *`
-    assert tf.nn.Softmax is minnet.nn.Softmax                   # PyTorch's module intact
+    assert tf.nn.softmax([1, 2]).dtype == np.float32  # ints become float32
+    assert "softmax" not in tf.nn.__all__  # not in `from nn import *`
+    assert tf.nn.Softmax is minnet.nn.Softmax  # PyTorch's module intact
 
 
 def test_tf_random_set_seed_repeats_a_run():
@@ -108,6 +120,7 @@ def test_tf_random_set_seed_repeats_a_run():
         layer = tf.keras.layers.Dense(4)
         layer(np.zeros((1, 3), np.float32))
         return layer.get_weights()[0], np.random.rand(), minnet.randn(2).numpy()
+
     (w1, r1, n1), (w2, r2, n2) = init(), init()
     np.testing.assert_array_equal(w1, w2)
     assert r1 == r2
@@ -123,19 +136,22 @@ def test_basic_classification_tutorial_shape():
     about 0.81 test accuracy; asserted > 0.77."""
     tf.random.set_seed(0)
     fashion_mnist = tf.keras.datasets.fashion_mnist
-    (train_images, train_labels), (test_images, test_labels) = \
-        fashion_mnist.load_data(subset=True)
+    (train_images, train_labels), (test_images, test_labels) = fashion_mnist.load_data(subset=True)
     train_images = train_images / 255.0
     test_images = test_images / 255.0
 
-    model = tf.keras.Sequential([
-        tf.keras.layers.Flatten(input_shape=(28, 28)),
-        tf.keras.layers.Dense(128, activation="relu"),
-        tf.keras.layers.Dense(10)
-    ])
-    model.compile(optimizer="adam",
-                  loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
+    model = tf.keras.Sequential(
+        [
+            tf.keras.layers.Flatten(input_shape=(28, 28)),
+            tf.keras.layers.Dense(128, activation="relu"),
+            tf.keras.layers.Dense(10),
+        ]
+    )
+    model.compile(
+        optimizer="adam",
+        loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
     # the quickstart's look at an untrained prediction
     predictions = model(train_images[:1]).numpy()
     assert tf.nn.softmax(predictions).numpy().sum() == pytest.approx(1.0, rel=1e-6)

@@ -2,6 +2,7 @@
 results they get one after the other (the kernels release the GIL; their workspaces are per
 thread and the buffer arena hands a buffer to one holder only), and kernels called from
 several threads at once agree with single calls."""
+
 import threading
 
 import numpy as np
@@ -13,17 +14,24 @@ from minnet import kernels, nn
 def _models():
     minnet.manual_seed(0)
     mlp = nn.Sequential(nn.Flatten(), nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 5))
-    cnn = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                        nn.Flatten(), nn.Linear(4 * 4 * 4, 5))
+    cnn = nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(4 * 4 * 4, 5),
+    )
     gru = nn.GRU(8, 12, batch_first=True)
     return {"mlp": mlp, "cnn": cnn, "gru": gru}
 
 
 def _data():
     rng = np.random.default_rng(1)
-    return {"mlp": rng.standard_normal((16, 8, 8)).astype(np.float32),
-            "cnn": rng.standard_normal((16, 1, 8, 8)).astype(np.float32),
-            "gru": rng.standard_normal((16, 8, 8)).astype(np.float32)}
+    return {
+        "mlp": rng.standard_normal((16, 8, 8)).astype(np.float32),
+        "cnn": rng.standard_normal((16, 1, 8, 8)).astype(np.float32),
+        "gru": rng.standard_normal((16, 8, 8)).astype(np.float32),
+    }
 
 
 def _train(name, model, x, steps, out):
@@ -49,8 +57,10 @@ def test_concurrent_training_equals_sequential():
     for name, model in _models().items():
         _train(name, model, data[name], 30, seq)
     par = {}
-    threads = [threading.Thread(target=_train, args=(name, model, data[name], 30, par))
-               for name, model in _models().items()]
+    threads = [
+        threading.Thread(target=_train, args=(name, model, data[name], 30, par))
+        for name, model in _models().items()
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -77,10 +87,12 @@ def test_kernels_from_many_threads_at_once():
     def run(case):
         a, b, x, w, want_g, want_c = case
         for _ in range(20):
-            if not np.array_equal(kernels.gemm(a, b), want_g) or \
-                    not np.array_equal(kernels.conv2d_forward(x, w, padding=1), want_c):
+            if not np.array_equal(kernels.gemm(a, b), want_g) or not np.array_equal(
+                kernels.conv2d_forward(x, w, padding=1), want_c
+            ):
                 errors.append(case)
                 return
+
     threads = [threading.Thread(target=run, args=(c,)) for c in cases]
     for t in threads:
         t.start()

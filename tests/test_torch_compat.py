@@ -3,6 +3,7 @@
 Tests named *_vs_torch compare with the real PyTorch on small inputs and are skipped when it is
 not installed; the others hard-check the documented behaviour without it.
 """
+
 import io
 import subprocess
 import sys
@@ -34,11 +35,23 @@ def rng(seed=0):
 
 
 # ---------------------------------------------------------------------------------- dtypes
-ALIASES = {"float": np.float32, "float32": np.float32, "double": np.float64,
-           "float64": np.float64, "half": np.float16, "float16": np.float16,
-           "long": np.int64, "int64": np.int64, "int": np.int32, "int32": np.int32,
-           "short": np.int16, "int16": np.int16, "int8": np.int8, "uint8": np.uint8,
-           "bool": np.bool_}
+ALIASES = {
+    "float": np.float32,
+    "float32": np.float32,
+    "double": np.float64,
+    "float64": np.float64,
+    "half": np.float16,
+    "float16": np.float16,
+    "long": np.int64,
+    "int64": np.int64,
+    "int": np.int32,
+    "int32": np.int32,
+    "short": np.int16,
+    "int16": np.int16,
+    "int8": np.int8,
+    "uint8": np.uint8,
+    "bool": np.bool_,
+}
 
 
 @pytest.mark.parametrize("name", sorted(ALIASES))
@@ -67,13 +80,16 @@ def test_dtype_comparisons_of_tensors():
 
 
 # ---------------------------------------------------------------------------------- devices
-@pytest.mark.parametrize("args,kwargs,text,rep", [
-    (("cpu",), {}, "cpu", "device(type='cpu')"),
-    (("cpu:0",), {}, "cpu:0", "device(type='cpu', index=0)"),
-    (("cpu", 0), {}, "cpu:0", "device(type='cpu', index=0)"),
-    ((), {"type": "cpu"}, "cpu", "device(type='cpu')"),
-    ((), {"type": "cpu", "index": 1}, "cpu:1", "device(type='cpu', index=1)"),
-])
+@pytest.mark.parametrize(
+    "args,kwargs,text,rep",
+    [
+        (("cpu",), {}, "cpu", "device(type='cpu')"),
+        (("cpu:0",), {}, "cpu:0", "device(type='cpu', index=0)"),
+        (("cpu", 0), {}, "cpu:0", "device(type='cpu', index=0)"),
+        ((), {"type": "cpu"}, "cpu", "device(type='cpu')"),
+        ((), {"type": "cpu", "index": 1}, "cpu:1", "device(type='cpu', index=1)"),
+    ],
+)
 def test_device_construction(args, kwargs, text, rep):
     d = torch.device(*args, **kwargs)
     assert str(d) == text and repr(d) == rep and d.type == "cpu"
@@ -85,8 +101,11 @@ def test_device_semantics_vs_torch(ref):
         mine, theirs = torch.device(spec), ref.device(spec)
         assert (str(mine), repr(mine), mine.index) == (str(theirs), repr(theirs), theirs.index)
     # equality compares type and index; a device never equals a string (as in torch)
-    assert (torch.device("cpu") == torch.device("cpu:0")) == (ref.device("cpu") ==
-                                                              ref.device("cpu:0")) is False
+    assert (
+        (torch.device("cpu") == torch.device("cpu:0"))
+        == (ref.device("cpu") == ref.device("cpu:0"))
+        is False
+    )
     assert (torch.device("cpu") == "cpu") == (ref.device("cpu") == "cpu") is False
     assert len({torch.device("cpu"), torch.device("cpu"), torch.device("cpu:0")}) == 2
 
@@ -98,15 +117,24 @@ def test_accelerator_devices_raise_one_clear_line(spec):
     assert "\n" not in str(e.value)
 
 
-@pytest.mark.parametrize("spec,exc", [("gpu", ValueError), ("CPU", ValueError),
-                                      ("cpu:x", ValueError), ("cpu:-1", ValueError),
-                                      (" cpu", ValueError), (1.5, TypeError),
-                                      (None, TypeError), (0, RuntimeError)])
+@pytest.mark.parametrize(
+    "spec,exc",
+    [
+        ("gpu", ValueError),
+        ("CPU", ValueError),
+        ("cpu:x", ValueError),
+        ("cpu:-1", ValueError),
+        (" cpu", ValueError),
+        (1.5, TypeError),
+        (None, TypeError),
+        (0, RuntimeError),
+    ],
+)
 def test_bad_device_specs(spec, exc):
     with pytest.raises(exc):
         torch.device(spec)
     with pytest.raises(ValueError):
-        torch.device("cpu:0", 1)        # index twice
+        torch.device("cpu:0", 1)  # index twice
     with pytest.raises(ValueError):
         torch.device("cpu", -1)
 
@@ -117,8 +145,7 @@ def test_the_device_idioms_pick_the_cpu():
     use_accel = torch.accelerator.is_available()
     device = torch.accelerator.current_accelerator() if use_accel else torch.device("cpu")
     assert device.type == "cpu"
-    assert (torch.accelerator.current_accelerator(), torch.accelerator.device_count()) == \
-        (None, 0)
+    assert (torch.accelerator.current_accelerator(), torch.accelerator.device_count()) == (None, 0)
     assert torch.cuda.device_count() == 0 and not torch.backends.mps.is_available()
     assert torch.cuda.manual_seed(1) is None and torch.cuda.manual_seed_all(1) is None
     with torch.device("cpu"):
@@ -129,19 +156,20 @@ def test_accelerator_probes_vs_torch(ref):
     assert torch.cuda.is_available() == ref.cuda.is_available() is False
     assert torch.cuda.device_count() == ref.cuda.device_count() == 0
     assert torch.accelerator.is_available() == ref.accelerator.is_available() is False
-    assert torch.accelerator.current_accelerator() is ref.accelerator.current_accelerator() \
-        is None
+    assert torch.accelerator.current_accelerator() is ref.accelerator.current_accelerator() is None
     assert torch.backends.mps.is_available() == ref.backends.mps.is_available() is False
 
 
 def test_backends_flags_are_settable_and_importable():
     import minnet.backends.cudnn as cudnn
+
     assert cudnn is torch.backends.cudnn and not cudnn.is_available()
     old = cudnn.benchmark
     cudnn.benchmark, cudnn.deterministic = True, True
     assert torch.backends.cudnn.benchmark and torch.backends.cudnn.deterministic
     cudnn.benchmark, cudnn.deterministic = old, False
     import minnet.cuda
+
     assert minnet.cuda is torch.cuda
     with pytest.raises(AttributeError, match="torch.cuda.amp is not available.*CPU only"):
         torch.cuda.amp
@@ -159,15 +187,15 @@ def test_tensor_to_forms():
     assert x.to(dev, torch.float64).dtype == torch.float64
     assert x.to(device=dev, dtype=torch.long).dtype == torch.long
     assert x.to(other).dtype == torch.float64
-    assert x.to(torch.float64, True).dtype == torch.float64   # positional non_blocking
+    assert x.to(torch.float64, True).dtype == torch.float64  # positional non_blocking
     c = x.to("cpu", copy=True)
     assert c is not x and np.array_equal(c.numpy(), x.numpy())
     c.data[0, 0] = 99
     assert x.data[0, 0] != 99
-    assert x.to("float64").dtype == torch.float64             # NumPy names: an extension
+    assert x.to("float64").dtype == torch.float64  # NumPy names: an extension
     assert x.cpu() is x and x.device == dev and not x.is_cuda
     y = x.requires_grad_().to(torch.device("cpu"), torch.float64)
-    y.sum().backward()                                          # still differentiable
+    y.sum().backward()  # still differentiable
     assert x.grad.dtype == torch.float32 and np.all(x.grad.numpy() == 1)
 
 
@@ -196,7 +224,7 @@ def test_module_to_device_and_dtype():
     assert w.dtype == torch.float32 and model[1].running_mean.dtype == torch.float32
     model.to(torch.zeros(1, dtype=torch.double))
     assert w.dtype == torch.float64
-    assert model[1].num_batches_tracked.dtype == torch.long     # integer buffers untouched
+    assert model[1].num_batches_tracked.dtype == torch.long  # integer buffers untouched
     with pytest.raises(TypeError, match="floating"):
         model.to(torch.long)
     with pytest.raises(RuntimeError, match="CPU only"):
@@ -205,15 +233,24 @@ def test_module_to_device_and_dtype():
         model.cuda()
 
 
-@pytest.mark.parametrize("make", [
-    lambda d: torch.zeros(2, 3, device=d), lambda d: torch.ones(2, device=d),
-    lambda d: torch.empty(2, device=d), lambda d: torch.full((2,), 1.0, device=d),
-    lambda d: torch.randn(2, device=d), lambda d: torch.rand(2, device=d),
-    lambda d: torch.randint(0, 5, (3,), device=d), lambda d: torch.arange(3, device=d),
-    lambda d: torch.eye(2, device=d), lambda d: torch.tensor([1.0], device=d),
-    lambda d: torch.zeros_like(torch.ones(2), device=d), lambda d: torch.linspace(0, 1, 3,
-                                                                                    device=d),
-    lambda d: torch.randperm(4, device=d)])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda d: torch.zeros(2, 3, device=d),
+        lambda d: torch.ones(2, device=d),
+        lambda d: torch.empty(2, device=d),
+        lambda d: torch.full((2,), 1.0, device=d),
+        lambda d: torch.randn(2, device=d),
+        lambda d: torch.rand(2, device=d),
+        lambda d: torch.randint(0, 5, (3,), device=d),
+        lambda d: torch.arange(3, device=d),
+        lambda d: torch.eye(2, device=d),
+        lambda d: torch.tensor([1.0], device=d),
+        lambda d: torch.zeros_like(torch.ones(2), device=d),
+        lambda d: torch.linspace(0, 1, 3, device=d),
+        lambda d: torch.randperm(4, device=d),
+    ],
+)
 def test_factories_take_device(make):
     assert make(torch.device("cpu")).device == torch.device("cpu")
     assert make("cpu").device.type == "cpu"
@@ -236,7 +273,7 @@ def _same(mine, theirs, exact=True):
         np.testing.assert_allclose(mine.numpy(), theirs, rtol=1e-6, atol=1e-7)
 
 
-X = rng(1).integers(0, 4, (2, 3, 4)).astype(np.float32)   # ties on purpose
+X = rng(1).integers(0, 4, (2, 3, 4)).astype(np.float32)  # ties on purpose
 
 
 @pytest.mark.parametrize("dim", [None, 0, 1, -1])
@@ -244,17 +281,21 @@ X = rng(1).integers(0, 4, (2, 3, 4)).astype(np.float32)   # ties on purpose
 def test_reductions_vs_torch(ref, dim, keepdim):
     a, b = _both(ref, X)
     for name in ("argmax", "argmin"):
-        _same(getattr(torch, name)(a, dim=dim, keepdim=keepdim),
-              getattr(ref, name)(b, dim=dim, keepdim=keepdim))
+        _same(
+            getattr(torch, name)(a, dim=dim, keepdim=keepdim),
+            getattr(ref, name)(b, dim=dim, keepdim=keepdim),
+        )
         _same(getattr(a, name)(dim, keepdim), getattr(b, name)(dim, keepdim))
-    kw = {} if dim is None else {"dim": dim, "keepdim": keepdim}   # torch: no keepdim alone
+    kw = {} if dim is None else {"dim": dim, "keepdim": keepdim}  # torch: no keepdim alone
     _same(torch.sum(a, **kw), ref.sum(b, **kw), False)
     _same(torch.mean(a, **kw), ref.mean(b, **kw), False)
     _same(torch.sum(a, dtype=torch.float64, **kw), ref.sum(b, dtype=ref.float64, **kw), False)
     if dim is not None:
         for name in ("max", "min"):
-            mine, theirs = getattr(torch, name)(a, dim, keepdim), getattr(ref, name)(b, dim,
-                                                                                  keepdim)
+            mine, theirs = (
+                getattr(torch, name)(a, dim, keepdim),
+                getattr(ref, name)(b, dim, keepdim),
+            )
             _same(mine.values, theirs.values)
             _same(mine.indices, theirs.indices)
             assert mine[0] is mine.values and type(mine).__name__ == name
@@ -302,8 +343,7 @@ def test_activations_and_softmax_vs_torch(ref):
     for dim in (0, 1, -1):
         _same(torch.softmax(a, dim), ref.softmax(b, dim), False)
         _same(torch.log_softmax(a, dim=dim), ref.log_softmax(b, dim=dim), False)
-    _same(torch.softmax(a, 1, dtype=torch.float64), ref.softmax(b, 1, dtype=ref.float64),
-          False)
+    _same(torch.softmax(a, 1, dtype=torch.float64), ref.softmax(b, 1, dtype=ref.float64), False)
 
 
 def test_shape_methods_and_comparisons_vs_torch(ref):
@@ -320,8 +360,10 @@ def test_shape_methods_and_comparisons_vs_torch(ref):
     assert torch.is_tensor(a) and not torch.is_tensor(X) and not torch.is_tensor(1)
     for op in ("eq", "ne", "lt", "gt", "le", "ge"):
         _same(getattr(a, op)(1.0), getattr(b, op)(1.0))
-        _same(getattr(a, op)(torch.tensor(X[::-1].copy())),
-              getattr(b, op)(ref.from_numpy(X[::-1].copy())))
+        _same(
+            getattr(a, op)(torch.tensor(X[::-1].copy())),
+            getattr(b, op)(ref.from_numpy(X[::-1].copy())),
+        )
     assert a[0, 1, 2].item() == b[0, 1, 2].item() and isinstance(a[0, 0, 0].item(), float)
     assert torch.tensor([3]).item() == 3 and isinstance(torch.tensor([3]).item(), int)
     _same(torch.squeeze(torch.unsqueeze(a, 1), 1), ref.squeeze(ref.unsqueeze(b, 1), 1))
@@ -343,7 +385,6 @@ def test_new_tensors_vs_torch(ref):
     assert a.new_empty(4).shape == (4,) and a.new_empty(4).dtype == torch.float32
 
 
-
 def test_random_like_factories_vs_torch(ref):
     a, b = _both(ref, X)
     i, j = _both(ref, np.array([[1, 2, 3]]))
@@ -363,12 +404,13 @@ def test_random_like_factories_vs_torch(ref):
     torch.manual_seed(3)
     first = torch.randn_like(a).numpy()
     torch.manual_seed(3)
-    assert np.array_equal(first, torch.randn_like(a).numpy())     # the global generator
+    assert np.array_equal(first, torch.randn_like(a).numpy())  # the global generator
     assert torch.randn_like(a, requires_grad=True).requires_grad
     with pytest.raises(TypeError, match="floating-point dtype"):
-        torch.randn_like(i)                     # PyTorch refuses too (for a Long tensor)
+        torch.randn_like(i)  # PyTorch refuses too (for a Long tensor)
     with pytest.raises(RuntimeError, match="normal"):
         ref.randn_like(j)
+
 
 def test_functions_take_tensors_only():
     with pytest.raises(TypeError, match="must be a Tensor"):
@@ -380,7 +422,7 @@ def test_functions_take_tensors_only():
 def test_documented_reduction_shapes_without_torch():
     x = torch.tensor([[1.0, 5.0, 5.0], [7.0, 2.0, 7.0]])
     assert torch.argmax(x).item() == 3 and torch.argmax(x, keepdim=True).shape == (1, 1)
-    assert torch.argmax(x, 1).tolist() == [1, 0]            # the first of the ties
+    assert torch.argmax(x, 1).tolist() == [1, 0]  # the first of the ties
     assert torch.argmax(x, 1, keepdim=True).shape == (2, 1)
     values, indices = torch.max(x, 1)
     assert values.tolist() == [5.0, 7.0] and indices.tolist() == [1, 0]
@@ -390,7 +432,7 @@ def test_documented_reduction_shapes_without_torch():
     assert torch.sum(x, (0, 1), keepdim=True).shape == (1, 1)
     pred = x.argmax(dim=1, keepdim=True)
     target = torch.tensor([1, 2])
-    assert pred.eq(target.view_as(pred)).sum().item() == 1   # the MNIST example's count
+    assert pred.eq(target.view_as(pred)).sum().item() == 1  # the MNIST example's count
 
 
 # ---------------------------------------------------------------------------------- grad modes
@@ -417,7 +459,7 @@ def test_no_grad_and_inference_mode_forms():
         assert not f().requires_grad and torch.is_grad_enabled()
     with torch.inference_mode():
         assert not (w * 2).requires_grad
-        with torch.inference_mode(False):      # leaves inference mode: grad is back on
+        with torch.inference_mode(False):  # leaves inference mode: grad is back on
             assert (w * 2).requires_grad
         assert not (w * 2).requires_grad
     assert (w * 2).requires_grad
@@ -452,12 +494,17 @@ def test_manual_seed_returns_a_generator():
     s1 = torch.utils.data.random_split(ds, [0.8, 0.2], generator=torch.Generator().manual_seed(1))
     s2 = torch.utils.data.random_split(ds, [0.8, 0.2], generator=torch.Generator().manual_seed(1))
     assert s1[1].indices == s2[1].indices and len(s1[0]) == 8
-    la = [b[0].tolist() for b in DataLoader(ds, 4, shuffle=True,
-                                            generator=torch.Generator().manual_seed(3))]
-    lb = [b[0].tolist() for b in DataLoader(ds, 4, shuffle=True,
-                                            generator=torch.Generator().manual_seed(3))]
+    la = [
+        b[0].tolist()
+        for b in DataLoader(ds, 4, shuffle=True, generator=torch.Generator().manual_seed(3))
+    ]
+    lb = [
+        b[0].tolist()
+        for b in DataLoader(ds, 4, shuffle=True, generator=torch.Generator().manual_seed(3))
+    ]
     assert la == lb and sorted(sum(la, [])) == list(range(10))
     import pickle
+
     g3 = pickle.loads(pickle.dumps(g1))
     assert isinstance(g3, torch.Generator) and g3.initial_seed() == 42
     assert np.array_equal(g3.random(2), g1.random(2))
@@ -497,10 +544,19 @@ def _trained(seed=0):
 def test_checkpoint_round_trip_whatever_the_suffix(tmp_path, name):
     model, opt, sched, loss, x = _trained()
     path = tmp_path / name
-    torch.save({"epoch": 3, "model_state_dict": model.state_dict(),
-                "optimizer_state_dict": opt.state_dict(), "scheduler": sched.state_dict(),
-                "loss": loss, "note": "fashion", "history": [1.5, 0.75], "best": None},
-               str(path))
+    torch.save(
+        {
+            "epoch": 3,
+            "model_state_dict": model.state_dict(),
+            "optimizer_state_dict": opt.state_dict(),
+            "scheduler": sched.state_dict(),
+            "loss": loss,
+            "note": "fashion",
+            "history": [1.5, 0.75],
+            "best": None,
+        },
+        str(path),
+    )
     assert path.exists() and not (tmp_path / (name + ".npz")).exists()
     ckpt = torch.load(str(path), weights_only=True, map_location="cpu")
     assert ckpt["epoch"] == 3 and ckpt["note"] == "fashion" and ckpt["best"] is None
@@ -531,15 +587,21 @@ def test_save_load_file_objects_and_map_locations(tmp_path):
     assert list(sd) == list(model.state_dict())
     path = tmp_path / "m.pt"
     torch.save(model.state_dict(), path)
-    for loc in (None, "cpu", "cpu:0", torch.device("cpu"), {"cuda:0": "cpu"},
-                lambda storage, loc: storage):
+    for loc in (
+        None,
+        "cpu",
+        "cpu:0",
+        torch.device("cpu"),
+        {"cuda:0": "cpu"},
+        lambda storage, loc: storage,
+    ):
         for wo in (True, False, None):
             assert list(torch.load(path, map_location=loc, weights_only=wo)) == list(sd)
     for loc in ("cuda", "cuda:0", {"cpu": "cuda:1"}):
         with pytest.raises(RuntimeError, match="CPU only"):
             torch.load(path, map_location=loc)
     with pytest.raises(TypeError, match="state_dict"):
-        torch.save(model, tmp_path / "whole.pt")     # minnet never pickles objects
+        torch.save(model, tmp_path / "whole.pt")  # minnet never pickles objects
 
 
 def test_pytorch_files_give_a_conversion_hint_that_works(ref, tmp_path):
@@ -572,14 +634,15 @@ def _adadelta_run(lib, Optim, weights, grads_fn, steps, **kw):
     opt = Optim(params, **kw)
     for t in range(steps):
         opt.zero_grad()
-        loss = sum((p * p * float(1 + t)).sum() + (p ** 3).sum() for p in params)
+        loss = sum((p * p * float(1 + t)).sum() + (p**3).sum() for p in params)
         loss.backward()
         opt.step()
     return [p.detach().numpy() for p in params], opt
 
 
-@pytest.mark.parametrize("kw", [{}, {"lr": 0.5, "rho": 0.8, "eps": 1e-4},
-                                {"weight_decay": 0.1}, {"maximize": True}])
+@pytest.mark.parametrize(
+    "kw", [{}, {"lr": 0.5, "rho": 0.8, "eps": 1e-4}, {"weight_decay": 0.1}, {"maximize": True}]
+)
 def test_adadelta_vs_torch(ref, kw):
     r = rng(4)
     weights = [r.standard_normal((3, 4)), r.standard_normal(5)]
@@ -597,12 +660,17 @@ def test_adadelta_first_step_by_hand():
     (p * torch.tensor([3.0, 4.0], dtype=torch.float64)).sum().backward()
     opt.step()
     g = np.array([3.0, 4.0])
-    dx = np.sqrt(1e-6) / np.sqrt(0.1 * g ** 2 + 1e-6) * g
+    dx = np.sqrt(1e-6) / np.sqrt(0.1 * g**2 + 1e-6) * g
     np.testing.assert_allclose(p.numpy(), np.array([1.0, -2.0]) - dx, rtol=1e-14)
     st = opt.state_dict()["state"][0]
-    np.testing.assert_allclose(st["acc_delta"], 0.1 * dx ** 2, rtol=1e-14)
-    assert opt.defaults == {"lr": 1.0, "rho": 0.9, "eps": 1e-6, "weight_decay": 0,
-                            "maximize": False}
+    np.testing.assert_allclose(st["acc_delta"], 0.1 * dx**2, rtol=1e-14)
+    assert opt.defaults == {
+        "lr": 1.0,
+        "rho": 0.9,
+        "eps": 1e-6,
+        "weight_decay": 0,
+        "maximize": False,
+    }
     with pytest.raises(ValueError, match="rho"):
         optim.Adadelta([p], rho=1.5)
 
@@ -610,33 +678,48 @@ def test_adadelta_first_step_by_hand():
 # ---------------------------------------------------------------------------------- schedulers
 SCHEDULES = {
     "LinearLR": lambda L, o: L.LinearLR(o, start_factor=0.25, total_iters=6),
-    "LinearLR_down": lambda L, o: L.LinearLR(o, start_factor=1.0, end_factor=0.1,
-                                             total_iters=10),
+    "LinearLR_down": lambda L, o: L.LinearLR(o, start_factor=1.0, end_factor=0.1, total_iters=10),
     "ConstantLR": lambda L, o: L.ConstantLR(o, factor=0.5, total_iters=4),
     "PolynomialLR": lambda L, o: L.PolynomialLR(o, total_iters=12, power=2.0),
     "MultiplicativeLR": lambda L, o: L.MultiplicativeLR(o, lambda e: 0.9 if e % 2 else 1.0),
-    "CosineAnnealingWarmRestarts": lambda L, o: L.CosineAnnealingWarmRestarts(o, T_0=4,
-                                                                              T_mult=2,
-                                                                              eta_min=0.01),
+    "CosineAnnealingWarmRestarts": lambda L, o: L.CosineAnnealingWarmRestarts(
+        o, T_0=4, T_mult=2, eta_min=0.01
+    ),
     "CosineAnnealingWarmRestarts_1": lambda L, o: L.CosineAnnealingWarmRestarts(o, T_0=7),
-    "CyclicLR": lambda L, o: L.CyclicLR(o, base_lr=0.01, max_lr=0.1, step_size_up=4,
-                                        step_size_down=3),
-    "CyclicLR_triangular2": lambda L, o: L.CyclicLR(o, 0.01, 0.1, step_size_up=3,
-                                                    mode="triangular2"),
-    "CyclicLR_exp_range": lambda L, o: L.CyclicLR(o, 0.01, 0.1, step_size_up=5,
-                                                  mode="exp_range", gamma=0.97),
+    "CyclicLR": lambda L, o: L.CyclicLR(
+        o, base_lr=0.01, max_lr=0.1, step_size_up=4, step_size_down=3
+    ),
+    "CyclicLR_triangular2": lambda L, o: L.CyclicLR(
+        o, 0.01, 0.1, step_size_up=3, mode="triangular2"
+    ),
+    "CyclicLR_exp_range": lambda L, o: L.CyclicLR(
+        o, 0.01, 0.1, step_size_up=5, mode="exp_range", gamma=0.97
+    ),
     "OneCycleLR": lambda L, o: L.OneCycleLR(o, max_lr=0.5, total_steps=30),
-    "OneCycleLR_linear3": lambda L, o: L.OneCycleLR(o, max_lr=0.5, epochs=3,
-                                                    steps_per_epoch=10, pct_start=0.25,
-                                                    anneal_strategy="linear",
-                                                    three_phase=True),
-    "SequentialLR": lambda L, o: L.SequentialLR(o, [L.LinearLR(o, 0.1, total_iters=5),
-                                                    L.ExponentialLR(o, gamma=0.9)], [5]),
+    "OneCycleLR_linear3": lambda L, o: L.OneCycleLR(
+        o,
+        max_lr=0.5,
+        epochs=3,
+        steps_per_epoch=10,
+        pct_start=0.25,
+        anneal_strategy="linear",
+        three_phase=True,
+    ),
+    "SequentialLR": lambda L, o: L.SequentialLR(
+        o, [L.LinearLR(o, 0.1, total_iters=5), L.ExponentialLR(o, gamma=0.9)], [5]
+    ),
     "SequentialLR_3": lambda L, o: L.SequentialLR(
-        o, [L.ConstantLR(o, 0.5, total_iters=3), L.StepLR(o, 4, 0.5),
-            L.CosineAnnealingLR(o, T_max=8)], milestones=[6, 15]),
-    "ChainedScheduler": lambda L, o: L.ChainedScheduler([L.ConstantLR(o, 0.3, total_iters=4),
-                                                         L.ExponentialLR(o, gamma=0.9)]),
+        o,
+        [
+            L.ConstantLR(o, 0.5, total_iters=3),
+            L.StepLR(o, 4, 0.5),
+            L.CosineAnnealingLR(o, T_max=8),
+        ],
+        milestones=[6, 15],
+    ),
+    "ChainedScheduler": lambda L, o: L.ChainedScheduler(
+        [L.ConstantLR(o, 0.3, total_iters=4), L.ExponentialLR(o, gamma=0.9)]
+    ),
     "StepLR": lambda L, o: L.StepLR(o, step_size=1, gamma=0.7),
 }
 
@@ -662,13 +745,15 @@ def test_schedulers_vs_torch(ref, name, which):
         if which == "sgd":
             return lib.optim.SGD([p], lr=0.1, momentum=0.9)
         return lib.optim.Adam([p], lr=0.1)
+
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")      # torch warns about SequentialLR internals
+        warnings.simplefilter("ignore")  # torch warns about SequentialLR internals
         mine, sched = _schedule(torch, SCHEDULES[name], optimizer)
         theirs, _ = _schedule(ref, SCHEDULES[name], optimizer)
     np.testing.assert_allclose(np.array(mine), np.array(theirs), rtol=1e-12, atol=1e-15)
     assert sched.get_last_lr()[0] == pytest.approx(
-        sched.optimizer.param_groups[0]["lr"], rel=1e-15)
+        sched.optimizer.param_groups[0]["lr"], rel=1e-15
+    )
 
 
 def test_step_with_an_epoch_uses_the_closed_form_vs_torch(ref):
@@ -698,6 +783,7 @@ def test_sequential_lr_state_dict_resume():
             sched.step()
             lrs.append(sched.get_last_lr()[0])
         return lrs, (opt.state_dict(), sched.state_dict())
+
     full, _ = run(12)
     first, state = run(7)
     rest, _ = run(5, resume_from=state)
@@ -713,11 +799,11 @@ def test_one_cycle_documented_shape_without_torch():
         opt.step()
         sched.step()
         lrs.append(opt.param_groups[0]["lr"])
-    assert lrs[0] == pytest.approx(1.0 / 25)                 # max_lr / div_factor
+    assert lrs[0] == pytest.approx(1.0 / 25)  # max_lr / div_factor
     assert max(lrs) == pytest.approx(1.0) and int(np.argmax(lrs)) == 4
-    assert lrs[-1] == pytest.approx(1.0 / 25 / 1e4)          # initial_lr / final_div_factor
+    assert lrs[-1] == pytest.approx(1.0 / 25 / 1e4)  # initial_lr / final_div_factor
     opt.step()
-    sched.step()                                             # step 20 == total_steps: allowed
+    sched.step()  # step 20 == total_steps: allowed
     with pytest.raises(ValueError, match="total steps is 20"):
         opt.step()
         sched.step()
@@ -726,18 +812,23 @@ def test_one_cycle_documented_shape_without_torch():
 
 
 # ---------------------------------------------------------------------------------- dropout
-@pytest.mark.parametrize("shape,module,fn", [((8, 6, 5, 5), nn.Dropout2d, F.dropout2d),
-                                             ((8, 6, 7), nn.Dropout1d, F.dropout1d),
-                                             ((6, 7), nn.Dropout1d, F.dropout1d)])
+@pytest.mark.parametrize(
+    "shape,module,fn",
+    [
+        ((8, 6, 5, 5), nn.Dropout2d, F.dropout2d),
+        ((8, 6, 7), nn.Dropout1d, F.dropout1d),
+        ((6, 7), nn.Dropout1d, F.dropout1d),
+    ],
+)
 def test_channel_dropout_zeroes_whole_channels(shape, module, fn):
     x = torch.ones(*shape, requires_grad=True)
     torch.manual_seed(0)
     with warnings.catch_warnings():
-        warnings.simplefilter("error")       # the documented ranks do not warn
+        warnings.simplefilter("error")  # the documented ranks do not warn
         y = module(p=0.4)(x)
-    lead = 2 if len(shape) > 2 else 1        # (N, C, ...) or unbatched (C, L)
+    lead = 2 if len(shape) > 2 else 1  # (N, C, ...) or unbatched (C, L)
     per_channel = y.numpy().reshape(int(np.prod(shape[:lead])), -1)
-    assert (np.ptp(per_channel, axis=1) == 0).all()   # each channel all 0 or all 1/(1-p)
+    assert (np.ptp(per_channel, axis=1) == 0).all()  # each channel all 0 or all 1/(1-p)
     np.testing.assert_allclose(np.unique(per_channel), [0.0, 1 / 0.6], rtol=1e-6)
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), y.numpy())
@@ -766,11 +857,11 @@ def test_dropout2d_odd_ranks_as_torch(ref):
         assert len(mine_w) >= 1
     # 2-D: elementwise (an LSTM's (N, H) output in the MNIST RNN example); 3-D: per (N, C)
     z = y.numpy()
-    assert (np.unique(z, axis=-1).shape[-1] == 1)
+    assert np.unique(z, axis=-1).shape[-1] == 1
     with pytest.warns(UserWarning, match="2-D input to dropout2d"):
         y2 = nn.Dropout2d(0.5)(x2).numpy()
     assert 0.3 < (y2 == 0).mean() < 0.7 and set(np.unique(y2)) == {0.0, 2.0}
-    assert (np.ptp(y2, axis=1) > 0).all()    # rows mix kept and dropped elements
+    assert (np.ptp(y2, axis=1) > 0).all()  # rows mix kept and dropped elements
     with pytest.raises(RuntimeError, match="dropout1d: Expected 2D or 3D"):
         F.dropout1d(torch.ones(2, 3, 4, 5))
     with pytest.raises(ValueError, match="between 0 and 1"):
@@ -793,19 +884,27 @@ def test_nll_and_cross_entropy_vs_torch(ref, reduction, ignore_index, weighted):
         wa = None if weight is None else torch.tensor(weight)
         wb = None if weight is None else ref.tensor(weight)
         mine = F.cross_entropy(a, torch.tensor(target), weight=wa, label_smoothing=ls, **kw)
-        theirs = ref.nn.functional.cross_entropy(b, ref.tensor(target), weight=wb,
-                                                 label_smoothing=ls, **kw)
+        theirs = ref.nn.functional.cross_entropy(
+            b, ref.tensor(target), weight=wb, label_smoothing=ls, **kw
+        )
         np.testing.assert_allclose(mine.numpy(), theirs.detach().numpy(), rtol=1e-10)
         mine.sum().backward()
         theirs.sum().backward()
         np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-10, atol=1e-14)
     a = torch.tensor(logits, requires_grad=True)
     b = ref.tensor(logits, requires_grad=True)
-    mine = F.nll_loss(F.log_softmax(a, 1), torch.tensor(target),
-                      weight=None if weight is None else torch.tensor(weight), **kw)
-    theirs = ref.nn.functional.nll_loss(ref.log_softmax(b, 1), ref.tensor(target),
-                                        weight=None if weight is None else ref.tensor(weight),
-                                        **kw)
+    mine = F.nll_loss(
+        F.log_softmax(a, 1),
+        torch.tensor(target),
+        weight=None if weight is None else torch.tensor(weight),
+        **kw,
+    )
+    theirs = ref.nn.functional.nll_loss(
+        ref.log_softmax(b, 1),
+        ref.tensor(target),
+        weight=None if weight is None else ref.tensor(weight),
+        **kw,
+    )
     np.testing.assert_allclose(mine.numpy(), theirs.detach().numpy(), rtol=1e-10)
     mine.sum().backward()
     theirs.sum().backward()
@@ -813,14 +912,22 @@ def test_nll_and_cross_entropy_vs_torch(ref, reduction, ignore_index, weighted):
 
 
 # ---------------------------------------------------------------------------------- namespace
-@pytest.mark.parametrize("name,advice", [("compile", "no JIT: remove torch.compile"),
-                                         ("jit", "TorchScript"), ("amp", "GradScaler"),
-                                         ("autocast", "mixed precision"),
-                                         ("distributed", "one process"),
-                                         ("bfloat16", "float32"), ("fx", "")])
+@pytest.mark.parametrize(
+    "name,advice",
+    [
+        ("compile", "no JIT: remove torch.compile"),
+        ("jit", "TorchScript"),
+        ("amp", "GradScaler"),
+        ("autocast", "mixed precision"),
+        ("distributed", "one process"),
+        ("bfloat16", "float32"),
+        ("fx", ""),
+    ],
+)
 def test_deliberately_absent_names_say_what_to_do(name, advice):
-    with pytest.raises(AttributeError, match=f"minnet has no '{name}' \\(PyTorch's "
-                                             f"torch.{name}\\); .*{advice}"):
+    with pytest.raises(
+        AttributeError, match=f"minnet has no '{name}' \\(PyTorch's torch.{name}\\); .*{advice}"
+    ):
         getattr(torch, name)
     assert not hasattr(torch, name)
 
@@ -828,7 +935,7 @@ def test_deliberately_absent_names_say_what_to_do(name, advice):
 def test_unknown_names_get_the_plain_error():
     with pytest.raises(AttributeError, match="^module 'minnet' has no attribute 'nonsense'$"):
         torch.nonsense
-    assert torch.keras.__name__ == "minnet.keras"          # lazily imported subpackage
+    assert torch.keras.__name__ == "minnet.keras"  # lazily imported subpackage
 
 
 def test_utils_data_is_minnet_data():
@@ -844,6 +951,7 @@ def test_utils_data_is_minnet_data():
         get_worker_info,
         random_split,
     )
+
     for name in minnet.data.__all__:
         assert getattr(tud, name) is getattr(minnet.data, name), name
     assert torch.utils.data.DataLoader is minnet.data.DataLoader
@@ -852,22 +960,48 @@ def test_utils_data_is_minnet_data():
 
 def test_import_minnet_stays_fast():
     code = "import time; t = time.perf_counter(); import minnet; print(time.perf_counter() - t)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=60, check=True, cwd=tempfile.gettempdir())
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        cwd=tempfile.gettempdir(),
+    )
     assert float(out.stdout) < 2.0
-    heavy = subprocess.run([sys.executable, "-c", "import sys, minnet; print(sorted(m for m in "
-                            "('torch', 'minnet.keras', 'matplotlib') if m in sys.modules))"],
-                           capture_output=True, text=True, timeout=60, check=True,
-                           cwd=tempfile.gettempdir())
+    heavy = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, minnet; print(sorted(m for m in "
+            "('torch', 'minnet.keras', 'matplotlib') if m in sys.modules))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        cwd=tempfile.gettempdir(),
+    )
     assert heavy.stdout.strip() == "[]"
 
 
 # ---------------------------------------------------------------------------------- DataLoader
 def test_dataloader_takes_pytorch_arguments():
     ds = TensorDataset(np.arange(10.0), np.arange(10))
-    loader = DataLoader(ds, batch_size=4, shuffle=True, num_workers=0, pin_memory=True,
-                        drop_last=True, timeout=0, worker_init_fn=None, generator=None,
-                        persistent_workers=False, pin_memory_device="", in_order=True)
+    loader = DataLoader(
+        ds,
+        batch_size=4,
+        shuffle=True,
+        num_workers=0,
+        pin_memory=True,
+        drop_last=True,
+        timeout=0,
+        worker_init_fn=None,
+        generator=None,
+        persistent_workers=False,
+        pin_memory_device="",
+        in_order=True,
+    )
     assert len(loader) == 2 and len(loader.dataset) == 10 and loader.pin_memory
     assert all(len(b[0]) == 4 for b in loader)
     with pytest.raises(ValueError, match="prefetch_factor"):
@@ -890,14 +1024,18 @@ def test_samplers_and_batch_samplers():
         SubsetRandomSampler,
         WeightedRandomSampler,
     )
+
     idx = [3, 5, 7, 11, 13]
     loader = DataLoader(ds, batch_size=2, sampler=SubsetRandomSampler(idx))
     seen = [v for b in loader for v in b[0].tolist()]
     assert sorted(seen) == idx and len(loader) == 3 and len(loader.sampler) == 5
     w = np.zeros(20)
     w[[2, 4]] = [1.0, 3.0]
-    draws = [v for b in DataLoader(ds, batch_size=50, sampler=WeightedRandomSampler(w, 400))
-             for v in b[0].tolist()]
+    draws = [
+        v
+        for b in DataLoader(ds, batch_size=50, sampler=WeightedRandomSampler(w, 400))
+        for v in b[0].tolist()
+    ]
     assert set(draws) == {2, 4} and 0.65 < draws.count(4) / 400 < 0.85
     bs = BatchSampler(SequentialSampler(range(7)), batch_size=3, drop_last=False)
     assert list(bs) == [[0, 1, 2], [3, 4, 5], [6]] and len(bs) == 3

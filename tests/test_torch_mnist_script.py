@@ -7,6 +7,7 @@ Written for this test (not copied), on 600 images of the embedded Fashion-MNIST 
 machine has no MNIST); 3 epochs reach 0.73-0.77 test accuracy on 500 test images over seeds,
 asserted >= 0.68.
 """
+
 import numpy as np
 
 import minnet as torch
@@ -85,8 +86,14 @@ def test_mnist_example_shaped_script(tmp_path, monkeypatch):
     use_accel = torch.accelerator.is_available()
     device = torch.accelerator.current_accelerator() if use_accel else torch.device("cpu")
     assert device == torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    train_kwargs = {"batch_size": 32, "shuffle": True, "num_workers": 2, "pin_memory": True,
-                    "persistent_workers": True, "timeout": 60}
+    train_kwargs = {
+        "batch_size": 32,
+        "shuffle": True,
+        "num_workers": 2,
+        "pin_memory": True,
+        "persistent_workers": True,
+        "timeout": 60,
+    }
     train_loader = DataLoader(Images(x_train[:600], y_train[:600]), **train_kwargs)
     test_loader = DataLoader(Images(x_test[:500], y_test[:500]), batch_size=250)
 

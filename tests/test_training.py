@@ -1,4 +1,5 @@
 """End to end: hand-written training loops with nn, optim, data and save/load."""
+
 import numpy as np
 
 import minnet
@@ -41,13 +42,13 @@ def test_xor_noisy_corners_to_100_percent():
     minnet.manual_seed(0)
     r = np.random.default_rng(0)
     k = r.integers(0, 4, 512)
-    noise = np.clip(0.1 * r.standard_normal((512, 2)), -0.25, 0.25)   # keep the classes apart
+    noise = np.clip(0.1 * r.standard_normal((512, 2)), -0.25, 0.25)  # keep the classes apart
     x = (CORNERS[k] + noise).astype(np.float32)
     y = TRUTH[k]
     model = xor_model()
     losses = train_classifier(model, x, y, epochs=100)
     assert np.mean(losses[-8:]) < 0.1 < np.mean(losses[:8])
-    assert (predict(model, x) == y).all()                  # 100% on the training set
+    assert (predict(model, x) == y).all()  # 100% on the training set
     np.testing.assert_array_equal(predict(model, CORNERS), TRUTH)
 
 
@@ -59,10 +60,10 @@ def test_xor_flux_quickstart_learns_the_truth_table():
     y = ((x[:, 0] > 0.5) ^ (x[:, 1] > 0.5)).astype(np.int64)
     model = xor_model()
     train_classifier(model, x, y, epochs=60)
-    centres = np.array([[.25, .25], [.25, .75], [.75, .25], [.75, .75]], np.float32)
+    centres = np.array([[0.25, 0.25], [0.25, 0.75], [0.75, 0.25], [0.75, 0.75]], np.float32)
     np.testing.assert_array_equal(predict(model, centres), TRUTH)
     np.testing.assert_array_equal(predict(model, CORNERS), TRUTH)
-    assert (predict(model, x) == y).mean() > 0.8   # 3 tanh units: boundary points are hard
+    assert (predict(model, x) == y).mean() > 0.8  # 3 tanh units: boundary points are hard
 
 
 def test_sin_regression():
@@ -87,8 +88,9 @@ def test_sin_regression():
 def run(seed, steps=30):
     """A run touching every random source: init, dropout, shuffling."""
     minnet.manual_seed(seed)
-    model = nn.Sequential(nn.Linear(4, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Dropout(0.3),
-                          nn.Linear(16, 3))
+    model = nn.Sequential(
+        nn.Linear(4, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, 3)
+    )
     r = np.random.default_rng(123)
     x = r.standard_normal((96, 4)).astype(np.float32)
     y = r.integers(0, 3, 96)
@@ -138,10 +140,17 @@ def test_checkpoint_resume_is_exact(tmp_path):
     for _ in range(3):
         epoch(model, opt, sched)
     path = tmp_path / "ckpt.mnt"
-    minnet.save({"model": model.state_dict(), "optim": opt.state_dict(),
-                 "sched": sched.state_dict(), "epoch": 3}, path)
+    minnet.save(
+        {
+            "model": model.state_dict(),
+            "optim": opt.state_dict(),
+            "sched": sched.state_dict(),
+            "epoch": 3,
+        },
+        path,
+    )
 
-    minnet.manual_seed(99)                       # a different init, overwritten by the load
+    minnet.manual_seed(99)  # a different init, overwritten by the load
     model2 = xor_model()
     opt2 = optim.AdamW(model2.parameters(), lr=0.05, amsgrad=True)
     sched2 = lr_scheduler.CosineAnnealingLR(opt2, T_max=10)
@@ -153,7 +162,7 @@ def test_checkpoint_resume_is_exact(tmp_path):
     model.eval()
     model2.eval()
     xt = minnet.Tensor(x)
-    np.testing.assert_array_equal(model2(xt).data, model(xt).data)   # same outputs, exactly
+    np.testing.assert_array_equal(model2(xt).data, model(xt).data)  # same outputs, exactly
     for _ in range(3):
         epoch(model, opt, sched)
         epoch(model2, opt2, sched2)

@@ -23,6 +23,7 @@ accuracy after the last epoch is not timed), minnet's and torch's epochs taking 
 --torch-nopf adds torch timed in a separate process started with GLIBC_TUNABLES raising glibc's
 mmap and trim thresholds to 4 GiB (no page faults), taking its turns in the same rounds.
 """
+
 import argparse
 import contextlib
 import json
@@ -58,6 +59,7 @@ def _timing_fields(rec, res, per):
         if name != "minnet":
             rec[f"ratio_{name}"] = t.median_s / mn.median_s
 
+
 def _import_torch():
     try:
         import torch
@@ -71,9 +73,12 @@ def _blas_info():
         from threadpoolctl import threadpool_info
     except ImportError:
         return "unknown (pip install threadpoolctl to see it)"
-    rows = [f"{p.get('internal_api')} {p.get('version')} ({p.get('architecture')}, "
-            f"{p.get('num_threads')} threads)" for p in threadpool_info()
-            if p.get("user_api") == "blas"]
+    rows = [
+        f"{p.get('internal_api')} {p.get('version')} ({p.get('architecture')}, "
+        f"{p.get('num_threads')} threads)"
+        for p in threadpool_info()
+        if p.get("user_api") == "blas"
+    ]
     return "; ".join(rows) or "none found"
 
 
@@ -87,19 +92,37 @@ def machine_line():
                     break
     except OSError:
         pass
-    env = ", ".join(f"{k}={os.environ[k]}" for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
-                                                      "OMP_NUM_THREADS") if k in os.environ)
-    return (f"{cpu}, {os.cpu_count()} cpus, Python {sys.version.split()[0]}, NumPy "
-            f"{np.__version__}, minnet {minnet.__version__} ({minnet.build_info()['isa']}), "
-            f"env: {env or 'no OPENBLAS_*/OMP_* set'}")
+    env = ", ".join(
+        f"{k}={os.environ[k]}"
+        for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS")
+        if k in os.environ
+    )
+    return (
+        f"{cpu}, {os.cpu_count()} cpus, Python {sys.version.split()[0]}, NumPy "
+        f"{np.__version__}, minnet {minnet.__version__} ({minnet.build_info()['isa']}), "
+        f"env: {env or 'no OPENBLAS_*/OMP_* set'}"
+    )
 
 
 def print_info(torch):
     info = minnet.build_info()
     print(f"minnet {info['version']}")
-    for key in ("python", "numpy", "platform", "compiler", "cflags", "native", "openmp",
-                "omp_max_threads", "num_threads", "cpu_isa", "isa", "omp_spin", "gemm_tile_f32",
-                "gemm_tile_f64"):
+    for key in (
+        "python",
+        "numpy",
+        "platform",
+        "compiler",
+        "cflags",
+        "native",
+        "openmp",
+        "omp_max_threads",
+        "num_threads",
+        "cpu_isa",
+        "isa",
+        "omp_spin",
+        "gemm_tile_f32",
+        "gemm_tile_f64",
+    ):
         print(f"  {key:16s} {info[key]}")
     print(f"  {'numpy blas':16s} {_blas_info()}")
     for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS"):
@@ -113,6 +136,7 @@ def _all_threads(n, torch):
     limits = None
     try:
         from threadpoolctl import threadpool_limits
+
         limits = threadpool_limits(limits=n, user_api="blas")
     except ImportError:
         pass
@@ -155,8 +179,10 @@ def _kernel_columns(baselines, args):
     for b in baselines:
         lab = _label(b)
         cols.append((b, max(9, len(lab) + 3), max(7, len(lab) + 2), _show_flt(b, args)))
-    header = "".join(f" {_label(b) + ' ms':>{w1}s} {'x ' + _label(b):>{w2}s}" +
-                     (f" {'flt':>7s}" if flt else "") for b, w1, w2, flt in cols)
+    header = "".join(
+        f" {_label(b) + ' ms':>{w1}s} {'x ' + _label(b):>{w2}s}" + (f" {'flt':>7s}" if flt else "")
+        for b, w1, w2, flt in cols
+    )
 
     def fmt(res):
         mn = res["minnet"].median_s
@@ -166,9 +192,12 @@ def _kernel_columns(baselines, args):
                 out.append(f" {'-':>{w1}s} {'-':>{w2}s}" + (f" {'-':>7s}" if flt else ""))
                 continue
             t = res[b]
-            out.append(f" {t.median_s * 1e3:{w1}.4f} {t.median_s / mn:{w2}.2f}" +
-                       (f" {t.faults_per_call:7.1f}" if flt else ""))
+            out.append(
+                f" {t.median_s * 1e3:{w1}.4f} {t.median_s / mn:{w2}.2f}"
+                + (f" {t.faults_per_call:7.1f}" if flt else "")
+            )
         return "".join(out)
+
     return header, fmt
 
 
@@ -179,8 +208,10 @@ def _worker_kernel_impls(worker, op, quick, cases):
         return [{} for _ in cases]
     wcases = worker.kernel_cases(op, quick)
     if [c["name"] for c in wcases] != [c.name for c in cases]:
-        raise SystemExit(f"minnet-bench: the torch-nopf worker built other {op} cases than this "
-                         f"process: {[c['name'] for c in wcases]} vs {[c.name for c in cases]}")
+        raise SystemExit(
+            f"minnet-bench: the torch-nopf worker built other {op} cases than this "
+            f"process: {[c['name'] for c in wcases]} vs {[c.name for c in cases]}"
+        )
     return [{worker_impl_name(i): (wc["key"], i) for i in wc["impls"]} for wc in wcases]
 
 
@@ -189,8 +220,10 @@ def _start_worker(args):
         return None
     worker = start_worker()
     if worker is not None:
-        print(f"# {describe(worker)} (torch in a separate process; its time and page faults "
-              f"are its own)")
+        print(
+            f"# {describe(worker)} (torch in a separate process; its time and page faults "
+            f"are its own)"
+        )
     return worker
 
 
@@ -201,12 +234,14 @@ def run_kernels(args, torch):
     print(f"# {machine_line()}")
     torch_version = torch.__version__ if torch else "not importable"
     print(f"# numpy BLAS: {_blas_info()}; torch: {torch_version}")
-    print(f"# median of {repeats} rounds taking turns; ratio = baseline time / minnet time "
-          f"(>1: minnet faster)")
+    print(
+        f"# median of {repeats} rounds taking turns; ratio = baseline time / minnet time "
+        f"(>1: minnet faster)"
+    )
     worker = _start_worker(args)
     records = []
     printed_header = False
-    seen = []      # every case's name, for the message when --case matches none
+    seen = []  # every case's name, for the message when --case matches none
     try:
         for op in ops:
             cases = KERNEL_SUITES[op](args.quick, torch)
@@ -222,8 +257,10 @@ def run_kernels(args, torch):
             cw = max([30] + [len(c.name) for c in cases])
             ow = max(7, len(op))
             cols_header, cols = _kernel_columns(baselines, args)
-            header = (f"{'op':{ow}s} {'case':{cw}s} {'thr':>3s} {'minnet ms':>10s} "
-                      f"{'GFLOP/s':>8s} {'flt/call':>8s}{cols_header}")
+            header = (
+                f"{'op':{ow}s} {'case':{cw}s} {'thr':>3s} {'minnet ms':>10s} "
+                f"{'GFLOP/s':>8s} {'flt/call':>8s}{cols_header}"
+            )
             if printed_header:
                 print()
             printed_header = True
@@ -232,8 +269,9 @@ def run_kernels(args, torch):
             for case, rem in zip(cases, remote):
                 for nt in threads:
                     impls = dict(case.impls)
-                    impls.update({name: worker.remote(key, impl, nt)
-                                  for name, (key, impl) in rem.items()})
+                    impls.update(
+                        {name: worker.remote(key, impl, nt) for name, (key, impl) in rem.items()}
+                    )
                     with _all_threads(nt, torch):
                         res = _interleaved(impls, repeats)
                     mn = res["minnet"]
@@ -243,20 +281,32 @@ def run_kernels(args, torch):
                         rec["note"] = case.note
                     _timing_fields(rec, res, "call")
                     records.append(rec)
-                    print(f"{op:{ow}s} {case.name:{cw}s} {nt:3d} {mn.median_s * 1e3:10.4f} "
-                          f"{gflops:8.1f} {mn.faults_per_call:8.2f}{cols(res)}", flush=True)
+                    print(
+                        f"{op:{ow}s} {case.name:{cw}s} {nt:3d} {mn.median_s * 1e3:10.4f} "
+                        f"{gflops:8.1f} {mn.faults_per_call:8.2f}{cols(res)}",
+                        flush=True,
+                    )
     finally:
         if worker is not None:
             worker.close()
-    if not printed_header:      # --case matched no case of any --op
-        raise _UsageError("kernels", f"argument --case: no {'/'.join(ops)} case contains "
-                          f"{args.case!r}; the cases{' (--quick)' if args.quick else ''}: "
-                          f"{'; '.join(seen)}")
+    if not printed_header:  # --case matched no case of any --op
+        raise _UsageError(
+            "kernels",
+            f"argument --case: no {'/'.join(ops)} case contains "
+            f"{args.case!r}; the cases{' (--quick)' if args.quick else ''}: "
+            f"{'; '.join(seen)}",
+        )
     if args.json:
-        _write_json(args.json, {"machine": machine_line(), "build": minnet.build_info(),
-                                "torch": torch.__version__ if torch else None,
-                                "torch_nopf": _worker_json(worker),
-                                "records": records})
+        _write_json(
+            args.json,
+            {
+                "machine": machine_line(),
+                "build": minnet.build_info(),
+                "torch": torch.__version__ if torch else None,
+                "torch_nopf": _worker_json(worker),
+                "records": records,
+            },
+        )
     return records
 
 
@@ -272,17 +322,21 @@ class _UsageError(Exception):
 def _worker_json(worker):
     if worker is None:
         return None
-    return dict(worker.info, env=worker.env,
-                note="torch in a separate process started with env added; its _ms and "
-                     "_faults_per_call keys end in _nopf")
+    return dict(
+        worker.info,
+        env=worker.env,
+        note="torch in a separate process started with env added; its _ms and "
+        "_faults_per_call keys end in _nopf",
+    )
 
 
 def _write_json(path, payload):
     from minnet._atomic import atomic_write
+
     try:
         with atomic_write(path, "w") as f:
             json.dump(payload, f, indent=1, default=str)
-    except OSError as e:     # checked when parsed; the folder went away or the disk is full
+    except OSError as e:  # checked when parsed; the folder went away or the disk is full
         raise SystemExit(f"minnet-bench: error: could not write --json {path}: {e}") from None
     print(f"# wrote {path}")
 
@@ -315,22 +369,28 @@ def _interleaved(impls, repeats, settle=None):
     for impl, ts in rounds.items():
         per_call = sorted(t.median_s for t in ts)
         calls = sum(t.calls for t in ts)
-        res[impl] = Timing(median_s=per_call[len(per_call) // 2], min_s=per_call[0],
-                           faults_per_call=sum(t.faults_per_call * t.calls for t in ts) / calls,
-                           calls=calls)
+        res[impl] = Timing(
+            median_s=per_call[len(per_call) // 2],
+            min_s=per_call[0],
+            faults_per_call=sum(t.faults_per_call * t.calls for t in ts) / calls,
+            calls=calls,
+        )
     return res
 
 
 def run_train(args, torch):
     from minnet.bench.train import TRAIN_MODELS
+
     names = args.model or list(TRAIN_MODELS)
     if args.compare == "none":
         torch = None
     threads = args.threads
     repeats = args.repeat or 9
     print(f"# {machine_line()}")
-    print(f"# torch: {torch.__version__ if torch else 'not compared'}; median of {repeats} "
-          f"rounds taking turns; ratio = torch time / minnet time (>1: minnet faster)")
+    print(
+        f"# torch: {torch.__version__ if torch else 'not compared'}; median of {repeats} "
+        f"rounds taking turns; ratio = torch time / minnet time (>1: minnet faster)"
+    )
     worker = _start_worker(args)
     try:
         # build every model first: the table's columns are the union of their baselines
@@ -343,14 +403,23 @@ def run_train(args, torch):
                     impls = model.builder(batch if batch is not None else 1, torch)
                     if worker is not None:
                         w = worker.train_impls(name, batch if batch is not None else 1, nt)
-                        impls.update({worker_impl_name(i): worker.remote(w["key"], i, nt)
-                                      for i in w["impls"]})
+                        impls.update(
+                            {
+                                worker_impl_name(i): worker.remote(w["key"], i, nt)
+                                for i in w["impls"]
+                            }
+                        )
                 runs.append((name, model, batch, nt, impls))
         baselines = _baselines([list(r[4]) for r in runs])
         widths = {b: (max(9, len(_label(b)) + 3), max(7, len(_label(b)) + 2)) for b in baselines}
-        header = (f"{'model':9s} {'batch':>5s} {'thr':>3s} {'minnet ms':>10s} {'flt/step':>8s}" +
-                  "".join(f" {_label(b) + ' ms':>{widths[b][0]}s} {'flt/step':>8s} "
-                          f"{'x ' + _label(b):>{widths[b][1]}s}" for b in baselines))
+        header = (
+            f"{'model':9s} {'batch':>5s} {'thr':>3s} {'minnet ms':>10s} {'flt/step':>8s}"
+            + "".join(
+                f" {_label(b) + ' ms':>{widths[b][0]}s} {'flt/step':>8s} "
+                f"{'x ' + _label(b):>{widths[b][1]}s}"
+                for b in baselines
+            )
+        )
         print(header)
         print("-" * len(header))
         records = []
@@ -359,8 +428,12 @@ def run_train(args, torch):
                 res = _interleaved(impls, repeats)
             mn = res["minnet"]
             shown_batch = batch if model.default_batch is not None else 1
-            rec = {"model": name, "batch": shown_batch, "threads": nt,
-                   "description": model.description}
+            rec = {
+                "model": name,
+                "batch": shown_batch,
+                "threads": nt,
+                "description": model.description,
+            }
             _timing_fields(rec, res, "step")
             records.append(rec)
             tcols = ""
@@ -368,20 +441,31 @@ def run_train(args, torch):
                 w1, w2 = widths[b]
                 if b in res:
                     tt = res[b]
-                    tcols += (f" {tt.median_s * 1e3:{w1}.4f} {tt.faults_per_call:8.2f} "
-                              f"{tt.median_s / mn.median_s:{w2}.2f}")
+                    tcols += (
+                        f" {tt.median_s * 1e3:{w1}.4f} {tt.faults_per_call:8.2f} "
+                        f"{tt.median_s / mn.median_s:{w2}.2f}"
+                    )
                 else:
                     tcols += f" {'-':>{w1}s} {'-':>8s} {'-':>{w2}s}"
-            print(f"{name:9s} {shown_batch:5d} {nt:3d} {mn.median_s * 1e3:10.4f} "
-                  f"{mn.faults_per_call:8.2f}{tcols}", flush=True)
+            print(
+                f"{name:9s} {shown_batch:5d} {nt:3d} {mn.median_s * 1e3:10.4f} "
+                f"{mn.faults_per_call:8.2f}{tcols}",
+                flush=True,
+            )
     finally:
         if worker is not None:
             worker.close()
     if args.json:
-        _write_json(args.json, {"machine": machine_line(), "build": minnet.build_info(),
-                                "torch": torch.__version__ if torch else None,
-                                "torch_nopf": _worker_json(worker),
-                                "records": records})
+        _write_json(
+            args.json,
+            {
+                "machine": machine_line(),
+                "build": minnet.build_info(),
+                "torch": torch.__version__ if torch else None,
+                "torch_nopf": _worker_json(worker),
+                "records": records,
+            },
+        )
     return records
 
 
@@ -395,7 +479,7 @@ def _cpu_counters():
     except (OSError, ValueError):
         return None
     hz = os.sysconf("SC_CLK_TCK")
-    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)      # idle + iowait
+    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)  # idle + iowait
     t = os.times()
     return (sum(ticks) - idle) / hz, sum(ticks) / hz, t.user + t.system
 
@@ -419,23 +503,29 @@ def run_epoch(args, torch):
     """Whole epochs of the course models (minnet.bench.course), minnet's and torch's epochs
     taking turns; one row per model and thread count, after per-epoch progress lines."""
     from minnet.bench.course import EPOCH_MODELS, Trainer, load_images
+
     names = args.model or list(EPOCH_MODELS)
     if args.compare == "none":
         torch = None
     try:
         (xtr, ytr), (xte, yte), source = load_images(subset=args.subset, limit=args.limit)
     except FileNotFoundError:
-        print("minnet-bench epoch: error: the full Fashion-MNIST is not installed "
-              "(`apt-get install dataset-fashion-mnist`), or pass --subset for the embedded "
-              "6,500-image subset", file=sys.stderr)
+        print(
+            "minnet-bench epoch: error: the full Fashion-MNIST is not installed "
+            "(`apt-get install dataset-fashion-mnist`), or pass --subset for the embedded "
+            "6,500-image subset",
+            file=sys.stderr,
+        )
         return None
     data = ((xtr, ytr), (xte, yte))
     print(f"# {machine_line()}")
-    print(f"# numpy BLAS: {_blas_info()}; torch: "
-          f"{torch.__version__ if torch else 'not compared'}")
-    print(f"# data: Fashion-MNIST ({source}), {len(ytr)} training / {len(yte)} test images; "
-          f"s/epoch = median over the epochs of the timed training loop (accuracy not timed); "
-          f"x torch = torch time / minnet time (>1: minnet faster)", flush=True)
+    print(f"# numpy BLAS: {_blas_info()}; torch: {torch.__version__ if torch else 'not compared'}")
+    print(
+        f"# data: Fashion-MNIST ({source}), {len(ytr)} training / {len(yte)} test images; "
+        f"s/epoch = median over the epochs of the timed training loop (accuracy not timed); "
+        f"x torch = torch time / minnet time (>1: minnet faster)",
+        flush=True,
+    )
     impls = ["minnet"] + (["torch"] if torch is not None else [])
     records = []
     for name in names:
@@ -444,28 +534,44 @@ def run_epoch(args, torch):
         batch = args.batch or spec.batch
         for nt in args.threads:
             with _all_threads(nt, torch):
-                trainers = {i: Trainer(spec, i, data, batch=batch, seed=args.seed, torch=torch)
-                            for i in impls}
+                trainers = {
+                    i: Trainer(spec, i, data, batch=batch, seed=args.seed, torch=torch)
+                    for i in impls
+                }
                 secs = {i: [] for i in impls}
-                others = []   # per epoch: the CPU share other processes took (noise)
+                others = []  # per epoch: the CPU share other processes took (noise)
                 for e in range(epochs):
                     # the same shuffle for both frameworks, a new one each epoch
                     perm = np.random.default_rng((args.seed, e)).permutation(len(ytr))
                     c0 = _cpu_counters()
                     for i, tr in trainers.items():
                         if len(trainers) > 1:
-                            time.sleep(SETTLE_S)   # let the other side's threads go idle
+                            time.sleep(SETTLE_S)  # let the other side's threads go idle
                         secs[i].append(tr.epoch(perm))
                     others.append(_others_share(c0, _cpu_counters()))
                     noise = "" if others[-1] is None else f"; other processes {others[-1]:.0%}"
-                    print(f"# {name} thr {nt} epoch {e + 1}/{epochs}: " +
-                          ", ".join(f"{i} {secs[i][-1]:.2f} s (loss {trainers[i].losses[-1]:.3f})"
-                                    for i in impls) + noise, flush=True)
+                    print(
+                        f"# {name} thr {nt} epoch {e + 1}/{epochs}: "
+                        + ", ".join(
+                            f"{i} {secs[i][-1]:.2f} s (loss {trainers[i].losses[-1]:.3f})"
+                            for i in impls
+                        )
+                        + noise,
+                        flush=True,
+                    )
                 acc = {i: tr.accuracy() for i, tr in trainers.items()}
-            rec = {"model": name, "description": spec.description, "epochs": epochs,
-                   "batch": batch, "threads": nt, "n_train": len(ytr), "n_test": len(yte),
-                   "data": source, "target_accuracy": spec.target,
-                   "others_cpu_share": others}
+            rec = {
+                "model": name,
+                "description": spec.description,
+                "epochs": epochs,
+                "batch": batch,
+                "threads": nt,
+                "n_train": len(ytr),
+                "n_test": len(yte),
+                "data": source,
+                "target_accuracy": spec.target,
+                "others_cpu_share": others,
+            }
             for i in impls:
                 rec[f"{i}_epoch_s"] = secs[i]
                 rec[f"{i}_s_per_epoch"] = _median(secs[i])
@@ -478,38 +584,56 @@ def run_epoch(args, torch):
             records.append(rec)
     _print_epoch_table(records)
     if args.json:
-        _write_json(args.json, {"machine": machine_line(), "build": minnet.build_info(),
-                                "torch": torch.__version__ if torch else None,
-                                "data": source, "records": records})
+        _write_json(
+            args.json,
+            {
+                "machine": machine_line(),
+                "build": minnet.build_info(),
+                "torch": torch.__version__ if torch else None,
+                "data": source,
+                "records": records,
+            },
+        )
     return records
 
 
 def _print_epoch_table(records):
-    header = (f"{'model':10s} {'epochs':>6s} {'batch':>5s} {'thr':>3s} {'minnet s/ep':>11s} "
-              f"{'torch s/ep':>10s} {'x torch':>7s} {'mn/torch':>8s} {'minnet acc':>10s} "
-              f"{'torch acc':>9s} {'target':>6s}")
+    header = (
+        f"{'model':10s} {'epochs':>6s} {'batch':>5s} {'thr':>3s} {'minnet s/ep':>11s} "
+        f"{'torch s/ep':>10s} {'x torch':>7s} {'mn/torch':>8s} {'minnet acc':>10s} "
+        f"{'torch acc':>9s} {'target':>6s}"
+    )
     print(header)
     print("-" * len(header))
     notes = []
     for r in records:
         has_t = "torch_s_per_epoch" in r
-        t_cols = (f"{r['torch_s_per_epoch']:10.3f} {r['ratio_torch']:7.2f} "
-                  f"{r['minnet_over_torch']:8.2f}" if has_t else f"{'-':>10s} {'-':>7s} {'-':>8s}")
-        print(f"{r['model']:10s} {r['epochs']:6d} {r['batch']:5d} {r['threads']:3d} "
-              f"{r['minnet_s_per_epoch']:11.3f} {t_cols} {r['minnet_accuracy']:10.4f} "
-              f"{r['torch_accuracy'] if has_t else float('nan'):9.4f} "
-              f"{r['target_accuracy']:6.3f}")
+        t_cols = (
+            f"{r['torch_s_per_epoch']:10.3f} {r['ratio_torch']:7.2f} {r['minnet_over_torch']:8.2f}"
+            if has_t
+            else f"{'-':>10s} {'-':>7s} {'-':>8s}"
+        )
+        print(
+            f"{r['model']:10s} {r['epochs']:6d} {r['batch']:5d} {r['threads']:3d} "
+            f"{r['minnet_s_per_epoch']:11.3f} {t_cols} {r['minnet_accuracy']:10.4f} "
+            f"{r['torch_accuracy'] if has_t else float('nan'):9.4f} "
+            f"{r['target_accuracy']:6.3f}"
+        )
         shares = [o for o in r["others_cpu_share"] if o is not None]
         if shares and max(shares) > 0.1:
-            notes.append(f"# {r['model']} thr {r['threads']}: other processes took up to "
-                         f"{max(shares):.0%} of the CPUs during its epochs (median "
-                         f"{_median(shares):.0%}): noisy figures")
+            notes.append(
+                f"# {r['model']} thr {r['threads']}: other processes took up to "
+                f"{max(shares):.0%} of the CPUs during its epochs (median "
+                f"{_median(shares):.0%}): noisy figures"
+            )
         # a first epoch far from the median (warm-up, page faults) gets its own line
         for i in ("minnet", "torch") if has_t else ("minnet",):
             first, med = r[f"{i}_first_epoch_s"], r[f"{i}_s_per_epoch"]
             if r["epochs"] > 1 and abs(first - med) > 0.15 * med:
-                notes.append(f"# {r['model']} thr {r['threads']}: {i}'s first epoch "
-                             f"{first:.3f} s (median {med:.3f} s)")
+                notes.append(
+                    f"# {r['model']} thr {r['threads']}: {i}'s first epoch "
+                    f"{first:.3f} s (median {med:.3f} s)"
+                )
     for n in notes:
         print(n)
     sys.stdout.flush()
@@ -517,27 +641,48 @@ def _print_epoch_table(records):
 
 # The options more than one command takes; each may also come before the command. On a
 # command they default to SUPPRESS so that a value written before the command survives.
-def _shared_options(p, top, repeat="(default 9; kernels --quick: 5)", torch_nopf=True,
-                    unit="case"):
+def _shared_options(
+    p, top, repeat="(default 9; kernels --quick: 5)", torch_nopf=True, unit="case"
+):
     def default(value):
         return {"default": value if top else argparse.SUPPRESS}
-    p.add_argument("--threads", type=thread_counts, metavar="N,...", **default(None),
-                   help=f"comma-separated thread counts, e.g. 1,2 (default: minnet's, "
-                        f"{minnet.get_num_threads()} here)")
+
+    p.add_argument(
+        "--threads",
+        type=thread_counts,
+        metavar="N,...",
+        **default(None),
+        help=f"comma-separated thread counts, e.g. 1,2 (default: minnet's, "
+        f"{minnet.get_num_threads()} here)",
+    )
     if repeat:
-        p.add_argument("--repeat", type=positive_int, metavar="N", **default(None),
-                       help=f"timed rounds per {unit} {repeat}")
-    p.add_argument("--json", type=output_file("results.json"), metavar="FILE",
-                   **default(None),
-                   help="also write the records to FILE (its folder must exist)")
-    p.add_argument("--no-torch", action="store_true", **default(False),
-                   help="do not compare with PyTorch")
+        p.add_argument(
+            "--repeat",
+            type=positive_int,
+            metavar="N",
+            **default(None),
+            help=f"timed rounds per {unit} {repeat}",
+        )
+    p.add_argument(
+        "--json",
+        type=output_file("results.json"),
+        metavar="FILE",
+        **default(None),
+        help="also write the records to FILE (its folder must exist)",
+    )
+    p.add_argument(
+        "--no-torch", action="store_true", **default(False), help="do not compare with PyTorch"
+    )
     if torch_nopf:
-        p.add_argument("--torch-nopf", action="store_true", **default(False),
-                       help="also time torch in a separate process started with "
-                       "GLIBC_TUNABLES mmap/trim thresholds at 4 GiB (no page faults; columns "
-                       "torch-nopf, torch-cl-nopf), taking turns with the others; works with "
-                       "--no-torch too")
+        p.add_argument(
+            "--torch-nopf",
+            action="store_true",
+            **default(False),
+            help="also time torch in a separate process started with "
+            "GLIBC_TUNABLES mmap/trim thresholds at 4 GiB (no page faults; columns "
+            "torch-nopf, torch-cl-nopf), taking turns with the others; works with "
+            "--no-torch too",
+        )
 
 
 def _names(registry):
@@ -550,57 +695,104 @@ def _registered_names():
 
     from minnet.bench.course import EPOCH_MODELS
     from minnet.bench.train import TRAIN_MODELS
-    rows = [("kernels --op", KERNEL_SELECTORS), ("train --model", TRAIN_MODELS),
-            ("epoch --model", EPOCH_MODELS)]
+
+    rows = [
+        ("kernels --op", KERNEL_SELECTORS),
+        ("train --model", TRAIN_MODELS),
+        ("epoch --model", EPOCH_MODELS),
+    ]
     lines = ["registered names (comma-separated, or all; the default is all):"]
     for what, registry in rows:
-        lines += textwrap.wrap(_names(registry), width=88, initial_indent=f"  {what:15s}",
-                               subsequent_indent=" " * 17)
+        lines += textwrap.wrap(
+            _names(registry), width=88, initial_indent=f"  {what:15s}", subsequent_indent=" " * 17
+        )
     return "\n".join(lines)
 
 
 def build_parser():
     from minnet.bench.course import EPOCH_MODELS
     from minnet.bench.train import TRAIN_MODELS
-    parser = ArgumentParser(prog="minnet-bench", description=__doc__,
-                            epilog=_registered_names(),
-                            formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    parser = ArgumentParser(
+        prog="minnet-bench",
+        description=__doc__,
+        epilog=_registered_names(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--info", action="store_true", help="print build and machine facts")
     _shared_options(parser, top=True, unit="case (kernels) or model (train)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
     k = sub.add_parser("kernels", help="time kernels against NumPy / PyTorch")
-    k.add_argument("--op", type=names_in(KERNEL_SELECTORS, "op"), default=None,
-                   metavar="NAME,...",
-                   help=f"comma-separated kernel families or single suites, from: "
-                        f"{_names(KERNEL_SELECTORS)} (default all)")
+    k.add_argument(
+        "--op",
+        type=names_in(KERNEL_SELECTORS, "op"),
+        default=None,
+        metavar="NAME,...",
+        help=f"comma-separated kernel families or single suites, from: "
+        f"{_names(KERNEL_SELECTORS)} (default all)",
+    )
     k.add_argument("--quick", action="store_true", help="fewer, smaller cases and repeats")
     k.add_argument("--case", default=None, help="only the cases whose name contains this text")
     _shared_options(k, top=False, repeat="(default 9, 5 with --quick)", unit="case")
     t = sub.add_parser("train", help="time training steps of small models against PyTorch")
-    t.add_argument("--model", type=names_in(TRAIN_MODELS, "model"), default=None,
-                   metavar="NAME,...",
-                   help=f"comma-separated, from: {_names(TRAIN_MODELS)} (default all)")
-    t.add_argument("--batch", type=positive_int, default=None,
-                   help="batch size (default: the model's, 128; tiny is always 1)")
-    t.add_argument("--compare", choices=("torch", "none"), default="torch",
-                   help="torch (when importable) or none")
+    t.add_argument(
+        "--model",
+        type=names_in(TRAIN_MODELS, "model"),
+        default=None,
+        metavar="NAME,...",
+        help=f"comma-separated, from: {_names(TRAIN_MODELS)} (default all)",
+    )
+    t.add_argument(
+        "--batch",
+        type=positive_int,
+        default=None,
+        help="batch size (default: the model's, 128; tiny is always 1)",
+    )
+    t.add_argument(
+        "--compare",
+        choices=("torch", "none"),
+        default="torch",
+        help="torch (when importable) or none",
+    )
     _shared_options(t, top=False, repeat="(default 9)", unit="model")
-    e = sub.add_parser("epoch", help="time whole training epochs of the course models on "
-                       "Fashion-MNIST against PyTorch")
-    e.add_argument("--model", type=names_in(EPOCH_MODELS, "model"), default=None,
-                   metavar="NAME,...",
-                   help=f"comma-separated, from: {_names(EPOCH_MODELS)} (default all)")
-    e.add_argument("--epochs", type=positive_int, default=None,
-                   help="epochs per model (default: the course recipe's)")
+    e = sub.add_parser(
+        "epoch",
+        help="time whole training epochs of the course models on Fashion-MNIST against PyTorch",
+    )
+    e.add_argument(
+        "--model",
+        type=names_in(EPOCH_MODELS, "model"),
+        default=None,
+        metavar="NAME,...",
+        help=f"comma-separated, from: {_names(EPOCH_MODELS)} (default all)",
+    )
+    e.add_argument(
+        "--epochs",
+        type=positive_int,
+        default=None,
+        help="epochs per model (default: the course recipe's)",
+    )
     e.add_argument("--batch", type=positive_int, default=None, help="batch size (default 128)")
-    e.add_argument("--compare", choices=("torch", "none"), default="torch",
-                   help="torch (when importable) or none")
-    e.add_argument("--limit", type=positive_int, default=None,
-                   help="train on the first N training images only (quick runs)")
-    e.add_argument("--subset", action="store_true",
-                   help="the embedded 6,500-image subset instead of the full Fashion-MNIST")
-    e.add_argument("--seed", type=nonnegative_int, default=0,
-                   help="seed of inits and shuffles (default 0)")
+    e.add_argument(
+        "--compare",
+        choices=("torch", "none"),
+        default="torch",
+        help="torch (when importable) or none",
+    )
+    e.add_argument(
+        "--limit",
+        type=positive_int,
+        default=None,
+        help="train on the first N training images only (quick runs)",
+    )
+    e.add_argument(
+        "--subset",
+        action="store_true",
+        help="the embedded 6,500-image subset instead of the full Fashion-MNIST",
+    )
+    e.add_argument(
+        "--seed", type=nonnegative_int, default=0, help="seed of inits and shuffles (default 0)"
+    )
     _shared_options(e, top=False, repeat=None, torch_nopf=False)
     return parser
 
@@ -609,12 +801,21 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        given = [o for o, v in (("--threads", args.threads), ("--repeat", args.repeat),
-                                ("--json", args.json), ("--torch-nopf", args.torch_nopf))
-                 if v not in (None, False)]
+        given = [
+            o
+            for o, v in (
+                ("--threads", args.threads),
+                ("--repeat", args.repeat),
+                ("--json", args.json),
+                ("--torch-nopf", args.torch_nopf),
+            )
+            if v not in (None, False)
+        ]
         if given:
-            parser.error(f"argument {given[0]}: an option of a command; add one: "
-                         f"minnet-bench kernels|train|epoch {given[0]} ...")
+            parser.error(
+                f"argument {given[0]}: an option of a command; add one: "
+                f"minnet-bench kernels|train|epoch {given[0]} ..."
+            )
     if args.threads is None:
         args.threads = [minnet.get_num_threads()]
     torch = None if args.no_torch else _import_torch()

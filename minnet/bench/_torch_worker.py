@@ -36,6 +36,7 @@ the worker's "torch" appears in the parent's tables as "torch_nopf" (``worker_im
 
 A failed request answers {"error": "..."} and the worker carries on.
 """
+
 import contextlib
 import json
 import os
@@ -54,6 +55,7 @@ def worker_impl_name(impl):
 
 
 # ---------------------------------------------------------------------------------- client side
+
 
 class WorkerError(RuntimeError):
     pass
@@ -76,11 +78,18 @@ class TorchWorker:
         # that holds this process's own minnet, so it imports the same (built) package even when
         # the caller stands in a source checkout whose minnet/ has no compiled kernels.
         import minnet
+
         home = os.path.dirname(os.path.dirname(os.path.abspath(minnet.__file__)))
         cmd = [python or sys.executable, "-m", "minnet.bench._torch_worker"]
-        self.proc = subprocess.Popen(cmd,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=child_env,
-                                     cwd=home, text=True, bufsize=1)
+        self.proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=child_env,
+            cwd=home,
+            text=True,
+            bufsize=1,
+        )
         try:
             self.info = self.request(cmd="hello")
         except Exception:
@@ -95,8 +104,10 @@ class TorchWorker:
         line = self.proc.stdout.readline()
         if not line:
             self.proc.wait()
-            raise WorkerError(f"torch worker exited with status {self.proc.returncode} "
-                              f"(request {req.get('cmd')!r}; its stderr has the reason)")
+            raise WorkerError(
+                f"torch worker exited with status {self.proc.returncode} "
+                f"(request {req.get('cmd')!r}; its stderr has the reason)"
+            )
         reply = json.loads(line)
         if "error" in reply:
             raise WorkerError(f"torch worker: {reply['error']}")
@@ -143,8 +154,12 @@ class RemoteImpl:
 
     def measure_turn(self):
         r = self.worker.request(cmd="time", key=self.key, impl=self.impl, threads=self.threads)
-        return Timing(median_s=r["median_s"], min_s=r["min_s"],
-                      faults_per_call=r["faults_per_call"], calls=r["calls"])
+        return Timing(
+            median_s=r["median_s"],
+            min_s=r["min_s"],
+            faults_per_call=r["faults_per_call"],
+            calls=r["calls"],
+        )
 
     def __call__(self):
         self.worker.request(cmd="call", key=self.key, impl=self.impl, threads=self.threads)
@@ -164,11 +179,14 @@ def start_worker(log=print):
 
 def describe(worker):
     i = worker.info
-    return (f"torch-nopf: worker pid {i['pid']}, torch {i['torch']}, "
-            f"GLIBC_TUNABLES={i['glibc_tunables']}")
+    return (
+        f"torch-nopf: worker pid {i['pid']}, torch {i['torch']}, "
+        f"GLIBC_TUNABLES={i['glibc_tunables']}"
+    )
 
 
 # ---------------------------------------------------------------------------------- worker side
+
 
 def _is_torch_impl(name):
     return name.startswith("torch")
@@ -182,13 +200,14 @@ def _serve(proto_in, proto_out):
     from minnet.bench.suites import KERNEL_SUITES
     from minnet.bench.timing import measure
     from minnet.bench.train import TRAIN_MODELS
+
     torch_err = None
     try:
         import torch
     except Exception as e:  # reported to the parent by "hello"
         torch, torch_err = None, f"{type(e).__name__}: {e}"
 
-    impls = {}           # key -> {impl name: callable}
+    impls = {}  # key -> {impl name: callable}
     state = {"threads": None, "stack": contextlib.ExitStack()}
 
     def set_threads(n):
@@ -207,9 +226,12 @@ def _serve(proto_in, proto_out):
         cmd = req.get("cmd")
         if cmd == "hello":
             need_torch()
-            return {"pid": os.getpid(), "torch": torch.__version__,
-                    "python": sys.version.split()[0],
-                    "glibc_tunables": os.environ.get("GLIBC_TUNABLES")}
+            return {
+                "pid": os.getpid(),
+                "torch": torch.__version__,
+                "python": sys.version.split()[0],
+                "glibc_tunables": os.environ.get("GLIBC_TUNABLES"),
+            }
         if cmd == "kernels":
             need_torch()
             op, quick = req["op"], bool(req.get("quick"))
@@ -238,8 +260,12 @@ def _serve(proto_in, proto_out):
                 fn()
                 return {"ok": True}
             t = measure(fn, repeats=1)
-            return {"median_s": t.median_s, "min_s": t.min_s,
-                    "faults_per_call": t.faults_per_call, "calls": t.calls}
+            return {
+                "median_s": t.median_s,
+                "min_s": t.min_s,
+                "faults_per_call": t.faults_per_call,
+                "calls": t.calls,
+            }
         raise ValueError(f"unknown request {cmd!r}")
 
     try:

@@ -9,6 +9,7 @@ Each case has torch (NCHW as given) and torch_cl (the same tensors in
 ``GLIBC_TUNABLES=glibc.malloc.mmap_threshold=4294967295:glibc.malloc.trim_threshold=4294967295``
 (columns torch-nopf, torch-cl-nopf; see ``_torch_worker.py``).
 """
+
 import numpy as np
 
 import minnet
@@ -17,8 +18,14 @@ from minnet.bench.suites import Case
 from minnet.bench.train import minnet_step, register, synthetic_mnist, torch_step
 
 # (batch, C_in, C_out, H=W, stride, groups), 3x3 kernels with padding 1
-CONV_CASES = [(128, 1, 16, 28, 1, 1), (128, 16, 32, 14, 1, 1), (128, 32, 32, 7, 1, 1),
-              (32, 64, 64, 32, 1, 1), (32, 64, 64, 32, 2, 1), (32, 64, 64, 32, 1, 64)]
+CONV_CASES = [
+    (128, 1, 16, 28, 1, 1),
+    (128, 16, 32, 14, 1, 1),
+    (128, 32, 32, 7, 1, 1),
+    (32, 64, 64, 32, 1, 1),
+    (32, 64, 64, 32, 2, 1),
+    (32, 64, 64, 32, 1, 64),
+]
 POOL_CASES = [(128, 16, 28), (128, 32, 14)]
 
 
@@ -35,32 +42,47 @@ def conv_cases(quick=False, torch=None):
         oh = (hw + 2 - 3) // s + 1
         dy = _rand(rng, (n, co, oh, oh))
         flops = 2.0 * n * co * oh * oh * (ci // g) * 9
-        label = f"({n}, {ci}->{co}, {hw}x{hw}) 3x3 pad 1" + (f" stride {s}" if s > 1 else "") + \
-            (" depthwise" if g > 1 else "")
+        label = (
+            f"({n}, {ci}->{co}, {hw}x{hw}) 3x3 pad 1"
+            + (f" stride {s}" if s > 1 else "")
+            + (" depthwise" if g > 1 else "")
+        )
         big = n * ci * hw * hw * co // g > 2e7
         fwd = {"minnet": lambda x=x, w=w, b=b, a=args: kernels.conv2d_forward(x, w, b, *a)}
-        both = {"minnet": lambda x=x, w=w, b=b, dy=dy, a=args: (
-            kernels.conv2d_forward(x, w, b, *a), kernels.conv2d_backward(dy, x, w, *a))}
+        both = {
+            "minnet": lambda x=x, w=w, b=b, dy=dy, a=args: (
+                kernels.conv2d_forward(x, w, b, *a),
+                kernels.conv2d_backward(dy, x, w, *a),
+            )
+        }
         if not (quick and big):  # the einsum reference takes ~1 s on the big cases
             fwd["numpy"] = lambda x=x, w=w, b=b, a=args: reference.conv2d_forward(x, w, b, *a)
             both["numpy"] = lambda x=x, w=w, b=b, dy=dy, a=args: (
-                reference.conv2d_forward(x, w, b, *a), reference.conv2d_backward(dy, x, w, *a))
+                reference.conv2d_forward(x, w, b, *a),
+                reference.conv2d_backward(dy, x, w, *a),
+            )
         if torch is not None:
             F = torch.nn.functional
             # torch: NCHW as given; torch_cl: input, weight and dy in channels_last
-            for name, fmt in (("torch", torch.contiguous_format),
-                              ("torch_cl", torch.channels_last)):
-                tx, tw, tdy = (torch.from_numpy(v).contiguous(memory_format=fmt)
-                               for v in (x, w, dy))
+            for name, fmt in (
+                ("torch", torch.contiguous_format),
+                ("torch_cl", torch.channels_last),
+            ):
+                tx, tw, tdy = (
+                    torch.from_numpy(v).contiguous(memory_format=fmt) for v in (x, w, dy)
+                )
                 tb = torch.from_numpy(b)
                 fwd[name] = lambda tx=tx, tw=tw, tb=tb, s=s, g=g: F.conv2d(tx, tw, tb, s, 1, 1, g)
-                px, pw, pb = (t.clone(memory_format=torch.preserve_format).requires_grad_()
-                              for t in (tx, tw, tb))
+                px, pw, pb = (
+                    t.clone(memory_format=torch.preserve_format).requires_grad_()
+                    for t in (tx, tw, tb)
+                )
 
                 def torch_both(px=px, pw=pw, pb=pb, tdy=tdy, s=s, g=g):
                     for p in (px, pw, pb):
                         p.grad = None
                     F.conv2d(px, pw, pb, s, 1, 1, g).backward(tdy)
+
                 both[name] = torch_both
         out.append(Case("conv2d", label + " fwd", flops, fwd))
         out.append(Case("conv2d", label + " fwd+bwd", 3 * flops, both))
@@ -95,7 +117,8 @@ def conv_relu_pool_cases(quick=False, torch=None):
 
         def three_fwd(x=x, w=w, b=b):
             return kernels.max_pool2d_forward(
-                kernels.conv2d_forward(x, w, b, 1, 1, activation="relu"), 2)
+                kernels.conv2d_forward(x, w, b, 1, 1, activation="relu"), 2
+            )
 
         def three_both(x=x, w=w, b=b, dp=dp, dxn=dx_needed):
             y = kernels.conv2d_forward(x, w, b, 1, 1, activation="relu")
@@ -106,21 +129,27 @@ def conv_relu_pool_cases(quick=False, torch=None):
         def ref_both(x=x, w=w, b=b, dp=dp, dxn=dx_needed):
             _, code = reference.conv2d_relu_maxpool2d_forward(x, w, b, 1, 1)
             return reference.conv2d_backward(dp, x, w, 1, 1, input_grad=dxn, pool_code=code)
+
         fwd = {"minnet": fused_fwd, "minnet_3ops": three_fwd}
         both = {"minnet": fused_both, "minnet_3ops": three_both}
         if not quick:
             fwd["numpy"] = lambda x=x, w=w, b=b: reference.conv2d_relu_maxpool2d_forward(
-                x, w, b, 1, 1)
+                x, w, b, 1, 1
+            )
             both["numpy"] = ref_both
         if torch is not None:
             F = torch.nn.functional
-            for name, fmt in (("torch", torch.contiguous_format),
-                              ("torch_cl", torch.channels_last)):
-                tx, tw, tdp = (torch.from_numpy(v).contiguous(memory_format=fmt)
-                               for v in (x, w, dp))
+            for name, fmt in (
+                ("torch", torch.contiguous_format),
+                ("torch_cl", torch.channels_last),
+            ):
+                tx, tw, tdp = (
+                    torch.from_numpy(v).contiguous(memory_format=fmt) for v in (x, w, dp)
+                )
                 tb = torch.from_numpy(b)
                 fwd[name] = lambda tx=tx, tw=tw, tb=tb: F.max_pool2d(
-                    F.relu(F.conv2d(tx, tw, tb, 1, 1)), 2)
+                    F.relu(F.conv2d(tx, tw, tb, 1, 1)), 2
+                )
                 px, pw, pb = (t.clone(memory_format=torch.preserve_format) for t in (tx, tw, tb))
                 px.requires_grad_(dx_needed)
                 pw.requires_grad_()
@@ -130,10 +159,12 @@ def conv_relu_pool_cases(quick=False, torch=None):
                     for p in (px, pw, pb):
                         p.grad = None
                     F.max_pool2d(F.relu(F.conv2d(px, pw, pb, 1, 1)), 2).backward(tdp)
+
                 both[name] = torch_both
         out.append(Case("conv_relu_pool", label + " fwd", flops, fwd))
-        out.append(Case("conv_relu_pool", label + " fwd+bwd",
-                        (3 if dx_needed else 2) * flops, both))
+        out.append(
+            Case("conv_relu_pool", label + " fwd+bwd", (3 if dx_needed else 2) * flops, both)
+        )
     return out
 
 
@@ -145,6 +176,7 @@ def _pool_cases(op, quick=False, torch=None):
         dy = _rand(rng, (n, c, hw // 2, hw // 2))
         label = f"({n}, {c}, {hw}, {hw}) 2x2 stride 2"
         if op == "maxpool2d":
+
             def mfwd(x=x):
                 return kernels.max_pool2d_forward(x, 2)
 
@@ -155,21 +187,32 @@ def _pool_cases(op, quick=False, torch=None):
             def rboth(x=x, dy=dy):
                 _, idx = reference.max_pool2d_forward(x, 2)
                 return reference.max_pool2d_backward(dy, idx, x.shape)
+
             fwd = {"minnet": mfwd, "numpy": lambda x=x: reference.max_pool2d_forward(x, 2)}
             both = {"minnet": mboth, "numpy": rboth}
             tfn = "max_pool2d"
         else:
-            fwd = {"minnet": lambda x=x: kernels.avg_pool2d_forward(x, 2),
-                   "numpy": lambda x=x: reference.avg_pool2d_forward(x, 2)}
-            both = {"minnet": lambda x=x, dy=dy: (kernels.avg_pool2d_forward(x, 2),
-                                                  kernels.avg_pool2d_backward(dy, x.shape, 2)),
-                    "numpy": lambda x=x, dy=dy: (reference.avg_pool2d_forward(x, 2),
-                                                 reference.avg_pool2d_backward(dy, x.shape, 2))}
+            fwd = {
+                "minnet": lambda x=x: kernels.avg_pool2d_forward(x, 2),
+                "numpy": lambda x=x: reference.avg_pool2d_forward(x, 2),
+            }
+            both = {
+                "minnet": lambda x=x, dy=dy: (
+                    kernels.avg_pool2d_forward(x, 2),
+                    kernels.avg_pool2d_backward(dy, x.shape, 2),
+                ),
+                "numpy": lambda x=x, dy=dy: (
+                    reference.avg_pool2d_forward(x, 2),
+                    reference.avg_pool2d_backward(dy, x.shape, 2),
+                ),
+            }
             tfn = "avg_pool2d"
         if torch is not None:
             f = getattr(torch.nn.functional, tfn)
-            for name, fmt in (("torch", torch.contiguous_format),
-                              ("torch_cl", torch.channels_last)):
+            for name, fmt in (
+                ("torch", torch.contiguous_format),
+                ("torch_cl", torch.channels_last),
+            ):
                 tx = torch.from_numpy(x).contiguous(memory_format=fmt)
                 tdy = torch.from_numpy(dy).contiguous(memory_format=fmt)
                 px = tx.clone().requires_grad_()
@@ -178,6 +221,7 @@ def _pool_cases(op, quick=False, torch=None):
                 def tboth(px=px, tdy=tdy, f=f):
                     px.grad = None
                     f(px, 2).backward(tdy)
+
                 both[name] = tboth
         out.append(Case(op, label + " fwd", 0.0, fwd))
         out.append(Case(op, label + " fwd+bwd", 0.0, both))
@@ -212,22 +256,27 @@ def batchnorm_cases(quick=False, torch=None):
             def mb(x=x, w=w, b=b, dy=dy, mod=mod):
                 _, mean, var = mod.batch_norm_forward(x, w, b)
                 return mod.batch_norm_backward(dy, x, mean, var, w)
+
             both[name] = mb
         if torch is not None:
             F = torch.nn.functional
-            for name, fmt in (("torch", torch.contiguous_format),
-                              ("torch_cl", torch.channels_last)):
+            for name, fmt in (
+                ("torch", torch.contiguous_format),
+                ("torch_cl", torch.channels_last),
+            ):
                 tx = torch.from_numpy(x).contiguous(memory_format=fmt)
                 tdy = torch.from_numpy(dy).contiguous(memory_format=fmt)
                 px = tx.clone().requires_grad_()
                 tw, tb = (torch.from_numpy(v).clone().requires_grad_() for v in (w, b))
                 fwd[name] = lambda tx=tx, tw=tw, tb=tb, F=F: F.batch_norm(
-                    tx, None, None, tw, tb, training=True)
+                    tx, None, None, tw, tb, training=True
+                )
 
                 def tboth(px=px, tw=tw, tb=tb, tdy=tdy, F=F):
                     for p in (px, tw, tb):
                         p.grad = None
                     F.batch_norm(px, None, None, tw, tb, training=True).backward(tdy)
+
                 both[name] = tboth
         out.append(Case("batchnorm2d", label + " fwd", 0.0, fwd))
         out.append(Case("batchnorm2d", label + " fwd+bwd", 0.0, both))
@@ -238,30 +287,62 @@ def _cnn_layers(nn):
     """The issue's CNN for either framework: (Conv 3x3 pad 1, ReLU, MaxPool 2) x 3,
     1->16->32->32 channels, 28 -> 14 -> 7 -> 3, flatten 288, Linear(288, 10)."""
     return nn.Sequential(
-        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(288, 10))
+        nn.Conv2d(1, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(32, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(288, 10),
+    )
 
 
 def _cnn(batch, torch):
     x, y = synthetic_mnist(batch, image=True)
     minnet.manual_seed(0)
     model = _cnn_layers(minnet.nn)
-    impls = {"minnet": minnet_step(model, minnet.nn.CrossEntropyLoss(),
-                                   minnet.optim.Adam(model.parameters(), lr=1e-3), x, y)}
+    impls = {
+        "minnet": minnet_step(
+            model,
+            minnet.nn.CrossEntropyLoss(),
+            minnet.optim.Adam(model.parameters(), lr=1e-3),
+            x,
+            y,
+        )
+    }
     if torch is not None:
         torch.manual_seed(0)
         tm = _cnn_layers(torch.nn)
-        impls["torch"] = torch_step(torch, tm, torch.nn.CrossEntropyLoss(),
-                                    torch.optim.Adam(tm.parameters(), lr=1e-3), x, y)
-        torch.manual_seed(0)   # the same model in channels_last
+        impls["torch"] = torch_step(
+            torch,
+            tm,
+            torch.nn.CrossEntropyLoss(),
+            torch.optim.Adam(tm.parameters(), lr=1e-3),
+            x,
+            y,
+        )
+        torch.manual_seed(0)  # the same model in channels_last
         tcl = _cnn_layers(torch.nn)
-        impls["torch_cl"] = torch_step(torch, tcl, torch.nn.CrossEntropyLoss(),
-                                       torch.optim.Adam(tcl.parameters(), lr=1e-3), x, y,
-                                       memory_format=torch.channels_last)
+        impls["torch_cl"] = torch_step(
+            torch,
+            tcl,
+            torch.nn.CrossEntropyLoss(),
+            torch.optim.Adam(tcl.parameters(), lr=1e-3),
+            x,
+            y,
+            memory_format=torch.channels_last,
+        )
     return impls
 
 
-register("cnn", _cnn, "(conv 3x3 pad 1 + relu + maxpool 2) x 3, 1->16->32->32, "
-         "Linear(288, 10), Adam(lr 1e-3), cross-entropy", default_batch=128)
+register(
+    "cnn",
+    _cnn,
+    "(conv 3x3 pad 1 + relu + maxpool 2) x 3, 1->16->32->32, "
+    "Linear(288, 10), Adam(lr 1e-3), cross-entropy",
+    default_batch=128,
+)

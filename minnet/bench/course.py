@@ -34,6 +34,7 @@ convolutions, (28, 28) for rows as a sequence); ``optimizer`` names a class that
 ``minnet.optim`` and ``torch.optim`` both have; ``target`` is the test accuracy the course's
 example reaches with this recipe (shown beside the measured one, not enforced here).
 """
+
 import time
 from dataclasses import dataclass
 from typing import Callable, Dict, Tuple
@@ -48,12 +49,12 @@ __all__ = ["CourseModel", "EPOCH_MODELS", "load_images", "Trainer", "parameter_c
 @dataclass
 class CourseModel:
     name: str
-    build: Callable[[object], object]   # nn namespace (minnet.nn or torch.nn) -> Module
-    input_shape: Tuple[int, ...]        # one image as the model takes it
-    optimizer: str                      # a class name in both minnet.optim and torch.optim
+    build: Callable[[object], object]  # nn namespace (minnet.nn or torch.nn) -> Module
+    input_shape: Tuple[int, ...]  # one image as the model takes it
+    optimizer: str  # a class name in both minnet.optim and torch.optim
     lr: float
-    epochs: int                         # the course recipe's epoch count
-    target: float                       # the course example's test accuracy
+    epochs: int  # the course recipe's epoch count
+    target: float  # the course example's test accuracy
     description: str
     batch: int = 128
 
@@ -65,18 +66,34 @@ def _dense512(nn):
 def _cnn(nn):
     # a Sequential, as a student writes it: minnet fuses each Conv2d-ReLU-MaxPool2d(2) run
     return nn.Sequential(
-        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(32 * 3 * 3, 10))
+        nn.Conv2d(1, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(32, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(32 * 3 * 3, 10),
+    )
 
 
 def _cnn_tfdoc(nn):
     return nn.Sequential(
-        nn.Conv2d(1, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 64, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(64 * 7 * 7, 1024), nn.ReLU(), nn.Dropout(0.4),
-        nn.Linear(1024, 10))
+        nn.Conv2d(1, 32, 5, padding=2),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 5, padding=2),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(64 * 7 * 7, 1024),
+        nn.ReLU(),
+        nn.Dropout(0.4),
+        nn.Linear(1024, 10),
+    )
 
 
 def _gru_rows(nn):
@@ -91,26 +108,62 @@ def _gru_rows(nn):
             self.fc = nn.Linear(128, 10)
 
         def forward(self, x):
-            _, h_n = self.gru(x)            # h_n: (num_layers, N, 128)
+            _, h_n = self.gru(x)  # h_n: (num_layers, N, 128)
             return self.fc(h_n[-1])
+
     return GRURows()
 
 
 # name -> CourseModel; `minnet-bench epoch --model NAME` and the tests read it (see the
 # module docstring for how to add a row)
-EPOCH_MODELS: Dict[str, CourseModel] = {m.name: m for m in [
-    CourseModel("dense512", _dense512, (28, 28), "Adam", 1e-3, 10, 0.883,
-                "Flatten-Linear(784,512)-ReLU-Linear(512,10), Adam 1e-3"),
-    CourseModel("cnn", _cnn, (1, 28, 28), "Adam", 1e-3, 8, 0.878,
-                "3x [Conv2d 3x3 pad 1 (1-16-32-32)-ReLU-MaxPool2d(2)]-Flatten-Linear(288,10), "
-                "Adam 1e-3"),
-    CourseModel("cnn_tfdoc", _cnn_tfdoc, (1, 28, 28), "Adam", 1e-3, 8, 0.916,
-                "2x [Conv2d 5x5 pad 2 (1-32-64)-ReLU-MaxPool2d(2)]-Flatten-Linear(3136,1024)-"
-                "ReLU-Dropout(0.4)-Linear(1024,10), Adam 1e-3"),
-    CourseModel("gru_rows", _gru_rows, (28, 28), "Adam", 2e-3, 4, 0.868,
-                "rows as 28 steps into GRU(28,128, batch_first), last h into Linear(128,10), "
-                "Adam 2e-3"),
-]}
+EPOCH_MODELS: Dict[str, CourseModel] = {
+    m.name: m
+    for m in [
+        CourseModel(
+            "dense512",
+            _dense512,
+            (28, 28),
+            "Adam",
+            1e-3,
+            10,
+            0.883,
+            "Flatten-Linear(784,512)-ReLU-Linear(512,10), Adam 1e-3",
+        ),
+        CourseModel(
+            "cnn",
+            _cnn,
+            (1, 28, 28),
+            "Adam",
+            1e-3,
+            8,
+            0.878,
+            "3x [Conv2d 3x3 pad 1 (1-16-32-32)-ReLU-MaxPool2d(2)]-Flatten-Linear(288,10), "
+            "Adam 1e-3",
+        ),
+        CourseModel(
+            "cnn_tfdoc",
+            _cnn_tfdoc,
+            (1, 28, 28),
+            "Adam",
+            1e-3,
+            8,
+            0.916,
+            "2x [Conv2d 5x5 pad 2 (1-32-64)-ReLU-MaxPool2d(2)]-Flatten-Linear(3136,1024)-"
+            "ReLU-Dropout(0.4)-Linear(1024,10), Adam 1e-3",
+        ),
+        CourseModel(
+            "gru_rows",
+            _gru_rows,
+            (28, 28),
+            "Adam",
+            2e-3,
+            4,
+            0.868,
+            "rows as 28 steps into GRU(28,128, batch_first), last h into Linear(128,10), "
+            "Adam 2e-3",
+        ),
+    ]
+}
 
 
 def load_images(subset=False, limit=None):
@@ -119,14 +172,18 @@ def load_images(subset=False, limit=None):
     the first training images. FileNotFoundError when ``subset=False`` and the full set is
     not installed."""
     from minnet.datasets import fashion_mnist
+
     splits = fashion_mnist.load_data(subset=bool(subset))
     (xtr, ytr), (xte, yte) = splits
     if limit is not None:
         xtr, ytr = xtr[:limit], ytr[:limit]
     # converted once, before training, as the lectures do (x / 255.0 in float32)
     scale = np.float32(1 / 255)
-    return ((xtr.astype(np.float32) * scale, ytr.astype(np.int64)),
-            (xte.astype(np.float32) * scale, yte.astype(np.int64)), splits.source)
+    return (
+        (xtr.astype(np.float32) * scale, ytr.astype(np.int64)),
+        (xte.astype(np.float32) * scale, yte.astype(np.int64)),
+        splits.source,
+    )
 
 
 class _Lib:
@@ -138,7 +195,7 @@ class _Lib:
         if name == "minnet":
             self.nn, self.optim, self.no_grad = minnet.nn, minnet.optim, minnet.no_grad
             self.tensor = minnet.from_numpy
-            self.index = lambda a: a            # minnet tensors take NumPy index arrays
+            self.index = lambda a: a  # minnet tensors take NumPy index arrays
             self.seed = minnet.manual_seed
         else:
             self.nn, self.optim, self.no_grad = torch.nn, torch.optim, torch.no_grad
@@ -178,14 +235,14 @@ class Trainer:
         perm = self.lib.index(perm)
         model.train()
         for i in range(0, len(perm), batch):
-            idx = perm[i:i + batch]
+            idx = perm[i : i + batch]
             xb, yb = x_train[idx], y_train[idx]
             opt.zero_grad()
             loss = loss_fn(model(xb), yb)
             loss.backward()
             opt.step()
         seconds = time.perf_counter() - t0
-        self.losses.append(float(loss.item()))    # the last batch's loss (outside the timing)
+        self.losses.append(float(loss.item()))  # the last batch's loss (outside the timing)
         return seconds
 
     def accuracy(self, batch=1000):
@@ -194,8 +251,8 @@ class Trainer:
         correct = 0
         with self.lib.no_grad():
             for i in range(0, len(self.y_test), batch):
-                logits = self.model(self.x_test[i:i + batch]).numpy()
-                correct += int((logits.argmax(1) == self.y_test[i:i + batch]).sum())
+                logits = self.model(self.x_test[i : i + batch]).numpy()
+                correct += int((logits.argmax(1) == self.y_test[i : i + batch]).sum())
         return correct / len(self.y_test)
 
 

@@ -2,6 +2,7 @@
 the course's shapes (a 128x512 hidden activation, a 128x10 head, the 784x512 + 512x10 dense
 model's parameters), against the NumPy expression a user would write and PyTorch's op. These
 are memory-bound: flops counts one operation per element and is only for the % column."""
+
 import numpy as np
 
 from minnet import kernels
@@ -18,11 +19,11 @@ def eltwise_cases(quick=False, torch=None):
     x = _rand(rng, (128, 512))
     y = np.empty_like(x)
     for kind, np_impl, torch_fn in [
-            ("relu", lambda: np.maximum(x, 0, out=y), "relu"),
-            ("sigmoid", lambda: np.divide(1, 1 + np.exp(-x), out=y), "sigmoid"),
-            ("tanh", lambda: np.tanh(x, out=y), "tanh")]:
-        impls = {"minnet": lambda kind=kind: kernels.act_forward(x, kind, out=y),
-                 "numpy": np_impl}
+        ("relu", lambda: np.maximum(x, 0, out=y), "relu"),
+        ("sigmoid", lambda: np.divide(1, 1 + np.exp(-x), out=y), "sigmoid"),
+        ("tanh", lambda: np.tanh(x, out=y), "tanh"),
+    ]:
+        impls = {"minnet": lambda kind=kind: kernels.act_forward(x, kind, out=y), "numpy": np_impl}
         if torch is not None:
             tx, fn = torch.from_numpy(x), getattr(torch, torch_fn)
             impls["torch"] = lambda tx=tx, fn=fn: fn(tx)
@@ -30,8 +31,10 @@ def eltwise_cases(quick=False, torch=None):
 
     g = _rand(rng, (128, 512))
     s = np.maximum(x, 0)
-    impls = {"minnet": lambda: kernels.act_backward(g, s, "relu", out=y),
-             "numpy": lambda: np.multiply(g, s > 0, out=y)}
+    impls = {
+        "minnet": lambda: kernels.act_backward(g, s, "relu", out=y),
+        "numpy": lambda: np.multiply(g, s > 0, out=y),
+    }
     if torch is not None:
         tg, ts = torch.from_numpy(g), torch.from_numpy(s)
         impls["torch"] = lambda: torch.ops.aten.threshold_backward(tg, ts, 0)
@@ -44,8 +47,8 @@ def eltwise_cases(quick=False, torch=None):
         z = logits - logits.max(axis=1, keepdims=True)
         lse = np.log(np.exp(z).sum(axis=1))
         return (lse - z[np.arange(128), target]).mean()
-    impls = {"minnet": lambda: kernels.cross_entropy_forward(logits, target),
-             "numpy": np_xent}
+
+    impls = {"minnet": lambda: kernels.cross_entropy_forward(logits, target), "numpy": np_xent}
     if torch is not None:
         tl, tt = torch.from_numpy(logits), torch.from_numpy(target)
         impls["torch"] = lambda: torch.nn.functional.cross_entropy(tl, tt)
@@ -56,6 +59,7 @@ def eltwise_cases(quick=False, torch=None):
     def np_softmax():
         e = np.exp(logits - logits.max(axis=1, keepdims=True))
         return np.divide(e, e.sum(axis=1, keepdims=True), out=sm)
+
     impls = {"minnet": lambda: kernels.softmax(logits, out=sm), "numpy": np_softmax}
     if torch is not None:
         tl = torch.from_numpy(logits)
@@ -87,6 +91,7 @@ def optim_cases(quick=False, torch=None):
             b *= b2
             b += (1 - b2) * g * g
             p -= lr / (1 - b1) * a / (np.sqrt(b / (1 - b2)) + eps)
+
     impls = {"minnet": minnet_adam, "numpy": numpy_adam}
     if torch is not None:
         tp = [torch.from_numpy(p.copy()).requires_grad_() for p in params]
@@ -105,6 +110,7 @@ def optim_cases(quick=False, torch=None):
             b *= 0.9
             b += g
             p -= 0.01 * b
+
     impls = {"minnet": minnet_sgd, "numpy": numpy_sgd}
     if torch is not None:
         tp = [torch.from_numpy(p.copy()).requires_grad_() for p in params]

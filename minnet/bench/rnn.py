@@ -11,6 +11,7 @@ Kernel cases, on the issue's three standard shapes (T, B, I, H) = (10, 64, 28, 1
   - ``nn fwd+bwd``: the same through the modules on both sides (minnet.nn.<Cell> with its
     autograd nodes against torch.nn.<Cell>): what a training loop pays.
 """
+
 import numpy as np
 
 import minnet
@@ -32,6 +33,7 @@ def _flops(op, T, B, I, H, backward):
 def _kernel_calls(mod, op, x, h0, p, dy):
     """(forward, forward + backward) zero-argument callables over module `mod`."""
     if op == "lstm":
+
         def fwd():
             return mod.lstm_forward(x, h0, h0, *p)
 
@@ -48,6 +50,7 @@ def _kernel_calls(mod, op, x, h0, p, dy):
         def both():
             y, hn, saved = f(x, h0, *p)
             return b(dy, None, x, p[0], p[1], saved, need_dx=False)
+
     return fwd, both
 
 
@@ -56,6 +59,7 @@ def _module_step(lib, layer, x, dy):
         out = layer(x)[0]
         out.backward(dy)
         return out
+
     return step
 
 
@@ -69,8 +73,10 @@ def cases(op, quick=False, torch=None):
         x = rng.standard_normal((T, B, I)).astype(np.float32)
         h0 = np.zeros((B, H), np.float32)
         dy = rng.standard_normal((T, B, H)).astype(np.float32)
-        p = [rng.uniform(-k, k, s).astype(np.float32)
-             for s in [(G * H, I), (G * H, H), (G * H,), (G * H,)]]
+        p = [
+            rng.uniform(-k, k, s).astype(np.float32)
+            for s in [(G * H, I), (G * H, H), (G * H,), (G * H,)]
+        ]
         name = f"T{T} B{B} I{I} H{H}"
         k_fwd, k_both = _kernel_calls(kernels, op, x, h0, p, dy)
         r_fwd, r_both = _kernel_calls(reference, op, x, h0, p, dy)
@@ -80,8 +86,9 @@ def cases(op, quick=False, torch=None):
         layer = getattr(minnet.nn, _TORCH[op])(I, H)
         for n, arr in zip(("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"), p):
             getattr(layer, n).data[...] = arr
-        impls_nn = {"minnet": _module_step(minnet, layer, minnet.from_numpy(x),
-                                           minnet.from_numpy(dy))}
+        impls_nn = {
+            "minnet": _module_step(minnet, layer, minnet.from_numpy(x), minnet.from_numpy(dy))
+        }
         if torch is not None:
             tl = getattr(torch.nn, _TORCH[op])(I, H)
             with torch.no_grad():
@@ -119,6 +126,7 @@ def seq2seq_data(batch, seed=0):
 def _seq2seq_model(nn):
     """Encoder GRU(28, 128), decoder GRU(28, 128) started from the encoder's h_n, Linear(128,
     28); written once for either framework (the same module names)."""
+
     class Seq2Seq(nn.Module):
         def __init__(self):
             super().__init__()
@@ -130,6 +138,7 @@ def _seq2seq_model(nn):
             _, h = self.encoder(src)
             out, _ = self.decoder(dec, h)
             return self.head(out.reshape(-1, HIDDEN))
+
     return Seq2Seq()
 
 
@@ -147,6 +156,7 @@ def _seq2seq(batch, torch):
         loss.backward()
         opt.step()
         return loss
+
     impls = {"minnet": step}
     if torch is not None:
         torch.manual_seed(0)
@@ -161,10 +171,15 @@ def _seq2seq(batch, torch):
             loss.backward()
             topt.step()
             return loss
+
         impls["torch"] = tstep
     return impls
 
 
-register("seq2seq", _seq2seq, "GRU encoder (28 -> 128), GRU decoder with teacher forcing, "
-         "Linear(128, 28), reversing length-10 sequences, Adam(lr 1e-3), cross-entropy",
-         default_batch=64)
+register(
+    "seq2seq",
+    _seq2seq,
+    "GRU encoder (28 -> 128), GRU decoder with teacher forcing, "
+    "Linear(128, 28), reversing length-10 sequences, Adam(lr 1e-3), cross-entropy",
+    default_batch=64,
+)

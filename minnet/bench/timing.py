@@ -4,6 +4,7 @@ Each repeat times a batch of calls long enough (>= ~2 ms) to make timer resoluti
 and the figure reported is the median over repeats of the per-call time, which shrugs off the
 noise of a shared machine better than the mean.
 """
+
 import resource
 import time
 from dataclasses import dataclass
@@ -21,8 +22,9 @@ def _minflt():
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
-def measure(fn, *, repeats=7, min_batch_s=5e-3, warmup=3, warmup_s=0.03,
-            max_calls_per_batch=100000):
+def measure(
+    fn, *, repeats=7, min_batch_s=5e-3, warmup=3, warmup_s=0.03, max_calls_per_batch=100000
+):
     """Time fn() (no arguments). Returns Timing with the median per-call seconds.
 
     Warm-up runs at least `warmup` calls and `warmup_s` seconds: on this VM a core that sat
@@ -54,5 +56,9 @@ def measure(fn, *, repeats=7, min_batch_s=5e-3, warmup=3, warmup_s=0.03,
         total_calls += calls
     faults = (_minflt() - f0) / total_calls
     per_call.sort()
-    return Timing(median_s=per_call[len(per_call) // 2], min_s=per_call[0],
-                  faults_per_call=faults, calls=total_calls)
+    return Timing(
+        median_s=per_call[len(per_call) // 2],
+        min_s=per_call[0],
+        faults_per_call=faults,
+        calls=total_calls,
+    )

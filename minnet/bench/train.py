@@ -29,6 +29,7 @@ command line (``--batch``; ``default_batch`` when not given) and must build ever
 (data, model, optimizer) up front so that the callable times only the step itself.
 :func:`minnet_step` and :func:`torch_step` write the usual loop for you.
 """
+
 from dataclasses import dataclass
 from typing import Callable, Dict, Optional
 
@@ -36,8 +37,14 @@ import numpy as np
 
 import minnet
 
-__all__ = ["TrainModel", "TRAIN_MODELS", "register", "synthetic_mnist", "minnet_step",
-           "torch_step"]
+__all__ = [
+    "TrainModel",
+    "TRAIN_MODELS",
+    "register",
+    "synthetic_mnist",
+    "minnet_step",
+    "torch_step",
+]
 
 
 @dataclass
@@ -45,7 +52,7 @@ class TrainModel:
     name: str
     builder: Callable[[int, object], Dict[str, Callable[[], object]]]
     description: str
-    default_batch: Optional[int] = 128   # None: the model fixes its batch (tiny: 1)
+    default_batch: Optional[int] = 128  # None: the model fixes its batch (tiny: 1)
 
 
 # model name -> TrainModel
@@ -91,6 +98,7 @@ def _loop(model, loss_fn, opt, xt, yt):
         loss.backward()
         opt.step()
         return loss
+
     return step
 
 
@@ -111,24 +119,47 @@ def _builder(sizes, make_opt, fixed_batch=None):
         x, y = synthetic_mnist(batch)
         minnet.manual_seed(0)
         model = _mlp(sizes, minnet.nn)
-        impls = {"minnet": minnet_step(model, minnet.nn.CrossEntropyLoss(),
-                                       make_opt(minnet.optim, model.parameters()), x, y)}
+        impls = {
+            "minnet": minnet_step(
+                model,
+                minnet.nn.CrossEntropyLoss(),
+                make_opt(minnet.optim, model.parameters()),
+                x,
+                y,
+            )
+        }
         if torch is not None:
             torch.manual_seed(0)
             tm = _mlp(sizes, torch.nn)
-            impls["torch"] = torch_step(torch, tm, torch.nn.CrossEntropyLoss(),
-                                        make_opt(torch.optim, tm.parameters()), x, y)
+            impls["torch"] = torch_step(
+                torch,
+                tm,
+                torch.nn.CrossEntropyLoss(),
+                make_opt(torch.optim, tm.parameters()),
+                x,
+                y,
+            )
         return impls
+
     return build
 
 
-register("tiny", _builder([784, 10], lambda optim, p: optim.SGD(p, lr=0.01), fixed_batch=1),
-         "Linear(784, 10) at batch 1, SGD(lr 0.01), cross-entropy: fixed per-step overhead",
-         default_batch=None)
-register("mlp512", _builder([784, 512, 10], lambda optim, p: optim.RMSprop(p, lr=1e-3)),
-         "784-512(relu)-10, RMSprop(lr 1e-3), cross-entropy")
-register("mlp3x128", _builder([784, 128, 128, 128, 10], lambda optim, p: optim.Adam(p, lr=1e-3)),
-         "784-128-128-128-10 relu, Adam(lr 1e-3), cross-entropy")
+register(
+    "tiny",
+    _builder([784, 10], lambda optim, p: optim.SGD(p, lr=0.01), fixed_batch=1),
+    "Linear(784, 10) at batch 1, SGD(lr 0.01), cross-entropy: fixed per-step overhead",
+    default_batch=None,
+)
+register(
+    "mlp512",
+    _builder([784, 512, 10], lambda optim, p: optim.RMSprop(p, lr=1e-3)),
+    "784-512(relu)-10, RMSprop(lr 1e-3), cross-entropy",
+)
+register(
+    "mlp3x128",
+    _builder([784, 128, 128, 128, 10], lambda optim, p: optim.Adam(p, lr=1e-3)),
+    "784-128-128-128-10 relu, Adam(lr 1e-3), cross-entropy",
+)
 
 from minnet.bench import conv as _conv  # noqa: E402,F401  (registers cnn)
 from minnet.bench import rnn as _rnn  # noqa: E402,F401  (registers seq2seq)

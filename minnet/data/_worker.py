@@ -17,6 +17,7 @@ than one thread, after the parent has run one, waits forever for threads that ex
 the parent. With one thread libgomp never touches the pool, and the forked workers are safe
 (tests/test_dataloader_workers.py checks this under a timeout).
 """
+
 import collections
 import itertools
 import os
@@ -31,8 +32,8 @@ import numpy as np
 
 __all__ = ["get_worker_info", "WorkerInfo", "ExceptionWrapper"]
 
-_POLL = 1.0            # seconds between liveness checks while waiting on a queue
-_JOIN_GRACE = 5.0      # seconds a worker gets to exit before it is terminated
+_POLL = 1.0  # seconds between liveness checks while waiting on a queue
+_JOIN_GRACE = 5.0  # seconds a worker gets to exit before it is terminated
 
 WorkerInfo = collections.namedtuple("WorkerInfo", ["id", "num_workers", "seed", "dataset"])
 WorkerInfo.__doc__ = """What :func:`get_worker_info` returns inside a worker: the worker's
@@ -56,24 +57,27 @@ class ExceptionWrapper:
         self.exc_type = type(exc)
         try:
             pickle.dumps(self.exc_type)
-        except Exception:                    # a class defined in a function: no pickle
+        except Exception:  # a class defined in a function: no pickle
             self.exc_type = RuntimeError
         self.where = where
         self.text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
 
     def reraise(self):
-        msg = (f"Caught {self.exc_type.__name__} {self.where}.\n"
-               f"Original Traceback (most recent call last):\n"
-               + self.text.split("Traceback (most recent call last):\n", 1)[-1])
+        msg = (
+            f"Caught {self.exc_type.__name__} {self.where}.\n"
+            f"Original Traceback (most recent call last):\n"
+            + self.text.split("Traceback (most recent call last):\n", 1)[-1]
+        )
         try:
             exc = self.exc_type(msg)
-        except Exception:                    # an exception type that needs other arguments
+        except Exception:  # an exception type that needs other arguments
             raise RuntimeError(msg) from None
         raise exc
 
 
 class _TensorData:
     """A Tensor on its way from a worker: only its array travels."""
+
     __slots__ = ("array",)
 
     def __init__(self, array):
@@ -93,18 +97,25 @@ def _map(obj, leaf):
         items = [_map(v, leaf) for v in obj]
         if hasattr(obj, "_fields"):
             return type(obj)(*items)
-        return items if type(obj) is list else tuple(items) if type(obj) is tuple \
+        return (
+            items
+            if type(obj) is list
+            else tuple(items)
+            if type(obj) is tuple
             else type(obj)(items)
+        )
     return obj
 
 
 def _pack(batch):
     from minnet.tensor import Tensor
+
     return _map(batch, lambda x: _TensorData(x.data) if isinstance(x, Tensor) else None)
 
 
 def unpack(batch):
     from minnet.tensor import Tensor
+
     return _map(batch, lambda x: Tensor(x.array) if isinstance(x, _TensorData) else None)
 
 
@@ -120,13 +131,26 @@ def fetch(dataset, indices, collate_fn, auto_collation):
     return collate_fn(dataset[indices])
 
 
-def _worker_loop(dataset, index_queue, result_queue, done, collate_fn, auto_collation,
-                 base_seed, worker_id, num_workers, worker_init_fn, parent_pid):
+def _worker_loop(
+    dataset,
+    index_queue,
+    result_queue,
+    done,
+    collate_fn,
+    auto_collation,
+    base_seed,
+    worker_id,
+    num_workers,
+    worker_init_fn,
+    parent_pid,
+):
     global _worker_info
     from minnet import _config
-    _config.set_num_threads(1)          # before anything runs a kernel: see the module doc
-    signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the parent's to handle
+
+    _config.set_num_threads(1)  # before anything runs a kernel: see the module doc
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     from minnet.random import manual_seed
+
     seed = base_seed + worker_id
     random.seed(seed)
     manual_seed(seed)
@@ -143,10 +167,10 @@ def _worker_loop(dataset, index_queue, result_queue, done, collate_fn, auto_coll
         try:
             task = index_queue.get(timeout=_POLL)
         except queue.Empty:
-            if os.getppid() != parent_pid:   # the parent died: nobody will read our results
+            if os.getppid() != parent_pid:  # the parent died: nobody will read our results
                 break
             continue
-        if task is None or done.is_set():    # shutting down: queued tasks are unwanted
+        if task is None or done.is_set():  # shutting down: queued tasks are unwanted
             break
         task_id, indices = task
         payload = init_error
@@ -162,7 +186,7 @@ def _worker_loop(dataset, index_queue, result_queue, done, collate_fn, auto_coll
         except Exception as e:
             data = pickle.dumps(ExceptionWrapper(e, where + " (pickling the batch)"))
         result_queue.put((task_id, data))
-    result_queue.cancel_join_thread()   # exit even if results we sent will not be read
+    result_queue.cancel_join_thread()  # exit even if results we sent will not be read
 
 
 def _shutdown(workers, index_queues, result_queue, done):
@@ -198,18 +222,33 @@ class WorkerPool:
         collate = loader._collate()
         for wid in range(self.num_workers):
             q = context.Queue()
-            w = context.Process(target=_worker_loop, daemon=True, args=(
-                loader.dataset, q, self.result_queue, self.done, collate, auto, base_seed, wid,
-                self.num_workers, loader.worker_init_fn, os.getpid()))
+            w = context.Process(
+                target=_worker_loop,
+                daemon=True,
+                args=(
+                    loader.dataset,
+                    q,
+                    self.result_queue,
+                    self.done,
+                    collate,
+                    auto,
+                    base_seed,
+                    wid,
+                    self.num_workers,
+                    loader.worker_init_fn,
+                    os.getpid(),
+                ),
+            )
             w.start()
             self.index_queues.append(q)
             self.workers.append(w)
         self._ids = itertools.count()
         self._next_worker = 0
-        self._outstanding = set()   # task ids sent and wanted
-        self._arrived = {}          # task id -> payload that came before its turn
-        self._finalizer = weakref.finalize(self, _shutdown, self.workers, self.index_queues,
-                                           self.result_queue, self.done)
+        self._outstanding = set()  # task ids sent and wanted
+        self._arrived = {}  # task id -> payload that came before its turn
+        self._finalizer = weakref.finalize(
+            self, _shutdown, self.workers, self.index_queues, self.result_queue, self.done
+        )
 
     def shutdown(self):
         self._finalizer()
@@ -238,7 +277,7 @@ class WorkerPool:
                 if isinstance(payload, ExceptionWrapper):
                     payload.reraise()
                 yield unpack(payload)
-        finally:   # an epoch left early: results still on their way are dropped on arrival
+        finally:  # an epoch left early: results still on their way are dropped on arrival
             for task_id in order:
                 self._outstanding.discard(task_id)
                 self._arrived.pop(task_id, None)
@@ -249,13 +288,15 @@ class WorkerPool:
                 got, data = self.result_queue.get(timeout=self.timeout or _POLL)
             except queue.Empty:
                 if self.timeout:
-                    raise RuntimeError(f"DataLoader timed out after {self.timeout} seconds "
-                                       f"waiting for a batch") from None
+                    raise RuntimeError(
+                        f"DataLoader timed out after {self.timeout} seconds waiting for a batch"
+                    ) from None
                 dead = [w for w in self.workers if not w.is_alive()]
                 if dead:
                     codes = ", ".join(f"pid {w.pid}: exit code {w.exitcode}" for w in dead)
-                    raise RuntimeError(f"DataLoader worker exited unexpectedly ({codes}); "
-                                       f"see its output above") from None
+                    raise RuntimeError(
+                        f"DataLoader worker exited unexpectedly ({codes}); see its output above"
+                    ) from None
                 continue
             if got in self._outstanding:
                 self._arrived[got] = data

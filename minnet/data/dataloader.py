@@ -1,4 +1,5 @@
 """DataLoader: batches, shuffling, collation and worker processes over a map-style dataset."""
+
 import multiprocessing
 import numbers
 
@@ -44,19 +45,23 @@ def default_collate(batch):
         if any(len(e) != len(elem) for e in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
         fields = [default_collate(list(f)) for f in zip(*batch)]
-        if hasattr(elem, "_fields"):            # namedtuple
+        if hasattr(elem, "_fields"):  # namedtuple
             return type(elem)(*fields)
         return tuple(fields) if isinstance(elem, tuple) else fields
-    raise TypeError(f"default_collate: batch must contain Tensors, NumPy arrays, numbers, "
-                    f"dicts or lists; found {type(elem).__name__}")
+    raise TypeError(
+        f"default_collate: batch must contain Tensors, NumPy arrays, numbers, "
+        f"dicts or lists; found {type(elem).__name__}"
+    )
 
 
 def default_convert(data):
     """The collate_fn of a DataLoader with ``batch_size=None`` (no batching): NumPy arrays
     become Tensors, through dicts, lists and tuples; everything else is kept."""
     from minnet.tensor import Tensor
-    return _worker._map(data, lambda x: Tensor(x) if isinstance(x, np.ndarray) and
-                        x.dtype.kind in "fiub" else None)
+
+    return _worker._map(
+        data, lambda x: Tensor(x) if isinstance(x, np.ndarray) and x.dtype.kind in "fiub" else None
+    )
 
 
 class DataLoader:
@@ -125,30 +130,62 @@ class DataLoader:
         ...                     num_workers=2, persistent_workers=True)
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None,
-                 num_workers=0, collate_fn=None, pin_memory=False, drop_last=False,
-                 timeout=0, worker_init_fn=None, multiprocessing_context=None, generator=None,
-                 *, prefetch_factor=None, persistent_workers=False, pin_memory_device="",
-                 in_order=True, seed=None):
-        if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(
-                batch_size, (int, np.integer)) or batch_size < 1):
-            raise ValueError(f"DataLoader: batch_size should be a positive integer or None, "
-                             f"got {batch_size!r}")
-        if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)) \
-                or num_workers < 0:
-            raise ValueError(f"DataLoader: num_workers option should be a non-negative "
-                             f"integer, got {num_workers!r}")
+    def __init__(
+        self,
+        dataset,
+        batch_size=1,
+        shuffle=None,
+        sampler=None,
+        batch_sampler=None,
+        num_workers=0,
+        collate_fn=None,
+        pin_memory=False,
+        drop_last=False,
+        timeout=0,
+        worker_init_fn=None,
+        multiprocessing_context=None,
+        generator=None,
+        *,
+        prefetch_factor=None,
+        persistent_workers=False,
+        pin_memory_device="",
+        in_order=True,
+        seed=None,
+    ):
+        if batch_size is not None and (
+            isinstance(batch_size, bool)
+            or not isinstance(batch_size, (int, np.integer))
+            or batch_size < 1
+        ):
+            raise ValueError(
+                f"DataLoader: batch_size should be a positive integer or None, got {batch_size!r}"
+            )
+        if (
+            isinstance(num_workers, bool)
+            or not isinstance(num_workers, (int, np.integer))
+            or num_workers < 0
+        ):
+            raise ValueError(
+                f"DataLoader: num_workers option should be a non-negative "
+                f"integer, got {num_workers!r}"
+            )
         if not isinstance(timeout, numbers.Real) or timeout < 0:
-            raise ValueError(f"DataLoader: timeout option should be non-negative, "
-                             f"got {timeout!r}")
+            raise ValueError(f"DataLoader: timeout option should be non-negative, got {timeout!r}")
         if num_workers == 0 and prefetch_factor is not None:
-            raise ValueError("DataLoader: prefetch_factor option could only be specified in "
-                             "multiprocessing; let num_workers > 0 to enable it, otherwise "
-                             "set prefetch_factor to None")
-        if prefetch_factor is not None and (isinstance(prefetch_factor, bool) or not isinstance(
-                prefetch_factor, (int, np.integer)) or prefetch_factor < 1):
-            raise ValueError(f"DataLoader: prefetch_factor should be a positive integer, "
-                             f"got {prefetch_factor!r}")
+            raise ValueError(
+                "DataLoader: prefetch_factor option could only be specified in "
+                "multiprocessing; let num_workers > 0 to enable it, otherwise "
+                "set prefetch_factor to None"
+            )
+        if prefetch_factor is not None and (
+            isinstance(prefetch_factor, bool)
+            or not isinstance(prefetch_factor, (int, np.integer))
+            or prefetch_factor < 1
+        ):
+            raise ValueError(
+                f"DataLoader: prefetch_factor should be a positive integer, "
+                f"got {prefetch_factor!r}"
+            )
         if persistent_workers and num_workers == 0:
             raise ValueError("DataLoader: persistent_workers option needs num_workers > 0")
         if generator is not None and seed is not None:
@@ -157,35 +194,46 @@ class DataLoader:
             raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
         if batch_sampler is not None:
             if batch_size != 1 or shuffle or sampler is not None or drop_last:
-                raise ValueError("DataLoader: batch_sampler option is mutually exclusive with "
-                                 "batch_size, shuffle, sampler, and drop_last")
+                raise ValueError(
+                    "DataLoader: batch_sampler option is mutually exclusive with "
+                    "batch_size, shuffle, sampler, and drop_last"
+                )
             batch_size, drop_last = None, False
         elif batch_size is None and drop_last:
-            raise ValueError("DataLoader: batch_size=None option disables auto-batching and is "
-                             "mutually exclusive with drop_last")
+            raise ValueError(
+                "DataLoader: batch_size=None option disables auto-batching and is "
+                "mutually exclusive with drop_last"
+            )
         self.dataset = dataset
         self.batch_size = None if batch_size is None else int(batch_size)
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
         self.generator = np.random.default_rng(seed) if seed is not None else generator
         if sampler is None:
-            sampler = RandomSampler(dataset, generator=self.generator) if shuffle \
+            sampler = (
+                RandomSampler(dataset, generator=self.generator)
+                if shuffle
                 else SequentialSampler(dataset)
+            )
         self.sampler = sampler
         self.batch_sampler = batch_sampler
         self.collate_fn = collate_fn
         self.num_workers = int(num_workers)
-        self.prefetch_factor = (2 if prefetch_factor is None else int(prefetch_factor)) \
-            if num_workers else None
+        self.prefetch_factor = (
+            (2 if prefetch_factor is None else int(prefetch_factor)) if num_workers else None
+        )
         self.persistent_workers = bool(persistent_workers)
         self.pin_memory, self.pin_memory_device = bool(pin_memory), pin_memory_device
         self.timeout = timeout
         self.worker_init_fn = worker_init_fn
         self.multiprocessing_context = _check_context(multiprocessing_context)
         self.in_order = in_order
-        self._fast = collate_fn is None and self.batch_size is not None \
+        self._fast = (
+            collate_fn is None
+            and self.batch_size is not None
             and self._tensor_arrays() is not None
-        self._pool = None    # the persistent workers
+        )
+        self._pool = None  # the persistent workers
 
     def _tensor_arrays(self):
         """(arrays, base indices) when the dataset is a TensorDataset or a Subset of one."""
@@ -201,8 +249,11 @@ class DataLoader:
     def _collate(self):
         if self.collate_fn is not None:
             return self.collate_fn
-        return default_convert if self.batch_size is None and self.batch_sampler is None \
+        return (
+            default_convert
+            if self.batch_size is None and self.batch_sampler is None
             else default_collate
+        )
 
     def __len__(self):
         if self.batch_sampler is not None:
@@ -219,12 +270,12 @@ class DataLoader:
             return iter(self.batch_sampler)
         if self.batch_size is None:
             return iter(self.sampler)
-        array = getattr(self.sampler, "_array", None)   # minnet's samplers: one array
+        array = getattr(self.sampler, "_array", None)  # minnet's samplers: one array
         if array is None:
             return iter(BatchSampler(self.sampler, self.batch_size, self.drop_last))
         order, bs = array(), self.batch_size
         stop = len(order) - len(order) % bs if self.drop_last else len(order)
-        return (order[i:i + bs] for i in range(0, stop, bs))
+        return (order[i : i + bs] for i in range(0, stop, bs))
 
     def __iter__(self):
         batches = self._index_batches()
@@ -237,13 +288,16 @@ class DataLoader:
                 yield tuple(_as_tensor(a[idx]) for a in arrays)
             return
         if self.num_workers == 0:
-            collate, auto = self._collate(), self.batch_size is not None \
-                or self.batch_sampler is not None
+            collate, auto = (
+                self._collate(),
+                self.batch_size is not None or self.batch_sampler is not None,
+            )
             for idx in batches:
                 yield _worker.fetch(self.dataset, _plain(idx), collate, auto)
             return
-        pool = self._pool or _worker.WorkerPool(self, _context(self.multiprocessing_context),
-                                                self._base_seed())
+        pool = self._pool or _worker.WorkerPool(
+            self, _context(self.multiprocessing_context), self._base_seed()
+        )
         if self.persistent_workers:
             self._pool = pool
         try:
@@ -254,7 +308,7 @@ class DataLoader:
 
     def _base_seed(self):
         gen = self.generator if self.generator is not None else _default_generator()
-        return int(gen.integers(0, 2 ** 62))
+        return int(gen.integers(0, 2**62))
 
 
 def _plain(idx):
@@ -268,11 +322,15 @@ def _check_context(ctx):
     if isinstance(ctx, str):
         methods = multiprocessing.get_all_start_methods()
         if ctx not in methods:
-            raise ValueError(f"DataLoader: multiprocessing_context option should specify a "
-                             f"valid start method in {methods!r}, but got {ctx!r}")
+            raise ValueError(
+                f"DataLoader: multiprocessing_context option should specify a "
+                f"valid start method in {methods!r}, but got {ctx!r}"
+            )
     elif ctx is not None and not (hasattr(ctx, "Process") and hasattr(ctx, "Queue")):
-        raise TypeError(f"DataLoader: multiprocessing_context option should be a start method "
-                        f"name or a multiprocessing context, got {type(ctx).__name__}")
+        raise TypeError(
+            f"DataLoader: multiprocessing_context option should be a start method "
+            f"name or a multiprocessing context, got {type(ctx).__name__}"
+        )
     return ctx
 
 

@@ -1,4 +1,5 @@
 """Datasets: the map-style Dataset protocol, TensorDataset, Subset, random_split."""
+
 import collections.abc
 import math
 
@@ -19,13 +20,14 @@ def _as_array(x):
 
 def _as_tensor(a):
     from minnet.tensor import Tensor
+
     return Tensor(a)
 
 
 def _default_generator():
     try:
         from minnet.random import get_generator
-    except ImportError:   # pragma: no cover - minnet.random always ships
+    except ImportError:  # pragma: no cover - minnet.random always ships
         return np.random.default_rng()
     return get_generator()
 
@@ -70,8 +72,10 @@ class TensorDataset(Dataset):
         n = [a.shape[0] if a.ndim else None for a in self.arrays]
         if None in n or len(set(n)) != 1:
             shapes = ", ".join(str(a.shape) for a in self.arrays)
-            raise ValueError(f"TensorDataset: size mismatch between tensors, dimension 0 must "
-                             f"agree, got shapes {shapes}")
+            raise ValueError(
+                f"TensorDataset: size mismatch between tensors, dimension 0 must "
+                f"agree, got shapes {shapes}"
+            )
         self._len = n[0]
 
     def __getitem__(self, index):
@@ -186,16 +190,20 @@ def random_split(dataset, lengths, generator=None):
             counts[i % len(counts)] += 1
         lengths = counts
     if any(int(x) != x or x < 0 for x in lengths):
-        raise ValueError(f"random_split: lengths must be non-negative integers or fractions "
-                         f"summing to 1, got {lengths}")
+        raise ValueError(
+            f"random_split: lengths must be non-negative integers or fractions "
+            f"summing to 1, got {lengths}"
+        )
     lengths = [int(x) for x in lengths]
     if sum(lengths) != n:
-        raise ValueError(f"random_split: sum of input lengths ({sum(lengths)}) does not equal "
-                         f"the length of the input dataset ({n})")
+        raise ValueError(
+            f"random_split: sum of input lengths ({sum(lengths)}) does not equal "
+            f"the length of the input dataset ({n})"
+        )
     gen = generator if generator is not None else _default_generator()
     perm = gen.permutation(n)
     out, start = [], 0
     for length in lengths:
-        out.append(Subset(dataset, perm[start:start + length]))
+        out.append(Subset(dataset, perm[start : start + length]))
         start += length
     return out

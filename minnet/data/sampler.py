@@ -6,18 +6,26 @@ else from minnet's generator (``minnet.manual_seed``), afresh on every iteration
 The built-in index samplers also have ``_array()``, the same indices as one NumPy array, so a
 DataLoader over a TensorDataset slices batches out of it instead of iterating in Python.
 """
+
 import numpy as np
 
 from minnet.data.dataset import _default_generator
 
-__all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
-           "WeightedRandomSampler", "BatchSampler"]
+__all__ = [
+    "Sampler",
+    "SequentialSampler",
+    "RandomSampler",
+    "SubsetRandomSampler",
+    "WeightedRandomSampler",
+    "BatchSampler",
+]
 
 
 def _positive_int(value, name, cls):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{cls}: {name} should be a positive integer value, but got "
-                         f"{name}={value!r}")
+        raise ValueError(
+            f"{cls}: {name} should be a positive integer value, but got {name}={value!r}"
+        )
     return int(value)
 
 
@@ -61,12 +69,17 @@ class RandomSampler(Sampler):
 
     def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
         if not isinstance(replacement, bool):
-            raise TypeError(f"RandomSampler: replacement should be a boolean value, but got "
-                            f"replacement={replacement!r}")
+            raise TypeError(
+                f"RandomSampler: replacement should be a boolean value, but got "
+                f"replacement={replacement!r}"
+            )
         self.data_source = data_source
         self.replacement = replacement
-        self._num_samples = None if num_samples is None else \
-            _positive_int(num_samples, "num_samples", "RandomSampler")
+        self._num_samples = (
+            None
+            if num_samples is None
+            else _positive_int(num_samples, "num_samples", "RandomSampler")
+        )
         self.generator = generator
 
     @property
@@ -80,7 +93,7 @@ class RandomSampler(Sampler):
             return gen.integers(0, n, size=k)
         if k == n:
             return gen.permutation(n)
-        parts = [gen.permutation(n) for _ in range(k // n)] + [gen.permutation(n)[:k % n]]
+        parts = [gen.permutation(n) for _ in range(k // n)] + [gen.permutation(n)[: k % n]]
         return np.concatenate(parts)
 
     def __iter__(self):
@@ -123,18 +136,24 @@ class WeightedRandomSampler(Sampler):
     def __init__(self, weights, num_samples, replacement=True, generator=None):
         self.num_samples = _positive_int(num_samples, "num_samples", "WeightedRandomSampler")
         if not isinstance(replacement, bool):
-            raise ValueError(f"WeightedRandomSampler: replacement should be a boolean value, "
-                             f"but got replacement={replacement!r}")
+            raise ValueError(
+                f"WeightedRandomSampler: replacement should be a boolean value, "
+                f"but got replacement={replacement!r}"
+            )
         w = np.asarray(getattr(weights, "data", weights), dtype=np.float64)
         if w.ndim != 1:
-            raise ValueError(f"WeightedRandomSampler: weights should be a 1-D sequence, got "
-                             f"shape {w.shape}")
+            raise ValueError(
+                f"WeightedRandomSampler: weights should be a 1-D sequence, got shape {w.shape}"
+            )
         if w.size == 0 or (w < 0).any() or not np.isfinite(w).all() or w.sum() == 0:
-            raise ValueError("WeightedRandomSampler: weights must be finite, non-negative "
-                             "and not all zero")
+            raise ValueError(
+                "WeightedRandomSampler: weights must be finite, non-negative and not all zero"
+            )
         if not replacement and self.num_samples > np.count_nonzero(w):
-            raise ValueError(f"WeightedRandomSampler: cannot draw {self.num_samples} samples "
-                             f"without replacement from {np.count_nonzero(w)} non-zero weights")
+            raise ValueError(
+                f"WeightedRandomSampler: cannot draw {self.num_samples} samples "
+                f"without replacement from {np.count_nonzero(w)} non-zero weights"
+            )
         self.weights = w
         self.replacement = replacement
         self.generator = generator
@@ -164,8 +183,10 @@ class BatchSampler(Sampler):
     def __init__(self, sampler, batch_size, drop_last):
         self.batch_size = _positive_int(batch_size, "batch_size", "BatchSampler")
         if not isinstance(drop_last, bool):
-            raise ValueError(f"BatchSampler: drop_last should be a boolean value, but got "
-                             f"drop_last={drop_last!r}")
+            raise ValueError(
+                f"BatchSampler: drop_last should be a boolean value, but got "
+                f"drop_last={drop_last!r}"
+            )
         self.sampler = sampler
         self.drop_last = drop_last
 

@@ -14,6 +14,7 @@ full set only. What ``load_data`` returns is Keras's ``((x_train, y_train), (x_t
 y_test))`` with two documented attributes: ``.subset`` (True for the embedded subset) and
 ``.source`` (the folder, or ``"embedded subset"``).
 """
+
 import io
 import lzma
 import os
@@ -24,8 +25,16 @@ import numpy as np
 
 from minnet.datasets.idx import read_idx
 
-__all__ = ["load_data", "find_dir", "FashionMNIST", "Splits", "CLASSES", "FILES",
-           "SUBSET_FILE", "SYSTEM_DIR"]
+__all__ = [
+    "load_data",
+    "find_dir",
+    "FashionMNIST",
+    "Splits",
+    "CLASSES",
+    "FILES",
+    "SUBSET_FILE",
+    "SYSTEM_DIR",
+]
 
 FILES = {
     "train_images": "train-images-idx3-ubyte",
@@ -33,11 +42,22 @@ FILES = {
     "test_images": "t10k-images-idx3-ubyte",
     "test_labels": "t10k-labels-idx1-ubyte",
 }
-CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
-           "Bag", "Ankle boot")
+CLASSES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
 SYSTEM_DIR = "/usr/share/datasets/fashion-mnist"
-SUBSET_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data",
-                           "fashion_mnist_subset.npz.xz")
+SUBSET_FILE = os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "data", "fashion_mnist_subset.npz.xz"
+)
 
 
 class Splits(tuple):
@@ -50,14 +70,20 @@ class Splits(tuple):
         return self
 
     def __repr__(self):
-        return (f"Splits(train={self[0][0].shape}, test={self[1][0].shape}, "
-                f"subset={self.subset}, source={self.source!r})")
+        return (
+            f"Splits(train={self[0][0].shape}, test={self[1][0].shape}, "
+            f"subset={self.subset}, source={self.source!r})"
+        )
 
 
 def no_system():
     """True when ``MINNET_DATA_NO_SYSTEM`` asks the loaders to ignore system-wide folders."""
-    return os.environ.get("MINNET_DATA_NO_SYSTEM", "").strip().lower() not in ("", "0", "false",
-                                                                               "no")
+    return os.environ.get("MINNET_DATA_NO_SYSTEM", "").strip().lower() not in (
+        "",
+        "0",
+        "false",
+        "no",
+    )
 
 
 def keras_cache(name):
@@ -98,13 +124,15 @@ def find_dir(path=None):
         f"{' (system folders skipped: MINNET_DATA_NO_SYSTEM is set)' if no_system() else ''}"
         f". Install them with `apt-get install dataset-fashion-mnist`, put them in "
         f"$MINNET_DATASETS/fashion-mnist, or pass path=; load_data(subset=True) uses the "
-        f"embedded 6,500-image subset")
+        f"embedded 6,500-image subset"
+    )
 
 
 def _check(x, y, where, split):
     if x.ndim != 3 or y.ndim != 1 or x.shape[0] != y.shape[0]:
-        raise ValueError(f"fashion_mnist: {where}: {split} images {x.shape} and labels "
-                         f"{y.shape} do not match")
+        raise ValueError(
+            f"fashion_mnist: {where}: {split} images {x.shape} and labels {y.shape} do not match"
+        )
     if y.size and (y.min() < 0 or y.max() >= len(CLASSES)):
         raise ValueError(f"fashion_mnist: {where}: {split} labels outside [0, 10)")
 
@@ -117,15 +145,19 @@ def load_subset():
         with np.load(io.BytesIO(raw), allow_pickle=False) as z:
             a = {k: z[k] for k in ("x_train", "y_train", "x_test", "y_test")}
     except FileNotFoundError:
-        raise FileNotFoundError(f"fashion_mnist: the embedded subset {SUBSET_FILE} is missing "
-                                f"from this installation of minnet") from None
+        raise FileNotFoundError(
+            f"fashion_mnist: the embedded subset {SUBSET_FILE} is missing "
+            f"from this installation of minnet"
+        ) from None
     except (OSError, ValueError, KeyError, lzma.LZMAError, EOFError, zipfile.BadZipFile) as e:
-        raise ValueError(f"fashion_mnist: the embedded subset {SUBSET_FILE} is damaged ({e}); "
-                         f"reinstall minnet") from None
+        raise ValueError(
+            f"fashion_mnist: the embedded subset {SUBSET_FILE} is damaged ({e}); reinstall minnet"
+        ) from None
     for split in ("train", "test"):
         _check(a[f"x_{split}"], a[f"y_{split}"], SUBSET_FILE, split)
-    return Splits((a["x_train"], a["y_train"]), (a["x_test"], a["y_test"]), True,
-                  "embedded subset")
+    return Splits(
+        (a["x_train"], a["y_train"]), (a["x_test"], a["y_test"]), True, "embedded subset"
+    )
 
 
 def load_full(path=None):
@@ -135,8 +167,12 @@ def load_full(path=None):
     arrays = {key: read_idx(_find(folder, stem)) for key, stem in FILES.items()}
     for split in ("train", "test"):
         _check(arrays[f"{split}_images"], arrays[f"{split}_labels"], folder, split)
-    return Splits((arrays["train_images"], arrays["train_labels"]),
-                  (arrays["test_images"], arrays["test_labels"]), False, folder)
+    return Splits(
+        (arrays["train_images"], arrays["train_labels"]),
+        (arrays["test_images"], arrays["test_labels"]),
+        False,
+        folder,
+    )
 
 
 def load_data(path=None, subset=None):
@@ -153,8 +189,9 @@ def load_data(path=None, subset=None):
         ValueError: a file is corrupt, or image and label counts disagree.
     """
     if subset not in (None, True, False):
-        raise TypeError(f"fashion_mnist.load_data: subset must be None, True or False, got "
-                        f"{subset!r}")
+        raise TypeError(
+            f"fashion_mnist.load_data: subset must be None, True or False, got {subset!r}"
+        )
     if subset:
         return load_subset()
     if subset is False or path is not None:
@@ -165,9 +202,12 @@ def load_data(path=None, subset=None):
         where = ", ".join(_candidates(None))
         where = f" in {where}" if where else ""
         skipped = " (MINNET_DATA_NO_SYSTEM: system folders skipped)" if no_system() else ""
-        print(f"minnet: full Fashion-MNIST not found{where}{skipped}; using the embedded "
-              f"subset (6,500 training / 1,000 test images). For the full set: "
-              f"`apt-get install dataset-fashion-mnist`.", file=sys.stderr)
+        print(
+            f"minnet: full Fashion-MNIST not found{where}{skipped}; using the embedded "
+            f"subset (6,500 training / 1,000 test images). For the full set: "
+            f"`apt-get install dataset-fashion-mnist`.",
+            file=sys.stderr,
+        )
         return load_subset()
 
 

@@ -4,6 +4,7 @@ Layout (big-endian): two zero bytes, a type code, the number of dimensions d, th
 sizes, then the data in C order. Type codes: 0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32,
 0x0D float32, 0x0E float64.
 """
+
 import gzip
 import os
 import zlib
@@ -12,8 +13,14 @@ import numpy as np
 
 from minnet._atomic import atomic_write
 
-_TYPES = {0x08: np.dtype(">u1"), 0x09: np.dtype(">i1"), 0x0B: np.dtype(">i2"),
-          0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
+_TYPES = {
+    0x08: np.dtype(">u1"),
+    0x09: np.dtype(">i1"),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
 _CODES = {np.dtype(v).newbyteorder("="): k for k, v in _TYPES.items()}
 
 
@@ -42,7 +49,7 @@ def read_idx(path, *, max_bytes=MAX_BYTES):
     try:
         with _open(path) as f:
             return _read_stream(f, path, max_bytes)
-    except (OSError, EOFError, zlib.error) as e:   # gzip's errors on a damaged stream
+    except (OSError, EOFError, zlib.error) as e:  # gzip's errors on a damaged stream
         if isinstance(e, FileNotFoundError):
             raise
         raise ValueError(f"read_idx: {path}: cannot read ({e})") from None
@@ -69,21 +76,25 @@ def _read_stream(f, path, max_bytes):
         raise ValueError(f"read_idx: {path} is truncated inside its header")
     shape = tuple(int(s) for s in np.frombuffer(dims, ">u4", count=ndim))
     size = dtype.itemsize
-    for s in shape:                      # Python ints: no overflow
+    for s in shape:  # Python ints: no overflow
         size *= s
     if size > max_bytes:
-        raise ValueError(f"read_idx: {path} declares shape {shape} of "
-                         f"{dtype.newbyteorder('=')}: {size} bytes, more than max_bytes="
-                         f"{max_bytes} (pass a larger max_bytes if the file is genuine)")
+        raise ValueError(
+            f"read_idx: {path} declares shape {shape} of "
+            f"{dtype.newbyteorder('=')}: {size} bytes, more than max_bytes="
+            f"{max_bytes} (pass a larger max_bytes if the file is genuine)"
+        )
     header = 4 + 4 * ndim
     raw = _read_exactly(f, size)
     if len(raw) < size or f.read(1):
         what = "truncated" if len(raw) < size else "longer than its header says"
         have = header + len(raw) + (0 if len(raw) < size else 1)
-        raise ValueError(f"read_idx: {path} is {what}: "
-                         f"{'only ' if len(raw) < size else 'at least '}{have} bytes, "
-                         f"expected {header + size} for shape {shape} of "
-                         f"{dtype.newbyteorder('=')}")
+        raise ValueError(
+            f"read_idx: {path} is {what}: "
+            f"{'only ' if len(raw) < size else 'at least '}{have} bytes, "
+            f"expected {header + size} for shape {shape} of "
+            f"{dtype.newbyteorder('=')}"
+        )
     data = np.frombuffer(raw, dtype).reshape(shape)
     return data.astype(dtype.newbyteorder("="))
 
@@ -95,12 +106,17 @@ def write_idx(path, array, *, compress=None):
     array = np.ascontiguousarray(array)
     code = _CODES.get(array.dtype)
     if code is None:
-        raise TypeError(f"write_idx: dtype {array.dtype} has no IDX type code; use one of "
-                        f"{sorted(str(d) for d in _CODES)}")
+        raise TypeError(
+            f"write_idx: dtype {array.dtype} has no IDX type code; use one of "
+            f"{sorted(str(d) for d in _CODES)}"
+        )
     if array.ndim > 255:
         raise ValueError(f"write_idx: at most 255 dimensions, got {array.ndim}")
-    payload = (bytes([0, 0, code, array.ndim]) + np.asarray(array.shape, ">u4").tobytes()
-               + array.astype(_TYPES[code], copy=False).tobytes())
+    payload = (
+        bytes([0, 0, code, array.ndim])
+        + np.asarray(array.shape, ">u4").tobytes()
+        + array.astype(_TYPES[code], copy=False).tobytes()
+    )
     if compress is None:
         compress = path.endswith(".gz")
     if compress:

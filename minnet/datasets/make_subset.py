@@ -14,6 +14,7 @@ the package keeps the data under 3 MB) and written atomically. Fashion-MNIST is 
 Research's, MIT licence
 (https://github.com/zalandoresearch/fashion-mnist); see data/README.md.
 """
+
 import argparse
 import io
 import lzma
@@ -43,15 +44,19 @@ def select(labels, per_class, rng):
     return out[rng.permutation(len(out))].astype(np.int32)
 
 
-def make(source, out, per_class_train=PER_CLASS_TRAIN, per_class_test=PER_CLASS_TEST,
-         seed=SEED):
+def make(source, out, per_class_train=PER_CLASS_TRAIN, per_class_test=PER_CLASS_TEST, seed=SEED):
     (xtr, ytr), (xte, yte) = fashion_mnist.load_data(source, subset=False)
     rng = np.random.default_rng(seed)
     itr = select(ytr, per_class_train, rng)
     ite = select(yte, per_class_test, rng)
-    arrays = {"x_train": xtr[itr], "y_train": ytr[itr].astype(np.uint8),
-              "x_test": xte[ite], "y_test": yte[ite].astype(np.uint8),
-              "source_index_train": itr, "source_index_test": ite}
+    arrays = {
+        "x_train": xtr[itr],
+        "y_train": ytr[itr].astype(np.uint8),
+        "x_test": xte[ite],
+        "y_test": yte[ite].astype(np.uint8),
+        "source_index_train": itr,
+        "source_index_test": ite,
+    }
     buf = io.BytesIO()
     np.savez(buf, **arrays)
     with atomic_write(out) as f:
@@ -60,10 +65,14 @@ def make(source, out, per_class_train=PER_CLASS_TRAIN, per_class_test=PER_CLASS_
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m minnet.datasets.make_subset",
-                                description=__doc__.split("\n")[0])
-    p.add_argument("--source", default=fashion_mnist.SYSTEM_DIR,
-                   help="folder with the four Fashion-MNIST IDX files")
+    p = argparse.ArgumentParser(
+        prog="python -m minnet.datasets.make_subset", description=__doc__.split("\n")[0]
+    )
+    p.add_argument(
+        "--source",
+        default=fashion_mnist.SYSTEM_DIR,
+        help="folder with the four Fashion-MNIST IDX files",
+    )
     p.add_argument("--out", default=fashion_mnist.SUBSET_FILE, help="the .npz to write")
     args = p.parse_args(argv)
     try:
@@ -71,8 +80,10 @@ def main(argv=None):
     except (FileNotFoundError, ValueError) as e:
         print(f"make_subset: error: {e}", file=sys.stderr)
         return 1
-    print(f"wrote {args.out}: {len(a['y_train'])} training and {len(a['y_test'])} test images, "
-          f"{os.path.getsize(args.out):,} bytes")
+    print(
+        f"wrote {args.out}: {len(a['y_train'])} training and {len(a['y_test'])} test images, "
+        f"{os.path.getsize(args.out):,} bytes"
+    )
     return 0
 
 

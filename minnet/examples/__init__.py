@@ -13,6 +13,7 @@ Each example is a module ``minnet.examples.NAME`` with
 notebooks under ``minnet/examples/notebooks/`` are generated from the modules
 (``minnet notebook NAME``), so the code a student reads in one is the code in the other.
 """
+
 import importlib
 
 # name -> one-line description (the module docstring's first line; a test keeps them equal).

@@ -1,5 +1,6 @@
 """What every example shares: its command line, thread/seed set-up, the course data with a
 clear word on which data it is, and the one-line result report."""
+
 import argparse
 import sys
 
@@ -14,8 +15,19 @@ from minnet._argparse import (
     thread_count,
 )
 
-__all__ = ["ArgumentParser", "positive_int", "nonnegative_int", "thread_count", "output_folder",
-           "parser", "main_for", "setup", "report", "image_data", "ExampleError"]
+__all__ = [
+    "ArgumentParser",
+    "positive_int",
+    "nonnegative_int",
+    "thread_count",
+    "output_folder",
+    "parser",
+    "main_for",
+    "setup",
+    "report",
+    "image_data",
+    "ExampleError",
+]
 
 
 class ExampleError(Exception):
@@ -24,27 +36,48 @@ class ExampleError(Exception):
 
 def add_run_options(p):
     """The options every example takes (also used by ``minnet run``)."""
-    p.add_argument("--quick", action="store_true",
-                   help="a small, fast version (what the test suite runs)")
-    p.add_argument("--epochs", type=positive_int, default=None,
-                   help="training epochs (default: the lecture's)")
-    p.add_argument("--threads", type=thread_count, default=None,
-                   help="kernel threads (default: minnet's, i.e. OMP_NUM_THREADS or the cores)")
+    p.add_argument(
+        "--quick", action="store_true", help="a small, fast version (what the test suite runs)"
+    )
+    p.add_argument(
+        "--epochs",
+        type=positive_int,
+        default=None,
+        help="training epochs (default: the lecture's)",
+    )
+    p.add_argument(
+        "--threads",
+        type=thread_count,
+        default=None,
+        help="kernel threads (default: minnet's, i.e. OMP_NUM_THREADS or the cores)",
+    )
     p.add_argument("--seed", type=nonnegative_int, default=0, help="random seed (default 0)")
     # SUPPRESS: no check of the current folder unless asked (run's default is ".")
-    p.add_argument("--out-dir", type=output_folder, default=argparse.SUPPRESS, dest="out_dir",
-                   help="folder for files an example writes, created when needed (default: "
-                        "the current folder)")
-    p.add_argument("--verbose", type=nonnegative_int, default=1, choices=(0, 1, 2),
-                   help="0 silent training, 1 progress (default), 2 one line per epoch")
+    p.add_argument(
+        "--out-dir",
+        type=output_folder,
+        default=argparse.SUPPRESS,
+        dest="out_dir",
+        help="folder for files an example writes, created when needed (default: "
+        "the current folder)",
+    )
+    p.add_argument(
+        "--verbose",
+        type=nonnegative_int,
+        default=1,
+        choices=(0, 1, 2),
+        help="0 silent training, 1 progress (default), 2 one line per epoch",
+    )
     return p
 
 
 def parser(name):
     """The argument parser of example ``name``."""
     from minnet.examples import EXAMPLES
-    return add_run_options(ArgumentParser(prog=f"python -m minnet.examples.{name}",
-                                          description=EXAMPLES[name]))
+
+    return add_run_options(
+        ArgumentParser(prog=f"python -m minnet.examples.{name}", description=EXAMPLES[name])
+    )
 
 
 def run_cli(run, args, prog):
@@ -63,9 +96,11 @@ def run_cli(run, args, prog):
 
 def main_for(name, run):
     """The ``main(argv=None) -> int`` of example ``name`` around its ``run``."""
+
     def main(argv=None):
         args = parser(name).parse_args(argv)
         return run_cli(run, vars(args), f"minnet.examples.{name}")
+
     main.__doc__ = f"Command line of minnet.examples.{name}: see --help."
     return main
 
@@ -104,9 +139,11 @@ def image_data(quick=False, prefer_mnist=False, n_train=None, n_test=None):
     the first images (the subset's order is class-interleaved, so prefixes are balanced).
     """
     from minnet.datasets import fashion_mnist
+
     splits = None
     if prefer_mnist and not quick:
         from minnet.keras.datasets import mnist
+
         try:
             splits = mnist.load_data()
             name = f"MNIST ({splits.source})" if hasattr(splits, "source") else "MNIST"
@@ -114,8 +151,11 @@ def image_data(quick=False, prefer_mnist=False, n_train=None, n_test=None):
             splits = None
     if splits is None:
         splits = fashion_mnist.load_data(subset=True if quick else None)
-        name = ("Fashion-MNIST embedded subset" if splits.subset
-                else f"Fashion-MNIST ({splits.source})")
+        name = (
+            "Fashion-MNIST embedded subset"
+            if splits.subset
+            else f"Fashion-MNIST ({splits.source})"
+        )
     (xtr, ytr), (xte, yte) = splits
     if n_train is not None:
         xtr, ytr = xtr[:n_train], ytr[:n_train]

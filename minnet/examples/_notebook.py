@@ -20,6 +20,7 @@ The files are built by hand as nbformat 4.5 JSON, byte for byte what ``nbformat.
 produces, so writing them needs no Jupyter package; :func:`make_notebook` returns an
 ``nbformat.NotebookNode`` when nbformat is installed.
 """
+
 import ast
 import copy
 import io
@@ -32,16 +33,26 @@ from importlib import util as importlib_util
 
 from minnet._atomic import atomic_write
 
-__all__ = ["make_notebook", "notebook_from_source", "dumps", "write_notebook", "write_all",
-           "available", "main"]
+__all__ = [
+    "make_notebook",
+    "notebook_from_source",
+    "dumps",
+    "write_notebook",
+    "write_all",
+    "available",
+    "main",
+]
 
 NOTEBOOKS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "notebooks")
 
 # Fixed metadata (no Python version, no timestamps) so that generating twice, on any machine,
 # gives the same file: the test suite compares the committed notebooks with fresh ones.
 _METADATA = {
-    "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
-                   "name": "python3"},
+    "kernelspec": {
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+        "name": "python3",
+    },
     "language_info": {"name": "python"},
 }
 
@@ -92,21 +103,29 @@ def _returns(func):
         node = todo.pop()
         if isinstance(node, ast.Return):
             found.append(node)
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda,
-                                 ast.ClassDef)):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
             todo.extend(ast.iter_child_nodes(node))
     return found
 
 
 def _is_main_guard(node):
     """``if __name__ == "__main__":``"""
-    return (isinstance(node, ast.If) and isinstance(node.test, ast.Compare)
-            and isinstance(node.test.left, ast.Name) and node.test.left.id == "__name__")
+    return (
+        isinstance(node, ast.If)
+        and isinstance(node.test, ast.Compare)
+        and isinstance(node.test.left, ast.Name)
+        and node.test.left.id == "__name__"
+    )
 
 
 def _assigns(node, *names):
-    targets = node.targets if isinstance(node, ast.Assign) else \
-        [node.target] if isinstance(node, ast.AnnAssign) else []
+    targets = (
+        node.targets
+        if isinstance(node, ast.Assign)
+        else [node.target]
+        if isinstance(node, ast.AnnAssign)
+        else []
+    )
     return any(isinstance(t, ast.Name) and t.id in names for t in targets)
 
 
@@ -118,7 +137,7 @@ def _string_lines(source):
         name = tokenize.tok_name[tok.type]
         if name == "STRING":
             inside.update(range(tok.start[0] + 1, tok.end[0] + 1))
-        elif name in ("FSTRING_START", "TSTRING_START"):   # Python 3.12+ splits f-strings
+        elif name in ("FSTRING_START", "TSTRING_START"):  # Python 3.12+ splits f-strings
             starts.append(tok.start[0])
         elif name in ("FSTRING_END", "TSTRING_END"):
             inside.update(range(starts.pop() + 1, tok.end[0] + 1))
@@ -140,22 +159,31 @@ def _module_cells(lines, tree):
     becomes the lesson's cells), as are ``main = ...``, ``__all__`` and the main guard."""
     body = tree.body
     prev_end = 0
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-            and isinstance(body[0].value.value, str):
-        prev_end, body = body[0].end_lineno, body[1:]          # the docstring: markdown
+    if (
+        body
+        and isinstance(body[0], ast.Expr)
+        and isinstance(body[0].value, ast.Constant)
+        and isinstance(body[0].value.value, str)
+    ):
+        prev_end, body = body[0].end_lineno, body[1:]  # the docstring: markdown
     kept = [n for n in body if not (_assigns(n, "main", "__all__") or _is_main_guard(n))]
     used = {n.id for k in kept for n in ast.walk(k) if isinstance(n, ast.Name)}
     groups, prev_kind = [], None
     for node in body:
         start, prev_end = prev_end, node.end_lineno
         if _unused_import(node, used):
-            continue                       # dropped; the imports around it still share a cell
+            continue  # dropped; the imports around it still share a cell
         if node not in kept or (isinstance(node, ast.FunctionDef) and node.name == "run"):
             prev_kind = None
             continue
-        kind = ("import" if isinstance(node, (ast.Import, ast.ImportFrom)) else
-                "constant" if isinstance(node, (ast.Assign, ast.AnnAssign)) else None)
-        text = lines[start:node.end_lineno]
+        kind = (
+            "import"
+            if isinstance(node, (ast.Import, ast.ImportFrom))
+            else "constant"
+            if isinstance(node, (ast.Assign, ast.AnnAssign))
+            else None
+        )
+        text = lines[start : node.end_lineno]
         if kind is not None and kind == prev_kind and groups:
             groups[-1].extend(text)
         else:
@@ -168,19 +196,23 @@ def _parameters(source, func, quick, who):
     """``name = default`` for each parameter of run, ``quick`` set as asked."""
     args = func.args
     if args.vararg or args.kwarg:
-        raise ValueError(f"{who}: run() must not take *args or **kwargs: its parameters "
-                         "become the notebook's parameters cell")
+        raise ValueError(
+            f"{who}: run() must not take *args or **kwargs: its parameters "
+            "become the notebook's parameters cell"
+        )
     positional = args.posonlyargs + args.args
     defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
     pairs = list(zip(positional, defaults)) + list(zip(args.kwonlyargs, args.kw_defaults))
-    out = ["# Parameters (papermill-style): quick = True is the small, fast version the "
-           "tests run."]
+    out = [
+        "# Parameters (papermill-style): quick = True is the small, fast version the tests run."
+    ]
     for arg, default in pairs:
         if default is None:
-            raise ValueError(f"{who}: run()'s parameter {arg.arg!r} needs a default value: "
-                             "the notebook's parameters cell assigns it")
-        value = "True" if arg.arg == "quick" and quick else \
-            ast.get_source_segment(source, default)
+            raise ValueError(
+                f"{who}: run()'s parameter {arg.arg!r} needs a default value: "
+                "the notebook's parameters cell assigns it"
+            )
+        value = "True" if arg.arg == "quick" and quick else ast.get_source_segment(source, default)
         out.append(f"{arg.arg} = {value}")
     return "\n".join(out)
 
@@ -214,7 +246,7 @@ def _body_cells(lines, first, last, indent, strings):
             if stripped == "" or stripped == "#" or stripped.startswith("# "):
                 buf.append(stripped[2:] if stripped.startswith("# ") else "")
                 continue
-            flush()                       # code right after the text: a new code cell
+            flush()  # code right after the text: a new code cell
             kind, buf = "code", []
         buf.append(line)
     flush()
@@ -235,8 +267,10 @@ def notebook_from_source(source, quick=False, name=None):
     func = runs[0]
     last = func.body[-1]
     if not isinstance(last, ast.Return) or last.value is None or _returns(func) != [last]:
-        raise ValueError(f"{who}: run() must have exactly one return, `return X` as its "
-                         "last statement (it becomes the notebook's last cell)")
+        raise ValueError(
+            f"{who}: run() must have exactly one return, `return X` as its "
+            "last statement (it becomes the notebook's last cell)"
+        )
 
     cells = []
     doc = ast.get_docstring(tree)
@@ -246,9 +280,11 @@ def notebook_from_source(source, quick=False, name=None):
         if rest.strip():
             text += "\n" + textwrap.dedent(rest).strip() + "\n"
         if name:
-            text += (f"\n*This notebook is generated from `minnet/examples/{name}.py`, so "
-                     f"the two never differ: the same code runs as "
-                     f"`python -m minnet.examples.{name} --quick`.*\n")
+            text += (
+                f"\n*This notebook is generated from `minnet/examples/{name}.py`, so "
+                f"the two never differ: the same code runs as "
+                f"`python -m minnet.examples.{name} --quick`.*\n"
+            )
         cells.append(("markdown", text.rstrip("\n")))
     cells += [("code", text) for text in _module_cells(lines, tree)]
     cells.append(("parameters", _parameters(source, func, quick, who)))
@@ -258,20 +294,23 @@ def notebook_from_source(source, quick=False, name=None):
     first, ret = _header_end(source, func) + 1, last.lineno
     indent = func.body[0].col_offset
     above = ret - 1
-    while above >= first and lines[above - 1].strip().startswith("#") \
-            and lines[above - 1].strip() not in (_CODE_MARK, _MARKDOWN_MARK):
+    while (
+        above >= first
+        and lines[above - 1].strip().startswith("#")
+        and lines[above - 1].strip() not in (_CODE_MARK, _MARKDOWN_MARK)
+    ):
         above -= 1
     if above >= first and lines[above - 1].strip() == _MARKDOWN_MARK:
-        above = ret - 1                     # those comments are a markdown cell's text
+        above = ret - 1  # those comments are a markdown cell's text
     docstring = ast.get_docstring(func, clean=False) is not None
-    if docstring:                                     # run's own docstring is not lesson code
+    if docstring:  # run's own docstring is not lesson code
         first = func.body[0].end_lineno + 1
     strings = _string_lines(source)
     cells += _body_cells(lines, first, above, indent, strings)
-    comments = _trim([l.strip() for l in lines[above:ret - 1]])
+    comments = _trim([l.strip() for l in lines[above : ret - 1]])
     # `return X` -> `result = X`; continuation lines move right by the two characters
     # "result = " is longer than "return ", so they stay aligned under X.
-    ret_lines = ["result = " + lines[ret - 1][indent + len("return "):]]
+    ret_lines = ["result = " + lines[ret - 1][indent + len("return ") :]]
     for number in range(ret + 1, last.end_lineno + 1):
         line = _dedent(lines[number - 1], indent, number in strings)
         ret_lines.append(line if number in strings else "  " + line)
@@ -284,13 +323,18 @@ def notebook_from_source(source, quick=False, name=None):
             nb_cells.append(_cell("code", text, len(nb_cells), tags=["parameters"]))
         else:
             nb_cells.append(_cell(kind, text, len(nb_cells)))
-    return {"cells": nb_cells, "metadata": copy.deepcopy(_METADATA),
-            "nbformat": 4, "nbformat_minor": 5}
+    return {
+        "cells": nb_cells,
+        "metadata": copy.deepcopy(_METADATA),
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
 
 
 def _source_of(name):
     """The source of ``minnet.examples.NAME`` without importing it."""
     from minnet.examples import EXAMPLES
+
     if name not in EXAMPLES:
         raise ValueError(f"unknown example {name!r}; the examples are: {', '.join(EXAMPLES)}")
     spec = importlib_util.find_spec(f"minnet.examples.{name}")
@@ -303,6 +347,7 @@ def _source_of(name):
 def available():
     """The registered examples whose module exists, in course order."""
     from minnet.examples import EXAMPLES
+
     return [n for n in EXAMPLES if importlib_util.find_spec(f"minnet.examples.{n}") is not None]
 
 
@@ -325,14 +370,17 @@ def make_notebook(name, quick=False):
 def dumps(nb):
     """The notebook as the text ``nbformat.write`` would save: sorted keys, indent 1, cell
     sources as lists of lines, a final newline."""
+
     def split(cell):
         cell = dict(cell)
         if isinstance(cell["source"], str):
             cell["source"] = cell["source"].splitlines(keepends=True)
         return cell
+
     nb = dict(nb, cells=[split(c) for c in nb["cells"]])
-    return json.dumps(nb, indent=1, sort_keys=True, separators=(",", ": "),
-                      ensure_ascii=False) + "\n"
+    return (
+        json.dumps(nb, indent=1, sort_keys=True, separators=(",", ": "), ensure_ascii=False) + "\n"
+    )
 
 
 def _write_text(path, text):
@@ -358,31 +406,44 @@ def write_all(folder=NOTEBOOKS, quick=False):
     """Write the notebook of every example that has a module into ``folder`` (created if
     needed); returns the paths written."""
     os.makedirs(folder, exist_ok=True)
-    return [write_notebook(n, os.path.join(folder, f"{n}.ipynb"), quick=quick)
-            for n in available()]
+    return [
+        write_notebook(n, os.path.join(folder, f"{n}.ipynb"), quick=quick) for n in available()
+    ]
 
 
 def main(argv=None):
     """``python -m minnet.examples._notebook [--out DIR] [--quick] [NAME ...]``."""
     from minnet.examples import EXAMPLES, _common
-    p = _common.ArgumentParser(prog="python -m minnet.examples._notebook",
-                               description="Write the Jupyter notebooks generated from the "
-                                           "examples.")
-    p.add_argument("names", nargs="*", metavar="NAME",
-                   help="examples to write (default: every example that exists)")
-    p.add_argument("--out", type=_common.output_folder, default=NOTEBOOKS,
-                   help="folder to write NAME.ipynb into (default: the package's notebooks/, "
-                        "the committed ones)")
-    p.add_argument("--quick", action="store_true",
-                   help="set quick = True in the parameters cell")
+
+    p = _common.ArgumentParser(
+        prog="python -m minnet.examples._notebook",
+        description="Write the Jupyter notebooks generated from the examples.",
+    )
+    p.add_argument(
+        "names",
+        nargs="*",
+        metavar="NAME",
+        help="examples to write (default: every example that exists)",
+    )
+    p.add_argument(
+        "--out",
+        type=_common.output_folder,
+        default=NOTEBOOKS,
+        help="folder to write NAME.ipynb into (default: the package's notebooks/, "
+        "the committed ones)",
+    )
+    p.add_argument("--quick", action="store_true", help="set quick = True in the parameters cell")
     args = p.parse_args(argv)
     for n in args.names:
         if n not in EXAMPLES:
             p.error(f"unknown example {n!r}; the examples are: {', '.join(EXAMPLES)}")
     try:
         os.makedirs(args.out, exist_ok=True)
-        paths = [write_notebook(n, args.out, quick=args.quick) for n in args.names] \
-            if args.names else write_all(args.out, quick=args.quick)
+        paths = (
+            [write_notebook(n, args.out, quick=args.quick) for n in args.names]
+            if args.names
+            else write_all(args.out, quick=args.quick)
+        )
     except (ValueError, SyntaxError, OSError) as e:
         print(f"{p.prog}: error: {e}", file=sys.stderr)
         return 1

@@ -9,6 +9,7 @@ The yardstick is the best "reconstruction" without looking at the image, the mea
 image: the autoencoder's test error is about a third of that after 3 epochs on the embedded
 subset and well under a fifth after 10 on the full set. The picture ``autoencoder.png`` shows
 test images (top) and their reconstructions (bottom): blurrier, the fine print lost."""
+
 import os
 import sys
 
@@ -45,8 +46,9 @@ def run(quick=False, epochs=None, threads=None, seed=0, out_dir=".", verbose=1):
     x_train = (x_train.reshape(len(x_train), 784) / 255).astype(np.float32)
     x_test = (x_test.reshape(len(x_test), 784) / 255).astype(np.float32)
     # input and target are the same images
-    loader = minnet.data.DataLoader(minnet.data.TensorDataset(x_train, x_train),
-                                    batch_size=64, shuffle=True)
+    loader = minnet.data.DataLoader(
+        minnet.data.TensorDataset(x_train, x_train), batch_size=64, shuffle=True
+    )
 
     # %% [markdown]
     # ## The yardstick: the mean image
@@ -75,21 +77,27 @@ def run(quick=False, epochs=None, threads=None, seed=0, out_dir=".", verbose=1):
             seen += len(x)
         if verbose:
             test_mse = float(np.mean((reconstruct(model, x_test) - x_test) ** 2))
-            print(f"epoch {epoch + 1}/{epochs}: training MSE {running / seen:.4f}, "
-                  f"test MSE {test_mse:.4f}", flush=True)
+            print(
+                f"epoch {epoch + 1}/{epochs}: training MSE {running / seen:.4f}, "
+                f"test MSE {test_mse:.4f}",
+                flush=True,
+            )
 
     # %% [markdown]
     # ## How well does it copy?
     # %%
     test_mse = float(np.mean((reconstruct(model, x_test) - x_test) ** 2))
-    print(f"test reconstruction MSE {test_mse:.4f} = {test_mse / baseline_mse:.2f} x the mean "
-          f"image's")
+    print(
+        f"test reconstruction MSE {test_mse:.4f} = {test_mse / baseline_mse:.2f} x the mean "
+        f"image's"
+    )
 
     # %% [markdown]
     # ## The picture
     # One test image of each class (top row) and its reconstruction (bottom row).
     # %%
     from minnet import plot
+
     picks = [int(np.flatnonzero(y_test == k)[0]) for k in range(10)]
     shown = np.concatenate([x_test[picks], reconstruct(model, x_test[picks])])
     titles = [CLASSES[int(y_test[i])].split("/")[0] for i in picks] + ["decoded"] * 10
@@ -98,12 +106,18 @@ def run(quick=False, epochs=None, threads=None, seed=0, out_dir=".", verbose=1):
         os.makedirs(out_dir, exist_ok=True)
         plot.images(shown.reshape(-1, 28, 28), labels=titles, ncols=10, path=picture)
         print(f"saved {picture}")
-    except ImportError as e:                  # matplotlib is optional
+    except ImportError as e:  # matplotlib is optional
         print(f"no picture: {e}")
         picture = None
-    return _common.report("autoencoder", mse=test_mse, baseline_mse=baseline_mse,
-                          ratio=test_mse / baseline_mse, epochs=epochs, picture=picture,
-                          data=data)
+    return _common.report(
+        "autoencoder",
+        mse=test_mse,
+        baseline_mse=baseline_mse,
+        ratio=test_mse / baseline_mse,
+        epochs=epochs,
+        picture=picture,
+        data=data,
+    )
 
 
 main = _common.main_for("autoencoder", run)

@@ -6,6 +6,7 @@ sixth of a single 128-unit dense layer on the raw pixels, and more accurate: 8 e
 (lr 1e-3, batches of 128) reach about 88% on the full Fashion-MNIST test set. The loop is
 PyTorch's, line for line: DataLoader, forward, loss, zero_grad, backward, step, and an
 evaluation pass in ``model.eval()`` under ``minnet.no_grad()`` after every epoch."""
+
 import sys
 import time
 
@@ -27,16 +28,24 @@ def make_loaders(x_train, y_train, x_test, y_test, batch_size=128):
     images as :func:`to_nchw` makes them."""
     train = minnet.data.TensorDataset(to_nchw(x_train), y_train.astype(np.int64))
     test = minnet.data.TensorDataset(to_nchw(x_test), y_test.astype(np.int64))
-    return (minnet.data.DataLoader(train, batch_size=batch_size, shuffle=True),
-            minnet.data.DataLoader(test, batch_size=500))
+    return (
+        minnet.data.DataLoader(train, batch_size=batch_size, shuffle=True),
+        minnet.data.DataLoader(test, batch_size=500),
+    )
 
 
 def lecture_cnn():
     """28x28 -> 14x14 -> 7x7 -> 3x3 (floor), 16, 32 and 32 channels, then Linear(288, 10)."""
     return nn.Sequential(
-        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(1, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(32, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
         nn.Flatten(),
         nn.Linear(32 * 3 * 3, 10),
     )
@@ -82,18 +91,20 @@ def run(quick=False, epochs=None, threads=None, seed=0, out_dir=".", verbose=1):
         model.train()
         start, running, seen = time.perf_counter(), 0.0, 0
         for x, y in train_loader:
-            logits = model(x)                 # forward
+            logits = model(x)  # forward
             loss = loss_fn(logits, y)
-            optimizer.zero_grad()             # gradients accumulate unless cleared
-            loss.backward()                   # backward: d loss / d every parameter
-            optimizer.step()                  # update
+            optimizer.zero_grad()  # gradients accumulate unless cleared
+            loss.backward()  # backward: d loss / d every parameter
+            optimizer.step()  # update
             running += loss.item() * len(y)
             seen += len(y)
         test_acc = evaluate(model, test_loader)
         if verbose:
-            print(f"epoch {epoch + 1}/{epochs}: train loss {running / seen:.4f}, "
-                  f"test accuracy {test_acc:.4f} ({time.perf_counter() - start:.1f} s)",
-                  flush=True)
+            print(
+                f"epoch {epoch + 1}/{epochs}: train loss {running / seen:.4f}, "
+                f"test accuracy {test_acc:.4f} ({time.perf_counter() - start:.1f} s)",
+                flush=True,
+            )
     return _common.report("cnn", accuracy=test_acc, epochs=epochs, data=data)
 
 

@@ -8,6 +8,7 @@ cheap in parameters, dense layers on large feature maps are not. Dropout zeroes 
 1024 activations at random in each training step (and scales the rest by 1 / 0.6), which
 keeps the big layer from memorising; ``model.eval()`` switches it off for testing. 8 epochs
 of Adam (lr 1e-3, batches of 128) on the full Fashion-MNIST reach about 92%."""
+
 import sys
 import time
 
@@ -20,10 +21,15 @@ from minnet.examples.cnn import evaluate, make_loaders
 def tfdoc_cnn():
     """28x28 -> 14x14 (32 channels) -> 7x7 (64 channels) -> 3136 -> 1024 -> 10."""
     return nn.Sequential(
-        nn.Conv2d(1, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 64, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(1, 32, 5, padding=2),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 5, padding=2),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
         nn.Flatten(),
-        nn.Linear(64 * 7 * 7, 1024), nn.ReLU(),
+        nn.Linear(64 * 7 * 7, 1024),
+        nn.ReLU(),
         nn.Dropout(0.4),
         nn.Linear(1024, 10),
     )
@@ -37,7 +43,8 @@ def run(quick=False, epochs=None, threads=None, seed=0, out_dir=".", verbose=1):
     # %%
     _common.setup(threads, seed)
     (x_train, y_train), (x_test, y_test), data = _common.image_data(
-        quick, n_train=2000 if quick else None)
+        quick, n_train=2000 if quick else None
+    )
     epochs = epochs or (1 if quick else 8)
     train_loader, test_loader = make_loaders(x_train, y_train, x_test, y_test)
 
@@ -69,9 +76,11 @@ def run(quick=False, epochs=None, threads=None, seed=0, out_dir=".", verbose=1):
             seen += len(y)
         test_acc = evaluate(model, test_loader)
         if verbose:
-            print(f"epoch {epoch + 1}/{epochs}: train loss {running / seen:.4f}, "
-                  f"test accuracy {test_acc:.4f} ({time.perf_counter() - start:.1f} s)",
-                  flush=True)
+            print(
+                f"epoch {epoch + 1}/{epochs}: train loss {running / seen:.4f}, "
+                f"test accuracy {test_acc:.4f} ({time.perf_counter() - start:.1f} s)",
+                flush=True,
+            )
     return _common.report("cnn_tfdoc", accuracy=test_acc, epochs=epochs, data=data)
 
 

@@ -5,6 +5,7 @@ The GRU's last hidden state has seen the whole image and a linear layer turns it
 scores. The training loop is the hand-written PyTorch one (DataLoader, CrossEntropyLoss, Adam);
 after 4 epochs on the full data the test accuracy is about 0.88, close to a dense network's,
 from a model that never sees more than one row at a time."""
+
 import sys
 import time
 
@@ -23,9 +24,9 @@ class RowGRU(nn.Module):
         self.gru = nn.GRU(input_size, hidden_size, batch_first=True)
         self.fc = nn.Linear(hidden_size, num_classes)
 
-    def forward(self, x):                 # x: (N, 28 rows, 28 pixels)
-        _, h_n = self.gru(x)              # h_n: (num_layers=1, N, 128)
-        return self.fc(h_n[-1])           # logits (N, 10)
+    def forward(self, x):  # x: (N, 28 rows, 28 pixels)
+        _, h_n = self.gru(x)  # h_n: (num_layers=1, N, 128)
+        return self.fc(h_n[-1])  # logits (N, 10)
 
 
 def evaluate(model, loader):
@@ -52,9 +53,13 @@ def run(quick=False, epochs=None, threads=None, seed=0, out_dir=".", verbose=1):
     x_test = (x_test / 255.0).astype(np.float32)
     train_loader = minnet.data.DataLoader(
         minnet.data.TensorDataset(x_train, y_train.astype(np.int64)),
-        batch_size=128, shuffle=True, seed=seed)
+        batch_size=128,
+        shuffle=True,
+        seed=seed,
+    )
     test_loader = minnet.data.DataLoader(
-        minnet.data.TensorDataset(x_test, y_test.astype(np.int64)), batch_size=1000)
+        minnet.data.TensorDataset(x_test, y_test.astype(np.int64)), batch_size=1000
+    )
 
     # %% [markdown]
     # ## Model, loss and optimizer
@@ -78,9 +83,11 @@ def run(quick=False, epochs=None, threads=None, seed=0, out_dir=".", verbose=1):
             running += loss.item()
         test_acc = evaluate(model, test_loader)
         if verbose:
-            print(f"epoch {epoch + 1}/{n_epochs}: train loss {running / len(train_loader):.4f}, "
-                  f"test accuracy {test_acc:.4f} ({time.perf_counter() - start:.1f} s)",
-                  flush=True)
+            print(
+                f"epoch {epoch + 1}/{n_epochs}: train loss {running / len(train_loader):.4f}, "
+                f"test accuracy {test_acc:.4f} ({time.perf_counter() - start:.1f} s)",
+                flush=True,
+            )
     return _common.report("gru_classifier", accuracy=test_acc, epochs=n_epochs, data=data_name)
 
 

@@ -8,6 +8,7 @@ SGD follows a noisy estimate of that gradient; it only settles on the answer whe
 rate decays. Standardising x first (mean 0, standard deviation 1) makes both converge fast:
 the loss surface becomes a round bowl instead of a long thin valley. All three agree to better
 than 1e-3 in m and b."""
+
 import sys
 
 import numpy as np
@@ -53,7 +54,7 @@ def run(quick=False, epochs=None, threads=None, seed=0, out_dir=".", verbose=1):
     # enough not to diverge there crawls along the intercept.)
     # %%
     mean, std = x.mean(), x.std()
-    x_std = ((x - mean) / std).astype(np.float32).reshape(n, 1)   # (N, 1): N samples, 1 feature
+    x_std = ((x - mean) / std).astype(np.float32).reshape(n, 1)  # (N, 1): N samples, 1 feature
     y_col = y.astype(np.float32).reshape(n, 1)
     X, Y = minnet.tensor(x_std), minnet.tensor(y_col)
 
@@ -61,10 +62,10 @@ def run(quick=False, epochs=None, threads=None, seed=0, out_dir=".", verbose=1):
     loss_fn = nn.MSELoss()
     optimizer = minnet.optim.SGD(model.parameters(), lr=0.1)
     for step in range(100):
-        loss = loss_fn(model(X), Y)           # forward: the mean squared error of all n points
+        loss = loss_fn(model(X), Y)  # forward: the mean squared error of all n points
         optimizer.zero_grad()
-        loss.backward()                       # d loss / d weight and d loss / d bias
-        optimizer.step()                      # weight -= lr * grad
+        loss.backward()  # d loss / d weight and d loss / d bias
+        optimizer.step()  # weight -= lr * grad
         if verbose >= 2 and step % 20 == 0:
             print(f"  step {step:3d}: loss {loss.item():.6f}")
     m_gd, b_gd = line_of(model, mean, std)
@@ -77,8 +78,9 @@ def run(quick=False, epochs=None, threads=None, seed=0, out_dir=".", verbose=1):
     # 1e-4 in 200 epochs) lets it settle.
     # %%
     epochs = epochs or 200
-    loader = minnet.data.DataLoader(minnet.data.TensorDataset(x_std, y_col), batch_size=50,
-                                    shuffle=True)
+    loader = minnet.data.DataLoader(
+        minnet.data.TensorDataset(x_std, y_col), batch_size=50, shuffle=True
+    )
     model = nn.Linear(1, 1)
     optimizer = minnet.optim.SGD(model.parameters(), lr=0.1)
     scheduler = minnet.optim.lr_scheduler.ExponentialLR(optimizer, gamma=0.965)
@@ -90,8 +92,10 @@ def run(quick=False, epochs=None, threads=None, seed=0, out_dir=".", verbose=1):
             optimizer.step()
         scheduler.step()
         if verbose >= 2 and epoch % 40 == 0:
-            print(f"  epoch {epoch:3d}: m = {line_of(model, mean, std)[0]:.5f}, "
-                  f"lr {scheduler.get_last_lr()[0]:.2e}")
+            print(
+                f"  epoch {epoch:3d}: m = {line_of(model, mean, std)[0]:.5f}, "
+                f"lr {scheduler.get_last_lr()[0]:.2e}"
+            )
     m_sgd, b_sgd = line_of(model, mean, std)
     print(f"minibatch SGD:    m = {m_sgd:.6f}, b = {b_sgd:.6f}")
 
@@ -101,12 +105,21 @@ def run(quick=False, epochs=None, threads=None, seed=0, out_dir=".", verbose=1):
     # (All three differ from the *true* 2.5 and -1 by much more: that is the noise in the
     # data, which no method can remove.)
     # %%
-    max_diff = float(max(abs(m_gd - m_exact), abs(b_gd - b_exact),
-                         abs(m_sgd - m_exact), abs(b_sgd - b_exact)))
+    max_diff = float(
+        max(abs(m_gd - m_exact), abs(b_gd - b_exact), abs(m_sgd - m_exact), abs(b_sgd - b_exact))
+    )
     print(f"largest difference from the normal equations: {max_diff:.2e}")
-    return _common.report("linear_regression", m=float(m_exact), b=float(b_exact),
-                          m_gd=m_gd, b_gd=b_gd, m_sgd=m_sgd, b_sgd=b_sgd,
-                          max_diff=max_diff, data=f"synthetic, {n} points")
+    return _common.report(
+        "linear_regression",
+        m=float(m_exact),
+        b=float(b_exact),
+        m_gd=m_gd,
+        b_gd=b_gd,
+        m_sgd=m_sgd,
+        b_sgd=b_sgd,
+        max_diff=max_diff,
+        data=f"synthetic, {n} points",
+    )
 
 
 main = _common.main_for("linear_regression", run)

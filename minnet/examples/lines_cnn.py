@@ -8,6 +8,7 @@ new ones, confidently wrong (the bottom half's pixels were lit, in training, onl
 lines). A CNN with a hundredth of the parameters learns *what a line looks like*: its 3x3
 filters slide over every position (translation equivariance) and a max-pool over the whole
 image keeps only whether they fired, not where (invariance), so it is right everywhere."""
+
 import sys
 
 import numpy as np
@@ -36,8 +37,9 @@ def train(model, images, labels, epochs, name, verbose=1):
     """The usual loop: Adam, cross-entropy, shuffled batches of 64."""
     optimizer = minnet.optim.Adam(model.parameters(), lr=1e-2)
     loss_fn = nn.CrossEntropyLoss()
-    loader = minnet.data.DataLoader(minnet.data.TensorDataset(images, labels),
-                                    batch_size=64, shuffle=True)
+    loader = minnet.data.DataLoader(
+        minnet.data.TensorDataset(images, labels), batch_size=64, shuffle=True
+    )
     model.train()
     for epoch in range(epochs):
         total = 0.0
@@ -73,7 +75,7 @@ def run(quick=False, epochs=None, threads=None, seed=0, out_dir=".", verbose=1):
     epochs = epochs or 5
     seen, unseen = np.arange(0, SIZE // 2), np.arange(SIZE // 2, SIZE)
     train_x, train_y = make_lines(n_train, rng, seen)
-    same_x, same_y = make_lines(500, rng, seen)          # test lines at the training positions
+    same_x, same_y = make_lines(500, rng, seen)  # test lines at the training positions
     shifted_x, shifted_y = make_lines(500, rng, unseen)  # test lines where none were seen
     print(f"{n_train} training images, 500 + 500 test images, {SIZE}x{SIZE}")
 
@@ -82,7 +84,8 @@ def run(quick=False, epochs=None, threads=None, seed=0, out_dir=".", verbose=1):
     # %%
     dense = nn.Sequential(
         nn.Flatten(),
-        nn.Linear(SIZE * SIZE, 16), nn.ReLU(),
+        nn.Linear(SIZE * SIZE, 16),
+        nn.ReLU(),
         nn.Linear(16, 2),
     )
     train(dense, train_x, train_y, epochs, "dense", verbose)
@@ -94,7 +97,8 @@ def run(quick=False, epochs=None, threads=None, seed=0, out_dir=".", verbose=1):
     # the Linear one weight per position again, and the dense net's problem back.)
     # %%
     cnn = nn.Sequential(
-        nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(1, 8, 3, padding=1),
+        nn.ReLU(),
         nn.MaxPool2d(SIZE),
         nn.Flatten(),
         nn.Linear(8, 2),
@@ -113,10 +117,16 @@ def run(quick=False, epochs=None, threads=None, seed=0, out_dir=".", verbose=1):
     print(f"{'cnn':6} {count_parameters(cnn):10d} {cnn_same:15.3f} {cnn_shifted:17.3f}")
     # Below 0.5 means worse than guessing: the dense net answers "vertical" for a line in the
     # bottom half because, in training, only vertical lines lit those pixels.
-    return _common.report("lines_cnn", cnn_accuracy=cnn_shifted, dense_accuracy=dense_shifted,
-                          cnn_seen=cnn_same, dense_seen=dense_same,
-                          cnn_parameters=count_parameters(cnn),
-                          dense_parameters=count_parameters(dense), data="synthetic lines")
+    return _common.report(
+        "lines_cnn",
+        cnn_accuracy=cnn_shifted,
+        dense_accuracy=dense_shifted,
+        cnn_seen=cnn_same,
+        dense_seen=dense_same,
+        cnn_parameters=count_parameters(cnn),
+        dense_parameters=count_parameters(dense),
+        data="synthetic lines",
+    )
 
 
 main = _common.main_for("lines_cnn", run)

@@ -8,6 +8,7 @@ p > 0.5, that is where w1 x1 + w2 x2 + b > 0: its decision boundary is a straigh
 round clouds of the same spread the best possible line is the perpendicular bisector of the
 two centres, x2 = 2 x1 - 0.75; the trained neuron finds a line close to it and classifies
 about 99% of fresh points correctly."""
+
 import sys
 
 import numpy as np
@@ -16,8 +17,8 @@ import minnet
 from minnet import nn
 from minnet.examples import _common
 
-CENTRES = np.array([[-1.0, 1.0], [2.0, -0.5]])    # class 0, class 1
-SPREAD = 0.7                                       # standard deviation of each cloud
+CENTRES = np.array([[-1.0, 1.0], [2.0, -0.5]])  # class 0, class 1
+SPREAD = 0.7  # standard deviation of each cloud
 
 
 def make_clouds(n_per_class, rng):
@@ -53,8 +54,9 @@ def run(quick=False, epochs=None, threads=None, seed=0, out_dir=".", verbose=1):
     model = nn.Linear(2, 1)
     loss_fn = nn.BCEWithLogitsLoss()
     optimizer = minnet.optim.SGD(model.parameters(), lr=0.5)
-    loader = minnet.data.DataLoader(minnet.data.TensorDataset(x_train, targets),
-                                    batch_size=32, shuffle=True)
+    loader = minnet.data.DataLoader(
+        minnet.data.TensorDataset(x_train, targets), batch_size=32, shuffle=True
+    )
     epochs = epochs or (20 if quick else 50)
     for epoch in range(epochs):
         total = 0.0
@@ -92,11 +94,19 @@ def run(quick=False, epochs=None, threads=None, seed=0, out_dir=".", verbose=1):
     offset = float(abs(w1 * midpoint[0] + w2 * midpoint[1] + b) / np.hypot(w1, w2))
     print(f"learned boundary: x2 = {a:.3f} x1 + {c:.3f}  (w = ({w1:.3f}, {w2:.3f}), b = {b:.3f})")
     print(f"best boundary:    x2 = {a_best:.3f} x1 + {c_best:.3f}")
-    print(f"angle between them {angle:.2f} degrees; learned line passes {offset:.3f} from the "
-          f"midpoint")
-    return _common.report("logistic_regression", accuracy=accuracy, slope=float(a),
-                          intercept=float(c), angle_deg=angle, midpoint_offset=offset,
-                          data=f"two Gaussian clouds, {2 * n} training points")
+    print(
+        f"angle between them {angle:.2f} degrees; learned line passes {offset:.3f} from the "
+        f"midpoint"
+    )
+    return _common.report(
+        "logistic_regression",
+        accuracy=accuracy,
+        slope=float(a),
+        intercept=float(c),
+        angle_deg=angle,
+        midpoint_offset=offset,
+        data=f"two Gaussian clouds, {2 * n} training points",
+    )
 
 
 main = _common.main_for("logistic_regression", run)

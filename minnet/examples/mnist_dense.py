@@ -8,6 +8,7 @@ to write the same thing: a final layer of raw scores (logits), integer labels an
 ``SparseCategoricalCrossentropy(from_logits=True)``, which applies the softmax inside the loss
 (more accurate than taking the log of a rounded probability). Without MNIST's files the
 example uses Fashion-MNIST and says so."""
+
 import sys
 
 import numpy as np
@@ -24,27 +25,33 @@ def flatten_images(x):
 
 def dense_512():
     """The lecture's network: 784 -> 512 relu -> 10 softmax."""
-    model = keras.Sequential([
-        keras.Input(shape=(28 * 28,)),
-        layers.Dense(512, activation="relu"),
-        layers.Dense(10, activation="softmax"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(28 * 28,)),
+            layers.Dense(512, activation="relu"),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
     model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
     return model
 
 
 def dense_3x128():
     """The variant: three 128-unit relu layers and 10 logits (no softmax)."""
-    model = keras.Sequential([
-        keras.Input(shape=(28 * 28,)),
-        layers.Dense(128, activation="relu"),
-        layers.Dense(128, activation="relu"),
-        layers.Dense(128, activation="relu"),
-        layers.Dense(10),
-    ])
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(28 * 28,)),
+            layers.Dense(128, activation="relu"),
+            layers.Dense(128, activation="relu"),
+            layers.Dense(128, activation="relu"),
+            layers.Dense(10),
+        ]
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=1e-3),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
     return model
 
 
@@ -57,7 +64,8 @@ def run(quick=False, epochs=None, threads=None, seed=0, out_dir=".", verbose=1):
     # %%
     _common.setup(threads, seed)
     (train_images, train_labels), (test_images, test_labels), data = _common.image_data(
-        quick, prefer_mnist=True)
+        quick, prefer_mnist=True
+    )
     epochs = epochs or (2 if quick else 5)
 
     # A Dense layer takes vectors: flatten each image to 784 values, scaled to [0, 1]
@@ -85,8 +93,10 @@ def run(quick=False, epochs=None, threads=None, seed=0, out_dir=".", verbose=1):
     # predict gives one row of 10 probabilities per image; argmax is the predicted class.
     probs = model.predict(test_x[:10], verbose=0)
     first = int(probs[0].argmax())
-    print(f"first test image: predicted class {first} with probability {probs[0, first]:.3f} "
-          f"(true class {test_labels[0]}); the row sums to {probs[0].sum():.3f}")
+    print(
+        f"first test image: predicted class {first} with probability {probs[0, first]:.3f} "
+        f"(true class {test_labels[0]}); the row sums to {probs[0].sum():.3f}"
+    )
 
     # %% [markdown]
     # ## Variant: three 128-unit layers, logits and sparse labels, Adam
@@ -102,10 +112,13 @@ def run(quick=False, epochs=None, threads=None, seed=0, out_dir=".", verbose=1):
     logits = variant.predict(test_x[:1], verbose=0)
     p = np.exp(logits - logits.max(axis=1, keepdims=True))
     p /= p.sum(axis=1, keepdims=True)
-    print(f"variant on the first test image: class {int(p[0].argmax())} "
-          f"with probability {p[0].max():.3f}")
-    return _common.report("mnist_dense", accuracy=float(test_acc),
-                          variant_accuracy=float(variant_acc), data=data)
+    print(
+        f"variant on the first test image: class {int(p[0].argmax())} "
+        f"with probability {p[0].max():.3f}"
+    )
+    return _common.report(
+        "mnist_dense", accuracy=float(test_acc), variant_accuracy=float(variant_acc), data=data
+    )
 
 
 main = _common.main_for("mnist_dense", run)

@@ -8,6 +8,7 @@ below 1e-8 of the one at step T, and the RNN stays at chance (0.25). LSTM and GR
 state through a gated, additive path; started with the gate set to keep the state (bias 2),
 the gradient reaches step 1 and both solve the task (accuracy 1.0) within a few hundred steps.
 """
+
 import sys
 
 import numpy as np
@@ -44,19 +45,19 @@ class SequenceClassifier(nn.Module):
             # Bias 2 keeps sigmoid(2) = 0.88 of the state per step (0.88^50 ~ 2e-3) instead
             # of 0.5 (0.5^50 ~ 1e-15). Keras's unit_forget_bias uses 1; T = 50 needs more.
             H = hidden_size
-            self.rnn.bias_ih_l0.data[H:2 * H] = 2.0
-            self.rnn.bias_hh_l0.data[H:2 * H] = 0.0
+            self.rnn.bias_ih_l0.data[H : 2 * H] = 2.0
+            self.rnn.bias_hh_l0.data[H : 2 * H] = 0.0
 
-    def forward(self, x):                 # x: (N, T, 5)
-        out = self.rnn(x)[0]              # (N, T, H) for all three cells
-        return self.fc(out[:, -1])        # logits from the last step
+    def forward(self, x):  # x: (N, T, 5)
+        out = self.rnn(x)[0]  # (N, T, H) for all three cells
+        return self.fc(out[:, -1])  # logits from the last step
 
 
 def first_step_gradient(model, x, y, loss_fn):
     """|dLoss/dx_1| / |dLoss/dx_T|: how much of the learning signal reaches the first step."""
     x = minnet.Tensor(x, requires_grad=True)
     loss_fn(model(x), minnet.Tensor(y)).backward()
-    g = np.linalg.norm(x.grad.numpy(), axis=(0, 2))      # one norm per time step
+    g = np.linalg.norm(x.grad.numpy(), axis=(0, 2))  # one norm per time step
     model.zero_grad()
     return float(g[0] / g[-1])
 
@@ -75,12 +76,15 @@ def run(quick=False, epochs=None, threads=None, seed=0, out_dir=".", verbose=1):
     _common.setup(threads, seed)
     T = 40 if quick else 50
     n_epochs = epochs if epochs is not None else (2 if quick else 10)
-    steps = 100 * n_epochs                 # fresh data every step: an "epoch" is 100 steps
+    steps = 100 * n_epochs  # fresh data every step: an "epoch" is 100 steps
     hidden_size, batch_size = 32, 64
     x_test, y_test = make_batch(np.random.default_rng(seed + 1000), 1000, T)
-    print(f"task: remember the first of {T} steps, {N_SYMBOLS} symbols (chance "
-          f"{1 / N_SYMBOLS:.2f}); {steps} steps of batch {batch_size}, hidden size "
-          f"{hidden_size}", flush=True)
+    print(
+        f"task: remember the first of {T} steps, {N_SYMBOLS} symbols (chance "
+        f"{1 / N_SYMBOLS:.2f}); {steps} steps of batch {batch_size}, hidden size "
+        f"{hidden_size}",
+        flush=True,
+    )
 
     # %% [markdown]
     # ## Train the three cells the same way
@@ -90,7 +94,7 @@ def run(quick=False, epochs=None, threads=None, seed=0, out_dir=".", verbose=1):
     results = {}
     for cell in ("RNN", "LSTM", "GRU"):
         minnet.manual_seed(seed)
-        batches = np.random.default_rng(seed)          # the same batches for every cell
+        batches = np.random.default_rng(seed)  # the same batches for every cell
         model = SequenceClassifier(cell, hidden_size)
         loss_fn = nn.CrossEntropyLoss()
         optimizer = minnet.optim.Adam(model.parameters(), lr=3e-3)
@@ -106,19 +110,29 @@ def run(quick=False, epochs=None, threads=None, seed=0, out_dir=".", verbose=1):
                 print(f"  {cell} step {step}: loss {loss.item():.4f}", flush=True)
         results[cell] = (accuracy(model, x_test, y_test), grad)
         if verbose:
-            print(f"{cell:>4}: test accuracy {results[cell][0]:.3f}; gradient reaching step 1 "
-                  f"at the start: {grad:.1e} of step {T}'s", flush=True)
+            print(
+                f"{cell:>4}: test accuracy {results[cell][0]:.3f}; gradient reaching step 1 "
+                f"at the start: {grad:.1e} of step {T}'s",
+                flush=True,
+            )
 
     # %% [markdown]
     # The plain RNN's gradient for the first step is many orders of magnitude below the
     # last step's: it cannot learn what happened at step 1, so it guesses. The gated cells
     # pass the gradient along their state and solve the task.
     # %%
-    return _common.report("rnn_lstm_compare", acc_rnn=results["RNN"][0],
-                          acc_lstm=results["LSTM"][0], acc_gru=results["GRU"][0],
-                          chance=1 / N_SYMBOLS, grad_rnn=f"{results['RNN'][1]:.1e}",
-                          grad_lstm=f"{results['LSTM'][1]:.1e}",
-                          grad_gru=f"{results['GRU'][1]:.1e}", T=T, data="synthetic")
+    return _common.report(
+        "rnn_lstm_compare",
+        acc_rnn=results["RNN"][0],
+        acc_lstm=results["LSTM"][0],
+        acc_gru=results["GRU"][0],
+        chance=1 / N_SYMBOLS,
+        grad_rnn=f"{results['RNN'][1]:.1e}",
+        grad_lstm=f"{results['LSTM'][1]:.1e}",
+        grad_gru=f"{results['GRU'][1]:.1e}",
+        T=T,
+        data="synthetic",
+    )
 
 
 main = _common.main_for("rnn_lstm_compare", run)

@@ -6,6 +6,7 @@ writes the word the right way round ("turkey") one letter at a time until it emi
 token. Training feeds the decoder the correct previous letter (teacher forcing); at test time
 it feeds back its own best guess (greedy decoding). After the full run (40 epochs, about two
 minutes) 96-98% of the held-out words, which the model never saw, come out exactly right."""
+
 import importlib.resources
 import sys
 import time
@@ -17,17 +18,20 @@ from minnet import nn
 from minnet.examples import _common
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
-EOS, SOS = 26, 27                 # token ids: 0-25 letters, 26 end of word, 27 start
-N_TOKENS = 28                     # one-hot width (the decoder predicts only letters + EOS)
-PAD = -100                        # target padding: CrossEntropyLoss's default ignore_index
+EOS, SOS = 26, 27  # token ids: 0-25 letters, 26 end of word, 27 start
+N_TOKENS = 28  # one-hot width (the decoder predicts only letters + EOS)
+PAD = -100  # target padding: CrossEntropyLoss's default ignore_index
 
 
 def load_words():
     """The word list shipped with minnet (lines starting with '#' are comments)."""
     # importlib.resources finds package data from a script and from a notebook alike
     text = importlib.resources.files("minnet.examples").joinpath("data", "words.txt")
-    return [w.strip() for w in text.read_text(encoding="ascii").splitlines()
-            if w.strip() and not w.startswith("#")]
+    return [
+        w.strip()
+        for w in text.read_text(encoding="ascii").splitlines()
+        if w.strip() and not w.startswith("#")
+    ]
 
 
 def one_hot(ids):
@@ -44,8 +48,9 @@ class ReverseWordDataset(minnet.data.Dataset):
     def __init__(self, words):
         bad = [w for w in words if not w or any(c not in LETTERS for c in w)]
         if bad:
-            raise ValueError(f"ReverseWordDataset: words must be non-empty lowercase a-z, "
-                             f"got {bad[0]!r}")
+            raise ValueError(
+                f"ReverseWordDataset: words must be non-empty lowercase a-z, got {bad[0]!r}"
+            )
         self.words = list(words)
 
     def __len__(self):
@@ -70,8 +75,8 @@ def pad_collate(batch):
     for b, (x, t) in enumerate(batch):
         n = len(x)
         enc_in[b, :n] = x
-        dec_in[b, :n + 1] = one_hot([SOS] + list(t[:-1]))
-        target[b, :n + 1] = t
+        dec_in[b, : n + 1] = one_hot([SOS] + list(t[:-1]))
+        target[b, : n + 1] = t
     return minnet.Tensor(enc_in), lengths, minnet.Tensor(dec_in), minnet.Tensor(target)
 
 
@@ -84,8 +89,8 @@ class Encoder(nn.Module):
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x, lengths):
-        _, h_n = self.gru(x, lengths=lengths)    # lengths: padding leaves the state alone
-        return self.dropout(h_n)                 # (1, B, H), a little noise while training
+        _, h_n = self.gru(x, lengths=lengths)  # lengths: padding leaves the state alone
+        return self.dropout(h_n)  # (1, B, H), a little noise while training
 
 
 class Decoder(nn.Module):
@@ -95,16 +100,16 @@ class Decoder(nn.Module):
         super().__init__()
         self.gru = nn.GRU(N_TOKENS, hidden_size, batch_first=True)
         self.dropout = nn.Dropout(dropout)
-        self.out = nn.Linear(hidden_size, EOS + 1)      # letters and EOS
+        self.out = nn.Linear(hidden_size, EOS + 1)  # letters and EOS
 
-    def forward(self, y_prev, hidden):           # y_prev: (B, steps, 28)
+    def forward(self, y_prev, hidden):  # y_prev: (B, steps, 28)
         output, hidden = self.gru(y_prev, hidden)
-        return self.out(self.dropout(output)), hidden   # logits (B, steps, 27)
+        return self.out(self.dropout(output)), hidden  # logits (B, steps, 27)
 
 
 def greedy_decode(encoder, decoder, enc_in, lengths, max_len):
     """Decode a batch, feeding each predicted token back in; returns the strings."""
-    encoder.eval()                               # no dropout when decoding
+    encoder.eval()  # no dropout when decoding
     decoder.eval()
     with minnet.no_grad():
         hidden = encoder(enc_in, lengths)
@@ -129,8 +134,9 @@ def greedy_decode(encoder, decoder, enc_in, lengths, max_len):
 def exact_match(encoder, decoder, words, batch_size=256):
     """Fraction of the words decoded exactly from their reversed spelling, and the strings
     decoded."""
-    loader = minnet.data.DataLoader(ReverseWordDataset(words), batch_size=batch_size,
-                                    collate_fn=pad_collate)
+    loader = minnet.data.DataLoader(
+        ReverseWordDataset(words), batch_size=batch_size, collate_fn=pad_collate
+    )
     decoded = []
     for enc_in, lengths, _, _ in loader:
         decoded += greedy_decode(encoder, decoder, enc_in, lengths, int(lengths.max()))
@@ -145,15 +151,23 @@ def run(quick=False, epochs=None, threads=None, seed=0, out_dir=".", verbose=1):
     # %%
     rng = _common.setup(threads, seed)
     words = [w for w in load_words() if w != "turkey"]
-    if quick:                                    # short words learn in seconds
+    if quick:  # short words learn in seconds
         words = [w for w in words if len(w) <= 6]
     words = [words[i] for i in rng.permutation(len(words))]
     n_test = len(words) // 10
     test_words, train_words = words[:n_test] + ["turkey"], words[n_test:]
-    print(f"data: {len(train_words)} training and {len(test_words)} held-out words "
-          f"(e.g. {', '.join(test_words[:3])})", flush=True)
-    loader = minnet.data.DataLoader(ReverseWordDataset(train_words), batch_size=64,
-                                    shuffle=True, seed=seed, collate_fn=pad_collate)
+    print(
+        f"data: {len(train_words)} training and {len(test_words)} held-out words "
+        f"(e.g. {', '.join(test_words[:3])})",
+        flush=True,
+    )
+    loader = minnet.data.DataLoader(
+        ReverseWordDataset(train_words),
+        batch_size=64,
+        shuffle=True,
+        seed=seed,
+        collate_fn=pad_collate,
+    )
 
     # %% [markdown]
     # ## Encoder, decoder, loss and optimizer
@@ -166,7 +180,7 @@ def run(quick=False, epochs=None, threads=None, seed=0, out_dir=".", verbose=1):
     params = list(encoder.parameters()) + list(decoder.parameters())
     optimizer = minnet.optim.Adam(params, lr=1e-2 if quick else 3e-3)
     scheduler = minnet.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=n_epochs)
-    loss_fn = nn.CrossEntropyLoss()              # ignores the PAD targets
+    loss_fn = nn.CrossEntropyLoss()  # ignores the PAD targets
 
     # %% [markdown]
     # ## Training with teacher forcing
@@ -185,8 +199,11 @@ def run(quick=False, epochs=None, threads=None, seed=0, out_dir=".", verbose=1):
             total += loss.item()
         scheduler.step()
         if verbose:
-            print(f"epoch {epoch + 1}/{n_epochs}: loss {total / len(loader):.4f} "
-                  f"({time.perf_counter() - start:.1f} s)", flush=True)
+            print(
+                f"epoch {epoch + 1}/{n_epochs}: loss {total / len(loader):.4f} "
+                f"({time.perf_counter() - start:.1f} s)",
+                flush=True,
+            )
 
     # %% [markdown]
     # ## Greedy decoding of held-out words
@@ -194,8 +211,13 @@ def run(quick=False, epochs=None, threads=None, seed=0, out_dir=".", verbose=1):
     accuracy, decoded = exact_match(encoder, decoder, test_words)
     for w, d in list(zip(test_words, decoded))[:5] + [(test_words[-1], decoded[-1])]:
         print(f"  {w[::-1]!r} -> {d!r}  ({'ok' if d == w else 'wrong'})")
-    return _common.report("seq2seq_reverse", exact_match=accuracy, turkey=decoded[-1],
-                          epochs=n_epochs, data="minnet word list")
+    return _common.report(
+        "seq2seq_reverse",
+        exact_match=accuracy,
+        turkey=decoded[-1],
+        epochs=n_epochs,
+        data="minnet word list",
+    )
 
 
 main = _common.main_for("seq2seq_reverse", run)

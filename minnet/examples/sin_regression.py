@@ -6,6 +6,7 @@ whose kink falls outside [0, 2pi] is wasted, which happens often: the 4-unit res
 lot on the seed); 64 units trace it with a mean squared error around 1e-4 (quick) or less.
 Both train on 200 random points with full-batch Adam and are measured on a fine grid over the
 interval."""
+
 import sys
 
 import numpy as np
@@ -52,10 +53,17 @@ def run(quick=False, epochs=None, threads=None, seed=0, out_dir=".", verbose=1):
         with minnet.no_grad():
             mse[hidden] = float(np.mean((model(minnet.tensor(x_grid)).numpy() - y_grid) ** 2))
         if verbose:
-            print(f"1-{hidden}-1 net ({sum(p.numel() for p in model.parameters())} parameters):"
-                  f" MSE on the grid {mse[hidden]:.5f}")
-    return _common.report("sin_regression", mse_4=mse[4], mse_64=mse[64], epochs=epochs,
-                          data="sin(x) at 200 random points in [0, 2pi]")
+            print(
+                f"1-{hidden}-1 net ({sum(p.numel() for p in model.parameters())} parameters):"
+                f" MSE on the grid {mse[hidden]:.5f}"
+            )
+    return _common.report(
+        "sin_regression",
+        mse_4=mse[4],
+        mse_64=mse[64],
+        epochs=epochs,
+        data="sin(x) at 200 random points in [0, 2pi]",
+    )
 
 
 main = _common.main_for("sin_regression", run)

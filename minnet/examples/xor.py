@@ -11,6 +11,7 @@ of 64, classify every training point correctly, typically within a few dozen epo
 (0.5, 0.5); some lie a hair from the dividing lines, which would need an infinitely sharp
 step, and its quick-start reports 94% after 1000 epochs. Here the noise is 0.2 around each
 corner, so the classes keep a clear gap between them and 100% is a fair target.)"""
+
 import sys
 
 import numpy as np
@@ -23,8 +24,9 @@ from minnet.examples import _common
 def noisy_xor(n, rng, noise=0.2):
     """(n, 2) float32 points around the corners (+-1, +-1), n // 4 at each, in random order,
     and their labels xor(x1 > 0, x2 > 0)."""
-    corners = rng.permutation(np.repeat([[-1.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [1.0, 1.0]],
-                                        n // 4, axis=0))
+    corners = rng.permutation(
+        np.repeat([[-1.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [1.0, 1.0]], n // 4, axis=0)
+    )
     x = (corners + rng.normal(0, noise, (n, 2))).astype(np.float32)
     return x, ((x[:, 0] > 0) ^ (x[:, 1] > 0)).astype(np.int64)
 
@@ -41,17 +43,19 @@ def accuracy(model, x, y):
 def train(model, loader, epochs, verbose, x, y):
     """Adam(lr 0.01) on the cross-entropy, Flux's quick-start loop."""
     optimizer = minnet.optim.Adam(model.parameters(), lr=0.01)
-    loss_fn = nn.CrossEntropyLoss()           # log-softmax + negative log-likelihood
+    loss_fn = nn.CrossEntropyLoss()  # log-softmax + negative log-likelihood
     for epoch in range(epochs):
-        model.train()                         # BatchNorm normalises with each batch's stats
+        model.train()  # BatchNorm normalises with each batch's stats
         for xb, yb in loader:
             loss = loss_fn(model(xb), yb)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
         if verbose >= 2 or (verbose and (epoch + 1) % max(epochs // 5, 1) == 0):
-            print(f"epoch {epoch + 1}/{epochs}: loss {loss.item():.4f}, "
-                  f"training accuracy {accuracy(model, x, y):.4f}")
+            print(
+                f"epoch {epoch + 1}/{epochs}: loss {loss.item():.4f}, "
+                f"training accuracy {accuracy(model, x, y):.4f}"
+            )
 
 
 def run(quick=False, epochs=None, threads=None, seed=0, out_dir=".", verbose=1):
@@ -62,8 +66,7 @@ def run(quick=False, epochs=None, threads=None, seed=0, out_dir=".", verbose=1):
     rng = _common.setup(threads, seed)
     n = 256 if quick else 1000
     x, y = noisy_xor(n, rng)
-    loader = minnet.data.DataLoader(minnet.data.TensorDataset(x, y), batch_size=64,
-                                    shuffle=True)
+    loader = minnet.data.DataLoader(minnet.data.TensorDataset(x, y), batch_size=64, shuffle=True)
     epochs = epochs or (100 if quick else 1000)
 
     # %% [markdown]
@@ -86,8 +89,13 @@ def run(quick=False, epochs=None, threads=None, seed=0, out_dir=".", verbose=1):
     train(linear, loader, epochs, 0, x, y)
     linear_acc = accuracy(linear, x, y)
     print(f"training accuracy of a linear model: {linear_acc:.4f}")
-    return _common.report("xor", accuracy=acc, linear_accuracy=linear_acc, epochs=epochs,
-                          data=f"noisy XOR, {n} points")
+    return _common.report(
+        "xor",
+        accuracy=acc,
+        linear_accuracy=linear_acc,
+        epochs=epochs,
+        data=f"noisy XOR, {n} points",
+    )
 
 
 main = _common.main_for("xor", run)

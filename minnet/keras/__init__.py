@@ -97,25 +97,42 @@ Deliberate differences from Keras 3 (everything else is meant to match):
 * Progress output: Keras 3's format; the bar redraws in place on a terminal, in Jupyter or
   PyCharm, and prints once per epoch when the output is piped.
 """
+
 from minnet.keras import (
-                          activations,
-                          callbacks,
-                          datasets,
-                          initializers,
-                          layers,
-                          losses,
-                          metrics,
-                          ops,
-                          optimizers,
-                          regularizers,
-                          saving,
-                          utils,
+    activations,
+    callbacks,
+    datasets,
+    initializers,
+    layers,
+    losses,
+    metrics,
+    ops,
+    optimizers,
+    regularizers,
+    saving,
+    utils,
 )
 from minnet.keras.layers import Input, Layer
 from minnet.keras.models import Model, Sequential
 
-__all__ = ["Sequential", "Model", "Input", "Layer", "layers", "optimizers", "losses",
-           "metrics", "callbacks", "utils", "datasets", "activations", "initializers",
-           "regularizers", "models", "saving", "ops"]
+__all__ = [
+    "Sequential",
+    "Model",
+    "Input",
+    "Layer",
+    "layers",
+    "optimizers",
+    "losses",
+    "metrics",
+    "callbacks",
+    "utils",
+    "datasets",
+    "activations",
+    "initializers",
+    "regularizers",
+    "models",
+    "saving",
+    "ops",
+]
 
 from minnet.keras import models  # noqa: E402

@@ -3,11 +3,30 @@
 ``get(identifier)`` resolves a string, None or a callable. ``FUSED`` lists the activations a
 Dense layer runs in the GEMM's epilogue (one graph node, no extra pass over the output).
 """
+
 from minnet.nn import functional as F
 
-__all__ = ["get", "serialize", "relu", "sigmoid", "tanh", "softmax", "linear", "gelu", "elu",
-           "leaky_relu", "softplus", "softsign", "selu", "silu", "swish", "relu6",
-           "hard_sigmoid", "exponential", "log_softmax"]
+__all__ = [
+    "get",
+    "serialize",
+    "relu",
+    "sigmoid",
+    "tanh",
+    "softmax",
+    "linear",
+    "gelu",
+    "elu",
+    "leaky_relu",
+    "softplus",
+    "softsign",
+    "selu",
+    "silu",
+    "swish",
+    "relu6",
+    "hard_sigmoid",
+    "exponential",
+    "log_softmax",
+]
 
 
 def relu(x):
@@ -80,15 +99,43 @@ def exponential(x):
     return x.exp()
 
 
-_TABLE = {"relu": relu, "sigmoid": sigmoid, "tanh": tanh, "softmax": softmax,
-          "linear": linear, "gelu": gelu, "elu": elu, "leaky_relu": leaky_relu,
-          "softplus": softplus, "softsign": softsign, "selu": selu, "silu": silu,
-          "swish": swish, "relu6": relu6, "hard_sigmoid": hard_sigmoid,
-          "exponential": exponential, "log_softmax": log_softmax}
+_TABLE = {
+    "relu": relu,
+    "sigmoid": sigmoid,
+    "tanh": tanh,
+    "softmax": softmax,
+    "linear": linear,
+    "gelu": gelu,
+    "elu": elu,
+    "leaky_relu": leaky_relu,
+    "softplus": softplus,
+    "softsign": softsign,
+    "selu": selu,
+    "silu": silu,
+    "swish": swish,
+    "relu6": relu6,
+    "hard_sigmoid": hard_sigmoid,
+    "exponential": exponential,
+    "log_softmax": log_softmax,
+}
 
 # activations applied to each element alone (not softmax, log_softmax)
-ELEMENTWISE = ("relu", "sigmoid", "tanh", "linear", "gelu", "elu", "leaky_relu", "softplus",
-               "softsign", "selu", "silu", "relu6", "hard_sigmoid", "exponential")
+ELEMENTWISE = (
+    "relu",
+    "sigmoid",
+    "tanh",
+    "linear",
+    "gelu",
+    "elu",
+    "leaky_relu",
+    "softplus",
+    "softsign",
+    "selu",
+    "silu",
+    "relu6",
+    "hard_sigmoid",
+    "exponential",
+)
 
 # activations that F.linear applies in the GEMM epilogue
 FUSED = ("relu", "sigmoid", "tanh")
@@ -102,8 +149,10 @@ def get(identifier):
         try:
             return _TABLE[identifier]
         except KeyError:
-            raise ValueError(f"Unknown activation {identifier!r}; expected one of "
-                             f"{sorted(_TABLE)} or a callable") from None
+            raise ValueError(
+                f"Unknown activation {identifier!r}; expected one of "
+                f"{sorted(_TABLE)} or a callable"
+            ) from None
     if callable(identifier):
         return identifier
     raise ValueError(f"Could not interpret activation function identifier: {identifier!r}")

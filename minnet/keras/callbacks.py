@@ -2,6 +2,7 @@
 ReduceLROnPlateau, ModelCheckpoint (weights only), LambdaCallback, TerminateOnNaN, CSVLogger,
 TensorBoard (accepted, writes nothing: it warns), and the ProgbarLogger that prints fit's
 progress like Keras 3."""
+
 import math
 import os
 import sys
@@ -10,9 +11,20 @@ import warnings
 
 import numpy as np
 
-__all__ = ["Callback", "CallbackList", "History", "EarlyStopping", "LearningRateScheduler",
-           "ReduceLROnPlateau", "ModelCheckpoint", "LambdaCallback", "TerminateOnNaN",
-           "ProgbarLogger", "CSVLogger", "TensorBoard"]
+__all__ = [
+    "Callback",
+    "CallbackList",
+    "History",
+    "EarlyStopping",
+    "LearningRateScheduler",
+    "ReduceLROnPlateau",
+    "ModelCheckpoint",
+    "LambdaCallback",
+    "TerminateOnNaN",
+    "ProgbarLogger",
+    "CSVLogger",
+    "TensorBoard",
+]
 
 
 class Callback:
@@ -29,20 +41,47 @@ class Callback:
     def set_params(self, params):
         self.params = params
 
-    def on_train_begin(self, logs=None): pass
-    def on_train_end(self, logs=None): pass
-    def on_epoch_begin(self, epoch, logs=None): pass
-    def on_epoch_end(self, epoch, logs=None): pass
-    def on_train_batch_begin(self, batch, logs=None): pass
-    def on_train_batch_end(self, batch, logs=None): pass
-    def on_test_begin(self, logs=None): pass
-    def on_test_end(self, logs=None): pass
-    def on_test_batch_begin(self, batch, logs=None): pass
-    def on_test_batch_end(self, batch, logs=None): pass
-    def on_predict_begin(self, logs=None): pass
-    def on_predict_end(self, logs=None): pass
-    def on_predict_batch_begin(self, batch, logs=None): pass
-    def on_predict_batch_end(self, batch, logs=None): pass
+    def on_train_begin(self, logs=None):
+        pass
+
+    def on_train_end(self, logs=None):
+        pass
+
+    def on_epoch_begin(self, epoch, logs=None):
+        pass
+
+    def on_epoch_end(self, epoch, logs=None):
+        pass
+
+    def on_train_batch_begin(self, batch, logs=None):
+        pass
+
+    def on_train_batch_end(self, batch, logs=None):
+        pass
+
+    def on_test_begin(self, logs=None):
+        pass
+
+    def on_test_end(self, logs=None):
+        pass
+
+    def on_test_batch_begin(self, batch, logs=None):
+        pass
+
+    def on_test_batch_end(self, batch, logs=None):
+        pass
+
+    def on_predict_begin(self, logs=None):
+        pass
+
+    def on_predict_end(self, logs=None):
+        pass
+
+    def on_predict_batch_begin(self, batch, logs=None):
+        pass
+
+    def on_predict_batch_end(self, batch, logs=None):
+        pass
 
 
 class CallbackList:
@@ -61,6 +100,7 @@ class CallbackList:
         def call(*args, **kwargs):
             for c in self.callbacks:
                 getattr(c, hook)(*args, **kwargs)
+
         return call
 
 
@@ -89,16 +129,21 @@ def _monitor_op(monitor, mode, who):
         mode = "auto"
     if mode == "auto":
         name = monitor[4:] if monitor.startswith("val_") else monitor
-        mode = "max" if (name.endswith("acc") or "accuracy" in name or name.endswith("auc")) \
+        mode = (
+            "max"
+            if (name.endswith("acc") or "accuracy" in name or name.endswith("auc"))
             else "min"
+        )
     return mode
 
 
 def _get_monitor(logs, monitor, who):
     value = (logs or {}).get(monitor)
     if value is None:
-        warnings.warn(f"{who} conditioned on metric `{monitor}` which is not available. "
-                      f"Available metrics are: {','.join(logs or {})}")
+        warnings.warn(
+            f"{who} conditioned on metric `{monitor}` which is not available. "
+            f"Available metrics are: {','.join(logs or {})}"
+        )
     return value
 
 
@@ -116,8 +161,17 @@ class EarlyStopping(Callback):
         start_from_epoch (int): epochs to wait before monitoring. Default: 0.
     """
 
-    def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto",
-                 baseline=None, restore_best_weights=False, start_from_epoch=0):
+    def __init__(
+        self,
+        monitor="val_loss",
+        min_delta=0,
+        patience=0,
+        verbose=0,
+        mode="auto",
+        baseline=None,
+        restore_best_weights=False,
+        start_from_epoch=0,
+    ):
         super().__init__()
         self.monitor, self.patience, self.verbose = monitor, patience, verbose
         self.baseline, self.restore_best_weights = baseline, restore_best_weights
@@ -159,8 +213,10 @@ class EarlyStopping(Callback):
             print(f"Epoch {self.stopped_epoch + 1}: early stopping")
         if self.restore_best_weights and self.best_weights is not None:
             if self.verbose > 0:
-                print("Restoring model weights from the end of the best epoch: "
-                      f"{self.best_epoch + 1}.")
+                print(
+                    "Restoring model weights from the end of the best epoch: "
+                    f"{self.best_epoch + 1}."
+                )
             self.model.set_weights(self.best_weights)
 
 
@@ -179,8 +235,7 @@ class LearningRateScheduler(Callback):
         except TypeError:
             lr = self.schedule(epoch)
         if not isinstance(lr, (float, int, np.floating, np.integer)):
-            raise ValueError(f"The output of the schedule function should be a float. "
-                             f"Got: {lr}")
+            raise ValueError(f"The output of the schedule function should be a float. Got: {lr}")
         self.model.optimizer.learning_rate = float(lr)
         if self.verbose > 0:
             print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {lr}.")
@@ -195,12 +250,23 @@ class ReduceLROnPlateau(Callback):
     improvement of ``monitor`` (Keras's defaults: 'val_loss', 0.1, 10, min_delta 1e-4,
     cooldown 0, min_lr 0)."""
 
-    def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto",
-                 min_delta=1e-4, cooldown=0, min_lr=0.0, **kwargs):
+    def __init__(
+        self,
+        monitor="val_loss",
+        factor=0.1,
+        patience=10,
+        verbose=0,
+        mode="auto",
+        min_delta=1e-4,
+        cooldown=0,
+        min_lr=0.0,
+        **kwargs,
+    ):
         super().__init__()
         if factor >= 1.0:
-            raise ValueError(f"ReduceLROnPlateau does not support a factor >= 1.0. "
-                             f"Received factor={factor}")
+            raise ValueError(
+                f"ReduceLROnPlateau does not support a factor >= 1.0. Received factor={factor}"
+            )
         self.monitor, self.factor, self.patience, self.verbose = monitor, factor, patience, verbose
         self.min_delta, self.cooldown, self.min_lr = min_delta, cooldown, min_lr
         self.mode = _monitor_op(monitor, mode, "ReduceLROnPlateau")
@@ -218,8 +284,11 @@ class ReduceLROnPlateau(Callback):
         if self.cooldown_counter > 0:
             self.cooldown_counter -= 1
             self.wait = 0
-        better = current > self.best + self.min_delta if self.mode == "max" else \
-            current < self.best - self.min_delta
+        better = (
+            current > self.best + self.min_delta
+            if self.mode == "max"
+            else current < self.best - self.min_delta
+        )
         if better:
             self.best, self.wait = current, 0
         elif self.cooldown_counter <= 0:
@@ -230,8 +299,10 @@ class ReduceLROnPlateau(Callback):
                     new = max(old * self.factor, self.min_lr)
                     self.model.optimizer.learning_rate = new
                     if self.verbose > 0:
-                        print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate "
-                              f"to {new}.")
+                        print(
+                            f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate "
+                            f"to {new}."
+                        )
                     self.cooldown_counter, self.wait = self.cooldown, 0
 
 
@@ -240,13 +311,23 @@ class ModelCheckpoint(Callback):
     keys like ``{val_loss:.2f}``) at each epoch end, or only when ``monitor`` improves with
     ``save_best_only``. Whole-model saving is not supported: pass save_weights_only=True."""
 
-    def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
-                 save_weights_only=False, mode="auto", save_freq="epoch"):
+    def __init__(
+        self,
+        filepath,
+        monitor="val_loss",
+        verbose=0,
+        save_best_only=False,
+        save_weights_only=False,
+        mode="auto",
+        save_freq="epoch",
+    ):
         super().__init__()
         if not str(filepath).endswith(".weights.npz"):
-            raise ValueError(f"ModelCheckpoint: minnet saves weights only, to a file ending in "
-                             f"'.weights.npz' (with save_weights_only=True); got "
-                             f"filepath={filepath!r}")
+            raise ValueError(
+                f"ModelCheckpoint: minnet saves weights only, to a file ending in "
+                f"'.weights.npz' (with save_weights_only=True); got "
+                f"filepath={filepath!r}"
+            )
         if save_freq != "epoch":
             raise ValueError("ModelCheckpoint: only save_freq='epoch' is supported")
         self.filepath, self.monitor, self.verbose = str(filepath), monitor, verbose
@@ -261,12 +342,15 @@ class ModelCheckpoint(Callback):
             current = _get_monitor(logs, self.monitor, "Can save best model only with")
             if current is None:
                 return
-            if self.best is not None and not (current > self.best if self.mode == "max"
-                                              else current < self.best):
+            if self.best is not None and not (
+                current > self.best if self.mode == "max" else current < self.best
+            ):
                 return
             if self.verbose > 0:
-                print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {self.best} to "
-                      f"{current:.5f}, saving model to {path}")
+                print(
+                    f"\nEpoch {epoch + 1}: {self.monitor} improved from {self.best} to "
+                    f"{current:.5f}, saving model to {path}"
+                )
             self.best = current
         self.model.save_weights(path)
 
@@ -288,23 +372,37 @@ class LambdaCallback(Callback):
 
     _ALIASES = {"on_batch_begin": "on_train_batch_begin", "on_batch_end": "on_train_batch_end"}
 
-    def __init__(self, on_epoch_begin=None, on_epoch_end=None, on_train_begin=None,
-                 on_train_end=None, on_train_batch_begin=None, on_train_batch_end=None,
-                 **kwargs):
+    def __init__(
+        self,
+        on_epoch_begin=None,
+        on_epoch_end=None,
+        on_train_begin=None,
+        on_train_end=None,
+        on_train_batch_begin=None,
+        on_train_batch_end=None,
+        **kwargs,
+    ):
         super().__init__()
-        hooks = {"on_epoch_begin": on_epoch_begin, "on_epoch_end": on_epoch_end,
-                 "on_train_begin": on_train_begin, "on_train_end": on_train_end,
-                 "on_train_batch_begin": on_train_batch_begin,
-                 "on_train_batch_end": on_train_batch_end}
+        hooks = {
+            "on_epoch_begin": on_epoch_begin,
+            "on_epoch_end": on_epoch_end,
+            "on_train_begin": on_train_begin,
+            "on_train_end": on_train_end,
+            "on_train_batch_begin": on_train_batch_begin,
+            "on_train_batch_end": on_train_batch_end,
+        }
         known = [h for h in vars(Callback) if h.startswith("on_")]
         for name, fn in kwargs.items():
             hook = self._ALIASES.get(name, name)
             if hook not in known:
-                raise TypeError(f"LambdaCallback: unknown hook {name!r}; the hooks are "
-                                f"{', '.join(known)} (and on_batch_begin/on_batch_end)")
+                raise TypeError(
+                    f"LambdaCallback: unknown hook {name!r}; the hooks are "
+                    f"{', '.join(known)} (and on_batch_begin/on_batch_end)"
+                )
             if hooks.get(hook) is not None:
-                raise TypeError(f"LambdaCallback: {name!r} and {hook!r} are the same hook; "
-                                f"give one")
+                raise TypeError(
+                    f"LambdaCallback: {name!r} and {hook!r} are the same hook; give one"
+                )
             hooks[hook] = fn
         for hook, fn in hooks.items():
             if fn is not None:
@@ -317,11 +415,14 @@ def _positional(fn, hook):
     takes_index = hook.endswith(("_batch_begin", "_batch_end")) or hook.startswith("on_epoch")
 
     if takes_index:
+
         def call(index, logs=None):
             return fn(index, logs)
     else:
+
         def call(logs=None):
             return fn(logs)
+
     call.__name__ = hook
     return call
 
@@ -345,8 +446,9 @@ class CSVLogger(Callback):
         self.filename, self.sep, self.append = str(filename), separator, append
 
     def on_train_begin(self, logs=None):
-        self._header = self.append and os.path.exists(self.filename) and \
-            os.path.getsize(self.filename) > 0
+        self._header = (
+            self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0
+        )
         self._file = open(self.filename, "a" if self.append else "w")
         self._keys = None
 
@@ -356,8 +458,12 @@ class CSVLogger(Callback):
             self._keys = sorted(logs)
             if not self._header:
                 self._file.write(self.sep.join(["epoch"] + self._keys) + "\n")
-        self._file.write(self.sep.join([str(epoch)] + [repr(float(logs.get(k, float("nan"))))
-                                                       for k in self._keys]) + "\n")
+        self._file.write(
+            self.sep.join(
+                [str(epoch)] + [repr(float(logs.get(k, float("nan")))) for k in self._keys]
+            )
+            + "\n"
+        )
         self._file.flush()
 
     def on_train_end(self, logs=None):
@@ -371,8 +477,10 @@ class TensorBoard(Callback):
     def __init__(self, log_dir="logs", **kwargs):
         super().__init__()
         self.log_dir = log_dir
-        warnings.warn("keras.callbacks.TensorBoard: minnet writes no TensorBoard logs; the "
-                      "callback does nothing (use CSVLogger or fit's History)")
+        warnings.warn(
+            "keras.callbacks.TensorBoard: minnet writes no TensorBoard logs; the "
+            "callback does nothing (use CSVLogger or fit's History)"
+        )
 
 
 def _format_time(per_step):
@@ -386,13 +494,14 @@ def _format_time(per_step):
 def _notebook_display():
     """IPython's ``display`` when we print into a Jupyter kernel's output (so an output can
     be updated in place), else None: a terminal, plain IPython, or stdout redirected."""
-    ipython = sys.modules.get("IPython")        # never import IPython just to ask
+    ipython = sys.modules.get("IPython")  # never import IPython just to ask
     shell = ipython.get_ipython() if ipython is not None else None
     if shell is None or getattr(shell, "kernel", None) is None:
         return None
     if not type(sys.stdout).__module__.startswith("ipykernel"):
         return None
     from IPython.display import display
+
     return display
 
 
@@ -412,7 +521,7 @@ class ProgbarLogger(Callback):
     epoch."""
 
     WIDTH = 20
-    INTERVAL = 0.05          # seconds between \r redraws on a terminal
+    INTERVAL = 0.05  # seconds between \r redraws on a terminal
     NOTEBOOK_INTERVAL = 0.1  # between notebook updates: each is a message to the frontend
 
     def __init__(self, verbose=1, mode="train"):
@@ -425,9 +534,14 @@ class ProgbarLogger(Callback):
         # updatable display (display_id) is replaced in place instead.
         self.display = _notebook_display() if self.verbose == 1 else None
         self.handle = None
-        self.dynamic = self.verbose == 1 and self.display is None and (
-            (hasattr(sys.stdout, "isatty") and sys.stdout.isatty())
-            or "PYCHARM_HOSTED" in os.environ)
+        self.dynamic = (
+            self.verbose == 1
+            and self.display is None
+            and (
+                (hasattr(sys.stdout, "isatty") and sys.stdout.isatty())
+                or "PYCHARM_HOSTED" in os.environ
+            )
+        )
 
     def on_train_begin(self, logs=None):
         self.epochs = self.params.get("epochs", 1)
@@ -465,7 +579,7 @@ class ProgbarLogger(Callback):
             if final or now - self.last > self.NOTEBOOK_INTERVAL:
                 self.last = now
                 bundle = {"text/plain": self._line(step, logs, final)}
-                if self.handle is None:        # the epoch's one output, updated from now on
+                if self.handle is None:  # the epoch's one output, updated from now on
                     self.handle = self.display(bundle, raw=True, display_id=True)
                 else:
                     self.handle.update(bundle, raw=True)

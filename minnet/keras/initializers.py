@@ -2,15 +2,29 @@
 or ``keras.utils.set_random_seed`` make them repeat). Shapes are in Keras's layouts: a Dense
 kernel is (in, out), a Conv2D kernel (kh, kw, in, out); fans are computed as Keras does.
 """
+
 import math
 
 import numpy as np
 
 from minnet.random import get_generator
 
-__all__ = ["get", "Initializer", "Zeros", "Ones", "Constant", "RandomNormal", "RandomUniform",
-           "GlorotUniform", "GlorotNormal", "HeUniform", "HeNormal", "LecunUniform",
-           "LecunNormal", "Orthogonal"]
+__all__ = [
+    "get",
+    "Initializer",
+    "Zeros",
+    "Ones",
+    "Constant",
+    "RandomNormal",
+    "RandomUniform",
+    "GlorotUniform",
+    "GlorotNormal",
+    "HeUniform",
+    "HeNormal",
+    "LecunUniform",
+    "LecunNormal",
+    "Orthogonal",
+]
 
 
 def _fans(shape):
@@ -146,23 +160,39 @@ def _rng(seed):
     return get_generator() if seed is None else np.random.default_rng(seed)
 
 
-_TABLE = {"zeros": Zeros, "ones": Ones, "random_normal": RandomNormal,
-          "random_uniform": RandomUniform, "glorot_uniform": GlorotUniform,
-          "glorot_normal": GlorotNormal, "he_uniform": HeUniform, "he_normal": HeNormal,
-          "lecun_uniform": LecunUniform, "lecun_normal": LecunNormal, "orthogonal": Orthogonal,
-          # Keras's short aliases (its own RNN-cell example uses initializer='uniform')
-          "uniform": RandomUniform, "normal": RandomNormal, "zero": Zeros, "one": Ones}
+_TABLE = {
+    "zeros": Zeros,
+    "ones": Ones,
+    "random_normal": RandomNormal,
+    "random_uniform": RandomUniform,
+    "glorot_uniform": GlorotUniform,
+    "glorot_normal": GlorotNormal,
+    "he_uniform": HeUniform,
+    "he_normal": HeNormal,
+    "lecun_uniform": LecunUniform,
+    "lecun_normal": LecunNormal,
+    "orthogonal": Orthogonal,
+    # Keras's short aliases (its own RNN-cell example uses initializer='uniform')
+    "uniform": RandomUniform,
+    "normal": RandomNormal,
+    "zero": Zeros,
+    "one": Ones,
+}
 
 
 def get(identifier):
     """An initializer for a Keras name ('glorot_uniform', 'he_normal', ...), an Initializer,
     or any callable ``(shape, dtype) -> array``."""
     if isinstance(identifier, str):
-        key = identifier if identifier in _TABLE else \
-            "".join("_" + c.lower() if c.isupper() else c for c in identifier).lstrip("_")
+        key = (
+            identifier
+            if identifier in _TABLE
+            else "".join("_" + c.lower() if c.isupper() else c for c in identifier).lstrip("_")
+        )
         if key not in _TABLE:
-            raise ValueError(f"Unknown initializer {identifier!r}; expected one of "
-                             f"{sorted(_TABLE)}")
+            raise ValueError(
+                f"Unknown initializer {identifier!r}; expected one of {sorted(_TABLE)}"
+            )
         return _TABLE[key]()
     if callable(identifier):
         return identifier

@@ -9,17 +9,31 @@ Crossentropies on probabilities clip them to ``[1e-7, 1 - 1e-7]`` as Keras does;
 (``from_logits=True``, or when ``fit`` fuses a final softmax/sigmoid into the loss) they use
 minnet's stable log-softmax / log-sigmoid kernels.
 """
+
 import numpy as np
 
 from minnet.keras.saving import RecordsInit
 from minnet.nn import functional as F
 from minnet.tensor import Tensor
 
-__all__ = ["Loss", "SparseCategoricalCrossentropy", "CategoricalCrossentropy",
-           "BinaryCrossentropy", "MeanSquaredError", "MeanAbsoluteError", "Huber", "get",
-           "sparse_categorical_crossentropy", "categorical_crossentropy",
-           "binary_crossentropy", "mean_squared_error", "mean_absolute_error", "huber", "mse",
-           "mae"]
+__all__ = [
+    "Loss",
+    "SparseCategoricalCrossentropy",
+    "CategoricalCrossentropy",
+    "BinaryCrossentropy",
+    "MeanSquaredError",
+    "MeanAbsoluteError",
+    "Huber",
+    "get",
+    "sparse_categorical_crossentropy",
+    "categorical_crossentropy",
+    "binary_crossentropy",
+    "mean_squared_error",
+    "mean_absolute_error",
+    "huber",
+    "mse",
+    "mae",
+]
 
 EPSILON = 1e-7
 _REDUCTIONS = ("sum_over_batch_size", "mean", "sum", None, "none")
@@ -43,11 +57,15 @@ def _like(y_true, y_pred):
         if t.size != int(np.prod(y_pred.shape)):
             hint = ""
             if t.ndim >= 1 and t.size * y_pred.shape[-1] == int(np.prod(y_pred.shape)):
-                hint = (" Integer class labels need loss='sparse_categorical_crossentropy' "
-                        "(or one-hot labels from keras.utils.to_categorical).")
-            raise ValueError(f"Arguments `target` and `output` must have the same shape (up "
-                             f"to a trailing 1). Received: target.shape={t.shape}, "
-                             f"output.shape={tuple(y_pred.shape)}.{hint}")
+                hint = (
+                    " Integer class labels need loss='sparse_categorical_crossentropy' "
+                    "(or one-hot labels from keras.utils.to_categorical)."
+                )
+            raise ValueError(
+                f"Arguments `target` and `output` must have the same shape (up "
+                f"to a trailing 1). Received: target.shape={t.shape}, "
+                f"output.shape={tuple(y_pred.shape)}.{hint}"
+            )
         t = t.reshape(y_pred.shape)
     return t.astype(y_pred.dtype, copy=False)
 
@@ -69,12 +87,14 @@ class Loss(RecordsInit):
     """
 
     from_logits = False
-    logit_activation = None    # the final activation fit may fuse into this loss
+    logit_activation = None  # the final activation fit may fuse into this loss
 
     def __init__(self, name=None, reduction="sum_over_batch_size"):
         if reduction not in _REDUCTIONS:
-            raise ValueError(f"{type(self).__name__}: invalid reduction {reduction!r}; expected "
-                             f"one of {_REDUCTIONS}")
+            raise ValueError(
+                f"{type(self).__name__}: invalid reduction {reduction!r}; expected "
+                f"one of {_REDUCTIONS}"
+            )
         self.name = name or _snake(type(self).__name__)
         self.reduction = reduction
 
@@ -103,10 +123,15 @@ def _labels(y_true, n):
     t = _array(y_true).reshape(-1)
     if t.shape[0] != n:
         shape = _array(y_true).shape
-        hint = " One-hot labels need loss='categorical_crossentropy'." \
-            if t.shape[0] % n == 0 and len(shape) >= 2 and shape[-1] > 1 else ""
-        raise ValueError(f"sparse_categorical_crossentropy: {t.shape[0]} labels for {n} "
-                         f"predictions (labels shape {shape}).{hint}")
+        hint = (
+            " One-hot labels need loss='categorical_crossentropy'."
+            if t.shape[0] % n == 0 and len(shape) >= 2 and shape[-1] > 1
+            else ""
+        )
+        raise ValueError(
+            f"sparse_categorical_crossentropy: {t.shape[0]} labels for {n} "
+            f"predictions (labels shape {shape}).{hint}"
+        )
     if t.dtype.kind == "f":
         t = t.astype(np.int64)
     return t
@@ -118,8 +143,13 @@ class SparseCategoricalCrossentropy(Loss):
 
     logit_activation = "softmax"
 
-    def __init__(self, from_logits=False, ignore_class=None, reduction="sum_over_batch_size",
-                 name="sparse_categorical_crossentropy"):
+    def __init__(
+        self,
+        from_logits=False,
+        ignore_class=None,
+        reduction="sum_over_batch_size",
+        name="sparse_categorical_crossentropy",
+    ):
         super().__init__(name, reduction)
         self.from_logits, self.ignore_class = bool(from_logits), ignore_class
 
@@ -135,8 +165,9 @@ class SparseCategoricalCrossentropy(Loss):
 
     def compute(self, y_true, y_pred, from_logits):
         if self.reduction in ("sum_over_batch_size", "mean", "sum"):
-            return self._torch(y_true, y_pred, from_logits,
-                               "sum" if self.reduction == "sum" else "mean")
+            return self._torch(
+                y_true, y_pred, from_logits, "sum" if self.reduction == "sum" else "mean"
+            )
         return self.call(y_true, y_pred, from_logits)
 
     def call(self, y_true, y_pred, from_logits=False):
@@ -149,8 +180,14 @@ class CategoricalCrossentropy(Loss):
 
     logit_activation = "softmax"
 
-    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
-                 reduction="sum_over_batch_size", name="categorical_crossentropy"):
+    def __init__(
+        self,
+        from_logits=False,
+        label_smoothing=0.0,
+        axis=-1,
+        reduction="sum_over_batch_size",
+        name="categorical_crossentropy",
+    ):
         super().__init__(name, reduction)
         if axis != -1:
             raise ValueError("CategoricalCrossentropy: only axis=-1 is supported")
@@ -161,8 +198,9 @@ class CategoricalCrossentropy(Loss):
         c = y_pred.shape[-1]
         if from_logits:
             x2, t2 = y_pred.reshape(-1, c), t.reshape(-1, c)
-            v = F.cross_entropy(x2, Tensor(t2), label_smoothing=self.label_smoothing,
-                                reduction="none")
+            v = F.cross_entropy(
+                x2, Tensor(t2), label_smoothing=self.label_smoothing, reduction="none"
+            )
             return v.reshape(y_pred.shape[:-1])
         if self.label_smoothing:
             t = t * (1 - self.label_smoothing) + self.label_smoothing / c
@@ -175,8 +213,9 @@ class CategoricalCrossentropy(Loss):
             t = _like(y_true, y_pred).reshape(-1, c)
             if not self.label_smoothing and _is_one_hot(t):  # the class-index kernel
                 return F.cross_entropy(y_pred.reshape(-1, c), Tensor(t.argmax(-1)))
-            return F.cross_entropy(y_pred.reshape(-1, c), Tensor(t),
-                                   label_smoothing=self.label_smoothing)
+            return F.cross_entropy(
+                y_pred.reshape(-1, c), Tensor(t), label_smoothing=self.label_smoothing
+            )
         return super().compute(y_true, y_pred, from_logits)
 
 
@@ -191,8 +230,14 @@ class BinaryCrossentropy(Loss):
 
     logit_activation = "sigmoid"
 
-    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
-                 reduction="sum_over_batch_size", name="binary_crossentropy"):
+    def __init__(
+        self,
+        from_logits=False,
+        label_smoothing=0.0,
+        axis=-1,
+        reduction="sum_over_batch_size",
+        name="binary_crossentropy",
+    ):
         super().__init__(name, reduction)
         self.from_logits, self.label_smoothing = bool(from_logits), float(label_smoothing)
 
@@ -210,8 +255,11 @@ class BinaryCrossentropy(Loss):
         return self._elements(y_true, y_pred, from_logits).mean(-1)
 
     def compute(self, y_true, y_pred, from_logits):
-        if from_logits and self.reduction in ("sum_over_batch_size", "mean") \
-                and not self.label_smoothing:
+        if (
+            from_logits
+            and self.reduction in ("sum_over_batch_size", "mean")
+            and not self.label_smoothing
+        ):
             return F.binary_cross_entropy_with_logits(y_pred, Tensor(_like(y_true, y_pred)))
         return super().compute(y_true, y_pred, from_logits)
 
@@ -261,20 +309,22 @@ class Huber(_Pointwise):
         return F.huber_loss(p, t, reduction=reduction, delta=self.delta)
 
 
-def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None,
-                                    axis=-1):
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None, axis=-1):
     return SparseCategoricalCrossentropy(from_logits, ignore_class).call(
-        y_true, _pred(y_pred), from_logits)
+        y_true, _pred(y_pred), from_logits
+    )
 
 
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
     return CategoricalCrossentropy(from_logits, label_smoothing, axis).call(
-        y_true, _pred(y_pred), from_logits)
+        y_true, _pred(y_pred), from_logits
+    )
 
 
 def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
     return BinaryCrossentropy(from_logits, label_smoothing, axis).call(
-        y_true, _pred(y_pred), from_logits)
+        y_true, _pred(y_pred), from_logits
+    )
 
 
 def mean_squared_error(y_true, y_pred):
@@ -292,16 +342,25 @@ def huber(y_true, y_pred, delta=1.0):
 mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error
 
-_TABLE = {"sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
-          "categorical_crossentropy": CategoricalCrossentropy,
-          "binary_crossentropy": BinaryCrossentropy,
-          "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError,
-          "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError,
-          "huber": Huber, "huber_loss": Huber}
-_FUNCTIONS = {sparse_categorical_crossentropy: "sparse_categorical_crossentropy",
-              categorical_crossentropy: "categorical_crossentropy",
-              binary_crossentropy: "binary_crossentropy", mean_squared_error: "mse",
-              mean_absolute_error: "mae", huber: "huber"}
+_TABLE = {
+    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+    "categorical_crossentropy": CategoricalCrossentropy,
+    "binary_crossentropy": BinaryCrossentropy,
+    "mean_squared_error": MeanSquaredError,
+    "mse": MeanSquaredError,
+    "mean_absolute_error": MeanAbsoluteError,
+    "mae": MeanAbsoluteError,
+    "huber": Huber,
+    "huber_loss": Huber,
+}
+_FUNCTIONS = {
+    sparse_categorical_crossentropy: "sparse_categorical_crossentropy",
+    categorical_crossentropy: "categorical_crossentropy",
+    binary_crossentropy: "binary_crossentropy",
+    mean_squared_error: "mse",
+    mean_absolute_error: "mae",
+    huber: "huber",
+}
 
 
 class _FunctionLoss(Loss):
@@ -320,8 +379,10 @@ def get(identifier):
         return identifier
     if isinstance(identifier, str):
         if identifier not in _TABLE:
-            raise ValueError(f"Unknown loss {identifier!r}; expected one of {sorted(_TABLE)} "
-                             f"or a keras.losses.Loss object")
+            raise ValueError(
+                f"Unknown loss {identifier!r}; expected one of {sorted(_TABLE)} "
+                f"or a keras.losses.Loss object"
+            )
         return _TABLE[identifier]()
     if identifier in _FUNCTIONS:
         return _TABLE[_FUNCTIONS[identifier]]()

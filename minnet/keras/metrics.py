@@ -1,14 +1,29 @@
 """Keras metrics: stateful averages over an epoch (``update_state``, ``result``,
 ``reset_state``) and their per-sample functions, computed in NumPy on the model's output
 probabilities."""
+
 import numpy as np
 
 from minnet.keras.saving import RecordsInit
 
-__all__ = ["Metric", "Mean", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy",
-           "CategoricalAccuracy", "SparseCategoricalAccuracy", "MeanSquaredError",
-           "MeanAbsoluteError", "Precision", "Recall", "accuracy", "binary_accuracy",
-           "categorical_accuracy", "sparse_categorical_accuracy", "get"]
+__all__ = [
+    "Metric",
+    "Mean",
+    "MeanMetricWrapper",
+    "Accuracy",
+    "BinaryAccuracy",
+    "CategoricalAccuracy",
+    "SparseCategoricalAccuracy",
+    "MeanSquaredError",
+    "MeanAbsoluteError",
+    "Precision",
+    "Recall",
+    "accuracy",
+    "binary_accuracy",
+    "categorical_accuracy",
+    "sparse_categorical_accuracy",
+    "get",
+]
 
 
 def _np(a):
@@ -180,15 +195,25 @@ class Recall(_Confusion):
         return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
 
 
-_TABLE = {"binary_accuracy": BinaryAccuracy, "categorical_accuracy": CategoricalAccuracy,
-          "sparse_categorical_accuracy": SparseCategoricalAccuracy,
-          "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError,
-          "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError,
-          "precision": Precision, "recall": Recall}
-_FUNCTIONS = {accuracy: Accuracy, binary_accuracy: BinaryAccuracy,
-              categorical_accuracy: CategoricalAccuracy,
-              sparse_categorical_accuracy: SparseCategoricalAccuracy,
-              mean_squared_error: MeanSquaredError, mean_absolute_error: MeanAbsoluteError}
+_TABLE = {
+    "binary_accuracy": BinaryAccuracy,
+    "categorical_accuracy": CategoricalAccuracy,
+    "sparse_categorical_accuracy": SparseCategoricalAccuracy,
+    "mean_squared_error": MeanSquaredError,
+    "mse": MeanSquaredError,
+    "mean_absolute_error": MeanAbsoluteError,
+    "mae": MeanAbsoluteError,
+    "precision": Precision,
+    "recall": Recall,
+}
+_FUNCTIONS = {
+    accuracy: Accuracy,
+    binary_accuracy: BinaryAccuracy,
+    categorical_accuracy: CategoricalAccuracy,
+    sparse_categorical_accuracy: SparseCategoricalAccuracy,
+    mean_squared_error: MeanSquaredError,
+    mean_absolute_error: MeanAbsoluteError,
+}
 
 
 def get(identifier, loss=None, y_true_shape=None, y_pred_shape=None):
@@ -209,15 +234,20 @@ def get(identifier, loss=None, y_true_shape=None, y_pred_shape=None):
                 fn = categorical_accuracy
             elif y_pred_shape is not None and y_pred_shape[-1] == 1:
                 fn = binary_accuracy
-            elif y_true_shape is not None and y_pred_shape is not None and \
-                    len(y_true_shape) == len(y_pred_shape) and y_true_shape[-1] != 1:
+            elif (
+                y_true_shape is not None
+                and y_pred_shape is not None
+                and len(y_true_shape) == len(y_pred_shape)
+                and y_true_shape[-1] != 1
+            ):
                 fn = categorical_accuracy
             else:
                 fn = sparse_categorical_accuracy
             return MeanMetricWrapper(fn, name=identifier)
         if identifier not in _TABLE:
-            raise ValueError(f"Unknown metric {identifier!r}; expected 'accuracy' or one of "
-                             f"{sorted(_TABLE)}")
+            raise ValueError(
+                f"Unknown metric {identifier!r}; expected 'accuracy' or one of {sorted(_TABLE)}"
+            )
         m = _TABLE[identifier]()
         m.name = identifier
         return m

@@ -1,5 +1,6 @@
 """keras.ops: the NumPy-like functions custom layers and losses use, on minnet Tensors
 (differentiable; Keras's argument names). A small subset of Keras 3's ``keras.ops``."""
+
 import numpy as np
 
 from minnet.keras import activations
@@ -12,12 +13,53 @@ from minnet.tensor import minimum as _minimum
 from minnet.tensor import stack as _stack
 from minnet.tensor import where as _where
 
-__all__ = ["convert_to_tensor", "convert_to_numpy", "cast", "matmul", "dot", "add",
-           "subtract", "multiply", "divide", "negative", "exp", "log", "sqrt", "square",
-           "abs", "maximum", "minimum", "clip", "where", "sum", "mean", "max", "min",
-           "argmax", "reshape", "transpose", "expand_dims", "squeeze", "concatenate", "stack",
-           "zeros", "ones", "zeros_like", "ones_like", "relu", "sigmoid", "tanh", "softmax",
-           "log_softmax", "gelu", "elu", "leaky_relu", "softplus", "silu", "one_hot"]
+__all__ = [
+    "convert_to_tensor",
+    "convert_to_numpy",
+    "cast",
+    "matmul",
+    "dot",
+    "add",
+    "subtract",
+    "multiply",
+    "divide",
+    "negative",
+    "exp",
+    "log",
+    "sqrt",
+    "square",
+    "abs",
+    "maximum",
+    "minimum",
+    "clip",
+    "where",
+    "sum",
+    "mean",
+    "max",
+    "min",
+    "argmax",
+    "reshape",
+    "transpose",
+    "expand_dims",
+    "squeeze",
+    "concatenate",
+    "stack",
+    "zeros",
+    "ones",
+    "zeros_like",
+    "ones_like",
+    "relu",
+    "sigmoid",
+    "tanh",
+    "softmax",
+    "log_softmax",
+    "gelu",
+    "elu",
+    "leaky_relu",
+    "softplus",
+    "silu",
+    "one_hot",
+]
 
 
 def convert_to_tensor(x, dtype=None):
@@ -178,10 +220,18 @@ def one_hot(x, num_classes, dtype="float32"):
     return Tensor(np.eye(num_classes, dtype=dtype)[x])
 
 
-relu, sigmoid, tanh, gelu = activations.relu, activations.sigmoid, activations.tanh, \
-    activations.gelu
-elu, leaky_relu, softplus, silu = activations.elu, activations.leaky_relu, \
-    activations.softplus, activations.silu
+relu, sigmoid, tanh, gelu = (
+    activations.relu,
+    activations.sigmoid,
+    activations.tanh,
+    activations.gelu,
+)
+elu, leaky_relu, softplus, silu = (
+    activations.elu,
+    activations.leaky_relu,
+    activations.softplus,
+    activations.silu,
+)
 
 
 def softmax(x, axis=-1):

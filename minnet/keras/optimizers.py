@@ -21,6 +21,7 @@ Adagrad    here (NumPy): a += g^2,                      same; initial_accumulato
 before the step; ``clipnorm``, ``clipvalue`` and ``global_clipnorm`` clip the gradients
 first. ``learning_rate`` may be a float or a ``keras.optimizers.schedules`` schedule.
 """
+
 import math
 
 import numpy as np
@@ -62,12 +63,21 @@ class Optimizer(RecordsInit):
         name (str): optional.
     """
 
-    def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None,
-                 global_clipnorm=None, name=None, **kwargs):
+    def __init__(
+        self,
+        learning_rate,
+        weight_decay=None,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        name=None,
+        **kwargs,
+    ):
         kwargs.pop("use_ema", None)
         if kwargs:
-            raise TypeError(f"{type(self).__name__}: unrecognized keyword arguments "
-                            f"{sorted(kwargs)}")
+            raise TypeError(
+                f"{type(self).__name__}: unrecognized keyword arguments {sorted(kwargs)}"
+            )
         self._schedule = learning_rate if callable(learning_rate) else None
         self._lr = float(learning_rate(0) if self._schedule else learning_rate)
         self.weight_decay = weight_decay
@@ -97,8 +107,11 @@ class Optimizer(RecordsInit):
     # ------------------------------------------------------------------ building, stepping
     def build(self, params):
         params = list(params)
-        if self._params is not None and len(params) == len(self._params) and \
-                all(a is b for a, b in zip(params, self._params)):
+        if (
+            self._params is not None
+            and len(params) == len(self._params)
+            and all(a is b for a, b in zip(params, self._params))
+        ):
             return
         self._params = params
         self._impl = self._create(params)
@@ -168,16 +181,23 @@ class Adam(Optimizer):
     """Adam. Args: learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
     amsgrad=False, plus the base arguments."""
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
-                 amsgrad=False, **kwargs):
+    def __init__(
+        self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, **kwargs
+    ):
         super().__init__(learning_rate, **kwargs)
         self.beta_1, self.beta_2 = float(beta_1), float(beta_2)
         self.epsilon, self.amsgrad = float(epsilon), bool(amsgrad)
 
     def _create(self, params):
         cls = optim.AdamW if self.weight_decay else optim.Adam
-        return cls(params, lr=self._lr, betas=(self.beta_1, self.beta_2), eps=self.epsilon,
-                   weight_decay=self.weight_decay or 0.0, amsgrad=self.amsgrad)
+        return cls(
+            params,
+            lr=self._lr,
+            betas=(self.beta_1, self.beta_2),
+            eps=self.epsilon,
+            weight_decay=self.weight_decay or 0.0,
+            amsgrad=self.amsgrad,
+        )
 
     def _decoupled_decay_in_impl(self):
         return True
@@ -194,18 +214,31 @@ class AdamW(Adam):
     """Adam with decoupled weight decay. Args: learning_rate=0.001, weight_decay=0.004,
     beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False."""
 
-    def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999,
-                 epsilon=1e-7, amsgrad=False, **kwargs):
-        super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad,
-                         weight_decay=weight_decay, **kwargs)
+    def __init__(
+        self,
+        learning_rate=0.001,
+        weight_decay=0.004,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-7,
+        amsgrad=False,
+        **kwargs,
+    ):
+        super().__init__(
+            learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay=weight_decay, **kwargs
+        )
 
 
 class _SqrtEpsInside(_TorchOptimizer):
     """Keras's RMSprop (``rho`` > 0) and Adagrad (``rho`` None): the epsilon inside the sqrt."""
 
     def __init__(self, params, lr, rho, momentum, epsilon, centered, initial):
-        super().__init__(params, dict(lr=lr, rho=rho, momentum=momentum, eps=epsilon,
-                                      centered=centered, initial=initial))
+        super().__init__(
+            params,
+            dict(
+                lr=lr, rho=rho, momentum=momentum, eps=epsilon, centered=centered, initial=initial
+            ),
+        )
 
     def _update_group(self, group):
         lr, rho, mu, eps = group["lr"], group["rho"], group["momentum"], group["eps"]
@@ -247,29 +280,31 @@ class RMSprop(Optimizer):
     """RMSprop. Args: learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7,
     centered=False, plus the base arguments."""
 
-    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7,
-                 centered=False, **kwargs):
+    def __init__(
+        self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False, **kwargs
+    ):
         super().__init__(learning_rate, **kwargs)
         self.rho, self.momentum = float(rho), float(momentum)
         self.epsilon, self.centered = float(epsilon), bool(centered)
 
     def _create(self, params):
-        return _SqrtEpsInside(params, self._lr, self.rho, self.momentum, self.epsilon,
-                              self.centered, 0.0)
+        return _SqrtEpsInside(
+            params, self._lr, self.rho, self.momentum, self.epsilon, self.centered, 0.0
+        )
 
 
 class Adagrad(Optimizer):
     """Adagrad. Args: learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7,
     plus the base arguments."""
 
-    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7,
-                 **kwargs):
+    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, **kwargs):
         super().__init__(learning_rate, **kwargs)
         self.initial_accumulator_value, self.epsilon = initial_accumulator_value, epsilon
 
     def _create(self, params):
-        return _SqrtEpsInside(params, self._lr, None, 0.0, self.epsilon, False,
-                              float(self.initial_accumulator_value))
+        return _SqrtEpsInside(
+            params, self._lr, None, 0.0, self.epsilon, False, float(self.initial_accumulator_value)
+        )
 
 
 _TABLE_BY_CLASS = {cls.__name__: cls for cls in (SGD, Adam, AdamW, RMSprop, Adagrad)}
@@ -283,7 +318,10 @@ def get(identifier):
     if isinstance(identifier, str) and identifier.lower() in _TABLE:
         return _TABLE[identifier.lower()]()
     if isinstance(identifier, _TorchOptimizer):
-        raise ValueError("Pass a keras.optimizers object (or name) to compile, not a "
-                         "minnet.optim optimizer")
-    raise ValueError(f"Unknown optimizer {identifier!r}; expected one of {sorted(_TABLE)} or "
-                     f"a keras.optimizers.Optimizer")
+        raise ValueError(
+            "Pass a keras.optimizers object (or name) to compile, not a minnet.optim optimizer"
+        )
+    raise ValueError(
+        f"Unknown optimizer {identifier!r}; expected one of {sorted(_TABLE)} or "
+        f"a keras.optimizers.Optimizer"
+    )

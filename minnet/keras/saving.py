@@ -14,6 +14,7 @@ arguments: pass them to ``load_model(path, custom_objects={"MyCell": MyCell})``,
 decorate them with ``@keras.saving.register_keras_serializable(package="my_package")``,
 which stores them under ``"my_package>MyCell"`` so ``load_model`` finds them by itself.
 """
+
 import functools
 import inspect
 import os
@@ -23,10 +24,20 @@ import numpy as np
 from minnet.serialization import load as _load
 from minnet.serialization import save as _save
 
-__all__ = ["RecordsInit", "save_model", "load_model", "check_name", "read_file",
-           "MODEL_SUFFIX", "register_keras_serializable", "get_registered_name",
-           "get_registered_object", "get_custom_objects", "custom_object_scope",
-           "CustomObjectScope"]
+__all__ = [
+    "RecordsInit",
+    "save_model",
+    "load_model",
+    "check_name",
+    "read_file",
+    "MODEL_SUFFIX",
+    "register_keras_serializable",
+    "get_registered_name",
+    "get_registered_object",
+    "get_custom_objects",
+    "custom_object_scope",
+    "CustomObjectScope",
+]
 
 MODEL_SUFFIX = ".keras.npz"
 
@@ -49,17 +60,22 @@ def register_keras_serializable(package="Custom", name=None):
         'course>MinimalRNNCell'
     """
     if not isinstance(package, str) or (name is not None and not isinstance(name, str)):
-        raise TypeError(f"register_keras_serializable: package and name must be strings, got "
-                        f"package={package!r}, name={name!r}")
+        raise TypeError(
+            f"register_keras_serializable: package and name must be strings, got "
+            f"package={package!r}, name={name!r}"
+        )
 
     def decorator(arg):
         registered = f"{package}>{name if name is not None else arg.__name__}"
         if inspect.isclass(arg) and not hasattr(arg, "get_config"):
-            raise ValueError(f"register_keras_serializable: cannot register {arg.__name__}, "
-                             f"a class without a get_config() method")
+            raise ValueError(
+                f"register_keras_serializable: cannot register {arg.__name__}, "
+                f"a class without a get_config() method"
+            )
         _GLOBAL_CUSTOM_OBJECTS[registered] = arg
         _GLOBAL_CUSTOM_NAMES[arg] = registered
         return arg
+
     return decorator
 
 
@@ -108,7 +124,7 @@ def _registered_function(value):
     if callable(value) and not inspect.isclass(value):
         try:
             return _GLOBAL_CUSTOM_NAMES.get(value)
-        except TypeError:       # an unhashable callable object
+        except TypeError:  # an unhashable callable object
             return None
     return None
 
@@ -128,6 +144,7 @@ class RecordsInit:
             if "_init_args" not in self.__dict__:
                 object.__setattr__(self, "_init_args", (type(self), args, kw))
             init(self, *args, **kw)
+
         wrapper._records = True
         cls.__init__ = wrapper
 
@@ -166,8 +183,10 @@ def _plain(value, where):
     if isinstance(value, (list, tuple)):
         out = [_plain(v, where) for v in value]
         return tuple(out) if isinstance(value, tuple) else out
-    raise ValueError(f"{where}={value!r} cannot be saved: only strings, numbers, booleans, "
-                     f"None and lists of them (a callable or object argument is Python code)")
+    raise ValueError(
+        f"{where}={value!r} cannot be saved: only strings, numbers, booleans, "
+        f"None and lists of them (a callable or object argument is Python code)"
+    )
 
 
 def _serialize(obj, what):
@@ -176,24 +195,30 @@ def _serialize(obj, what):
     if _registered_function(obj) is not None:
         return {"function": _registered_function(obj)}
     if not isinstance(obj, RecordsInit):
-        raise ValueError(f"{what} {obj!r} cannot be saved (use a name or a keras object, "
-                         f"or register it with keras.saving.register_keras_serializable)")
+        raise ValueError(
+            f"{what} {obj!r} cannot be saved (use a name or a keras object, "
+            f"or register it with keras.saving.register_keras_serializable)"
+        )
     config = obj._constructor_config()
-    return {"class": _GLOBAL_CUSTOM_NAMES.get(type(obj), type(obj).__name__),
-            "config": {k: _plain(v, f"{type(obj).__name__} argument {k}")
-                       for k, v in config.items()}}
+    return {
+        "class": _GLOBAL_CUSTOM_NAMES.get(type(obj), type(obj).__name__),
+        "config": {k: _plain(v, f"{type(obj).__name__} argument {k}") for k, v in config.items()},
+    }
 
 
 def _lookup(name, table, custom, what):
     """A saved class or function name: custom_objects (by the full "package>name" or the
     bare name), the registry, then minnet's own table."""
     bare = name.split(">")[-1]
-    found = custom.get(name) or custom.get(bare) or _GLOBAL_CUSTOM_OBJECTS.get(name) or \
-        table.get(name)
+    found = (
+        custom.get(name) or custom.get(bare) or _GLOBAL_CUSTOM_OBJECTS.get(name) or table.get(name)
+    )
     if found is None:
-        raise ValueError(f"Unknown {what} {name!r}: pass it in load_model(..., "
-                         f"custom_objects={{{bare!r}: {bare}}}) or decorate it with "
-                         f"@keras.saving.register_keras_serializable()")
+        raise ValueError(
+            f"Unknown {what} {name!r}: pass it in load_model(..., "
+            f"custom_objects={{{bare!r}: {bare}}}) or decorate it with "
+            f"@keras.saving.register_keras_serializable()"
+        )
     return found
 
 
@@ -224,8 +249,10 @@ def check_name(filepath, suffix, not_format, overwrite=True):
     """filepath as a str, after checking its suffix (and that it may be overwritten)."""
     filepath = os.fspath(filepath)
     if not filepath.endswith(suffix):
-        raise ValueError(f"The filename must end in `{suffix}` (minnet writes its own "
-                         f".npz format, not {not_format}). Received: filepath={filepath}")
+        raise ValueError(
+            f"The filename must end in `{suffix}` (minnet writes its own "
+            f".npz format, not {not_format}). Received: filepath={filepath}"
+        )
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"{filepath} exists and overwrite=False")
     return filepath
@@ -243,8 +270,10 @@ def read_file(filepath, suffix, fmt):
 def save_model(model, filepath):
     filepath = check_name(filepath, MODEL_SUFFIX, "Keras's zip")
     if model._subclassed:
-        raise ValueError(f'Model "{model.name}" is a subclassed model: its call is Python '
-                         f"code, which minnet does not save; use save_weights")
+        raise ValueError(
+            f'Model "{model.name}" is a subclassed model: its call is Python '
+            f"code, which minnet does not save; use save_weights"
+        )
     if not model.built:
         raise ValueError(f'Model "{model.name}" must be built before it is saved')
     layers = []
@@ -255,15 +284,26 @@ def save_model(model, filepath):
         layers.append(entry)
     compiled = None
     if model.compiled:
-        compiled = {"optimizer": _serialize(model.optimizer, "optimizer"),
-                    "learning_rate": float(model.optimizer.learning_rate),
-                    "loss": _serialize(model.loss if isinstance(model.loss, str)
-                                       else model._loss, "loss"),
-                    "metrics": [_serialize(m, "metric") for m in model._metric_ids]}
+        compiled = {
+            "optimizer": _serialize(model.optimizer, "optimizer"),
+            "learning_rate": float(model.optimizer.learning_rate),
+            "loss": _serialize(model.loss if isinstance(model.loss, str) else model._loss, "loss"),
+            "metrics": [_serialize(m, "metric") for m in model._metric_ids],
+        }
     graph = None if model._graph is None else [parents for _, parents in model._graph]
-    _save({"format": "minnet.keras.model", "version": 1, "class": type(model).__name__,
-           "name": model.name, "input_shape": _plain(model.input_shape, "input_shape"),
-           "layers": layers, "graph": graph, "compile": compiled}, filepath)
+    _save(
+        {
+            "format": "minnet.keras.model",
+            "version": 1,
+            "class": type(model).__name__,
+            "name": model.name,
+            "input_shape": _plain(model.input_shape, "input_shape"),
+            "layers": layers,
+            "graph": graph,
+            "compile": compiled,
+        },
+        filepath,
+    )
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
@@ -274,17 +314,22 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     from minnet.keras import layers as layers_module
     from minnet.keras import losses, metrics, optimizers
     from minnet.keras.models import Sequential
+
     state = read_file(filepath, MODEL_SUFFIX, "minnet.keras.model")
     custom = dict(custom_objects or {})
     table = {name: getattr(layers_module, name) for name in layers_module.__all__}
     made = [_deserialize(entry, table, custom, "layer") for entry in state["layers"]]
-    if state.get("graph") is not None:          # a functional graph: call the layers again
+    if state.get("graph") is not None:  # a functional graph: call the layers again
         from minnet.keras.layers.core import Input
         from minnet.keras.models import Model
+
         nodes = [Input(shape=tuple(state["input_shape"])[1:])]
         for layer, parents in zip(made, state["graph"]):
-            arg = [nodes[p] for p in parents] if getattr(layer, "merge", False) \
+            arg = (
+                [nodes[p] for p in parents]
+                if getattr(layer, "merge", False)
                 else nodes[parents[0]]
+            )
             nodes.append(layer(arg))
         model = Model(nodes[0], nodes[-1], name=state["name"])
     else:
@@ -298,12 +343,16 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         layer.set_weights(entry["weights"])
     if compile and state["compile"] is not None:
         c = state["compile"]
-        opt = _deserialize(c["optimizer"], dict(optimizers._TABLE_BY_CLASS), custom,
-                           "optimizer")
+        opt = _deserialize(c["optimizer"], dict(optimizers._TABLE_BY_CLASS), custom, "optimizer")
         opt.learning_rate = c["learning_rate"]
-        loss = _deserialize(c["loss"], {cls.__name__: cls for cls in losses._TABLE.values()},
-                            custom, "loss")
-        mets = [_deserialize(m, {cls.__name__: cls for cls in metrics._TABLE.values()},
-                             custom, "metric") for m in c["metrics"]]
+        loss = _deserialize(
+            c["loss"], {cls.__name__: cls for cls in losses._TABLE.values()}, custom, "loss"
+        )
+        mets = [
+            _deserialize(
+                m, {cls.__name__: cls for cls in metrics._TABLE.values()}, custom, "metric"
+            )
+            for m in c["metrics"]
+        ]
         model.compile(optimizer=opt, loss=loss, metrics=mets)
     return model

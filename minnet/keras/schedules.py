@@ -1,9 +1,15 @@
 """Learning-rate schedules (``keras.optimizers.schedules``): callables step -> rate, given
 as an optimizer's ``learning_rate``; the step is the optimizer's ``iterations``."""
+
 import math
 
-__all__ = ["LearningRateSchedule", "ExponentialDecay", "PiecewiseConstantDecay",
-           "InverseTimeDecay", "CosineDecay"]
+__all__ = [
+    "LearningRateSchedule",
+    "ExponentialDecay",
+    "PiecewiseConstantDecay",
+    "InverseTimeDecay",
+    "CosineDecay",
+]
 
 
 class LearningRateSchedule:
@@ -12,8 +18,7 @@ class LearningRateSchedule:
 
 
 class _Decay(LearningRateSchedule):
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
-                 name=None):
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name=None):
         self.initial_learning_rate, self.decay_steps = float(initial_learning_rate), decay_steps
         self.decay_rate, self.staircase = float(decay_rate), staircase
 
@@ -23,8 +28,9 @@ class ExponentialDecay(_Decay):
 
     def __call__(self, step):
         p = step / self.decay_steps
-        return self.initial_learning_rate * self.decay_rate ** (math.floor(p)
-                                                                if self.staircase else p)
+        return self.initial_learning_rate * self.decay_rate ** (
+            math.floor(p) if self.staircase else p
+        )
 
 
 class InverseTimeDecay(_Decay):
@@ -32,8 +38,9 @@ class InverseTimeDecay(_Decay):
 
     def __call__(self, step):
         p = step / self.decay_steps
-        return self.initial_learning_rate / (1 + self.decay_rate *
-                                             (math.floor(p) if self.staircase else p))
+        return self.initial_learning_rate / (
+            1 + self.decay_rate * (math.floor(p) if self.staircase else p)
+        )
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):

@@ -1,6 +1,7 @@
 """compile / fit / evaluate / predict for keras Models: whole-array batching (one NumPy
 slice or gather per batch), a final softmax/sigmoid fused into the crossentropy (the model
 runs to its logits in training and the loss takes them), metrics in NumPy."""
+
 import math
 
 import numpy as np
@@ -23,15 +24,18 @@ def _array(x, what):
     if isinstance(x, Tensor):
         return x.data
     if isinstance(x, (list, tuple)) and len(x) and isinstance(x[0], (np.ndarray, Tensor)):
-        raise ValueError(f"{what}: minnet's keras models take a single input array, got a "
-                         f"list of {len(x)} arrays")
+        raise ValueError(
+            f"{what}: minnet's keras models take a single input array, got a "
+            f"list of {len(x)} arrays"
+        )
     if isinstance(x, np.ndarray):
         return x
     try:
         return np.asarray(x)
     except Exception as e:  # a tf.data.Dataset, a generator, ...
-        raise TypeError(f"{what}: expected a NumPy array (or list/Tensor), got "
-                        f"{type(x).__name__}") from e
+        raise TypeError(
+            f"{what}: expected a NumPy array (or list/Tensor), got {type(x).__name__}"
+        ) from e
 
 
 def _batch_x(x, idx, dtype=np.float32):
@@ -45,17 +49,20 @@ def _sample_weights(y, sample_weight, class_weight, what):
     if sample_weight is not None:
         w = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
         if w.shape[0] != len(y):
-            raise ValueError(f"{what}: sample_weight has {w.shape[0]} entries for {len(y)} "
-                             f"samples")
+            raise ValueError(
+                f"{what}: sample_weight has {w.shape[0]} entries for {len(y)} samples"
+            )
     if class_weight is not None:
         labels = np.asarray(y)
-        labels = labels.argmax(-1) if labels.ndim > 1 and labels.shape[-1] > 1 else \
-            labels.reshape(len(labels), -1)[:, 0]
+        labels = (
+            labels.argmax(-1)
+            if labels.ndim > 1 and labels.shape[-1] > 1
+            else labels.reshape(len(labels), -1)[:, 0]
+        )
         labels = labels.astype(np.int64)
         missing = set(np.unique(labels).tolist()) - set(int(k) for k in class_weight)
         if missing:
-            raise ValueError(f"{what}: class_weight has no entry for classes "
-                             f"{sorted(missing)}")
+            raise ValueError(f"{what}: class_weight has no entry for classes {sorted(missing)}")
         table = np.zeros(int(labels.max()) + 1)
         for k, v in class_weight.items():
             if 0 <= int(k) < len(table):
@@ -80,13 +87,15 @@ def _batches(n, batch_size, order):
         yield slice(start, stop) if order is None else order[start:stop]
 
 
-
 def _batch_size(batch_size):
     """Keras's default of 32 for None; anything else must be a positive integer."""
     if batch_size is None:
         return 32
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or \
-            batch_size < 1:
+    if (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, (int, np.integer))
+        or batch_size < 1
+    ):
         raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
     return int(batch_size)
 
@@ -98,9 +107,18 @@ class Trainer:
     stop_training = False
 
     # ------------------------------------------------------------------ compile
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
-                weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
-                jit_compile="auto", auto_scale_loss=True):
+    def compile(
+        self,
+        optimizer="rmsprop",
+        loss=None,
+        metrics=None,
+        loss_weights=None,
+        weighted_metrics=None,
+        run_eagerly=False,
+        steps_per_execution=1,
+        jit_compile="auto",
+        auto_scale_loss=True,
+    ):
         """Configure training.
 
         Args:
@@ -113,8 +131,10 @@ class Trainer:
             run_eagerly, steps_per_execution, jit_compile: accepted and ignored.
         """
         if loss_weights is not None or weighted_metrics is not None:
-            raise ValueError(f'Model "{self.name}": loss_weights and weighted_metrics are not '
-                             f"supported by minnet")
+            raise ValueError(
+                f'Model "{self.name}": loss_weights and weighted_metrics are not '
+                f"supported by minnet"
+            )
         self.optimizer = optimizers_module.get(optimizer)
         self.loss = loss
         self._loss = losses_module.get(loss) if loss is not None else None
@@ -126,15 +146,15 @@ class Trainer:
 
     def _check_compiled(self, what):
         if not self.compiled:
-            raise ValueError(f'Model "{self.name}": you must call `compile()` before '
-                             f"`{what}()`")
+            raise ValueError(f'Model "{self.name}": you must call `compile()` before `{what}()`')
         if self._loss is None:
             raise ValueError(f'Model "{self.name}": compile() was called without a loss')
 
     def _make_metrics(self, y, out_shape):
         if self._metrics is None:
-            self._metrics = [metrics_module.get(m, self._loss, y.shape, out_shape)
-                             for m in self._metric_ids]
+            self._metrics = [
+                metrics_module.get(m, self._loss, y.shape, out_shape) for m in self._metric_ids
+            ]
         return self._metrics
 
     @property
@@ -144,8 +164,7 @@ class Trainer:
     def _fused_activation(self):
         """'softmax' or 'sigmoid' when the final activation can be folded into the loss."""
         act = self._final_activation()
-        if act is not None and not self._loss.from_logits and \
-                act == self._loss.logit_activation:
+        if act is not None and not self._loss.from_logits and act == self._loss.logit_activation:
             return act
         return None
 
@@ -182,8 +201,10 @@ class Trainer:
         if y is None:
             raise ValueError(f"{what}: y (the targets) is required")
         if len(x) != len(y):
-            raise ValueError(f"{what}: x and y must have the same number of samples, got "
-                             f"x.shape={x.shape} and y.shape={y.shape}")
+            raise ValueError(
+                f"{what}: x and y must have the same number of samples, got "
+                f"x.shape={x.shape} and y.shape={y.shape}"
+            )
         if not self.built:
             self.build((None,) + x.shape[1:])
         self._check_input(x.shape)
@@ -198,10 +219,25 @@ class Trainer:
         return [p for p in self.parameters() if p.requires_grad]
 
     # ------------------------------------------------------------------ fit
-    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
-            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
-            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
-            validation_batch_size=None, validation_freq=1):
+    def fit(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        epochs=1,
+        verbose="auto",
+        callbacks=None,
+        validation_split=0.0,
+        validation_data=None,
+        shuffle=True,
+        class_weight=None,
+        sample_weight=None,
+        initial_epoch=0,
+        steps_per_epoch=None,
+        validation_steps=None,
+        validation_batch_size=None,
+        validation_freq=1,
+    ):
         """Train for ``epochs`` epochs on arrays ``x``, ``y``; returns a ``History``.
 
         ``validation_split`` holds out the *last* fraction of the samples (before
@@ -217,21 +253,28 @@ class Trainer:
                 raise ValueError(f"validation_split must be in (0, 1), got {validation_split}")
             split_at = int(math.floor(len(x) * (1.0 - validation_split)))
             if split_at == 0 or split_at == len(x):
-                raise ValueError(f"Training data contains {len(x)} samples, which is not "
-                                 f"sufficient to split it into a validation and training set "
-                                 f"as specified by `validation_split={validation_split}`.")
-            validation_data = (x[split_at:], y[split_at:]) + \
-                ((sw[split_at:],) if sw is not None else ())
+                raise ValueError(
+                    f"Training data contains {len(x)} samples, which is not "
+                    f"sufficient to split it into a validation and training set "
+                    f"as specified by `validation_split={validation_split}`."
+                )
+            validation_data = (x[split_at:], y[split_at:]) + (
+                (sw[split_at:],) if sw is not None else ()
+            )
             x, y = x[:split_at], y[:split_at]
             sw = sw[:split_at] if sw is not None else None
         if validation_data is not None:
             if len(validation_data) not in (2, 3):
-                raise ValueError("validation_data must be (x_val, y_val) or "
-                                 "(x_val, y_val, val_sample_weight)")
-            xv, yv = self._prepare(validation_data[0], validation_data[1],
-                                   "fit(validation_data)")
-            swv = _sample_weights(yv, validation_data[2] if len(validation_data) == 3
-                                  else None, None, "fit(validation_data)")
+                raise ValueError(
+                    "validation_data must be (x_val, y_val) or (x_val, y_val, val_sample_weight)"
+                )
+            xv, yv = self._prepare(validation_data[0], validation_data[1], "fit(validation_data)")
+            swv = _sample_weights(
+                yv,
+                validation_data[2] if len(validation_data) == 3 else None,
+                None,
+                "fit(validation_data)",
+            )
             validation_data = (xv, yv, swv)
         batch_size = _batch_size(batch_size)
         n = len(x)
@@ -243,8 +286,9 @@ class Trainer:
         cbs = list(callbacks or []) + [history]
         if verbose:
             cbs.append(callbacks_module.ProgbarLogger(verbose))
-        cbs = callbacks_module.CallbackList(cbs, self, {"verbose": verbose, "epochs": epochs,
-                                                        "steps": steps})
+        cbs = callbacks_module.CallbackList(
+            cbs, self, {"verbose": verbose, "epochs": epochs, "steps": steps}
+        )
         self.optimizer.build(self._trainable_parameters())
         fused = self._fused_activation()
         loss_tracker = metrics_module.Mean(name="loss")
@@ -283,8 +327,12 @@ class Trainer:
                     break
             epoch_logs = dict(logs)
             if validation_data is not None and (epoch + 1) % validation_freq == 0:
-                val = self._evaluate(*validation_data, batch_size=validation_batch_size or
-                                     batch_size, cbs=cbs, steps=validation_steps)
+                val = self._evaluate(
+                    *validation_data,
+                    batch_size=validation_batch_size or batch_size,
+                    cbs=cbs,
+                    steps=validation_steps,
+                )
                 epoch_logs.update({"val_" + k: v for k, v in val.items()})
             cbs.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
@@ -320,8 +368,17 @@ class Trainer:
         cbs.on_test_end(logs)
         return logs
 
-    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
-                 steps=None, callbacks=None, return_dict=False):
+    def evaluate(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        verbose="auto",
+        sample_weight=None,
+        steps=None,
+        callbacks=None,
+        return_dict=False,
+    ):
         """Loss and metrics on ``x``, ``y`` in inference mode: the loss alone (a float) when
         there are no metrics, else ``[loss, metric...]`` in compile's order, or a dict with
         ``return_dict``."""
@@ -366,8 +423,9 @@ class Trainer:
                 cbs.on_predict_batch_end(step, {"outputs": outs[-1]})
         cbs.on_predict_end()
         if not outs:
-            return np.zeros((0,) + tuple(self.compute_output_shape((None,) + x.shape[1:])[1:]),
-                            np.float32)
+            return np.zeros(
+                (0,) + tuple(self.compute_output_shape((None,) + x.shape[1:])[1:]), np.float32
+            )
         return np.concatenate(outs)
 
     def train_on_batch(self, x, y, return_dict=False):

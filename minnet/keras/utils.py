@@ -1,6 +1,7 @@
 """keras.utils: to_categorical, normalize, set_random_seed, clear_session; Keras's aliases
 of keras.saving's register_keras_serializable, get_registered_name, get_registered_object,
 get_custom_objects and custom_object_scope; plot_model (an error: use model.summary())."""
+
 import numpy as np
 
 from minnet.keras.saving import (
@@ -13,9 +14,19 @@ from minnet.keras.saving import (
 )
 from minnet.random import set_seed
 
-__all__ = ["to_categorical", "normalize", "set_random_seed", "clear_session",
-           "register_keras_serializable", "get_registered_name", "get_registered_object",
-           "get_custom_objects", "custom_object_scope", "CustomObjectScope", "plot_model"]
+__all__ = [
+    "to_categorical",
+    "normalize",
+    "set_random_seed",
+    "clear_session",
+    "register_keras_serializable",
+    "get_registered_name",
+    "get_registered_object",
+    "get_custom_objects",
+    "custom_object_scope",
+    "CustomObjectScope",
+    "plot_model",
+]
 
 
 def to_categorical(x, num_classes=None):
@@ -40,8 +51,9 @@ def to_categorical(x, num_classes=None):
     if num_classes is None:
         num_classes = int(x.max()) + 1 if x.size else 0
     if x.size and x.max() >= num_classes:
-        raise ValueError(f"to_categorical: label {x.max()} is out of range for "
-                         f"num_classes={num_classes}")
+        raise ValueError(
+            f"to_categorical: label {x.max()} is out of range for num_classes={num_classes}"
+        )
     out = np.zeros(x.shape + (num_classes,), dtype=np.float32)
     np.put_along_axis(out, x[..., None], 1.0, axis=-1)
     return out
@@ -64,12 +76,15 @@ def set_random_seed(seed):
 def plot_model(model, to_file="model.png", *args, **kwargs):
     """Not available: Keras draws the graph with pydot and Graphviz, which minnet does not
     use. Raises ImportError pointing at ``model.summary()``."""
-    raise ImportError("keras.utils.plot_model is not available in minnet (Keras draws the "
-                      "graph with pydot and Graphviz): print the layers with "
-                      "model.summary() instead")
+    raise ImportError(
+        "keras.utils.plot_model is not available in minnet (Keras draws the "
+        "graph with pydot and Graphviz): print the layers with "
+        "model.summary() instead"
+    )
 
 
 def clear_session():
     """Reset the automatic layer names ('dense', 'dense_1', ...)."""
     from minnet.keras.layers.base import reset_names
+
     reset_names()

@@ -1,5 +1,6 @@
 """minnet.nn: neural-network layers (Module, Parameter, Linear, ...), nn.init, nn.utils and
 nn.functional."""
+
 # TensorFlow's tf.nn.softmax(logits, axis=-1), log_softmax, relu, sigmoid, for
 # ``import minnet as tf`` (torch.nn has no lower-case functions: nothing clashes; kept out
 # of __all__ so ``from minnet.nn import *`` does not bring them)

@@ -1,6 +1,7 @@
 """Autograd nodes and functional forms for convolution and pooling (NCHW, PyTorch's argument
 names and weight layouts). Each node calls minnet.kernels (csrc/conv.c, csrc/pool.c); the
 NumPy specification is minnet.reference.conv / minnet.reference.pool."""
+
 import numpy as np
 
 from minnet import kernels
@@ -12,8 +13,14 @@ from minnet.tensor import Tensor
 _INT64 = np.dtype(np.int64)
 _UINT8 = np.dtype(np.uint8)
 
-__all__ = ["conv2d", "conv1d", "conv2d_relu_max_pool2d", "max_pool2d", "avg_pool2d",
-           "adaptive_avg_pool2d"]
+__all__ = [
+    "conv2d",
+    "conv1d",
+    "conv2d_relu_max_pool2d",
+    "max_pool2d",
+    "avg_pool2d",
+    "adaptive_avg_pool2d",
+]
 
 
 def _tensor(x, name, op):
@@ -34,8 +41,9 @@ def _floating(op, **named):
         if first is None:
             first = (name, t)
         elif t.dtype != first[1].dtype:
-            raise TypeError(f"{op}: {name} has dtype {t.dtype} but {first[0]} has dtype "
-                            f"{first[1].dtype}")
+            raise TypeError(
+                f"{op}: {name} has dtype {t.dtype} but {first[0]} has dtype {first[1].dtype}"
+            )
 
 
 def _batched(input, rank, op, what):
@@ -44,8 +52,10 @@ def _batched(input, rank, op, what):
         return input, False
     if input.ndim == rank - 1:
         return input.reshape((1,) + tuple(input.shape)), True
-    raise ValueError(f"{op}: expected {rank}-D input {what} (or {rank - 1}-D unbatched), got "
-                     f"input of shape {tuple(input.shape)}")
+    raise ValueError(
+        f"{op}: expected {rank}-D input {what} (or {rank - 1}-D unbatched), got "
+        f"input of shape {tuple(input.shape)}"
+    )
 
 
 # =========================================================================================
@@ -60,8 +70,17 @@ class Conv2d(Function):
         self.args = (stride, padding, dilation, groups)
         self.has_bias = b is not None
         # outputs and gradients come from the arena: reused step to step, no fresh pages
-        y = kernels.conv2d_forward(x, w, b, stride, padding, dilation, groups,
-                                   activation=activation, out=_empty(shape, x.dtype))
+        y = kernels.conv2d_forward(
+            x,
+            w,
+            b,
+            stride,
+            padding,
+            dilation,
+            groups,
+            activation=activation,
+            out=_empty(shape, x.dtype),
+        )
         self.y = y if activation == "relu" else None
         return y
 
@@ -76,9 +95,17 @@ def _conv_backward(node, g, **fused):
     nx, nw, nb = node.needs_input_grad
     x, w = node.x, node.w
     return kernels.conv2d_backward(
-        g, x, w, *node.args, input_grad=nx, weight_grad=nw, bias_grad=nb and node.has_bias,
+        g,
+        x,
+        w,
+        *node.args,
+        input_grad=nx,
+        weight_grad=nw,
+        bias_grad=nb and node.has_bias,
         dx_out=_empty(x.shape, x.dtype) if nx else None,
-        dw_out=_empty(w.shape, w.dtype) if nw else None, **fused)
+        dw_out=_empty(w.shape, w.dtype) if nw else None,
+        **fused,
+    )
 
 
 class Conv2dReluMaxPool2d(Function):
@@ -92,7 +119,8 @@ class Conv2dReluMaxPool2d(Function):
         self.args = (stride, padding, dilation, groups)
         self.has_bias = b is not None
         p, self.code = kernels.conv2d_relu_maxpool2d_forward(
-            x, w, b, *self.args, out=_empty(shape, x.dtype), code_out=_empty(shape, _UINT8))
+            x, w, b, *self.args, out=_empty(shape, x.dtype), code_out=_empty(shape, _UINT8)
+        )
         return p
 
     def backward(self, g):
@@ -107,16 +135,18 @@ def _conv_args(input, weight, bias, stride, padding, dilation, groups, op):
         bias = _tensor(bias, "bias", op)
     _floating(op, input=input, weight=weight, bias=bias)
     x, unbatched = _batched(input, 4, op, "(N, C_in, H, W)")
-    oh, ow = conv2d_geometry(x.shape, weight.shape, stride, padding, dilation, groups, op,
-                             shown_shape=input.shape)[:2]
+    oh, ow = conv2d_geometry(
+        x.shape, weight.shape, stride, padding, dilation, groups, op, shown_shape=input.shape
+    )[:2]
     if bias is not None and tuple(bias.shape) != (weight.shape[0],):
-        raise ValueError(f"{op}: bias must have shape ({weight.shape[0]},) for weight shape "
-                         f"{tuple(weight.shape)}, got {tuple(bias.shape)}")
+        raise ValueError(
+            f"{op}: bias must have shape ({weight.shape[0]},) for weight shape "
+            f"{tuple(weight.shape)}, got {tuple(bias.shape)}"
+        )
     return x, weight, bias, unbatched, (oh, ow)
 
 
-def conv2d_relu_max_pool2d(input, weight, bias=None, stride=1, padding=0, dilation=1,
-                           groups=1):
+def conv2d_relu_max_pool2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """``F.max_pool2d(F.relu(F.conv2d(input, weight, bias, ...)), 2)`` as one node (a minnet
     extension; nn.Sequential uses it for Conv2d -> ReLU -> MaxPool2d(2)). The same values and
     gradients as the three ops; the conv's full-size output is never written to memory.
@@ -128,20 +158,28 @@ def conv2d_relu_max_pool2d(input, weight, bias=None, stride=1, padding=0, dilati
         output (N, C_out, H_out // 2, W_out // 2), H_out, W_out the conv's output size.
     """
     op = "conv2d_relu_max_pool2d"
-    x, weight, bias, unbatched, (oh, ow) = _conv_args(input, weight, bias, stride, padding,
-                                                      dilation, groups, op)
+    x, weight, bias, unbatched, (oh, ow) = _conv_args(
+        input, weight, bias, stride, padding, dilation, groups, op
+    )
     if oh < 2 or ow < 2:
-        raise ValueError(f"{op}: the 2x2 max pool needs a conv output of at least 2x2; input "
-                         f"{tuple(x.shape)} and weight {tuple(weight.shape)} give {oh}x{ow}")
-    p = Conv2dReluMaxPool2d.apply(x, weight, bias, shape=(x.shape[0], weight.shape[0], oh // 2,
-                                                          ow // 2),
-                                  stride=stride, padding=padding, dilation=dilation,
-                                  groups=groups)
+        raise ValueError(
+            f"{op}: the 2x2 max pool needs a conv output of at least 2x2; input "
+            f"{tuple(x.shape)} and weight {tuple(weight.shape)} give {oh}x{ow}"
+        )
+    p = Conv2dReluMaxPool2d.apply(
+        x,
+        weight,
+        bias,
+        shape=(x.shape[0], weight.shape[0], oh // 2, ow // 2),
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        groups=groups,
+    )
     return p.reshape(tuple(p.shape[1:])) if unbatched else p
 
 
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
-           activation=None):
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, activation=None):
     """2-D convolution (cross-correlation) over NCHW input, as ``torch.nn.functional.conv2d``.
 
     Args:
@@ -162,13 +200,22 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
         >>> y = F.conv2d(x, w, b, padding=1)      # x (128, 1, 28, 28), w (16, 1, 3, 3)
     """
     op = "conv2d"
-    x, weight, bias, unbatched, (oh, ow) = _conv_args(input, weight, bias, stride, padding,
-                                                      dilation, groups, op)
+    x, weight, bias, unbatched, (oh, ow) = _conv_args(
+        input, weight, bias, stride, padding, dilation, groups, op
+    )
     if activation not in (None, "identity", "relu"):
         raise ValueError(f"{op}: activation must be None or 'relu', got {activation!r}")
-    y = Conv2d.apply(x, weight, bias, shape=(x.shape[0], weight.shape[0], oh, ow),
-                     stride=stride, padding=padding, dilation=dilation,
-                     groups=groups, activation=None if activation == "identity" else activation)
+    y = Conv2d.apply(
+        x,
+        weight,
+        bias,
+        shape=(x.shape[0], weight.shape[0], oh, ow),
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        groups=groups,
+        activation=None if activation == "identity" else activation,
+    )
     return y.reshape(tuple(y.shape[1:])) if unbatched else y
 
 
@@ -187,8 +234,9 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     input = _tensor(input, "input", op)
     weight = _tensor(weight, "weight", op)
     if weight.ndim != 3:
-        raise ValueError(f"{op}: weight must be 3-D (C_out, C_in/groups, k), got shape "
-                         f"{tuple(weight.shape)}")
+        raise ValueError(
+            f"{op}: weight must be 3-D (C_out, C_in/groups, k), got shape {tuple(weight.shape)}"
+        )
     x, unbatched = _batched(input, 3, op, "(N, C_in, L)")
 
     def one(v, name):
@@ -201,8 +249,15 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     stride, dilation = (1, one(stride, "stride")), (1, one(dilation, "dilation"))
     padding = padding if isinstance(padding, str) else (0, one(padding, "padding"))
     n, c, length = x.shape
-    y = conv2d(x.reshape((n, c, 1, length)), weight.reshape(tuple(weight.shape[:2]) +
-               (1, weight.shape[2])), bias, stride, padding, dilation, groups)
+    y = conv2d(
+        x.reshape((n, c, 1, length)),
+        weight.reshape(tuple(weight.shape[:2]) + (1, weight.shape[2])),
+        bias,
+        stride,
+        padding,
+        dilation,
+        groups,
+    )
     y = y.reshape((n, y.shape[1], y.shape[3]))
     return y.reshape(tuple(y.shape[1:])) if unbatched else y
 
@@ -214,21 +269,26 @@ class MaxPool2d(Function):
     """y = window max; backward scatters dY to the argmax (indices kept from the forward)."""
 
     def forward(self, x, *, shape, args, sink):
-        y, idx = kernels.max_pool2d_forward(x, *args, out=_empty(shape, x.dtype),
-                                            indices_out=None if sink is not None else
-                                            _empty(shape, _INT64))
+        y, idx = kernels.max_pool2d_forward(
+            x,
+            *args,
+            out=_empty(shape, x.dtype),
+            indices_out=None if sink is not None else _empty(shape, _INT64),
+        )
         self.idx, self.shape = idx, x.shape
         if sink is not None:
             sink.append(idx)
         return y
 
     def backward(self, g):
-        return kernels.max_pool2d_backward(g, self.idx, self.shape,
-                                           out=_empty(self.shape, g.dtype))
+        return kernels.max_pool2d_backward(
+            g, self.idx, self.shape, out=_empty(self.shape, g.dtype)
+        )
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-               return_indices=False):
+def max_pool2d(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+):
     """2-D max pooling over NCHW input, as ``torch.nn.functional.max_pool2d``.
 
     Args:
@@ -246,11 +306,16 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     input = _tensor(input, "input", op)
     _floating(op, input=input)
     x, unbatched = _batched(input, 4, op, "(N, C, H, W)")
-    oh, ow = pool2d_geometry(x.shape, kernel_size, stride, padding, dilation, ceil_mode, op,
-                             shown_shape=input.shape)[:2]
+    oh, ow = pool2d_geometry(
+        x.shape, kernel_size, stride, padding, dilation, ceil_mode, op, shown_shape=input.shape
+    )[:2]
     sink = [] if return_indices else None
-    y = MaxPool2d.apply(x, shape=tuple(x.shape[:2]) + (oh, ow),
-                        args=(kernel_size, stride, padding, dilation, bool(ceil_mode)), sink=sink)
+    y = MaxPool2d.apply(
+        x,
+        shape=tuple(x.shape[:2]) + (oh, ow),
+        args=(kernel_size, stride, padding, dilation, bool(ceil_mode)),
+        sink=sink,
+    )
     if unbatched:
         y = y.reshape(tuple(y.shape[1:]))
     if return_indices:
@@ -268,8 +333,15 @@ class AvgPool2d(Function):
         return kernels.avg_pool2d_backward(g, self.shape, *self.args)
 
 
-def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
-               count_include_pad=True, divisor_override=None):
+def avg_pool2d(
+    input,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode=False,
+    count_include_pad=True,
+    divisor_override=None,
+):
     """2-D average pooling over NCHW input, as ``torch.nn.functional.avg_pool2d``.
 
     Args:
@@ -285,10 +357,20 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     input = _tensor(input, "input", op)
     _floating(op, input=input)
     x, unbatched = _batched(input, 4, op, "(N, C, H, W)")
-    pool2d_geometry(x.shape, kernel_size, stride, padding, 1, ceil_mode, op,
-                    shown_shape=input.shape)
-    y = AvgPool2d.apply(x, args=(kernel_size, stride, padding, bool(ceil_mode),
-                                 bool(count_include_pad), divisor_override))
+    pool2d_geometry(
+        x.shape, kernel_size, stride, padding, 1, ceil_mode, op, shown_shape=input.shape
+    )
+    y = AvgPool2d.apply(
+        x,
+        args=(
+            kernel_size,
+            stride,
+            padding,
+            bool(ceil_mode),
+            bool(count_include_pad),
+            divisor_override,
+        ),
+    )
     return y.reshape(tuple(y.shape[1:])) if unbatched else y
 
 

@@ -19,6 +19,7 @@ conv, relu / linear, relu   relu        the relu in the GEMM/conv epilogue: bitw
 Roles: ``linear`` (nn.Linear), ``conv`` (nn.Conv2d), ``conv_relu`` (a conv with its relu
 inside), ``relu`` (nn.ReLU), ``pool2`` (a 2x2 max pooling of stride 2, no padding, floor mode).
 """
+
 from typing import Iterator, Optional, Sequence, Tuple
 
 __all__ = ["RULES", "plan"]
@@ -38,7 +39,7 @@ def plan(roles: Sequence[Optional[str]]) -> Iterator[Tuple[int, int, Optional[st
     while i < n:
         for pattern, fusion in RULES:
             k = len(pattern)
-            if tuple(roles[i:i + k]) == pattern:
+            if tuple(roles[i : i + k]) == pattern:
                 yield i, k, fusion
                 i += k
                 break

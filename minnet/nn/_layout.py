@@ -9,20 +9,26 @@ Each returns None when the shape is not a recognisable layout mistake.
 
 __all__ = ["channel_hint", "pool_hint"]
 
-_PERMUTE = {4: ("(N, H, W, C)", "(N, C, H, W)", "x.permute(0, 3, 1, 2)"),
-            3: ("(H, W, C)", "(C, H, W)", "x.permute(2, 0, 1)")}
+_PERMUTE = {
+    4: ("(N, H, W, C)", "(N, C, H, W)", "x.permute(0, 3, 1, 2)"),
+    3: ("(H, W, C)", "(C, H, W)", "x.permute(2, 0, 1)"),
+}
 
 
 def _channels_last(shape):
     last, want, perm = _PERMUTE[len(shape)]
-    return (f"input of shape {tuple(shape)} looks channels-last {last}, but minnet.nn is "
-            f"channels-first {want} like PyTorch: pass {perm}")
+    return (
+        f"input of shape {tuple(shape)} looks channels-last {last}, but minnet.nn is "
+        f"channels-first {want} like PyTorch: pass {perm}"
+    )
 
 
 def _no_channel_axis(shape):
-    return (f"input of shape {tuple(shape)} has no channel axis: minnet.nn takes (N, C, H, W) "
-            f"or one image (C, H, W); for one grey image pass x.unsqueeze(0), for a batch of "
-            f"grey images (N, H, W) pass x.unsqueeze(1)")
+    return (
+        f"input of shape {tuple(shape)} has no channel axis: minnet.nn takes (N, C, H, W) "
+        f"or one image (C, H, W); for one grey image pass x.unsqueeze(0), for a batch of "
+        f"grey images (N, H, W) pass x.unsqueeze(1)"
+    )
 
 
 def channel_hint(shape, channels):
@@ -36,9 +42,11 @@ def channel_hint(shape, channels):
     if shape[-1] == channels:
         return _channels_last(shape)
     if nd == 3 and channels == 1:
-        return (f"a 3-D input is one unbatched image (C, H, W), and shape {shape} has "
-                f"{shape[0]} channels where 1 is expected; for a batch of 1-channel images "
-                f"(N, H, W) add the channel axis: x.unsqueeze(1)")
+        return (
+            f"a 3-D input is one unbatched image (C, H, W), and shape {shape} has "
+            f"{shape[0]} channels where 1 is expected; for a batch of 1-channel images "
+            f"(N, H, W) add the channel axis: x.unsqueeze(1)"
+        )
     return None
 
 

@@ -7,6 +7,7 @@ A Function returns one array, so a layer node returns its outputs stacked along 
 kernel (out=), and _Rows slices it. Every array the nodes return or save comes from the
 buffer arena (minnet._arena): a steady training loop faults in no fresh pages.
 """
+
 import numpy as np
 
 from minnet import kernels
@@ -38,8 +39,18 @@ class _Layer(Function):
         x, w_ih, w_hh, saved, has_bias, kw = self.saved
         bwd = kernels.gru_backward if "nonlinearity" not in kw else kernels.rnn_backward
         T = x.shape[0]
-        return bwd(g[:T], g[T], x, w_ih, w_hh, saved, has_bias=has_bias,
-                   need_dx=self.needs_input_grad[0], alloc=_empty, **kw)
+        return bwd(
+            g[:T],
+            g[T],
+            x,
+            w_ih,
+            w_hh,
+            saved,
+            has_bias=has_bias,
+            need_dx=self.needs_input_grad[0],
+            alloc=_empty,
+            **kw,
+        )
 
 
 class _LSTMLayer(Function):
@@ -49,8 +60,9 @@ class _LSTMLayer(Function):
         kw = dict(lengths=lengths, reverse=reverse)
         T, B, H = x.shape[0], x.shape[1], w_hh.shape[1]
         out = _empty((T + 2, B, H), x.dtype)
-        *_, saved = kernels.lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, out=out,
-                                         alloc=_empty, **kw)
+        *_, saved = kernels.lstm_forward(
+            x, h0, c0, w_ih, w_hh, b_ih, b_hh, out=out, alloc=_empty, **kw
+        )
         if any(self.needs_input_grad):
             self.saved = (x, w_ih, w_hh, saved, b_ih is not None, kw)
         return out
@@ -58,9 +70,19 @@ class _LSTMLayer(Function):
     def backward(self, g):
         x, w_ih, w_hh, saved, has_bias, kw = self.saved
         T = x.shape[0]
-        return kernels.lstm_backward(g[:T], g[T], g[T + 1], x, w_ih, w_hh, saved,
-                                     has_bias=has_bias, need_dx=self.needs_input_grad[0],
-                                     alloc=_empty, **kw)
+        return kernels.lstm_backward(
+            g[:T],
+            g[T],
+            g[T + 1],
+            x,
+            w_ih,
+            w_hh,
+            saved,
+            has_bias=has_bias,
+            need_dx=self.needs_input_grad[0],
+            alloc=_empty,
+            **kw,
+        )
 
 
 class _Rows(Function):
@@ -75,8 +97,8 @@ class _Rows(Function):
     def backward(self, g):
         gp = _empty(self.shape, g.dtype)
         hi = self.lo + 1 if self.hi is None else self.hi
-        gp[:self.lo] = 0
-        gp[self.lo:hi] = g
+        gp[: self.lo] = 0
+        gp[self.lo : hi] = g
         gp[hi:] = 0
         return gp
 
@@ -88,12 +110,13 @@ def rnn_layer(mode, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, lengths=None, r
     LSTM (y, h_n, c_n). c0 is ignored except for the LSTM."""
     T = x.shape[0]
     if mode == "LSTM":
-        out = _LSTMLayer.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths=lengths,
-                               reverse=reverse)
-        return (_Rows.apply(out, lo=0, hi=T), _Rows.apply(out, lo=T, hi=None),
-                _Rows.apply(out, lo=T + 1, hi=None))
-    out = _Layer.apply(x, h0, w_ih, w_hh, b_ih, b_hh, mode=mode, lengths=lengths,
-                       reverse=reverse)
+        out = _LSTMLayer.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths=lengths, reverse=reverse)
+        return (
+            _Rows.apply(out, lo=0, hi=T),
+            _Rows.apply(out, lo=T, hi=None),
+            _Rows.apply(out, lo=T + 1, hi=None),
+        )
+    out = _Layer.apply(x, h0, w_ih, w_hh, b_ih, b_hh, mode=mode, lengths=lengths, reverse=reverse)
     return _Rows.apply(out, lo=0, hi=T), _Rows.apply(out, lo=T, hi=None)
 
 
@@ -112,9 +135,18 @@ class _Cell(Function):
     def backward(self, g):
         x1, w_ih, w_hh, saved, has_bias, kw = self.saved
         bwd = kernels.gru_backward if "nonlinearity" not in kw else kernels.rnn_backward
-        dx, dh, dw_ih, dw_hh, db_ih, db_hh = bwd(None, g, x1, w_ih, w_hh, saved,
-                                                  has_bias=has_bias, alloc=_empty,
-                                                  need_dx=self.needs_input_grad[0], **kw)
+        dx, dh, dw_ih, dw_hh, db_ih, db_hh = bwd(
+            None,
+            g,
+            x1,
+            w_ih,
+            w_hh,
+            saved,
+            has_bias=has_bias,
+            alloc=_empty,
+            need_dx=self.needs_input_grad[0],
+            **kw,
+        )
         return None if dx is None else dx[0], dh, dw_ih, dw_hh, db_ih, db_hh
 
 
@@ -124,8 +156,7 @@ class _LSTMCell(Function):
     def forward(self, x, h, c, w_ih, w_hh, b_ih, b_hh):
         x1 = x[None]
         out = _empty((3,) + h.shape, x.dtype)
-        *_, saved = kernels.lstm_forward(x1, h, c, w_ih, w_hh, b_ih, b_hh, out=out,
-                                         alloc=_empty)
+        *_, saved = kernels.lstm_forward(x1, h, c, w_ih, w_hh, b_ih, b_hh, out=out, alloc=_empty)
         if any(self.needs_input_grad):
             self.saved = (x1, w_ih, w_hh, saved, b_ih is not None)
         return out[1:]
@@ -133,8 +164,17 @@ class _LSTMCell(Function):
     def backward(self, g):
         x1, w_ih, w_hh, saved, has_bias = self.saved
         dx, dh, dc, dw_ih, dw_hh, db_ih, db_hh = kernels.lstm_backward(
-            None, g[0], g[1], x1, w_ih, w_hh, saved, has_bias=has_bias,
-            need_dx=self.needs_input_grad[0], alloc=_empty)
+            None,
+            g[0],
+            g[1],
+            x1,
+            w_ih,
+            w_hh,
+            saved,
+            has_bias=has_bias,
+            need_dx=self.needs_input_grad[0],
+            alloc=_empty,
+        )
         return None if dx is None else dx[0], dh, dc, dw_ih, dw_hh, db_ih, db_hh
 
 

@@ -6,6 +6,7 @@ The elementwise array work goes through the small private helpers in the first s
 (``_act_fwd``, ``_softmax_fwd``, ``_xent_fwd``, ...), the one seam with ``minnet.kernels``;
 GEMM-shaped work calls ``minnet.kernels.gemm``/``colsum`` directly.
 """
+
 import numpy as np
 
 from minnet import kernels as _kernels
@@ -14,13 +15,41 @@ from minnet.autograd import Function
 from minnet.random import get_generator
 from minnet.tensor import Tensor
 
-__all__ = ["relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "silu", "softplus",
-           "logsigmoid", "selu", "hardtanh", "relu6", "softsign", "hardsigmoid", "softmax",
-           "log_softmax",
-           "dropout", "dropout1d", "dropout2d", "linear", "mse_loss", "l1_loss", "huber_loss",
-           "smooth_l1_loss",
-           "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
-           "nll_loss", "kl_div", "batch_norm", "layer_norm", "embedding", "one_hot"]
+__all__ = [
+    "relu",
+    "leaky_relu",
+    "elu",
+    "gelu",
+    "sigmoid",
+    "tanh",
+    "silu",
+    "softplus",
+    "logsigmoid",
+    "selu",
+    "hardtanh",
+    "relu6",
+    "softsign",
+    "hardsigmoid",
+    "softmax",
+    "log_softmax",
+    "dropout",
+    "dropout1d",
+    "dropout2d",
+    "linear",
+    "mse_loss",
+    "l1_loss",
+    "huber_loss",
+    "smooth_l1_loss",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "nll_loss",
+    "kl_div",
+    "batch_norm",
+    "layer_norm",
+    "embedding",
+    "one_hot",
+]
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -52,15 +81,24 @@ def _softmax_bwd(dy, y, log, out=None):
 
 def _xent_fwd(x_nc, t_n, w_c, ignore_index, ls, reduction):
     """Cross-entropy of (N, C) logits and (N,) class indices: (loss, float64 row lse)."""
-    return _kernels.cross_entropy_forward(x_nc, t_n, weight=w_c, ignore_index=ignore_index,
-                                          label_smoothing=ls, reduction=reduction)
+    return _kernels.cross_entropy_forward(
+        x_nc, t_n, weight=w_c, ignore_index=ignore_index, label_smoothing=ls, reduction=reduction
+    )
 
 
 def _xent_bwd(g, x_nc, t_n, lse, w_c, ignore_index, ls, reduction, out=None):
     """d loss / d logits for _xent_fwd with the same options."""
-    return _kernels.cross_entropy_backward(g, x_nc, t_n, lse, weight=w_c,
-                                           ignore_index=ignore_index, label_smoothing=ls,
-                                           reduction=reduction, out=out)
+    return _kernels.cross_entropy_backward(
+        g,
+        x_nc,
+        t_n,
+        lse,
+        weight=w_c,
+        ignore_index=ignore_index,
+        label_smoothing=ls,
+        reduction=reduction,
+        out=out,
+    )
 
 
 def _bce_logits_fwd(x, t, w, pw, reduction):
@@ -70,8 +108,7 @@ def _bce_logits_fwd(x, t, w, pw, reduction):
 
 def _bce_logits_bwd(g, x, t, w, pw, reduction):
     """d loss / d x = g w ((1 + (pw - 1) t) sigmoid(x) - pw t) (g / size for 'mean')."""
-    return _kernels.bce_with_logits_backward(g, x, t, weight=w, pos_weight=pw,
-                                             reduction=reduction)
+    return _kernels.bce_with_logits_backward(g, x, t, weight=w, pos_weight=pw, reduction=reduction)
 
 
 # =========================================================================================
@@ -87,8 +124,9 @@ def _tensor(x, name, op):
 
 def _floating(x, name, op):
     if x.dtype.kind != "f":
-        raise TypeError(f"{op}: {name} must be a floating tensor (float32 or float64), got "
-                        f"{x.dtype}")
+        raise TypeError(
+            f"{op}: {name} must be a floating tensor (float32 or float64), got {x.dtype}"
+        )
 
 
 def _same_dtype(op, **named):
@@ -96,8 +134,10 @@ def _same_dtype(op, **named):
     first_name, first = items[0]
     for k, v in items[1:]:
         if v.dtype != first.dtype:
-            raise TypeError(f"{op}: {k} has dtype {v.dtype} but {first_name} has dtype "
-                            f"{first.dtype}; convert one with .to(dtype)")
+            raise TypeError(
+                f"{op}: {k} has dtype {v.dtype} but {first_name} has dtype "
+                f"{first.dtype}; convert one with .to(dtype)"
+            )
 
 
 def _check_reduction(reduction, op, extra=()):
@@ -108,8 +148,10 @@ def _check_reduction(reduction, op, extra=()):
 
 def _same_shape(input, target, op):
     if input.shape != target.shape:
-        raise ValueError(f"{op}: input shape {input.shape} and target shape {target.shape} "
-                         f"differ (they must match; reshape one, e.g. target.view(-1, 1))")
+        raise ValueError(
+            f"{op}: input shape {input.shape} and target shape {target.shape} "
+            f"differ (they must match; reshape one, e.g. target.view(-1, 1))"
+        )
 
 
 def _target_like(target, input, op):
@@ -117,8 +159,7 @@ def _target_like(target, input, op):
     target = _tensor(target, "target", op)
     if target.dtype != input.dtype:
         if target.dtype.kind == "f" and target.requires_grad:
-            raise TypeError(f"{op}: target has dtype {target.dtype} but input has "
-                            f"{input.dtype}")
+            raise TypeError(f"{op}: target has dtype {target.dtype} but input has {input.dtype}")
         target = Tensor(target.data.astype(input.dtype))
     return target
 
@@ -149,8 +190,10 @@ def _legacy_reduction(size_average, reduce, reduction):
         return reduction
     for name, v in (("size_average", size_average), ("reduce", reduce)):
         if v is not None and not isinstance(v, (bool, np.bool_)):
-            raise TypeError(f"{name} must be None or a bool, got {v!r} (pass the reduction "
-                            f"by keyword: reduction={v!r})")
+            raise TypeError(
+                f"{name} must be None or a bool, got {v!r} (pass the reduction "
+                f"by keyword: reduction={v!r})"
+            )
     if reduce is False:
         return "none"
     return "sum" if size_average is False else "mean"
@@ -251,12 +294,16 @@ def _softplus_grad(x, beta, threshold):
 _SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
 
 _NUMPY_ACTIVATIONS = {
-    "silu": (lambda x: x * np.exp(-np.logaddexp(0, -x)),
-             lambda x: (lambda s: s * (1 + x * (1 - s)))(np.exp(-np.logaddexp(0, -x)))),
+    "silu": (
+        lambda x: x * np.exp(-np.logaddexp(0, -x)),
+        lambda x: (lambda s: s * (1 + x * (1 - s)))(np.exp(-np.logaddexp(0, -x))),
+    ),
     "softplus": (lambda x, beta, threshold: _softplus(x, beta, threshold), _softplus_grad),
     "logsigmoid": (lambda x: -np.logaddexp(0, -x), lambda x: np.exp(-np.logaddexp(0, x))),
-    "selu": (lambda x: _SELU_SCALE * np.where(x > 0, x, _SELU_ALPHA * np.expm1(np.minimum(x, 0))),
-             lambda x: _SELU_SCALE * np.where(x > 0, 1, _SELU_ALPHA * np.exp(np.minimum(x, 0)))),
+    "selu": (
+        lambda x: _SELU_SCALE * np.where(x > 0, x, _SELU_ALPHA * np.expm1(np.minimum(x, 0))),
+        lambda x: _SELU_SCALE * np.where(x > 0, 1, _SELU_ALPHA * np.exp(np.minimum(x, 0))),
+    ),
     "hardtanh": (lambda x, lo, hi: np.clip(x, lo, hi), lambda x, lo, hi: (x > lo) & (x < hi)),
     "softsign": (lambda x: x / (1 + np.abs(x)), lambda x: 1 / (1 + np.abs(x)) ** 2),
     "hardsigmoid": (lambda x: np.clip(x / 6 + 0.5, 0, 1), lambda x: ((x > -3) & (x < 3)) / 6),
@@ -366,8 +413,12 @@ class Dropout(Function):
         if p == 1:
             self.mask = np.zeros(x.shape, x.dtype)
         else:
-            keep = generator.random(x.shape, dtype=np.float64 if x.dtype == np.float64
-                                    else np.float32) >= p
+            keep = (
+                generator.random(
+                    x.shape, dtype=np.float64 if x.dtype == np.float64 else np.float32
+                )
+                >= p
+            )
             self.mask = keep * x.dtype.type(1 / (1 - p))
         return x * self.mask
 
@@ -398,8 +449,10 @@ class FeatureDropout(Function):
         if p == 1:
             self.mask = np.zeros(shape, x.dtype)
         else:
-            keep = generator.random(shape, dtype=np.float64 if x.dtype == np.float64
-                                    else np.float32) >= p
+            keep = (
+                generator.random(shape, dtype=np.float64 if x.dtype == np.float64 else np.float32)
+                >= p
+            )
             self.mask = keep * x.dtype.type(1 / (1 - p))
         return x * self.mask
 
@@ -422,13 +475,14 @@ def dropout1d(input, p=0.5, training=True, inplace=False, generator=None):
     of an unbatched (C, L) one) with probability p, scaling the rest by 1/(1-p)."""
     nd = _tensor(input, "input", "dropout1d").ndim
     if nd not in (2, 3):
-        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {nd}D input. "
-                           f"Note that dropout1d exists to provide channel-wise dropout on "
-                           f"inputs with 1 spatial dimension, a channel dimension, and an "
-                           f"optional batch dimension (i.e. 2D or 3D inputs).")
-    if nd == 2 and training and p != 0:    # unbatched (C, L): one draw per channel
-        return _feature_dropout(input.unsqueeze(0), p, training, generator,
-                                "dropout1d").squeeze(0)
+        raise RuntimeError(
+            f"dropout1d: Expected 2D or 3D input, but received a {nd}D input. "
+            f"Note that dropout1d exists to provide channel-wise dropout on "
+            f"inputs with 1 spatial dimension, a channel dimension, and an "
+            f"optional batch dimension (i.e. 2D or 3D inputs)."
+        )
+    if nd == 2 and training and p != 0:  # unbatched (C, L): one draw per channel
+        return _feature_dropout(input.unsqueeze(0), p, training, generator, "dropout1d").squeeze(0)
     return _feature_dropout(input, p, training, generator, "dropout1d")
 
 
@@ -442,21 +496,28 @@ def dropout2d(input, p=0.5, training=True, inplace=False, generator=None):
     MNIST RNN example puts Dropout2d after an LSTM) gets ordinary elementwise dropout.
     """
     import warnings
+
     nd = _tensor(input, "input", "dropout2d").ndim
     if nd not in (3, 4):
-        warnings.warn(f"dropout2d: Received a {nd}-D input to dropout2d, which is deprecated "
-                      f"and will result in an error in a future release. To retain the "
-                      f"behavior and silence this warning, please use dropout instead. Note "
-                      f"that dropout2d exists to provide channel-wise dropout on inputs with 2 "
-                      f"spatial dimensions, a channel dimension, and an optional batch "
-                      f"dimension (i.e. 3D or 4D inputs).", stacklevel=2)
+        warnings.warn(
+            f"dropout2d: Received a {nd}-D input to dropout2d, which is deprecated "
+            f"and will result in an error in a future release. To retain the "
+            f"behavior and silence this warning, please use dropout instead. Note "
+            f"that dropout2d exists to provide channel-wise dropout on inputs with 2 "
+            f"spatial dimensions, a channel dimension, and an optional batch "
+            f"dimension (i.e. 3D or 4D inputs).",
+            stacklevel=2,
+        )
     if nd == 3:
-        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that "
-                      "channel-wise 1D dropout behavior is desired - input is interpreted as "
-                      "shape (N, C, L), where C is the channel dim. This behavior will change "
-                      "in a future release to interpret the input as one without a batch "
-                      "dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise dropout "
-                      "behavior, please switch to using dropout1d instead.", stacklevel=2)
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that "
+            "channel-wise 1D dropout behavior is desired - input is interpreted as "
+            "shape (N, C, L), where C is the channel dim. This behavior will change "
+            "in a future release to interpret the input as one without a batch "
+            "dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise dropout "
+            "behavior, please switch to using dropout1d instead.",
+            stacklevel=2,
+        )
     if nd < 2:
         return dropout(input, p, training, generator=generator)
     return _feature_dropout(input, p, training, generator, "dropout2d")
@@ -472,8 +533,14 @@ class Linear(Function):
     def forward(self, x, w, b, activation):
         lead = x.shape[:-1]
         x2 = x if len(lead) == 1 else x.reshape(-1, x.shape[-1])
-        y = _kernels.gemm(x2, w, trans_b=True, bias=b, activation=activation,
-                          out=_empty((x2.shape[0], w.shape[0]), x.dtype))
+        y = _kernels.gemm(
+            x2,
+            w,
+            trans_b=True,
+            bias=b,
+            activation=activation,
+            out=_empty((x2.shape[0], w.shape[0]), x.dtype),
+        )
         self.x2, self.w, self.lead = x2, w, lead
         if activation in (None, "identity", "linear"):
             self.act = self.y = None
@@ -529,36 +596,52 @@ def linear(input, weight, bias=None, activation=None):
     if type(input) is Tensor and activation in _LINEAR_FAST_ACTS and isinstance(weight, Tensor):
         x, wd = input.data, weight.data
         dt = x.dtype
-        if (x.ndim == 2 and wd.ndim == 2 and x.shape[1] == wd.shape[1] and wd.dtype is dt
-                and (dt is _F32 or dt is _F64)
-                and (bias is None or (isinstance(bias, Tensor) and bias.data.dtype is dt
-                                      and bias.data.shape == (wd.shape[0],)))):
+        if (
+            x.ndim == 2
+            and wd.ndim == 2
+            and x.shape[1] == wd.shape[1]
+            and wd.dtype is dt
+            and (dt is _F32 or dt is _F64)
+            and (
+                bias is None
+                or (
+                    isinstance(bias, Tensor)
+                    and bias.data.dtype is dt
+                    and bias.data.shape == (wd.shape[0],)
+                )
+            )
+        ):
             return Linear.apply(input, weight, bias, activation=activation)
     input = _tensor(input, "input", "linear")
     weight = _tensor(weight, "weight", "linear")
     if weight.ndim != 2:
-        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape "
-                         f"{weight.shape}")
+        raise ValueError(
+            f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}"
+        )
     if input.ndim == 0:
         raise ValueError("linear: input must have at least one dim, got a 0-d tensor")
     if input.shape[-1] != weight.shape[1]:
-        raise ValueError(f"linear: input last dimension {input.shape[-1]} does not match "
-                         f"weight shape {weight.shape} (input shape {input.shape}, expected "
-                         f"(*, {weight.shape[1]}))")
+        raise ValueError(
+            f"linear: input last dimension {input.shape[-1]} does not match "
+            f"weight shape {weight.shape} (input shape {input.shape}, expected "
+            f"(*, {weight.shape[1]}))"
+        )
     if bias is not None:
         bias = _tensor(bias, "bias", "linear")
         if bias.shape != (weight.shape[0],):
-            raise ValueError(f"linear: bias shape {bias.shape} does not match weight shape "
-                             f"{weight.shape} (expected ({weight.shape[0]},))")
+            raise ValueError(
+                f"linear: bias shape {bias.shape} does not match weight shape "
+                f"{weight.shape} (expected ({weight.shape[0]},))"
+            )
     _floating(input, "input", "linear")
     _floating(weight, "weight", "linear")
     _same_dtype("linear", input=input, weight=weight, bias=bias)
     if activation not in (None, "identity", "linear", "relu", "sigmoid", "tanh"):
-        raise ValueError(f"linear: activation must be None, 'relu', 'sigmoid' or 'tanh', got "
-                         f"{activation!r}")
+        raise ValueError(
+            f"linear: activation must be None, 'relu', 'sigmoid' or 'tanh', got {activation!r}"
+        )
     if input.ndim == 1:
-        return Linear.apply(input.reshape(1, -1), weight, bias,
-                            activation=activation).reshape(-1)
+        return Linear.apply(input.reshape(1, -1), weight, bias, activation=activation).reshape(-1)
     return Linear.apply(input, weight, bias, activation=activation)
 
 
@@ -628,8 +711,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
-    return _pointwise_loss(input, target, "smooth_l1", float(beta), reduction,
-                           "smooth_l1_loss")
+    return _pointwise_loss(input, target, "smooth_l1", float(beta), reduction, "smooth_l1_loss")
 
 
 # =========================================================================================
@@ -662,8 +744,9 @@ class BinaryCrossEntropy(Function):
         return gx, gt
 
 
-def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
-                         reduction="mean"):
+def binary_cross_entropy(
+    input, target, weight=None, size_average=None, reduce=None, reduction="mean"
+):
     """Binary cross-entropy on probabilities in [0, 1].
 
     Args:
@@ -677,9 +760,11 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     input, target = _input_and_target(input, target, reduction, op)
     x = input.data
     if x.size and (np.min(x) < 0 or np.max(x) > 1 or np.isnan(x).any()):
-        raise ValueError(f"{op}: all elements of input should be between 0 and 1 (got "
-                         f"min {np.nanmin(x):g}, max {np.nanmax(x):g}); use "
-                         f"binary_cross_entropy_with_logits on raw scores")
+        raise ValueError(
+            f"{op}: all elements of input should be between 0 and 1 (got "
+            f"min {np.nanmin(x):g}, max {np.nanmax(x):g}); use "
+            f"binary_cross_entropy_with_logits on raw scores"
+        )
     w = _const(weight, input.dtype)
     if w is not None:
         _broadcastable(w.shape, input.shape, "weight", op)
@@ -716,8 +801,9 @@ class BCEWithLogits(Function):
         return gx, gt
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,
-                                     reduce=None, reduction="mean", pos_weight=None):
+def binary_cross_entropy_with_logits(
+    input, target, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None
+):
     """Sigmoid + binary cross-entropy in one stable node:
     ``w * ((1 - t) x + (1 + (pw - 1) t) log(1 + exp(-x)))``.
 
@@ -739,9 +825,11 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     if pw is not None:
         c = input.shape[-1] if input.ndim else 1
         if pw.ndim > 1 or pw.size not in (1, c):
-            raise ValueError(f"{op}: pos_weight of shape {pw.shape} must have shape ({c},) "
-                             f"(one per class, the last dim of input shape {input.shape}) "
-                             f"or (1,)")
+            raise ValueError(
+                f"{op}: pos_weight of shape {pw.shape} must have shape ({c},) "
+                f"(one per class, the last dim of input shape {input.shape}) "
+                f"or (1,)"
+            )
     return BCEWithLogits.apply(input, target, w=w, pw=pw, reduction=reduction)
 
 
@@ -756,9 +844,11 @@ def _class_layout(input, target, op):
         raise ValueError(f"{op}: input must have a class dim, got a 0-d tensor")
     expected = () if len(shape) == 1 else shape[:1] + shape[2:]
     if target.shape != expected:
-        raise ValueError(f"{op}: target shape {target.shape} does not match input shape "
-                         f"{shape}: expected {expected} (class indices) or {shape} "
-                         f"(class probabilities)")
+        raise ValueError(
+            f"{op}: target shape {target.shape} does not match input shape "
+            f"{shape}: expected {expected} (class indices) or {shape} "
+            f"(class probabilities)"
+        )
     c = shape[0] if len(shape) == 1 else shape[1]
     return c, target.data.reshape(-1), expected
 
@@ -782,14 +872,17 @@ def _from_nc(dx_nc, shape):
 
 def _check_targets(t_n, c, ignore_index, op):
     if t_n.dtype.kind not in "iu":
-        raise TypeError(f"{op}: class-index target must have an integer dtype, got "
-                        f"{t_n.dtype}; for class probabilities pass a float target of the "
-                        f"input's shape")
+        raise TypeError(
+            f"{op}: class-index target must have an integer dtype, got "
+            f"{t_n.dtype}; for class probabilities pass a float target of the "
+            f"input's shape"
+        )
     bad = ((t_n < 0) | (t_n >= c)) & (t_n != ignore_index)
     if bad.any():
-        raise ValueError(f"{op}: target {t_n[bad][0]} out of range [0, {c})"
-                         + (f" (ignore_index is {ignore_index})" if ignore_index != -100
-                            else ""))
+        raise ValueError(
+            f"{op}: target {t_n[bad][0]} out of range [0, {c})"
+            + (f" (ignore_index is {ignore_index})" if ignore_index != -100 else "")
+        )
 
 
 def _class_weight(weight, c, dtype, op):
@@ -813,8 +906,17 @@ class CrossEntropy(Function):
         if self.reduction == "none":
             g = g.reshape(-1)
         x_nc = self.x_nc
-        dx = _xent_bwd(g, x_nc, self.t_n, self.lse, self.w, self.ignore_index, self.ls,
-                       self.reduction, out=_empty(x_nc.shape, x_nc.dtype))
+        dx = _xent_bwd(
+            g,
+            x_nc,
+            self.t_n,
+            self.lse,
+            self.w,
+            self.ignore_index,
+            self.ls,
+            self.reduction,
+            out=_empty(x_nc.shape, x_nc.dtype),
+        )
         return (dx if len(self.shape) == 2 else _from_nc(dx, self.shape)), None, None
 
 
@@ -850,8 +952,16 @@ class SoftCrossEntropy(Function):
         return gx, gt, None
 
 
-def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
-                  reduce=None, reduction="mean", label_smoothing=0.0):
+def cross_entropy(
+    input,
+    target,
+    weight=None,
+    size_average=None,
+    ignore_index=-100,
+    reduce=None,
+    reduction="mean",
+    label_smoothing=0.0,
+):
     """Cross-entropy between logits and class indices or class probabilities (PyTorch's
     definition, with log_softmax computed stably inside).
 
@@ -869,17 +979,29 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         >>> loss = F.cross_entropy(logits, labels)            # logits (64, 10), labels (64,)
     """
     op = "cross_entropy"
-    if type(input) is Tensor and type(target) is Tensor and size_average is None \
-            and reduce is None and ignore_index == -100 and not label_smoothing:
+    if (
+        type(input) is Tensor
+        and type(target) is Tensor
+        and size_average is None
+        and reduce is None
+        and ignore_index == -100
+        and not label_smoothing
+    ):
         x, t = input.data, target.data
-        if x.ndim == 2 and t.ndim == 1 and x.dtype.kind == "f" and t.dtype.kind in "iu" \
-                and t.shape[0] == x.shape[0] and reduction in _REDUCTIONS:
+        if (
+            x.ndim == 2
+            and t.ndim == 1
+            and x.dtype.kind == "f"
+            and t.dtype.kind in "iu"
+            and t.shape[0] == x.shape[0]
+            and reduction in _REDUCTIONS
+        ):
             # the common case, checked in one go; the kernel checks every target's range
             # (raising "cross_entropy: target 10 out of range [0, 10)" as below)
             w = None if weight is None else _class_weight(weight, x.shape[1], x.dtype, op)
-            return CrossEntropy.apply(input, t, w,
-                                      out_shape=t.shape, ignore_index=-100, ls=0.0,
-                                      reduction=reduction)
+            return CrossEntropy.apply(
+                input, t, w, out_shape=t.shape, ignore_index=-100, ls=0.0, reduction=reduction
+            )
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, op)
     input = _tensor(input, "input", op)
@@ -891,14 +1013,26 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if target.dtype.kind == "f" and target.shape == input.shape:
         target = _target_like(target, input, op)
         w = _class_weight(weight, c, input.dtype, op)
-        return SoftCrossEntropy.apply(input, target, w, axis=0 if input.ndim == 1 else 1,
-                                      ls=float(label_smoothing), reduction=reduction)
+        return SoftCrossEntropy.apply(
+            input,
+            target,
+            w,
+            axis=0 if input.ndim == 1 else 1,
+            ls=float(label_smoothing),
+            reduction=reduction,
+        )
     c, t_n, out_shape = _class_layout(input, target, op)
     _check_targets(t_n, c, ignore_index, op)
     w = _class_weight(weight, c, input.dtype, op)
-    return CrossEntropy.apply(input, t_n, w, out_shape=out_shape,
-                              ignore_index=ignore_index, ls=float(label_smoothing),
-                              reduction=reduction)
+    return CrossEntropy.apply(
+        input,
+        t_n,
+        w,
+        out_shape=out_shape,
+        ignore_index=ignore_index,
+        ls=float(label_smoothing),
+        reduction=reduction,
+    )
 
 
 class NLLLoss(Function):
@@ -926,8 +1060,9 @@ class NLLLoss(Function):
         return _from_nc(dx, self.shape), None, None
 
 
-def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
-             reduction="mean"):
+def nll_loss(
+    input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"
+):
     """Negative log-likelihood of class indices given log-probabilities:
     ``-w[t] * input[n, t]``; 'mean' divides by the total weight of the targets not ignored.
 
@@ -947,8 +1082,9 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     c, t_n, out_shape = _class_layout(input, target, op)
     _check_targets(t_n, c, ignore_index, op)
     w = _class_weight(weight, c, input.dtype, op)
-    return NLLLoss.apply(input, t_n, w, out_shape=out_shape, ignore_index=ignore_index,
-                         reduction=reduction)
+    return NLLLoss.apply(
+        input, t_n, w, out_shape=out_shape, ignore_index=ignore_index, reduction=reduction
+    )
 
 
 class KLDiv(Function):
@@ -983,8 +1119,10 @@ class KLDiv(Function):
                 gx = -gr * self.t
             if nt:
                 gt = gr * np.where(self.t > 0, self.logt + 1 - self.x, 0)
-        return (None if gx is None else gx.astype(self.x.dtype, copy=False),
-                None if gt is None else gt.astype(self.x.dtype, copy=False))
+        return (
+            None if gx is None else gx.astype(self.x.dtype, copy=False),
+            None if gt is None else gt.astype(self.x.dtype, copy=False),
+        )
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
@@ -1009,8 +1147,7 @@ def _stat_array(x, name, c, op):
         return None
     arr = x.data if isinstance(x, Tensor) else x
     if not isinstance(arr, np.ndarray):
-        raise TypeError(f"{op}: {name} must be a Tensor or numpy.ndarray, got "
-                        f"{type(x).__name__}")
+        raise TypeError(f"{op}: {name} must be a Tensor or numpy.ndarray, got {type(x).__name__}")
     if arr.shape != (c,):
         raise ValueError(f"{op}: {name} must have shape ({c},), got {arr.shape}")
     return arr
@@ -1024,7 +1161,8 @@ class BatchNorm(Function):
 
     def forward(self, x, w, b, running_mean, running_var, training, momentum, eps):
         y, mean, var = _kernels.batch_norm_forward(
-            x, w, b, running_mean, running_var, training, eps, out=_empty(x.shape, x.dtype))
+            x, w, b, running_mean, running_var, training, eps, out=_empty(x.shape, x.dtype)
+        )
         if training:
             m = x.size // x.shape[1]
             if running_mean is not None:
@@ -1040,13 +1178,30 @@ class BatchNorm(Function):
     def backward(self, g):
         nx, nw, nb = self.needs_input_grad
         return _kernels.batch_norm_backward(
-            g, self.x, self.mean, self.var, self.w, self.eps, self.training, input_grad=nx,
-            weight_grad=nw and self.w is not None, bias_grad=nb,
-            dx_out=_empty(self.x.shape, self.x.dtype) if nx else None)
+            g,
+            self.x,
+            self.mean,
+            self.var,
+            self.w,
+            self.eps,
+            self.training,
+            input_grad=nx,
+            weight_grad=nw and self.w is not None,
+            bias_grad=nb,
+            dx_out=_empty(self.x.shape, self.x.dtype) if nx else None,
+        )
 
 
-def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
-               momentum=0.1, eps=1e-5):
+def batch_norm(
+    input,
+    running_mean,
+    running_var,
+    weight=None,
+    bias=None,
+    training=False,
+    momentum=0.1,
+    eps=1e-5,
+):
     """Batch normalisation over dim 1 of (N, C), (N, C, L) or (N, C, H, W).
 
     In training, normalises with the batch mean and biased variance and updates
@@ -1065,21 +1220,35 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if not training and (rm is None or rv is None):
         raise ValueError(f"{op}: running_mean and running_var are needed when not training")
     if training and input.numel() // max(c, 1) <= 1:
-        raise ValueError(f"{op}: expected more than 1 value per channel when training, got "
-                         f"input of shape {input.shape}")
+        raise ValueError(
+            f"{op}: expected more than 1 value per channel when training, got "
+            f"input of shape {input.shape}"
+        )
     if weight is not None:
         weight = _tensor(weight, "weight", op)
         if weight.shape != (c,):
-            raise ValueError(f"{op}: weight must have shape ({c},) for input of shape "
-                             f"{input.shape}, got {weight.shape}")
+            raise ValueError(
+                f"{op}: weight must have shape ({c},) for input of shape "
+                f"{input.shape}, got {weight.shape}"
+            )
     if bias is not None:
         bias = _tensor(bias, "bias", op)
         if bias.shape != (c,):
-            raise ValueError(f"{op}: bias must have shape ({c},) for input of shape "
-                             f"{input.shape}, got {bias.shape}")
+            raise ValueError(
+                f"{op}: bias must have shape ({c},) for input of shape "
+                f"{input.shape}, got {bias.shape}"
+            )
     _same_dtype(op, input=input, weight=weight, bias=bias)
-    return BatchNorm.apply(input, weight, bias, running_mean=rm, running_var=rv,
-                           training=bool(training), momentum=float(momentum), eps=float(eps))
+    return BatchNorm.apply(
+        input,
+        weight,
+        bias,
+        running_mean=rm,
+        running_var=rv,
+        training=bool(training),
+        momentum=float(momentum),
+        eps=float(eps),
+    )
 
 
 class LayerNorm(Function):
@@ -1120,9 +1289,11 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         normalized_shape = (int(normalized_shape),)
     normalized_shape = tuple(normalized_shape)
     k = len(normalized_shape)
-    if k == 0 or input.shape[input.ndim - k:] != normalized_shape or input.ndim < k:
-        raise ValueError(f"{op}: input shape {input.shape} does not end with normalized_shape "
-                         f"{normalized_shape}")
+    if k == 0 or input.shape[input.ndim - k :] != normalized_shape or input.ndim < k:
+        raise ValueError(
+            f"{op}: input shape {input.shape} does not end with normalized_shape "
+            f"{normalized_shape}"
+        )
     for name, p in (("weight", weight), ("bias", bias)):
         if p is not None and tuple(p.shape) != normalized_shape:
             raise ValueError(f"{op}: {name} must have shape {normalized_shape}, got {p.shape}")
@@ -1145,28 +1316,38 @@ class Embedding(Function):
         return dw, None
 
 
-def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
-              scale_grad_by_freq=False, sparse=False):
+def embedding(
+    input,
+    weight,
+    padding_idx=None,
+    max_norm=None,
+    norm_type=2.0,
+    scale_grad_by_freq=False,
+    sparse=False,
+):
     """Rows of weight (num_embeddings, embedding_dim) picked by the int tensor input; the
     row at padding_idx gets no gradient. max_norm, scale_grad_by_freq and sparse are not
     supported."""
     op = "embedding"
     if max_norm is not None or scale_grad_by_freq or sparse:
-        raise NotImplementedError(f"{op}: max_norm, scale_grad_by_freq and sparse are not "
-                                  f"supported")
+        raise NotImplementedError(
+            f"{op}: max_norm, scale_grad_by_freq and sparse are not supported"
+        )
     input = _tensor(input, "input", op)
     weight = _tensor(weight, "weight", op)
     if weight.ndim != 2:
-        raise ValueError(f"{op}: weight must be 2-D (num_embeddings, embedding_dim), got "
-                         f"shape {weight.shape}")
+        raise ValueError(
+            f"{op}: weight must be 2-D (num_embeddings, embedding_dim), got shape {weight.shape}"
+        )
     if input.dtype.kind not in "iu":
         raise TypeError(f"{op}: input must hold integer indices, got dtype {input.dtype}")
     n = weight.shape[0]
     idx = input.data
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         bad = idx[(idx < 0) | (idx >= n)].flat[0]
-        raise ValueError(f"{op}: index {bad} out of range [0, {n}) for weight of shape "
-                         f"{weight.shape}")
+        raise ValueError(
+            f"{op}: index {bad} out of range [0, {n}) for weight of shape {weight.shape}"
+        )
     if padding_idx is not None:
         if not -n <= padding_idx < n:
             raise ValueError(f"{op}: padding_idx {padding_idx} out of range [-{n}, {n})")
@@ -1186,6 +1367,8 @@ def one_hot(tensor, num_classes=-1):
     if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
         raise ValueError(f"one_hot: class values must be in [0, {num_classes})")
     return Tensor((idx[..., None] == np.arange(num_classes)).astype(np.int64))
+
+
 from minnet.nn._conv_functional import (  # noqa: E402,F401
     adaptive_avg_pool2d,
     avg_pool2d,

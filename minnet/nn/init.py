@@ -5,14 +5,27 @@ Random draws come from minnet's generator (``minnet.manual_seed``) unless a
 ``numpy.random.Generator`` is passed as ``generator``. Values are drawn in float64 and then
 cast, so a float32 and a float64 parameter seeded alike get the same numbers.
 """
+
 import math
 import numbers
 
 import numpy as np
 
-__all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_",
-           "zeros_", "eye_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
-           "kaiming_normal_", "orthogonal_"]
+__all__ = [
+    "calculate_gain",
+    "uniform_",
+    "normal_",
+    "trunc_normal_",
+    "constant_",
+    "ones_",
+    "zeros_",
+    "eye_",
+    "xavier_uniform_",
+    "xavier_normal_",
+    "kaiming_uniform_",
+    "kaiming_normal_",
+    "orthogonal_",
+]
 
 
 def _rng(generator):
@@ -20,7 +33,7 @@ def _rng(generator):
         return generator
     try:
         from minnet.random import get_generator
-    except ImportError:   # pragma: no cover - minnet.random always ships
+    except ImportError:  # pragma: no cover - minnet.random always ships
         return _fallback
     return get_generator()
 
@@ -31,8 +44,9 @@ _fallback = np.random.default_rng()
 def _array(tensor):
     arr = tensor if isinstance(tensor, np.ndarray) else getattr(tensor, "data", None)
     if not isinstance(arr, np.ndarray):
-        raise TypeError(f"nn.init: expected a Tensor or numpy.ndarray, got "
-                        f"{type(tensor).__name__}")
+        raise TypeError(
+            f"nn.init: expected a Tensor or numpy.ndarray, got {type(tensor).__name__}"
+        )
     return arr
 
 
@@ -61,8 +75,15 @@ def calculate_gain(nonlinearity, param=None):
 
         >>> gain = nn.init.calculate_gain('leaky_relu', 0.2)
     """
-    linear_fns = ["linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
-                  "conv_transpose2d", "conv_transpose3d"]
+    linear_fns = [
+        "linear",
+        "conv1d",
+        "conv2d",
+        "conv3d",
+        "conv_transpose1d",
+        "conv_transpose2d",
+        "conv_transpose3d",
+    ]
     if nonlinearity in linear_fns or nonlinearity == "sigmoid":
         return 1
     if nonlinearity == "tanh":
@@ -76,7 +97,7 @@ def calculate_gain(nonlinearity, param=None):
             slope = param
         else:
             raise ValueError(f"negative_slope {param} not a valid number")
-        return math.sqrt(2.0 / (1 + slope ** 2))
+        return math.sqrt(2.0 / (1 + slope**2))
     if nonlinearity == "selu":
         return 3.0 / 4
     raise ValueError(f"Unsupported nonlinearity {nonlinearity}")
@@ -87,8 +108,10 @@ def _calculate_fan_in_and_fan_out(tensor):
     where receptive is the product of ``shape[2:]`` (PyTorch's layouts (out, in, *kernel))."""
     shape = _array(tensor).shape
     if len(shape) < 2:
-        raise ValueError("Fan in and fan out can not be computed for tensor with fewer than "
-                         f"2 dimensions (got shape {shape})")
+        raise ValueError(
+            "Fan in and fan out can not be computed for tensor with fewer than "
+            f"2 dimensions (got shape {shape})"
+        )
     receptive = int(np.prod(shape[2:])) if len(shape) > 2 else 1
     return shape[1] * receptive, shape[0] * receptive
 

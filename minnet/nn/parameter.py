@@ -1,4 +1,5 @@
 """Parameter: a Tensor that a Module registers as one of its learnable weights."""
+
 import numpy as np
 
 from minnet.tensor import Tensor, get_default_dtype

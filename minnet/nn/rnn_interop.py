@@ -24,10 +24,19 @@ RNN module (any number of layers, either direction: the list holds [kernel, recu
 bias] per layer and direction, forward before backward as Keras's ``Bidirectional``) and on
 the cells, in the order of Keras's ``layer.get_weights()``.
 """
+
 import numpy as np
 
-__all__ = ["gru_to_keras", "gru_from_keras", "lstm_to_keras", "lstm_from_keras",
-           "rnn_to_keras", "rnn_from_keras", "get_keras_weights", "set_keras_weights"]
+__all__ = [
+    "gru_to_keras",
+    "gru_from_keras",
+    "lstm_to_keras",
+    "lstm_from_keras",
+    "rnn_to_keras",
+    "rnn_from_keras",
+    "get_keras_weights",
+    "set_keras_weights",
+]
 
 # Keras's block k holds PyTorch's block _GRU_PERM[k]: z, r, h  <-  r(0), z(1), n(2)
 _GRU_PERM = [1, 0, 2]
@@ -59,9 +68,11 @@ def gru_from_keras(kernel, recurrent_kernel, bias=None):
     if bias is not None:
         bias = np.asarray(bias)
         if bias.shape != (2, gh):
-            raise ValueError(f"gru_from_keras: bias must have shape (2, {gh}) (a GRU with "
-                             f"reset_after=True); got {bias.shape}. reset_after=False is the "
-                             f"lecture's GRU, a different function, and is not supported")
+            raise ValueError(
+                f"gru_from_keras: bias must have shape (2, {gh}) (a GRU with "
+                f"reset_after=True); got {bias.shape}. reset_after=False is the "
+                f"lecture's GRU, a different function, and is not supported"
+            )
     w_ih = np.ascontiguousarray(_permute(kernel, _GRU_PERM, axis=1).T)
     w_hh = np.ascontiguousarray(_permute(np.asarray(recurrent_kernel), _GRU_PERM, axis=1).T)
     if bias is None:
@@ -109,8 +120,11 @@ def rnn_from_keras(kernel, recurrent_kernel, bias=None):
     return _single_bias_from_keras(kernel, recurrent_kernel, bias)
 
 
-_CONVERTERS = {"GRU": (gru_to_keras, gru_from_keras), "LSTM": (lstm_to_keras, lstm_from_keras),
-               "RNN": (rnn_to_keras, rnn_from_keras)}
+_CONVERTERS = {
+    "GRU": (gru_to_keras, gru_from_keras),
+    "LSTM": (lstm_to_keras, lstm_from_keras),
+    "RNN": (rnn_to_keras, rnn_from_keras),
+}
 
 
 def _kind(module):
@@ -129,8 +143,9 @@ def _groups(module):
         for layer in range(module.num_layers):
             for d in range(dirs):
                 sfx = f"_l{layer}" + ("_reverse" if d else "")
-                out.append(tuple(n + sfx for n in ("weight_ih", "weight_hh", "bias_ih",
-                                                    "bias_hh")))
+                out.append(
+                    tuple(n + sfx for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
+                )
         return out
     return [("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
 
@@ -158,17 +173,21 @@ def set_keras_weights(module, weights):
     per = 3 if has_bias else 2
     weights = list(weights)
     if len(weights) != per * len(groups):
-        raise ValueError(f"set_keras_weights: {type(module).__name__} needs {per * len(groups)} "
-                         f"arrays ({per} per layer and direction), got {len(weights)}")
+        raise ValueError(
+            f"set_keras_weights: {type(module).__name__} needs {per * len(groups)} "
+            f"arrays ({per} per layer and direction), got {len(weights)}"
+        )
     for k, names in enumerate(groups):
-        chunk = weights[k * per:(k + 1) * per]
+        chunk = weights[k * per : (k + 1) * per]
         arrays = from_keras(*chunk) if has_bias else from_keras(chunk[0], chunk[1], None)
         for name, arr in zip(names, arrays):
             p = getattr(module, name, None)
             if p is None:
                 continue
             if arr.shape != p.data.shape:
-                raise ValueError(f"set_keras_weights: {type(module).__name__}.{name} has shape "
-                                 f"{p.data.shape}, the Keras weights give {arr.shape}")
+                raise ValueError(
+                    f"set_keras_weights: {type(module).__name__}.{name} has shape "
+                    f"{p.data.shape}, the Keras weights give {arr.shape}"
+                )
             p.data[...] = arr
     return module

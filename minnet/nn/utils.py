@@ -1,12 +1,12 @@
 """Gradient clipping: ``clip_grad_norm_`` and ``clip_grad_value_``."""
+
 import math
 
 import numpy as np
 
 from minnet.tensor import Tensor
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector",
-           "vector_to_parameters"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]
 
 
 def _params(parameters):
@@ -44,13 +44,16 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     if norm_type == math.inf:
         total = max(float(np.max(np.abs(g))) if g.size else 0.0 for g in grads)
     else:
-        total = sum(float(np.sum(np.abs(g, dtype=np.float64) ** norm_type)) for g in grads) \
-            ** (1.0 / norm_type)
+        total = sum(float(np.sum(np.abs(g, dtype=np.float64) ** norm_type)) for g in grads) ** (
+            1.0 / norm_type
+        )
     if error_if_nonfinite and not math.isfinite(total):
-        raise RuntimeError(f"The total norm of order {norm_type} for gradients from "
-                           "`parameters` is non-finite, so it cannot be clipped. To disable "
-                           "this error and scale the gradients by the non-finite norm "
-                           "anyway, set `error_if_nonfinite=False`")
+        raise RuntimeError(
+            f"The total norm of order {norm_type} for gradients from "
+            "`parameters` is non-finite, so it cannot be clipped. To disable "
+            "this error and scale the gradients by the non-finite norm "
+            "anyway, set `error_if_nonfinite=False`"
+        )
     coef = float(max_norm) / (total + 1e-6)
     if coef < 1.0:
         for g in grads:
@@ -87,8 +90,9 @@ def vector_to_parameters(vec, parameters):
     offset = 0
     for p in _params(parameters):
         n = p.data.size
-        p.data[...] = v[offset:offset + n].reshape(p.data.shape)
+        p.data[...] = v[offset : offset + n].reshape(p.data.shape)
         offset += n
     if offset != v.size:
-        raise ValueError(f"vector_to_parameters: vector has {v.size} elements, the "
-                         f"parameters {offset}")
+        raise ValueError(
+            f"vector_to_parameters: vector has {v.size} elements, the parameters {offset}"
+        )

@@ -2,6 +2,7 @@
 kernel does: the fused C step (minnet.kernels) and its NumPy reference (minnet.reference),
 which has the same signature and in-place behaviour. :func:`step_impl` picks one per
 parameter; the optimizers hold no update maths of their own."""
+
 import numpy as np
 
 from minnet import kernels as _kernels
@@ -19,10 +20,18 @@ def step_impl(opt, p, g):
     else minnet.reference (any float dtype or layout). ValueError if the shapes differ."""
     d = p.data
     if g.shape != d.shape:
-        raise ValueError(f"{type(opt).__name__}: gradient of shape {g.shape} does not match "
-                         f"its parameter of shape {d.shape}")
-    if (USE_KERNELS and type(d) is np.ndarray and d.dtype in _FUSABLE and g.dtype == d.dtype
-            and d.flags.c_contiguous and d.flags.writeable):
+        raise ValueError(
+            f"{type(opt).__name__}: gradient of shape {g.shape} does not match "
+            f"its parameter of shape {d.shape}"
+        )
+    if (
+        USE_KERNELS
+        and type(d) is np.ndarray
+        and d.dtype in _FUSABLE
+        and g.dtype == d.dtype
+        and d.flags.c_contiguous
+        and d.flags.writeable
+    ):
         return _kernels
     return _reference
 
@@ -44,8 +53,10 @@ def effective_grad(opt, p, weight_decay=0.0, maximize=False):
     if g is None:
         return None
     if g.shape != p.data.shape:
-        raise ValueError(f"{type(opt).__name__}: gradient of shape {g.shape} does not match "
-                         f"its parameter of shape {p.data.shape}")
+        raise ValueError(
+            f"{type(opt).__name__}: gradient of shape {g.shape} does not match "
+            f"its parameter of shape {p.data.shape}"
+        )
     if not maximize and weight_decay == 0:
         return g
     out = scratch(opt, p, "grad")

@@ -1,4 +1,5 @@
 """Adadelta."""
+
 import numpy as np
 
 from minnet.optim._functional import check_nonneg, effective_grad, scratch
@@ -40,15 +41,27 @@ class Adadelta(Optimizer):
         >>> opt = minnet.optim.Adadelta(model.parameters(), lr=1.0)
     """
 
-    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
-                 capturable=False, maximize=False, differentiable=False):
+    def __init__(
+        self,
+        params,
+        lr=1.0,
+        rho=0.9,
+        eps=1e-6,
+        weight_decay=0,
+        foreach=None,
+        *,
+        capturable=False,
+        maximize=False,
+        differentiable=False,
+    ):
         check_nonneg("learning rate", lr)
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"Invalid rho value: {rho}")
         check_nonneg("epsilon", eps)
         check_nonneg("weight_decay", weight_decay)
-        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay,
-                                      maximize=maximize))
+        super().__init__(
+            params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
+        )
 
     def _update_group(self, group):
         lr, rho, eps = group["lr"], group["rho"], group["eps"]
@@ -65,17 +78,17 @@ class Adadelta(Optimizer):
             v, u = state["square_avg"], state["acc_delta"]
             delta = scratch(self, p, "delta")
             tmp = scratch(self, p, "tmp")
-            np.multiply(g, g, out=tmp)                 # v = rho v + (1 - rho) g^2
+            np.multiply(g, g, out=tmp)  # v = rho v + (1 - rho) g^2
             np.multiply(tmp, 1 - rho, out=tmp)
             np.multiply(v, rho, out=v)
             np.add(v, tmp, out=v)
-            np.add(u, eps, out=delta)                  # dx = sqrt(u + eps) / sqrt(v + eps) g
+            np.add(u, eps, out=delta)  # dx = sqrt(u + eps) / sqrt(v + eps) g
             np.sqrt(delta, out=delta)
             np.add(v, eps, out=tmp)
             np.sqrt(tmp, out=tmp)
             np.divide(delta, tmp, out=delta)
             np.multiply(delta, g, out=delta)
-            np.multiply(delta, delta, out=tmp)         # u = rho u + (1 - rho) dx^2
+            np.multiply(delta, delta, out=tmp)  # u = rho u + (1 - rho) dx^2
             np.multiply(tmp, 1 - rho, out=tmp)
             np.multiply(u, rho, out=u)
             np.add(u, tmp, out=u)

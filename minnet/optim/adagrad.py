@@ -1,4 +1,5 @@
 """Adagrad with learning-rate decay."""
+
 import numpy as np
 
 from minnet.optim._functional import check_nonneg, step_impl
@@ -36,23 +37,42 @@ class Adagrad(Optimizer):
         >>> opt = minnet.optim.Adagrad(model.parameters(), lr=0.1)
     """
 
-    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0,
-                 initial_accumulator_value=0, eps=1e-10, *, maximize=False):
+    def __init__(
+        self,
+        params,
+        lr=1e-2,
+        lr_decay=0,
+        weight_decay=0,
+        initial_accumulator_value=0,
+        eps=1e-10,
+        *,
+        maximize=False,
+    ):
         check_nonneg("learning rate", lr)
         check_nonneg("lr_decay", lr_decay)
         check_nonneg("weight_decay", weight_decay)
         check_nonneg("initial_accumulator_value", initial_accumulator_value)
         check_nonneg("epsilon", eps)
-        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
-                                      initial_accumulator_value=initial_accumulator_value,
-                                      eps=eps, maximize=maximize))
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                lr_decay=lr_decay,
+                weight_decay=weight_decay,
+                initial_accumulator_value=initial_accumulator_value,
+                eps=eps,
+                maximize=maximize,
+            ),
+        )
 
     def add_param_group(self, param_group):
         super().add_param_group(param_group)
         group = self.param_groups[-1]
-        for p in group["params"]:             # PyTorch creates the accumulator up front
-            self.state[p] = {"step": 0, "sum": np.full_like(
-                p.data, group["initial_accumulator_value"])}
+        for p in group["params"]:  # PyTorch creates the accumulator up front
+            self.state[p] = {
+                "step": 0,
+                "sum": np.full_like(p.data, group["initial_accumulator_value"]),
+            }
 
     def _update_group(self, group):
         for p in group["params"]:
@@ -65,6 +85,13 @@ class Adagrad(Optimizer):
                 state["sum"] = np.full_like(p.data, group["initial_accumulator_value"])
             state["step"] += 1
             step_impl(self, p, raw).adagrad_step(
-                p.data, raw, state["sum"], step=state["step"], lr=group["lr"],
-                lr_decay=group["lr_decay"], weight_decay=group["weight_decay"], eps=group["eps"],
-                maximize=group["maximize"])
+                p.data,
+                raw,
+                state["sum"],
+                step=state["step"],
+                lr=group["lr"],
+                lr_decay=group["lr_decay"],
+                weight_decay=group["weight_decay"],
+                eps=group["eps"],
+                maximize=group["maximize"],
+            )

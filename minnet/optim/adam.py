@@ -35,9 +35,21 @@ def _adam_update(opt, group, decoupled):
         state["step"] += 1
         t = state["step"]
         step_impl(opt, p, raw).adam_step(
-            p.data, raw, state["exp_avg"], state["exp_avg_sq"], step=t, lr=lr, beta1=beta1,
-            beta2=beta2, eps=eps, weight_decay=wd, decoupled=decoupled, amsgrad=group["amsgrad"],
-            maximize=group["maximize"], max_exp_avg_sq=state.get("max_exp_avg_sq"))
+            p.data,
+            raw,
+            state["exp_avg"],
+            state["exp_avg_sq"],
+            step=t,
+            lr=lr,
+            beta1=beta1,
+            beta2=beta2,
+            eps=eps,
+            weight_decay=wd,
+            decoupled=decoupled,
+            amsgrad=group["amsgrad"],
+            maximize=group["maximize"],
+            max_exp_avg_sq=state.get("max_exp_avg_sq"),
+        )
 
 
 class Adam(Optimizer):
@@ -76,12 +88,29 @@ class Adam(Optimizer):
         >>> opt = minnet.optim.Adam(model.parameters(), lr=0.01)
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 amsgrad=False, *, maximize=False):
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0,
+        amsgrad=False,
+        *,
+        maximize=False,
+    ):
         _check_adam_args(lr, betas, eps, weight_decay)
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
-                                      weight_decay=weight_decay, amsgrad=amsgrad,
-                                      maximize=maximize))
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                betas=tuple(betas),
+                eps=eps,
+                weight_decay=weight_decay,
+                amsgrad=amsgrad,
+                maximize=maximize,
+            ),
+        )
 
     _decoupled = False
 
@@ -120,6 +149,15 @@ class AdamW(Adam):
 
     _decoupled = True
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-                 amsgrad=False, *, maximize=False):
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=1e-2,
+        amsgrad=False,
+        *,
+        maximize=False,
+    ):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)

@@ -8,14 +8,29 @@ PyTorch's chainable (recursive) forms, so several schedulers may act on one opti
 (ChainedScheduler), and have PyTorch's closed forms (``_get_closed_form_lr``) for
 ``step(epoch)`` and for SequentialLR's switch to the next scheduler.
 """
+
 import bisect
 import math
 import warnings
 
-__all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
-           "LambdaLR", "MultiplicativeLR", "ConstantLR", "LinearLR", "PolynomialLR",
-           "SequentialLR", "ChainedScheduler", "CyclicLR", "CosineAnnealingWarmRestarts",
-           "OneCycleLR", "ReduceLROnPlateau"]
+__all__ = [
+    "LRScheduler",
+    "StepLR",
+    "MultiStepLR",
+    "ExponentialLR",
+    "CosineAnnealingLR",
+    "LambdaLR",
+    "MultiplicativeLR",
+    "ConstantLR",
+    "LinearLR",
+    "PolynomialLR",
+    "SequentialLR",
+    "ChainedScheduler",
+    "CyclicLR",
+    "CosineAnnealingWarmRestarts",
+    "OneCycleLR",
+    "ReduceLROnPlateau",
+]
 
 
 class _Stateful:
@@ -34,7 +49,7 @@ class _Stateful:
     def load_state_dict(self, state_dict):
         """Restore the attributes saved by :meth:`state_dict`."""
         for k, v in state_dict.items():
-            if isinstance(v, tuple):       # lists come back as lists, but be lenient
+            if isinstance(v, tuple):  # lists come back as lists, but be lenient
                 v = list(v)
             self.__dict__[k] = v
 
@@ -55,8 +70,10 @@ class LRScheduler(_Stateful):
         else:
             for i, group in enumerate(optimizer.param_groups):
                 if "initial_lr" not in group:
-                    raise KeyError(f"param 'initial_lr' is not specified in param_groups[{i}] "
-                                   "when resuming an optimizer")
+                    raise KeyError(
+                        f"param 'initial_lr' is not specified in param_groups[{i}] "
+                        "when resuming an optimizer"
+                    )
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
         self._initial_step()
@@ -79,8 +96,12 @@ class LRScheduler(_Stateful):
         epoch (the closed form where there is one; deprecated in PyTorch, as here)."""
         self._step_count += 1
         if epoch is not None:
-            warnings.warn("The epoch parameter in `scheduler.step()` is deprecated; call "
-                          "step() without it once per epoch", UserWarning, stacklevel=2)
+            warnings.warn(
+                "The epoch parameter in `scheduler.step()` is deprecated; call "
+                "step() without it once per epoch",
+                UserWarning,
+                stacklevel=2,
+            )
         self._update_lr(epoch)
 
     def _update_lr(self, epoch=None):
@@ -99,7 +120,7 @@ class LRScheduler(_Stateful):
         return f"{type(self).__name__}(last_epoch={self.last_epoch}, lr={self._last_lr})"
 
 
-_LRScheduler = LRScheduler   # PyTorch's older name
+_LRScheduler = LRScheduler  # PyTorch's older name
 
 
 class StepLR(LRScheduler):
@@ -131,8 +152,7 @@ class StepLR(LRScheduler):
         return [g["lr"] * self.gamma for g in self.optimizer.param_groups]
 
     def _get_closed_form_lr(self):
-        return [base * self.gamma ** (self.last_epoch // self.step_size)
-                for base in self.base_lrs]
+        return [base * self.gamma ** (self.last_epoch // self.step_size) for base in self.base_lrs]
 
 
 class MultiStepLR(LRScheduler):
@@ -158,11 +178,11 @@ class MultiStepLR(LRScheduler):
 
     def get_lr(self):
         hits = self.milestones.count(self.last_epoch)
-        return [g["lr"] * self.gamma ** hits for g in self.optimizer.param_groups]
+        return [g["lr"] * self.gamma**hits for g in self.optimizer.param_groups]
 
     def _get_closed_form_lr(self):
         passed = bisect.bisect_right(self.milestones, self.last_epoch)
-        return [base * self.gamma ** passed for base in self.base_lrs]
+        return [base * self.gamma**passed for base in self.base_lrs]
 
 
 class ExponentialLR(LRScheduler):
@@ -188,7 +208,7 @@ class ExponentialLR(LRScheduler):
         return [g["lr"] * self.gamma for g in self.optimizer.param_groups]
 
     def _get_closed_form_lr(self):
-        return [base * self.gamma ** self.last_epoch for base in self.base_lrs]
+        return [base * self.gamma**self.last_epoch for base in self.base_lrs]
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -222,19 +242,30 @@ class CosineAnnealingLR(LRScheduler):
         t, T, eta_min = self.last_epoch, self.T_max, self.eta_min
         if t == 0:
             return [g["lr"] for g in groups]
-        if self._step_count == 1 and t > 0:       # resumed: closed form
-            return [eta_min + (base - eta_min) * (1 + math.cos(t * math.pi / T)) / 2
-                    for base in self.base_lrs]
+        if self._step_count == 1 and t > 0:  # resumed: closed form
+            return [
+                eta_min + (base - eta_min) * (1 + math.cos(t * math.pi / T)) / 2
+                for base in self.base_lrs
+            ]
         if (t - 1 - T) % (2 * T) == 0:
-            return [g["lr"] + (base - eta_min) * (1 - math.cos(math.pi / T)) / 2
-                    for base, g in zip(self.base_lrs, groups)]
-        return [(1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T))
-                * (g["lr"] - eta_min) + eta_min for g in groups]
+            return [
+                g["lr"] + (base - eta_min) * (1 - math.cos(math.pi / T)) / 2
+                for base, g in zip(self.base_lrs, groups)
+            ]
+        return [
+            (1 + math.cos(math.pi * t / T))
+            / (1 + math.cos(math.pi * (t - 1) / T))
+            * (g["lr"] - eta_min)
+            + eta_min
+            for g in groups
+        ]
 
     def _get_closed_form_lr(self):
-        return [self.eta_min + (base - self.eta_min)
-                * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
-                for base in self.base_lrs]
+        return [
+            self.eta_min
+            + (base - self.eta_min) * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
+            for base in self.base_lrs
+        ]
 
 
 class LambdaLR(LRScheduler):
@@ -274,8 +305,10 @@ def _per_group(name, optimizer, value):
     n = len(optimizer.param_groups)
     if isinstance(value, (list, tuple)):
         if len(value) != n:
-            raise ValueError(f"{name} must have the same length as optimizer.param_groups: "
-                             f"expected {n}, got {len(value)}")
+            raise ValueError(
+                f"{name} must have the same length as optimizer.param_groups: "
+                f"expected {n}, got {len(value)}"
+            )
         return list(value)
     return [value] * n
 
@@ -357,11 +390,14 @@ class LinearLR(LRScheduler):
         >>> scheduler = LinearLR(optimizer, start_factor=0.1, total_iters=4)  # warm-up
     """
 
-    def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5,
-                 last_epoch=-1):
+    def __init__(
+        self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, last_epoch=-1
+    ):
         if not 0 < start_factor <= 1.0:
-            raise ValueError("Starting multiplicative factor expected to be greater than 0 "
-                             "and less or equal to 1.")
+            raise ValueError(
+                "Starting multiplicative factor expected to be greater than 0 "
+                "and less or equal to 1."
+            )
         if not 0 <= end_factor <= 1.0:
             raise ValueError("Ending multiplicative factor expected to be between 0 and 1.")
         self.start_factor, self.end_factor = start_factor, end_factor
@@ -380,8 +416,10 @@ class LinearLR(LRScheduler):
 
     def _get_closed_form_lr(self):
         frac = min(self.total_iters, self.last_epoch) / self.total_iters
-        return [base * (self.start_factor + (self.end_factor - self.start_factor) * frac)
-                for base in self.base_lrs]
+        return [
+            base * (self.start_factor + (self.end_factor - self.start_factor) * frac)
+            for base in self.base_lrs
+        ]
 
 
 class PolynomialLR(LRScheduler):
@@ -434,11 +472,15 @@ def _check_parts(schedulers, optimizer, who):
         raise ValueError(f"{who} expects at least one scheduler")
     for i, s in enumerate(schedulers):
         if isinstance(s, ReduceLROnPlateau):
-            raise ValueError(f"{who} does not support ReduceLROnPlateau (its step needs the "
-                             f"metric), but got one at index {i}")
+            raise ValueError(
+                f"{who} does not support ReduceLROnPlateau (its step needs the "
+                f"metric), but got one at index {i}"
+            )
         if getattr(s, "optimizer", None) is not optimizer:
-            raise ValueError(f"{who} expects all schedulers to belong to the same optimizer, "
-                             f"but scheduler {i} ({type(s).__name__}) has another one")
+            raise ValueError(
+                f"{who} expects all schedulers to belong to the same optimizer, "
+                f"but scheduler {i} ({type(s).__name__}) has another one"
+            )
 
 
 class SequentialLR(_Composite):
@@ -462,8 +504,10 @@ class SequentialLR(_Composite):
     def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
         _check_parts(schedulers, optimizer, "SequentialLR")
         if len(milestones) != len(schedulers) - 1:
-            raise ValueError(f"SequentialLR expects one milestone fewer than schedulers, got "
-                             f"{len(schedulers)} schedulers and {len(milestones)} milestones")
+            raise ValueError(
+                f"SequentialLR expects one milestone fewer than schedulers, got "
+                f"{len(schedulers)} schedulers and {len(milestones)} milestones"
+            )
         self._schedulers, self._milestones = list(schedulers), list(milestones)
         self.last_epoch = last_epoch + 1
         self.optimizer = optimizer
@@ -482,7 +526,7 @@ class SequentialLR(_Composite):
         idx = bisect.bisect_right(self._milestones, self.last_epoch)
         scheduler = self._schedulers[idx]
         if idx > 0 and self._milestones[idx - 1] == self.last_epoch:
-            scheduler._update_lr(0)     # the next scheduler starts at its epoch 0
+            scheduler._update_lr(0)  # the next scheduler starts at its epoch 0
         else:
             scheduler.step()
         self._last_lr = scheduler.get_last_lr()
@@ -537,8 +581,11 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
-        return [self.eta_min + (base - self.eta_min)
-                * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2 for base in self.base_lrs]
+        return [
+            self.eta_min
+            + (base - self.eta_min) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
+            for base in self.base_lrs
+        ]
 
     def step(self, epoch=None):
         if epoch is None and self.last_epoch < 0:
@@ -555,10 +602,10 @@ class CosineAnnealingWarmRestarts(LRScheduler):
             if epoch >= self.T_0:
                 if self.T_mult == 1:
                     self.T_cur = epoch % self.T_0
-                else:   # which period epoch falls in: T_0 (T_mult^n - 1) / (T_mult - 1)
+                else:  # which period epoch falls in: T_0 (T_mult^n - 1) / (T_mult - 1)
                     n = int(math.log(epoch / self.T_0 * (self.T_mult - 1) + 1, self.T_mult))
-                    self.T_cur = epoch - self.T_0 * (self.T_mult ** n - 1) / (self.T_mult - 1)
-                    self.T_i = self.T_0 * self.T_mult ** n
+                    self.T_cur = epoch - self.T_0 * (self.T_mult**n - 1) / (self.T_mult - 1)
+                    self.T_i = self.T_0 * self.T_mult**n
             else:
                 self.T_i, self.T_cur = self.T_0, epoch
         self.last_epoch = math.floor(epoch)
@@ -578,8 +625,9 @@ def _set_momentum(group, momentum, use_beta1):
 def _momentum_kind(optimizer, who):
     """True when the optimizer's momentum is Adam's beta1, False for SGD's momentum."""
     if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-        raise ValueError(f"{who}: optimizer must support momentum or beta1 with "
-                         f"`cycle_momentum` option enabled")
+        raise ValueError(
+            f"{who}: optimizer must support momentum or beta1 with `cycle_momentum` option enabled"
+        )
     return "betas" in optimizer.defaults
 
 
@@ -607,9 +655,22 @@ class CyclicLR(LRScheduler):
 
     _not_saved = ("optimizer", "scale_fn_custom")
 
-    def __init__(self, optimizer, base_lr, max_lr, step_size_up=2000, step_size_down=None,
-                 mode="triangular", gamma=1.0, scale_fn=None, scale_mode="cycle",
-                 cycle_momentum=True, base_momentum=0.8, max_momentum=0.9, last_epoch=-1):
+    def __init__(
+        self,
+        optimizer,
+        base_lr,
+        max_lr,
+        step_size_up=2000,
+        step_size_down=None,
+        mode="triangular",
+        gamma=1.0,
+        scale_fn=None,
+        scale_mode="cycle",
+        cycle_momentum=True,
+        base_momentum=0.8,
+        max_momentum=0.9,
+        last_epoch=-1,
+    ):
         base_lrs = _per_group("base_lr", optimizer, base_lr)
         if last_epoch == -1:
             for lr, group in zip(base_lrs, optimizer.param_groups):
@@ -623,16 +684,20 @@ class CyclicLR(LRScheduler):
             raise ValueError("mode is invalid and scale_fn is None")
         self.mode, self.gamma = mode, gamma
         self.scale_fn_custom = scale_fn
-        self.scale_mode = scale_mode if scale_fn is not None else \
-            ("iterations" if mode == "exp_range" else "cycle")
+        self.scale_mode = (
+            scale_mode
+            if scale_fn is not None
+            else ("iterations" if mode == "exp_range" else "cycle")
+        )
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
             self.use_beta1 = _momentum_kind(optimizer, "CyclicLR")
             self.base_momentums = _per_group("base_momentum", optimizer, base_momentum)
             self.max_momentums = _per_group("max_momentum", optimizer, max_momentum)
             if last_epoch == -1:
-                for m, b, group in zip(self.max_momentums, self.base_momentums,
-                                       optimizer.param_groups):
+                for m, b, group in zip(
+                    self.max_momentums, self.base_momentums, optimizer.param_groups
+                ):
                     _set_momentum(group, m, self.use_beta1)
                     group["max_momentum"], group["base_momentum"] = m, b
         super().__init__(optimizer, last_epoch)
@@ -645,18 +710,18 @@ class CyclicLR(LRScheduler):
             return 1.0
         if self.mode == "triangular2":
             return 1 / (2.0 ** (x - 1))
-        return self.gamma ** x
+        return self.gamma**x
 
     def get_lr(self):
         cycle = math.floor(1 + self.last_epoch / self.total_size)
-        x = 1.0 + self.last_epoch / self.total_size - cycle      # position in the cycle
+        x = 1.0 + self.last_epoch / self.total_size - cycle  # position in the cycle
         scale = x / self.step_ratio if x <= self.step_ratio else (x - 1) / (self.step_ratio - 1)
         amp = self.scale_fn(cycle if self.scale_mode == "cycle" else self.last_epoch)
-        lrs = [base + (top - base) * scale * amp for base, top in zip(self.base_lrs,
-                                                                        self.max_lrs)]
+        lrs = [base + (top - base) * scale * amp for base, top in zip(self.base_lrs, self.max_lrs)]
         if self.cycle_momentum:
-            for group, b, m in zip(self.optimizer.param_groups, self.base_momentums,
-                                   self.max_momentums):
+            for group, b, m in zip(
+                self.optimizer.param_groups, self.base_momentums, self.max_momentums
+            ):
                 _set_momentum(group, m - (m - b) * scale * amp, self.use_beta1)
         return lrs
 
@@ -690,10 +755,23 @@ class OneCycleLR(LRScheduler):
         ...         train_batch(...); scheduler.step()
     """
 
-    def __init__(self, optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None,
-                 pct_start=0.3, anneal_strategy="cos", cycle_momentum=True,
-                 base_momentum=0.85, max_momentum=0.95, div_factor=25.0,
-                 final_div_factor=1e4, three_phase=False, last_epoch=-1):
+    def __init__(
+        self,
+        optimizer,
+        max_lr,
+        total_steps=None,
+        epochs=None,
+        steps_per_epoch=None,
+        pct_start=0.3,
+        anneal_strategy="cos",
+        cycle_momentum=True,
+        base_momentum=0.85,
+        max_momentum=0.95,
+        div_factor=25.0,
+        final_div_factor=1e4,
+        three_phase=False,
+        last_epoch=-1,
+    ):
         if total_steps is not None:
             if not isinstance(total_steps, int) or total_steps <= 0:
                 raise ValueError(f"Expected positive integer total_steps, but got {total_steps}")
@@ -704,24 +782,27 @@ class OneCycleLR(LRScheduler):
                     raise ValueError(f"Expected positive integer {name}, but got {v}")
             self.total_steps = epochs * steps_per_epoch
         else:
-            raise ValueError("You must define either total_steps OR (epochs AND "
-                             "steps_per_epoch)")
+            raise ValueError("You must define either total_steps OR (epochs AND steps_per_epoch)")
         if not isinstance(pct_start, float) or not 0 <= pct_start <= 1:
             raise ValueError(f"Expected float between 0 and 1 pct_start, but got {pct_start}")
         if anneal_strategy not in ("cos", "linear"):
-            raise ValueError(f"anneal_strategy must be one of 'cos' or 'linear', instead got "
-                             f"{anneal_strategy}")
+            raise ValueError(
+                f"anneal_strategy must be one of 'cos' or 'linear', instead got {anneal_strategy}"
+            )
         self.anneal_strategy = anneal_strategy
         T, up = self.total_steps, float(pct_start * self.total_steps)
         # (end step, lr from, lr to, momentum from, momentum to), names of group entries
         if three_phase:
-            self._phases = [(up - 1, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
-                            (2 * up - 2, "max_lr", "initial_lr", "base_momentum",
-                             "max_momentum"),
-                            (T - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum")]
+            self._phases = [
+                (up - 1, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                (2 * up - 2, "max_lr", "initial_lr", "base_momentum", "max_momentum"),
+                (T - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum"),
+            ]
         else:
-            self._phases = [(up - 1, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
-                            (T - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")]
+            self._phases = [
+                (up - 1, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                (T - 1, "max_lr", "min_lr", "base_momentum", "max_momentum"),
+            ]
         max_lrs = _per_group("max_lr", optimizer, max_lr)
         if last_epoch == -1:
             for top, group in zip(max_lrs, optimizer.param_groups):
@@ -732,9 +813,11 @@ class OneCycleLR(LRScheduler):
         if cycle_momentum:
             self.use_beta1 = _momentum_kind(optimizer, "OneCycleLR")
             if last_epoch == -1:
-                for m, b, group in zip(_per_group("max_momentum", optimizer, max_momentum),
-                                       _per_group("base_momentum", optimizer, base_momentum),
-                                       optimizer.param_groups):
+                for m, b, group in zip(
+                    _per_group("max_momentum", optimizer, max_momentum),
+                    _per_group("base_momentum", optimizer, base_momentum),
+                    optimizer.param_groups,
+                ):
                     _set_momentum(group, m, self.use_beta1)
                     group["max_momentum"], group["base_momentum"] = m, b
         super().__init__(optimizer, last_epoch)
@@ -747,8 +830,10 @@ class OneCycleLR(LRScheduler):
     def get_lr(self):
         step = self.last_epoch
         if step > self.total_steps:
-            raise ValueError(f"Tried to step {step} times. The specified number of total "
-                             f"steps is {self.total_steps}")
+            raise ValueError(
+                f"Tried to step {step} times. The specified number of total "
+                f"steps is {self.total_steps}"
+            )
         lrs = []
         for group in self.optimizer.param_groups:
             start = 0.0
@@ -757,8 +842,9 @@ class OneCycleLR(LRScheduler):
                     pct = (step - start) / (end - start)
                     lrs.append(self._anneal(group[lr0], group[lr1], pct))
                     if self.cycle_momentum:
-                        _set_momentum(group, self._anneal(group[m0], group[m1], pct),
-                                      self.use_beta1)
+                        _set_momentum(
+                            group, self._anneal(group[m0], group[m1], pct), self.use_beta1
+                        )
                     break
                 start = end
         return lrs
@@ -794,8 +880,18 @@ class ReduceLROnPlateau(_Stateful):
         ...     scheduler.step(val_loss)
     """
 
-    def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4,
-                 threshold_mode="rel", cooldown=0, min_lr=0, eps=1e-8):
+    def __init__(
+        self,
+        optimizer,
+        mode="min",
+        factor=0.1,
+        patience=10,
+        threshold=1e-4,
+        threshold_mode="rel",
+        cooldown=0,
+        min_lr=0,
+        eps=1e-8,
+    ):
         if factor >= 1.0:
             raise ValueError("Factor should be < 1.0.")
         if mode not in ("min", "max"):

@@ -4,6 +4,7 @@ An optimizer only needs objects with a ``.data`` NumPy array (updated in place) 
 that is None, a Tensor (its ``.data`` is read) or an array. Subclasses implement
 ``_update_group(group)``.
 """
+
 import copy
 
 import numpy as np
@@ -92,8 +93,10 @@ class Optimizer:
         self.state = _ParamState()
         self.param_groups = []
         if hasattr(params, "data") and hasattr(params, "grad"):
-            raise TypeError("params argument given to the optimizer should be an iterable of "
-                            "Tensors or dicts, but got a single " + type(params).__name__)
+            raise TypeError(
+                "params argument given to the optimizer should be an iterable of "
+                "Tensors or dicts, but got a single " + type(params).__name__
+            )
         param_groups = list(params)
         if len(param_groups) == 0:
             raise ValueError("optimizer got an empty parameter list")
@@ -122,20 +125,26 @@ class Optimizer:
         if hasattr(params, "data") and hasattr(params, "grad"):
             params = [params]
         elif isinstance(params, set):
-            raise TypeError("optimizer parameters need to be organized in ordered collections, "
-                            "but the ordering of a set changes between runs; use a list")
+            raise TypeError(
+                "optimizer parameters need to be organized in ordered collections, "
+                "but the ordering of a set changes between runs; use a list"
+            )
         params = list(params)
         for p in params:
             if not (hasattr(p, "data") and hasattr(p, "grad")):
-                raise TypeError("optimizer can only optimize Tensors, but one of the params is "
-                                + type(p).__name__)
+                raise TypeError(
+                    "optimizer can only optimize Tensors, but one of the params is "
+                    + type(p).__name__
+                )
             if not getattr(p, "requires_grad", True):
                 raise ValueError("optimizing a parameter that doesn't require gradients")
         group["params"] = params
         for name, default in self.defaults.items():
             if default is required and name not in group:
-                raise ValueError(f"parameter group didn't specify a value of required "
-                                 f"optimization parameter {name}")
+                raise ValueError(
+                    f"parameter group didn't specify a value of required "
+                    f"optimization parameter {name}"
+                )
             group.setdefault(name, default)
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         if len({id(p) for p in params}) != len(params):
@@ -200,19 +209,27 @@ class Optimizer:
         """Load a state from :meth:`state_dict` (or from ``minnet.load`` of a saved one).
         Buffers are copied and cast to their parameter's dtype; hyperparameters of each group
         are replaced by the saved ones."""
-        if not isinstance(state_dict, dict) or "param_groups" not in state_dict \
-                or "state" not in state_dict:
-            raise ValueError("optimizer state_dict must be a dict with 'state' and "
-                             "'param_groups' keys")
+        if (
+            not isinstance(state_dict, dict)
+            or "param_groups" not in state_dict
+            or "state" not in state_dict
+        ):
+            raise ValueError(
+                "optimizer state_dict must be a dict with 'state' and 'param_groups' keys"
+            )
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
-            raise ValueError(f"loaded state dict has {len(saved_groups)} parameter groups, "
-                             f"the optimizer has {len(self.param_groups)}")
+            raise ValueError(
+                f"loaded state dict has {len(saved_groups)} parameter groups, "
+                f"the optimizer has {len(self.param_groups)}"
+            )
         for i, (g, s) in enumerate(zip(self.param_groups, saved_groups)):
             if len(g["params"]) != len(s["params"]):
-                raise ValueError(f"loaded state dict's parameter group {i} has "
-                                 f"{len(s['params'])} parameters, the optimizer's has "
-                                 f"{len(g['params'])}")
+                raise ValueError(
+                    f"loaded state dict's parameter group {i} has "
+                    f"{len(s['params'])} parameters, the optimizer's has "
+                    f"{len(g['params'])}"
+                )
         id_map = {}
         for g, s in zip(self.param_groups, saved_groups):
             for p, idx in zip(g["params"], s["params"]):
@@ -221,8 +238,10 @@ class Optimizer:
         for idx, st in state_dict["state"].items():
             idx = int(idx)
             if idx not in id_map:
-                raise ValueError(f"loaded state dict has state for parameter {idx}, which is "
-                                 "not in any parameter group")
+                raise ValueError(
+                    f"loaded state dict has state for parameter {idx}, which is "
+                    "not in any parameter group"
+                )
             p = id_map[idx]
             new_state[p] = {k: self._cast_state(p, k, v) for k, v in st.items()}
         self.state = new_state

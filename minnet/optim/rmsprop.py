@@ -1,4 +1,5 @@
 """RMSprop, optionally centered and with momentum."""
+
 import numpy as np
 
 from minnet.optim._functional import check_nonneg, step_impl
@@ -45,15 +46,35 @@ class RMSprop(Optimizer):
         >>> opt = minnet.optim.RMSprop(model.parameters(), lr=0.01, momentum=0.9)
     """
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
-                 centered=False, *, maximize=False):
+    def __init__(
+        self,
+        params,
+        lr=1e-2,
+        alpha=0.99,
+        eps=1e-8,
+        weight_decay=0,
+        momentum=0,
+        centered=False,
+        *,
+        maximize=False,
+    ):
         check_nonneg("learning rate", lr)
         check_nonneg("epsilon", eps)
         check_nonneg("momentum", momentum)
         check_nonneg("weight_decay", weight_decay)
         check_nonneg("alpha", alpha)
-        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                                      momentum=momentum, centered=centered, maximize=maximize))
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                alpha=alpha,
+                eps=eps,
+                weight_decay=weight_decay,
+                momentum=momentum,
+                centered=centered,
+                maximize=maximize,
+            ),
+        )
 
     def _update_group(self, group):
         lr, alpha, eps, mu = group["lr"], group["alpha"], group["eps"], group["momentum"]
@@ -71,7 +92,16 @@ class RMSprop(Optimizer):
                     state["grad_avg"] = np.zeros_like(p.data)
             state["step"] += 1
             step_impl(self, p, raw).rmsprop_step(
-                p.data, raw, state["square_avg"], lr=lr, alpha=alpha, eps=eps,
-                weight_decay=group["weight_decay"], momentum=mu, centered=group["centered"],
-                maximize=group["maximize"], momentum_buf=state.get("momentum_buffer"),
-                grad_avg=state.get("grad_avg"))
+                p.data,
+                raw,
+                state["square_avg"],
+                lr=lr,
+                alpha=alpha,
+                eps=eps,
+                weight_decay=group["weight_decay"],
+                momentum=mu,
+                centered=group["centered"],
+                maximize=group["maximize"],
+                momentum_buf=state.get("momentum_buffer"),
+                grad_avg=state.get("grad_avg"),
+            )

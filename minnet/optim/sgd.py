@@ -1,4 +1,5 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov and weight decay."""
+
 import numpy as np
 
 from minnet.optim._functional import check_nonneg, step_impl
@@ -38,16 +39,33 @@ class SGD(Optimizer):
         >>> opt.zero_grad(); loss_fn(model(x), y).backward(); opt.step()
     """
 
-    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
-                 nesterov=False, *, maximize=False):
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        momentum=0,
+        dampening=0,
+        weight_decay=0,
+        nesterov=False,
+        *,
+        maximize=False,
+    ):
         check_nonneg("learning rate", lr)
         check_nonneg("momentum", momentum)
         check_nonneg("weight_decay", weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
-        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
-                                      weight_decay=weight_decay, nesterov=nesterov,
-                                      maximize=maximize))
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                momentum=momentum,
+                dampening=dampening,
+                weight_decay=weight_decay,
+                nesterov=nesterov,
+                maximize=maximize,
+            ),
+        )
 
     def _update_group(self, group):
         lr, mu, damp = group["lr"], group["momentum"], group["dampening"]
@@ -62,5 +80,14 @@ class SGD(Optimizer):
             if first:
                 state["momentum_buffer"] = np.empty_like(p.data)
             step_impl(self, p, raw).sgd_step(
-                p.data, raw, state.get("momentum_buffer"), lr=lr, momentum=mu, dampening=damp,
-                nesterov=nesterov, weight_decay=wd, maximize=maximize, first_step=first)
+                p.data,
+                raw,
+                state.get("momentum_buffer"),
+                lr=lr,
+                momentum=mu,
+                dampening=damp,
+                nesterov=nesterov,
+                weight_decay=wd,
+                maximize=maximize,
+                first_step=first,
+            )

@@ -13,12 +13,21 @@ compared against the exact answer rounded once. Formulas follow PyTorch's docume
     sigmoid     1 / (1 + e^-x)                backward from y: dy y (1 - y)
     tanh        tanh(x)                       backward from y: dy (1 - y^2)
 """
+
 import math
 
 import numpy as np
 
-ACT_BACKWARD_INPUT = {"identity": "x", "relu": "x", "leaky_relu": "x", "elu": "x", "gelu": "x",
-                      "gelu_tanh": "x", "sigmoid": "y", "tanh": "y"}
+ACT_BACKWARD_INPUT = {
+    "identity": "x",
+    "relu": "x",
+    "leaky_relu": "x",
+    "elu": "x",
+    "gelu": "x",
+    "gelu_tanh": "x",
+    "sigmoid": "y",
+    "tanh": "y",
+}
 _DEFAULT_ALPHA = {"leaky_relu": 0.01, "elu": 1.0}
 _GT0 = math.sqrt(2.0 / math.pi)
 _GT1 = 0.044715
@@ -65,7 +74,7 @@ def act_forward(x, kind, *, alpha=None, out=None):
         y = v * _Phi(v)
     elif kind == "gelu_tanh":
         # 0.5 (1 + tanh(u)) == sigmoid(2u), which keeps the tail for x << 0
-        y = v * _sigmoid(2.0 * _GT0 * (v + _GT1 * v ** 3))
+        y = v * _sigmoid(2.0 * _GT0 * (v + _GT1 * v**3))
     elif kind == "sigmoid":
         y = _sigmoid(v)
     elif kind == "tanh":
@@ -92,7 +101,7 @@ def act_backward(grad_out, saved, kind, *, alpha=None, out=None):
     elif kind == "gelu":
         d = g * (_Phi(s) + s * np.exp(-0.5 * s * s) / math.sqrt(2.0 * math.pi))
     elif kind == "gelu_tanh":
-        q = _sigmoid(2.0 * _GT0 * (s + _GT1 * s ** 3))  # 0.5 (1 + tanh(u))
+        q = _sigmoid(2.0 * _GT0 * (s + _GT1 * s**3))  # 0.5 (1 + tanh(u))
         d = g * (q + 2.0 * s * q * (1.0 - q) * _GT0 * (1.0 + 3.0 * _GT1 * s * s))
     elif kind == "sigmoid":
         d = g * s * (1.0 - s)
@@ -138,8 +147,9 @@ def _xent_parts(logits, target, weight, ignore_index):
     return x, t_safe, w, keep, n, c
 
 
-def cross_entropy_forward(logits, target, *, weight=None, ignore_index=-100,
-                          label_smoothing=0.0, reduction="mean"):
+def cross_entropy_forward(
+    logits, target, *, weight=None, ignore_index=-100, label_smoothing=0.0, reduction="mean"
+):
     """PyTorch's cross_entropy with class indices (LossNLL.cpp's label-smoothing form)::
 
         nll_n    = -w[t_n] logp[n, t_n]
@@ -173,8 +183,18 @@ def cross_entropy_forward(logits, target, *, weight=None, ignore_index=-100,
     return loss.astype(logits.dtype), lse
 
 
-def cross_entropy_backward(grad_loss, logits, target, lse, *, weight=None, ignore_index=-100,
-                           label_smoothing=0.0, reduction="mean", out=None):
+def cross_entropy_backward(
+    grad_loss,
+    logits,
+    target,
+    lse,
+    *,
+    weight=None,
+    ignore_index=-100,
+    label_smoothing=0.0,
+    reduction="mean",
+    out=None,
+):
     """d loss / d logits: with p = exp(x - lse), W = sum_c w[c] and g_n the incoming gradient
     (divided by sum_n w[t_n] for 'mean')::
 
@@ -211,7 +231,7 @@ def _bce_parts(logits, target, weight, pos_weight):
 
 def bce_with_logits_forward(logits, target, *, weight=None, pos_weight=None, reduction="mean"):
     """PyTorch's binary_cross_entropy_with_logits:
-        ``l = w ((1 - t) x + (1 + (pw - 1) t) (log1p(exp(-|x|)) + max(-x, 0)))``."""
+    ``l = w ((1 - t) x + (1 + (pw - 1) t) (log1p(exp(-|x|)) + max(-x, 0)))``."""
     x, t, w, pw = _bce_parts(logits, target, weight, pos_weight)
     log_weight = 1.0 + (pw - 1.0) * t
     loss = w * ((1.0 - t) * x + log_weight * (np.log1p(np.exp(-np.abs(x))) + np.maximum(-x, 0)))
@@ -223,8 +243,9 @@ def bce_with_logits_forward(logits, target, *, weight=None, pos_weight=None, red
     return loss.astype(logits.dtype)
 
 
-def bce_with_logits_backward(grad_loss, logits, target, *, weight=None, pos_weight=None,
-                             reduction="mean", out=None):
+def bce_with_logits_backward(
+    grad_loss, logits, target, *, weight=None, pos_weight=None, reduction="mean", out=None
+):
     """d l / d x = g w ((1 + (pw - 1) t) sigmoid(x) - pw t)."""
     x, t, w, pw = _bce_parts(logits, target, weight, pos_weight)
     g = np.asarray(grad_loss, dtype=np.float64)

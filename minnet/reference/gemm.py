@@ -1,4 +1,5 @@
 """Reference GEMM: C := act(alpha * op(A) @ op(B) + beta * C + bias), and the column sum."""
+
 import numpy as np
 
 _ACTIVATIONS = {
@@ -11,8 +12,18 @@ _ACTIVATIONS = {
 }
 
 
-def gemm(a, b, *, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, bias=None,
-         activation=None, out=None):
+def gemm(
+    a,
+    b,
+    *,
+    trans_a=False,
+    trans_b=False,
+    alpha=1.0,
+    beta=0.0,
+    bias=None,
+    activation=None,
+    out=None,
+):
     """Same contract as minnet.kernels.gemm (validation is the kernel's job, not the oracle's)."""
     if activation not in _ACTIVATIONS:
         raise ValueError(f"gemm: unknown activation {activation!r}")

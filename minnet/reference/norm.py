@@ -1,5 +1,6 @@
 """Reference batch normalisation, forward and backward, per channel (dim 1) of (N, C, *):
 the textbook formulas in float64. Written to be read, not to be fast."""
+
 import numpy as np
 
 
@@ -11,8 +12,16 @@ def _bshape(x):
     return (1, x.shape[1]) + (1,) * (x.ndim - 2)
 
 
-def batch_norm_forward(x, weight=None, bias=None, running_mean=None, running_var=None,
-                       training=True, eps=1e-5, out=None):
+def batch_norm_forward(
+    x,
+    weight=None,
+    bias=None,
+    running_mean=None,
+    running_var=None,
+    training=True,
+    eps=1e-5,
+    out=None,
+):
     """(y, mean, var): y = (x - mean) / sqrt(var + eps) * weight + bias, with the batch's mean
     and biased variance when training, the running ones otherwise (float64, shape (C,))."""
     x64 = x.astype(np.float64)
@@ -21,8 +30,9 @@ def batch_norm_forward(x, weight=None, bias=None, running_mean=None, running_var
         var = ((x64 - mean.reshape(_bshape(x))) ** 2).mean(axis=_axes(x))
     else:
         if running_mean is None or running_var is None:
-            raise ValueError("batch_norm_forward: running_mean and running_var are needed "
-                             "when not training")
+            raise ValueError(
+                "batch_norm_forward: running_mean and running_var are needed when not training"
+            )
         mean = np.asarray(running_mean, np.float64)
         var = np.asarray(running_var, np.float64)
     y = (x64 - mean.reshape(_bshape(x))) / np.sqrt(var.reshape(_bshape(x)) + eps)
@@ -37,8 +47,20 @@ def batch_norm_forward(x, weight=None, bias=None, running_mean=None, running_var
     return y, mean, var
 
 
-def batch_norm_backward(dy, x, mean, var, weight=None, eps=1e-5, training=True, *,
-                        input_grad=True, weight_grad=True, bias_grad=True, dx_out=None):
+def batch_norm_backward(
+    dy,
+    x,
+    mean,
+    var,
+    weight=None,
+    eps=1e-5,
+    training=True,
+    *,
+    input_grad=True,
+    weight_grad=True,
+    bias_grad=True,
+    dx_out=None,
+):
     """(dx, dweight, dbias): with xhat = (x - mean) / sqrt(var + eps) and m values per channel,
     dbias = sum dy, dweight = sum dy * xhat, and dx = weight / sqrt(var + eps) * (dy -
     dbias / m - xhat * dweight / m) when the statistics were the batch's (training), else
@@ -53,8 +75,9 @@ def batch_norm_backward(dy, x, mean, var, weight=None, eps=1e-5, training=True, 
     if input_grad:
         m = x.size // x.shape[1]
         if training:
-            dx = (w * invstd).reshape(bs) * (g - (sdy / m).reshape(bs)
-                                             - xhat * (sdyx / m).reshape(bs))
+            dx = (w * invstd).reshape(bs) * (
+                g - (sdy / m).reshape(bs) - xhat * (sdyx / m).reshape(bs)
+            )
         else:
             dx = (w * invstd).reshape(bs) * g
         dx = dx.astype(x.dtype)

@@ -4,6 +4,7 @@ signatures and in-place behaviour as the fused kernels in minnet.kernels. Scalar
 hyperparameters (bias corrections, decayed learning rate) are Python floats, as in PyTorch;
 array arithmetic stays in the parameter's dtype (NumPy 2 keeps float32 for Python scalars).
 """
+
 import math
 
 import numpy as np
@@ -16,8 +17,19 @@ def _lerp(start, end, weight):
     return end - (end - start) * (1.0 - weight)
 
 
-def sgd_step(param, grad, momentum_buf=None, *, lr, momentum=0.0, dampening=0.0,
-             nesterov=False, weight_decay=0.0, maximize=False, first_step=False):
+def sgd_step(
+    param,
+    grad,
+    momentum_buf=None,
+    *,
+    lr,
+    momentum=0.0,
+    dampening=0.0,
+    nesterov=False,
+    weight_decay=0.0,
+    maximize=False,
+    first_step=False,
+):
     g = -grad if maximize else grad
     if weight_decay != 0:
         g = g + weight_decay * param
@@ -32,9 +44,23 @@ def sgd_step(param, grad, momentum_buf=None, *, lr, momentum=0.0, dampening=0.0,
     return param
 
 
-def adam_step(param, grad, exp_avg, exp_avg_sq, *, step, lr=1e-3, beta1=0.9, beta2=0.999,
-              eps=1e-8, weight_decay=0.0, decoupled=False, amsgrad=False, maximize=False,
-              max_exp_avg_sq=None):
+def adam_step(
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    *,
+    step,
+    lr=1e-3,
+    beta1=0.9,
+    beta2=0.999,
+    eps=1e-8,
+    weight_decay=0.0,
+    decoupled=False,
+    amsgrad=False,
+    maximize=False,
+    max_exp_avg_sq=None,
+):
     g = -grad if maximize else grad
     if weight_decay != 0:
         if decoupled:  # AdamW
@@ -44,8 +70,8 @@ def adam_step(param, grad, exp_avg, exp_avg_sq, *, step, lr=1e-3, beta1=0.9, bet
     exp_avg[...] = _lerp(exp_avg, g, 1 - beta1)
     exp_avg_sq *= beta2
     exp_avg_sq += (1 - beta2) * g * g
-    bias_correction1 = 1 - beta1 ** step
-    bias_correction2 = 1 - beta2 ** step
+    bias_correction1 = 1 - beta1**step
+    bias_correction2 = 1 - beta2**step
     step_size = lr / bias_correction1
     bias_correction2_sqrt = math.sqrt(bias_correction2)
     if amsgrad:
@@ -57,9 +83,21 @@ def adam_step(param, grad, exp_avg, exp_avg_sq, *, step, lr=1e-3, beta1=0.9, bet
     return param
 
 
-def rmsprop_step(param, grad, square_avg, *, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0,
-                 momentum=0.0, centered=False, maximize=False, momentum_buf=None,
-                 grad_avg=None):
+def rmsprop_step(
+    param,
+    grad,
+    square_avg,
+    *,
+    lr=1e-2,
+    alpha=0.99,
+    eps=1e-8,
+    weight_decay=0.0,
+    momentum=0.0,
+    centered=False,
+    maximize=False,
+    momentum_buf=None,
+    grad_avg=None,
+):
     g = -grad if maximize else grad
     if weight_decay != 0:
         g = g + weight_decay * param
@@ -80,8 +118,18 @@ def rmsprop_step(param, grad, square_avg, *, lr=1e-2, alpha=0.99, eps=1e-8, weig
     return param
 
 
-def adagrad_step(param, grad, state_sum, *, step, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
-                 eps=1e-10, maximize=False):
+def adagrad_step(
+    param,
+    grad,
+    state_sum,
+    *,
+    step,
+    lr=1e-2,
+    lr_decay=0.0,
+    weight_decay=0.0,
+    eps=1e-10,
+    maximize=False,
+):
     g = -grad if maximize else grad
     if weight_decay != 0:
         g = g + weight_decay * param

@@ -1,5 +1,6 @@
 """Reference pooling, forward and backward: a Python loop over output positions, each window
 handled for all (N, C) planes at once with NumPy. Written to be read, not to be fast."""
+
 import numpy as np
 
 from minnet._kernels.convshape import adaptive_size, pool2d_geometry
@@ -11,13 +12,15 @@ def _taps(start, k, step, size):
     return idx[(idx >= 0) & (idx < size)]
 
 
-def max_pool2d_forward(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-                       out=None, indices_out=None):
+def max_pool2d_forward(
+    x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, out=None, indices_out=None
+):
     """(y, indices): window max and its flat index r*W + s; np.argmax gives the first maximum
     (or the first NaN), the tie rule the kernel follows. A window with no tap inside the plane
     gives -inf and index -1."""
     oh, ow, (kh, kw), (sh, sw), (ph, pw), (dh, dw) = pool2d_geometry(
-        x.shape, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
+        x.shape, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d"
+    )
     n, c, h, w = x.shape
     y = np.empty((n, c, oh, ow), x.dtype)
     ind = np.empty((n, c, oh, ow), np.int64)
@@ -25,8 +28,8 @@ def max_pool2d_forward(x, kernel_size, stride=None, padding=0, dilation=1, ceil_
         rows = _taps(i * sh - ph, kh, dh, h)
         for j in range(ow):
             cols = _taps(j * sw - pw, kw, dw, w)
-            flat = (rows[:, None] * w + cols[None, :]).ravel()   # row-major window order
-            if flat.size == 0:   # the window lies wholly in the padding (dilation)
+            flat = (rows[:, None] * w + cols[None, :]).ravel()  # row-major window order
+            if flat.size == 0:  # the window lies wholly in the padding (dilation)
                 y[:, :, i, j], ind[:, :, i, j] = -np.inf, -1
                 continue
             vals = x.reshape(n, c, h * w)[:, :, flat]
@@ -45,7 +48,7 @@ def max_pool2d_backward(dy, indices, input_shape, out=None):
     n, c, h, w = input_shape
     dx = np.zeros((n * c, h * w), dy.dtype)
     rows = np.repeat(np.arange(n * c), indices[0, 0].size)
-    keep = indices.reshape(-1) >= 0       # -1: a window with no tap in the plane
+    keep = indices.reshape(-1) >= 0  # -1: a window with no tap in the plane
     np.add.at(dx, (rows[keep], indices.reshape(-1)[keep]), dy.reshape(-1)[keep])
     if out is not None:
         out[...] = dx.reshape(input_shape)
@@ -78,8 +81,15 @@ def _avg_divisors(x_shape, geo, count_include_pad, divisor_override):
             yield i, j, slice(r0, r1), slice(c0, c1), d
 
 
-def avg_pool2d_forward(x, kernel_size, stride=None, padding=0, ceil_mode=False,
-                       count_include_pad=True, divisor_override=None):
+def avg_pool2d_forward(
+    x,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode=False,
+    count_include_pad=True,
+    divisor_override=None,
+):
     """Window sums divided as PyTorch's avg_pool2d divides them."""
     geo = pool2d_geometry(x.shape, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d")
     y = np.zeros(x.shape[:2] + geo[:2], x.dtype)
@@ -90,11 +100,20 @@ def avg_pool2d_forward(x, kernel_size, stride=None, padding=0, ceil_mode=False,
     return y
 
 
-def avg_pool2d_backward(dy, input_shape, kernel_size, stride=None, padding=0, ceil_mode=False,
-                        count_include_pad=True, divisor_override=None):
+def avg_pool2d_backward(
+    dy,
+    input_shape,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode=False,
+    count_include_pad=True,
+    divisor_override=None,
+):
     """Each dy[.., i, j] / divisor added to every input of its window."""
-    geo = pool2d_geometry(input_shape, kernel_size, stride, padding, 1, ceil_mode,
-                          "avg_pool2d_backward")
+    geo = pool2d_geometry(
+        input_shape, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d_backward"
+    )
     dx = np.zeros(input_shape, dy.dtype)
     for i, j, rs, cs, d in _avg_divisors(input_shape, geo, count_include_pad, divisor_override):
         dx[:, :, rs, cs] += (dy[:, :, i, j] / dy.dtype.type(d))[:, :, None, None]

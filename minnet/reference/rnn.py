@@ -51,10 +51,17 @@ What the forward keeps for the backward (``saved``, a tuple of arrays):
     LSTM: gates (T, B, 4H) = i, f, g, o after their activations, and cells (T + 1, B, H) laid
         out as states.
 """
+
 import numpy as np
 
-__all__ = ["gru_forward", "gru_backward", "rnn_forward", "rnn_backward", "lstm_forward",
-           "lstm_backward"]
+__all__ = [
+    "gru_forward",
+    "gru_backward",
+    "rnn_forward",
+    "rnn_backward",
+    "lstm_forward",
+    "lstm_backward",
+]
 
 
 def _sigmoid(x):
@@ -73,10 +80,10 @@ def gru_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None):
     gi = _affine(x, w_ih, b_ih)
     gh = _affine(h, w_hh, b_hh)
     r = _sigmoid(gi[:, :H] + gh[:, :H])
-    z = _sigmoid(gi[:, H:2 * H] + gh[:, H:2 * H])
-    n = np.tanh(gi[:, 2 * H:] + r * gh[:, 2 * H:])
+    z = _sigmoid(gi[:, H : 2 * H] + gh[:, H : 2 * H])
+    n = np.tanh(gi[:, 2 * H :] + r * gh[:, 2 * H :])
     h_new = (1 - z) * n + z * h
-    return h_new, np.concatenate([r, z, n, gh[:, 2 * H:]], axis=1)
+    return h_new, np.concatenate([r, z, n, gh[:, 2 * H :]], axis=1)
 
 
 def gru_cell_backward(dh_new, h, gates, w_hh):
@@ -84,10 +91,10 @@ def gru_cell_backward(dh_new, h, gates, w_hh):
     are the pre-activation projections (B, 3H), dh the gradient reaching h directly and through
     gh."""
     H = h.shape[1]
-    r, z, n, ghn = (gates[:, k * H:(k + 1) * H] for k in range(4))
+    r, z, n, ghn = (gates[:, k * H : (k + 1) * H] for k in range(4))
     dn = dh_new * (1 - z)
     dz = dh_new * (h - n)
-    dan = dn * (1 - n * n)               # through tanh
+    dan = dn * (1 - n * n)  # through tanh
     dr = dan * ghn
     dar = dr * r * (1 - r)
     daz = dz * z * (1 - z)
@@ -117,9 +124,9 @@ def lstm_cell(x, h, c, w_ih, w_hh, b_ih=None, b_hh=None):
     H = h.shape[1]
     a = _affine(x, w_ih, b_ih) + _affine(h, w_hh, b_hh)
     i = _sigmoid(a[:, :H])
-    f = _sigmoid(a[:, H:2 * H])
-    g = np.tanh(a[:, 2 * H:3 * H])
-    o = _sigmoid(a[:, 3 * H:])
+    f = _sigmoid(a[:, H : 2 * H])
+    g = np.tanh(a[:, 2 * H : 3 * H])
+    o = _sigmoid(a[:, 3 * H :])
     c_new = f * c + i * g
     h_new = o * np.tanh(c_new)
     return h_new, c_new, np.concatenate([i, f, g, o], axis=1)
@@ -128,12 +135,14 @@ def lstm_cell(x, h, c, w_ih, w_hh, b_ih=None, b_hh=None):
 def lstm_cell_backward(dh_new, dc_new, c, c_new, gates, w_hh):
     """(d a, dh, dc): gradient of the pre-activations (B, 4H), of h and of c."""
     H = c.shape[1]
-    i, f, g, o = (gates[:, k * H:(k + 1) * H] for k in range(4))
+    i, f, g, o = (gates[:, k * H : (k + 1) * H] for k in range(4))
     tc = np.tanh(c_new)
     do = dh_new * tc
     dc = dc_new + dh_new * o * (1 - tc * tc)
-    da = np.concatenate([dc * g * i * (1 - i), dc * c * f * (1 - f), dc * i * (1 - g * g),
-                         do * o * (1 - o)], axis=1)
+    da = np.concatenate(
+        [dc * g * i * (1 - i), dc * c * f * (1 - f), dc * i * (1 - g * g), do * o * (1 - o)],
+        axis=1,
+    )
     return da, da @ w_hh, dc * f
 
 
@@ -174,8 +183,9 @@ def _to_out(out, *arrays):
     return (out[:T],) + tuple(out[T + k] for k in range(len(arrays) - 1))
 
 
-def gru_forward(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, *, lengths=None, reverse=False,
-                out=None, alloc=None):
+def gru_forward(
+    x, h0, w_ih, w_hh, b_ih=None, b_hh=None, *, lengths=None, reverse=False, out=None, alloc=None
+):
     """A GRU layer over a sequence. Returns (y (T, B, H), h_n (B, H), saved=(gates, states))."""
     T, B, _ = x.shape
     H = h0.shape[1]
@@ -191,8 +201,20 @@ def gru_forward(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, *, lengths=None, revers
     return _to_out(out, y, states[0 if reverse else T].copy()) + ((gates, states),)
 
 
-def gru_backward(dy, dh_n, x, w_ih, w_hh, saved, *, has_bias=True, lengths=None,
-                 reverse=False, need_dx=True, alloc=None):
+def gru_backward(
+    dy,
+    dh_n,
+    x,
+    w_ih,
+    w_hh,
+    saved,
+    *,
+    has_bias=True,
+    lengths=None,
+    reverse=False,
+    need_dx=True,
+    alloc=None,
+):
     """Backpropagation through time for gru_forward. dy (T, B, H) and dh_n (B, H) may be None
     (no gradient). Returns (dx, dh0, dw_ih, dw_hh, db_ih, db_hh); the bias gradients are None
     when has_bias is False, dx is None when need_dx is False."""
@@ -211,8 +233,20 @@ def gru_backward(dy, dh_n, x, w_ih, w_hh, saved, *, has_bias=True, lengths=None,
     return (dx, dh) + _weight_grads(dgi, dgh, x, states, reverse, w_ih, w_hh, has_bias)
 
 
-def rnn_forward(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, *, nonlinearity="tanh", lengths=None,
-                reverse=False, out=None, alloc=None):
+def rnn_forward(
+    x,
+    h0,
+    w_ih,
+    w_hh,
+    b_ih=None,
+    b_hh=None,
+    *,
+    nonlinearity="tanh",
+    lengths=None,
+    reverse=False,
+    out=None,
+    alloc=None,
+):
     """An Elman RNN layer (tanh or relu). Returns (y, h_n, saved=(states,))."""
     T, B, _ = x.shape
     H = h0.shape[1]
@@ -227,8 +261,21 @@ def rnn_forward(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, *, nonlinearity="tanh",
     return _to_out(out, y, states[0 if reverse else T].copy()) + ((states,),)
 
 
-def rnn_backward(dy, dh_n, x, w_ih, w_hh, saved, *, has_bias=True, nonlinearity="tanh",
-                 lengths=None, reverse=False, need_dx=True, alloc=None):
+def rnn_backward(
+    dy,
+    dh_n,
+    x,
+    w_ih,
+    w_hh,
+    saved,
+    *,
+    has_bias=True,
+    nonlinearity="tanh",
+    lengths=None,
+    reverse=False,
+    need_dx=True,
+    alloc=None,
+):
     """BPTT for rnn_forward. Returns (dx, dh0, dw_ih, dw_hh, db_ih, db_hh)."""
     (states,) = saved
     T, B, _ = x.shape
@@ -244,8 +291,20 @@ def rnn_backward(dy, dh_n, x, w_ih, w_hh, saved, *, has_bias=True, nonlinearity=
     return (dx, dh) + _weight_grads(da, da, x, states, reverse, w_ih, w_hh, has_bias)
 
 
-def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, *, lengths=None, reverse=False,
-                 out=None, alloc=None):
+def lstm_forward(
+    x,
+    h0,
+    c0,
+    w_ih,
+    w_hh,
+    b_ih=None,
+    b_hh=None,
+    *,
+    lengths=None,
+    reverse=False,
+    out=None,
+    alloc=None,
+):
     """An LSTM layer. Returns (y, h_n, c_n, saved=(gates, states, cells))."""
     T, B, _ = x.shape
     H = h0.shape[1]
@@ -265,8 +324,21 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, *, lengths=None, r
     return _to_out(out, y, states[last].copy(), cells[last].copy()) + ((gates, states, cells),)
 
 
-def lstm_backward(dy, dh_n, dc_n, x, w_ih, w_hh, saved, *, has_bias=True, lengths=None,
-                  reverse=False, need_dx=True, alloc=None):
+def lstm_backward(
+    dy,
+    dh_n,
+    dc_n,
+    x,
+    w_ih,
+    w_hh,
+    saved,
+    *,
+    has_bias=True,
+    lengths=None,
+    reverse=False,
+    need_dx=True,
+    alloc=None,
+):
     """BPTT for lstm_forward. dy, dh_n, dc_n may be None. Returns (dx, dh0, dc0, dw_ih, dw_hh,
     db_ih, db_hh)."""
     gates, states, cells = saved
@@ -279,8 +351,9 @@ def lstm_backward(dy, dh_n, dc_n, x, w_ih, w_hh, saved, *, has_bias=True, length
     for t, rd, wr in reversed(_steps(T, reverse)):
         dh_new = m[t] * (dh if dy is None else dh + dy[t])
         # a row that skips the step keeps c, so its c' is its c and the mask zeroes its grads
-        da[t], dh_cell, dc_cell = lstm_cell_backward(dh_new, m[t] * dc, cells[rd], cells[wr],
-                                                     gates[t], w_hh)
+        da[t], dh_cell, dc_cell = lstm_cell_backward(
+            dh_new, m[t] * dc, cells[rd], cells[wr], gates[t], w_hh
+        )
         dh = (1 - m[t]) * dh + dh_cell
         dc = (1 - m[t]) * dc + m[t] * dc_cell
     dx = da @ w_ih if need_dx else None

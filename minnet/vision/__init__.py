@@ -11,6 +11,7 @@ Image; random transforms draw from minnet's generator; and a composition of stan
 transforms runs on whole batches inside a ``minnet.data.DataLoader`` (same results, much
 faster: see :mod:`minnet.vision.transforms`).
 """
+
 from minnet.vision import datasets, transforms, utils
 
 __all__ = ["datasets", "transforms", "utils"]

@@ -29,6 +29,7 @@ CIFAR10 reads the *binary* version (``cifar-10-batches-bin/*.bin``, in ``root`` 
 ``$MINNET_DATASETS``). torchvision's python version is pickles, which minnet never loads
 (unpickling a file can run any code); CIFAR10 is never downloaded here.
 """
+
 import hashlib
 import os
 import sys
@@ -68,12 +69,16 @@ class VisionDataset(Dataset):
         if isinstance(root, str):
             root = os.path.expanduser(root)
         elif root is not None and not isinstance(root, os.PathLike):
-            raise TypeError(f"{type(self).__name__}: root should be a folder name (str or "
-                            f"path), got {type(root).__name__}")
+            raise TypeError(
+                f"{type(self).__name__}: root should be a folder name (str or "
+                f"path), got {type(root).__name__}"
+            )
         for name, fn in (("transform", transform), ("target_transform", target_transform)):
             if fn is not None and not callable(fn):
-                raise TypeError(f"{type(self).__name__}: {name} should be callable or None, "
-                                f"got {type(fn).__name__}")
+                raise TypeError(
+                    f"{type(self).__name__}: {name} should be callable or None, "
+                    f"got {type(fn).__name__}"
+                )
         self.root = root
         self.transform, self.target_transform = transform, target_transform
 
@@ -96,8 +101,11 @@ class VisionDataset(Dataset):
         x, is_tensor = apply(self._images()[idx])
         y = np.asarray(self._labels(idx), dtype=np.int64)
         # a custom collate_fn gets the samples one by one, as dataset[i] gives them
-        return PreCollated((Tensor(x), Tensor(y)), len(idx),
-                           lambda i: (Tensor(x[i]) if is_tensor else x[i], int(y[i])))
+        return PreCollated(
+            (Tensor(x), Tensor(y)),
+            len(idx),
+            lambda i: (Tensor(x[i]) if is_tensor else x[i], int(y[i])),
+        )
 
     @property
     def class_to_idx(self):
@@ -120,9 +128,11 @@ class VisionDataset(Dataset):
 
 # ------------------------------------------------------------------ downloading
 
+
 def _download_errors():
     """What a failed download raises (evaluated only then: http.client is imported lazily)."""
     import http.client
+
     return (OSError, RuntimeError, http.client.HTTPException)
 
 
@@ -132,6 +142,7 @@ def _download(url, path, md5=None, timeout=30):
     download never takes the final name. Raises RuntimeError on a checksum mismatch, OSError
     (urllib's URLError) when the URL cannot be read."""
     import urllib.request  # here: only a download needs it
+
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     digest = hashlib.md5(usedforsecurity=False)
     with atomic_write(path) as f, urllib.request.urlopen(url, timeout=timeout) as r:
@@ -139,11 +150,13 @@ def _download(url, path, md5=None, timeout=30):
             digest.update(chunk)
             f.write(chunk)
         if md5 is not None and digest.hexdigest() != md5:
-            raise RuntimeError(f"{url}: md5 {digest.hexdigest()} is not the expected {md5}; "
-                               f"the file was not kept")
+            raise RuntimeError(
+                f"{url}: md5 {digest.hexdigest()} is not the expected {md5}; the file was not kept"
+            )
 
 
 # ------------------------------------------------------------------ the MNIST family
+
 
 class MNIST(VisionDataset):
     """`MNIST <https://yann.lecun.com/exdb/mnist/>`_ handwritten digits (torchvision's
@@ -173,19 +186,32 @@ class MNIST(VisionDataset):
     """
 
     # torchvision 0.28's mirrors, file names and md5 sums (torchvision/datasets/mnist.py)
-    mirrors = ["https://ossci-datasets.s3.amazonaws.com/mnist/",
-               "http://yann.lecun.com/exdb/mnist/"]
-    resources = [("train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
-                 ("train-labels-idx1-ubyte.gz", "d53e105ee54ea40749a09fcbcd1e9432"),
-                 ("t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3"),
-                 ("t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c")]
-    classes = ["0 - zero", "1 - one", "2 - two", "3 - three", "4 - four", "5 - five",
-               "6 - six", "7 - seven", "8 - eight", "9 - nine"]
-    env_name = "mnist"           # the folder under $MINNET_DATASETS
-    hint = "or Keras's mnist.npz in ~/.keras/datasets/"       # the other places, for errors
+    mirrors = [
+        "https://ossci-datasets.s3.amazonaws.com/mnist/",
+        "http://yann.lecun.com/exdb/mnist/",
+    ]
+    resources = [
+        ("train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
+        ("train-labels-idx1-ubyte.gz", "d53e105ee54ea40749a09fcbcd1e9432"),
+        ("t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3"),
+        ("t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c"),
+    ]
+    classes = [
+        "0 - zero",
+        "1 - one",
+        "2 - two",
+        "3 - three",
+        "4 - four",
+        "5 - five",
+        "6 - six",
+        "7 - seven",
+        "8 - eight",
+        "9 - nine",
+    ]
+    env_name = "mnist"  # the folder under $MINNET_DATASETS
+    hint = "or Keras's mnist.npz in ~/.keras/datasets/"  # the other places, for errors
 
-    def __init__(self, root, train=True, transform=None, target_transform=None,
-                 download=False):
+    def __init__(self, root, train=True, transform=None, target_transform=None, download=False):
         super().__init__(root, transform=transform, target_transform=target_transform)
         self.train = bool(train)
         self.subset = False
@@ -238,6 +264,7 @@ class MNIST(VisionDataset):
 
     def _system_folders(self):
         from minnet.keras.datasets import mnist  # its search list, minus the env folder
+
         return [p for p in mnist._candidates(None) if p not in self._env_folders()]
 
     def _env_folders(self):
@@ -261,6 +288,7 @@ class MNIST(VisionDataset):
         npz = where if where.endswith(".npz") else os.path.join(where, "mnist.npz")
         if os.path.isfile(npz) and type(self) is MNIST:
             from minnet.keras.datasets import mnist
+
             a = mnist._load_npz(npz)
             split = "train" if self.train else "test"
             return self._checked(a[f"x_{split}"], a[f"y_{split}"], npz)
@@ -272,11 +300,14 @@ class MNIST(VisionDataset):
     def _checked(self, images, labels, where):
         name = type(self).__name__
         if images.dtype != np.uint8 or images.ndim != 3:
-            raise ValueError(f"{name}: {where}: images should be uint8 (N, H, W), got "
-                             f"{images.dtype} {images.shape}")
+            raise ValueError(
+                f"{name}: {where}: images should be uint8 (N, H, W), got "
+                f"{images.dtype} {images.shape}"
+            )
         if labels.ndim != 1 or len(labels) != len(images):
-            raise ValueError(f"{name}: {where}: {len(images)} images but labels of shape "
-                             f"{labels.shape}")
+            raise ValueError(
+                f"{name}: {where}: {len(images)} images but labels of shape {labels.shape}"
+            )
         if labels.size and (labels.min() < 0 or labels.max() >= len(self.classes)):
             raise ValueError(f"{name}: {where}: labels outside [0, {len(self.classes)})")
         source = where if where.endswith(".npz") else os.path.dirname(where)
@@ -307,17 +338,23 @@ class MNIST(VisionDataset):
     def _where_to_put(self):
         env = f"$MINNET_DATASETS/{self.env_name}"
         files = ", ".join(self._split_files())
-        return (f"put {files} (and the other split's; .gz is fine) in "
-                f"{os.path.join(str(self.root), type(self).__name__, 'raw')}/ or {env}/, "
-                f"{self.hint}")
+        return (
+            f"put {files} (and the other split's; .gz is fine) in "
+            f"{os.path.join(str(self.root), type(self).__name__, 'raw')}/ or {env}/, "
+            f"{self.hint}"
+        )
 
     def _not_found(self, download, failure):
         where = f"{type(self).__name__}: dataset not found in {self._folders()}"
         if failure:
-            raise RuntimeError(f"{where} and could not be downloaded ({failure}); without a "
-                               f"network, {self._where_to_put()}")
-        raise RuntimeError(f"{where}: {self._where_to_put()} (download=True downloads them "
-                           f"where there is a network)")
+            raise RuntimeError(
+                f"{where} and could not be downloaded ({failure}); without a "
+                f"network, {self._where_to_put()}"
+            )
+        raise RuntimeError(
+            f"{where}: {self._where_to_put()} (download=True downloads them "
+            f"where there is a network)"
+        )
 
     def extra_repr(self):
         return f"Split: {'Train' if self.train else 'Test'}"
@@ -332,10 +369,12 @@ class FashionMNIST(MNIST):
 
     # torchvision 0.28's (torchvision/datasets/mnist.py)
     mirrors = ["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"]
-    resources = [("train-images-idx3-ubyte.gz", "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
-                 ("train-labels-idx1-ubyte.gz", "25c81989df183df01b3e8a0aad5dffbe"),
-                 ("t10k-images-idx3-ubyte.gz", "bef4ecab320f06d8554ea6380940ec79"),
-                 ("t10k-labels-idx1-ubyte.gz", "bb300cfdad3c16e7a12a480ee83cd310")]
+    resources = [
+        ("train-images-idx3-ubyte.gz", "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
+        ("train-labels-idx1-ubyte.gz", "25c81989df183df01b3e8a0aad5dffbe"),
+        ("t10k-images-idx3-ubyte.gz", "bef4ecab320f06d8554ea6380940ec79"),
+        ("t10k-labels-idx1-ubyte.gz", "bb300cfdad3c16e7a12a480ee83cd310"),
+    ]
     classes = list(fashion_mnist.CLASSES)
     env_name = "fashion-mnist"
     hint = "or `apt-get install dataset-fashion-mnist`"
@@ -346,7 +385,7 @@ class FashionMNIST(MNIST):
     def _not_found(self, download, failure):
         if failure:
             print(f"minnet: FashionMNIST could not be downloaded ({failure})", file=sys.stderr)
-        splits = fashion_mnist.load_data()        # says on stderr that it uses the subset
+        splits = fashion_mnist.load_data()  # says on stderr that it uses the subset
         self.subset = splits.subset
         (x, y) = splits[0] if self.train else splits[1]
         return x, y.astype(np.int64), splits.source
@@ -358,10 +397,12 @@ class KMNIST(MNIST):
 
     # torchvision 0.28's (torchvision/datasets/mnist.py)
     mirrors = ["http://codh.rois.ac.jp/kmnist/dataset/kmnist/"]
-    resources = [("train-images-idx3-ubyte.gz", "bdb82020997e1d708af4cf47b453dcf7"),
-                 ("train-labels-idx1-ubyte.gz", "e144d726b3acfaa3e44228e80efcd344"),
-                 ("t10k-images-idx3-ubyte.gz", "5c965bf0a639b31b8f53240b1b52f4d7"),
-                 ("t10k-labels-idx1-ubyte.gz", "7320c461ea6c1c855c0b718fb2a4b134")]
+    resources = [
+        ("train-images-idx3-ubyte.gz", "bdb82020997e1d708af4cf47b453dcf7"),
+        ("train-labels-idx1-ubyte.gz", "e144d726b3acfaa3e44228e80efcd344"),
+        ("t10k-images-idx3-ubyte.gz", "5c965bf0a639b31b8f53240b1b52f4d7"),
+        ("t10k-labels-idx1-ubyte.gz", "7320c461ea6c1c855c0b718fb2a4b134"),
+    ]
     classes = ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"]
     env_name = "kmnist"
     hint = "from https://github.com/rois-codh/kmnist"
@@ -371,6 +412,7 @@ class KMNIST(MNIST):
 
 
 # ------------------------------------------------------------------ CIFAR-10
+
 
 class CIFAR10(VisionDataset):
     """`CIFAR-10 <https://www.cs.toronto.edu/~kriz/cifar.html>`_ (torchvision's
@@ -393,33 +435,46 @@ class CIFAR10(VisionDataset):
     base_folder = "cifar-10-batches-bin"
     train_list = [f"data_batch_{i}.bin" for i in range(1, 6)]
     test_list = ["test_batch.bin"]
-    classes = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
-               "truck"]
-    _RECORD = 1 + 3 * 32 * 32       # a label byte, then the R, G and B planes
+    classes = [
+        "airplane",
+        "automobile",
+        "bird",
+        "cat",
+        "deer",
+        "dog",
+        "frog",
+        "horse",
+        "ship",
+        "truck",
+    ]
+    _RECORD = 1 + 3 * 32 * 32  # a label byte, then the R, G and B planes
 
-    def __init__(self, root, train=True, transform=None, target_transform=None,
-                 download=False):
+    def __init__(self, root, train=True, transform=None, target_transform=None, download=False):
         super().__init__(root, transform=transform, target_transform=target_transform)
         self.train = bool(train)
         names = self.train_list if self.train else self.test_list
-        folder = next((f for f in self._folders()
-                       if all(os.path.isfile(os.path.join(f, n)) for n in names)), None)
+        folder = next(
+            (f for f in self._folders() if all(os.path.isfile(os.path.join(f, n)) for n in names)),
+            None,
+        )
         if folder is None:
             self._not_found(names, download)
         images, labels = [], []
         for name in names:
             raw = np.fromfile(os.path.join(folder, name), dtype=np.uint8)
             if raw.size == 0 or raw.size % self._RECORD:
-                raise ValueError(f"CIFAR10: {os.path.join(folder, name)} is not a CIFAR-10 "
-                                 f"binary batch ({raw.size} bytes, not a multiple of "
-                                 f"{self._RECORD})")
+                raise ValueError(
+                    f"CIFAR10: {os.path.join(folder, name)} is not a CIFAR-10 "
+                    f"binary batch ({raw.size} bytes, not a multiple of "
+                    f"{self._RECORD})"
+                )
             records = raw.reshape(-1, self._RECORD)
             labels.append(records[:, 0])
             images.append(records[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
         labels = np.concatenate(labels)
         if labels.max() >= 10:
             raise ValueError(f"CIFAR10: {folder}: labels outside [0, 10)")
-        self.data = np.ascontiguousarray(np.concatenate(images))     # HWC, as torchvision
+        self.data = np.ascontiguousarray(np.concatenate(images))  # HWC, as torchvision
         self.targets = labels.astype(np.int64).tolist()
         self.source = folder
         meta = os.path.join(folder, "batches.meta.txt")
@@ -441,23 +496,29 @@ class CIFAR10(VisionDataset):
         out = [] if self.root is None else [os.path.join(self.root, self.base_folder)]
         env = os.environ.get("MINNET_DATASETS")
         if env:
-            out += [os.path.join(env, self.base_folder),
-                    os.path.join(env, "cifar10", self.base_folder)]
+            out += [
+                os.path.join(env, self.base_folder),
+                os.path.join(env, "cifar10", self.base_folder),
+            ]
         return out
 
     def _not_found(self, names, download):
         py = None if self.root is None else os.path.join(self.root, "cifar-10-batches-py")
         if py is not None and os.path.isdir(py):
-            raise RuntimeError(f"CIFAR10: {py} is the python version, whose batches are "
-                               f"pickles, which minnet does not load (unpickling can run any "
-                               f"code). Use the binary version: extract cifar-10-binary.tar.gz "
-                               f"from https://www.cs.toronto.edu/~kriz/cifar.html into "
-                               f"{self.root} (it makes {self.base_folder}/)")
+            raise RuntimeError(
+                f"CIFAR10: {py} is the python version, whose batches are "
+                f"pickles, which minnet does not load (unpickling can run any "
+                f"code). Use the binary version: extract cifar-10-binary.tar.gz "
+                f"from https://www.cs.toronto.edu/~kriz/cifar.html into "
+                f"{self.root} (it makes {self.base_folder}/)"
+            )
         why = " and nothing is downloaded for CIFAR10 (download=True)" if download else ""
-        raise RuntimeError(f"CIFAR10: dataset not found in {self._folders()}{why}: extract "
-                           f"cifar-10-binary.tar.gz from "
-                           f"https://www.cs.toronto.edu/~kriz/cifar.html into {self.root} (it "
-                           f"makes {self.base_folder}/ with {', '.join(names)})")
+        raise RuntimeError(
+            f"CIFAR10: dataset not found in {self._folders()}{why}: extract "
+            f"cifar-10-binary.tar.gz from "
+            f"https://www.cs.toronto.edu/~kriz/cifar.html into {self.root} (it "
+            f"makes {self.base_folder}/ with {', '.join(names)})"
+        )
 
     def extra_repr(self):
         return f"Split: {'Train' if self.train else 'Test'}"
@@ -465,6 +526,8 @@ class CIFAR10(VisionDataset):
 
 def __getattr__(name):
     if name[:1].isupper():
-        raise AttributeError(f"minnet.vision.datasets has no {name}; available: "
-                             f"{', '.join(__all__[1:])} (local files only)")
+        raise AttributeError(
+            f"minnet.vision.datasets has no {name}; available: "
+            f"{', '.join(__all__[1:])} (local files only)"
+        )
     raise AttributeError(f"module 'minnet.vision.datasets' has no attribute {name!r}")

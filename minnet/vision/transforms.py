@@ -22,6 +22,7 @@ torchvision's (torch's generator), not the distributions.
 Not provided (AttributeError says so): ColorJitter, RandomRotation, RandomAffine, RandomResizedCrop
 and the other transforms not listed in ``__all__``; ``transforms.v2``.
 """
+
 import numbers
 
 import numpy as np
@@ -29,15 +30,26 @@ import numpy as np
 from minnet.random import get_generator
 from minnet.tensor import Tensor, get_default_dtype
 
-__all__ = ["Compose", "ToTensor", "Normalize", "Lambda", "RandomHorizontalFlip",
-           "RandomVerticalFlip", "RandomCrop", "CenterCrop", "Resize", "ToPILImage",
-           "InterpolationMode"]
+__all__ = [
+    "Compose",
+    "ToTensor",
+    "Normalize",
+    "Lambda",
+    "RandomHorizontalFlip",
+    "RandomVerticalFlip",
+    "RandomCrop",
+    "CenterCrop",
+    "Resize",
+    "ToPILImage",
+    "InterpolationMode",
+]
 
 
 # ------------------------------------------------------------------ images as batches
 # Inside, a batch is (x, chw): x is a NumPy array whose first axis is the batch; chw=False
 # means torchvision's image layout (N, H, W) or (N, H, W, C), chw=True the tensor layout
 # (N, ..., H, W) that ToTensor produces.
+
 
 def _is_pil(img):
     try:
@@ -51,21 +63,26 @@ def _to_batch(img, who):
     """(batch of one, chw, was_pil) for one image, or TypeError naming the transform."""
     if isinstance(img, Tensor):
         if img.data.ndim < 2:
-            raise ValueError(f"{who}: expected a tensor image (..., H, W), got shape "
-                             f"{img.data.shape}")
+            raise ValueError(
+                f"{who}: expected a tensor image (..., H, W), got shape {img.data.shape}"
+            )
         return img.data[None], True, False
     if _is_pil(img):
         arr = np.asarray(img)
-        if img.mode == "1":                  # bilevel: torchvision maps True to 255
+        if img.mode == "1":  # bilevel: torchvision maps True to 255
             arr = arr.astype(np.uint8) * np.uint8(255)
         return arr[None], False, True
     if isinstance(img, np.ndarray):
         if img.ndim not in (2, 3):
-            raise ValueError(f"{who}: pic should be 2/3 dimensional (H x W or H x W x C), got "
-                             f"{img.ndim} dimensions")
+            raise ValueError(
+                f"{who}: pic should be 2/3 dimensional (H x W or H x W x C), got "
+                f"{img.ndim} dimensions"
+            )
         return img[None], False, False
-    raise TypeError(f"{who}: img should be a NumPy array, a PIL Image or a minnet Tensor, got "
-                    f"{type(img).__name__}")
+    raise TypeError(
+        f"{who}: img should be a NumPy array, a PIL Image or a minnet Tensor, got "
+        f"{type(img).__name__}"
+    )
 
 
 def _from_batch(x, chw, was_pil):
@@ -73,6 +90,7 @@ def _from_batch(x, chw, was_pil):
         return Tensor(x[0])
     if was_pil and x.dtype == np.uint8:
         from PIL import Image
+
         return Image.fromarray(x[0])
     return x[0]
 
@@ -90,6 +108,7 @@ def _draws(n, k):
 class _Transform:
     """A standard transform: ``_batch(x, chw, u)`` maps a batch (u: the batch's uniform draws,
     ``n_draws`` per image) and ``__call__`` is the batch of one."""
+
     n_draws = 0
 
     def __call__(self, img):
@@ -116,18 +135,23 @@ def _size2(size, who, name="size"):
     """(h, w) from an int or a sequence of 1 or 2 positive ints, as torchvision's _setup_size."""
     if isinstance(size, numbers.Integral) and not isinstance(size, bool):
         size = (int(size), int(size))
-    elif isinstance(size, (tuple, list)) and len(size) in (1, 2) and all(
-            isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in size):
+    elif (
+        isinstance(size, (tuple, list))
+        and len(size) in (1, 2)
+        and all(isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in size)
+    ):
         size = (int(size[0]), int(size[-1]))
     else:
-        raise TypeError(f"{who}: {name} should be an int or a sequence of 1 or 2 ints "
-                        f"(h, w), got {size!r}")
+        raise TypeError(
+            f"{who}: {name} should be an int or a sequence of 1 or 2 ints (h, w), got {size!r}"
+        )
     if min(size) < 1:
         raise ValueError(f"{who}: {name} should be positive, got {size}")
     return size
 
 
 # ------------------------------------------------------------------ composition
+
 
 class Compose:
     """Apply several transforms in turn, as ``torchvision.transforms.Compose``.
@@ -147,12 +171,15 @@ class Compose:
 
     def __init__(self, transforms):
         if not isinstance(transforms, (list, tuple)):
-            raise TypeError(f"Compose: transforms should be a list of transforms, got "
-                            f"{type(transforms).__name__}")
+            raise TypeError(
+                f"Compose: transforms should be a list of transforms, got "
+                f"{type(transforms).__name__}"
+            )
         for t in transforms:
             if not callable(t):
-                raise TypeError(f"Compose: every transform should be callable, got "
-                                f"{type(t).__name__}")
+                raise TypeError(
+                    f"Compose: every transform should be callable, got {type(t).__name__}"
+                )
         self.transforms = list(transforms)
 
     def __call__(self, img):
@@ -196,10 +223,10 @@ def batch_transform(transform):
             t = steps[k]
             nxt = steps[k + 1] if k + 1 < len(steps) else None
             if isinstance(t, ToTensor) and isinstance(nxt, Normalize) and x.dtype == np.uint8:
-                x, chw = nxt._lookup(x), True   # ToTensor + Normalize as one table look-up
+                x, chw = nxt._lookup(x), True  # ToTensor + Normalize as one table look-up
                 k += 2
                 continue
-            x, chw = t._batch(x, chw, None if u is None else u[:, col:col + t.n_draws])
+            x, chw = t._batch(x, chw, None if u is None else u[:, col : col + t.n_draws])
             col += t.n_draws
             k += 1
         return x, chw
@@ -218,8 +245,9 @@ class Lambda:
 
     def __init__(self, lambd):
         if not callable(lambd):
-            raise TypeError(f"Lambda: argument lambd should be callable, got "
-                            f"{type(lambd).__name__!r}")
+            raise TypeError(
+                f"Lambda: argument lambd should be callable, got {type(lambd).__name__!r}"
+            )
         self.lambd = lambd
 
     def __call__(self, img):
@@ -230,6 +258,7 @@ class Lambda:
 
 
 # ------------------------------------------------------------------ tensors
+
 
 class ToTensor(_Transform):
     """Convert an image (H x W x C NumPy array or PIL Image) to a float Tensor C x H x W.
@@ -245,8 +274,10 @@ class ToTensor(_Transform):
 
     def _batch(self, x, chw, u):
         if chw:
-            raise TypeError("ToTensor: pic should be a PIL Image or a NumPy array, got a Tensor "
-                            "(it already is one)")
+            raise TypeError(
+                "ToTensor: pic should be a PIL Image or a NumPy array, got a Tensor "
+                "(it already is one)"
+            )
         x = x[:, None] if x.ndim == 3 else x.transpose(0, 3, 1, 2)
         if x.dtype == np.uint8:
             dtype = get_default_dtype()
@@ -262,8 +293,9 @@ def _channel_values(values, name):
     except (TypeError, ValueError):
         a = None
     if a is None or a.ndim > 1 or a.size == 0:
-        raise TypeError(f"Normalize: {name} should be a number or a sequence of numbers, got "
-                        f"{values!r}")
+        raise TypeError(
+            f"Normalize: {name} should be a number or a sequence of numbers, got {values!r}"
+        )
     return a.reshape(-1)
 
 
@@ -286,31 +318,40 @@ class Normalize(_Transform):
         self.mean, self.std, self.inplace = mean, std, bool(inplace)
         self._mean, self._std = _channel_values(mean, "mean"), _channel_values(std, "std")
         if len(self._mean) != len(self._std) and 1 not in (len(self._mean), len(self._std)):
-            raise ValueError(f"Normalize: mean and std should have the same length (one per "
-                             f"channel), got {len(self._mean)} and {len(self._std)}")
+            raise ValueError(
+                f"Normalize: mean and std should have the same length (one per "
+                f"channel), got {len(self._mean)} and {len(self._std)}"
+            )
 
     def _per_channel(self, channels, dtype):
         """mean and std as (C, 1, 1) arrays of dtype, checked against the channel count."""
         for name, a in (("mean", self._mean), ("std", self._std)):
             if len(a) not in (1, channels):
-                raise ValueError(f"Normalize: {name} has {len(a)} values but the image has "
-                                 f"{channels} channels")
-        mean, std = (np.broadcast_to(a.astype(dtype), (channels,)).reshape(-1, 1, 1)
-                     for a in (self._mean, self._std))
+                raise ValueError(
+                    f"Normalize: {name} has {len(a)} values but the image has {channels} channels"
+                )
+        mean, std = (
+            np.broadcast_to(a.astype(dtype), (channels,)).reshape(-1, 1, 1)
+            for a in (self._mean, self._std)
+        )
         if not std.all():
-            raise ValueError(f"Normalize: std evaluated to zero after conversion to {dtype}, "
-                             f"leading to division by zero")
+            raise ValueError(
+                f"Normalize: std evaluated to zero after conversion to {dtype}, "
+                f"leading to division by zero"
+            )
         return mean, std
 
     def _batch(self, x, chw, u):
         if not chw:
-            raise TypeError("Normalize: img should be a Tensor image; put ToTensor() before "
-                            "Normalize")
+            raise TypeError(
+                "Normalize: img should be a Tensor image; put ToTensor() before Normalize"
+            )
         if x.dtype.kind != "f":
             raise TypeError(f"Normalize: input tensor should be a float tensor, got {x.dtype}")
         if x.ndim < 4:
-            raise ValueError(f"Normalize: expected a tensor image of size (..., C, H, W), got "
-                             f"{x.shape[1:]}")
+            raise ValueError(
+                f"Normalize: expected a tensor image of size (..., C, H, W), got {x.shape[1:]}"
+            )
         mean, std = self._per_channel(x.shape[-3], x.dtype)
         out = x if self.inplace else np.empty_like(x)
         np.subtract(x, mean, out=out)
@@ -325,7 +366,7 @@ class Normalize(_Transform):
         channels = 1 if images.ndim == 3 else images.shape[3]
         mean, std = self._per_channel(channels, dtype)
         table = np.arange(256, dtype=dtype) / dtype.type(255)
-        table = (table - mean[:, 0]) / std[:, 0]          # (C, 256)
+        table = (table - mean[:, 0]) / std[:, 0]  # (C, 256)
         if images.ndim == 3:
             return np.take(table[0], images)[:, None]
         out = np.empty((len(images), channels) + images.shape[1:3], dtype)
@@ -339,9 +380,10 @@ class Normalize(_Transform):
 
 # ------------------------------------------------------------------ flips and crops
 
+
 class _RandomFlip(_Transform):
     n_draws = 1
-    _axis = 1          # 0: vertical (H), 1: horizontal (W)
+    _axis = 1  # 0: vertical (H), 1: horizontal (W)
 
     def __init__(self, p=0.5):
         self.p = _check_number(p, "p", type(self).__name__, 0, 1)
@@ -360,11 +402,13 @@ class _RandomFlip(_Transform):
 
 class RandomHorizontalFlip(_RandomFlip):
     """Flip the image left-right with probability ``p`` (default 0.5), one draw per image."""
+
     _axis = 1
 
 
 class RandomVerticalFlip(_RandomFlip):
     """Flip the image upside down with probability ``p`` (default 0.5), one draw per image."""
+
     _axis = 0
 
 
@@ -375,16 +419,20 @@ def _padding4(padding, who):
     """(left, top, right, bottom) from an int or a sequence of 1, 2 or 4 ints (torchvision)."""
     if isinstance(padding, numbers.Integral) and not isinstance(padding, bool):
         padding = [int(padding)]
-    if not isinstance(padding, (tuple, list)) or len(padding) not in (1, 2, 4) or not all(
-            isinstance(p, numbers.Integral) and not isinstance(p, bool) for p in padding):
-        raise TypeError(f"{who}: padding should be an int or a sequence of 1, 2 or 4 ints, got "
-                        f"{padding!r}")
+    if (
+        not isinstance(padding, (tuple, list))
+        or len(padding) not in (1, 2, 4)
+        or not all(isinstance(p, numbers.Integral) and not isinstance(p, bool) for p in padding)
+    ):
+        raise TypeError(
+            f"{who}: padding should be an int or a sequence of 1, 2 or 4 ints, got {padding!r}"
+        )
     if min(padding) < 0:
         raise ValueError(f"{who}: padding should be non-negative, got {padding!r}")
     p = [int(v) for v in padding]
     if len(p) == 1:
         return (p[0],) * 4
-    if len(p) == 2:                       # left/right, top/bottom
+    if len(p) == 2:  # left/right, top/bottom
         return (p[0], p[1], p[0], p[1])
     return tuple(p)
 
@@ -411,10 +459,13 @@ def _pad(x, chw, pad, fill, mode, who):
         return np.pad(x, width, constant_values=fill)
     channels = x.shape[3] if (not chw and x.ndim == 4) else None
     if chw or channels != len(fill):
-        raise ValueError(f"{who}: a tuple fill needs an H x W x C image with one value per "
-                         f"channel ({len(fill)} values given)")
-    return np.stack([np.pad(x[..., c], width[:3], constant_values=f)
-                     for c, f in enumerate(fill)], axis=-1)
+        raise ValueError(
+            f"{who}: a tuple fill needs an H x W x C image with one value per "
+            f"channel ({len(fill)} values given)"
+        )
+    return np.stack(
+        [np.pad(x[..., c], width[:3], constant_values=f) for c, f in enumerate(fill)], axis=-1
+    )
 
 
 def _crop(x, chw, top, left, h, w):
@@ -423,9 +474,9 @@ def _crop(x, chw, top, left, h, w):
     hax, wax = _hw_axes(x, chw)
     windows = np.lib.stride_tricks.sliding_window_view(x, (h, w), axis=(hax, wax))
     n = np.arange(len(x))
-    if chw:                     # windows (N, ..., H', W', h, w) -> (N, ..., h, w)
+    if chw:  # windows (N, ..., H', W', h, w) -> (N, ..., h, w)
         return windows[(n,) + (slice(None),) * (x.ndim - 3) + (top, left)]
-    out = windows[n, top, left]         # (N, [C,] h, w)
+    out = windows[n, top, left]  # (N, [C,] h, w)
     return np.moveaxis(out, 1, -1) if x.ndim == 4 else out
 
 
@@ -442,18 +493,19 @@ class RandomCrop(_Transform):
             H x W x C image). Default: 0.
         padding_mode (str): ``'constant'``, ``'edge'``, ``'reflect'`` or ``'symmetric'``.
     """
+
     n_draws = 2
 
-    def __init__(self, size, padding=None, pad_if_needed=False, fill=0,
-                 padding_mode="constant"):
+    def __init__(self, size, padding=None, pad_if_needed=False, fill=0, padding_mode="constant"):
         self.size = _size2(size, "RandomCrop")
         self.padding = padding
         self._padding = None if padding is None else _padding4(padding, "RandomCrop")
         self.pad_if_needed = bool(pad_if_needed)
         self.fill = _check_fill(fill, "RandomCrop")
         if padding_mode not in _PADDING_MODES:
-            raise ValueError(f"RandomCrop: padding_mode should be one of {_PADDING_MODES}, got "
-                             f"{padding_mode!r}")
+            raise ValueError(
+                f"RandomCrop: padding_mode should be one of {_PADDING_MODES}, got {padding_mode!r}"
+            )
         self.padding_mode = padding_mode
 
     def _batch(self, x, chw, u):
@@ -470,8 +522,10 @@ class RandomCrop(_Transform):
             x = _pad(x, chw, (0, d, 0, d), *args)
         h, w = x.shape[hax], x.shape[wax]
         if h < th or w < tw:
-            raise ValueError(f"RandomCrop: required crop size {(th, tw)} is larger than input "
-                             f"image size {(h, w)}")
+            raise ValueError(
+                f"RandomCrop: required crop size {(th, tw)} is larger than input "
+                f"image size {(h, w)}"
+            )
         # floor(u * count) is uniform over the count positions; min() guards u's top end
         top = np.minimum((u[:, 0] * (h - th + 1)).astype(np.intp), h - th)
         left = np.minimum((u[:, 1] * (w - tw + 1)).astype(np.intp), w - tw)
@@ -494,8 +548,14 @@ class CenterCrop(_Transform):
         h, w = x.shape[hax], x.shape[wax]
         if th > h or tw > w:
             dh, dw = max(th - h, 0), max(tw - w, 0)
-            x = _pad(x, chw, (dw // 2, dh // 2, (dw + 1) // 2, (dh + 1) // 2), 0, "constant",
-                     "CenterCrop")
+            x = _pad(
+                x,
+                chw,
+                (dw // 2, dh // 2, (dw + 1) // 2, (dh + 1) // 2),
+                0,
+                "constant",
+                "CenterCrop",
+            )
             h, w = x.shape[hax], x.shape[wax]
         top = np.full(len(x), int(round((h - th) / 2.0)), np.intp)
         left = np.full(len(x), int(round((w - tw) / 2.0)), np.intp)
@@ -507,8 +567,10 @@ class CenterCrop(_Transform):
 
 # ------------------------------------------------------------------ resizing
 
+
 class InterpolationMode:
     """torchvision's interpolation names (only NEAREST and BILINEAR are implemented)."""
+
     NEAREST = "nearest"
     NEAREST_EXACT = "nearest-exact"
     BILINEAR = "bilinear"
@@ -532,8 +594,8 @@ def _weights(n_in, n_out, mode, antialias):
         src = np.floor(rows.astype(np.float32) * np.float32(scale)).astype(np.intp)
         m[rows, np.minimum(src, n_in - 1)] = 1.0
         return m
-    centre = (rows + 0.5) * scale                          # in input pixel units
-    if antialias and scale > 1:   # a triangle as wide as `scale` input pixels, normalised
+    centre = (rows + 0.5) * scale  # in input pixel units
+    if antialias and scale > 1:  # a triangle as wide as `scale` input pixels, normalised
         taps = np.arange(n_in) + 0.5
         w = np.maximum(0.0, 1.0 - np.abs(taps[None, :] - centre[:, None]) / scale)
         return w / w.sum(axis=1, keepdims=True)
@@ -563,20 +625,29 @@ class Resize(_Transform):
     rounded (half to even), which may differ by 1 from PIL's fixed-point arithmetic.
     """
 
-    def __init__(self, size, interpolation=InterpolationMode.BILINEAR, max_size=None,
-                 antialias=True):
-        if isinstance(size, numbers.Integral) and not isinstance(size, bool) or (
-                isinstance(size, (list, tuple)) and len(size) == 1):
+    def __init__(
+        self, size, interpolation=InterpolationMode.BILINEAR, max_size=None, antialias=True
+    ):
+        if (
+            isinstance(size, numbers.Integral)
+            and not isinstance(size, bool)
+            or (isinstance(size, (list, tuple)) and len(size) == 1)
+        ):
             self.size = size
             self._short = _size2(size, "Resize")[0]
         else:
             self.size = _size2(size, "Resize")
             self._short = None
-        mode = _PIL_CODES.get(interpolation, interpolation) \
-            if isinstance(interpolation, int) else interpolation
+        mode = (
+            _PIL_CODES.get(interpolation, interpolation)
+            if isinstance(interpolation, int)
+            else interpolation
+        )
         if mode not in ("nearest", "bilinear"):
-            raise ValueError(f"Resize: interpolation {interpolation!r} is not implemented; use "
-                             f"InterpolationMode.BILINEAR or InterpolationMode.NEAREST")
+            raise ValueError(
+                f"Resize: interpolation {interpolation!r} is not implemented; use "
+                f"InterpolationMode.BILINEAR or InterpolationMode.NEAREST"
+            )
         self.interpolation = mode
         if max_size is not None:
             if self._short is None:
@@ -592,9 +663,11 @@ class Resize(_Transform):
         new_short, new_long = self._short, int(self._short * long / short)
         if self.max_size is not None:
             if self.max_size <= self._short:
-                raise ValueError(f"Resize: max_size = {self.max_size} must be strictly greater "
-                                 f"than the requested size for the smaller edge "
-                                 f"{self._short}")
+                raise ValueError(
+                    f"Resize: max_size = {self.max_size} must be strictly greater "
+                    f"than the requested size for the smaller edge "
+                    f"{self._short}"
+                )
             if new_long > self.max_size:
                 new_short, new_long = int(self.max_size * new_short / new_long), self.max_size
         return (new_long, new_short) if w <= h else (new_short, new_long)
@@ -618,11 +691,14 @@ class Resize(_Transform):
         return np.ascontiguousarray(y), chw
 
     def __repr__(self):
-        return (f"Resize(size={self.size}, interpolation={self.interpolation}, "
-                f"max_size={self.max_size}, antialias={self.antialias})")
+        return (
+            f"Resize(size={self.size}, interpolation={self.interpolation}, "
+            f"max_size={self.max_size}, antialias={self.antialias})"
+        )
 
 
 # ------------------------------------------------------------------ back to PIL
+
 
 class ToPILImage:
     """Convert a Tensor C x H x W (floats in [0, 1] become ``x * 255`` truncated to uint8, as
@@ -635,23 +711,25 @@ class ToPILImage:
         try:
             from PIL import Image
         except ImportError:
-            raise ImportError("ToPILImage needs Pillow: pip install pillow (minnet's "
-                              "transforms and datasets work on NumPy arrays without it)") from None
+            raise ImportError(
+                "ToPILImage needs Pillow: pip install pillow (minnet's "
+                "transforms and datasets work on NumPy arrays without it)"
+            ) from None
         if isinstance(pic, Tensor):
             a = pic.data
             if a.ndim == 2:
                 a = a[None]
             if a.ndim != 3:
-                raise ValueError(f"ToPILImage: pic should be 2/3 dimensional, got shape "
-                                 f"{a.shape}")
+                raise ValueError(f"ToPILImage: pic should be 2/3 dimensional, got shape {a.shape}")
             if a.dtype.kind == "f":
-                a = (a * 255).astype(np.uint8)     # torchvision: pic.mul(255).byte()
+                a = (a * 255).astype(np.uint8)  # torchvision: pic.mul(255).byte()
             a = a.transpose(1, 2, 0)
         elif isinstance(pic, np.ndarray):
             a = pic
         else:
-            raise TypeError(f"ToPILImage: pic should be a Tensor or a NumPy array, got "
-                            f"{type(pic).__name__}")
+            raise TypeError(
+                f"ToPILImage: pic should be a Tensor or a NumPy array, got {type(pic).__name__}"
+            )
         if a.ndim == 3 and a.shape[2] == 1:
             a = a[:, :, 0]
         return Image.fromarray(a, mode=self.mode) if self.mode else Image.fromarray(a)
@@ -662,7 +740,9 @@ class ToPILImage:
 
 def __getattr__(name):
     if name[:1].isupper() or name in ("v2", "functional"):
-        raise AttributeError(f"minnet.vision.transforms has no {name} (torchvision's "
-                             f"transforms are only partly provided); available: "
-                             f"{', '.join(__all__)}")
+        raise AttributeError(
+            f"minnet.vision.transforms has no {name} (torchvision's "
+            f"transforms are only partly provided); available: "
+            f"{', '.join(__all__)}"
+        )
     raise AttributeError(f"module 'minnet.vision.transforms' has no attribute {name!r}")

@@ -1,4 +1,5 @@
 """torchvision.utils' make_grid and save_image (PNG written with zlib: no extra dependency)."""
+
 import math
 import numbers
 import os
@@ -21,8 +22,9 @@ def _array(x, who):
     raise TypeError(f"{who}: tensor or list of tensors expected, got {type(x).__name__}")
 
 
-def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scale_each=False,
-              pad_value=0.0):
+def make_grid(
+    tensor, nrow=8, padding=2, normalize=False, value_range=None, scale_each=False, pad_value=0.0
+):
     """Tile a batch of images into one image, as ``torchvision.utils.make_grid``.
 
     Args:
@@ -44,8 +46,10 @@ def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scal
         x = np.stack([_array(t, "make_grid") for t in tensor])
     else:
         x = _array(tensor, "make_grid")
-    for name, v, low, what in (("nrow", nrow, 1, "positive"),
-                               ("padding", padding, 0, "non-negative")):
+    for name, v, low, what in (
+        ("nrow", nrow, 1, "positive"),
+        ("padding", padding, 0, "non-negative"),
+    ):
         if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < low:
             raise ValueError(f"make_grid: {name} should be a {what} int, got {v!r}")
     if x.ndim == 2:
@@ -53,17 +57,19 @@ def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scal
     if x.ndim == 3:
         x = x[None]
     if x.ndim != 4:
-        raise ValueError(f"make_grid: expected images (B, C, H, W), (C, H, W) or (H, W), got "
-                         f"shape {x.shape}")
+        raise ValueError(
+            f"make_grid: expected images (B, C, H, W), (C, H, W) or (H, W), got shape {x.shape}"
+        )
     if x.shape[1] == 1:
         x = np.concatenate([x, x, x], axis=1)
     if normalize:
-        if value_range is not None and not (isinstance(value_range, tuple)
-                                            and len(value_range) == 2):
+        if value_range is not None and not (
+            isinstance(value_range, tuple) and len(value_range) == 2
+        ):
             raise TypeError("make_grid: value_range has to be a tuple (min, max) if specified")
         x = x.astype(np.float32) if x.dtype.kind != "f" else x.copy()
         parts = x if scale_each else x[None]
-        for img in parts:                    # each a view: normalised in place
+        for img in parts:  # each a view: normalised in place
             low, high = value_range if value_range is not None else (img.min(), img.max())
             np.clip(img, low, high, out=img)
             img -= low
@@ -78,7 +84,7 @@ def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scal
     for k in range(n):
         r, q = divmod(k, cols)
         top, left = r * cell_h + padding, q * cell_w + padding
-        grid[:, top:top + h, left:left + w] = x[k]
+        grid[:, top : top + h, left : left + w] = x[k]
     return Tensor(grid)
 
 
@@ -88,17 +94,24 @@ def _png(pixels):
     each chunk with its CRC, as the PNG specification lays them out."""
     h, w = pixels.shape[:2]
     channels = 1 if pixels.ndim == 2 else pixels.shape[2]
-    colour_type = {1: 0, 2: 4, 3: 2, 4: 6}[channels]     # grey, grey+alpha, RGB, RGBA
+    colour_type = {1: 0, 2: 4, 3: 2, 4: 6}[channels]  # grey, grey+alpha, RGB, RGBA
     rows = np.ascontiguousarray(pixels).reshape(h, w * channels)
     raw = np.hstack([np.zeros((h, 1), np.uint8), rows]).tobytes()
 
     def chunk(tag, data):
-        return (struct.pack(">I", len(data)) + tag + data
-                + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF))
+        return (
+            struct.pack(">I", len(data))
+            + tag
+            + data
+            + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+        )
 
-    return (b"\x89PNG\r\n\x1a\n"
-            + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, colour_type, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, colour_type, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw, 6))
+        + chunk(b"IEND", b"")
+    )
 
 
 def save_image(tensor, fp, format=None, **kwargs):
@@ -116,23 +129,26 @@ def save_image(tensor, fp, format=None, **kwargs):
     ext = os.path.splitext(os.fspath(name))[1].lower().lstrip(".") if name is not None else ""
     fmt = (format or ext or "png").lower()
     if fmt != "png":
-        raise ValueError(f"save_image: only PNG files are written, got format {fmt!r}; use a "
-                         f".png name (or pip install pillow and save with PIL)")
+        raise ValueError(
+            f"save_image: only PNG files are written, got format {fmt!r}; use a "
+            f".png name (or pip install pillow and save with PIL)"
+        )
     grid = make_grid(tensor, **kwargs).data
     if grid.ndim == 2:
         grid = grid[None]
     if grid.shape[0] > 4:
         raise ValueError(f"save_image: {grid.shape[0]} channels cannot be a PNG (1 to 4)")
     pixels = np.clip(grid.astype(np.float64) * 255 + 0.5, 0, 255).astype(np.uint8)
-    data = _png(pixels.transpose(1, 2, 0)[:, :, 0] if grid.shape[0] == 1
-                else pixels.transpose(1, 2, 0))
+    data = _png(
+        pixels.transpose(1, 2, 0)[:, :, 0] if grid.shape[0] == 1 else pixels.transpose(1, 2, 0)
+    )
     if name is None:
         if not hasattr(fp, "write"):
-            raise TypeError(f"save_image: fp should be a file name or a binary file object, "
-                            f"got {type(fp).__name__}")
+            raise TypeError(
+                f"save_image: fp should be a file name or a binary file object, "
+                f"got {type(fp).__name__}"
+            )
         fp.write(data)
         return
     with atomic_write(os.fspath(name)) as f:
         f.write(data)
-
-

@@ -1,6 +1,7 @@
 """`minnet-bench`'s command line as a newcomer meets it: every wrong value is one line on
 stderr naming the argument, exit code 2, before any work (nothing on stdout); options shared
 by the commands work before the command too; --help lists every registered op and model."""
+
 import json
 import os
 import subprocess
@@ -19,8 +20,13 @@ MISSING = os.path.join(tempfile.gettempdir(), "minnet-no-such-folder", "out.json
 
 
 def bench(*args):
-    return subprocess.run([sys.executable, "-m", "minnet.bench", *args],
-                          cwd=tempfile.gettempdir(), capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "minnet.bench", *args],
+        cwd=tempfile.gettempdir(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 # (arguments, words the one error line must contain; the first is the argument named)
@@ -91,7 +97,7 @@ def bad_runs():
 def test_bad_argument_is_one_line_exit_2(bad_runs, args, words):
     r = bad_runs[tuple(args)]
     assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
-    assert r.stdout == ""                       # parsed before any work
+    assert r.stdout == ""  # parsed before any work
     lines = r.stderr.splitlines()
     assert len(lines) == 1 and lines[0].strip(), r.stderr
     assert lines[0].startswith("minnet-bench") and ": error: " in lines[0], lines[0]
@@ -112,27 +118,68 @@ def test_help_lists_every_registered_name(command):
     commands = ["kernels", "train", "epoch"] if command is None else [command]
     for c in commands:
         for name in _registered(c):
-            assert f" {name}," in r.stdout or f" {name}\n" in r.stdout or \
-                f" {name} " in r.stdout, (c, name)
+            assert (
+                f" {name}," in r.stdout or f" {name}\n" in r.stdout or f" {name} " in r.stdout
+            ), (c, name)
 
 
 def test_shared_options_before_or_after_the_command(tmp_path, capsys):
     """`minnet-bench --threads 1 --repeat 1 kernels ...` is `kernels --threads 1 --repeat 1`;
     written on both sides, the command's value wins."""
-    runs = {"before": ["--threads", "1", "--repeat", "1", "--json", str(tmp_path / "b.json"),
-                       "kernels", "--op", "gemm", "--quick", "--case", "1x1x1"],
-            "after": ["kernels", "--op", "gemm", "--quick", "--case", "1x1x1", "--threads",
-                      "1", "--repeat", "1", "--json", str(tmp_path / "a.json")],
-            "both": ["--threads", "2", "kernels", "--op", "gemm,gemm", "--quick", "--case",
-                     "1x1x1", "--threads", "1", "--repeat", "1", "--json",
-                     str(tmp_path / "c.json")]}
+    runs = {
+        "before": [
+            "--threads",
+            "1",
+            "--repeat",
+            "1",
+            "--json",
+            str(tmp_path / "b.json"),
+            "kernels",
+            "--op",
+            "gemm",
+            "--quick",
+            "--case",
+            "1x1x1",
+        ],
+        "after": [
+            "kernels",
+            "--op",
+            "gemm",
+            "--quick",
+            "--case",
+            "1x1x1",
+            "--threads",
+            "1",
+            "--repeat",
+            "1",
+            "--json",
+            str(tmp_path / "a.json"),
+        ],
+        "both": [
+            "--threads",
+            "2",
+            "kernels",
+            "--op",
+            "gemm,gemm",
+            "--quick",
+            "--case",
+            "1x1x1",
+            "--threads",
+            "1",
+            "--repeat",
+            "1",
+            "--json",
+            str(tmp_path / "c.json"),
+        ],
+    }
     for what, argv in runs.items():
         assert main(["--no-torch"] + argv) == 0, what
         assert "median of 1 rounds" in capsys.readouterr().out, what
     for name in ("a", "b", "c"):
         records = json.loads((tmp_path / f"{name}.json").read_text())["records"]
-        assert [(r["op"], r["case"], r["threads"]) for r in records] == \
-            [("gemm", "1x1x1 (call cost)", 1)], name     # gemm,gemm: timed once
+        assert [(r["op"], r["case"], r["threads"]) for r in records] == [
+            ("gemm", "1x1x1 (call cost)", 1)
+        ], name  # gemm,gemm: timed once
 
 
 def test_case_matching_nothing_is_one_line_exit_2(capsys):
@@ -141,6 +188,7 @@ def test_case_matching_nothing_is_one_line_exit_2(capsys):
     assert e.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
-    assert err.startswith("minnet-bench kernels: error: argument --case: no gemm case "
-                          "contains 'no such case'")
-    assert "gemm: 1x1x1 (call cost)" in err        # the cases there are
+    assert err.startswith(
+        "minnet-bench kernels: error: argument --case: no gemm case contains 'no such case'"
+    )
+    assert "gemm: 1x1x1 (call cost)" in err  # the cases there are

@@ -1,6 +1,7 @@
 """The `minnet-bench epoch` harness: the command line end to end on a few hundred images, the
 minnet and PyTorch versions of each course model being the same network, the same training
 loop on both sides, and one-line errors for bad arguments or missing data."""
+
 import json
 import subprocess
 import sys
@@ -22,9 +23,25 @@ needs_torch = pytest.mark.skipif(torch is None, reason="torch is not importable"
 
 def test_cli_epoch_table_and_json(tmp_path):
     out = tmp_path / "epoch.json"
-    cmd = [sys.executable, "-m", "minnet.bench", "epoch", "--model", "dense512", "--epochs",
-           "1", "--limit", "512", "--compare", "none", "--subset", "--threads", "1",
-           "--json", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "minnet.bench",
+        "epoch",
+        "--model",
+        "dense512",
+        "--epochs",
+        "1",
+        "--limit",
+        "512",
+        "--compare",
+        "none",
+        "--subset",
+        "--threads",
+        "1",
+        "--json",
+        str(out),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
@@ -34,13 +51,18 @@ def test_cli_epoch_table_and_json(tmp_path):
     row = lines[header + 2].split()
     assert row[:4] == ["dense512", "1", "128", "1"] and row[5:8] == ["-", "-", "-"]
     rec = json.loads(out.read_text())["records"][0]
-    assert (rec["model"], rec["epochs"], rec["n_train"], rec["n_test"]) == ("dense512", 1, 512,
-                                                                             1000)
+    assert (rec["model"], rec["epochs"], rec["n_train"], rec["n_test"]) == (
+        "dense512",
+        1,
+        512,
+        1000,
+    )
     assert len(rec["minnet_epoch_s"]) == 1 and rec["minnet_s_per_epoch"] > 0
     assert float(row[4]) == pytest.approx(rec["minnet_s_per_epoch"], abs=1e-3)
     # four Adam steps on 512 images already classify far above chance (0.1)
     assert rec["minnet_accuracy"] > 0.45 and float(row[8]) == pytest.approx(
-        rec["minnet_accuracy"], abs=1e-4)
+        rec["minnet_accuracy"], abs=1e-4
+    )
     assert "torch_s_per_epoch" not in rec
 
 
@@ -93,7 +115,7 @@ def test_same_loop_in_both_frameworks(name):
     steps = 3
     for k, v in trainers["torch"].model.state_dict().items():
         moved = np.abs(v.numpy() - start[k]).max()
-        assert moved > 0.5 * spec.lr, k              # the three Adam steps moved every tensor
+        assert moved > 0.5 * spec.lr, k  # the three Adam steps moved every tensor
         diff = np.abs(np.asarray(got[k]) - v.numpy())
         # Adam's first steps are ~lr * sign(grad): where a gradient is ~0, rounding may flip
         # its sign, so a few weights may differ by up to 2 lr a step; the rest agree closely
@@ -102,12 +124,15 @@ def test_same_loop_in_both_frameworks(name):
     assert trainers["minnet"].losses[-1] == pytest.approx(trainers["torch"].losses[-1], rel=1e-3)
 
 
-@pytest.mark.parametrize("argv,what", [
-    (["--epochs", "0"], "--epochs"),
-    (["--model", "resnet"], "unknown model 'resnet'"),
-    (["--threads", "2,x"], "--threads"),
-    (["--compare", "jax"], "--compare"),
-])
+@pytest.mark.parametrize(
+    "argv,what",
+    [
+        (["--epochs", "0"], "--epochs"),
+        (["--model", "resnet"], "unknown model 'resnet'"),
+        (["--threads", "2,x"], "--threads"),
+        (["--compare", "jax"], "--compare"),
+    ],
+)
 def test_bad_arguments_one_line_exit_2(capsys, argv, what):
     with pytest.raises(SystemExit) as e:
         main(["epoch", "--subset", "--compare", "none"] + argv)
@@ -125,4 +150,4 @@ def test_missing_full_set_one_line_exit_1(tmp_path, monkeypatch, capsys):
     captured = capsys.readouterr()
     assert captured.err.count("\n") == 1
     assert "apt-get install dataset-fashion-mnist" in captured.err and "--subset" in captured.err
-    assert "model" not in captured.out    # no table was started
+    assert "model" not in captured.out  # no table was started

@@ -1,6 +1,7 @@
 """The torch-nopf worker (minnet/bench/_torch_worker.py): a separate torch process started with
 GLIBC_TUNABLES, timing the same cases as this process on request, its turns taking their place
 in the harness's rounds. Skipped without torch; the quick pooling cases keep it to seconds."""
+
 import json
 import math
 import os
@@ -42,37 +43,56 @@ def test_same_cases_and_timed_turns(worker):
     wcases = worker.kernel_cases("maxpool2d", quick=True)
     mine = KERNEL_SUITES["maxpool2d"](True, None)
     assert [c["name"] for c in wcases] == [c.name for c in mine]
-    case = wcases[-1]                       # the smallest pooling case, fwd+bwd
+    case = wcases[-1]  # the smallest pooling case, fwd+bwd
     assert set(case["impls"]) == {"torch", "torch_cl"}
     for impl in case["impls"]:
         t = worker.remote(case["key"], impl, threads=1).measure_turn()
         assert 0 < t.median_s < 1 and math.isfinite(t.median_s)
         assert 0 < t.min_s <= t.median_s
         assert t.calls >= 1 and t.faults_per_call >= 0
-    worker.remote(case["key"], "torch", threads=1)()   # one untimed call
+    worker.remote(case["key"], "torch", threads=1)()  # one untimed call
     with pytest.raises(WorkerError):
         worker.request(cmd="time", key="no such case", impl="torch", threads=1)
-    assert worker.request(cmd="hello")["pid"] == worker.info["pid"]   # still serving
+    assert worker.request(cmd="hello")["pid"] == worker.info["pid"]  # still serving
 
 
 def test_cli_kernels_torch_nopf_columns_and_json(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(bench_main, "SETTLE_S", 0.0)
     out = tmp_path / "pool.json"
-    assert bench_main.main(["kernels", "--op", "avgpool2d", "--case", "14, 14) 2x2 stride 2",
-                            "--quick", "--repeat", "1",
-                            "--threads", "1", "--no-torch", "--torch-nopf",
-                            "--json", str(out)]) == 0
+    assert (
+        bench_main.main(
+            [
+                "kernels",
+                "--op",
+                "avgpool2d",
+                "--case",
+                "14, 14) 2x2 stride 2",
+                "--quick",
+                "--repeat",
+                "1",
+                "--threads",
+                "1",
+                "--no-torch",
+                "--torch-nopf",
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     assert "torch-nopf ms" in text and "x torch-cl-nopf" in text
     payload = json.loads(out.read_text())
     assert payload["torch_nopf"]["glibc_tunables"].endswith(NOPF_TUNABLES)
     assert [r["case"] for r in payload["records"]] == [
-        "(128, 32, 14, 14) 2x2 stride 2 fwd", "(128, 32, 14, 14) 2x2 stride 2 fwd+bwd"]
+        "(128, 32, 14, 14) 2x2 stride 2 fwd",
+        "(128, 32, 14, 14) 2x2 stride 2 fwd+bwd",
+    ]
     for rec in payload["records"]:
         for impl in ("torch_nopf", "torch_cl_nopf"):
             assert rec[f"{impl}_ms"] > 0 and math.isfinite(rec[f"ratio_{impl}"])
             assert rec[f"{impl}_faults_per_call"] >= 0
-        assert "torch_ms" not in rec        # --no-torch: no torch in this process
+        assert "torch_ms" not in rec  # --no-torch: no torch in this process
     assert NOPF_TUNABLES not in os.environ.get("GLIBC_TUNABLES", "")
 
 

@@ -1,5 +1,6 @@
 """The `minnet-bench train` harness: every registered model builds and steps, and the CLI
 prints one row per model and thread count (torch left out to keep this fast)."""
+
 import json
 
 import numpy as np
@@ -20,8 +21,26 @@ def test_registered_models_step():
 
 def test_cli_train_rows_and_json(tmp_path, capsys):
     out = tmp_path / "train.json"
-    assert main(["train", "--model", "tiny,mlp3x128", "--batch", "16", "--threads", "1",
-                 "--compare", "none", "--repeat", "1", "--json", str(out)]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--model",
+                "tiny,mlp3x128",
+                "--batch",
+                "16",
+                "--threads",
+                "1",
+                "--compare",
+                "none",
+                "--repeat",
+                "1",
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     assert "tiny" in text and "mlp3x128" in text
     records = json.loads(out.read_text())["records"]

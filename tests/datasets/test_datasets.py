@@ -1,4 +1,5 @@
 """IDX reading/writing and the Fashion-MNIST loader, on small files the tests make."""
+
 import gzip
 import os
 
@@ -34,8 +35,13 @@ def test_idx_rejects_bad_files(tmp_path):
     good = tmp_path / "good"
     write_idx(good, a)
     raw = good.read_bytes()
-    cases = {"truncated": raw[:-1], "header": raw[:6], "extra": raw + b"\0",
-             "magic": b"PK\x03\x04" + raw[4:], "empty": b""}
+    cases = {
+        "truncated": raw[:-1],
+        "header": raw[:6],
+        "extra": raw + b"\0",
+        "magic": b"PK\x03\x04" + raw[4:],
+        "empty": b"",
+    }
     for name, content in cases.items():
         p = tmp_path / name
         p.write_bytes(content)
@@ -52,10 +58,12 @@ def test_idx_rejects_bad_files(tmp_path):
 def _fake_fashion(folder, n_train=12, n_test=5, gz=True):
     rng = np.random.default_rng(1)
     folder.mkdir(parents=True, exist_ok=True)
-    arrays = {"train_images": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
-              "train_labels": rng.integers(0, 10, n_train, dtype=np.uint8),
-              "test_images": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
-              "test_labels": rng.integers(0, 10, n_test, dtype=np.uint8)}
+    arrays = {
+        "train_images": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+        "train_labels": rng.integers(0, 10, n_train, dtype=np.uint8),
+        "test_images": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+        "test_labels": rng.integers(0, 10, n_test, dtype=np.uint8),
+    }
     for key, stem in fashion_mnist.FILES.items():
         write_idx(folder / (stem + (".gz" if gz else "")), arrays[key])
     return arrays
@@ -88,8 +96,9 @@ def test_load_data_env_var_and_errors(tmp_path, monkeypatch):
         fashion_mnist.load_data()
 
 
-@pytest.mark.skipif(not os.path.isdir(fashion_mnist.SYSTEM_DIR),
-                    reason="dataset-fashion-mnist is not installed")
+@pytest.mark.skipif(
+    not os.path.isdir(fashion_mnist.SYSTEM_DIR), reason="dataset-fashion-mnist is not installed"
+)
 def test_real_fashion_mnist_files():
     (xtr, ytr), (xte, yte) = fashion_mnist.load_data(fashion_mnist.SYSTEM_DIR)
     assert xtr.shape == (60000, 28, 28) and xte.shape == (10000, 28, 28)
@@ -98,8 +107,9 @@ def test_real_fashion_mnist_files():
     assert np.bincount(yte).tolist() == [1000] * 10
 
 
-@pytest.mark.skipif(not os.path.isdir(fashion_mnist.SYSTEM_DIR),
-                    reason="dataset-fashion-mnist is not installed")
+@pytest.mark.skipif(
+    not os.path.isdir(fashion_mnist.SYSTEM_DIR), reason="dataset-fashion-mnist is not installed"
+)
 def test_mlp_learns_real_fashion_mnist():
     """A 784-64-10 relu net, Adam, 2 epochs on 12,000 training images: > 78% on 2,000 test
     images (the dataset's benchmark page lists ~84% for logistic regression on all of it)."""
@@ -111,8 +121,9 @@ def test_mlp_learns_real_fashion_mnist():
     (xtr, ytr), (xte, yte) = fashion_mnist.load_data(fashion_mnist.SYSTEM_DIR)
     x = (xtr[:12000].reshape(-1, 784) / np.float32(255)).astype(np.float32)
     y = ytr[:12000].astype(np.int64)
-    loader = DataLoader(TensorDataset(minnet.from_numpy(x), minnet.from_numpy(y)),
-                        batch_size=128, shuffle=True)
+    loader = DataLoader(
+        TensorDataset(minnet.from_numpy(x), minnet.from_numpy(y)), batch_size=128, shuffle=True
+    )
     model = nn.Sequential(nn.Linear(784, 64), nn.ReLU(), nn.Linear(64, 10))
     opt = minnet.optim.Adam(model.parameters(), lr=2e-3)
     loss_fn = nn.CrossEntropyLoss()
@@ -122,8 +133,9 @@ def test_mlp_learns_real_fashion_mnist():
             loss_fn(model(xb), yb).backward()
             opt.step()
     with minnet.no_grad():
-        logits = model(minnet.from_numpy((xte[:2000].reshape(-1, 784) / np.float32(255))
-                                         .astype(np.float32)))
+        logits = model(
+            minnet.from_numpy((xte[:2000].reshape(-1, 784) / np.float32(255)).astype(np.float32))
+        )
     acc = float((logits.numpy().argmax(1) == yte[:2000]).mean())
     assert acc > 0.78, acc
 
@@ -133,20 +145,20 @@ def test_idx_header_is_checked_before_the_payload_is_read(tmp_path):
     arithmetic (no overflow), and the limit can be raised for genuine big files."""
     import resource
     import struct
-    huge = tmp_path / "huge.gz"             # declares 3 x 1024^3 uint8, holds 10 bytes
-    huge.write_bytes(gzip.compress(bytes([0, 0, 8, 1]) + struct.pack(">I", 3 << 30) +
-                                   b"\0" * 10))
+
+    huge = tmp_path / "huge.gz"  # declares 3 x 1024^3 uint8, holds 10 bytes
+    huge.write_bytes(gzip.compress(bytes([0, 0, 8, 1]) + struct.pack(">I", 3 << 30) + b"\0" * 10))
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     with pytest.raises(ValueError, match=r"3221225472 bytes, more than max_bytes"):
         read_idx(huge)
-    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 100_000   # KiB
-    over = tmp_path / "over"                # 4 dims of 2^32-1: the product overflows int64
-    over.write_bytes(bytes([0, 0, 0x0E, 4]) + struct.pack(">IIII", *[2 ** 32 - 1] * 4))
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 100_000  # KiB
+    over = tmp_path / "over"  # 4 dims of 2^32-1: the product overflows int64
+    over.write_bytes(bytes([0, 0, 0x0E, 4]) + struct.pack(">IIII", *[2**32 - 1] * 4))
     with pytest.raises(ValueError, match="more than max_bytes") as e:
         read_idx(over)
-    assert "-" not in str(e.value).split("bytes")[0].split(":")[-1]   # no negative size
+    assert "-" not in str(e.value).split("bytes")[0].split(":")[-1]  # no negative size
     with pytest.raises(ValueError, match="truncated: only 18 bytes, expected 3221225480"):
-        read_idx(huge, max_bytes=4 << 30)   # allowed now: then it is merely truncated
+        read_idx(huge, max_bytes=4 << 30)  # allowed now: then it is merely truncated
     a = np.arange(24, dtype=np.int32).reshape(2, 3, 4)
     write_idx(tmp_path / "ok.gz", a)
     np.testing.assert_array_equal(read_idx(tmp_path / "ok.gz", max_bytes=96), a)

@@ -1,6 +1,7 @@
 """The embedded Fashion-MNIST subset, the offline fallback of the loaders, and
 keras.datasets.mnist's search path: on files the tests make, with no network and (through
 MINNET_DATA_NO_SYSTEM and an empty $MINNET_DATASETS) no system data set."""
+
 import os
 import stat
 import subprocess
@@ -26,7 +27,7 @@ def offline(tmp_path, monkeypatch):
 
 
 def test_subset_file_is_small_balanced_real_images():
-    assert os.path.getsize(fashion_mnist.SUBSET_FILE) < 3_000_000       # the wheel's budget
+    assert os.path.getsize(fashion_mnist.SUBSET_FILE) < 3_000_000  # the wheel's budget
     s = fashion_mnist.load_data(subset=True)
     (xtr, ytr), (xte, yte) = s
     assert s.subset is True and s.source == "embedded subset"
@@ -41,15 +42,21 @@ def test_subset_file_is_small_balanced_real_images():
     assert len({x.tobytes() for x in xtr[:500]}) == 500
 
 
-@pytest.mark.skipif(not os.path.isdir(fashion_mnist.SYSTEM_DIR),
-                    reason="dataset-fashion-mnist is not installed")
+@pytest.mark.skipif(
+    not os.path.isdir(fashion_mnist.SYSTEM_DIR), reason="dataset-fashion-mnist is not installed"
+)
 def test_subset_images_are_the_originals():
     import io
     import lzma
+
     with open(fashion_mnist.SUBSET_FILE, "rb") as f:
         z = np.load(io.BytesIO(lzma.decompress(f.read())), allow_pickle=False)
-        itr, ite, xs, ys = (z["source_index_train"], z["source_index_test"], z["x_train"],
-                            z["y_test"])
+        itr, ite, xs, ys = (
+            z["source_index_train"],
+            z["source_index_test"],
+            z["x_train"],
+            z["y_test"],
+        )
     (xtr, _), (_, yte) = fashion_mnist.load_data(subset=False)
     np.testing.assert_array_equal(xs, xtr[itr])
     np.testing.assert_array_equal(ys, yte[ite])
@@ -60,11 +67,11 @@ def test_fallback_is_loud_and_marked(offline, capsys):
     err = capsys.readouterr().err
     assert s.subset and err.count("\n") == 1 and "embedded subset" in err
     assert "MINNET_DATA_NO_SYSTEM" in err and "dataset-fashion-mnist" in err
-    (xtr, ytr), _ = keras_fm.load_data()        # keras's loader falls back the same way
+    (xtr, ytr), _ = keras_fm.load_data()  # keras's loader falls back the same way
     assert xtr.shape == (6500, 28, 28)
     with pytest.raises(FileNotFoundError, match="subset=True"):
         fashion_mnist.load_data(subset=False)
-    with pytest.raises(FileNotFoundError):       # an explicit folder never falls back
+    with pytest.raises(FileNotFoundError):  # an explicit folder never falls back
         fashion_mnist.load_data(offline)
     with pytest.raises(TypeError, match="subset"):
         fashion_mnist.load_data(subset="yes")
@@ -80,6 +87,7 @@ def test_no_system_skips_system_folders(monkeypatch):
 
 def test_full_set_preferred_when_found(offline, monkeypatch):
     from tests_helpers_fake import fake_idx_folder
+
     arrays = fake_idx_folder(offline / "fashion-mnist")
     s = fashion_mnist.load_data()
     assert not s.subset and s.source == str(offline / "fashion-mnist")
@@ -88,12 +96,24 @@ def test_full_set_preferred_when_found(offline, monkeypatch):
 
 def test_offline_in_a_fresh_process(tmp_path):
     """As a user on a machine with no data set: a new interpreter, nothing on the path."""
-    env = dict(os.environ, MINNET_DATA_NO_SYSTEM="1", MINNET_DATASETS=str(tmp_path),
-               KERAS_HOME=str(tmp_path))
-    code = ("from minnet.keras.datasets import fashion_mnist as f; s = f.load_data(); "
-            "print(s.subset, s[0][0].shape, s[1][0].shape)")
-    r = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True,
-                       text=True, timeout=120)
+    env = dict(
+        os.environ,
+        MINNET_DATA_NO_SYSTEM="1",
+        MINNET_DATASETS=str(tmp_path),
+        KERAS_HOME=str(tmp_path),
+    )
+    code = (
+        "from minnet.keras.datasets import fashion_mnist as f; s = f.load_data(); "
+        "print(s.subset, s[0][0].shape, s[1][0].shape)"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "True (6500, 28, 28) (1000, 28, 28)"
     assert "using the embedded subset" in r.stderr
@@ -112,12 +132,14 @@ def test_damaged_subset_file(tmp_path, monkeypatch):
 
 def test_make_subset_round_trip(tmp_path, monkeypatch):
     from tests_helpers_fake import fake_idx_folder
+
     fake_idx_folder(tmp_path / "src", n_train=60, n_test=30, balanced=True)
     out = tmp_path / "sub.npz.xz"
     old = os.umask(0o022)
     try:
-        a = make_subset.make(str(tmp_path / "src"), str(out), per_class_train=4,
-                             per_class_test=2, seed=1)
+        a = make_subset.make(
+            str(tmp_path / "src"), str(out), per_class_train=4, per_class_test=2, seed=1
+        )
     finally:
         os.umask(old)
     assert stat.S_IMODE(os.stat(out).st_mode) == 0o644
@@ -128,8 +150,12 @@ def test_make_subset_round_trip(tmp_path, monkeypatch):
     np.testing.assert_array_equal(xtr, a["x_train"])
     with pytest.raises(ValueError, match="class 0 has only"):
         make_subset.make(str(tmp_path / "src"), str(out), per_class_train=100)
-    assert make_subset.main(["--source", str(tmp_path / "nowhere"), "--out",
-                             str(tmp_path / "x.npz.xz")]) == 1
+    assert (
+        make_subset.main(
+            ["--source", str(tmp_path / "nowhere"), "--out", str(tmp_path / "x.npz.xz")]
+        )
+        == 1
+    )
 
 
 def test_keras_mnist_search_path(offline, tmp_path, monkeypatch, capsys):
@@ -137,10 +163,12 @@ def test_keras_mnist_search_path(offline, tmp_path, monkeypatch, capsys):
         keras_mnist.load_data()
     # Keras's cache file
     rng = np.random.default_rng(0)
-    a = {"x_train": rng.integers(0, 256, (8, 28, 28), dtype=np.uint8),
-         "y_train": rng.integers(0, 10, 8, dtype=np.uint8),
-         "x_test": rng.integers(0, 256, (3, 28, 28), dtype=np.uint8),
-         "y_test": rng.integers(0, 10, 3, dtype=np.uint8)}
+    a = {
+        "x_train": rng.integers(0, 256, (8, 28, 28), dtype=np.uint8),
+        "y_train": rng.integers(0, 10, 8, dtype=np.uint8),
+        "x_test": rng.integers(0, 256, (3, 28, 28), dtype=np.uint8),
+        "y_test": rng.integers(0, 10, 3, dtype=np.uint8),
+    }
     (tmp_path / "keras" / "datasets").mkdir(parents=True)
     np.savez(tmp_path / "keras" / "datasets" / "mnist.npz", **a)
     monkeypatch.setenv("MINNET_DATA_NO_SYSTEM", "0")
@@ -149,6 +177,7 @@ def test_keras_mnist_search_path(offline, tmp_path, monkeypatch, capsys):
     np.testing.assert_array_equal(yt, a["y_test"])
     # $MINNET_DATASETS/mnist with IDX files comes first
     from tests_helpers_fake import fake_idx_folder
+
     idx = fake_idx_folder(offline / "mnist", n_train=5, n_test=2)
     s = keras_mnist.load_data()
     assert s.source == str(offline / "mnist")

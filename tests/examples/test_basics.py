@@ -1,6 +1,7 @@
 """The basic examples: linear_regression, logistic_regression, sin_regression, xor,
 autoencoder. Each quick run must reach its stated criterion; where a bar has a margin, the
 figure measured over seeds is next to it."""
+
 import os
 import re
 import subprocess
@@ -44,7 +45,7 @@ def test_linear_regression_three_ways_agree(seed):
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_logistic_regression_separates_the_clouds(seed):
     r = logistic_regression.run(quick=True, seed=seed, verbose=0)
-    assert r["accuracy"] >= 0.95               # seeds 0-9: 0.985 to 0.995
+    assert r["accuracy"] >= 0.95  # seeds 0-9: 0.985 to 0.995
     # the learned line is close to the perpendicular bisector x2 = 2 x1 - 0.75:
     # seeds 0-9 at most 5.6 degrees off and 0.13 from the midpoint of the centres
     assert r["angle_deg"] < 10
@@ -53,20 +54,20 @@ def test_logistic_regression_separates_the_clouds(seed):
 
 
 def test_logistic_regression_line_formula():
-    assert logistic_regression.as_line(2.0, -1.0, 0.5) == (2.0, 0.5)   # 2x1 - x2 + .5 = 0
+    assert logistic_regression.as_line(2.0, -1.0, 0.5) == (2.0, 0.5)  # 2x1 - x2 + .5 = 0
 
 
 def test_sin_regression_wide_net_fits_better():
     r = sin_regression.run(quick=True, verbose=0)
-    assert r["mse_64"] < 0.01                  # measured 1e-4
-    assert r["mse_64"] < r["mse_4"]            # 4 units: 0.006 to 0.17 depending on the seed
+    assert r["mse_64"] < 0.01  # measured 1e-4
+    assert r["mse_64"] < r["mse_4"]  # 4 units: 0.006 to 0.17 depending on the seed
 
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_xor_reaches_every_training_point(seed):
     r = xor.run(quick=True, seed=seed, verbose=0)
-    assert r["accuracy"] == 1.0                # seeds 0-11: 100% after at most 54 epochs of 100
-    assert r["linear_accuracy"] <= 0.8         # no line puts opposite corners together
+    assert r["accuracy"] == 1.0  # seeds 0-11: 100% after at most 54 epochs of 100
+    assert r["linear_accuracy"] <= 0.8  # no line puts opposite corners together
 
 
 def test_xor_data_are_balanced_and_labelled_by_the_signs():
@@ -88,7 +89,7 @@ def test_autoencoder_reconstructs_and_saves_the_picture(tmp_path):
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"
     pixels = mpl_image.imread(str(path))
     assert pixels.shape[0] > 100 and pixels.shape[1] > 500
-    assert pixels.var() > 0.01                 # images on white, not a blank canvas
+    assert pixels.var() > 0.01  # images on white, not a blank canvas
     assert len(np.unique(pixels[..., :3].reshape(-1, 3), axis=0)) > 50
 
 
@@ -99,25 +100,42 @@ def test_autoencoder_without_matplotlib_prints_a_note(tmp_path, monkeypatch, cap
     r = autoencoder.run(quick=True, epochs=1, verbose=0, out_dir=str(tmp_path))
     assert r["picture"] is None
     assert not (tmp_path / "autoencoder.png").exists()
-    assert 'no picture: minnet.plot.images needs matplotlib: pip install "minnet-nn[plot]"' \
+    assert (
+        'no picture: minnet.plot.images needs matplotlib: pip install "minnet-nn[plot]"'
         in capsys.readouterr().out
+    )
 
 
-@pytest.mark.parametrize("name, pattern", [
-    ("linear_regression", r"^linear_regression: m 2\.\d+, b -?\d\.\d+, .*max_diff 0\.000\d"),
-    ("xor", r"^xor: accuracy 1\.0000, linear_accuracy 0\.\d+, epochs 100, data noisy XOR, "
-            r"256 points$"),
-])
+@pytest.mark.parametrize(
+    "name, pattern",
+    [
+        ("linear_regression", r"^linear_regression: m 2\.\d+, b -?\d\.\d+, .*max_diff 0\.000\d"),
+        (
+            "xor",
+            r"^xor: accuracy 1\.0000, linear_accuracy 0\.\d+, epochs 100, data noisy XOR, "
+            r"256 points$",
+        ),
+    ],
+)
 def test_command_line_quick(name, pattern):
-    p = subprocess.run([sys.executable, "-m", f"minnet.examples.{name}", "--quick",
-                        "--verbose", "0"], capture_output=True, text=True, timeout=120, cwd=tempfile.gettempdir())
+    p = subprocess.run(
+        [sys.executable, "-m", f"minnet.examples.{name}", "--quick", "--verbose", "0"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tempfile.gettempdir(),
+    )
     assert p.returncode == 0, p.stderr
     assert re.search(pattern, p.stdout, re.M), p.stdout
 
 
 def test_report_shows_small_figures(capsys):
     from minnet.examples import _common
-    _common.report("t", mse=1.234e-5, diff=0.000789, acc=0.5, one=1.0, zero=0.0, big=12.0,
-                   n=3, data="x")
-    assert capsys.readouterr().out == ("t: mse 1.234e-05, diff 0.000789, acc 0.5000, "
-                                       "one 1.0000, zero 0.0000, big 12.0000, n 3, data x\n")
+
+    _common.report(
+        "t", mse=1.234e-5, diff=0.000789, acc=0.5, one=1.0, zero=0.0, big=12.0, n=3, data="x"
+    )
+    assert capsys.readouterr().out == (
+        "t: mse 1.234e-05, diff 0.000789, acc 0.5000, "
+        "one 1.0000, zero 0.0000, big 12.0000, n 3, data x\n"
+    )

@@ -13,6 +13,7 @@ without them. They run the kernel from a kernelspec written into a temporary JUP
 (which jupyter_client searches first), so the kernel is this interpreter even when the machine
 has some other ``python3`` kernel installed for the user.
 """
+
 import ast
 import importlib.util
 import math
@@ -92,11 +93,22 @@ def _sources(nb, kind="code"):
 
 # --- the generator ------------------------------------------------------------------------
 
+
 def test_cells_of_a_small_example():
     nb = _notebook.notebook_from_source(TOY, quick=False, name="toy")
     kinds = [c["cell_type"] for c in nb["cells"]]
-    assert kinds == ["markdown", "code", "code", "code", "code", "markdown", "code",
-                     "markdown", "code", "code"]
+    assert kinds == [
+        "markdown",
+        "code",
+        "code",
+        "code",
+        "code",
+        "markdown",
+        "code",
+        "markdown",
+        "code",
+        "code",
+    ]
     title = nb["cells"][0]["source"]
     assert title.startswith("# Toy: fit a slope with least squares.\n\nThe one-parameter")
     assert "minnet/examples/toy.py" in title
@@ -105,13 +117,21 @@ def test_cells_of_a_small_example():
     assert imports == "import numpy as np\n\nfrom minnet.examples import _common"
     assert constants == "# the slope hidden in the data\nSLOPE = 2.5\nNOISE = 0.1"
     assert helper.startswith("def make_data(rng, n):\n")
-    assert params.splitlines()[1:] == ["quick = False", "epochs = None", "threads = None",
-                                       "seed = 0", 'out_dir = "."', "verbose = 1"]
+    assert params.splitlines()[1:] == [
+        "quick = False",
+        "epochs = None",
+        "threads = None",
+        "seed = 0",
+        'out_dir = "."',
+        "verbose = 1",
+    ]
     assert nb["cells"][4]["metadata"] == {"tags": ["parameters"]}
-    assert data.startswith("rng = _common.setup(threads, seed)\n")       # dedented
-    assert 'note = """slope by\n  least squares"""' in fit                 # string untouched
-    assert result == ('# the figures a test asserts\nresult = _common.report("toy", slope=m,'
-                      '\n                        n=n)\nresult')
+    assert data.startswith("rng = _common.setup(threads, seed)\n")  # dedented
+    assert 'note = """slope by\n  least squares"""' in fit  # string untouched
+    assert result == (
+        '# the figures a test asserts\nresult = _common.report("toy", slope=m,'
+        '\n                        n=n)\nresult'
+    )
     assert _sources(nb, "markdown")[1:] == ["## Data\n\nWe draw *n* points.", "## Fit"]
     code = "\n".join(_sources(nb))
     assert "def run" not in code and "main_for" not in code and "__main__" not in code
@@ -134,15 +154,20 @@ def test_the_cells_compute_what_run_returns(tmp_path, capsys):
     assert namespace["result"] == expected
     assert namespace["result"]["n"] == 200 and abs(expected["slope"] - 2.5) < 0.05
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == out[2] and out[0].startswith("slope ")         # same prints, both ways
+    assert out[0] == out[2] and out[0].startswith("slope ")  # same prints, both ways
 
 
-@pytest.mark.parametrize("old, new", [
-    ("        print(note.split()[0], round(m, 3))\n", "        return {}\n"),    # early return
-    ('    return _common.report("toy", slope=m,\n                          n=n)\n',
-     '    _common.report("toy", slope=m, n=n)\n'),                            # no return
-    ("def run(quick=False,", "def run(quick,"),                             # no default
-])
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("        print(note.split()[0], round(m, 3))\n", "        return {}\n"),  # early return
+        (
+            '    return _common.report("toy", slope=m,\n                          n=n)\n',
+            '    _common.report("toy", slope=m, n=n)\n',
+        ),  # no return
+        ("def run(quick=False,", "def run(quick,"),  # no default
+    ],
+)
 def test_a_run_off_the_convention_is_refused(old, new):
     source = TOY.replace(old, new)
     assert source != TOY
@@ -170,12 +195,12 @@ def test_write_notebook_is_atomic_and_honours_the_umask(tmp_path):
     name = _existing()[0]
     old = os.umask(0o027)
     try:
-        path = _notebook.write_notebook(name, tmp_path)            # a folder: NAME.ipynb in it
+        path = _notebook.write_notebook(name, tmp_path)  # a folder: NAME.ipynb in it
     finally:
         os.umask(old)
     assert path == os.path.join(tmp_path, f"{name}.ipynb")
     assert os.stat(path).st_mode & 0o777 == 0o640
-    assert os.listdir(tmp_path) == [f"{name}.ipynb"]               # no temp file left over
+    assert os.listdir(tmp_path) == [f"{name}.ipynb"]  # no temp file left over
     with open(path, encoding="utf-8") as f:
         assert f.read() == _notebook.dumps(_notebook.make_notebook(name))
     with pytest.raises(ValueError, match="unknown example 'nope'"):
@@ -188,16 +213,21 @@ def test_committed_notebooks_are_up_to_date():
     names = _existing()
     folder = _notebook.NOTEBOOKS
     fix = "regenerate them with: python -m minnet.examples._notebook"
-    committed = sorted(f[:-len(".ipynb")] for f in os.listdir(folder) if f.endswith(".ipynb")) \
-        if os.path.isdir(folder) else []
+    committed = (
+        sorted(f[: -len(".ipynb")] for f in os.listdir(folder) if f.endswith(".ipynb"))
+        if os.path.isdir(folder)
+        else []
+    )
     assert sorted(names) == committed, f"the notebooks are not those of the examples; {fix}"
     for name in names:
         with open(os.path.join(folder, f"{name}.ipynb"), encoding="utf-8") as f:
             text = f.read()
-        assert text == _notebook.dumps(_notebook.make_notebook(name)), \
+        assert text == _notebook.dumps(_notebook.make_notebook(name)), (
             f"notebooks/{name}.ipynb is stale; {fix}"
+        )
         if importlib.util.find_spec("nbformat") is not None:
             import nbformat
+
             nbformat.validate(nbformat.reads(text, as_version=4))
 
 
@@ -210,27 +240,34 @@ def test_notebook_code_stands_alone(name):
     nb = _notebook.make_notebook(name)
     code = "\n".join(_sources(nb))
     names = {n.id for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Name)}
-    defined = {n.name for n in ast.walk(ast.parse(code))
-               if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
-    assert "__file__" not in names, \
+    defined = {
+        n.name for n in ast.walk(ast.parse(code)) if isinstance(n, (ast.FunctionDef, ast.ClassDef))
+    }
+    assert "__file__" not in names, (
         f"{name}: the notebook uses __file__, which a notebook does not define"
+    )
     assert not ({"run", "main"} & names) - defined, f"{name}: the notebook calls run/main"
 
 
 def test_command_line(tmp_path):
     name = _existing()[0]
     cmd = [sys.executable, "-m", "minnet.examples._notebook", "--out", str(tmp_path), "--quick"]
-    done = subprocess.run(cmd + [name], capture_output=True, text=True, timeout=60, cwd=tempfile.gettempdir())
+    done = subprocess.run(
+        cmd + [name], capture_output=True, text=True, timeout=60, cwd=tempfile.gettempdir()
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == os.path.join(tmp_path, f"{name}.ipynb")
     with open(done.stdout.strip(), encoding="utf-8") as f:
         assert f.read() == _notebook.dumps(_notebook.make_notebook(name, quick=True))
-    bad = subprocess.run(cmd + ["nope"], capture_output=True, text=True, timeout=60, cwd=tempfile.gettempdir())
+    bad = subprocess.run(
+        cmd + ["nope"], capture_output=True, text=True, timeout=60, cwd=tempfile.gettempdir()
+    )
     assert bad.returncode == 2 and "unknown example 'nope'" in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
 
 
 # --- Keras's progress bar with a (fake) notebook display ----------------------------------
+
 
 class FakeDisplay:
     """Records what ProgbarLogger shows: one list of texts per display() call."""
@@ -247,6 +284,7 @@ class FakeDisplay:
             def update(self, bundle, raw=False):
                 assert raw
                 texts.append(bundle["text/plain"])
+
         return Handle()
 
 
@@ -259,8 +297,13 @@ def _blobs(n, seed=0):
 
 def _model():
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input(shape=(8,)), layers.Dense(16, activation="relu"),
-                              layers.Dense(3, activation="softmax")])
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(8,)),
+            layers.Dense(16, activation="relu"),
+            layers.Dense(3, activation="softmax"),
+        ]
+    )
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 
@@ -274,7 +317,7 @@ def test_progress_in_a_notebook_is_one_output_per_epoch(monkeypatch, capsys):
     x, y = _blobs(600)
     model = _model()
     t0 = time.time()
-    model.fit(x, y, epochs=3, batch_size=2, validation_data=(x[:50], y[:50]))   # 300 steps
+    model.fit(x, y, epochs=3, batch_size=2, validation_data=(x[:50], y[:50]))  # 300 steps
     elapsed = time.time() - t0
     # stdout holds the epoch headers only; each epoch is one display, ending on its last step.
     assert capsys.readouterr().out.splitlines() == ["Epoch 1/3", "Epoch 2/3", "Epoch 3/3"]
@@ -291,17 +334,19 @@ def test_progress_in_a_notebook_is_one_output_per_epoch(monkeypatch, capsys):
     model.evaluate(x, y, batch_size=300)
     model.predict(x, batch_size=300)
     assert [BAR.match(t[-1]).group(1, 2) for t in fake.outputs[3:]] == [("2", "2"), ("2", "2")]
-    model.fit(x, y, epochs=2, batch_size=300, verbose=2)      # verbose=2: plain lines still
+    model.fit(x, y, epochs=2, batch_size=300, verbose=2)  # verbose=2: plain lines still
     assert len(fake.outputs) == 5 and " - loss: " in capsys.readouterr().out
 
 
 def test_no_notebook_display_outside_a_kernel():
     pytest.importorskip("IPython", reason="IPython is not installed")
     import IPython  # noqa: F401  (imported, but this process is no kernel)
+
     assert callbacks._notebook_display() is None
 
 
 # --- real kernels -------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def kernel(tmp_path_factory):
@@ -317,13 +362,14 @@ def kernel(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("jupyter")
     mp = pytest.MonkeyPatch()
-    paths = [str(root / "share" / "jupyter")] + \
-        [p for p in os.environ.get("JUPYTER_PATH", "").split(os.pathsep) if p]
+    paths = [str(root / "share" / "jupyter")] + [
+        p for p in os.environ.get("JUPYTER_PATH", "").split(os.pathsep) if p
+    ]
     mp.setenv("JUPYTER_PATH", os.pathsep.join(paths))
     mp.setenv("JUPYTER_RUNTIME_DIR", str(root / "runtime"))
     mp.setenv("IPYTHONDIR", str(root / "ipython"))
-    mp.setenv("JUPYTER_PLATFORM_DIRS", "1")        # silences jupyter_core's migration warning
-    install(prefix=str(root))                      # root/share/jupyter/kernels/python3
+    mp.setenv("JUPYTER_PLATFORM_DIRS", "1")  # silences jupyter_core's migration warning
+    install(prefix=str(root))  # root/share/jupyter/kernels/python3
 
     class Client(nbclient.NotebookClient):
         """Also counts the kernel's messages per cell: the saved notebook keeps only the
@@ -336,15 +382,21 @@ def kernel(tmp_path_factory):
     def execute(nb, cwd):
         """Run ``nb`` in a fresh kernel in folder ``cwd``; returns {cell index: message
         types received}."""
-        client = Client(nb, timeout=300, kernel_name="python3",
-                        resources={"metadata": {"path": str(cwd)}})
+        client = Client(
+            nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}
+        )
         client.messages = {}
         try:
             client.execute()
         except nbclient.exceptions.CellExecutionError as e:
             pytest.fail(f"a cell failed in the kernel:\n{e}")
-        errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
-                  if o.output_type == "error"]
+        errors = [
+            o
+            for c in nb.cells
+            if c.cell_type == "code"
+            for o in c.outputs
+            if o.output_type == "error"
+        ]
         assert not errors, errors
         return client.messages
 
@@ -395,6 +447,7 @@ def _check_summary_output(cell):
 
 def test_keras_fit_evaluate_summary_in_a_kernel(kernel, tmp_path):
     import nbformat
+
     code = [
         "import numpy as np\nfrom minnet import keras\nfrom minnet.keras import layers",
         textwrap.dedent("""\
@@ -431,8 +484,9 @@ def test_keras_fit_evaluate_summary_in_a_kernel(kernel, tmp_path):
 
 def _figures(text):
     """The returned dict from its repr (NumPy 2 writes np.float64(0.5))."""
-    value = eval(text, {"__builtins__": {}, "np": np, "array": np.array, "nan": math.nan,
-                        "inf": math.inf})
+    value = eval(
+        text, {"__builtins__": {}, "np": np, "array": np.array, "nan": math.nan, "inf": math.inf}
+    )
     assert isinstance(value, dict), text
     return value
 
@@ -452,8 +506,10 @@ def test_example_notebook_runs_in_a_kernel(name, kernel, tmp_path):
     numbers = {k: v for k, v in figures.items() if isinstance(v, (int, float, np.number))}
     assert numbers and "data" in figures, figures
     assert all(math.isfinite(v) for v in numbers.values()), figures
-    line = ", ".join(f"{k} {_common._figure(v)}" if isinstance(v, float) else f"{k} {v}"
-                     for k, v in figures.items())
+    line = ", ".join(
+        f"{k} {_common._figure(v)}" if isinstance(v, float) else f"{k} {v}"
+        for k, v in figures.items()
+    )
     assert f"{name}: {line}" in _texts(last).splitlines(), _texts(last)
     # Keras (mnist_dense, ...): fit shows one progress line per epoch, summary() its table.
     code = [c for c in nb.cells if c.cell_type == "code"]

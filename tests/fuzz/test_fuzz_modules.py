@@ -5,6 +5,7 @@ values: a contiguous float32 copy (views and dtypes must not change results), ba
 computed independently (eval mode: a row's output does not depend on the other rows), and a
 backward whose gradients have the parameters' shapes. ``MINNET_FUZZ_EXAMPLES`` sets the
 examples per module (default 40)."""
+
 import os
 
 import numpy as np
@@ -16,8 +17,12 @@ import minnet
 from minnet import nn
 
 EXAMPLES = int(os.environ.get("MINNET_FUZZ_EXAMPLES", "40"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
-                suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 # name -> (constructor, the shape of one sample (the batch dimension is added in front), the
 # axis of the features whose size the module fixes: one more there must be refused; None:
@@ -35,11 +40,27 @@ MODULES = {
     "RNN": (lambda: nn.RNN(3, 4, batch_first=True), (5, 3), -1),
     "GRUCell": (lambda: nn.GRUCell(3, 4), (3,), -1),
     "LSTMCell": (lambda: nn.LSTMCell(3, 4), (3,), -1),
-    "ReLU_Sequential": (lambda: nn.Sequential(nn.Flatten(), nn.Linear(12, 4), nn.ReLU(),
-                                              nn.Linear(4, 2)), (3, 4), -1),
+    "ReLU_Sequential": (
+        lambda: nn.Sequential(nn.Flatten(), nn.Linear(12, 4), nn.ReLU(), nn.Linear(4, 2)),
+        (3, 4),
+        -1,
+    ),
 }
-MUTATIONS = ["none", "float64", "int", "bool", "float16", "noncontig", "negstride",
-             "broadcast", "nan", "empty_batch", "wrong_features", "wrong_rank", "list"]
+MUTATIONS = [
+    "none",
+    "float64",
+    "int",
+    "bool",
+    "float16",
+    "noncontig",
+    "negstride",
+    "broadcast",
+    "nan",
+    "empty_batch",
+    "wrong_features",
+    "wrong_rank",
+    "list",
+]
 
 
 def _first(out):
@@ -82,17 +103,21 @@ def _mutated(rng, base, how, axis):
             return base, base
         extra = np.take(base, [0], axis=axis)
         return np.concatenate([base, extra], axis=axis), None
-    if how == "wrong_rank":           # valid for (*, features) modules: then equal to itself
+    if how == "wrong_rank":  # valid for (*, features) modules: then equal to itself
         return base[None], base[None]
-    if how == "list":                 # minnet's functions take array-likes: equal or refused
+    if how == "list":  # minnet's functions take array-likes: equal or refused
         return base.tolist(), base
     return base, base
 
 
 @pytest.mark.parametrize("name", sorted(MODULES))
 @FUZZ
-@given(seed=st.integers(0, 2 ** 32 - 1), mutation=st.sampled_from(MUTATIONS),
-       batch=st.integers(1, 5), train=st.booleans())
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    mutation=st.sampled_from(MUTATIONS),
+    batch=st.integers(1, 5),
+    train=st.booleans(),
+)
 def test_module_equals_its_plain_self_or_raises(name, seed, mutation, batch, train):
     make, sample, axis = MODULES[name]
     rng = np.random.default_rng(seed)
@@ -104,13 +129,13 @@ def test_module_equals_its_plain_self_or_raises(name, seed, mutation, batch, tra
     x, plain = _mutated(rng, base, mutation, axis)
     module.train(train)
     if name.startswith("BatchNorm"):
-        module.eval()                 # running statistics: the batch rows are independent
+        module.eval()  # running statistics: the batch rows are independent
     try:
         t = minnet.tensor(x) if not isinstance(x, list) else x
         got = _run(module, t)
     except (ValueError, TypeError):
         return
-    if mutation == "empty_batch":             # PyTorch's modules take an empty batch too
+    if mutation == "empty_batch":  # PyTorch's modules take an empty batch too
         one = _run(module, minnet.tensor(base[:1]))
         assert got.shape == (0,) + one.shape[1:], (got.shape, one.shape)
         return
@@ -120,8 +145,12 @@ def test_module_equals_its_plain_self_or_raises(name, seed, mutation, batch, tra
     np.testing.assert_allclose(got.astype(np.float64), want, rtol=tol, atol=tol)
     if not name.startswith(("GRU", "LSTM", "RNN")) and mutation not in ("nan", "wrong_rank"):
         # batch rows are independent (eval-mode batch norm, no dropout here)
-        rows = np.concatenate([_run(module, minnet.tensor(np.ascontiguousarray(
-            plain[i:i + 1], np.float32))) for i in range(len(plain))])
+        rows = np.concatenate(
+            [
+                _run(module, minnet.tensor(np.ascontiguousarray(plain[i : i + 1], np.float32)))
+                for i in range(len(plain))
+            ]
+        )
         np.testing.assert_allclose(got, rows, rtol=1e-4, atol=1e-5)
     # and a backward: every parameter gets a gradient of its own shape
     module.train(train)
@@ -134,20 +163,29 @@ def test_module_equals_its_plain_self_or_raises(name, seed, mutation, batch, tra
 
 
 LOSSES = {
-    "MSELoss": (nn.MSELoss, "float"), "L1Loss": (nn.L1Loss, "float"),
-    "HuberLoss": (nn.HuberLoss, "float"), "SmoothL1Loss": (nn.SmoothL1Loss, "float"),
-    "BCELoss": (nn.BCELoss, "prob"), "BCEWithLogitsLoss": (nn.BCEWithLogitsLoss, "float"),
-    "CrossEntropyLoss": (nn.CrossEntropyLoss, "index"), "NLLLoss": (nn.NLLLoss, "index"),
+    "MSELoss": (nn.MSELoss, "float"),
+    "L1Loss": (nn.L1Loss, "float"),
+    "HuberLoss": (nn.HuberLoss, "float"),
+    "SmoothL1Loss": (nn.SmoothL1Loss, "float"),
+    "BCELoss": (nn.BCELoss, "prob"),
+    "BCEWithLogitsLoss": (nn.BCEWithLogitsLoss, "float"),
+    "CrossEntropyLoss": (nn.CrossEntropyLoss, "index"),
+    "NLLLoss": (nn.NLLLoss, "index"),
     "KLDivLoss": (nn.KLDivLoss, "prob"),
 }
 
 
 @pytest.mark.parametrize("name", sorted(LOSSES))
 @FUZZ
-@given(seed=st.integers(0, 2 ** 32 - 1), n=st.integers(0, 5), c=st.integers(1, 5),
-       reduction=st.sampled_from(["mean", "sum", "none"]),
-       bad=st.sampled_from(["none", "label_high", "label_negative", "label_float", "shape",
-                            "target_int"]))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(0, 5),
+    c=st.integers(1, 5),
+    reduction=st.sampled_from(["mean", "sum", "none"]),
+    bad=st.sampled_from(
+        ["none", "label_high", "label_negative", "label_float", "shape", "target_int"]
+    ),
+)
 def test_losses_are_right_or_refuse(name, seed, n, c, reduction, bad):
     cls, kind = LOSSES[name]
     rng = np.random.default_rng(seed)
@@ -175,8 +213,9 @@ def test_losses_are_right_or_refuse(name, seed, n, c, reduction, bad):
     except (ValueError, TypeError, IndexError) as e:
         assert not isinstance(e, IndexError) or "target" in str(e), e
         return
-    harmless = bad in ("none", "target_int") or (bad.startswith("label") and
-                                                  (n == 0 or kind != "index"))
+    harmless = bad in ("none", "target_int") or (
+        bad.startswith("label") and (n == 0 or kind != "index")
+    )
     assert harmless, f"{name} accepted a bad target: {bad}"
     val = out.numpy()
     assert val.shape == (() if reduction != "none" else val.shape)
@@ -190,18 +229,24 @@ OPTIMIZERS = {
     "SGD": (minnet.optim.SGD, dict(lr=0.1, momentum=0.9), ["lr", "momentum", "weight_decay"]),
     "Adam": (minnet.optim.Adam, dict(lr=1e-2), ["lr", "eps", "weight_decay", "betas"]),
     "AdamW": (minnet.optim.AdamW, dict(lr=1e-2), ["lr", "eps", "weight_decay", "betas"]),
-    "RMSprop": (minnet.optim.RMSprop, dict(lr=1e-2), ["lr", "alpha", "eps", "momentum",
-                                                      "weight_decay"]),
-    "Adagrad": (minnet.optim.Adagrad, dict(lr=1e-2), ["lr", "eps", "weight_decay",
-                                                      "lr_decay"]),
+    "RMSprop": (
+        minnet.optim.RMSprop,
+        dict(lr=1e-2),
+        ["lr", "alpha", "eps", "momentum", "weight_decay"],
+    ),
+    "Adagrad": (minnet.optim.Adagrad, dict(lr=1e-2), ["lr", "eps", "weight_decay", "lr_decay"]),
     "Adadelta": (minnet.optim.Adadelta, dict(lr=1.0), ["lr", "rho", "eps", "weight_decay"]),
 }
 
 
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
 @FUZZ
-@given(seed=st.integers(0, 2 ** 32 - 1), shape=st.lists(st.integers(0, 4), max_size=3),
-       bad=st.sampled_from(["none", "negative", "nan", "betas"]), grad=st.booleans())
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    shape=st.lists(st.integers(0, 4), max_size=3),
+    bad=st.sampled_from(["none", "negative", "nan", "betas"]),
+    grad=st.booleans(),
+)
 def test_optimizers_step_or_refuse(name, seed, shape, bad, grad):
     cls, good, names = OPTIMIZERS[name]
     rng = np.random.default_rng(seed)
@@ -228,12 +273,15 @@ def test_optimizers_step_or_refuse(name, seed, shape, bad, grad):
     after = p.detach().numpy()
     assert after.shape == before.shape and np.isfinite(after).all()
     if not grad:
-        np.testing.assert_array_equal(after, before)     # no gradient: no update
+        np.testing.assert_array_equal(after, before)  # no gradient: no update
 
 
 @FUZZ
-@given(seed=st.integers(0, 2 ** 32 - 1), shape=st.lists(st.integers(0, 4), max_size=3),
-       kind=st.sampled_from(["ok", "high", "negative", "float", "bool", "padding"]))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    shape=st.lists(st.integers(0, 4), max_size=3),
+    kind=st.sampled_from(["ok", "high", "negative", "float", "bool", "padding"]),
+)
 def test_embedding_looks_up_or_refuses(seed, shape, kind):
     rng = np.random.default_rng(seed)
     num = 6
@@ -257,16 +305,26 @@ def test_embedding_looks_up_or_refuses(seed, shape, kind):
 
 
 @FUZZ
-@given(n=st.integers(0, 23), batch=st.one_of(st.integers(-2, 9), st.none()),
-       drop_last=st.booleans(), shuffle=st.booleans(), seed=st.integers(0, 1000))
+@given(
+    n=st.integers(0, 23),
+    batch=st.one_of(st.integers(-2, 9), st.none()),
+    drop_last=st.booleans(),
+    shuffle=st.booleans(),
+    seed=st.integers(0, 1000),
+)
 def test_dataloader_batches_cover_the_dataset(n, batch, drop_last, shuffle, seed):
     from minnet.utils.data import DataLoader, TensorDataset
+
     x = np.arange(n * 2, dtype=np.float32).reshape(n, 2)
     y = np.arange(n)
     try:
-        loader = DataLoader(TensorDataset(minnet.tensor(x), minnet.tensor(y)),
-                            batch_size=batch, drop_last=drop_last, shuffle=shuffle,
-                            generator=minnet.Generator().manual_seed(seed))
+        loader = DataLoader(
+            TensorDataset(minnet.tensor(x), minnet.tensor(y)),
+            batch_size=batch,
+            drop_last=drop_last,
+            shuffle=shuffle,
+            generator=minnet.Generator().manual_seed(seed),
+        )
     except ValueError:
         assert (batch is not None and batch < 1) or (batch is None and drop_last)
         return
@@ -282,31 +340,43 @@ def test_dataloader_batches_cover_the_dataset(n, batch, drop_last, shuffle, seed
     assert len(seen) == full and len(set(seen)) == full
     if not shuffle:
         assert seen == list(range(full))
-    assert len(loader) == (n if batch is None else (n // batch if drop_last else
-                                                    -(-n // batch)))
+    assert len(loader) == (n if batch is None else (n // batch if drop_last else -(-n // batch)))
 
 
 @FUZZ
-@given(n=st.integers(1, 20), batch=st.integers(-1, 8), epochs=st.integers(0, 2),
-       split=st.sampled_from([0.0, 0.25, 1.0, -0.1]), features=st.sampled_from([3, 4]),
-       seed=st.integers(0, 1000))
+@given(
+    n=st.integers(1, 20),
+    batch=st.integers(-1, 8),
+    epochs=st.integers(0, 2),
+    split=st.sampled_from([0.0, 0.25, 1.0, -0.1]),
+    features=st.sampled_from([3, 4]),
+    seed=st.integers(0, 1000),
+)
 def test_keras_fit_trains_or_refuses(n, batch, epochs, split, features, seed):
     from minnet import keras
+
     rng = np.random.default_rng(seed)
     minnet.random.set_seed(seed) if hasattr(minnet.random, "set_seed") else None
-    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="relu"),
-                              keras.layers.Dense(2, activation="softmax")])
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model = keras.Sequential(
+        [
+            keras.Input((3,)),
+            keras.layers.Dense(4, activation="relu"),
+            keras.layers.Dense(2, activation="softmax"),
+        ]
+    )
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     x = rng.standard_normal((n, features)).astype(np.float32)
     y = rng.integers(0, 2, n)
     try:
-        h = model.fit(x, y, batch_size=batch, epochs=epochs, validation_split=split,
-                      verbose=0)
+        h = model.fit(x, y, batch_size=batch, epochs=epochs, validation_split=split, verbose=0)
     except ValueError as e:
-        assert batch < 1 or features != 3 or not 0 <= split < 1 or \
-            (split > 0 and int(n * (1 - split)) < 1), e
+        assert (
+            batch < 1
+            or features != 3
+            or not 0 <= split < 1
+            or (split > 0 and int(n * (1 - split)) < 1)
+        ), e
         return
     assert batch >= 1 and features == 3 and 0 <= split < 1
-    assert len(h.history.get("loss", [])) == epochs      # Keras: no keys after 0 epochs
+    assert len(h.history.get("loss", [])) == epochs  # Keras: no keys after 0 epochs
     assert all(np.isfinite(v) for v in h.history.get("loss", []))

@@ -1,6 +1,7 @@
 """Generated recurrent-kernel calls (hypothesis): every call either equals minnet.reference
 (float64, relative 1e-10) or raises ValueError/TypeError; never a crash or a silent wrong
 answer. ``MINNET_FUZZ_EXAMPLES`` sets the examples per test (default 40: seconds)."""
+
 import os
 
 import numpy as np
@@ -11,8 +12,12 @@ from hypothesis import strategies as st
 from minnet import kernels, reference
 
 EXAMPLES = int(os.environ.get("MINNET_FUZZ_EXAMPLES", "40"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
-                suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 GATES = {"gru": 3, "rnn_tanh": 1, "rnn_relu": 1, "lstm": 4}
 SAVED_GATES = {"gru": 4, "rnn_tanh": 0, "rnn_relu": 0, "lstm": 4}
 
@@ -33,8 +38,9 @@ def _close(got, want):
             continue
         assert g.shape == w.shape, (i, g.shape, w.shape)
         both_nan = np.isnan(g) & np.isnan(w)
-        err = np.where(both_nan, 0, np.abs(g - w)).max(initial=0) / (1 + np.abs(
-            np.where(np.isnan(w), 0, w)).max(initial=0))
+        err = np.where(both_nan, 0, np.abs(g - w)).max(initial=0) / (
+            1 + np.abs(np.where(np.isnan(w), 0, w)).max(initial=0)
+        )
         assert err <= 1e-10, f"output {i}: relative error {err:.3e}"
 
 
@@ -42,27 +48,43 @@ def _close(got, want):
 def cases(draw):
     cell = draw(st.sampled_from(sorted(GATES)))
     T, B, I, H = (draw(st.integers(1, n)) for n in (6, 5, 6, 9))
-    seed = draw(st.integers(0, 2 ** 32 - 1))
-    return dict(cell=cell, T=T, B=B, I=I, H=H, seed=seed,
-                bias=draw(st.booleans()), reverse=draw(st.booleans()),
-                lengths=draw(st.sampled_from([None, "random", "zeros", "full"])),
-                grads=draw(st.sampled_from(["all", "y", "h", "none"])),
-                need_dx=draw(st.booleans()),
-                saved=draw(st.sampled_from(["forward", "arbitrary"])),
-                scale=draw(st.sampled_from([0.1, 1.0, 5.0])))
+    seed = draw(st.integers(0, 2**32 - 1))
+    return dict(
+        cell=cell,
+        T=T,
+        B=B,
+        I=I,
+        H=H,
+        seed=seed,
+        bias=draw(st.booleans()),
+        reverse=draw(st.booleans()),
+        lengths=draw(st.sampled_from([None, "random", "zeros", "full"])),
+        grads=draw(st.sampled_from(["all", "y", "h", "none"])),
+        need_dx=draw(st.booleans()),
+        saved=draw(st.sampled_from(["forward", "arbitrary"])),
+        scale=draw(st.sampled_from([0.1, 1.0, 5.0])),
+    )
 
 
 def _inputs(c):
     rng = np.random.default_rng(c["seed"])
     G, T, B, I, H = GATES[c["cell"]], c["T"], c["B"], c["I"], c["H"]
     s = c["scale"]
-    p = dict(x=rng.standard_normal((T, B, I)) * s, h0=rng.standard_normal((B, H)),
-             c0=rng.standard_normal((B, H)),
-             w_ih=rng.uniform(-1, 1, (G * H, I)) * s, w_hh=rng.uniform(-1, 1, (G * H, H)) * s,
-             b_ih=rng.uniform(-1, 1, G * H) if c["bias"] else None,
-             b_hh=rng.uniform(-1, 1, G * H) if c["bias"] else None)
-    lengths = {None: None, "random": rng.integers(0, T + 1, B), "zeros": np.zeros(B, int),
-               "full": np.full(B, T)}[c["lengths"]]
+    p = dict(
+        x=rng.standard_normal((T, B, I)) * s,
+        h0=rng.standard_normal((B, H)),
+        c0=rng.standard_normal((B, H)),
+        w_ih=rng.uniform(-1, 1, (G * H, I)) * s,
+        w_hh=rng.uniform(-1, 1, (G * H, H)) * s,
+        b_ih=rng.uniform(-1, 1, G * H) if c["bias"] else None,
+        b_hh=rng.uniform(-1, 1, G * H) if c["bias"] else None,
+    )
+    lengths = {
+        None: None,
+        "random": rng.integers(0, T + 1, B),
+        "zeros": np.zeros(B, int),
+        "full": np.full(B, T),
+    }[c["lengths"]]
     dy = rng.standard_normal((T, B, H)) if c["grads"] in ("all", "y") else None
     dh_n = rng.standard_normal((B, H)) if c["grads"] in ("all", "h") else None
     dc_n = rng.standard_normal((B, H)) if c["grads"] == "all" else None
@@ -71,17 +93,29 @@ def _inputs(c):
 
 def _forward(mod, c, p, lengths):
     fwd, _, kw = _fns(mod, c["cell"])
-    args = [p["x"], p["h0"]] + ([p["c0"]] if c["cell"] == "lstm" else []) + \
-        [p["w_ih"], p["w_hh"], p["b_ih"], p["b_hh"]]
+    args = (
+        [p["x"], p["h0"]]
+        + ([p["c0"]] if c["cell"] == "lstm" else [])
+        + [p["w_ih"], p["w_hh"], p["b_ih"], p["b_hh"]]
+    )
     return fwd(*args, lengths=lengths, reverse=c["reverse"], **kw)
 
 
 def _backward(mod, c, p, lengths, dy, dh_n, dc_n, saved):
     _, bwd, kw = _fns(mod, c["cell"])
-    args = [dy, dh_n] + ([dc_n] if c["cell"] == "lstm" else []) + \
-        [p["x"], p["w_ih"], p["w_hh"], saved]
-    return bwd(*args, has_bias=c["bias"], lengths=lengths, reverse=c["reverse"],
-               need_dx=c["need_dx"], **kw)
+    args = (
+        [dy, dh_n]
+        + ([dc_n] if c["cell"] == "lstm" else [])
+        + [p["x"], p["w_ih"], p["w_hh"], saved]
+    )
+    return bwd(
+        *args,
+        has_bias=c["bias"],
+        lengths=lengths,
+        reverse=c["reverse"],
+        need_dx=c["need_dx"],
+        **kw,
+    )
 
 
 @FUZZ
@@ -104,8 +138,9 @@ def test_forward_and_backward_equal_the_reference(c):
 
 
 @FUZZ
-@given(cases(), st.sampled_from(["T", "B", "H", "states", "gates", "dy", "lengths",
-                                 "dtype", "w_ih"]))
+@given(
+    cases(), st.sampled_from(["T", "B", "H", "states", "gates", "dy", "lengths", "dtype", "w_ih"])
+)
 def test_malformed_backward_arguments_raise(c, what):
     rng, p, lengths, dy, dh_n, dc_n = _inputs(c)
     *_, saved = _forward(kernels, c, p, lengths)

@@ -1,5 +1,6 @@
 """keras.layers Conv2D / pooling on channels-last images against NumPy references written
 with Keras's kernel layout (kh, kw, in, out) and TensorFlow's 'same' padding."""
+
 import math
 
 import numpy as np
@@ -26,7 +27,7 @@ def _conv_nhwc(x, kernel, bias, stride, padding):
     out = np.zeros((n, oh, ow, co))
     for i in range(oh):
         for j in range(ow):
-            patch = x[:, i * stride:i * stride + kh, j * stride:j * stride + kw, :]
+            patch = x[:, i * stride : i * stride + kh, j * stride : j * stride + kw, :]
             out[:, i, j] = np.tensordot(patch, kernel, axes=([1, 2, 3], [0, 1, 2]))
     return out + bias
 
@@ -43,19 +44,27 @@ def _pool_nhwc(x, k, stride, padding, kind):
     out = np.zeros((n, oh, ow, c))
     for i in range(oh):
         for j in range(ow):
-            win = x[:, i * stride:i * stride + k, j * stride:j * stride + k, :]
+            win = x[:, i * stride : i * stride + k, j * stride : j * stride + k, :]
             out[:, i, j] = win.max((1, 2)) if kind == "max" else np.nanmean(win, (1, 2))
     return out
 
 
-@pytest.mark.parametrize("k,stride,padding", [(3, 1, "valid"), (3, 1, "same"), (2, 1, "same"),
-                                              (3, 2, "same"), (2, 2, "valid"),
-                                              (4, 2, "same")])
+@pytest.mark.parametrize(
+    "k,stride,padding",
+    [
+        (3, 1, "valid"),
+        (3, 1, "same"),
+        (2, 1, "same"),
+        (3, 2, "same"),
+        (2, 2, "valid"),
+        (4, 2, "same"),
+    ],
+)
 def test_conv2d_channels_last_equals_numpy_with_keras_kernel(k, stride, padding):
     rng = np.random.default_rng(k * 10 + stride)
     x = rng.normal(size=(2, 7, 6, 3)).astype(np.float32)
     layer = layers.Conv2D(4, k, strides=stride, padding=padding)
-    layer(x)                                  # builds the layer
+    layer(x)  # builds the layer
     kernel, bias = layer.get_weights()
     assert kernel.shape == (k, k, 3, 4) and bias.shape == (4,)
     bias = rng.normal(size=4).astype(np.float32)
@@ -70,11 +79,13 @@ def test_conv2d_channels_last_equals_numpy_with_keras_kernel(k, stride, padding)
     np.testing.assert_allclose(relu(x).numpy(), np.maximum(want, 0), rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.parametrize("cls,kind", [(layers.MaxPooling2D, "max"),
-                                      (layers.AveragePooling2D, "avg")])
-@pytest.mark.parametrize("k,stride,padding", [(2, None, "valid"), (2, None, "same"),
-                                              (3, 2, "same"), (3, 1, "same"),
-                                              (2, 1, "valid")])
+@pytest.mark.parametrize(
+    "cls,kind", [(layers.MaxPooling2D, "max"), (layers.AveragePooling2D, "avg")]
+)
+@pytest.mark.parametrize(
+    "k,stride,padding",
+    [(2, None, "valid"), (2, None, "same"), (3, 2, "same"), (3, 1, "same"), (2, 1, "valid")],
+)
 def test_pooling_equals_numpy(cls, kind, k, stride, padding):
     rng = np.random.default_rng(5)
     x = rng.normal(size=(2, 7, 6, 3)).astype(np.float32)
@@ -88,20 +99,28 @@ def test_pooling_equals_numpy(cls, kind, k, stride, padding):
 
 def test_global_pooling():
     x = np.random.default_rng(6).normal(size=(2, 4, 5, 3)).astype(np.float32)
-    np.testing.assert_allclose(layers.GlobalAveragePooling2D()(x).numpy(), x.mean((1, 2)),
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        layers.GlobalAveragePooling2D()(x).numpy(), x.mean((1, 2)), rtol=1e-5
+    )
     np.testing.assert_allclose(layers.GlobalMaxPooling2D()(x).numpy(), x.max((1, 2)))
     assert layers.GlobalAveragePooling2D(keepdims=True)(x).shape == (2, 1, 1, 3)
 
 
 def test_model_nchw_chain_equals_layer_by_layer():
     keras.utils.set_random_seed(7)
-    model = keras.Sequential([keras.Input((8, 8, 2)),
-                              layers.Conv2D(4, 3, padding="same", activation="relu"),
-                              layers.BatchNormalization(), layers.Activation("tanh"),
-                              layers.MaxPooling2D(), layers.Dropout(0.3),
-                              layers.Conv2D(3, 3, strides=2, padding="same"),
-                              layers.Flatten(), layers.Dense(2, activation="softmax")])
+    model = keras.Sequential(
+        [
+            keras.Input((8, 8, 2)),
+            layers.Conv2D(4, 3, padding="same", activation="relu"),
+            layers.BatchNormalization(),
+            layers.Activation("tanh"),
+            layers.MaxPooling2D(),
+            layers.Dropout(0.3),
+            layers.Conv2D(3, 3, strides=2, padding="same"),
+            layers.Flatten(),
+            layers.Dense(2, activation="softmax"),
+        ]
+    )
     x = np.random.default_rng(7).normal(size=(5, 8, 8, 2)).astype(np.float32)
     y = x
     for layer in model.layers:
@@ -115,6 +134,7 @@ def test_model_nchw_chain_equals_layer_by_layer():
     nhwc = bn.get_weights()
     bn.set_weights(before)
     from minnet.keras.layers.convolutional import to_nchw
+
     bn.call_nchw(to_nchw(h), training=True)
     for a, b in zip(nhwc, bn.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
@@ -126,16 +146,21 @@ def test_tiny_cnn_trains():
     n = 256
     y = rng.integers(0, 2, n)
     x = rng.normal(0, 0.5, size=(n, 8, 8, 1)).astype(np.float32)
-    x[y == 1, 2:6, 3:5, 0] += 2.0          # class 1: a vertical bar
-    x[y == 0, 3:5, 2:6, 0] += 2.0          # class 0: a horizontal bar
-    model = keras.Sequential([keras.Input((8, 8, 1)),
-                              layers.Conv2D(8, 3, activation="relu", padding="same"),
-                              layers.MaxPooling2D(),
-                              layers.Conv2D(8, 3, activation="relu"),
-                              layers.GlobalAveragePooling2D(),
-                              layers.Dense(2, activation="softmax")])
-    model.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    x[y == 1, 2:6, 3:5, 0] += 2.0  # class 1: a vertical bar
+    x[y == 0, 3:5, 2:6, 0] += 2.0  # class 0: a horizontal bar
+    model = keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            layers.Conv2D(8, 3, activation="relu", padding="same"),
+            layers.MaxPooling2D(),
+            layers.Conv2D(8, 3, activation="relu"),
+            layers.GlobalAveragePooling2D(),
+            layers.Dense(2, activation="softmax"),
+        ]
+    )
+    model.compile(
+        keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy", metrics=["accuracy"]
+    )
     hist = model.fit(x, y, epochs=8, batch_size=32, verbose=0, validation_split=0.25)
     assert hist.history["val_accuracy"][-1] >= 0.95, hist.history
     lines = []
@@ -150,16 +175,27 @@ def test_conv_relu_maxpool_runs_fused_with_the_same_values_and_gradients(monkeyp
     output and weight gradients equal the layers called one by one."""
     import minnet
     from minnet.keras.layers import convolutional
+
     calls = []
     fused_fn = convolutional.F.conv2d_relu_max_pool2d
-    monkeypatch.setattr(convolutional.F, "conv2d_relu_max_pool2d",
-                        lambda *a, **k: calls.append(1) or fused_fn(*a, **k))
+    monkeypatch.setattr(
+        convolutional.F,
+        "conv2d_relu_max_pool2d",
+        lambda *a, **k: calls.append(1) or fused_fn(*a, **k),
+    )
     keras.utils.set_random_seed(3)
-    model = keras.Sequential([keras.Input((9, 10, 2)),
-                              layers.Conv2D(8, 3, padding="same", activation="relu"),
-                              layers.MaxPooling2D(), layers.Flatten(), layers.Dense(3)])
+    model = keras.Sequential(
+        [
+            keras.Input((9, 10, 2)),
+            layers.Conv2D(8, 3, padding="same", activation="relu"),
+            layers.MaxPooling2D(),
+            layers.Flatten(),
+            layers.Dense(3),
+        ]
+    )
     conv, pool = model.layers[0], model.layers[1]
     from minnet.nn._fusion import plan
+
     assert (conv.fusion_role(), pool.fusion_role()) == ("conv_relu", "pool2")
     assert list(plan([conv.fusion_role(), pool.fusion_role()])) == [(0, 2, "relu_pool")]
     assert layers.MaxPooling2D(3).fusion_role() is None
@@ -180,7 +216,7 @@ def test_conv_relu_maxpool_runs_fused_with_the_same_values_and_gradients(monkeyp
             w.grad = None
         (out * out).sum().backward()
         grads.append((out.numpy(), [w.grad.numpy().copy() for w in params]))
-    assert len(calls) == 1   # the model's own call only
+    assert len(calls) == 1  # the model's own call only
     np.testing.assert_allclose(grads[0][0], grads[1][0], rtol=1e-6, atol=1e-6)
     for a, b in zip(grads[0][1], grads[1][1]):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)

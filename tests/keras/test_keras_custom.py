@@ -1,4 +1,5 @@
 """keras: subclassed Models, custom Layers with add_weight, Normalization.adapt, CSVLogger."""
+
 import numpy as np
 import pytest
 
@@ -12,8 +13,9 @@ class Linear(keras.layers.Layer):
         self.units = units
 
     def build(self, input_shape):
-        self.w = self.add_weight(shape=(input_shape[-1], self.units),
-                                 initializer="random_normal", trainable=True)
+        self.w = self.add_weight(
+            shape=(input_shape[-1], self.units), initializer="random_normal", trainable=True
+        )
         self.b = self.add_weight(shape=(self.units,), initializer="zeros", trainable=True)
         self.frozen = self.add_weight(shape=(2,), initializer="ones", trainable=False)
 
@@ -49,15 +51,15 @@ def test_subclassed_model_trains_and_lists_its_layers():
     y = rng.integers(0, 3, 300)
     x = (centers[y] + rng.normal(size=(300, 8))).astype(np.float32)
     model = MyModel()
-    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
+    model.compile(
+        "adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"]
+    )
     hist = model.fit(x, y, epochs=8, verbose=0)
     assert hist.history["accuracy"][-1] > 0.95
     assert [type(la).__name__ for la in model.layers] == ["Dense", "Dropout", "Linear"]
     assert [w.shape for w in model.get_weights()] == [(8, 16), (16,), (16, 3), (3,), (2,)]
     assert model.count_params() == 8 * 16 + 16 + 16 * 3 + 3 + 2
-    np.testing.assert_allclose(model.predict(x[:4], verbose=0), model(x[:4]).numpy(),
-                               rtol=1e-6)
+    np.testing.assert_allclose(model.predict(x[:4], verbose=0), model(x[:4]).numpy(), rtol=1e-6)
 
 
 def test_normalization_adapt():
@@ -78,7 +80,7 @@ def test_normalization_adapt():
     model = keras.Sequential([keras.Input((3,)), norm, layers.Dense(1)])
     model.compile("adam", "mse")
     model.fit(data, data[:, :1], epochs=1, verbose=0)
-    np.testing.assert_allclose(norm.get_weights()[0], mean)      # not trained
+    np.testing.assert_allclose(norm.get_weights()[0], mean)  # not trained
 
 
 def test_csv_logger(tmp_path):
@@ -86,8 +88,7 @@ def test_csv_logger(tmp_path):
     model = keras.Sequential([keras.Input((2,)), layers.Dense(1)])
     model.compile("sgd", "mse", metrics=["mae"])
     path = tmp_path / "log.csv"
-    model.fit(x, np.ones((8, 1)), epochs=3, verbose=0,
-              callbacks=[keras.callbacks.CSVLogger(path)])
+    model.fit(x, np.ones((8, 1)), epochs=3, verbose=0, callbacks=[keras.callbacks.CSVLogger(path)])
     lines = path.read_text().splitlines()
     assert lines[0] == "epoch,loss,mae" and len(lines) == 4 and lines[3].startswith("2,")
     with pytest.warns(UserWarning, match="TensorBoard"):
@@ -102,15 +103,16 @@ def test_ops_in_a_custom_layer_are_differentiable():
             self.s = self.add_weight(shape=(input_shape[-1],), initializer="ones")
 
         def call(self, x):
-            return ops.relu(ops.multiply(x, self.s)) + ops.mean(ops.square(x), axis=-1,
-                                                                 keepdims=True)
+            return ops.relu(ops.multiply(x, self.s)) + ops.mean(
+                ops.square(x), axis=-1, keepdims=True
+            )
 
     x = np.array([[1.0, -2.0, 3.0]], np.float32)
     layer = Scale()
     y = layer(x)
-    np.testing.assert_allclose(y.numpy(), np.maximum(x, 0) + (x ** 2).mean(), rtol=1e-6)
+    np.testing.assert_allclose(y.numpy(), np.maximum(x, 0) + (x**2).mean(), rtol=1e-6)
     y.sum().backward()
-    np.testing.assert_allclose(layer.s.grad.numpy(), [1.0, 0.0, 3.0])   # x where x s > 0
+    np.testing.assert_allclose(layer.s.grad.numpy(), [1.0, 0.0, 3.0])  # x where x s > 0
     model = keras.Sequential([keras.Input((3,)), Scale(), layers.Dense(1)])
     model.compile("adam", "mse")
     model.fit(np.ones((4, 3), np.float32), np.zeros((4, 1)), epochs=1, verbose=0)

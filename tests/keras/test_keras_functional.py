@@ -1,4 +1,5 @@
 """Functional models that are not chains: residual connections and merges."""
+
 import numpy as np
 import pytest
 
@@ -20,8 +21,13 @@ def _residual_mlp():
 def test_graph_model_equals_its_layers_by_hand():
     keras.utils.set_random_seed(0)
     model = _residual_mlp()
-    assert [type(la).__name__ for la in model.layers] == ["Dense", "Dense", "Add",
-                                                          "Concatenate", "Dense"]
+    assert [type(la).__name__ for la in model.layers] == [
+        "Dense",
+        "Dense",
+        "Add",
+        "Concatenate",
+        "Dense",
+    ]
     assert model.output_shape == (None, 3) and model.count_params() == 56 + 72 + 45
     x = np.random.default_rng(0).normal(size=(5, 6)).astype(np.float32)
     d1, d2, _, _, d3 = model.layers
@@ -41,8 +47,9 @@ def test_graph_model_trains_saves_and_loads(tmp_path):
     y = rng.integers(0, 3, 300)
     x = (centers[y] + rng.normal(size=(300, 6))).astype(np.float32)
     model = _residual_mlp()
-    model.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model.compile(
+        keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy", metrics=["accuracy"]
+    )
     assert model._fused_activation() == "softmax"
     hist = model.fit(x, y, epochs=10, verbose=0)
     assert hist.history["accuracy"][-1] > 0.9

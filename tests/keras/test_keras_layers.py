@@ -1,4 +1,5 @@
 """keras.layers: outputs against NumPy in Keras's weight layouts, get/set_weights, errors."""
+
 import math
 
 import numpy as np
@@ -20,6 +21,7 @@ def _np_act(name, z):
         return e / e.sum(-1, keepdims=True)
     if name == "gelu":
         from math import erf
+
         return 0.5 * z * (1 + np.vectorize(erf)(z / math.sqrt(2)))
     if name == "elu":
         return np.where(z > 0, z, np.exp(z) - 1)
@@ -30,8 +32,21 @@ def _np_act(name, z):
     return z
 
 
-@pytest.mark.parametrize("act", [None, "linear", "relu", "sigmoid", "tanh", "softmax", "gelu",
-                                 "elu", "leaky_relu", "softplus"])
+@pytest.mark.parametrize(
+    "act",
+    [
+        None,
+        "linear",
+        "relu",
+        "sigmoid",
+        "tanh",
+        "softmax",
+        "gelu",
+        "elu",
+        "leaky_relu",
+        "softplus",
+    ],
+)
 def test_dense_equals_numpy_in_keras_layout(act):
     rng = np.random.default_rng(1)
     layer = layers.Dense(5, activation=act)
@@ -51,8 +66,8 @@ def test_dense_weights_round_trip_and_layout():
     layer(np.zeros((2, 6), np.float32))
     kernel, bias = layer.get_weights()
     assert kernel.shape == (6, 3) and bias.shape == (3,)
-    assert np.all(bias == 0)                       # bias_initializer='zeros'
-    limit = math.sqrt(6 / (6 + 3))                 # glorot_uniform
+    assert np.all(bias == 0)  # bias_initializer='zeros'
+    limit = math.sqrt(6 / (6 + 3))  # glorot_uniform
     assert np.all(np.abs(kernel) <= limit) and kernel.std() > limit / 4
     new = [np.arange(18, dtype=np.float32).reshape(6, 3), np.ones(3, np.float32)]
     layer.set_weights(new)
@@ -111,15 +126,17 @@ def test_batch_normalization_matches_keras_equations():
     mm, mv = rng.normal(size=5).astype(np.float32), rng.uniform(1, 2, 5).astype(np.float32)
     bn.set_weights([gamma, beta, mm, mv])
     y = bn(x, training=True).numpy()
-    mean, var = x.mean(0), x.var(0)                 # biased, as Keras
-    np.testing.assert_allclose(y, gamma * (x - mean) / np.sqrt(var + 1e-3) + beta,
-                               rtol=1e-4, atol=1e-4)
+    mean, var = x.mean(0), x.var(0)  # biased, as Keras
+    np.testing.assert_allclose(
+        y, gamma * (x - mean) / np.sqrt(var + 1e-3) + beta, rtol=1e-4, atol=1e-4
+    )
     g, b, new_mm, new_mv = bn.get_weights()
     np.testing.assert_allclose(new_mm, 0.99 * mm + 0.01 * mean, rtol=1e-5)
     np.testing.assert_allclose(new_mv, 0.99 * mv + 0.01 * var, rtol=1e-5)
     y = bn(x, training=False).numpy()
-    np.testing.assert_allclose(y, gamma * (x - new_mm) / np.sqrt(new_mv + 1e-3) + beta,
-                               rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(
+        y, gamma * (x - new_mm) / np.sqrt(new_mv + 1e-3) + beta, rtol=1e-4, atol=1e-4
+    )
     assert [w.name for w in bn.weights] == ["gamma", "beta", "moving_mean", "moving_variance"]
     assert len(bn.trainable_weights) == 2 and len(bn.non_trainable_weights) == 2
 
@@ -135,11 +152,10 @@ def test_batch_normalization_channels_last_images():
 
 def test_direct_call_is_inference_unless_training_true():
     keras.utils.set_random_seed(5)
-    model = keras.Sequential([keras.Input((4,)), layers.Dropout(0.5),
-                              layers.BatchNormalization()])
+    model = keras.Sequential([keras.Input((4,)), layers.Dropout(0.5), layers.BatchNormalization()])
     x = np.random.default_rng(5).normal(size=(8, 4)).astype(np.float32)
     before = model.get_weights()
     np.testing.assert_allclose(model(x).numpy(), x / np.sqrt(1 + 1e-3), rtol=1e-5)
     for a, b in zip(before, model.get_weights()):
-        np.testing.assert_array_equal(a, b)               # moving statistics untouched
+        np.testing.assert_array_equal(a, b)  # moving statistics untouched
     assert not np.allclose(model(x, training=True).numpy(), x / np.sqrt(1 + 1e-3))

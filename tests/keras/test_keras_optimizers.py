@@ -1,4 +1,5 @@
 """keras.optimizers: each step equals Keras 3's update equations written out in NumPy."""
+
 import math
 
 import numpy as np
@@ -27,7 +28,7 @@ def test_adam_equals_keras_equations():
     m = np.zeros_like(w)
     v = np.zeros_like(w)
     for t, g in enumerate(grads, 1):
-        alpha = lr * math.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+        alpha = lr * math.sqrt(1 - b2**t) / (1 - b1**t)
         m += (g - m) * (1 - b1)
         v += (g * g - v) * (1 - b2)
         w = w - m * alpha / (np.sqrt(v) + eps)
@@ -41,7 +42,7 @@ def test_adamw_decays_before_the_adam_step():
     v = np.zeros_like(w)
     for t, g in enumerate(grads, 1):
         w = w - w * wd * lr
-        alpha = lr * math.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t)
+        alpha = lr * math.sqrt(1 - 0.999**t) / (1 - 0.9**t)
         m += (g - m) * 0.1
         v += (g * g - v) * 0.001
         w = w - m * alpha / (np.sqrt(v) + 1e-7)
@@ -102,12 +103,11 @@ def test_defaults_names_schedules_and_clipping():
     sched = keras.optimizers.schedules.ExponentialDecay(0.1, decay_steps=1, decay_rate=0.5)
     opt = keras.optimizers.SGD(learning_rate=sched)
     w, grads, got = _run(opt, steps=3)
-    want = w - sum(0.1 * 0.5 ** t * g for t, g in enumerate(grads))
+    want = w - sum(0.1 * 0.5**t * g for t, g in enumerate(grads))
     np.testing.assert_allclose(got, want, rtol=1e-10)
     w, grads, got = _run(keras.optimizers.SGD(learning_rate=1.0, clipvalue=1e-3), steps=1)
     np.testing.assert_allclose(got, w - np.clip(grads[0], -1e-3, 1e-3), rtol=1e-12)
-    w, grads, got = _run(keras.optimizers.SGD(learning_rate=1.0, global_clipnorm=1e-5),
-                         steps=1)
+    w, grads, got = _run(keras.optimizers.SGD(learning_rate=1.0, global_clipnorm=1e-5), steps=1)
     assert np.linalg.norm(got - w) == pytest.approx(1e-5, rel=1e-9)
 
 

@@ -1,4 +1,5 @@
 """keras.layers GRU / LSTM / SimpleRNN: Keras's equations in Keras's weight layout."""
+
 import re
 
 import numpy as np
@@ -72,8 +73,7 @@ def test_gru_equals_keras_equations_in_keras_layout():
     last = layers.GRU(6)
     last(x)
     last.set_weights(ws)
-    np.testing.assert_allclose(last(x).numpy(), _keras_gru(x, *ws)[:, -1], rtol=1e-4,
-                               atol=1e-5)
+    np.testing.assert_allclose(last(x).numpy(), _keras_gru(x, *ws)[:, -1], rtol=1e-4, atol=1e-5)
     assert last.count_params() == 4 * 18 + 6 * 18 + 36
     with pytest.raises(ValueError, match="reset_after=False"):
         layers.GRU(4, reset_after=False)
@@ -85,7 +85,7 @@ def test_lstm_and_simple_rnn_equal_keras_equations():
     lstm = layers.LSTM(5, return_sequences=True, return_state=True)
     lstm(x)
     b = lstm.get_weights()[2]
-    np.testing.assert_array_equal(b[5:10], 1.0)          # unit_forget_bias
+    np.testing.assert_array_equal(b[5:10], 1.0)  # unit_forget_bias
     np.testing.assert_array_equal(np.delete(b, range(5, 10)), 0.0)
     ws = _weights(rng, 3, 5, 4)
     lstm.set_weights(ws)
@@ -104,7 +104,7 @@ def test_recurrent_kernel_is_orthogonal_by_default():
     keras.utils.set_random_seed(0)
     layer = layers.LSTM(8)
     layer(np.zeros((1, 2, 3), np.float32))
-    rec = layer.get_weights()[1]                          # (8, 32): orthonormal rows
+    rec = layer.get_weights()[1]  # (8, 32): orthonormal rows
     np.testing.assert_allclose(rec @ rec.T, np.eye(8), atol=1e-5)
 
 
@@ -113,8 +113,9 @@ def test_gru_model_learns_to_sum_a_sequence():
     rng = np.random.default_rng(2)
     x = rng.normal(size=(256, 6, 1)).astype(np.float32)
     y = (x.sum(axis=(1, 2)) > 0).astype(np.float32)
-    model = keras.Sequential([keras.Input((6, 1)), layers.GRU(8),
-                              layers.Dense(1, activation="sigmoid")])
+    model = keras.Sequential(
+        [keras.Input((6, 1)), layers.GRU(8), layers.Dense(1, activation="sigmoid")]
+    )
     model.compile(keras.optimizers.Adam(0.02), "binary_crossentropy", metrics=["accuracy"])
     hist = model.fit(x, y, epochs=12, batch_size=32, verbose=0)
     assert hist.history["accuracy"][-1] > 0.9, hist.history

@@ -1,5 +1,6 @@
 """keras.layers.RNN over SimpleRNNCell / GRUCell / LSTMCell / custom cells, go_backwards,
 stateful, StackedRNNCells, register_keras_serializable, plot_model."""
+
 import numpy as np
 import pytest
 from test_keras_recurrent import _keras_gru, _keras_lstm, _simple_rnn, _weights
@@ -8,9 +9,11 @@ import minnet
 from minnet import keras
 from minnet.keras import layers, ops
 
-KINDS = {"simple": (layers.SimpleRNNCell, layers.SimpleRNN, 1),
-         "gru": (layers.GRUCell, layers.GRU, 3),
-         "lstm": (layers.LSTMCell, layers.LSTM, 4)}
+KINDS = {
+    "simple": (layers.SimpleRNNCell, layers.SimpleRNN, 1),
+    "gru": (layers.GRUCell, layers.GRU, 3),
+    "lstm": (layers.LSTMCell, layers.LSTM, 4),
+}
 
 
 def _x(seed=0, shape=(3, 5, 4)):
@@ -38,15 +41,17 @@ class MinimalRNNCell(keras.layers.Layer):
         self.state_size = units
 
     def build(self, input_shape):
-        self.kernel = self.add_weight(shape=(input_shape[-1], self.units),
-                                      initializer="uniform", name="kernel")
-        self.recurrent_kernel = self.add_weight(shape=(self.units, self.units),
-                                                initializer="orthogonal",
-                                                name="recurrent_kernel")
+        self.kernel = self.add_weight(
+            shape=(input_shape[-1], self.units), initializer="uniform", name="kernel"
+        )
+        self.recurrent_kernel = self.add_weight(
+            shape=(self.units, self.units), initializer="orthogonal", name="recurrent_kernel"
+        )
 
     def call(self, inputs, states):
-        h = ops.tanh(ops.matmul(inputs, self.kernel) +
-                     ops.matmul(states[0], self.recurrent_kernel))
+        h = ops.tanh(
+            ops.matmul(inputs, self.kernel) + ops.matmul(states[0], self.recurrent_kernel)
+        )
         return h, [h]
 
 
@@ -71,8 +76,9 @@ class TwoStateCell(keras.layers.Layer):
 
 # ---------------------------------------------------------------------------- built-in cells
 @pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize("return_sequences,return_state",
-                         [(False, False), (True, False), (False, True), (True, True)])
+@pytest.mark.parametrize(
+    "return_sequences,return_state", [(False, False), (True, False), (False, True), (True, True)]
+)
 def test_rnn_of_a_builtin_cell_is_the_layer(kind, return_sequences, return_state):
     cell_cls, layer_cls, gates = KINDS[kind]
     x = _x()
@@ -107,7 +113,7 @@ def test_builtin_cell_steps_equal_the_sequence(kind):
     states = cell.get_initial_state(batch_size=3)
     assert [tuple(s.shape) for s in states] == [(3, 6)] * (2 if kind == "lstm" else 1)
     for t in range(x.shape[1]):
-        y, states = cell(x[:, t], states)         # Keras's cell call: (output, new_states)
+        y, states = cell(x[:, t], states)  # Keras's cell call: (output, new_states)
         np.testing.assert_allclose(y.numpy(), out.numpy()[:, t], rtol=1e-5, atol=1e-6)
     for a, b in zip(states, final):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
@@ -121,8 +127,10 @@ def test_rnn_cell_gradients_equal_the_layer(kind):
     ws = _weights(np.random.default_rng(4), 4, 5, gates, gru=kind == "gru")
     r = np.random.default_rng(5).normal(size=(3, 5, 5)).astype(np.float32)
     grads = []
-    for lay in (layers.RNN(cell_cls(5), return_sequences=True),
-                layer_cls(5, return_sequences=True)):
+    for lay in (
+        layers.RNN(cell_cls(5), return_sequences=True),
+        layer_cls(5, return_sequences=True),
+    ):
         lay(x)
         lay.set_weights(ws)
         xt = minnet.tensor(x, requires_grad=True)
@@ -135,15 +143,16 @@ def test_rnn_cell_gradients_equal_the_layer(kind):
 
 def _finite_difference_check(layer, x, r, params, eps=1e-6, rtol=1e-6):
     """Autograd gradients of sum(layer(x) * r) against central differences (float64)."""
+
     def loss():
         return float((layer(minnet.tensor(x)) * minnet.tensor(r)).sum().item())
+
     xt = minnet.tensor(x, requires_grad=True)
     (layer(xt) * minnet.tensor(r)).sum().backward()
     checks = [(xt.grad.numpy(), None)] + [(p.grad.numpy().copy(), p) for p in params]
     for grad, p in checks:
         target = x if p is None else p.data
-        idx = np.random.default_rng(0).choice(target.size, size=min(target.size, 8),
-                                              replace=False)
+        idx = np.random.default_rng(0).choice(target.size, size=min(target.size, 8), replace=False)
         for i in idx:
             old = target.flat[i]
             target.flat[i] = old + eps
@@ -151,8 +160,7 @@ def _finite_difference_check(layer, x, r, params, eps=1e-6, rtol=1e-6):
             target.flat[i] = old - eps
             down = loss()
             target.flat[i] = old
-            np.testing.assert_allclose(grad.flat[i], (up - down) / (2 * eps), rtol=rtol,
-                                       atol=1e-8)
+            np.testing.assert_allclose(grad.flat[i], (up - down) / (2 * eps), rtol=rtol, atol=1e-8)
 
 
 def _to_float64(module):
@@ -165,7 +173,7 @@ def test_fused_cell_gradients_by_finite_differences_float64():
     r = np.random.default_rng(7).normal(size=(3, 5, 6))
     rnn = layers.RNN(layers.GRUCell(6), return_sequences=True, go_backwards=True)
     rnn(x.astype(np.float32))
-    _to_float64(rnn)          # the kernels run float64 too: exact finite differences
+    _to_float64(rnn)  # the kernels run float64 too: exact finite differences
     _finite_difference_check(rnn, x, r, list(rnn.parameters()))
 
 
@@ -177,8 +185,10 @@ def test_custom_cell_matches_its_equations_and_finite_differences():
     x = _x(8)
     seq, h = rnn(x)
     k, u = rnn.get_weights()
-    assert [w.path for w in rnn.weights] == [f"{cell.name}/kernel",
-                                             f"{cell.name}/recurrent_kernel"]
+    assert [w.path for w in rnn.weights] == [
+        f"{cell.name}/kernel",
+        f"{cell.name}/recurrent_kernel",
+    ]
     want = np.zeros((3, 5))
     for t in range(5):
         want = np.tanh(x[:, t] @ k + want @ u)
@@ -187,7 +197,7 @@ def test_custom_cell_matches_its_equations_and_finite_differences():
     # gradients through the Python step loop: float64 finite differences
     _to_float64(rnn)
     r = np.random.default_rng(9).normal(size=(3, 5))
-    last = layers.RNN(cell)                      # the same cell, last output only
+    last = layers.RNN(cell)  # the same cell, last output only
     _finite_difference_check(last, x.astype(np.float64), r, list(cell.parameters()))
 
 
@@ -215,8 +225,9 @@ def test_custom_cell_trains_on_a_toy_task():
     rng = np.random.default_rng(1)
     x = rng.normal(size=(512, 8, 1)).astype(np.float32)
     y = (x.sum(axis=(1, 2)) > 0).astype(np.float32)
-    model = keras.Sequential([keras.Input((8, 1)), layers.RNN(MinimalRNNCell(8)),
-                              layers.Dense(1, activation="sigmoid")])
+    model = keras.Sequential(
+        [keras.Input((8, 1)), layers.RNN(MinimalRNNCell(8)), layers.Dense(1, activation="sigmoid")]
+    )
     model.compile(keras.optimizers.Adam(0.03), "binary_crossentropy", metrics=["accuracy"])
     model.fit(x[:384], y[:384], epochs=15, batch_size=32, verbose=0)
     _, acc = model.evaluate(x[384:], y[384:], verbose=0)
@@ -225,14 +236,17 @@ def test_custom_cell_trains_on_a_toy_task():
 
 def test_stacked_cells_fused_and_python():
     x = _x(11)
-    fused = layers.RNN([layers.GRUCell(6), layers.LSTMCell(5)], return_sequences=True,
-                       return_state=True)
+    fused = layers.RNN(
+        [layers.GRUCell(6), layers.LSTMCell(5)], return_sequences=True, return_state=True
+    )
     seq, h1, (h2, c2) = fused(x)
     w = fused.get_weights()
     assert len(w) == 6 and fused.cell._fused
     # the same stack as two layers
-    g, lstm = layers.GRU(6, return_sequences=True), layers.LSTM(5, return_sequences=True,
-                                                                return_state=True)
+    g, lstm = (
+        layers.GRU(6, return_sequences=True),
+        layers.LSTM(5, return_sequences=True, return_state=True),
+    )
     mid = g(x)
     g.set_weights(w[:3])
     lstm(g(x))
@@ -256,12 +270,18 @@ def test_stacked_cells_fused_and_python():
 
 
 # ---------------------------------------------------------------------------- go_backwards
-@pytest.mark.parametrize("make", [lambda: layers.RNN(layers.LSTMCell(4), return_sequences=True,
-                                                     return_state=True, go_backwards=True),
-                                  lambda: layers.GRU(4, return_sequences=True,
-                                                     return_state=True, go_backwards=True),
-                                  lambda: layers.RNN(MinimalRNNCell(4), return_sequences=True,
-                                                     return_state=True, go_backwards=True)])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: layers.RNN(
+            layers.LSTMCell(4), return_sequences=True, return_state=True, go_backwards=True
+        ),
+        lambda: layers.GRU(4, return_sequences=True, return_state=True, go_backwards=True),
+        lambda: layers.RNN(
+            MinimalRNNCell(4), return_sequences=True, return_state=True, go_backwards=True
+        ),
+    ],
+)
 def test_go_backwards_is_the_reversed_input(make):
     """Keras: the sequence is read from its last step, and the returned sequence is in
     that (reversed) processing order."""
@@ -280,9 +300,14 @@ def test_go_backwards_is_the_reversed_input(make):
 
 
 # ---------------------------------------------------------------------------- stateful
-@pytest.mark.parametrize("make", [lambda **kw: layers.LSTM(4, **kw),
-                                  lambda **kw: layers.RNN(layers.SimpleRNNCell(4), **kw),
-                                  lambda **kw: layers.RNN(MinimalRNNCell(4), **kw)])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda **kw: layers.LSTM(4, **kw),
+        lambda **kw: layers.RNN(layers.SimpleRNNCell(4), **kw),
+        lambda **kw: layers.RNN(MinimalRNNCell(4), **kw),
+    ],
+)
 def test_stateful_carries_states_across_calls(make):
     x = _x(13, (2, 6, 3))
     whole = make(return_sequences=True)
@@ -292,10 +317,9 @@ def test_stateful_carries_states_across_calls(make):
     carried.set_weights(whole.get_weights())
     carried.reset_states()
     first, second = carried(x[:, :4]).numpy(), carried(x[:, 4:]).numpy()
-    np.testing.assert_allclose(np.concatenate([first, second], 1), want, rtol=1e-5,
-                               atol=1e-6)
+    np.testing.assert_allclose(np.concatenate([first, second], 1), want, rtol=1e-5, atol=1e-6)
     assert carried.states is not None
-    carried.reset_state()                       # back to zeros: a fresh start
+    carried.reset_state()  # back to zeros: a fresh start
     np.testing.assert_allclose(carried(x[:, :4]).numpy(), first, rtol=1e-6)
     with pytest.raises(ValueError, match="batch of 2 samples, got a batch of 3"):
         carried(_x(14, (3, 2, 3)))
@@ -310,17 +334,19 @@ def test_stateful_carries_states_across_calls(make):
 def test_stateful_model_predicts_a_long_sequence_in_chunks():
     keras.utils.set_random_seed(3)
     x = _x(15, (4, 12, 2))
-    model = keras.Sequential([keras.Input((None, 2)), layers.GRU(5, stateful=True),
-                              layers.Dense(1)])
+    model = keras.Sequential(
+        [keras.Input((None, 2)), layers.GRU(5, stateful=True), layers.Dense(1)]
+    )
     ref = keras.Sequential([keras.Input((12, 2)), layers.GRU(5), layers.Dense(1)])
     ref.set_weights(model.get_weights())
     want = ref.predict(x, verbose=0)
     for chunk in range(3):
-        got = model.predict(x[:, 4 * chunk:4 * chunk + 4], batch_size=4, verbose=0)
+        got = model.predict(x[:, 4 * chunk : 4 * chunk + 4], batch_size=4, verbose=0)
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
-    model.reset_states()                   # Keras 2's name; reset_state() is Keras 3's
-    np.testing.assert_allclose(model.predict(x, batch_size=4, verbose=0), want, rtol=1e-5,
-                               atol=1e-6)
+    model.reset_states()  # Keras 2's name; reset_state() is Keras 3's
+    np.testing.assert_allclose(
+        model.predict(x, batch_size=4, verbose=0), want, rtol=1e-5, atol=1e-6
+    )
 
 
 # ---------------------------------------------------------------------------- errors
@@ -359,32 +385,37 @@ def test_register_keras_serializable_round_trip(tmp_path):
     assert keras.saving.get_registered_name(RegisteredCell) == "course_test>RegisteredCell"
     assert keras.saving.get_registered_object("course_test>RegisteredCell") is RegisteredCell
     assert keras.utils.register_keras_serializable is keras.saving.register_keras_serializable
-    model = keras.Sequential([keras.Input((5, 4)),
-                              layers.RNN(RegisteredCell(6), return_sequences=True),
-                              layers.RNN([layers.GRUCell(4), layers.LSTMCell(3)]),
-                              layers.Dense(2)])
+    model = keras.Sequential(
+        [
+            keras.Input((5, 4)),
+            layers.RNN(RegisteredCell(6), return_sequences=True),
+            layers.RNN([layers.GRUCell(4), layers.LSTMCell(3)]),
+            layers.Dense(2),
+        ]
+    )
     model.compile("adam", "mse")
     path = tmp_path / "m.keras.npz"
     model.save(path)
-    loaded = keras.models.load_model(path)           # no custom_objects needed
+    loaded = keras.models.load_model(path)  # no custom_objects needed
     assert type(loaded.layers[0].cell) is RegisteredCell
     assert isinstance(loaded.layers[1].cell, layers.StackedRNNCells)
     x = _x(17)
-    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6
+    )
 
 
 def test_load_model_with_custom_objects(tmp_path):
-    model = keras.Sequential([keras.Input((5, 4)), layers.RNN(TwoStateCell(3)),
-                              layers.Dense(1)])
+    model = keras.Sequential([keras.Input((5, 4)), layers.RNN(TwoStateCell(3)), layers.Dense(1)])
     path = tmp_path / "m.keras.npz"
     model.save(path)
     with pytest.raises(ValueError, match="custom_objects=.*register_keras_serializable"):
         keras.models.load_model(path)
     loaded = keras.models.load_model(path, custom_objects={"TwoStateCell": TwoStateCell})
     x = _x(18)
-    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6
+    )
     with keras.saving.custom_object_scope({"TwoStateCell": TwoStateCell}):
         assert keras.models.load_model(path).layers[0].cell.units == 3
     assert "TwoStateCell" not in keras.saving.get_custom_objects()
@@ -400,8 +431,9 @@ def test_registered_function_is_saved_by_name(tmp_path):
     model.save(path)
     loaded = keras.models.load_model(path)
     x = _x(19, (4, 3))
-    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6
+    )
 
 
 # ---------------------------------------------------------------------------- a script
@@ -412,13 +444,18 @@ def test_script_gru_cell_classifies_image_rows():
     keras.utils.set_random_seed(0)
     (x_train, y_train), (x_test, y_test) = keras.datasets.fashion_mnist.load_data(subset=True)
     x_train, x_test = x_train / 255.0, x_test / 255.0
-    model = keras.Sequential([
-        keras.Input(shape=(28, 28)),
-        layers.RNN(layers.GRUCell(32)),
-        layers.Dense(10, activation="softmax"),
-    ])
-    model.compile(optimizer=keras.optimizers.Adam(3e-3),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(28, 28)),
+            layers.RNN(layers.GRUCell(32)),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(3e-3),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     model.fit(x_train, y_train, epochs=2, batch_size=32, verbose=0)
     _, acc = model.evaluate(x_test, y_test, verbose=0)
     assert acc > 0.72, acc

@@ -1,4 +1,5 @@
 """Sequential / Model: compile, fit, evaluate, predict, summary, weights and their files."""
+
 import numpy as np
 import pytest
 
@@ -17,17 +18,20 @@ def _blobs(n=600, seed=0, classes=3, dim=8):
 
 
 def _mlp(dim=8, classes=3, hidden=16, act="softmax"):
-    return keras.Sequential([keras.Input(shape=(dim,)),
-                             layers.Dense(hidden, activation="relu"),
-                             layers.Dense(classes, activation=act)])
+    return keras.Sequential(
+        [
+            keras.Input(shape=(dim,)),
+            layers.Dense(hidden, activation="relu"),
+            layers.Dense(classes, activation=act),
+        ]
+    )
 
 
 def test_dense_net_learns_blobs_to_95_percent():
     keras.utils.set_random_seed(0)
     x, y = _blobs()
     model = _mlp()
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     hist = model.fit(x[:500], y[:500], epochs=15, batch_size=32, verbose=0)
     assert set(hist.history) == {"loss", "accuracy"}
     assert len(hist.history["loss"]) == 15 and hist.epoch == list(range(15))
@@ -44,8 +48,11 @@ def test_history_equals_hand_written_minnet_loop():
     keras.utils.set_random_seed(1)
     x, y = _blobs(n=100, seed=1)
     model = _mlp()
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1, momentum=0.9),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile(
+        optimizer=keras.optimizers.SGD(learning_rate=0.1, momentum=0.9),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     k1, b1, k2, b2 = model.get_weights()
     hist = model.fit(x, y, epochs=3, batch_size=16, shuffle=False, verbose=0)
 
@@ -53,13 +60,12 @@ def test_history_equals_hand_written_minnet_loop():
     for lin, k, b in ((l1, k1, b1), (l2, k2, b2)):
         lin.weight.data[...] = k.T
         lin.bias.data[...] = b
-    opt = minnet.optim.SGD(list(l1.parameters()) + list(l2.parameters()), lr=0.1,
-                           momentum=0.9)
+    opt = minnet.optim.SGD(list(l1.parameters()) + list(l2.parameters()), lr=0.1, momentum=0.9)
     losses, accs = [], []
     for _ in range(3):
         total = correct = 0.0
         for s in range(0, 100, 16):
-            xb, yb = minnet.tensor(x[s:s + 16]), minnet.tensor(y[s:s + 16])
+            xb, yb = minnet.tensor(x[s : s + 16]), minnet.tensor(y[s : s + 16])
             logits = l2(F.relu(l1(xb)))
             loss = F.cross_entropy(logits, yb)
             opt.zero_grad()
@@ -71,8 +77,9 @@ def test_history_equals_hand_written_minnet_loop():
         accs.append(correct / 100)
     np.testing.assert_allclose(hist.history["loss"], losses, rtol=1e-5)
     np.testing.assert_allclose(hist.history["accuracy"], accs)
-    np.testing.assert_allclose(model.layers[1].get_weights()[0], l2.weight.data.T, rtol=1e-5,
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        model.layers[1].get_weights()[0], l2.weight.data.T, rtol=1e-5, atol=1e-6
+    )
 
 
 def test_fused_softmax_loss_equals_keras_probability_formula():
@@ -93,12 +100,12 @@ def test_categorical_and_binary_and_regression_losses_train():
     keras.utils.set_random_seed(3)
     x, y = _blobs(n=200, seed=3, classes=2)
     for loss, target, act, units, metric in [
-            ("categorical_crossentropy", keras.utils.to_categorical(y, 2), "softmax", 2,
-             "accuracy"),
-            ("binary_crossentropy", y.astype(np.float32), "sigmoid", 1, "accuracy"),
-            ("mse", y.astype(np.float32), None, 1, "mae"),
-            ("huber", y.astype(np.float32), None, 1, "mae"),
-            ("mae", y.astype(np.float32), None, 1, "mse")]:
+        ("categorical_crossentropy", keras.utils.to_categorical(y, 2), "softmax", 2, "accuracy"),
+        ("binary_crossentropy", y.astype(np.float32), "sigmoid", 1, "accuracy"),
+        ("mse", y.astype(np.float32), None, 1, "mae"),
+        ("huber", y.astype(np.float32), None, 1, "mae"),
+        ("mae", y.astype(np.float32), None, 1, "mse"),
+    ]:
         model = _mlp(classes=units, act=act)
         model.compile(optimizer=keras.optimizers.Adam(0.01), loss=loss, metrics=[metric])
         hist = model.fit(x, target, epochs=5, verbose=0)
@@ -126,10 +133,11 @@ def test_validation_split_takes_the_last_fraction():
         return real(xv, yv, *a, **k)
 
     model._evaluate = spy_eval
-    hist = model.fit(x, y, epochs=1, validation_split=0.3, batch_size=8, verbose=0,
-                     callbacks=[Spy()])
-    np.testing.assert_array_equal(calls[0][:, 0], np.arange(35, 50))   # floor(50 * 0.7) = 35
-    assert "val_loss" in hist.history and len(seen) == 2                # 15 samples / 8
+    hist = model.fit(
+        x, y, epochs=1, validation_split=0.3, batch_size=8, verbose=0, callbacks=[Spy()]
+    )
+    np.testing.assert_array_equal(calls[0][:, 0], np.arange(35, 50))  # floor(50 * 0.7) = 35
+    assert "val_loss" in hist.history and len(seen) == 2  # 15 samples / 8
     with pytest.raises(ValueError, match="not sufficient"):
         model.fit(x[:1], y[:1], validation_split=0.5, verbose=0)
 
@@ -145,8 +153,7 @@ def test_early_stopping_stops_and_restores():
         def on_epoch_end(self, epoch, logs=None):
             logs["val_loss"] = next(losses)
 
-    es = keras.callbacks.EarlyStopping(monitor="val_loss", patience=2,
-                                       restore_best_weights=True)
+    es = keras.callbacks.EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True)
     snapshots = []
 
     class Snap(keras.callbacks.Callback):
@@ -179,8 +186,9 @@ def test_evaluate_return_forms_and_predict_batches():
     assert isinstance(res, list) and len(res) == 3 and res[1] == res[2]
     d = model.evaluate(x, y, verbose=0, return_dict=True)
     assert set(d) == {"loss", "accuracy", "acc"}
-    np.testing.assert_allclose(model.predict(x, batch_size=16, verbose=0),
-                               model(x).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(
+        model.predict(x, batch_size=16, verbose=0), model(x).numpy(), rtol=1e-6
+    )
 
 
 def test_fit_prints_keras_progress(capsys):
@@ -200,21 +208,34 @@ def test_fit_prints_keras_progress(capsys):
 def test_save_and_load_weights_reproduce_predictions(tmp_path):
     keras.utils.set_random_seed(5)
     x, _ = _blobs(n=20)
-    model = keras.Sequential([keras.Input((8,)), layers.Dense(16, activation="relu"),
-                              layers.BatchNormalization(), layers.Dense(3)])
+    model = keras.Sequential(
+        [
+            keras.Input((8,)),
+            layers.Dense(16, activation="relu"),
+            layers.BatchNormalization(),
+            layers.Dense(3),
+        ]
+    )
     model.compile("adam", "mse")
     model.fit(x, np.zeros((20, 3), np.float32), epochs=2, verbose=0)
     path = tmp_path / "m.weights.npz"
     model.save_weights(path)
-    other = keras.Sequential([keras.Input((8,)), layers.Dense(16, activation="relu"),
-                              layers.BatchNormalization(), layers.Dense(3)])
+    other = keras.Sequential(
+        [
+            keras.Input((8,)),
+            layers.Dense(16, activation="relu"),
+            layers.BatchNormalization(),
+            layers.Dense(3),
+        ]
+    )
     assert not np.array_equal(other.predict(x, verbose=0), model.predict(x, verbose=0))
     other.load_weights(path)
     np.testing.assert_array_equal(other.predict(x, verbose=0), model.predict(x, verbose=0))
     with pytest.raises(ValueError, match=r"\.weights\.npz"):
         model.save_weights(tmp_path / "m.weights.h5")
-    wrong = keras.Sequential([keras.Input((8,)), layers.Dense(4),
-                              layers.BatchNormalization(), layers.Dense(3)])
+    wrong = keras.Sequential(
+        [keras.Input((8,)), layers.Dense(4), layers.BatchNormalization(), layers.Dense(3)]
+    )
     with pytest.raises(ValueError, match="dense"):
         wrong.load_weights(path)
 
@@ -233,10 +254,17 @@ def test_model_get_set_weights_round_trip():
 
 
 def test_summary_and_param_counts():
-    model = keras.Sequential([keras.Input(shape=(28, 28)), layers.Flatten(),
-                              layers.Dense(64, activation="relu"),
-                              layers.BatchNormalization(), layers.Dropout(0.2),
-                              layers.Dense(10, activation="softmax")], name="mnist")
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(28, 28)),
+            layers.Flatten(),
+            layers.Dense(64, activation="relu"),
+            layers.BatchNormalization(),
+            layers.Dropout(0.2),
+            layers.Dense(10, activation="softmax"),
+        ],
+        name="mnist",
+    )
     lines = []
     model.summary(print_fn=lines.append)
     text = "\n".join(lines)
@@ -320,8 +348,9 @@ def test_sample_and_class_weights_weight_the_loss_as_keras():
     w0 = model.get_weights()
     h1 = model.fit(x, y, class_weight=cw, epochs=2, shuffle=False, verbose=0)
     model.set_weights(w0)
-    h2 = model.fit(x, y, sample_weight=np.array([cw[c] for c in y]), epochs=2,
-                   shuffle=False, verbose=0)
+    h2 = model.fit(
+        x, y, sample_weight=np.array([cw[c] for c in y]), epochs=2, shuffle=False, verbose=0
+    )
     np.testing.assert_allclose(h1.history["loss"], h2.history["loss"], rtol=1e-6)
     with pytest.raises(ValueError, match="no entry for classes"):
         model.fit(x, y, class_weight={0: 1.0}, verbose=0)
@@ -330,13 +359,21 @@ def test_sample_and_class_weights_weight_the_loss_as_keras():
 def test_kernel_regularizer_adds_its_penalty_to_the_loss():
     x, _ = _blobs(n=16, seed=10)
     t = np.zeros((16, 2), np.float32)
-    model = keras.Sequential([keras.Input((8,)), layers.Dense(
-        2, kernel_regularizer=keras.regularizers.L2(0.1),
-        bias_regularizer=keras.regularizers.L1(0.5), bias_initializer="ones")])
+    model = keras.Sequential(
+        [
+            keras.Input((8,)),
+            layers.Dense(
+                2,
+                kernel_regularizer=keras.regularizers.L2(0.1),
+                bias_regularizer=keras.regularizers.L1(0.5),
+                bias_initializer="ones",
+            ),
+        ]
+    )
     model.compile("sgd", "mse")
     k, b = model.get_weights()
     mse = float((((x @ k + b) - t) ** 2).mean())
-    want = mse + 0.1 * float((k ** 2).sum()) + 0.5 * float(np.abs(b).sum())
+    want = mse + 0.1 * float((k**2).sum()) + 0.5 * float(np.abs(b).sum())
     assert model.evaluate(x, t, verbose=0) == pytest.approx(want, rel=1e-5)
 
 
@@ -345,16 +382,28 @@ def test_set_random_seed_makes_fit_repeat():
     runs = []
     for _ in range(2):
         keras.utils.set_random_seed(11)
-        model = keras.Sequential([keras.Input((8,)), layers.Dense(8, activation="relu"),
-                                  layers.Dropout(0.3), layers.Dense(3, activation="softmax")])
+        model = keras.Sequential(
+            [
+                keras.Input((8,)),
+                layers.Dense(8, activation="relu"),
+                layers.Dropout(0.3),
+                layers.Dense(3, activation="softmax"),
+            ]
+        )
         model.compile("adam", "sparse_categorical_crossentropy")
         runs.append(model.fit(x, y, epochs=3, batch_size=16, verbose=0).history["loss"])
     assert runs[0] == runs[1]
 
 
 def test_pop_get_layer_and_uint8_inputs():
-    model = keras.Sequential([keras.Input((2, 2)), layers.Flatten(),
-                              layers.Dense(3, name="hidden"), layers.Dense(2, name="out")])
+    model = keras.Sequential(
+        [
+            keras.Input((2, 2)),
+            layers.Flatten(),
+            layers.Dense(3, name="hidden"),
+            layers.Dense(2, name="out"),
+        ]
+    )
     assert model.get_layer("hidden") is model.layers[1]
     assert model.get_layer(index=-1).name == "out"
     with pytest.raises(ValueError, match="No such layer"):
@@ -362,7 +411,8 @@ def test_pop_get_layer_and_uint8_inputs():
     popped = model.pop()
     assert popped.name == "out" and model.output_shape == (None, 3)
     x = np.arange(8, dtype=np.uint8).reshape(2, 2, 2)
-    np.testing.assert_allclose(model.predict(x, verbose=0),
-                               model(x.astype(np.float32)).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(
+        model.predict(x, verbose=0), model(x.astype(np.float32)).numpy(), rtol=1e-6
+    )
     with pytest.raises(ValueError, match=r'"flatten(_\d+)?".*expected shape=\(None, 2, 2\)'):
         model.predict(np.zeros((2, 3, 2), np.uint8), verbose=0)

@@ -1,4 +1,5 @@
 """Bidirectional, TimeDistributed and the 1-D convolution layers against NumPy."""
+
 import numpy as np
 import pytest
 from test_keras_recurrent import _keras_gru, _weights
@@ -16,15 +17,16 @@ def test_bidirectional_gru_equals_two_keras_grus():
     assert [w.shape for w in seq.get_weights()] == [(4, 18), (6, 18), (2, 18)] * 2
     seq.set_weights(fw + bw)
     fwd = _keras_gru(x, *fw)
-    bwd = _keras_gru(x[:, ::-1], *bw)[:, ::-1]           # aligned with the input's steps
-    np.testing.assert_allclose(seq(x).numpy(), np.concatenate([fwd, bwd], -1), rtol=1e-4,
-                               atol=1e-5)
+    bwd = _keras_gru(x[:, ::-1], *bw)[:, ::-1]  # aligned with the input's steps
+    np.testing.assert_allclose(
+        seq(x).numpy(), np.concatenate([fwd, bwd], -1), rtol=1e-4, atol=1e-5
+    )
     last = layers.Bidirectional(layers.GRU(6))
     last(x)
     last.set_weights(fw + bw)
-    np.testing.assert_allclose(last(x).numpy(),
-                               np.concatenate([fwd[:, -1], bwd[:, 0]], -1), rtol=1e-4,
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        last(x).numpy(), np.concatenate([fwd[:, -1], bwd[:, 0]], -1), rtol=1e-4, atol=1e-5
+    )
     assert last.compute_output_shape((None, 5, 4)) == (None, 12)
     with pytest.raises(ValueError, match="merge_mode"):
         layers.Bidirectional(layers.GRU(2), merge_mode="sum")
@@ -34,11 +36,17 @@ def test_bidirectional_lstm_model_trains_and_saves(tmp_path):
     keras.utils.set_random_seed(1)
     rng = np.random.default_rng(1)
     x = rng.normal(size=(200, 6, 2)).astype(np.float32)
-    y = (x[:, 0, 0] > 0).astype(np.int64)                 # needs the first step
-    model = keras.Sequential([keras.Input((6, 2)), layers.Bidirectional(layers.LSTM(8)),
-                              layers.Dense(2, activation="softmax")])
-    model.compile(keras.optimizers.Adam(0.02), "sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    y = (x[:, 0, 0] > 0).astype(np.int64)  # needs the first step
+    model = keras.Sequential(
+        [
+            keras.Input((6, 2)),
+            layers.Bidirectional(layers.LSTM(8)),
+            layers.Dense(2, activation="softmax"),
+        ]
+    )
+    model.compile(
+        keras.optimizers.Adam(0.02), "sparse_categorical_crossentropy", metrics=["accuracy"]
+    )
     hist = model.fit(x, y, epochs=10, verbose=0)
     assert hist.history["accuracy"][-1] > 0.9
     path = tmp_path / "bi.keras.npz"
@@ -77,10 +85,11 @@ def test_conv1d_equals_numpy(padding):
 
 def test_1d_pooling():
     x = np.random.default_rng(4).normal(size=(2, 7, 3)).astype(np.float32)
-    np.testing.assert_allclose(layers.MaxPooling1D()(x).numpy(),
-                               x[:, :6].reshape(2, 3, 2, 3).max(2))
-    np.testing.assert_allclose(layers.AveragePooling1D()(x).numpy(),
-                               x[:, :6].reshape(2, 3, 2, 3).mean(2), rtol=1e-6)
-    np.testing.assert_allclose(layers.GlobalAveragePooling1D()(x).numpy(), x.mean(1),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        layers.MaxPooling1D()(x).numpy(), x[:, :6].reshape(2, 3, 2, 3).max(2)
+    )
+    np.testing.assert_allclose(
+        layers.AveragePooling1D()(x).numpy(), x[:, :6].reshape(2, 3, 2, 3).mean(2), rtol=1e-6
+    )
+    np.testing.assert_allclose(layers.GlobalAveragePooling1D()(x).numpy(), x.mean(1), rtol=1e-6)
     np.testing.assert_allclose(layers.GlobalMaxPooling1D()(x).numpy(), x.max(1))

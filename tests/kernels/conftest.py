@@ -1,10 +1,14 @@
 """Fixtures the kernel tests share: every ISA level this CPU runs, 1 and 2 threads."""
+
 import pytest
 
 from minnet._kernels import _runtime
 
-ISAS = [name for name in _runtime.ISA_NAMES
-        if _runtime.ISA_NAMES.index(name) <= _runtime.ISA_NAMES.index(_runtime.cpu_isa())]
+ISAS = [
+    name
+    for name in _runtime.ISA_NAMES
+    if _runtime.ISA_NAMES.index(name) <= _runtime.ISA_NAMES.index(_runtime.cpu_isa())
+]
 
 
 @pytest.fixture(params=ISAS)

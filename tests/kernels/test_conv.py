@@ -5,6 +5,7 @@ Tolerance: a dot product of length K = C_in/groups * kH * kW (or N * OH * OW for
 gradient) errs by at most ~K * eps * |a|.|b|; inputs are uniform in [-1, 1], so we allow
 4 * K * eps absolute, in float32 and float64.
 """
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -18,17 +19,17 @@ DTYPES = [np.float32, np.float64]
 
 # (x shape, w shape, stride, padding, dilation, groups): the options one at a time, then mixed
 CASES = [
-    ((2, 3, 7, 8), (4, 3, 3, 3), 1, 1, 1, 1),            # 3x3 pad 1, non-square
-    ((1, 1, 5, 5), (2, 1, 3, 3), 1, 0, 1, 1),            # batch 1, valid
+    ((2, 3, 7, 8), (4, 3, 3, 3), 1, 1, 1, 1),  # 3x3 pad 1, non-square
+    ((1, 1, 5, 5), (2, 1, 3, 3), 1, 0, 1, 1),  # batch 1, valid
     ((2, 4, 9, 7), (6, 2, 3, 2), 2, (1, 0), (2, 1), 2),  # stride, pair padding, dilation, groups
-    ((3, 4, 5, 5), (4, 1, 3, 3), 1, "same", 1, 4),       # depthwise, 'same'
-    ((2, 4, 5, 6), (6, 4, 1, 1), 1, 0, 1, 1),            # 1x1 shortcut
-    ((2, 4, 5, 6), (6, 4, 1, 1), 2, 0, 1, 1),            # 1x1 strided (im2col path)
-    ((1, 2, 6, 6), (3, 2, 4, 4), 1, "same", 1, 1),       # even kernel: asymmetric 'same'
-    ((2, 2, 6, 5), (3, 2, 2, 3), 1, "same", 2, 1),       # 'same' with dilation
-    ((2, 3, 4, 5), (2, 3, 4, 5), 1, "valid", 1, 1),      # kernel = input
-    ((2, 2, 3, 3), (2, 2, 5, 5), 1, 1, 1, 1),            # kernel = padded input
-    ((2, 3, 11, 10), (4, 3, 3, 3), 3, 2, 1, 1),          # stride 3
+    ((3, 4, 5, 5), (4, 1, 3, 3), 1, "same", 1, 4),  # depthwise, 'same'
+    ((2, 4, 5, 6), (6, 4, 1, 1), 1, 0, 1, 1),  # 1x1 shortcut
+    ((2, 4, 5, 6), (6, 4, 1, 1), 2, 0, 1, 1),  # 1x1 strided (im2col path)
+    ((1, 2, 6, 6), (3, 2, 4, 4), 1, "same", 1, 1),  # even kernel: asymmetric 'same'
+    ((2, 2, 6, 5), (3, 2, 2, 3), 1, "same", 2, 1),  # 'same' with dilation
+    ((2, 3, 4, 5), (2, 3, 4, 5), 1, "valid", 1, 1),  # kernel = input
+    ((2, 2, 3, 3), (2, 2, 5, 5), 1, 1, 1, 1),  # kernel = padded input
+    ((2, 3, 11, 10), (4, 3, 3, 3), 3, 2, 1, 1),  # stride 3
     ((4, 6, 6, 6), (6, 3, 3, 3), (2, 1), (0, 1), 1, 2),  # non-square stride
     ((1, 2, 4, 4), (2, 2, 3, 3), 1, (1, 2, 0, 1), 1, 1),  # explicit (top, bottom, left, right)
 ]
@@ -115,14 +116,28 @@ def _run_relu_backward(xs, ws, stride, padding, dilation, groups, dtype, seed=0,
     f64 = lambda a: a.astype(np.float64)
     k = ws[1] * ws[2] * ws[3]
     kw_ = y.shape[0] * y.shape[2] * y.shape[3]
-    for ig, wg, bg in grads or [(True, True, True), (False, True, True), (True, False, False),
-                                (False, False, True)]:
-        got = kernels.conv2d_backward(dy, x, w, *args, input_grad=ig, weight_grad=wg,
-                                      bias_grad=bg, relu_out=y)
-        want = reference.conv2d_backward(f64(dy), f64(x), f64(w), *args, input_grad=ig,
-                                         weight_grad=wg, bias_grad=bg, relu_out=f64(y))
-        for a, r, tol in zip(got, want, (_tol(dtype, ws[0] * k), _tol(dtype, kw_),
-                                         _tol(dtype, kw_))):
+    for ig, wg, bg in grads or [
+        (True, True, True),
+        (False, True, True),
+        (True, False, False),
+        (False, False, True),
+    ]:
+        got = kernels.conv2d_backward(
+            dy, x, w, *args, input_grad=ig, weight_grad=wg, bias_grad=bg, relu_out=y
+        )
+        want = reference.conv2d_backward(
+            f64(dy),
+            f64(x),
+            f64(w),
+            *args,
+            input_grad=ig,
+            weight_grad=wg,
+            bias_grad=bg,
+            relu_out=f64(y),
+        )
+        for a, r, tol in zip(
+            got, want, (_tol(dtype, ws[0] * k), _tol(dtype, kw_), _tol(dtype, kw_))
+        ):
             assert (a is None) == (r is None)
             if a is not None:
                 assert a.dtype == dtype
@@ -137,20 +152,23 @@ def test_conv2d_backward_through_relu(case, dtype, threads, algorithm):
 
 def test_conv2d_backward_through_relu_course_layers(threads):
     """The course CNN's shapes (batch cut): first layer (implicit dW, direct dX), middle ones."""
-    for xs, ws in [((3, 1, 28, 28), (16, 1, 3, 3)), ((3, 16, 14, 14), (32, 16, 3, 3)),
-                   ((2, 32, 7, 7), (32, 32, 3, 3))]:
+    for xs, ws in [
+        ((3, 1, 28, 28), (16, 1, 3, 3)),
+        ((3, 16, 14, 14), (32, 16, 3, 3)),
+        ((2, 32, 7, 7), (32, 32, 3, 3)),
+    ]:
         _run_relu_backward(xs, ws, 1, 1, 1, 1, np.float32)
 
 
 # depthwise path (stride 1, one input channel per group, < 8 outputs per group)
 DEPTHWISE = [
-    ((2, 3, 9, 10), (3, 1, 3, 3), 1, 1, 1, 3),          # plain, odd sizes
-    ((1, 2, 20, 21), (4, 1, 3, 3), 1, 1, 1, 2),         # multiplier 2, rows over a vector
-    ((2, 4, 7, 7), (4, 1, 3, 3), 1, 1, 2, 4),           # dilation 2
-    ((2, 3, 6, 5), (3, 1, 4, 2), 1, "same", 1, 3),      # even kernel, asymmetric 'same'
-    ((2, 2, 5, 5), (2, 1, 3, 3), 1, 3, 1, 2),           # padding past the kernel's reach
-    ((3, 5, 1, 1), (5, 1, 1, 1), 1, 0, 1, 5),           # 1x1 images
-    ((2, 2, 4, 33), (6, 1, 5, 5), 1, 2, 1, 2),          # 5x5, multiplier 3, wide rows
+    ((2, 3, 9, 10), (3, 1, 3, 3), 1, 1, 1, 3),  # plain, odd sizes
+    ((1, 2, 20, 21), (4, 1, 3, 3), 1, 1, 1, 2),  # multiplier 2, rows over a vector
+    ((2, 4, 7, 7), (4, 1, 3, 3), 1, 1, 2, 4),  # dilation 2
+    ((2, 3, 6, 5), (3, 1, 4, 2), 1, "same", 1, 3),  # even kernel, asymmetric 'same'
+    ((2, 2, 5, 5), (2, 1, 3, 3), 1, 3, 1, 2),  # padding past the kernel's reach
+    ((3, 5, 1, 1), (5, 1, 1, 1), 1, 0, 1, 5),  # 1x1 images
+    ((2, 2, 4, 33), (6, 1, 5, 5), 1, 2, 1, 2),  # 5x5, multiplier 3, wide rows
 ]
 
 
@@ -163,27 +181,35 @@ def test_depthwise_path(case, dtype, threads, isa):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("case", [
-    ((2, 8, 9, 9), (8, 8, 3, 3), 2, 1, 1, 1),         # stride 2, odd input: uneven phases
-    ((2, 8, 10, 11), (9, 8, 3, 3), (2, 3), (1, 0), 1, 1),
-    ((1, 8, 12, 12), (8, 4, 3, 3), 3, 1, 2, 2),       # stride 3 dilation 2 groups 2
-    ((2, 8, 7, 7), (8, 8, 1, 1), 2, 0, 1, 1),         # 1x1 stride 2: phases without taps
-    ((2, 8, 6, 6), (8, 8, 2, 2), 4, 1, 1, 1),         # stride past the kernel
-    ((2, 8, 5, 5), (8, 8, 3, 3), 1, 3, 1, 1),         # stride 1, padding past the reach
-    ((2, 8, 9, 8), (8, 8, 3, 3), 2, "valid", 1, 1),
-], ids=str)
+@pytest.mark.parametrize(
+    "case",
+    [
+        ((2, 8, 9, 9), (8, 8, 3, 3), 2, 1, 1, 1),  # stride 2, odd input: uneven phases
+        ((2, 8, 10, 11), (9, 8, 3, 3), (2, 3), (1, 0), 1, 1),
+        ((1, 8, 12, 12), (8, 4, 3, 3), 3, 1, 2, 2),  # stride 3 dilation 2 groups 2
+        ((2, 8, 7, 7), (8, 8, 1, 1), 2, 0, 1, 1),  # 1x1 stride 2: phases without taps
+        ((2, 8, 6, 6), (8, 8, 2, 2), 4, 1, 1, 1),  # stride past the kernel
+        ((2, 8, 5, 5), (8, 8, 3, 3), 1, 3, 1, 1),  # stride 1, padding past the reach
+        ((2, 8, 9, 8), (8, 8, 3, 3), 2, "valid", 1, 1),
+    ],
+    ids=str,
+)
 def test_input_gradient_by_phases(case, dtype, threads):
     """dX of strided (or over-padded) convolutions on the implicit path, auto (8+ channels)."""
     _run(*case, dtype)
     _run_relu_backward(*case, dtype, grads=[(True, False, False)])
 
 
-@pytest.mark.parametrize("case", [
-    ((2, 9, 37, 41), (10, 9, 3, 3), 1, 1, 1, 1),        # many column tiles, 10 rows of 16
-    ((2, 9, 37, 41), (10, 9, 3, 3), 2, 1, 1, 1),        # phases over wide rows
-    ((3, 17, 20, 19), (24, 17, 5, 3), 1, (2, 1), (1, 2), 1),
-    ((2, 12, 33, 9), (8, 6, 3, 3), (1, 2), 1, 1, 2),    # groups, mixed stride
-], ids=str)
+@pytest.mark.parametrize(
+    "case",
+    [
+        ((2, 9, 37, 41), (10, 9, 3, 3), 1, 1, 1, 1),  # many column tiles, 10 rows of 16
+        ((2, 9, 37, 41), (10, 9, 3, 3), 2, 1, 1, 1),  # phases over wide rows
+        ((3, 17, 20, 19), (24, 17, 5, 3), 1, (2, 1), (1, 2), 1),
+        ((2, 12, 33, 9), (8, 6, 3, 3), (1, 2), 1, 1, 2),  # groups, mixed stride
+    ],
+    ids=str,
+)
 def test_implicit_larger_images(case, threads):
     """Images spanning many 32-pixel tiles and partial row blocks, auto and implicit."""
     for algo in ("auto", "implicit"):
@@ -205,13 +231,29 @@ def test_relu_out_bad_shape():
 
 
 @settings(max_examples=60, deadline=None)
-@given(n=st.integers(1, 3), g=st.integers(1, 3), cig=st.integers(1, 3), cog=st.integers(1, 3),
-       h=st.integers(1, 9), w=st.integers(1, 9), kh=st.integers(1, 4), kw=st.integers(1, 4),
-       sh=st.integers(1, 3), sw=st.integers(1, 3), dh=st.integers(1, 2), dw=st.integers(1, 2),
-       pad=st.one_of(st.integers(0, 2), st.tuples(st.integers(0, 2), st.integers(0, 2)),
-                     st.just("same"), st.just("valid")),
-       f64=st.booleans(), seed=st.integers(0, 1000),
-       algo=st.sampled_from(["auto", "im2col", "direct", "implicit"]))
+@given(
+    n=st.integers(1, 3),
+    g=st.integers(1, 3),
+    cig=st.integers(1, 3),
+    cog=st.integers(1, 3),
+    h=st.integers(1, 9),
+    w=st.integers(1, 9),
+    kh=st.integers(1, 4),
+    kw=st.integers(1, 4),
+    sh=st.integers(1, 3),
+    sw=st.integers(1, 3),
+    dh=st.integers(1, 2),
+    dw=st.integers(1, 2),
+    pad=st.one_of(
+        st.integers(0, 2),
+        st.tuples(st.integers(0, 2), st.integers(0, 2)),
+        st.just("same"),
+        st.just("valid"),
+    ),
+    f64=st.booleans(),
+    seed=st.integers(0, 1000),
+    algo=st.sampled_from(["auto", "im2col", "direct", "implicit"]),
+)
 def test_conv2d_hypothesis(n, g, cig, cog, h, w, kh, kw, sh, sw, dh, dw, pad, f64, seed, algo):
     if pad == "same":
         sh = sw = 1
@@ -221,8 +263,9 @@ def test_conv2d_hypothesis(n, g, cig, cog, h, w, kh, kw, sh, sw, dh, dw, pad, f6
         reference.conv2d_forward(np.zeros(xs), np.zeros(ws), None, (sh, sw), pad, (dh, dw), g)
     except ValueError:  # kernel larger than the padded input: both sides must refuse
         with pytest.raises(ValueError):
-            kernels.conv2d_forward(np.zeros(xs, dtype), np.zeros(ws, dtype), None, (sh, sw),
-                                   pad, (dh, dw), g)
+            kernels.conv2d_forward(
+                np.zeros(xs, dtype), np.zeros(ws, dtype), None, (sh, sw), pad, (dh, dw), g
+            )
         return
     conv.set_algorithm(algo)
     try:
@@ -244,8 +287,9 @@ def test_threads_give_equal_results(algo):
     try:
         for nt in (1, 2):
             _runtime.set_num_threads(nt)
-            out.append((kernels.conv2d_forward(x, w, b, 1, 1),) +
-                       kernels.conv2d_backward(dy, x, w, 1, 1))
+            out.append(
+                (kernels.conv2d_forward(x, w, b, 1, 1),) + kernels.conv2d_backward(dy, x, w, 1, 1)
+            )
     finally:
         _runtime.set_num_threads(old)
         conv.set_algorithm("auto")
@@ -279,17 +323,20 @@ def test_reference_backward_matches_finite_differences():
 
 
 @pytest.mark.parametrize("impl", [kernels, reference], ids=["kernels", "reference"])
-@pytest.mark.parametrize("xs,ws,kw,match", [
-    ((2, 3, 8), (4, 3, 3, 3), {}, "input.*4-D.*shape \\(2, 3, 8\\)"),
-    ((2, 3, 8, 8), (4, 2, 3, 3), {}, "has 3 channels.*weight shape \\(4, 2, 3, 3\\)"),
-    ((2, 4, 8, 8), (6, 2, 3, 3), {"groups": 3}, "groups=3 must divide"),
-    ((2, 3, 8, 8), (4, 3, 3, 3), {"stride": 0}, "stride must be >= 1"),
-    ((2, 3, 8, 8), (4, 3, 3, 3), {"stride": -1}, "stride must be >= 1"),
-    ((2, 3, 2, 2), (4, 3, 3, 3), {}, "larger than the padded input.*\\(2, 3, 2, 2\\)"),
-    ((2, 3, 8, 8), (4, 3, 3, 3), {"padding": "same", "stride": 2}, "'same' needs stride 1"),
-    ((2, 3, 8, 8), (4, 3, 3, 3), {"padding": "full"}, "padding must be"),
-    ((2, 3, 8, 8), (4, 3, 3, 3), {"dilation": 0}, "dilation must be >= 1"),
-])
+@pytest.mark.parametrize(
+    "xs,ws,kw,match",
+    [
+        ((2, 3, 8), (4, 3, 3, 3), {}, "input.*4-D.*shape \\(2, 3, 8\\)"),
+        ((2, 3, 8, 8), (4, 2, 3, 3), {}, "has 3 channels.*weight shape \\(4, 2, 3, 3\\)"),
+        ((2, 4, 8, 8), (6, 2, 3, 3), {"groups": 3}, "groups=3 must divide"),
+        ((2, 3, 8, 8), (4, 3, 3, 3), {"stride": 0}, "stride must be >= 1"),
+        ((2, 3, 8, 8), (4, 3, 3, 3), {"stride": -1}, "stride must be >= 1"),
+        ((2, 3, 2, 2), (4, 3, 3, 3), {}, "larger than the padded input.*\\(2, 3, 2, 2\\)"),
+        ((2, 3, 8, 8), (4, 3, 3, 3), {"padding": "same", "stride": 2}, "'same' needs stride 1"),
+        ((2, 3, 8, 8), (4, 3, 3, 3), {"padding": "full"}, "padding must be"),
+        ((2, 3, 8, 8), (4, 3, 3, 3), {"dilation": 0}, "dilation must be >= 1"),
+    ],
+)
 def test_bad_input(impl, xs, ws, kw, match):
     with pytest.raises(ValueError, match=match):
         impl.conv2d_forward(np.zeros(xs, np.float32), np.zeros(ws, np.float32), **kw)
@@ -344,7 +391,7 @@ ROWTILE = [
     ((2, 5, 3, 20), (17, 5, 3, 3), 1, 1, 1, 1),
     ((1, 4, 2, 36), (33, 4, 3, 3), 1, 1, 1, 1),
     ((2, 4, 5, 40), (24, 4, 3, 3), 2, 1, 1, 1),
-    ((2, 24, 3, 32), (8, 24, 3, 3), 1, 1, 1, 1),           # dX by 12-pixel tiles
+    ((2, 24, 3, 32), (8, 24, 3, 3), 1, 1, 1, 1),  # dX by 12-pixel tiles
     # stride 2 (forward only: the planes are the padded input, rows of 2*OW + 1)
     ((2, 8, 9, 11), (32, 8, 3, 3), 2, 1, 1, 1),
     ((2, 16, 16, 16), (16, 16, 3, 3), 2, 1, 1, 1),

@@ -6,6 +6,7 @@ p is compared with the reference in float64 at the conv tests' tolerance (4 * (K
 the codes exactly against the reference pooling of the kernel's own unfused conv output (the
 same conv values, so the same window maxima); the gradients as the conv tests do.
 """
+
 import numpy as np
 import pytest
 
@@ -17,17 +18,17 @@ DTYPES = [np.float32, np.float64]
 
 # (x shape, w shape, stride, padding, dilation, groups)
 CASES = [
-    ((3, 1, 28, 28), (16, 1, 3, 3), 1, 1, 1, 1),        # the course CNN's layers (batch cut)
+    ((3, 1, 28, 28), (16, 1, 3, 3), 1, 1, 1, 1),  # the course CNN's layers (batch cut)
     ((3, 16, 14, 14), (32, 16, 3, 3), 1, 1, 1, 1),
-    ((2, 32, 7, 7), (32, 32, 3, 3), 1, 1, 1, 1),         # odd output: last row/column dropped
-    ((2, 3, 9, 8), (8, 3, 3, 3), 1, 1, 1, 1),            # odd rows, even columns
-    ((1, 2, 5, 5), (3, 2, 3, 3), 1, 0, 1, 1),            # batch 1, valid, 3x3 -> 1x1
-    ((2, 4, 9, 11), (8, 2, 3, 3), 2, 1, 1, 2),           # stride 2, groups
-    ((2, 3, 10, 10), (9, 3, 3, 3), 1, 2, 2, 1),          # dilation
-    ((2, 4, 8, 8), (4, 1, 3, 3), 1, 1, 1, 4),            # depthwise
-    ((2, 4, 6, 7), (12, 4, 1, 1), 1, 0, 1, 1),           # 1x1
-    ((1, 2, 40, 36), (8, 2, 3, 3), 1, 1, 1, 1),          # rows of more than 16 windows
-    ((2, 3, 2, 2), (8, 3, 1, 1), 1, 0, 1, 1),            # a 2x2 output: one window
+    ((2, 32, 7, 7), (32, 32, 3, 3), 1, 1, 1, 1),  # odd output: last row/column dropped
+    ((2, 3, 9, 8), (8, 3, 3, 3), 1, 1, 1, 1),  # odd rows, even columns
+    ((1, 2, 5, 5), (3, 2, 3, 3), 1, 0, 1, 1),  # batch 1, valid, 3x3 -> 1x1
+    ((2, 4, 9, 11), (8, 2, 3, 3), 2, 1, 1, 2),  # stride 2, groups
+    ((2, 3, 10, 10), (9, 3, 3, 3), 1, 2, 2, 1),  # dilation
+    ((2, 4, 8, 8), (4, 1, 3, 3), 1, 1, 1, 4),  # depthwise
+    ((2, 4, 6, 7), (12, 4, 1, 1), 1, 0, 1, 1),  # 1x1
+    ((1, 2, 40, 36), (8, 2, 3, 3), 1, 1, 1, 1),  # rows of more than 16 windows
+    ((2, 3, 2, 2), (8, 3, 1, 1), 1, 0, 1, 1),  # a 2x2 output: one window
 ]
 ALGOS = ["auto", "im2col", "direct", "implicit"]
 
@@ -35,6 +36,7 @@ ALGOS = ["auto", "im2col", "direct", "implicit"]
 @pytest.fixture(params=ALGOS)
 def algorithm(request):
     from minnet._kernels import conv
+
     conv.set_algorithm(request.param)
     yield request.param
     conv.set_algorithm("auto")
@@ -66,17 +68,31 @@ def _check(xs, ws, stride, padding, dilation, groups, dtype, seed=0):
     ep, ecode = _pool_codes(y)
     np.testing.assert_array_equal(code, ecode)
     np.testing.assert_array_equal(p, ep)
-    assert (code == 4).any() or p.size < 8   # the relu's mask matters
+    assert (code == 4).any() or p.size < 8  # the relu's mask matters
     dp = rng.uniform(-1, 1, p.shape).astype(dtype)
     kw_ = xs[0] * y.shape[2] * y.shape[3]
-    for ig, wg, bg in [(True, True, True), (False, True, True), (True, False, False),
-                       (False, False, True)]:
-        got = kernels.conv2d_backward(dp, x, w, *args, input_grad=ig, weight_grad=wg,
-                                      bias_grad=bg, pool_code=code)
-        want = reference.conv2d_backward(f64(dp), f64(x), f64(w), *args, input_grad=ig,
-                                         weight_grad=wg, bias_grad=bg, pool_code=code)
-        for a, r, tol in zip(got, want, (_tol(dtype, ws[0] * k), _tol(dtype, kw_),
-                                         _tol(dtype, kw_))):
+    for ig, wg, bg in [
+        (True, True, True),
+        (False, True, True),
+        (True, False, False),
+        (False, False, True),
+    ]:
+        got = kernels.conv2d_backward(
+            dp, x, w, *args, input_grad=ig, weight_grad=wg, bias_grad=bg, pool_code=code
+        )
+        want = reference.conv2d_backward(
+            f64(dp),
+            f64(x),
+            f64(w),
+            *args,
+            input_grad=ig,
+            weight_grad=wg,
+            bias_grad=bg,
+            pool_code=code,
+        )
+        for a, r, tol in zip(
+            got, want, (_tol(dtype, ws[0] * k), _tol(dtype, kw_), _tol(dtype, kw_))
+        ):
             assert (a is None) == (r is None)
             if a is not None:
                 assert a.dtype == dtype
@@ -91,8 +107,12 @@ def _pool_codes(y):
     code = np.zeros(p.shape, np.uint8)
     for i in range(oh // 2):
         for j in range(ow // 2):
-            taps = [y[:, :, 2 * i, 2 * j], y[:, :, 2 * i, 2 * j + 1],
-                    y[:, :, 2 * i + 1, 2 * j], y[:, :, 2 * i + 1, 2 * j + 1]]
+            taps = [
+                y[:, :, 2 * i, 2 * j],
+                y[:, :, 2 * i, 2 * j + 1],
+                y[:, :, 2 * i + 1, 2 * j],
+                y[:, :, 2 * i + 1, 2 * j + 1],
+            ]
             best, at = taps[0].copy(), np.zeros(p.shape[:2], np.uint8)
             for t in (1, 2, 3):
                 more = taps[t] > best
@@ -125,13 +145,14 @@ def test_ties_take_the_first_tap():
     np.testing.assert_array_equal(p[0, 1], 0)
     np.testing.assert_array_equal(code[0, 1], 4)
     dx, dw, db = kernels.conv2d_backward(np.ones_like(p), x, w, pool_code=code)
-    np.testing.assert_array_equal(dx[0, 0, ::2, ::2], 1)   # weight 1 of channel 0 only
+    np.testing.assert_array_equal(dx[0, 0, ::2, ::2], 1)  # weight 1 of channel 0 only
     assert dx[0, 0, 1::2].sum() == 0 and dx[0, 0, :, 1::2].sum() == 0
     np.testing.assert_array_equal(db, [9, 0])
 
 
-@pytest.mark.parametrize("xs,ws", [((5, 16, 14, 14), (32, 16, 3, 3)),
-                                   ((5, 1, 12, 12), (16, 1, 3, 3))])
+@pytest.mark.parametrize(
+    "xs,ws", [((5, 16, 14, 14), (32, 16, 3, 3)), ((5, 1, 12, 12), (16, 1, 3, 3))]
+)
 def test_threads_give_equal_results(xs, ws):
     """p, codes, dx and db bitwise equal at 1 and 2 threads; dW is summed per thread then
     added, so only its rounding may differ."""
@@ -161,8 +182,7 @@ def test_reference_backward_matches_finite_differences():
     p, code = reference.conv2d_relu_maxpool2d_forward(x, w, b, *args)
     dp = rng.uniform(-1, 1, p.shape)
     dx, dw, db = reference.conv2d_backward(dp, x, w, *args, pool_code=code)
-    loss = lambda: float((reference.conv2d_relu_maxpool2d_forward(x, w, b, *args)[0] *
-                          dp).sum())
+    loss = lambda: float((reference.conv2d_relu_maxpool2d_forward(x, w, b, *args)[0] * dp).sum())
     for arr, grad in ((x, dx), (w, dw), (b, db)):
         np.testing.assert_allclose(grad, numerical_grad(loss, arr), rtol=1e-5, atol=1e-7)
 
@@ -186,6 +206,9 @@ def test_bad_pool_code():
         kernels.conv2d_backward(np.zeros((2, 4, 6, 6), np.float32), x, w, 1, 1, pool_code=code)
     with pytest.raises(ValueError, match="relu_out or pool_code, not both"):
         kernels.conv2d_backward(p, x, w, 1, 1, pool_code=code, relu_out=p)
-    with pytest.raises(ValueError, match=r"code_out must have shape \(2, 4, 3, 3\) and dtype "
-                                          r"uint8"):
+    with pytest.raises(
+        ValueError,
+        match=r"code_out must have shape \(2, 4, 3, 3\) and dtype "
+        r"uint8",
+    ):
         kernels.conv2d_relu_maxpool2d_forward(x, w, b, 1, 1, code_out=np.empty((2, 4, 3, 3)))

@@ -18,10 +18,13 @@ import minnet
 from minnet import kernels, reference
 from minnet._kernels import _runtime
 
-ISAS = [name for name in _runtime.ISA_NAMES
-        if _runtime.ISA_NAMES.index(name) <= _runtime.ISA_NAMES.index(_runtime.cpu_isa())]
+ISAS = [
+    name
+    for name in _runtime.ISA_NAMES
+    if _runtime.ISA_NAMES.index(name) <= _runtime.ISA_NAMES.index(_runtime.cpu_isa())
+]
 KINDS = ["identity", "relu", "leaky_relu", "elu", "gelu", "gelu_tanh", "sigmoid", "tanh"]
-SIZES = [0, 1, 7, 33, 1000, 100_003]          # 100_003 > 2 x the largest per-thread grain
+SIZES = [0, 1, 7, 33, 1000, 100_003]  # 100_003 > 2 x the largest per-thread grain
 TOL = {np.float32: (4e-6, 1e-6), np.float64: (1e-12, 1e-13)}
 ALPHAS = {"leaky_relu": [None, 0.2], "elu": [None, 0.5]}
 
@@ -41,7 +44,7 @@ def dtype(request):
 def _subset(options, size, every=5):
     """All options for small cases, every `every`-th (staggered) for large ones: each option
     still meets large sizes across the table, and the file stays fast."""
-    return options if size <= 10_000 else options[size % every::every]
+    return options if size <= 10_000 else options[size % every :: every]
 
 
 def assert_close(got, want, dtype, scale=1.0, what=""):
@@ -55,9 +58,11 @@ def assert_close(got, want, dtype, scale=1.0, what=""):
     bad = ~(err <= tol) & ~(np.isnan(g) & np.isnan(w))
     if bad.any():
         i = np.unravel_index(np.argmax(np.where(bad, err - tol, -np.inf)), err.shape)
-        raise AssertionError(f"{what}: at {i} got {g[i]!r}, expected {w[i]!r} "
-                             f"(tol {np.broadcast_to(tol, err.shape)[i]:.3g}); "
-                             f"{int(bad.sum())} of {bad.size} outside")
+        raise AssertionError(
+            f"{what}: at {i} got {g[i]!r}, expected {w[i]!r} "
+            f"(tol {np.broadcast_to(tol, err.shape)[i]:.3g}); "
+            f"{int(bad.sum())} of {bad.size} outside"
+        )
 
 
 def run_both_thread_counts(fn):
@@ -66,8 +71,9 @@ def run_both_thread_counts(fn):
         one = fn()
     with minnet.threads(2):
         two = fn()
-    for a, b in zip(one if isinstance(one, tuple) else (one,),
-                    two if isinstance(two, tuple) else (two,)):
+    for a, b in zip(
+        one if isinstance(one, tuple) else (one,), two if isinstance(two, tuple) else (two,)
+    ):
         assert np.array_equal(a, b, equal_nan=True), "1 thread and 2 threads differ"
     return two
 
@@ -82,6 +88,7 @@ def _inputs(rng, n, dtype):
 
 # ---- activations ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("n", SIZES)
 def test_activations_match_reference(n, dtype):
     rng = np.random.default_rng(1000 + n)
@@ -89,12 +96,18 @@ def test_activations_match_reference(n, dtype):
     for kind in KINDS:
         for alpha in ALPHAS.get(kind, [None]):
             y = run_both_thread_counts(lambda: kernels.act_forward(x, kind, alpha=alpha))
-            assert_close(y, reference.act_forward(x, kind, alpha=alpha), dtype,
-                         what=f"{kind} forward")
+            assert_close(
+                y, reference.act_forward(x, kind, alpha=alpha), dtype, what=f"{kind} forward"
+            )
             saved = y if kernels.ACT_BACKWARD_INPUT[kind] == "y" else x
             d = run_both_thread_counts(lambda: kernels.act_backward(g, saved, kind, alpha=alpha))
-            assert_close(d, reference.act_backward(g, saved, kind, alpha=alpha), dtype,
-                         scale=np.abs(g), what=f"{kind} backward")
+            assert_close(
+                d,
+                reference.act_backward(g, saved, kind, alpha=alpha),
+                dtype,
+                scale=np.abs(g),
+                what=f"{kind} backward",
+            )
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -127,26 +140,37 @@ def test_relu_and_leaky_relu_edge_semantics():
     x = np.array([-1.0, -0.0, 0.0, 2.0, np.nan], dtype=np.float32)
     g = np.ones_like(x)
     y = kernels.act_forward(x, "relu")
-    assert np.isnan(y[4]) and list(y[:4]) == [0, 0, 0, 2]                # NaN propagates
+    assert np.isnan(y[4]) and list(y[:4]) == [0, 0, 0, 2]  # NaN propagates
     assert list(kernels.act_backward(g, x, "relu")[:4]) == [0, 0, 0, 1]  # x <= 0 -> 0
-    assert list(kernels.act_backward(g, x, "leaky_relu", alpha=0.1)[:4]) == \
-        pytest.approx([0.1, 0.1, 0.1, 1])
+    assert list(kernels.act_backward(g, x, "leaky_relu", alpha=0.1)[:4]) == pytest.approx(
+        [0.1, 0.1, 0.1, 1]
+    )
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_activation_references_against_finite_differences(kind):
     rng = np.random.default_rng(11)
     x = rng.uniform(-4, 4, 64)
-    x = x[np.abs(x) > 1e-3]                        # away from the kinks at 0
+    x = x[np.abs(x) > 1e-3]  # away from the kinks at 0
     g = rng.standard_normal(x.size)
     for alpha in ALPHAS.get(kind, [None]):
         h = 1e-6
-        fd = g * (reference.act_forward(x + h, kind, alpha=alpha) -
-                  reference.act_forward(x - h, kind, alpha=alpha)) / (2 * h)
-        saved = reference.act_forward(x, kind, alpha=alpha) \
-            if reference.ACT_BACKWARD_INPUT[kind] == "y" else x
-        np.testing.assert_allclose(reference.act_backward(g, saved, kind, alpha=alpha), fd,
-                                   rtol=1e-6, atol=1e-8)
+        fd = (
+            g
+            * (
+                reference.act_forward(x + h, kind, alpha=alpha)
+                - reference.act_forward(x - h, kind, alpha=alpha)
+            )
+            / (2 * h)
+        )
+        saved = (
+            reference.act_forward(x, kind, alpha=alpha)
+            if reference.ACT_BACKWARD_INPUT[kind] == "y"
+            else x
+        )
+        np.testing.assert_allclose(
+            reference.act_backward(g, saved, kind, alpha=alpha), fd, rtol=1e-6, atol=1e-8
+        )
 
 
 def test_activations_stable_at_extremes(dtype):
@@ -157,7 +181,7 @@ def test_activations_stable_at_extremes(dtype):
         assert np.all(np.isfinite(y)), (kind, y)
         saved = y if kernels.ACT_BACKWARD_INPUT[kind] == "y" else x
         d = kernels.act_backward(g, saved, kind)
-        if kind != "gelu_tanh":   # its x^3 overflows at 3e38, as PyTorch's does
+        if kind != "gelu_tanh":  # its x^3 overflows at 3e38, as PyTorch's does
             assert np.all(np.isfinite(d)), (kind, d)
     s = kernels.act_forward(np.array([-1e4, 1e4], dtype=dtype), "sigmoid")
     assert s[0] >= 0 and s[0] < 1e-30 and s[1] == 1
@@ -167,8 +191,18 @@ def test_activations_stable_at_extremes(dtype):
 
 # ---- softmax -------------------------------------------------------------------------------
 
-SOFTMAX_SHAPES = [(0, 5), (4, 0), (1,), (1, 1), (7,), (3, 10), (2, 3, 17), (33, 129),
-                  (1000, 100), (3, 20000)]
+SOFTMAX_SHAPES = [
+    (0, 5),
+    (4, 0),
+    (1,),
+    (1, 1),
+    (7,),
+    (3, 10),
+    (2, 3, 17),
+    (33, 129),
+    (1000, 100),
+    (3, 20000),
+]
 
 
 @pytest.mark.parametrize("shape", SOFTMAX_SHAPES, ids=lambda s: "x".join(map(str, s)))
@@ -183,8 +217,13 @@ def test_softmax_matches_reference(shape, dtype):
         assert_close(y, want, dtype, scale=1 + np.abs(want), what=f"softmax log={log}")
         d = run_both_thread_counts(lambda: kernels.softmax_backward(g, y, log=log))
         c = shape[-1] if shape else 1
-        assert_close(d, reference.softmax_backward(g, y, log=log), dtype,
-                     scale=np.sqrt(c) * (np.abs(g) + 1), what=f"softmax backward log={log}")
+        assert_close(
+            d,
+            reference.softmax_backward(g, y, log=log),
+            dtype,
+            scale=np.sqrt(c) * (np.abs(g) + 1),
+            what=f"softmax backward log={log}",
+        )
 
 
 def test_softmax_out_inplace_and_noncontiguous():
@@ -228,9 +267,13 @@ def test_softmax_stable_at_extremes(dtype):
 # ---- cross-entropy -------------------------------------------------------------------------
 
 XENT_SHAPES = [(0, 5), (1, 1), (1, 10), (7, 3), (33, 17), (128, 10), (2000, 37), (3, 5000)]
-XENT_OPTIONS = [dict(reduction=r, label_smoothing=ls, weighted=w, ignore=ig)
-                for r in ("mean", "sum", "none") for ls in (0.0, 0.1, 1.0)
-                for w in (False, True) for ig in ("none", "-100", "class0")]
+XENT_OPTIONS = [
+    dict(reduction=r, label_smoothing=ls, weighted=w, ignore=ig)
+    for r in ("mean", "sum", "none")
+    for ls in (0.0, 0.1, 1.0)
+    for w in (False, True)
+    for ig in ("none", "-100", "class0")
+]
 
 
 def _xent_case(rng, n, c, dtype, opt):
@@ -242,8 +285,12 @@ def _xent_case(rng, n, c, dtype, opt):
     elif opt["ignore"] == "class0":
         ignore_index = 0
     w = rng.uniform(0.1, 2.0, c).astype(dtype) if opt["weighted"] else None
-    kw = dict(weight=w, ignore_index=ignore_index, label_smoothing=opt["label_smoothing"],
-              reduction=opt["reduction"])
+    kw = dict(
+        weight=w,
+        ignore_index=ignore_index,
+        label_smoothing=opt["label_smoothing"],
+        reduction=opt["reduction"],
+    )
     g = rng.standard_normal(n).astype(dtype) if opt["reduction"] == "none" else 0.7
     return x, t, kw, g
 
@@ -258,11 +305,15 @@ def test_cross_entropy_matches_reference(shape, dtype):
         loss, lse = run_both_thread_counts(lambda: kernels.cross_entropy_forward(x, t, **kw))
         want, want_lse = reference.cross_entropy_forward(x, t, **kw)
         assert lse.dtype == np.float64 and lse.shape == (n,)
-        assert_close(lse.astype(dtype), want_lse.astype(dtype), dtype,
-                     scale=np.abs(x).max(initial=1), what=what + " lse")
+        assert_close(
+            lse.astype(dtype),
+            want_lse.astype(dtype),
+            dtype,
+            scale=np.abs(x).max(initial=1),
+            what=what + " lse",
+        )
         assert_close(loss, want, dtype, scale=np.log(max(c, 2)) * 4, what=what + " loss")
-        d = run_both_thread_counts(
-            lambda: kernels.cross_entropy_backward(g, x, t, lse, **kw))
+        d = run_both_thread_counts(lambda: kernels.cross_entropy_backward(g, x, t, lse, **kw))
         want_d = reference.cross_entropy_backward(g, x, t, want_lse, **kw)
         assert_close(d, want_d, dtype, scale=np.max(np.abs(g), initial=1), what=what + " grad")
         keep = t != kw["ignore_index"]
@@ -289,14 +340,22 @@ def test_cross_entropy_semantics_by_hand():
     assert np.isnan(loss)
     assert np.all(kernels.cross_entropy_backward(1.0, x, np.full(3, -100), lse) == 0)
     # empty batch: 'sum' is 0
-    loss, _ = kernels.cross_entropy_forward(np.zeros((0, 4)), np.zeros(0, np.int64),
-                                            reduction="sum")
+    loss, _ = kernels.cross_entropy_forward(
+        np.zeros((0, 4)), np.zeros(0, np.int64), reduction="sum"
+    )
     assert float(loss) == 0
 
 
-@pytest.mark.parametrize("opt", [dict(reduction=r, label_smoothing=ls, weighted=w, ignore="-100")
-                                 for r in ("mean", "sum", "none") for ls in (0.0, 0.3)
-                                 for w in (False, True)], ids=str)
+@pytest.mark.parametrize(
+    "opt",
+    [
+        dict(reduction=r, label_smoothing=ls, weighted=w, ignore="-100")
+        for r in ("mean", "sum", "none")
+        for ls in (0.0, 0.3)
+        for w in (False, True)
+    ],
+    ids=str,
+)
 def test_cross_entropy_reference_against_finite_differences(opt):
     rng = np.random.default_rng(13)
     x, t, kw, g = _xent_case(rng, 5, 4, np.float64, opt)
@@ -304,6 +363,7 @@ def test_cross_entropy_reference_against_finite_differences(opt):
     def f(z):
         loss, _ = reference.cross_entropy_forward(z, t, **kw)
         return float((np.asarray(g) * loss).sum())
+
     fd = np.zeros_like(x)
     h = 1e-6
     for idx in np.ndindex(x.shape):
@@ -312,8 +372,9 @@ def test_cross_entropy_reference_against_finite_differences(opt):
         xm[idx] -= h
         fd[idx] = (f(xp) - f(xm)) / (2 * h)
     _, lse = reference.cross_entropy_forward(x, t, **kw)
-    np.testing.assert_allclose(reference.cross_entropy_backward(g, x, t, lse, **kw), fd,
-                               rtol=1e-6, atol=1e-8)   # ~1e-16 * |loss| / h of FD noise
+    np.testing.assert_allclose(
+        reference.cross_entropy_backward(g, x, t, lse, **kw), fd, rtol=1e-6, atol=1e-8
+    )  # ~1e-16 * |loss| / h of FD noise
 
 
 def test_cross_entropy_stable_at_extremes(dtype):
@@ -324,8 +385,9 @@ def test_cross_entropy_stable_at_extremes(dtype):
         assert np.all(np.isfinite(loss)) and np.all(np.isfinite(lse))
         if ls == 0:
             np.testing.assert_allclose(loss, [2e4, 2e4 + np.log(2), np.log(3)], rtol=1e-6)
-        d = kernels.cross_entropy_backward(np.ones(3, dtype), x, t, lse, label_smoothing=ls,
-                                           reduction="none")
+        d = kernels.cross_entropy_backward(
+            np.ones(3, dtype), x, t, lse, label_smoothing=ls, reduction="none"
+        )
         assert np.all(np.isfinite(d))
         np.testing.assert_allclose(d.sum(axis=1), 0, atol=1e-6)
     # float32 logits ~1e4 apart by 0.5: the float64 lse keeps the probabilities accurate
@@ -347,8 +409,9 @@ def test_bce_with_logits_matches_reference(shape, dtype):
     x = (rng.standard_normal(shape) * 4).astype(dtype)
     t = rng.uniform(0, 1, shape).astype(dtype)
     c = shape[-1]
-    options = [(r, w, p) for r in ("mean", "sum", "none") for w in (False, True)
-               for p in (False, True)]
+    options = [
+        (r, w, p) for r in ("mean", "sum", "none") for w in (False, True) for p in (False, True)
+    ]
     for reduction, weighted, pos in _subset(options, x.size, every=3):
         w = rng.uniform(0.5, 2, shape).astype(dtype) if weighted else None
         pw = rng.uniform(0.5, 3, c).astype(dtype) if pos else None
@@ -362,10 +425,14 @@ def test_bce_with_logits_matches_reference(shape, dtype):
         scale = {"none": terms, "sum": terms.sum(), "mean": terms.mean() if terms.size else 1}
         assert_close(loss, want, dtype, scale=scale[reduction], what=what)
         g = rng.standard_normal(shape).astype(dtype) if reduction == "none" else 1.5
-        d = run_both_thread_counts(
-            lambda: kernels.bce_with_logits_backward(g, x, t, **kw))
-        assert_close(d, reference.bce_with_logits_backward(g, x, t, **kw), dtype,
-                     scale=6 * np.max(np.abs(g), initial=1), what=what + " grad")
+        d = run_both_thread_counts(lambda: kernels.bce_with_logits_backward(g, x, t, **kw))
+        assert_close(
+            d,
+            reference.bce_with_logits_backward(g, x, t, **kw),
+            dtype,
+            scale=6 * np.max(np.abs(g), initial=1),
+            what=what + " grad",
+        )
 
 
 def test_bce_reference_against_finite_differences():
@@ -385,8 +452,9 @@ def test_bce_reference_against_finite_differences():
             xp[idx] += h
             xm[idx] -= h
             fd[idx] = (f(xp) - f(xm)) / (2 * h)
-        np.testing.assert_allclose(reference.bce_with_logits_backward(g, x, t, **kw), fd,
-                                   rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(
+            reference.bce_with_logits_backward(g, x, t, **kw), fd, rtol=1e-6, atol=1e-9
+        )
 
 
 def test_bce_stable_at_saturation(dtype):
@@ -401,6 +469,7 @@ def test_bce_stable_at_saturation(dtype):
 
 # ---- bad input -----------------------------------------------------------------------------
 
+
 def test_target_out_of_range_is_reported_before_the_kernel():
     x = np.zeros((3, 10), np.float32)
     with pytest.raises(ValueError, match=r"^cross_entropy: target 10 out of range \[0, 10\)$"):
@@ -411,31 +480,140 @@ def test_target_out_of_range_is_reported_before_the_kernel():
     kernels.cross_entropy_forward(x, np.array([1, -7, 2]), ignore_index=-7)
 
 
-@pytest.mark.parametrize("call,exc,pattern", [
-    (lambda: kernels.act_forward([1.0], "relu"), TypeError, "act_forward: x must be a numpy.ndarray, got list"),
-    (lambda: kernels.act_forward(np.ones(3, np.int32), "relu"), TypeError, "x must be float32 or float64"),
-    (lambda: kernels.act_forward(np.ones(3), "swish"), ValueError, "kind must be one of"),
-    (lambda: kernels.act_forward(np.ones(3), "relu", out=np.ones(4)), ValueError, r"out must have shape \(3,\), got \(4,\)"),
-    (lambda: kernels.act_forward(np.ones(3), "relu", out=np.ones(3, np.float32)), TypeError, "out must have dtype float64"),
-    (lambda: kernels.act_forward(np.ones(6), "relu", out=np.ones(12)[::2]), ValueError, "out must be C-contiguous"),
-    (lambda: kernels.act_backward(np.ones(3), np.ones(4), "relu"), ValueError, r"saved must have the shape of grad_out \(3,\), got \(4,\)"),
-    (lambda: kernels.act_backward(np.ones(3), np.ones(3, np.float32), "relu"), TypeError, "saved must have the dtype of grad_out"),
-    (lambda: kernels.softmax(np.ones(())), ValueError, r"softmax: x must have at least 1 dimension"),
-    (lambda: kernels.softmax_backward(np.ones((2, 3)), np.ones((3, 2))), ValueError, r"y must have the shape of grad_out \(2, 3\), got \(3, 2\)"),
-    (lambda: kernels.cross_entropy_forward(np.ones(3), np.zeros(3, np.int64)), ValueError, r"logits must be 2-D \(N, C\), got shape \(3,\)"),
-    (lambda: kernels.cross_entropy_forward(np.ones((2, 3)), np.zeros(3, np.int64)), ValueError, r"target must have shape \(2,\) to match logits of shape \(2, 3\), got \(3,\)"),
-    (lambda: kernels.cross_entropy_forward(np.ones((2, 3)), np.zeros(2)), TypeError, "target must hold integer class indices"),
-    (lambda: kernels.cross_entropy_forward(np.ones((2, 3)), np.zeros(2, np.int64), weight=np.ones(4)), ValueError, r"weight must have shape \(3,\) to match logits of shape \(2, 3\), got \(4,\)"),
-    (lambda: kernels.cross_entropy_forward(np.ones((2, 3)), np.zeros(2, np.int64), weight=np.ones(3, np.float32)), TypeError, "weight must have dtype float64"),
-    (lambda: kernels.cross_entropy_forward(np.ones((2, 3)), np.zeros(2, np.int64), label_smoothing=1.5), ValueError, r"label_smoothing must be in \[0, 1\]"),
-    (lambda: kernels.cross_entropy_forward(np.ones((2, 3)), np.zeros(2, np.int64), reduction="avg"), ValueError, "reduction must be one of"),
-    (lambda: kernels.cross_entropy_backward(np.ones(3), np.ones((2, 3)), np.zeros(2, np.int64), np.zeros(2), reduction="none"), ValueError, r"grad_loss must have shape \(2,\) for reduction='none'"),
-    (lambda: kernels.cross_entropy_backward(np.ones(2), np.ones((2, 3)), np.zeros(2, np.int64), np.zeros(2)), ValueError, "grad_loss must be a scalar for reduction='mean'"),
-    (lambda: kernels.cross_entropy_backward(1.0, np.ones((2, 3)), np.zeros(2, np.int64), np.zeros(3)), ValueError, r"lse must have shape \(2,\) to match logits of shape \(2, 3\), got \(3,\)"),
-    (lambda: kernels.bce_with_logits_forward(np.ones((2, 3)), np.ones((3, 2))), ValueError, r"target must have the shape of logits \(2, 3\), got \(3, 2\)"),
-    (lambda: kernels.bce_with_logits_forward(np.ones((2, 3)), np.ones((2, 3)), pos_weight=np.ones(2)), ValueError, r"pos_weight must have shape \(3,\)"),
-    (lambda: kernels.bce_with_logits_forward(np.ones((2, 3)), np.ones((2, 3)), weight=np.ones(2)), ValueError, r"weight of shape \(2,\) does not broadcast to logits of shape \(2, 3\)"),
-])
+@pytest.mark.parametrize(
+    "call,exc,pattern",
+    [
+        (
+            lambda: kernels.act_forward([1.0], "relu"),
+            TypeError,
+            "act_forward: x must be a numpy.ndarray, got list",
+        ),
+        (
+            lambda: kernels.act_forward(np.ones(3, np.int32), "relu"),
+            TypeError,
+            "x must be float32 or float64",
+        ),
+        (lambda: kernels.act_forward(np.ones(3), "swish"), ValueError, "kind must be one of"),
+        (
+            lambda: kernels.act_forward(np.ones(3), "relu", out=np.ones(4)),
+            ValueError,
+            r"out must have shape \(3,\), got \(4,\)",
+        ),
+        (
+            lambda: kernels.act_forward(np.ones(3), "relu", out=np.ones(3, np.float32)),
+            TypeError,
+            "out must have dtype float64",
+        ),
+        (
+            lambda: kernels.act_forward(np.ones(6), "relu", out=np.ones(12)[::2]),
+            ValueError,
+            "out must be C-contiguous",
+        ),
+        (
+            lambda: kernels.act_backward(np.ones(3), np.ones(4), "relu"),
+            ValueError,
+            r"saved must have the shape of grad_out \(3,\), got \(4,\)",
+        ),
+        (
+            lambda: kernels.act_backward(np.ones(3), np.ones(3, np.float32), "relu"),
+            TypeError,
+            "saved must have the dtype of grad_out",
+        ),
+        (
+            lambda: kernels.softmax(np.ones(())),
+            ValueError,
+            r"softmax: x must have at least 1 dimension",
+        ),
+        (
+            lambda: kernels.softmax_backward(np.ones((2, 3)), np.ones((3, 2))),
+            ValueError,
+            r"y must have the shape of grad_out \(2, 3\), got \(3, 2\)",
+        ),
+        (
+            lambda: kernels.cross_entropy_forward(np.ones(3), np.zeros(3, np.int64)),
+            ValueError,
+            r"logits must be 2-D \(N, C\), got shape \(3,\)",
+        ),
+        (
+            lambda: kernels.cross_entropy_forward(np.ones((2, 3)), np.zeros(3, np.int64)),
+            ValueError,
+            r"target must have shape \(2,\) to match logits of shape \(2, 3\), got \(3,\)",
+        ),
+        (
+            lambda: kernels.cross_entropy_forward(np.ones((2, 3)), np.zeros(2)),
+            TypeError,
+            "target must hold integer class indices",
+        ),
+        (
+            lambda: kernels.cross_entropy_forward(
+                np.ones((2, 3)), np.zeros(2, np.int64), weight=np.ones(4)
+            ),
+            ValueError,
+            r"weight must have shape \(3,\) to match logits of shape \(2, 3\), got \(4,\)",
+        ),
+        (
+            lambda: kernels.cross_entropy_forward(
+                np.ones((2, 3)), np.zeros(2, np.int64), weight=np.ones(3, np.float32)
+            ),
+            TypeError,
+            "weight must have dtype float64",
+        ),
+        (
+            lambda: kernels.cross_entropy_forward(
+                np.ones((2, 3)), np.zeros(2, np.int64), label_smoothing=1.5
+            ),
+            ValueError,
+            r"label_smoothing must be in \[0, 1\]",
+        ),
+        (
+            lambda: kernels.cross_entropy_forward(
+                np.ones((2, 3)), np.zeros(2, np.int64), reduction="avg"
+            ),
+            ValueError,
+            "reduction must be one of",
+        ),
+        (
+            lambda: kernels.cross_entropy_backward(
+                np.ones(3), np.ones((2, 3)), np.zeros(2, np.int64), np.zeros(2), reduction="none"
+            ),
+            ValueError,
+            r"grad_loss must have shape \(2,\) for reduction='none'",
+        ),
+        (
+            lambda: kernels.cross_entropy_backward(
+                np.ones(2), np.ones((2, 3)), np.zeros(2, np.int64), np.zeros(2)
+            ),
+            ValueError,
+            "grad_loss must be a scalar for reduction='mean'",
+        ),
+        (
+            lambda: kernels.cross_entropy_backward(
+                1.0, np.ones((2, 3)), np.zeros(2, np.int64), np.zeros(3)
+            ),
+            ValueError,
+            r"lse must have shape \(2,\) to match logits of shape \(2, 3\), got \(3,\)",
+        ),
+        (
+            lambda: kernels.bce_with_logits_forward(np.ones((2, 3)), np.ones((3, 2))),
+            ValueError,
+            r"target must have the shape of logits \(2, 3\), got \(3, 2\)",
+        ),
+        (
+            lambda: kernels.bce_with_logits_forward(
+                np.ones((2, 3)), np.ones((2, 3)), pos_weight=np.ones(2)
+            ),
+            ValueError,
+            r"pos_weight must have shape \(3,\)",
+        ),
+        (
+            lambda: kernels.bce_with_logits_forward(
+                np.ones((2, 3)), np.ones((2, 3)), weight=np.ones(2)
+            ),
+            ValueError,
+            r"weight of shape \(2,\) does not broadcast to logits of shape \(2, 3\)",
+        ),
+    ],
+)
 def test_bad_input_raises_naming_argument_and_shapes(call, exc, pattern):
     with pytest.raises(exc, match=pattern):
         call()

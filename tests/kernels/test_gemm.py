@@ -5,6 +5,7 @@ Tolerance: the componentwise bound for a dot product of length K in floating poi
 |alpha| |op(A)| @ |op(B)| + |beta C| + |bias|, plus a few ulps for the activation. The
 reference is evaluated in float64, so its own error is far below this.
 """
+
 import itertools
 
 import numpy as np
@@ -21,10 +22,25 @@ ACTS = [None, "relu", "sigmoid", "tanh"]
 
 # (m, k, n): edge sizes, odd sizes, and the course's dense-layer shapes
 SHAPES = [
-    (1, 1, 1), (2, 3, 4), (7, 5, 3), (17, 33, 65), (1, 1000, 1), (1000, 1, 7), (33, 513, 65),
-    (100, 2, 300), (9, 17, 31), (8, 32, 32), (16, 64, 64), (1, 784, 512), (2, 1100, 1000),
-    (10, 1, 784), (512, 128, 784),
-    (128, 784, 512), (128, 512, 10), (128, 128, 128), (64, 128, 384),
+    (1, 1, 1),
+    (2, 3, 4),
+    (7, 5, 3),
+    (17, 33, 65),
+    (1, 1000, 1),
+    (1000, 1, 7),
+    (33, 513, 65),
+    (100, 2, 300),
+    (9, 17, 31),
+    (8, 32, 32),
+    (16, 64, 64),
+    (1, 784, 512),
+    (2, 1100, 1000),
+    (10, 1, 784),
+    (512, 128, 784),
+    (128, 784, 512),
+    (128, 512, 10),
+    (128, 128, 128),
+    (64, 128, 384),
 ]
 
 
@@ -34,13 +50,32 @@ def _operands(rng, m, k, n, dtype, trans_a, trans_b):
     return a, b
 
 
-def _check(c, a, b, *, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, bias=None,
-           activation=None, c0=None):
+def _check(
+    c,
+    a,
+    b,
+    *,
+    trans_a=False,
+    trans_b=False,
+    alpha=1.0,
+    beta=0.0,
+    bias=None,
+    activation=None,
+    c0=None,
+):
     dtype = a.dtype
     f64 = lambda x: None if x is None else x.astype(np.float64)
-    expect = reference.gemm(f64(a), f64(b), trans_a=trans_a, trans_b=trans_b, alpha=alpha,
-                            beta=beta, bias=f64(bias), activation=activation,
-                            out=None if c0 is None else f64(c0).copy())
+    expect = reference.gemm(
+        f64(a),
+        f64(b),
+        trans_a=trans_a,
+        trans_b=trans_b,
+        alpha=alpha,
+        beta=beta,
+        bias=f64(bias),
+        activation=activation,
+        out=None if c0 is None else f64(c0).copy(),
+    )
     op_a = np.abs(f64(a).T if trans_a else f64(a))
     op_b = np.abs(f64(b).T if trans_b else f64(b))
     k = op_a.shape[1]
@@ -57,7 +92,8 @@ def _check(c, a, b, *, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, bias=N
     err = np.abs(c.astype(np.float64) - expect)
     worst = np.unravel_index(np.argmax(err - tol), err.shape) if err.size else None
     assert np.all(err <= tol), (
-        f"max excess at {worst}: got {c[worst]}, expected {expect[worst]}, tol {tol[worst]}")
+        f"max excess at {worst}: got {c[worst]}, expected {expect[worst]}, tol {tol[worst]}"
+    )
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -73,8 +109,11 @@ def test_gemm_matches_reference(isa, shape, trans_a, trans_b, dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("activation", ACTS)
-@pytest.mark.parametrize("shape", [(1, 1, 1), (17, 33, 65), (128, 512, 10), (64, 700, 384),
-                                   (5, 9, 100)], ids=lambda s: "x".join(map(str, s)))
+@pytest.mark.parametrize(
+    "shape",
+    [(1, 1, 1), (17, 33, 65), (128, 512, 10), (64, 700, 384), (5, 9, 100)],
+    ids=lambda s: "x".join(map(str, s)),
+)
 def test_gemm_epilogue(isa, shape, activation, dtype):
     """alpha, beta, bias and activation together, including k > KC (the epilogue runs only
     after the last k block) and the narrow-N transposed path (bias along rows)."""
@@ -86,11 +125,30 @@ def test_gemm_epilogue(isa, shape, activation, dtype):
         c0 = rng.uniform(-1, 1, (m, n)).astype(dtype)
         for alpha, beta in [(1.0, 0.0), (0.5, 1.0), (-2.0, -0.25)]:
             out = c0.copy()
-            c = kernels.gemm(a, b, trans_a=trans_a, trans_b=trans_b, alpha=alpha, beta=beta,
-                             bias=bias, activation=activation, out=out)
+            c = kernels.gemm(
+                a,
+                b,
+                trans_a=trans_a,
+                trans_b=trans_b,
+                alpha=alpha,
+                beta=beta,
+                bias=bias,
+                activation=activation,
+                out=out,
+            )
             assert c is out
-            _check(c, a, b, trans_a=trans_a, trans_b=trans_b, alpha=alpha, beta=beta,
-                   bias=bias, activation=activation, c0=c0)
+            _check(
+                c,
+                a,
+                b,
+                trans_a=trans_a,
+                trans_b=trans_b,
+                alpha=alpha,
+                beta=beta,
+                bias=bias,
+                activation=activation,
+                c0=c0,
+            )
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -103,8 +161,10 @@ def test_weight_gradient_shape(dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape", [(128, 784, 512), (200, 300, 10), (1024, 64, 96), (3, 5, 7),
-                                   (1, 784, 512), (2, 1100, 1000)])
+@pytest.mark.parametrize(
+    "shape",
+    [(128, 784, 512), (200, 300, 10), (1024, 64, 96), (3, 5, 7), (1, 784, 512), (2, 1100, 1000)],
+)
 def test_threads_give_identical_results(shape, dtype):
     """Threads split micro-tiles, never a dot product: 1 and 2 threads agree bit for bit."""
     m, k, n = shape
@@ -124,8 +184,14 @@ def test_views_and_layouts(dtype):
     rng = np.random.default_rng(11)
     base_a = rng.standard_normal((40, 60)).astype(dtype)
     base_b = rng.standard_normal((60, 50)).astype(dtype)
-    views_a = [base_a, np.asfortranarray(base_a), base_a[:, :], base_a[::-1, :][::-1, :],
-               np.ascontiguousarray(base_a.T).T, base_a[:, ::-1][:, ::-1]]
+    views_a = [
+        base_a,
+        np.asfortranarray(base_a),
+        base_a[:, :],
+        base_a[::-1, :][::-1, :],
+        np.ascontiguousarray(base_a.T).T,
+        base_a[:, ::-1][:, ::-1],
+    ]
     views_b = [base_b, np.asfortranarray(base_b), np.ascontiguousarray(base_b.T).T]
     expect = kernels.gemm(np.ascontiguousarray(base_a), np.ascontiguousarray(base_b))
     for va in views_a:
@@ -181,9 +247,17 @@ def test_nan_inf_propagate_like_numpy():
 
 
 @settings(max_examples=60, deadline=None)
-@given(m=st.integers(1, 70), k=st.integers(1, 90), n=st.integers(1, 70),
-       trans_a=st.booleans(), trans_b=st.booleans(), f64=st.booleans(),
-       activation=st.sampled_from(ACTS), with_bias=st.booleans(), seed=st.integers(0, 2**16))
+@given(
+    m=st.integers(1, 70),
+    k=st.integers(1, 90),
+    n=st.integers(1, 70),
+    trans_a=st.booleans(),
+    trans_b=st.booleans(),
+    f64=st.booleans(),
+    activation=st.sampled_from(ACTS),
+    with_bias=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
 def test_gemm_hypothesis(m, k, n, trans_a, trans_b, f64, activation, with_bias, seed):
     dtype = np.float64 if f64 else np.float32
     rng = np.random.default_rng(seed)
@@ -194,8 +268,9 @@ def test_gemm_hypothesis(m, k, n, trans_a, trans_b, f64, activation, with_bias, 
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape", [(1, 1), (0, 4), (4, 0), (128, 512), (3, 1000), (1000, 3),
-                                   (517, 300)])
+@pytest.mark.parametrize(
+    "shape", [(1, 1), (0, 4), (4, 0), (128, 512), (3, 1000), (1000, 3), (517, 300)]
+)
 def test_colsum_matches_reference(shape, dtype):
     rng = np.random.default_rng(sum(shape))
     a = rng.standard_normal(shape).astype(dtype)
@@ -213,25 +288,59 @@ def test_colsum_matches_reference(shape, dtype):
 
 BAD_CALLS = [
     (lambda: kernels.gemm([[1.0]], np.ones((1, 1))), TypeError, "a must be a numpy.ndarray"),
-    (lambda: kernels.gemm(np.ones(3), np.ones((3, 1))), ValueError, r"a must be 2-D, got shape \(3,\)"),
-    (lambda: kernels.gemm(np.ones((2, 3), np.int64), np.ones((3, 1))), TypeError, "float32 or float64"),
+    (
+        lambda: kernels.gemm(np.ones(3), np.ones((3, 1))),
+        ValueError,
+        r"a must be 2-D, got shape \(3,\)",
+    ),
+    (
+        lambda: kernels.gemm(np.ones((2, 3), np.int64), np.ones((3, 1))),
+        TypeError,
+        "float32 or float64",
+    ),
     (lambda: kernels.gemm(np.ones((2, 3), np.float32), np.ones((3, 1))), TypeError, "same dtype"),
-    (lambda: kernels.gemm(np.ones((2, 3)), np.ones((4, 1))), ValueError,
-     r"inner dimensions differ: op\(a\) is \(2, 3\).*op\(b\) is \(4, 1\)"),
-    (lambda: kernels.gemm(np.ones((2, 3)), np.ones((2, 3)), trans_b=False), ValueError, "inner dimensions"),
-    (lambda: kernels.gemm(np.ones((2, 3)), np.ones((3, 4)), out=np.ones((4, 2))), ValueError,
-     r"out must have shape \(2, 4\), got \(4, 2\)"),
-    (lambda: kernels.gemm(np.ones((2, 3)), np.ones((3, 4)), out=np.ones((2, 4), np.float32)),
-     TypeError, "out must have dtype float64"),
-    (lambda: kernels.gemm(np.ones((2, 3)), np.ones((3, 4)), out=np.ones((4, 2)).T), ValueError,
-     "C-contiguous"),
+    (
+        lambda: kernels.gemm(np.ones((2, 3)), np.ones((4, 1))),
+        ValueError,
+        r"inner dimensions differ: op\(a\) is \(2, 3\).*op\(b\) is \(4, 1\)",
+    ),
+    (
+        lambda: kernels.gemm(np.ones((2, 3)), np.ones((2, 3)), trans_b=False),
+        ValueError,
+        "inner dimensions",
+    ),
+    (
+        lambda: kernels.gemm(np.ones((2, 3)), np.ones((3, 4)), out=np.ones((4, 2))),
+        ValueError,
+        r"out must have shape \(2, 4\), got \(4, 2\)",
+    ),
+    (
+        lambda: kernels.gemm(np.ones((2, 3)), np.ones((3, 4)), out=np.ones((2, 4), np.float32)),
+        TypeError,
+        "out must have dtype float64",
+    ),
+    (
+        lambda: kernels.gemm(np.ones((2, 3)), np.ones((3, 4)), out=np.ones((4, 2)).T),
+        ValueError,
+        "C-contiguous",
+    ),
     (lambda: kernels.gemm(np.ones((2, 3)), np.ones((3, 4)), beta=1.0), ValueError, "needs out="),
-    (lambda: kernels.gemm(np.ones((2, 3)), np.ones((3, 4)), bias=np.ones(3)), ValueError,
-     r"bias must have shape \(4,\)"),
-    (lambda: kernels.gemm(np.ones((2, 3)), np.ones((3, 4)), activation="softplus"), ValueError,
-     "activation must be one of"),
+    (
+        lambda: kernels.gemm(np.ones((2, 3)), np.ones((3, 4)), bias=np.ones(3)),
+        ValueError,
+        r"bias must have shape \(4,\)",
+    ),
+    (
+        lambda: kernels.gemm(np.ones((2, 3)), np.ones((3, 4)), activation="softplus"),
+        ValueError,
+        "activation must be one of",
+    ),
     (lambda: kernels.colsum(np.ones(3)), ValueError, "colsum: a must be 2-D"),
-    (lambda: kernels.colsum(np.ones((2, 3)), out=np.ones(2)), ValueError, r"out must have shape \(3,\)"),
+    (
+        lambda: kernels.colsum(np.ones((2, 3)), out=np.ones(2)),
+        ValueError,
+        r"out must have shape \(3,\)",
+    ),
 ]
 
 

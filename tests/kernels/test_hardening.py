@@ -2,6 +2,7 @@
 empty recurrences, corrupt batch-norm statistics and pool codes, absurd thread counts.
 Each must be a clear ValueError/TypeError naming the argument, never a crash or a silent
 wrong answer."""
+
 import subprocess
 import sys
 import tempfile
@@ -19,11 +20,14 @@ RNG = np.random.default_rng(0)
 
 def _gru_args(T=3, B=2, I=4, H=5, G=3, dt=np.float64):
     r = np.random.default_rng(1)
-    return dict(x=r.standard_normal((T, B, I)).astype(dt),
-                h0=r.standard_normal((B, H)).astype(dt),
-                w_ih=r.standard_normal((G * H, I)).astype(dt) * 0.3,
-                w_hh=r.standard_normal((G * H, H)).astype(dt) * 0.3,
-                b_ih=r.standard_normal(G * H).astype(dt), b_hh=r.standard_normal(G * H).astype(dt))
+    return dict(
+        x=r.standard_normal((T, B, I)).astype(dt),
+        h0=r.standard_normal((B, H)).astype(dt),
+        w_ih=r.standard_normal((G * H, I)).astype(dt) * 0.3,
+        w_hh=r.standard_normal((G * H, H)).astype(dt) * 0.3,
+        b_ih=r.standard_normal(G * H).astype(dt),
+        b_hh=r.standard_normal(G * H).astype(dt),
+    )
 
 
 BAD_ALLOCS = {
@@ -31,8 +35,11 @@ BAD_ALLOCS = {
     "one element": (lambda s, d: np.empty(1, d), ValueError, "of shape"),
     "float16": (lambda s, d: np.empty(s, np.float16), ValueError, "float64 array"),
     "read-only": (lambda s, d: np.broadcast_to(np.zeros(1, d), s), ValueError, "writeable"),
-    "strided": (lambda s, d: np.empty(s[:-1] + (2 * s[-1],), d)[..., ::2], ValueError,
-                "C-contiguous"),
+    "strided": (
+        lambda s, d: np.empty(s[:-1] + (2 * s[-1],), d)[..., ::2],
+        ValueError,
+        "C-contiguous",
+    ),
     "not callable": (3, TypeError, "callable"),
 }
 
@@ -43,8 +50,11 @@ def test_bad_alloc_results_are_refused(kind, case):
     alloc, exc, text = BAD_ALLOCS[case]
     a = _gru_args(G={"gru": 3, "rnn": 1, "lstm": 4}[kind])
     fwd = getattr(K, f"{kind}_forward")
-    args = [a["x"], a["h0"]] + ([a["h0"].copy()] if kind == "lstm" else []) + \
-        [a["w_ih"], a["w_hh"], a["b_ih"], a["b_hh"]]
+    args = (
+        [a["x"], a["h0"]]
+        + ([a["h0"].copy()] if kind == "lstm" else [])
+        + [a["w_ih"], a["w_hh"], a["b_ih"], a["b_hh"]]
+    )
     with pytest.raises(exc, match=text):
         fwd(*args, alloc=alloc)
     # the backward's outputs too
@@ -52,8 +62,7 @@ def test_bad_alloc_results_are_refused(kind, case):
     saved = res[-1]
     bwd = getattr(K, f"{kind}_backward")
     dy = np.ones_like(res[0])
-    bargs = [dy, None] + ([None] if kind == "lstm" else []) + [a["x"], a["w_ih"], a["w_hh"],
-                                                               saved]
+    bargs = [dy, None] + ([None] if kind == "lstm" else []) + [a["x"], a["w_ih"], a["w_hh"], saved]
     with pytest.raises(exc, match=text):
         bwd(*bargs, alloc=alloc)
     # and the calls still work afterwards (nothing was corrupted)
@@ -68,12 +77,13 @@ def test_a_good_alloc_is_used():
         a = np.empty(shape, dtype)
         got.append(a)
         return a
+
     a = _gru_args()
-    y, hn, _ = K.gru_forward(a["x"], a["h0"], a["w_ih"], a["w_hh"], a["b_ih"], a["b_hh"],
-                             alloc=alloc)
+    y, hn, _ = K.gru_forward(
+        a["x"], a["h0"], a["w_ih"], a["w_hh"], a["b_ih"], a["b_hh"], alloc=alloc
+    )
     assert any(y is g for g in got)
-    ry, rhn, _ = ref_rnn.gru_forward(a["x"], a["h0"], a["w_ih"], a["w_hh"], a["b_ih"],
-                                     a["b_hh"])
+    ry, rhn, _ = ref_rnn.gru_forward(a["x"], a["h0"], a["w_ih"], a["w_hh"], a["b_ih"], a["b_hh"])
     np.testing.assert_allclose(y, ry, rtol=1e-12, atol=1e-12)
 
 
@@ -86,11 +96,16 @@ def test_backward_refuses_empty_recurrences_as_the_forward_does(kind, shape):
     x = np.zeros((T, B, I))
     w_ih, w_hh = np.zeros((G * H, I)), np.zeros((G * H, H))
     states = np.zeros((T + 1, B, H))
-    saved = {"gru": (np.zeros((T, B, K_saved * H)), states),
-             "rnn": (states,),
-             "lstm": (np.zeros((T, B, K_saved * H)), states, states.copy())}[kind]
-    bargs = [np.zeros((T, B, H)), np.zeros((B, H))] + \
-        ([np.zeros((B, H))] if kind == "lstm" else []) + [x, w_ih, w_hh, saved]
+    saved = {
+        "gru": (np.zeros((T, B, K_saved * H)), states),
+        "rnn": (states,),
+        "lstm": (np.zeros((T, B, K_saved * H)), states, states.copy()),
+    }[kind]
+    bargs = (
+        [np.zeros((T, B, H)), np.zeros((B, H))]
+        + ([np.zeros((B, H))] if kind == "lstm" else [])
+        + [x, w_ih, w_hh, saved]
+    )
     with pytest.raises(ValueError, match=">= 1"):
         getattr(K, f"{kind}_backward")(*bargs)
 
@@ -109,11 +124,11 @@ def test_batch_norm_refuses_bad_eps_and_negative_variances():
     with pytest.raises(ValueError, match="var must be >= 0"):
         K.batch_norm_backward(x, x, mean, bad)
     with pytest.raises(TypeError, match="real-valued"):
-        K.batch_norm_forward(x, running_mean=mean.astype(complex), running_var=var,
-                             training=False)
+        K.batch_norm_forward(x, running_mean=mean.astype(complex), running_var=var, training=False)
     # eps = 0 is PyTorch's too; a NaN statistic passes through as in PyTorch
-    y, _, _ = K.batch_norm_forward(x, running_mean=mean, running_var=np.array([1, np.nan, 1.]),
-                                   training=False, eps=0.0)
+    y, _, _ = K.batch_norm_forward(
+        x, running_mean=mean, running_var=np.array([1, np.nan, 1.0]), training=False, eps=0.0
+    )
     assert np.isnan(y[:, 1]).all() and np.isfinite(y[:, [0, 2]]).all()
     bn = minnet.nn.BatchNorm2d(3, eps=-1)
     with pytest.raises(ValueError, match="eps"):
@@ -125,29 +140,35 @@ def test_conv_backward_refuses_corrupt_pool_codes():
     w = RNG.standard_normal((4, 3, 3, 3)).astype(np.float32)
     p, code = K.conv2d_relu_maxpool2d_forward(x, w, None, padding=1)
     dy = np.ones_like(p)
-    K.conv2d_backward(dy, x, w, padding=1, pool_code=code)       # the real code works
+    K.conv2d_backward(dy, x, w, padding=1, pool_code=code)  # the real code works
     bad = code.copy()
     bad.flat[5] = 255
     with pytest.raises(ValueError, match="pool_code holds 255 at flat index 5"):
         K.conv2d_backward(dy, x, w, padding=1, pool_code=bad)
 
 
-@pytest.mark.parametrize("n", [10 ** 6, 2 ** 31 - 1, minnet._config.MAX_THREADS + 1])
+@pytest.mark.parametrize("n", [10**6, 2**31 - 1, minnet._config.MAX_THREADS + 1])
 def test_absurd_thread_counts_are_refused(n):
     old = minnet.get_num_threads()
     with pytest.raises(ValueError, match="between 1 and"):
         minnet.set_num_threads(n)
     assert minnet.get_num_threads() == old
     a = np.ones((8, 8), np.float32)
-    np.testing.assert_array_equal(K.gemm(a, a), a @ a)        # and kernels still run
+    np.testing.assert_array_equal(K.gemm(a, a), a @ a)  # and kernels still run
 
 
 def test_an_absurd_omp_num_threads_is_capped():
     import os
+
     code = "import minnet; print(minnet.get_num_threads(), minnet._config.MAX_THREADS)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120, cwd=tempfile.gettempdir(),
-                         env=dict(os.environ, OMP_NUM_THREADS="1000000"))
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tempfile.gettempdir(),
+        env=dict(os.environ, OMP_NUM_THREADS="1000000"),
+    )
     assert out.returncode == 0, out.stderr
     n, cap = map(int, out.stdout.split())
     assert n == cap
@@ -164,10 +185,11 @@ def test_conv_scratch_left_by_a_non_finite_call_does_not_leak_into_the_next():
     x = rng.standard_normal((1, 3, 7, 4)).astype(np.float32)
     w = rng.standard_normal((2, 3, 3, 3)).astype(np.float32)
     dy = rng.standard_normal((1, 2, 5, 2)).astype(np.float32)
-    want = reference.conv2d_backward(dy.astype(np.float64), x.astype(np.float64),
-                                     w.astype(np.float64))
+    want = reference.conv2d_backward(
+        dy.astype(np.float64), x.astype(np.float64), w.astype(np.float64)
+    )
     for _ in range(3):
-        K.conv2d_forward(x0, w0, padding=1)          # leaves inf/NaN in the scratch
+        K.conv2d_forward(x0, w0, padding=1)  # leaves inf/NaN in the scratch
         got = K.conv2d_backward(dy, x, w)
         for g, r in zip(got, want):
             if r is not None:
@@ -182,8 +204,9 @@ def test_eval_batch_norm_gradient_does_not_read_x():
     x[1, 0, 2] = np.nan
     mean, var, w = np.zeros(2), np.array([1.0, 4.0]), np.array([2.0, 3.0])
     for dt in (np.float32, np.float64):
-        dx, _, _ = K.batch_norm_backward(dy.astype(dt), x.astype(dt), mean, var, w.astype(dt),
-                                         training=False, eps=0.0)
+        dx, _, _ = K.batch_norm_backward(
+            dy.astype(dt), x.astype(dt), mean, var, w.astype(dt), training=False, eps=0.0
+        )
         np.testing.assert_allclose(dx, dy * (w / np.sqrt(var))[None, :, None], rtol=1e-6)
 
 
@@ -194,8 +217,12 @@ def test_no_weight_decay_means_the_parameter_never_reaches_the_state(step):
     p = np.array([1.0, np.inf, 2.0], np.float32)
     g = np.array([0.5, 0.5, 0.5], np.float32)
     state = np.zeros(3, np.float32)
-    kw = {"rmsprop_step": dict(lr=1e-2), "adagrad_step": dict(step=1, lr=1e-2),
-          "sgd_step": dict(lr=0.1, momentum=0.9), "adam_step": dict(step=1)}[step]
+    kw = {
+        "rmsprop_step": dict(lr=1e-2),
+        "adagrad_step": dict(step=1, lr=1e-2),
+        "sgd_step": dict(lr=0.1, momentum=0.9),
+        "adam_step": dict(step=1),
+    }[step]
     args = [p, g, state] + ([np.zeros(3, np.float32)] if step == "adam_step" else [])
     getattr(K, step)(*args, **kw)
     assert np.isfinite(state).all(), state

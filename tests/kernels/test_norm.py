@@ -43,18 +43,25 @@ def test_matches_reference(shape, dtype, training, affine, threads, isa):
     scale = 1 if w is None else np.abs(w).max()
     np.testing.assert_allclose(y, yr, rtol=0, atol=_tol(dtype, m) * 50 * scale)
     dy = rng.standard_normal(shape).astype(dtype)
-    for ig, wg, bg in [(True, True, True), (True, False, False), (False, True, False),
-                       (False, False, True)]:
-        got = kernels.batch_norm_backward(dy, x, mean, var, w, 1e-5, training, input_grad=ig,
-                                          weight_grad=wg, bias_grad=bg)
-        want = reference.batch_norm_backward(dy, x, meanr, varr, w, 1e-5, training,
-                                             input_grad=ig, weight_grad=wg, bias_grad=bg)
+    for ig, wg, bg in [
+        (True, True, True),
+        (True, False, False),
+        (False, True, False),
+        (False, False, True),
+    ]:
+        got = kernels.batch_norm_backward(
+            dy, x, mean, var, w, 1e-5, training, input_grad=ig, weight_grad=wg, bias_grad=bg
+        )
+        want = reference.batch_norm_backward(
+            dy, x, meanr, varr, w, 1e-5, training, input_grad=ig, weight_grad=wg, bias_grad=bg
+        )
         for a, r in zip(got, want):
             assert (a is None) == (r is None)
             if a is not None:
                 assert a.dtype == dtype
-                np.testing.assert_allclose(a, r, rtol=0,
-                                           atol=_tol(dtype, m) * 50 * max(1, np.abs(r).max()))
+                np.testing.assert_allclose(
+                    a, r, rtol=0, atol=_tol(dtype, m) * 50 * max(1, np.abs(r).max())
+                )
 
 
 def test_normalises_and_leaves_running_stats_alone():

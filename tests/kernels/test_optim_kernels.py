@@ -7,6 +7,7 @@ differently, each a rounding or two per step):
   float64: |kernel - ref| <= 1e-13 |ref| + 1e-13 * max|ref|
 Every case also runs at 1 thread and must give the same bits at 2.
 """
+
 import itertools
 
 import numpy as np
@@ -16,10 +17,13 @@ import minnet
 from minnet import kernels, reference
 from minnet._kernels import _runtime
 
-ISAS = [name for name in _runtime.ISA_NAMES
-        if _runtime.ISA_NAMES.index(name) <= _runtime.ISA_NAMES.index(_runtime.cpu_isa())]
+ISAS = [
+    name
+    for name in _runtime.ISA_NAMES
+    if _runtime.ISA_NAMES.index(name) <= _runtime.ISA_NAMES.index(_runtime.cpu_isa())
+]
 ISA_DTYPES = [(i, d) for i in ISAS for d in (np.float32, np.float64)]
-SIZES = [0, 1, 17, 1000, 150_001]        # 150_001 > 2 x the per-thread grain (65536)
+SIZES = [0, 1, 17, 1000, 150_001]  # 150_001 > 2 x the per-thread grain (65536)
 TOL = {np.float32: 2e-6, np.float64: 1e-13}
 STEPS = 4
 
@@ -38,22 +42,56 @@ def _grid(**axes):
 
 # (function, state arrays it takes positionally or by keyword, option table)
 CASES = {
-    "sgd_step": (["momentum_buf"], [
-        dict(lr=0.1),
-        dict(lr=0.1, weight_decay=0.01, maximize=True),
-        *_grid(lr=[0.05], momentum=[0.9], dampening=[0.0, 0.3], weight_decay=[0.0, 0.1],
-               maximize=[False, True]),
-        *_grid(lr=[0.05], momentum=[0.5], nesterov=[True], weight_decay=[0.0, 0.1]),
-    ]),
-    "adam_step": (["exp_avg", "exp_avg_sq", "max_exp_avg_sq"], _grid(
-        lr=[1e-2], beta1=[0.9, 0.3], beta2=[0.999], eps=[1e-8], weight_decay=[0.0, 0.05],
-        decoupled=[False, True], amsgrad=[False, True], maximize=[False, True])),
-    "rmsprop_step": (["square_avg", "momentum_buf", "grad_avg"], _grid(
-        lr=[1e-2], alpha=[0.99, 0.4], eps=[1e-8], weight_decay=[0.0, 0.1],
-        momentum=[0.0, 0.9], centered=[False, True], maximize=[False, True])),
-    "adagrad_step": (["state_sum"], _grid(
-        lr=[0.1], lr_decay=[0.0, 0.01], weight_decay=[0.0, 0.1], eps=[1e-10],
-        maximize=[False, True])),
+    "sgd_step": (
+        ["momentum_buf"],
+        [
+            dict(lr=0.1),
+            dict(lr=0.1, weight_decay=0.01, maximize=True),
+            *_grid(
+                lr=[0.05],
+                momentum=[0.9],
+                dampening=[0.0, 0.3],
+                weight_decay=[0.0, 0.1],
+                maximize=[False, True],
+            ),
+            *_grid(lr=[0.05], momentum=[0.5], nesterov=[True], weight_decay=[0.0, 0.1]),
+        ],
+    ),
+    "adam_step": (
+        ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"],
+        _grid(
+            lr=[1e-2],
+            beta1=[0.9, 0.3],
+            beta2=[0.999],
+            eps=[1e-8],
+            weight_decay=[0.0, 0.05],
+            decoupled=[False, True],
+            amsgrad=[False, True],
+            maximize=[False, True],
+        ),
+    ),
+    "rmsprop_step": (
+        ["square_avg", "momentum_buf", "grad_avg"],
+        _grid(
+            lr=[1e-2],
+            alpha=[0.99, 0.4],
+            eps=[1e-8],
+            weight_decay=[0.0, 0.1],
+            momentum=[0.0, 0.9],
+            centered=[False, True],
+            maximize=[False, True],
+        ),
+    ),
+    "adagrad_step": (
+        ["state_sum"],
+        _grid(
+            lr=[0.1],
+            lr_decay=[0.0, 0.01],
+            weight_decay=[0.0, 0.1],
+            eps=[1e-10],
+            maximize=[False, True],
+        ),
+    ),
 }
 
 
@@ -82,11 +120,23 @@ def _run(impl, name, p, grads, states, opts):
         if name == "sgd_step":
             fn(p, g, states.get("momentum_buf"), **kw)
         elif name == "adam_step":
-            fn(p, g, states["exp_avg"], states["exp_avg_sq"],
-               max_exp_avg_sq=states.get("max_exp_avg_sq"), **kw)
+            fn(
+                p,
+                g,
+                states["exp_avg"],
+                states["exp_avg_sq"],
+                max_exp_avg_sq=states.get("max_exp_avg_sq"),
+                **kw,
+            )
         elif name == "rmsprop_step":
-            fn(p, g, states["square_avg"], momentum_buf=states.get("momentum_buf"),
-               grad_avg=states.get("grad_avg"), **kw)
+            fn(
+                p,
+                g,
+                states["square_avg"],
+                momentum_buf=states.get("momentum_buf"),
+                grad_avg=states.get("grad_avg"),
+                **kw,
+            )
         else:
             fn(p, g, states["state_sum"], **kw)
     return p, states
@@ -108,14 +158,17 @@ def _close(got, want, dtype, what):
 def test_step_matches_reference(name, n, dtype):
     state_names, options = CASES[name]
     rng = np.random.default_rng(len(name) * 1000 + n)
-    if n > 10_000:        # every option at small sizes; a staggered sixth at the large one
-        options = options[len(options) % 6::6]
+    if n > 10_000:  # every option at small sizes; a staggered sixth at the large one
+        options = options[len(options) % 6 :: 6]
     for opts in options:
         p = rng.standard_normal(n).astype(dtype)
         grads = [rng.standard_normal(n).astype(dtype) for _ in range(STEPS)]
         # PyTorch starts these at zeros (Adagrad at initial_accumulator_value; use 0.1)
-        states = {s: (np.full(n, 0.1, dtype) if s == "state_sum" else np.zeros(n, dtype))
-                  for s in state_names if _needs(name, s, opts)}
+        states = {
+            s: (np.full(n, 0.1, dtype) if s == "state_sum" else np.zeros(n, dtype))
+            for s in state_names
+            if _needs(name, s, opts)
+        }
         want_p, want_s = _run(reference, name, p, grads, states, opts)
         with minnet.threads(1):
             got1, s1 = _run(kernels, name, p, grads, states, opts)
@@ -139,7 +192,7 @@ def test_adam_first_step_moves_by_lr_times_sign():
 def test_sgd_momentum_first_step_clones_the_gradient():
     g = np.array([1.0, -2.0, 3.0])
     p = np.zeros(3)
-    buf = np.full(3, 99.0)            # garbage: first_step must not read it
+    buf = np.full(3, 99.0)  # garbage: first_step must not read it
     kernels.sgd_step(p, g, buf, lr=0.5, momentum=0.9, dampening=0.5, first_step=True)
     np.testing.assert_array_equal(buf, g)
     np.testing.assert_array_equal(p, -0.5 * g)
@@ -172,24 +225,95 @@ def test_noncontiguous_and_aliased_grad():
     np.testing.assert_array_equal(p, 0.5)
 
 
-@pytest.mark.parametrize("call,exc,pattern", [
-    (lambda: kernels.sgd_step([1.0], np.ones(1), lr=0.1), TypeError, "sgd_step: param must be a numpy.ndarray, got list"),
-    (lambda: kernels.sgd_step(np.ones(3, np.int64), np.ones(3), lr=0.1), TypeError, "param must be float32 or float64"),
-    (lambda: kernels.sgd_step(np.ones(6)[::2], np.ones(3), lr=0.1), ValueError, "param must be C-contiguous and writeable"),
-    (lambda: kernels.sgd_step(np.ones(3), np.ones(4), lr=0.1), ValueError, r"grad must have the shape of param \(3,\), got \(4,\)"),
-    (lambda: kernels.sgd_step(np.ones(3), np.ones(3, np.float32), lr=0.1), TypeError, r"grad must have the dtype of param \(float64\), got float32"),
-    (lambda: kernels.sgd_step(np.ones(3), np.ones(3), lr=0.1, momentum=0.9), ValueError, "momentum=0.9 needs momentum_buf"),
-    (lambda: kernels.sgd_step(np.ones(3), np.ones(3), np.ones(2), lr=0.1, momentum=0.9), ValueError, r"momentum_buf must have the shape of param \(3,\), got \(2,\)"),
-    (lambda: kernels.sgd_step(np.ones(3), np.ones(3), lr=0.1, nesterov=True), ValueError, "nesterov needs momentum > 0 and dampening == 0"),
-    (lambda: kernels.sgd_step(np.ones(3), np.ones(3), lr=-1.0), ValueError, "lr must be >= 0"),
-    (lambda: kernels.adam_step(np.ones(3), np.ones(3), np.zeros(3), np.zeros(3), step=0), ValueError, "step must be >= 1"),
-    (lambda: kernels.adam_step(np.ones(3), np.ones(3), np.zeros(3), np.zeros(3), step=1, beta1=1.0), ValueError, r"betas must be in \[0, 1\)"),
-    (lambda: kernels.adam_step(np.ones(3), np.ones(3), np.zeros(3), np.zeros(3), step=1, amsgrad=True), ValueError, "amsgrad=True needs max_exp_avg_sq"),
-    (lambda: kernels.adam_step(np.ones(3), np.ones(3), np.zeros(3, np.float32), np.zeros(3), step=1), TypeError, r"exp_avg must have the dtype of param \(float64\), got float32"),
-    (lambda: (lambda m: kernels.adam_step(np.ones(3), np.ones(3), m, m, step=1))(np.zeros(3)), ValueError, "exp_avg and exp_avg_sq share memory"),
-    (lambda: kernels.rmsprop_step(np.ones(3), np.ones(3), np.zeros(3), centered=True), ValueError, "centered=True needs grad_avg"),
-    (lambda: kernels.adagrad_step(np.ones(3), np.ones(3), np.zeros((3, 1)), step=1), ValueError, r"state_sum must have the shape of param \(3,\), got \(3, 1\)"),
-])
+@pytest.mark.parametrize(
+    "call,exc,pattern",
+    [
+        (
+            lambda: kernels.sgd_step([1.0], np.ones(1), lr=0.1),
+            TypeError,
+            "sgd_step: param must be a numpy.ndarray, got list",
+        ),
+        (
+            lambda: kernels.sgd_step(np.ones(3, np.int64), np.ones(3), lr=0.1),
+            TypeError,
+            "param must be float32 or float64",
+        ),
+        (
+            lambda: kernels.sgd_step(np.ones(6)[::2], np.ones(3), lr=0.1),
+            ValueError,
+            "param must be C-contiguous and writeable",
+        ),
+        (
+            lambda: kernels.sgd_step(np.ones(3), np.ones(4), lr=0.1),
+            ValueError,
+            r"grad must have the shape of param \(3,\), got \(4,\)",
+        ),
+        (
+            lambda: kernels.sgd_step(np.ones(3), np.ones(3, np.float32), lr=0.1),
+            TypeError,
+            r"grad must have the dtype of param \(float64\), got float32",
+        ),
+        (
+            lambda: kernels.sgd_step(np.ones(3), np.ones(3), lr=0.1, momentum=0.9),
+            ValueError,
+            "momentum=0.9 needs momentum_buf",
+        ),
+        (
+            lambda: kernels.sgd_step(np.ones(3), np.ones(3), np.ones(2), lr=0.1, momentum=0.9),
+            ValueError,
+            r"momentum_buf must have the shape of param \(3,\), got \(2,\)",
+        ),
+        (
+            lambda: kernels.sgd_step(np.ones(3), np.ones(3), lr=0.1, nesterov=True),
+            ValueError,
+            "nesterov needs momentum > 0 and dampening == 0",
+        ),
+        (lambda: kernels.sgd_step(np.ones(3), np.ones(3), lr=-1.0), ValueError, "lr must be >= 0"),
+        (
+            lambda: kernels.adam_step(np.ones(3), np.ones(3), np.zeros(3), np.zeros(3), step=0),
+            ValueError,
+            "step must be >= 1",
+        ),
+        (
+            lambda: kernels.adam_step(
+                np.ones(3), np.ones(3), np.zeros(3), np.zeros(3), step=1, beta1=1.0
+            ),
+            ValueError,
+            r"betas must be in \[0, 1\)",
+        ),
+        (
+            lambda: kernels.adam_step(
+                np.ones(3), np.ones(3), np.zeros(3), np.zeros(3), step=1, amsgrad=True
+            ),
+            ValueError,
+            "amsgrad=True needs max_exp_avg_sq",
+        ),
+        (
+            lambda: kernels.adam_step(
+                np.ones(3), np.ones(3), np.zeros(3, np.float32), np.zeros(3), step=1
+            ),
+            TypeError,
+            r"exp_avg must have the dtype of param \(float64\), got float32",
+        ),
+        (
+            lambda: (lambda m: kernels.adam_step(np.ones(3), np.ones(3), m, m, step=1))(
+                np.zeros(3)
+            ),
+            ValueError,
+            "exp_avg and exp_avg_sq share memory",
+        ),
+        (
+            lambda: kernels.rmsprop_step(np.ones(3), np.ones(3), np.zeros(3), centered=True),
+            ValueError,
+            "centered=True needs grad_avg",
+        ),
+        (
+            lambda: kernels.adagrad_step(np.ones(3), np.ones(3), np.zeros((3, 1)), step=1),
+            ValueError,
+            r"state_sum must have the shape of param \(3,\), got \(3, 1\)",
+        ),
+    ],
+)
 def test_bad_input_raises_naming_argument_and_shapes(call, exc, pattern):
     with pytest.raises(exc, match=pattern):
         call()

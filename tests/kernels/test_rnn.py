@@ -4,6 +4,7 @@ against the NumPy reference, and the reference against finite differences.
 Tolerances: the reference is evaluated in float64; float32 kernels differ by rounding that the
 recurrence carries along, so they get a relative 2e-4 (float64: 1e-11).
 """
+
 import numpy as np
 import pytest
 
@@ -12,8 +13,11 @@ from minnet import kernels, reference
 from minnet._kernels import _runtime
 from minnet.testing import numerical_grad
 
-ISAS = [name for name in _runtime.ISA_NAMES
-        if _runtime.ISA_NAMES.index(name) <= _runtime.ISA_NAMES.index(_runtime.cpu_isa())]
+ISAS = [
+    name
+    for name in _runtime.ISA_NAMES
+    if _runtime.ISA_NAMES.index(name) <= _runtime.ISA_NAMES.index(_runtime.cpu_isa())
+]
 CELLS = ["gru", "rnn_tanh", "rnn_relu", "lstm"]
 GATES = {"gru": 3, "rnn_tanh": 1, "rnn_relu": 1, "lstm": 4}
 TOL = {np.float32: 2e-4, np.float64: 1e-11}
@@ -24,12 +28,15 @@ SHAPES = [(1, 1, 1, 1), (1, 4, 3, 5), (6, 1, 4, 3), (7, 5, 9, 17), (10, 64, 28, 
 
 def _params(rng, cell, T, B, I, H, dtype, bias=True):
     G = GATES[cell]
-    p = dict(x=rng.standard_normal((T, B, I)), h0=rng.standard_normal((B, H)),
-             c0=rng.standard_normal((B, H)),
-             w_ih=rng.uniform(-1, 1, (G * H, I)) / np.sqrt(H),
-             w_hh=rng.uniform(-1, 1, (G * H, H)) / np.sqrt(H),
-             b_ih=rng.uniform(-1, 1, G * H) if bias else None,
-             b_hh=rng.uniform(-1, 1, G * H) if bias else None)
+    p = dict(
+        x=rng.standard_normal((T, B, I)),
+        h0=rng.standard_normal((B, H)),
+        c0=rng.standard_normal((B, H)),
+        w_ih=rng.uniform(-1, 1, (G * H, I)) / np.sqrt(H),
+        w_hh=rng.uniform(-1, 1, (G * H, H)) / np.sqrt(H),
+        b_ih=rng.uniform(-1, 1, G * H) if bias else None,
+        b_hh=rng.uniform(-1, 1, G * H) if bias else None,
+    )
     return {k: None if v is None else v.astype(dtype) for k, v in p.items()}
 
 
@@ -39,10 +46,12 @@ def _run(mod, cell, p, dy, dh_n, dc_n, lengths=None, reverse=False):
     kw = dict(lengths=lengths, reverse=reverse)
     has_bias = p["b_ih"] is not None
     if cell == "lstm":
-        y, hn, cn, saved = mod.lstm_forward(p["x"], p["h0"], p["c0"], p["w_ih"], p["w_hh"],
-                                            p["b_ih"], p["b_hh"], **kw)
-        grads = mod.lstm_backward(dy, dh_n, dc_n, p["x"], p["w_ih"], p["w_hh"], saved,
-                                  has_bias=has_bias, **kw)
+        y, hn, cn, saved = mod.lstm_forward(
+            p["x"], p["h0"], p["c0"], p["w_ih"], p["w_hh"], p["b_ih"], p["b_hh"], **kw
+        )
+        grads = mod.lstm_backward(
+            dy, dh_n, dc_n, p["x"], p["w_ih"], p["w_hh"], saved, has_bias=has_bias, **kw
+        )
         return [y, hn, cn, *grads]
     if cell == "gru":
         fwd, bwd = mod.gru_forward, mod.gru_backward
@@ -93,8 +102,9 @@ def test_matches_reference(cell, shape, dtype):
 @pytest.mark.parametrize("lengths", [False, True])
 def test_reverse_lengths_no_bias(cell, reverse, lengths):
     for dtype in (np.float32, np.float64):
-        _case(cell, (9, 6, 5, 7), dtype, seed=3, bias=not lengths, lengths=lengths,
-              reverse=reverse)
+        _case(
+            cell, (9, 6, 5, 7), dtype, seed=3, bias=not lengths, lengths=lengths, reverse=reverse
+        )
 
 
 @pytest.mark.parametrize("cell", CELLS)
@@ -112,10 +122,12 @@ def test_need_dx_false_skips_dx_only(cell):
     full = _run(kernels, cell, p, dy, None, None)
     kw = {"nonlinearity": cell[4:]} if cell.startswith("rnn") else {}
     if cell == "lstm":
-        *_, saved = kernels.lstm_forward(p["x"], p["h0"], p["c0"], p["w_ih"], p["w_hh"],
-                                         p["b_ih"], p["b_hh"])
-        part = kernels.lstm_backward(dy, None, None, p["x"], p["w_ih"], p["w_hh"], saved,
-                                     need_dx=False)
+        *_, saved = kernels.lstm_forward(
+            p["x"], p["h0"], p["c0"], p["w_ih"], p["w_hh"], p["b_ih"], p["b_hh"]
+        )
+        part = kernels.lstm_backward(
+            dy, None, None, p["x"], p["w_ih"], p["w_hh"], saved, need_dx=False
+        )
         rest = full[3:]
     else:
         fwd = kernels.gru_forward if cell == "gru" else kernels.rnn_forward
@@ -205,9 +217,13 @@ def test_bad_input_names_the_function_and_shapes():
     rng = np.random.default_rng(0)
     p = _params(rng, "gru", 3, 2, 4, 5, np.float32)
     x, h0, wi, wh = p["x"], p["h0"], p["w_ih"], p["w_hh"]
-    with pytest.raises(ValueError, match=r"gru_forward: h0 must have shape \(2, 5\), got \(3, 5\)"):
+    with pytest.raises(
+        ValueError, match=r"gru_forward: h0 must have shape \(2, 5\), got \(3, 5\)"
+    ):
         kernels.gru_forward(x, np.zeros((3, 5), np.float32), wi, wh)
-    with pytest.raises(ValueError, match=r"gru_forward: w_ih must have shape \(15, 3\), got \(15, 4\)"):
+    with pytest.raises(
+        ValueError, match=r"gru_forward: w_ih must have shape \(15, 3\), got \(15, 4\)"
+    ):
         kernels.gru_forward(x[..., :3], h0, wi, wh)
     with pytest.raises(ValueError, match=r"gru_forward: x must have shape"):
         kernels.gru_forward(x[0], h0, wi, wh)
@@ -244,21 +260,32 @@ def test_out_and_alloc(mod, cell):
     extra = 2 if cell == "lstm" else 1
     out = np.full((T + extra, B, H), np.nan, np.float32)
     if cell == "lstm":
-        y, hn, cn, saved = mod.lstm_forward(p["x"], p["h0"], p["c0"], p["w_ih"], p["w_hh"],
-                                            p["b_ih"], p["b_hh"], out=out, alloc=alloc)
+        y, hn, cn, saved = mod.lstm_forward(
+            p["x"],
+            p["h0"],
+            p["c0"],
+            p["w_ih"],
+            p["w_hh"],
+            p["b_ih"],
+            p["b_hh"],
+            out=out,
+            alloc=alloc,
+        )
         assert np.shares_memory(cn, out)
-        ref = reference.lstm_forward(p["x"], p["h0"], p["c0"], p["w_ih"], p["w_hh"], p["b_ih"],
-                                     p["b_hh"])
-        grads = mod.lstm_backward(None, hn, cn, p["x"], p["w_ih"], p["w_hh"], saved,
-                                  alloc=alloc)
+        ref = reference.lstm_forward(
+            p["x"], p["h0"], p["c0"], p["w_ih"], p["w_hh"], p["b_ih"], p["b_hh"]
+        )
+        grads = mod.lstm_backward(None, hn, cn, p["x"], p["w_ih"], p["w_hh"], saved, alloc=alloc)
     else:
         kw = {"nonlinearity": "tanh"} if cell != "gru" else {}
         fwd = mod.gru_forward if cell == "gru" else mod.rnn_forward
         bwd = mod.gru_backward if cell == "gru" else mod.rnn_backward
-        y, hn, saved = fwd(p["x"], p["h0"], p["w_ih"], p["w_hh"], p["b_ih"], p["b_hh"], out=out,
-                           alloc=alloc, **kw)
-        ref = getattr(reference, fwd.__name__)(p["x"], p["h0"], p["w_ih"], p["w_hh"], p["b_ih"],
-                                               p["b_hh"], **kw)
+        y, hn, saved = fwd(
+            p["x"], p["h0"], p["w_ih"], p["w_hh"], p["b_ih"], p["b_hh"], out=out, alloc=alloc, **kw
+        )
+        ref = getattr(reference, fwd.__name__)(
+            p["x"], p["h0"], p["w_ih"], p["w_hh"], p["b_ih"], p["b_hh"], **kw
+        )
         grads = bwd(None, hn, p["x"], p["w_ih"], p["w_hh"], saved, alloc=alloc, **kw)
     assert np.shares_memory(y, out) and np.shares_memory(hn, out)
     np.testing.assert_allclose(out[:T], ref[0], rtol=1e-5, atol=1e-6)

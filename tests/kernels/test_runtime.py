@@ -1,6 +1,7 @@
 """One runtime per process (csrc/runtime.h): every kernel family's workspaces live in the one
 minnet._kernels._runtime, so minnet.empty_cache() frees them all, and the memory goes back to
 the OS (checked by RSS in a fresh process)."""
+
 import subprocess
 import sys
 import tempfile
@@ -46,15 +47,16 @@ def test_empty_cache_frees_every_familys_workspaces(family):
     assert held > 0, "the family's workspace is not in the shared runtime"
     assert minnet.empty_cache() >= held
     assert _runtime.workspace_bytes() == 0
-    family()                                # and the freed workspaces are re-made on demand
+    family()  # and the freed workspaces are re-made on demand
     assert _runtime.workspace_bytes() > 0
 
 
 def test_every_extension_is_bound_to_the_runtime():
     import importlib
+
     for name in ["gemm", "eltwise", "optim", "rnn", "conv", "pool", "norm"]:
         mod = importlib.import_module(f"minnet._kernels.{name}")
-        assert mod.__name__.endswith(name)        # importing bound it (or raised)
+        assert mod.__name__.endswith(name)  # importing bound it (or raised)
     assert _runtime._C_API is not None
 
 
@@ -76,8 +78,13 @@ print(freed, before - rss_mb())
 
 
 def test_empty_cache_returns_conv_workspace_memory_to_the_os():
-    out = subprocess.run([sys.executable, "-c", RSS_SCRIPT], capture_output=True, text=True,
-                         timeout=120, cwd=tempfile.gettempdir())
+    out = subprocess.run(
+        [sys.executable, "-c", RSS_SCRIPT],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tempfile.gettempdir(),
+    )
     assert out.returncode == 0, out.stderr
     freed, dropped = map(float, out.stdout.split())
     assert freed > 16, f"expected a large conv workspace, freed only {freed:.1f} MB"

@@ -5,6 +5,7 @@ the family's C source, wrapper, reference and test file exist; the test file exe
 the benchmark suite it names is registered. And nothing is exported that is not declared.
 The numerical agreement itself is tested per family in tests/kernels/test_<family>.py.
 """
+
 import importlib
 import inspect
 import pathlib
@@ -43,8 +44,9 @@ def test_the_family_test_file_exercises_the_op(op):
     # test_optim_kernels.py, whose plain name would clash with tests/test_optim.py in pytest)
     files = sorted((ROOT / "tests" / "kernels").glob(f"test_{op.family}*.py"))
     assert files, f"no tests/kernels/test_{op.family}.py"
-    assert any(op.name in f.read_text() for f in files), \
+    assert any(op.name in f.read_text() for f in files), (
         f"{', '.join(f.name for f in files)} never call {op.name}"
+    )
 
 
 @pytest.mark.parametrize("op", _ops.OPS, ids=IDS)
@@ -54,8 +56,12 @@ def test_the_op_has_a_benchmark_suite(op):
 
 @pytest.mark.parametrize("family", _ops.FAMILIES)
 def test_the_family_is_one_name_in_every_layer(family):
-    for path in [f"csrc/{family}.c", f"csrc/{family}.h", f"minnet/_kernels/{family}.pyx",
-                 f"minnet/reference/{family}.py"]:
+    for path in [
+        f"csrc/{family}.c",
+        f"csrc/{family}.h",
+        f"minnet/_kernels/{family}.pyx",
+        f"minnet/reference/{family}.py",
+    ]:
         assert (ROOT / path).is_file(), f"family {family!r} has no {path}"
     assert _ops.ops_of(family), f"family {family!r} declares no op"
 
@@ -79,8 +85,10 @@ def test_reference_modules_declare_nothing_undeclared(family):
     # (a module's __all__ is what it calls public; the rnn module's cell steps are helpers)
     ref = importlib.import_module(f"minnet.reference.{family}")
     public = getattr(ref, "__all__", None) or [
-        n for n, v in vars(ref).items()
-        if inspect.isfunction(v) and not n.startswith("_") and v.__module__ == ref.__name__]
+        n
+        for n, v in vars(ref).items()
+        if inspect.isfunction(v) and not n.startswith("_") and v.__module__ == ref.__name__
+    ]
     declared = {op.name for op in _ops.ops_of(family)}
     assert set(public) <= declared, f"undeclared in minnet._ops: {set(public) - declared}"
 
@@ -92,7 +100,7 @@ def test_unknown_family_is_a_clear_error():
 
 @pytest.mark.parametrize("suite", sorted({op.bench for op in _ops.OPS}))
 def test_each_benchmark_suite_builds_cases_whose_minnet_impl_runs(suite):
-    cases = KERNEL_SUITES[suite](True, None)          # quick, no PyTorch
+    cases = KERNEL_SUITES[suite](True, None)  # quick, no PyTorch
     assert cases, f"suite {suite!r} has no case"
     for case in cases[:3]:
         assert "minnet" in case.impls, case.name
@@ -101,10 +109,12 @@ def test_each_benchmark_suite_builds_cases_whose_minnet_impl_runs(suite):
 
 def test_minnet_bench_selects_suites_by_family():
     from minnet.bench.suites import KERNEL_SELECTORS, select_suites
+
     assert set(_ops.FAMILIES) <= set(KERNEL_SELECTORS)
     assert select_suites(["conv"]) == ["conv2d", "conv_relu_pool"]
-    assert select_suites(["rnn"]) == ["gru", "lstm", "rnn"]          # the whole family
+    assert select_suites(["rnn"]) == ["gru", "lstm", "rnn"]  # the whole family
     assert select_suites(["gru", "norm"]) == ["gru", "batchnorm2d"]
     for family in _ops.FAMILIES:
         assert select_suites([family]) == [
-            s for s in KERNEL_SUITES if s in {op.bench for op in _ops.ops_of(family)}]
+            s for s in KERNEL_SUITES if s in {op.bench for op in _ops.ops_of(family)}
+        ]

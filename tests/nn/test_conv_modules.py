@@ -2,6 +2,7 @@
 forms: gradcheck in float64 through the autograd nodes, PyTorch names/layouts/init, loading a
 PyTorch-style state_dict (checked against the NumPy reference, not torch), layer-named errors,
 and a small CNN that learns horizontal vs vertical lines."""
+
 import math
 
 import numpy as np
@@ -17,22 +18,32 @@ def _t(rng, shape, grad=True):
     return minnet.Tensor(rng.uniform(-1, 1, shape), requires_grad=grad)
 
 
-@pytest.mark.parametrize("kw", [
-    dict(), dict(padding=1), dict(stride=2, padding=(1, 0)), dict(dilation=2, padding="same"),
-    dict(groups=2), dict(groups=4, padding=1),  # depthwise
-])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(),
+        dict(padding=1),
+        dict(stride=2, padding=(1, 0)),
+        dict(dilation=2, padding="same"),
+        dict(groups=2),
+        dict(groups=4, padding=1),  # depthwise
+    ],
+)
 def test_conv2d_gradcheck(kw):
     rng = np.random.default_rng(0)
     x, w, b = _t(rng, (2, 4, 5, 5)), _t(rng, (4, 4 // kw.get("groups", 1), 3, 3)), _t(rng, (4,))
     assert gradcheck(lambda x, w, b: F.conv2d(x, w, b, **kw), [x, w, b])
 
 
-@pytest.mark.parametrize("xs, ws, kw", [
-    ((2, 8, 4, 5), (8, 8, 3, 3), dict(padding=1)),             # implicit tiles, relu in dY
-    ((2, 8, 5, 5), (8, 8, 3, 3), dict(stride=2, padding=1)),   # phases (strided dX)
-    ((2, 1, 5, 6), (8, 1, 3, 3), dict(padding=1)),             # first layer: depthwise bwd
-    ((2, 3, 5, 5), (6, 1, 3, 3), dict(padding=1, groups=3)),   # depthwise, multiplier 2
-])
+@pytest.mark.parametrize(
+    "xs, ws, kw",
+    [
+        ((2, 8, 4, 5), (8, 8, 3, 3), dict(padding=1)),  # implicit tiles, relu in dY
+        ((2, 8, 5, 5), (8, 8, 3, 3), dict(stride=2, padding=1)),  # phases (strided dX)
+        ((2, 1, 5, 6), (8, 1, 3, 3), dict(padding=1)),  # first layer: depthwise bwd
+        ((2, 3, 5, 5), (6, 1, 3, 3), dict(padding=1, groups=3)),  # depthwise, multiplier 2
+    ],
+)
 def test_conv2d_relu_gradcheck_every_path(xs, ws, kw):
     """float64 through each backward path of the fused relu (the mask applied in C)."""
     rng = np.random.default_rng(2)
@@ -48,18 +59,22 @@ def test_conv2d_relu_gradcheck_and_conv1d():
     assert gradcheck(lambda x, w: F.conv1d(x, w, None, stride=2, padding=1), [x1, w1])
 
 
-@pytest.mark.parametrize("fn", [
-    lambda x: F.max_pool2d(x, 2),
-    lambda x: F.max_pool2d(x, 3, 2, 1, ceil_mode=True),
-    lambda x: F.avg_pool2d(x, 3, 2, 1, count_include_pad=False),
-    lambda x: F.avg_pool2d(x, 2, ceil_mode=True),
-    lambda x: F.adaptive_avg_pool2d(x, (2, 3)),
-    lambda x: F.adaptive_avg_pool2d(x, 1),
-])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x: F.max_pool2d(x, 2),
+        lambda x: F.max_pool2d(x, 3, 2, 1, ceil_mode=True),
+        lambda x: F.avg_pool2d(x, 3, 2, 1, count_include_pad=False),
+        lambda x: F.avg_pool2d(x, 2, ceil_mode=True),
+        lambda x: F.adaptive_avg_pool2d(x, (2, 3)),
+        lambda x: F.adaptive_avg_pool2d(x, 1),
+    ],
+)
 def test_pool_gradcheck(fn):
     rng = np.random.default_rng(2)
-    x = minnet.Tensor(rng.permutation(2 * 3 * 5 * 7).reshape(2, 3, 5, 7) / 10.0,
-                      requires_grad=True)  # distinct values: max pooling is differentiable
+    x = minnet.Tensor(
+        rng.permutation(2 * 3 * 5 * 7).reshape(2, 3, 5, 7) / 10.0, requires_grad=True
+    )  # distinct values: max pooling is differentiable
     assert gradcheck(fn, [x])
 
 
@@ -76,23 +91,29 @@ def test_conv2d_module_names_layout_init():
     m = nn.Conv2d(6, 8, (3, 5), stride=2, padding=1, groups=2)
     assert m.weight.shape == (8, 3, 3, 5) and m.bias.shape == (8,)
     assert list(m.state_dict()) == ["weight", "bias"]
-    bound = 1 / math.sqrt(3 * 3 * 5)   # PyTorch: U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+    bound = 1 / math.sqrt(3 * 3 * 5)  # PyTorch: U(-1/sqrt(fan_in), 1/sqrt(fan_in))
     assert np.abs(m.weight.numpy()).max() <= bound and np.abs(m.bias.numpy()).max() <= bound
     assert np.abs(m.weight.numpy()).max() > 0.8 * bound
     assert repr(m) == "Conv2d(6, 8, kernel_size=(3, 5), stride=(2, 2), padding=(1, 1), groups=2)"
     assert nn.Conv2d(1, 2, 3, bias=False).bias is None
     assert nn.Conv1d(3, 4, 5).weight.shape == (4, 3, 5)
     bn = nn.BatchNorm2d(8)
-    assert list(bn.state_dict()) == ["weight", "bias", "running_mean", "running_var",
-                                     "num_batches_tracked"]
+    assert list(bn.state_dict()) == [
+        "weight",
+        "bias",
+        "running_mean",
+        "running_var",
+        "num_batches_tracked",
+    ]
 
 
 def _np_cnn(sd, x):
     """The CNN below written with the NumPy references only."""
     h = x
     for i in (0, 3, 6):
-        h = reference.conv2d_forward(h, sd[f"{i}.weight"], sd[f"{i}.bias"], padding=1,
-                                     activation="relu")
+        h = reference.conv2d_forward(
+            h, sd[f"{i}.weight"], sd[f"{i}.bias"], padding=1, activation="relu"
+        )
         h = reference.max_pool2d_forward(h, 2)[0]
     h = h.reshape(h.shape[0], -1)
     return h @ sd["10.weight"].T + sd["10.bias"]
@@ -101,18 +122,33 @@ def _np_cnn(sd, x):
 def cnn():
     """The course's CNN: (Conv 3x3 pad 1, ReLU, MaxPool 2) x 3, 1->16->32->32, Linear(288, 10)."""
     return nn.Sequential(
-        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(288, 10))
+        nn.Conv2d(1, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(32, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(288, 10),
+    )
 
 
 def test_pytorch_state_dict_loads_and_matches_reference():
     rng = np.random.default_rng(3)
     # keys and layouts of torch's state_dict for the same nn.Sequential
-    sd = {"0.weight": (16, 1, 3, 3), "0.bias": (16,), "3.weight": (32, 16, 3, 3),
-          "3.bias": (32,), "6.weight": (32, 32, 3, 3), "6.bias": (32,),
-          "10.weight": (10, 288), "10.bias": (10,)}
+    sd = {
+        "0.weight": (16, 1, 3, 3),
+        "0.bias": (16,),
+        "3.weight": (32, 16, 3, 3),
+        "3.bias": (32,),
+        "6.weight": (32, 32, 3, 3),
+        "6.bias": (32,),
+        "10.weight": (10, 288),
+        "10.bias": (10,),
+    }
     sd = {k: rng.uniform(-0.3, 0.3, s).astype(np.float32) for k, s in sd.items()}
     model = cnn()
     model.load_state_dict(sd)
@@ -135,20 +171,29 @@ def test_batchnorm2d_per_channel():
         bn(minnet.Tensor(x[:, :, 0]))
 
 
-@pytest.mark.parametrize("layer,shape,match", [
-    (nn.Conv2d(3, 8, 3), (3, 8), "Conv2d\\(3, 8.*4-D input.*\\(3, 8\\)"),
-    (nn.Conv2d(3, 8, 3), (2, 5, 8, 8), "Conv2d\\(3, 8.*\\(2, 5, 8, 8\\) has 5 channels"),
-    (nn.Conv2d(3, 8, 5), (2, 3, 3, 3), "Conv2d\\(3, 8.*larger than the padded input"),
-    (nn.MaxPool2d(4), (1, 1, 3, 3), "MaxPool2d\\(kernel_size=4.*output size"),
-    (nn.AvgPool2d(2, padding=2), (1, 1, 8, 8), "AvgPool2d.*padding.*at most half"),
-])
+@pytest.mark.parametrize(
+    "layer,shape,match",
+    [
+        (nn.Conv2d(3, 8, 3), (3, 8), "Conv2d\\(3, 8.*4-D input.*\\(3, 8\\)"),
+        (nn.Conv2d(3, 8, 3), (2, 5, 8, 8), "Conv2d\\(3, 8.*\\(2, 5, 8, 8\\) has 5 channels"),
+        (nn.Conv2d(3, 8, 5), (2, 3, 3, 3), "Conv2d\\(3, 8.*larger than the padded input"),
+        (nn.MaxPool2d(4), (1, 1, 3, 3), "MaxPool2d\\(kernel_size=4.*output size"),
+        (nn.AvgPool2d(2, padding=2), (1, 1, 8, 8), "AvgPool2d.*padding.*at most half"),
+    ],
+)
 def test_bad_input_names_layer(layer, shape, match):
     with pytest.raises(ValueError, match=match):
         layer(minnet.zeros(*shape))
 
 
-@pytest.mark.parametrize("kw,match", [(dict(groups=2), "groups=2"), (dict(stride=0), "stride"),
-                                      (dict(padding="same", stride=2), "'same' needs stride 1")])
+@pytest.mark.parametrize(
+    "kw,match",
+    [
+        (dict(groups=2), "groups=2"),
+        (dict(stride=0), "stride"),
+        (dict(padding="same", stride=2), "'same' needs stride 1"),
+    ],
+)
 def test_bad_module_arguments(kw, match):
     with pytest.raises(ValueError, match=match):
         nn.Conv2d(3, 8, 3, **kw)
@@ -171,9 +216,17 @@ def test_small_cnn_learns_horizontal_vs_vertical_lines():
     minnet.manual_seed(0)
     rng = np.random.default_rng(0)
     x, y = lines_dataset(256, rng)
-    model = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                          nn.Conv2d(8, 8, 3, padding="same"), nn.BatchNorm2d(8), nn.ReLU(),
-                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 2))
+    model = nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(8, 8, 3, padding="same"),
+        nn.BatchNorm2d(8),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(8, 2),
+    )
     opt = optim.Adam(model.parameters(), lr=0.02)
     xt, yt = minnet.Tensor(x), minnet.Tensor(y)
     for step in range(60):
@@ -189,12 +242,15 @@ def test_small_cnn_learns_horizontal_vs_vertical_lines():
     assert (pred == yv).mean() == 1.0
 
 
-@pytest.mark.parametrize("xs, ws, kw", [
-    ((2, 8, 6, 5), (8, 8, 3, 3), dict(padding=1)),             # implicit, odd columns
-    ((2, 1, 6, 6), (8, 1, 3, 3), dict(padding=1)),             # first layer: depthwise bwd
-    ((2, 8, 7, 7), (8, 8, 3, 3), dict(stride=2, padding=1)),   # phases
-    ((2, 3, 5, 6), (3, 1, 3, 3), dict(padding=1, groups=3)),   # depthwise (direct forward)
-])
+@pytest.mark.parametrize(
+    "xs, ws, kw",
+    [
+        ((2, 8, 6, 5), (8, 8, 3, 3), dict(padding=1)),  # implicit, odd columns
+        ((2, 1, 6, 6), (8, 1, 3, 3), dict(padding=1)),  # first layer: depthwise bwd
+        ((2, 8, 7, 7), (8, 8, 3, 3), dict(stride=2, padding=1)),  # phases
+        ((2, 3, 5, 6), (3, 1, 3, 3), dict(padding=1, groups=3)),  # depthwise (direct forward)
+    ],
+)
 def test_conv2d_relu_max_pool2d_gradcheck_and_equals_three_ops(xs, ws, kw):
     """The fused node: float64 gradcheck, and the values and gradients of conv -> relu ->
     max_pool2d(2) run as three nodes."""
@@ -220,9 +276,13 @@ def test_sequential_fuses_conv_relu_maxpool_only_when_it_is_2x2():
     minnet.manual_seed(0)
     rng = np.random.default_rng(5)
     x = minnet.Tensor(rng.uniform(-1, 1, (3, 2, 9, 8)).astype(np.float32))
-    for pool, fused in [(nn.MaxPool2d(2), True), (nn.MaxPool2d((2, 2), stride=2), True),
-                        (nn.MaxPool2d(2, ceil_mode=True), False), (nn.MaxPool2d(3), False),
-                        (nn.MaxPool2d(2, stride=1), False)]:
+    for pool, fused in [
+        (nn.MaxPool2d(2), True),
+        (nn.MaxPool2d((2, 2), stride=2), True),
+        (nn.MaxPool2d(2, ceil_mode=True), False),
+        (nn.MaxPool2d(3), False),
+        (nn.MaxPool2d(2, stride=1), False),
+    ]:
         model = nn.Sequential(nn.Conv2d(2, 8, 3, padding=1), nn.ReLU(), pool)
         y = model(x)
         assert (type(y.grad_fn).__name__ == "Conv2dReluMaxPool2d") == fused

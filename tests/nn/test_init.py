@@ -1,4 +1,5 @@
 """minnet.nn.init against PyTorch's formulas: bounds, moments, gains, fans, orthogonality."""
+
 import math
 
 import numpy as np
@@ -17,7 +18,7 @@ def test_calculate_gain():
     assert init.calculate_gain("sigmoid") == 1
     assert init.calculate_gain("tanh") == pytest.approx(5 / 3)
     assert init.calculate_gain("relu") == pytest.approx(math.sqrt(2))
-    assert init.calculate_gain("leaky_relu") == pytest.approx(math.sqrt(2 / (1 + 0.01 ** 2)))
+    assert init.calculate_gain("leaky_relu") == pytest.approx(math.sqrt(2 / (1 + 0.01**2)))
     assert init.calculate_gain("leaky_relu", 0.2) == pytest.approx(math.sqrt(2 / 1.04))
     assert init.calculate_gain("selu") == 0.75
     with pytest.raises(ValueError, match="Unsupported nonlinearity"):
@@ -66,7 +67,7 @@ def test_xavier_and_kaiming_bounds_and_std(shape):
     assert np.abs(w).max() <= bound and np.abs(w).max() > 0.95 * bound
     init.xavier_normal_(w, generator=rng(5))
     assert w.std() == pytest.approx(math.sqrt(2.0 / (fan_in + fan_out)), rel=0.05)
-    init.kaiming_uniform_(w, a=math.sqrt(5), generator=rng(6))     # nn.Linear's default
+    init.kaiming_uniform_(w, a=math.sqrt(5), generator=rng(6))  # nn.Linear's default
     bound = 1 / math.sqrt(fan_in)
     assert np.abs(w).max() <= bound and np.abs(w).max() > 0.95 * bound
     init.kaiming_uniform_(w, mode="fan_out", nonlinearity="relu", generator=rng(7))
@@ -91,6 +92,7 @@ def test_orthogonal(shape):
 
 def test_uses_minnet_generator_by_default():
     import minnet.random
+
     a, b = np.empty(100), np.empty(100)
     minnet.random.manual_seed(42)
     init.normal_(a)

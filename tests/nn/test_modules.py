@@ -1,5 +1,6 @@
 """minnet.nn modules: registration, state dicts, dtype, repr, PyTorch's initialisation,
 BatchNorm1d against NumPy, and gradcheck of every module with parameters."""
+
 import collections
 import math
 
@@ -46,13 +47,25 @@ class Net(nn.Module):
 def test_registration_and_traversal():
     net = Net()
     names = [n for n, _ in net.named_parameters()]
-    assert names == ["fc1.weight", "fc1.bias", "bn.weight", "bn.bias", "blocks.0.weight",
-                     "blocks.0.bias", "head.weight"]
+    assert names == [
+        "fc1.weight",
+        "fc1.bias",
+        "bn.weight",
+        "bn.bias",
+        "blocks.0.weight",
+        "blocks.0.bias",
+        "head.weight",
+    ]
     assert all(isinstance(p, nn.Parameter) and p.requires_grad for p in net.parameters())
     assert [n for n, _ in net.named_children()] == ["fc1", "bn", "blocks", "head"]
     assert len(list(net.modules())) == 7
-    assert [n for n, _ in net.named_buffers()] == ["scale", "cache", "bn.running_mean",
-                                                    "bn.running_var", "bn.num_batches_tracked"]
+    assert [n for n, _ in net.named_buffers()] == [
+        "scale",
+        "cache",
+        "bn.running_mean",
+        "bn.running_var",
+        "bn.num_batches_tracked",
+    ]
     assert net.head.bias is None
     assert net.get_submodule("blocks.0") is net.blocks[0]
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
@@ -79,8 +92,9 @@ def test_train_eval_propagate():
 
 def test_zero_grad_and_requires_grad():
     lin = nn.Linear(3, 2)
-    F.mse_loss(lin(T(rng().standard_normal((4, 3)).astype(np.float32))),
-               T(np.zeros((4, 2), np.float32))).backward()
+    F.mse_loss(
+        lin(T(rng().standard_normal((4, 3)).astype(np.float32))), T(np.zeros((4, 2), np.float32))
+    ).backward()
     assert lin.weight.grad is not None
     lin.zero_grad(set_to_none=False)
     assert not lin.weight.grad.data.any()
@@ -94,10 +108,20 @@ def test_state_dict_keys_buffers_and_sharing():
     net = Net()
     sd = net.state_dict()
     # PyTorch's order: a module's own parameters, then its buffers, then its children
-    assert list(sd) == ["scale", "fc1.weight", "fc1.bias", "bn.weight", "bn.bias",
-                        "bn.running_mean", "bn.running_var", "bn.num_batches_tracked",
-                        "blocks.0.weight", "blocks.0.bias", "head.weight"]
-    assert "cache" not in sd                                     # not persistent
+    assert list(sd) == [
+        "scale",
+        "fc1.weight",
+        "fc1.bias",
+        "bn.weight",
+        "bn.bias",
+        "bn.running_mean",
+        "bn.running_var",
+        "bn.num_batches_tracked",
+        "blocks.0.weight",
+        "blocks.0.bias",
+        "head.weight",
+    ]
+    assert "cache" not in sd  # not persistent
     nbt = sd["bn.num_batches_tracked"]
     assert nbt.dtype == np.int64 and nbt.shape == ()
     assert not sd["fc1.weight"].requires_grad
@@ -113,8 +137,10 @@ def test_load_state_dict_copies_in_place():
     assert b.fc1.weight is w and w.data is buf
     np.testing.assert_array_equal(buf, a.fc1.weight.data)
     # plain arrays (as minnet.load returns) in another dtype are cast
-    sd = {k: v.data.astype(np.float64) if v.data.dtype.kind == "f" else v.data
-          for k, v in a.state_dict().items()}
+    sd = {
+        k: v.data.astype(np.float64) if v.data.dtype.kind == "f" else v.data
+        for k, v in a.state_dict().items()
+    }
     b.load_state_dict(sd)
     assert b.fc1.weight.data.dtype == np.float32
 
@@ -132,10 +158,12 @@ def test_strict_load_names_missing_unexpected_and_mismatched():
     msg = str(e.value)
     assert 'Missing key(s) in state_dict: "1.running_var"' in msg
     assert 'Unexpected key(s) in state_dict: "9.weight"' in msg
-    assert ("size mismatch for 0.weight: copying a param with shape (4, 2) from checkpoint, "
-            "the shape in current model is (3, 2)") in msg
+    assert (
+        "size mismatch for 0.weight: copying a param with shape (4, 2) from checkpoint, "
+        "the shape in current model is (3, 2)"
+    ) in msg
     assert msg.startswith("Error(s) in loading state_dict for Sequential")
-    np.testing.assert_array_equal(net[3].weight.data, before)      # nothing was copied
+    np.testing.assert_array_equal(net[3].weight.data, before)  # nothing was copied
     # non-strict: missing/unexpected are reported, a shape mismatch still raises
     with pytest.raises(RuntimeError, match="size mismatch for 0.weight"):
         net.load_state_dict(sd, strict=False)
@@ -161,10 +189,17 @@ def test_to_dtype_keeps_parameter_identity():
 
 
 def test_repr_like_pytorch():
-    net = nn.Sequential(collections.OrderedDict([
-        ("fc", nn.Linear(2, 3)), ("bn", nn.BatchNorm1d(3)), ("act", nn.Tanh()),
-        ("drop", nn.Dropout(0.1)), ("inner", nn.Sequential(nn.Linear(3, 2, bias=False),
-                                                            nn.LogSoftmax(dim=1)))]))
+    net = nn.Sequential(
+        collections.OrderedDict(
+            [
+                ("fc", nn.Linear(2, 3)),
+                ("bn", nn.BatchNorm1d(3)),
+                ("act", nn.Tanh()),
+                ("drop", nn.Dropout(0.1)),
+                ("inner", nn.Sequential(nn.Linear(3, 2, bias=False), nn.LogSoftmax(dim=1))),
+            ]
+        )
+    )
     assert repr(net) == (
         "Sequential(\n"
         "  (fc): Linear(in_features=2, out_features=3, bias=True)\n"
@@ -176,7 +211,8 @@ def test_repr_like_pytorch():
         "    (0): Linear(in_features=3, out_features=2, bias=False)\n"
         "    (1): LogSoftmax(dim=1)\n"
         "  )\n"
-        ")")
+        ")"
+    )
     assert repr(nn.Embedding(10, 3, padding_idx=0)) == "Embedding(10, 3, padding_idx=0)"
     assert repr(nn.LayerNorm(4)) == "LayerNorm((4,), eps=1e-05, elementwise_affine=True)"
     assert repr(nn.LeakyReLU()) == "LeakyReLU(negative_slope=0.01)"
@@ -201,8 +237,11 @@ def test_sequential_and_module_list():
     ml = nn.ModuleList([a])
     ml.append(b)
     ml += [c]
-    assert len(ml) == 3 and ml[-1] is c and [p is q for p, q in zip(ml.parameters(),
-                                                                     seq.parameters())]
+    assert (
+        len(ml) == 3
+        and ml[-1] is c
+        and [p is q for p, q in zip(ml.parameters(), seq.parameters())]
+    )
     md = nn.ModuleDict({"x": a})
     assert "x" in md and md["x"] is a and list(md.keys()) == ["x"]
 
@@ -213,11 +252,11 @@ def test_linear_init_follows_pytorch():
     lin = nn.Linear(400, 300)
     assert lin.weight.shape == (300, 400) and lin.bias.shape == (300,)
     assert lin.weight.dtype == np.float32
-    bound = 1 / math.sqrt(400)                  # kaiming_uniform_(a=sqrt(5)) on fan_in 400
+    bound = 1 / math.sqrt(400)  # kaiming_uniform_(a=sqrt(5)) on fan_in 400
     w, b = lin.weight.data, lin.bias.data
     assert np.abs(w).max() <= bound and np.abs(w).max() > 0.99 * bound
     assert np.abs(b).max() <= bound and np.abs(b).max() > 0.9 * bound
-    assert w.std() == pytest.approx(bound / math.sqrt(3), rel=0.02)   # U(-k, k) std
+    assert w.std() == pytest.approx(bound / math.sqrt(3), rel=0.02)  # U(-k, k) std
     assert abs(w.mean()) < 0.01 * bound * 3
     lin.weight.data[...] = 0
     lin.reset_parameters()
@@ -239,8 +278,7 @@ def test_other_inits():
     assert w.shape == (500, 100)
     assert not w[3].any()
     rest = np.delete(w, 3, axis=0)
-    assert rest.mean() == pytest.approx(0, abs=0.01) and rest.std() == pytest.approx(1,
-                                                                                     rel=0.02)
+    assert rest.mean() == pytest.approx(0, abs=0.01) and rest.std() == pytest.approx(1, rel=0.02)
 
 
 def test_seeded_init_is_reproducible():
@@ -256,12 +294,15 @@ def test_seeded_init_is_reproducible():
 def test_linear_matches_numpy_and_shape_error():
     lin = nn.Linear(4, 3)
     x = rng(2).standard_normal((5, 4)).astype(np.float32)
-    np.testing.assert_allclose(lin(T(x)).data, x @ lin.weight.data.T + lin.bias.data,
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        lin(T(x)).data, x @ lin.weight.data.T + lin.bias.data, rtol=1e-5, atol=1e-6
+    )
     with pytest.raises(ValueError) as e:
         nn.Linear(784, 10)(T(np.zeros((32, 28), np.float32)))
-    assert str(e.value) == ("Linear(in_features=784, out_features=10, bias=True): expected "
-                            "input with last dimension 784, got shape (32, 28)")
+    assert str(e.value) == (
+        "Linear(in_features=784, out_features=10, bias=True): expected "
+        "input with last dimension 784, got shape (32, 28)"
+    )
 
 
 def bn_numpy(x, w, b, eps):
@@ -284,20 +325,22 @@ def test_batchnorm1d_train_and_eval_against_numpy(shape):
     for step in range(3):
         x = r.standard_normal(shape) * 2 + 1
         y = bn(T(x))
-        np.testing.assert_allclose(y.data, bn_numpy(x, bn.weight.data, bn.bias.data, 1e-5),
-                                   rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(
+            y.data, bn_numpy(x, bn.weight.data, bn.bias.data, 1e-5), rtol=1e-10, atol=1e-12
+        )
         rm = 0.8 * rm + 0.2 * x.mean(axis=axes)
-        rv = 0.8 * rv + 0.2 * x.var(axis=axes) * n / (n - 1)        # unbiased
+        rv = 0.8 * rv + 0.2 * x.var(axis=axes) * n / (n - 1)  # unbiased
         np.testing.assert_allclose(bn.running_mean.data, rm, rtol=1e-12)
         np.testing.assert_allclose(bn.running_var.data, rv, rtol=1e-12)
         assert int(bn.num_batches_tracked.data) == step + 1
     bn.eval()
     x = r.standard_normal(shape)
     sh = (1, -1) + (1,) * (len(shape) - 2)
-    want = (x - rm.reshape(sh)) / np.sqrt(rv.reshape(sh) + 1e-5) * bn.weight.data.reshape(sh) \
-        + bn.bias.data.reshape(sh)
+    want = (x - rm.reshape(sh)) / np.sqrt(rv.reshape(sh) + 1e-5) * bn.weight.data.reshape(
+        sh
+    ) + bn.bias.data.reshape(sh)
     np.testing.assert_allclose(bn(T(x)).data, want, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(bn.running_mean.data, rm)             # eval: no update
+    np.testing.assert_allclose(bn.running_mean.data, rm)  # eval: no update
     assert int(bn.num_batches_tracked.data) == 3
 
 
@@ -307,16 +350,21 @@ def test_batchnorm1d_momentum_none_and_untracked():
     xs = [r.standard_normal((6, 2)) for _ in range(3)]
     for x in xs:
         bn(T(x))
-    np.testing.assert_allclose(bn.running_mean.data, np.mean([x.mean(0) for x in xs], axis=0),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        bn.running_mean.data, np.mean([x.mean(0) for x in xs], axis=0), rtol=1e-12
+    )
     plain = nn.BatchNorm1d(2, affine=False, track_running_stats=False).double()
     assert list(plain.state_dict()) == [] and plain.running_mean is None
     plain.eval()
     x = r.standard_normal((6, 2))
-    np.testing.assert_allclose(plain(T(x)).data, bn_numpy(x, np.ones(2), np.zeros(2), 1e-5),
-                               rtol=1e-10)
-    with pytest.raises(ValueError, match=r"BatchNorm1d\(2, .*\): expected input of shape "
-                                         r"\(N, 2\) or \(N, 2, L\), got shape \(6, 3\)"):
+    np.testing.assert_allclose(
+        plain(T(x)).data, bn_numpy(x, np.ones(2), np.zeros(2), 1e-5), rtol=1e-10
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"BatchNorm1d\(2, .*\): expected input of shape "
+        r"\(N, 2\) or \(N, 2, L\), got shape \(6, 3\)",
+    ):
         bn(T(np.zeros((6, 3))))
 
 
@@ -325,8 +373,9 @@ def test_layernorm_embedding_dropout():
     ln = nn.LayerNorm(4).double()
     ln.weight.data[...] = r.standard_normal(4)
     x = r.standard_normal((3, 2, 4))
-    want = (x - x.mean(-1, keepdims=True)) / np.sqrt(x.var(-1, keepdims=True) + 1e-5) \
-        * ln.weight.data + ln.bias.data
+    want = (x - x.mean(-1, keepdims=True)) / np.sqrt(
+        x.var(-1, keepdims=True) + 1e-5
+    ) * ln.weight.data + ln.bias.data
     np.testing.assert_allclose(ln(T(x)).data, want, rtol=1e-10, atol=1e-12)
     with pytest.raises(ValueError, match=r"LayerNorm\(\(4,\).*got shape \(3, 5\)"):
         ln(T(np.zeros((3, 5))))
@@ -359,15 +408,19 @@ def test_flatten_unflatten_identity():
     assert nn.Identity(3, foo=1)(x) is x
 
 
-ACT = [(nn.ReLU(), lambda x: np.maximum(x, 0)),
-       (nn.LeakyReLU(0.2), lambda x: np.where(x > 0, x, 0.2 * x)),
-       (nn.ELU(0.5), lambda x: np.where(x > 0, x, 0.5 * (np.exp(x) - 1))),
-       (nn.GELU("tanh"), lambda x: 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi)
-                                                           * (x + 0.044715 * x ** 3)))),
-       (nn.Sigmoid(), lambda x: 1 / (1 + np.exp(-x))),
-       (nn.Tanh(), np.tanh),
-       (nn.Softmax(dim=1), lambda x: np.exp(x) / np.exp(x).sum(1, keepdims=True)),
-       (nn.LogSoftmax(dim=1), lambda x: x - np.log(np.exp(x).sum(1, keepdims=True)))]
+ACT = [
+    (nn.ReLU(), lambda x: np.maximum(x, 0)),
+    (nn.LeakyReLU(0.2), lambda x: np.where(x > 0, x, 0.2 * x)),
+    (nn.ELU(0.5), lambda x: np.where(x > 0, x, 0.5 * (np.exp(x) - 1))),
+    (
+        nn.GELU("tanh"),
+        lambda x: 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3))),
+    ),
+    (nn.Sigmoid(), lambda x: 1 / (1 + np.exp(-x))),
+    (nn.Tanh(), np.tanh),
+    (nn.Softmax(dim=1), lambda x: np.exp(x) / np.exp(x).sum(1, keepdims=True)),
+    (nn.LogSoftmax(dim=1), lambda x: x - np.log(np.exp(x).sum(1, keepdims=True))),
+]
 
 
 @pytest.mark.parametrize("mod,ref", ACT, ids=[type(m).__name__ for m, _ in ACT])
@@ -378,6 +431,7 @@ def test_activations(mod, ref):
 
 def test_gelu_exact():
     from math import erf
+
     x = rng(7).standard_normal(20)
     want = np.array([0.5 * v * (1 + erf(v / math.sqrt(2))) for v in x])
     np.testing.assert_allclose(nn.GELU()(T(x)).data, want, rtol=1e-6, atol=1e-7)
@@ -389,12 +443,13 @@ def test_loss_modules_equal_formulas():
     x = r.standard_normal((6, 4))
     t = r.standard_normal((6, 4))
     d = x - t
-    assert nn.MSELoss()(T(x), T(t)).item() == pytest.approx((d ** 2).mean())
+    assert nn.MSELoss()(T(x), T(t)).item() == pytest.approx((d**2).mean())
     assert nn.L1Loss(reduction="sum")(T(x), T(t)).item() == pytest.approx(np.abs(d).sum())
-    hub = np.where(np.abs(d) < 0.5, 0.5 * d ** 2, 0.5 * (np.abs(d) - 0.25))
+    hub = np.where(np.abs(d) < 0.5, 0.5 * d**2, 0.5 * (np.abs(d) - 0.25))
     assert nn.HuberLoss(delta=0.5)(T(x), T(t)).item() == pytest.approx(hub.mean())
-    np.testing.assert_allclose(nn.SmoothL1Loss(reduction="none", beta=0.5)(T(x), T(t)).data,
-                               hub / 0.5)
+    np.testing.assert_allclose(
+        nn.SmoothL1Loss(reduction="none", beta=0.5)(T(x), T(t)).data, hub / 0.5
+    )
     p = 1 / (1 + np.exp(-x))
     y = (t > 0).astype(np.float64)
     bce = -(y * np.log(p) + (1 - y) * np.log(1 - p))
@@ -413,19 +468,21 @@ def test_loss_modules_equal_formulas():
     ce = nn.CrossEntropyLoss(weight=T(w))
     assert ce(T(x), T(labels)).item() == pytest.approx(nll.sum() / w[labels[keep]].sum())
     assert list(ce.state_dict()) == ["weight"]
-    assert nn.NLLLoss(weight=T(w))(T(logp), T(labels)).item() == \
-        pytest.approx(nll.sum() / w[labels[keep]].sum())
+    assert nn.NLLLoss(weight=T(w))(T(logp), T(labels)).item() == pytest.approx(
+        nll.sum() / w[labels[keep]].sum()
+    )
     eps = 0.1
     lab = np.where(keep, labels, 0)
     smooth = -((1 - eps) * logp[np.arange(6), lab] + eps * logp.mean(1))
-    assert nn.CrossEntropyLoss(label_smoothing=eps)(T(x), T(lab)).item() == \
-        pytest.approx(smooth.mean())
+    assert nn.CrossEntropyLoss(label_smoothing=eps)(T(x), T(lab)).item() == pytest.approx(
+        smooth.mean()
+    )
     q = np.exp(logp[::-1].copy())
     kl = q * (np.log(q) - logp)
-    assert nn.KLDivLoss(reduction="batchmean")(T(logp), T(q)).item() == \
-        pytest.approx(kl.sum() / 6)
-    assert nn.KLDivLoss(reduction="sum", log_target=True)(T(logp), T(np.log(q))).item() == \
-        pytest.approx(kl.sum())
+    assert nn.KLDivLoss(reduction="batchmean")(T(logp), T(q)).item() == pytest.approx(kl.sum() / 6)
+    assert nn.KLDivLoss(reduction="sum", log_target=True)(
+        T(logp), T(np.log(q))
+    ).item() == pytest.approx(kl.sum())
     with pytest.raises(ValueError, match="reduction"):
         nn.MSELoss(reduction="avg")
 
@@ -439,8 +496,7 @@ def _check(module, x):
 def test_gradcheck_linear_and_sequential():
     r = rng(9)
     _check(nn.Linear(3, 2).double(), T(r.standard_normal((4, 3)), requires_grad=True))
-    _check(nn.Linear(3, 2, bias=False).double(), T(r.standard_normal((2, 3)),
-                                                   requires_grad=True))
+    _check(nn.Linear(3, 2, bias=False).double(), T(r.standard_normal((2, 3)), requires_grad=True))
     net = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2), nn.LogSoftmax(dim=1))
     _check(net.double(), T(r.standard_normal((3, 3)), requires_grad=True))
 
@@ -469,7 +525,7 @@ def test_gradcheck_layernorm_and_embedding():
     emb = nn.Embedding(5, 3, padding_idx=1).double()
     F.mse_loss(emb(idx), T(np.zeros((2, 2, 3)))).backward()
     assert emb.weight.grad.data[0].any()
-    assert not emb.weight.grad.data[1].any()        # padding row gets no gradient
+    assert not emb.weight.grad.data[1].any()  # padding row gets no gradient
 
 
 # ---------------------------------------------------------------------- utils
@@ -481,7 +537,7 @@ def test_clip_grad():
     assert float(total.data) == pytest.approx(5.0)
     np.testing.assert_allclose(a.grad.data, [3 / (5 + 1e-6), 0])
     np.testing.assert_allclose(b.grad.data, [0, 4 / (5 + 1e-6), 0])
-    total = nn.utils.clip_grad_norm_([a, b], max_norm=10.0)       # below: unchanged
+    total = nn.utils.clip_grad_norm_([a, b], max_norm=10.0)  # below: unchanged
     np.testing.assert_allclose(a.grad.data, [3 / (5 + 1e-6), 0])
     a.grad = T(np.array([-3.0, 1.0]))
     assert float(nn.utils.clip_grad_norm_(a, 1.0, norm_type=float("inf")).data) == 3.0
@@ -496,6 +552,7 @@ def test_clip_grad():
 
 def test_deepcopy_is_independent():
     import copy
+
     net = xor_net()
     twin = copy.deepcopy(net)
     assert isinstance(twin[0].weight, nn.Parameter) and twin[0].weight.requires_grad

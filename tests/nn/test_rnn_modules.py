@@ -2,6 +2,7 @@
 module outputs against the NumPy reference composed layer by layer (batch_first, multi-layer,
 bidirectional, lengths); gradcheck in float64 including h0; dropout; errors; and a GRU that
 learns to count bits in a training loop."""
+
 import numpy as np
 import pytest
 
@@ -28,8 +29,12 @@ def _oracle(m, x, h0, c0=None, lengths=None):
         outs = []
         for d in range(dirs):
             sfx = f"_l{layer}" + ("_reverse" if d else "")
-            w = [getattr(m, n + sfx).data.astype(np.float64) if m.bias or n.startswith("weight")
-                 else None for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+            w = [
+                getattr(m, n + sfx).data.astype(np.float64)
+                if m.bias or n.startswith("weight")
+                else None
+                for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+            ]
             k = layer * dirs + d
             kw = dict(lengths=lengths, reverse=bool(d))
             if m.mode == "LSTM":
@@ -38,8 +43,9 @@ def _oracle(m, x, h0, c0=None, lengths=None):
             elif m.mode == "GRU":
                 y, h, _ = reference.gru_forward(layer_in, h0[k], *w, **kw)
             else:
-                y, h, _ = reference.rnn_forward(layer_in, h0[k], *w, nonlinearity=m.mode[4:].lower(),
-                                                **kw)
+                y, h, _ = reference.rnn_forward(
+                    layer_in, h0[k], *w, nonlinearity=m.mode[4:].lower(), **kw
+                )
             outs.append(y)
             hs.append(h)
         layer_in = np.concatenate(outs, axis=2)
@@ -49,8 +55,13 @@ def _oracle(m, x, h0, c0=None, lengths=None):
 def test_parameter_names_shapes_and_init():
     m = nn.GRU(10, 20, num_layers=2, bidirectional=True)
     names = [n for n, _ in m.named_parameters()]
-    assert names[:5] == ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
-                         "weight_ih_l0_reverse"]
+    assert names[:5] == [
+        "weight_ih_l0",
+        "weight_hh_l0",
+        "bias_ih_l0",
+        "bias_hh_l0",
+        "weight_ih_l0_reverse",
+    ]
     assert len(names) == 16
     assert m.weight_ih_l0.shape == (60, 10)
     assert m.weight_ih_l1.shape == (60, 40)
@@ -60,10 +71,16 @@ def test_parameter_names_shapes_and_init():
         assert np.abs(p.data).max() <= bound and p.dtype == np.float32
     assert nn.LSTM(3, 4).weight_hh_l0.shape == (16, 4)
     assert nn.RNN(3, 4, bias=False).weight_ih_l0.shape == (4, 3)
-    assert [n for n, _ in nn.RNN(3, 4, bias=False).named_parameters()] == ["weight_ih_l0",
-                                                                           "weight_hh_l0"]
+    assert [n for n, _ in nn.RNN(3, 4, bias=False).named_parameters()] == [
+        "weight_ih_l0",
+        "weight_hh_l0",
+    ]
     assert [n for n, _ in nn.LSTMCell(3, 4).named_parameters()] == [
-        "weight_ih", "weight_hh", "bias_ih", "bias_hh"]
+        "weight_ih",
+        "weight_hh",
+        "bias_ih",
+        "bias_hh",
+    ]
     assert nn.GRUCell(3, 4).weight_ih.shape == (12, 3)
     assert "bidirectional=True" in repr(m)
     m.flatten_parameters()  # PyTorch scripts call it; a no-op here
@@ -78,8 +95,16 @@ def test_forward_matches_reference(mode, batch_first, bidirectional, lengths):
     rng = np.random.default_rng(0)
     name, nl = (mode, "tanh") if mode != "RNN_relu" else ("RNN", "relu")
     minnet.manual_seed(1)
-    m = _make(name, 4, 6, nonlinearity=nl, num_layers=2, batch_first=batch_first,
-              bidirectional=bidirectional, dtype=minnet.float64)
+    m = _make(
+        name,
+        4,
+        6,
+        nonlinearity=nl,
+        num_layers=2,
+        batch_first=batch_first,
+        bidirectional=bidirectional,
+        dtype=minnet.float64,
+    )
     T, B, D = 5, 3, 2 if bidirectional else 1
     x = rng.standard_normal((T, B, 4))
     h0 = rng.standard_normal((2 * D, B, 6))
@@ -151,22 +176,28 @@ def test_cells_match_one_step_of_the_layer():
     rng = np.random.default_rng(7)
     x = rng.standard_normal((3, 5)).astype(np.float32)
     h = rng.standard_normal((3, 6)).astype(np.float32)
-    for cell_cls, layer_cls in [(nn.GRUCell, nn.GRU), (nn.RNNCell, nn.RNN), (nn.LSTMCell, nn.LSTM)]:
+    for cell_cls, layer_cls in [
+        (nn.GRUCell, nn.GRU),
+        (nn.RNNCell, nn.RNN),
+        (nn.LSTMCell, nn.LSTM),
+    ]:
         cell, layer = cell_cls(5, 6), layer_cls(5, 6)
         for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
             getattr(layer, n + "_l0").data[...] = getattr(cell, n).data
         if cell_cls is nn.LSTMCell:
             h1, c1 = cell(minnet.tensor(x), (minnet.tensor(h), minnet.tensor(h)))
-            _, (hn, cn) = layer(minnet.tensor(x[None]), (minnet.tensor(h[None]),
-                                                         minnet.tensor(h[None])))
+            _, (hn, cn) = layer(
+                minnet.tensor(x[None]), (minnet.tensor(h[None]), minnet.tensor(h[None]))
+            )
             np.testing.assert_allclose(c1.numpy(), cn.numpy()[0], rtol=1e-6)
         else:
             h1 = cell(minnet.tensor(x), minnet.tensor(h))
             _, hn = layer(minnet.tensor(x[None]), minnet.tensor(h[None]))
         np.testing.assert_allclose(h1.numpy(), hn.numpy()[0], rtol=1e-6)
         # unbatched input and default state
-        assert (cell(minnet.tensor(x[0]))[0] if cell_cls is nn.LSTMCell
-                else cell(minnet.tensor(x[0]))).shape == (6,)
+        assert (
+            cell(minnet.tensor(x[0]))[0] if cell_cls is nn.LSTMCell else cell(minnet.tensor(x[0]))
+        ).shape == (6,)
 
 
 def test_unbatched_input():
@@ -195,17 +226,25 @@ def test_dropout_between_layers_only_in_training():
 
 def test_bad_input_names_module_and_shapes():
     m = nn.GRU(3, 4, num_layers=2)
-    with pytest.raises(ValueError, match=r"GRU\(3, 4, num_layers=2\): .*rank 3.*got shape \(2, 3, 4, 5\)"):
+    with pytest.raises(
+        ValueError, match=r"GRU\(3, 4, num_layers=2\): .*rank 3.*got shape \(2, 3, 4, 5\)"
+    ):
         m(minnet.randn(2, 3, 4, 5))
-    with pytest.raises(ValueError, match=r"GRU\(3, 4.*input_size 3, got input of shape \(5, 2, 7\)"):
+    with pytest.raises(
+        ValueError, match=r"GRU\(3, 4.*input_size 3, got input of shape \(5, 2, 7\)"
+    ):
         m(minnet.randn(5, 2, 7))
-    with pytest.raises(ValueError, match=r"GRU.*expected hx of shape \(2, 2, 4\), got \(1, 2, 4\)"):
+    with pytest.raises(
+        ValueError, match=r"GRU.*expected hx of shape \(2, 2, 4\), got \(1, 2, 4\)"
+    ):
         m(minnet.randn(5, 2, 3), minnet.randn(1, 2, 4))
     with pytest.raises(ValueError, match=r"GRU.*lengths must lie in \[1, 5\].*max 6"):
         m(minnet.randn(5, 2, 3), lengths=[6, 2])
     with pytest.raises(ValueError, match=r"GRU.*lengths must have shape \(2,\)"):
         m(minnet.randn(5, 2, 3), lengths=[5])
-    with pytest.raises(ValueError, match=r"LSTM.*expected c_0 of shape \(1, 2, 4\), got \(1, 3, 4\)"):
+    with pytest.raises(
+        ValueError, match=r"LSTM.*expected c_0 of shape \(1, 2, 4\), got \(1, 3, 4\)"
+    ):
         nn.LSTM(3, 4)(minnet.randn(5, 2, 3), (minnet.randn(1, 2, 4), minnet.randn(1, 3, 4)))
     with pytest.raises(ValueError, match=r"GRUCell\(3, 4\): expected hx of shape \(2, 4\)"):
         nn.GRUCell(3, 4)(minnet.randn(2, 3), minnet.randn(2, 5))
@@ -254,8 +293,8 @@ def _keras_gru(x_btf, kernel, recurrent, bias):
         xi = x_btf[:, t] @ kernel + bias[0]
         hr = h @ recurrent + bias[1]
         z = _sig(xi[:, :H] + hr[:, :H])
-        r = _sig(xi[:, H:2 * H] + hr[:, H:2 * H])
-        hh = np.tanh(xi[:, 2 * H:] + r * hr[:, 2 * H:])
+        r = _sig(xi[:, H : 2 * H] + hr[:, H : 2 * H])
+        hh = np.tanh(xi[:, 2 * H :] + r * hr[:, 2 * H :])
         h = z * h + (1 - z) * hh
     return h
 
@@ -266,7 +305,12 @@ def _keras_lstm(x_btf, kernel, recurrent, bias):
     c = np.zeros_like(h)
     for t in range(x_btf.shape[1]):
         a = x_btf[:, t] @ kernel + h @ recurrent + bias
-        i, f, g, o = _sig(a[:, :H]), _sig(a[:, H:2 * H]), np.tanh(a[:, 2 * H:3 * H]), _sig(a[:, 3 * H:])
+        i, f, g, o = (
+            _sig(a[:, :H]),
+            _sig(a[:, H : 2 * H]),
+            np.tanh(a[:, 2 * H : 3 * H]),
+            _sig(a[:, 3 * H :]),
+        )
         c = f * c + i * g
         h = o * np.tanh(c)
     return h
@@ -279,10 +323,12 @@ def _keras_simple_rnn(x_btf, kernel, recurrent, bias):
     return h
 
 
-@pytest.mark.parametrize("mode,oracle", [("GRU", _keras_gru), ("LSTM", _keras_lstm),
-                                         ("RNN", _keras_simple_rnn)])
+@pytest.mark.parametrize(
+    "mode,oracle", [("GRU", _keras_gru), ("LSTM", _keras_lstm), ("RNN", _keras_simple_rnn)]
+)
 def test_keras_weights_give_equal_outputs(mode, oracle):
     from minnet.nn import rnn_interop
+
     rng = np.random.default_rng(8)
     I, H = 3, 5
     G = {"GRU": 3, "LSTM": 4, "RNN": 1}[mode]
@@ -294,8 +340,9 @@ def test_keras_weights_give_equal_outputs(mode, oracle):
     x = rng.standard_normal((4, 6, I))
     _, hn = m(minnet.tensor(x))
     hn = hn[0] if mode == "LSTM" else hn
-    np.testing.assert_allclose(hn.numpy()[0], oracle(x, kernel, recurrent, bias), rtol=1e-10,
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        hn.numpy()[0], oracle(x, kernel, recurrent, bias), rtol=1e-10, atol=1e-12
+    )
     # and back: the same function (for LSTM/RNN the two biases come back summed)
     back = rnn_interop.get_keras_weights(m)
     for a, b in zip(back, [kernel, recurrent, bias]):
@@ -307,6 +354,7 @@ def test_keras_round_trip_from_minnet(mode):
     """minnet -> Keras -> minnet keeps every weight (GRU exactly; LSTM/RNN keep the function:
     the two biases come back as one sum in bias_ih)."""
     from minnet.nn import rnn_interop
+
     m = _make(mode, 3, 4, num_layers=2, bidirectional=True, dtype=minnet.float64)
     m2 = _make(mode, 3, 4, num_layers=2, bidirectional=True, dtype=minnet.float64)
     weights = rnn_interop.get_keras_weights(m)
@@ -321,18 +369,22 @@ def test_keras_round_trip_from_minnet(mode):
         for (n, p), (_, q) in zip(m.named_parameters(), m2.named_parameters()):
             np.testing.assert_array_equal(p.numpy(), q.numpy(), err_msg=n)
     cell = nn.GRUCell(3, 4)
-    k, r, bias = rnn_interop.gru_to_keras(cell.weight_ih.data, cell.weight_hh.data,
-                                          cell.bias_ih.data, cell.bias_hh.data)
+    k, r, bias = rnn_interop.gru_to_keras(
+        cell.weight_ih.data, cell.weight_hh.data, cell.bias_ih.data, cell.bias_hh.data
+    )
     assert bias.shape == (2, 12)
     # z block of Keras is PyTorch's second block
     np.testing.assert_array_equal(k[:, :4], cell.weight_ih.data[4:8].T)
-    for orig, conv in zip((cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh),
-                          rnn_interop.gru_from_keras(k, r, bias)):
+    for orig, conv in zip(
+        (cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh),
+        rnn_interop.gru_from_keras(k, r, bias),
+    ):
         np.testing.assert_array_equal(orig.data, conv)
 
 
 def test_keras_reset_before_rejected():
     from minnet.nn import rnn_interop
+
     with pytest.raises(ValueError, match="reset_after"):
         rnn_interop.gru_from_keras(np.zeros((3, 12)), np.zeros((4, 12)), np.zeros(12))
     with pytest.raises(ValueError, match="needs 3 arrays"):
@@ -343,6 +395,7 @@ def test_steady_training_step_faults_in_no_fresh_pages():
     """Outputs, saved arrays and gradients come from the buffer arena: after warm-up a GRU
     training step touches no new pages (each would cost ~3 us here)."""
     import resource
+
     minnet.manual_seed(0)
     gru, head = nn.GRU(28, 128, batch_first=True), nn.Linear(128, 28)
     opt = minnet.optim.Adam(list(gru.parameters()) + list(head.parameters()))

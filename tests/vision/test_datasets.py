@@ -1,5 +1,6 @@
 """minnet.vision.datasets on small files the tests write (torchvision's root/<Name>/raw layout
 and the other places), download=True without a network, and the DataLoader batch path."""
+
 import gzip
 import hashlib
 import os
@@ -28,10 +29,12 @@ def _isolated(monkeypatch, tmp_path):
 def fake_idx(folder, n_train=12, n_test=5, gz=True, seed=1):
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
-    arrays = {"train_images": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
-              "train_labels": rng.integers(0, 10, n_train, dtype=np.uint8),
-              "test_images": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
-              "test_labels": rng.integers(0, 10, n_test, dtype=np.uint8)}
+    arrays = {
+        "train_images": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+        "train_labels": rng.integers(0, 10, n_train, dtype=np.uint8),
+        "test_images": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+        "test_labels": rng.integers(0, 10, n_test, dtype=np.uint8),
+    }
     for key, stem in FILES.items():
         write_idx(folder / (stem + (".gz" if gz else "")), arrays[key])
     return arrays
@@ -62,7 +65,7 @@ def test_fashion_classes_are_torchvisions():
 
 
 def test_transforms_are_applied(tmp_path):
-    a = fake_idx(tmp_path / "MNIST", gz=False)            # root/<Name>/ directly, not gzipped
+    a = fake_idx(tmp_path / "MNIST", gz=False)  # root/<Name>/ directly, not gzipped
     t = T.Compose([T.ToTensor(), T.Normalize((0.5,), (0.5,))])
     ds = datasets.MNIST(tmp_path, transform=t, target_transform=lambda y: y + 100)
     x, y = ds[0]
@@ -89,7 +92,7 @@ def test_search_order_and_env_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("MINNET_DATASETS", str(env))
     assert len(datasets.FashionMNIST(tmp_path / "empty")) == 7
     assert len(datasets.KMNIST(tmp_path / "empty")) == 8
-    fake_idx(tmp_path / "root" / "FashionMNIST" / "raw", n_train=9)   # root comes first
+    fake_idx(tmp_path / "root" / "FashionMNIST" / "raw", n_train=9)  # root comes first
     assert len(datasets.FashionMNIST(tmp_path / "root")) == 9
 
 
@@ -106,8 +109,13 @@ def test_mnist_reads_keras_npz(tmp_path, monkeypatch):
     home = tmp_path / "keras-home" / "datasets"
     home.mkdir(parents=True)
     x = rng.integers(0, 256, (4, 28, 28), dtype=np.uint8)
-    np.savez(home / "mnist.npz", x_train=x, y_train=np.arange(4, dtype=np.uint8),
-             x_test=x[:2], y_test=np.arange(2, dtype=np.uint8))
+    np.savez(
+        home / "mnist.npz",
+        x_train=x,
+        y_train=np.arange(4, dtype=np.uint8),
+        x_test=x[:2],
+        y_test=np.arange(2, dtype=np.uint8),
+    )
     monkeypatch.delenv("MINNET_DATA_NO_SYSTEM")
     ds = datasets.MNIST(tmp_path / "empty")
     assert len(ds) == 4 and ds.source.endswith("mnist.npz")
@@ -138,9 +146,11 @@ def test_download_true_without_network(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError) as e:
         datasets.MNIST(tmp_path / "data", download=True)
     msg = str(e.value)
-    assert "\n" not in msg and "could not be downloaded" in msg and "without a network, put " in msg
+    assert (
+        "\n" not in msg and "could not be downloaded" in msg and "without a network, put " in msg
+    )
     assert "train-images-idx3-ubyte.gz: file://" in msg
-    assert not [f for f in os.listdir(tmp_path / "data" / "MNIST" / "raw")]   # nothing left
+    assert not [f for f in os.listdir(tmp_path / "data" / "MNIST" / "raw")]  # nothing left
     # FashionMNIST says so too, then uses the embedded subset
     monkeypatch.setattr(datasets.FashionMNIST, "mirrors", [(tmp_path / "nowhere").as_uri() + "/"])
     ds = datasets.FashionMNIST(tmp_path / "data", download=True)
@@ -150,8 +160,13 @@ def test_download_true_without_network(tmp_path, monkeypatch):
 def _mirror(tmp_path):
     """A local mirror with gzipped IDX files, and torchvision-style (name, md5) resources."""
     a = fake_idx(tmp_path / "mirror", n_train=10, n_test=4)
-    resources = [(stem + ".gz", hashlib.md5((tmp_path / "mirror" / (stem + ".gz")).read_bytes())
-                  .hexdigest()) for stem in FILES.values()]
+    resources = [
+        (
+            stem + ".gz",
+            hashlib.md5((tmp_path / "mirror" / (stem + ".gz")).read_bytes()).hexdigest(),
+        )
+        for stem in FILES.values()
+    ]
     return a, resources
 
 
@@ -159,14 +174,15 @@ def test_download_from_a_mirror_checks_md5_and_is_atomic(tmp_path, monkeypatch):
     a, resources = _mirror(tmp_path)
     bad = tmp_path / "bad"
     bad.mkdir()
-    for name, _ in resources:                     # a mirror serving corrupt files first
+    for name, _ in resources:  # a mirror serving corrupt files first
         (bad / name).write_bytes(gzip.compress(b"not the data"))
     monkeypatch.setattr(datasets.KMNIST, "resources", resources)
-    monkeypatch.setattr(datasets.KMNIST, "mirrors", [bad.as_uri() + "/",
-                                                     (tmp_path / "mirror").as_uri() + "/"])
+    monkeypatch.setattr(
+        datasets.KMNIST, "mirrors", [bad.as_uri() + "/", (tmp_path / "mirror").as_uri() + "/"]
+    )
     ds = datasets.KMNIST(tmp_path / "data", train=False, download=True)
     raw = tmp_path / "data" / "KMNIST" / "raw"
-    assert sorted(os.listdir(raw)) == sorted(name for name, _ in resources)   # no temp files
+    assert sorted(os.listdir(raw)) == sorted(name for name, _ in resources)  # no temp files
     np.testing.assert_array_equal(ds.data.data, a["test_images"])
     assert ds.source == str(raw)
     # found locally now: download=True does not fetch again
@@ -205,6 +221,7 @@ def test_missing_datasets_say_so():
 
 # ------------------------------------------------------------------ CIFAR-10 (binary)
 
+
 def fake_cifar(folder, per_file=3, seed=0):
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
@@ -221,12 +238,13 @@ def fake_cifar(folder, per_file=3, seed=0):
 def test_cifar10_binary_version(tmp_path):
     batches = fake_cifar(tmp_path / "cifar-10-batches-bin")
     (tmp_path / "cifar-10-batches-bin" / "batches.meta.txt").write_text(
-        "\n".join(f"class{i}" for i in range(10)) + "\n\n")
+        "\n".join(f"class{i}" for i in range(10)) + "\n\n"
+    )
     ds = datasets.CIFAR10(tmp_path, train=True)
     assert len(ds) == 15 and ds.data.shape == (15, 32, 32, 3) and ds.data.dtype == np.uint8
     labels, planes = batches["data_batch_2.bin"]
-    img, target = ds[4]              # the second record of the second file
-    np.testing.assert_array_equal(img[:, :, 0], planes[1, 0])      # red plane -> channel 0
+    img, target = ds[4]  # the second record of the second file
+    np.testing.assert_array_equal(img[:, :, 0], planes[1, 0])  # red plane -> channel 0
     np.testing.assert_array_equal(img[:, :, 2], planes[1, 2])
     assert type(target) is int and target == labels[1] and isinstance(ds.targets, list)
     assert ds.classes[3] == "class3"
@@ -254,16 +272,21 @@ def test_cifar10_errors(tmp_path):
 
 # ------------------------------------------------------------------ with the DataLoader
 
+
 def _per_sample_batches(ds, order, bs):
     for s in range(0, len(order), bs):
-        items = [ds[int(i)] for i in order[s:s + bs]]
+        items = [ds[int(i)] for i in order[s : s + bs]]
         yield (np.stack([x.data for x, _ in items]), np.array([y for _, y in items]))
 
 
 def test_loader_batches_equal_per_sample_ones(tmp_path):
     fake_idx(tmp_path / "FashionMNIST" / "raw", n_train=23)
-    aug = [T.RandomCrop(28, padding=2), T.RandomHorizontalFlip(), T.ToTensor(),
-           T.Normalize((0.2860,), (0.3530,))]
+    aug = [
+        T.RandomCrop(28, padding=2),
+        T.RandomHorizontalFlip(),
+        T.ToTensor(),
+        T.Normalize((0.2860,), (0.3530,)),
+    ]
     fast = datasets.FashionMNIST(tmp_path, transform=T.Compose(aug))
     # the same transforms behind a Lambda are per-sample only: the reference path
     slow = datasets.FashionMNIST(tmp_path, transform=T.Compose([T.Lambda(lambda im: im)] + aug))
@@ -288,12 +311,15 @@ def test_getitems_protocol(tmp_path):
     ds = datasets.MNIST(tmp_path, transform=T.ToTensor())
     batch = ds.__getitems__([4, 0, 4])
     assert len(batch) == 3
-    x4, y4 = batch[0]                      # as a sequence: the samples one by one
+    x4, y4 = batch[0]  # as a sequence: the samples one by one
     np.testing.assert_array_equal(x4.data, ds[4][0].data)
     assert y4 == a["train_labels"][4]
     seen = []
-    loader = DataLoader(ds, batch_size=4, collate_fn=lambda samples: seen.append(
-        [y for _, y in samples]) or len(samples))
+    loader = DataLoader(
+        ds,
+        batch_size=4,
+        collate_fn=lambda samples: seen.append([y for _, y in samples]) or len(samples),
+    )
     assert list(loader) == [4, 4, 4]
     assert seen[0] == list(a["train_labels"][:4])
     # no transform: the uint8 images themselves, as default_collate stacks them
@@ -308,8 +334,11 @@ def test_subset_uses_the_batch_path(tmp_path, monkeypatch):
     ds = datasets.MNIST(tmp_path, transform=T.Compose([T.ToTensor(), T.Normalize((0.5,), (1,))]))
     calls = []
     original = datasets.MNIST.__getitems__
-    monkeypatch.setattr(datasets.MNIST, "__getitems__",
-                        lambda self, idx: calls.append(list(idx)) or original(self, idx))
+    monkeypatch.setattr(
+        datasets.MNIST,
+        "__getitems__",
+        lambda self, idx: calls.append(list(idx)) or original(self, idx),
+    )
     train, val = random_split(ds, [15, 5], generator=np.random.default_rng(0))
     xb, yb = next(iter(DataLoader(val, batch_size=5)))
     assert calls == [[val.indices[i] for i in range(5)]]

@@ -1,5 +1,6 @@
 """minnet.vision.transforms against torchvision's documented behaviour (hand-checked values),
 and the batch path against the per-sample path."""
+
 import numpy as np
 import pytest
 
@@ -9,10 +10,10 @@ from minnet.vision.transforms import batch_transform
 
 try:
     from PIL import Image
-except ImportError:       # Pillow is optional
+except ImportError:  # Pillow is optional
     Image = None
 
-try:                      # real torchvision, only when it imports here
+try:  # real torchvision, only when it imports here
     import torchvision.transforms as TT
 except Exception:
     TT = None
@@ -53,7 +54,7 @@ def test_pil_images_in_and_out():
     np.testing.assert_array_equal(T.ToTensor()(Image.fromarray(rgb)).data, T.ToTensor()(rgb).data)
     bilevel = Image.fromarray(np.array([[0, 255]], np.uint8)).convert("1")
     np.testing.assert_array_equal(T.ToTensor()(bilevel).data, [[[0.0, 1.0]]])
-    flipped = T.RandomHorizontalFlip(p=1.0)(Image.fromarray(rgb))   # geometric: PIL stays PIL
+    flipped = T.RandomHorizontalFlip(p=1.0)(Image.fromarray(rgb))  # geometric: PIL stays PIL
     assert isinstance(flipped, Image.Image)
     np.testing.assert_array_equal(np.asarray(flipped), rgb[:, ::-1])
 
@@ -64,13 +65,13 @@ def test_normalize_values_per_channel():
     expected = (np.float32(0.2) - np.float32(0.1307)) / np.float32(0.3081)
     assert y.dtype == np.float32
     np.testing.assert_array_equal(y.data, np.full((1, 2, 2), expected, np.float32))
-    np.testing.assert_array_equal(x.data, np.float32(0.2))           # not in place
+    np.testing.assert_array_equal(x.data, np.float32(0.2))  # not in place
     rgb = minnet.Tensor(np.ones((3, 2, 2), np.float32))
     z = T.Normalize([0.5, 0.0, 1.0], [0.5, 2.0, 1.0])(rgb).data
     np.testing.assert_array_equal(z[:, 0, 0], [1.0, 0.5, 0.0])
-    np.testing.assert_array_equal(T.Normalize(0.5, 0.25)(rgb).data, 2.0)    # one value: all
+    np.testing.assert_array_equal(T.Normalize(0.5, 0.25)(rgb).data, 2.0)  # one value: all
     T.Normalize((0.5,), (0.5,), inplace=True)(rgb)
-    np.testing.assert_array_equal(rgb.data, 1.0)                           # (1 - .5) / .5
+    np.testing.assert_array_equal(rgb.data, 1.0)  # (1 - .5) / .5
 
 
 def test_normalize_bad_input():
@@ -124,8 +125,12 @@ def test_flips():
 def test_padding_modes_as_torchvision_documents():
     # torchvision's RandomCrop docstring: [1, 2, 3, 4] padded by 2 on both sides
     row = np.array([[1, 2, 3, 4]], np.uint8)
-    expected = {"reflect": [3, 2, 1, 2, 3, 4, 3, 2], "symmetric": [2, 1, 1, 2, 3, 4, 4, 3],
-                "edge": [1, 1, 1, 2, 3, 4, 4, 4], "constant": [9, 9, 1, 2, 3, 4, 9, 9]}
+    expected = {
+        "reflect": [3, 2, 1, 2, 3, 4, 3, 2],
+        "symmetric": [2, 1, 1, 2, 3, 4, 4, 3],
+        "edge": [1, 1, 1, 2, 3, 4, 4, 4],
+        "constant": [9, 9, 1, 2, 3, 4, 9, 9],
+    }
     for mode, want in expected.items():
         out = T.RandomCrop((1, 8), padding=(2, 0), fill=9, padding_mode=mode)(row)
         np.testing.assert_array_equal(out[0], want, err_msg=mode)
@@ -151,20 +156,23 @@ def test_random_crop_positions_are_uniform_windows():
     seen = {}
     for _ in range(900):
         out = crop(a)
-        top, left = divmod(int(out[0, 0]), 6)       # the window's first pixel says where
-        np.testing.assert_array_equal(out, a[top:top + 4, left:left + 4])
+        top, left = divmod(int(out[0, 0]), 6)  # the window's first pixel says where
+        np.testing.assert_array_equal(out, a[top : top + 4, left : left + 4])
         seen[(top, left)] = seen.get((top, left), 0) + 1
     assert sorted(seen) == [(i, j) for i in range(3) for j in range(3)]
-    assert min(seen.values()) > 60                  # 9 positions, 100 each expected
+    assert min(seen.values()) > 60  # 9 positions, 100 each expected
 
 
 def test_random_crop_pad_if_needed_and_errors():
     a = _img((3, 5))
     out = T.RandomCrop((5, 9), pad_if_needed=True)(a)
     assert out.shape == (5, 9)
-    assert (out != 0).sum() == (a != 0).sum()        # the image is inside, padding is 0
-    with pytest.raises(ValueError, match=r"required crop size \(5, 9\) is larger than input "
-                                         r"image size \(3, 5\)"):
+    assert (out != 0).sum() == (a != 0).sum()  # the image is inside, padding is 0
+    with pytest.raises(
+        ValueError,
+        match=r"required crop size \(5, 9\) is larger than input "
+        r"image size \(3, 5\)",
+    ):
         T.RandomCrop((5, 9))(a)
     with pytest.raises(ValueError, match="padding_mode"):
         T.RandomCrop(2, padding_mode="wrap")
@@ -210,10 +218,13 @@ def test_resize_bilinear_and_nearest_by_hand():
 def test_resize_matches_torch_interpolate(size, mode, antialias):
     torch = pytest.importorskip("torch")
     x = np.random.default_rng(2).random((2, 3, 28, 30)).astype(np.float32)
-    ref = torch.nn.functional.interpolate(torch.from_numpy(x), size=size, mode=mode,
-                                          antialias=antialias and mode == "bilinear",
-                                          **({"align_corners": False} if mode == "bilinear"
-                                             else {})).numpy()
+    ref = torch.nn.functional.interpolate(
+        torch.from_numpy(x),
+        size=size,
+        mode=mode,
+        antialias=antialias and mode == "bilinear",
+        **({"align_corners": False} if mode == "bilinear" else {}),
+    ).numpy()
     out, _ = T.Resize(size, interpolation=mode, antialias=antialias)._batch(x, True, None)
     np.testing.assert_allclose(out, ref, atol=2e-6)
 
@@ -227,12 +238,23 @@ def test_missing_transforms_say_so():
 
 PIPELINES = {
     "mnist example": lambda: T.Compose([T.ToTensor(), T.Normalize((0.1307,), (0.3081,))]),
-    "augmented": lambda: T.Compose([T.RandomCrop(24, padding=2, padding_mode="reflect"),
-                                    T.RandomHorizontalFlip(), T.ToTensor(),
-                                    T.Normalize((0.5,), (0.25,))]),
-    "tensor ops": lambda: T.Compose([T.ToTensor(), T.RandomCrop(26, padding=(1, 2)),
-                                     T.RandomVerticalFlip(0.4),
-                                     T.Normalize((0.2,), (0.3,)), T.Resize((20, 22))]),
+    "augmented": lambda: T.Compose(
+        [
+            T.RandomCrop(24, padding=2, padding_mode="reflect"),
+            T.RandomHorizontalFlip(),
+            T.ToTensor(),
+            T.Normalize((0.5,), (0.25,)),
+        ]
+    ),
+    "tensor ops": lambda: T.Compose(
+        [
+            T.ToTensor(),
+            T.RandomCrop(26, padding=(1, 2)),
+            T.RandomVerticalFlip(0.4),
+            T.Normalize((0.2,), (0.3,)),
+            T.Resize((20, 22)),
+        ]
+    ),
     "geometric only": lambda: T.Compose([T.CenterCrop(20), T.RandomHorizontalFlip()]),
     "one transform": lambda: T.RandomCrop(20, padding=4),
 }
@@ -253,7 +275,7 @@ def test_batch_path_equals_per_sample_bit_for_bit(name, channels):
     after_batch = minnet.random.get_generator().random()
     minnet.manual_seed(11)
     per = [t(img) for img in imgs]
-    assert minnet.random.get_generator().random() == after_batch    # same number of draws
+    assert minnet.random.get_generator().random() == after_batch  # same number of draws
     stacked = np.stack([p.data if isinstance(p, minnet.Tensor) else p for p in per])
     assert is_tensor == isinstance(per[0], minnet.Tensor)
     assert x.dtype == stacked.dtype and x.shape == stacked.shape
@@ -264,7 +286,7 @@ def test_batch_path_draws_differ_per_image():
     imgs = np.repeat(np.arange(64, dtype=np.uint8).reshape(1, 8, 8), 200, axis=0)
     minnet.manual_seed(0)
     x, _ = batch_transform(T.Compose([T.RandomCrop(6), T.RandomHorizontalFlip()]))(imgs)
-    assert len({xi.tobytes() for xi in x}) == 18      # 9 positions x 2 flips, all drawn
+    assert len({xi.tobytes() for xi in x}) == 18  # 9 positions x 2 flips, all drawn
 
 
 def test_what_is_not_vectorisable():

@@ -1,5 +1,6 @@
 """Fashion-MNIST, delegating to minnet.datasets.fashion_mnist (see there for where the files
 are looked for, and the embedded subset it falls back to)."""
+
 from minnet.datasets import fashion_mnist as _fm
 
 __all__ = ["load_data"]

@@ -4,6 +4,7 @@ argument (a folder with the four IDX files, or a Keras ``mnist.npz``);
 ``~/.keras/datasets/mnist.npz``; ``/usr/share/datasets/mnist``. ``MINNET_DATA_NO_SYSTEM=1``
 skips the last two. Without them it raises FileNotFoundError saying where to put the files
 (Fashion-MNIST, in contrast, is always available offline: ``keras.datasets.fashion_mnist``)."""
+
 import os
 import zipfile
 
@@ -49,19 +50,25 @@ def load_data(path=None):
         elif os.path.isdir(where) and all(_find(where, stem) for stem in FILES.values()):
             files = {k: _find(where, stem) for k, stem in FILES.items()}
             r = {k: np.asarray(read_idx(p)) for k, p in files.items()}
-            a = {"x_train": r["train_images"], "y_train": r["train_labels"],
-                 "x_test": r["test_images"], "y_test": r["test_labels"]}
+            a = {
+                "x_train": r["train_images"],
+                "y_train": r["train_labels"],
+                "x_test": r["test_images"],
+                "y_test": r["test_labels"],
+            }
             source = where
         else:
             continue
         for split in ("train", "test"):
             x, y = a[f"x_{split}"], a[f"y_{split}"]
             if x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
-                raise ValueError(f"mnist: {source}: {split} images {x.shape} and labels "
-                                 f"{y.shape} do not match")
+                raise ValueError(
+                    f"mnist: {source}: {split} images {x.shape} and labels {y.shape} do not match"
+                )
         return Splits((a["x_train"], a["y_train"]), (a["x_test"], a["y_test"]), False, source)
     raise FileNotFoundError(
         f"MNIST not found in {tried} and nothing is downloaded: put Keras's mnist.npz in "
         f"~/.keras/datasets/, or the four IDX files ({', '.join(FILES.values())}, optionally "
         f".gz) in $MINNET_DATASETS/mnist, or pass path=. Fashion-MNIST works offline: "
-        f"keras.datasets.fashion_mnist.load_data()")
+        f"keras.datasets.fashion_mnist.load_data()"
+    )

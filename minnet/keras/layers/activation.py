@@ -1,4 +1,5 @@
 """Activation layers with their own names: ReLU, Softmax, LeakyReLU, ELU."""
+
 from minnet.keras import activations
 from minnet.keras.layers.core import Activation
 
@@ -11,8 +12,10 @@ class ReLU(Activation):
 
     def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
         if max_value is not None or negative_slope or threshold:
-            raise ValueError("ReLU: only the defaults max_value=None, negative_slope=0, "
-                             "threshold=0 are supported; use LeakyReLU for a slope")
+            raise ValueError(
+                "ReLU: only the defaults max_value=None, negative_slope=0, "
+                "threshold=0 are supported; use LeakyReLU for a slope"
+            )
         super().__init__("relu", **kwargs)
 
 

@@ -1,6 +1,7 @@
 """Layer: the base of the Keras layers, a minnet.nn.Module built lazily from the first input
 shape (Keras 3's ``build(input_shape)``), holding its weights in minnet.nn's layouts and
 showing them in Keras's (``get_weights``/``set_weights``)."""
+
 import re
 
 import numpy as np
@@ -32,8 +33,12 @@ def _snake(name):
 
 
 def shape_str(shape):
-    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + \
-        ("," if len(shape) == 1 else "") + ")"
+    return (
+        "("
+        + ", ".join("None" if d is None else str(d) for d in shape)
+        + ("," if len(shape) == 1 else "")
+        + ")"
+    )
 
 
 def to_tensor(x, dtype=np.float32):
@@ -55,8 +60,11 @@ class KerasTensor:
     def __init__(self, shape, layer=None, parents=None, name=None):
         self.shape = tuple(shape)
         self.layer, self.name = layer, name
-        self.parents = [] if parents is None else \
-            (list(parents) if isinstance(parents, (list, tuple)) else [parents])
+        self.parents = (
+            []
+            if parents is None
+            else (list(parents) if isinstance(parents, (list, tuple)) else [parents])
+        )
         self.dtype = "float32"
 
     @property
@@ -118,23 +126,25 @@ class Layer(RecordsInit, Module):
         trainable (bool): whether fit updates the weights. Default: True.
     """
 
-    def __init__(self, name=None, input_shape=None, input_dim=None, trainable=True,
-                 dtype=None, **kwargs):
+    def __init__(
+        self, name=None, input_shape=None, input_dim=None, trainable=True, dtype=None, **kwargs
+    ):
         super().__init__()
         kwargs.pop("batch_input_shape", None)
         if kwargs:
-            raise TypeError(f"{type(self).__name__}: unrecognized keyword arguments "
-                            f"{sorted(kwargs)}")
+            raise TypeError(
+                f"{type(self).__name__}: unrecognized keyword arguments {sorted(kwargs)}"
+            )
         if dtype not in (None, "float32", np.float32):
-            raise ValueError(f"{type(self).__name__}: only float32 layers are supported, got "
-                             f"dtype={dtype!r}")
+            raise ValueError(
+                f"{type(self).__name__}: only float32 layers are supported, got dtype={dtype!r}"
+            )
         self.name = name or _unique_name(_snake(type(self).__name__))
         self.built = False
-        self._build_shape = None          # input shape at build time, batch dim None
+        self._build_shape = None  # input shape at build time, batch dim None
         if input_dim is not None and input_shape is None:
             input_shape = (input_dim,)
-        self._declared_input_shape = None if input_shape is None else \
-            (None,) + tuple(input_shape)
+        self._declared_input_shape = None if input_shape is None else (None,) + tuple(input_shape)
         self._trainable = bool(trainable)
 
     # ------------------------------------------------------------------ building
@@ -148,10 +158,14 @@ class Layer(RecordsInit, Module):
         """``compute_output_shape``, or for a user's layer that does not define it, the shape
         of its output on zeros (batch 1; Keras traces the layer symbolically instead)."""
         input_shape = tuple(input_shape)
-        if type(self).compute_output_shape is not Layer.compute_output_shape or \
-                type(self).__module__.startswith("minnet.keras") or None in input_shape[1:]:
+        if (
+            type(self).compute_output_shape is not Layer.compute_output_shape
+            or type(self).__module__.startswith("minnet.keras")
+            or None in input_shape[1:]
+        ):
             return tuple(self.compute_output_shape(input_shape))
         from minnet.autograd import no_grad
+
         with no_grad():
             out = self(np.zeros((1,) + input_shape[1:], self.input_dtype))
         return (None,) + tuple(out.shape[1:])
@@ -173,19 +187,23 @@ class Layer(RecordsInit, Module):
         if not self.built:
             return
         if self._input_ndim is not None and len(shape) != self._input_ndim:
-            raise ValueError(f'Input 0 of layer "{self.name}" ({type(self).__name__}) is '
-                             f"incompatible with the layer: expected ndim={self._input_ndim}, "
-                             f"found ndim={len(shape)}. Full shape received: "
-                             f"{shape_str(tuple(shape))}")
+            raise ValueError(
+                f'Input 0 of layer "{self.name}" ({type(self).__name__}) is '
+                f"incompatible with the layer: expected ndim={self._input_ndim}, "
+                f"found ndim={len(shape)}. Full shape received: "
+                f"{shape_str(tuple(shape))}"
+            )
         for axis, size in (self._input_axes or {}).items():
             if len(shape) < abs(axis) or shape[axis] != size:
-                raise ValueError(f'Input 0 of layer "{self.name}" ({type(self).__name__}) is '
-                                 f"incompatible with the layer: expected axis {axis} of input "
-                                 f"shape to have value {size}, but received input with shape "
-                                 f"{shape_str(tuple(shape))} (the layer was built for "
-                                 f"{shape_str(self._build_shape)})")
+                raise ValueError(
+                    f'Input 0 of layer "{self.name}" ({type(self).__name__}) is '
+                    f"incompatible with the layer: expected axis {axis} of input "
+                    f"shape to have value {size}, but received input with shape "
+                    f"{shape_str(tuple(shape))} (the layer was built for "
+                    f"{shape_str(self._build_shape)})"
+                )
 
-    input_dtype = np.float32     # what NumPy inputs are cast to (Keras's floatx)
+    input_dtype = np.float32  # what NumPy inputs are cast to (Keras's floatx)
 
     def __call__(self, x, *args, training=None, **kwargs):
         # further positional arguments go to call: an RNN cell's ``cell(inputs, states)``;
@@ -201,7 +219,7 @@ class Layer(RecordsInit, Module):
         self._check_input(x.shape)
         # Keras: a direct call is inference (dropout off, batch norm on its moving
         # statistics) unless training=True is passed; fit passes it
-        if not _takes_training(type(self)):   # a user's call(self, inputs)
+        if not _takes_training(type(self)):  # a user's call(self, inputs)
             return self.call(x, *args, **kwargs)
         return self.call(x, *args, training=bool(training), **kwargs)
 
@@ -228,8 +246,17 @@ class Layer(RecordsInit, Module):
         raise NotImplementedError
 
     # ------------------------------------------------------------------ weights
-    def add_weight(self, shape=None, initializer="glorot_uniform", dtype=None, trainable=True,
-                   name=None, regularizer=None, constraint=None, **kwargs):
+    def add_weight(
+        self,
+        shape=None,
+        initializer="glorot_uniform",
+        dtype=None,
+        trainable=True,
+        name=None,
+        regularizer=None,
+        constraint=None,
+        **kwargs,
+    ):
         """Create a weight (for custom layers' ``build``): a float32 Parameter of ``shape``
         initialised by ``initializer`` (a Keras name or callable), listed by
         ``get_weights`` in creation order; not trainable with ``trainable=False``."""
@@ -290,24 +317,30 @@ class Layer(RecordsInit, Module):
         vs = self._variables()
         weights = list(weights)
         if len(weights) != len(vs):
-            raise ValueError(f'Layer "{self.name}" ({type(self).__name__}) expects {len(vs)} '
-                             f"weights, but the weight list has {len(weights)} elements")
+            raise ValueError(
+                f'Layer "{self.name}" ({type(self).__name__}) expects {len(vs)} '
+                f"weights, but the weight list has {len(weights)} elements"
+            )
         arrays = []
         for (name, t, to_keras, from_keras, _), w in zip(vs, weights):
             w = np.asarray(w)
             want = to_keras(t.data).shape
             if w.shape != want:
-                raise ValueError(f'Layer "{self.name}" weight "{name}" has shape '
-                                 f"{want}, not compatible with provided weight shape "
-                                 f"{w.shape}")
+                raise ValueError(
+                    f'Layer "{self.name}" weight "{name}" has shape '
+                    f"{want}, not compatible with provided weight shape "
+                    f"{w.shape}"
+                )
             arrays.append(from_keras(w))
         for (_, t, _, _, _), a in zip(vs, arrays):
             t.data[...] = a
 
     def count_params(self):
         if not self.built:
-            raise ValueError(f'Layer "{self.name}" is not built yet, so its weights are not '
-                             f"created: call it on data or build it first")
+            raise ValueError(
+                f'Layer "{self.name}" is not built yet, so its weights are not '
+                f"created: call it on data or build it first"
+            )
         return int(sum(t.data.size for _, t, _, _, _ in self._variables()))
 
     def get_config(self):
@@ -327,6 +360,7 @@ def _call_accepts(cls, argument):
     cached = cls.__dict__.get(key)
     if cached is None:
         import inspect
+
         params = inspect.signature(cls.call).parameters
         cached = argument in params or any(p.kind == p.VAR_KEYWORD for p in params.values())
         setattr(cls, key, cached)
@@ -342,6 +376,7 @@ def _training_second(cls):
     cached = cls.__dict__.get("_call_training_second")
     if cached is None:
         import inspect
+
         params = list(inspect.signature(cls.call).parameters)
         cached = len(params) > 2 and params[2] == "training"
         setattr(cls, "_call_training_second", cached)

@@ -7,6 +7,7 @@ transposes only where the chain starts and ends (see ``call_nchw``). Keras's 'sa
 (``total = max((ceil(H / s) - 1) s + d (k - 1) + 1 - H, 0)``, the odd pixel at the bottom /
 right) is passed to the kernel when symmetric and padded explicitly otherwise.
 """
+
 import math
 
 import numpy as np
@@ -17,8 +18,15 @@ from minnet.keras.layers.base import Layer, identity
 from minnet.nn import functional as F
 from minnet.tensor import Tensor, cat
 
-__all__ = ["Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D",
-           "GlobalMaxPooling2D", "to_nchw", "to_nhwc"]
+__all__ = [
+    "Conv2D",
+    "MaxPooling2D",
+    "AveragePooling2D",
+    "GlobalAveragePooling2D",
+    "GlobalMaxPooling2D",
+    "to_nchw",
+    "to_nhwc",
+]
 
 
 def to_nchw(x):
@@ -53,6 +61,7 @@ def _out_size(size, k, s, padding, d=1):
 
 def _pad(x, pads, value):
     """Pad NCHW x by ((top, bottom), (left, right)) with a constant."""
+
     def block(axis, width):
         shape = list(x.shape)
         shape[axis] = width
@@ -75,13 +84,18 @@ class _Spatial(Layer):
 
     def _check_format(self, data_format):
         if data_format not in (None, "channels_last", "channels_first"):
-            raise ValueError(f'{type(self).__name__} "{self.name}": data_format must be '
-                             f"'channels_last' or 'channels_first', got {data_format!r}")
+            raise ValueError(
+                f'{type(self).__name__} "{self.name}": data_format must be '
+                f"'channels_last' or 'channels_first', got {data_format!r}"
+            )
         self.data_format = data_format or "channels_last"
 
     def _hw(self, input_shape):
-        return tuple(input_shape[1:3]) if self.data_format == "channels_last" \
+        return (
+            tuple(input_shape[1:3])
+            if self.data_format == "channels_last"
             else tuple(input_shape[2:4])
+        )
 
     def _channels(self, input_shape):
         return input_shape[-1] if self.data_format == "channels_last" else input_shape[1]
@@ -91,11 +105,15 @@ class _Spatial(Layer):
 
     def build(self, input_shape):
         if not hasattr(nn, "Conv2d"):
-            raise ImportError(f"{type(self).__name__} needs minnet.nn's convolutions, which "
-                              f"this minnet build does not have")
+            raise ImportError(
+                f"{type(self).__name__} needs minnet.nn's convolutions, which "
+                f"this minnet build does not have"
+            )
         if len(input_shape) != 4:
-            raise ValueError(f'{type(self).__name__} "{self.name}": expected 4-D input '
-                             f"(batch, height, width, channels), got shape {input_shape}")
+            raise ValueError(
+                f'{type(self).__name__} "{self.name}": expected 4-D input '
+                f"(batch, height, width, channels), got shape {input_shape}"
+            )
         self._input_ndim = 4
 
     def call(self, x, training=False, **kwargs):
@@ -128,10 +146,23 @@ class Conv2D(_Spatial):
         (8, 26, 26, 32)
     """
 
-    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid",
-                 data_format=None, dilation_rate=(1, 1), groups=1, activation=None,
-                 use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, **kwargs):
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=(1, 1),
+        padding="valid",
+        data_format=None,
+        dilation_rate=(1, 1),
+        groups=1,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         who = f'Conv2D "{self.name}"'
         self._check_format(data_format)
@@ -153,23 +184,36 @@ class Conv2D(_Spatial):
         super().build(input_shape)
         c = self._channels(input_shape)
         if c is None or c % self.groups:
-            raise ValueError(f'Conv2D "{self.name}": the channel dim ({c}) must be known and '
-                             f"divisible by groups={self.groups}; input shape {input_shape}")
+            raise ValueError(
+                f'Conv2D "{self.name}": the channel dim ({c}) must be known and '
+                f"divisible by groups={self.groups}; input shape {input_shape}"
+            )
         self._input_axes = {(-1 if self.data_format == "channels_last" else 1): c}
-        self.conv = nn.Conv2d(c, self.filters, self.kernel_size, stride=self.strides,
-                              dilation=self.dilation_rate, groups=self.groups,
-                              bias=self.use_bias)
+        self.conv = nn.Conv2d(
+            c,
+            self.filters,
+            self.kernel_size,
+            stride=self.strides,
+            dilation=self.dilation_rate,
+            groups=self.groups,
+            bias=self.use_bias,
+        )
         kh, kw = self.kernel_size
         self.conv.weight.data[...] = _from_keras_kernel(
-            self.kernel_initializer((kh, kw, c // self.groups, self.filters)))
+            self.kernel_initializer((kh, kw, c // self.groups, self.filters))
+        )
         if self.use_bias:
             self.conv.bias.data[...] = self.bias_initializer((self.filters,))
 
     def compute_output_shape(self, input_shape):
         (h, w), n = self._hw(input_shape), input_shape[0]
         (kh, kw), (sh, sw), (dh, dw) = self.kernel_size, self.strides, self.dilation_rate
-        return self._image_shape(n, _out_size(h, kh, sh, self.padding, dh),
-                                 _out_size(w, kw, sw, self.padding, dw), self.filters)
+        return self._image_shape(
+            n,
+            _out_size(h, kh, sh, self.padding, dh),
+            _out_size(w, kw, sw, self.padding, dw),
+            self.filters,
+        )
 
     def _variables(self):
         if not self.built:
@@ -183,8 +227,12 @@ class Conv2D(_Spatial):
         """max_pool: a following MaxPooling2D(2) is fused in (see fusion_role)."""
         padding = 0
         if self.padding == "same":
-            pads = [_same_pads(size, k, s, d) for size, k, s, d in
-                    zip(x.shape[2:], self.kernel_size, self.strides, self.dilation_rate)]
+            pads = [
+                _same_pads(size, k, s, d)
+                for size, k, s, d in zip(
+                    x.shape[2:], self.kernel_size, self.strides, self.dilation_rate
+                )
+            ]
             if all(a == b for a, b in pads):
                 padding = (pads[0][0], pads[1][0])
             else:
@@ -192,10 +240,25 @@ class Conv2D(_Spatial):
         name = activations.serialize(self.activation)
         fuse = name == "relu" and not skip_activation
         if max_pool and fuse:
-            return F.conv2d_relu_max_pool2d(x, self.conv.weight, self.conv.bias, self.strides,
-                                            padding, self.dilation_rate, self.groups)
-        y = F.conv2d(x, self.conv.weight, self.conv.bias, self.strides, padding,
-                     self.dilation_rate, self.groups, activation="relu" if fuse else None)
+            return F.conv2d_relu_max_pool2d(
+                x,
+                self.conv.weight,
+                self.conv.bias,
+                self.strides,
+                padding,
+                self.dilation_rate,
+                self.groups,
+            )
+        y = F.conv2d(
+            x,
+            self.conv.weight,
+            self.conv.bias,
+            self.strides,
+            padding,
+            self.dilation_rate,
+            self.groups,
+            activation="relu" if fuse else None,
+        )
         if fuse or skip_activation or name == "linear":
             return y
         if name == "softmax":  # over channels, Keras's last axis
@@ -203,8 +266,11 @@ class Conv2D(_Spatial):
         return self.activation(y)
 
     def _penalized(self):
-        return [(self.kernel_regularizer, self.conv.weight),
-                (self.bias_regularizer, self.conv.bias)] if self.built else []
+        return (
+            [(self.kernel_regularizer, self.conv.weight), (self.bias_regularizer, self.conv.bias)]
+            if self.built
+            else []
+        )
 
     def fusion_role(self):
         """'conv_relu' for a relu Conv2D: Sequential runs it and a following 2x2 max pooling
@@ -221,8 +287,9 @@ def _from_keras_kernel(k_hwio):
 
 
 class _Pooling2D(_Spatial):
-    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None,
-                 **kwargs):
+    def __init__(
+        self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, **kwargs
+    ):
         super().__init__(**kwargs)
         who = f'{type(self).__name__} "{self.name}"'
         self._check_format(data_format)
@@ -235,15 +302,19 @@ class _Pooling2D(_Spatial):
     def compute_output_shape(self, input_shape):
         (h, w), n = self._hw(input_shape), input_shape[0]
         (kh, kw), (sh, sw) = self.pool_size, self.strides
-        return self._image_shape(n, _out_size(h, kh, sh, self.padding),
-                                 _out_size(w, kw, sw, self.padding),
-                                 self._channels(input_shape))
+        return self._image_shape(
+            n,
+            _out_size(h, kh, sh, self.padding),
+            _out_size(w, kw, sw, self.padding),
+            self._channels(input_shape),
+        )
 
     def _pads(self, x):
         if self.padding == "valid":
             return None
-        return [_same_pads(size, k, s) for size, k, s in
-                zip(x.shape[2:], self.pool_size, self.strides)]
+        return [
+            _same_pads(size, k, s) for size, k, s in zip(x.shape[2:], self.pool_size, self.strides)
+        ]
 
 
 class MaxPooling2D(_Pooling2D):
@@ -275,8 +346,9 @@ class AveragePooling2D(_Pooling2D):
         if pads is None or not any(a or b for a, b in pads):
             return F.avg_pool2d(x, self.pool_size, self.strides)
         if all(a == b for a, b in pads):
-            return F.avg_pool2d(x, self.pool_size, self.strides, (pads[0][0], pads[1][0]),
-                                count_include_pad=False)
+            return F.avg_pool2d(
+                x, self.pool_size, self.strides, (pads[0][0], pads[1][0]), count_include_pad=False
+            )
         # asymmetric: mean of the zero-padded input over the mean of the valid-pixel mask
         n, c, h, w = x.shape
         ones = Tensor(np.ones((1, 1, h, w), x.dtype))
@@ -296,8 +368,7 @@ class GlobalAveragePooling2D(_Spatial):
 
     def compute_output_shape(self, input_shape):
         c = self._channels(input_shape)
-        return self._image_shape(input_shape[0], 1, 1, c) if self.keepdims \
-            else (input_shape[0], c)
+        return self._image_shape(input_shape[0], 1, 1, c) if self.keepdims else (input_shape[0], c)
 
     def call_nchw(self, x, training=False):
         n, c = x.shape[0], x.shape[1]

@@ -1,5 +1,6 @@
 """Conv1D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D over
 (batch, steps, channels) sequences: the 2-D layers on a (batch, 1, steps, channels) view."""
+
 from minnet.keras.layers.base import Layer
 from minnet.keras.layers.convolutional import (
     AveragePooling2D,
@@ -10,8 +11,13 @@ from minnet.keras.layers.convolutional import (
     to_nhwc,
 )
 
-__all__ = ["Conv1D", "MaxPooling1D", "AveragePooling1D", "GlobalAveragePooling1D",
-           "GlobalMaxPooling1D"]
+__all__ = [
+    "Conv1D",
+    "MaxPooling1D",
+    "AveragePooling1D",
+    "GlobalAveragePooling1D",
+    "GlobalMaxPooling1D",
+]
 
 
 def _int(v):
@@ -28,8 +34,10 @@ class _As2D:
 
     def build(self, input_shape):
         if len(input_shape) != 3:
-            raise ValueError(f'{type(self).__name__} "{self.name}": expected input of shape '
-                             f"(batch, steps, channels), got {input_shape}")
+            raise ValueError(
+                f'{type(self).__name__} "{self.name}": expected input of shape '
+                f"(batch, steps, channels), got {input_shape}"
+            )
         super().build((input_shape[0], 1) + tuple(input_shape[1:]))
         self._input_ndim = 3
 
@@ -55,21 +63,38 @@ class Conv1D(_As2D, Conv2D):
     Weights: kernel (kernel_size, in_channels, filters), bias (filters,).
     """
 
-    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
-                 dilation_rate=1, groups=1, activation=None, **kwargs):
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        data_format=None,
+        dilation_rate=1,
+        groups=1,
+        activation=None,
+        **kwargs,
+    ):
         if data_format not in (None, "channels_last"):
             raise ValueError("Conv1D: only data_format='channels_last' is supported")
         self.causal = padding == "causal"
-        super().__init__(filters, (1, _int(kernel_size)), (1, _int(strides)),
-                         "valid" if self.causal else padding, None, (1, _int(dilation_rate)),
-                         groups, activation, **kwargs)
+        super().__init__(
+            filters,
+            (1, _int(kernel_size)),
+            (1, _int(strides)),
+            "valid" if self.causal else padding,
+            None,
+            (1, _int(dilation_rate)),
+            groups,
+            activation,
+            **kwargs,
+        )
 
     def compute_output_shape(self, input_shape):
         if self.causal:
             steps = input_shape[1]
             grow = self.dilation_rate[1] * (self.kernel_size[1] - 1)
-            input_shape = (input_shape[0], None if steps is None else steps + grow,
-                           input_shape[2])
+            input_shape = (input_shape[0], None if steps is None else steps + grow, input_shape[2])
         return super().compute_output_shape(input_shape)
 
     def call_nchw(self, x, training=False, skip_activation=False):
@@ -88,19 +113,27 @@ class Conv1D(_As2D, Conv2D):
 class MaxPooling1D(_As2D, MaxPooling2D):
     """Max over windows of ``pool_size`` steps (default 2) every ``strides``."""
 
-    def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None,
-                 **kwargs):
-        super().__init__((1, _int(pool_size)), None if strides is None else (1, _int(strides)),
-                         padding, None, **kwargs)
+    def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, **kwargs):
+        super().__init__(
+            (1, _int(pool_size)),
+            None if strides is None else (1, _int(strides)),
+            padding,
+            None,
+            **kwargs,
+        )
 
 
 class AveragePooling1D(_As2D, AveragePooling2D):
     """Mean over windows of ``pool_size`` steps (default 2) every ``strides``."""
 
-    def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None,
-                 **kwargs):
-        super().__init__((1, _int(pool_size)), None if strides is None else (1, _int(strides)),
-                         padding, None, **kwargs)
+    def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, **kwargs):
+        super().__init__(
+            (1, _int(pool_size)),
+            None if strides is None else (1, _int(strides)),
+            padding,
+            None,
+            **kwargs,
+        )
 
 
 class GlobalAveragePooling1D(Layer):
@@ -111,8 +144,11 @@ class GlobalAveragePooling1D(Layer):
         self.keepdims = bool(keepdims)
 
     def compute_output_shape(self, input_shape):
-        return (input_shape[0], 1, input_shape[2]) if self.keepdims else \
-            (input_shape[0], input_shape[2])
+        return (
+            (input_shape[0], 1, input_shape[2])
+            if self.keepdims
+            else (input_shape[0], input_shape[2])
+        )
 
     def call(self, x, training=False):
         y = self._reduce(x)

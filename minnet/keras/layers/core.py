@@ -1,4 +1,5 @@
 """Core layers: Input, InputLayer, Dense, Activation, Dropout, Flatten, Reshape."""
+
 import numpy as np
 
 from minnet import nn
@@ -6,8 +7,16 @@ from minnet.keras import activations, initializers
 from minnet.keras.layers.base import KerasTensor, Layer, identity, transpose
 from minnet.nn import functional as F
 
-__all__ = ["Input", "InputLayer", "Dense", "Activation", "Dropout", "Flatten", "Reshape",
-           "Rescaling"]
+__all__ = [
+    "Input",
+    "InputLayer",
+    "Dense",
+    "Activation",
+    "Dropout",
+    "Flatten",
+    "Reshape",
+    "Rescaling",
+]
 
 
 class InputLayer(Layer):
@@ -38,8 +47,7 @@ def Input(shape=None, batch_size=None, name=None, dtype=None, **kwargs):
 
         >>> model = keras.Sequential([keras.Input(shape=(784,)), layers.Dense(10)])
     """
-    return InputLayer(shape=shape, batch_size=batch_size, name=name, dtype=dtype,
-                      **kwargs).output
+    return InputLayer(shape=shape, batch_size=batch_size, name=name, dtype=dtype, **kwargs).output
 
 
 class Dense(Layer):
@@ -68,13 +76,20 @@ class Dense(Layer):
         (32, 64)
     """
 
-    def __init__(self, units, activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, **kwargs):
+    def __init__(
+        self,
+        units,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if not isinstance(units, (int, np.integer)) or units <= 0:
-            raise ValueError(f'Dense "{self.name}": units must be a positive int, got '
-                             f"{units!r}")
+            raise ValueError(f'Dense "{self.name}": units must be a positive int, got {units!r}')
         self.units = int(units)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
@@ -86,8 +101,10 @@ class Dense(Layer):
     def build(self, input_shape):
         in_dim = input_shape[-1]
         if in_dim is None:
-            raise ValueError(f'Dense "{self.name}": the last dim of the input must be known, '
-                             f"got input shape {input_shape}")
+            raise ValueError(
+                f'Dense "{self.name}": the last dim of the input must be known, '
+                f"got input shape {input_shape}"
+            )
         self.linear = nn.Linear(in_dim, self.units, bias=self.use_bias)
         self._input_axes = {-1: in_dim}
         self.linear.weight.data[...] = self.kernel_initializer((in_dim, self.units)).T
@@ -124,8 +141,14 @@ class Dense(Layer):
         return self.activation(self.linear(x))
 
     def _penalized(self):
-        return [(self.kernel_regularizer, self.linear.weight),
-                (self.bias_regularizer, self.linear.bias)] if self.built else []
+        return (
+            [
+                (self.kernel_regularizer, self.linear.weight),
+                (self.bias_regularizer, self.linear.bias),
+            ]
+            if self.built
+            else []
+        )
 
 
 class Activation(Layer):
@@ -199,12 +222,16 @@ class Reshape(Layer):
             known = int(np.prod([d for d in target if d != -1]))
             total = int(np.prod(rest))
             if known == 0 or total % known:
-                raise ValueError(f'Reshape "{self.name}": cannot reshape input of shape '
-                                 f"{tuple(input_shape)} to {self.target_shape}")
+                raise ValueError(
+                    f'Reshape "{self.name}": cannot reshape input of shape '
+                    f"{tuple(input_shape)} to {self.target_shape}"
+                )
             target[target.index(-1)] = total // known
         elif all(d is not None for d in rest) and int(np.prod(rest)) != int(np.prod(target)):
-            raise ValueError(f'Reshape "{self.name}": total size of the input {tuple(input_shape)}'
-                             f" does not match target_shape {self.target_shape}")
+            raise ValueError(
+                f'Reshape "{self.name}": total size of the input {tuple(input_shape)}'
+                f" does not match target_shape {self.target_shape}"
+            )
         return (input_shape[0],) + tuple(None if d == -1 else d for d in target)
 
     def build(self, input_shape):

@@ -7,6 +7,7 @@ Examples::
     >>> y = layers.Conv2D(16, 3, padding="same", activation="relu")(x)
     >>> out = layers.Add()([x, y])                      # a residual connection
 """
+
 from minnet.keras.layers.base import KerasTensor, Layer, shape_str, to_tensor
 from minnet.tensor import cat, maximum, minimum
 
@@ -14,14 +15,19 @@ __all__ = ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Conc
 
 
 class _Merge(Layer):
-    merge = True      # a model passes this layer the list of its inputs' values
-    _arity = None     # exactly this many inputs (Subtract: 2), else two or more
+    merge = True  # a model passes this layer the list of its inputs' values
+    _arity = None  # exactly this many inputs (Subtract: 2), else two or more
 
     def __call__(self, inputs, training=None, **kwargs):
-        if not isinstance(inputs, (list, tuple)) or len(inputs) < 2 or \
-                (self._arity and len(inputs) != self._arity):
-            raise ValueError(f'{type(self).__name__} "{self.name}": expects a list of '
-                             f"{self._arity or 'two or more'} inputs, got {inputs!r}")
+        if (
+            not isinstance(inputs, (list, tuple))
+            or len(inputs) < 2
+            or (self._arity and len(inputs) != self._arity)
+        ):
+            raise ValueError(
+                f'{type(self).__name__} "{self.name}": expects a list of '
+                f"{self._arity or 'two or more'} inputs, got {inputs!r}"
+            )
         if all(isinstance(t, KerasTensor) for t in inputs):
             shapes = [t.shape for t in inputs]
             out = self.compute_output_shape(shapes)
@@ -33,8 +39,10 @@ class _Merge(Layer):
         first = tuple(input_shape[0])
         for s in input_shape[1:]:
             if tuple(s) != first:
-                raise ValueError(f'{type(self).__name__} "{self.name}": inputs must have the '
-                                 f"same shape, got {[shape_str(tuple(t)) for t in input_shape]}")
+                raise ValueError(
+                    f'{type(self).__name__} "{self.name}": inputs must have the '
+                    f"same shape, got {[shape_str(tuple(t)) for t in input_shape]}"
+                )
         return first
 
     def call(self, inputs, training=False):
@@ -96,10 +104,13 @@ class Concatenate(_Merge):
         rank = len(shapes[0])
         axis = self.axis % rank
         for s in shapes[1:]:
-            if len(s) != rank or any(a != b for i, (a, b) in enumerate(zip(s, shapes[0]))
-                                     if i != axis):
-                raise ValueError(f'Concatenate "{self.name}": inputs must match except on '
-                                 f"axis {self.axis}, got {[shape_str(t) for t in shapes]}")
+            if len(s) != rank or any(
+                a != b for i, (a, b) in enumerate(zip(s, shapes[0])) if i != axis
+            ):
+                raise ValueError(
+                    f'Concatenate "{self.name}": inputs must match except on '
+                    f"axis {self.axis}, got {[shape_str(t) for t in shapes]}"
+                )
         sizes = [s[axis] for s in shapes]
         out = list(shapes[0])
         out[axis] = None if None in sizes else sum(sizes)

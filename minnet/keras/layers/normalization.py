@@ -26,24 +26,44 @@ class BatchNormalization(Layer):
     With ``trainable = False`` the layer runs in inference mode, as in Keras.
     """
 
-    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
-                 beta_initializer="zeros", gamma_initializer="ones",
-                 moving_mean_initializer="zeros", moving_variance_initializer="ones", **kwargs):
+    def __init__(
+        self,
+        axis=-1,
+        momentum=0.99,
+        epsilon=1e-3,
+        center=True,
+        scale=True,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        moving_mean_initializer="zeros",
+        moving_variance_initializer="ones",
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if axis not in (-1,):
-            raise ValueError(f'BatchNormalization "{self.name}": only axis=-1 (channels last) '
-                             f"is supported, got axis={axis}")
+            raise ValueError(
+                f'BatchNormalization "{self.name}": only axis=-1 (channels last) '
+                f"is supported, got axis={axis}"
+            )
         self.axis, self.momentum, self.epsilon = axis, float(momentum), float(epsilon)
         self.center, self.scale = bool(center), bool(scale)
-        self.inits = [initializers.get(i) for i in (gamma_initializer, beta_initializer,
-                                                    moving_mean_initializer,
-                                                    moving_variance_initializer)]
+        self.inits = [
+            initializers.get(i)
+            for i in (
+                gamma_initializer,
+                beta_initializer,
+                moving_mean_initializer,
+                moving_variance_initializer,
+            )
+        ]
 
     def build(self, input_shape):
         c = input_shape[-1]
         if c is None:
-            raise ValueError(f'BatchNormalization "{self.name}": the last dim must be known, '
-                             f"got input shape {input_shape}")
+            raise ValueError(
+                f'BatchNormalization "{self.name}": the last dim must be known, '
+                f"got input shape {input_shape}"
+            )
         self._input_axes = {-1: c}
         self.bn = nn.BatchNorm1d(c, eps=self.epsilon, momentum=1.0 - self.momentum)
         bn = self.bn
@@ -63,8 +83,10 @@ class BatchNormalization(Layer):
             out.append(("gamma", bn.weight, identity, identity, True))
         if self.center:
             out.append(("beta", bn.bias, identity, identity, True))
-        return out + [("moving_mean", bn.running_mean, identity, identity, False),
-                      ("moving_variance", bn.running_var, identity, identity, False)]
+        return out + [
+            ("moving_mean", bn.running_mean, identity, identity, False),
+            ("moving_variance", bn.running_var, identity, identity, False),
+        ]
 
     def _apply_trainable(self):
         super()._apply_trainable()
@@ -125,8 +147,10 @@ class LayerNormalization(Layer):
     def _variables(self):
         if not self.built:
             return []
-        return [("gamma", self.ln.weight, identity, identity, True),
-                ("beta", self.ln.bias, identity, identity, True)]
+        return [
+            ("gamma", self.ln.weight, identity, identity, True),
+            ("beta", self.ln.bias, identity, identity, True),
+        ]
 
     def call(self, x, training=False):
         return self.ln(x)

@@ -1,4 +1,5 @@
 """Preprocessing layers: Normalization (with ``adapt``) and Rescaling's companion."""
+
 import numpy as np
 
 from minnet.keras.layers.base import Layer, identity
@@ -32,11 +33,16 @@ class Normalization(Layer):
         if axis not in (-1,):
             raise ValueError(f'Normalization "{self.name}": only axis=-1 is supported')
         if (mean is None) != (variance is None):
-            raise ValueError(f'Normalization "{self.name}": pass both mean and variance, or '
-                             f"neither (and call adapt)")
+            raise ValueError(
+                f'Normalization "{self.name}": pass both mean and variance, or '
+                f"neither (and call adapt)"
+            )
         self.invert = bool(invert)
-        self._given = None if mean is None else (np.asarray(mean, np.float32),
-                                                 np.asarray(variance, np.float32))
+        self._given = (
+            None
+            if mean is None
+            else (np.asarray(mean, np.float32), np.asarray(variance, np.float32))
+        )
         self._adapted = False
 
     def build(self, input_shape):
@@ -65,9 +71,11 @@ class Normalization(Layer):
     def _variables(self):
         if not self.built or self._given is not None:
             return []
-        return [("mean", self.mean, identity, identity, False),
-                ("variance", self.variance, identity, identity, False),
-                ("count", self.count, identity, identity, False)]
+        return [
+            ("mean", self.mean, identity, identity, False),
+            ("variance", self.variance, identity, identity, False),
+            ("count", self.count, identity, identity, False),
+        ]
 
     def call(self, x, training=False):
         if self._given is not None:

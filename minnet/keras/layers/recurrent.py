@@ -10,6 +10,7 @@ called on its own runs the same module for one step. Any other cell (a ``keras.l
 with ``state_size`` and ``call(inputs, states)``) runs step by step in Python, every step an
 ordinary autograd graph, so its gradients are exact but each step pays Python's overhead.
 """
+
 import numpy as np
 
 from minnet import nn
@@ -19,8 +20,16 @@ from minnet.nn import rnn_interop
 from minnet.random import get_generator
 from minnet.tensor import Tensor, cat, stack
 
-__all__ = ["RNN", "StackedRNNCells", "SimpleRNNCell", "GRUCell", "LSTMCell", "SimpleRNN",
-           "GRU", "LSTM"]
+__all__ = [
+    "RNN",
+    "StackedRNNCells",
+    "SimpleRNNCell",
+    "GRUCell",
+    "LSTMCell",
+    "SimpleRNN",
+    "GRU",
+    "LSTM",
+]
 
 
 # ---------------------------------------------------------------------------- built-in cells
@@ -37,35 +46,52 @@ class _FusedCell(Layer):
     # module runs both directions
     _directions = 1
 
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
-                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", dropout=0.0, recurrent_dropout=0.0, seed=None,
-                 **kwargs):
-        who = kwargs.pop("_who", None)      # a SimpleRNN/GRU/LSTM layer names itself
+    def __init__(
+        self,
+        units,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        seed=None,
+        **kwargs,
+    ):
+        who = kwargs.pop("_who", None)  # a SimpleRNN/GRU/LSTM layer names itself
         super().__init__(**kwargs)
         self._who = who = who or f'{type(self).__name__} "{self.name}"'
         if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
             raise ValueError(f"{who}: units must be a positive int, got {units!r}")
         if recurrent_dropout:
-            raise ValueError(f"{who}: recurrent_dropout is not supported (minnet's fused "
-                             f"kernels run the whole sequence in C)")
+            raise ValueError(
+                f"{who}: recurrent_dropout is not supported (minnet's fused "
+                f"kernels run the whole sequence in C)"
+            )
         if not 0 <= dropout < 1:
             raise ValueError(f"{who}: dropout must be in [0, 1), got {dropout}")
         self.units = int(units)
         self.activation_name = activations.serialize(activations.get(activation))
         self.recurrent_activation_name = activations.serialize(
-            activations.get(recurrent_activation))
+            activations.get(recurrent_activation)
+        )
         self._check_activations(who)
         self.use_bias = bool(use_bias)
-        self.inits = [initializers.get(i) for i in (kernel_initializer, recurrent_initializer,
-                                                    bias_initializer)]
+        self.inits = [
+            initializers.get(i)
+            for i in (kernel_initializer, recurrent_initializer, bias_initializer)
+        ]
         self.dropout = float(dropout)
 
     def _check_activations(self, who):
         if self.activation_name != "tanh" or self.recurrent_activation_name != "sigmoid":
-            raise ValueError(f"{who}: minnet's fused cells use activation='tanh' and "
-                             f"recurrent_activation='sigmoid', got "
-                             f"{self.activation_name!r}, {self.recurrent_activation_name!r}")
+            raise ValueError(
+                f"{who}: minnet's fused cells use activation='tanh' and "
+                f"recurrent_activation='sigmoid', got "
+                f"{self.activation_name!r}, {self.recurrent_activation_name!r}"
+            )
 
     @property
     def state_size(self):
@@ -76,8 +102,9 @@ class _FusedCell(Layer):
         return self.units
 
     def get_initial_state(self, batch_size=None):
-        return [Tensor(np.zeros((batch_size, self.units), np.float32))
-                for _ in range(self._n_states)]
+        return [
+            Tensor(np.zeros((batch_size, self.units), np.float32)) for _ in range(self._n_states)
+        ]
 
     # -- weights ------------------------------------------------------------------------------
     def _module(self, input_size):
@@ -92,8 +119,10 @@ class _FusedCell(Layer):
     def build(self, input_shape):
         feat = input_shape[-1]
         if feat is None:
-            raise ValueError(f'{type(self).__name__} "{self.name}": the number of input '
-                             f"features must be known, got input shape {input_shape}")
+            raise ValueError(
+                f'{type(self).__name__} "{self.name}": the number of input '
+                f"features must be known, got input shape {input_shape}"
+            )
         self.rnn = self._module(feat)
         self._input_axes, self._input_ndim = {-1: feat}, 2
         gh = self._gates * self.units
@@ -108,16 +137,17 @@ class _FusedCell(Layer):
         return []
 
     def get_weights(self):
-        return [np.array(w) for w in rnn_interop.get_keras_weights(self.rnn)] \
-            if self.built else []
+        return [np.array(w) for w in rnn_interop.get_keras_weights(self.rnn)] if self.built else []
 
     def set_weights(self, weights):
         weights = [np.asarray(w) for w in weights]
         own = self.get_weights()
         if len(weights) != len(own) or any(a.shape != b.shape for a, b in zip(weights, own)):
-            raise ValueError(f'Layer "{self.name}" ({type(self).__name__}) expects weights of '
-                             f"shapes {[w.shape for w in own]}, got "
-                             f"{[w.shape for w in weights]}")
+            raise ValueError(
+                f'Layer "{self.name}" ({type(self).__name__}) expects weights of '
+                f"shapes {[w.shape for w in own]}, got "
+                f"{[w.shape for w in weights]}"
+            )
         rnn_interop.set_keras_weights(self.rnn, weights)
 
     def count_params(self):
@@ -126,10 +156,17 @@ class _FusedCell(Layer):
     @property
     def weights(self):
         per = 3 if self.use_bias else 2
-        names = [("forward_" if self._directions == 2 and i < per else
-                  "backward_" if self._directions == 2 else "") + n
-                 for i, n in enumerate(["kernel", "recurrent_kernel", "bias"][:per]
-                                       * self._directions)]
+        names = [
+            (
+                "forward_"
+                if self._directions == 2 and i < per
+                else "backward_"
+                if self._directions == 2
+                else ""
+            )
+            + n
+            for i, n in enumerate(["kernel", "recurrent_kernel", "bias"][:per] * self._directions)
+        ]
         return [Weight(self, i, n, True) for i, n in enumerate(names)]
 
     def _apply_trainable(self):
@@ -161,8 +198,11 @@ class _FusedCell(Layer):
         """One step: ``output, new_states = cell(x_t (B, F), states)``, as Keras's cells
         (states a list, or a single tensor for the one-state cells)."""
         single = states is not None and not isinstance(states, (list, tuple))
-        states = None if states is None else [_as_tensor(s, inputs.dtype)
-                                              for s in ([states] if single else states)]
+        states = (
+            None
+            if states is None
+            else [_as_tensor(s, inputs.dtype) for s in ([states] if single else states)]
+        )
         _, new = self._sequence(inputs.unsqueeze(1), states, training)
         return new[0], (new[0] if single else new)
 
@@ -182,24 +222,42 @@ class SimpleRNNCell(_FusedCell):
         >>> layer = layers.RNN(layers.SimpleRNNCell(32))     # the same as SimpleRNN(32)
     """
 
-    def __init__(self, units, activation="tanh", use_bias=True,
-                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", dropout=0.0, recurrent_dropout=0.0, seed=None,
-                 **kwargs):
-        super().__init__(units, activation=activation, use_bias=use_bias,
-                         kernel_initializer=kernel_initializer,
-                         recurrent_initializer=recurrent_initializer,
-                         bias_initializer=bias_initializer, dropout=dropout,
-                         recurrent_dropout=recurrent_dropout, seed=seed, **kwargs)
+    def __init__(
+        self,
+        units,
+        activation="tanh",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(
+            units,
+            activation=activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            seed=seed,
+            **kwargs,
+        )
 
     def _check_activations(self, who):
         if self.activation_name not in ("tanh", "relu"):
-            raise ValueError(f"{who}: activation must be 'tanh' or 'relu', got "
-                             f"{self.activation_name!r}")
+            raise ValueError(
+                f"{who}: activation must be 'tanh' or 'relu', got {self.activation_name!r}"
+            )
 
     def _module(self, input_size):
-        return nn.RNN(input_size, self.units, nonlinearity=self.activation_name,
-                      **self._module_args())
+        return nn.RNN(
+            input_size, self.units, nonlinearity=self.activation_name, **self._module_args()
+        )
 
 
 class GRUCell(_FusedCell):
@@ -221,20 +279,40 @@ class GRUCell(_FusedCell):
 
     _gates = 3
 
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid",
-                 use_bias=True, kernel_initializer="glorot_uniform",
-                 recurrent_initializer="orthogonal", bias_initializer="zeros", dropout=0.0,
-                 recurrent_dropout=0.0, reset_after=True, seed=None, **kwargs):
-        super().__init__(units, activation=activation,
-                         recurrent_activation=recurrent_activation, use_bias=use_bias,
-                         kernel_initializer=kernel_initializer,
-                         recurrent_initializer=recurrent_initializer,
-                         bias_initializer=bias_initializer, dropout=dropout,
-                         recurrent_dropout=recurrent_dropout, seed=seed, **kwargs)
+    def __init__(
+        self,
+        units,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        reset_after=True,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(
+            units,
+            activation=activation,
+            recurrent_activation=recurrent_activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            seed=seed,
+            **kwargs,
+        )
         if not reset_after:
-            raise ValueError(f"{self._who}: reset_after=False (the original Cho et al. GRU) "
-                             f"is not supported; minnet's GRU is reset_after=True, Keras's "
-                             f"default")
+            raise ValueError(
+                f"{self._who}: reset_after=False (the original Cho et al. GRU) "
+                f"is not supported; minnet's GRU is reset_after=True, Keras's "
+                f"default"
+            )
         self.reset_after = True
 
     def _module(self, input_size):
@@ -258,17 +336,34 @@ class LSTMCell(_FusedCell):
     _gates = 4
     _n_states = 2
 
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid",
-                 use_bias=True, kernel_initializer="glorot_uniform",
-                 recurrent_initializer="orthogonal", bias_initializer="zeros",
-                 unit_forget_bias=True, dropout=0.0, recurrent_dropout=0.0, seed=None,
-                 **kwargs):
-        super().__init__(units, activation=activation,
-                         recurrent_activation=recurrent_activation, use_bias=use_bias,
-                         kernel_initializer=kernel_initializer,
-                         recurrent_initializer=recurrent_initializer,
-                         bias_initializer=bias_initializer, dropout=dropout,
-                         recurrent_dropout=recurrent_dropout, seed=seed, **kwargs)
+    def __init__(
+        self,
+        units,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        unit_forget_bias=True,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(
+            units,
+            activation=activation,
+            recurrent_activation=recurrent_activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            seed=seed,
+            **kwargs,
+        )
         self.unit_forget_bias = bool(unit_forget_bias)
 
     def _module(self, input_size):
@@ -277,7 +372,7 @@ class LSTMCell(_FusedCell):
     def _initial_bias(self, gh):
         b = self.inits[2]((gh,))
         if self.unit_forget_bias:
-            b[self.units:2 * self.units] = 1.0
+            b[self.units : 2 * self.units] = 1.0
         return b
 
     def _hx(self, states):
@@ -333,7 +428,7 @@ class StackedRNNCells(Layer):
         for cell in cells:
             _check_cell(cell, f'StackedRNNCells "{self.name}"')
         self.cells = cells
-        for i, cell in enumerate(cells):   # registered, so their parameters are the model's
+        for i, cell in enumerate(cells):  # registered, so their parameters are the model's
             self.add_module(f"cell_{i}", cell)
 
     @property
@@ -382,10 +477,12 @@ class StackedRNNCells(Layer):
         weights, start = list(weights), 0
         counts = [len(c.get_weights()) for c in self.cells]
         if len(weights) != sum(counts):
-            raise ValueError(f'Layer "{self.name}" (StackedRNNCells) expects {sum(counts)} '
-                             f"weights, got {len(weights)}")
+            raise ValueError(
+                f'Layer "{self.name}" (StackedRNNCells) expects {sum(counts)} '
+                f"weights, got {len(weights)}"
+            )
         for c, k in zip(self.cells, counts):
-            c.set_weights(weights[start:start + k])
+            c.set_weights(weights[start : start + k])
             start += k
 
     def count_params(self):
@@ -405,16 +502,21 @@ class StackedRNNCells(Layer):
 
 def _check_cell(cell, who):
     if not isinstance(cell, Layer):
-        raise TypeError(f"{who}: a cell must be a keras.layers.Layer (with state_size and "
-                        f"call(inputs, states)), got {type(cell).__name__}")
+        raise TypeError(
+            f"{who}: a cell must be a keras.layers.Layer (with state_size and "
+            f"call(inputs, states)), got {type(cell).__name__}"
+        )
     if "call" not in dir(cell) or type(cell).call is Layer.call:
         raise ValueError(f"{who}: the cell {type(cell).__name__} has no call(inputs, states)")
     if "state_size" not in dir(cell):
-        raise ValueError(f"{who}: the cell {type(cell).__name__} has no state_size attribute "
-                         f"(an int, or a list of ints: one per state tensor)")
+        raise ValueError(
+            f"{who}: the cell {type(cell).__name__} has no state_size attribute "
+            f"(an int, or a list of ints: one per state tensor)"
+        )
     if not isinstance(cell.state_size, (list, tuple, int, np.integer)):
-        raise ValueError(f"{who}: state_size must be an int or a list of ints, got "
-                         f"{cell.state_size!r}")
+        raise ValueError(
+            f"{who}: state_size must be an int or a list of ints, got {cell.state_size!r}"
+        )
 
 
 def _output_size(cell):
@@ -433,10 +535,11 @@ def _initial_state(cell, batch_size, dtype, flat=True):
     for an int state_size)."""
     if isinstance(cell, StackedRNNCells):
         init = [_initial_state(c, batch_size, dtype, flat=False) for c in cell.cells]
-    elif getattr(cell, "get_initial_state", None) is not None and \
-            not isinstance(cell, _FusedCell):
-        init = [_as_tensor(s, dtype)
-                for s in _nested_states(cell.get_initial_state(batch_size=batch_size))]
+    elif getattr(cell, "get_initial_state", None) is not None and not isinstance(cell, _FusedCell):
+        init = [
+            _as_tensor(s, dtype)
+            for s in _nested_states(cell.get_initial_state(batch_size=batch_size))
+        ]
     else:
         sizes = cell.state_size
         sizes = list(sizes) if isinstance(sizes, (list, tuple)) else [sizes]
@@ -500,8 +603,17 @@ class RNN(Layer):
         >>> layer = layers.RNN(MinimalRNNCell(32), return_sequences=True)
     """
 
-    def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False,
-                 stateful=False, unroll=False, zero_output_for_mask=False, **kwargs):
+    def __init__(
+        self,
+        cell,
+        return_sequences=False,
+        return_state=False,
+        go_backwards=False,
+        stateful=False,
+        unroll=False,
+        zero_output_for_mask=False,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if isinstance(cell, (list, tuple)):
             cell = StackedRNNCells(cell)
@@ -512,7 +624,7 @@ class RNN(Layer):
         self.unroll, self.zero_output_for_mask = bool(unroll), bool(zero_output_for_mask)
         size = cell.state_size
         self.state_size = list(size) if isinstance(size, (list, tuple)) else [size]
-        self._state_values = None   # stateful: the carried states (NumPy arrays)
+        self._state_values = None  # stateful: the carried states (NumPy arrays)
 
     # keras.layers.Bidirectional sets this to 2 before building (built-in cells only)
     _directions = 1
@@ -520,17 +632,22 @@ class RNN(Layer):
     @property
     def _fused(self):
         """Whether the whole sequence runs on the fused kernels (built-in cells)."""
-        return isinstance(self.cell, _FusedCell) or \
-            (isinstance(self.cell, StackedRNNCells) and self.cell._fused)
+        return isinstance(self.cell, _FusedCell) or (
+            isinstance(self.cell, StackedRNNCells) and self.cell._fused
+        )
 
     def build(self, input_shape):
         if len(input_shape) != 3 or input_shape[-1] is None:
-            raise ValueError(f'{type(self).__name__} "{self.name}": expected input of shape '
-                             f"(batch, timesteps, features), got {input_shape}")
+            raise ValueError(
+                f'{type(self).__name__} "{self.name}": expected input of shape '
+                f"(batch, timesteps, features), got {input_shape}"
+            )
         if self._directions == 2:
             if self.cell.built:
-                raise ValueError(f'Bidirectional around "{self.name}": its cell is already '
-                                 f"built for one direction")
+                raise ValueError(
+                    f'Bidirectional around "{self.name}": its cell is already '
+                    f"built for one direction"
+                )
             self.cell._directions = 2
         self.cell._maybe_build((None, input_shape[-1]))
         self._input_axes, self._input_ndim = {-1: input_shape[-1]}, 3
@@ -586,12 +703,13 @@ class RNN(Layer):
         if initial_state is not None:
             if self._directions == 2:
                 raise ValueError(f'Bidirectional "{self.name}": initial_state is not supported')
-            states = initial_state if isinstance(initial_state, (list, tuple)) \
-                else [initial_state]
+            states = initial_state if isinstance(initial_state, (list, tuple)) else [initial_state]
             if len(states) != len(self.state_size):
-                raise ValueError(f"{who}: initial_state must hold {len(self.state_size)} "
-                                 f"state tensor(s) (state_size={self.state_size}), got "
-                                 f"{len(states)}")
+                raise ValueError(
+                    f"{who}: initial_state must hold {len(self.state_size)} "
+                    f"state tensor(s) (state_size={self.state_size}), got "
+                    f"{len(states)}"
+                )
             return _map(lambda s: _as_tensor(s, x.dtype), list(states))
         if self.stateful and self._state_values is not None:
             held = self._state_values
@@ -599,11 +717,13 @@ class RNN(Layer):
             while isinstance(first, list):
                 first = first[0]
             if first.shape[0] != x.shape[0]:
-                raise ValueError(f"{who}: stateful=True carries states for a batch of "
-                                 f"{first.shape[0]} samples, got a batch of {x.shape[0]}: "
-                                 f"feed batches of one fixed size (fit/predict batch_size=, "
-                                 f"a sample count it divides) or call reset_states() after "
-                                 f"rebuilding")
+                raise ValueError(
+                    f"{who}: stateful=True carries states for a batch of "
+                    f"{first.shape[0]} samples, got a batch of {x.shape[0]}: "
+                    f"feed batches of one fixed size (fit/predict batch_size=, "
+                    f"a sample count it divides) or call reset_states() after "
+                    f"rebuilding"
+                )
             return _map(Tensor, held)
         if self._fused:
             return None
@@ -612,10 +732,12 @@ class RNN(Layer):
     # -- running ------------------------------------------------------------------------------
     def call(self, x, training=False, initial_state=None, mask=None):
         if mask is not None:
-            raise ValueError(f'{type(self).__name__} "{self.name}": masking is not supported '
-                             f"(pad sequences and let the model learn to ignore the padding, "
-                             f"or feed sequences of one length)")
-        if self.go_backwards:                 # time-reversed input; outputs stay in that order
+            raise ValueError(
+                f'{type(self).__name__} "{self.name}": masking is not supported '
+                f"(pad sequences and let the model learn to ignore the padding, "
+                f"or feed sequences of one length)"
+            )
+        if self.go_backwards:  # time-reversed input; outputs stay in that order
             x = x[:, ::-1]
         states = self._initial_states(x, initial_state)
         if self._fused:
@@ -623,7 +745,7 @@ class RNN(Layer):
             last = None
         else:
             seq, last, states = self._loop(x, states, training)
-        if self.stateful:                     # carried as data: no gradient across calls
+        if self.stateful:  # carried as data: no gradient across calls
             self._state_values = _map(lambda s: np.array(s.data), states)
         if self.return_sequences:
             out = seq
@@ -647,8 +769,10 @@ class RNN(Layer):
             if self.return_sequences:
                 outs.append(out)
         if out is None:
-            raise ValueError(f'{type(self).__name__} "{self.name}": the input has no time '
-                             f"steps (shape {tuple(x.shape)})")
+            raise ValueError(
+                f'{type(self).__name__} "{self.name}": the input has no time '
+                f"steps (shape {tuple(x.shape)})"
+            )
         return (stack(outs, dim=1) if outs else None), out, states
 
 
@@ -658,15 +782,27 @@ class _Recurrent(RNN):
 
     _cell_class = None
 
-    def _init_layer(self, cell_kwargs, return_sequences, return_state, go_backwards, stateful,
-                    unroll, kwargs):
+    def _init_layer(
+        self, cell_kwargs, return_sequences, return_state, go_backwards, stateful, unroll, kwargs
+    ):
         # the layer's name first, so that errors about the cell's arguments name the layer
         name = kwargs.pop("name", None) or _unique_name(_snake(type(self).__name__))
-        cell = self._cell_class(**cell_kwargs, name=_CELL_NAMES[self._cell_class],
-                                _who=f'{type(self).__name__} "{name}"')
-        RNN.__init__(self, cell, return_sequences=return_sequences, return_state=return_state,
-                     go_backwards=go_backwards, stateful=stateful, unroll=unroll, name=name,
-                     **kwargs)
+        cell = self._cell_class(
+            **cell_kwargs,
+            name=_CELL_NAMES[self._cell_class],
+            _who=f'{type(self).__name__} "{name}"',
+        )
+        RNN.__init__(
+            self,
+            cell,
+            return_sequences=return_sequences,
+            return_state=return_state,
+            go_backwards=go_backwards,
+            stateful=stateful,
+            unroll=unroll,
+            name=name,
+            **kwargs,
+        )
 
     @property
     def units(self):
@@ -701,18 +837,43 @@ class SimpleRNN(_Recurrent):
 
     _cell_class = SimpleRNNCell
 
-    def __init__(self, units, activation="tanh", use_bias=True,
-                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", dropout=0.0, recurrent_dropout=0.0,
-                 return_sequences=False, return_state=False, go_backwards=False,
-                 stateful=False, unroll=False, seed=None, **kwargs):
-        self._init_layer(dict(units=units, activation=activation, use_bias=use_bias,
-                              kernel_initializer=kernel_initializer,
-                              recurrent_initializer=recurrent_initializer,
-                              bias_initializer=bias_initializer, dropout=dropout,
-                              recurrent_dropout=recurrent_dropout, seed=seed),
-                         return_sequences, return_state, go_backwards, stateful, unroll,
-                         kwargs)
+    def __init__(
+        self,
+        units,
+        activation="tanh",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        return_sequences=False,
+        return_state=False,
+        go_backwards=False,
+        stateful=False,
+        unroll=False,
+        seed=None,
+        **kwargs,
+    ):
+        self._init_layer(
+            dict(
+                units=units,
+                activation=activation,
+                use_bias=use_bias,
+                kernel_initializer=kernel_initializer,
+                recurrent_initializer=recurrent_initializer,
+                bias_initializer=bias_initializer,
+                dropout=dropout,
+                recurrent_dropout=recurrent_dropout,
+                seed=seed,
+            ),
+            return_sequences,
+            return_state,
+            go_backwards,
+            stateful,
+            unroll,
+            kwargs,
+        )
 
 
 class GRU(_Recurrent):
@@ -734,21 +895,47 @@ class GRU(_Recurrent):
 
     _cell_class = GRUCell
 
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid",
-                 use_bias=True, kernel_initializer="glorot_uniform",
-                 recurrent_initializer="orthogonal", bias_initializer="zeros", dropout=0.0,
-                 recurrent_dropout=0.0, return_sequences=False, return_state=False,
-                 go_backwards=False, stateful=False, unroll=False, reset_after=True,
-                 seed=None, **kwargs):
-        self._init_layer(dict(units=units, activation=activation,
-                              recurrent_activation=recurrent_activation, use_bias=use_bias,
-                              kernel_initializer=kernel_initializer,
-                              recurrent_initializer=recurrent_initializer,
-                              bias_initializer=bias_initializer, dropout=dropout,
-                              recurrent_dropout=recurrent_dropout, reset_after=reset_after,
-                              seed=seed),
-                         return_sequences, return_state, go_backwards, stateful, unroll,
-                         kwargs)
+    def __init__(
+        self,
+        units,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        return_sequences=False,
+        return_state=False,
+        go_backwards=False,
+        stateful=False,
+        unroll=False,
+        reset_after=True,
+        seed=None,
+        **kwargs,
+    ):
+        self._init_layer(
+            dict(
+                units=units,
+                activation=activation,
+                recurrent_activation=recurrent_activation,
+                use_bias=use_bias,
+                kernel_initializer=kernel_initializer,
+                recurrent_initializer=recurrent_initializer,
+                bias_initializer=bias_initializer,
+                dropout=dropout,
+                recurrent_dropout=recurrent_dropout,
+                reset_after=reset_after,
+                seed=seed,
+            ),
+            return_sequences,
+            return_state,
+            go_backwards,
+            stateful,
+            unroll,
+            kwargs,
+        )
         self.reset_after = True
 
 
@@ -766,21 +953,47 @@ class LSTM(_Recurrent):
 
     _cell_class = LSTMCell
 
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid",
-                 use_bias=True, kernel_initializer="glorot_uniform",
-                 recurrent_initializer="orthogonal", bias_initializer="zeros",
-                 unit_forget_bias=True, dropout=0.0, recurrent_dropout=0.0,
-                 return_sequences=False, return_state=False, go_backwards=False,
-                 stateful=False, unroll=False, seed=None, **kwargs):
-        self._init_layer(dict(units=units, activation=activation,
-                              recurrent_activation=recurrent_activation, use_bias=use_bias,
-                              kernel_initializer=kernel_initializer,
-                              recurrent_initializer=recurrent_initializer,
-                              bias_initializer=bias_initializer,
-                              unit_forget_bias=unit_forget_bias, dropout=dropout,
-                              recurrent_dropout=recurrent_dropout, seed=seed),
-                         return_sequences, return_state, go_backwards, stateful, unroll,
-                         kwargs)
+    def __init__(
+        self,
+        units,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        unit_forget_bias=True,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        return_sequences=False,
+        return_state=False,
+        go_backwards=False,
+        stateful=False,
+        unroll=False,
+        seed=None,
+        **kwargs,
+    ):
+        self._init_layer(
+            dict(
+                units=units,
+                activation=activation,
+                recurrent_activation=recurrent_activation,
+                use_bias=use_bias,
+                kernel_initializer=kernel_initializer,
+                recurrent_initializer=recurrent_initializer,
+                bias_initializer=bias_initializer,
+                unit_forget_bias=unit_forget_bias,
+                dropout=dropout,
+                recurrent_dropout=recurrent_dropout,
+                seed=seed,
+            ),
+            return_sequences,
+            return_state,
+            go_backwards,
+            stateful,
+            unroll,
+            kwargs,
+        )
 
 
 # a layer's cell is named as Keras names it (fixed names: they take no slot in the counter

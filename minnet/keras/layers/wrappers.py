@@ -1,4 +1,5 @@
 """Layer wrappers: Bidirectional (around GRU, LSTM, SimpleRNN) and TimeDistributed."""
+
 from minnet.keras.layers.base import Layer
 from minnet.keras.layers.recurrent import RNN, _FusedCell
 
@@ -47,16 +48,21 @@ class Bidirectional(_Wrapper):
 
     def __init__(self, layer, merge_mode="concat", backward_layer=None, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(layer, RNN) or not isinstance(layer.cell, _FusedCell) or \
-                layer.built:
-            raise ValueError(f'Bidirectional "{self.name}": expected an unbuilt GRU, LSTM, '
-                             f"SimpleRNN or RNN of one of their cells, got {layer!r}")
+        if not isinstance(layer, RNN) or not isinstance(layer.cell, _FusedCell) or layer.built:
+            raise ValueError(
+                f'Bidirectional "{self.name}": expected an unbuilt GRU, LSTM, '
+                f"SimpleRNN or RNN of one of their cells, got {layer!r}"
+            )
         if layer.go_backwards or layer.stateful:
-            raise ValueError(f'Bidirectional "{self.name}": a wrapped layer with '
-                             f"go_backwards=True or stateful=True is not supported")
+            raise ValueError(
+                f'Bidirectional "{self.name}": a wrapped layer with '
+                f"go_backwards=True or stateful=True is not supported"
+            )
         if merge_mode != "concat" or backward_layer is not None:
-            raise ValueError(f'Bidirectional "{self.name}": only merge_mode="concat" without '
-                             f"a separate backward_layer is supported")
+            raise ValueError(
+                f'Bidirectional "{self.name}": only merge_mode="concat" without '
+                f"a separate backward_layer is supported"
+            )
         layer._directions = 2
         self.layer = layer
         self.merge_mode = merge_mode
@@ -84,14 +90,17 @@ class TimeDistributed(_Wrapper):
     def __init__(self, layer, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(layer, Layer):
-            raise ValueError(f'TimeDistributed "{self.name}": expected a keras layer, got '
-                             f"{layer!r}")
+            raise ValueError(
+                f'TimeDistributed "{self.name}": expected a keras layer, got {layer!r}'
+            )
         self.layer = layer
 
     def build(self, input_shape):
         if len(input_shape) < 3:
-            raise ValueError(f'TimeDistributed "{self.name}": expected input of at least 3 '
-                             f"dims (batch, time, ...), got {input_shape}")
+            raise ValueError(
+                f'TimeDistributed "{self.name}": expected input of at least 3 '
+                f"dims (batch, time, ...), got {input_shape}"
+            )
         self.layer._maybe_build((None,) + tuple(input_shape[2:]))
 
     def compute_output_shape(self, input_shape):

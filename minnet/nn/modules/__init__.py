@@ -1,38 +1,66 @@
 """The layers of minnet.nn, one file per family (as torch/nn/modules)."""
+
 from minnet.nn.modules.activation import (
-                                          ELU,
-                                          GELU,
-                                          LeakyReLU,
-                                          LogSoftmax,
-                                          ReLU,
-                                          Sigmoid,
-                                          Softmax,
-                                          Tanh,
+    ELU,
+    GELU,
+    LeakyReLU,
+    LogSoftmax,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Tanh,
 )
 from minnet.nn.modules.container import ModuleDict, ModuleList, Sequential
 from minnet.nn.modules.dropout import Dropout, Dropout1d, Dropout2d
 from minnet.nn.modules.linear import Flatten, Identity, Linear, Unflatten
 from minnet.nn.modules.loss import (
-                                          BCELoss,
-                                          BCEWithLogitsLoss,
-                                          CrossEntropyLoss,
-                                          HuberLoss,
-                                          KLDivLoss,
-                                          L1Loss,
-                                          MSELoss,
-                                          NLLLoss,
-                                          SmoothL1Loss,
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
 )
 from minnet.nn.modules.module import Module
 from minnet.nn.modules.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from minnet.nn.modules.sparse import Embedding
 
-__all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "Identity", "Linear",
-           "Flatten", "Unflatten", "Dropout", "Dropout1d", "Dropout2d",
-           "BatchNorm1d", "LayerNorm", "Embedding", "ReLU",
-           "LeakyReLU", "ELU", "GELU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "MSELoss",
-           "L1Loss", "HuberLoss", "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss",
-           "CrossEntropyLoss", "NLLLoss", "KLDivLoss"]
+__all__ = [
+    "Module",
+    "Sequential",
+    "ModuleList",
+    "ModuleDict",
+    "Identity",
+    "Linear",
+    "Flatten",
+    "Unflatten",
+    "Dropout",
+    "Dropout1d",
+    "Dropout2d",
+    "BatchNorm1d",
+    "LayerNorm",
+    "Embedding",
+    "ReLU",
+    "LeakyReLU",
+    "ELU",
+    "GELU",
+    "Sigmoid",
+    "Tanh",
+    "Softmax",
+    "LogSoftmax",
+    "MSELoss",
+    "L1Loss",
+    "HuberLoss",
+    "SmoothL1Loss",
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "CrossEntropyLoss",
+    "NLLLoss",
+    "KLDivLoss",
+]
 from minnet.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell  # noqa: E402
 
 __all__ += ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]

@@ -1,4 +1,5 @@
 """Activation modules: each forward is one call of its nn.functional form."""
+
 from minnet.nn import functional as F
 from minnet.nn.modules.module import Module
 
@@ -56,8 +57,7 @@ class LeakyReLU(Module):
         return F.leaky_relu(input, self.negative_slope)
 
     def extra_repr(self):
-        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace
-                                                           else "")
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
 class ELU(Module):
@@ -170,7 +170,7 @@ class Softmax(Module):
     def _dim(self, input):
         if self.dim is not None:
             return self.dim
-        return 0 if input.ndim in (0, 1, 3) else 1      # PyTorch's legacy implicit choice
+        return 0 if input.ndim in (0, 1, 3) else 1  # PyTorch's legacy implicit choice
 
     def extra_repr(self):
         return f"dim={self.dim}"

@@ -1,4 +1,5 @@
 """Containers: Sequential, ModuleList, ModuleDict."""
+
 import collections
 import operator
 
@@ -15,9 +16,16 @@ _module_call = Module.__call__
 def _is_pool2(m):
     """m is MaxPool2d(2): 2x2 windows, stride 2, no padding or dilation, floor mode."""
     two = lambda v, want: v == want or v == (want, want)
-    return (type(m) is MaxPool2d and two(m.kernel_size, 2) and two(m.stride, 2) and
-            two(m.padding, 0) and two(m.dilation, 1) and not m.ceil_mode and
-            not m.return_indices)
+    return (
+        type(m) is MaxPool2d
+        and two(m.kernel_size, 2)
+        and two(m.stride, 2)
+        and two(m.padding, 0)
+        and two(m.dilation, 1)
+        and not m.ceil_mode
+        and not m.return_indices
+    )
+
 
 def _role(m):
     """The module's role for the fusion planner (minnet.nn._fusion), or None."""
@@ -93,7 +101,7 @@ class Sequential(Module):
             del self._modules[key]
         if not all(k.isdigit() for k in self._modules):
             return
-        items = list(self._modules.values())     # keep numbering 0..n-1
+        items = list(self._modules.values())  # keep numbering 0..n-1
         self._modules.clear()
         for i, m in enumerate(items):
             self._modules[str(i)] = m
@@ -128,14 +136,17 @@ class Sequential(Module):
 
     def forward(self, input):
         mods = list(self._modules.values())
-        steps = plan([_role(m) for m in mods]) if self.fuse else \
-            ((i, 1, None) for i in range(len(mods)))
+        steps = (
+            plan([_role(m) for m in mods])
+            if self.fuse
+            else ((i, 1, None) for i in range(len(mods)))
+        )
         for i, _, fusion in steps:
             m = mods[i]
             if fusion == "relu_pool":
-                input = m.forward(input, activation="relu", max_pool=2)   # conv+relu+pool
+                input = m.forward(input, activation="relu", max_pool=2)  # conv+relu+pool
             elif fusion == "relu":
-                input = m.forward(input, activation="relu")   # one node, relu in the epilogue
+                input = m.forward(input, activation="relu")  # one node, relu in the epilogue
             else:
                 # m(input) without the extra frame, unless m's class has its own __call__
                 input = m.forward(input) if type(m).__call__ is _module_call else m(input)

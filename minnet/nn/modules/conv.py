@@ -1,4 +1,5 @@
 """Conv1d and Conv2d (PyTorch's names, weight layouts and default initialisation)."""
+
 import math
 
 import numpy as np
@@ -24,37 +25,56 @@ def _tuple(v, n, name, layer):
 class _ConvNd(Module):
     _dims = 2
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
-                 dilation=1, groups=1, bias=True, padding_mode="zeros", dtype=None):
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups=1,
+        bias=True,
+        padding_mode="zeros",
+        dtype=None,
+    ):
         super().__init__()
         layer = type(self).__name__
         n = self._dims
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
         self.kernel_size = _tuple(kernel_size, n, "kernel_size", layer)
         self.stride = _tuple(stride, n, "stride", layer)
-        self.padding = padding if isinstance(padding, str) else _tuple(padding, n, "padding",
-                                                                          layer)
+        self.padding = (
+            padding if isinstance(padding, str) else _tuple(padding, n, "padding", layer)
+        )
         self.dilation = _tuple(dilation, n, "dilation", layer)
         self.groups = int(groups)
         self.padding_mode = padding_mode
         if self.groups < 1 or self.in_channels % self.groups or self.out_channels % self.groups:
-            raise ValueError(f"{layer}: groups={groups} must be positive and divide "
-                             f"in_channels={in_channels} and out_channels={out_channels}")
+            raise ValueError(
+                f"{layer}: groups={groups} must be positive and divide "
+                f"in_channels={in_channels} and out_channels={out_channels}"
+            )
         if min(self.kernel_size) < 1 or min(self.stride) < 1 or min(self.dilation) < 1:
-            raise ValueError(f"{layer}: kernel_size {self.kernel_size}, stride {self.stride} "
-                             f"and dilation {self.dilation} must be positive")
+            raise ValueError(
+                f"{layer}: kernel_size {self.kernel_size}, stride {self.stride} "
+                f"and dilation {self.dilation} must be positive"
+            )
         if isinstance(self.padding, str):
             if self.padding not in ("same", "valid"):
-                raise ValueError(f"{layer}: padding must be an int, a tuple, 'same' or "
-                                 f"'valid', got {padding!r}")
+                raise ValueError(
+                    f"{layer}: padding must be an int, a tuple, 'same' or 'valid', got {padding!r}"
+                )
             if self.padding == "same" and any(s != 1 for s in self.stride):
-                raise ValueError(f"{layer}: padding='same' needs stride 1, got stride "
-                                 f"{self.stride}")
+                raise ValueError(
+                    f"{layer}: padding='same' needs stride 1, got stride {self.stride}"
+                )
         elif min(self.padding) < 0:
             raise ValueError(f"{layer}: padding must be non-negative, got {self.padding}")
         if padding_mode != "zeros":
-            raise ValueError(f"{layer}: only padding_mode='zeros' is supported, got "
-                             f"{padding_mode!r}")
+            raise ValueError(
+                f"{layer}: only padding_mode='zeros' is supported, got {padding_mode!r}"
+            )
         dtype = dtype or get_default_dtype()
         shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
         self.weight = Parameter(np.empty(shape, dtype=dtype))
@@ -73,8 +93,10 @@ class _ConvNd(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def extra_repr(self):
-        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-             f"stride={self.stride}")
+        s = (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}"
+        )
         if self.padding != (0,) * self._dims:
             s += f", padding={self.padding!r}"
         if self.dilation != (1,) * self._dims:
@@ -137,12 +159,29 @@ class Conv2d(_ConvNd):
         try:
             if max_pool is not None:
                 if max_pool != 2 or activation != "relu":
-                    raise ValueError(f"max_pool must be None or 2 (with activation='relu'), "
-                                     f"got {max_pool!r} with activation {activation!r}")
-                return F.conv2d_relu_max_pool2d(input, self.weight, self.bias, self.stride,
-                                                self.padding, self.dilation, self.groups)
-            return F.conv2d(input, self.weight, self.bias, self.stride, self.padding,
-                            self.dilation, self.groups, activation=activation)
+                    raise ValueError(
+                        f"max_pool must be None or 2 (with activation='relu'), "
+                        f"got {max_pool!r} with activation {activation!r}"
+                    )
+                return F.conv2d_relu_max_pool2d(
+                    input,
+                    self.weight,
+                    self.bias,
+                    self.stride,
+                    self.padding,
+                    self.dilation,
+                    self.groups,
+                )
+            return F.conv2d(
+                input,
+                self.weight,
+                self.bias,
+                self.stride,
+                self.padding,
+                self.dilation,
+                self.groups,
+                activation=activation,
+            )
         except ValueError as e:
             shape = getattr(input, "shape", ())
             hint = channel_hint(shape, self.in_channels) if len(shape) == 2 else None
@@ -169,11 +208,19 @@ class Conv1d(_ConvNd):
         >>> m(minnet.randn(20, 16, 50)).shape
         (20, 33, 24)
     """
+
     _dims = 1
 
     def forward(self, input):
         try:
-            return F.conv1d(input, self.weight, self.bias, self.stride, self.padding,
-                            self.dilation, self.groups)
+            return F.conv1d(
+                input,
+                self.weight,
+                self.bias,
+                self.stride,
+                self.padding,
+                self.dilation,
+                self.groups,
+            )
         except ValueError as e:
             raise self._layer_error(str(e)) from None

@@ -1,4 +1,5 @@
 """Dropout."""
+
 from minnet.nn import functional as F
 from minnet.nn.modules.module import Module
 

@@ -1,4 +1,5 @@
 """Linear, Identity, Flatten, Unflatten."""
+
 import math
 
 import numpy as np
@@ -80,19 +81,23 @@ class Linear(Module):
         """``F.linear(input, weight, bias)``; ``activation`` ('relu', 'sigmoid', 'tanh') is
         minnet's fused epilogue, which :class:`~minnet.nn.Sequential` uses for a Linear
         followed by a ReLU."""
-        params = self._parameters          # not self.weight: Module.__getattr__ is slow
+        params = self._parameters  # not self.weight: Module.__getattr__ is slow
         try:
             return F.linear(input, params["weight"], params["bias"], activation=activation)
         except ValueError:
             shape = getattr(input, "shape", None)
             if shape is not None and (len(shape) < 1 or shape[-1] != self.in_features):
-                raise self._layer_error(f"expected input with last dimension "
-                                        f"{self.in_features}, got shape {tuple(shape)}") from None
+                raise self._layer_error(
+                    f"expected input with last dimension "
+                    f"{self.in_features}, got shape {tuple(shape)}"
+                ) from None
             raise
 
     def extra_repr(self):
-        return (f"in_features={self.in_features}, out_features={self.out_features}, "
-                f"bias={self.bias is not None}")
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}"
+        )
 
 
 class Flatten(Module):
@@ -149,16 +154,18 @@ class Unflatten(Module):
     def forward(self, input):
         shape = tuple(input.shape)
         if not -len(shape) <= self.dim < len(shape):
-            raise self._layer_error(f"dim {self.dim} is out of range for input of shape "
-                                    f"{shape}")
+            raise self._layer_error(f"dim {self.dim} is out of range for input of shape {shape}")
         dim = self.dim % len(shape)
         sizes = self.unflattened_size
         known = int(np.prod([s for s in sizes if s != -1]))
-        if (-1 in sizes and (known == 0 or shape[dim] % known)) or \
-                (-1 not in sizes and known != shape[dim]):
-            raise self._layer_error(f"cannot unflatten dimension {self.dim} of size "
-                                    f"{shape[dim]} of input shape {shape} into {sizes}")
-        return input.reshape(shape[:dim] + sizes + shape[dim + 1:])
+        if (-1 in sizes and (known == 0 or shape[dim] % known)) or (
+            -1 not in sizes and known != shape[dim]
+        ):
+            raise self._layer_error(
+                f"cannot unflatten dimension {self.dim} of size "
+                f"{shape[dim]} of input shape {shape} into {sizes}"
+            )
+        return input.reshape(shape[:dim] + sizes + shape[dim + 1 :])
 
     def extra_repr(self):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

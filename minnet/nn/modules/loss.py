@@ -1,9 +1,19 @@
 """Loss modules: each holds its options and calls its nn.functional form."""
+
 from minnet.nn import functional as F
 from minnet.nn.modules.module import Module
 
-__all__ = ["MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss",
-           "CrossEntropyLoss", "NLLLoss", "KLDivLoss"]
+__all__ = [
+    "MSELoss",
+    "L1Loss",
+    "HuberLoss",
+    "SmoothL1Loss",
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "CrossEntropyLoss",
+    "NLLLoss",
+    "KLDivLoss",
+]
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -12,8 +22,9 @@ class _Loss(Module):
     def __init__(self, reduction="mean"):
         super().__init__()
         if reduction not in _REDUCTIONS:
-            raise ValueError(f"{type(self).__name__}: reduction must be one of "
-                             f"{_REDUCTIONS}, got {reduction!r}")
+            raise ValueError(
+                f"{type(self).__name__}: reduction must be one of {_REDUCTIONS}, got {reduction!r}"
+            )
         self.reduction = reduction
 
 
@@ -130,8 +141,7 @@ class BCELoss(_WeightedLoss):
     """
 
     def forward(self, input, target):
-        return F.binary_cross_entropy(input, target, weight=self.weight,
-                                      reduction=self.reduction)
+        return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_WeightedLoss):
@@ -158,9 +168,9 @@ class BCEWithLogitsLoss(_WeightedLoss):
         self.register_buffer("pos_weight", pos_weight)
 
     def forward(self, input, target):
-        return F.binary_cross_entropy_with_logits(input, target, weight=self.weight,
-                                                  reduction=self.reduction,
-                                                  pos_weight=self.pos_weight)
+        return F.binary_cross_entropy_with_logits(
+            input, target, weight=self.weight, reduction=self.reduction, pos_weight=self.pos_weight
+        )
 
 
 class CrossEntropyLoss(_WeightedLoss):
@@ -188,19 +198,24 @@ class CrossEntropyLoss(_WeightedLoss):
         ...                              minnet.tensor([1, 0, 4]))
     """
 
-    def __init__(self, weight=None, ignore_index=-100, reduction="mean",
-                 label_smoothing=0.0):
+    def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
         super().__init__(weight, reduction)
         if not 0.0 <= label_smoothing <= 1.0:
-            raise ValueError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got "
-                             f"{label_smoothing}")
+            raise ValueError(
+                f"CrossEntropyLoss: label_smoothing must be in [0, 1], got {label_smoothing}"
+            )
         self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
 
     def forward(self, input, target):
-        return F.cross_entropy(input, target, weight=self.weight,
-                               ignore_index=self.ignore_index, reduction=self.reduction,
-                               label_smoothing=self.label_smoothing)
+        return F.cross_entropy(
+            input,
+            target,
+            weight=self.weight,
+            ignore_index=self.ignore_index,
+            reduction=self.reduction,
+            label_smoothing=self.label_smoothing,
+        )
 
 
 class NLLLoss(_WeightedLoss):
@@ -227,8 +242,13 @@ class NLLLoss(_WeightedLoss):
         self.ignore_index = ignore_index
 
     def forward(self, input, target):
-        return F.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index,
-                          reduction=self.reduction)
+        return F.nll_loss(
+            input,
+            target,
+            weight=self.weight,
+            ignore_index=self.ignore_index,
+            reduction=self.reduction,
+        )
 
 
 class KLDivLoss(_Loss):
@@ -253,8 +273,10 @@ class KLDivLoss(_Loss):
     def __init__(self, reduction="mean", log_target=False):
         Module.__init__(self)
         if reduction not in _REDUCTIONS + ("batchmean",):
-            raise ValueError(f"KLDivLoss: reduction must be one of 'none', 'mean', "
-                             f"'batchmean', 'sum', got {reduction!r}")
+            raise ValueError(
+                f"KLDivLoss: reduction must be one of 'none', 'mean', "
+                f"'batchmean', 'sum', got {reduction!r}"
+            )
         self.reduction = reduction
         self.log_target = log_target
 

@@ -1,4 +1,5 @@
 """Module: the base class of layers, owning parameters, buffers and submodules."""
+
 import collections
 import collections.abc
 
@@ -11,8 +12,9 @@ from minnet.tensor import Tensor, _to_args
 __all__ = ["Module"]
 
 
-class _IncompatibleKeys(collections.namedtuple("IncompatibleKeys",
-                                               ["missing_keys", "unexpected_keys"])):
+class _IncompatibleKeys(
+    collections.namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+):
     def __repr__(self):
         if not self.missing_keys and not self.unexpected_keys:
             return "<All keys matched successfully>"
@@ -65,8 +67,9 @@ class Module:
         object.__setattr__(self, "_modules", {})
 
     def forward(self, *args, **kwargs):
-        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required '
-                                  '"forward" function')
+        raise NotImplementedError(
+            f'Module [{type(self).__name__}] is missing the required "forward" function'
+        )
 
     def __call__(self, *args, **kwargs):
         return self.forward(*args, **kwargs)
@@ -86,8 +89,10 @@ class Module:
         if hasattr(self, name) and name not in self._parameters:
             raise KeyError(f"attribute '{name}' already exists")
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter "
-                            f"'{name}' (nn.Parameter or None required)")
+            raise TypeError(
+                f"cannot assign '{type(param).__name__}' object to parameter "
+                f"'{name}' (nn.Parameter or None required)"
+            )
         self._parameters[name] = param
 
     def register_buffer(self, name, tensor, persistent=True):
@@ -106,8 +111,10 @@ class Module:
         if isinstance(tensor, np.ndarray):
             tensor = Tensor(tensor)
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer "
-                            f"'{name}' (Tensor, numpy.ndarray or None required)")
+            raise TypeError(
+                f"cannot assign '{type(tensor).__name__}' object to buffer "
+                f"'{name}' (Tensor, numpy.ndarray or None required)"
+            )
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers_set.discard(name)
@@ -135,8 +142,10 @@ class Module:
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
-                raise TypeError(f"cannot assign '{type(value).__name__}' as parameter "
-                                f"'{name}' (nn.Parameter or None expected)")
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as parameter "
+                    f"'{name}' (nn.Parameter or None expected)"
+                )
             params[name] = None
         elif isinstance(value, Module):
             if params is None:
@@ -145,15 +154,19 @@ class Module:
             self._modules[name] = value
         elif params is not None and name in d["_modules"]:
             if value is not None:
-                raise TypeError(f"cannot assign '{type(value).__name__}' as child module "
-                                f"'{name}' (nn.Module or None expected)")
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as child module "
+                    f"'{name}' (nn.Module or None expected)"
+                )
             d["_modules"][name] = None
         elif params is not None and name in d["_buffers"]:
             if isinstance(value, np.ndarray):
                 value = Tensor(value)
             if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' "
-                                "(Tensor, numpy.ndarray or None expected)")
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as buffer '{name}' "
+                    "(Tensor, numpy.ndarray or None expected)"
+                )
             d["_buffers"][name] = value
         else:
             object.__setattr__(self, name, value)
@@ -181,8 +194,12 @@ class Module:
         object.__delattr__(self, name)
 
     def __dir__(self):
-        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers)
-                      | set(self._modules))
+        return sorted(
+            set(super().__dir__())
+            | set(self._parameters)
+            | set(self._buffers)
+            | set(self._modules)
+        )
 
     # ------------------------------------------------------------------ traversal
     def named_modules(self, memo=None, prefix="", remove_duplicate=True):
@@ -220,8 +237,11 @@ class Module:
 
     def _named_members(self, store, prefix, recurse, remove_duplicate=True):
         seen = set()
-        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) \
-            if recurse else [(prefix, self)]
+        modules = (
+            self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+            if recurse
+            else [(prefix, self)]
+        )
         for mod_prefix, module in modules:
             for name, value in getattr(module, store).items():
                 if value is None or (remove_duplicate and id(value) in seen):
@@ -370,8 +390,9 @@ class Module:
                 and unexpected key (when ``strict``). Nothing is copied when it raises.
         """
         if not isinstance(state_dict, collections.abc.Mapping):
-            raise TypeError(f"Expected state_dict to be dict-like, got "
-                            f"{type(state_dict).__name__}.")
+            raise TypeError(
+                f"Expected state_dict to be dict-like, got {type(state_dict).__name__}."
+            )
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
@@ -381,19 +402,28 @@ class Module:
                 continue
             src = _array_of(state_dict[key])
             if src.shape != target.data.shape:
-                errors.append(f"size mismatch for {key}: copying a param with shape "
-                              f"{tuple(src.shape)} from checkpoint, the shape in current "
-                              f"model is {tuple(target.data.shape)}.")
+                errors.append(
+                    f"size mismatch for {key}: copying a param with shape "
+                    f"{tuple(src.shape)} from checkpoint, the shape in current "
+                    f"model is {tuple(target.data.shape)}."
+                )
         if strict:
             if unexpected:
-                errors.insert(0, "Unexpected key(s) in state_dict: "
-                              + ", ".join(f'"{k}"' for k in unexpected) + ". ")
+                errors.insert(
+                    0,
+                    "Unexpected key(s) in state_dict: "
+                    + ", ".join(f'"{k}"' for k in unexpected)
+                    + ". ",
+                )
             if missing:
-                errors.insert(0, "Missing key(s) in state_dict: "
-                              + ", ".join(f'"{k}"' for k in missing) + ". ")
+                errors.insert(
+                    0,
+                    "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". ",
+                )
         if errors:
-            raise RuntimeError(f"Error(s) in loading state_dict for {self._get_name()}:\n\t"
-                               + "\n\t".join(errors))
+            raise RuntimeError(
+                f"Error(s) in loading state_dict for {self._get_name()}:\n\t" + "\n\t".join(errors)
+            )
         for key, target in own.items():
             if key in state_dict:
                 target.data[...] = _array_of(state_dict[key])
@@ -410,8 +440,7 @@ class Module:
     def __repr__(self):
         extra = self.extra_repr()
         extra_lines = extra.split("\n") if extra else []
-        child_lines = [f"({name}): " + _addindent(repr(m), 2)
-                       for name, m in self._modules.items()]
+        child_lines = [f"({name}): " + _addindent(repr(m), 2) for name, m in self._modules.items()]
         lines = extra_lines + child_lines
         main = self._get_name() + "("
         if lines:

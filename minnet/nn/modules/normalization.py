@@ -1,4 +1,5 @@
 """BatchNorm1d, BatchNorm2d and LayerNorm."""
+
 import numbers
 
 import numpy as np
@@ -47,8 +48,15 @@ class BatchNorm1d(Module):
         >>> y = m(minnet.randn(20, 100))
     """
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
-                 track_running_stats=True, dtype=None):
+    def __init__(
+        self,
+        num_features,
+        eps=1e-5,
+        momentum=0.1,
+        affine=True,
+        track_running_stats=True,
+        dtype=None,
+    ):
         super().__init__()
         dtype = dtype or get_default_dtype()
         self.num_features = int(num_features)
@@ -86,9 +94,11 @@ class BatchNorm1d(Module):
 
     def _check_input_dim(self, input):
         if input.ndim not in (2, 3) or input.shape[1] != self.num_features:
-            raise self._layer_error(f"expected input of shape (N, {self.num_features}) or "
-                                    f"(N, {self.num_features}, L), got shape "
-                                    f"{tuple(input.shape)}")
+            raise self._layer_error(
+                f"expected input of shape (N, {self.num_features}) or "
+                f"(N, {self.num_features}, L), got shape "
+                f"{tuple(input.shape)}"
+            )
 
     def forward(self, input):
         input = F._tensor(input, "input", type(self).__name__)
@@ -100,13 +110,22 @@ class BatchNorm1d(Module):
                 factor = 1.0 / float(self.num_batches_tracked.data)
         use_batch_stats = self.training or self.running_mean is None
         track = not self.training or self.track_running_stats
-        return F.batch_norm(input, self.running_mean if track else None,
-                            self.running_var if track else None, self.weight, self.bias,
-                            use_batch_stats, factor, self.eps)
+        return F.batch_norm(
+            input,
+            self.running_mean if track else None,
+            self.running_var if track else None,
+            self.weight,
+            self.bias,
+            use_batch_stats,
+            factor,
+            self.eps,
+        )
 
     def extra_repr(self):
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+            f"affine={self.affine}, track_running_stats={self.track_running_stats}"
+        )
 
 
 class BatchNorm2d(BatchNorm1d):
@@ -126,8 +145,10 @@ class BatchNorm2d(BatchNorm1d):
 
     def _check_input_dim(self, input):
         if input.ndim != 4 or input.shape[1] != self.num_features:
-            msg = (f"expected input of shape (N, {self.num_features}, H, W), got shape "
-                   f"{tuple(input.shape)}")
+            msg = (
+                f"expected input of shape (N, {self.num_features}, H, W), got shape "
+                f"{tuple(input.shape)}"
+            )
             hint = channel_hint(input.shape, self.num_features) if input.ndim == 4 else None
             if input.ndim == 3 and input.shape[0] == self.num_features:
                 hint = "a batch is needed: for one image (C, H, W) pass x.unsqueeze(0)"
@@ -160,8 +181,7 @@ class LayerNorm(Module):
         >>> y = m(minnet.randn(20, 5, 10))
     """
 
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
-                 dtype=None):
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, dtype=None):
         super().__init__()
         dtype = dtype or get_default_dtype()
         if isinstance(normalized_shape, numbers.Integral):
@@ -188,13 +208,15 @@ class LayerNorm(Module):
 
     def forward(self, input):
         k = len(self.normalized_shape)
-        if input.ndim < k or tuple(input.shape[input.ndim - k:]) != self.normalized_shape:
-            raise self._layer_error(f"expected input ending in shape {self.normalized_shape}, "
-                                    f"got shape {tuple(input.shape)}")
+        if input.ndim < k or tuple(input.shape[input.ndim - k :]) != self.normalized_shape:
+            raise self._layer_error(
+                f"expected input ending in shape {self.normalized_shape}, "
+                f"got shape {tuple(input.shape)}"
+            )
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
-        return (f"{self.normalized_shape}, eps={self.eps}, "
-                f"elementwise_affine={self.elementwise_affine}")
-
-
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, "
+            f"elementwise_affine={self.elementwise_affine}"
+        )

@@ -2,6 +2,7 @@ r"""Recurrent layers: RNN, LSTM, GRU and their single-step cells, with PyTorch's
 arguments, parameter names, initialisation and call signatures. Each direction of each layer
 is one autograd node over the fused sequence kernels (minnet.nn._rnn_functional); the
 equations are minnet.reference.rnn's (GRU in PyTorch's reset-after form, gates r, z, n)."""
+
 import math
 
 import numpy as np
@@ -21,18 +22,31 @@ _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 class RNNBase(Module):
     """The shared machinery of RNN, LSTM and GRU (see those for the documentation)."""
 
-    def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True,
-                 batch_first=False, dropout=0.0, bidirectional=False, dtype=None):
+    def __init__(
+        self,
+        mode,
+        input_size,
+        hidden_size,
+        num_layers=1,
+        bias=True,
+        batch_first=False,
+        dropout=0.0,
+        bidirectional=False,
+        dtype=None,
+    ):
         super().__init__()
         if not isinstance(hidden_size, int) or hidden_size <= 0:
-            raise ValueError(f"{type(self).__name__}: hidden_size must be a positive int, "
-                             f"got {hidden_size!r}")
+            raise ValueError(
+                f"{type(self).__name__}: hidden_size must be a positive int, got {hidden_size!r}"
+            )
         if not isinstance(num_layers, int) or num_layers <= 0:
-            raise ValueError(f"{type(self).__name__}: num_layers must be a positive int, "
-                             f"got {num_layers!r}")
+            raise ValueError(
+                f"{type(self).__name__}: num_layers must be a positive int, got {num_layers!r}"
+            )
         if not 0 <= float(dropout) <= 1 or isinstance(dropout, bool):
-            raise ValueError(f"{type(self).__name__}: dropout must be a number in [0, 1], "
-                             f"got {dropout!r}")
+            raise ValueError(
+                f"{type(self).__name__}: dropout must be a number in [0, 1], got {dropout!r}"
+            )
         dtype = dtype or get_default_dtype()
         self.mode = mode
         self.input_size = int(input_size)
@@ -49,8 +63,10 @@ class RNNBase(Module):
             in_size = self.input_size if layer == 0 else hidden_size * dirs
             for d in range(dirs):
                 sfx = f"_l{layer}" + ("_reverse" if d else "")
-                names = [("weight_ih" + sfx, (gh, in_size)),
-                         ("weight_hh" + sfx, (gh, hidden_size))]
+                names = [
+                    ("weight_ih" + sfx, (gh, in_size)),
+                    ("weight_hh" + sfx, (gh, hidden_size)),
+                ]
                 if self.bias:
                     names += [("bias_ih" + sfx, (gh,)), ("bias_hh" + sfx, (gh,))]
                 for name, shape in names:
@@ -71,7 +87,7 @@ class RNNBase(Module):
         """Per layer and direction, [w_ih, w_hh(, b_ih, b_hh)], as PyTorch's."""
         per = 4 if self.bias else 2
         ws = [getattr(self, n) for n in self._flat_weights_names]
-        return [ws[i:i + per] for i in range(0, len(ws), per)]
+        return [ws[i : i + per] for i in range(0, len(ws), per)]
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
@@ -92,27 +108,37 @@ class RNNBase(Module):
     # -- checks ------------------------------------------------------------------------------
     def _check_input(self, input):
         if not isinstance(input, Tensor):
-            raise TypeError(f"{self._get_name()}: input must be a Tensor, got "
-                            f"{type(input).__name__}")
+            raise TypeError(
+                f"{self._get_name()}: input must be a Tensor, got {type(input).__name__}"
+            )
         if input.ndim not in (2, 3):
             layout = "(N, L, H_in)" if self.batch_first else "(L, N, H_in)"
-            raise self._layer_error(f"expected input of rank 3 {layout} or 2 (L, H_in), got "
-                                    f"shape {tuple(input.shape)}")
+            raise self._layer_error(
+                f"expected input of rank 3 {layout} or 2 (L, H_in), got shape {tuple(input.shape)}"
+            )
         if input.shape[-1] != self.input_size:
-            raise self._layer_error(f"input.size(-1) must be equal to input_size "
-                                    f"{self.input_size}, got input of shape {tuple(input.shape)}")
+            raise self._layer_error(
+                f"input.size(-1) must be equal to input_size "
+                f"{self.input_size}, got input of shape {tuple(input.shape)}"
+            )
         w = getattr(self, self._flat_weights_names[0])
         if input.dtype != w.dtype:
-            raise TypeError(f"{self._get_name()}: input dtype {input.dtype} does not match the "
-                            f"parameters' {w.dtype}")
+            raise TypeError(
+                f"{self._get_name()}: input dtype {input.dtype} does not match the "
+                f"parameters' {w.dtype}"
+            )
 
     def _check_hidden(self, hx, batch, batched, name="hx"):
         dirs = 2 if self.bidirectional else 1
-        want = (self.num_layers * dirs, batch, self.hidden_size) if batched else \
-            (self.num_layers * dirs, self.hidden_size)
+        want = (
+            (self.num_layers * dirs, batch, self.hidden_size)
+            if batched
+            else (self.num_layers * dirs, self.hidden_size)
+        )
         if not isinstance(hx, Tensor):
-            raise TypeError(f"{self._get_name()}: {name} must be a Tensor, got "
-                            f"{type(hx).__name__}")
+            raise TypeError(
+                f"{self._get_name()}: {name} must be a Tensor, got {type(hx).__name__}"
+            )
         if tuple(hx.shape) != want:
             raise self._layer_error(f"expected {name} of shape {want}, got {tuple(hx.shape)}")
 
@@ -121,13 +147,16 @@ class RNNBase(Module):
             return None
         lens = np.asarray(lengths.data if isinstance(lengths, Tensor) else lengths)
         if lens.ndim != 1 or lens.shape[0] != B:
-            raise self._layer_error(f"lengths must have shape ({B},) for a batch of {B}, got "
-                                    f"{lens.shape}")
+            raise self._layer_error(
+                f"lengths must have shape ({B},) for a batch of {B}, got {lens.shape}"
+            )
         if lens.size and lens.dtype.kind not in "iu":
             raise self._layer_error(f"lengths must be integers, got dtype {lens.dtype}")
         if lens.size and (lens.max() > T or lens.min() < 1):
-            raise self._layer_error(f"lengths must lie in [1, {T}] for a sequence of length {T}"
-                                    f", got min {lens.min()}, max {lens.max()}")
+            raise self._layer_error(
+                f"lengths must lie in [1, {T}] for a sequence of length {T}"
+                f", got min {lens.min()}, max {lens.max()}"
+            )
         return lens.astype(np.int64)
 
     # -- forward -----------------------------------------------------------------------------
@@ -169,8 +198,18 @@ class RNNBase(Module):
                 w_ih, w_hh = getattr(self, "weight_ih" + sfx), getattr(self, "weight_hh" + sfx)
                 b_ih = getattr(self, "bias_ih" + sfx) if self.bias else None
                 b_hh = getattr(self, "bias_hh" + sfx) if self.bias else None
-                res = RF.rnn_layer(self.mode, layer_in, h0[k], c0[k] if is_lstm else None,
-                                   w_ih, w_hh, b_ih, b_hh, lengths=lens, reverse=bool(d))
+                res = RF.rnn_layer(
+                    self.mode,
+                    layer_in,
+                    h0[k],
+                    c0[k] if is_lstm else None,
+                    w_ih,
+                    w_hh,
+                    b_ih,
+                    b_hh,
+                    lengths=lens,
+                    reverse=bool(d),
+                )
                 outs.append(res[0])
                 h_n.append(res[1])
                 if is_lstm:
@@ -227,13 +266,32 @@ class RNN(RNNBase):
         ((5, 3, 20), (2, 3, 20))
     """
 
-    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
-                 batch_first=False, dropout=0.0, bidirectional=False, dtype=None):
+    def __init__(
+        self,
+        input_size,
+        hidden_size,
+        num_layers=1,
+        nonlinearity="tanh",
+        bias=True,
+        batch_first=False,
+        dropout=0.0,
+        bidirectional=False,
+        dtype=None,
+    ):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
-        super().__init__("RNN_" + nonlinearity.upper(), input_size, hidden_size, num_layers,
-                         bias, batch_first, dropout, bidirectional, dtype)
+        super().__init__(
+            "RNN_" + nonlinearity.upper(),
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            dtype,
+        )
 
 
 class LSTM(RNNBase):
@@ -258,12 +316,31 @@ class LSTM(RNNBase):
         ((5, 3, 20), (2, 3, 20))
     """
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, proj_size=0, dtype=None):
+    def __init__(
+        self,
+        input_size,
+        hidden_size,
+        num_layers=1,
+        bias=True,
+        batch_first=False,
+        dropout=0.0,
+        bidirectional=False,
+        proj_size=0,
+        dtype=None,
+    ):
         if proj_size:
             raise ValueError("LSTM: proj_size is not supported")
-        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first,
-                         dropout, bidirectional, dtype)
+        super().__init__(
+            "LSTM",
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            dtype,
+        )
 
 
 class GRU(RNNBase):
@@ -293,10 +370,28 @@ class GRU(RNNBase):
         ((64, 10, 128), (1, 64, 128))
     """
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, dtype=None):
-        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first,
-                         dropout, bidirectional, dtype)
+    def __init__(
+        self,
+        input_size,
+        hidden_size,
+        num_layers=1,
+        bias=True,
+        batch_first=False,
+        dropout=0.0,
+        bidirectional=False,
+        dtype=None,
+    ):
+        super().__init__(
+            "GRU",
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            dtype,
+        )
 
 
 class RNNCellBase(Module):
@@ -335,14 +430,19 @@ class RNNCellBase(Module):
     def _prepare(self, input, hx, lstm=False):
         """(x (B, I), states (B, H) or None, batched) after checking shapes."""
         if not isinstance(input, Tensor):
-            raise TypeError(f"{self._get_name()}: input must be a Tensor, got "
-                            f"{type(input).__name__}")
+            raise TypeError(
+                f"{self._get_name()}: input must be a Tensor, got {type(input).__name__}"
+            )
         if input.ndim not in (1, 2) or input.shape[-1] != self.input_size:
-            raise self._layer_error(f"expected input of shape (N, {self.input_size}) or "
-                                    f"({self.input_size},), got {tuple(input.shape)}")
+            raise self._layer_error(
+                f"expected input of shape (N, {self.input_size}) or "
+                f"({self.input_size},), got {tuple(input.shape)}"
+            )
         if input.dtype != self.weight_ih.dtype:
-            raise TypeError(f"{self._get_name()}: input dtype {input.dtype} does not match the "
-                            f"parameters' {self.weight_ih.dtype}")
+            raise TypeError(
+                f"{self._get_name()}: input dtype {input.dtype} does not match the "
+                f"parameters' {self.weight_ih.dtype}"
+            )
         batched = input.ndim == 2
         x = input if batched else input.unsqueeze(0)
         if hx is None:
@@ -352,8 +452,9 @@ class RNNCellBase(Module):
         for i, h in enumerate(hs):
             name = ("h", "c")[i] if lstm else "hx"
             if not isinstance(h, Tensor) or tuple(h.shape) != want:
-                raise self._layer_error(f"expected {name} of shape {want}, got "
-                                        f"{tuple(getattr(h, 'shape', ()))}")
+                raise self._layer_error(
+                    f"expected {name} of shape {want}, got {tuple(getattr(h, 'shape', ()))}"
+                )
         if not batched:
             hs = [h.unsqueeze(0) for h in hs]
         return x, (tuple(hs) if lstm else hs[0]), batched
@@ -382,15 +483,17 @@ class RNNCell(RNNCellBase):
 
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", dtype=None):
         if nonlinearity not in ("tanh", "relu"):
-            raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got "
-                             f"{nonlinearity!r}")
+            raise ValueError(
+                f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}"
+            )
         self.nonlinearity = nonlinearity
         super().__init__(input_size, hidden_size, bias, 1, dtype)
 
     def forward(self, input, hx=None):
         x, h, batched = self._prepare(input, hx)
-        out = RF.rnn_cell(x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh,
-                          self.nonlinearity)
+        out = RF.rnn_cell(
+            x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, self.nonlinearity
+        )
         return out if batched else out.squeeze(0)
 
 

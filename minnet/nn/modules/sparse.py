@@ -1,4 +1,5 @@
 """Embedding."""
+
 import numpy as np
 
 from minnet.nn import functional as F
@@ -35,27 +36,31 @@ class Embedding(Module):
         (2, 4, 3)
     """
 
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, _weight=None,
-                 dtype=None):
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, _weight=None, dtype=None):
         super().__init__()
         dtype = dtype or get_default_dtype()
         self.num_embeddings = int(num_embeddings)
         self.embedding_dim = int(embedding_dim)
         if padding_idx is not None:
             if not -self.num_embeddings <= padding_idx < self.num_embeddings:
-                raise ValueError(f"Embedding: padding_idx {padding_idx} must be within "
-                                 f"num_embeddings ({self.num_embeddings})")
+                raise ValueError(
+                    f"Embedding: padding_idx {padding_idx} must be within "
+                    f"num_embeddings ({self.num_embeddings})"
+                )
             padding_idx %= self.num_embeddings
         self.padding_idx = padding_idx
         if _weight is None:
-            self.weight = Parameter(np.empty((self.num_embeddings, self.embedding_dim),
-                                             dtype=dtype))
+            self.weight = Parameter(
+                np.empty((self.num_embeddings, self.embedding_dim), dtype=dtype)
+            )
             self.reset_parameters()
         else:
             w = np.asarray(getattr(_weight, "data", _weight))
             if w.shape != (self.num_embeddings, self.embedding_dim):
-                raise ValueError(f"Embedding: _weight has shape {w.shape}, expected "
-                                 f"{(self.num_embeddings, self.embedding_dim)}")
+                raise ValueError(
+                    f"Embedding: _weight has shape {w.shape}, expected "
+                    f"{(self.num_embeddings, self.embedding_dim)}"
+                )
             self.weight = Parameter(w)
 
     def reset_parameters(self):
@@ -64,14 +69,19 @@ class Embedding(Module):
             self.weight.data[self.padding_idx] = 0
 
     def forward(self, input):
-        idx = input.data if hasattr(input, "data") and not isinstance(input, np.ndarray) \
+        idx = (
+            input.data
+            if hasattr(input, "data") and not isinstance(input, np.ndarray)
             else np.asarray(input)
+        )
         if idx.dtype.kind not in "iu":
             raise self._layer_error(f"expected integer indices, got dtype {idx.dtype}")
         if idx.size and (idx.min() < 0 or idx.max() >= self.num_embeddings):
-            raise self._layer_error(f"index out of range: indices must be in "
-                                    f"[0, {self.num_embeddings}), got values in "
-                                    f"[{idx.min()}, {idx.max()}]")
+            raise self._layer_error(
+                f"index out of range: indices must be in "
+                f"[0, {self.num_embeddings}), got values in "
+                f"[{idx.min()}, {idx.max()}]"
+            )
         return F.embedding(input, self.weight, self.padding_idx)
 
     def extra_repr(self):
