@@ -1,7 +1,11 @@
 /* Instantiated by conv.c once per dtype: DT is the element type, SFX the name suffix. */
-#define CAT_(a, b) a##_##b
-#define CAT(a, b) CAT_(a, b)
-#define FN(name) CAT(name, SFX)
+#include "names.h"
+
+/* FN(name) -> name_SFX: FN(implicit_fwd) is implicit_fwd_{f32,f64} */
+#define FN(name) MN_JOIN(name, SFX)
+/* FN_ISA(name, isa) -> name_isa_SFX, the per-ISA copies: FN_ISA(ik_fwd, avx512) is
+ * ik_fwd_avx512_f32 */
+#define FN_ISA(name, isa) MN_JOIN(MN_JOIN(name, isa), SFX)
 #define GEMM FN(gemm_in_team)
 
 /* mn_gemm's single-threaded path still runs its loop nest's orphaned `omp for` loops, which
@@ -134,18 +138,18 @@ static void FN(col2im)(const DT *col_kp, ptrdiff_t c_n, const mn_conv2d_geom *g,
 
 /* ---- direct convolution, one copy per ISA ----------------------------------------------- */
 #if MN_X86
-#define DFN(name) CAT(CAT(name, avx512), SFX)
+#define DFN(name) FN_ISA(name, avx512)
 #define DATTR ATTR_AVX512
 #include "conv_direct.h"
 #undef DFN
 #undef DATTR
-#define DFN(name) CAT(CAT(name, avx2), SFX)
+#define DFN(name) FN_ISA(name, avx2)
 #define DATTR ATTR_AVX2
 #include "conv_direct.h"
 #undef DFN
 #undef DATTR
 #endif
-#define DFN(name) CAT(CAT(name, generic), SFX)
+#define DFN(name) FN_ISA(name, generic)
 #define DATTR
 #include "conv_direct.h"
 #undef DFN
@@ -177,14 +181,14 @@ static size_t FN(wide_scratch)(const mn_conv2d_geom *g, int bwd)
 #define ISA_CALL(isa, name, ...)                                                           \
     do {                                                                                   \
         if ((isa) >= MN_ISA_AVX512)                                                        \
-            CAT(CAT(name, avx512), SFX)(__VA_ARGS__);                                      \
+            FN_ISA(name, avx512)(__VA_ARGS__);                                             \
         else if ((isa) >= MN_ISA_AVX2)                                                     \
-            CAT(CAT(name, avx2), SFX)(__VA_ARGS__);                                        \
+            FN_ISA(name, avx2)(__VA_ARGS__);                                               \
         else                                                                               \
-            CAT(CAT(name, generic), SFX)(__VA_ARGS__);                                     \
+            FN_ISA(name, generic)(__VA_ARGS__);                                            \
     } while (0)
 #else
-#define ISA_CALL(isa, name, ...) CAT(CAT(name, generic), SFX)(__VA_ARGS__)
+#define ISA_CALL(isa, name, ...) FN_ISA(name, generic)(__VA_ARGS__)
 #endif
 
 static int FN(direct_fwd_isa)(const DT *x, const DT *w, const DT *b, DT *y,
@@ -292,14 +296,14 @@ static size_t FN(wide_fwd_scratch)(const mn_conv2d_geom *g, ptrdiff_t nb)
  * x 2 zmm; AVX2 and SSE2 4 x 2 (16 and 8 vector registers to hold them). The header undefines
  * its parameters. */
 #if MN_X86
-#define IFN(name) CAT(CAT(name, avx512), SFX)
+#define IFN(name) FN_ISA(name, avx512)
 #define IATTR ATTR_AVX512
 #define IVB 64
 #define IMR 8
 #define INV 2
 #define IKB 8
 #include "conv_implicit.h"
-#define IFN(name) CAT(CAT(name, avx2), SFX)
+#define IFN(name) FN_ISA(name, avx2)
 #define IATTR ATTR_AVX2
 #define IVB 32
 #define IMR 4
@@ -307,7 +311,7 @@ static size_t FN(wide_fwd_scratch)(const mn_conv2d_geom *g, ptrdiff_t nb)
 #define IKB 4
 #include "conv_implicit.h"
 #endif
-#define IFN(name) CAT(CAT(name, generic), SFX)
+#define IFN(name) FN_ISA(name, generic)
 #define IATTR
 #define IVB 16
 #define IMR 4
@@ -348,18 +352,17 @@ typedef struct {
     int isa;                 /* the level these were chosen for (the fused pooling's too) */
 } FN(ik_t);
 
-#define IK_FNS(isa) CAT(CAT(ik_fwd, isa), SFX), CAT(CAT(ik_dw2, isa), SFX),                  \
-                    CAT(CAT(ik_dw1, isa), SFX), CAT(CAT(ik_dyt, isa), SFX),                 \
-                    CAT(CAT(ik_interior, isa), SFX), CAT(CAT(ik_relu_mask, isa), SFX),      \
-                    CAT(CAT(ik_phases, isa), SFX), CAT(CAT(dwise_plane, isa), SFX),         \
-                    CAT(CAT(dwise_dw, isa), SFX)
+#define IK_FNS(isa)                                                                        \
+    FN_ISA(ik_fwd, isa), FN_ISA(ik_dw2, isa), FN_ISA(ik_dw1, isa), FN_ISA(ik_dyt, isa),    \
+        FN_ISA(ik_interior, isa), FN_ISA(ik_relu_mask, isa), FN_ISA(ik_phases, isa),       \
+        FN_ISA(dwise_plane, isa), FN_ISA(dwise_dw, isa)
 static FN(ik_t) FN(ik_for)(int isa)
 {
     FN(ik_t) ik;
 #if MN_X86
     if (isa >= MN_ISA_AVX512) {
         ik = (FN(ik_t)){8, 64 / sizeof(DT), 8, IK_FNS(avx512)};
-        ik.st = CAT(CAT(ik_fwd_st, avx512), SFX);
+        ik.st = FN_ISA(ik_fwd_st, avx512);
         ik.isa = MN_ISA_AVX512;
         return ik;
     }
@@ -1714,5 +1717,4 @@ int FN(mn_conv2d_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw, DT
 
 #undef GEMM
 #undef FN
-#undef CAT
-#undef CAT_
+#undef FN_ISA

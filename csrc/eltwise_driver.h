@@ -3,9 +3,10 @@
  * loops for the ISA, decide how many threads the size is worth, and split the work into
  * contiguous per-thread ranges of elements or rows (results never depend on the split). */
 
-#define CAT_(a, b) a##b
-#define CAT(a, b) CAT_(a, b)
-#define FN(name) CAT(name, SFX)
+#include "names.h"
+
+/* FN(name) -> name + SFX: FN(mn_act_fwd_) is mn_act_fwd_{f32,f64} */
+#define FN(name) MN_CAT(name, SFX)
 
 /* Elements per thread before a parallel region pays: cheap maps are memory-bound (~0.2 ns per
  * element), the transcendental ones ~1 ns. */
@@ -254,5 +255,3 @@ void FN(mn_bce_bwd_)(const DT *g_rc, ptrdiff_t g_stride, double g_scale, const D
 
 #undef MN_BCE_MAX_BLOCKS
 #undef FN
-#undef CAT
-#undef CAT_

@@ -6,9 +6,11 @@
  * M_EXPM1N (x <= 0), M_SIGMOID, M_TANH, M_ERFC, M_MAX. Loops are kept one operation per switch
  * case so that each vectorises. */
 
-#define CAT_(a, b) a##b
-#define CAT(a, b) CAT_(a, b)
-#define FN(name) CAT(name, SFX)
+#include "names.h"
+
+/* FN(name) -> name + SFX: FN(act_fwd_) is act_fwd_f32_{generic,avx2,avx512} and
+ * act_fwd_f64_generic */
+#define FN(name) MN_CAT(name, SFX)
 
 /* sqrt(2/pi), 0.044715: the tanh approximation of GELU; 1/sqrt(2), 1/sqrt(2 pi) */
 #define K_GT0 ((DT)0.7978845608028654)
@@ -411,8 +413,6 @@ ATTR static void FN(bce_bwd_seg_)(const DT *restrict g, ptrdiff_t g_stride, DT g
 #undef K_SQRT1_2
 #undef K_INV_SQRT_2PI
 #undef FN
-#undef CAT
-#undef CAT_
 
 #undef SFX
 #undef ATTR

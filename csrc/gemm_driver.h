@@ -6,9 +6,10 @@
  * Partial sums over k live in C itself: the first k block applies beta, the last one the
  * bias and the activation. */
 
-#define CAT_(a, b) a##b
-#define CAT(a, b) CAT_(a, b)
-#define FN(name) CAT(name, SFX)
+#include "names.h"
+
+/* FN(name) -> name + SFX: FN(gemm_body_) is gemm_body_{f32,f64}, FN(mn_gemm_) mn_gemm_{f32,f64} */
+#define FN(name) MN_CAT(name, SFX)
 
 typedef void (*FN(ukernel_fn_))(ptrdiff_t, const DT *restrict, const DT *restrict, DT *restrict);
 typedef void (*FN(ukdirect_fn_))(ptrdiff_t, const DT *restrict, const DT *restrict, DT *restrict,
@@ -406,5 +407,3 @@ void FN(mn_colsum_)(const DT *a, ptrdiff_t m, ptrdiff_t n, ptrdiff_t lda, DT *ou
 }
 
 #undef FN
-#undef CAT
-#undef CAT_

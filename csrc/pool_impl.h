@@ -1,7 +1,8 @@
 /* Instantiated by pool.c once per dtype: DT is the element type, SFX the name suffix. */
-#define CAT_(a, b) a##_##b
-#define CAT(a, b) CAT_(a, b)
-#define FN(name) CAT(name, SFX)
+#include "names.h"
+
+/* FN(name) -> name_SFX: FN(maxpool2x2_nan_row) is maxpool2x2_nan_row_{f32,f64} */
+#define FN(name) MN_JOIN(name, SFX)
 
 /* grain: about 4k elements of input per thread before a second thread is worth it */
 #define POOL_THREADS(g, nt) \
@@ -697,5 +698,3 @@ void FN(mn_relu_maxpool2x2_bwd)(const DT *dy, const uint8_t *code, ptrdiff_t pla
 
 #undef POOL_THREADS
 #undef FN
-#undef CAT
-#undef CAT_
