@@ -1,5 +1,5 @@
 /* Row tiles of 3-wide convolutions with stride 1 or 2 (AVX-512, float32), included by
- * conv_impl.h in its float instantiation after the implicit kernels (it uses their 16x16
+ * conv_isa.h in its float instantiation after the implicit kernels (it uses their 16x16
  * transpose). Stride 1: forward, dX (the flipped convolution of dY) and dW; stride 2: the
  * forward and dW (value m meets tap q of pixel (m - q) / 2), dX stays with the phases.
  *
@@ -83,6 +83,8 @@
         }                                                                                  \
     }
 
+/* rowtile_<R>_<NV>_<S>: R pixels, NV channel vectors, stride S: rowtile_{7,8,12}_2_{1,2},
+ * rowtile_{14,16}_1_{1,2} */
 RT_DEF(7, 2, 1)
 RT_DEF(8, 2, 1)
 RT_DEF(12, 2, 1)
@@ -229,6 +231,7 @@ static void rowtile_image(ptrdiff_t C, ptrdiff_t kh, const float *wp, ptrdiff_t 
         RW_STORE(NV);                                                                      \
     }
 
+/* rowdw_{2,1}: stride 1, NV channel vectors */
 RW_DEF(2)
 RW_DEF(1)
 #undef RW_DEF
@@ -288,6 +291,7 @@ RW_DEF(1)
         RW_STORE(NV);                                                                      \
     }
 
+/* rowdw2_{2,1}: stride 2, NV channel vectors */
 RW2_DEF(2)
 RW2_DEF(1)
 #undef RW2_DEF
