@@ -15,11 +15,28 @@
  * col2im scatter. implicit_bwd uses these when dX goes through the implicit path
  * (implicit_takes_dx) but is not one flipped convolution (dx_is_flipped_conv). */
 
+/* The phase split of one call, made once (dxs_make) and read by every image (dxs_image). Sizes
+ * are in elements unless said otherwise; phase ph = a*sw + b is the dx pixels (r, s) with
+ * (r + pad_t) % sh == a, (s + pad_l) % sw == b. */
 typedef struct {
-    ptrdiff_t nph, Hq, Wq, Mt, Nl, Mq, Tpmax, Kq;
-    ptrdiff_t *K, *u0, *U, *v0, *V, *kofs; /* per phase; kofs: first tap of the phase */
-    ptrdiff_t *off;                         /* Kq tap offsets, phase by phase */
-    DT *wp;                                 /* per group, per phase: Mq x K panels */
+    ptrdiff_t nph;   /* phases: sh * sw */
+    ptrdiff_t Hq;    /* rows of each zero-bordered dY plane: every tap's read stays inside */
+    ptrdiff_t Wq;    /* columns of each dY plane (the implicit products' wide row length) */
+    ptrdiff_t Mt;    /* zero rows above dY in its planes: the farthest any tap reaches above */
+    ptrdiff_t Nl;    /* zero columns left of dY in its planes: likewise, to the left */
+    ptrdiff_t Mq;    /* rows of each phase's product: C_in_g rounded up to the tile rows */
+    ptrdiff_t Tpmax; /* the widest phase product: its U*Wq wide pixels rounded up to a tile's
+                        width; each phase's product gets Mq x Tpmax of the scratch */
+    ptrdiff_t Kq;    /* taps over all phases: C_out_g * kh * kw (the length of off) */
+    ptrdiff_t *K;    /* per phase: its taps */
+    ptrdiff_t *u0;   /* per phase: its first output row u, dx row u*sh + a - pad_t */
+    ptrdiff_t *U;    /* per phase: its output rows (0: the phase has no dx rows) */
+    ptrdiff_t *v0;   /* per phase: its first output column v, dx column v*sw + b - pad_l */
+    ptrdiff_t *V;    /* per phase: its output columns */
+    ptrdiff_t *kofs; /* per phase: the index of its first tap in off and in the panels */
+    ptrdiff_t *off;  /* Kq tap offsets into the dY planes, phase by phase */
+    DT *wp;          /* weights, per group Mq x Kq: phase ph's Mq x K[ph] micro-panels (tile
+                        rows, k-major) from column kofs[ph] */
 } FN(dxs_plan);
 
 static void FN(dxs_free)(FN(dxs_plan) * pl)

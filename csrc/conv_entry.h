@@ -58,6 +58,20 @@ int FN(mn_conv2d_relu_pool_fwd)(const DT *x, const DT *w, const DT *b, DT *p, ui
     return rc;
 }
 
+#ifndef MN_CONV_BWD_PATH
+#define MN_CONV_BWD_PATH
+/* The paths of the backward, as conv_dispatch.h chooses them: one takes the call (dW, and dX
+ * and db where it can), and dX goes to that one or to the im2col/direct path. The per-image
+ * paths read dY an image at a time and mask it (relu_y, pool_code) in cache; the im2col path
+ * reads it whole, masked once first. */
+enum conv_bwd_path {
+    CONV_BWD_NONE,      /* no dX or dW asked, or no images (dW := 0) */
+    CONV_BWD_DEPTHWISE, /* dwise_bwd: dW and db; dX when dwise_dx_ok */
+    CONV_BWD_IMPLICIT,  /* implicit_bwd: dW; dX when implicit_takes_dx; db when it masks dY */
+    CONV_BWD_CLASSIC    /* bwd_classic: im2col + GEMM, or the direct loops (use_direct) */
+};
+#endif
+
 int FN(mn_conv2d_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw, DT *db,
                       const DT *relu_y, const uint8_t *pool_code, const mn_conv2d_geom *g,
                       int isa, int n_threads)
@@ -67,13 +81,22 @@ int FN(mn_conv2d_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw, DT
     const ptrdiff_t wsz = CO * (g->c_in / g->groups) * g->kh * g->kw;
     if (n_threads < 1)
         n_threads = 1;
-    const int dws = N > 0 && (dx || dw) && FN(use_dwise_bwd)(g);
-    const int dws_dx = dws && dx && FN(dwise_dx_ok)(g);
-    const int impl = N > 0 && (dx || dw) && !dws && FN(use_implicit)(g, n_threads);
-    const int impl_dx = impl && dx && FN(implicit_takes_dx)(g);
+    /* the path that takes the call, and dX's (NONE when dX is not asked) */
+    enum conv_bwd_path path = CONV_BWD_NONE, dx_path = CONV_BWD_NONE;
+    if (N > 0 && (dx || dw)) {
+        path = FN(use_dwise_bwd)(g)             ? CONV_BWD_DEPTHWISE
+               : FN(use_implicit)(g, n_threads) ? CONV_BWD_IMPLICIT
+                                                : CONV_BWD_CLASSIC;
+        if (dx)
+            dx_path = (path == CONV_BWD_DEPTHWISE && !FN(dwise_dx_ok)(g)) ||
+                              (path == CONV_BWD_IMPLICIT && !FN(implicit_takes_dx)(g))
+                          ? CONV_BWD_CLASSIC
+                          : path;
+    }
     DT *masked = NULL;
-    if ((relu_y || pool_code) && !(impl && (!dx || impl_dx)) && !(dws && (!dx || dws_dx))) {
-        /* some gradient goes through a path that reads dY whole: mask (or unpool) it once */
+    if ((relu_y || pool_code) &&
+        (path == CONV_BWD_NONE || path == CONV_BWD_CLASSIC || dx_path == CONV_BWD_CLASSIC)) {
+        /* db below or the im2col path reads dY whole: mask (or unpool) it once */
         masked = (DT *)malloc((size_t)(N * ys) * sizeof(DT) + 1);
         if (!masked)
             return -1;
@@ -94,7 +117,7 @@ int FN(mn_conv2d_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw, DT
         pool_code = NULL;
     }
     const int own_dy = relu_y || pool_code;
-    if (db && !own_dy && !dws) {
+    if (db && !own_dy && path != CONV_BWD_DEPTHWISE) {
         /* sum over n and pixels, per channel (threads split the channels; each sum has one
          * fixed order); an image's row is summed with omp simd, the rows added in double so
          * float32 keeps its digits */
@@ -114,24 +137,26 @@ int FN(mn_conv2d_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw, DT
         }
     }
     int rc = 0;
-    if (!dx && !dw) {
-        /* nothing else asked */
-    } else if (N == 0) {
-        if (dw)
+    switch (path) {
+    case CONV_BWD_NONE:
+        if (dw) /* no images */
             memset(dw, 0, (size_t)wsz * sizeof(DT));
-    } else if (dws) {
-        rc = FN(dwise_bwd)(dy, x, w, dws_dx ? dx : NULL, dw, db, relu_y, pool_code, g, isa,
-                           n_threads);
-        if (!rc && dx && !dws_dx) /* relu_y is NULL here: masked */
-            rc = FN(bwd_classic)(dy, x, w, dx, NULL, g, isa, n_threads);
-    } else if (impl) {
-        rc = FN(implicit_bwd)(dy, x, w, impl_dx ? dx : NULL, dw, own_dy ? db : NULL, relu_y,
-                              pool_code, g, isa, n_threads);
-        if (!rc && dx && !impl_dx) /* dx by the other paths (relu_y is NULL here: masked) */
-            rc = FN(bwd_classic)(dy, x, w, dx, NULL, g, isa, n_threads);
-    } else {
+        break;
+    case CONV_BWD_DEPTHWISE:
+        rc = FN(dwise_bwd)(dy, x, w, dx_path == CONV_BWD_DEPTHWISE ? dx : NULL, dw, db, relu_y,
+                           pool_code, g, isa, n_threads);
+        break;
+    case CONV_BWD_IMPLICIT:
+        rc = FN(implicit_bwd)(dy, x, w, dx_path == CONV_BWD_IMPLICIT ? dx : NULL, dw,
+                              own_dy ? db : NULL, relu_y, pool_code, g, isa, n_threads);
+        break;
+    case CONV_BWD_CLASSIC:
         rc = FN(bwd_classic)(dy, x, w, dx, dw, g, isa, n_threads);
+        break;
     }
+    /* dX that a per-image path left to the im2col/direct path (dY is masked then) */
+    if (!rc && path != CONV_BWD_CLASSIC && dx_path == CONV_BWD_CLASSIC)
+        rc = FN(bwd_classic)(dy, x, w, dx, NULL, g, isa, n_threads);
     free(masked);
     return rc;
 }
