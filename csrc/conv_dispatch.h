@@ -35,15 +35,16 @@ static int FN(is_pointwise)(const mn_conv2d_geom *g)
 /* The im2col path's stride-1 "wide" columns (conv_im2col.h: pad_planes, im2col_wide). */
 static inline int FN(use_wide)(const mn_conv2d_geom *g)
 {
-    /* rows of 24+ outputs copy efficiently as they are (measured: 32x32 was 7% slower wide) */
+    /* rows of 24+ outputs copy efficiently as they are: the wide rows' extra GEMM columns
+     * would cost more than the shorter copies save */
     return mn_conv2d_wide && g->sh == 1 && g->sw == 1 && g->ow < 24 && !FN(is_pointwise)(g);
 }
 
 /* Row tiles (conv_rowtile.h) for a product with `rows` output rows (C_out_g forward,
  * C_in_g for dX) over `chans` input planes: float32 on AVX-512, stride 1 (or 2 both ways
- * with s2: the forward and dW), dilation 1, 3 taps wide, 16+ rows (a block is 16 or 32 channels), 4+ planes (on the 1-channel first layer the
- * tile's epilogue outweighs its 27 FMAs a pixel: 0.24 -> 0.29 ms). Returns the channel vectors
- * per tile (1 or 2), or 0: the wide tiles. */
+ * with s2: the forward and dW), dilation 1, 3 taps wide, 16+ rows (a block is 16 or 32
+ * channels), 4+ planes (on the 1-channel first layer the tile's epilogue outweighs its 27
+ * FMAs a pixel). Returns the channel vectors per tile (1 or 2), or 0: the wide tiles. */
 static int FN(rowtile_nv)(const mn_conv2d_geom *g, ptrdiff_t rows, ptrdiff_t chans, int isa,
                           int s2)
 {
@@ -61,9 +62,9 @@ static int FN(rowtile_nv)(const mn_conv2d_geom *g, ptrdiff_t rows, ptrdiff_t cha
  * channels (a tile has 8 rows: fewer, as in depthwise layers, leave the direct loops
  * faster), when the batch gives every thread an image (threads split the batch; a single
  * image goes through the im2col path, whose GEMM splits its columns between the threads).
- * Measured on the
- * 1-channel first layer, forward: 2.7x faster than the direct loops, dW 1.5x; its dX (one
- * row of 8 used) stays direct: see implicit_takes_dx. */
+ * It also takes the 1-channel first layer's forward and dW, whose 16 outputs fill two tiles
+ * (each vector of pixels loaded feeds 8 outputs, where the direct loops load and store y for
+ * every tap); its dX (one row of 8 used) stays direct: see implicit_takes_dx. */
 static int FN(use_implicit)(const mn_conv2d_geom *g, int n_threads)
 {
     if (mn_conv2d_algorithm == MN_CONV_IMPLICIT)
@@ -82,8 +83,7 @@ static int FN(use_dwise)(const mn_conv2d_geom *g)
 
 /* The backward takes it for any number of outputs per group: with one input channel, the
  * implicit dW^T tiles are mostly padding (8 taps, 9 used) and its dX tiles 1 row of 8; here
- * dX sums all the group's dY planes in registers. Measured on the 1-channel first layer:
- * dW 0.86 -> 0.71 ms, dX 1.7 -> 1.3 ms (1 thread). */
+ * dX sums all the group's dY planes in registers. */
 static int FN(use_dwise_bwd)(const mn_conv2d_geom *g)
 {
     return mn_conv2d_algorithm == MN_CONV_AUTO && g->sh == 1 && g->sw == 1 &&

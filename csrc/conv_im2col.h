@@ -143,9 +143,9 @@ static ptrdiff_t FN(block_images)(const mn_conv2d_geom *g)
 /* Stride 1, "wide" columns: each image is zero-padded once into rows of Wp = OW + (kW-1)*dW,
  * and the GEMM computes OH x Wp outputs per image, Wp - OW of each row garbage (dropped on the
  * way out). A column row (c, p, q) is then ONE contiguous copy of OH*Wp elements from the
- * padded plane at offset p*dH*Wp + q*dW, instead of OH bounds-checked copies of OW elements:
- * on 7x7 and 14x14 images im2col/col2im were a third of the time; the extra GEMM columns
- * (9/7, 16/14) cost less. */
+ * padded plane at offset p*dH*Wp + q*dW, instead of OH bounds-checked copies of OW elements,
+ * which dominate im2col/col2im on 7x7 and 14x14 images; the extra GEMM columns (9/7, 16/14)
+ * cost less than they save. */
 
 /* Pad channels [c0, c0 + c_n) of one image into xp (c_n planes of Hp x Wp). */
 static void FN(pad_planes)(const DT *x_chw, ptrdiff_t c_n, const mn_conv2d_geom *g,

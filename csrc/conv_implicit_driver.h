@@ -107,8 +107,6 @@ static void FN(ik_image)(const FN(ik_t) * ik, ptrdiff_t K, ptrdiff_t rows, ptrdi
     const ptrdiff_t dw3 = kw == 3 ? dwid : 0;
     /* a column tile's k x nr block of the planes stays in L1 across the row blocks */
     if (ik->st) {
-        /* (measured: grouping column tiles, or row blocks outermost, changes nothing; nor
-         * does prefetching the next tile's planes) */
         for (ptrdiff_t t0 = 0; t0 < Tp; t0 += nr)
             for (ptrdiff_t ob = 0; ob < Mp; ob += mr)
                 ik->st(K, wp + ob * K, xp + t0, off, dw3, out + ob * ldy, ldy,
@@ -352,8 +350,8 @@ static int FN(implicit_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *
 #pragma omp barrier
         if (dw && !fail) {
             /* dw[gi, o, k] = sum over threads of dwt[gi, k, o]; each thread a slice of the
-             * rows (gi, o). (An index split per element cost three divisions an element:
-             * a quarter of dW's time at 7x7.) */
+             * rows (gi, o). (An index split per element would cost three divisions an
+             * element.) */
             const ptrdiff_t rows = G * cout_g, a = rows * t / nth, e = rows * (t + 1) / nth;
             for (ptrdiff_t r = a; r < e; r++) {
                 const ptrdiff_t gi = r / cout_g, o = r % cout_g;

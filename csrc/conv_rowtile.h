@@ -11,9 +11,8 @@
  * weight vectors stay in registers while the R + 2 input values x[c, i + p, j0 .. j0 + R + 1]
  * are broadcast once each: tap q of pixel j reads value j + q, so every value feeds up to
  * three pixels. Per (c, p): 3*NV weight loads and R + 2 broadcasts for 3*R*NV FMAs (R = 8,
- * NV = 2: 26 loads for 48 FMAs; the wide tile needs 10 loads for 16). Measured alone on the
- * 7x7 32->32 layer: 200 GFLOP/s per core (94% of the FMA peak) against ~170 for the wide
- * tile, before the wide tile's garbage.
+ * NV = 2: 26 loads for 48 FMAs; the wide tile needs 10 loads for 16): fewer loads per FMA,
+ * and no garbage columns computed.
  *
  * The epilogue transposes each channel block (16x16 in registers) and stores every channel's
  * R pixels with a mask, bias and relu applied on the way (relu: v > 0 ? v : 0, NaN -> 0, as
@@ -123,8 +122,8 @@ static void rowtile_image(ptrdiff_t C, ptrdiff_t kh, const float *wp, ptrdiff_t 
                                  : (nv == 2 ? (R == 7 ? rowtile_7_2_2 : rowtile_8_2_2)
                                             : (R == 14 ? rowtile_14_1_2 : rowtile_16_1_2));
     /* rows of 20+ pixels with two channel vectors: nb tiles of 12 pixels first (24
-     * accumulators, fewer loads per FMA; 64 channels at 32x32: fwd and dX 7% faster), as
-     * many as leave a multiple of 8 for the 8-pixel tiles (32 = 12+12+8, 28 = 12+8+8) */
+     * accumulators, fewer loads per FMA), as many as leave a multiple of 8 for the 8-pixel
+     * tiles (32 = 12+12+8, 28 = 12+8+8) */
     const rowtile_fn f12 = s == 1 ? rowtile_12_2_1 : rowtile_12_2_2;
     ptrdiff_t nb = nv == 2 && OW >= 20 ? OW / 12 : 0;
     while (nb > 0 && (OW - 12 * nb) % 8 != 0)

@@ -8,8 +8,8 @@
 /* FN(name) -> name + SFX: FN(mn_act_fwd_) is mn_act_fwd_{f32,f64} */
 #define FN(name) MN_CAT(name, SFX)
 
-/* Elements per thread before a parallel region pays: cheap maps are memory-bound (~0.2 ns per
- * element), the transcendental ones ~1 ns. */
+/* Elements per thread before a parallel region pays: cheap maps are memory-bound and cost
+ * several times less per element than the transcendental ones, so they need more. */
 static ptrdiff_t FN(act_grain_)(int act)
 {
     return (act == MN_ACT_RELU || act == MN_ACT_LEAKY_RELU || act == MN_ACT_IDENTITY) ? 32768

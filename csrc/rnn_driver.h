@@ -17,8 +17,8 @@
 /* FN(name) -> name + SFX: FN(mn_rnn_fwd_) is mn_rnn_fwd_{f32,f64} */
 #define FN(name) MN_CAT(name, SFX)
 
-/* Threads for the time loop: a barrier per step costs ~0.1-1 us (rnn_barrier_wait), so a step must have several
- * microseconds of matmul work per thread; and no more threads than unit blocks. */
+/* Threads for the time loop: each step ends in a barrier (rnn_barrier_wait), which a step's
+ * matmul must pay for (one thread below 2e5 FLOP); and no more threads than unit blocks. */
 static int FN(loop_threads_)(ptrdiff_t B, ptrdiff_t H, ptrdiff_t GH, ptrdiff_t nb,
                              int n_threads)
 {
