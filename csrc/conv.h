@@ -1,6 +1,6 @@
 /* 2-D convolution (cross-correlation, as PyTorch), NCHW input, weight (C_out, C_in/groups,
  * kH, kW): implicit GEMM over zero-bordered planes, depthwise and direct loops, or im2col +
- * mn_gemm, chosen per shape (conv.c says which and why). */
+ * mn_gemm, chosen per shape (conv_dispatch.h says which, each path's header why). */
 #ifndef MN_CONV_H
 #define MN_CONV_H
 
@@ -54,7 +54,7 @@ int mn_conv2d_relu_pool_fwd_f64(const double *x_nchw, const double *w_oihw, cons
                                 double *p_nchw, uint8_t *code, const mn_conv2d_geom *g,
                                 int isa, int n_threads);
 
-/* Which lowering the kernels use: MN_CONV_AUTO picks per shape (see conv.c); the others
+/* Which lowering the kernels use: MN_CONV_AUTO picks per shape (conv_dispatch.h); the others
  * force one where it applies (implicit: every convolution's forward and dW, dX at stride 1),
  * so that the tests cover each on every shape. */
 enum mn_conv_algorithm {
@@ -67,7 +67,7 @@ extern int mn_conv2d_algorithm;
 /* Columns (images x output pixels) the im2col path aims to put in one GEMM (tuning). */
 extern int mn_conv2d_block_cols;
 /* Stride-1 dX as a forward convolution of dY (1) or as blocked W^T dY + col2im (0, the
- * default: 1.3-2x faster on the course's layers, the other GEMM has m = C_in only). */
+ * default: the forward convolution's GEMM has only m = C_in rows). */
 extern int mn_conv2d_dx_as_conv;
 /* Stride-1 im2col over zero-padded "wide" rows (1, default) or bounds-checked rows (0). */
 extern int mn_conv2d_wide;

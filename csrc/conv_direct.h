@@ -2,7 +2,8 @@
  * first layer, depthwise layers), where an im2col GEMM has k = 9 and its packing and call
  * overheads dominate. Each weight tap is one pass of y_row += w * x_row over the output plane
  * (unit stride when the convolution's stride is 1, so it vectorises), and the plane stays in L1.
- * Instantiated by conv_impl.h per dtype and ISA: DT, DFN(name), DATTR. */
+ * Instantiated by conv_isa.h per dtype and ISA: DT, DFN(name), DATTR; DFN(wide_fwd) is
+ * wide_fwd_{avx512,avx2,generic}_{f32,f64}. Called through direct_fwd_isa/direct_bwd_isa. */
 
 
 /* Stride 1: zero-pad the image once into rows of width Wp = W + pads, then every tap is ONE

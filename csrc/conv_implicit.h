@@ -1,6 +1,9 @@
-/* Implicit-GEMM micro-kernels of the stride-1 convolution, instantiated by conv_impl.h per
+/* Implicit-GEMM micro-kernels of the stride-1 convolution, instantiated by conv_isa.h per
  * dtype and ISA: DT, IFN(name), IATTR, IVB (vector bytes), IMR (rows per tile), INV (vectors
- * per tile row), IKB (weight columns per weight-gradient tile).
+ * per tile row), IKB (weight columns per weight-gradient tile). IFN(ik_fwd) is
+ * ik_fwd_{avx512,avx2,generic}_{f32,f64}; ik_fwd_st, tr_lanes and deinterleave_row exist in
+ * the avx512 copies only. They are called through the table of conv_isa.h (ik_for) by
+ * conv_implicit_driver.h, and for the depthwise kernels at the end by conv_depthwise.h.
  *
  * Over zero-padded "wide" planes (rows of Wp = OW + (kW-1)*dW, see conv_direct.h), the
  * im2col matrix of a stride-1 convolution never needs to be built: its row k = (c, p, q) is
@@ -14,7 +17,7 @@
  * (NR = INV * lanes pixels) of W @ im2col. wp: IMR rows of the weight, k-major (packed once
  * per call); xb: the padded planes + the tile's first pixel. dw3 != 0 says kW = 3 with
  * column dilation dw3: taps then come in threes at off[k] + {0, dw3, 2*dw3}, walked from one
- * pointer without the table (measured 6% faster than a table load per tap). */
+ * pointer without the table (one table load per three taps instead of one per tap). */
 #define IK_TAP(src)                                                                        \
     do {                                                                                   \
         const DT *s_ = (src);                                                              \
@@ -343,7 +346,7 @@ IATTR static void IFN(deinterleave_row)(const DT *restrict xrow, ptrdiff_t W, pt
 }
 #endif
 
-/* Strides (see ik_planes in conv_impl.h): every element of the sh x sw phase planes of
+/* Strides (see ik_planes in conv_implicit_driver.h): every element of the sh x sw phase planes of
  * one image written, zeros included: plane (a, b) of channel c, pixel (i, j) := padded input
  * (i*sh + a, j*sw + b). Column loops split into their zero and copied ranges so that they
  * vectorise. */

@@ -1,5 +1,5 @@
 /* Row tiles of 3-wide convolutions with stride 1 or 2 (AVX-512, float32), included by
- * conv_impl.h in its float instantiation after the implicit kernels (it uses their 16x16
+ * conv_isa.h in its float instantiation after the implicit kernels (it uses their 16x16
  * transpose). Stride 1: forward, dX (the flipped convolution of dY) and dW; stride 2: the
  * forward and dW (value m meets tap q of pixel (m - q) / 2), dX stays with the phases.
  *
@@ -11,9 +11,8 @@
  * weight vectors stay in registers while the R + 2 input values x[c, i + p, j0 .. j0 + R + 1]
  * are broadcast once each: tap q of pixel j reads value j + q, so every value feeds up to
  * three pixels. Per (c, p): 3*NV weight loads and R + 2 broadcasts for 3*R*NV FMAs (R = 8,
- * NV = 2: 26 loads for 48 FMAs; the wide tile needs 10 loads for 16). Measured alone on the
- * 7x7 32->32 layer: 200 GFLOP/s per core (94% of the FMA peak) against ~170 for the wide
- * tile, before the wide tile's garbage.
+ * NV = 2: 26 loads for 48 FMAs; the wide tile needs 10 loads for 16): fewer loads per FMA,
+ * and no garbage columns computed.
  *
  * The epilogue transposes each channel block (16x16 in registers) and stores every channel's
  * R pixels with a mask, bias and relu applied on the way (relu: v > 0 ? v : 0, NaN -> 0, as
@@ -83,6 +82,8 @@
         }                                                                                  \
     }
 
+/* rowtile_<R>_<NV>_<S>: R pixels, NV channel vectors, stride S: rowtile_{7,8,12}_2_{1,2},
+ * rowtile_{14,16}_1_{1,2} */
 RT_DEF(7, 2, 1)
 RT_DEF(8, 2, 1)
 RT_DEF(12, 2, 1)
@@ -121,8 +122,8 @@ static void rowtile_image(ptrdiff_t C, ptrdiff_t kh, const float *wp, ptrdiff_t 
                                  : (nv == 2 ? (R == 7 ? rowtile_7_2_2 : rowtile_8_2_2)
                                             : (R == 14 ? rowtile_14_1_2 : rowtile_16_1_2));
     /* rows of 20+ pixels with two channel vectors: nb tiles of 12 pixels first (24
-     * accumulators, fewer loads per FMA; 64 channels at 32x32: fwd and dX 7% faster), as
-     * many as leave a multiple of 8 for the 8-pixel tiles (32 = 12+12+8, 28 = 12+8+8) */
+     * accumulators, fewer loads per FMA), as many as leave a multiple of 8 for the 8-pixel
+     * tiles (32 = 12+12+8, 28 = 12+8+8) */
     const rowtile_fn f12 = s == 1 ? rowtile_12_2_1 : rowtile_12_2_2;
     ptrdiff_t nb = nv == 2 && OW >= 20 ? OW / 12 : 0;
     while (nb > 0 && (OW - 12 * nb) % 8 != 0)
@@ -229,6 +230,7 @@ static void rowtile_image(ptrdiff_t C, ptrdiff_t kh, const float *wp, ptrdiff_t 
         RW_STORE(NV);                                                                      \
     }
 
+/* rowdw_{2,1}: stride 1, NV channel vectors */
 RW_DEF(2)
 RW_DEF(1)
 #undef RW_DEF
@@ -288,6 +290,7 @@ RW_DEF(1)
         RW_STORE(NV);                                                                      \
     }
 
+/* rowdw2_{2,1}: stride 2, NV channel vectors */
 RW2_DEF(2)
 RW2_DEF(1)
 #undef RW2_DEF

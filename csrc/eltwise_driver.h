@@ -3,12 +3,13 @@
  * loops for the ISA, decide how many threads the size is worth, and split the work into
  * contiguous per-thread ranges of elements or rows (results never depend on the split). */
 
-#define CAT_(a, b) a##b
-#define CAT(a, b) CAT_(a, b)
-#define FN(name) CAT(name, SFX)
+#include "names.h"
 
-/* Elements per thread before a parallel region pays: cheap maps are memory-bound (~0.2 ns per
- * element), the transcendental ones ~1 ns. */
+/* FN(name) -> name + SFX: FN(mn_act_fwd_) is mn_act_fwd_{f32,f64} */
+#define FN(name) MN_CAT(name, SFX)
+
+/* Elements per thread before a parallel region pays: cheap maps are memory-bound and cost
+ * several times less per element than the transcendental ones, so they need more. */
 static ptrdiff_t FN(act_grain_)(int act)
 {
     return (act == MN_ACT_RELU || act == MN_ACT_LEAKY_RELU || act == MN_ACT_IDENTITY) ? 32768
@@ -254,5 +255,3 @@ void FN(mn_bce_bwd_)(const DT *g_rc, ptrdiff_t g_stride, double g_scale, const D
 
 #undef MN_BCE_MAX_BLOCKS
 #undef FN
-#undef CAT
-#undef CAT_

@@ -58,7 +58,7 @@ static inline float mn_log1pf(float x)
 /* exp(x) - 1 for x <= 0 (the ELU branch): exp(x) - 1 where that cannot cancel much
  * (x < -ln(2)/2, so |result| > 0.29 and the subtraction costs at most ~2 ulp), else the Taylor
  * series to x^7 (truncation < 2e-8 relative on [-0.347, 0]). No log or division, unlike Kahan's
- * (u - 1) x / log(u), which was twice as slow. */
+ * (u - 1) x / log(u), which pays for both. */
 static inline float mn_expm1f_neg(float x)
 {
     const float e = mn_expf(x) - 1.0f;
@@ -106,7 +106,7 @@ static inline float mn_expf_flush(float x)
  * 1 / (1 + exp(-z)) its clamped branch is e = exp(-87), a normal float: GCC folds that branch
  * to a constant and evaluates it in every lane, and mathfun's constant 1 / (1 + exp(88)) is
  * subnormal; multiplying by it (x * sigmoid(...) in GELU-tanh) took a microcode assist per
- * vector and ran 10x slower. */
+ * vector. */
 static inline float mn_sigmoidf2(float z)
 {
     const float az = z < 0.0f ? -z : z;

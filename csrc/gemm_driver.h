@@ -6,9 +6,10 @@
  * Partial sums over k live in C itself: the first k block applies beta, the last one the
  * bias and the activation. */
 
-#define CAT_(a, b) a##b
-#define CAT(a, b) CAT_(a, b)
-#define FN(name) CAT(name, SFX)
+#include "names.h"
+
+/* FN(name) -> name + SFX: FN(gemm_body_) is gemm_body_{f32,f64}, FN(mn_gemm_) mn_gemm_{f32,f64} */
+#define FN(name) MN_CAT(name, SFX)
 
 typedef void (*FN(ukernel_fn_))(ptrdiff_t, const DT *restrict, const DT *restrict, DT *restrict);
 typedef void (*FN(ukdirect_fn_))(ptrdiff_t, const DT *restrict, const DT *restrict, DT *restrict,
@@ -113,9 +114,8 @@ static void FN(pack_b_)(const FN(kdesc_) *kd, const DT *restrict b, ptrdiff_t rs
 
 static inline ptrdiff_t FN(min_)(ptrdiff_t x, ptrdiff_t y) { return x < y ? x : y; }
 
-/* KC: larger k blocks mean fewer passes over C in the epilogue (measured: at KC = 384 the
- * write-back was ~10% of a 1024^3 product, ~5% at 768), smaller ones keep the B micro-panel
- * nearer L1; 512 f32 balances the two. */
+/* KC: larger k blocks mean fewer passes over C in the epilogue (each k block reads and writes
+ * C once), smaller ones keep the B micro-panel nearer L1; 512 f32 balances the two. */
 
 /* The loop nest; runs inside a parallel region (its omp-for loops bind to it) or alone. */
 static void FN(gemm_body_)(const FN(kdesc_) *kd, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, DT alpha,
@@ -151,8 +151,7 @@ static void FN(gemm_body_)(const FN(kdesc_) *kd, ptrdiff_t m, ptrdiff_t n, ptrdi
                     const ptrdiff_t i0 = ic + ip * MR, j0 = jc + jp * NR;
                     if (csc == 1) {
                         /* start fetching the C tile now, so the write-back after the k loop
-                         * does not stall on its misses (profiled on 784x128x512: the
-                         * write-back fell from ~14% to ~10% of the time) */
+                         * does not stall on its misses */
                         DT *cp = c + i0 * rsc + j0;
                         const int mr_eff = (int)FN(min_)(MR, m - i0);
                         for (int i = 0; i < mr_eff; i++)
@@ -215,7 +214,8 @@ static int FN(gemm_strided_)(const FN(kdesc_) *kd, ptrdiff_t m, ptrdiff_t n, ptr
     DT *apk = mn_workspace(1, (size_t)(kc_blk * mc0) * sizeof(DT));
     if (!bp || !apk)
         return -1;
-    /* A parallel region costs about a microsecond: not worth it below ~0.5 MFLOP. */
+    /* Waking a team and its closing barrier outweigh a small product: one thread below
+     * 0.5 MFLOP. */
     const double flops = 2.0 * (double)m * (double)n * (double)k;
     if (n_threads > 1 && flops >= 5e5) {
 #pragma omp parallel num_threads(n_threads)
@@ -372,9 +372,9 @@ int FN(mn_gemm_)(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k
                                     bias, 1, 0, act, n_threads);
     }
     /* Narrowish N (17 to ~2 vectors): an NR-wide panel would mostly multiply padding. Compute
-     * C^T = op(B)^T op(A)^T instead when that tiling wastes clearly less: its write-back is
-     * strided and scalar (the bias runs along rows), which cost 2x on 512x784 when a 2% saving
-     * in padding was enough to choose it. */
+     * C^T = op(B)^T op(A)^T instead when that tiling wastes clearly less (a quarter): its
+     * write-back is strided and scalar (the bias runs along rows), which a small saving in
+     * padding does not pay for. */
     if (FN(padded_)(n, m, kd->mr, kd->nr) < 0.75 * FN(padded_)(m, n, kd->mr, kd->nr))
         return FN(gemm_strided_)(kd, n, m, k, alpha, b, csb, rsb, a, csa, rsa, beta, c, 1, ldc,
                                  bias, 1, 0, act, n_threads);
@@ -406,5 +406,3 @@ void FN(mn_colsum_)(const DT *a, ptrdiff_t m, ptrdiff_t n, ptrdiff_t lda, DT *ou
 }
 
 #undef FN
-#undef CAT
-#undef CAT_

@@ -6,24 +6,24 @@
 
 #include <math.h>
 
+#include "names.h"
 #include "runtime.h"
 
-#define CAT_(a, b) a##_##b
-#define CAT(a, b) CAT_(a, b)
+/* BFN(name) -> bn_name_<dtype>_<isa>: BFN(stats) is bn_stats_{f32,f64}_{generic,avx2,avx512} */
 
 #define DT float
-#define BFN(name) CAT(CAT(bn_##name, f32), generic)
+#define BFN(name) MN_JOIN(MN_JOIN(bn_##name, f32), generic)
 #define BATTR
 #include "norm_impl.h"
 #undef BFN
 #undef BATTR
 #if MN_X86
-#define BFN(name) CAT(CAT(bn_##name, f32), avx2)
+#define BFN(name) MN_JOIN(MN_JOIN(bn_##name, f32), avx2)
 #define BATTR ATTR_AVX2
 #include "norm_impl.h"
 #undef BFN
 #undef BATTR
-#define BFN(name) CAT(CAT(bn_##name, f32), avx512)
+#define BFN(name) MN_JOIN(MN_JOIN(bn_##name, f32), avx512)
 #define BATTR ATTR_AVX512
 #include "norm_impl.h"
 #undef BFN
@@ -32,18 +32,18 @@
 #undef DT
 
 #define DT double
-#define BFN(name) CAT(CAT(bn_##name, f64), generic)
+#define BFN(name) MN_JOIN(MN_JOIN(bn_##name, f64), generic)
 #define BATTR
 #include "norm_impl.h"
 #undef BFN
 #undef BATTR
 #if MN_X86
-#define BFN(name) CAT(CAT(bn_##name, f64), avx2)
+#define BFN(name) MN_JOIN(MN_JOIN(bn_##name, f64), avx2)
 #define BATTR ATTR_AVX2
 #include "norm_impl.h"
 #undef BFN
 #undef BATTR
-#define BFN(name) CAT(CAT(bn_##name, f64), avx512)
+#define BFN(name) MN_JOIN(MN_JOIN(bn_##name, f64), avx512)
 #define BATTR ATTR_AVX512
 #include "norm_impl.h"
 #undef BFN
@@ -53,11 +53,11 @@
 
 #if MN_X86
 #define PICK(isa, name, sfx)                                                               \
-    ((isa) >= MN_ISA_AVX512 ? CAT(CAT(bn_##name, sfx), avx512)                             \
-     : (isa) >= MN_ISA_AVX2 ? CAT(CAT(bn_##name, sfx), avx2)                               \
-                            : CAT(CAT(bn_##name, sfx), generic))
+    ((isa) >= MN_ISA_AVX512 ? MN_JOIN(MN_JOIN(bn_##name, sfx), avx512)                             \
+     : (isa) >= MN_ISA_AVX2 ? MN_JOIN(MN_JOIN(bn_##name, sfx), avx2)                               \
+                            : MN_JOIN(MN_JOIN(bn_##name, sfx), generic))
 #else
-#define PICK(isa, name, sfx) CAT(CAT(bn_##name, sfx), generic)
+#define PICK(isa, name, sfx) MN_JOIN(MN_JOIN(bn_##name, sfx), generic)
 #endif
 
 /* threads for c channels of n*s elements: a channel per thread at least, ~16k elements each */

@@ -6,9 +6,10 @@
  * always-inlined bodies, one straight-line loop per combination: tested inside one loop, they
  * kept GCC from vectorising it. */
 
-#define CAT_(a, b) a##b
-#define CAT(a, b) CAT_(a, b)
-#define FN(name) CAT(name, SFX)
+#include "names.h"
+
+/* FN(name) -> name + SFX: FN(adam_) is adam_{f32,f64}_{generic,avx2,avx512} */
+#define FN(name) MN_CAT(name, SFX)
 
 /* torch.lerp: start + w (end - start) for w < 0.5, else end - (end - start) (1 - w) */
 #define LERP(s, e, w) ((w) < (DT)0.5 ? (s) + (w) * ((e) - (s)) : (e) - ((e) - (s)) * ((DT)1 - (w)))
@@ -178,8 +179,6 @@ ATTR static void FN(adagrad_)(DT *restrict p, const DT *restrict grad, DT *restr
 
 #undef LERP
 #undef FN
-#undef CAT
-#undef CAT_
 
 #undef SFX
 #undef ATTR

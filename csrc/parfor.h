@@ -9,8 +9,8 @@
 #include "runtime.h"
 
 /* Threads worth using for n items when a thread should get at least `grain` of them: a
- * parallel region costs ~1-2 us here (waking the team, the barrier at its end), so a thread
- * must have several microseconds of work to pay for it. */
+ * parallel region costs a team wake-up and the barrier at its end, so a thread must have
+ * enough work to pay for them. */
 static inline int mn_par_threads(ptrdiff_t n, ptrdiff_t grain, int n_threads)
 {
     if (n_threads <= 1 || grain <= 0 || n < 2 * grain)

@@ -1,6 +1,6 @@
 /* Pooling kernels (contracts in pool.h). Each plane is independent, so threads take
  * contiguous blocks of planes (or of output rows); a thread count that does not pay for the
- * region (~1-2 us) on a small input is cut down by mn_par_threads. Max pooling stores the
+ * region on a small input is cut down by mn_par_threads. Max pooling stores the
  * argmax as a flat index into its plane (PyTorch's convention, so indices compare and load
  * across the two), and the backward scatters by it: no second pass over the windows.
  *
@@ -426,10 +426,9 @@ ATTR_AVX512 static void avgpool_row_fwd_f32_avx512(const float *x, ptrdiff_t w, 
 /* Its backward for strides 1 and 2 with (15*sw + kw) <= 64: dx[r, c + j*sw + q] += v[j] for
  * rows r0..r1-1, j < n, q < kw, in a plane of lim elements at dx. The dx columns under 16
  * windows (at most 4 vectors) are loaded once per row, take every tap's shares in registers
- * and are stored once (a read-modify-write per tap took 2.8 ms for 3x3/2 pad 1 on
- * (64, 32, 28, 28), this 1.8). q runs downwards, so each element takes its windows' shares in
- * ascending window order, as the per-window loop adds them (the same result bit for bit); a
- * lane adds only where a window covers it. */
+ * and are stored once, instead of a read-modify-write per tap. q runs downwards, so each
+ * element takes its windows' shares in ascending window order, as the per-window loop adds
+ * them (the same result bit for bit); a lane adds only where a window covers it. */
 ATTR_AVX512 static void avgpool_row_bwd_f32_avx512(const float *v, ptrdiff_t w, ptrdiff_t r0,
                                                    ptrdiff_t r1, ptrdiff_t kw, ptrdiff_t sw,
                                                    ptrdiff_t c, ptrdiff_t n, float *dx,

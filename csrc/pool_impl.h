@@ -1,7 +1,8 @@
 /* Instantiated by pool.c once per dtype: DT is the element type, SFX the name suffix. */
-#define CAT_(a, b) a##_##b
-#define CAT(a, b) CAT_(a, b)
-#define FN(name) CAT(name, SFX)
+#include "names.h"
+
+/* FN(name) -> name_SFX: FN(maxpool2x2_nan_row) is maxpool2x2_nan_row_{f32,f64} */
+#define FN(name) MN_JOIN(name, SFX)
 
 /* grain: about 4k elements of input per thread before a second thread is worth it */
 #define POOL_THREADS(g, nt) \
@@ -213,8 +214,8 @@ static int FN(maxpool_scatter_plane)(const DT *dy, const int64_t *idx, DT *dx, p
 /* One plane when the dims are those of 2x2 stride-2 pooling, AVX-512 floats: if every index
  * lies in its own window (always, for indices from the forward) each window's four dx are
  * written directly, one pass over dx and no memset; 1 (the caller scatters) at the first index
- * that does not, or without AVX-512: a scalar direct write with its checks measured 4x slower
- * than memset + scatter (3.6 vs 0.9 ms for (128, 16, 28, 28)). */
+ * that does not, or without AVX-512: there a scalar direct write with its checks costs more
+ * than memset + scatter. */
 static int FN(maxpool2x2_bwd_plane)(const DT *dy, const int64_t *idx, DT *dx, ptrdiff_t h,
                                     ptrdiff_t w, ptrdiff_t oh, ptrdiff_t ow, int isa)
 {
@@ -494,7 +495,7 @@ void FN(mn_avgpool2d_bwd)(const DT *dy, DT *dx, const mn_pool2d_geom *g, int inc
     }
     ptrdiff_t jlo, jhi;
     FN(avg_inner_cols)(g, &jlo, &jhi);
-    if (g->sw > 2)   /* strided adds (a scatter) measured slower than the per-window loop */
+    if (g->sw > 2)   /* strided adds are a scatter: the per-window loop costs less */
         jlo = jhi = 0;
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
     for (ptrdiff_t pl = 0; pl < g->planes; pl++) {
@@ -603,8 +604,7 @@ void FN(mn_adaptive_avgpool2d_bwd)(const DT *dy, DT *dx, const mn_pool2d_geom *g
 
 /* ---- conv2d's fused relu + 2x2 max pooling (contracts in pool.h) ----------------------
  * AVX-512 floats in pool.c; these loops (the same tie rule: first maximum in row-major
- * order) for double and other CPUs. GCC leaves them scalar: ~7 ns a window on (128, 16, 28,
- * 28), against ~0.5 for the AVX-512 kernel. */
+ * order) for double and other CPUs. GCC leaves them scalar, hence the AVX-512 kernel. */
 static void FN(relu_maxpool2x2_fwd_loop)(const DT *restrict x, ptrdiff_t planes, ptrdiff_t h,
                                          ptrdiff_t w, DT *restrict yp, uint8_t *restrict cp)
 {
@@ -697,5 +697,3 @@ void FN(mn_relu_maxpool2x2_bwd)(const DT *dy, const uint8_t *code, ptrdiff_t pla
 
 #undef POOL_THREADS
 #undef FN
-#undef CAT
-#undef CAT_

@@ -28,9 +28,8 @@
 /* A barrier for the threads of one parallel region, by spinning on a generation counter.
  * The time loop meets one per step, tens of microseconds apart. libgomp's own barrier puts a
  * waiting thread to sleep after GOMP_SPINCOUNT spins (minnet sets it low so that idle teams
- * hand the cores back between kernels), and waking it costs more than a step here: measured
- * on T10 B64 H128, the LSTM's forward + backward at 2 threads took 4.3 ms with it, 1.8 ms
- * spinning. After a while of spinning it yields, for machines with more threads than cores. */
+ * hand the cores back between kernels), and waking it costs more than a step's work. After a
+ * while of spinning it yields, for machines with more threads than cores. */
 typedef struct {
     int count, gen;
 } rnn_barrier;

@@ -12,12 +12,13 @@
  * reads the block this thread just wrote.
  * Parameters: DT, SFX (f32 or f64), GATES_TAB, PICK(isa), RMM_TAB, PICK_RMM(isa), GEMM. */
 
-#define CAT_(a, b) a##b
-#define CAT(a, b) CAT_(a, b)
-#define FN(name) CAT(name, SFX)
+#include "names.h"
 
-/* Threads for the time loop: a barrier per step costs ~0.1-1 us (rnn_barrier_wait), so a step must have several
- * microseconds of matmul work per thread; and no more threads than unit blocks. */
+/* FN(name) -> name + SFX: FN(mn_rnn_fwd_) is mn_rnn_fwd_{f32,f64} */
+#define FN(name) MN_CAT(name, SFX)
+
+/* Threads for the time loop: each step ends in a barrier (rnn_barrier_wait), which a step's
+ * matmul must pay for (one thread below 2e5 FLOP); and no more threads than unit blocks. */
 static int FN(loop_threads_)(ptrdiff_t B, ptrdiff_t H, ptrdiff_t GH, ptrdiff_t nb,
                              int n_threads)
 {
@@ -216,5 +217,3 @@ int FN(mn_rnn_bwd_)(int cell, const DT *dy_tbh, const DT *dhn_bh, const DT *dcn_
 }
 
 #undef FN
-#undef CAT
-#undef CAT_

@@ -6,11 +6,13 @@
  * Parameters: DT, SFX, ATTR, M_SIGMOID, M_TANH.
  * The unit loop of each row is a separate inline function whose every array is a restrict
  * parameter: written inside the row loop with offsets (gi[H + j]), GCC 12 gave up on
- * vectorising it ("no vectype for stmt"), and the GRU step ran at ~25 ns per unit. */
+ * vectorising it ("no vectype for stmt"). */
 
-#define CAT_(a, b) a##b
-#define CAT(a, b) CAT_(a, b)
-#define FN(name) CAT(name, SFX)
+#include "names.h"
+
+/* FN(name) -> name + SFX: FN(gru_fwd_rows_) is gru_fwd_rows_f32_{generic,avx2,avx512} and
+ * gru_fwd_rows_f64_generic */
+#define FN(name) MN_CAT(name, SFX)
 
 static inline int FN(active_)(const int64_t *lengths, ptrdiff_t t, ptrdiff_t b)
 {
@@ -318,5 +320,3 @@ static const GATES_TAB FN(gates_tab_) = {
 };
 
 #undef FN
-#undef CAT
-#undef CAT_

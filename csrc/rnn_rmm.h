@@ -9,9 +9,10 @@
  * RMM_MR x 2 vectors, all accumulators in registers. Undefines SFX, ATTR, RMM_VB and RMM_MR
  * at its end (include it last in each instantiation). */
 
-#define CAT_(a, b) a##b
-#define CAT(a, b) CAT_(a, b)
-#define FN(name) CAT(name, SFX)
+#include "names.h"
+
+/* FN(name) -> name + SFX: FN(rmm_panel_) is rmm_panel_{f32,f64}_{generic,avx2,avx512} */
+#define FN(name) MN_CAT(name, SFX)
 
 enum { FN(L_) = RMM_VB / sizeof(DT), FN(NR_) = 2 * (RMM_VB / sizeof(DT)) };
 
@@ -124,8 +125,6 @@ static const RMM_TAB FN(rmm_tab_) = {FN(NR_), FN(rmm_panel_), FN(rmm_pack_fwd_),
                                      FN(rmm_pack_bwd_)};
 
 #undef FN
-#undef CAT
-#undef CAT_
 #undef SFX
 #undef ATTR
 #undef RMM_VB
