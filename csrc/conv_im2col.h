@@ -246,6 +246,8 @@ static int FN(conv_fwd_block)(const DT *x, const DT *w, const DT *b, DT *y,
     const int pw = nb == 1 && FN(is_pointwise)(g);
     DT *col = NULL, *yt = NULL;
     if (!pw) {
+        /* K x nb*P: block_images bounds nb, not P, so a single large image takes its whole
+         * column matrix here (C_in_g*kH*kW*OH*OW elements) */
         col = (DT *)mn_workspace(WS_CONV, (size_t)(K * ld + (nb > 1 ? cout_g * ld : 0)) *
                                              sizeof(DT));
         if (!col)

@@ -1,4 +1,10 @@
-/* GEMM kernels: see gemm.h for the contract and gemm_driver.h for the blocking. */
+/* GEMM kernels: see gemm.h for the contract and gemm_driver.h for the blocking. This file
+ * compiles the register-blocked pieces once per (dtype, ISA), with names spelled out in full
+ * (uk_f32_avx512: micro-kernel, ukd_: its direct-to-C twin, ep_: epilogue, ukn_: narrow
+ * kernel, dot_/axpy_: vector helpers), groups each level's into a descriptor (k_f32_avx512)
+ * that pick_kernel_f32/_f64 choose at run time, and instantiates the driver once per dtype
+ * (mn_gemm_f32, mn_gemm_f64). Only these pieces carry target attributes, so one portable
+ * build runs AVX-512 code where the CPU has it. */
 /* As in eltwise.c: without it GCC keeps the tanh and sigmoid selects of the epilogue as
  * branches and does not vectorise them; minnet never unmasks FP exceptions, so no result
  * changes. */

@@ -53,8 +53,8 @@
 
 #if MN_X86
 #define PICK(isa, name, sfx)                                                               \
-    ((isa) >= MN_ISA_AVX512 ? MN_JOIN(MN_JOIN(bn_##name, sfx), avx512)                             \
-     : (isa) >= MN_ISA_AVX2 ? MN_JOIN(MN_JOIN(bn_##name, sfx), avx2)                               \
+    ((isa) >= MN_ISA_AVX512 ? MN_JOIN(MN_JOIN(bn_##name, sfx), avx512)                     \
+     : (isa) >= MN_ISA_AVX2 ? MN_JOIN(MN_JOIN(bn_##name, sfx), avx2)                       \
                             : MN_JOIN(MN_JOIN(bn_##name, sfx), generic))
 #else
 #define PICK(isa, name, sfx) MN_JOIN(MN_JOIN(bn_##name, sfx), generic)
@@ -124,5 +124,6 @@ static int bn_threads(ptrdiff_t n, ptrdiff_t c, ptrdiff_t s, int n_threads)
         }                                                                                  \
     }
 
+/* mn_bn_{stats,apply,bwd}_{f32,f64} */
 DEFINE_BN(float, f32)
 DEFINE_BN(double, f64)

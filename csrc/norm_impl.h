@@ -1,4 +1,5 @@
-/* Per-channel loops of norm.c, instantiated per dtype and ISA: DT, BFN(name), BATTR.
+/* Per-channel loops of norm.c, instantiated per dtype and ISA: DT, BFN(name), BATTR;
+ * BFN(stats) is bn_stats_{f32,f64}_{generic,avx2,avx512}, picked per call by norm.c's PICK.
  * Row sums in DT with omp simd (vectorised under the ISA's target attribute), rows added in
  * double. */
 

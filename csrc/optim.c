@@ -165,5 +165,6 @@ static const opt_tab_f64 *pick_f64(int isa)
                                 (DT)eps, maximize));                                           \
     }
 
+/* mn_{sgd,adam,rmsprop,adagrad}_step_{f32,f64} */
 DEFINE_DRIVERS(float, f32, pick_f32)
 DEFINE_DRIVERS(double, f64, pick_f64)

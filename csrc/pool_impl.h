@@ -1,4 +1,9 @@
-/* Instantiated by pool.c once per dtype: DT is the element type, SFX the name suffix. */
+/* The per-dtype pooling loops and their dispatch, instantiated by pool.c once per dtype (DT the
+ * element type, SFX the name suffix: f32, f64): max and average pooling forward and backward,
+ * adaptive average pooling, and the relu + 2x2 max pooling that conv2d fuses. Each public
+ * kernel picks a fast path (2x2 stride-2 windows; the inner columns of other windows; the
+ * AVX-512 float kernels of pool.c) where it gives the general loop's results bit for bit, and
+ * falls back to that loop; threads take contiguous blocks of planes. */
 #include "names.h"
 
 /* FN(name) -> name_SFX: FN(maxpool2x2_nan_row) is maxpool2x2_nan_row_{f32,f64} */

@@ -1,3 +1,9 @@
+/* The one runtime of the process (contracts in runtime.h), linked into
+ * minnet._kernels._runtime only: OpenMP status, the CPU's instruction-set level (probed once
+ * with __builtin_cpu_supports, so that every family picks its per-ISA kernels the same way),
+ * and the per-thread workspaces that kernels reuse across calls, because a freshly mapped page
+ * costs a fault each time it is touched. Other extensions reach it through the table at the
+ * end (runtime_link.c). */
 #include "runtime.h"
 
 #include <stdlib.h>
