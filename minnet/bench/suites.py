@@ -82,9 +82,10 @@ def _family_suites():
 
 # What `minnet-bench kernels --op` accepts: a kernel family (minnet._ops.FAMILIES: every suite
 # of its ops; `rnn` is the whole recurrent family, GRU and LSTM included) or one suite by name.
+_FAMILY_SUITES = _family_suites()
 KERNEL_SELECTORS = {
-    **_family_suites(),
-    **{name: [name] for name in KERNEL_SUITES if name not in _family_suites()},
+    **_FAMILY_SUITES,
+    **{name: [name] for name in KERNEL_SUITES if name not in _FAMILY_SUITES},
 }
 
 
