@@ -50,8 +50,8 @@
         void (*adam)(DT *, const DT *, DT *, DT *, DT *, ptrdiff_t, DT, DT, DT, DT, DT, int,   \
                      int, int, DT, DT, DT);                                                    \
         void (*rmsprop)(DT *, const DT *, DT *, DT *, DT *, ptrdiff_t, DT, DT, DT, DT, DT, DT, \
-                        int, int);                                                             \
-        void (*adagrad)(DT *, const DT *, DT *, ptrdiff_t, DT, DT, DT, int);                   \
+                        int, int, int);                                                        \
+        void (*adagrad)(DT *, const DT *, DT *, ptrdiff_t, DT, DT, DT, int, int);              \
     } TABNAME;
 DECLARE_TAB(opt_tab_f32, float)
 DECLARE_TAB(opt_tab_f64, double)
@@ -144,25 +144,26 @@ static const opt_tab_f64 *pick_f64(int isa)
     }                                                                                          \
     void mn_rmsprop_step_##SFX(DT *p, const DT *grad, DT *sq, DT *ga, DT *buf, ptrdiff_t n,    \
                                double lr, double alpha, double eps, double weight_decay,       \
-                               double momentum, int centered, int maximize, int isa,           \
-                               int n_threads)                                                  \
+                               double momentum, int centered, int eps_inside, int maximize,    \
+                               int isa, int n_threads)                                         \
     {                                                                                          \
         const opt_tab_##SFX *k = PICK(isa);                                                    \
         OPT_PARALLEL(n, n_threads,                                                             \
                      k->rmsprop(p + lo, grad + lo, sq + lo, ga ? ga + lo : NULL,               \
                                 buf ? buf + lo : NULL, len, (DT)lr, (DT)alpha,                 \
                                 (DT)(1.0 - alpha), (DT)eps,                                    \
-                                (DT)weight_decay, (DT)momentum, centered, maximize));          \
+                                (DT)weight_decay, (DT)momentum, centered, eps_inside,          \
+                                maximize));                                                    \
     }                                                                                          \
     void mn_adagrad_step_##SFX(DT *p, const DT *grad, DT *s, ptrdiff_t n, long long step,      \
                                double lr, double lr_decay, double weight_decay, double eps,    \
-                               int maximize, int isa, int n_threads)                           \
+                               int eps_inside, int maximize, int isa, int n_threads)           \
     {                                                                                          \
         const opt_tab_##SFX *k = PICK(isa);                                                    \
         const double clr = lr / (1.0 + (double)(step - 1) * lr_decay);                         \
         OPT_PARALLEL(n, n_threads,                                                             \
                      k->adagrad(p + lo, grad + lo, s + lo, len, (DT)clr, (DT)weight_decay,     \
-                                (DT)eps, maximize));                                           \
+                                (DT)eps, eps_inside, maximize));                               \
     }
 
 /* mn_{sgd,adam,rmsprop,adagrad}_step_{f32,f64} */

@@ -34,22 +34,26 @@ void mn_adam_step_f64(double *p, const double *grad, double *m, double *v, doubl
                       int isa, int n_threads);
 
 /* RMSprop:  g += weight_decay * p;  sq := alpha * sq + (1 - alpha) * g^2
- *       centered: ga := lerp(ga, g, 1 - alpha), avg = sqrt(sq - ga^2) + eps; else sqrt(sq) + eps
+ *       v = centered ? sq - ga^2 with ga := lerp(ga, g, 1 - alpha) : sq
+ *       avg = eps_inside ? sqrt(v + eps) : sqrt(v) + eps    (eps_inside: Keras; else PyTorch)
  *       momentum > 0: buf := momentum * buf + g / avg, p -= lr * buf;  else p -= lr * g / avg */
 void mn_rmsprop_step_f32(float *p, const float *grad, float *sq, float *ga, float *buf,
                          ptrdiff_t n, double lr, double alpha, double eps, double weight_decay,
-                         double momentum, int centered, int maximize, int isa, int n_threads);
+                         double momentum, int centered, int eps_inside, int maximize, int isa,
+                         int n_threads);
 void mn_rmsprop_step_f64(double *p, const double *grad, double *sq, double *ga, double *buf,
                          ptrdiff_t n, double lr, double alpha, double eps, double weight_decay,
-                         double momentum, int centered, int maximize, int isa, int n_threads);
+                         double momentum, int centered, int eps_inside, int maximize, int isa,
+                         int n_threads);
 
 /* Adagrad (step >= 1 after this update):  g += weight_decay * p;  s += g^2
- *       p -= lr / (1 + (step - 1) * lr_decay) * g / (sqrt(s) + eps) */
+ *       p -= lr / (1 + (step - 1) * lr_decay) * g / d,
+ *       d = eps_inside ? sqrt(s + eps) : sqrt(s) + eps      (eps_inside: Keras; else PyTorch) */
 void mn_adagrad_step_f32(float *p, const float *grad, float *s, ptrdiff_t n, long long step,
                          double lr, double lr_decay, double weight_decay, double eps,
-                         int maximize, int isa, int n_threads);
+                         int eps_inside, int maximize, int isa, int n_threads);
 void mn_adagrad_step_f64(double *p, const double *grad, double *s, ptrdiff_t n, long long step,
                          double lr, double lr_decay, double weight_decay, double eps,
-                         int maximize, int isa, int n_threads);
+                         int eps_inside, int maximize, int isa, int n_threads);
 
 #endif

@@ -117,7 +117,8 @@ ATTR static void FN(adam_)(DT *restrict p, const DT *restrict grad, DT *restrict
 ATTR static inline __attribute__((always_inline)) void
 FN(rmsprop_body_)(DT *restrict p, const DT *restrict grad, DT *restrict sq, DT *restrict ga,
                   DT *restrict buf, ptrdiff_t n, DT lr, DT alpha, DT w, DT eps, DT wd,
-                  DT momentum, DT sign, const int centered, const int has_momentum)
+                  DT momentum, DT sign, const int centered, const int has_momentum,
+                  const int eps_inside)
 {
     for (ptrdiff_t i = 0; i < n; i++) {
         DT g = sign * grad[i];
@@ -125,14 +126,13 @@ FN(rmsprop_body_)(DT *restrict p, const DT *restrict grad, DT *restrict sq, DT *
             g = g + wd * p[i];
         const DT s = sq[i] * alpha + w * g * g;
         sq[i] = s;
-        DT avg;
+        DT v = s;
         if (centered) {
             const DT a = LERP(ga[i], g, w);
             ga[i] = a;
-            avg = SQRT(s - a * a) + eps;
-        } else {
-            avg = SQRT(s) + eps;
+            v = s - a * a;
         }
+        const DT avg = eps_inside ? SQRT(v + eps) : SQRT(v) + eps;
         if (has_momentum) {
             const DT b = buf[i] * momentum + g / avg;
             buf[i] = b;
@@ -145,36 +145,47 @@ FN(rmsprop_body_)(DT *restrict p, const DT *restrict grad, DT *restrict sq, DT *
 
 ATTR static void FN(rmsprop_)(DT *restrict p, const DT *restrict grad, DT *restrict sq,
                               DT *restrict ga, DT *restrict buf, ptrdiff_t n, DT lr, DT alpha,
-                              DT w, DT eps, DT wd, DT momentum, int centered, int maximize)
+                              DT w, DT eps, DT wd, DT momentum, int centered, int eps_inside,
+                              int maximize)
 {
     const DT sign = maximize ? (DT)-1 : (DT)1;
-#define RMS_CASE(C, M)                                                                         \
-    FN(rmsprop_body_)(p, grad, sq, ga, buf, n, lr, alpha, w, eps, wd, momentum, sign, C, M)
-    if (centered) {
-        if (momentum > 0)
-            RMS_CASE(1, 1);
-        else
-            RMS_CASE(1, 0);
-    } else {
-        if (momentum > 0)
-            RMS_CASE(0, 1);
-        else
-            RMS_CASE(0, 0);
+#define RMS_CASE(C, M, E)                                                                      \
+    FN(rmsprop_body_)(p, grad, sq, ga, buf, n, lr, alpha, w, eps, wd, momentum, sign, C, M, E)
+    switch ((centered != 0) * 4 + (momentum > 0) * 2 + (eps_inside != 0)) {
+    case 0: RMS_CASE(0, 0, 0); break;
+    case 1: RMS_CASE(0, 0, 1); break;
+    case 2: RMS_CASE(0, 1, 0); break;
+    case 3: RMS_CASE(0, 1, 1); break;
+    case 4: RMS_CASE(1, 0, 0); break;
+    case 5: RMS_CASE(1, 0, 1); break;
+    case 6: RMS_CASE(1, 1, 0); break;
+    default: RMS_CASE(1, 1, 1); break;
     }
 #undef RMS_CASE
 }
 
-ATTR static void FN(adagrad_)(DT *restrict p, const DT *restrict grad, DT *restrict ssum,
-                              ptrdiff_t n, DT clr, DT wd, DT eps, int maximize)
+ATTR static inline __attribute__((always_inline)) void
+FN(adagrad_body_)(DT *restrict p, const DT *restrict grad, DT *restrict ssum, ptrdiff_t n,
+                  DT clr, DT wd, DT eps, DT sign, const int eps_inside)
 {
     for (ptrdiff_t i = 0; i < n; i++) {
-        DT g = maximize ? -grad[i] : grad[i];
+        DT g = sign * grad[i];
         if (wd != 0)
             g = g + wd * p[i];
         const DT s = ssum[i] + g * g;
         ssum[i] = s;
-        p[i] = p[i] - clr * (g / (SQRT(s) + eps));
+        p[i] = p[i] - clr * (g / (eps_inside ? SQRT(s + eps) : SQRT(s) + eps));
     }
+}
+
+ATTR static void FN(adagrad_)(DT *restrict p, const DT *restrict grad, DT *restrict ssum,
+                              ptrdiff_t n, DT clr, DT wd, DT eps, int eps_inside, int maximize)
+{
+    const DT sign = maximize ? (DT)-1 : (DT)1;
+    if (eps_inside)
+        FN(adagrad_body_)(p, grad, ssum, n, clr, wd, eps, sign, 1);
+    else
+        FN(adagrad_body_)(p, grad, ssum, n, clr, wd, eps, sign, 0);
 }
 
 #undef LERP

@@ -39,18 +39,20 @@ cdef extern from "optim.h":
                           int maximize, int isa, int n_threads) nogil
     void mn_rmsprop_step_f32(float *p, const float *grad, float *sq, float *ga, float *buf,
                              ptrdiff_t n, double lr, double alpha, double eps,
-                             double weight_decay, double momentum, int centered, int maximize,
-                             int isa, int n_threads) nogil
+                             double weight_decay, double momentum, int centered,
+                             int eps_inside, int maximize, int isa, int n_threads) nogil
     void mn_rmsprop_step_f64(double *p, const double *grad, double *sq, double *ga,
                              double *buf, ptrdiff_t n, double lr, double alpha, double eps,
-                             double weight_decay, double momentum, int centered, int maximize,
-                             int isa, int n_threads) nogil
+                             double weight_decay, double momentum, int centered,
+                             int eps_inside, int maximize, int isa, int n_threads) nogil
     void mn_adagrad_step_f32(float *p, const float *grad, float *s, ptrdiff_t n,
                              long long step, double lr, double lr_decay, double weight_decay,
-                             double eps, int maximize, int isa, int n_threads) nogil
+                             double eps, int eps_inside, int maximize, int isa,
+                             int n_threads) nogil
     void mn_adagrad_step_f64(double *p, const double *grad, double *s, ptrdiff_t n,
                              long long step, double lr, double lr_decay, double weight_decay,
-                             double eps, int maximize, int isa, int n_threads) nogil
+                             double eps, int eps_inside, int maximize, int isa,
+                             int n_threads) nogil
 
 
 cdef inline tuple _shape(cnp.ndarray x):
@@ -234,13 +236,15 @@ def adam_step(param, grad, exp_avg, exp_avg_sq, *, long long step, double lr=1e-
 
 def rmsprop_step(param, grad, square_avg, *, double lr=1e-2, double alpha=0.99,
                  double eps=1e-8, double weight_decay=0.0, double momentum=0.0,
-                 bint centered=False, bint maximize=False, momentum_buf=None, grad_avg=None):
+                 bint centered=False, bint maximize=False, momentum_buf=None, grad_avg=None,
+                 bint eps_inside=False):
     """One torch.optim.RMSprop step, in place:
 
         g = (-grad if maximize else grad) + weight_decay * param
         square_avg = alpha * square_avg + (1 - alpha) * g^2
-        centered: grad_avg = lerp(grad_avg, g, 1 - alpha); avg = sqrt(square_avg - grad_avg^2) + eps
-        else:     avg = sqrt(square_avg) + eps
+        centered: grad_avg = lerp(grad_avg, g, 1 - alpha); v = square_avg - grad_avg^2
+        else:     v = square_avg
+        avg = sqrt(v + eps) if eps_inside (Keras) else sqrt(v) + eps (PyTorch)
         momentum > 0: momentum_buf = momentum * momentum_buf + g / avg; param -= lr * momentum_buf
         else:         param -= lr * g / avg
 
@@ -274,23 +278,24 @@ def rmsprop_step(param, grad, square_avg, *, double lr=1e-2, double alpha=0.99,
         with nogil:
             mn_rmsprop_step_f32(<float *>pp, <const float *>pg, <float *>ps, <float *>pa,
                                 <float *>pb, n, lr, alpha, eps, weight_decay, momentum, centered,
-                                maximize, isa, nt)
+                                eps_inside, maximize, isa, nt)
     else:
         with nogil:
             mn_rmsprop_step_f64(<double *>pp, <const double *>pg, <double *>ps, <double *>pa,
                                 <double *>pb, n, lr, alpha, eps, weight_decay, momentum,
-                                centered, maximize, isa, nt)
+                                centered, eps_inside, maximize, isa, nt)
     return P
 
 
 def adagrad_step(param, grad, state_sum, *, long long step, double lr=1e-2,
                  double lr_decay=0.0, double weight_decay=0.0, double eps=1e-10,
-                 bint maximize=False):
+                 bint maximize=False, bint eps_inside=False):
     """One torch.optim.Adagrad step, in place:
 
         g = (-grad if maximize else grad) + weight_decay * param
         state_sum += g^2
-        param -= lr / (1 + (step - 1) * lr_decay) * g / (sqrt(state_sum) + eps)
+        d = sqrt(state_sum + eps) if eps_inside (Keras) else sqrt(state_sum) + eps (PyTorch)
+        param -= lr / (1 + (step - 1) * lr_decay) * g / d
 
     Args:
         step: the number of this update, 1 for the first.
@@ -315,9 +320,9 @@ def adagrad_step(param, grad, state_sum, *, long long step, double lr=1e-2,
     if cnp.PyArray_TYPE(P) == cnp.NPY_FLOAT32:
         with nogil:
             mn_adagrad_step_f32(<float *>pp, <const float *>pg, <float *>ps, n, step, lr,
-                                lr_decay, weight_decay, eps, maximize, isa, nt)
+                                lr_decay, weight_decay, eps, eps_inside, maximize, isa, nt)
     else:
         with nogil:
             mn_adagrad_step_f64(<double *>pp, <const double *>pg, <double *>ps, n, step, lr,
-                                lr_decay, weight_decay, eps, maximize, isa, nt)
+                                lr_decay, weight_decay, eps, eps_inside, maximize, isa, nt)
     return P

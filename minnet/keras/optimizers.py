@@ -4,22 +4,28 @@ update (its fused kernel where one exists) with the equivalent hyperparameters.
 =========  ===========================================  =====================================
 Keras      minnet                                       notes
 =========  ===========================================  =====================================
-SGD        optim.SGD(lr, momentum, nesterov)            Keras's velocity holds -lr * b, the
-                                                        same steps while lr is constant
+SGD        optim.SGD(lr, momentum, nesterov)            Keras's velocity holds -lr * b; b is
+                                                        rescaled when lr changes, so every
+                                                        step matches
 Adam       optim.Adam / AdamW (weight_decay)            Keras adds epsilon to sqrt(v) before
                                                         bias correction: each step runs with
                                                         eps = epsilon / sqrt(1 - beta_2^t),
                                                         the same update
 AdamW      optim.AdamW                                  Keras default weight_decay 0.004
-RMSprop    here (NumPy): v = rho v + (1-rho) g^2,       epsilon inside the sqrt as Keras
-           step = lr g / sqrt(v + epsilon)              (PyTorch adds it outside)
-Adagrad    here (NumPy): a += g^2,                      same; initial_accumulator_value 0.1
-           step = lr g / sqrt(a + epsilon)
+RMSprop    optim.RMSprop(lr, alpha=rho, eps, momentum,  the kernel's eps_inside option:
+           centered), epsilon inside the sqrt           lr g / sqrt(v + epsilon), as Keras
+                                                        (PyTorch adds it outside); momentum
+                                                        as for SGD
+Adagrad    optim.Adagrad(lr, eps,                       the same eps_inside option
+           initial_accumulator_value)
 =========  ===========================================  =====================================
 
 ``weight_decay`` (any optimizer) is Keras's decoupled decay ``w -= lr * weight_decay * w``
 before the step; ``clipnorm``, ``clipvalue`` and ``global_clipnorm`` clip the gradients
 first. ``learning_rate`` may be a float or a ``keras.optimizers.schedules`` schedule.
+
+Deliberate difference: a step taken with a learning rate of exactly 0 does not move the
+weights, where Keras's momentum optimizers still move them by their velocity.
 """
 
 import math
@@ -86,6 +92,7 @@ class Optimizer(RecordsInit):
         self.iterations = 0
         self._impl = None
         self._params = None
+        self._stepped_lr = None  # the lr of the last step (see _rescale_momentum)
 
     # ------------------------------------------------------------------ learning rate
     @property
@@ -115,6 +122,7 @@ class Optimizer(RecordsInit):
             return
         self._params = params
         self._impl = self._create(params)
+        self._stepped_lr = None
 
     def _create(self, params):
         raise NotImplementedError
@@ -133,8 +141,25 @@ class Optimizer(RecordsInit):
                 if g is not None:
                     np.multiply(p.data, 1 - self._lr * self.weight_decay, out=p.data)
         self._before_step()
+        self._rescale_momentum()
         self._impl.step()
         self.iterations += 1
+
+    def _rescale_momentum(self):
+        # Keras's momentum buffers hold lr-weighted sums (m = mu m - lr g; RMSprop's
+        # m = mu m + lr g / d), minnet.optim's (PyTorch's) unweighted ones applied as
+        # p -= lr b: the same steps while lr is constant. When a schedule or assign changes
+        # lr, scaling b by old/new lr keeps lr_t b_t equal to Keras's m_t exactly.
+        lr, old = self._lr, self._stepped_lr
+        if lr == 0:  # the one difference: Keras coasts on m, this step does not move
+            return
+        self._stepped_lr = lr
+        if old is None or old == lr:
+            return
+        for st in self._impl.state.values():
+            buf = st.get("momentum_buffer")
+            if buf is not None:
+                buf *= old / lr
 
     def _before_step(self):
         pass
@@ -229,51 +254,16 @@ class AdamW(Adam):
         )
 
 
-class _SqrtEpsInside(_TorchOptimizer):
-    """Keras's RMSprop (``rho`` > 0) and Adagrad (``rho`` None): the epsilon inside the sqrt."""
+class _KerasRMSprop(optim.RMSprop):
+    """minnet.optim.RMSprop with Keras's denominator sqrt(v + epsilon)."""
 
-    def __init__(self, params, lr, rho, momentum, epsilon, centered, initial):
-        super().__init__(
-            params,
-            dict(
-                lr=lr, rho=rho, momentum=momentum, eps=epsilon, centered=centered, initial=initial
-            ),
-        )
+    _eps_inside = True
 
-    def _update_group(self, group):
-        lr, rho, mu, eps = group["lr"], group["rho"], group["momentum"], group["eps"]
-        for p in group["params"]:
-            g = grad_array(p)
-            if g is None:
-                continue
-            st = self.state.setdefault(p, {})
-            if not st:
-                st["acc"] = np.full_like(p.data, group["initial"])
-                if mu:
-                    st["momentum"] = np.zeros_like(p.data)
-                if group["centered"]:
-                    st["avg"] = np.zeros_like(p.data)
-            acc = st["acc"]
-            if rho is None:
-                acc += g * g
-                denom = acc + eps
-            else:
-                acc *= rho
-                acc += (1 - rho) * (g * g)
-                if group["centered"]:
-                    avg = st["avg"]
-                    avg *= rho
-                    avg += (1 - rho) * g
-                    denom = acc - avg * avg + eps
-                else:
-                    denom = acc + eps
-            inc = lr * g / np.sqrt(denom)
-            if mu:
-                buf = st["momentum"]
-                buf *= mu
-                buf += inc
-                inc = buf
-            p.data -= inc
+
+class _KerasAdagrad(optim.Adagrad):
+    """minnet.optim.Adagrad with Keras's denominator sqrt(accumulator + epsilon)."""
+
+    _eps_inside = True
 
 
 class RMSprop(Optimizer):
@@ -288,8 +278,13 @@ class RMSprop(Optimizer):
         self.epsilon, self.centered = float(epsilon), bool(centered)
 
     def _create(self, params):
-        return _SqrtEpsInside(
-            params, self._lr, self.rho, self.momentum, self.epsilon, self.centered, 0.0
+        return _KerasRMSprop(
+            params,
+            lr=self._lr,
+            alpha=self.rho,
+            eps=self.epsilon,
+            momentum=self.momentum,
+            centered=self.centered,
         )
 
 
@@ -302,8 +297,11 @@ class Adagrad(Optimizer):
         self.initial_accumulator_value, self.epsilon = initial_accumulator_value, epsilon
 
     def _create(self, params):
-        return _SqrtEpsInside(
-            params, self._lr, None, 0.0, self.epsilon, False, float(self.initial_accumulator_value)
+        return _KerasAdagrad(
+            params,
+            lr=self._lr,
+            eps=float(self.epsilon),
+            initial_accumulator_value=float(self.initial_accumulator_value),
         )
 
 

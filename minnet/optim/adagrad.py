@@ -37,6 +37,9 @@ class Adagrad(Optimizer):
         >>> opt = minnet.optim.Adagrad(model.parameters(), lr=0.1)
     """
 
+    # keras.optimizers' subclass adds eps inside the square root, as Keras does
+    _eps_inside = False
+
     def __init__(
         self,
         params,
@@ -94,4 +97,5 @@ class Adagrad(Optimizer):
                 weight_decay=group["weight_decay"],
                 eps=group["eps"],
                 maximize=group["maximize"],
+                eps_inside=self._eps_inside,
             )

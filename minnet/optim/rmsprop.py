@@ -46,6 +46,9 @@ class RMSprop(Optimizer):
         >>> opt = minnet.optim.RMSprop(model.parameters(), lr=0.01, momentum=0.9)
     """
 
+    # keras.optimizers' subclass adds eps inside the square root, as Keras does
+    _eps_inside = False
+
     def __init__(
         self,
         params,
@@ -104,4 +107,5 @@ class RMSprop(Optimizer):
                 maximize=group["maximize"],
                 momentum_buf=state.get("momentum_buffer"),
                 grad_avg=state.get("grad_avg"),
+                eps_inside=self._eps_inside,
             )

@@ -97,7 +97,9 @@ def rmsprop_step(
     maximize=False,
     momentum_buf=None,
     grad_avg=None,
+    eps_inside=False,
 ):
+    """PyTorch's RMSprop; ``eps_inside=True`` is Keras's denominator sqrt(v + eps)."""
     g = -grad if maximize else grad
     if weight_decay != 0:
         g = g + weight_decay * param
@@ -105,10 +107,10 @@ def rmsprop_step(
     square_avg += (1 - alpha) * g * g
     if centered:
         grad_avg[...] = _lerp(grad_avg, g, 1 - alpha)
-        avg = np.sqrt(square_avg - grad_avg * grad_avg)
+        v = square_avg - grad_avg * grad_avg
     else:
-        avg = np.sqrt(square_avg)
-    avg = avg + eps
+        v = square_avg
+    avg = np.sqrt(v + eps) if eps_inside else np.sqrt(v) + eps
     if momentum > 0:
         momentum_buf *= momentum
         momentum_buf += g / avg
@@ -129,12 +131,14 @@ def adagrad_step(
     weight_decay=0.0,
     eps=1e-10,
     maximize=False,
+    eps_inside=False,
 ):
+    """PyTorch's Adagrad; ``eps_inside=True`` is Keras's denominator sqrt(sum + eps)."""
     g = -grad if maximize else grad
     if weight_decay != 0:
         g = g + weight_decay * param
     clr = lr / (1 + (step - 1) * lr_decay)
     state_sum += g * g
-    std = np.sqrt(state_sum) + eps
+    std = np.sqrt(state_sum + eps) if eps_inside else np.sqrt(state_sum) + eps
     param -= clr * (g / std)
     return param

@@ -91,6 +91,60 @@ def test_sgd_momentum_equals_keras_equations(nesterov):
     np.testing.assert_allclose(got, w, rtol=1e-10, atol=1e-12)
 
 
+def _decaying(lr0):
+    """A schedule that changes lr at every step (so momentum buffers must follow it)."""
+    return lambda step: lr0 * 0.7**step
+
+
+@pytest.mark.parametrize("use_kernels", [True, False])
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_sgd_momentum_follows_a_changing_learning_rate(nesterov, use_kernels, monkeypatch):
+    from minnet.optim import _functional
+
+    monkeypatch.setattr(_functional, "USE_KERNELS", use_kernels)
+    mu, sched = 0.9, _decaying(0.05)
+    w, grads, got = _run(keras.optimizers.SGD(sched, momentum=mu, nesterov=nesterov))
+    m = np.zeros_like(w)
+    for t, g in enumerate(grads):
+        lr = sched(t)
+        m = mu * m - lr * g
+        w = w + (mu * m - lr * g if nesterov else m)
+    np.testing.assert_allclose(got, w, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("use_kernels", [True, False])
+@pytest.mark.parametrize("centered", [False, True])
+def test_rmsprop_momentum_follows_a_changing_learning_rate(centered, use_kernels, monkeypatch):
+    from minnet.optim import _functional
+
+    monkeypatch.setattr(_functional, "USE_KERNELS", use_kernels)
+    rho, eps, mu, sched = 0.9, 1e-3, 0.8, _decaying(0.01)
+    opt = keras.optimizers.RMSprop(sched, rho=rho, momentum=mu, epsilon=eps, centered=centered)
+    w, grads, got = _run(opt)
+    v, avg, buf = np.zeros_like(w), np.zeros_like(w), np.zeros_like(w)
+    for t, g in enumerate(grads):
+        v = rho * v + (1 - rho) * g * g
+        avg = rho * avg + (1 - rho) * g
+        denom = v - avg * avg + eps if centered else v + eps
+        buf = mu * buf + sched(t) * g / np.sqrt(denom)
+        w = w - buf
+    np.testing.assert_allclose(got, w, rtol=1e-10, atol=1e-12)
+
+
+def test_keras_rmsprop_and_adagrad_are_minnet_optim_updates():
+    # one implementation of the maths: the Keras optimizers build minnet.optim ones
+    from minnet import optim
+
+    p = Parameter(np.ones(3))
+    for opt, base in (
+        (keras.optimizers.RMSprop(), optim.RMSprop),
+        (keras.optimizers.Adagrad(), optim.Adagrad),
+        (keras.optimizers.SGD(), optim.SGD),
+    ):
+        opt.build([p])
+        assert isinstance(opt._impl, base)
+
+
 def test_defaults_names_schedules_and_clipping():
     assert keras.optimizers.SGD().learning_rate == 0.01
     assert keras.optimizers.Adam().learning_rate == 0.001

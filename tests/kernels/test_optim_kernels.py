@@ -72,25 +72,40 @@ CASES = {
     ),
     "rmsprop_step": (
         ["square_avg", "momentum_buf", "grad_avg"],
-        _grid(
-            lr=[1e-2],
-            alpha=[0.99, 0.4],
-            eps=[1e-8],
-            weight_decay=[0.0, 0.1],
-            momentum=[0.0, 0.9],
-            centered=[False, True],
-            maximize=[False, True],
-        ),
+        [
+            *_grid(
+                lr=[1e-2],
+                alpha=[0.99, 0.4],
+                eps=[1e-8],
+                weight_decay=[0.0, 0.1],
+                momentum=[0.0, 0.9],
+                centered=[False, True],
+                maximize=[False, True],
+            ),
+            # Keras's sqrt(v + eps), with an eps large enough to matter
+            *_grid(
+                lr=[1e-2],
+                alpha=[0.9],
+                eps=[1e-2],
+                weight_decay=[0.0, 0.1],
+                momentum=[0.0, 0.9],
+                centered=[False, True],
+                eps_inside=[True],
+            ),
+        ],
     ),
     "adagrad_step": (
         ["state_sum"],
-        _grid(
-            lr=[0.1],
-            lr_decay=[0.0, 0.01],
-            weight_decay=[0.0, 0.1],
-            eps=[1e-10],
-            maximize=[False, True],
-        ),
+        [
+            *_grid(
+                lr=[0.1],
+                lr_decay=[0.0, 0.01],
+                weight_decay=[0.0, 0.1],
+                eps=[1e-10],
+                maximize=[False, True],
+            ),
+            *_grid(lr=[0.1], eps=[1e-2], weight_decay=[0.0, 0.1], eps_inside=[True]),
+        ],
     ),
 }
 
@@ -179,6 +194,17 @@ def test_step_matches_reference(name, n, dtype):
         for s in states:
             assert np.array_equal(s1[s], got_s[s])
             _close(got_s[s], want_s[s], dtype, f"{name} {opts} {s}")
+
+
+def test_eps_inside_is_inside_the_square_root():
+    # independent of the reference: zero state, g = 2, eps = 5 -> d = sqrt(4 + 5) = 3
+    g = np.full(3, 2.0)
+    p = np.zeros(3)
+    kernels.adagrad_step(p, g, np.zeros(3), step=1, lr=1.0, eps=5.0, eps_inside=True)
+    np.testing.assert_allclose(p, -2.0 / 3.0, rtol=1e-15)
+    p, sq = np.zeros(3), np.zeros(3)  # v = (1 - 0.75) * 4 = 1 -> d = sqrt(1 + 8) = 3
+    kernels.rmsprop_step(p, g, sq, lr=1.0, alpha=0.75, eps=8.0, eps_inside=True)
+    np.testing.assert_allclose(p, -2.0 / 3.0, rtol=1e-15)
 
 
 def test_adam_first_step_moves_by_lr_times_sign():
