@@ -71,6 +71,11 @@ def effective_grad(opt, p, weight_decay=0.0, maximize=False):
     return out
 
 
-def check_nonneg(name, value):
-    if not 0.0 <= value:
-        raise ValueError(f"Invalid {name} value: {value}")
+_LABELS = {"lr": "learning rate", "eps": "epsilon"}
+
+
+def check_nonneg(**values):
+    """ValueError 'Invalid <name> value: <v>' (PyTorch's message) for the first one < 0 or NaN."""
+    for name, value in values.items():
+        if not 0.0 <= value:
+            raise ValueError(f"Invalid {_LABELS.get(name, name)} value: {value}")

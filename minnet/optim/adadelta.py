@@ -3,7 +3,7 @@
 import numpy as np
 
 from minnet.optim._functional import check_nonneg, effective_grad, scratch
-from minnet.optim.optimizer import Optimizer, grad_array
+from minnet.optim.optimizer import Optimizer
 
 __all__ = ["Adadelta"]
 
@@ -54,26 +54,17 @@ class Adadelta(Optimizer):
         maximize=False,
         differentiable=False,
     ):
-        check_nonneg("learning rate", lr)
+        check_nonneg(lr=lr)
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"Invalid rho value: {rho}")
-        check_nonneg("epsilon", eps)
-        check_nonneg("weight_decay", weight_decay)
+        check_nonneg(eps=eps, weight_decay=weight_decay)
         super().__init__(
             params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
         )
 
     def _update_group(self, group):
         lr, rho, eps = group["lr"], group["rho"], group["eps"]
-        for p in group["params"]:
-            if grad_array(p) is None:
-                continue
-            state = self.state.setdefault(p, {})
-            if not state:
-                state["step"] = 0
-                state["square_avg"] = np.zeros_like(p.data)
-                state["acc_delta"] = np.zeros_like(p.data)
-            state["step"] += 1
+        for p, _, state in self._stepped(group, square_avg=True, acc_delta=True):
             g = effective_grad(self, p, group["weight_decay"], group["maximize"])
             v, u = state["square_avg"], state["acc_delta"]
             delta = scratch(self, p, "delta")

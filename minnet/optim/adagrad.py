@@ -3,7 +3,7 @@
 import numpy as np
 
 from minnet.optim._functional import check_nonneg, step_impl
-from minnet.optim.optimizer import Optimizer, grad_array
+from minnet.optim.optimizer import Optimizer
 
 __all__ = ["Adagrad"]
 
@@ -51,11 +51,13 @@ class Adagrad(Optimizer):
         *,
         maximize=False,
     ):
-        check_nonneg("learning rate", lr)
-        check_nonneg("lr_decay", lr_decay)
-        check_nonneg("weight_decay", weight_decay)
-        check_nonneg("initial_accumulator_value", initial_accumulator_value)
-        check_nonneg("epsilon", eps)
+        check_nonneg(
+            lr=lr,
+            lr_decay=lr_decay,
+            weight_decay=weight_decay,
+            initial_accumulator_value=initial_accumulator_value,
+            eps=eps,
+        )
         super().__init__(
             params,
             dict(
@@ -78,15 +80,9 @@ class Adagrad(Optimizer):
             }
 
     def _update_group(self, group):
-        for p in group["params"]:
-            raw = grad_array(p)
-            if raw is None:
-                continue
-            state = self.state.setdefault(p, {})
-            if not state:
-                state["step"] = 0
+        for p, raw, state in self._stepped(group):
+            if "sum" not in state:  # a state cleared or loaded without it
                 state["sum"] = np.full_like(p.data, group["initial_accumulator_value"])
-            state["step"] += 1
             step_impl(self, p, raw).adagrad_step(
                 p.data,
                 raw,

@@ -1,55 +1,17 @@
 """Adam and AdamW (decoupled weight decay), with the AMSGrad variant."""
 
-import numpy as np
-
 from minnet.optim._functional import check_nonneg, step_impl
-from minnet.optim.optimizer import Optimizer, grad_array
+from minnet.optim.optimizer import Optimizer
 
 __all__ = ["Adam", "AdamW"]
 
 
 def _check_adam_args(lr, betas, eps, weight_decay):
-    check_nonneg("learning rate", lr)
-    check_nonneg("epsilon", eps)
-    check_nonneg("weight_decay", weight_decay)
+    check_nonneg(lr=lr, eps=eps, weight_decay=weight_decay)
     if not 0.0 <= betas[0] < 1.0:
         raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
     if not 0.0 <= betas[1] < 1.0:
         raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-
-
-def _adam_update(opt, group, decoupled):
-    lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-    wd = group["weight_decay"]
-    for p in group["params"]:
-        raw = grad_array(p)
-        if raw is None:
-            continue
-        state = opt.state.setdefault(p, {})
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = np.zeros_like(p.data)
-            state["exp_avg_sq"] = np.zeros_like(p.data)
-            if group["amsgrad"]:
-                state["max_exp_avg_sq"] = np.zeros_like(p.data)
-        state["step"] += 1
-        t = state["step"]
-        step_impl(opt, p, raw).adam_step(
-            p.data,
-            raw,
-            state["exp_avg"],
-            state["exp_avg_sq"],
-            step=t,
-            lr=lr,
-            beta1=beta1,
-            beta2=beta2,
-            eps=eps,
-            weight_decay=wd,
-            decoupled=decoupled,
-            amsgrad=group["amsgrad"],
-            maximize=group["maximize"],
-            max_exp_avg_sq=state.get("max_exp_avg_sq"),
-        )
 
 
 class Adam(Optimizer):
@@ -115,7 +77,27 @@ class Adam(Optimizer):
     _decoupled = False
 
     def _update_group(self, group):
-        _adam_update(self, group, decoupled=self._decoupled)
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        wd = group["weight_decay"]
+        for p, raw, state in self._stepped(
+            group, exp_avg=True, exp_avg_sq=True, max_exp_avg_sq=group["amsgrad"]
+        ):
+            step_impl(self, p, raw).adam_step(
+                p.data,
+                raw,
+                state["exp_avg"],
+                state["exp_avg_sq"],
+                step=state["step"],
+                lr=lr,
+                beta1=beta1,
+                beta2=beta2,
+                eps=eps,
+                weight_decay=wd,
+                decoupled=self._decoupled,
+                amsgrad=group["amsgrad"],
+                maximize=group["maximize"],
+                max_exp_avg_sq=state.get("max_exp_avg_sq"),
+            )
 
 
 class AdamW(Adam):

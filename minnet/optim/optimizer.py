@@ -179,6 +179,24 @@ class Optimizer:
     def _update_group(self, group):
         raise NotImplementedError
 
+    def _stepped(self, group, **zeros_like):
+        """(param, gradient array, state) for each parameter of ``group`` that has a
+        gradient, with ``state['step']`` counted up. A parameter's first step creates its
+        state: ``step`` 0 and, for each ``name=True`` keyword, zeros shaped like it
+        (``name=False`` leaves that buffer out)."""
+        for p in group["params"]:
+            raw = grad_array(p)
+            if raw is None:
+                continue
+            state = self.state.setdefault(p, {})
+            if not state:
+                state["step"] = 0
+                for name, wanted in zeros_like.items():
+                    if wanted:
+                        state[name] = np.zeros_like(p.data)
+            state["step"] = state.get("step", 0) + 1  # PyTorch's SGD state has no step
+            yield p, raw, state
+
     # ------------------------------------------------------------------ state dict
     def state_dict(self):
         """The optimizer's state as PyTorch structures it::

@@ -1,9 +1,7 @@
 """RMSprop, optionally centered and with momentum."""
 
-import numpy as np
-
 from minnet.optim._functional import check_nonneg, step_impl
-from minnet.optim.optimizer import Optimizer, grad_array
+from minnet.optim.optimizer import Optimizer
 
 __all__ = ["RMSprop"]
 
@@ -61,11 +59,7 @@ class RMSprop(Optimizer):
         *,
         maximize=False,
     ):
-        check_nonneg("learning rate", lr)
-        check_nonneg("epsilon", eps)
-        check_nonneg("momentum", momentum)
-        check_nonneg("weight_decay", weight_decay)
-        check_nonneg("alpha", alpha)
+        check_nonneg(lr=lr, eps=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha)
         super().__init__(
             params,
             dict(
@@ -81,19 +75,9 @@ class RMSprop(Optimizer):
 
     def _update_group(self, group):
         lr, alpha, eps, mu = group["lr"], group["alpha"], group["eps"], group["momentum"]
-        for p in group["params"]:
-            raw = grad_array(p)
-            if raw is None:
-                continue
-            state = self.state.setdefault(p, {})
-            if not state:
-                state["step"] = 0
-                state["square_avg"] = np.zeros_like(p.data)
-                if mu > 0:
-                    state["momentum_buffer"] = np.zeros_like(p.data)
-                if group["centered"]:
-                    state["grad_avg"] = np.zeros_like(p.data)
-            state["step"] += 1
+        for p, raw, state in self._stepped(
+            group, square_avg=True, momentum_buffer=mu > 0, grad_avg=group["centered"]
+        ):
             step_impl(self, p, raw).rmsprop_step(
                 p.data,
                 raw,

@@ -3,7 +3,7 @@
 import numpy as np
 
 from minnet.optim._functional import check_nonneg, step_impl
-from minnet.optim.optimizer import Optimizer, grad_array
+from minnet.optim.optimizer import Optimizer
 
 __all__ = ["SGD"]
 
@@ -50,9 +50,7 @@ class SGD(Optimizer):
         *,
         maximize=False,
     ):
-        check_nonneg("learning rate", lr)
-        check_nonneg("momentum", momentum)
-        check_nonneg("weight_decay", weight_decay)
+        check_nonneg(lr=lr, momentum=momentum, weight_decay=weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(
@@ -70,12 +68,7 @@ class SGD(Optimizer):
     def _update_group(self, group):
         lr, mu, damp = group["lr"], group["momentum"], group["dampening"]
         nesterov, wd, maximize = group["nesterov"], group["weight_decay"], group["maximize"]
-        for p in group["params"]:
-            raw = grad_array(p)
-            if raw is None:
-                continue
-            state = self.state.setdefault(p, {})
-            state["step"] = state.get("step", 0) + 1
+        for p, raw, state in self._stepped(group):
             first = mu != 0 and "momentum_buffer" not in state
             if first:
                 state["momentum_buffer"] = np.empty_like(p.data)
