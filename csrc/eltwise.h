@@ -16,7 +16,8 @@ enum mn_act_ext {
     MN_ACT_ELU = 5,        /* x > 0 ? x : alpha * (exp(x) - 1) */
     MN_ACT_GELU = 6,       /* x * Phi(x) = 0.5 x erfc(-x / sqrt 2) */
     MN_ACT_GELU_TANH = 7,  /* 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) */
-    MN_ACT_COUNT = 8
+    MN_ACT_SILU = 8,       /* x * sigmoid(x)  (swish) */
+    MN_ACT_COUNT = 9
 };
 
 /* y := act(x), n elements. y may be x. */

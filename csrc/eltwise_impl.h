@@ -51,6 +51,12 @@ ATTR static void FN(act_fwd_)(const DT *restrict x, DT *restrict y, ptrdiff_t n,
             y[i] = v * (v > -(DT)INFINITY ? M_SIGMOID(u + u) : (DT)0);
         }
         break;
+    case MN_ACT_SILU:
+        for (ptrdiff_t i = 0; i < n; i++) {
+            const DT v = x[i]; /* -inf * sigmoid(-inf) = -inf * 0 = NaN, as in PyTorch */
+            y[i] = v * (v > -(DT)INFINITY ? M_SIGMOID(v) : (DT)0);
+        }
+        break;
     case MN_ACT_SIGMOID:
         for (ptrdiff_t i = 0; i < n; i++)
             y[i] = M_SIGMOID(x[i]);
@@ -104,6 +110,13 @@ ATTR static void FN(act_bwd_)(const DT *restrict dy, const DT *restrict s, DT *r
             const DT q = M_SIGMOID(u + u);
             const DT du = K_GT0 * ((DT)1 + (DT)3 * K_GT1 * v * v);
             dx[i] = dy[i] * (q + (DT)2 * v * q * ((DT)1 - q) * du);
+        }
+        break;
+    case MN_ACT_SILU: /* y = x q, q = sigmoid(x): y' = q (1 + x (1 - q)) */
+        for (ptrdiff_t i = 0; i < n; i++) {
+            const DT v = s[i];
+            const DT q = M_SIGMOID(v);
+            dx[i] = dy[i] * (q * ((DT)1 + v * ((DT)1 - q)));
         }
         break;
     case MN_ACT_SIGMOID:

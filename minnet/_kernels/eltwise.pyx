@@ -2,7 +2,7 @@
 """Cython wrappers for csrc/eltwise.c: validate, allocate outputs, release the GIL, call C.
 
     act_forward:             y := act(x)                      relu, leaky_relu, elu, gelu,
-    act_backward:            dx := dy * act'(.)               gelu_tanh, sigmoid, tanh
+    act_backward:            dx := dy * act'(.)               gelu_tanh, silu, sigmoid, tanh
     softmax:                 y := softmax(x) or log_softmax(x) over the last axis
     softmax_backward:        dx := y (dy - <dy, y>)  or  dy - exp(y) sum(dy)
     cross_entropy_forward:   PyTorch's F.cross_entropy with class indices, and log-sum-exp
@@ -75,18 +75,18 @@ cdef extern from "eltwise.h":
 cdef extern from "eltwise.h":
     enum:
         MN_ACT_IDENTITY, MN_ACT_RELU, MN_ACT_SIGMOID, MN_ACT_TANH, MN_ACT_LEAKY_RELU,
-        MN_ACT_ELU, MN_ACT_GELU, MN_ACT_GELU_TANH, MN_ACT_COUNT
+        MN_ACT_ELU, MN_ACT_GELU, MN_ACT_GELU_TANH, MN_ACT_SILU, MN_ACT_COUNT
 
 # Codes of enum mn_act / mn_act_ext in csrc (the values come from the C headers).
 ACTIVATIONS = {"identity": MN_ACT_IDENTITY, "relu": MN_ACT_RELU, "sigmoid": MN_ACT_SIGMOID,
                "tanh": MN_ACT_TANH, "leaky_relu": MN_ACT_LEAKY_RELU, "elu": MN_ACT_ELU,
-               "gelu": MN_ACT_GELU, "gelu_tanh": MN_ACT_GELU_TANH}
+               "gelu": MN_ACT_GELU, "gelu_tanh": MN_ACT_GELU_TANH, "silu": MN_ACT_SILU}
 assert len(ACTIVATIONS) == MN_ACT_COUNT, "eltwise.h has an activation this table lacks"
 # alpha=None means: negative_slope 0.01 for leaky_relu, alpha 1.0 for elu (PyTorch's defaults).
 DEFAULT_ALPHA = {"leaky_relu": 0.01, "elu": 1.0}
 # Which forward array act_backward takes as its second argument.
 ACT_BACKWARD_INPUT = {"identity": "x", "relu": "x", "leaky_relu": "x", "elu": "x", "gelu": "x",
-                  "gelu_tanh": "x", "sigmoid": "y", "tanh": "y"}
+                      "gelu_tanh": "x", "silu": "x", "sigmoid": "y", "tanh": "y"}
 REDUCTIONS = ("mean", "sum", "none")
 
 
@@ -156,7 +156,7 @@ def act_forward(x, kind, *, alpha=None, out=None):
     Args:
         x: float32/float64 array of any shape.
         kind: 'relu', 'leaky_relu', 'elu', 'gelu' (exact, x * Phi(x)), 'gelu_tanh' (the tanh
-            approximation), 'sigmoid', 'tanh' or 'identity'.
+            approximation), 'silu' (x * sigmoid(x)), 'sigmoid', 'tanh' or 'identity'.
         alpha: negative_slope for leaky_relu (default 0.01), alpha for elu (default 1.0);
             ignored by the others.
         out: optional array to write into (may be x).

@@ -22,10 +22,14 @@ def eltwise_cases(quick=False, torch=None):
         ("relu", lambda: np.maximum(x, 0, out=y), "relu"),
         ("sigmoid", lambda: np.divide(1, 1 + np.exp(-x), out=y), "sigmoid"),
         ("tanh", lambda: np.tanh(x, out=y), "tanh"),
+        ("silu", lambda: np.multiply(x, 1 / (1 + np.exp(-x)), out=y), "nn.functional.silu"),
     ]:
         impls = {"minnet": lambda kind=kind: kernels.act_forward(x, kind, out=y), "numpy": np_impl}
         if torch is not None:
-            tx, fn = torch.from_numpy(x), getattr(torch, torch_fn)
+            fn = torch
+            for part in torch_fn.split("."):
+                fn = getattr(fn, part)
+            tx = torch.from_numpy(x)
             impls["torch"] = lambda tx=tx, fn=fn: fn(tx)
         out.append(Case("eltwise", f"{kind} 128x512", float(x.size), impls))
 

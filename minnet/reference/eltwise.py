@@ -10,6 +10,7 @@ compared against the exact answer rounded once. Formulas follow PyTorch's docume
     elu         x > 0 ? x : alpha (e^x - 1)   backward from x
     gelu        x Phi(x)                      backward from x: Phi(x) + x phi(x)
     gelu_tanh   0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))   backward from x
+    silu        x sigmoid(x)                  backward from x: q (1 + x (1 - q)), q = sigmoid(x)
     sigmoid     1 / (1 + e^-x)                backward from y: dy y (1 - y)
     tanh        tanh(x)                       backward from y: dy (1 - y^2)
 """
@@ -25,6 +26,7 @@ ACT_BACKWARD_INPUT = {
     "elu": "x",
     "gelu": "x",
     "gelu_tanh": "x",
+    "silu": "x",
     "sigmoid": "y",
     "tanh": "y",
 }
@@ -75,6 +77,8 @@ def act_forward(x, kind, *, alpha=None, out=None):
     elif kind == "gelu_tanh":
         # 0.5 (1 + tanh(u)) == sigmoid(2u), which keeps the tail for x << 0
         y = v * _sigmoid(2.0 * _GT0 * (v + _GT1 * v**3))
+    elif kind == "silu":
+        y = v * _sigmoid(v)
     elif kind == "sigmoid":
         y = _sigmoid(v)
     elif kind == "tanh":
@@ -103,6 +107,9 @@ def act_backward(grad_out, saved, kind, *, alpha=None, out=None):
     elif kind == "gelu_tanh":
         q = _sigmoid(2.0 * _GT0 * (s + _GT1 * s**3))  # 0.5 (1 + tanh(u))
         d = g * (q + 2.0 * s * q * (1.0 - q) * _GT0 * (1.0 + 3.0 * _GT1 * s * s))
+    elif kind == "silu":
+        q = _sigmoid(s)
+        d = g * (q * (1.0 + s * (1.0 - q)))
     elif kind == "sigmoid":
         d = g * s * (1.0 - s)
     elif kind == "tanh":

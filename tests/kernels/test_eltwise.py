@@ -23,7 +23,8 @@ ISAS = [
     for name in _runtime.ISA_NAMES
     if _runtime.ISA_NAMES.index(name) <= _runtime.ISA_NAMES.index(_runtime.cpu_isa())
 ]
-KINDS = ["identity", "relu", "leaky_relu", "elu", "gelu", "gelu_tanh", "sigmoid", "tanh"]
+# every activation code the C enum has (eltwise.pyx asserts its table is complete)
+KINDS = list(kernels.ACT_BACKWARD_INPUT)
 SIZES = [0, 1, 7, 33, 1000, 100_003]  # 100_003 > 2 x the largest per-thread grain
 TOL = {np.float32: (4e-6, 1e-6), np.float64: (1e-12, 1e-13)}
 ALPHAS = {"leaky_relu": [None, 0.2], "elu": [None, 0.5]}
@@ -134,6 +135,18 @@ def test_activation_shapes_out_and_inplace(kind):
     np.testing.assert_array_equal(g2, d)
     # 0-d arrays are one element
     assert kernels.act_forward(np.full((), 0.5), kind).shape == ()
+
+
+def test_reference_knows_every_kernel_activation():
+    assert reference.ACT_BACKWARD_INPUT == kernels.ACT_BACKWARD_INPUT
+
+
+def test_silu_at_infinities_and_zero(dtype):
+    x = np.array([-np.inf, np.inf, 0.0, np.nan], dtype=dtype)
+    y = kernels.act_forward(x, "silu")
+    assert np.isnan(y[0]) and y[1] == np.inf and y[2] == 0 and np.isnan(y[3])  # as PyTorch
+    d = kernels.act_backward(np.ones_like(x), x, "silu")
+    assert d[2] == 0.5  # sigmoid(0) (1 + 0)
 
 
 def test_relu_and_leaky_relu_edge_semantics():
