@@ -287,28 +287,26 @@ class LambdaLR(LRScheduler):
     _not_saved = ("optimizer", "lr_lambdas")
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        n = len(optimizer.param_groups)
-        if isinstance(lr_lambda, (list, tuple)):
-            if len(lr_lambda) != n:
-                raise ValueError(f"Expected {n} lr_lambdas, but got {len(lr_lambda)}")
-            self.lr_lambdas = list(lr_lambda)
-        else:
-            self.lr_lambdas = [lr_lambda] * n
+        self.lr_lambdas = _per_group(
+            "lr_lambda", optimizer, lr_lambda, "Expected {n} lr_lambdas, but got {got}"
+        )
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
         return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs)]
 
 
-def _per_group(name, optimizer, value):
-    """value as one entry per parameter group (a list or tuple must have one per group)."""
+def _per_group(name, optimizer, value, message=None):
+    """value as one entry per parameter group (a list or tuple must have one per group; else
+    ValueError, with ``message`` formatted with n and got where PyTorch words it its own way)."""
     n = len(optimizer.param_groups)
     if isinstance(value, (list, tuple)):
         if len(value) != n:
-            raise ValueError(
-                f"{name} must have the same length as optimizer.param_groups: "
-                f"expected {n}, got {len(value)}"
+            message = message or (
+                name + " must have the same length as optimizer.param_groups: "
+                "expected {n}, got {got}"
             )
+            raise ValueError(message.format(n=n, got=len(value)))
         return list(value)
     return [value] * n
 
@@ -899,13 +897,7 @@ class ReduceLROnPlateau(_Stateful):
         if threshold_mode not in ("rel", "abs"):
             raise ValueError(f"threshold mode {threshold_mode} is unknown!")
         self.optimizer = optimizer
-        n = len(optimizer.param_groups)
-        if isinstance(min_lr, (list, tuple)):
-            if len(min_lr) != n:
-                raise ValueError(f"expected {n} min_lrs, got {len(min_lr)}")
-            self.min_lrs = list(min_lr)
-        else:
-            self.min_lrs = [min_lr] * n
+        self.min_lrs = _per_group("min_lr", optimizer, min_lr, "expected {n} min_lrs, got {got}")
         self.mode, self.factor, self.patience = mode, factor, patience
         self.threshold, self.threshold_mode = threshold, threshold_mode
         self.cooldown, self.eps = cooldown, eps
