@@ -19,6 +19,10 @@ cdef extern from "runtime.h":
     size_t mn_workspace_bytes() nogil
     const void *mn_runtime_table() nogil
 
+cdef extern from "roofline.h":
+    double mn_peak_flops(int isa, int dtype_bytes, int n_threads, double seconds) nogil
+    double mn_triad_bandwidth(ptrdiff_t n, int n_threads, int reps) nogil
+
 # The runtime's C functions for the other extensions (bind_runtime in _runtime.pxd).
 _C_API = PyCapsule_New(<void *>mn_runtime_table(), "minnet._kernels._runtime._C_API", NULL)
 
@@ -106,3 +110,56 @@ def workspace_release():
 def workspace_bytes():
     """Bytes held by the calling thread's kernel workspaces."""
     return mn_workspace_bytes()
+
+
+def peak_flops(isa=None, dtype="float32", threads=None, seconds=0.05):
+    """Measured FLOP/s of a register-only FMA loop: the roofline's compute ceiling.
+
+    Args:
+        isa: 'generic' (SSE2 multiply + add, what baseline code gets), 'avx2', 'avx512', or
+            None for the level the kernels use now (get_isa()).
+        dtype: 'float32' or 'float64'.
+        threads: threads running the loop at once (default: get_num_threads()).
+        seconds: time per thread per trial (3 trials; the best is returned).
+    """
+    if isa is None:
+        isa = get_isa()
+    if isa not in ISA_NAMES:
+        raise ValueError(f"peak_flops: isa must be one of {ISA_NAMES} or None, got {isa!r}")
+    cdef int level = ISA_NAMES.index(isa)
+    if level > mn_cpu_isa():
+        raise ValueError(f"peak_flops: this CPU supports at most {cpu_isa()!r}, asked for "
+                         f"{isa!r}")
+    cdef int size = np.dtype(dtype).itemsize
+    if np.dtype(dtype) not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise TypeError(f"peak_flops: dtype must be float32 or float64, got {dtype!r}")
+    cdef int nt = _num_threads if threads is None else int(threads)
+    if nt < 1 or nt > 4096:
+        raise ValueError(f"peak_flops: threads must be in [1, 4096], got {threads!r}")
+    cdef double sec = float(seconds)
+    if not (0 < sec <= 10):
+        raise ValueError(f"peak_flops: seconds must be in (0, 10], got {seconds!r}")
+    cdef double r
+    with nogil:
+        r = mn_peak_flops(level, size, nt, sec)
+    return r
+
+
+def triad_bandwidth(threads=None, megabytes=384, reps=5):
+    """Measured bytes/s of the streaming triad a = b + s * c (float64, STREAM's count of 3
+    arrays per pass; the best of `reps` passes): the roofline's memory ceiling. The three
+    arrays take `megabytes` in all (default far beyond any cache)."""
+    cdef int nt = _num_threads if threads is None else int(threads)
+    if nt < 1 or nt > 4096:
+        raise ValueError(f"triad_bandwidth: threads must be in [1, 4096], got {threads!r}")
+    if not (1 <= megabytes <= 65536) or not (1 <= reps <= 1000):
+        raise ValueError(f"triad_bandwidth: megabytes must be in [1, 65536] and reps in "
+                         f"[1, 1000], got {megabytes!r} and {reps!r}")
+    cdef ptrdiff_t n = <ptrdiff_t>(megabytes * 1e6 / 24)
+    cdef int cr = int(reps)
+    cdef double r
+    with nogil:
+        r = mn_triad_bandwidth(n, nt, cr)
+    if r < 0:
+        raise MemoryError(f"triad_bandwidth: could not allocate {megabytes} MB")
+    return r
