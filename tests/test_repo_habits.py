@@ -47,3 +47,17 @@ def test_the_check_refuses_long_subjects_and_missing_blank_line(tmp_path):
     assert run("x" * 73 + "\n").returncode == 1
     assert run("subject\nbody right after\n").returncode == 1
     assert run("# a comment git strips\nsubject\n").returncode == 0
+
+
+def test_test_module_basenames_are_unique():
+    # most of tests/ has no __init__.py files, so pytest imports a test module by its basename
+    # ("rootdir" mode): two test_x.py in different folders break collection on a clean clone.
+    # A module inside a package (a folder with __init__.py) is imported by its dotted name.
+    seen = {}
+    for path in sorted((ROOT / "tests").rglob("test_*.py")):
+        name, folder = path.stem, path.parent
+        while (folder / "__init__.py").exists():
+            name, folder = f"{folder.name}.{name}", folder.parent
+        seen.setdefault(name, []).append(str(path.relative_to(ROOT)))
+    clashes = {name: paths for name, paths in seen.items() if len(paths) > 1}
+    assert not clashes, clashes
