@@ -8,8 +8,9 @@ Tensors, as in torch. Also here: :class:`dtype`, the type of minnet's dtypes.
 
 import numpy as np
 
+from minnet._creation import _gen
 from minnet.device import check_cpu
-from minnet.tensor import Tensor, _gen, get_default_dtype
+from minnet.tensor import Tensor, get_default_dtype
 
 __all__ = [
     "dtype",

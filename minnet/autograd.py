@@ -47,7 +47,9 @@ __all__ = [
     "inference_mode",
 ]
 
-# Filled in by minnet.tensor (which imports this module) to avoid an import cycle.
+# The tensor type this engine records and wraps. minnet._tensor (the layer above, which
+# imports this module) registers it once with register_tensor_type: the engine needs the type
+# for isinstance checks and to wrap results, and must not import the layer that builds on it.
 Tensor = None
 
 
@@ -166,7 +168,16 @@ class set_grad_enabled(_GradMode):
 
 _new = object.__new__
 _object_init = object.__init__
-_wrap = None  # Tensor._wrap, filled in by minnet.tensor with Tensor
+_wrap = None  # Tensor._wrap, set by register_tensor_type
+
+
+def register_tensor_type(cls):
+    """Make ``cls`` the tensor type of the engine: Function.apply unwraps instances of it and
+    wraps results with ``cls._wrap(array)``. minnet._tensor calls this once, for Tensor."""
+    global Tensor, _wrap
+    if Tensor is not None and Tensor is not cls:
+        raise RuntimeError(f"autograd: a tensor type is already registered ({Tensor.__name__})")
+    Tensor, _wrap = cls, cls._wrap
 
 
 class Function:

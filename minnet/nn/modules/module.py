@@ -5,9 +5,9 @@ import collections.abc
 
 import numpy as np
 
+from minnet._tensor import Tensor, _to_args
 from minnet.device import accelerator_error
 from minnet.nn.parameter import Parameter
-from minnet.tensor import Tensor, _to_args
 
 __all__ = ["Module"]
 

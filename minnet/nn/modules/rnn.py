@@ -1,15 +1,15 @@
 r"""Recurrent layers: RNN, LSTM, GRU and their single-step cells, with PyTorch's constructor
 arguments, parameter names, initialisation and call signatures. Each direction of each layer
-is one autograd node over the fused sequence kernels (minnet.nn._rnn_functional); the
+is one autograd node over the fused sequence kernels (minnet.nn.functional.rnn); the
 equations are minnet.reference.rnn's (GRU in PyTorch's reset-after form, gates r, z, n)."""
 
 import math
 
 import numpy as np
 
-from minnet.nn import _rnn_functional as RF
 from minnet.nn import functional as F
 from minnet.nn import init
+from minnet.nn.functional import rnn as RF
 from minnet.nn.modules.module import Module
 from minnet.nn.parameter import Parameter
 from minnet.tensor import Tensor, cat, get_default_dtype, stack

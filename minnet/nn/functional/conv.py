@@ -8,6 +8,11 @@ from minnet import kernels
 from minnet._arena import empty as _empty
 from minnet._kernels.convshape import adaptive_size, conv2d_geometry, pool2d_geometry
 from minnet.autograd import Function
+from minnet.nn.functional._checks import (
+    _array_tensor,
+    _batched,
+    _floating_same,
+)
 from minnet.tensor import Tensor
 
 _INT64 = np.dtype(np.int64)
@@ -23,44 +28,6 @@ __all__ = [
 ]
 
 
-def _tensor(x, name, op):
-    if isinstance(x, Tensor):
-        return x
-    if isinstance(x, np.ndarray):
-        return Tensor(x)
-    raise TypeError(f"{op}: {name} must be a Tensor, got {type(x).__name__}")
-
-
-def _floating(op, **named):
-    first = None
-    for name, t in named.items():
-        if t is None:
-            continue
-        if t.dtype.kind != "f":
-            raise TypeError(f"{op}: {name} must be a floating tensor, got {t.dtype}")
-        if first is None:
-            first = (name, t)
-        elif t.dtype != first[1].dtype:
-            raise TypeError(
-                f"{op}: {name} has dtype {t.dtype} but {first[0]} has dtype {first[1].dtype}"
-            )
-
-
-def _batched(input, rank, op, what):
-    """(input as rank-D, was it unbatched): PyTorch also takes one unbatched sample."""
-    if input.ndim == rank:
-        return input, False
-    if input.ndim == rank - 1:
-        return input.reshape((1,) + tuple(input.shape)), True
-    raise ValueError(
-        f"{op}: expected {rank}-D input {what} (or {rank - 1}-D unbatched), got "
-        f"input of shape {tuple(input.shape)}"
-    )
-
-
-# =========================================================================================
-# Convolution
-# =========================================================================================
 class Conv2d(Function):
     """y = act(conv2d(x, W) + b) in C (implicit GEMM over padded planes, see csrc/conv.c);
     backward: dX, dW, db in one call, the relu's mask applied inside it."""
@@ -129,11 +96,11 @@ class Conv2dReluMaxPool2d(Function):
 
 def _conv_args(input, weight, bias, stride, padding, dilation, groups, op):
     """(x as 4-D, weight, bias, was input unbatched, (OH, OW)), checked."""
-    input = _tensor(input, "input", op)
-    weight = _tensor(weight, "weight", op)
+    input = _array_tensor(input, "input", op)
+    weight = _array_tensor(weight, "weight", op)
     if bias is not None:
-        bias = _tensor(bias, "bias", op)
-    _floating(op, input=input, weight=weight, bias=bias)
+        bias = _array_tensor(bias, "bias", op)
+    _floating_same(op, input=input, weight=weight, bias=bias)
     x, unbatched = _batched(input, 4, op, "(N, C_in, H, W)")
     oh, ow = conv2d_geometry(
         x.shape, weight.shape, stride, padding, dilation, groups, op, shown_shape=input.shape
@@ -231,8 +198,8 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         output (N, C_out, L_out).
     """
     op = "conv1d"
-    input = _tensor(input, "input", op)
-    weight = _tensor(weight, "weight", op)
+    input = _array_tensor(input, "input", op)
+    weight = _array_tensor(weight, "weight", op)
     if weight.ndim != 3:
         raise ValueError(
             f"{op}: weight must be 3-D (C_out, C_in/groups, k), got shape {tuple(weight.shape)}"
@@ -303,8 +270,8 @@ def max_pool2d(
         output (N, C, H_out, W_out).
     """
     op = "max_pool2d"
-    input = _tensor(input, "input", op)
-    _floating(op, input=input)
+    input = _array_tensor(input, "input", op)
+    _floating_same(op, input=input)
     x, unbatched = _batched(input, 4, op, "(N, C, H, W)")
     oh, ow = pool2d_geometry(
         x.shape, kernel_size, stride, padding, dilation, ceil_mode, op, shown_shape=input.shape
@@ -354,8 +321,8 @@ def avg_pool2d(
         output (N, C, H_out, W_out).
     """
     op = "avg_pool2d"
-    input = _tensor(input, "input", op)
-    _floating(op, input=input)
+    input = _array_tensor(input, "input", op)
+    _floating_same(op, input=input)
     x, unbatched = _batched(input, 4, op, "(N, C, H, W)")
     pool2d_geometry(
         x.shape, kernel_size, stride, padding, 1, ceil_mode, op, shown_shape=input.shape
@@ -392,8 +359,8 @@ def adaptive_avg_pool2d(input, output_size):
         input (N, C, H, W) or (C, H, W); output (N, C, OH, OW).
     """
     op = "adaptive_avg_pool2d"
-    input = _tensor(input, "input", op)
-    _floating(op, input=input)
+    input = _array_tensor(input, "input", op)
+    _floating_same(op, input=input)
     x, unbatched = _batched(input, 4, op, "(N, C, H, W)")
     adaptive_size(x.shape, output_size, op, shown_shape=input.shape)
     y = AdaptiveAvgPool2d.apply(x, output_size=output_size)
