@@ -44,6 +44,7 @@ from minnet._argparse import (
     thread_counts,
 )
 from minnet.bench._torch_worker import describe, start_worker, worker_impl_name
+from minnet.bench.roofline import percent_of_peak
 from minnet.bench.suites import KERNEL_SELECTORS, KERNEL_SUITES, select_suites
 from minnet.bench.timing import Timing, measure
 
@@ -128,6 +129,29 @@ def print_info(torch):
     for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS"):
         print(f"  {k:16s} {os.environ.get(k, '(unset)')}")
     print(f"  {'torch':16s} {torch.__version__ if torch else 'not importable'}")
+    print_roofline()
+
+
+def print_roofline(threads=None):
+    """The machine's roofs, measured now: FMA peak per ISA level the CPU has, float32 and
+    float64, per thread count, and the streaming-triad bandwidth (minnet.bench.roofline)."""
+    from minnet.bench.roofline import machine_peak, triad_bandwidth
+
+    threads = threads or sorted({1, minnet.get_num_threads()})
+    levels = ["generic", "avx2", "avx512"]
+    cpu = minnet.build_info()["cpu_isa"]
+    levels = levels[: levels.index(cpu) + 1] if cpu in levels else ["generic"]
+    print("roofline (measured now; % peak in kernels/train rows divides by the current ISA's)")
+    for nt in threads:
+        peaks = ", ".join(
+            f"{isa} {machine_peak(nt, 'float32', isa) / 1e9:.0f}/"
+            f"{machine_peak(nt, 'float64', isa) / 1e9:.0f}"
+            for isa in levels
+        )
+        print(
+            f"  {nt} thread{'s' if nt > 1 else ' '}  FMA peak GFLOP/s f32/f64: {peaks}; "
+            f"triad {triad_bandwidth(nt) / 1e9:.1f} GB/s"
+        )
 
 
 @contextlib.contextmanager
@@ -259,7 +283,7 @@ def run_kernels(args, torch):
             cols_header, cols = _kernel_columns(baselines, args)
             header = (
                 f"{'op':{ow}s} {'case':{cw}s} {'thr':>3s} {'minnet ms':>10s} "
-                f"{'GFLOP/s':>8s} {'flt/call':>8s}{cols_header}"
+                f"{'GFLOP/s':>8s} {'%peak':>6s} {'flt/call':>8s}{cols_header}"
             )
             if printed_header:
                 print()
@@ -276,14 +300,20 @@ def run_kernels(args, torch):
                         res = _interleaved(impls, repeats)
                     mn = res["minnet"]
                     gflops = case.flops / mn.median_s / 1e9 if case.flops > 2 else float("nan")
+                    peak = (
+                        percent_of_peak(case.flops, mn.median_s, nt, case.dtype)
+                        if case.flops > 2
+                        else float("nan")
+                    )
                     rec = {"op": op, "case": case.name, "threads": nt, "flops": case.flops}
+                    rec["percent_of_peak"] = peak
                     if case.note:
                         rec["note"] = case.note
                     _timing_fields(rec, res, "call")
                     records.append(rec)
                     print(
                         f"{op:{ow}s} {case.name:{cw}s} {nt:3d} {mn.median_s * 1e3:10.4f} "
-                        f"{gflops:8.1f} {mn.faults_per_call:8.2f}{cols(res)}",
+                        f"{gflops:8.1f} {peak:6.1f} {mn.faults_per_call:8.2f}{cols(res)}",
                         flush=True,
                     )
     finally:
@@ -413,7 +443,8 @@ def run_train(args, torch):
         baselines = _baselines([list(r[4]) for r in runs])
         widths = {b: (max(9, len(_label(b)) + 3), max(7, len(_label(b)) + 2)) for b in baselines}
         header = (
-            f"{'model':9s} {'batch':>5s} {'thr':>3s} {'minnet ms':>10s} {'flt/step':>8s}"
+            f"{'model':9s} {'batch':>5s} {'thr':>3s} {'minnet ms':>10s} {'GFLOP':>7s} "
+            f"{'%peak':>6s} {'flt/step':>8s}"
             + "".join(
                 f" {_label(b) + ' ms':>{widths[b][0]}s} {'flt/step':>8s} "
                 f"{'x ' + _label(b):>{widths[b][1]}s}"
@@ -434,6 +465,9 @@ def run_train(args, torch):
                 "threads": nt,
                 "description": model.description,
             }
+            flops = _step_flops(impls["minnet"])
+            peak = percent_of_peak(flops, mn.median_s, nt)
+            rec.update(flops=flops, percent_of_peak=peak)
             _timing_fields(rec, res, "step")
             records.append(rec)
             tcols = ""
@@ -449,9 +483,11 @@ def run_train(args, torch):
                     tcols += f" {'-':>{w1}s} {'-':>8s} {'-':>{w2}s}"
             print(
                 f"{name:9s} {shown_batch:5d} {nt:3d} {mn.median_s * 1e3:10.4f} "
-                f"{mn.faults_per_call:8.2f}{tcols}",
+                f"{flops / 1e9:7.3f} {peak:6.1f} {mn.faults_per_call:8.2f}{tcols}",
                 flush=True,
             )
+        if getattr(args, "profile", False):
+            _print_profile(runs, records, torch)
     finally:
         if worker is not None:
             worker.close()
@@ -467,6 +503,42 @@ def run_train(args, torch):
             },
         )
     return records
+
+
+def _step_flops(step):
+    """FLOPs of one training step of a train builder's minnet step (its ``model`` and
+    ``inputs``, see minnet.bench.train._loop), or nan when the builder did not attach them."""
+    from minnet.bench.roofline import step_flops
+
+    model, inputs = getattr(step, "model", None), getattr(step, "inputs", None)
+    if model is None or inputs is None:
+        return float("nan")
+    return step_flops(model, inputs, call=lambda m, v: m(*v))[1]
+
+
+def _print_profile(runs, records, torch):
+    """--profile: where each minnet step's time goes (minnet.bench.profile), one row per
+    model and thread count, shares of the profiled step's time."""
+    from minnet.bench.profile import CATEGORIES, profile_step
+
+    print()
+    print(
+        "# --profile: each kernel call timed (about 1 us of wrapper per call lands in python); "
+        "shares of the profiled step"
+    )
+    header = f"{'model':9s} {'thr':>3s} {'step ms':>8s} {'calls':>6s}" + "".join(
+        f" {c + ' ms':>13s} {'%':>5s}" for c in CATEGORIES
+    )
+    print(header)
+    print("-" * len(header))
+    for (name, model, batch, nt, impls), rec in zip(runs, records):
+        with _all_threads(nt, torch):
+            prof = profile_step(impls["minnet"])
+        rec["profile"] = prof
+        cells = "".join(
+            f" {prof[c] * 1e3:13.4f} {100 * prof[c] / prof['step_s']:5.1f}" for c in CATEGORIES
+        )
+        print(f"{name:9s} {nt:3d} {prof['step_s'] * 1e3:8.4f} {prof['calls']:6.0f}{cells}")
 
 
 def _cpu_counters():
@@ -753,6 +825,12 @@ def build_parser():
         choices=("torch", "none"),
         default="torch",
         help="torch (when importable) or none",
+    )
+    t.add_argument(
+        "--profile",
+        action="store_true",
+        help="after the table, split each minnet step's time into GEMM/conv kernels, "
+        "elementwise kernels, optimizer kernels and Python/autograd",
     )
     _shared_options(t, top=False, repeat="(default 9)", unit="model")
     e = sub.add_parser(

@@ -157,6 +157,7 @@ def _seq2seq(batch, torch):
         opt.step()
         return loss
 
+    step.model, step.inputs = model, (s, d)
     impls = {"minnet": step}
     if torch is not None:
         torch.manual_seed(0)

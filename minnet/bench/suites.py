@@ -14,6 +14,7 @@ class Case:
     # baselines whose time is divided by minnet's to give the ratio
     impls: Dict[str, Callable[[], object]] = field(default_factory=dict)
     note: Optional[str] = None
+    dtype: str = "float32"  # the dtype of the FLOPs: % peak divides by this dtype's FMA peak
 
 
 def _gemm_cases(quick, torch):

@@ -99,6 +99,8 @@ def _loop(model, loss_fn, opt, xt, yt):
         opt.step()
         return loss
 
+    # what minnet.bench.roofline.step_flops needs to count the step's FLOPs
+    step.model, step.inputs = model, (xt,)
     return step
 
 
@@ -163,3 +165,36 @@ register(
 
 from minnet.bench import conv as _conv  # noqa: E402,F401  (registers cnn)
 from minnet.bench import rnn as _rnn  # noqa: E402,F401  (registers seq2seq)
+
+
+def _course_builder(spec):
+    """A train-step builder for a course model of minnet.bench.course (the epoch benchmark's
+    models), on synthetic batches of its input shape, with its optimizer and learning rate."""
+
+    def build(batch, torch):
+        rng = np.random.default_rng(0)
+        x = rng.random((batch,) + spec.input_shape, dtype=np.float32)
+        y = rng.integers(0, 10, batch).astype(np.int64)
+        minnet.manual_seed(0)
+        model = spec.build(minnet.nn)
+        opt = getattr(minnet.optim, spec.optimizer)(model.parameters(), lr=spec.lr)
+        impls = {"minnet": minnet_step(model, minnet.nn.CrossEntropyLoss(), opt, x, y)}
+        if torch is not None:
+            torch.manual_seed(0)
+            tm = spec.build(torch.nn)
+            topt = getattr(torch.optim, spec.optimizer)(tm.parameters(), lr=spec.lr)
+            impls["torch"] = torch_step(torch, tm, torch.nn.CrossEntropyLoss(), topt, x, y)
+        return impls
+
+    return build
+
+
+def _register_course_models():
+    from minnet.bench.course import EPOCH_MODELS
+
+    for name in ("cnn_tfdoc", "gru_rows"):
+        spec = EPOCH_MODELS[name]
+        register(name, _course_builder(spec), spec.description, default_batch=spec.batch)
+
+
+_register_course_models()
