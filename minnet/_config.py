@@ -43,6 +43,32 @@ else:
     )
 
 
+def _isa_from_env():
+    """MINNET_ISA=generic|avx2|avx512|auto caps the kernels' instruction set for the process
+    (e.g. an AVX-512 machine measuring what an AVX2 laptop gets). A level the CPU lacks, or a
+    name minnet does not know, warns and keeps the best available: an environment variable
+    must not stop `import minnet`."""
+    name = os.environ.get("MINNET_ISA", "").strip().lower()
+    if not name or name == "auto":
+        return "auto (the best the CPU supports)"
+    try:
+        _runtime.set_isa(name)
+    except ValueError as e:
+        import warnings
+
+        warnings.warn(
+            f"MINNET_ISA={name!r} ignored: {e} (set it to one of "
+            f"{', '.join(_runtime.ISA_NAMES)} or auto)",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return f"auto (MINNET_ISA={name!r} ignored)"
+    return f"MINNET_ISA={name}"
+
+
+ISA_SOURCE = _isa_from_env()
+
+
 def _default_threads():
     env = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
     if env:
@@ -156,6 +182,7 @@ def build_info():
         "num_threads": get_num_threads(),
         "cpu_isa": _runtime.cpu_isa(),
         "isa": _runtime.get_isa(),
+        "isa_source": ISA_SOURCE,
         "omp_spin": SPIN_POLICY,
         "gemm_tile_f32": gemm.tile(np.float32),
         "gemm_tile_f64": gemm.tile(np.float64),

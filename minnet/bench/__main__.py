@@ -120,6 +120,7 @@ def print_info(torch):
         "num_threads",
         "cpu_isa",
         "isa",
+        "isa_source",
         "omp_spin",
         "gemm_tile_f32",
         "gemm_tile_f64",
