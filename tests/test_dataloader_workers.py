@@ -7,14 +7,12 @@ instead of hanging it; the subprocess test has its own timeout.
 import gc
 import multiprocessing
 import os
-import subprocess
-import sys
-import tempfile
 import textwrap
 import time
 
 import numpy as np
 import pytest
+from tests_helpers_run import run_python
 
 import minnet
 from minnet import nn
@@ -282,14 +280,7 @@ def test_fork_after_parallel_kernels_does_not_hang_in_a_script():
                                                  timeout=30)]
         print(got)
     """)
-    out = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tempfile.gettempdir(),
-    )
-    assert out.returncode == 0, out.stderr
+    out = run_python("-c", script)
     assert out.stdout.strip() == str(
         [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11], [12, 13, 14, 15]]
     )
@@ -314,11 +305,5 @@ def test_context_objects_and_the_start_method_left_unset():
         "DataLoader(TensorDataset(np.zeros(4)), num_workers=2)\n"
         "mp.set_start_method('spawn'); print(mp.get_start_method())"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=tempfile.gettempdir(),
-    )
-    assert out.returncode == 0 and out.stdout.strip() == "spawn", out.stderr
+    out = run_python("-c", code, timeout=60)
+    assert out.stdout.strip() == "spawn", out.stderr

@@ -4,11 +4,10 @@ MINNET_DATA_NO_SYSTEM and an empty $MINNET_DATASETS) no system data set."""
 
 import os
 import stat
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+from tests_helpers_run import run_python
 
 from minnet.datasets import fashion_mnist, make_subset
 from minnet.keras.datasets import fashion_mnist as keras_fm
@@ -106,15 +105,7 @@ def test_offline_in_a_fresh_process(tmp_path):
         "from minnet.keras.datasets import fashion_mnist as f; s = f.load_data(); "
         "print(s.subset, s[0][0].shape, s[1][0].shape)"
     )
-    r = subprocess.run(
-        [sys.executable, "-c", code],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert r.returncode == 0, r.stderr
+    r = run_python("-c", code, env=env, cwd=tmp_path)
     assert r.stdout.strip() == "True (6500, 28, 28) (1000, 28, 28)"
     assert "using the embedded subset" in r.stderr
 
