@@ -7,6 +7,7 @@ import stat
 
 import numpy as np
 import pytest
+from tests_helpers_fake import fake_idx_folder
 from tests_helpers_run import run_python
 
 from minnet.datasets import fashion_mnist, make_subset
@@ -85,8 +86,6 @@ def test_no_system_skips_system_folders(monkeypatch):
 
 
 def test_full_set_preferred_when_found(offline, monkeypatch):
-    from tests_helpers_fake import fake_idx_folder
-
     arrays = fake_idx_folder(offline / "fashion-mnist")
     s = fashion_mnist.load_data()
     assert not s.subset and s.source == str(offline / "fashion-mnist")
@@ -122,8 +121,6 @@ def test_damaged_subset_file(tmp_path, monkeypatch):
 
 
 def test_make_subset_round_trip(tmp_path, monkeypatch):
-    from tests_helpers_fake import fake_idx_folder
-
     fake_idx_folder(tmp_path / "src", n_train=60, n_test=30, balanced=True)
     out = tmp_path / "sub.npz.xz"
     old = os.umask(0o022)
@@ -167,8 +164,6 @@ def test_keras_mnist_search_path(offline, tmp_path, monkeypatch, capsys):
     np.testing.assert_array_equal(x, a["x_train"])
     np.testing.assert_array_equal(yt, a["y_test"])
     # $MINNET_DATASETS/mnist with IDX files comes first
-    from tests_helpers_fake import fake_idx_folder
-
     idx = fake_idx_folder(offline / "mnist", n_train=5, n_test=2)
     s = keras_mnist.load_data()
     assert s.source == str(offline / "mnist")
