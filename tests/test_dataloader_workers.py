@@ -123,30 +123,19 @@ def test_an_error_in_a_worker_is_raised_with_its_traceback():
 
 
 def test_unpicklable_batch_and_init_errors_are_reported():
-    with pytest.raises(Exception, match="pickling the batch"):
-        list(
-            DataLoader(
-                TensorDatasetLike(),
-                batch_size=2,
-                num_workers=1,
-                timeout=WAIT,
-                collate_fn=lambda b: lambda: b,
-            )
+    def one_worker_epoch(**kw):
+        return list(
+            DataLoader(TensorDatasetLike(), batch_size=2, num_workers=1, timeout=WAIT, **kw)
         )
+
+    with pytest.raises(Exception, match="pickling the batch"):
+        one_worker_epoch(collate_fn=lambda b: lambda: b)
 
     def bad_init(worker_id):
         raise KeyError("no such resource")
 
     with pytest.raises(KeyError, match="no such resource"):
-        list(
-            DataLoader(
-                TensorDatasetLike(),
-                batch_size=2,
-                num_workers=1,
-                timeout=WAIT,
-                worker_init_fn=bad_init,
-            )
-        )
+        one_worker_epoch(worker_init_fn=bad_init)
 
 
 class TensorDatasetLike(Dataset):
