@@ -7,14 +7,12 @@ instead of hanging it; the subprocess test has its own timeout.
 import gc
 import multiprocessing
 import os
-import subprocess
-import sys
-import tempfile
 import textwrap
 import time
 
 import numpy as np
 import pytest
+from tests_helpers_run import run_python
 
 import minnet
 from minnet import nn
@@ -125,30 +123,19 @@ def test_an_error_in_a_worker_is_raised_with_its_traceback():
 
 
 def test_unpicklable_batch_and_init_errors_are_reported():
-    with pytest.raises(Exception, match="pickling the batch"):
-        list(
-            DataLoader(
-                TensorDatasetLike(),
-                batch_size=2,
-                num_workers=1,
-                timeout=WAIT,
-                collate_fn=lambda b: lambda: b,
-            )
+    def one_worker_epoch(**kw):
+        return list(
+            DataLoader(TensorDatasetLike(), batch_size=2, num_workers=1, timeout=WAIT, **kw)
         )
+
+    with pytest.raises(Exception, match="pickling the batch"):
+        one_worker_epoch(collate_fn=lambda b: lambda: b)
 
     def bad_init(worker_id):
         raise KeyError("no such resource")
 
     with pytest.raises(KeyError, match="no such resource"):
-        list(
-            DataLoader(
-                TensorDatasetLike(),
-                batch_size=2,
-                num_workers=1,
-                timeout=WAIT,
-                worker_init_fn=bad_init,
-            )
-        )
+        one_worker_epoch(worker_init_fn=bad_init)
 
 
 class TensorDatasetLike(Dataset):
@@ -282,14 +269,7 @@ def test_fork_after_parallel_kernels_does_not_hang_in_a_script():
                                                  timeout=30)]
         print(got)
     """)
-    out = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tempfile.gettempdir(),
-    )
-    assert out.returncode == 0, out.stderr
+    out = run_python("-c", script)
     assert out.stdout.strip() == str(
         [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11], [12, 13, 14, 15]]
     )
@@ -314,11 +294,5 @@ def test_context_objects_and_the_start_method_left_unset():
         "DataLoader(TensorDataset(np.zeros(4)), num_workers=2)\n"
         "mp.set_start_method('spawn'); print(mp.get_start_method())"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=tempfile.gettempdir(),
-    )
-    assert out.returncode == 0 and out.stdout.strip() == "spawn", out.stderr
+    out = run_python("-c", code, timeout=60)
+    assert out.stdout.strip() == "spawn", out.stderr

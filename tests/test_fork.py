@@ -2,10 +2,9 @@
 thread pool does not survive fork(); minnet runs such a child single-threaded). Every case
 runs in a fresh interpreter under a timeout, so a hang fails the test instead of the suite."""
 
-import subprocess
-import sys
-import tempfile
 import textwrap
+
+from tests_helpers_run import run_python
 
 TIMEOUT = 120
 
@@ -33,16 +32,7 @@ PRELUDE = textwrap.dedent("""
 
 
 def _run(body):
-    code = PRELUDE + textwrap.dedent(body)
-    p = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        cwd=tempfile.gettempdir(),
-    )
-    assert p.returncode == 0, p.stdout + p.stderr
-    return p.stdout
+    return run_python("-c", PRELUDE + textwrap.dedent(body), timeout=TIMEOUT).stdout
 
 
 def test_bare_fork_child_finishes_single_threaded():
@@ -74,13 +64,7 @@ def test_fork_before_any_parallel_kernel_keeps_the_threads():
         _, status = os.waitpid(pid, 0)
         print(os.waitstatus_to_exitcode(status))
     """)
-    p = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        cwd=tempfile.gettempdir(),
-    )
+    p = run_python("-c", code, timeout=TIMEOUT)
     assert p.stdout.strip() == "0", p.stderr
 
 

@@ -442,11 +442,10 @@ def _class_case(rng, case, n, c):
     return x, t, w, ignore_index, case.get("reduction", "mean")
 
 
+# the first cases of every class-loss table: each reduction, then class weights
+BASE_CASES = [dict(), dict(reduction="sum"), dict(reduction="none"), dict(weighted=True)]
 CE_CASES = [
-    dict(),
-    dict(reduction="sum"),
-    dict(reduction="none"),
-    dict(weighted=True),
+    *BASE_CASES,
     dict(weighted=True, reduction="none"),
     dict(ignore=True),
     dict(ignore=True, weighted=True),
@@ -543,10 +542,7 @@ def test_cross_entropy_is_stable_for_huge_logits_float32():
 @pytest.mark.parametrize(
     "case",
     [
-        dict(),
-        dict(reduction="sum"),
-        dict(reduction="none"),
-        dict(weighted=True),
+        *BASE_CASES,
         dict(ls=0.2),
         dict(ls=0.1, weighted=True, reduction="none"),
     ],
@@ -605,10 +601,7 @@ def test_cross_entropy_errors():
 @pytest.mark.parametrize(
     "case",
     [
-        dict(),
-        dict(reduction="sum"),
-        dict(reduction="none"),
-        dict(weighted=True),
+        *BASE_CASES,
         dict(weighted=True, ignore=True),
         dict(ignore=True, reduction="none"),
     ],

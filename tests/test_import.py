@@ -6,11 +6,8 @@ asserted is its cause: a plain ``import minnet`` loads none of the subpackages o
 modules (multiprocessing, zipfile, json) that a first line of user code may not need.
 """
 
-import subprocess
-import sys
-import tempfile
-
 import pytest
+from tests_helpers_run import run_python
 
 import minnet
 
@@ -35,15 +32,7 @@ PUBLIC = [
 
 
 def run(code):
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tempfile.gettempdir(),
-    )
-    assert out.returncode == 0, out.stderr
-    return out.stdout
+    return run_python("-c", code).stdout
 
 
 def test_plain_import_loads_no_subpackage():

@@ -3,12 +3,10 @@ counted by hand, bad inputs name the argument, and without matplotlib the module
 (confusion_counts works) while drawing says how to install it."""
 
 import os
-import subprocess
-import sys
-import tempfile
 
 import numpy as np
 import pytest
+from tests_helpers_run import run_python
 
 from minnet import plot
 
@@ -250,15 +248,7 @@ def test_without_matplotlib_import_works_and_drawing_says_how_to_install():
         "    except ImportError as e:\n"
         "        print('ImportError:', e)\n"
     )
-    p = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tempfile.gettempdir(),
-    )
-    assert p.returncode == 0, p.stderr
-    lines = p.stdout.splitlines()
+    lines = run_python("-c", code).stdout.splitlines()
     assert lines[0] == "[[1, 0], [1, 1]]"
     assert len(lines) == 4
     for line, who in zip(lines[1:], ["history", "images", "confusion_matrix"]):

@@ -1,12 +1,9 @@
 """``import minnet as tf``: tf.keras, tf.nn.softmax, tf.random.set_seed, tf.constant and the
 other TensorFlow names of minnet._tf_compat, against TensorFlow's documented behaviour."""
 
-import subprocess
-import sys
-import tempfile
-
 import numpy as np
 import pytest
+from tests_helpers_run import run_python
 
 import minnet
 import minnet as tf
@@ -24,14 +21,8 @@ def test_import_minnet_stays_lazy_about_keras():
         "import sys, minnet as tf; assert 'minnet.keras' not in sys.modules; "
         "tf.keras.Sequential; assert 'minnet.keras' in sys.modules; print('ok')"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tempfile.gettempdir(),
-    )
-    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+    out = run_python("-c", code)
+    assert out.stdout.strip() == "ok", out.stderr
 
 
 def test_constant_and_convert_to_tensor_follow_tf_dtypes():

@@ -5,13 +5,11 @@ not installed; the others hard-check the documented behaviour without it.
 """
 
 import io
-import subprocess
-import sys
-import tempfile
 import warnings
 
 import numpy as np
 import pytest
+from tests_helpers_run import run_python
 
 import minnet
 import minnet as torch  # the way the porting guide imports it
@@ -618,7 +616,7 @@ def test_pytorch_files_give_a_conversion_hint_that_works(ref, tmp_path):
     with pytest.raises(ValueError) as e:
         torch.load(zip_file)
     command = str(e.value).split('python -c "', 1)[1].split('" and', 1)[0]
-    subprocess.run([sys.executable, "-c", command], cwd=tmp_path, check=True, timeout=120)
+    run_python("-c", command, cwd=tmp_path)
     sd = torch.load(tmp_path / "x.npz")
     model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
     model.load_state_dict(sd)
@@ -960,27 +958,13 @@ def test_utils_data_is_minnet_data():
 
 def test_import_minnet_stays_fast():
     code = "import time; t = time.perf_counter(); import minnet; print(time.perf_counter() - t)"
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-        cwd=tempfile.gettempdir(),
-    )
+    out = run_python("-c", code, timeout=60)
     assert float(out.stdout) < 2.0
-    heavy = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sys, minnet; print(sorted(m for m in "
-            "('torch', 'minnet.keras', 'matplotlib') if m in sys.modules))",
-        ],
-        capture_output=True,
-        text=True,
+    heavy = run_python(
+        "-c",
+        "import sys, minnet; print(sorted(m for m in "
+        "('torch', 'minnet.keras', 'matplotlib') if m in sys.modules))",
         timeout=60,
-        check=True,
-        cwd=tempfile.gettempdir(),
     )
     assert heavy.stdout.strip() == "[]"
 

@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 import pytest
+from tests_helpers_fake import fake_idx_folder
 
 from minnet.datasets import FashionMNIST, fashion_mnist, read_idx, write_idx
 
@@ -55,23 +56,9 @@ def test_idx_rejects_bad_files(tmp_path):
         write_idx(tmp_path / "c", np.zeros(3, np.complex64))
 
 
-def _fake_fashion(folder, n_train=12, n_test=5, gz=True):
-    rng = np.random.default_rng(1)
-    folder.mkdir(parents=True, exist_ok=True)
-    arrays = {
-        "train_images": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
-        "train_labels": rng.integers(0, 10, n_train, dtype=np.uint8),
-        "test_images": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
-        "test_labels": rng.integers(0, 10, n_test, dtype=np.uint8),
-    }
-    for key, stem in fashion_mnist.FILES.items():
-        write_idx(folder / (stem + (".gz" if gz else "")), arrays[key])
-    return arrays
-
-
 @pytest.mark.parametrize("gz", [True, False])
 def test_load_data_from_a_folder(tmp_path, gz):
-    arrays = _fake_fashion(tmp_path / "fm", gz=gz)
+    arrays = fake_idx_folder(tmp_path / "fm", gz=gz)
     (xtr, ytr), (xte, yte) = fashion_mnist.load_data(tmp_path / "fm")
     np.testing.assert_array_equal(xtr, arrays["train_images"])
     np.testing.assert_array_equal(yte, arrays["test_labels"])
@@ -85,7 +72,7 @@ def test_load_data_from_a_folder(tmp_path, gz):
 
 
 def test_load_data_env_var_and_errors(tmp_path, monkeypatch):
-    _fake_fashion(tmp_path / "fashion-mnist")
+    fake_idx_folder(tmp_path / "fashion-mnist")
     monkeypatch.setenv("MINNET_DATASETS", str(tmp_path))
     assert fashion_mnist.find_dir() == str(tmp_path / "fashion-mnist")
     with pytest.raises(FileNotFoundError, match="apt-get install dataset-fashion-mnist"):

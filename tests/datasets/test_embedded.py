@@ -4,11 +4,11 @@ MINNET_DATA_NO_SYSTEM and an empty $MINNET_DATASETS) no system data set."""
 
 import os
 import stat
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+from tests_helpers_fake import fake_idx_folder
+from tests_helpers_run import run_python
 
 from minnet.datasets import fashion_mnist, make_subset
 from minnet.keras.datasets import fashion_mnist as keras_fm
@@ -86,8 +86,6 @@ def test_no_system_skips_system_folders(monkeypatch):
 
 
 def test_full_set_preferred_when_found(offline, monkeypatch):
-    from tests_helpers_fake import fake_idx_folder
-
     arrays = fake_idx_folder(offline / "fashion-mnist")
     s = fashion_mnist.load_data()
     assert not s.subset and s.source == str(offline / "fashion-mnist")
@@ -106,15 +104,7 @@ def test_offline_in_a_fresh_process(tmp_path):
         "from minnet.keras.datasets import fashion_mnist as f; s = f.load_data(); "
         "print(s.subset, s[0][0].shape, s[1][0].shape)"
     )
-    r = subprocess.run(
-        [sys.executable, "-c", code],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert r.returncode == 0, r.stderr
+    r = run_python("-c", code, env=env, cwd=tmp_path)
     assert r.stdout.strip() == "True (6500, 28, 28) (1000, 28, 28)"
     assert "using the embedded subset" in r.stderr
 
@@ -131,8 +121,6 @@ def test_damaged_subset_file(tmp_path, monkeypatch):
 
 
 def test_make_subset_round_trip(tmp_path, monkeypatch):
-    from tests_helpers_fake import fake_idx_folder
-
     fake_idx_folder(tmp_path / "src", n_train=60, n_test=30, balanced=True)
     out = tmp_path / "sub.npz.xz"
     old = os.umask(0o022)
@@ -176,8 +164,6 @@ def test_keras_mnist_search_path(offline, tmp_path, monkeypatch, capsys):
     np.testing.assert_array_equal(x, a["x_train"])
     np.testing.assert_array_equal(yt, a["y_test"])
     # $MINNET_DATASETS/mnist with IDX files comes first
-    from tests_helpers_fake import fake_idx_folder
-
     idx = fake_idx_folder(offline / "mnist", n_train=5, n_test=2)
     s = keras_mnist.load_data()
     assert s.source == str(offline / "mnist")

@@ -4,12 +4,11 @@ figure measured over seeds is next to it."""
 
 import os
 import re
-import subprocess
 import sys
-import tempfile
 
 import numpy as np
 import pytest
+from tests_helpers_run import run_python
 
 from minnet.examples import (
     EXAMPLES,
@@ -118,14 +117,7 @@ def test_autoencoder_without_matplotlib_prints_a_note(tmp_path, monkeypatch, cap
     ],
 )
 def test_command_line_quick(name, pattern):
-    p = subprocess.run(
-        [sys.executable, "-m", f"minnet.examples.{name}", "--quick", "--verbose", "0"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tempfile.gettempdir(),
-    )
-    assert p.returncode == 0, p.stderr
+    p = run_python("-m", f"minnet.examples.{name}", "--quick", "--verbose", "0")
     assert re.search(pattern, p.stdout, re.M), p.stdout
 
 

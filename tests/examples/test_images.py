@@ -4,12 +4,10 @@ stated criterion; the bars sit below what seeds 0-9 (mnist_dense), 0-7 (lines_cn
 
 import os
 import re
-import subprocess
-import sys
-import tempfile
 
 import numpy as np
 import pytest
+from tests_helpers_run import run_python
 
 from minnet.examples import EXAMPLES, cnn, cnn_tfdoc, lines_cnn, mnist_dense
 
@@ -108,14 +106,7 @@ def test_cnn_tfdoc_quick():
     ],
 )
 def test_command_line_quick(name, pattern):
-    p = subprocess.run(
-        [sys.executable, "-m", f"minnet.examples.{name}", "--quick", "--verbose", "0"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tempfile.gettempdir(),
-    )
-    assert p.returncode == 0, p.stderr
+    p = run_python("-m", f"minnet.examples.{name}", "--quick", "--verbose", "0")
     m = re.search(pattern, p.stdout, re.MULTILINE)
     assert m, p.stdout
     first, second = map(float, m.groups())

@@ -3,12 +3,10 @@ must reach its stated criterion; the bars sit below what the seeds named next to
 by the margin given there."""
 
 import re
-import subprocess
-import sys
-import tempfile
 
 import numpy as np
 import pytest
+from tests_helpers_run import run_python
 
 import minnet
 from minnet.examples import EXAMPLES, gru_classifier, rnn_lstm_compare, seq2seq_reverse
@@ -114,14 +112,9 @@ FLOAT = r"[0-9.]+"
     ids=["gru_classifier", "rnn_lstm_compare", "seq2seq_reverse"],
 )
 def test_command_line_quick(name, args, pattern):
-    p = subprocess.run(
-        [sys.executable, "-m", f"minnet.examples.{name}", "--quick", "--verbose", "0", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=tempfile.gettempdir(),
+    p = run_python(
+        "-m", f"minnet.examples.{name}", "--quick", "--verbose", "0", *args, timeout=300
     )
-    assert p.returncode == 0, p.stderr
     m = re.search(pattern, p.stdout.strip().splitlines()[-1])
     assert m, p.stdout
     figures = [float(g) for g in m.groups()]

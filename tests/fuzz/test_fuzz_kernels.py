@@ -6,22 +6,15 @@ equal minnet.reference on the same arguments (relative 1e-4 in float32, 1e-9 in 
 where the reference has NaN) or raise ValueError/TypeError; never crash, hang or return a
 wrong answer. ``MINNET_FUZZ_EXAMPLES`` sets the examples per family (default 60)."""
 
-import os
-
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
+from tests_helpers_fuzz import fuzz_settings
 
 from minnet import kernels, reference
 
-EXAMPLES = int(os.environ.get("MINNET_FUZZ_EXAMPLES", "60"))
-FUZZ = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-)
+FUZZ = fuzz_settings(60, HealthCheck.filter_too_much)
 TOL = {np.dtype(np.float32): 1e-4, np.dtype(np.float64): 1e-9}
 MUTATIONS = [
     "none",

@@ -6,23 +6,16 @@ computed independently (eval mode: a row's output does not depend on the other r
 backward whose gradients have the parameters' shapes. ``MINNET_FUZZ_EXAMPLES`` sets the
 examples per module (default 40)."""
 
-import os
-
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from tests_helpers_fuzz import fuzz_settings
 
 import minnet
 from minnet import nn
 
-EXAMPLES = int(os.environ.get("MINNET_FUZZ_EXAMPLES", "40"))
-FUZZ = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+FUZZ = fuzz_settings(40)
 
 # name -> (constructor, the shape of one sample (the batch dimension is added in front), the
 # axis of the features whose size the module fixes: one more there must be refused; None:

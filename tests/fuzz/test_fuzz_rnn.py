@@ -2,22 +2,15 @@
 (float64, relative 1e-10) or raises ValueError/TypeError; never a crash or a silent wrong
 answer. ``MINNET_FUZZ_EXAMPLES`` sets the examples per test (default 40: seconds)."""
 
-import os
-
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from tests_helpers_fuzz import fuzz_settings
 
 from minnet import kernels, reference
 
-EXAMPLES = int(os.environ.get("MINNET_FUZZ_EXAMPLES", "40"))
-FUZZ = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+FUZZ = fuzz_settings(40)
 GATES = {"gru": 3, "rnn_tanh": 1, "rnn_relu": 1, "lstm": 4}
 SAVED_GATES = {"gru": 4, "rnn_tanh": 0, "rnn_relu": 0, "lstm": 4}
 

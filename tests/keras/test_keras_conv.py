@@ -17,36 +17,33 @@ def _same(size, k, s):
     return total // 2, total - total // 2
 
 
-def _conv_nhwc(x, kernel, bias, stride, padding):
-    kh, kw, _, co = kernel.shape
+def _sliding(x, kh, kw, stride, padding, channels, reduce, fill=0.0):
+    """reduce(window) -> (n, channels) over every (kh, kw) window of the NHWC batch x, padded
+    as TensorFlow pads ('same': with fill, the odd row/column at the end)."""
     if padding == "same":
         (t, b), (l, r) = _same(x.shape[1], kh, stride), _same(x.shape[2], kw, stride)
-        x = np.pad(x, ((0, 0), (t, b), (l, r), (0, 0)))
+        x = np.pad(x, ((0, 0), (t, b), (l, r), (0, 0)), constant_values=fill)
     n, h, w, _ = x.shape
     oh, ow = (h - kh) // stride + 1, (w - kw) // stride + 1
-    out = np.zeros((n, oh, ow, co))
+    out = np.zeros((n, oh, ow, channels))
     for i in range(oh):
         for j in range(ow):
-            patch = x[:, i * stride : i * stride + kh, j * stride : j * stride + kw, :]
-            out[:, i, j] = np.tensordot(patch, kernel, axes=([1, 2, 3], [0, 1, 2]))
-    return out + bias
+            out[:, i, j] = reduce(x[:, i * stride : i * stride + kh, j * stride : j * stride + kw])
+    return out
+
+
+def _conv_nhwc(x, kernel, bias, stride, padding):
+    kh, kw, _, co = kernel.shape
+    dot = lambda patch: np.tensordot(patch, kernel, axes=([1, 2, 3], [0, 1, 2]))
+    return _sliding(x, kh, kw, stride, padding, co, dot) + bias
 
 
 def _pool_nhwc(x, k, stride, padding, kind):
-    if padding == "same":
-        (t, b), (l, r) = _same(x.shape[1], k, stride), _same(x.shape[2], k, stride)
+    if kind == "max":
+        fill, reduce = -np.inf, lambda win: win.max((1, 2))
     else:
-        t = b = l = r = 0
-    fill = -np.inf if kind == "max" else np.nan
-    x = np.pad(x.astype(np.float64), ((0, 0), (t, b), (l, r), (0, 0)), constant_values=fill)
-    n, h, w, c = x.shape
-    oh, ow = (h - k) // stride + 1, (w - k) // stride + 1
-    out = np.zeros((n, oh, ow, c))
-    for i in range(oh):
-        for j in range(ow):
-            win = x[:, i * stride : i * stride + k, j * stride : j * stride + k, :]
-            out[:, i, j] = win.max((1, 2)) if kind == "max" else np.nanmean(win, (1, 2))
-    return out
+        fill, reduce = np.nan, lambda win: np.nanmean(win, (1, 2))
+    return _sliding(x.astype(np.float64), k, k, stride, padding, x.shape[3], reduce, fill)
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from test_keras_training import _blobs
 
 from minnet import keras
 from minnet.keras import layers
@@ -46,10 +47,7 @@ def test_custom_layer_add_weight():
 
 def test_subclassed_model_trains_and_lists_its_layers():
     keras.utils.set_random_seed(0)
-    rng = np.random.default_rng(0)
-    centers = rng.normal(0, 3, (3, 8))
-    y = rng.integers(0, 3, 300)
-    x = (centers[y] + rng.normal(size=(300, 8))).astype(np.float32)
+    x, y = _blobs(n=300, seed=0)
     model = MyModel()
     model.compile(
         "adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"]

@@ -8,6 +8,15 @@ from minnet import keras
 from minnet.keras import layers
 
 
+def _saved_and_loaded(model, path, x):
+    """model.save(path), then keras.models.load_model(path), which must predict x exactly as
+    the model does; returns the loaded model."""
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    return loaded
+
+
 def test_model_save_and_load_model_round_trip(tmp_path):
     keras.utils.set_random_seed(0)
     model = keras.Sequential(
@@ -31,13 +40,10 @@ def test_model_save_and_load_model_round_trip(tmp_path):
     x = np.random.default_rng(0).random((20, 6, 6, 1)).astype(np.float32)
     y = np.arange(20) % 3
     model.fit(x, y, epochs=2, verbose=0)
-    path = tmp_path / "cnn.keras.npz"
-    model.save(path)
-    loaded = keras.models.load_model(path)
+    loaded = _saved_and_loaded(model, tmp_path / "cnn.keras.npz", x)
     assert loaded.name == "cnn" and [la.name for la in loaded.layers] == [
         la.name for la in model.layers
     ]
-    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
     assert loaded.optimizer.beta_1 == 0.8 and loaded.optimizer.learning_rate == 0.01
     assert loaded.layers[-2].momentum == 0.9
     assert loaded.evaluate(x, y, verbose=0) == pytest.approx(model.evaluate(x, y, verbose=0))

@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from test_keras_extras import _saved_and_loaded
+from test_keras_training import _blobs
 
 import minnet
 from minnet import keras
@@ -42,10 +44,7 @@ def test_graph_model_equals_its_layers_by_hand():
 
 def test_graph_model_trains_saves_and_loads(tmp_path):
     keras.utils.set_random_seed(1)
-    rng = np.random.default_rng(1)
-    centers = rng.normal(0, 3, (3, 6))
-    y = rng.integers(0, 3, 300)
-    x = (centers[y] + rng.normal(size=(300, 6))).astype(np.float32)
+    x, y = _blobs(n=300, seed=1, dim=6)
     model = _residual_mlp()
     model.compile(
         keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy", metrics=["accuracy"]
@@ -53,10 +52,7 @@ def test_graph_model_trains_saves_and_loads(tmp_path):
     assert model._fused_activation() == "softmax"
     hist = model.fit(x, y, epochs=10, verbose=0)
     assert hist.history["accuracy"][-1] > 0.9
-    path = tmp_path / "res.keras.npz"
-    model.save(path)
-    loaded = keras.models.load_model(path)
-    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    _saved_and_loaded(model, tmp_path / "res.keras.npz", x)
 
 
 def test_merge_layers_on_arrays_and_errors():

@@ -9,6 +9,13 @@ from minnet import keras
 from minnet.keras import layers
 
 
+def _sign_of_sum(n, steps, seed):
+    """A toy task: n sequences of normal numbers (n, steps, 1), labelled 1.0 where their sum
+    is positive."""
+    x = np.random.default_rng(seed).normal(size=(n, steps, 1)).astype(np.float32)
+    return x, (x.sum(axis=(1, 2)) > 0).astype(np.float32)
+
+
 def _sig(z):
     return 1 / (1 + np.exp(-z))
 
@@ -110,9 +117,7 @@ def test_recurrent_kernel_is_orthogonal_by_default():
 
 def test_gru_model_learns_to_sum_a_sequence():
     keras.utils.set_random_seed(2)
-    rng = np.random.default_rng(2)
-    x = rng.normal(size=(256, 6, 1)).astype(np.float32)
-    y = (x.sum(axis=(1, 2)) > 0).astype(np.float32)
+    x, y = _sign_of_sum(256, 6, seed=2)
     model = keras.Sequential(
         [keras.Input((6, 1)), layers.GRU(8), layers.Dense(1, activation="sigmoid")]
     )

@@ -3,7 +3,7 @@ stateful, StackedRNNCells, register_keras_serializable, plot_model."""
 
 import numpy as np
 import pytest
-from test_keras_recurrent import _keras_gru, _keras_lstm, _simple_rnn, _weights
+from test_keras_recurrent import _keras_gru, _keras_lstm, _sign_of_sum, _simple_rnn, _weights
 
 import minnet
 from minnet import keras
@@ -222,9 +222,7 @@ def test_custom_cell_with_two_states_and_initial_state():
 def test_custom_cell_trains_on_a_toy_task():
     """Is the running sum of a sequence positive at the end? The custom cell learns it."""
     keras.utils.set_random_seed(1)
-    rng = np.random.default_rng(1)
-    x = rng.normal(size=(512, 8, 1)).astype(np.float32)
-    y = (x.sum(axis=(1, 2)) > 0).astype(np.float32)
+    x, y = _sign_of_sum(512, 8, seed=1)
     model = keras.Sequential(
         [keras.Input((8, 1)), layers.RNN(MinimalRNNCell(8)), layers.Dense(1, activation="sigmoid")]
     )

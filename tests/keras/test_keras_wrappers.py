@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from test_keras_extras import _saved_and_loaded
 from test_keras_recurrent import _keras_gru, _weights
 
 from minnet import keras
@@ -49,10 +50,7 @@ def test_bidirectional_lstm_model_trains_and_saves(tmp_path):
     )
     hist = model.fit(x, y, epochs=10, verbose=0)
     assert hist.history["accuracy"][-1] > 0.9
-    path = tmp_path / "bi.keras.npz"
-    model.save(path)
-    loaded = keras.models.load_model(path)
-    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    _saved_and_loaded(model, tmp_path / "bi.keras.npz", x)
 
 
 def test_time_distributed_dense():

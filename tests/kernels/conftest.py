@@ -1,8 +1,9 @@
-"""Fixtures the kernel tests share: every ISA level this CPU runs, 1 and 2 threads."""
+"""Fixtures the kernel tests share: every ISA level this CPU runs, 1 and 2 threads, every
+conv algorithm."""
 
 import pytest
 
-from minnet._kernels import _runtime
+from minnet._kernels import _runtime, conv
 
 ISAS = [
     name
@@ -26,3 +27,11 @@ def threads(request):
     _runtime.set_num_threads(request.param)
     yield request.param
     _runtime.set_num_threads(old)
+
+
+@pytest.fixture(params=["auto", "im2col", "direct", "implicit"])
+def algorithm(request):
+    """Run the conv kernels with this algorithm for the test."""
+    conv.set_algorithm(request.param)
+    yield request.param
+    conv.set_algorithm("auto")

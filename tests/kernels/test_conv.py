@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests_helpers_kernels import at_1_and_2_threads, check_conv_backward, conv_tol
 
 from minnet import kernels, reference
-from minnet._kernels import _runtime, conv
+from minnet._kernels import conv
 from minnet.testing import numerical_grad
 
 DTYPES = [np.float32, np.float64]
@@ -42,10 +43,6 @@ def _data(rng, xs, ws, dtype):
     return x, w, b
 
 
-def _tol(dtype, k):
-    return 4 * (k + 2) * np.finfo(dtype).eps
-
-
 def _run(xs, ws, stride, padding, dilation, groups, dtype, seed=0, activation=None):
     rng = np.random.default_rng(seed)
     x, w, b = _data(rng, xs, ws, dtype)
@@ -55,22 +52,15 @@ def _run(xs, ws, stride, padding, dilation, groups, dtype, seed=0, activation=No
     yr = reference.conv2d_forward(f64(x), f64(w), f64(b), *args, activation=activation)
     k = ws[1] * ws[2] * ws[3]
     assert y.dtype == dtype and y.shape == yr.shape
-    np.testing.assert_allclose(y, yr, rtol=0, atol=_tol(dtype, k))
+    np.testing.assert_allclose(y, yr, rtol=0, atol=conv_tol(dtype, k))
     dy = rng.uniform(-1, 1, y.shape).astype(dtype)
     dx, dw, db = kernels.conv2d_backward(dy, x, w, *args)
     rx, rw, rb = reference.conv2d_backward(f64(dy), f64(x), f64(w), *args)
     kw_ = y.shape[0] * y.shape[2] * y.shape[3]
-    np.testing.assert_allclose(dx, rx, rtol=0, atol=_tol(dtype, ws[0] * k))
-    np.testing.assert_allclose(dw, rw, rtol=0, atol=_tol(dtype, kw_))
-    np.testing.assert_allclose(db, rb, rtol=0, atol=_tol(dtype, kw_))
+    np.testing.assert_allclose(dx, rx, rtol=0, atol=conv_tol(dtype, ws[0] * k))
+    np.testing.assert_allclose(dw, rw, rtol=0, atol=conv_tol(dtype, kw_))
+    np.testing.assert_allclose(db, rb, rtol=0, atol=conv_tol(dtype, kw_))
     return y, dx, dw, db
-
-
-@pytest.fixture(params=["auto", "im2col", "direct", "implicit"])
-def algorithm(request):
-    conv.set_algorithm(request.param)
-    yield request.param
-    conv.set_algorithm("auto")
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -113,35 +103,7 @@ def _run_relu_backward(xs, ws, stride, padding, dilation, groups, dtype, seed=0,
     y = kernels.conv2d_forward(x, w, b, *args, activation="relu")
     assert (y == 0).any() and (y > 0).any()  # the mask matters
     dy = rng.uniform(-1, 1, y.shape).astype(dtype)
-    f64 = lambda a: a.astype(np.float64)
-    k = ws[1] * ws[2] * ws[3]
-    kw_ = y.shape[0] * y.shape[2] * y.shape[3]
-    for ig, wg, bg in grads or [
-        (True, True, True),
-        (False, True, True),
-        (True, False, False),
-        (False, False, True),
-    ]:
-        got = kernels.conv2d_backward(
-            dy, x, w, *args, input_grad=ig, weight_grad=wg, bias_grad=bg, relu_out=y
-        )
-        want = reference.conv2d_backward(
-            f64(dy),
-            f64(x),
-            f64(w),
-            *args,
-            input_grad=ig,
-            weight_grad=wg,
-            bias_grad=bg,
-            relu_out=f64(y),
-        )
-        for a, r, tol in zip(
-            got, want, (_tol(dtype, ws[0] * k), _tol(dtype, kw_), _tol(dtype, kw_))
-        ):
-            assert (a is None) == (r is None)
-            if a is not None:
-                assert a.dtype == dtype
-                np.testing.assert_allclose(a, r, rtol=0, atol=tol)
+    check_conv_backward(dy, x, w, args, y, grads, relu_out=y)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -281,19 +243,15 @@ def test_threads_give_equal_results(algo):
     rng = np.random.default_rng(3)
     x, w, b = _data(rng, (6, 4, 9, 9), (8, 4, 3, 3), np.float32)
     dy = rng.uniform(-1, 1, (6, 8, 9, 9)).astype(np.float32)
-    out = []
-    old = _runtime.get_num_threads()
+
+    def run():
+        return (kernels.conv2d_forward(x, w, b, 1, 1),) + kernels.conv2d_backward(dy, x, w, 1, 1)
+
     conv.set_algorithm(algo)
     try:
-        for nt in (1, 2):
-            _runtime.set_num_threads(nt)
-            out.append(
-                (kernels.conv2d_forward(x, w, b, 1, 1),) + kernels.conv2d_backward(dy, x, w, 1, 1)
-            )
+        (y1, dx1, dw1, db1), (y2, dx2, dw2, db2) = at_1_and_2_threads(run)
     finally:
-        _runtime.set_num_threads(old)
         conv.set_algorithm("auto")
-    (y1, dx1, dw1, db1), (y2, dx2, dw2, db2) = out
     np.testing.assert_array_equal(y1, y2)
     np.testing.assert_array_equal(dx1, dx2)
     np.testing.assert_array_equal(db1, db2)

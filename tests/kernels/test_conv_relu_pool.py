@@ -9,9 +9,9 @@ same conv values, so the same window maxima); the gradients as the conv tests do
 
 import numpy as np
 import pytest
+from tests_helpers_kernels import at_1_and_2_threads, check_conv_backward, conv_tol
 
 from minnet import kernels, reference
-from minnet._kernels import _runtime
 from minnet.testing import numerical_grad
 
 DTYPES = [np.float32, np.float64]
@@ -30,20 +30,6 @@ CASES = [
     ((1, 2, 40, 36), (8, 2, 3, 3), 1, 1, 1, 1),  # rows of more than 16 windows
     ((2, 3, 2, 2), (8, 3, 1, 1), 1, 0, 1, 1),  # a 2x2 output: one window
 ]
-ALGOS = ["auto", "im2col", "direct", "implicit"]
-
-
-@pytest.fixture(params=ALGOS)
-def algorithm(request):
-    from minnet._kernels import conv
-
-    conv.set_algorithm(request.param)
-    yield request.param
-    conv.set_algorithm("auto")
-
-
-def _tol(dtype, k):
-    return 4 * (k + 2) * np.finfo(dtype).eps
 
 
 def _data(rng, xs, ws, dtype):
@@ -62,7 +48,7 @@ def _check(xs, ws, stride, padding, dilation, groups, dtype, seed=0):
     rp, rcode = reference.conv2d_relu_maxpool2d_forward(f64(x), f64(w), f64(b), *args)
     k = ws[1] * ws[2] * ws[3]
     assert p.dtype == dtype and code.dtype == np.uint8 and p.shape == rp.shape == code.shape
-    np.testing.assert_allclose(p, rp, rtol=0, atol=_tol(dtype, k))
+    np.testing.assert_allclose(p, rp, rtol=0, atol=conv_tol(dtype, k))
     # codes: exactly those of the reference pooling of the kernel's own conv output
     y = kernels.conv2d_forward(x, w, b, *args, activation="relu")
     ep, ecode = _pool_codes(y)
@@ -70,33 +56,7 @@ def _check(xs, ws, stride, padding, dilation, groups, dtype, seed=0):
     np.testing.assert_array_equal(p, ep)
     assert (code == 4).any() or p.size < 8  # the relu's mask matters
     dp = rng.uniform(-1, 1, p.shape).astype(dtype)
-    kw_ = xs[0] * y.shape[2] * y.shape[3]
-    for ig, wg, bg in [
-        (True, True, True),
-        (False, True, True),
-        (True, False, False),
-        (False, False, True),
-    ]:
-        got = kernels.conv2d_backward(
-            dp, x, w, *args, input_grad=ig, weight_grad=wg, bias_grad=bg, pool_code=code
-        )
-        want = reference.conv2d_backward(
-            f64(dp),
-            f64(x),
-            f64(w),
-            *args,
-            input_grad=ig,
-            weight_grad=wg,
-            bias_grad=bg,
-            pool_code=code,
-        )
-        for a, r, tol in zip(
-            got, want, (_tol(dtype, ws[0] * k), _tol(dtype, kw_), _tol(dtype, kw_))
-        ):
-            assert (a is None) == (r is None)
-            if a is not None:
-                assert a.dtype == dtype
-                np.testing.assert_allclose(a, r, rtol=0, atol=tol)
+    check_conv_backward(dp, x, w, args, y, pool_code=code)
     return p, code
 
 
@@ -158,17 +118,12 @@ def test_threads_give_equal_results(xs, ws):
     added, so only its rounding may differ."""
     rng = np.random.default_rng(3)
     x, w, b = _data(rng, xs, ws, np.float32)
-    out = []
-    old = _runtime.get_num_threads()
-    try:
-        for nt in (1, 2):
-            _runtime.set_num_threads(nt)
-            p, code = kernels.conv2d_relu_maxpool2d_forward(x, w, b, 1, 1)
-            grads = kernels.conv2d_backward(np.cos(p), x, w, 1, 1, pool_code=code)
-            out.append((p, code) + grads)
-    finally:
-        _runtime.set_num_threads(old)
-    (p1, c1, dx1, dw1, db1), (p2, c2, dx2, dw2, db2) = out
+
+    def run():
+        p, code = kernels.conv2d_relu_maxpool2d_forward(x, w, b, 1, 1)
+        return (p, code) + kernels.conv2d_backward(np.cos(p), x, w, 1, 1, pool_code=code)
+
+    (p1, c1, dx1, dw1, db1), (p2, c2, dx2, dw2, db2) = at_1_and_2_threads(run)
     for a, b_ in ((p1, p2), (c1, c2), (dx1, dx2), (db1, db2)):
         np.testing.assert_array_equal(a, b_)
     np.testing.assert_allclose(dw1, dw2, rtol=1e-5, atol=1e-5)

@@ -13,10 +13,11 @@ go parallel; every case also runs at 1 thread and must give the same bits at 2.
 
 import numpy as np
 import pytest
+from tests_helpers_kernels import at_1_and_2_threads
 
-import minnet
 from minnet import kernels, reference
 from minnet._kernels import _runtime
+from minnet.testing import numerical_grad
 
 ISAS = [
     name
@@ -68,10 +69,7 @@ def assert_close(got, want, dtype, scale=1.0, what=""):
 
 def run_both_thread_counts(fn):
     """fn() at 1 and at 2 threads: the results must be bitwise equal; returns the 2-thread one."""
-    with minnet.threads(1):
-        one = fn()
-    with minnet.threads(2):
-        two = fn()
+    one, two = at_1_and_2_threads(fn)
     for a, b in zip(
         one if isinstance(one, tuple) else (one,), two if isinstance(two, tuple) else (two,)
     ):
@@ -255,14 +253,7 @@ def test_softmax_reference_against_finite_differences(log):
     x = rng.standard_normal((3, 6))
     g = rng.standard_normal((3, 6))
     y = reference.softmax(x, log=log)
-    fd = np.zeros_like(x)
-    h = 1e-6
-    for idx in np.ndindex(x.shape):
-        xp, xm = x.copy(), x.copy()
-        xp[idx] += h
-        xm[idx] -= h
-        diff = reference.softmax(xp, log=log) - reference.softmax(xm, log=log)
-        fd[idx] = (g * diff).sum() / (2 * h)
+    fd = numerical_grad(lambda: float((g * reference.softmax(x, log=log)).sum()), x)
     np.testing.assert_allclose(reference.softmax_backward(g, y, log=log), fd, rtol=1e-6, atol=1e-9)
 
 
@@ -373,17 +364,11 @@ def test_cross_entropy_reference_against_finite_differences(opt):
     rng = np.random.default_rng(13)
     x, t, kw, g = _xent_case(rng, 5, 4, np.float64, opt)
 
-    def f(z):
-        loss, _ = reference.cross_entropy_forward(z, t, **kw)
-        return float((np.asarray(g) * loss).sum())
+    def loss():
+        per, _ = reference.cross_entropy_forward(x, t, **kw)
+        return float((np.asarray(g) * per).sum())
 
-    fd = np.zeros_like(x)
-    h = 1e-6
-    for idx in np.ndindex(x.shape):
-        xp, xm = x.copy(), x.copy()
-        xp[idx] += h
-        xm[idx] -= h
-        fd[idx] = (f(xp) - f(xm)) / (2 * h)
+    fd = numerical_grad(loss, x)
     _, lse = reference.cross_entropy_forward(x, t, **kw)
     np.testing.assert_allclose(
         reference.cross_entropy_backward(g, x, t, lse, **kw), fd, rtol=1e-6, atol=1e-8
@@ -457,14 +442,9 @@ def test_bce_reference_against_finite_differences():
     for reduction in ("mean", "sum", "none"):
         g = rng.standard_normal((4, 3)) if reduction == "none" else 0.7
         kw = dict(weight=w, pos_weight=pw, reduction=reduction)
-        f = lambda z: float((np.asarray(g) * reference.bce_with_logits_forward(z, t, **kw)).sum())
-        fd = np.zeros_like(x)
-        h = 1e-6
-        for idx in np.ndindex(x.shape):
-            xp, xm = x.copy(), x.copy()
-            xp[idx] += h
-            xm[idx] -= h
-            fd[idx] = (f(xp) - f(xm)) / (2 * h)
+        fd = numerical_grad(
+            lambda: float((np.asarray(g) * reference.bce_with_logits_forward(x, t, **kw)).sum()), x
+        )
         np.testing.assert_allclose(
             reference.bce_with_logits_backward(g, x, t, **kw), fd, rtol=1e-6, atol=1e-9
         )

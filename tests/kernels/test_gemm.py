@@ -124,31 +124,11 @@ def test_gemm_epilogue(isa, shape, activation, dtype):
         bias = rng.uniform(-2, 2, n).astype(dtype)
         c0 = rng.uniform(-1, 1, (m, n)).astype(dtype)
         for alpha, beta in [(1.0, 0.0), (0.5, 1.0), (-2.0, -0.25)]:
+            kw = dict(trans_a=trans_a, trans_b=trans_b, alpha=alpha, beta=beta, bias=bias)
             out = c0.copy()
-            c = kernels.gemm(
-                a,
-                b,
-                trans_a=trans_a,
-                trans_b=trans_b,
-                alpha=alpha,
-                beta=beta,
-                bias=bias,
-                activation=activation,
-                out=out,
-            )
+            c = kernels.gemm(a, b, **kw, activation=activation, out=out)
             assert c is out
-            _check(
-                c,
-                a,
-                b,
-                trans_a=trans_a,
-                trans_b=trans_b,
-                alpha=alpha,
-                beta=beta,
-                bias=bias,
-                activation=activation,
-                c0=c0,
-            )
+            _check(c, a, b, **kw, activation=activation, c0=c0)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -3,12 +3,9 @@ empty recurrences, corrupt batch-norm statistics and pool codes, absurd thread c
 Each must be a clear ValueError/TypeError naming the argument, never a crash or a silent
 wrong answer."""
 
-import subprocess
-import sys
-import tempfile
-
 import numpy as np
 import pytest
+from tests_helpers_run import run_python
 
 import minnet
 from minnet import kernels as K
@@ -161,15 +158,7 @@ def test_an_absurd_omp_num_threads_is_capped():
     import os
 
     code = "import minnet; print(minnet.get_num_threads(), minnet._config.MAX_THREADS)"
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tempfile.gettempdir(),
-        env=dict(os.environ, OMP_NUM_THREADS="1000000"),
-    )
-    assert out.returncode == 0, out.stderr
+    out = run_python("-c", code, env=dict(os.environ, OMP_NUM_THREADS="1000000"))
     n, cap = map(int, out.stdout.split())
     assert n == cap
 

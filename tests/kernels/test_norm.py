@@ -5,9 +5,9 @@ training and eval, with and without weight and bias, every gradient subset, ever
 
 import numpy as np
 import pytest
+from tests_helpers_kernels import at_1_and_2_threads
 
 from minnet import kernels, reference
-from minnet._kernels import _runtime
 
 SHAPES = [(7, 5), (1, 3, 9), (4, 3, 5, 6), (2, 1, 1, 1), (3, 16, 33, 17), (64, 2, 1)]
 
@@ -78,15 +78,12 @@ def test_threads_give_equal_results():
     rng = np.random.default_rng(1)
     x, w, b = _data(rng, (16, 8, 20, 20), np.float32)
     dy = rng.standard_normal(x.shape).astype(np.float32)
-    old, res = _runtime.get_num_threads(), []
-    try:
-        for nt in (1, 2):
-            _runtime.set_num_threads(nt)
-            y, mean, var = kernels.batch_norm_forward(x, w, b)
-            res.append((y, mean, var) + kernels.batch_norm_backward(dy, x, mean, var, w))
-    finally:
-        _runtime.set_num_threads(old)
-    for a, r in zip(*res):
+
+    def run():
+        y, mean, var = kernels.batch_norm_forward(x, w, b)
+        return (y, mean, var) + kernels.batch_norm_backward(dy, x, mean, var, w)
+
+    for a, r in zip(*at_1_and_2_threads(run)):
         np.testing.assert_array_equal(a, r)
 
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests_helpers_kernels import at_1_and_2_threads
 
 from minnet import kernels, reference
-from minnet._kernels import _runtime
 from minnet.testing import numerical_grad
 
 DTYPES = [np.float32, np.float64]
@@ -154,25 +154,19 @@ def test_max_pool_nan_propagates():
 
 def test_threads_give_equal_results():
     x = _x((4, 8, 30, 30), np.float32)
-    res = []
-    old = _runtime.get_num_threads()
-    try:
-        for nt in (1, 2):
-            _runtime.set_num_threads(nt)
-            y, i = kernels.max_pool2d_forward(x, 3, 2, 1)
-            res.append(
-                (
-                    y,
-                    i,
-                    kernels.max_pool2d_backward(y, i, x.shape),
-                    kernels.avg_pool2d_forward(x, 3, 2, 1),
-                    kernels.avg_pool2d_backward(y, x.shape, 3, 2, 1),
-                    kernels.adaptive_avg_pool2d_forward(x, 4),
-                )
-            )
-    finally:
-        _runtime.set_num_threads(old)
-    for a, b in zip(*res):
+
+    def run():
+        y, i = kernels.max_pool2d_forward(x, 3, 2, 1)
+        return (
+            y,
+            i,
+            kernels.max_pool2d_backward(y, i, x.shape),
+            kernels.avg_pool2d_forward(x, 3, 2, 1),
+            kernels.avg_pool2d_backward(y, x.shape, 3, 2, 1),
+            kernels.adaptive_avg_pool2d_forward(x, 4),
+        )
+
+    for a, b in zip(*at_1_and_2_threads(run)):
         np.testing.assert_array_equal(a, b)
 
 

@@ -2,12 +2,9 @@
 minnet._kernels._runtime, so minnet.empty_cache() frees them all, and the memory goes back to
 the OS (checked by RSS in a fresh process)."""
 
-import subprocess
-import sys
-import tempfile
-
 import numpy as np
 import pytest
+from tests_helpers_run import run_python
 
 import minnet
 from minnet import kernels as K
@@ -82,14 +79,7 @@ print(freed, before - rss_mb())
     reason="ASan's allocator keeps freed memory in quarantine",
 )
 def test_empty_cache_returns_conv_workspace_memory_to_the_os():
-    out = subprocess.run(
-        [sys.executable, "-c", RSS_SCRIPT],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tempfile.gettempdir(),
-    )
-    assert out.returncode == 0, out.stderr
+    out = run_python("-c", RSS_SCRIPT)
     freed, dropped = map(float, out.stdout.split())
     assert freed > 16, f"expected a large conv workspace, freed only {freed:.1f} MB"
     # the buffer is allocated 1.5x its first use (runtime.c), so only ~2/3 of it was touched

@@ -5,16 +5,21 @@ import pytest
 import minnet
 from minnet import nn
 
+# a channels-last image or batch, and what every layer that takes images says of it
+CHANNELS_LAST = [
+    (
+        (8, 28, 28, 1),
+        r"input of shape \(8, 28, 28, 1\) looks channels-last \(N, H, W, C\).*"
+        r"x\.permute\(0, 3, 1, 2\)",
+    ),
+    ((28, 28, 1), r"\(28, 28, 1\) looks channels-last \(H, W, C\).*x\.permute\(2, 0, 1\)"),
+]
+
 
 @pytest.mark.parametrize(
     "shape,text",
     [
-        (
-            (8, 28, 28, 1),
-            r"input of shape \(8, 28, 28, 1\) looks channels-last \(N, H, W, C\).*"
-            r"x\.permute\(0, 3, 1, 2\)",
-        ),
-        ((28, 28, 1), r"\(28, 28, 1\) looks channels-last \(H, W, C\).*x\.permute\(2, 0, 1\)"),
+        *CHANNELS_LAST,
         (
             (8, 28, 28),
             r"shape \(8, 28, 28\) has 8 channels where 1 is expected.*x\.unsqueeze\(1\)",
@@ -64,16 +69,7 @@ def test_unbatched_kernel_errors_quote_the_users_shape():
 
 @pytest.mark.parametrize("layer", [nn.MaxPool2d(2), nn.AvgPool2d(3)])
 @pytest.mark.parametrize(
-    "shape,text",
-    [
-        (
-            (8, 28, 28, 1),
-            r"\(8, 28, 28, 1\) looks channels-last \(N, H, W, C\).*"
-            r"x\.permute\(0, 3, 1, 2\)",
-        ),
-        ((28, 28, 1), r"\(28, 28, 1\) looks channels-last \(H, W, C\).*x\.permute\(2, 0, 1\)"),
-        ((28, 28), r"\(28, 28\) has no channel axis"),
-    ],
+    "shape,text", [*CHANNELS_LAST, ((28, 28), r"\(28, 28\) has no channel axis")]
 )
 def test_pools_name_the_layout_mistake(layer, shape, text):
     with pytest.raises(ValueError, match=text):

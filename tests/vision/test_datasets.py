@@ -7,6 +7,7 @@ import os
 
 import numpy as np
 import pytest
+from tests_helpers_fake import fake_idx_folder
 
 import minnet
 from minnet.data import DataLoader, Subset, random_split
@@ -26,23 +27,9 @@ def _isolated(monkeypatch, tmp_path):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras-home"))
 
 
-def fake_idx(folder, n_train=12, n_test=5, gz=True, seed=1):
-    rng = np.random.default_rng(seed)
-    folder.mkdir(parents=True, exist_ok=True)
-    arrays = {
-        "train_images": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
-        "train_labels": rng.integers(0, 10, n_train, dtype=np.uint8),
-        "test_images": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
-        "test_labels": rng.integers(0, 10, n_test, dtype=np.uint8),
-    }
-    for key, stem in FILES.items():
-        write_idx(folder / (stem + (".gz" if gz else "")), arrays[key])
-    return arrays
-
-
 @pytest.mark.parametrize("cls", [datasets.MNIST, datasets.FashionMNIST, datasets.KMNIST])
 def test_torchvision_layout_and_attributes(tmp_path, cls):
-    a = fake_idx(tmp_path / cls.__name__ / "raw")
+    a = fake_idx_folder(tmp_path / cls.__name__ / "raw")
     ds = cls(tmp_path, train=True)
     assert len(ds) == 12 and ds.source == str(tmp_path / cls.__name__ / "raw")
     assert ds.data.shape == (12, 28, 28) and ds.data.dtype == np.uint8
@@ -65,7 +52,7 @@ def test_fashion_classes_are_torchvisions():
 
 
 def test_transforms_are_applied(tmp_path):
-    a = fake_idx(tmp_path / "MNIST", gz=False)  # root/<Name>/ directly, not gzipped
+    a = fake_idx_folder(tmp_path / "MNIST", gz=False)  # root/<Name>/ directly, not gzipped
     t = T.Compose([T.ToTensor(), T.Normalize((0.5,), (0.5,))])
     ds = datasets.MNIST(tmp_path, transform=t, target_transform=lambda y: y + 100)
     x, y = ds[0]
@@ -77,7 +64,7 @@ def test_transforms_are_applied(tmp_path):
 
 
 def test_assigning_data_and_targets_filters(tmp_path):
-    fake_idx(tmp_path / "MNIST" / "raw")
+    fake_idx_folder(tmp_path / "MNIST" / "raw")
     ds = datasets.MNIST(tmp_path)
     keep = (ds.targets.data % 2) == 0
     ds.data, ds.targets = ds.data[keep], ds.targets[keep]
@@ -87,17 +74,17 @@ def test_assigning_data_and_targets_filters(tmp_path):
 
 def test_search_order_and_env_folder(tmp_path, monkeypatch):
     env = tmp_path / "env"
-    fake_idx(env / "fashion-mnist", n_train=7, seed=2)
-    fake_idx(env / "kmnist", n_train=8, seed=3)
+    fake_idx_folder(env / "fashion-mnist", n_train=7, seed=2)
+    fake_idx_folder(env / "kmnist", n_train=8, seed=3)
     monkeypatch.setenv("MINNET_DATASETS", str(env))
     assert len(datasets.FashionMNIST(tmp_path / "empty")) == 7
     assert len(datasets.KMNIST(tmp_path / "empty")) == 8
-    fake_idx(tmp_path / "root" / "FashionMNIST" / "raw", n_train=9)  # root comes first
+    fake_idx_folder(tmp_path / "root" / "FashionMNIST" / "raw", n_train=9)  # root comes first
     assert len(datasets.FashionMNIST(tmp_path / "root")) == 9
 
 
 def test_system_folders_and_no_system(tmp_path, monkeypatch):
-    fake_idx(tmp_path / "debian", n_train=6)
+    fake_idx_folder(tmp_path / "debian", n_train=6)
     monkeypatch.setattr(fashion_mnist, "SYSTEM_DIR", str(tmp_path / "debian"))
     monkeypatch.delenv("MINNET_DATA_NO_SYSTEM")
     ds = datasets.FashionMNIST(tmp_path / "empty")
@@ -159,7 +146,7 @@ def test_download_true_without_network(tmp_path, monkeypatch):
 
 def _mirror(tmp_path):
     """A local mirror with gzipped IDX files, and torchvision-style (name, md5) resources."""
-    a = fake_idx(tmp_path / "mirror", n_train=10, n_test=4)
+    a = fake_idx_folder(tmp_path / "mirror", n_train=10, n_test=4)
     resources = [
         (
             stem + ".gz",
@@ -204,7 +191,7 @@ def test_download_helper(tmp_path):
 
 
 def test_corrupt_files_are_named(tmp_path):
-    fake_idx(tmp_path / "MNIST" / "raw")
+    fake_idx_folder(tmp_path / "MNIST" / "raw")
     p = tmp_path / "MNIST" / "raw" / "train-labels-idx1-ubyte.gz"
     write_idx(p, np.full(12, 11, np.uint8))
     with pytest.raises(ValueError, match="labels outside"):
@@ -280,7 +267,7 @@ def _per_sample_batches(ds, order, bs):
 
 
 def test_loader_batches_equal_per_sample_ones(tmp_path):
-    fake_idx(tmp_path / "FashionMNIST" / "raw", n_train=23)
+    fake_idx_folder(tmp_path / "FashionMNIST" / "raw", n_train=23)
     aug = [
         T.RandomCrop(28, padding=2),
         T.RandomHorizontalFlip(),
@@ -307,7 +294,7 @@ def test_loader_batches_equal_per_sample_ones(tmp_path):
 
 
 def test_getitems_protocol(tmp_path):
-    a = fake_idx(tmp_path / "MNIST" / "raw")
+    a = fake_idx_folder(tmp_path / "MNIST" / "raw")
     ds = datasets.MNIST(tmp_path, transform=T.ToTensor())
     batch = ds.__getitems__([4, 0, 4])
     assert len(batch) == 3
@@ -330,7 +317,7 @@ def test_getitems_protocol(tmp_path):
 
 
 def test_subset_uses_the_batch_path(tmp_path, monkeypatch):
-    fake_idx(tmp_path / "MNIST" / "raw", n_train=20)
+    fake_idx_folder(tmp_path / "MNIST" / "raw", n_train=20)
     ds = datasets.MNIST(tmp_path, transform=T.Compose([T.ToTensor(), T.Normalize((0.5,), (1,))]))
     calls = []
     original = datasets.MNIST.__getitems__
@@ -351,7 +338,7 @@ def test_subset_uses_the_batch_path(tmp_path, monkeypatch):
 
 def test_loader_with_two_workers(tmp_path):
     """The issue's course-code shape: a torchvision-style dataset, DataLoader(num_workers=2)."""
-    fake_idx(tmp_path / "FashionMNIST" / "raw", n_train=30)
+    fake_idx_folder(tmp_path / "FashionMNIST" / "raw", n_train=30)
     t = T.Compose([T.ToTensor(), T.Normalize((0.1307,), (0.3081,))])
     ds = datasets.FashionMNIST(tmp_path, train=True, download=True, transform=t)
     one = [(x.data, y.data) for x, y in DataLoader(ds, batch_size=8)]

@@ -1,12 +1,14 @@
-"""Small fake IDX data sets for the loader tests."""
+"""Small fake IDX data sets for the loader tests (minnet.datasets, minnet.vision)."""
 
 import numpy as np
 
 from minnet.datasets import fashion_mnist, write_idx
 
 
-def fake_idx_folder(folder, n_train=12, n_test=5, balanced=False, seed=1):
-    """Write the four (Fashion-)MNIST IDX files (gzip) with random images into ``folder``."""
+def fake_idx_folder(folder, n_train=12, n_test=5, balanced=False, seed=1, gz=True):
+    """Write the four (Fashion-)MNIST IDX files (gzip unless ``gz`` is false) with random
+    images into ``folder``; labels random, or 0-9 in turn if ``balanced``. Returns the arrays
+    by key of fashion_mnist.FILES."""
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
     lab = (
@@ -21,5 +23,5 @@ def fake_idx_folder(folder, n_train=12, n_test=5, balanced=False, seed=1):
         "test_labels": lab(n_test),
     }
     for key, stem in fashion_mnist.FILES.items():
-        write_idx(folder / (stem + ".gz"), arrays[key])
+        write_idx(folder / (stem + (".gz" if gz else "")), arrays[key])
     return arrays
