@@ -16,6 +16,7 @@ import minnet
 from minnet import kernels, reference
 from minnet.bench.suites import Case
 from minnet.bench.train import minnet_step, register, synthetic_mnist, torch_step
+from minnet.examples.cnn import lecture_cnn
 
 # (batch, C_in, C_out, H=W, stride, groups), 3x3 kernels with padding 1
 CONV_CASES = [
@@ -283,28 +284,10 @@ def batchnorm_cases(quick=False, torch=None):
     return out
 
 
-def _cnn_layers(nn):
-    """The issue's CNN for either framework: (Conv 3x3 pad 1, ReLU, MaxPool 2) x 3,
-    1->16->32->32 channels, 28 -> 14 -> 7 -> 3, flatten 288, Linear(288, 10)."""
-    return nn.Sequential(
-        nn.Conv2d(1, 16, 3, padding=1),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 3, padding=1),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Conv2d(32, 32, 3, padding=1),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Flatten(),
-        nn.Linear(288, 10),
-    )
-
-
 def _cnn(batch, torch):
     x, y = synthetic_mnist(batch, image=True)
     minnet.manual_seed(0)
-    model = _cnn_layers(minnet.nn)
+    model = lecture_cnn(minnet.nn)
     impls = {
         "minnet": minnet_step(
             model,
@@ -316,7 +299,7 @@ def _cnn(batch, torch):
     }
     if torch is not None:
         torch.manual_seed(0)
-        tm = _cnn_layers(torch.nn)
+        tm = lecture_cnn(torch.nn)
         impls["torch"] = torch_step(
             torch,
             tm,
@@ -326,7 +309,7 @@ def _cnn(batch, torch):
             y,
         )
         torch.manual_seed(0)  # the same model in channels_last
-        tcl = _cnn_layers(torch.nn)
+        tcl = lecture_cnn(torch.nn)
         impls["torch_cl"] = torch_step(
             torch,
             tcl,
