@@ -10,7 +10,7 @@ the ``torch`` namespace such code uses exist here with PyTorch's behaviour (dtyp
 
 __version__ = "0.1.0"
 
-from minnet import random
+from minnet import _torch_functions, random
 from minnet._config import build_info, empty_cache, get_num_threads, set_num_threads, threads
 from minnet._torch_functions import (
     abs,
@@ -157,7 +157,6 @@ __all__ = [
     "int64",
     "uint8",
     "bool_",
-    "dtype",
     "save",
     "load",
     "nn",
@@ -171,30 +170,7 @@ __all__ = [
     "backends",
     "set_default_device",
     "get_default_device",
-    "is_tensor",
-    "is_floating_point",
-    "numel",
-    "flatten",
-    "argmax",
-    "argmin",
-    "max",
-    "min",
-    "sum",
-    "mean",
-    "softmax",
-    "log_softmax",
-    "sigmoid",
-    "tanh",
-    "relu",
-    "abs",
-    "reshape",
-    "squeeze",
-    "unsqueeze",
-    "transpose",
-    "permute",
-    "t",
-    "linspace",
-    "randperm",
+    *_torch_functions.__all__,  # dtype, is_tensor, flatten, max, sum, softmax, ...
 ]
 
 # Every public subpackage is reachable after a plain ``import minnet`` (``minnet.nn``,

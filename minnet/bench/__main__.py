@@ -328,16 +328,7 @@ def run_kernels(args, torch):
             f"{'; '.join(seen)}",
         )
     if args.json:
-        _write_json(
-            args.json,
-            {
-                "machine": machine_line(),
-                "build": minnet.build_info(),
-                "torch": torch.__version__ if torch else None,
-                "torch_nopf": _worker_json(worker),
-                "records": records,
-            },
-        )
+        _write_results(args.json, torch, records, torch_nopf=_worker_json(worker))
     return records
 
 
@@ -358,6 +349,21 @@ def _worker_json(worker):
         env=worker.env,
         note="torch in a separate process started with env added; its _ms and "
         "_faults_per_call keys end in _nopf",
+    )
+
+
+def _write_results(path, torch, records, **extra):
+    """--json: the records, after the machine, the build, the torch version and ``extra``
+    (what else the command's records depend on)."""
+    _write_json(
+        path,
+        {
+            "machine": machine_line(),
+            "build": minnet.build_info(),
+            "torch": torch.__version__ if torch else None,
+            **extra,
+            "records": records,
+        },
     )
 
 
@@ -493,16 +499,7 @@ def run_train(args, torch):
         if worker is not None:
             worker.close()
     if args.json:
-        _write_json(
-            args.json,
-            {
-                "machine": machine_line(),
-                "build": minnet.build_info(),
-                "torch": torch.__version__ if torch else None,
-                "torch_nopf": _worker_json(worker),
-                "records": records,
-            },
-        )
+        _write_results(args.json, torch, records, torch_nopf=_worker_json(worker))
     return records
 
 
@@ -657,16 +654,7 @@ def run_epoch(args, torch):
             records.append(rec)
     _print_epoch_table(records)
     if args.json:
-        _write_json(
-            args.json,
-            {
-                "machine": machine_line(),
-                "build": minnet.build_info(),
-                "torch": torch.__version__ if torch else None,
-                "data": source,
-                "records": records,
-            },
-        )
+        _write_results(args.json, torch, records, data=source)
     return records
 
 
@@ -710,6 +698,26 @@ def _print_epoch_table(records):
     for n in notes:
         print(n)
     sys.stdout.flush()
+
+
+def _model_option(p, registry):
+    """train's and epoch's --model: names from their registry of models."""
+    p.add_argument(
+        "--model",
+        type=names_in(registry, "model"),
+        default=None,
+        metavar="NAME,...",
+        help=f"comma-separated, from: {_names(registry)} (default all)",
+    )
+
+
+def _compare_option(p):
+    p.add_argument(
+        "--compare",
+        choices=("torch", "none"),
+        default="torch",
+        help="torch (when importable) or none",
+    )
 
 
 # The options more than one command takes; each may also come before the command. On a
@@ -808,25 +816,14 @@ def build_parser():
     k.add_argument("--case", default=None, help="only the cases whose name contains this text")
     _shared_options(k, top=False, repeat="(default 9, 5 with --quick)", unit="case")
     t = sub.add_parser("train", help="time training steps of small models against PyTorch")
-    t.add_argument(
-        "--model",
-        type=names_in(TRAIN_MODELS, "model"),
-        default=None,
-        metavar="NAME,...",
-        help=f"comma-separated, from: {_names(TRAIN_MODELS)} (default all)",
-    )
+    _model_option(t, TRAIN_MODELS)
     t.add_argument(
         "--batch",
         type=positive_int,
         default=None,
         help="batch size (default: the model's, 128; tiny is always 1)",
     )
-    t.add_argument(
-        "--compare",
-        choices=("torch", "none"),
-        default="torch",
-        help="torch (when importable) or none",
-    )
+    _compare_option(t)
     t.add_argument(
         "--profile",
         action="store_true",
@@ -838,13 +835,7 @@ def build_parser():
         "epoch",
         help="time whole training epochs of the course models on Fashion-MNIST against PyTorch",
     )
-    e.add_argument(
-        "--model",
-        type=names_in(EPOCH_MODELS, "model"),
-        default=None,
-        metavar="NAME,...",
-        help=f"comma-separated, from: {_names(EPOCH_MODELS)} (default all)",
-    )
+    _model_option(e, EPOCH_MODELS)
     e.add_argument(
         "--epochs",
         type=positive_int,
@@ -852,12 +843,7 @@ def build_parser():
         help="epochs per model (default: the course recipe's)",
     )
     e.add_argument("--batch", type=positive_int, default=None, help="batch size (default 128)")
-    e.add_argument(
-        "--compare",
-        choices=("torch", "none"),
-        default="torch",
-        help="torch (when importable) or none",
-    )
+    _compare_option(e)
     e.add_argument(
         "--limit",
         type=positive_int,

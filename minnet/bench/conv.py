@@ -16,6 +16,7 @@ import minnet
 from minnet import kernels, reference
 from minnet.bench.suites import Case
 from minnet.bench.train import minnet_step, register, synthetic_mnist, torch_step
+from minnet.examples.cnn import lecture_cnn
 
 # (batch, C_in, C_out, H=W, stride, groups), 3x3 kernels with padding 1
 CONV_CASES = [
@@ -31,6 +32,13 @@ POOL_CASES = [(128, 16, 28), (128, 32, 14)]
 
 def _rand(rng, shape):
     return rng.uniform(-1, 1, shape).astype(np.float32)
+
+
+def _torch_layouts(torch, *arrays):
+    """(column, the NCHW arrays as torch tensors) for torch (NCHW as given) and torch_cl
+    (channels_last), the two layouts each case times."""
+    for name, fmt in (("torch", torch.contiguous_format), ("torch_cl", torch.channels_last)):
+        yield name, [torch.from_numpy(v).contiguous(memory_format=fmt) for v in arrays]
 
 
 def conv_cases(quick=False, torch=None):
@@ -63,14 +71,8 @@ def conv_cases(quick=False, torch=None):
             )
         if torch is not None:
             F = torch.nn.functional
-            # torch: NCHW as given; torch_cl: input, weight and dy in channels_last
-            for name, fmt in (
-                ("torch", torch.contiguous_format),
-                ("torch_cl", torch.channels_last),
-            ):
-                tx, tw, tdy = (
-                    torch.from_numpy(v).contiguous(memory_format=fmt) for v in (x, w, dy)
-                )
+            # torch_cl: input, weight and dy in channels_last
+            for name, (tx, tw, tdy) in _torch_layouts(torch, x, w, dy):
                 tb = torch.from_numpy(b)
                 fwd[name] = lambda tx=tx, tw=tw, tb=tb, s=s, g=g: F.conv2d(tx, tw, tb, s, 1, 1, g)
                 px, pw, pb = (
@@ -139,13 +141,7 @@ def conv_relu_pool_cases(quick=False, torch=None):
             both["numpy"] = ref_both
         if torch is not None:
             F = torch.nn.functional
-            for name, fmt in (
-                ("torch", torch.contiguous_format),
-                ("torch_cl", torch.channels_last),
-            ):
-                tx, tw, tdp = (
-                    torch.from_numpy(v).contiguous(memory_format=fmt) for v in (x, w, dp)
-                )
+            for name, (tx, tw, tdp) in _torch_layouts(torch, x, w, dp):
                 tb = torch.from_numpy(b)
                 fwd[name] = lambda tx=tx, tw=tw, tb=tb: F.max_pool2d(
                     F.relu(F.conv2d(tx, tw, tb, 1, 1)), 2
@@ -209,12 +205,7 @@ def _pool_cases(op, quick=False, torch=None):
             tfn = "avg_pool2d"
         if torch is not None:
             f = getattr(torch.nn.functional, tfn)
-            for name, fmt in (
-                ("torch", torch.contiguous_format),
-                ("torch_cl", torch.channels_last),
-            ):
-                tx = torch.from_numpy(x).contiguous(memory_format=fmt)
-                tdy = torch.from_numpy(dy).contiguous(memory_format=fmt)
+            for name, (tx, tdy) in _torch_layouts(torch, x, dy):
                 px = tx.clone().requires_grad_()
                 fwd[name] = lambda tx=tx, f=f: f(tx, 2)
 
@@ -260,12 +251,7 @@ def batchnorm_cases(quick=False, torch=None):
             both[name] = mb
         if torch is not None:
             F = torch.nn.functional
-            for name, fmt in (
-                ("torch", torch.contiguous_format),
-                ("torch_cl", torch.channels_last),
-            ):
-                tx = torch.from_numpy(x).contiguous(memory_format=fmt)
-                tdy = torch.from_numpy(dy).contiguous(memory_format=fmt)
+            for name, (tx, tdy) in _torch_layouts(torch, x, dy):
                 px = tx.clone().requires_grad_()
                 tw, tb = (torch.from_numpy(v).clone().requires_grad_() for v in (w, b))
                 fwd[name] = lambda tx=tx, tw=tw, tb=tb, F=F: F.batch_norm(
@@ -283,59 +269,19 @@ def batchnorm_cases(quick=False, torch=None):
     return out
 
 
-def _cnn_layers(nn):
-    """The issue's CNN for either framework: (Conv 3x3 pad 1, ReLU, MaxPool 2) x 3,
-    1->16->32->32 channels, 28 -> 14 -> 7 -> 3, flatten 288, Linear(288, 10)."""
-    return nn.Sequential(
-        nn.Conv2d(1, 16, 3, padding=1),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 3, padding=1),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Conv2d(32, 32, 3, padding=1),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Flatten(),
-        nn.Linear(288, 10),
-    )
-
-
 def _cnn(batch, torch):
     x, y = synthetic_mnist(batch, image=True)
     minnet.manual_seed(0)
-    model = _cnn_layers(minnet.nn)
-    impls = {
-        "minnet": minnet_step(
-            model,
-            minnet.nn.CrossEntropyLoss(),
-            minnet.optim.Adam(model.parameters(), lr=1e-3),
-            x,
-            y,
-        )
-    }
+    model = lecture_cnn(minnet.nn)
+    opt = minnet.optim.Adam(model.parameters(), lr=1e-3)
+    impls = {"minnet": minnet_step(model, minnet.nn.CrossEntropyLoss(), opt, x, y)}
     if torch is not None:
-        torch.manual_seed(0)
-        tm = _cnn_layers(torch.nn)
-        impls["torch"] = torch_step(
-            torch,
-            tm,
-            torch.nn.CrossEntropyLoss(),
-            torch.optim.Adam(tm.parameters(), lr=1e-3),
-            x,
-            y,
-        )
-        torch.manual_seed(0)  # the same model in channels_last
-        tcl = _cnn_layers(torch.nn)
-        impls["torch_cl"] = torch_step(
-            torch,
-            tcl,
-            torch.nn.CrossEntropyLoss(),
-            torch.optim.Adam(tcl.parameters(), lr=1e-3),
-            x,
-            y,
-            memory_format=torch.channels_last,
-        )
+        for name, fmt in (("torch", None), ("torch_cl", torch.channels_last)):
+            torch.manual_seed(0)  # the same model in both layouts
+            tm = lecture_cnn(torch.nn)
+            opt = torch.optim.Adam(tm.parameters(), lr=1e-3)
+            loss_fn = torch.nn.CrossEntropyLoss()
+            impls[name] = torch_step(torch, tm, loss_fn, opt, x, y, memory_format=fmt)
     return impls
 
 

@@ -42,6 +42,8 @@ from typing import Callable, Dict, Tuple
 import numpy as np
 
 import minnet
+from minnet.examples.cnn import lecture_cnn
+from minnet.examples.cnn_tfdoc import tfdoc_cnn
 
 __all__ = ["CourseModel", "EPOCH_MODELS", "load_images", "Trainer", "parameter_count"]
 
@@ -61,39 +63,6 @@ class CourseModel:
 
 def _dense512(nn):
     return nn.Sequential(nn.Flatten(), nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 10))
-
-
-def _cnn(nn):
-    # a Sequential, as a student writes it: minnet fuses each Conv2d-ReLU-MaxPool2d(2) run
-    return nn.Sequential(
-        nn.Conv2d(1, 16, 3, padding=1),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 3, padding=1),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Conv2d(32, 32, 3, padding=1),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Flatten(),
-        nn.Linear(32 * 3 * 3, 10),
-    )
-
-
-def _cnn_tfdoc(nn):
-    return nn.Sequential(
-        nn.Conv2d(1, 32, 5, padding=2),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Conv2d(32, 64, 5, padding=2),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Flatten(),
-        nn.Linear(64 * 7 * 7, 1024),
-        nn.ReLU(),
-        nn.Dropout(0.4),
-        nn.Linear(1024, 10),
-    )
 
 
 def _gru_rows(nn):
@@ -129,9 +98,11 @@ EPOCH_MODELS: Dict[str, CourseModel] = {
             0.883,
             "Flatten-Linear(784,512)-ReLU-Linear(512,10), Adam 1e-3",
         ),
+        # the two CNNs are the examples' own: Sequentials, as a student writes them (minnet
+        # fuses each Conv2d-ReLU-MaxPool2d(2) run)
         CourseModel(
             "cnn",
-            _cnn,
+            lecture_cnn,
             (1, 28, 28),
             "Adam",
             1e-3,
@@ -142,7 +113,7 @@ EPOCH_MODELS: Dict[str, CourseModel] = {
         ),
         CourseModel(
             "cnn_tfdoc",
-            _cnn_tfdoc,
+            tfdoc_cnn,
             (1, 28, 28),
             "Adam",
             1e-3,

@@ -142,13 +142,14 @@ def _seq2seq_model(nn):
     return Seq2Seq()
 
 
-def _seq2seq(batch, torch):
-    src, dec, tgt = seq2seq_data(batch)
-    minnet.manual_seed(0)
-    model = _seq2seq_model(minnet.nn)
-    opt = minnet.optim.Adam(model.parameters(), lr=1e-3)
-    loss_fn = minnet.nn.CrossEntropyLoss()
-    s, d, t = minnet.from_numpy(src), minnet.from_numpy(dec), minnet.from_numpy(tgt)
+def _seq2seq_step(lib, src, dec, tgt):
+    """One training step of the seq2seq model in ``lib`` (minnet or torch: the same calls),
+    built from seed 0, as a zero-argument callable."""
+    lib.manual_seed(0)
+    model = _seq2seq_model(lib.nn)
+    opt = lib.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = lib.nn.CrossEntropyLoss()
+    s, d, t = lib.from_numpy(src), lib.from_numpy(dec), lib.from_numpy(tgt)
 
     def step():
         opt.zero_grad()
@@ -157,23 +158,15 @@ def _seq2seq(batch, torch):
         opt.step()
         return loss
 
-    step.model, step.inputs = model, (s, d)
-    impls = {"minnet": step}
+    step.model, step.inputs = model, (s, d)  # for minnet.bench.roofline.step_flops
+    return step
+
+
+def _seq2seq(batch, torch):
+    src, dec, tgt = seq2seq_data(batch)
+    impls = {"minnet": _seq2seq_step(minnet, src, dec, tgt)}
     if torch is not None:
-        torch.manual_seed(0)
-        tm = _seq2seq_model(torch.nn)
-        topt = torch.optim.Adam(tm.parameters(), lr=1e-3)
-        tloss = torch.nn.CrossEntropyLoss()
-        ts, td, tt = torch.from_numpy(src), torch.from_numpy(dec), torch.from_numpy(tgt)
-
-        def tstep():
-            topt.zero_grad()
-            loss = tloss(tm(ts, td), tt)
-            loss.backward()
-            topt.step()
-            return loss
-
-        impls["torch"] = tstep
+        impls["torch"] = _seq2seq_step(torch, src, dec, tgt)
     return impls
 
 

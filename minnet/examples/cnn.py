@@ -34,8 +34,11 @@ def make_loaders(x_train, y_train, x_test, y_test, batch_size=128):
     )
 
 
-def lecture_cnn():
-    """28x28 -> 14x14 -> 7x7 -> 3x3 (floor), 16, 32 and 32 channels, then Linear(288, 10)."""
+def lecture_cnn(nn=nn):
+    """28x28 -> 14x14 -> 7x7 -> 3x3 (floor), 16, 32 and 32 channels, then Linear(288, 10).
+
+    ``nn`` is minnet.nn; given ``torch.nn``, the same lines build the model in PyTorch
+    (``minnet-bench`` trains the two side by side)."""
     return nn.Sequential(
         nn.Conv2d(1, 16, 3, padding=1),
         nn.ReLU(),
@@ -62,6 +65,30 @@ def evaluate(model, loader):
     return correct / total
 
 
+def train(model, loss_fn, optimizer, train_loader, test_loader, epochs, verbose=1):
+    """PyTorch's training loop, ``epochs`` times over ``train_loader``, with the test accuracy
+    after every epoch (printed when ``verbose``); returns the last one."""
+    for epoch in range(epochs):
+        model.train()
+        start, running, seen = time.perf_counter(), 0.0, 0
+        for x, y in train_loader:
+            logits = model(x)  # forward
+            loss = loss_fn(logits, y)
+            optimizer.zero_grad()  # gradients accumulate unless cleared
+            loss.backward()  # backward: d loss / d every parameter
+            optimizer.step()  # update
+            running += loss.item() * len(y)
+            seen += len(y)
+        test_acc = evaluate(model, test_loader)
+        if verbose:
+            print(
+                f"epoch {epoch + 1}/{epochs}: train loss {running / seen:.4f}, "
+                f"test accuracy {test_acc:.4f} ({time.perf_counter() - start:.1f} s)",
+                flush=True,
+            )
+    return test_acc
+
+
 def run(quick=False, epochs=None, threads=None, seed=0, out_dir=".", verbose=1):
     # %% [markdown]
     # ## The data
@@ -86,25 +113,10 @@ def run(quick=False, epochs=None, threads=None, seed=0, out_dir=".", verbose=1):
 
     # %% [markdown]
     # ## The training loop
+    # `train` (above): every epoch, forward, loss, zero_grad, backward and step for each
+    # batch, then the test accuracy.
     # %%
-    for epoch in range(epochs):
-        model.train()
-        start, running, seen = time.perf_counter(), 0.0, 0
-        for x, y in train_loader:
-            logits = model(x)  # forward
-            loss = loss_fn(logits, y)
-            optimizer.zero_grad()  # gradients accumulate unless cleared
-            loss.backward()  # backward: d loss / d every parameter
-            optimizer.step()  # update
-            running += loss.item() * len(y)
-            seen += len(y)
-        test_acc = evaluate(model, test_loader)
-        if verbose:
-            print(
-                f"epoch {epoch + 1}/{epochs}: train loss {running / seen:.4f}, "
-                f"test accuracy {test_acc:.4f} ({time.perf_counter() - start:.1f} s)",
-                flush=True,
-            )
+    test_acc = train(model, loss_fn, optimizer, train_loader, test_loader, epochs, verbose)
     return _common.report("cnn", accuracy=test_acc, epochs=epochs, data=data)
 
 

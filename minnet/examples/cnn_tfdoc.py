@@ -10,16 +10,16 @@ keeps the big layer from memorising; ``model.eval()`` switches it off for testin
 of Adam (lr 1e-3, batches of 128) on the full Fashion-MNIST reach about 92%."""
 
 import sys
-import time
 
 import minnet
 from minnet import nn
 from minnet.examples import _common
-from minnet.examples.cnn import evaluate, make_loaders
+from minnet.examples.cnn import make_loaders, train
 
 
-def tfdoc_cnn():
-    """28x28 -> 14x14 (32 channels) -> 7x7 (64 channels) -> 3136 -> 1024 -> 10."""
+def tfdoc_cnn(nn=nn):
+    """28x28 -> 14x14 (32 channels) -> 7x7 (64 channels) -> 3136 -> 1024 -> 10; ``nn`` as
+    :func:`~minnet.examples.cnn.lecture_cnn`'s (minnet.nn, or torch.nn)."""
     return nn.Sequential(
         nn.Conv2d(1, 32, 5, padding=2),
         nn.ReLU(),
@@ -61,26 +61,10 @@ def run(quick=False, epochs=None, threads=None, seed=0, out_dir=".", verbose=1):
 
     # %% [markdown]
     # ## The training loop (the same as the lecture CNN's)
-    # `model.train()` turns dropout on for the epoch; `evaluate` calls `model.eval()`.
+    # `train` from `minnet.examples.cnn`: its `model.train()` turns dropout on for each epoch,
+    # and the test pass's `model.eval()` turns it off.
     # %%
-    for epoch in range(epochs):
-        model.train()
-        start, running, seen = time.perf_counter(), 0.0, 0
-        for x, y in train_loader:
-            logits = model(x)
-            loss = loss_fn(logits, y)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            running += loss.item() * len(y)
-            seen += len(y)
-        test_acc = evaluate(model, test_loader)
-        if verbose:
-            print(
-                f"epoch {epoch + 1}/{epochs}: train loss {running / seen:.4f}, "
-                f"test accuracy {test_acc:.4f} ({time.perf_counter() - start:.1f} s)",
-                flush=True,
-            )
+    test_acc = train(model, loss_fn, optimizer, train_loader, test_loader, epochs, verbose)
     return _common.report("cnn_tfdoc", accuracy=test_acc, epochs=epochs, data=data)
 
 

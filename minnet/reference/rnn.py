@@ -161,6 +161,11 @@ def _masks(T, B, lengths, dtype):
     return (np.arange(T)[:, None] < np.asarray(lengths)[None, :]).astype(dtype)[:, :, None]
 
 
+def _grad_or_zeros(g, shape, dtype):
+    """An incoming gradient (B, H) as a fresh array to accumulate into: zeros for None."""
+    return np.zeros(shape, dtype) if g is None else g.astype(dtype, copy=True)
+
+
 def _weight_grads(dgi, dgh, x, states, reverse, w_ih, w_hh, has_bias):
     """dW_ih = sum_t dgi_t^T x_t, dW_hh = sum_t dgh_t^T h_prev_t, and the bias sums."""
     T = x.shape[0]
@@ -222,7 +227,7 @@ def gru_backward(
     T, B, _ = x.shape
     H = states.shape[2]
     m = _masks(T, B, lengths, x.dtype)
-    dh = np.zeros((B, H), x.dtype) if dh_n is None else dh_n.astype(x.dtype, copy=True)
+    dh = _grad_or_zeros(dh_n, (B, H), x.dtype)
     dgi = np.zeros((T, B, 3 * H), x.dtype)
     dgh = np.zeros((T, B, 3 * H), x.dtype)
     for t, rd, wr in reversed(_steps(T, reverse)):
@@ -281,7 +286,7 @@ def rnn_backward(
     T, B, _ = x.shape
     H = states.shape[2]
     m = _masks(T, B, lengths, x.dtype)
-    dh = np.zeros((B, H), x.dtype) if dh_n is None else dh_n.astype(x.dtype, copy=True)
+    dh = _grad_or_zeros(dh_n, (B, H), x.dtype)
     da = np.zeros((T, B, H), x.dtype)
     for t, rd, wr in reversed(_steps(T, reverse)):
         d_new = m[t] * (dh if dy is None else dh + dy[t])
@@ -345,8 +350,8 @@ def lstm_backward(
     T, B, _ = x.shape
     H = states.shape[2]
     m = _masks(T, B, lengths, x.dtype)
-    dh = np.zeros((B, H), x.dtype) if dh_n is None else dh_n.astype(x.dtype, copy=True)
-    dc = np.zeros((B, H), x.dtype) if dc_n is None else dc_n.astype(x.dtype, copy=True)
+    dh = _grad_or_zeros(dh_n, (B, H), x.dtype)
+    dc = _grad_or_zeros(dc_n, (B, H), x.dtype)
     da = np.zeros((T, B, 4 * H), x.dtype)
     for t, rd, wr in reversed(_steps(T, reverse)):
         dh_new = m[t] * (dh if dy is None else dh + dy[t])

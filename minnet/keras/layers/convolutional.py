@@ -239,17 +239,7 @@ class Conv2D(_Spatial):
                 x = _pad(x, pads, 0.0)
         name = activations.serialize(self.activation)
         fuse = name == "relu" and not skip_activation
-        if max_pool and fuse:
-            return F.conv2d_relu_max_pool2d(
-                x,
-                self.conv.weight,
-                self.conv.bias,
-                self.strides,
-                padding,
-                self.dilation_rate,
-                self.groups,
-            )
-        y = F.conv2d(
+        args = (
             x,
             self.conv.weight,
             self.conv.bias,
@@ -257,8 +247,10 @@ class Conv2D(_Spatial):
             padding,
             self.dilation_rate,
             self.groups,
-            activation="relu" if fuse else None,
         )
+        if max_pool and fuse:
+            return F.conv2d_relu_max_pool2d(*args)
+        y = F.conv2d(*args, activation="relu" if fuse else None)
         if fuse or skip_activation or name == "linear":
             return y
         if name == "softmax":  # over channels, Keras's last axis

@@ -10,6 +10,7 @@ from minnet.keras.layers.convolutional import (
     to_nchw,
     to_nhwc,
 )
+from minnet.keras.saving import RecordsInit
 
 __all__ = [
     "Conv1D",
@@ -110,30 +111,26 @@ class Conv1D(_As2D, Conv2D):
         return out
 
 
-class MaxPooling1D(_As2D, MaxPooling2D):
+class _Pooling1D(_As2D, RecordsInit):
+    """Mixin before a 2-D pooling layer: its 1-D arguments as (1, n) windows. A RecordsInit,
+    so that get_config records these arguments, not the 2-D ones they become."""
+
+    def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, **kwargs):
+        super().__init__(
+            (1, _int(pool_size)),
+            None if strides is None else (1, _int(strides)),
+            padding,
+            None,
+            **kwargs,
+        )
+
+
+class MaxPooling1D(_Pooling1D, MaxPooling2D):
     """Max over windows of ``pool_size`` steps (default 2) every ``strides``."""
 
-    def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, **kwargs):
-        super().__init__(
-            (1, _int(pool_size)),
-            None if strides is None else (1, _int(strides)),
-            padding,
-            None,
-            **kwargs,
-        )
 
-
-class AveragePooling1D(_As2D, AveragePooling2D):
+class AveragePooling1D(_Pooling1D, AveragePooling2D):
     """Mean over windows of ``pool_size`` steps (default 2) every ``strides``."""
-
-    def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, **kwargs):
-        super().__init__(
-            (1, _int(pool_size)),
-            None if strides is None else (1, _int(strides)),
-            padding,
-            None,
-            **kwargs,
-        )
 
 
 class GlobalAveragePooling1D(Layer):

@@ -1,14 +1,9 @@
 """Conv1d and Conv2d (PyTorch's names, weight layouts and default initialisation)."""
 
-import math
-
-import numpy as np
-
 from minnet.nn import functional as F
-from minnet.nn import init
 from minnet.nn._layout import channel_hint
+from minnet.nn.modules.linear import _add_weight_and_bias, _default_reset
 from minnet.nn.modules.module import Module
-from minnet.nn.parameter import Parameter
 from minnet.tensor import get_default_dtype
 
 __all__ = ["Conv1d", "Conv2d"]
@@ -77,20 +72,24 @@ class _ConvNd(Module):
             )
         dtype = dtype or get_default_dtype()
         shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
-        self.weight = Parameter(np.empty(shape, dtype=dtype))
-        if bias:
-            self.bias = Parameter(np.empty(self.out_channels, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        _add_weight_and_bias(self, shape, bias, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
         # PyTorch's default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = C_in/groups * prod(k)
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        _default_reset(self.weight, self.bias)
+
+    def _conv_args(self, input):
+        """The positional arguments of F.conv1d/conv2d for this layer."""
+        return (
+            input,
+            self.weight,
+            self.bias,
+            self.stride,
+            self.padding,
+            self.dilation,
+            self.groups,
+        )
 
     def extra_repr(self):
         s = (
@@ -163,25 +162,8 @@ class Conv2d(_ConvNd):
                         f"max_pool must be None or 2 (with activation='relu'), "
                         f"got {max_pool!r} with activation {activation!r}"
                     )
-                return F.conv2d_relu_max_pool2d(
-                    input,
-                    self.weight,
-                    self.bias,
-                    self.stride,
-                    self.padding,
-                    self.dilation,
-                    self.groups,
-                )
-            return F.conv2d(
-                input,
-                self.weight,
-                self.bias,
-                self.stride,
-                self.padding,
-                self.dilation,
-                self.groups,
-                activation=activation,
-            )
+                return F.conv2d_relu_max_pool2d(*self._conv_args(input))
+            return F.conv2d(*self._conv_args(input), activation=activation)
         except ValueError as e:
             shape = getattr(input, "shape", ())
             hint = channel_hint(shape, self.in_channels) if len(shape) == 2 else None
@@ -213,14 +195,6 @@ class Conv1d(_ConvNd):
 
     def forward(self, input):
         try:
-            return F.conv1d(
-                input,
-                self.weight,
-                self.bias,
-                self.stride,
-                self.padding,
-                self.dilation,
-                self.groups,
-            )
+            return F.conv1d(*self._conv_args(input))
         except ValueError as e:
             raise self._layer_error(str(e)) from None

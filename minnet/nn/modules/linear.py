@@ -13,6 +13,28 @@ from minnet.tensor import get_default_dtype
 __all__ = ["Identity", "Linear", "Flatten", "Unflatten"]
 
 
+def _add_weight_and_bias(module, weight_shape, bias, dtype):
+    """Give ``module`` an uninitialised ``weight`` of ``weight_shape`` and, when ``bias``, a
+    ``bias`` of ``weight_shape[0]`` (else a registered None), as Linear and the convolutions
+    hold them."""
+    module.weight = Parameter(np.empty(weight_shape, dtype=dtype))
+    if bias:
+        module.bias = Parameter(np.empty(weight_shape[0], dtype=dtype))
+    else:
+        module.register_parameter("bias", None)
+
+
+def _default_reset(weight, bias):
+    """PyTorch's default initialisation of Linear and the convolutions: ``kaiming_uniform_``
+    with ``a=sqrt(5)``, i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and the bias (if any) from
+    the same U."""
+    init.kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = init._calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        init.uniform_(bias, -bound, bound)
+
+
 class Identity(Module):
     """Returns its input unchanged (arguments are accepted and ignored).
 
@@ -63,19 +85,12 @@ class Linear(Module):
         dtype = dtype or get_default_dtype()
         self.in_features = int(in_features)
         self.out_features = int(out_features)
-        self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=dtype))
-        if bias:
-            self.bias = Parameter(np.empty(self.out_features, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        _add_weight_and_bias(self, (self.out_features, self.in_features), bias, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        # PyTorch's default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = in_features
+        _default_reset(self.weight, self.bias)
 
     def forward(self, input, activation=None):
         """``F.linear(input, weight, bias)``; ``activation`` ('relu', 'sigmoid', 'tanh') is
