@@ -1,14 +1,21 @@
 """Linear, Identity, Flatten, Unflatten."""
 
+from __future__ import annotations
+
 import math
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from minnet.nn import functional as F
 from minnet.nn import init
 from minnet.nn.modules.module import Module
 from minnet.nn.parameter import Parameter
 from minnet.tensor import get_default_dtype
+
+if TYPE_CHECKING:
+    from minnet import Tensor
 
 __all__ = ["Identity", "Linear", "Flatten", "Unflatten"]
 
@@ -25,10 +32,10 @@ class Identity(Module):
         True
     """
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__()
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return input
 
 
@@ -58,7 +65,16 @@ class Linear(Module):
         (128, 30)
     """
 
-    def __init__(self, in_features, out_features, bias=True, dtype=None):
+    weight: Parameter
+    bias: Parameter | None
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        dtype: DTypeLike | None = None,
+    ) -> None:
         super().__init__()
         dtype = dtype or get_default_dtype()
         self.in_features = int(in_features)
@@ -70,14 +86,14 @@ class Linear(Module):
             self.register_parameter("bias", None)
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
             fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
             bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
             init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, input, activation=None):
+    def forward(self, input: Tensor, activation: str | None = None) -> Tensor:
         """``F.linear(input, weight, bias)``; ``activation`` ('relu', 'sigmoid', 'tanh') is
         minnet's fused epilogue, which :class:`~minnet.nn.Sequential` uses for a Linear
         followed by a ReLU."""
@@ -93,7 +109,7 @@ class Linear(Module):
                 ) from None
             raise
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (
             f"in_features={self.in_features}, out_features={self.out_features}, "
             f"bias={self.bias is not None}"
@@ -117,15 +133,15 @@ class Flatten(Module):
         (32, 25)
     """
 
-    def __init__(self, start_dim=1, end_dim=-1):
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
         self.start_dim = start_dim
         self.end_dim = end_dim
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F._tensor(input, "input", "Flatten").flatten(self.start_dim, self.end_dim)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
@@ -146,12 +162,12 @@ class Unflatten(Module):
         (2, 2, 5, 5)
     """
 
-    def __init__(self, dim, unflattened_size):
+    def __init__(self, dim: int, unflattened_size: Sequence[int]) -> None:
         super().__init__()
         self.dim = int(dim)
         self.unflattened_size = tuple(int(s) for s in unflattened_size)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         shape = tuple(input.shape)
         if not -len(shape) <= self.dim < len(shape):
             raise self._layer_error(f"dim {self.dim} is out of range for input of shape {shape}")
@@ -167,5 +183,5 @@ class Unflatten(Module):
             )
         return input.reshape(shape[:dim] + sizes + shape[dim + 1 :])
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
