@@ -66,7 +66,7 @@ def _fill(tensor: _T, values: ArrayLike) -> _T:
     return tensor
 
 
-def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
+def calculate_gain(nonlinearity: str, param: int | float | None = None) -> float:
     r"""The recommended gain for a nonlinearity:
 
     =====================   ====================================================
@@ -103,7 +103,8 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     if nonlinearity == "leaky_relu":
         if param is None:
             slope = 0.01
-        elif isinstance(param, numbers.Number) and not isinstance(param, bool):
+        # mypy does not count int and float as numbers.Number (they are registered at run time)
+        elif isinstance(param, numbers.Number) and not isinstance(param, bool):  # type: ignore[unreachable]
             slope = param
         else:
             raise ValueError(f"negative_slope {param} not a valid number")

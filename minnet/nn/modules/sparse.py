@@ -85,7 +85,7 @@ class Embedding(Module):
         if self.padding_idx is not None:
             self.weight.data[self.padding_idx] = 0
 
-    def forward(self, input: Tensor) -> Tensor:
+    def forward(self, input: Tensor | ArrayLike) -> Tensor:
         idx = (
             input.data
             if hasattr(input, "data") and not isinstance(input, np.ndarray)
