@@ -7,7 +7,6 @@ import numbers
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 import numpy as np
-from numpy.typing import NDArray
 
 from minnet.data import _worker
 from minnet.data.dataset import PreCollated, Subset, TensorDataset, _as_tensor, _default_generator
@@ -15,6 +14,8 @@ from minnet.data.sampler import BatchSampler, RandomSampler, Sampler, Sequential
 
 if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
+
+    from numpy.typing import NDArray
 
     from minnet.data.dataset import Dataset
 

@@ -7,9 +7,10 @@ import math
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
 
 if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
+
     from minnet import Tensor
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "PreCollated"]

@@ -9,12 +9,14 @@ DataLoader over a TensorDataset slices batches out of it instead of iterating in
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator, Sequence, Sized
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence, Sized
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
 
 from minnet.data.dataset import _default_generator
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
     "Sampler",

@@ -13,9 +13,10 @@ import numbers
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
 
 if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
+
     from minnet import Tensor
 
 # what each function fills and returns: a Tensor (its .data) or a NumPy array

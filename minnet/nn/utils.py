@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
-from typing import Iterable, Union
+from typing import TYPE_CHECKING, Iterable, Union
 
 import numpy as np
-from numpy.typing import ArrayLike
 
 from minnet.tensor import Tensor
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]
 

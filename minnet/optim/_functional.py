@@ -9,13 +9,14 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numpy.typing import NDArray
 
 from minnet import kernels as _kernels
 from minnet import reference as _reference
 from minnet.optim.optimizer import grad_array
 
 if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
     from minnet import Tensor
     from minnet.optim.optimizer import Optimizer
 

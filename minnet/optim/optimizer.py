@@ -11,9 +11,10 @@ import copy
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, TypeAlias, Union, cast
 
 import numpy as np
-from numpy.typing import NDArray
 
 if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
     from minnet import Tensor
 
 __all__ = ["Optimizer"]

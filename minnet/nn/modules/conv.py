@@ -6,7 +6,6 @@ import math
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numpy.typing import DTypeLike
 
 from minnet.nn import functional as F
 from minnet.nn import init
@@ -16,6 +15,8 @@ from minnet.nn.parameter import Parameter
 from minnet.tensor import get_default_dtype
 
 if TYPE_CHECKING:
+    from numpy.typing import DTypeLike
+
     from minnet import Tensor
 
 __all__ = ["Conv1d", "Conv2d"]

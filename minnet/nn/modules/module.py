@@ -7,13 +7,13 @@ import collections.abc
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, NoReturn
 
 import numpy as np
-from numpy.typing import NDArray
 
 from minnet.device import accelerator_error
 from minnet.nn.parameter import Parameter
 from minnet.tensor import Tensor, _to_args
 
 if TYPE_CHECKING:
+    from numpy.typing import NDArray
     from typing_extensions import Self
 
 __all__ = ["Module"]

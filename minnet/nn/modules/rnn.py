@@ -6,10 +6,9 @@ equations are minnet.reference.rnn's (GRU in PyTorch's reset-after form, gates r
 from __future__ import annotations
 
 import math
-from typing import Any, Union, cast
+from typing import TYPE_CHECKING, Any, Union, cast
 
 import numpy as np
-from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from minnet.nn import _rnn_functional as RF
 from minnet.nn import functional as F
@@ -17,6 +16,9 @@ from minnet.nn import init
 from minnet.nn.modules.module import Module
 from minnet.nn.parameter import Parameter
 from minnet.tensor import Tensor, cat, get_default_dtype, stack
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numpy.typing import ArrayLike, DTypeLike
 
 from minnet.nn import functional as F
 from minnet.nn import init
@@ -14,6 +13,8 @@ from minnet.nn.parameter import Parameter
 from minnet.tensor import get_default_dtype
 
 if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, DTypeLike
+
     from minnet import Tensor
 
 __all__ = ["Embedding"]
