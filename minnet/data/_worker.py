@@ -18,6 +18,8 @@ the parent. With one thread libgomp never touches the pool, and the forked worke
 (tests/test_dataloader_workers.py checks this under a timeout).
 """
 
+from __future__ import annotations
+
 import collections
 import itertools
 import os
@@ -27,8 +29,12 @@ import random
 import signal
 import traceback
 import weakref
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, NoReturn
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from minnet.data.dataloader import DataLoader
 
 __all__ = ["get_worker_info", "WorkerInfo", "ExceptionWrapper"]
 
@@ -40,10 +46,10 @@ WorkerInfo.__doc__ = """What :func:`get_worker_info` returns inside a worker: th
 ``id`` (0-based), ``num_workers``, its ``seed`` (``base_seed + id``) and its copy of the
 ``dataset``."""
 
-_worker_info = None
+_worker_info: WorkerInfo | None = None
 
 
-def get_worker_info():
+def get_worker_info() -> WorkerInfo | None:
     """The :class:`WorkerInfo` of this DataLoader worker process, or None in the main
     process (as ``torch.utils.data.get_worker_info``)."""
     return _worker_info
@@ -53,7 +59,7 @@ class ExceptionWrapper:
     """An exception raised in a worker, carried to the parent as its type and traceback
     text (the exception object itself may not pickle)."""
 
-    def __init__(self, exc, where):
+    def __init__(self, exc: BaseException, where: str) -> None:
         self.exc_type = type(exc)
         try:
             pickle.dumps(self.exc_type)
@@ -62,7 +68,7 @@ class ExceptionWrapper:
         self.where = where
         self.text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
 
-    def reraise(self):
+    def reraise(self) -> NoReturn:
         msg = (
             f"Caught {self.exc_type.__name__} {self.where}.\n"
             f"Original Traceback (most recent call last):\n"
@@ -80,16 +86,17 @@ class _TensorData:
 
     __slots__ = ("array",)
 
-    def __init__(self, array):
+    def __init__(self, array: Any) -> None:
         self.array = array
 
 
-def _map(obj, leaf):
+def _map(obj: Any, leaf: Callable[[Any], Any]) -> Any:
     """obj with every leaf replaced by leaf(x) (None: keep x), through dicts, lists, tuples
     and namedtuples, as default_collate builds them."""
     new = leaf(obj)
     if new is not None:
         return new
+    items: Any
     if isinstance(obj, dict):
         items = {k: _map(v, leaf) for k, v in obj.items()}
         return items if type(obj) is dict else type(obj)(items)
@@ -107,19 +114,21 @@ def _map(obj, leaf):
     return obj
 
 
-def _pack(batch):
+def _pack(batch: Any) -> Any:
     from minnet.tensor import Tensor
 
     return _map(batch, lambda x: _TensorData(x.data) if isinstance(x, Tensor) else None)
 
 
-def unpack(batch):
+def unpack(batch: Any) -> Any:
     from minnet.tensor import Tensor
 
     return _map(batch, lambda x: Tensor(x.array) if isinstance(x, _TensorData) else None)
 
 
-def fetch(dataset, indices, collate_fn, auto_collation):
+def fetch(
+    dataset: Any, indices: Any, collate_fn: Callable[[Any], Any], auto_collation: bool
+) -> Any:
     """One batch: collate_fn over the samples at indices (or over the single sample at
     indices when batching is off). A dataset with ``__getitems__(indices)`` gives the batch's
     samples in one call, as in PyTorch (minnet.vision's datasets transform a whole batch)."""
@@ -132,18 +141,18 @@ def fetch(dataset, indices, collate_fn, auto_collation):
 
 
 def _worker_loop(
-    dataset,
-    index_queue,
-    result_queue,
-    done,
-    collate_fn,
-    auto_collation,
-    base_seed,
-    worker_id,
-    num_workers,
-    worker_init_fn,
-    parent_pid,
-):
+    dataset: Any,
+    index_queue: Any,
+    result_queue: Any,
+    done: Any,
+    collate_fn: Callable[[Any], Any],
+    auto_collation: bool,
+    base_seed: int,
+    worker_id: int,
+    num_workers: int,
+    worker_init_fn: Callable[[int], None] | None,
+    parent_pid: int,
+) -> None:
     global _worker_info
     from minnet import _config
 
@@ -189,7 +198,7 @@ def _worker_loop(
     result_queue.cancel_join_thread()  # exit even if results we sent will not be read
 
 
-def _shutdown(workers, index_queues, result_queue, done):
+def _shutdown(workers: list[Any], index_queues: list[Any], result_queue: Any, done: Any) -> None:
     """Stop the workers: ask each to exit, wait, terminate those that do not."""
     done.set()
     for q in index_queues:
@@ -211,9 +220,10 @@ class WorkerPool:
     """``num_workers`` processes fetching batches for one DataLoader; one epoch at a time
     through :meth:`run`. Shut down by :meth:`shutdown`, or when garbage-collected."""
 
-    def __init__(self, loader, context, base_seed):
+    def __init__(self, loader: DataLoader, context: Any, base_seed: int) -> None:
         self.num_workers = loader.num_workers
-        self.prefetch = loader.prefetch_factor * loader.num_workers
+        # prefetch_factor is an int whenever there are workers
+        self.prefetch = loader.prefetch_factor * loader.num_workers  # type: ignore[operator]
         self.timeout = loader.timeout
         self.result_queue = context.Queue()
         self.done = context.Event()
@@ -244,21 +254,21 @@ class WorkerPool:
             self.workers.append(w)
         self._ids = itertools.count()
         self._next_worker = 0
-        self._outstanding = set()  # task ids sent and wanted
-        self._arrived = {}  # task id -> payload that came before its turn
+        self._outstanding: set[int] = set()  # task ids sent and wanted
+        self._arrived: dict[int, bytes] = {}  # task id -> payload that came before its turn
         self._finalizer = weakref.finalize(
             self, _shutdown, self.workers, self.index_queues, self.result_queue, self.done
         )
 
-    def shutdown(self):
+    def shutdown(self) -> None:
         self._finalizer()
 
-    def run(self, batches):
+    def run(self, batches: Iterable[Any]) -> Iterator[Any]:
         """Yield the batch of each index list in ``batches``, in order."""
-        order = collections.deque()
+        order: collections.deque[int] = collections.deque()
         batches = iter(batches)
 
-        def send():
+        def send() -> None:
             indices = next(batches, None)
             if indices is None:
                 return
@@ -282,7 +292,7 @@ class WorkerPool:
                 self._outstanding.discard(task_id)
                 self._arrived.pop(task_id, None)
 
-    def _get(self, task_id):
+    def _get(self, task_id: int) -> bytes:
         while task_id not in self._arrived:
             try:
                 got, data = self.result_queue.get(timeout=self.timeout or _POLL)

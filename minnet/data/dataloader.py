@@ -1,22 +1,32 @@
 """DataLoader: batches, shuffling, collation and worker processes over a map-style dataset."""
 
+from __future__ import annotations
+
 import multiprocessing
 import numbers
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 import numpy as np
 
 from minnet.data import _worker
 from minnet.data.dataset import PreCollated, Subset, TensorDataset, _as_tensor, _default_generator
-from minnet.data.sampler import BatchSampler, RandomSampler, SequentialSampler
+from minnet.data.sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
+
+if TYPE_CHECKING:
+    from multiprocessing.context import BaseContext
+
+    from numpy.typing import NDArray
+
+    from minnet.data.dataset import Dataset
 
 __all__ = ["DataLoader", "default_collate", "default_convert"]
 
 
-def _is_tensor(x):
+def _is_tensor(x: object) -> bool:
     return not isinstance(x, np.ndarray) and isinstance(getattr(x, "data", None), np.ndarray)
 
 
-def default_collate(batch):
+def default_collate(batch: Any) -> Any:
     """Stack a list of samples into a batch, as PyTorch's ``default_collate``:
     Tensors and arrays are stacked along a new first dimension into a Tensor; Python and
     NumPy numbers become a 1-D Tensor (floats as float32 like ``torch.tensor`` gives float
@@ -54,7 +64,7 @@ def default_collate(batch):
     )
 
 
-def default_convert(data):
+def default_convert(data: Any) -> Any:
     """The collate_fn of a DataLoader with ``batch_size=None`` (no batching): NumPy arrays
     become Tensors, through dicts, lists and tuples; everything else is kept."""
     from minnet.tensor import Tensor
@@ -132,26 +142,26 @@ class DataLoader:
 
     def __init__(
         self,
-        dataset,
-        batch_size=1,
-        shuffle=None,
-        sampler=None,
-        batch_sampler=None,
-        num_workers=0,
-        collate_fn=None,
-        pin_memory=False,
-        drop_last=False,
-        timeout=0,
-        worker_init_fn=None,
-        multiprocessing_context=None,
-        generator=None,
+        dataset: Dataset,
+        batch_size: int | None = 1,
+        shuffle: bool | None = None,
+        sampler: Sampler | Iterable[Any] | None = None,
+        batch_sampler: Sampler | Iterable[list[Any]] | None = None,
+        num_workers: int = 0,
+        collate_fn: Callable[[list[Any]], Any] | None = None,
+        pin_memory: bool = False,
+        drop_last: bool = False,
+        timeout: float | numbers.Real = 0,
+        worker_init_fn: Callable[[int], None] | None = None,
+        multiprocessing_context: str | BaseContext | None = None,
+        generator: np.random.Generator | None = None,
         *,
-        prefetch_factor=None,
-        persistent_workers=False,
-        pin_memory_device="",
-        in_order=True,
-        seed=None,
-    ):
+        prefetch_factor: int | None = None,
+        persistent_workers: bool = False,
+        pin_memory_device: str = "",
+        in_order: bool = True,
+        seed: int | None = None,
+    ) -> None:
         if batch_size is not None and (
             isinstance(batch_size, bool)
             or not isinstance(batch_size, (int, np.integer))
@@ -210,10 +220,11 @@ class DataLoader:
         self.drop_last = bool(drop_last)
         self.generator = np.random.default_rng(seed) if seed is not None else generator
         if sampler is None:
+            # a map-style dataset has __len__, which Dataset (as PyTorch's) does not declare
             sampler = (
-                RandomSampler(dataset, generator=self.generator)
+                RandomSampler(dataset, generator=self.generator)  # type: ignore[arg-type]
                 if shuffle
-                else SequentialSampler(dataset)
+                else SequentialSampler(dataset)  # type: ignore[arg-type]
             )
         self.sampler = sampler
         self.batch_sampler = batch_sampler
@@ -233,9 +244,9 @@ class DataLoader:
             and self.batch_size is not None
             and self._tensor_arrays() is not None
         )
-        self._pool = None  # the persistent workers
+        self._pool: _worker.WorkerPool | None = None  # the persistent workers
 
-    def _tensor_arrays(self):
+    def _tensor_arrays(self) -> tuple[tuple[NDArray[Any], ...], NDArray[Any] | None] | None:
         """(arrays, base indices) when the dataset is a TensorDataset or a Subset of one."""
         ds, base = self.dataset, None
         while isinstance(ds, Subset):
@@ -246,7 +257,7 @@ class DataLoader:
             return ds.arrays, base
         return None
 
-    def _collate(self):
+    def _collate(self) -> Callable[[Any], Any]:
         if self.collate_fn is not None:
             return self.collate_fn
         return (
@@ -255,15 +266,16 @@ class DataLoader:
             else default_collate
         )
 
-    def __len__(self):
+    def __len__(self) -> int:
+        # a sampler given as a plain iterable must have a length here, as in PyTorch
         if self.batch_sampler is not None:
-            return len(self.batch_sampler)
-        n = len(self.sampler)
+            return len(self.batch_sampler)  # type: ignore[arg-type]
+        n = len(self.sampler)  # type: ignore[arg-type]
         if self.batch_size is None:
             return n
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
-    def _index_batches(self):
+    def _index_batches(self) -> Iterator[Any]:
         """The indices of each batch: lists (or index arrays, when the sampler has an array
         form), or single indices when batching is off."""
         if self.batch_sampler is not None:
@@ -277,10 +289,10 @@ class DataLoader:
         stop = len(order) - len(order) % bs if self.drop_last else len(order)
         return (order[i : i + bs] for i in range(0, stop, bs))
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         batches = self._index_batches()
         if self._fast:
-            arrays, base = self._tensor_arrays()
+            arrays, base = self._tensor_arrays()  # type: ignore[misc]  # not None: _fast
             for idx in batches:
                 idx = np.asarray(idx, dtype=np.intp)
                 if base is not None:
@@ -306,17 +318,17 @@ class DataLoader:
             if not self.persistent_workers:
                 pool.shutdown()
 
-    def _base_seed(self):
+    def _base_seed(self) -> int:
         gen = self.generator if self.generator is not None else _default_generator()
         return int(gen.integers(0, 2**62))
 
 
-def _plain(idx):
+def _plain(idx: Any) -> Any:
     """Indices as Python ints (a dataset may not take NumPy integers or arrays)."""
     return idx.tolist() if isinstance(idx, np.ndarray) else idx
 
 
-def _check_context(ctx):
+def _check_context(ctx: Any) -> Any:
     """Validate a multiprocessing_context argument without resolving it: asking for the
     default context fixes Python's start method, which a user may still want to set."""
     if isinstance(ctx, str):
@@ -334,5 +346,5 @@ def _check_context(ctx):
     return ctx
 
 
-def _context(ctx):
+def _context(ctx: Any) -> Any:
     return multiprocessing.get_context(ctx) if ctx is None or isinstance(ctx, str) else ctx

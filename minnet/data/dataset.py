@@ -1,14 +1,22 @@
 """Datasets: the map-style Dataset protocol, TensorDataset, Subset, random_split."""
 
+from __future__ import annotations
+
 import collections.abc
 import math
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
+
+    from minnet import Tensor
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "PreCollated"]
 
 
-def _as_array(x):
+def _as_array(x: object) -> NDArray[Any]:
     """The NumPy array behind a Tensor, or ``np.asarray(x)``."""
     if isinstance(x, np.ndarray):
         return x
@@ -18,13 +26,13 @@ def _as_array(x):
     return np.asarray(x)
 
 
-def _as_tensor(a):
+def _as_tensor(a: NDArray[Any]) -> Tensor:
     from minnet.tensor import Tensor
 
     return Tensor(a)
 
 
-def _default_generator():
+def _default_generator() -> np.random.Generator:
     try:
         from minnet.random import get_generator
     except ImportError:  # pragma: no cover - minnet.random always ships
@@ -42,10 +50,10 @@ class Dataset:
         ...     def __getitem__(self, i): return np.float32(i), np.float32(i * i)
     """
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
 
-    def __add__(self, other):
+    def __add__(self, other: Dataset) -> ConcatDataset:
         return ConcatDataset([self, other])
 
 
@@ -64,12 +72,12 @@ class TensorDataset(Dataset):
         >>> x0, y0 = ds[0]
     """
 
-    def __init__(self, *tensors):
+    def __init__(self, *tensors: Tensor | ArrayLike) -> None:
         if not tensors:
             raise ValueError("TensorDataset needs at least one tensor")
         self.tensors = tensors
         self.arrays = tuple(_as_array(t) for t in tensors)
-        n = [a.shape[0] if a.ndim else None for a in self.arrays]
+        n: list[Any] = [a.shape[0] if a.ndim else None for a in self.arrays]
         if None in n or len(set(n)) != 1:
             shapes = ", ".join(str(a.shape) for a in self.arrays)
             raise ValueError(
@@ -78,10 +86,10 @@ class TensorDataset(Dataset):
             )
         self._len = n[0]
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> tuple[Tensor, ...]:
         return tuple(_as_tensor(a[index]) for a in self.arrays)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self._len
 
 
@@ -95,13 +103,13 @@ class PreCollated(collections.abc.Sequence):
     split it into samples only for default_collate to stack them again.
     """
 
-    def __init__(self, collated, length, sample):
+    def __init__(self, collated: Any, length: int, sample: Callable[[int], Any]) -> None:
         self.collated, self._length, self._sample = collated, length, sample
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self._length
 
-    def __getitem__(self, i):
+    def __getitem__(self, i: int | slice) -> Any:
         if isinstance(i, slice):
             return [self._sample(j) for j in range(*i.indices(self._length))]
         if not -self._length <= i < self._length:
@@ -117,19 +125,19 @@ class Subset(Dataset):
         indices (sequence of int): the indices it keeps.
     """
 
-    def __init__(self, dataset, indices):
+    def __init__(self, dataset: Dataset, indices: Iterable[int]) -> None:
         self.dataset = dataset
         self.indices = [int(i) for i in indices]
 
-    def __getitem__(self, idx):
+    def __getitem__(self, idx: int | list[int] | NDArray[Any]) -> Any:
         if isinstance(idx, (list, np.ndarray)):
             return self.dataset[[self.indices[i] for i in idx]]
         return self.dataset[self.indices[idx]]
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.indices)
 
-    def __getitems__(self, indices):
+    def __getitems__(self, indices: list[int]) -> list[Any]:
         # PyTorch's: the batch fast path of the underlying dataset, when it has one
         getitems = getattr(self.dataset, "__getitems__", None)
         if getitems is None:
@@ -144,16 +152,18 @@ class ConcatDataset(Dataset):
         datasets (sequence of Dataset): the parts, in order.
     """
 
-    def __init__(self, datasets):
+    def __init__(self, datasets: Iterable[Dataset]) -> None:
         self.datasets = list(datasets)
         if not self.datasets:
             raise ValueError("ConcatDataset: datasets should not be an empty iterable")
-        self.cumulative_sizes = np.cumsum([len(d) for d in self.datasets]).tolist()
+        # len(d): a map-style dataset has __len__, which Dataset (as PyTorch's) does not declare
+        sizes = [len(d) for d in self.datasets]  # type: ignore[arg-type]
+        self.cumulative_sizes: list[int] = np.cumsum(sizes).tolist()
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.cumulative_sizes[-1]
 
-    def __getitem__(self, idx):
+    def __getitem__(self, idx: int) -> Any:
         if idx < 0:
             if -idx > len(self):
                 raise IndexError("index out of range")
@@ -165,7 +175,11 @@ class ConcatDataset(Dataset):
         return self.datasets[part][idx - start]
 
 
-def random_split(dataset, lengths, generator=None):
+def random_split(
+    dataset: Dataset,
+    lengths: Sequence[int | float],
+    generator: np.random.Generator | None = None,
+) -> list[Subset]:
     """Split ``dataset`` at random into non-overlapping Subsets of the given lengths.
 
     Args:
@@ -180,7 +194,7 @@ def random_split(dataset, lengths, generator=None):
 
         >>> train, val = random_split(ds, [0.8, 0.2], generator=np.random.default_rng(0))
     """
-    n = len(dataset)
+    n = len(dataset)  # type: ignore[arg-type]  # a map-style dataset, as in ConcatDataset
     lengths = list(lengths)
     if lengths and math.isclose(sum(lengths), 1.0) and sum(lengths) <= 1:
         if any(not 0 <= f <= 1 for f in lengths):
@@ -194,16 +208,16 @@ def random_split(dataset, lengths, generator=None):
             f"random_split: lengths must be non-negative integers or fractions "
             f"summing to 1, got {lengths}"
         )
-    lengths = [int(x) for x in lengths]
-    if sum(lengths) != n:
+    sizes = [int(x) for x in lengths]
+    if sum(sizes) != n:
         raise ValueError(
-            f"random_split: sum of input lengths ({sum(lengths)}) does not equal "
+            f"random_split: sum of input lengths ({sum(sizes)}) does not equal "
             f"the length of the input dataset ({n})"
         )
     gen = generator if generator is not None else _default_generator()
     perm = gen.permutation(n)
     out, start = [], 0
-    for length in lengths:
+    for length in sizes:
         out.append(Subset(dataset, perm[start : start + length]))
         start += length
     return out

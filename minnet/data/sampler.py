@@ -7,9 +7,16 @@ The built-in index samplers also have ``_array()``, the same indices as one NumP
 DataLoader over a TensorDataset slices batches out of it instead of iterating in Python.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence, Sized
+
 import numpy as np
 
 from minnet.data.dataset import _default_generator
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
     "Sampler",
@@ -21,7 +28,7 @@ __all__ = [
 ]
 
 
-def _positive_int(value, name, cls):
+def _positive_int(value: Any, name: str, cls: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
         raise ValueError(
             f"{cls}: {name} should be a positive integer value, but got {name}={value!r}"
@@ -32,26 +39,26 @@ def _positive_int(value, name, cls):
 class Sampler:
     """Base class: subclasses define ``__iter__`` (yielding indices) and usually ``__len__``."""
 
-    def __init__(self, data_source=None):
+    def __init__(self, data_source: Sized | None = None) -> None:
         pass
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         raise NotImplementedError(f"{type(self).__name__} must define __iter__")
 
 
 class SequentialSampler(Sampler):
     """Indices ``0, 1, ..., len(data_source) - 1`` in order."""
 
-    def __init__(self, data_source):
+    def __init__(self, data_source: Sized) -> None:
         self.data_source = data_source
 
-    def _array(self):
+    def _array(self) -> NDArray[Any]:
         return np.arange(len(self.data_source))
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[int]:
         return iter(range(len(self.data_source)))
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.data_source)
 
 
@@ -67,7 +74,13 @@ class RandomSampler(Sampler):
         generator (optional): the source of randomness.
     """
 
-    def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
+    def __init__(
+        self,
+        data_source: Sized,
+        replacement: bool = False,
+        num_samples: int | None = None,
+        generator: np.random.Generator | None = None,
+    ) -> None:
         if not isinstance(replacement, bool):
             raise TypeError(
                 f"RandomSampler: replacement should be a boolean value, but got "
@@ -83,10 +96,10 @@ class RandomSampler(Sampler):
         self.generator = generator
 
     @property
-    def num_samples(self):
+    def num_samples(self) -> int:
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
-    def _array(self):
+    def _array(self) -> NDArray[Any]:
         n, k = len(self.data_source), self.num_samples
         gen = self.generator if self.generator is not None else _default_generator()
         if self.replacement:
@@ -96,10 +109,10 @@ class RandomSampler(Sampler):
         parts = [gen.permutation(n) for _ in range(k // n)] + [gen.permutation(n)[: k % n]]
         return np.concatenate(parts)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[int]:
         return iter(self._array().tolist())
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.num_samples
 
 
@@ -107,18 +120,20 @@ class SubsetRandomSampler(Sampler):
     """The given indices, in a new random order each iteration (a train/validation split
     of one dataset: ``DataLoader(ds, sampler=SubsetRandomSampler(train_idx))``)."""
 
-    def __init__(self, indices, generator=None):
+    def __init__(
+        self, indices: Sequence[int], generator: np.random.Generator | None = None
+    ) -> None:
         self.indices = indices
         self.generator = generator
 
-    def _array(self):
+    def _array(self) -> NDArray[Any]:
         gen = self.generator if self.generator is not None else _default_generator()
         return np.asarray(self.indices)[gen.permutation(len(self.indices))]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[int]:
         return iter(self._array().tolist())
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.indices)
 
 
@@ -133,7 +148,13 @@ class WeightedRandomSampler(Sampler):
         generator (optional): the source of randomness.
     """
 
-    def __init__(self, weights, num_samples, replacement=True, generator=None):
+    def __init__(
+        self,
+        weights: ArrayLike,
+        num_samples: int,
+        replacement: bool = True,
+        generator: np.random.Generator | None = None,
+    ) -> None:
         self.num_samples = _positive_int(num_samples, "num_samples", "WeightedRandomSampler")
         if not isinstance(replacement, bool):
             raise ValueError(
@@ -158,15 +179,15 @@ class WeightedRandomSampler(Sampler):
         self.replacement = replacement
         self.generator = generator
 
-    def _array(self):
+    def _array(self) -> NDArray[Any]:
         gen = self.generator if self.generator is not None else _default_generator()
         p = self.weights / self.weights.sum()
         return gen.choice(len(p), size=self.num_samples, replace=self.replacement, p=p)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[int]:
         return iter(self._array().tolist())
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.num_samples
 
 
@@ -180,7 +201,7 @@ class BatchSampler(Sampler):
         [[0, 1], [2, 3], [4]]
     """
 
-    def __init__(self, sampler, batch_size, drop_last):
+    def __init__(self, sampler: Sampler | Iterable[int], batch_size: int, drop_last: bool) -> None:
         self.batch_size = _positive_int(batch_size, "batch_size", "BatchSampler")
         if not isinstance(drop_last, bool):
             raise ValueError(
@@ -190,7 +211,7 @@ class BatchSampler(Sampler):
         self.sampler = sampler
         self.drop_last = drop_last
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[list[int]]:
         batch = []
         for idx in self.sampler:
             batch.append(idx)
@@ -200,6 +221,6 @@ class BatchSampler(Sampler):
         if batch and not self.drop_last:
             yield batch
 
-    def __len__(self):
-        n = len(self.sampler)
+    def __len__(self) -> int:
+        n = len(self.sampler)  # type: ignore[arg-type]  # a sampler that has a length
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)

@@ -6,10 +6,21 @@ Random draws come from minnet's generator (``minnet.manual_seed``) unless a
 cast, so a float32 and a float64 parameter seeded alike get the same numbers.
 """
 
+from __future__ import annotations
+
 import math
 import numbers
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
+
+    from minnet import Tensor
+
+# what each function fills and returns: a Tensor (its .data) or a NumPy array
+_T = TypeVar("_T", bound="Tensor | NDArray[Any]")
 
 __all__ = [
     "calculate_gain",
@@ -28,7 +39,7 @@ __all__ = [
 ]
 
 
-def _rng(generator):
+def _rng(generator: np.random.Generator | None) -> np.random.Generator:
     if generator is not None:
         return generator
     try:
@@ -41,7 +52,7 @@ def _rng(generator):
 _fallback = np.random.default_rng()
 
 
-def _array(tensor):
+def _array(tensor: object) -> NDArray[Any]:
     arr = tensor if isinstance(tensor, np.ndarray) else getattr(tensor, "data", None)
     if not isinstance(arr, np.ndarray):
         raise TypeError(
@@ -50,13 +61,13 @@ def _array(tensor):
     return arr
 
 
-def _fill(tensor, values):
+def _fill(tensor: _T, values: ArrayLike) -> _T:
     arr = _array(tensor)
     arr[...] = values
     return tensor
 
 
-def calculate_gain(nonlinearity, param=None):
+def calculate_gain(nonlinearity: str, param: int | float | None = None) -> float:
     r"""The recommended gain for a nonlinearity:
 
     =====================   ====================================================
@@ -93,7 +104,8 @@ def calculate_gain(nonlinearity, param=None):
     if nonlinearity == "leaky_relu":
         if param is None:
             slope = 0.01
-        elif isinstance(param, numbers.Number) and not isinstance(param, bool):
+        # mypy does not count int and float as numbers.Number (they are registered at run time)
+        elif isinstance(param, numbers.Number) and not isinstance(param, bool):  # type: ignore[unreachable]
             slope = param
         else:
             raise ValueError(f"negative_slope {param} not a valid number")
@@ -103,7 +115,7 @@ def calculate_gain(nonlinearity, param=None):
     raise ValueError(f"Unsupported nonlinearity {nonlinearity}")
 
 
-def _calculate_fan_in_and_fan_out(tensor):
+def _calculate_fan_in_and_fan_out(tensor: Tensor | NDArray[Any]) -> tuple[int, int]:
     """(fan_in, fan_out) of a weight: ``shape[1] * receptive``, ``shape[0] * receptive``
     where receptive is the product of ``shape[2:]`` (PyTorch's layouts (out, in, *kernel))."""
     shape = _array(tensor).shape
@@ -116,7 +128,7 @@ def _calculate_fan_in_and_fan_out(tensor):
     return shape[1] * receptive, shape[0] * receptive
 
 
-def _calculate_correct_fan(tensor, mode):
+def _calculate_correct_fan(tensor: Tensor | NDArray[Any], mode: str) -> int:
     mode = mode.lower()
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"Mode {mode} not supported, please use one of fan_in, fan_out")
@@ -124,17 +136,28 @@ def _calculate_correct_fan(tensor, mode):
     return fan_in if mode == "fan_in" else fan_out
 
 
-def uniform_(tensor, a=0.0, b=1.0, generator=None):
+def uniform_(
+    tensor: _T, a: float = 0.0, b: float = 1.0, generator: np.random.Generator | None = None
+) -> _T:
     """Fill with values drawn from U(a, b)."""
     return _fill(tensor, _rng(generator).uniform(a, b, size=_array(tensor).shape))
 
 
-def normal_(tensor, mean=0.0, std=1.0, generator=None):
+def normal_(
+    tensor: _T, mean: float = 0.0, std: float = 1.0, generator: np.random.Generator | None = None
+) -> _T:
     """Fill with values drawn from N(mean, std^2)."""
     return _fill(tensor, _rng(generator).normal(mean, std, size=_array(tensor).shape))
 
 
-def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
+def trunc_normal_(
+    tensor: _T,
+    mean: float = 0.0,
+    std: float = 1.0,
+    a: float = -2.0,
+    b: float = 2.0,
+    generator: np.random.Generator | None = None,
+) -> _T:
     """Fill with N(mean, std^2) values redrawn until they fall in [a, b]."""
     rng = _rng(generator)
     shape = _array(tensor).shape
@@ -146,22 +169,22 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     return _fill(tensor, out)
 
 
-def constant_(tensor, val):
+def constant_(tensor: _T, val: float) -> _T:
     """Fill with the value ``val``."""
     return _fill(tensor, val)
 
 
-def ones_(tensor):
+def ones_(tensor: _T) -> _T:
     """Fill with ones."""
     return _fill(tensor, 1)
 
 
-def zeros_(tensor):
+def zeros_(tensor: _T) -> _T:
     """Fill with zeros."""
     return _fill(tensor, 0)
 
 
-def eye_(tensor):
+def eye_(tensor: _T) -> _T:
     """Fill a 2-D tensor with the identity matrix."""
     arr = _array(tensor)
     if arr.ndim != 2:
@@ -169,7 +192,9 @@ def eye_(tensor):
     return _fill(tensor, np.eye(*arr.shape))
 
 
-def xavier_uniform_(tensor, gain=1.0, generator=None):
+def xavier_uniform_(
+    tensor: _T, gain: float = 1.0, generator: np.random.Generator | None = None
+) -> _T:
     """Glorot uniform: U(-a, a) with ``a = gain * sqrt(6 / (fan_in + fan_out))``."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
@@ -177,14 +202,22 @@ def xavier_uniform_(tensor, gain=1.0, generator=None):
     return uniform_(tensor, -a, a, generator)
 
 
-def xavier_normal_(tensor, gain=1.0, generator=None):
+def xavier_normal_(
+    tensor: _T, gain: float = 1.0, generator: np.random.Generator | None = None
+) -> _T:
     """Glorot normal: N(0, std^2) with ``std = gain * sqrt(2 / (fan_in + fan_out))``."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     return normal_(tensor, 0.0, std, generator)
 
 
-def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+def kaiming_uniform_(
+    tensor: _T,
+    a: float = 0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    generator: np.random.Generator | None = None,
+) -> _T:
     """He uniform: U(-bound, bound) with ``bound = gain * sqrt(3 / fan)``, where
     ``gain = calculate_gain(nonlinearity, a)`` and fan is ``fan_in`` or ``fan_out``
     (``mode``). ``nn.Linear`` uses ``a=sqrt(5)``, giving ``bound = 1 / sqrt(fan_in)``."""
@@ -196,7 +229,13 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
     return uniform_(tensor, -bound, bound, generator)
 
 
-def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+def kaiming_normal_(
+    tensor: _T,
+    a: float = 0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    generator: np.random.Generator | None = None,
+) -> _T:
     """He normal: N(0, std^2) with ``std = gain / sqrt(fan)``."""
     fan = _calculate_correct_fan(tensor, mode)
     if fan == 0:
@@ -205,7 +244,7 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
     return normal_(tensor, 0.0, gain / math.sqrt(fan), generator)
 
 
-def orthogonal_(tensor, gain=1.0, generator=None):
+def orthogonal_(tensor: _T, gain: float = 1.0, generator: np.random.Generator | None = None) -> _T:
     """Fill with a (semi-)orthogonal matrix (Saxe et al., 2013): the Q of the QR
     decomposition of a standard normal ``(rows, numel // rows)`` matrix, its columns' signs
     fixed by the diagonal of R, times ``gain``. Tensors with more than 2 dimensions are

@@ -1,8 +1,15 @@
 """Parameter: a Tensor that a Module registers as one of its learnable weights."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from minnet.tensor import Tensor, get_default_dtype
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = ["Parameter"]
 
@@ -23,10 +30,10 @@ class Parameter(Tensor):
         True
     """
 
-    def __init__(self, data=None, requires_grad=True):
+    def __init__(self, data: ArrayLike | Tensor | None = None, requires_grad: bool = True) -> None:
         if data is None:
             data = np.empty(0, dtype=get_default_dtype())
         super().__init__(data, requires_grad=requires_grad)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()

@@ -1,21 +1,35 @@
 """Gradient clipping: ``clip_grad_norm_`` and ``clip_grad_value_``."""
 
+from __future__ import annotations
+
 import math
+from typing import TYPE_CHECKING, Iterable, Union
 
 import numpy as np
 
 from minnet.tensor import Tensor
 
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]
 
+# PyTorch's _tensor_or_tensors: one Tensor or an iterable of them (e.g. model.parameters())
+_TensorOrTensors = Union[Tensor, Iterable[Tensor]]
 
-def _params(parameters):
+
+def _params(parameters: _TensorOrTensors) -> list[Tensor]:
     if isinstance(parameters, Tensor):
         return [parameters]
     return list(parameters)
 
 
-def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
+def clip_grad_norm_(
+    parameters: _TensorOrTensors,
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+) -> Tensor:
     r"""Scale the gradients of ``parameters`` in place so that their joint norm (as if
     concatenated into one vector) is at most ``max_norm``:
     ``grad *= min(1, max_norm / (total_norm + 1e-6))``.
@@ -61,7 +75,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     return Tensor(np.array(total, dtype=dtype))
 
 
-def clip_grad_value_(parameters, clip_value):
+def clip_grad_value_(parameters: _TensorOrTensors, clip_value: float) -> None:
     """Clamp every gradient element of ``parameters`` into ``[-clip_value, clip_value]``,
     in place.
 
@@ -79,12 +93,12 @@ def clip_grad_value_(parameters, clip_value):
             np.clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)
 
 
-def parameters_to_vector(parameters):
+def parameters_to_vector(parameters: _TensorOrTensors) -> Tensor:
     """The parameters' values concatenated into one 1-D Tensor (a copy)."""
     return Tensor(np.concatenate([p.data.ravel() for p in _params(parameters)]))
 
 
-def vector_to_parameters(vec, parameters):
+def vector_to_parameters(vec: Tensor | ArrayLike, parameters: _TensorOrTensors) -> None:
     """Copy consecutive slices of the 1-D ``vec`` into the parameters, in place."""
     v = vec.data if isinstance(vec, Tensor) else np.asarray(vec)
     offset = 0

@@ -3,18 +3,29 @@ kernel does: the fused C step (minnet.kernels) and its NumPy reference (minnet.r
 which has the same signature and in-place behaviour. :func:`step_impl` picks one per
 parameter; the optimizers hold no update maths of their own."""
 
+from __future__ import annotations
+
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from minnet import kernels as _kernels
 from minnet import reference as _reference
 from minnet.optim.optimizer import grad_array
 
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from minnet import Tensor
+    from minnet.optim.optimizer import Optimizer
+
 # Set to False to run every update through minnet.reference (the tests run both paths).
 USE_KERNELS = True
 _FUSABLE = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def step_impl(opt, p, g):
+def step_impl(opt: Optimizer, p: Tensor, g: NDArray[Any]) -> ModuleType:
     """minnet.kernels when its fused in-place steps can take parameter ``p`` with gradient
     ``g`` (float32/float64, C-contiguous writeable parameter, gradient of the same dtype),
     else minnet.reference (any float dtype or layout). ValueError if the shapes differ."""
@@ -36,7 +47,7 @@ def step_impl(opt, p, g):
     return _reference
 
 
-def scratch(opt, p, name="tmp"):
+def scratch(opt: Optimizer, p: Tensor, name: str = "tmp") -> NDArray[Any]:
     """A reusable array shaped like ``p.data`` (not part of the saved state)."""
     cache = opt.__dict__.setdefault("_scratch", {})
     key = (id(p), name)
@@ -46,7 +57,9 @@ def scratch(opt, p, name="tmp"):
     return buf
 
 
-def effective_grad(opt, p, weight_decay=0.0, maximize=False):
+def effective_grad(
+    opt: Optimizer, p: Tensor, weight_decay: float = 0.0, maximize: bool = False
+) -> NDArray[Any] | None:
     """g = (-grad if maximize else grad) + weight_decay * param, written to a scratch buffer
     when it differs from the raw gradient (the gradient itself is never modified)."""
     g = grad_array(p)
@@ -74,7 +87,7 @@ def effective_grad(opt, p, weight_decay=0.0, maximize=False):
 _LABELS = {"lr": "learning rate", "eps": "epsilon"}
 
 
-def check_nonneg(**values):
+def check_nonneg(**values: float) -> None:
     """ValueError 'Invalid <name> value: <v>' (PyTorch's message) for the first one < 0 or NaN."""
     for name, value in values.items():
         if not 0.0 <= value:

@@ -1,9 +1,16 @@
 """Adadelta."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
 import numpy as np
 
 from minnet.optim._functional import check_nonneg, effective_grad, scratch
-from minnet.optim.optimizer import Optimizer
+from minnet.optim.optimizer import Optimizer, ParamsT
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
 
 __all__ = ["Adadelta"]
 
@@ -43,17 +50,17 @@ class Adadelta(Optimizer):
 
     def __init__(
         self,
-        params,
-        lr=1.0,
-        rho=0.9,
-        eps=1e-6,
-        weight_decay=0,
-        foreach=None,
+        params: ParamsT,
+        lr: float = 1.0,
+        rho: float = 0.9,
+        eps: float = 1e-6,
+        weight_decay: float = 0,
+        foreach: bool | None = None,
         *,
-        capturable=False,
-        maximize=False,
-        differentiable=False,
-    ):
+        capturable: bool = False,
+        maximize: bool = False,
+        differentiable: bool = False,
+    ) -> None:
         check_nonneg(lr=lr)
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"Invalid rho value: {rho}")
@@ -62,10 +69,13 @@ class Adadelta(Optimizer):
             params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
         )
 
-    def _update_group(self, group):
+    def _update_group(self, group: dict[str, Any]) -> None:
         lr, rho, eps = group["lr"], group["rho"], group["eps"]
         for p, _, state in self._stepped(group, square_avg=True, acc_delta=True):
-            g = effective_grad(self, p, group["weight_decay"], group["maximize"])
+            # not None: _stepped yields only the parameters that have a gradient
+            g = cast(
+                "NDArray[Any]", effective_grad(self, p, group["weight_decay"], group["maximize"])
+            )
             v, u = state["square_avg"], state["acc_delta"]
             delta = scratch(self, p, "delta")
             tmp = scratch(self, p, "tmp")

@@ -1,9 +1,13 @@
 """Adagrad with learning-rate decay."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
 
 from minnet.optim._functional import check_nonneg, step_impl
-from minnet.optim.optimizer import Optimizer
+from minnet.optim.optimizer import Optimizer, ParamsT
 
 __all__ = ["Adagrad"]
 
@@ -42,15 +46,15 @@ class Adagrad(Optimizer):
 
     def __init__(
         self,
-        params,
-        lr=1e-2,
-        lr_decay=0,
-        weight_decay=0,
-        initial_accumulator_value=0,
-        eps=1e-10,
+        params: ParamsT,
+        lr: float = 1e-2,
+        lr_decay: float = 0,
+        weight_decay: float = 0,
+        initial_accumulator_value: float = 0,
+        eps: float = 1e-10,
         *,
-        maximize=False,
-    ):
+        maximize: bool = False,
+    ) -> None:
         check_nonneg(
             lr=lr,
             lr_decay=lr_decay,
@@ -70,7 +74,7 @@ class Adagrad(Optimizer):
             ),
         )
 
-    def add_param_group(self, param_group):
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
         super().add_param_group(param_group)
         group = self.param_groups[-1]
         for p in group["params"]:  # PyTorch creates the accumulator up front
@@ -79,7 +83,7 @@ class Adagrad(Optimizer):
                 "sum": np.full_like(p.data, group["initial_accumulator_value"]),
             }
 
-    def _update_group(self, group):
+    def _update_group(self, group: dict[str, Any]) -> None:
         for p, raw, state in self._stepped(group):
             if "sum" not in state:  # a state cleared or loaded without it
                 state["sum"] = np.full_like(p.data, group["initial_accumulator_value"])

@@ -1,12 +1,18 @@
 """Adam and AdamW (decoupled weight decay), with the AMSGrad variant."""
 
+from __future__ import annotations
+
+from typing import Any
+
 from minnet.optim._functional import check_nonneg, step_impl
-from minnet.optim.optimizer import Optimizer
+from minnet.optim.optimizer import Optimizer, ParamsT
 
 __all__ = ["Adam", "AdamW"]
 
 
-def _check_adam_args(lr, betas, eps, weight_decay):
+def _check_adam_args(
+    lr: float, betas: tuple[float, float], eps: float, weight_decay: float
+) -> None:
     check_nonneg(lr=lr, eps=eps, weight_decay=weight_decay)
     if not 0.0 <= betas[0] < 1.0:
         raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
@@ -52,15 +58,15 @@ class Adam(Optimizer):
 
     def __init__(
         self,
-        params,
-        lr=1e-3,
-        betas=(0.9, 0.999),
-        eps=1e-8,
-        weight_decay=0,
-        amsgrad=False,
+        params: ParamsT,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        amsgrad: bool = False,
         *,
-        maximize=False,
-    ):
+        maximize: bool = False,
+    ) -> None:
         _check_adam_args(lr, betas, eps, weight_decay)
         super().__init__(
             params,
@@ -76,7 +82,7 @@ class Adam(Optimizer):
 
     _decoupled = False
 
-    def _update_group(self, group):
+    def _update_group(self, group: dict[str, Any]) -> None:
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
         wd = group["weight_decay"]
         for p, raw, state in self._stepped(
@@ -133,13 +139,13 @@ class AdamW(Adam):
 
     def __init__(
         self,
-        params,
-        lr=1e-3,
-        betas=(0.9, 0.999),
-        eps=1e-8,
-        weight_decay=1e-2,
-        amsgrad=False,
+        params: ParamsT,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
         *,
-        maximize=False,
-    ):
+        maximize: bool = False,
+    ) -> None:
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)

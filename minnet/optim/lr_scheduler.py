@@ -9,9 +9,18 @@ PyTorch's chainable (recursive) forms, so several schedulers may act on one opti
 ``step(epoch)`` and for SequentialLR's switch to the next scheduler.
 """
 
+from __future__ import annotations
+
 import bisect
 import math
 import warnings
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, SupportsFloat, cast
+
+if TYPE_CHECKING:
+    from minnet.optim.optimizer import Optimizer
+
+# an lr_lambda: the epoch to a factor of the initial lr
+_Lambda = Callable[[int], float]
 
 __all__ = [
     "LRScheduler",
@@ -36,17 +45,18 @@ __all__ = [
 class _Stateful:
     """state_dict / load_state_dict / get_last_lr shared by all schedulers."""
 
-    _not_saved = ("optimizer",)
+    _not_saved: tuple[str, ...] = ("optimizer",)
+    _last_lr: list[float]
 
-    def get_last_lr(self):
+    def get_last_lr(self) -> list[float]:
         """The learning rates computed by the last call to :meth:`step`, one per group."""
         return list(self._last_lr)
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         """Every attribute except the optimizer (and, for LambdaLR, the functions)."""
         return {k: v for k, v in self.__dict__.items() if k not in self._not_saved}
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore the attributes saved by :meth:`state_dict`."""
         for k, v in state_dict.items():
             if isinstance(v, tuple):  # lists come back as lists, but be lenient
@@ -62,7 +72,7 @@ class LRScheduler(_Stateful):
         last_epoch (int): index of the last epoch, -1 to start afresh. Default: -1.
     """
 
-    def __init__(self, optimizer, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
@@ -78,7 +88,7 @@ class LRScheduler(_Stateful):
         self.last_epoch = last_epoch
         self._initial_step()
 
-    def _initial_step(self):
+    def _initial_step(self) -> None:
         """Take step 0; ``get_lr`` sees ``self._is_initial`` True during it."""
         self._step_count = 0
         self._is_initial = True
@@ -87,11 +97,11 @@ class LRScheduler(_Stateful):
         finally:
             self._is_initial = False
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         """The learning rates of the current epoch (``self.last_epoch``)."""
         raise NotImplementedError
 
-    def step(self, epoch=None):
+    def step(self, epoch: int | None = None) -> None:
         """Advance one epoch and set each group's ``'lr'``. ``step(epoch)`` jumps to that
         epoch (the closed form where there is one; deprecated in PyTorch, as here)."""
         self._step_count += 1
@@ -104,7 +114,7 @@ class LRScheduler(_Stateful):
             )
         self._update_lr(epoch)
 
-    def _update_lr(self, epoch=None):
+    def _update_lr(self, epoch: int | None = None) -> None:
         if epoch is None:
             self.last_epoch += 1
             values = self.get_lr()
@@ -116,7 +126,7 @@ class LRScheduler(_Stateful):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{type(self).__name__}(last_epoch={self.last_epoch}, lr={self._last_lr})"
 
 
@@ -141,17 +151,19 @@ class StepLR(LRScheduler):
         ...     train(...); scheduler.step()
     """
 
-    def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
+    def __init__(
+        self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1
+    ) -> None:
         self.step_size = int(step_size)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return [g["lr"] for g in self.optimizer.param_groups]
         return [g["lr"] * self.gamma for g in self.optimizer.param_groups]
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> list[float]:
         return [base * self.gamma ** (self.last_epoch // self.step_size) for base in self.base_lrs]
 
 
@@ -171,16 +183,22 @@ class MultiStepLR(LRScheduler):
         >>> scheduler = MultiStepLR(optimizer, milestones=[30, 80], gamma=0.1)
     """
 
-    def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        milestones: Iterable[int],
+        gamma: float = 0.1,
+        last_epoch: int = -1,
+    ) -> None:
         self.milestones = sorted(int(m) for m in milestones)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         hits = self.milestones.count(self.last_epoch)
         return [g["lr"] * self.gamma**hits for g in self.optimizer.param_groups]
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> list[float]:
         passed = bisect.bisect_right(self.milestones, self.last_epoch)
         return [base * self.gamma**passed for base in self.base_lrs]
 
@@ -198,16 +216,16 @@ class ExponentialLR(LRScheduler):
         >>> scheduler = ExponentialLR(optimizer, gamma=0.9)
     """
 
-    def __init__(self, optimizer, gamma, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         if self.last_epoch == 0:
             return [g["lr"] for g in self.optimizer.param_groups]
         return [g["lr"] * self.gamma for g in self.optimizer.param_groups]
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> list[float]:
         return [base * self.gamma**self.last_epoch for base in self.base_lrs]
 
 
@@ -232,12 +250,14 @@ class CosineAnnealingLR(LRScheduler):
         >>> scheduler = CosineAnnealingLR(optimizer, T_max=100, eta_min=1e-5)
     """
 
-    def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
+    def __init__(
+        self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1
+    ) -> None:
         self.T_max = T_max
         self.eta_min = eta_min
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         groups = self.optimizer.param_groups
         t, T, eta_min = self.last_epoch, self.T_max, self.eta_min
         if t == 0:
@@ -260,7 +280,7 @@ class CosineAnnealingLR(LRScheduler):
             for g in groups
         ]
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> list[float]:
         return [
             self.eta_min
             + (base - self.eta_min) * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
@@ -286,17 +306,24 @@ class LambdaLR(LRScheduler):
 
     _not_saved = ("optimizer", "lr_lambdas")
 
-    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        lr_lambda: _Lambda | list[_Lambda],
+        last_epoch: int = -1,
+    ) -> None:
         self.lr_lambdas = _per_group(
             "lr_lambda", optimizer, lr_lambda, "Expected {n} lr_lambdas, but got {got}"
         )
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs)]
 
 
-def _per_group(name, optimizer, value, message=None):
+def _per_group(
+    name: str, optimizer: Optimizer, value: Any, message: str | None = None
+) -> list[Any]:
     """value as one entry per parameter group (a list or tuple must have one per group; else
     ValueError, with ``message`` formatted with n and got where PyTorch words it its own way)."""
     n = len(optimizer.param_groups)
@@ -327,14 +354,19 @@ class MultiplicativeLR(LRScheduler):
 
     _not_saved = ("optimizer", "lr_lambdas")
 
-    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        lr_lambda: _Lambda | list[_Lambda],
+        last_epoch: int = -1,
+    ) -> None:
         self.lr_lambdas = _per_group("lr_lambda", optimizer, lr_lambda)
         for fn in self.lr_lambdas:
             if not callable(fn):
                 raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         groups = self.optimizer.param_groups
         if self._is_initial:
             return [g["lr"] for g in groups]
@@ -352,13 +384,19 @@ class ConstantLR(LRScheduler):
         last_epoch (int): index of the last epoch. Default: -1.
     """
 
-    def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        factor: float = 1.0 / 3,
+        total_iters: int = 5,
+        last_epoch: int = -1,
+    ) -> None:
         if not 0 <= factor <= 1.0:
             raise ValueError("Constant multiplicative factor expected to be between 0 and 1.")
         self.factor, self.total_iters = factor, total_iters
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         groups = self.optimizer.param_groups
         if self.last_epoch == 0:
             return [g["lr"] * self.factor for g in groups]
@@ -366,7 +404,7 @@ class ConstantLR(LRScheduler):
             return [g["lr"] for g in groups]
         return [g["lr"] * (1.0 / self.factor) for g in groups]
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> list[float]:
         f = self.factor if self.last_epoch < self.total_iters else 1.0
         return [base * f for base in self.base_lrs]
 
@@ -389,8 +427,13 @@ class LinearLR(LRScheduler):
     """
 
     def __init__(
-        self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, last_epoch=-1
-    ):
+        self,
+        optimizer: Optimizer,
+        start_factor: float = 1.0 / 3,
+        end_factor: float = 1.0,
+        total_iters: int = 5,
+        last_epoch: int = -1,
+    ) -> None:
         if not 0 < start_factor <= 1.0:
             raise ValueError(
                 "Starting multiplicative factor expected to be greater than 0 "
@@ -402,7 +445,7 @@ class LinearLR(LRScheduler):
         self.total_iters = total_iters
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         groups = self.optimizer.param_groups
         if self.last_epoch == 0:
             return [g["lr"] * self.start_factor for g in groups]
@@ -412,7 +455,7 @@ class LinearLR(LRScheduler):
         ratio = 1.0 + d / (self.total_iters * self.start_factor + (self.last_epoch - 1) * d)
         return [g["lr"] * ratio for g in groups]
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> list[float]:
         frac = min(self.total_iters, self.last_epoch) / self.total_iters
         return [
             base * (self.start_factor + (self.end_factor - self.start_factor) * frac)
@@ -431,11 +474,17 @@ class PolynomialLR(LRScheduler):
         last_epoch (int): index of the last epoch. Default: -1.
     """
 
-    def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        total_iters: int = 5,
+        power: float = 1.0,
+        last_epoch: int = -1,
+    ) -> None:
         self.total_iters, self.power = total_iters, power
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         groups = self.optimizer.param_groups
         if self._is_initial or self.last_epoch > self.total_iters:
             return [g["lr"] for g in groups]
@@ -443,7 +492,7 @@ class PolynomialLR(LRScheduler):
         decay = ((1.0 - t / T) / (1.0 - (t - 1) / T)) ** self.power
         return [g["lr"] * decay for g in groups]
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> list[float]:
         frac = min(self.total_iters, self.last_epoch) / self.total_iters
         return [base * (1.0 - frac) ** self.power for base in self.base_lrs]
 
@@ -452,20 +501,21 @@ class _Composite(LRScheduler):
     """state_dict / load_state_dict of the schedulers made of other schedulers."""
 
     _not_saved = ("optimizer", "_schedulers")
+    _schedulers: list[LRScheduler]
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         state = super().state_dict()
         state["_schedulers"] = [s.state_dict() for s in self._schedulers]
         return state
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         state = dict(state_dict)
         for s, sd in zip(self._schedulers, state.pop("_schedulers")):
             s.load_state_dict(sd)
         super().load_state_dict(state)
 
 
-def _check_parts(schedulers, optimizer, who):
+def _check_parts(schedulers: Sequence[Any], optimizer: Optimizer | None, who: str) -> None:
     if len(schedulers) < 1:
         raise ValueError(f"{who} expects at least one scheduler")
     for i, s in enumerate(schedulers):
@@ -499,7 +549,13 @@ class SequentialLR(_Composite):
         >>> scheduler = SequentialLR(optimizer, [warm, decay], milestones=[2])
     """
 
-    def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        schedulers: Sequence[LRScheduler],
+        milestones: Sequence[int],
+        last_epoch: int = -1,
+    ) -> None:
         _check_parts(schedulers, optimizer, "SequentialLR")
         if len(milestones) != len(schedulers) - 1:
             raise ValueError(
@@ -519,7 +575,7 @@ class SequentialLR(_Composite):
         first._initial_step()
         self._last_lr = first.get_last_lr()
 
-    def step(self):
+    def step(self) -> None:  # type: ignore[override]  # no epoch argument, as PyTorch's
         self.last_epoch += 1
         idx = bisect.bisect_right(self._milestones, self.last_epoch)
         scheduler = self._schedulers[idx]
@@ -540,14 +596,17 @@ class ChainedScheduler(_Composite):
             scheduler's.
     """
 
-    def __init__(self, schedulers, optimizer=None):
+    def __init__(
+        self, schedulers: Sequence[LRScheduler], optimizer: Optimizer | None = None
+    ) -> None:
         optimizer = optimizer or (schedulers[0].optimizer if schedulers else None)
         _check_parts(schedulers, optimizer, "ChainedScheduler")
+        optimizer = cast("Optimizer", optimizer)  # not None: _check_parts found it
         self._schedulers = list(schedulers)
         self.optimizer = optimizer
         self._last_lr = [g["lr"] for g in optimizer.param_groups]
 
-    def step(self):
+    def step(self) -> None:  # type: ignore[override]  # no epoch argument, as PyTorch's
         for s in self._schedulers:
             s.step()
         self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
@@ -568,24 +627,31 @@ class CosineAnnealingWarmRestarts(LRScheduler):
     ``step(epoch)`` with a fractional epoch (``epoch + i / iters``) anneals within epochs.
     """
 
-    def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        T_0: int,
+        T_mult: int = 1,
+        eta_min: float = 0.0,
+        last_epoch: int = -1,
+    ) -> None:
         if not isinstance(T_0, int) or T_0 <= 0:
             raise ValueError(f"Expected positive integer T_0, but got {T_0}")
         if not isinstance(T_mult, int) or T_mult < 1:
             raise ValueError(f"Expected integer T_mult >= 1, but got {T_mult}")
         self.T_0 = self.T_i = T_0
         self.T_mult, self.eta_min = T_mult, eta_min
-        self.T_cur = last_epoch
+        self.T_cur: float = last_epoch
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         return [
             self.eta_min
             + (base - self.eta_min) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
             for base in self.base_lrs
         ]
 
-    def step(self, epoch=None):
+    def step(self, epoch: float | None = None) -> None:
         if epoch is None and self.last_epoch < 0:
             epoch = 0
         if epoch is None:
@@ -613,14 +679,14 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
 
 
-def _set_momentum(group, momentum, use_beta1):
+def _set_momentum(group: dict[str, Any], momentum: float, use_beta1: bool) -> None:
     if use_beta1:
         group["betas"] = (momentum, *group["betas"][1:])
     else:
         group["momentum"] = momentum
 
 
-def _momentum_kind(optimizer, who):
+def _momentum_kind(optimizer: Optimizer, who: str) -> bool:
     """True when the optimizer's momentum is Adam's beta1, False for SGD's momentum."""
     if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
         raise ValueError(
@@ -655,20 +721,20 @@ class CyclicLR(LRScheduler):
 
     def __init__(
         self,
-        optimizer,
-        base_lr,
-        max_lr,
-        step_size_up=2000,
-        step_size_down=None,
-        mode="triangular",
-        gamma=1.0,
-        scale_fn=None,
-        scale_mode="cycle",
-        cycle_momentum=True,
-        base_momentum=0.8,
-        max_momentum=0.9,
-        last_epoch=-1,
-    ):
+        optimizer: Optimizer,
+        base_lr: float | list[float],
+        max_lr: float | list[float],
+        step_size_up: int = 2000,
+        step_size_down: int | None = None,
+        mode: str = "triangular",
+        gamma: float = 1.0,
+        scale_fn: Callable[[float], float] | None = None,
+        scale_mode: str = "cycle",
+        cycle_momentum: bool = True,
+        base_momentum: float | list[float] = 0.8,
+        max_momentum: float | list[float] = 0.9,
+        last_epoch: int = -1,
+    ) -> None:
         base_lrs = _per_group("base_lr", optimizer, base_lr)
         if last_epoch == -1:
             for lr, group in zip(base_lrs, optimizer.param_groups):
@@ -701,7 +767,7 @@ class CyclicLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
         self.base_lrs = base_lrs
 
-    def scale_fn(self, x):
+    def scale_fn(self, x: float) -> float:
         if self.scale_fn_custom is not None:
             return self.scale_fn_custom(x)
         if self.mode == "triangular":
@@ -710,7 +776,7 @@ class CyclicLR(LRScheduler):
             return 1 / (2.0 ** (x - 1))
         return self.gamma**x
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         cycle = math.floor(1 + self.last_epoch / self.total_size)
         x = 1.0 + self.last_epoch / self.total_size - cycle  # position in the cycle
         scale = x / self.step_ratio if x <= self.step_ratio else (x - 1) / (self.step_ratio - 1)
@@ -755,21 +821,21 @@ class OneCycleLR(LRScheduler):
 
     def __init__(
         self,
-        optimizer,
-        max_lr,
-        total_steps=None,
-        epochs=None,
-        steps_per_epoch=None,
-        pct_start=0.3,
-        anneal_strategy="cos",
-        cycle_momentum=True,
-        base_momentum=0.85,
-        max_momentum=0.95,
-        div_factor=25.0,
-        final_div_factor=1e4,
-        three_phase=False,
-        last_epoch=-1,
-    ):
+        optimizer: Optimizer,
+        max_lr: float | list[float],
+        total_steps: int | None = None,
+        epochs: int | None = None,
+        steps_per_epoch: int | None = None,
+        pct_start: float = 0.3,
+        anneal_strategy: str = "cos",
+        cycle_momentum: bool = True,
+        base_momentum: float | list[float] = 0.85,
+        max_momentum: float | list[float] = 0.95,
+        div_factor: float = 25.0,
+        final_div_factor: float = 1e4,
+        three_phase: bool = False,
+        last_epoch: int = -1,
+    ) -> None:
         if total_steps is not None:
             if not isinstance(total_steps, int) or total_steps <= 0:
                 raise ValueError(f"Expected positive integer total_steps, but got {total_steps}")
@@ -820,12 +886,12 @@ class OneCycleLR(LRScheduler):
                     group["max_momentum"], group["base_momentum"] = m, b
         super().__init__(optimizer, last_epoch)
 
-    def _anneal(self, start, end, pct):
+    def _anneal(self, start: float, end: float, pct: float) -> float:
         if self.anneal_strategy == "cos":
             return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
         return (end - start) * pct + start
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         step = self.last_epoch
         if step > self.total_steps:
             raise ValueError(
@@ -880,16 +946,16 @@ class ReduceLROnPlateau(_Stateful):
 
     def __init__(
         self,
-        optimizer,
-        mode="min",
-        factor=0.1,
-        patience=10,
-        threshold=1e-4,
-        threshold_mode="rel",
-        cooldown=0,
-        min_lr=0,
-        eps=1e-8,
-    ):
+        optimizer: Optimizer,
+        mode: str = "min",
+        factor: float = 0.1,
+        patience: int = 10,
+        threshold: float = 1e-4,
+        threshold_mode: str = "rel",
+        cooldown: int = 0,
+        min_lr: float | list[float] = 0,
+        eps: float = 1e-8,
+    ) -> None:
         if factor >= 1.0:
             raise ValueError("Factor should be < 1.0.")
         if mode not in ("min", "max"):
@@ -906,12 +972,12 @@ class ReduceLROnPlateau(_Stateful):
         self._last_lr = [g["lr"] for g in optimizer.param_groups]
         self._reset()
 
-    def _reset(self):
+    def _reset(self) -> None:
         self.best = math.inf if self.mode == "min" else -math.inf
         self.num_bad_epochs = 0
         self.cooldown_counter = 0
 
-    def is_better(self, a, best):
+    def is_better(self, a: float, best: float) -> bool:
         if self.mode == "min" and self.threshold_mode == "rel":
             return a < best * (1.0 - self.threshold)
         if self.mode == "min":
@@ -921,10 +987,10 @@ class ReduceLROnPlateau(_Stateful):
         return a > best + self.threshold
 
     @property
-    def in_cooldown(self):
+    def in_cooldown(self) -> bool:
         return self.cooldown_counter > 0
 
-    def step(self, metrics):
+    def step(self, metrics: SupportsFloat) -> None:
         """Record this epoch's metric and reduce the lr if it has plateaued."""
         current = float(metrics.item() if hasattr(metrics, "item") else metrics)
         self.last_epoch += 1

@@ -5,15 +5,27 @@ that is None, a Tensor (its ``.data`` is read) or an array. Subclasses implement
 ``_update_group(group)``.
 """
 
+from __future__ import annotations
+
 import copy
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, TypeAlias, Union, cast
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from minnet import Tensor
+
 __all__ = ["Optimizer"]
+
+# What an optimizer is given, as PyTorch's torch.optim.optimizer.ParamsT: parameters, or
+# parameter groups (dicts with a 'params' key and per-group hyperparameters)
+ParamsT: TypeAlias = Union[Iterable["Tensor"], Iterable[Dict[str, Any]]]
 
 
 class _Required:
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "<required parameter>"
 
 
@@ -24,49 +36,50 @@ class _ParamState(dict):
     """``optimizer.state[p]``: per-parameter state keyed by the parameter object's identity
     (a Tensor need not be hashable, and two equal-valued parameters are different keys)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
-        self._params = {}
+        self._params: dict[int, Any] = {}
 
-    def __getitem__(self, p):
+    def __getitem__(self, p: object) -> dict[str, Any]:
         return super().__getitem__(id(p))
 
-    def __setitem__(self, p, value):
+    def __setitem__(self, p: object, value: dict[str, Any]) -> None:
         self._params[id(p)] = p
         super().__setitem__(id(p), value)
 
-    def __contains__(self, p):
+    def __contains__(self, p: object) -> bool:
         return super().__contains__(id(p))
 
-    def __delitem__(self, p):
+    def __delitem__(self, p: object) -> None:
         super().__delitem__(id(p))
         del self._params[id(p)]
 
-    def get(self, p, default=None):
+    def get(self, p: object, default: Any = None) -> Any:
         return super().get(id(p), default)
 
-    def setdefault(self, p, default=None):
+    def setdefault(self, p: object, default: Any = None) -> Any:
         try:
             return dict.__getitem__(self, id(p))
         except KeyError:
             self[p] = default
             return default
 
-    def clear(self):
+    def clear(self) -> None:
         super().clear()
         self._params.clear()
 
-    def keys(self):
+    # lists of the parameters themselves, not views of their ids: unlike dict's on purpose
+    def keys(self) -> list[Any]:  # type: ignore[override]
         return [self._params[k] for k in super().keys()]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         return iter(self.keys())
 
-    def items(self):
+    def items(self) -> list[tuple[Any, dict[str, Any]]]:  # type: ignore[override]
         return [(self._params[k], v) for k, v in super().items()]
 
 
-def grad_array(p):
+def grad_array(p: Tensor) -> NDArray[Any] | None:
     """The gradient of parameter ``p`` as a NumPy array, or None."""
     g = p.grad
     if g is None:
@@ -88,16 +101,16 @@ class Optimizer:
     buffers (e.g. ``'momentum_buffer'``, ``'exp_avg'``) and its ``'step'`` count.
     """
 
-    def __init__(self, params, defaults):
+    def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)
         self.state = _ParamState()
-        self.param_groups = []
+        self.param_groups: list[dict[str, Any]] = []
         if hasattr(params, "data") and hasattr(params, "grad"):
             raise TypeError(
                 "params argument given to the optimizer should be an iterable of "
                 "Tensors or dicts, but got a single " + type(params).__name__
             )
-        param_groups = list(params)
+        param_groups: list[Any] = list(params)
         if len(param_groups) == 0:
             raise ValueError("optimizer got an empty parameter list")
         if not isinstance(param_groups[0], dict):
@@ -105,7 +118,7 @@ class Optimizer:
         for group in param_groups:
             self.add_param_group(group)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         lines = [type(self).__name__ + " ("]
         for i, group in enumerate(self.param_groups):
             lines.append(f"Parameter Group {i}")
@@ -115,7 +128,7 @@ class Optimizer:
         lines.append(")")
         return "\n".join(lines)
 
-    def add_param_group(self, param_group):
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group of parameters (a dict with ``'params'``) with its own hyperparameters;
         unspecified hyperparameters take the optimizer's defaults."""
         if not isinstance(param_group, dict):
@@ -153,7 +166,7 @@ class Optimizer:
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(group)
 
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients of all optimized parameters: to None (the default), or to zeros
         in place when ``set_to_none=False``."""
         for group in self.param_groups:
@@ -163,10 +176,10 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 else:
-                    g = grad_array(p)
+                    g = cast("NDArray[Any]", grad_array(p))  # p.grad is not None
                     g[...] = 0
 
-    def step(self, closure=None):
+    def step(self, closure: Callable[[], float] | None = None) -> float | None:
         """Perform one optimization step. ``closure``, if given, re-evaluates the model and
         returns the loss, which ``step`` returns."""
         loss = None
@@ -176,10 +189,12 @@ class Optimizer:
             self._update_group(group)
         return loss
 
-    def _update_group(self, group):
+    def _update_group(self, group: dict[str, Any]) -> None:
         raise NotImplementedError
 
-    def _stepped(self, group, **zeros_like):
+    def _stepped(
+        self, group: dict[str, Any], **zeros_like: bool
+    ) -> Iterator[tuple[Tensor, NDArray[Any], dict[str, Any]]]:
         """(param, gradient array, state) for each parameter of ``group`` that has a
         gradient, with ``state['step']`` counted up. A parameter's first step creates its
         state: ``step`` 0 and, for each ``name=True`` keyword, zeros shaped like it
@@ -198,7 +213,7 @@ class Optimizer:
             yield p, raw, state
 
     # ------------------------------------------------------------------ state dict
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         """The optimizer's state as PyTorch structures it::
 
             {'state': {0: {'step': 3, 'exp_avg': array, ...}, 1: {...}},
@@ -207,7 +222,7 @@ class Optimizer:
         Parameters are numbered in order over all groups; only parameters that have state
         appear under ``'state'``. Arrays are the live buffers (not copies), as in PyTorch.
         """
-        index = {}
+        index: dict[int, int] = {}
         groups = []
         for group in self.param_groups:
             packed = {k: v for k, v in group.items() if k != "params"}
@@ -223,7 +238,7 @@ class Optimizer:
                 state[index[id(p)]] = dict(s)
         return {"state": state, "param_groups": groups}
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Load a state from :meth:`state_dict` (or from ``minnet.load`` of a saved one).
         Buffers are copied and cast to their parameter's dtype; hyperparameters of each group
         are replaced by the saved ones."""
@@ -269,7 +284,7 @@ class Optimizer:
                     g[k] = copy.deepcopy(_normalize_hyper(g.get(k), v))
 
     @staticmethod
-    def _cast_state(p, key, value):
+    def _cast_state(p: Tensor, key: str, value: Any) -> Any:
         if hasattr(value, "data") and not isinstance(value, np.ndarray):
             value = value.data
         if isinstance(value, np.ndarray):
@@ -281,7 +296,7 @@ class Optimizer:
         return copy.deepcopy(value)
 
 
-def _normalize_hyper(current, saved):
+def _normalize_hyper(current: object, saved: Any) -> Any:
     """Keep tuples tuples (betas) when the saved value came back as a list."""
     if isinstance(current, tuple) and isinstance(saved, list):
         return tuple(saved)

@@ -1,7 +1,11 @@
 """RMSprop, optionally centered and with momentum."""
 
+from __future__ import annotations
+
+from typing import Any
+
 from minnet.optim._functional import check_nonneg, step_impl
-from minnet.optim.optimizer import Optimizer
+from minnet.optim.optimizer import Optimizer, ParamsT
 
 __all__ = ["RMSprop"]
 
@@ -49,16 +53,16 @@ class RMSprop(Optimizer):
 
     def __init__(
         self,
-        params,
-        lr=1e-2,
-        alpha=0.99,
-        eps=1e-8,
-        weight_decay=0,
-        momentum=0,
-        centered=False,
+        params: ParamsT,
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        momentum: float = 0,
+        centered: bool = False,
         *,
-        maximize=False,
-    ):
+        maximize: bool = False,
+    ) -> None:
         check_nonneg(lr=lr, eps=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha)
         super().__init__(
             params,
@@ -73,7 +77,7 @@ class RMSprop(Optimizer):
             ),
         )
 
-    def _update_group(self, group):
+    def _update_group(self, group: dict[str, Any]) -> None:
         lr, alpha, eps, mu = group["lr"], group["alpha"], group["eps"], group["momentum"]
         for p, raw, state in self._stepped(
             group, square_avg=True, momentum_buffer=mu > 0, grad_avg=group["centered"]

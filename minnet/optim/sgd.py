@@ -1,9 +1,13 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov and weight decay."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
 
 from minnet.optim._functional import check_nonneg, step_impl
-from minnet.optim.optimizer import Optimizer
+from minnet.optim.optimizer import Optimizer, ParamsT
 
 __all__ = ["SGD"]
 
@@ -41,15 +45,15 @@ class SGD(Optimizer):
 
     def __init__(
         self,
-        params,
-        lr=1e-3,
-        momentum=0,
-        dampening=0,
-        weight_decay=0,
-        nesterov=False,
+        params: ParamsT,
+        lr: float = 1e-3,
+        momentum: float = 0,
+        dampening: float = 0,
+        weight_decay: float = 0,
+        nesterov: bool = False,
         *,
-        maximize=False,
-    ):
+        maximize: bool = False,
+    ) -> None:
         check_nonneg(lr=lr, momentum=momentum, weight_decay=weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
@@ -65,7 +69,7 @@ class SGD(Optimizer):
             ),
         )
 
-    def _update_group(self, group):
+    def _update_group(self, group: dict[str, Any]) -> None:
         lr, mu, damp = group["lr"], group["momentum"], group["dampening"]
         nesterov, wd, maximize = group["nesterov"], group["weight_decay"], group["maximize"]
         for p, raw, state in self._stepped(group):

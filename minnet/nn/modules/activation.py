@@ -1,7 +1,14 @@
 """Activation modules: each forward is one call of its nn.functional form."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from minnet.nn import functional as F
 from minnet.nn.modules.module import Module
+
+if TYPE_CHECKING:
+    from minnet import Tensor
 
 __all__ = ["ReLU", "LeakyReLU", "ELU", "GELU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax"]
 
@@ -21,14 +28,14 @@ class ReLU(Module):
         tensor([0., 2.])
     """
 
-    def __init__(self, inplace=False):
+    def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.relu(input)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
 
 
@@ -48,15 +55,15 @@ class LeakyReLU(Module):
         tensor([-0.1000,  2.0000])
     """
 
-    def __init__(self, negative_slope=1e-2, inplace=False):
+    def __init__(self, negative_slope: float = 1e-2, inplace: bool = False) -> None:
         super().__init__()
         self.negative_slope = negative_slope
         self.inplace = inplace
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.leaky_relu(input, self.negative_slope)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
@@ -75,15 +82,15 @@ class ELU(Module):
         >>> nn.ELU()(minnet.randn(2))
     """
 
-    def __init__(self, alpha=1.0, inplace=False):
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
         self.alpha = alpha
         self.inplace = inplace
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.elu(input, self.alpha)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
 
 
@@ -102,16 +109,16 @@ class GELU(Module):
         >>> nn.GELU()(minnet.randn(2))
     """
 
-    def __init__(self, approximate="none"):
+    def __init__(self, approximate: str = "none") -> None:
         super().__init__()
         if approximate not in ("none", "tanh"):
             raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
         self.approximate = approximate
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.gelu(input, approximate=self.approximate)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"approximate='{self.approximate}'"
 
 
@@ -126,7 +133,7 @@ class Sigmoid(Module):
         >>> nn.Sigmoid()(minnet.randn(2))
     """
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.sigmoid(input)
 
 
@@ -141,7 +148,7 @@ class Tanh(Module):
         >>> nn.Tanh()(minnet.randn(2))
     """
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.tanh(input)
 
 
@@ -160,19 +167,19 @@ class Softmax(Module):
         tensor([1., 1.])
     """
 
-    def __init__(self, dim=None):
+    def __init__(self, dim: int | None = None) -> None:
         super().__init__()
         self.dim = dim
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.softmax(input, self._dim(input))
 
-    def _dim(self, input):
+    def _dim(self, input: Tensor) -> int:
         if self.dim is not None:
             return self.dim
         return 0 if input.ndim in (0, 1, 3) else 1  # PyTorch's legacy implicit choice
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"dim={self.dim}"
 
 
@@ -190,5 +197,5 @@ class LogSoftmax(Softmax):
         >>> nn.LogSoftmax(dim=1)(minnet.randn(2, 3))
     """
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.log_softmax(input, self._dim(input))

@@ -1,7 +1,23 @@
 """Containers: Sequential, ModuleList, ModuleDict."""
 
+from __future__ import annotations
+
 import collections
 import operator
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    ItemsView,
+    Iterable,
+    Iterator,
+    KeysView,
+    Mapping,
+    NoReturn,
+    SupportsIndex,
+    ValuesView,
+    cast,
+    overload,
+)
 
 from minnet.nn._fusion import plan
 from minnet.nn.modules.activation import ReLU
@@ -10,10 +26,13 @@ from minnet.nn.modules.linear import Linear
 from minnet.nn.modules.module import Module
 from minnet.nn.modules.pooling import MaxPool2d
 
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
 _module_call = Module.__call__
 
 
-def _is_pool2(m):
+def _is_pool2(m: Module | None) -> bool:
     """m is MaxPool2d(2): 2x2 windows, stride 2, no padding or dilation, floor mode."""
     two = lambda v, want: v == want or v == (want, want)
     return (
@@ -27,7 +46,7 @@ def _is_pool2(m):
     )
 
 
-def _role(m):
+def _role(m: Module | None) -> str | None:
     """The module's role for the fusion planner (minnet.nn._fusion), or None."""
     t = type(m)
     if t is Linear:
@@ -71,7 +90,11 @@ class Sequential(Module):
 
     fuse = True
 
-    def __init__(self, *args):
+    @overload
+    def __init__(self, *args: Module) -> None: ...
+    @overload
+    def __init__(self, arg: Mapping[str, Module], /) -> None: ...
+    def __init__(self, *args: Any) -> None:
         super().__init__()
         if len(args) == 1 and isinstance(args[0], (collections.OrderedDict, dict)):
             for key, module in args[0].items():
@@ -80,22 +103,27 @@ class Sequential(Module):
             for idx, module in enumerate(args):
                 self.add_module(str(idx), module)
 
-    def _index(self, idx):
+    def _index(self, idx: SupportsIndex) -> str:
         n = len(self)
         idx = operator.index(idx)
         if not -n <= idx < n:
             raise IndexError(f"index {idx} is out of range for Sequential of length {n}")
         return list(self._modules)[idx % n]
 
-    def __getitem__(self, idx):
+    @overload
+    def __getitem__(self, idx: slice) -> Self: ...
+    @overload
+    def __getitem__(self, idx: SupportsIndex) -> Module: ...
+    def __getitem__(self, idx: slice | SupportsIndex) -> Self | Module:
         if isinstance(idx, slice):
-            return type(self)(collections.OrderedDict(list(self._modules.items())[idx]))
-        return self._modules[self._index(idx)]
+            items = cast("list[tuple[str, Module]]", list(self._modules.items())[idx])
+            return type(self)(collections.OrderedDict(items))
+        return cast(Module, self._modules[self._index(idx)])
 
-    def __setitem__(self, idx, module):
+    def __setitem__(self, idx: SupportsIndex, module: Module) -> None:
         setattr(self, self._index(idx), module)
 
-    def __delitem__(self, idx):
+    def __delitem__(self, idx: SupportsIndex | slice) -> None:
         keys = list(self._modules)[idx] if isinstance(idx, slice) else [self._index(idx)]
         for key in keys:
             del self._modules[key]
@@ -106,18 +134,18 @@ class Sequential(Module):
         for i, m in enumerate(items):
             self._modules[str(i)] = m
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._modules)
 
-    def __iter__(self):
-        return iter(self._modules.values())
+    def __iter__(self) -> Iterator[Module]:
+        return cast("Iterator[Module]", iter(self._modules.values()))
 
-    def append(self, module):
+    def append(self, module: Module) -> Self:
         """Add ``module`` at the end. Returns self."""
         self.add_module(str(len(self)), module)
         return self
 
-    def insert(self, index, module):
+    def insert(self, index: int, module: Module) -> Self:
         """Insert ``module`` before position ``index``. Returns self."""
         n = len(self)
         if not -n <= index <= n:
@@ -129,13 +157,13 @@ class Sequential(Module):
             self.add_module(str(i), m)
         return self
 
-    def extend(self, modules):
+    def extend(self, modules: Iterable[Module]) -> Self:
         for m in modules:
             self.append(m)
         return self
 
-    def forward(self, input):
-        mods = list(self._modules.values())
+    def forward(self, input: Any) -> Any:
+        mods: list[Any] = list(self._modules.values())
         steps = (
             plan([_role(m) for m in mods])
             if self.fuse
@@ -167,54 +195,58 @@ class ModuleList(Module):
         ...     x = layer(x)
     """
 
-    def __init__(self, modules=None):
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
         super().__init__()
         if modules is not None:
             self.extend(modules)
 
-    def _key(self, idx):
+    def _key(self, idx: SupportsIndex) -> str:
         n = len(self)
         idx = operator.index(idx)
         if not -n <= idx < n:
             raise IndexError(f"index {idx} is out of range for ModuleList of length {n}")
         return str(idx % n)
 
-    def __getitem__(self, idx):
+    @overload
+    def __getitem__(self, idx: slice) -> Self: ...
+    @overload
+    def __getitem__(self, idx: SupportsIndex) -> Module: ...
+    def __getitem__(self, idx: slice | SupportsIndex) -> Self | Module:
         if isinstance(idx, slice):
-            return type(self)(list(self._modules.values())[idx])
-        return self._modules[self._key(idx)]
+            return type(self)(cast("list[Module]", list(self._modules.values())[idx]))
+        return cast(Module, self._modules[self._key(idx)])
 
-    def __setitem__(self, idx, module):
+    def __setitem__(self, idx: SupportsIndex, module: Module) -> None:
         self.add_module(self._key(idx), module)
 
-    def __delitem__(self, idx):
+    def __delitem__(self, idx: SupportsIndex | slice) -> None:
         items = list(self._modules.values())
         del items[idx]
         self._modules.clear()
         for i, m in enumerate(items):
             self.add_module(str(i), m)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._modules)
 
-    def __iter__(self):
-        return iter(self._modules.values())
+    def __iter__(self) -> Iterator[Module]:
+        return cast("Iterator[Module]", iter(self._modules.values()))
 
-    def __iadd__(self, modules):
+    def __iadd__(self, modules: Iterable[Module]) -> Self:
         return self.extend(modules)
 
-    def append(self, module):
+    def append(self, module: Module) -> Self:
         """Add ``module`` at the end. Returns self."""
         self.add_module(str(len(self)), module)
         return self
 
-    def extend(self, modules):
+    def extend(self, modules: Iterable[Module]) -> Self:
         """Add each of ``modules`` at the end. Returns self."""
         for m in modules:
             self.append(m)
         return self
 
-    def insert(self, index, module):
+    def insert(self, index: int, module: Module) -> None:
         """Insert ``module`` before ``index``."""
         items = list(self._modules.values())
         items.insert(index, module)
@@ -222,7 +254,7 @@ class ModuleList(Module):
         for i, m in enumerate(items):
             self.add_module(str(i), m)
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise NotImplementedError("ModuleList has no forward: iterate over it")
 
 
@@ -237,42 +269,44 @@ class ModuleDict(Module):
         >>> self.heads = nn.ModuleDict({"cls": nn.Linear(8, 3), "reg": nn.Linear(8, 1)})
     """
 
-    def __init__(self, modules=None):
+    def __init__(
+        self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None
+    ) -> None:
         super().__init__()
         if modules is not None:
             self.update(modules)
 
-    def __getitem__(self, key):
-        return self._modules[key]
+    def __getitem__(self, key: str) -> Module:
+        return cast(Module, self._modules[key])
 
-    def __setitem__(self, key, module):
+    def __setitem__(self, key: str, module: Module) -> None:
         self.add_module(key, module)
 
-    def __delitem__(self, key):
+    def __delitem__(self, key: str) -> None:
         del self._modules[key]
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._modules)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self._modules)
 
-    def __contains__(self, key):
+    def __contains__(self, key: object) -> bool:
         return key in self._modules
 
-    def keys(self):
+    def keys(self) -> KeysView[str]:
         return self._modules.keys()
 
-    def items(self):
-        return self._modules.items()
+    def items(self) -> ItemsView[str, Module]:
+        return cast("ItemsView[str, Module]", self._modules.items())
 
-    def values(self):
-        return self._modules.values()
+    def values(self) -> ValuesView[Module]:
+        return cast("ValuesView[Module]", self._modules.values())
 
-    def update(self, modules):
+    def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
         items = modules.items() if hasattr(modules, "items") else modules
         for key, module in items:
             self[key] = module
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise NotImplementedError("ModuleDict has no forward: index it")

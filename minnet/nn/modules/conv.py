@@ -1,15 +1,31 @@
 """Conv1d and Conv2d (PyTorch's names, weight layouts and default initialisation)."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from minnet.nn import functional as F
 from minnet.nn._layout import channel_hint
 from minnet.nn.modules.linear import _add_weight_and_bias, _default_reset
 from minnet.nn.modules.module import Module
 from minnet.tensor import get_default_dtype
 
+if TYPE_CHECKING:
+    from numpy.typing import DTypeLike
+
+    from minnet import Tensor
+    from minnet.nn.parameter import Parameter
+
 __all__ = ["Conv1d", "Conv2d"]
 
+# F.conv1d/conv2d positional arguments: input, weight, bias, stride, padding (a tuple or
+# "same"/"valid"), dilation, groups
+_ConvArgs = tuple["Tensor", "Parameter", "Parameter | None", tuple, "tuple | str", tuple, int]
 
-def _tuple(v, n, name, layer):
+_IntOrTuple = int | tuple[int, ...] | list[int]  # an int, or one per spatial dimension
+
+
+def _tuple(v: _IntOrTuple, n: int, name: str, layer: str) -> tuple[int, ...]:
     if isinstance(v, (tuple, list)):
         if len(v) != n:
             raise ValueError(f"{layer}: {name} must be an int or a {n}-tuple, got {v!r}")
@@ -19,20 +35,22 @@ def _tuple(v, n, name, layer):
 
 class _ConvNd(Module):
     _dims = 2
+    weight: Parameter
+    bias: Parameter | None
 
     def __init__(
         self,
-        in_channels,
-        out_channels,
-        kernel_size,
-        stride=1,
-        padding=0,
-        dilation=1,
-        groups=1,
-        bias=True,
-        padding_mode="zeros",
-        dtype=None,
-    ):
+        in_channels: int,
+        out_channels: int,
+        kernel_size: _IntOrTuple,
+        stride: _IntOrTuple = 1,
+        padding: str | _IntOrTuple = 0,
+        dilation: _IntOrTuple = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        dtype: DTypeLike | None = None,
+    ) -> None:
         super().__init__()
         layer = type(self).__name__
         n = self._dims
@@ -75,11 +93,11 @@ class _ConvNd(Module):
         _add_weight_and_bias(self, shape, bias, dtype)
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         # PyTorch's default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = C_in/groups * prod(k)
         _default_reset(self.weight, self.bias)
 
-    def _conv_args(self, input):
+    def _conv_args(self, input: Tensor) -> _ConvArgs:
         """The positional arguments of F.conv1d/conv2d for this layer."""
         return (
             input,
@@ -91,7 +109,7 @@ class _ConvNd(Module):
             self.groups,
         )
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         s = (
             f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
             f"stride={self.stride}"
@@ -142,14 +160,16 @@ class Conv2d(_ConvNd):
         (128, 16, 28, 28)
     """
 
-    def _check_layout(self, input):
+    def _check_layout(self, input: Tensor) -> None:
         shape = getattr(input, "shape", None)
         if shape is not None and len(shape) in (3, 4):
             hint = channel_hint(shape, self.in_channels)
             if hint is not None:
                 raise self._layer_error(hint)
 
-    def forward(self, input, activation=None, max_pool=None):
+    def forward(
+        self, input: Tensor, activation: str | None = None, max_pool: int | None = None
+    ) -> Tensor:
         """``F.conv2d`` with this layer's parameters; ``activation='relu'`` applies a ReLU in
         the kernel (nn.Sequential does so for a Conv2d followed by a ReLU), and with it
         ``max_pool=2`` a 2x2 max pooling as well (``F.conv2d_relu_max_pool2d``; Sequential's
@@ -193,7 +213,7 @@ class Conv1d(_ConvNd):
 
     _dims = 1
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         try:
             return F.conv1d(*self._conv_args(input))
         except ValueError as e:

@@ -1,7 +1,14 @@
 """Dropout."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from minnet.nn import functional as F
 from minnet.nn.modules.module import Module
+
+if TYPE_CHECKING:
+    from minnet import Tensor
 
 __all__ = ["Dropout", "Dropout1d", "Dropout2d"]
 
@@ -24,17 +31,17 @@ class Dropout(Module):
         >>> y = m(minnet.randn(20, 16))
     """
 
-    def __init__(self, p=0.5, inplace=False):
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
         self.p = p
         self.inplace = inplace
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.dropout(input, self.p, self.training)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
 
 
@@ -56,7 +63,7 @@ class Dropout1d(Dropout):
         >>> y = m(minnet.randn(20, 16, 32))
     """
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.dropout1d(input, self.p, self.training)
 
 
@@ -80,5 +87,5 @@ class Dropout2d(Dropout):
         >>> y = m(minnet.randn(20, 16, 32, 32))
     """
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.dropout2d(input, self.p, self.training)

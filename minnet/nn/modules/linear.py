@@ -1,6 +1,9 @@
 """Linear, Identity, Flatten, Unflatten."""
 
+from __future__ import annotations
+
 import math
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -10,10 +13,17 @@ from minnet.nn.modules.module import Module
 from minnet.nn.parameter import Parameter
 from minnet.tensor import get_default_dtype
 
+if TYPE_CHECKING:
+    from numpy.typing import DTypeLike
+
+    from minnet import Tensor
+
 __all__ = ["Identity", "Linear", "Flatten", "Unflatten"]
 
 
-def _add_weight_and_bias(module, weight_shape, bias, dtype):
+def _add_weight_and_bias(
+    module: Module, weight_shape: tuple[int, ...], bias: bool, dtype: DTypeLike
+) -> None:
     """Give ``module`` an uninitialised ``weight`` of ``weight_shape`` and, when ``bias``, a
     ``bias`` of ``weight_shape[0]`` (else a registered None), as Linear and the convolutions
     hold them."""
@@ -24,7 +34,7 @@ def _add_weight_and_bias(module, weight_shape, bias, dtype):
         module.register_parameter("bias", None)
 
 
-def _default_reset(weight, bias):
+def _default_reset(weight: Parameter, bias: Parameter | None) -> None:
     """PyTorch's default initialisation of Linear and the convolutions: ``kaiming_uniform_``
     with ``a=sqrt(5)``, i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and the bias (if any) from
     the same U."""
@@ -47,10 +57,10 @@ class Identity(Module):
         True
     """
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__()
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return input
 
 
@@ -80,7 +90,16 @@ class Linear(Module):
         (128, 30)
     """
 
-    def __init__(self, in_features, out_features, bias=True, dtype=None):
+    weight: Parameter
+    bias: Parameter | None
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        dtype: DTypeLike | None = None,
+    ) -> None:
         super().__init__()
         dtype = dtype or get_default_dtype()
         self.in_features = int(in_features)
@@ -88,11 +107,11 @@ class Linear(Module):
         _add_weight_and_bias(self, (self.out_features, self.in_features), bias, dtype)
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         # PyTorch's default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = in_features
         _default_reset(self.weight, self.bias)
 
-    def forward(self, input, activation=None):
+    def forward(self, input: Tensor, activation: str | None = None) -> Tensor:
         """``F.linear(input, weight, bias)``; ``activation`` ('relu', 'sigmoid', 'tanh') is
         minnet's fused epilogue, which :class:`~minnet.nn.Sequential` uses for a Linear
         followed by a ReLU."""
@@ -108,7 +127,7 @@ class Linear(Module):
                 ) from None
             raise
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (
             f"in_features={self.in_features}, out_features={self.out_features}, "
             f"bias={self.bias is not None}"
@@ -132,15 +151,15 @@ class Flatten(Module):
         (32, 25)
     """
 
-    def __init__(self, start_dim=1, end_dim=-1):
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
         self.start_dim = start_dim
         self.end_dim = end_dim
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F._tensor(input, "input", "Flatten").flatten(self.start_dim, self.end_dim)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
@@ -161,12 +180,12 @@ class Unflatten(Module):
         (2, 2, 5, 5)
     """
 
-    def __init__(self, dim, unflattened_size):
+    def __init__(self, dim: int, unflattened_size: Sequence[int]) -> None:
         super().__init__()
         self.dim = int(dim)
         self.unflattened_size = tuple(int(s) for s in unflattened_size)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         shape = tuple(input.shape)
         if not -len(shape) <= self.dim < len(shape):
             raise self._layer_error(f"dim {self.dim} is out of range for input of shape {shape}")
@@ -182,5 +201,5 @@ class Unflatten(Module):
             )
         return input.reshape(shape[:dim] + sizes + shape[dim + 1 :])
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

@@ -1,7 +1,14 @@
 """Loss modules: each holds its options and calls its nn.functional form."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from minnet.nn import functional as F
 from minnet.nn.modules.module import Module
+
+if TYPE_CHECKING:
+    from minnet import Tensor
 
 __all__ = [
     "MSELoss",
@@ -19,7 +26,7 @@ _REDUCTIONS = ("none", "mean", "sum")
 
 
 class _Loss(Module):
-    def __init__(self, reduction="mean"):
+    def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
         if reduction not in _REDUCTIONS:
             raise ValueError(
@@ -29,7 +36,7 @@ class _Loss(Module):
 
 
 class _WeightedLoss(_Loss):
-    def __init__(self, weight=None, reduction="mean"):
+    def __init__(self, weight: Tensor | None = None, reduction: str = "mean") -> None:
         super().__init__(reduction)
         self.register_buffer("weight", weight)
 
@@ -50,7 +57,7 @@ class MSELoss(_Loss):
         >>> loss.backward()
     """
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.mse_loss(input, target, reduction=self.reduction)
 
 
@@ -69,7 +76,7 @@ class L1Loss(_Loss):
         >>> loss = nn.L1Loss()(input, target)
     """
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.l1_loss(input, target, reduction=self.reduction)
 
 
@@ -90,11 +97,11 @@ class HuberLoss(_Loss):
         >>> loss = nn.HuberLoss(delta=0.5)(input, target)
     """
 
-    def __init__(self, reduction="mean", delta=1.0):
+    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction)
         self.delta = delta
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
 
 
@@ -115,11 +122,11 @@ class SmoothL1Loss(_Loss):
         >>> loss = nn.SmoothL1Loss(beta=0.5)(input, target)
     """
 
-    def __init__(self, reduction="mean", beta=1.0):
+    def __init__(self, reduction: str = "mean", beta: float = 1.0) -> None:
         super().__init__(reduction)
         self.beta = beta
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
 
 
@@ -140,7 +147,7 @@ class BCELoss(_WeightedLoss):
         >>> loss = nn.BCELoss()(nn.Sigmoid()(logits), target)
     """
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
 
 
@@ -163,11 +170,16 @@ class BCEWithLogitsLoss(_WeightedLoss):
         >>> loss = nn.BCEWithLogitsLoss(pos_weight=minnet.ones(64) * 3)(logits, target)
     """
 
-    def __init__(self, weight=None, reduction="mean", pos_weight=None):
+    def __init__(
+        self,
+        weight: Tensor | None = None,
+        reduction: str = "mean",
+        pos_weight: Tensor | None = None,
+    ) -> None:
         super().__init__(weight, reduction)
         self.register_buffer("pos_weight", pos_weight)
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.binary_cross_entropy_with_logits(
             input, target, weight=self.weight, reduction=self.reduction, pos_weight=self.pos_weight
         )
@@ -198,7 +210,13 @@ class CrossEntropyLoss(_WeightedLoss):
         ...                              minnet.tensor([1, 0, 4]))
     """
 
-    def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    def __init__(
+        self,
+        weight: Tensor | None = None,
+        ignore_index: int = -100,
+        reduction: str = "mean",
+        label_smoothing: float = 0.0,
+    ) -> None:
         super().__init__(weight, reduction)
         if not 0.0 <= label_smoothing <= 1.0:
             raise ValueError(
@@ -207,7 +225,7 @@ class CrossEntropyLoss(_WeightedLoss):
         self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.cross_entropy(
             input,
             target,
@@ -237,11 +255,13 @@ class NLLLoss(_WeightedLoss):
         >>> loss = nn.NLLLoss()(nn.LogSoftmax(dim=1)(logits), target)
     """
 
-    def __init__(self, weight=None, ignore_index=-100, reduction="mean"):
+    def __init__(
+        self, weight: Tensor | None = None, ignore_index: int = -100, reduction: str = "mean"
+    ) -> None:
         super().__init__(weight, reduction)
         self.ignore_index = ignore_index
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.nll_loss(
             input,
             target,
@@ -270,7 +290,7 @@ class KLDivLoss(_Loss):
         >>> loss = kl(F.log_softmax(logits, dim=1), target_probs)
     """
 
-    def __init__(self, reduction="mean", log_target=False):
+    def __init__(self, reduction: str = "mean", log_target: bool = False) -> None:
         Module.__init__(self)
         if reduction not in _REDUCTIONS + ("batchmean",):
             raise ValueError(
@@ -280,5 +300,5 @@ class KLDivLoss(_Loss):
         self.reduction = reduction
         self.log_target = log_target
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)

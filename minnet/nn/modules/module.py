@@ -1,7 +1,10 @@
 """Module: the base class of layers, owning parameters, buffers and submodules."""
 
+from __future__ import annotations
+
 import collections
 import collections.abc
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, NoReturn
 
 import numpy as np
 
@@ -9,13 +12,17 @@ from minnet._tensor import Tensor, _to_args
 from minnet.device import accelerator_error
 from minnet.nn.parameter import Parameter
 
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+    from typing_extensions import Self
+
 __all__ = ["Module"]
 
 
 class _IncompatibleKeys(
     collections.namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 ):
-    def __repr__(self):
+    def __repr__(self) -> str:
         if not self.missing_keys and not self.unexpected_keys:
             return "<All keys matched successfully>"
         return super().__repr__()
@@ -23,14 +30,14 @@ class _IncompatibleKeys(
     __str__ = __repr__
 
 
-def _addindent(s, n):
+def _addindent(s: str, n: int) -> str:
     lines = s.split("\n")
     if len(lines) == 1:
         return s
     return lines[0] + "\n" + "\n".join(" " * n + line for line in lines[1:])
 
 
-def _array_of(value):
+def _array_of(value: object) -> NDArray[Any]:
     if isinstance(value, np.ndarray):
         return value
     if isinstance(value, Tensor):
@@ -57,7 +64,14 @@ class Module:
         ...         return self.fc2(F.relu(self.fc1(x)))
     """
 
-    def __init__(self, *args, **kwargs):
+    # set in __init__ with object.__setattr__, beside the attribute machinery below
+    training: bool
+    _parameters: dict[str, Parameter | None]
+    _buffers: dict[str, Tensor | None]
+    _non_persistent_buffers_set: set[str]
+    _modules: dict[str, Module | None]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         if args or kwargs:
             raise TypeError(f"{type(self).__name__}.__init__() got unexpected arguments")
         object.__setattr__(self, "training", True)
@@ -66,16 +80,16 @@ class Module:
         object.__setattr__(self, "_non_persistent_buffers_set", set())
         object.__setattr__(self, "_modules", {})
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(
             f'Module [{type(self).__name__}] is missing the required "forward" function'
         )
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward(*args, **kwargs)
 
     # ------------------------------------------------------------------ registration
-    def _check_name(self, name, kind):
+    def _check_name(self, name: str, kind: str) -> None:
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"cannot assign {kind} before Module.__init__() call")
         if not isinstance(name, str):
@@ -83,7 +97,7 @@ class Module:
         if "." in name or name == "":
             raise KeyError(f'{kind} name can\'t contain "." or be empty, got "{name}"')
 
-    def register_parameter(self, name, param):
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Add a parameter (a :class:`Parameter` or None) under ``name``."""
         self._check_name(name, "parameter")
         if hasattr(self, name) and name not in self._parameters:
@@ -95,7 +109,9 @@ class Module:
             )
         self._parameters[name] = param
 
-    def register_buffer(self, name, tensor, persistent=True):
+    def register_buffer(
+        self, name: str, tensor: Tensor | NDArray[Any] | None, persistent: bool = True
+    ) -> None:
         """Add a buffer: state that is not learnable but belongs to the module (BatchNorm's
         running statistics). Arrays are wrapped in a Tensor. Persistent buffers are part of
         :meth:`state_dict`.
@@ -121,7 +137,7 @@ class Module:
         else:
             self._non_persistent_buffers_set.add(name)
 
-    def add_module(self, name, module):
+    def add_module(self, name: str, module: Module | None) -> None:
         """Add a submodule (or None) under ``name``."""
         self._check_name(name, "module")
         if module is not None and not isinstance(module, Module):
@@ -132,7 +148,7 @@ class Module:
 
     register_module = add_module
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: Any) -> None:
         d = self.__dict__
         params = d.get("_parameters")
         if isinstance(value, Parameter):
@@ -171,13 +187,13 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def _discard(self, name):
+    def _discard(self, name: str) -> None:
         for key in ("_parameters", "_buffers", "_modules"):
             self.__dict__[key].pop(name, None)
         self.__dict__.pop(name, None)
         self._non_persistent_buffers_set.discard(name)
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         d = self.__dict__
         for key in ("_parameters", "_buffers", "_modules"):
             store = d.get(key)
@@ -185,7 +201,7 @@ class Module:
                 return store[name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
-    def __delattr__(self, name):
+    def __delattr__(self, name: str) -> None:
         for key in ("_parameters", "_buffers", "_modules"):
             if name in self.__dict__.get(key, ()):
                 del self.__dict__[key][name]
@@ -193,7 +209,7 @@ class Module:
                 return
         object.__delattr__(self, name)
 
-    def __dir__(self):
+    def __dir__(self) -> list[str]:
         return sorted(
             set(super().__dir__())
             | set(self._parameters)
@@ -202,7 +218,9 @@ class Module:
         )
 
     # ------------------------------------------------------------------ traversal
-    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+    def named_modules(
+        self, memo: set[int] | None = None, prefix: str = "", remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Module]]:
         """Yield ``(name, module)`` for this module and every descendant, depth first."""
         if memo is None:
             memo = set()
@@ -217,12 +235,12 @@ class Module:
             sub = prefix + ("." if prefix else "") + name
             yield from module.named_modules(memo, sub, remove_duplicate)
 
-    def modules(self):
+    def modules(self) -> Iterator[Module]:
         """Yield this module and every descendant."""
         for _, m in self.named_modules():
             yield m
 
-    def named_children(self):
+    def named_children(self) -> Iterator[tuple[str, Module]]:
         """Yield ``(name, module)`` for each direct submodule."""
         seen = set()
         for name, module in self._modules.items():
@@ -230,12 +248,14 @@ class Module:
                 seen.add(id(module))
                 yield name, module
 
-    def children(self):
+    def children(self) -> Iterator[Module]:
         """Yield each direct submodule."""
         for _, m in self.named_children():
             yield m
 
-    def _named_members(self, store, prefix, recurse, remove_duplicate=True):
+    def _named_members(
+        self, store: str, prefix: str, recurse: bool, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Any]]:
         seen = set()
         modules = (
             self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
@@ -249,27 +269,31 @@ class Module:
                 seen.add(id(value))
                 yield mod_prefix + ("." if mod_prefix else "") + name, value
 
-    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
         """Yield ``(name, parameter)``, names dotted like ``'0.weight'``; a parameter shared
         by two modules is yielded once."""
         yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
-    def parameters(self, recurse=True):
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         """Yield the learnable parameters (what an optimizer is given)."""
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+    def named_buffers(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Tensor]]:
         """Yield ``(name, buffer)`` for every (non-None) buffer."""
         yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
-    def buffers(self, recurse=True):
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
-    def get_submodule(self, target):
+    def get_submodule(self, target: str) -> Module:
         """The submodule at a dotted path like ``'encoder.0'``."""
-        mod = self
+        mod: Any = self  # a None child raises AttributeError at the next step
         for item in target.split(".") if target else []:
             if item not in mod._modules:
                 raise AttributeError(f"{mod._get_name()} has no attribute `{item}`")
@@ -277,7 +301,7 @@ class Module:
         return mod
 
     # ------------------------------------------------------------------ modes, grads
-    def train(self, mode=True):
+    def train(self, mode: bool = True) -> Self:
         """Set train mode (``mode=True``) or eval mode on this module and all descendants;
         affects Dropout and BatchNorm. Returns self."""
         if not isinstance(mode, bool):
@@ -286,17 +310,17 @@ class Module:
             object.__setattr__(m, "training", mode)
         return self
 
-    def eval(self):
+    def eval(self) -> Self:
         """Set eval mode (same as ``train(False)``). Returns self."""
         return self.train(False)
 
-    def requires_grad_(self, requires_grad=True):
+    def requires_grad_(self, requires_grad: bool = True) -> Self:
         """Switch gradient recording of all parameters on or off. Returns self."""
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
 
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients of all parameters: to None (default) or to zeros in place."""
         for p in self.parameters():
             if p.grad is None:
@@ -306,7 +330,7 @@ class Module:
             else:
                 p.grad.data[...] = 0
 
-    def apply(self, fn):
+    def apply(self, fn: Callable[[Module], object]) -> Self:
         """Call ``fn`` on every submodule (children first) and on self. Returns self."""
         for m in self.children():
             m.apply(fn)
@@ -314,7 +338,7 @@ class Module:
         return self
 
     # ------------------------------------------------------------------ device, dtype
-    def to(self, *args, **kwargs):
+    def to(self, *args: Any, **kwargs: Any) -> Self:
         """Convert floating parameters and buffers (and gradients) in place, with
         ``Tensor.to``'s signatures: ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)``
         (``non_blocking`` accepted). The Parameter objects stay the same, so optimizers
@@ -342,22 +366,27 @@ class Module:
                         t.grad.data = t.grad.data.astype(dtype)
         return self
 
-    def double(self):
+    def double(self) -> Self:
         """Convert floating parameters and buffers to float64. Returns self."""
         return self.to(np.float64)
 
-    def float(self):
+    def float(self) -> Self:
         """Convert floating parameters and buffers to float32. Returns self."""
         return self.to(np.float32)
 
-    def cpu(self):
+    def cpu(self) -> Self:
         return self
 
-    def cuda(self, device=None):
+    def cuda(self, device: object = None) -> NoReturn:
         raise accelerator_error("Module.cuda()")
 
     # ------------------------------------------------------------------ state dict
-    def state_dict(self, destination=None, prefix="", keep_vars=False):
+    def state_dict(
+        self,
+        destination: dict[str, Tensor] | None = None,
+        prefix: str = "",
+        keep_vars: bool = False,
+    ) -> dict[str, Tensor]:
         """A dict from dotted names (``'0.weight'``, ``'1.running_mean'``) to the
         parameters and persistent buffers, as detached Tensors sharing their data (or the
         Parameters themselves with ``keep_vars=True``). Save it with ``minnet.save``."""
@@ -374,7 +403,9 @@ class Module:
                 module.state_dict(destination, prefix + name + ".", keep_vars)
         return destination
 
-    def load_state_dict(self, state_dict, strict=True):
+    def load_state_dict(
+        self, state_dict: Mapping[str, Any], strict: bool = True
+    ) -> _IncompatibleKeys:
         """Copy parameters and buffers from ``state_dict`` (Tensors or NumPy arrays, e.g.
         from ``minnet.load``) into this module's, in place and cast to their dtypes.
 
@@ -430,14 +461,14 @@ class Module:
         return _IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ repr
-    def _get_name(self):
+    def _get_name(self) -> str:
         return type(self).__name__
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         """The text inside this module's parentheses in its repr (override it)."""
         return ""
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         extra = self.extra_repr()
         extra_lines = extra.split("\n") if extra else []
         child_lines = [f"({name}): " + _addindent(repr(m), 2) for name, m in self._modules.items()]
@@ -450,6 +481,6 @@ class Module:
                 main += "\n  " + "\n  ".join(lines) + "\n"
         return main + ")"
 
-    def _layer_error(self, message):
+    def _layer_error(self, message: str) -> ValueError:
         """A ValueError that names the layer, e.g. "Linear(in_features=2, ...): ..."."""
         return ValueError(f"{self._get_name()}({self.extra_repr()}): {message}")

@@ -1,6 +1,9 @@
 """BatchNorm1d, BatchNorm2d and LayerNorm."""
 
+from __future__ import annotations
+
 import numbers
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -10,6 +13,11 @@ from minnet.nn._layout import channel_hint
 from minnet.nn.modules.module import Module
 from minnet.nn.parameter import Parameter
 from minnet.tensor import get_default_dtype
+
+if TYPE_CHECKING:
+    from numpy.typing import DTypeLike
+
+    from minnet import Tensor
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
 
@@ -50,13 +58,13 @@ class BatchNorm1d(Module):
 
     def __init__(
         self,
-        num_features,
-        eps=1e-5,
-        momentum=0.1,
-        affine=True,
-        track_running_stats=True,
-        dtype=None,
-    ):
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        dtype: DTypeLike | None = None,
+    ) -> None:
         super().__init__()
         dtype = dtype or get_default_dtype()
         self.num_features = int(num_features)
@@ -80,19 +88,19 @@ class BatchNorm1d(Module):
             self.register_buffer("num_batches_tracked", None)
         self.reset_parameters()
 
-    def reset_running_stats(self):
+    def reset_running_stats(self) -> None:
         if self.track_running_stats:
             self.running_mean.data[...] = 0
             self.running_var.data[...] = 1
             self.num_batches_tracked.data[...] = 0
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         self.reset_running_stats()
         if self.affine:
             init.ones_(self.weight)
             init.zeros_(self.bias)
 
-    def _check_input_dim(self, input):
+    def _check_input_dim(self, input: Tensor) -> None:
         if input.ndim not in (2, 3) or input.shape[1] != self.num_features:
             raise self._layer_error(
                 f"expected input of shape (N, {self.num_features}) or "
@@ -100,7 +108,7 @@ class BatchNorm1d(Module):
                 f"{tuple(input.shape)}"
             )
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         input = F._tensor(input, "input", type(self).__name__)
         self._check_input_dim(input)
         factor = 0.0 if self.momentum is None else self.momentum
@@ -121,7 +129,7 @@ class BatchNorm1d(Module):
             self.eps,
         )
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
             f"affine={self.affine}, track_running_stats={self.track_running_stats}"
@@ -143,7 +151,7 @@ class BatchNorm2d(BatchNorm1d):
         >>> y = m(minnet.randn(8, 16, 28, 28))
     """
 
-    def _check_input_dim(self, input):
+    def _check_input_dim(self, input: Tensor) -> None:
         if input.ndim != 4 or input.shape[1] != self.num_features:
             msg = (
                 f"expected input of shape (N, {self.num_features}, H, W), got shape "
@@ -181,12 +189,22 @@ class LayerNorm(Module):
         >>> y = m(minnet.randn(20, 5, 10))
     """
 
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, dtype=None):
+    bias: Parameter | None
+
+    def __init__(
+        self,
+        normalized_shape: int | Sequence[int],
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+        bias: bool = True,
+        dtype: DTypeLike | None = None,
+    ) -> None:
         super().__init__()
         dtype = dtype or get_default_dtype()
-        if isinstance(normalized_shape, numbers.Integral):
-            normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(int(s) for s in normalized_shape)
+        shape: Any = normalized_shape  # mypy does not count int as a numbers.Integral
+        if isinstance(shape, numbers.Integral):
+            shape = (shape,)
+        self.normalized_shape = tuple(int(s) for s in shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         if elementwise_affine:
@@ -200,13 +218,13 @@ class LayerNorm(Module):
             self.register_parameter("bias", None)
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         if self.elementwise_affine:
             init.ones_(self.weight)
             if self.bias is not None:
                 init.zeros_(self.bias)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         k = len(self.normalized_shape)
         if input.ndim < k or tuple(input.shape[input.ndim - k :]) != self.normalized_shape:
             raise self._layer_error(
@@ -215,7 +233,7 @@ class LayerNorm(Module):
             )
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (
             f"{self.normalized_shape}, eps={self.eps}, "
             f"elementwise_affine={self.elementwise_affine}"

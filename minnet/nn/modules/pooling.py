@@ -1,14 +1,23 @@
 """MaxPool2d, AvgPool2d, AdaptiveAvgPool2d (PyTorch's names and arguments)."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
 from minnet.nn import functional as F
 from minnet.nn._layout import pool_hint
 from minnet.nn.modules.module import Module
 
+if TYPE_CHECKING:
+    from minnet import Tensor
+
 __all__ = ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"]
+
+_size_2_t = int | tuple[int, int]  # PyTorch's name: an int or an (h, w) pair
 
 
 class _Pool(Module):
-    def _call(self, fn, input, *args, **kwargs):
+    def _call(self, fn: Callable[..., Any], input: Tensor, *args: Any, **kwargs: Any) -> Any:
         try:
             return fn(input, *args, **kwargs)
         except ValueError as e:
@@ -41,20 +50,20 @@ class MaxPool2d(_Pool):
 
     def __init__(
         self,
-        kernel_size,
-        stride=None,
-        padding=0,
-        dilation=1,
-        return_indices=False,
-        ceil_mode=False,
-    ):
+        kernel_size: _size_2_t,
+        stride: _size_2_t | None = None,
+        padding: _size_2_t = 0,
+        dilation: _size_2_t = 1,
+        return_indices: bool = False,
+        ceil_mode: bool = False,
+    ) -> None:
         super().__init__()
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding, self.dilation = padding, dilation
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Any:  # a Tensor, or (output, indices)
         return self._call(
             F.max_pool2d,
             input,
@@ -66,7 +75,7 @@ class MaxPool2d(_Pool):
             return_indices=self.return_indices,
         )
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (
             f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
             f"dilation={self.dilation}, ceil_mode={self.ceil_mode}"
@@ -96,20 +105,20 @@ class AvgPool2d(_Pool):
 
     def __init__(
         self,
-        kernel_size,
-        stride=None,
-        padding=0,
-        ceil_mode=False,
-        count_include_pad=True,
-        divisor_override=None,
-    ):
+        kernel_size: _size_2_t,
+        stride: _size_2_t | None = None,
+        padding: _size_2_t = 0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+        divisor_override: int | None = None,
+    ) -> None:
         super().__init__()
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding, self.ceil_mode = padding, ceil_mode
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return self._call(
             F.avg_pool2d,
             input,
@@ -121,7 +130,7 @@ class AvgPool2d(_Pool):
             self.divisor_override,
         )
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
@@ -141,12 +150,12 @@ class AdaptiveAvgPool2d(_Pool):
         (8, 64, 1, 1)
     """
 
-    def __init__(self, output_size):
+    def __init__(self, output_size: int | tuple[int | None, int | None]) -> None:
         super().__init__()
         self.output_size = output_size
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return self._call(F.adaptive_avg_pool2d, input, self.output_size)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"output_size={self.output_size}"

@@ -3,7 +3,10 @@ arguments, parameter names, initialisation and call signatures. Each direction o
 is one autograd node over the fused sequence kernels (minnet.nn.functional.rnn); the
 equations are minnet.reference.rnn's (GRU in PyTorch's reset-after form, gates r, z, n)."""
 
+from __future__ import annotations
+
 import math
+from typing import TYPE_CHECKING, Any, Union, cast
 
 import numpy as np
 
@@ -14,9 +17,15 @@ from minnet.nn.modules.module import Module
 from minnet.nn.parameter import Parameter
 from minnet.tensor import Tensor, cat, get_default_dtype, stack
 
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, DTypeLike, NDArray
+
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+# an RNN's or GRU's initial state h_0, or an LSTM's (h_0, c_0)
+_State = Union[Tensor, tuple[Tensor, Tensor]]
 
 
 class RNNBase(Module):
@@ -24,16 +33,16 @@ class RNNBase(Module):
 
     def __init__(
         self,
-        mode,
-        input_size,
-        hidden_size,
-        num_layers=1,
-        bias=True,
-        batch_first=False,
-        dropout=0.0,
-        bidirectional=False,
-        dtype=None,
-    ):
+        mode: str,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        dtype: DTypeLike | None = None,
+    ) -> None:
         super().__init__()
         if not isinstance(hidden_size, int) or hidden_size <= 0:
             raise ValueError(
@@ -58,12 +67,12 @@ class RNNBase(Module):
         self.bidirectional = bool(bidirectional)
         gh = _GATES[mode] * hidden_size
         dirs = 2 if bidirectional else 1
-        self._flat_weights_names = []
+        self._flat_weights_names: list[str] = []
         for layer in range(num_layers):
             in_size = self.input_size if layer == 0 else hidden_size * dirs
             for d in range(dirs):
                 sfx = f"_l{layer}" + ("_reverse" if d else "")
-                names = [
+                names: list[tuple[str, tuple[int, ...]]] = [
                     ("weight_ih" + sfx, (gh, in_size)),
                     ("weight_hh" + sfx, (gh, hidden_size)),
                 ]
@@ -74,22 +83,22 @@ class RNNBase(Module):
                     self._flat_weights_names.append(name)
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         stdv = 1.0 / math.sqrt(self.hidden_size)
         for name in self._flat_weights_names:
             init.uniform_(getattr(self, name), -stdv, stdv)
 
-    def flatten_parameters(self):
+    def flatten_parameters(self) -> None:
         """PyTorch compatibility (cuDNN weight packing): nothing to do on minnet's CPU kernels."""
 
     @property
-    def all_weights(self):
+    def all_weights(self) -> list[list[Parameter]]:
         """Per layer and direction, [w_ih, w_hh(, b_ih, b_hh)], as PyTorch's."""
         per = 4 if self.bias else 2
         ws = [getattr(self, n) for n in self._flat_weights_names]
         return [ws[i : i + per] for i in range(0, len(ws), per)]
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
@@ -106,7 +115,7 @@ class RNNBase(Module):
         return s
 
     # -- checks ------------------------------------------------------------------------------
-    def _check_input(self, input):
+    def _check_input(self, input: Tensor) -> None:
         if not isinstance(input, Tensor):
             raise TypeError(
                 f"{self._get_name()}: input must be a Tensor, got {type(input).__name__}"
@@ -128,7 +137,7 @@ class RNNBase(Module):
                 f"parameters' {w.dtype}"
             )
 
-    def _check_hidden(self, hx, batch, batched, name="hx"):
+    def _check_hidden(self, hx: object, batch: int, batched: bool, name: str = "hx") -> None:
         dirs = 2 if self.bidirectional else 1
         want = (
             (self.num_layers * dirs, batch, self.hidden_size)
@@ -142,7 +151,9 @@ class RNNBase(Module):
         if tuple(hx.shape) != want:
             raise self._layer_error(f"expected {name} of shape {want}, got {tuple(hx.shape)}")
 
-    def _check_lengths(self, lengths, T, B):
+    def _check_lengths(
+        self, lengths: Tensor | ArrayLike | None, T: int, B: int
+    ) -> NDArray[np.int64] | None:
         if lengths is None:
             return None
         lens = np.asarray(lengths.data if isinstance(lengths, Tensor) else lengths)
@@ -160,7 +171,12 @@ class RNNBase(Module):
         return lens.astype(np.int64)
 
     # -- forward -----------------------------------------------------------------------------
-    def forward(self, input, hx=None, lengths=None):
+    def forward(
+        self,
+        input: Tensor,
+        hx: _State | None = None,
+        lengths: Tensor | ArrayLike | None = None,
+    ) -> tuple[Tensor, Any]:  # (output, h_n), or an LSTM's (output, (h_n, c_n))
         self._check_input(input)
         batched = input.ndim == 3
         x = input
@@ -173,6 +189,8 @@ class RNNBase(Module):
         dirs = 2 if self.bidirectional else 1
         H = self.hidden_size
         is_lstm = self.mode == "LSTM"
+        h0: Any
+        c0: Any
         if hx is None:
             zeros = Tensor(np.zeros((self.num_layers * dirs, B, H), dtype=x.dtype))
             h0, c0 = zeros, (zeros if is_lstm else None)
@@ -185,10 +203,12 @@ class RNNBase(Module):
             if not batched:
                 h0, c0 = h0.unsqueeze(1), c0.unsqueeze(1)
         else:
-            self._check_hidden(hx, B, batched)
-            h0, c0 = (hx if batched else hx.unsqueeze(1)), None
+            self._check_hidden(hx, B, batched)  # hx is a Tensor from here
+            h0, c0 = (hx if batched else cast(Tensor, hx).unsqueeze(1)), None
 
         layer_in = x
+        h_n: Any  # a list of the layers' states, then the stacked Tensor
+        c_n: Any
         h_n, c_n = [], []
         for layer in range(self.num_layers):
             outs = []
@@ -268,16 +288,16 @@ class RNN(RNNBase):
 
     def __init__(
         self,
-        input_size,
-        hidden_size,
-        num_layers=1,
-        nonlinearity="tanh",
-        bias=True,
-        batch_first=False,
-        dropout=0.0,
-        bidirectional=False,
-        dtype=None,
-    ):
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        nonlinearity: str = "tanh",
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        dtype: DTypeLike | None = None,
+    ) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
@@ -318,16 +338,16 @@ class LSTM(RNNBase):
 
     def __init__(
         self,
-        input_size,
-        hidden_size,
-        num_layers=1,
-        bias=True,
-        batch_first=False,
-        dropout=0.0,
-        bidirectional=False,
-        proj_size=0,
-        dtype=None,
-    ):
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        dtype: DTypeLike | None = None,
+    ) -> None:
         if proj_size:
             raise ValueError("LSTM: proj_size is not supported")
         super().__init__(
@@ -372,15 +392,15 @@ class GRU(RNNBase):
 
     def __init__(
         self,
-        input_size,
-        hidden_size,
-        num_layers=1,
-        bias=True,
-        batch_first=False,
-        dropout=0.0,
-        bidirectional=False,
-        dtype=None,
-    ):
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        dtype: DTypeLike | None = None,
+    ) -> None:
         super().__init__(
             "GRU",
             input_size,
@@ -397,7 +417,17 @@ class GRU(RNNBase):
 class RNNCellBase(Module):
     """Shared machinery of the single-step cells."""
 
-    def __init__(self, input_size, hidden_size, bias, num_chunks, dtype=None):
+    bias_ih: Parameter | None
+    bias_hh: Parameter | None
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool,
+        num_chunks: int,
+        dtype: DTypeLike | None = None,
+    ) -> None:
         super().__init__()
         dtype = dtype or get_default_dtype()
         self.input_size = int(input_size)
@@ -414,12 +444,12 @@ class RNNCellBase(Module):
             self.register_parameter("bias_hh", None)
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         stdv = 1.0 / math.sqrt(self.hidden_size)
         for p in self.parameters():
             init.uniform_(p, -stdv, stdv)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
         if not self.bias:
             s += ", bias=False"
@@ -427,7 +457,9 @@ class RNNCellBase(Module):
             s += f", nonlinearity={self.nonlinearity!r}"
         return s
 
-    def _prepare(self, input, hx, lstm=False):
+    def _prepare(
+        self, input: Tensor, hx: _State | None, lstm: bool = False
+    ) -> tuple[Tensor, Any, bool]:
         """(x (B, I), states (B, H) or None, batched) after checking shapes."""
         if not isinstance(input, Tensor):
             raise TypeError(
@@ -447,7 +479,7 @@ class RNNCellBase(Module):
         x = input if batched else input.unsqueeze(0)
         if hx is None:
             return x, None, batched
-        hs = list(hx) if lstm else [hx]
+        hs: list[Any] = list(hx) if lstm else [hx]
         want = (x.shape[0], self.hidden_size) if batched else (self.hidden_size,)
         for i, h in enumerate(hs):
             name = ("h", "c")[i] if lstm else "hx"
@@ -481,7 +513,14 @@ class RNNCell(RNNCellBase):
         >>> h = cell(minnet.randn(3, 10))
     """
 
-    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", dtype=None):
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        nonlinearity: str = "tanh",
+        dtype: DTypeLike | None = None,
+    ) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(
                 f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}"
@@ -489,7 +528,7 @@ class RNNCell(RNNCellBase):
         self.nonlinearity = nonlinearity
         super().__init__(input_size, hidden_size, bias, 1, dtype)
 
-    def forward(self, input, hx=None):
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         x, h, batched = self._prepare(input, hx)
         out = RF.rnn_cell(
             x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, self.nonlinearity
@@ -516,10 +555,16 @@ class GRUCell(RNNCellBase):
         >>> h = cell(minnet.randn(64, 28), h)
     """
 
-    def __init__(self, input_size, hidden_size, bias=True, dtype=None):
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        dtype: DTypeLike | None = None,
+    ) -> None:
         super().__init__(input_size, hidden_size, bias, 3, dtype)
 
-    def forward(self, input, hx=None):
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         x, h, batched = self._prepare(input, hx)
         out = RF.gru_cell(x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         return out if batched else out.squeeze(0)
@@ -546,10 +591,18 @@ class LSTMCell(RNNCellBase):
         >>> h, c = cell(minnet.randn(3, 10))
     """
 
-    def __init__(self, input_size, hidden_size, bias=True, dtype=None):
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        dtype: DTypeLike | None = None,
+    ) -> None:
         super().__init__(input_size, hidden_size, bias, 4, dtype)
 
-    def forward(self, input, hx=None):
+    def forward(
+        self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None
+    ) -> tuple[Tensor, Tensor]:
         x, hc, batched = self._prepare(input, hx, lstm=True)
         h, c = RF.lstm_cell(x, hc, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))

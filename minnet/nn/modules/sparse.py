@@ -1,5 +1,9 @@
 """Embedding."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from minnet.nn import functional as F
@@ -7,6 +11,11 @@ from minnet.nn import init
 from minnet.nn.modules.module import Module
 from minnet.nn.parameter import Parameter
 from minnet.tensor import get_default_dtype
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, DTypeLike
+
+    from minnet import Tensor
 
 __all__ = ["Embedding"]
 
@@ -36,7 +45,16 @@ class Embedding(Module):
         (2, 4, 3)
     """
 
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, _weight=None, dtype=None):
+    weight: Parameter
+
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        padding_idx: int | None = None,
+        _weight: Tensor | ArrayLike | None = None,
+        dtype: DTypeLike | None = None,
+    ) -> None:
         super().__init__()
         dtype = dtype or get_default_dtype()
         self.num_embeddings = int(num_embeddings)
@@ -63,12 +81,12 @@ class Embedding(Module):
                 )
             self.weight = Parameter(w)
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         init.normal_(self.weight)
         if self.padding_idx is not None:
             self.weight.data[self.padding_idx] = 0
 
-    def forward(self, input):
+    def forward(self, input: Tensor | ArrayLike) -> Tensor:
         idx = (
             input.data
             if hasattr(input, "data") and not isinstance(input, np.ndarray)
@@ -84,6 +102,6 @@ class Embedding(Module):
             )
         return F.embedding(input, self.weight, self.padding_idx)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         s = f"{self.num_embeddings}, {self.embedding_dim}"
         return s + (f", padding_idx={self.padding_idx}" if self.padding_idx is not None else "")
