@@ -52,7 +52,8 @@ static inline void FN(col_range)(ptrdiff_t col0, ptrdiff_t sw, ptrdiff_t W, ptrd
     *j1 = b;
 }
 
-/* col_kp[(c*kh + p)*kw + q][i*ow + j] (rows ldc apart) := x_chw[c, i*sh - pad_t + p*dh, j*sw - pad_l + q*dw]
+/* col_kp[(c*kh + p)*kw + q][i*ow + j] (rows ldc apart) :=
+ *     x_chw[c, i*sh - pad_t + p*dh, j*sw - pad_l + q*dw]
  * for the c_n channels starting at x_chw (zero outside the image). Chainer's im2col_cpu as a
  * loop: rows are unit-stride in j when sw == 1, so the inner copy is a memcpy-like run. */
 static void FN(im2col)(const DT *x_chw, ptrdiff_t c_n, const mn_conv2d_geom *g, DT *col_kp,

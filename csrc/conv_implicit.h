@@ -111,6 +111,7 @@ IATTR static void IFN(ik_fwd_st)(ptrdiff_t K, const DT *restrict wp, const DT *r
  * output gradient transposed to pixel-major (channels contiguous). The garbage columns
  * j >= OW are skipped, not multiplied by their zeros: 2 of every 9 pixels at 7x7, 2 of 16
  * at 14x14. */
+// clang-format off: it takes _Pragma(...) for an expression and rewraps the loop after it
 #define IK_DW_BODY(NV)                                                                     \
     typedef DT vt __attribute__((vector_size(IVB), aligned(sizeof(DT)), may_alias));      \
     enum { L = IVB / sizeof(DT) };                                                         \
@@ -136,6 +137,7 @@ IATTR static void IFN(ik_fwd_st)(ptrdiff_t K, const DT *restrict wp, const DT *r
     _Pragma("GCC unroll 16") for (int kk = 0; kk < IKB; kk++)                              \
         _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++)                               \
             *(vt *)(dwt + kk * ldw + v * L) += acc[kk][v];
+// clang-format on
 
 IATTR static void IFN(ik_dw2)(ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t Wp,
                               const DT *const *restrict src,

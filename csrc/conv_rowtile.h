@@ -160,6 +160,7 @@ static void rowtile_image(ptrdiff_t C, ptrdiff_t kh, const float *wp, ptrdiff_t 
         _Pragma("GCC unroll 3") for (int q = 0; q < 3; q++)                                \
             _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) acc[g][q][v] =            \
                 _mm512_setzero_ps()
+// clang-format off: it takes _Pragma(...) for an expression and rewraps the loop after it
 #define RW_STORE(NV)                                                                       \
     for (int g = 0; g < ng; g++)                                                           \
         _Pragma("GCC unroll 3") for (int q = 0; q < 3; q++)                                \
@@ -168,6 +169,7 @@ static void rowtile_image(ptrdiff_t C, ptrdiff_t kh, const float *wp, ptrdiff_t 
                 float *o = dwt + (g * 3 + q) * ld + v * 16;                                \
                 _mm512_storeu_ps(o, _mm512_add_ps(_mm512_loadu_ps(o), acc[g][q][v]));      \
             }
+// clang-format on
 
 /* output row i at stride S: the four (c, p) input rows x0..x3 and its dY^T row d */
 #define RW_ROW(S)                                                                          \

@@ -68,6 +68,7 @@ static int bn_threads(ptrdiff_t n, ptrdiff_t c, ptrdiff_t s, int n_threads)
     return c < n_threads ? (int)c : n_threads;
 }
 
+// clang-format off: it takes _Pragma(...) for an expression and rewraps the loop after it
 #define DEFINE_BN(DT, SFX)                                                                 \
     void mn_bn_stats_##SFX(const DT *x, ptrdiff_t n, ptrdiff_t c, ptrdiff_t s, double *mean, \
                            double *var, int isa, int n_threads)                            \
@@ -123,6 +124,7 @@ static int bn_threads(ptrdiff_t n, ptrdiff_t c, ptrdiff_t s, int n_threads)
             }                                                                              \
         }                                                                                  \
     }
+// clang-format on
 
 /* mn_bn_{stats,apply,bwd}_{f32,f64} */
 DEFINE_BN(float, f32)

@@ -2,14 +2,14 @@
  *
  * The forward (input projection and loop over time) runs inside ONE parallel region, and so
  * does the backward's loop over time. The H hidden units are split into blocks of NR (the
- * recurrent matmul's panel width) and each thread owns the same blocks at every step (static schedule over identical bounds), so it packs its slice of W_hh (and
- * W_ih) once, computes its columns of the input projection for all steps, and keeps its
- * panels in its cache. A forward step is, per block: the recurrent matmul for the
- * block's columns of every gate, then the gate kernel for those units; then one barrier (the
- * next step reads all of h). A backward step is, per block: the gate-gradient kernel (which
- * needs the block's dh only), a barrier (the matmul reads every gate gradient), then
- * dh[:, block] += dgh @ W_hh[:, block] with no barrier after it: the next gate kernel only
- * reads the block this thread just wrote.
+ * recurrent matmul's panel width) and each thread owns the same blocks at every step (static
+ * schedule over identical bounds), so it packs its slice of W_hh (and W_ih) once, computes its
+ * columns of the input projection for all steps, and keeps its panels in its cache. A forward
+ * step is, per block: the recurrent matmul for the block's columns of every gate, then the gate
+ * kernel for those units; then one barrier (the next step reads all of h). A backward step is,
+ * per block: the gate-gradient kernel (which needs the block's dh only), a barrier (the matmul
+ * reads every gate gradient), then dh[:, block] += dgh @ W_hh[:, block] with no barrier after
+ * it: the next gate kernel only reads the block this thread just wrote.
  * Parameters: DT, SFX (f32 or f64), GATES_TAB, PICK(isa), RMM_TAB, PICK_RMM(isa), GEMM. */
 
 #include "names.h"
