@@ -173,7 +173,7 @@ ATTR_AVX2 static void tpack8_f32_avx2(const float *restrict src, ptrdiff_t rs, p
 #define SM_AXPY axpy_f32_generic
 #define SM_T float
 #define SM_VB 16
-#define SM_ATTR 
+#define SM_ATTR
 #include "gemm_small.h"
 #if MN_X86
 #define SM_DOT dot_f32_avx2
@@ -195,7 +195,7 @@ ATTR_AVX2 static void tpack8_f32_avx2(const float *restrict src, ptrdiff_t rs, p
 #define SM_AXPY axpy_f64_generic
 #define SM_T double
 #define SM_VB 16
-#define SM_ATTR 
+#define SM_ATTR
 #include "gemm_small.h"
 #if MN_X86
 #define SM_DOT dot_f64_avx2

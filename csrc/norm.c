@@ -52,9 +52,9 @@
 #undef DT
 
 #if MN_X86
-#define PICK(isa, name, sfx)                                                               \
-    ((isa) >= MN_ISA_AVX512 ? MN_JOIN(MN_JOIN(bn_##name, sfx), avx512)                     \
-     : (isa) >= MN_ISA_AVX2 ? MN_JOIN(MN_JOIN(bn_##name, sfx), avx2)                       \
+#define PICK(isa, name, sfx)                                           \
+    ((isa) >= MN_ISA_AVX512 ? MN_JOIN(MN_JOIN(bn_##name, sfx), avx512) \
+     : (isa) >= MN_ISA_AVX2 ? MN_JOIN(MN_JOIN(bn_##name, sfx), avx2)   \
                             : MN_JOIN(MN_JOIN(bn_##name, sfx), generic))
 #else
 #define PICK(isa, name, sfx) MN_JOIN(MN_JOIN(bn_##name, sfx), generic)
