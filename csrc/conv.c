@@ -32,7 +32,7 @@
 
 int mn_conv2d_algorithm = MN_CONV_AUTO;
 int mn_conv2d_block_cols = 512;
-int mn_conv2d_dx_as_conv = 0;  /* off: its GEMM has only m = C_in rows */
+int mn_conv2d_dx_as_conv = 0; /* off: its GEMM has only m = C_in rows */
 int mn_conv2d_wide = 1;
 int mn_conv2d_rowtile = 1;
 

@@ -11,17 +11,17 @@
  * kernel): pad_t/pad_l are the zeros before the first row/column; the output size oh x ow is
  * given by the caller, and any tap that falls outside the input reads zero. */
 typedef struct {
-    ptrdiff_t n, c_in, h, w;      /* input x_nchw */
-    ptrdiff_t c_out, kh, kw;      /* weight w_oihw: (c_out, c_in / groups, kh, kw) */
-    ptrdiff_t oh, ow;             /* output y_nchw: (n, c_out, oh, ow) */
+    ptrdiff_t n, c_in, h, w; /* input x_nchw */
+    ptrdiff_t c_out, kh, kw; /* weight w_oihw: (c_out, c_in / groups, kh, kw) */
+    ptrdiff_t oh, ow;        /* output y_nchw: (n, c_out, oh, ow) */
     ptrdiff_t sh, sw, pad_t, pad_l, dh, dw, groups;
 } mn_conv2d_geom;
 
 /* y[n, o, i, j] := act(b[o] + sum_{c, p, q} w[o, c, p, q] *
  *                        x[n, g*C_in_g + c, i*sh - pad_t + p*dh, j*sw - pad_l + q*dw])
  *   b may be NULL; act is MN_ACT_IDENTITY or MN_ACT_RELU. Returns 0, or -1 on OOM. */
-int mn_conv2d_fwd_f32(const float *x_nchw, const float *w_oihw, const float *b_o,
-                      float *y_nchw, const mn_conv2d_geom *g, int act, int isa, int n_threads);
+int mn_conv2d_fwd_f32(const float *x_nchw, const float *w_oihw, const float *b_o, float *y_nchw,
+                      const mn_conv2d_geom *g, int act, int isa, int n_threads);
 int mn_conv2d_fwd_f64(const double *x_nchw, const double *w_oihw, const double *b_o,
                       double *y_nchw, const mn_conv2d_geom *g, int act, int isa, int n_threads);
 
@@ -32,12 +32,10 @@ int mn_conv2d_fwd_f64(const double *x_nchw, const double *w_oihw, const double *
  * Returns 0, or -1 on OOM. */
 int mn_conv2d_bwd_f32(const float *dy_nchw, const float *x_nchw, const float *w_oihw,
                       float *dx_nchw, float *dw_oihw, float *db_o, const float *relu_y,
-                      const uint8_t *pool_code, const mn_conv2d_geom *g, int isa,
-                      int n_threads);
+                      const uint8_t *pool_code, const mn_conv2d_geom *g, int isa, int n_threads);
 int mn_conv2d_bwd_f64(const double *dy_nchw, const double *x_nchw, const double *w_oihw,
                       double *dx_nchw, double *dw_oihw, double *db_o, const double *relu_y,
-                      const uint8_t *pool_code, const mn_conv2d_geom *g, int isa,
-                      int n_threads);
+                      const uint8_t *pool_code, const mn_conv2d_geom *g, int isa, int n_threads);
 
 /* The fused conv2d + relu + 2x2 stride-2 max pooling of Conv2d -> ReLU -> MaxPool2d(2):
  *   p := maxpool2x2(relu(conv2d(x, w) + b)), (N, C_out, OH/2, OW/2) (floor; OH, OW >= 2);
@@ -51,8 +49,8 @@ int mn_conv2d_relu_pool_fwd_f32(const float *x_nchw, const float *w_oihw, const 
                                 float *p_nchw, uint8_t *code, const mn_conv2d_geom *g, int isa,
                                 int n_threads);
 int mn_conv2d_relu_pool_fwd_f64(const double *x_nchw, const double *w_oihw, const double *b_o,
-                                double *p_nchw, uint8_t *code, const mn_conv2d_geom *g,
-                                int isa, int n_threads);
+                                double *p_nchw, uint8_t *code, const mn_conv2d_geom *g, int isa,
+                                int n_threads);
 
 /* Which lowering the kernels use: MN_CONV_AUTO picks per shape (conv_dispatch.h); the others
  * force one where it applies (implicit: every convolution's forward and dW, dX at stride 1),

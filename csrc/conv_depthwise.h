@@ -87,8 +87,8 @@ static int FN(dwise_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw,
     for (ptrdiff_t oc = 0; dx && oc < CO; oc++)
         for (ptrdiff_t k = 0; k < khw; k++)
             wf[oc * khw + k] = w[oc * khw + khw - 1 - k];
-    const int nt = (int)(items < n_threads ? (items > 0 ? items : 1) : (n_threads > 256 ? 256
-                                                                                  : n_threads));
+    const int nt =
+        (int)(items < n_threads ? (items > 0 ? items : 1) : (n_threads > 256 ? 256 : n_threads));
     DT *part[256];
     int fail = 0;
 #pragma omp parallel num_threads(nt) if (nt > 1)
@@ -116,8 +116,8 @@ static int FN(dwise_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw,
                 }
                 if (dx) {
                     FN(ik_pad)(&ik, dyg, cout_g, &gt, Hq, Wq, dyp);
-                    ik.dwise(dyp, cout_g, Hq * Wq, Wq, H, W, wf + gi * cout_g * khw, kh, kw,
-                             g->dh, g->dw, (DT)0, 0, dx + (n * G + gi) * HW);
+                    ik.dwise(dyp, cout_g, Hq * Wq, Wq, H, W, wf + gi * cout_g * khw, kh, kw, g->dh,
+                             g->dw, (DT)0, 0, dx + (n * G + gi) * HW);
                 }
                 if (dw) {
                     FN(ik_pad)(&ik, x + (n * G + gi) * HW, 1, g, Hp, Wp, xp);

@@ -5,7 +5,6 @@
  * Instantiated by conv_isa.h per dtype and ISA: DT, DFN(name), DATTR; DFN(wide_fwd) is
  * wide_fwd_{avx512,avx2,generic}_{f32,f64}. Called through direct_fwd_isa/direct_bwd_isa. */
 
-
 /* Stride 1: zero-pad the image once into rows of width Wp = W + pads, then every tap is ONE
  * flat loop over the OH x Wp output "wide" plane: y_wide[t] += w * xp[t + p*dh*Wp + q*dw].
  * Columns j >= OW of a wide row are garbage (they would wrap into the next row) and are
@@ -127,7 +126,8 @@ DATTR static void DFN(wide_bwd)(const DT *dy_chw, const DT *x_chw, const DT *w, 
                 for (ptrdiff_t s = 0; s < g->w; s++)
                     dx_chw[(c * g->h + r) * g->w + s] =
                         (r + g->pad_t < Hp && s + g->pad_l < Wp)
-                            ? dxp[c * Hp * Wp + (r + g->pad_t) * Wp + s + g->pad_l] : (DT)0;
+                            ? dxp[c * Hp * Wp + (r + g->pad_t) * Wp + s + g->pad_l]
+                            : (DT)0;
 }
 
 /* y_chw (C_out x OH x OW) of one image := act(b + direct conv of x_chw), any stride. */

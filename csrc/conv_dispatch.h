@@ -69,8 +69,7 @@ static int FN(use_implicit)(const mn_conv2d_geom *g, int n_threads)
 {
     if (mn_conv2d_algorithm == MN_CONV_IMPLICIT)
         return 1;
-    return mn_conv2d_algorithm == MN_CONV_AUTO && g->n >= n_threads &&
-           g->c_out / g->groups >= 8;
+    return mn_conv2d_algorithm == MN_CONV_AUTO && g->n >= n_threads && g->c_out / g->groups >= 8;
 }
 
 /* Depthwise path (conv_depthwise.h): stride 1, one input channel per group, groups of

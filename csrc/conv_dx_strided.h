@@ -39,7 +39,7 @@ typedef struct {
                         rows, k-major) from column kofs[ph] */
 } FN(dxs_plan);
 
-static void FN(dxs_free)(FN(dxs_plan) * pl)
+static void FN(dxs_free)(FN(dxs_plan) *pl)
 {
     free(pl->K);
     free(pl->off);
@@ -64,8 +64,7 @@ static ptrdiff_t FN(dxs_axis)(ptrdiff_t n, ptrdiff_t pad, ptrdiff_t st, ptrdiff_
     return need;
 }
 
-static int FN(dxs_make)(const mn_conv2d_geom *g, const FN(ik_t) * ik, const DT *w,
-                        FN(dxs_plan) * pl)
+static int FN(dxs_make)(const mn_conv2d_geom *g, const FN(ik_t) *ik, const DT *w, FN(dxs_plan) *pl)
 {
     const ptrdiff_t sh = g->sh, sw = g->sw, kh = g->kh, kw = g->kw, G = g->groups;
     const ptrdiff_t cin_g = g->c_in / G, cout_g = g->c_out / G, nph = sh * sw;
@@ -116,8 +115,7 @@ static int FN(dxs_make)(const mn_conv2d_geom *g, const FN(ik_t) * ik, const DT *
                 for (ptrdiff_t p = 0; p < kh; p++)
                     for (ptrdiff_t q = 0; q < kw; q++)
                         if (p * g->dh % sh == a && q * g->dw % sw == b)
-                            pl->off[k++] = o * Hq * Wq +
-                                           (ru0[a] - p * g->dh / sh + Mt) * Wq +
+                            pl->off[k++] = o * Hq * Wq + (ru0[a] - p * g->dh / sh + Mt) * Wq +
                                            cu0[b] - q * g->dw / sw + Nl;
             pl->K[ph] = k - k0;
             const ptrdiff_t Tp = FN(round_up)(rU[a] * Wq, 2 * ik->lanes);
@@ -136,9 +134,10 @@ static int FN(dxs_make)(const mn_conv2d_geom *g, const FN(ik_t) * ik, const DT *
                                 for (ptrdiff_t r = 0; r < ik->mr; r++) {
                                     const ptrdiff_t c = ob + r;
                                     wpp[ob * pl->K[ph] + kk * ik->mr + r] =
-                                        c < cin_g ? w[(((gi * cout_g + o) * cin_g + c) * kh + p) *
-                                                          kw + q]
-                                                  : (DT)0;
+                                        c < cin_g
+                                            ? w[(((gi * cout_g + o) * cin_g + c) * kh + p) * kw +
+                                                q]
+                                            : (DT)0;
                                 }
                                 kk++;
                             }
@@ -149,7 +148,7 @@ static int FN(dxs_make)(const mn_conv2d_geom *g, const FN(ik_t) * ik, const DT *
 }
 
 /* Elements of a thread's scratch: dY's planes (+ slack) and every phase's product. */
-static size_t FN(dxs_scratch)(const FN(dxs_plan) * pl, ptrdiff_t cout_g)
+static size_t FN(dxs_scratch)(const FN(dxs_plan) *pl, ptrdiff_t cout_g)
 {
     return (size_t)(cout_g * pl->Hq * pl->Wq + pl->Tpmax + pl->Wq + 16 +
                     pl->nph * pl->Mq * pl->Tpmax);
@@ -158,7 +157,7 @@ static size_t FN(dxs_scratch)(const FN(dxs_plan) * pl, ptrdiff_t cout_g)
 /* dx of one image and group (cin_g planes at dxg) from its dY planes dyg: every phase's
  * product into yw (phase ph at ph*Mq*Tpmax; a phase without taps is zeros), then the rows of
  * dx assembled from them (stride 2 across: the two column phases interleaved in one loop). */
-static void FN(dxs_image)(const FN(dxs_plan) * pl, const FN(ik_t) * ik, const DT *dyg,
+static void FN(dxs_image)(const FN(dxs_plan) *pl, const FN(ik_t) *ik, const DT *dyg,
                           const mn_conv2d_geom *g, ptrdiff_t gi, DT *dxg, DT *dyp, DT *yw)
 {
     const ptrdiff_t cin_g = g->c_in / g->groups, cout_g = g->c_out / g->groups;
@@ -198,7 +197,8 @@ static void FN(dxs_image)(const FN(dxs_plan) * pl, const FN(ik_t) * ik, const DT
                 DT *dst = dxg + (c * H + r0 + u * sh) * W;
                 const ptrdiff_t at = c * Tpa + u * Wq;
                 if (two) {
-                    const DT *pe = yw + (a * 2 + e) * step + at, *po = yw + (a * 2 + o) * step + at;
+                    const DT *pe = yw + (a * 2 + e) * step + at,
+                             *po = yw + (a * 2 + o) * step + at;
                     const ptrdiff_t n2 = W / 2;
                     for (ptrdiff_t v = 0; v < n2; v++) {
                         dst[2 * v] = pe[v];

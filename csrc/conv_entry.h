@@ -73,8 +73,8 @@ enum conv_bwd_path {
 #endif
 
 int FN(mn_conv2d_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw, DT *db,
-                      const DT *relu_y, const uint8_t *pool_code, const mn_conv2d_geom *g,
-                      int isa, int n_threads)
+                      const DT *relu_y, const uint8_t *pool_code, const mn_conv2d_geom *g, int isa,
+                      int n_threads)
 {
     const ptrdiff_t ys = g->c_out * g->oh * g->ow;
     const ptrdiff_t P = g->oh * g->ow, N = g->n, CO = g->c_out;
@@ -150,9 +150,7 @@ int FN(mn_conv2d_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw, DT
         rc = FN(implicit_bwd)(dy, x, w, dx_path == CONV_BWD_IMPLICIT ? dx : NULL, dw,
                               own_dy ? db : NULL, relu_y, pool_code, g, isa, n_threads);
         break;
-    case CONV_BWD_CLASSIC:
-        rc = FN(bwd_classic)(dy, x, w, dx, dw, g, isa, n_threads);
-        break;
+    case CONV_BWD_CLASSIC: rc = FN(bwd_classic)(dy, x, w, dx, dw, g, isa, n_threads); break;
     }
     /* dX that a per-image path left to the im2col/direct path (dY is masked then) */
     if (!rc && path != CONV_BWD_CLASSIC && dx_path == CONV_BWD_CLASSIC)

@@ -52,7 +52,8 @@ static inline void FN(col_range)(ptrdiff_t col0, ptrdiff_t sw, ptrdiff_t W, ptrd
     *j1 = b;
 }
 
-/* col_kp[(c*kh + p)*kw + q][i*ow + j] (rows ldc apart) := x_chw[c, i*sh - pad_t + p*dh, j*sw - pad_l + q*dw]
+/* col_kp[(c*kh + p)*kw + q][i*ow + j] (rows ldc apart) :=
+ *     x_chw[c, i*sh - pad_t + p*dh, j*sw - pad_l + q*dw]
  * for the c_n channels starting at x_chw (zero outside the image). Chainer's im2col_cpu as a
  * loop: rows are unit-stride in j when sw == 1, so the inner copy is a memcpy-like run. */
 static void FN(im2col)(const DT *x_chw, ptrdiff_t c_n, const mn_conv2d_geom *g, DT *col_kp,
@@ -148,8 +149,8 @@ static ptrdiff_t FN(block_images)(const mn_conv2d_geom *g)
  * cost less than they save. */
 
 /* Pad channels [c0, c0 + c_n) of one image into xp (c_n planes of Hp x Wp). */
-static void FN(pad_planes)(const DT *x_chw, ptrdiff_t c_n, const mn_conv2d_geom *g,
-                           ptrdiff_t Hp, ptrdiff_t Wp, DT *xp)
+static void FN(pad_planes)(const DT *x_chw, ptrdiff_t c_n, const mn_conv2d_geom *g, ptrdiff_t Hp,
+                           ptrdiff_t Wp, DT *xp)
 {
     for (ptrdiff_t c = 0; c < c_n; c++) {
         const DT *xc = x_chw + c * g->h * g->w;
@@ -158,8 +159,7 @@ static void FN(pad_planes)(const DT *x_chw, ptrdiff_t c_n, const mn_conv2d_geom 
         for (ptrdiff_t r = 0; r < g->h && r + g->pad_t < Hp; r++) {
             const ptrdiff_t n = g->w + g->pad_l <= Wp ? g->w : Wp - g->pad_l;
             if (n > 0)
-                memcpy(pc + (r + g->pad_t) * Wp + g->pad_l, xc + r * g->w,
-                       (size_t)n * sizeof(DT));
+                memcpy(pc + (r + g->pad_t) * Wp + g->pad_l, xc + r * g->w, (size_t)n * sizeof(DT));
         }
     }
 }
@@ -191,8 +191,8 @@ static size_t FN(wide_fwd_scratch)(const mn_conv2d_geom *g, ptrdiff_t nb)
 
 /* conv_fwd_block (below) over wide rows, at stride 1 (use_wide). */
 static int FN(conv_fwd_block_wide)(const DT *x, const DT *w, const DT *b, DT *y,
-                                   const mn_conv2d_geom *g, int act, int isa,
-                                   int gemm_threads, ptrdiff_t n0, ptrdiff_t nb)
+                                   const mn_conv2d_geom *g, int act, int isa, int gemm_threads,
+                                   ptrdiff_t n0, ptrdiff_t nb)
 {
     const ptrdiff_t G = g->groups, cin_g = g->c_in / G, cout_g = g->c_out / G;
     const ptrdiff_t K = cin_g * g->kh * g->kw, P = g->oh * g->ow, HW = g->h * g->w;
@@ -209,8 +209,8 @@ static int FN(conv_fwd_block_wide)(const DT *x, const DT *w, const DT *b, DT *y,
             FN(pad_planes)(x + (n0 + i) * xs + gi * cin_g * HW, cin_g, g, Hp, Wp, xp);
             FN(im2col_wide)(xp, cin_g, g, Hp, Wp, col + i * Lw, ld);
         }
-        if (GEMM(0, 0, cout_g, ld, K, 1, w + gi * cout_g * K, K, col, ld, 0, yt, ld, NULL, 0,
-                 isa, gemm_threads))
+        if (GEMM(0, 0, cout_g, ld, K, 1, w + gi * cout_g * K, K, col, ld, 0, yt, ld, NULL, 0, isa,
+                 gemm_threads))
             return -1;
         for (ptrdiff_t i = 0; i < nb; i++)
             for (ptrdiff_t o = 0; o < cout_g; o++) {
@@ -248,8 +248,8 @@ static int FN(conv_fwd_block)(const DT *x, const DT *w, const DT *b, DT *y,
     if (!pw) {
         /* K x nb*P: block_images bounds nb, not P, so a single large image takes its whole
          * column matrix here (C_in_g*kH*kW*OH*OW elements) */
-        col = (DT *)mn_workspace(WS_CONV, (size_t)(K * ld + (nb > 1 ? cout_g * ld : 0)) *
-                                             sizeof(DT));
+        col = (DT *)mn_workspace(WS_CONV,
+                                 (size_t)(K * ld + (nb > 1 ? cout_g * ld : 0)) * sizeof(DT));
         if (!col)
             return -1;
         yt = col + K * ld;
@@ -294,8 +294,8 @@ static size_t FN(bwd_scratch)(const mn_conv2d_geom *g)
 /* One image of the backward. dw_acc (C_out x K), when given, accumulates dY_g col_g^T
  * (beta = first ? 0 : 1); dx_chw, when given, is overwritten with col2im(W_g^T dY_g). */
 static int FN(conv_bwd_image)(const DT *dy_chw, const DT *x_chw, const DT *w, const DT *wt,
-                              DT *dx_chw, DT *dw_acc, int first, const mn_conv2d_geom *g,
-                              int isa, int gemm_threads, DT *col)
+                              DT *dx_chw, DT *dw_acc, int first, const mn_conv2d_geom *g, int isa,
+                              int gemm_threads, DT *col)
 {
     const ptrdiff_t G = g->groups, cin_g = g->c_in / G, cout_g = g->c_out / G;
     const ptrdiff_t K = cin_g * g->kh * g->kw, P = g->oh * g->ow, HW = g->h * g->w;
@@ -327,8 +327,8 @@ static int FN(conv_bwd_image)(const DT *dy_chw, const DT *x_chw, const DT *w, co
              * W^T was transposed once per call (wt): the GEMM packs a transposed A slowly. */
             DT *dcol = pw ? dxg : col;
             (void)wg;
-            if (GEMM(0, 0, K, P, cout_g, 1, wt + gi * K * cout_g, cout_g, dyg, P, 0, dcol, P,
-                     NULL, 0, isa, gemm_threads))
+            if (GEMM(0, 0, K, P, cout_g, 1, wt + gi * K * cout_g, cout_g, dyg, P, 0, dcol, P, NULL,
+                     0, isa, gemm_threads))
                 return -1;
             if (!pw)
                 FN(col2im)(col, cin_g, g, dxg, P);
@@ -375,8 +375,8 @@ static int FN(bwd_blocked_wide)(const DT *dy, const DT *x, const DT *wt, DT *dx,
                     return -1;
             }
             if (dx) {
-                if (GEMM(0, 0, K, ld, cout_g, 1, wt + gi * K * cout_g, cout_g, dyb, ld, 0, col,
-                         ld, NULL, 0, isa, gemm_threads))
+                if (GEMM(0, 0, K, ld, cout_g, 1, wt + gi * K * cout_g, cout_g, dyb, ld, 0, col, ld,
+                         NULL, 0, isa, gemm_threads))
                     return -1;
                 for (ptrdiff_t i = 0; i < nb; i++) {
                     memset(xp, 0, (size_t)xpn * sizeof(DT));
@@ -410,9 +410,9 @@ static int FN(bwd_blocked_wide)(const DT *dy, const DT *x, const DT *wt, DT *dx,
  *   dW_g += dyb @ col^T        (k = nb*P instead of P per call)
  *   dcol  = W_g^T @ dyb        (W^T transposed once per call: wt), col2im'd into dx
  * acc (may be NULL) receives dW (beta 0 on the first block), dx (may be NULL) dX. */
-static int FN(bwd_blocked)(const DT *dy, const DT *x, const DT *wt, DT *dx, DT *acc,
-                           ptrdiff_t lo, ptrdiff_t hi, const mn_conv2d_geom *g, int isa,
-                           int gemm_threads, DT *scratch)
+static int FN(bwd_blocked)(const DT *dy, const DT *x, const DT *wt, DT *dx, DT *acc, ptrdiff_t lo,
+                           ptrdiff_t hi, const mn_conv2d_geom *g, int isa, int gemm_threads,
+                           DT *scratch)
 {
     if (FN(use_wide)(g))
         return FN(bwd_blocked_wide)(dy, x, wt, dx, acc, lo, hi, g, isa, gemm_threads, scratch);
@@ -437,8 +437,8 @@ static int FN(bwd_blocked)(const DT *dy, const DT *x, const DT *wt, DT *dx, DT *
                     return -1;
             }
             if (dx) {
-                if (GEMM(0, 0, K, ld, cout_g, 1, wt + gi * K * cout_g, cout_g, dyb, ld, 0, col,
-                         ld, NULL, 0, isa, gemm_threads))
+                if (GEMM(0, 0, K, ld, cout_g, 1, wt + gi * K * cout_g, cout_g, dyb, ld, 0, col, ld,
+                         NULL, 0, isa, gemm_threads))
                     return -1;
                 for (ptrdiff_t i = 0; i < nb; i++)
                     FN(col2im)(col + i * P, cin_g, g, dx + (n0 + i) * xs + gi * cin_g * HW, ld);
@@ -462,11 +462,11 @@ static int FN(bwd_classic)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *d
      * needs no col2im scatter: faster than W^T dY + col2im one image at a time, but slower
      * than the blocked W^T dY + col2im below (its GEMM has m = C_in), so off by default. */
     if (mn_conv2d_dx_as_conv && dx && !FN(use_direct)(g) && g->sh == 1 && g->sw == 1 &&
-        g->pad_t <= (g->kh - 1) * g->dh &&
-        g->pad_l <= (g->kw - 1) * g->dw && !FN(is_pointwise)(g)) {
+        g->pad_t <= (g->kh - 1) * g->dh && g->pad_l <= (g->kw - 1) * g->dw &&
+        !FN(is_pointwise)(g)) {
         const ptrdiff_t G = g->groups, cin_g = g->c_in / G, cout_g = CO / G;
         const ptrdiff_t kh = g->kh, kw = g->kw;
-        DT *wf = (DT *)malloc((size_t)wsz * sizeof(DT));  /* weight-sized: small */
+        DT *wf = (DT *)malloc((size_t)wsz * sizeof(DT)); /* weight-sized: small */
         if (!wf)
             return -1;
         /* wf[(gi*cin_g + c), o, p, q] = w[(gi*cout_g + o), c, kh-1-p, kw-1-q] */
@@ -476,8 +476,8 @@ static int FN(bwd_classic)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *d
                     for (ptrdiff_t p = 0; p < kh; p++)
                         for (ptrdiff_t q = 0; q < kw; q++)
                             wf[(((gi * cin_g + c) * cout_g + o) * kh + p) * kw + q] =
-                                w[(((gi * cout_g + o) * cin_g + c) * kh + kh - 1 - p) * kw +
-                                  kw - 1 - q];
+                                w[(((gi * cout_g + o) * cin_g + c) * kh + kh - 1 - p) * kw + kw -
+                                  1 - q];
         mn_conv2d_geom gt = *g;
         gt.c_in = CO;
         gt.h = g->oh;
@@ -508,10 +508,11 @@ static int FN(bwd_classic)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *d
                     wt[gi * K * cout_g + k * cout_g + o] = w[(gi * cout_g + o) * K + k];
     }
     const int blocked = !FN(use_direct)(g);
-    const size_t colsz = !blocked ? FN(bwd_scratch)(g)
-                         : FN(use_wide)(g) ? FN(wide_fwd_scratch)(g, FN(block_images)(g))
-                         : (size_t)(((g->c_in + CO) / g->groups * g->kh * g->kw) *
-                                    FN(block_images)(g) * P);
+    const size_t colsz =
+        !blocked ? FN(bwd_scratch)(g)
+        : FN(use_wide)(g)
+            ? FN(wide_fwd_scratch)(g, FN(block_images)(g))
+            : (size_t)(((g->c_in + CO) / g->groups * g->kh * g->kw) * FN(block_images)(g) * P);
     if (n_threads == 1 || N < n_threads) {
         DT *col = (DT *)mn_workspace(WS_CONV, colsz * sizeof(DT));
         if (!col)
@@ -519,8 +520,8 @@ static int FN(bwd_classic)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *d
         if (blocked && !err)
             err = FN(bwd_blocked)(dy, x, wt, dx, dw, 0, N, g, isa, n_threads, col) ? 1 : 0;
         for (ptrdiff_t n = 0; n < N && !err && !blocked; n++)
-            err |= FN(conv_bwd_image)(dy + n * ys, x + n * xs, w, wt, dx ? dx + n * xs : NULL,
-                                      dw, n == 0, g, isa, n_threads, col);
+            err |= FN(conv_bwd_image)(dy + n * ys, x + n * xs, w, wt, dx ? dx + n * xs : NULL, dw,
+                                      n == 0, g, isa, n_threads, col);
         free(wt);
         return err ? -1 : 0;
     }
@@ -547,8 +548,8 @@ static int FN(bwd_classic)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *d
         if (blocked && !err && hi > lo)
             err = FN(bwd_blocked)(dy, x, wt, dx, acc, lo, hi, g, isa, 1, col) ? 1 : 0;
         for (ptrdiff_t n = lo; n < hi && !err && !blocked; n++)
-            err |= FN(conv_bwd_image)(dy + n * ys, x + n * xs, w, wt,
-                                      dx ? dx + n * xs : NULL, acc, n == lo, g, isa, 1, col);
+            err |= FN(conv_bwd_image)(dy + n * ys, x + n * xs, w, wt, dx ? dx + n * xs : NULL, acc,
+                                      n == lo, g, isa, 1, col);
 #pragma omp barrier
         if (dw && !err) {
             /* reduce: each thread sums a slice of the weight over the partials */

@@ -18,18 +18,17 @@
  * per call); xb: the padded planes + the tile's first pixel. dw3 != 0 says kW = 3 with
  * column dilation dw3: taps then come in threes at off[k] + {0, dw3, 2*dw3}, walked from one
  * pointer without the table (one table load per three taps instead of one per tap). */
-#define IK_TAP(src)                                                                        \
-    do {                                                                                   \
-        const DT *s_ = (src);                                                              \
-        vt bv[INV];                                                                        \
-        _Pragma("GCC unroll 4") for (int v = 0; v < INV; v++) bv[v] =                      \
-            *(const vt *)(s_ + v * L);                                                     \
-        _Pragma("GCC unroll 16") for (int r = 0; r < IMR; r++)                             \
-        {                                                                                  \
-            const DT a = wp[r];                                                            \
-            _Pragma("GCC unroll 4") for (int v = 0; v < INV; v++) acc[r][v] += a * bv[v];  \
-        }                                                                                  \
-        wp += IMR;                                                                         \
+#define IK_TAP(src)                                                                              \
+    do {                                                                                         \
+        const DT *s_ = (src);                                                                    \
+        vt bv[INV];                                                                              \
+        _Pragma("GCC unroll 4") for (int v = 0; v < INV; v++) bv[v] = *(const vt *)(s_ + v * L); \
+        _Pragma("GCC unroll 16") for (int r = 0; r < IMR; r++)                                   \
+        {                                                                                        \
+            const DT a = wp[r];                                                                  \
+            _Pragma("GCC unroll 4") for (int v = 0; v < INV; v++) acc[r][v] += a * bv[v];        \
+        }                                                                                        \
+        wp += IMR;                                                                               \
     } while (0)
 #define IK_ACC(acc)                                                                        \
     do {                                                                                   \
@@ -70,10 +69,8 @@ IATTR static void IFN(ik_fwd)(ptrdiff_t K, const DT *restrict wp, const DT *rest
  * and stored under a prefix mask at y + ybase[v]. Rows r < nrows get act(acc + bias[r]). */
 IATTR static void IFN(ik_fwd_st)(ptrdiff_t K, const DT *restrict wp, const DT *restrict xb,
                                  const ptrdiff_t *restrict off, ptrdiff_t dw3, DT *restrict y,
-                                 ptrdiff_t ldy,
-                                 int nrows, const ptrdiff_t *restrict ybase,
-                                 const unsigned *restrict msk, const DT *restrict bias,
-                                 int relu)
+                                 ptrdiff_t ldy, int nrows, const ptrdiff_t *restrict ybase,
+                                 const unsigned *restrict msk, const DT *restrict bias, int relu)
 {
     typedef DT vt __attribute__((vector_size(IVB), aligned(sizeof(DT)), may_alias));
     typedef __typeof__((vt){0} < (vt){0}) vmask;
@@ -111,6 +108,7 @@ IATTR static void IFN(ik_fwd_st)(ptrdiff_t K, const DT *restrict wp, const DT *r
  * output gradient transposed to pixel-major (channels contiguous). The garbage columns
  * j >= OW are skipped, not multiplied by their zeros: 2 of every 9 pixels at 7x7, 2 of 16
  * at 14x14. */
+// clang-format off: it takes _Pragma(...) for an expression and rewraps the loop after it
 #define IK_DW_BODY(NV)                                                                     \
     typedef DT vt __attribute__((vector_size(IVB), aligned(sizeof(DT)), may_alias));      \
     enum { L = IVB / sizeof(DT) };                                                         \
@@ -136,19 +134,18 @@ IATTR static void IFN(ik_fwd_st)(ptrdiff_t K, const DT *restrict wp, const DT *r
     _Pragma("GCC unroll 16") for (int kk = 0; kk < IKB; kk++)                              \
         _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++)                               \
             *(vt *)(dwt + kk * ldw + v * L) += acc[kk][v];
+// clang-format on
 
 IATTR static void IFN(ik_dw2)(ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t Wp,
-                              const DT *const *restrict src,
-                              const DT *restrict dyt, ptrdiff_t ldt, DT *restrict dwt,
-                              ptrdiff_t ldw)
+                              const DT *const *restrict src, const DT *restrict dyt, ptrdiff_t ldt,
+                              DT *restrict dwt, ptrdiff_t ldw)
 {
     IK_DW_BODY(2)
 }
 
 IATTR static void IFN(ik_dw1)(ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t Wp,
-                              const DT *const *restrict src,
-                              const DT *restrict dyt, ptrdiff_t ldt, DT *restrict dwt,
-                              ptrdiff_t ldw)
+                              const DT *const *restrict src, const DT *restrict dyt, ptrdiff_t ldt,
+                              DT *restrict dwt, ptrdiff_t ldw)
 {
     IK_DW_BODY(1)
 }
@@ -215,8 +212,8 @@ IATTR static inline void IFN(tr_lanes)(__m512d *r)
 #define TR_STORE(p, v) _mm512_storeu_pd((p), (v))
 #define TR_ZERO _mm512_setzero_pd()
 #endif
-IATTR static void IFN(ik_dyt)(const DT *restrict dy, ptrdiff_t cout, ptrdiff_t OH,
-                              ptrdiff_t OW, ptrdiff_t Wp, DT *restrict dyt, ptrdiff_t Cp)
+IATTR static void IFN(ik_dyt)(const DT *restrict dy, ptrdiff_t cout, ptrdiff_t OH, ptrdiff_t OW,
+                              ptrdiff_t Wp, DT *restrict dyt, ptrdiff_t Cp)
 {
     enum { L = IVB / sizeof(DT) };
     const ptrdiff_t P = OH * OW;
@@ -241,8 +238,8 @@ IATTR static void IFN(ik_dyt)(const DT *restrict dy, ptrdiff_t cout, ptrdiff_t O
 #undef TR_STORE
 #undef TR_ZERO
 #else
-IATTR static void IFN(ik_dyt)(const DT *restrict dy, ptrdiff_t cout, ptrdiff_t OH,
-                              ptrdiff_t OW, ptrdiff_t Wp, DT *restrict dyt, ptrdiff_t Cp)
+IATTR static void IFN(ik_dyt)(const DT *restrict dy, ptrdiff_t cout, ptrdiff_t OH, ptrdiff_t OW,
+                              ptrdiff_t Wp, DT *restrict dyt, ptrdiff_t Cp)
 {
     for (ptrdiff_t o = 0; o < cout; o++)
         for (ptrdiff_t i = 0; i < OH; i++) {
@@ -259,9 +256,9 @@ IATTR static void IFN(ik_dyt)(const DT *restrict dy, ptrdiff_t cout, ptrdiff_t O
 /* The interior of c_n padded planes: dst[c*Hp*Wp + r*Wp + j] := src[(c*H + r)*W + j] for
  * r < rows, j < cols (dst points at the first interior element; the zero border was
  * written once per call and nothing else writes these buffers). */
-IATTR static void IFN(ik_interior)(const DT *restrict src, ptrdiff_t c_n, ptrdiff_t H,
-                                   ptrdiff_t W, ptrdiff_t rows, ptrdiff_t cols,
-                                   DT *restrict dst, ptrdiff_t Hp, ptrdiff_t Wp)
+IATTR static void IFN(ik_interior)(const DT *restrict src, ptrdiff_t c_n, ptrdiff_t H, ptrdiff_t W,
+                                   ptrdiff_t rows, ptrdiff_t cols, DT *restrict dst, ptrdiff_t Hp,
+                                   ptrdiff_t Wp)
 {
     for (ptrdiff_t c = 0; c < c_n; c++)
         for (ptrdiff_t r = 0; r < rows; r++) {
@@ -273,9 +270,11 @@ IATTR static void IFN(ik_interior)(const DT *restrict src, ptrdiff_t c_n, ptrdif
                 const unsigned m = cols - j >= L ? (unsigned)((1ull << L) - 1)
                                                  : (unsigned)((1ull << (cols - j)) - 1);
 #if DT_F32
-                _mm512_mask_storeu_ps(d + j, (__mmask16)m, _mm512_maskz_loadu_ps((__mmask16)m, s + j));
+                _mm512_mask_storeu_ps(d + j, (__mmask16)m,
+                                      _mm512_maskz_loadu_ps((__mmask16)m, s + j));
 #else
-                _mm512_mask_storeu_pd(d + j, (__mmask8)m, _mm512_maskz_loadu_pd((__mmask8)m, s + j));
+                _mm512_mask_storeu_pd(d + j, (__mmask8)m,
+                                      _mm512_maskz_loadu_pd((__mmask8)m, s + j));
 #endif
             }
 #else
@@ -287,9 +286,8 @@ IATTR static void IFN(ik_interior)(const DT *restrict src, ptrdiff_t c_n, ptrdif
 
 /* out[i] := y[i] > 0 ? dy[i] : 0 (the relu's backward), and, when sums is given, the sum of
  * each of the rows rows of P (in double, as the bias gradient elsewhere). */
-IATTR static void IFN(ik_relu_mask)(const DT *restrict dy, const DT *restrict y,
-                                    ptrdiff_t rows, ptrdiff_t P, DT *restrict out,
-                                    double *restrict sums)
+IATTR static void IFN(ik_relu_mask)(const DT *restrict dy, const DT *restrict y, ptrdiff_t rows,
+                                    ptrdiff_t P, DT *restrict out, double *restrict sums)
 {
     for (ptrdiff_t r = 0; r < rows; r++) {
         const DT *d = dy + r * P, *yy = y + r * P;
@@ -316,10 +314,10 @@ IATTR static void IFN(deinterleave_row)(const DT *restrict xrow, ptrdiff_t W, pt
     for (ptrdiff_t j = 0; j < Wp; j += L) {
         const ptrdiff_t e0 = 2 * j - pad_l; /* input column of lane 0 of the low load */
         /* lanes m of a load at column e with 0 <= e + m < W: [max(0, -e), min(L, W - e)) */
-#define LANES(e)                                                                           \
-    ({                                                                                     \
-        const ptrdiff_t a_ = (e) < 0 ? -(e) : 0, b_ = W - (e) < L ? W - (e) : L;            \
-        b_ > a_ ? ((b_ >= 64 ? ~0ull : (1ull << b_) - 1) & ~((1ull << a_) - 1)) : 0ull;    \
+#define LANES(e)                                                                        \
+    ({                                                                                  \
+        const ptrdiff_t a_ = (e) < 0 ? -(e) : 0, b_ = W - (e) < L ? W - (e) : L;        \
+        b_ > a_ ? ((b_ >= 64 ? ~0ull : (1ull << b_) - 1) & ~((1ull << a_) - 1)) : 0ull; \
     })
         const unsigned long long mlo = LANES(e0), mhi = LANES(e0 + L);
 #undef LANES
@@ -328,10 +326,10 @@ IATTR static void IFN(deinterleave_row)(const DT *restrict xrow, ptrdiff_t W, pt
 #if DT_F32
         const __m512 lo = _mm512_maskz_loadu_ps((__mmask16)mlo, xrow + e0);
         const __m512 hi = _mm512_maskz_loadu_ps((__mmask16)mhi, xrow + e0 + L);
-        const __m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
-                                             28, 30);
-        const __m512i io = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27,
-                                             29, 31);
+        const __m512i ie =
+            _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        const __m512i io =
+            _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
         _mm512_mask_storeu_ps(even + j, (__mmask16)ms, _mm512_permutex2var_ps(lo, ie, hi));
         _mm512_mask_storeu_ps(odd + j, (__mmask16)ms, _mm512_permutex2var_ps(lo, io, hi));
 #else
@@ -350,9 +348,9 @@ IATTR static void IFN(deinterleave_row)(const DT *restrict xrow, ptrdiff_t W, pt
  * one image written, zeros included: plane (a, b) of channel c, pixel (i, j) := padded input
  * (i*sh + a, j*sw + b). Column loops split into their zero and copied ranges so that they
  * vectorise. */
-IATTR static void IFN(ik_phases)(const DT *restrict x_chw, ptrdiff_t c_n, ptrdiff_t H,
-                                 ptrdiff_t W, ptrdiff_t sh, ptrdiff_t sw, ptrdiff_t pad_t,
-                                 ptrdiff_t pad_l, ptrdiff_t Hp, ptrdiff_t Wp, DT *restrict xp)
+IATTR static void IFN(ik_phases)(const DT *restrict x_chw, ptrdiff_t c_n, ptrdiff_t H, ptrdiff_t W,
+                                 ptrdiff_t sh, ptrdiff_t sw, ptrdiff_t pad_t, ptrdiff_t pad_l,
+                                 ptrdiff_t Hp, ptrdiff_t Wp, DT *restrict xp)
 {
     for (ptrdiff_t a = 0; a < sh; a++)
         for (ptrdiff_t b = 0; b < sw; b++) {
@@ -407,10 +405,9 @@ IATTR static void IFN(ik_phases)(const DT *restrict x_chw, ptrdiff_t c_n, ptrdif
  * out[i*OW + j] := act(bias + sum_{s < ns} sum_{p, q} w[s*kh*kw + p*kw + q] *
  *                        src[s*sstride + (i + p*dh)*Wp + j + q*dw]) */
 IATTR static void IFN(dwise_plane)(const DT *restrict src, ptrdiff_t ns, ptrdiff_t sstride,
-                                   ptrdiff_t Wp, ptrdiff_t OH, ptrdiff_t OW,
-                                   const DT *restrict w, ptrdiff_t kh, ptrdiff_t kw,
-                                   ptrdiff_t dh, ptrdiff_t dwd, DT bias, int relu,
-                                   DT *restrict out)
+                                   ptrdiff_t Wp, ptrdiff_t OH, ptrdiff_t OW, const DT *restrict w,
+                                   ptrdiff_t kh, ptrdiff_t kw, ptrdiff_t dh, ptrdiff_t dwd,
+                                   DT bias, int relu, DT *restrict out)
 {
     typedef DT vt __attribute__((vector_size(IVB), aligned(sizeof(DT)), may_alias));
     typedef __typeof__((vt){0} < (vt){0}) vmask;
@@ -450,8 +447,7 @@ IATTR static void IFN(dwise_plane)(const DT *restrict src, ptrdiff_t ns, ptrdiff
  * vector), toff[p*kw + q] = p*dh*Wp + q*dw. 3x3: the nine sums in registers, one dY load
  * per nine FMAs. */
 IATTR static void IFN(dwise_dw)(const DT *restrict dyw, const DT *restrict src, ptrdiff_t T,
-                                const ptrdiff_t *restrict toff, ptrdiff_t khw,
-                                DT *restrict dw)
+                                const ptrdiff_t *restrict toff, ptrdiff_t khw, DT *restrict dw)
 {
     typedef DT vt __attribute__((vector_size(IVB), aligned(sizeof(DT)), may_alias));
     enum { L = IVB / sizeof(DT) };

@@ -66,7 +66,7 @@ static void FN(ik_offsets)(ptrdiff_t c_n, const mn_conv2d_geom *g, ptrdiff_t Hp,
 
 /* The planes of one image: stride 1 copies the interior (border zeroed once per call),
  * strides rewrite the phase planes. */
-static void FN(ik_fill)(const FN(ik_t) * ik, const DT *x_chw, ptrdiff_t c_n,
+static void FN(ik_fill)(const FN(ik_t) *ik, const DT *x_chw, ptrdiff_t c_n,
                         const mn_conv2d_geom *g, ptrdiff_t Hp, ptrdiff_t Wp, DT *xp)
 {
     if (g->sh == 1 && g->sw == 1)
@@ -79,8 +79,8 @@ static void FN(ik_fill)(const FN(ik_t) * ik, const DT *x_chw, ptrdiff_t c_n,
  * output index of the first valid pixel at or after t = u*lanes (pixels before it: full
  * rows times OW, plus the valid columns of its row), msk[u] = which lanes are valid
  * (t < T, column t % Wp < OW). */
-static void FN(ik_masks)(ptrdiff_t T, ptrdiff_t Tp, ptrdiff_t Wp, ptrdiff_t OW,
-                         ptrdiff_t lanes, ptrdiff_t *ybase, unsigned *msk)
+static void FN(ik_masks)(ptrdiff_t T, ptrdiff_t Tp, ptrdiff_t Wp, ptrdiff_t OW, ptrdiff_t lanes,
+                         ptrdiff_t *ybase, unsigned *msk)
 {
     for (ptrdiff_t u = 0; u < Tp / lanes; u++) {
         const ptrdiff_t tv = u * lanes;
@@ -97,11 +97,11 @@ static void FN(ik_masks)(ptrdiff_t T, ptrdiff_t Tp, ptrdiff_t Wp, ptrdiff_t OW,
  * act(bias + wp-panels @ implicit im2col of the padded planes xp), T = OH*Wp wide pixels
  * padded to Tp. With the AVX-512 store the tiles go straight to out; otherwise through yw
  * (Mp x Tp) and a crop. */
-static void FN(ik_image)(const FN(ik_t) * ik, ptrdiff_t K, ptrdiff_t rows, ptrdiff_t Tp,
+static void FN(ik_image)(const FN(ik_t) *ik, ptrdiff_t K, ptrdiff_t rows, ptrdiff_t Tp,
                          ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t Wp, const DT *wp, const DT *xp,
                          const ptrdiff_t *off, ptrdiff_t kw, ptrdiff_t dwid, DT *out,
-                         ptrdiff_t ldy, const DT *bias,
-                         int relu, const ptrdiff_t *ybase, const unsigned *msk, DT *yw)
+                         ptrdiff_t ldy, const DT *bias, int relu, const ptrdiff_t *ybase,
+                         const unsigned *msk, DT *yw)
 {
     const ptrdiff_t nr = 2 * ik->lanes, mr = ik->mr, Mp = FN(round_up)(rows, mr);
     const ptrdiff_t dw3 = kw == 3 ? dwid : 0;
@@ -180,23 +180,22 @@ static int FN(implicit_fwd)(const DT *x, const DT *w, const DT *b, DT *y, uint8_
                     if (rt) {
                         FN(ik_pad)(&ik, x + n * xs + gi * cin_g * g->h * g->w, cin_g, g, Hr, Wr,
                                    xp);
-                        rowtile_image(cin_g, g->kh, wp + gi * Mp * K, K, cout_g, rt,
-                                      (int)g->sh, xp, Hr, Wr, OH, OW, yn + gi * cout_g * P, P,
+                        rowtile_image(cin_g, g->kh, wp + gi * Mp * K, K, cout_g, rt, (int)g->sh,
+                                      xp, Hr, Wr, OH, OW, yn + gi * cout_g * P, P,
                                       b ? b + gi * cout_g : NULL, act == MN_ACT_RELU);
                         continue;
                     }
 #endif
-                    FN(ik_fill)(&ik, x + n * xs + gi * cin_g * g->h * g->w, cin_g, g, Hp, Wp,
-                                xp);
-                    FN(ik_image)(&ik, K, cout_g, Tp, OH, OW, Wp, wp + gi * Mp * K, xp, off,
-                                 g->kw, g->sw == 1 ? g->dw : 0, yn + gi * cout_g * P, P,
+                    FN(ik_fill)(&ik, x + n * xs + gi * cin_g * g->h * g->w, cin_g, g, Hp, Wp, xp);
+                    FN(ik_image)(&ik, K, cout_g, Tp, OH, OW, Wp, wp + gi * Mp * K, xp, off, g->kw,
+                                 g->sw == 1 ? g->dw : 0, yn + gi * cout_g * P, P,
                                  b ? b + gi * cout_g : NULL, act == MN_ACT_RELU, ybase, msk,
                                  xp + xpn + slack);
                 }
                 if (code) {
                     const ptrdiff_t pq = g->c_out * (OH / 2) * (OW / 2);
-                    FN(mn_relu_maxpool2x2_fwd)(yimg, g->c_out, OH, OW, y + n * pq,
-                                               code + n * pq, ik.isa);
+                    FN(mn_relu_maxpool2x2_fwd)(yimg, g->c_out, OH, OW, y + n * pq, code + n * pq,
+                                               ik.isa);
                 }
             }
         }
@@ -218,8 +217,8 @@ static int FN(implicit_fwd)(const DT *x, const DT *w, const DT *b, DT *y, uint8_
  *    depend on the thread count.
  * Returns 0, or -1 on OOM. */
 static int FN(implicit_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw, DT *db,
-                            const DT *relu_y, const uint8_t *pool_code,
-                            const mn_conv2d_geom *g, int isa, int n_threads)
+                            const DT *relu_y, const uint8_t *pool_code, const mn_conv2d_geom *g,
+                            int isa, int n_threads)
 {
     const FN(ik_t) ik = FN(ik_for)(mn_effective_isa(isa));
     const ptrdiff_t N = g->n, G = g->groups, cin_g = g->c_in / G, cout_g = g->c_out / G;
@@ -233,8 +232,7 @@ static int FN(implicit_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *
     gt.pad_t = (kh - 1) * g->dh - g->pad_t;
     gt.pad_l = (kw - 1) * g->dw - g->pad_l;
     const ptrdiff_t Hq = H + (kh - 1) * g->dh, Wq = W + (kw - 1) * g->dw, Kq = cout_g * kh * kw;
-    const int rt = dx && FN(dx_is_flipped_conv)(g) ? FN(rowtile_nv)(g, cin_g, cout_g, isa, 0)
-                                                   : 0;
+    const int rt = dx && FN(dx_is_flipped_conv)(g) ? FN(rowtile_nv)(g, cin_g, cout_g, isa, 0) : 0;
     /* dW by row tiles too (conv_rowtile.h: rowdw_image), same conditions with C_out_g rows */
     const int rtw = dw && g->ow >= 2 && FN(rowtile_nv)(g, cout_g, cin_g, isa, 1) != 0;
     /* their planes: the padded input itself (rows of sw*(OW-1) + 3), not stride phases */
@@ -259,10 +257,11 @@ static int FN(implicit_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *
         return -1;
     const ptrdiff_t dxgn = dxgen ? cout_g * plan.Hq * plan.Wq + plan.Tpmax + plan.Wq + 16 : 0;
     const size_t need = (size_t)((dxgen ? (ptrdiff_t)FN(dxs_scratch)(&plan, cout_g)
-                                  : dx ? dypn + slq + (ik.st ? 0 : Mq * Tqp) : 0) +
+                                  : dx  ? dypn + slq + (ik.st ? 0 : Mq * Tqp)
+                                        : 0) +
                                  (dw ? xpn + slp + T * Cp + dwtn : 0) + dymn);
-    double *dbn = (own_dy && db) ? (double *)malloc((size_t)(N * g->c_out) * sizeof(double))
-                                 : NULL;
+    double *dbn =
+        (own_dy && db) ? (double *)malloc((size_t)(N * g->c_out) * sizeof(double)) : NULL;
     DT *wfp = dx && !dxgen ? (DT *)malloc((size_t)(G * Mq * Kq) * sizeof(DT)) : NULL;
     ptrdiff_t *offq = (ptrdiff_t *)malloc((size_t)(Kq + K + Tqp) * sizeof(ptrdiff_t));
     ptrdiff_t *off = offq ? offq + Kq : NULL, *ybase = offq ? offq + Kq + K : NULL;
@@ -288,8 +287,8 @@ static int FN(implicit_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *
 #pragma omp barrier
         if (!fail) {
             DT *dyp = buf, *dxw = dyp + (dxgen ? dxgn : dx ? dypn + slq : 0);
-            DT *xp = dxgen ? buf + FN(dxs_scratch)(&plan, cout_g)
-                           : dxw + (dx && !ik.st ? Mq * Tqp : 0);
+            DT *xp =
+                dxgen ? buf + FN(dxs_scratch)(&plan, cout_g) : dxw + (dx && !ik.st ? Mq * Tqp : 0);
             DT *dyt = xp + xpn + slp;
             DT *dwt = dyt + T * Cp, *dym = buf + need - dymn;
             if (dx) /* the borders, once */
@@ -301,8 +300,7 @@ static int FN(implicit_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *
             }
             for (ptrdiff_t n = lo; n < hi; n++)
                 for (ptrdiff_t gi = 0; gi < G; gi++) {
-                    const DT *dyg = FN(dy_image)(&ik, dy, relu_y, pool_code, g, n, gi, dym,
-                                                 dbn);
+                    const DT *dyg = FN(dy_image)(&ik, dy, relu_y, pool_code, g, n, gi, dym, dbn);
                     if (dxgen) {
                         FN(dxs_image)(&plan, &ik, dyg, g, gi, dx + n * xs + gi * cin_g * HW, dyp,
                                       dxw);
@@ -311,14 +309,13 @@ static int FN(implicit_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *
 #if MN_X86 && DT_F32
                         if (rt)
                             rowtile_image(cout_g, kh, wfp + gi * Mq * Kq, Kq, cin_g, rt, 1, dyp,
-                                          Hq, Wq, H, W, dx + n * xs + gi * cin_g * HW, HW,
-                                          NULL, 0);
+                                          Hq, Wq, H, W, dx + n * xs + gi * cin_g * HW, HW, NULL,
+                                          0);
                         else
 #endif
-                        FN(ik_image)(&ik, Kq, cin_g, Tqp, H, W, Wq, wfp + gi * Mq * Kq, dyp,
-                                     offq, kw, g->dw, dx + n * xs + gi * cin_g * HW, HW, NULL,
-                                     0, ybase,
-                                     msk, dxw);
+                            FN(ik_image)(&ik, Kq, cin_g, Tqp, H, W, Wq, wfp + gi * Mq * Kq, dyp,
+                                         offq, kw, g->dw, dx + n * xs + gi * cin_g * HW, HW, NULL,
+                                         0, ybase, msk, dxw);
                     }
                     if (dw) {
                         if (rtw)
@@ -334,16 +331,16 @@ static int FN(implicit_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *
                                         dwg);
                         else
 #endif
-                        for (ptrdiff_t kb = 0; kb < Kp; kb += ik.kb) {
-                            const DT *src[16];
-                            for (ptrdiff_t kk = 0; kk < ik.kb; kk++)
-                                src[kk] = xp + off[kb + kk < K ? kb + kk : K - 1];
-                            ptrdiff_t ob = 0;
-                            for (; ob + nr <= Cp; ob += nr)
-                                ik.dw2(OH, OW, Wp, src, dyt + ob, Cp, dwg + kb * Cp + ob, Cp);
-                            if (ob < Cp)
-                                ik.dw1(OH, OW, Wp, src, dyt + ob, Cp, dwg + kb * Cp + ob, Cp);
-                        }
+                            for (ptrdiff_t kb = 0; kb < Kp; kb += ik.kb) {
+                                const DT *src[16];
+                                for (ptrdiff_t kk = 0; kk < ik.kb; kk++)
+                                    src[kk] = xp + off[kb + kk < K ? kb + kk : K - 1];
+                                ptrdiff_t ob = 0;
+                                for (; ob + nr <= Cp; ob += nr)
+                                    ik.dw2(OH, OW, Wp, src, dyt + ob, Cp, dwg + kb * Cp + ob, Cp);
+                                if (ob < Cp)
+                                    ik.dw1(OH, OW, Wp, src, dyt + ob, Cp, dwg + kb * Cp + ob, Cp);
+                            }
                     }
                 }
         }

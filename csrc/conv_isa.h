@@ -40,14 +40,14 @@ static size_t FN(wide_scratch)(const mn_conv2d_geom *g, int bwd)
 }
 
 #if MN_X86
-#define ISA_CALL(isa, name, ...)                                                           \
-    do {                                                                                   \
-        if ((isa) >= MN_ISA_AVX512)                                                        \
-            FN_ISA(name, avx512)(__VA_ARGS__);                                             \
-        else if ((isa) >= MN_ISA_AVX2)                                                     \
-            FN_ISA(name, avx2)(__VA_ARGS__);                                               \
-        else                                                                               \
-            FN_ISA(name, generic)(__VA_ARGS__);                                            \
+#define ISA_CALL(isa, name, ...)                \
+    do {                                        \
+        if ((isa) >= MN_ISA_AVX512)             \
+            FN_ISA(name, avx512)(__VA_ARGS__);  \
+        else if ((isa) >= MN_ISA_AVX2)          \
+            FN_ISA(name, avx2)(__VA_ARGS__);    \
+        else                                    \
+            FN_ISA(name, generic)(__VA_ARGS__); \
     } while (0)
 #else
 #define ISA_CALL(isa, name, ...) FN_ISA(name, generic)(__VA_ARGS__)
@@ -109,9 +109,8 @@ static int FN(direct_bwd_isa)(const DT *dy, const DT *x, const DT *w, DT *dx, DT
 
 typedef void (*FN(ik_fwd_fn))(ptrdiff_t, const DT *, const DT *, const ptrdiff_t *, ptrdiff_t,
                               DT *, ptrdiff_t);
-typedef void (*FN(ik_st_fn))(ptrdiff_t, const DT *, const DT *, const ptrdiff_t *, ptrdiff_t,
-                             DT *, ptrdiff_t, int, const ptrdiff_t *, const unsigned *,
-                             const DT *, int);
+typedef void (*FN(ik_st_fn))(ptrdiff_t, const DT *, const DT *, const ptrdiff_t *, ptrdiff_t, DT *,
+                             ptrdiff_t, int, const ptrdiff_t *, const unsigned *, const DT *, int);
 typedef void (*FN(ik_dw_fn))(ptrdiff_t, ptrdiff_t, ptrdiff_t, const DT *const *, const DT *,
                              ptrdiff_t, DT *, ptrdiff_t);
 typedef void (*FN(ik_dyt_fn))(const DT *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, DT *,
@@ -122,28 +121,28 @@ typedef void (*FN(ik_ph_fn))(const DT *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdif
 typedef void (*FN(dwise_fn))(const DT *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t,
                              const DT *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, DT, int,
                              DT *);
-typedef void (*FN(dwise_dw_fn))(const DT *, const DT *, ptrdiff_t, const ptrdiff_t *,
-                                ptrdiff_t, DT *);
+typedef void (*FN(dwise_dw_fn))(const DT *, const DT *, ptrdiff_t, const ptrdiff_t *, ptrdiff_t,
+                                DT *);
 typedef void (*FN(ik_int_fn))(const DT *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t,
                               DT *, ptrdiff_t, ptrdiff_t);
 /* One level's implicit and depthwise kernels, as ik_for picks them. */
 typedef struct {
-    ptrdiff_t mr, lanes, kb; /* tile rows, vector lanes (a tile is 2 vectors wide), dW cols */
-    FN(ik_fwd_fn) fwd;       /* tile into a buffer */
-    FN(ik_dw_fn) dw2, dw1;   /* weight-gradient tiles 2 and 1 vectors of channels wide */
-    FN(ik_dyt_fn) dyt;       /* dY to pixel-major */
-    FN(ik_int_fn) interior;  /* an image into the interior of its padded planes */
-    FN(ik_relu_fn) relu;     /* dY masked by the forward's relu output, row sums */
-    FN(ik_ph_fn) phases;     /* an image into its phase planes (strides) */
-    FN(dwise_fn) dwise;      /* depthwise: one plane's output */
+    ptrdiff_t mr, lanes, kb;  /* tile rows, vector lanes (a tile is 2 vectors wide), dW cols */
+    FN(ik_fwd_fn) fwd;        /* tile into a buffer */
+    FN(ik_dw_fn) dw2, dw1;    /* weight-gradient tiles 2 and 1 vectors of channels wide */
+    FN(ik_dyt_fn) dyt;        /* dY to pixel-major */
+    FN(ik_int_fn) interior;   /* an image into the interior of its padded planes */
+    FN(ik_relu_fn) relu;      /* dY masked by the forward's relu output, row sums */
+    FN(ik_ph_fn) phases;      /* an image into its phase planes (strides) */
+    FN(dwise_fn) dwise;       /* depthwise: one plane's output */
     FN(dwise_dw_fn) dwise_dw; /* depthwise: one plane's weight gradient */
-    FN(ik_st_fn) st;         /* tile into the output (AVX-512), or NULL */
-    int isa;                 /* the level these were chosen for (the fused pooling's too) */
+    FN(ik_st_fn) st;          /* tile into the output (AVX-512), or NULL */
+    int isa;                  /* the level these were chosen for (the fused pooling's too) */
 } FN(ik_t);
 
-#define IK_FNS(isa)                                                                        \
-    FN_ISA(ik_fwd, isa), FN_ISA(ik_dw2, isa), FN_ISA(ik_dw1, isa), FN_ISA(ik_dyt, isa),    \
-        FN_ISA(ik_interior, isa), FN_ISA(ik_relu_mask, isa), FN_ISA(ik_phases, isa),       \
+#define IK_FNS(isa)                                                                     \
+    FN_ISA(ik_fwd, isa), FN_ISA(ik_dw2, isa), FN_ISA(ik_dw1, isa), FN_ISA(ik_dyt, isa), \
+        FN_ISA(ik_interior, isa), FN_ISA(ik_relu_mask, isa), FN_ISA(ik_phases, isa),    \
         FN_ISA(dwise_plane, isa), FN_ISA(dwise_dw, isa)
 static FN(ik_t) FN(ik_for)(int isa)
 {

@@ -28,14 +28,13 @@ static inline ptrdiff_t FN(round_up)(ptrdiff_t a, ptrdiff_t m) { return (a + m -
 /* Image x_chw (c_n planes of g->h x g->w) into the interior of zero-bordered padded planes
  * (Hp x Wp, the top-left pad from g): only the copy, the border is already zero. Rows and
  * columns past the planes feed no output and are skipped, as in pad_planes (conv_im2col.h). */
-static void FN(ik_pad)(const FN(ik_t) * ik, const DT *x_chw, ptrdiff_t c_n,
-                       const mn_conv2d_geom *g, ptrdiff_t Hp, ptrdiff_t Wp, DT *xp)
+static void FN(ik_pad)(const FN(ik_t) *ik, const DT *x_chw, ptrdiff_t c_n, const mn_conv2d_geom *g,
+                       ptrdiff_t Hp, ptrdiff_t Wp, DT *xp)
 {
     const ptrdiff_t rows = g->h < Hp - g->pad_t ? g->h : Hp - g->pad_t;
     const ptrdiff_t cols = g->w < Wp - g->pad_l ? g->w : Wp - g->pad_l;
     if (rows > 0 && cols > 0)
-        ik->interior(x_chw, c_n, g->h, g->w, rows, cols, xp + g->pad_t * Wp + g->pad_l, Hp,
-                     Wp);
+        ik->interior(x_chw, c_n, g->h, g->w, rows, cols, xp + g->pad_t * Wp + g->pad_l, Hp, Wp);
 }
 
 /* Inside a team: this thread's scratch of n elements (mn_workspace slot WS_CONV), or NULL
@@ -58,7 +57,7 @@ static DT *FN(team_scratch)(size_t n, int *fail)
  * forward's relu output (relu_y); or, with pool_code, spread from the pooled gradient dy
  * (N, C_out, OH/2, OW/2) onto the taps the fused forward's codes name. The last two write into
  * dym (C_out_g x P) and, when dbn is given, the planes' sums into dbn. */
-static const DT *FN(dy_image)(const FN(ik_t) * ik, const DT *dy, const DT *relu_y,
+static const DT *FN(dy_image)(const FN(ik_t) *ik, const DT *dy, const DT *relu_y,
                               const uint8_t *pool_code, const mn_conv2d_geom *g, ptrdiff_t n,
                               ptrdiff_t gi, DT *dym, double *dbn)
 {

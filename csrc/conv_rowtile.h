@@ -24,62 +24,61 @@
  * elements past its first pixel, so the caller leaves that much slack after the last plane
  * (and OW + R + 1 <= 16 + Wp: a partial last tile reads on into the next row or the slack). */
 
-#define RT_DEF(R, NV, S)                                                                   \
-    ATTR_AVX512 static void rowtile_##R##_##NV##_##S(                                     \
-        ptrdiff_t C, ptrdiff_t kh, const float *restrict wt, const float *restrict x0,    \
-        ptrdiff_t Wp, ptrdiff_t HWp, float *restrict y, ptrdiff_t ldy, int nvalid,        \
-        int ncout, const float *restrict bias, int relu)                                  \
-    {                                                                                      \
-        __m512 acc[R][NV];                                                                 \
-        _Pragma("GCC unroll 16") for (int j = 0; j < R; j++)                               \
-            _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) acc[j][v] =               \
-                _mm512_setzero_ps();                                                       \
-        for (ptrdiff_t c = 0; c < C; c++)                                                  \
-            for (ptrdiff_t p = 0; p < kh; p++) {                                           \
-                const float *a = x0 + c * HWp + p * Wp;                                    \
-                const float *w = wt + (c * kh + p) * 3 * (NV * 16);                        \
-                __m512 w0[NV], w1[NV], w2[NV];                                             \
-                _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++)                       \
-                {                                                                          \
-                    w0[v] = _mm512_loadu_ps(w + v * 16);                                   \
-                    w1[v] = _mm512_loadu_ps(w + NV * 16 + v * 16);                         \
-                    w2[v] = _mm512_loadu_ps(w + 2 * NV * 16 + v * 16);                     \
-                }                                                                          \
-                /* value m meets tap q of pixel (m - q) / S */                             \
-                _Pragma("GCC unroll 32") for (int m = 0; m < S * (R - 1) + 3; m++)         \
-                {                                                                          \
-                    const __m512 xv = _mm512_set1_ps(a[m]);                                \
-                    _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++)                   \
-                    {                                                                      \
-                        if (m % S == 0 && m / S < R)                                       \
-                            acc[m / S][v] = _mm512_fmadd_ps(xv, w0[v], acc[m / S][v]);     \
-                        if (m >= 1 && (m - 1) % S == 0 && (m - 1) / S < R)                 \
-                            acc[(m - 1) / S][v] =                                          \
-                                _mm512_fmadd_ps(xv, w1[v], acc[(m - 1) / S][v]);           \
-                        if (m >= 2 && (m - 2) % S == 0 && (m - 2) / S < R)                 \
-                            acc[(m - 2) / S][v] =                                          \
-                                _mm512_fmadd_ps(xv, w2[v], acc[(m - 2) / S][v]);           \
-                    }                                                                      \
-                }                                                                          \
-            }                                                                              \
-        const __mmask16 keep = (__mmask16)((1u << nvalid) - 1);                            \
-        _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++)                               \
-        {                                                                                  \
-            __m512 r[16];                                                                  \
-            _Pragma("GCC unroll 16") for (int j = 0; j < 16; j++) r[j] =                   \
-                j < R ? acc[j < R ? j : 0][v] : _mm512_setzero_ps();                       \
-            tr_lanes_avx512_f32(r);                                                        \
-            const int no = ncout - v * 16 < 16 ? ncout - v * 16 : 16;                      \
-            for (int o = 0; o < no; o++) {                                                 \
-                __m512 val = r[o];                                                         \
-                if (bias)                                                                  \
-                    val = _mm512_add_ps(val, _mm512_set1_ps(bias[v * 16 + o]));            \
-                if (relu)                                                                  \
-                    val = _mm512_maskz_mov_ps(                                             \
-                        _mm512_cmp_ps_mask(val, _mm512_setzero_ps(), _CMP_GT_OQ), val);    \
-                _mm512_mask_storeu_ps(y + (v * 16 + o) * ldy, keep, val);                  \
-            }                                                                              \
-        }                                                                                  \
+#define RT_DEF(R, NV, S)                                                                          \
+    ATTR_AVX512 static void rowtile_##R##_##NV##_##S(                                             \
+        ptrdiff_t C, ptrdiff_t kh, const float *restrict wt, const float *restrict x0,            \
+        ptrdiff_t Wp, ptrdiff_t HWp, float *restrict y, ptrdiff_t ldy, int nvalid, int ncout,     \
+        const float *restrict bias, int relu)                                                     \
+    {                                                                                             \
+        __m512 acc[R][NV];                                                                        \
+        _Pragma("GCC unroll 16") for (int j = 0; j < R; j++)                                      \
+            _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) acc[j][v] = _mm512_setzero_ps(); \
+        for (ptrdiff_t c = 0; c < C; c++)                                                         \
+            for (ptrdiff_t p = 0; p < kh; p++) {                                                  \
+                const float *a = x0 + c * HWp + p * Wp;                                           \
+                const float *w = wt + (c * kh + p) * 3 * (NV * 16);                               \
+                __m512 w0[NV], w1[NV], w2[NV];                                                    \
+                _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++)                              \
+                {                                                                                 \
+                    w0[v] = _mm512_loadu_ps(w + v * 16);                                          \
+                    w1[v] = _mm512_loadu_ps(w + NV * 16 + v * 16);                                \
+                    w2[v] = _mm512_loadu_ps(w + 2 * NV * 16 + v * 16);                            \
+                }                                                                                 \
+                /* value m meets tap q of pixel (m - q) / S */                                    \
+                _Pragma("GCC unroll 32") for (int m = 0; m < S * (R - 1) + 3; m++)                \
+                {                                                                                 \
+                    const __m512 xv = _mm512_set1_ps(a[m]);                                       \
+                    _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++)                          \
+                    {                                                                             \
+                        if (m % S == 0 && m / S < R)                                              \
+                            acc[m / S][v] = _mm512_fmadd_ps(xv, w0[v], acc[m / S][v]);            \
+                        if (m >= 1 && (m - 1) % S == 0 && (m - 1) / S < R)                        \
+                            acc[(m - 1) / S][v] =                                                 \
+                                _mm512_fmadd_ps(xv, w1[v], acc[(m - 1) / S][v]);                  \
+                        if (m >= 2 && (m - 2) % S == 0 && (m - 2) / S < R)                        \
+                            acc[(m - 2) / S][v] =                                                 \
+                                _mm512_fmadd_ps(xv, w2[v], acc[(m - 2) / S][v]);                  \
+                    }                                                                             \
+                }                                                                                 \
+            }                                                                                     \
+        const __mmask16 keep = (__mmask16)((1u << nvalid) - 1);                                   \
+        _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++)                                      \
+        {                                                                                         \
+            __m512 r[16];                                                                         \
+            _Pragma("GCC unroll 16") for (int j = 0; j < 16; j++) r[j] =                          \
+                j < R ? acc[j < R ? j : 0][v] : _mm512_setzero_ps();                              \
+            tr_lanes_avx512_f32(r);                                                               \
+            const int no = ncout - v * 16 < 16 ? ncout - v * 16 : 16;                             \
+            for (int o = 0; o < no; o++) {                                                        \
+                __m512 val = r[o];                                                                \
+                if (bias)                                                                         \
+                    val = _mm512_add_ps(val, _mm512_set1_ps(bias[v * 16 + o]));                   \
+                if (relu)                                                                         \
+                    val = _mm512_maskz_mov_ps(                                                    \
+                        _mm512_cmp_ps_mask(val, _mm512_setzero_ps(), _CMP_GT_OQ), val);           \
+                _mm512_mask_storeu_ps(y + (v * 16 + o) * ldy, keep, val);                         \
+            }                                                                                     \
+        }                                                                                         \
     }
 
 /* rowtile_<R>_<NV>_<S>: R pixels, NV channel vectors, stride S: rowtile_{7,8,12}_2_{1,2},
@@ -111,10 +110,9 @@ static inline int rowtile_r(ptrdiff_t OW, int nv)
 /* One image (one group): out[o*ldy + i*OW + j] for o < rows, every output pixel, from the
  * planes xp (C channels of Hp x Wp, stride s = 1 or 2 in both directions: output (i, j)
  * reads (s*i + p, s*j + q)) and wp (ik_pack, mr = nv*16). */
-static void rowtile_image(ptrdiff_t C, ptrdiff_t kh, const float *wp, ptrdiff_t K,
-                          ptrdiff_t rows, int nv, int s, const float *xp, ptrdiff_t Hp,
-                          ptrdiff_t Wp, ptrdiff_t OH, ptrdiff_t OW, float *out, ptrdiff_t ldy,
-                          const float *bias, int relu)
+static void rowtile_image(ptrdiff_t C, ptrdiff_t kh, const float *wp, ptrdiff_t K, ptrdiff_t rows,
+                          int nv, int s, const float *xp, ptrdiff_t Hp, ptrdiff_t Wp, ptrdiff_t OH,
+                          ptrdiff_t OW, float *out, ptrdiff_t ldy, const float *bias, int relu)
 {
     const int R = rowtile_r(OW, nv);
     const rowtile_fn fn = s == 1 ? (nv == 2 ? (R == 7 ? rowtile_7_2_1 : rowtile_8_2_1)
@@ -133,11 +131,12 @@ static void rowtile_image(ptrdiff_t C, ptrdiff_t kh, const float *wp, ptrdiff_t 
         for (ptrdiff_t i = 0; i < OH; i++)
             for (ptrdiff_t j0 = 0; j0 < OW;) {
                 const int r = j0 < 12 * nb ? 12 : nb ? 8 : R;
-                (r == 12 ? f12 : r == R ? fn : (s == 1 ? rowtile_8_2_1 : rowtile_8_2_2))(C, kh, wp + ob * K, xp + s * (i * Wp + j0), Wp, Hp * Wp,
-                                     out + ob * ldy + i * OW + j0, ldy,
-                                     (int)(OW - j0 < r ? OW - j0 : r),
-                                     (int)(rows - ob < mr ? rows - ob : mr),
-                                     bias ? bias + ob : NULL, relu);
+                (r == 12  ? f12
+                 : r == R ? fn
+                          : (s == 1 ? rowtile_8_2_1 : rowtile_8_2_2))(
+                    C, kh, wp + ob * K, xp + s * (i * Wp + j0), Wp, Hp * Wp,
+                    out + ob * ldy + i * OW + j0, ldy, (int)(OW - j0 < r ? OW - j0 : r),
+                    (int)(rows - ob < mr ? rows - ob : mr), bias ? bias + ob : NULL, relu);
                 j0 += r;
             }
 }
@@ -155,11 +154,12 @@ static void rowtile_image(ptrdiff_t C, ptrdiff_t kh, const float *wp, ptrdiff_t 
  * first (c, p), ld apart; ng: how many of the four (c, p) are real (the others repeat the
  * last and are not stored). */
 /* the dW tiles' 4 x 3 x NV accumulators: zeroed, and added into dwt rows (c, p, q) at the end */
-#define RW_ZERO(NV)                                                                        \
-    _Pragma("GCC unroll 4") for (int g = 0; g < 4; g++)                                    \
-        _Pragma("GCC unroll 3") for (int q = 0; q < 3; q++)                                \
-            _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) acc[g][q][v] =            \
+#define RW_ZERO(NV)                                                             \
+    _Pragma("GCC unroll 4") for (int g = 0; g < 4; g++)                         \
+        _Pragma("GCC unroll 3") for (int q = 0; q < 3; q++)                     \
+            _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) acc[g][q][v] = \
                 _mm512_setzero_ps()
+// clang-format off: it takes _Pragma(...) for an expression and rewraps the loop after it
 #define RW_STORE(NV)                                                                       \
     for (int g = 0; g < ng; g++)                                                           \
         _Pragma("GCC unroll 3") for (int q = 0; q < 3; q++)                                \
@@ -168,66 +168,66 @@ static void rowtile_image(ptrdiff_t C, ptrdiff_t kh, const float *wp, ptrdiff_t 
                 float *o = dwt + (g * 3 + q) * ld + v * 16;                                \
                 _mm512_storeu_ps(o, _mm512_add_ps(_mm512_loadu_ps(o), acc[g][q][v]));      \
             }
+// clang-format on
 
 /* output row i at stride S: the four (c, p) input rows x0..x3 and its dY^T row d */
-#define RW_ROW(S)                                                                          \
-    const float *x0 = xr[0] + (S) * i * Wx, *x1 = xr[1] + (S) * i * Wx,                    \
-                *x2 = xr[2] + (S) * i * Wx, *x3 = xr[3] + (S) * i * Wx;                    \
+#define RW_ROW(S)                                                       \
+    const float *x0 = xr[0] + (S) * i * Wx, *x1 = xr[1] + (S) * i * Wx, \
+                *x2 = xr[2] + (S) * i * Wx, *x3 = xr[3] + (S) * i * Wx; \
     const float *d = dyt + i * Wd * Cp
 
 /* one input position m: shift the window (dY of pixels m, m-1, m-2), load dY[m] if LOAD,
  * and the FMAs of the taps whose pixel m - q lies in the row (T0, T1, T2) */
-#define RW_STEP(NV, LOAD, T0, T1, T2)                                                      \
-    do {                                                                                   \
-        _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++)                               \
-        {                                                                                  \
-            d2[v] = d1[v];                                                                 \
-            d1[v] = d0[v];                                                                 \
-            if (LOAD)                                                                      \
-                d0[v] = _mm512_loadu_ps(d + m * Cp + v * 16);                              \
-        }                                                                                  \
-        const float xs[4] = {x0[m], x1[m], x2[m], x3[m]};                                  \
-        _Pragma("GCC unroll 4") for (int g = 0; g < 4; g++)                                \
-        {                                                                                  \
-            const __m512 xv = _mm512_set1_ps(xs[g]);                                       \
-            _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++)                           \
-            {                                                                              \
-                if (T0)                                                                    \
-                    acc[g][0][v] = _mm512_fmadd_ps(xv, d0[v], acc[g][0][v]);               \
-                if (T1)                                                                    \
-                    acc[g][1][v] = _mm512_fmadd_ps(xv, d1[v], acc[g][1][v]);               \
-                if (T2)                                                                    \
-                    acc[g][2][v] = _mm512_fmadd_ps(xv, d2[v], acc[g][2][v]);               \
-            }                                                                              \
-        }                                                                                  \
+#define RW_STEP(NV, LOAD, T0, T1, T2)                                        \
+    do {                                                                     \
+        _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++)                 \
+        {                                                                    \
+            d2[v] = d1[v];                                                   \
+            d1[v] = d0[v];                                                   \
+            if (LOAD)                                                        \
+                d0[v] = _mm512_loadu_ps(d + m * Cp + v * 16);                \
+        }                                                                    \
+        const float xs[4] = {x0[m], x1[m], x2[m], x3[m]};                    \
+        _Pragma("GCC unroll 4") for (int g = 0; g < 4; g++)                  \
+        {                                                                    \
+            const __m512 xv = _mm512_set1_ps(xs[g]);                         \
+            _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++)             \
+            {                                                                \
+                if (T0)                                                      \
+                    acc[g][0][v] = _mm512_fmadd_ps(xv, d0[v], acc[g][0][v]); \
+                if (T1)                                                      \
+                    acc[g][1][v] = _mm512_fmadd_ps(xv, d1[v], acc[g][1][v]); \
+                if (T2)                                                      \
+                    acc[g][2][v] = _mm512_fmadd_ps(xv, d2[v], acc[g][2][v]); \
+            }                                                                \
+        }                                                                    \
     } while (0)
 
 /* (OW >= 2: the first two and last two positions are peeled, so that only the 3*OW products
  * of the row are computed) */
-#define RW_DEF(NV)                                                                         \
-    ATTR_AVX512 static void rowdw_##NV(ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t Wx,          \
-                                       ptrdiff_t Wd, const float *const *xr,               \
-                                       const float *restrict dyt, ptrdiff_t Cp,            \
-                                       float *restrict dwt, ptrdiff_t ld, int ng)          \
-    {                                                                                      \
-        __m512 acc[4][3][NV];                                                              \
-        RW_ZERO(NV);                                                                       \
-        for (ptrdiff_t i = 0; i < OH; i++) {                                               \
-            RW_ROW(1);                                                                     \
-            __m512 d0[NV], d1[NV], d2[NV];                                                 \
-            _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) d0[v] = d1[v] =           \
-                _mm512_setzero_ps();                                                       \
-            ptrdiff_t m = 0;                                                               \
-            RW_STEP(NV, 1, 1, 0, 0);                                                       \
-            m = 1;                                                                         \
-            RW_STEP(NV, 1, 1, 1, 0);                                                       \
-            for (m = 2; m < OW; m++)                                                       \
-                RW_STEP(NV, 1, 1, 1, 1);                                                   \
-            RW_STEP(NV, 0, 0, 1, 1);                                                       \
-            m = OW + 1;                                                                    \
-            RW_STEP(NV, 0, 0, 0, 1);                                                       \
-        }                                                                                  \
-        RW_STORE(NV);                                                                      \
+#define RW_DEF(NV)                                                                              \
+    ATTR_AVX512 static void rowdw_##NV(ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t Wx, ptrdiff_t Wd,  \
+                                       const float *const *xr, const float *restrict dyt,       \
+                                       ptrdiff_t Cp, float *restrict dwt, ptrdiff_t ld, int ng) \
+    {                                                                                           \
+        __m512 acc[4][3][NV];                                                                   \
+        RW_ZERO(NV);                                                                            \
+        for (ptrdiff_t i = 0; i < OH; i++) {                                                    \
+            RW_ROW(1);                                                                          \
+            __m512 d0[NV], d1[NV], d2[NV];                                                      \
+            _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) d0[v] = d1[v] =                \
+                _mm512_setzero_ps();                                                            \
+            ptrdiff_t m = 0;                                                                    \
+            RW_STEP(NV, 1, 1, 0, 0);                                                            \
+            m = 1;                                                                              \
+            RW_STEP(NV, 1, 1, 1, 0);                                                            \
+            for (m = 2; m < OW; m++)                                                            \
+                RW_STEP(NV, 1, 1, 1, 1);                                                        \
+            RW_STEP(NV, 0, 0, 1, 1);                                                            \
+            m = OW + 1;                                                                         \
+            RW_STEP(NV, 0, 0, 0, 1);                                                            \
+        }                                                                                       \
+        RW_STORE(NV);                                                                           \
     }
 
 /* rowdw_{2,1}: stride 1, NV channel vectors */
@@ -239,55 +239,54 @@ RW_DEF(1)
 /* Stride 2: input position m = 2j + q, so x[2j] meets taps 0 (pixel j) and 2 (pixel j - 1),
  * x[2j + 1] tap 1 (pixel j); the window is dY of pixels j and j - 1. Per pixel 8 broadcasts
  * and NV loads for 12*NV FMAs. xr rows advance 2*Wx per output row. */
-#define RW2_STEP(NV, FIRST)                                                                \
-    do {                                                                                   \
-        _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++)                               \
-        {                                                                                  \
-            d1[v] = d0[v];                                                                 \
-            d0[v] = _mm512_loadu_ps(d + j * Cp + v * 16);                                  \
-        }                                                                                  \
-        const float xe[4] = {x0[2 * j], x1[2 * j], x2[2 * j], x3[2 * j]};                  \
-        const float xo[4] = {x0[2 * j + 1], x1[2 * j + 1], x2[2 * j + 1], x3[2 * j + 1]};  \
-        _Pragma("GCC unroll 4") for (int g = 0; g < 4; g++)                                \
-        {                                                                                  \
-            const __m512 ev = _mm512_set1_ps(xe[g]), ov = _mm512_set1_ps(xo[g]);           \
-            _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++)                           \
-            {                                                                              \
-                acc[g][0][v] = _mm512_fmadd_ps(ev, d0[v], acc[g][0][v]);                   \
-                acc[g][1][v] = _mm512_fmadd_ps(ov, d0[v], acc[g][1][v]);                   \
-                if (!(FIRST))                                                              \
-                    acc[g][2][v] = _mm512_fmadd_ps(ev, d1[v], acc[g][2][v]);               \
-            }                                                                              \
-        }                                                                                  \
+#define RW2_STEP(NV, FIRST)                                                               \
+    do {                                                                                  \
+        _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++)                              \
+        {                                                                                 \
+            d1[v] = d0[v];                                                                \
+            d0[v] = _mm512_loadu_ps(d + j * Cp + v * 16);                                 \
+        }                                                                                 \
+        const float xe[4] = {x0[2 * j], x1[2 * j], x2[2 * j], x3[2 * j]};                 \
+        const float xo[4] = {x0[2 * j + 1], x1[2 * j + 1], x2[2 * j + 1], x3[2 * j + 1]}; \
+        _Pragma("GCC unroll 4") for (int g = 0; g < 4; g++)                               \
+        {                                                                                 \
+            const __m512 ev = _mm512_set1_ps(xe[g]), ov = _mm512_set1_ps(xo[g]);          \
+            _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++)                          \
+            {                                                                             \
+                acc[g][0][v] = _mm512_fmadd_ps(ev, d0[v], acc[g][0][v]);                  \
+                acc[g][1][v] = _mm512_fmadd_ps(ov, d0[v], acc[g][1][v]);                  \
+                if (!(FIRST))                                                             \
+                    acc[g][2][v] = _mm512_fmadd_ps(ev, d1[v], acc[g][2][v]);              \
+            }                                                                             \
+        }                                                                                 \
     } while (0)
 
-#define RW2_DEF(NV)                                                                        \
-    ATTR_AVX512 static void rowdw2_##NV(ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t Wx,         \
-                                        ptrdiff_t Wd, const float *const *xr,              \
-                                        const float *restrict dyt, ptrdiff_t Cp,           \
-                                        float *restrict dwt, ptrdiff_t ld, int ng)         \
-    {                                                                                      \
-        __m512 acc[4][3][NV];                                                              \
-        RW_ZERO(NV);                                                                       \
-        for (ptrdiff_t i = 0; i < OH; i++) {                                               \
-            RW_ROW(2);                                                                     \
-            __m512 d0[NV], d1[NV];                                                         \
-            _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) d0[v] = d1[v] =           \
-                _mm512_setzero_ps();                                                       \
-            ptrdiff_t j = 0;                                                               \
-            RW2_STEP(NV, 1);                                                               \
-            for (j = 1; j < OW; j++)                                                       \
-                RW2_STEP(NV, 0);                                                           \
-            /* x[2*OW]: tap 2 of the last pixel */                                         \
-            const float xl[4] = {x0[2 * OW], x1[2 * OW], x2[2 * OW], x3[2 * OW]};          \
-            _Pragma("GCC unroll 4") for (int g = 0; g < 4; g++)                            \
-            {                                                                              \
-                const __m512 ev = _mm512_set1_ps(xl[g]);                                   \
-                _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) acc[g][2][v] =        \
-                    _mm512_fmadd_ps(ev, d0[v], acc[g][2][v]);                              \
-            }                                                                              \
-        }                                                                                  \
-        RW_STORE(NV);                                                                      \
+#define RW2_DEF(NV)                                                                              \
+    ATTR_AVX512 static void rowdw2_##NV(ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t Wx, ptrdiff_t Wd,  \
+                                        const float *const *xr, const float *restrict dyt,       \
+                                        ptrdiff_t Cp, float *restrict dwt, ptrdiff_t ld, int ng) \
+    {                                                                                            \
+        __m512 acc[4][3][NV];                                                                    \
+        RW_ZERO(NV);                                                                             \
+        for (ptrdiff_t i = 0; i < OH; i++) {                                                     \
+            RW_ROW(2);                                                                           \
+            __m512 d0[NV], d1[NV];                                                               \
+            _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) d0[v] = d1[v] =                 \
+                _mm512_setzero_ps();                                                             \
+            ptrdiff_t j = 0;                                                                     \
+            RW2_STEP(NV, 1);                                                                     \
+            for (j = 1; j < OW; j++)                                                             \
+                RW2_STEP(NV, 0);                                                                 \
+            /* x[2*OW]: tap 2 of the last pixel */                                               \
+            const float xl[4] = {x0[2 * OW], x1[2 * OW], x2[2 * OW], x3[2 * OW]};                \
+            _Pragma("GCC unroll 4") for (int g = 0; g < 4; g++)                                  \
+            {                                                                                    \
+                const __m512 ev = _mm512_set1_ps(xl[g]);                                         \
+                _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) acc[g][2][v] =              \
+                    _mm512_fmadd_ps(ev, d0[v], acc[g][2][v]);                                    \
+            }                                                                                    \
+        }                                                                                        \
+        RW_STORE(NV);                                                                            \
     }
 
 /* rowdw2_{2,1}: stride 2, NV channel vectors */

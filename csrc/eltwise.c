@@ -82,28 +82,26 @@
 #undef M_MAX
 
 /* ---- dispatch tables ---------------------------------------------------------------------- */
-#define DECLARE_TAB(TABNAME, DT)                                                               \
-    typedef struct {                                                                           \
-        void (*act_fwd)(const DT *, DT *, ptrdiff_t, int, DT);                                 \
-        void (*act_bwd)(const DT *, const DT *, DT *, ptrdiff_t, int, DT);                     \
-        void (*softmax_fwd)(const DT *, DT *, ptrdiff_t, ptrdiff_t, ptrdiff_t, int);           \
-        void (*softmax_bwd)(const DT *, const DT *, DT *, ptrdiff_t, ptrdiff_t, ptrdiff_t,     \
-                            int);                                                              \
-        void (*xent_fwd)(const DT *, const int64_t *, const DT *, DT *, double *, ptrdiff_t,   \
-                         ptrdiff_t, ptrdiff_t, int64_t, DT);                                   \
-        void (*xent_bwd)(const DT *, ptrdiff_t, double, const DT *, const int64_t *,           \
-                         const DT *, DT, const double *, DT *, ptrdiff_t, ptrdiff_t,           \
-                         ptrdiff_t, int64_t, DT);                                              \
-        DT (*bce_fwd)(const DT *, const DT *, const DT *, const DT *, DT *, ptrdiff_t);        \
-        void (*bce_bwd)(const DT *, ptrdiff_t, DT, const DT *, const DT *, const DT *,         \
-                        const DT *, DT *, ptrdiff_t);                                          \
+#define DECLARE_TAB(TABNAME, DT)                                                                  \
+    typedef struct {                                                                              \
+        void (*act_fwd)(const DT *, DT *, ptrdiff_t, int, DT);                                    \
+        void (*act_bwd)(const DT *, const DT *, DT *, ptrdiff_t, int, DT);                        \
+        void (*softmax_fwd)(const DT *, DT *, ptrdiff_t, ptrdiff_t, ptrdiff_t, int);              \
+        void (*softmax_bwd)(const DT *, const DT *, DT *, ptrdiff_t, ptrdiff_t, ptrdiff_t, int);  \
+        void (*xent_fwd)(const DT *, const int64_t *, const DT *, DT *, double *, ptrdiff_t,      \
+                         ptrdiff_t, ptrdiff_t, int64_t, DT);                                      \
+        void (*xent_bwd)(const DT *, ptrdiff_t, double, const DT *, const int64_t *, const DT *,  \
+                         DT, const double *, DT *, ptrdiff_t, ptrdiff_t, ptrdiff_t, int64_t, DT); \
+        DT (*bce_fwd)(const DT *, const DT *, const DT *, const DT *, DT *, ptrdiff_t);           \
+        void (*bce_bwd)(const DT *, ptrdiff_t, DT, const DT *, const DT *, const DT *,            \
+                        const DT *, DT *, ptrdiff_t);                                             \
     } TABNAME;
 DECLARE_TAB(ew_tab_f32, float)
 DECLARE_TAB(ew_tab_f64, double)
 
-#define TAB_INIT(S)                                                                            \
-    {act_fwd_##S, act_bwd_##S, softmax_fwd_rows_##S, softmax_bwd_rows_##S, xent_fwd_rows_##S,  \
-     xent_bwd_rows_##S, bce_fwd_seg_##S, bce_bwd_seg_##S}
+#define TAB_INIT(S)                                                                    \
+    {act_fwd_##S,       act_bwd_##S,       softmax_fwd_rows_##S, softmax_bwd_rows_##S, \
+     xent_fwd_rows_##S, xent_bwd_rows_##S, bce_fwd_seg_##S,      bce_bwd_seg_##S}
 
 static const ew_tab_f32 tab_f32_generic = TAB_INIT(f32_generic);
 #if MN_X86

@@ -28,8 +28,8 @@ void mn_act_fwd_f64(const double *x, double *y, ptrdiff_t n, int act, double alp
 
 /* dx := dy * act'(.), n elements, where s is the forward OUTPUT y for sigmoid and tanh and the
  * forward INPUT x for every other activation. dx may be dy. */
-void mn_act_bwd_f32(const float *dy, const float *s, float *dx, ptrdiff_t n, int act,
-                    float alpha, int isa, int n_threads);
+void mn_act_bwd_f32(const float *dy, const float *s, float *dx, ptrdiff_t n, int act, float alpha,
+                    int isa, int n_threads);
 void mn_act_bwd_f64(const double *dy, const double *s, double *dx, ptrdiff_t n, int act,
                     double alpha, int isa, int n_threads);
 
@@ -81,9 +81,9 @@ void mn_xent_bwd_f64(const double *g, ptrdiff_t g_stride, double g_scale, const 
 void mn_bce_fwd_f32(const float *x_rc, const float *t_rc, const float *w_rc, const float *pw_c,
                     float *loss_rc, double *total, ptrdiff_t rows, ptrdiff_t c, int isa,
                     int n_threads);
-void mn_bce_fwd_f64(const double *x_rc, const double *t_rc, const double *w_rc,
-                    const double *pw_c, double *loss_rc, double *total, ptrdiff_t rows,
-                    ptrdiff_t c, int isa, int n_threads);
+void mn_bce_fwd_f64(const double *x_rc, const double *t_rc, const double *w_rc, const double *pw_c,
+                    double *loss_rc, double *total, ptrdiff_t rows, ptrdiff_t c, int isa,
+                    int n_threads);
 
 /* dx := g * w * ((1 + (pw - 1) * t) * sigmoid(x) - pw * t), g = g_rc[i * g_stride] * g_scale. */
 void mn_bce_bwd_f32(const float *g_rc, ptrdiff_t g_stride, double g_scale, const float *x_rc,

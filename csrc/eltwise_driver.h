@@ -22,8 +22,7 @@ static ptrdiff_t FN(row_grain_)(ptrdiff_t c)
     return c >= 8192 ? 1 : (8192 + c - 1) / (c > 0 ? c : 1);
 }
 
-void FN(mn_act_fwd_)(const DT *x, DT *y, ptrdiff_t n, int act, DT alpha, int isa,
-                     int n_threads)
+void FN(mn_act_fwd_)(const DT *x, DT *y, ptrdiff_t n, int act, DT alpha, int isa, int n_threads)
 {
     const TAB *k = PICK(isa);
     if (n <= 0)
@@ -62,8 +61,8 @@ void FN(mn_act_bwd_)(const DT *dy, const DT *s, DT *dx, ptrdiff_t n, int act, DT
     }
 }
 
-void FN(mn_softmax_fwd_)(const DT *x_rc, DT *y_rc, ptrdiff_t rows, ptrdiff_t c, int log,
-                         int isa, int n_threads)
+void FN(mn_softmax_fwd_)(const DT *x_rc, DT *y_rc, ptrdiff_t rows, ptrdiff_t c, int log, int isa,
+                         int n_threads)
 {
     const TAB *k = PICK(isa);
     if (rows <= 0 || c <= 0)
@@ -82,8 +81,8 @@ void FN(mn_softmax_fwd_)(const DT *x_rc, DT *y_rc, ptrdiff_t rows, ptrdiff_t c, 
     }
 }
 
-void FN(mn_softmax_bwd_)(const DT *dy_rc, const DT *y_rc, DT *dx_rc, ptrdiff_t rows,
-                         ptrdiff_t c, int log, int isa, int n_threads)
+void FN(mn_softmax_bwd_)(const DT *dy_rc, const DT *y_rc, DT *dx_rc, ptrdiff_t rows, ptrdiff_t c,
+                         int log, int isa, int n_threads)
 {
     const TAB *k = PICK(isa);
     if (rows <= 0 || c <= 0)
@@ -102,9 +101,9 @@ void FN(mn_softmax_bwd_)(const DT *dy_rc, const DT *y_rc, DT *dx_rc, ptrdiff_t r
     }
 }
 
-void FN(mn_xent_fwd_)(const DT *x_nc, const int64_t *t_n, const DT *w_c, DT *loss_n,
-                      double *lse_n, double *total, double *wsum, ptrdiff_t n, ptrdiff_t c,
-                      int64_t ignore_index, double ls, int isa, int n_threads)
+void FN(mn_xent_fwd_)(const DT *x_nc, const int64_t *t_n, const DT *w_c, DT *loss_n, double *lse_n,
+                      double *total, double *wsum, ptrdiff_t n, ptrdiff_t c, int64_t ignore_index,
+                      double ls, int isa, int n_threads)
 {
     const TAB *k = PICK(isa);
     *total = 0;
@@ -166,8 +165,8 @@ void FN(mn_xent_bwd_)(const DT *g, ptrdiff_t g_stride, double g_scale, const DT 
 
 /* Sum of BCE losses over flat elements [lo, hi), split at row ends (pos_weight restarts) and
  * into chunks of 1024 whose float sums are added in double. */
-static double FN(bce_fwd_range_)(const TAB *k, const DT *x, const DT *t, const DT *w,
-                                 const DT *pw, DT *loss, ptrdiff_t lo, ptrdiff_t hi, ptrdiff_t c)
+static double FN(bce_fwd_range_)(const TAB *k, const DT *x, const DT *t, const DT *w, const DT *pw,
+                                 DT *loss, ptrdiff_t lo, ptrdiff_t hi, ptrdiff_t c)
 {
     double s = 0;
     for (ptrdiff_t i = lo; i < hi;) {
@@ -186,9 +185,8 @@ static double FN(bce_fwd_range_)(const TAB *k, const DT *x, const DT *t, const D
 
 #define MN_BCE_MAX_BLOCKS 256
 
-void FN(mn_bce_fwd_)(const DT *x_rc, const DT *t_rc, const DT *w_rc, const DT *pw_c,
-                     DT *loss_rc, double *total, ptrdiff_t rows, ptrdiff_t c, int isa,
-                     int n_threads)
+void FN(mn_bce_fwd_)(const DT *x_rc, const DT *t_rc, const DT *w_rc, const DT *pw_c, DT *loss_rc,
+                     double *total, ptrdiff_t rows, ptrdiff_t c, int isa, int n_threads)
 {
     const TAB *k = PICK(isa);
     const ptrdiff_t n = rows * c;
@@ -239,8 +237,7 @@ void FN(mn_bce_bwd_)(const DT *g_rc, ptrdiff_t g_stride, double g_scale, const D
         return;
     const int nt = mn_par_threads(n, 8192, n_threads);
     if (nt <= 1) {
-        FN(bce_bwd_range_)(k, g_rc, g_stride, (DT)g_scale, x_rc, t_rc, w_rc, pw_c, dx_rc, 0, n,
-                           c);
+        FN(bce_bwd_range_)(k, g_rc, g_stride, (DT)g_scale, x_rc, t_rc, w_rc, pw_c, dx_rc, 0, n, c);
         return;
     }
 #pragma omp parallel num_threads(nt)
@@ -248,8 +245,8 @@ void FN(mn_bce_bwd_)(const DT *g_rc, ptrdiff_t g_stride, double g_scale, const D
         ptrdiff_t lo, hi;
         mn_thread_range(n, 16, &lo, &hi);
         if (hi > lo)
-            FN(bce_bwd_range_)(k, g_rc, g_stride, (DT)g_scale, x_rc, t_rc, w_rc, pw_c, dx_rc,
-                               lo, hi, c);
+            FN(bce_bwd_range_)(k, g_rc, g_stride, (DT)g_scale, x_rc, t_rc, w_rc, pw_c, dx_rc, lo,
+                               hi, c);
     }
 }
 

@@ -18,8 +18,7 @@
 #define K_SQRT1_2 ((DT)0.7071067811865476)
 #define K_INV_SQRT_2PI ((DT)0.3989422804014327)
 
-ATTR static void FN(act_fwd_)(const DT *restrict x, DT *restrict y, ptrdiff_t n, int act,
-                              DT alpha)
+ATTR static void FN(act_fwd_)(const DT *restrict x, DT *restrict y, ptrdiff_t n, int act, DT alpha)
 {
     switch (act) {
     case MN_ACT_RELU: /* NaN < 0 is false: NaN propagates, as in np.maximum */
@@ -170,8 +169,9 @@ ATTR static inline void FN(flush_)(DT *restrict acc, double *restrict s)
 }
 
 /* sum_j exp(x_j - m), storing the terms in y when store */
-ATTR static inline __attribute__((always_inline)) double
-FN(expsum_)(const DT *restrict x, DT *restrict y, ptrdiff_t c, DT m, const int store)
+ATTR static inline
+    __attribute__((always_inline)) double FN(expsum_)(const DT *restrict x, DT *restrict y,
+                                                      ptrdiff_t c, DT m, const int store)
 {
     double s = 0;
     DT acc[CH];
@@ -265,9 +265,9 @@ ATTR static void FN(softmax_bwd_rows_)(const DT *restrict dy, const DT *restrict
 }
 
 ATTR static void FN(xent_fwd_rows_)(const DT *restrict x, const int64_t *restrict t,
-                                    const DT *restrict w, DT *restrict loss,
-                                    double *restrict lse, ptrdiff_t r0, ptrdiff_t r1,
-                                    ptrdiff_t c, int64_t ignore_index, DT ls)
+                                    const DT *restrict w, DT *restrict loss, double *restrict lse,
+                                    ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t c, int64_t ignore_index,
+                                    DT ls)
 {
     for (ptrdiff_t r = r0; r < r1; r++) {
         const DT *restrict xr = x + r * c;
@@ -341,10 +341,10 @@ ATTR static void FN(xent_bwd_rows_)(const DT *restrict g, ptrdiff_t g_stride, do
  * compile-time constants of an always-inlined body, one straight-line copy per combination:
  * with runtime NULL tests in the loop GCC vectorised only one of the unswitched variants, and
  * the others ran scalar. */
-ATTR static inline __attribute__((always_inline)) DT
-FN(bce_fwd_body_)(const DT *restrict x, const DT *restrict t, const DT *restrict w,
-                  const DT *restrict pw, DT *restrict loss, ptrdiff_t n, const int has_w,
-                  const int has_pw, const int store)
+ATTR static inline __attribute__((always_inline))
+DT FN(bce_fwd_body_)(const DT *restrict x, const DT *restrict t, const DT *restrict w,
+                     const DT *restrict pw, DT *restrict loss, ptrdiff_t n, const int has_w,
+                     const int has_pw, const int store)
 {
     /* two passes over at most 1024 elements (the caller's chunks): the losses into `loss` or
      * a stack buffer, then their sum; fused into one loop, GCC ran the reduction scalar */
@@ -365,9 +365,8 @@ FN(bce_fwd_body_)(const DT *restrict x, const DT *restrict t, const DT *restrict
     return s;
 }
 
-ATTR static DT FN(bce_fwd_seg_)(const DT *restrict x, const DT *restrict t,
-                                const DT *restrict w, const DT *restrict pw,
-                                DT *restrict loss, ptrdiff_t n)
+ATTR static DT FN(bce_fwd_seg_)(const DT *restrict x, const DT *restrict t, const DT *restrict w,
+                                const DT *restrict pw, DT *restrict loss, ptrdiff_t n)
 {
     const int k = (w != NULL) * 4 + (pw != NULL) * 2 + (loss != NULL);
     switch (k) {
@@ -382,10 +381,10 @@ ATTR static DT FN(bce_fwd_seg_)(const DT *restrict x, const DT *restrict t,
     }
 }
 
-ATTR static inline __attribute__((always_inline)) void
-FN(bce_bwd_body_)(const DT *restrict g, DT g_scale, const DT *restrict x, const DT *restrict t,
-                  const DT *restrict w, const DT *restrict pw, DT *restrict dx, ptrdiff_t n,
-                  const int g_each, const int has_w, const int has_pw)
+ATTR static inline __attribute__((always_inline)) void FN(bce_bwd_body_)(
+    const DT *restrict g, DT g_scale, const DT *restrict x, const DT *restrict t,
+    const DT *restrict w, const DT *restrict pw, DT *restrict dx, ptrdiff_t n, const int g_each,
+    const int has_w, const int has_pw)
 {
     const DT g0 = g[0] * g_scale;
 #pragma omp simd
@@ -402,9 +401,8 @@ FN(bce_bwd_body_)(const DT *restrict g, DT g_scale, const DT *restrict x, const 
 
 /* g_stride is 0 (one scalar gradient) or 1 (one per element) */
 ATTR static void FN(bce_bwd_seg_)(const DT *restrict g, ptrdiff_t g_stride, DT g_scale,
-                                  const DT *restrict x, const DT *restrict t,
-                                  const DT *restrict w, const DT *restrict pw,
-                                  DT *restrict dx, ptrdiff_t n)
+                                  const DT *restrict x, const DT *restrict t, const DT *restrict w,
+                                  const DT *restrict pw, DT *restrict dx, ptrdiff_t n)
 {
     const int k = (g_stride != 0) * 4 + (w != NULL) * 2 + (pw != NULL);
     switch (k) {

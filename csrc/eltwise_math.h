@@ -19,7 +19,10 @@
  * with m in [sqrt(1/2), sqrt(2)); log(m) from a degree-9 polynomial in m - 1. */
 static inline float mn_logf(float x)
 {
-    union { float f; int32_t i; } u = {x};
+    union {
+        float f;
+        int32_t i;
+    } u = {x};
     int32_t e = ((u.i >> 23) & 0xff) - 126;
     u.i = (u.i & (int32_t)0x807fffff) | 0x3f000000; /* mantissa in [0.5, 1) */
     float m = u.f;

@@ -173,7 +173,7 @@ ATTR_AVX2 static void tpack8_f32_avx2(const float *restrict src, ptrdiff_t rs, p
 #define SM_AXPY axpy_f32_generic
 #define SM_T float
 #define SM_VB 16
-#define SM_ATTR 
+#define SM_ATTR
 #include "gemm_small.h"
 #if MN_X86
 #define SM_DOT dot_f32_avx2
@@ -195,7 +195,7 @@ ATTR_AVX2 static void tpack8_f32_avx2(const float *restrict src, ptrdiff_t rs, p
 #define SM_AXPY axpy_f64_generic
 #define SM_T double
 #define SM_VB 16
-#define SM_ATTR 
+#define SM_ATTR
 #include "gemm_small.h"
 #if MN_X86
 #define SM_DOT dot_f64_avx2
@@ -252,6 +252,7 @@ ATTR_AVX2 static void tpack8_f32_avx2(const float *restrict src, ptrdiff_t rs, p
 #undef NC_MAX
 #undef SCALAR_ACT
 
+// clang-format off: a table, one kernel descriptor per line
 static const kdesc_f32 k_f32_generic = {4, 8, uk_f32_generic, ukd_f32_generic, ep_f32_generic, NULL, NULL, 0, dot_f32_generic, axpy_f32_generic};
 static const kdesc_f64 k_f64_generic = {4, 4, uk_f64_generic, ukd_f64_generic, ep_f64_generic, NULL, NULL, 0, dot_f64_generic, axpy_f64_generic};
 #if MN_X86
@@ -260,6 +261,7 @@ static const kdesc_f64 k_f64_avx2 = {6, 8, uk_f64_avx2, ukd_f64_avx2, ep_f64_avx
 static const kdesc_f32 k_f32_avx512 = {8, 32, uk_f32_avx512, ukd_f32_avx512, ep_f32_avx512, tpack8_f32_avx2, ukn_f32_avx512, 16, dot_f32_avx512, axpy_f32_avx512};
 static const kdesc_f64 k_f64_avx512 = {8, 16, uk_f64_avx512, ukd_f64_avx512, ep_f64_avx512, NULL, ukn_f64_avx512, 8, dot_f64_avx512, axpy_f64_avx512};
 #endif
+// clang-format on
 
 static const kdesc_f32 *pick_kernel_f32(int isa)
 {

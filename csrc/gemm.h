@@ -14,8 +14,8 @@
  *   isa: enum mn_isa requested (clamped to the CPU); n_threads >= 1.
  *   Returns 0, or -1 when scratch memory could not be allocated. */
 int mn_gemm_f32(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
-                const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta,
-                float *c, ptrdiff_t ldc, const float *bias, int act, int isa, int n_threads);
+                const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c,
+                ptrdiff_t ldc, const float *bias, int act, int isa, int n_threads);
 int mn_gemm_f64(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, double alpha,
                 const double *a, ptrdiff_t lda, const double *b, ptrdiff_t ldb, double beta,
                 double *c, ptrdiff_t ldc, const double *bias, int act, int isa, int n_threads);

@@ -121,8 +121,8 @@ static inline ptrdiff_t FN(min_)(ptrdiff_t x, ptrdiff_t y) { return x < y ? x : 
 static void FN(gemm_body_)(const FN(kdesc_) *kd, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, DT alpha,
                            const DT *a, ptrdiff_t rsa, ptrdiff_t csa, const DT *b, ptrdiff_t rsb,
                            ptrdiff_t csb, DT beta, DT *c, ptrdiff_t rsc, ptrdiff_t csc,
-                           const DT *bias, ptrdiff_t brs, ptrdiff_t bcs, int act,
-                           ptrdiff_t kc_blk, ptrdiff_t mc_max, ptrdiff_t nc_max, DT *bp, DT *apk)
+                           const DT *bias, ptrdiff_t brs, ptrdiff_t bcs, int act, ptrdiff_t kc_blk,
+                           ptrdiff_t mc_max, ptrdiff_t nc_max, DT *bp, DT *apk)
 {
     const int MR = kd->mr, NR = kd->nr;
     for (ptrdiff_t jc = 0; jc < n; jc += nc_max) {
@@ -191,11 +191,10 @@ static void FN(gemm_scale_only_)(ptrdiff_t m, ptrdiff_t n, DT beta, DT *c, ptrdi
         }
 }
 
-static int FN(gemm_strided_)(const FN(kdesc_) *kd, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
-                             DT alpha, const DT *a, ptrdiff_t rsa, ptrdiff_t csa, const DT *b,
-                             ptrdiff_t rsb, ptrdiff_t csb, DT beta, DT *c, ptrdiff_t rsc,
-                             ptrdiff_t csc, const DT *bias, ptrdiff_t brs, ptrdiff_t bcs, int act,
-                             int n_threads)
+static int FN(gemm_strided_)(const FN(kdesc_) *kd, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, DT alpha,
+                             const DT *a, ptrdiff_t rsa, ptrdiff_t csa, const DT *b, ptrdiff_t rsb,
+                             ptrdiff_t csb, DT beta, DT *c, ptrdiff_t rsc, ptrdiff_t csc,
+                             const DT *bias, ptrdiff_t brs, ptrdiff_t bcs, int act, int n_threads)
 {
     if (m <= 0 || n <= 0)
         return 0;
@@ -286,10 +285,10 @@ static int FN(gemm_narrow_)(const FN(kdesc_) *kd, ptrdiff_t m, ptrdiff_t n, ptrd
 /* One row of C := act(alpha * op(A)[i, :] @ op(B) + beta * C[i, :] + bias), via row (the
  * caller's buffer of n): axpys over B's rows, or dot products with B's columns, whichever is
  * contiguous. Columns [j0, j1) only, so threads can split a wide row. */
-static void FN(small_row_)(const FN(kdesc_) *kd, ptrdiff_t i, ptrdiff_t j0, ptrdiff_t j1, ptrdiff_t k,
-                           DT alpha, const DT *a, ptrdiff_t rsa, ptrdiff_t csa, const DT *b,
-                           ptrdiff_t rsb, ptrdiff_t csb, DT beta, DT *c, ptrdiff_t ldc,
-                           const DT *bias, int act, DT *row)
+static void FN(small_row_)(const FN(kdesc_) *kd, ptrdiff_t i, ptrdiff_t j0, ptrdiff_t j1,
+                           ptrdiff_t k, DT alpha, const DT *a, ptrdiff_t rsa, ptrdiff_t csa,
+                           const DT *b, ptrdiff_t rsb, ptrdiff_t csb, DT beta, DT *c,
+                           ptrdiff_t ldc, const DT *bias, int act, DT *row)
 {
     const DT *ai = a + i * rsa;
     if (csb == 1) {
@@ -360,7 +359,8 @@ int FN(mn_gemm_)(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k
     ptrdiff_t rsb = trans_b ? 1 : ldb, csb = trans_b ? ldb : 1;
     if (n_threads < 1)
         n_threads = 1;
-    if (k > 0 && n <= INT32_MAX && ((double)m * (double)n * (double)k <= 16384.0 || m <= 2 || n <= 2))
+    if (k > 0 && n <= INT32_MAX &&
+        ((double)m * (double)n * (double)k <= 16384.0 || m <= 2 || n <= 2))
         return FN(gemm_small_)(kd, m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, ldc, bias,
                                act, n_threads);
     if (kd->narrow && k > 0) {

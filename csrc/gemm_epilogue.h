@@ -36,8 +36,7 @@ EP_ATTR static void EP_NAME(const EP_T *restrict ct, ptrdiff_t ldt, EP_T *restri
                 for (int j = 0; j < nr; j++)
                     cr[j] = EP_ACT(cr[j], MN_ACT_TANH);
                 break;
-            default:
-                break;
+            default: break;
             }
         } else {
             for (int j = 0; j < nr; j++) {

@@ -6,8 +6,8 @@
  * odd p) keep 16 FMA chains in flight to cover the FMA latency.
  * Parameters: UKN_NAME, UKN_T, UKN_VB, UKN_ATTR. */
 
-UKN_ATTR static void UKN_NAME(ptrdiff_t kc, const UKN_T *restrict a, ptrdiff_t rsa,
-                              ptrdiff_t csa, const UKN_T *restrict bp, UKN_T *restrict ct)
+UKN_ATTR static void UKN_NAME(ptrdiff_t kc, const UKN_T *restrict a, ptrdiff_t rsa, ptrdiff_t csa,
+                              const UKN_T *restrict bp, UKN_T *restrict ct)
 {
     typedef UKN_T vt __attribute__((vector_size(UKN_VB), aligned(sizeof(UKN_T)), may_alias));
     enum { L = UKN_VB / sizeof(UKN_T) };

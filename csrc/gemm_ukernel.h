@@ -58,7 +58,7 @@ UK_ATTR static void UK_DNAME(ptrdiff_t kc, const UK_T *restrict ap, const UK_T *
 /* The tile-buffer form is the direct one writing a C of row stride NR with alpha 1, beta 0, no
  * bias: flattened, the constants fold away and the k loop is the same code. */
 UK_ATTR __attribute__((flatten)) static void UK_NAME(ptrdiff_t kc, const UK_T *restrict ap,
-                                                    const UK_T *restrict bp, UK_T *restrict ct)
+                                                     const UK_T *restrict bp, UK_T *restrict ct)
 {
     UK_DNAME(kc, ap, bp, ct, UK_NV * (UK_VB / sizeof(UK_T)), 1, 0, NULL, 0);
 }

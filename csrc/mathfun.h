@@ -18,7 +18,10 @@ static inline float mn_expf(float x)
     x = x < -87.0f ? -87.0f : x;
     x = x > 88.0f ? 88.0f : x;
     const float magic = 12582912.0f; /* 1.5 * 2^23: adding it rounds to an integer */
-    union { float f; int32_t i; } t, s;
+    union {
+        float f;
+        int32_t i;
+    } t, s;
     t.f = x * 1.44269504088896341f + magic;
     const float n = t.f - magic;
     const int32_t ni = t.i - 0x4B400000;

@@ -52,9 +52,9 @@
 #undef DT
 
 #if MN_X86
-#define PICK(isa, name, sfx)                                                               \
-    ((isa) >= MN_ISA_AVX512 ? MN_JOIN(MN_JOIN(bn_##name, sfx), avx512)                     \
-     : (isa) >= MN_ISA_AVX2 ? MN_JOIN(MN_JOIN(bn_##name, sfx), avx2)                       \
+#define PICK(isa, name, sfx)                                           \
+    ((isa) >= MN_ISA_AVX512 ? MN_JOIN(MN_JOIN(bn_##name, sfx), avx512) \
+     : (isa) >= MN_ISA_AVX2 ? MN_JOIN(MN_JOIN(bn_##name, sfx), avx2)   \
                             : MN_JOIN(MN_JOIN(bn_##name, sfx), generic))
 #else
 #define PICK(isa, name, sfx) MN_JOIN(MN_JOIN(bn_##name, sfx), generic)
@@ -68,6 +68,7 @@ static int bn_threads(ptrdiff_t n, ptrdiff_t c, ptrdiff_t s, int n_threads)
     return c < n_threads ? (int)c : n_threads;
 }
 
+// clang-format off: it takes _Pragma(...) for an expression and rewraps the loop after it
 #define DEFINE_BN(DT, SFX)                                                                 \
     void mn_bn_stats_##SFX(const DT *x, ptrdiff_t n, ptrdiff_t c, ptrdiff_t s, double *mean, \
                            double *var, int isa, int n_threads)                            \
@@ -123,6 +124,7 @@ static int bn_threads(ptrdiff_t n, ptrdiff_t c, ptrdiff_t s, int n_threads)
             }                                                                              \
         }                                                                                  \
     }
+// clang-format on
 
 /* mn_bn_{stats,apply,bwd}_{f32,f64} */
 DEFINE_BN(float, f32)

@@ -31,7 +31,7 @@ void mn_bn_bwd_f32(const float *dy, const float *x, const double *mean, const do
                    double eps, const float *w, int training, float *dx, float *dw, float *db,
                    ptrdiff_t n, ptrdiff_t c, ptrdiff_t s, int isa, int n_threads);
 void mn_bn_bwd_f64(const double *dy, const double *x, const double *mean, const double *var,
-                   double eps, const double *w, int training, double *dx, double *dw,
-                   double *db, ptrdiff_t n, ptrdiff_t c, ptrdiff_t s, int isa, int n_threads);
+                   double eps, const double *w, int training, double *dx, double *dw, double *db,
+                   ptrdiff_t n, ptrdiff_t c, ptrdiff_t s, int isa, int n_threads);
 
 #endif

@@ -72,8 +72,8 @@ BATTR static void BFN(bsums)(const DT *dy, const DT *x, DT mu, ptrdiff_t n, ptrd
 }
 
 /* dx = p * dy + q * (x - mu) + r over channel j */
-BATTR static void BFN(bdx)(const DT *dy, const DT *x, DT mu, DT p, DT q, DT r, DT *dx,
-                           ptrdiff_t n, ptrdiff_t c, ptrdiff_t s, ptrdiff_t j)
+BATTR static void BFN(bdx)(const DT *dy, const DT *x, DT mu, DT p, DT q, DT r, DT *dx, ptrdiff_t n,
+                           ptrdiff_t c, ptrdiff_t s, ptrdiff_t j)
 {
     for (ptrdiff_t i = 0; i < n; i++) {
         const DT *g = dy + (i * c + j) * s, *xr = x + (i * c + j) * s;

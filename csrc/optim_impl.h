@@ -14,10 +14,9 @@
 /* torch.lerp: start + w (end - start) for w < 0.5, else end - (end - start) (1 - w) */
 #define LERP(s, e, w) ((w) < (DT)0.5 ? (s) + (w) * ((e) - (s)) : (e) - ((e) - (s)) * ((DT)1 - (w)))
 
-ATTR static inline __attribute__((always_inline)) void
-FN(sgd_body_)(DT *restrict p, const DT *restrict grad, DT *restrict buf, ptrdiff_t n, DT lr,
-              DT momentum, DT keep, DT wd, DT sign, const int has_wd, const int mode,
-              const int nesterov)
+ATTR static inline __attribute__((always_inline)) void FN(sgd_body_)(
+    DT *restrict p, const DT *restrict grad, DT *restrict buf, ptrdiff_t n, DT lr, DT momentum,
+    DT keep, DT wd, DT sign, const int has_wd, const int mode, const int nesterov)
 {
     /* mode 0: no momentum; 1: first step, buf := g; 2: buf := momentum * buf + keep * g */
     for (ptrdiff_t i = 0; i < n; i++) {
@@ -33,21 +32,23 @@ FN(sgd_body_)(DT *restrict p, const DT *restrict grad, DT *restrict buf, ptrdiff
     }
 }
 
-ATTR static void FN(sgd_)(DT *restrict p, const DT *restrict grad, DT *restrict buf,
-                          ptrdiff_t n, DT lr, DT momentum, DT keep, int nesterov, DT wd,
-                          int maximize, int first_step)
+ATTR static void FN(sgd_)(DT *restrict p, const DT *restrict grad, DT *restrict buf, ptrdiff_t n,
+                          DT lr, DT momentum, DT keep, int nesterov, DT wd, int maximize,
+                          int first_step)
 {
     const DT sign = maximize ? (DT)-1 : (DT)1;
     const int has_wd = wd != 0;
     const int mode = momentum == 0 ? 0 : (first_step ? 1 : 2);
 #define SGD_CASE(W, M, N) FN(sgd_body_)(p, grad, buf, n, lr, momentum, keep, wd, sign, W, M, N)
     switch (has_wd * 100 + mode * 10 + (nesterov != 0)) {
-    case 0: case 1: SGD_CASE(0, 0, 0); break;
+    case 0:
+    case 1: SGD_CASE(0, 0, 0); break;
     case 10: SGD_CASE(0, 1, 0); break;
     case 11: SGD_CASE(0, 1, 1); break;
     case 20: SGD_CASE(0, 2, 0); break;
     case 21: SGD_CASE(0, 2, 1); break;
-    case 100: case 101: SGD_CASE(1, 0, 0); break;
+    case 100:
+    case 101: SGD_CASE(1, 0, 0); break;
     case 110: SGD_CASE(1, 1, 0); break;
     case 111: SGD_CASE(1, 1, 1); break;
     case 120: SGD_CASE(1, 2, 0); break;
@@ -59,11 +60,10 @@ ATTR static void FN(sgd_)(DT *restrict p, const DT *restrict grad, DT *restrict 
 /* The Adam loop with its options as compile-time constants: adam_ calls it once per
  * combination so each copy is a straight-line loop that vectorises (masked stores and
  * loop-carried option tests would not). */
-ATTR static inline __attribute__((always_inline)) void
-FN(adam_body_)(DT *restrict p, const DT *restrict grad, DT *restrict m, DT *restrict v,
-               DT *restrict vmax, ptrdiff_t n, DT w1, DT beta2, DT w2, DT eps, DT wd,
-               DT step_size, DT bc2_sqrt, DT shrink, DT sign, const int wd_mode,
-               const int amsgrad)
+ATTR static inline __attribute__((always_inline)) void FN(adam_body_)(
+    DT *restrict p, const DT *restrict grad, DT *restrict m, DT *restrict v, DT *restrict vmax,
+    ptrdiff_t n, DT w1, DT beta2, DT w2, DT eps, DT wd, DT step_size, DT bc2_sqrt, DT shrink,
+    DT sign, const int wd_mode, const int amsgrad)
 {
     for (ptrdiff_t i = 0; i < n; i++) {
         DT g = sign * grad[i]; /* sign = -1 for maximize: exact */
@@ -86,16 +86,16 @@ FN(adam_body_)(DT *restrict p, const DT *restrict grad, DT *restrict m, DT *rest
     }
 }
 
-ATTR static void FN(adam_)(DT *restrict p, const DT *restrict grad, DT *restrict m,
-                           DT *restrict v, DT *restrict vmax, ptrdiff_t n, DT w1, DT beta2,
-                           DT w2, DT eps, DT wd, int decoupled, int amsgrad, int maximize,
-                           DT step_size, DT bc2_sqrt, DT shrink)
+ATTR static void FN(adam_)(DT *restrict p, const DT *restrict grad, DT *restrict m, DT *restrict v,
+                           DT *restrict vmax, ptrdiff_t n, DT w1, DT beta2, DT w2, DT eps, DT wd,
+                           int decoupled, int amsgrad, int maximize, DT step_size, DT bc2_sqrt,
+                           DT shrink)
 {
     const DT sign = maximize ? (DT)-1 : (DT)1;
     const int wd_mode = wd == 0 ? 0 : (decoupled ? 2 : 1);
-#define ADAM_CASE(WM, AMS)                                                                     \
-    FN(adam_body_)(p, grad, m, v, vmax, n, w1, beta2, w2, eps, wd, step_size, bc2_sqrt,        \
-                   shrink, sign, WM, AMS)
+#define ADAM_CASE(WM, AMS)                                                                      \
+    FN(adam_body_)(p, grad, m, v, vmax, n, w1, beta2, w2, eps, wd, step_size, bc2_sqrt, shrink, \
+                   sign, WM, AMS)
     if (amsgrad) {
         if (wd_mode == 0)
             ADAM_CASE(0, 1);
@@ -114,11 +114,10 @@ ATTR static void FN(adam_)(DT *restrict p, const DT *restrict grad, DT *restrict
 #undef ADAM_CASE
 }
 
-ATTR static inline __attribute__((always_inline)) void
-FN(rmsprop_body_)(DT *restrict p, const DT *restrict grad, DT *restrict sq, DT *restrict ga,
-                  DT *restrict buf, ptrdiff_t n, DT lr, DT alpha, DT w, DT eps, DT wd,
-                  DT momentum, DT sign, const int centered, const int has_momentum,
-                  const int eps_inside)
+ATTR static inline __attribute__((always_inline)) void FN(rmsprop_body_)(
+    DT *restrict p, const DT *restrict grad, DT *restrict sq, DT *restrict ga, DT *restrict buf,
+    ptrdiff_t n, DT lr, DT alpha, DT w, DT eps, DT wd, DT momentum, DT sign, const int centered,
+    const int has_momentum, const int eps_inside)
 {
     for (ptrdiff_t i = 0; i < n; i++) {
         DT g = sign * grad[i];
@@ -149,7 +148,7 @@ ATTR static void FN(rmsprop_)(DT *restrict p, const DT *restrict grad, DT *restr
                               int maximize)
 {
     const DT sign = maximize ? (DT)-1 : (DT)1;
-#define RMS_CASE(C, M, E)                                                                      \
+#define RMS_CASE(C, M, E) \
     FN(rmsprop_body_)(p, grad, sq, ga, buf, n, lr, alpha, w, eps, wd, momentum, sign, C, M, E)
     switch ((centered != 0) * 4 + (momentum > 0) * 2 + (eps_inside != 0)) {
     case 0: RMS_CASE(0, 0, 0); break;
@@ -164,9 +163,11 @@ ATTR static void FN(rmsprop_)(DT *restrict p, const DT *restrict grad, DT *restr
 #undef RMS_CASE
 }
 
-ATTR static inline __attribute__((always_inline)) void
-FN(adagrad_body_)(DT *restrict p, const DT *restrict grad, DT *restrict ssum, ptrdiff_t n,
-                  DT clr, DT wd, DT eps, DT sign, const int eps_inside)
+ATTR static inline
+    __attribute__((always_inline)) void FN(adagrad_body_)(DT *restrict p, const DT *restrict grad,
+                                                          DT *restrict ssum, ptrdiff_t n, DT clr,
+                                                          DT wd, DT eps, DT sign,
+                                                          const int eps_inside)
 {
     for (ptrdiff_t i = 0; i < n; i++) {
         DT g = sign * grad[i];

@@ -51,12 +51,11 @@ ATTR_AVX512 static inline void load_taps(const float *a, const float *b, __mmask
  * strictly greater right tap replaces), the bottom wins only if strictly greater: the first
  * maximum in row-major order, the scalar rule. *off := 0, 1, w or w+1 (wv, w1v: w and w+1);
  * *nan := the lanes with a NaN tap (the caller redoes those rows by the scalar rule). */
-ATTR_AVX512 static inline __m512 max2x2_f32(__m512 a0, __m512 b0, __m512 a1, __m512 b1,
-                                            __m512i wv, __m512i w1v, __m512i *off,
-                                            __mmask16 *nan)
+ATTR_AVX512 static inline __m512 max2x2_f32(__m512 a0, __m512 b0, __m512 a1, __m512 b1, __m512i wv,
+                                            __m512i w1v, __m512i *off, __mmask16 *nan)
 {
-    const __m512i pe = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28,
-                                         30);
+    const __m512i pe =
+        _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i po = _mm512_add_epi32(pe, _mm512_set1_epi32(1));
     const __m512 v0 = _mm512_permutex2var_ps(a0, pe, b0), v1 = _mm512_permutex2var_ps(a0, po, b0),
                  v2 = _mm512_permutex2var_ps(a1, pe, b1), v3 = _mm512_permutex2var_ps(a1, po, b1);
@@ -79,8 +78,8 @@ ATTR_AVX512 static inline __m512 max2x2_row16(const float *r, ptrdiff_t nj, ptrd
                                               __mmask16 *nan)
 {
     __m512 a0, b0, a1, b1;
-    load_taps(r, r + 16, (__mmask16)low16(2 * nj), (__mmask16)low16(2 * nj - 16), w, &a0, &b0,
-              &a1, &b1);
+    load_taps(r, r + 16, (__mmask16)low16(2 * nj), (__mmask16)low16(2 * nj - 16), w, &a0, &b0, &a1,
+              &b1);
     return max2x2_f32(a0, b0, a1, b1, wv, w1v, off, nan);
 }
 
@@ -113,8 +112,8 @@ ATTR_AVX512 static void maxpool2x2_fwd_f32_avx512(const float *x, ptrdiff_t t0, 
 #define ROW(t) (x + ((t) / oh) * h * w + 2 * ((t) % oh) * w)
 #define BASE(t) ((int)(2 * ((t) % oh) * w))
     if (ow <= 8) {
-        const __m512i lane = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12,
-                                               14);
+        const __m512i lane =
+            _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12, 14);
         const __mmask16 lm = (__mmask16)low16(2 * ow);
         for (ptrdiff_t t = t0; t < t1; t += 2) {
             const int two = t + 1 < t1;
@@ -124,13 +123,12 @@ ATTR_AVX512 static void maxpool2x2_fwd_f32_avx512(const float *x, ptrdiff_t t0, 
             __m512i off;
             __mmask16 nan;
             const __m512 m = max2x2_f32(a0, b0, a1, b1, wv, w1, &off, &nan);
-            const __m512i base = _mm512_inserti32x8(
-                _mm512_set1_epi32(BASE(t)), _mm256_set1_epi32(two ? BASE(t + 1) : 0), 1);
+            const __m512i base = _mm512_inserti32x8(_mm512_set1_epi32(BASE(t)),
+                                                    _mm256_set1_epi32(two ? BASE(t + 1) : 0), 1);
             const __m512i at = _mm512_add_epi32(_mm512_add_epi32(lane, base), off);
             const __mmask16 k = (__mmask16)(low16(ow) | (two ? low16(ow) << 8 : 0u));
             const ptrdiff_t n = (1 + two) * ow;
-            _mm512_mask_storeu_ps(y + t * ow, (__mmask16)low16(n),
-                                  _mm512_maskz_compress_ps(k, m));
+            _mm512_mask_storeu_ps(y + t * ow, (__mmask16)low16(n), _mm512_maskz_compress_ps(k, m));
             store_idx16(idx + t * ow, n, _mm512_maskz_compress_epi32(k, at));
             if (nan) {
                 maxpool2x2_nan_row_f32(a, w, ow, BASE(t), y + t * ow, idx + t * ow);
@@ -141,8 +139,8 @@ ATTR_AVX512 static void maxpool2x2_fwd_f32_avx512(const float *x, ptrdiff_t t0, 
         }
         return;
     }
-    const __m512i lane = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
-                                           28, 30);
+    const __m512i lane =
+        _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     for (ptrdiff_t t = t0; t < t1; t++) {
         const float *r0 = ROW(t);
         float *yr = y + t * ow;
@@ -199,13 +197,12 @@ ATTR_AVX512 static int maxpool2x2_bwd_plane_f32_avx512(const float *dy, const in
 {
     const __m512i one = _mm512_set1_epi32(1), wv = _mm512_set1_epi32((int)w),
                   w1 = _mm512_set1_epi32((int)w + 1);
-    const __m512i ilo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7,
-                                          23);
+    const __m512i ilo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
     const __m512i ihi = _mm512_add_epi32(ilo, _mm512_set1_epi32(8));
     const __m512 zero = _mm512_setzero_ps();
     if (ow <= 8) {
-        const __m512i lane = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12,
-                                               14);
+        const __m512i lane =
+            _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12, 14);
         const __mmask16 lr = (__mmask16)low16(2 * ow);
         for (ptrdiff_t i = 0; i < oh; i += 2) {
             const int two = i + 1 < oh;
@@ -214,8 +211,8 @@ ATTR_AVX512 static int maxpool2x2_bwd_plane_f32_avx512(const float *dy, const in
             const __mmask16 k = (__mmask16)(low16(ow) | (two ? low16(ow) << 8 : 0u));
             const __m512 d = _mm512_maskz_expand_ps(
                 k, _mm512_add_ps(_mm512_maskz_loadu_ps(ln, dy + i * ow), zero));
-            const __m256i il = _mm512_cvtsepi64_epi32(
-                _mm512_maskz_loadu_epi64((__mmask8)ln, idx + i * ow));
+            const __m256i il =
+                _mm512_cvtsepi64_epi32(_mm512_maskz_loadu_epi64((__mmask8)ln, idx + i * ow));
             const __m256i ih = _mm512_cvtsepi64_epi32(
                 _mm512_maskz_loadu_epi64((__mmask8)(ln >> 8), idx + i * ow + 8));
             const __m512i iv = _mm512_maskz_expand_epi32(
@@ -235,8 +232,8 @@ ATTR_AVX512 static int maxpool2x2_bwd_plane_f32_avx512(const float *dy, const in
             }
         }
     } else {
-        const __m512i lane = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
-                                               28, 30);
+        const __m512i lane =
+            _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
         for (ptrdiff_t i = 0; i < oh; i++) {
             float *r = dx + 2 * i * w;
             for (ptrdiff_t j = 0; j < ow; j += 16) {
@@ -257,8 +254,7 @@ ATTR_AVX512 static int maxpool2x2_bwd_plane_f32_avx512(const float *dy, const in
                 _mm512_mask_storeu_ps(r + 2 * j, s0, _mm512_permutex2var_ps(te, ilo, to));
                 _mm512_mask_storeu_ps(r + 2 * j + 16, s1, _mm512_permutex2var_ps(te, ihi, to));
                 _mm512_mask_storeu_ps(r + w + 2 * j, s0, _mm512_permutex2var_ps(be, ilo, bo));
-                _mm512_mask_storeu_ps(r + w + 2 * j + 16, s1,
-                                      _mm512_permutex2var_ps(be, ihi, bo));
+                _mm512_mask_storeu_ps(r + w + 2 * j + 16, s1, _mm512_permutex2var_ps(be, ihi, bo));
             }
         }
     }
@@ -280,8 +276,8 @@ ATTR_AVX512 static void avgpool2x2_fwd_f32_avx512(const float *x, ptrdiff_t t0, 
                                                   ptrdiff_t h, ptrdiff_t w, ptrdiff_t oh,
                                                   ptrdiff_t ow, float d, float *y)
 {
-    const __m512i pe = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28,
-                                         30);
+    const __m512i pe =
+        _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i po = _mm512_add_epi32(pe, _mm512_set1_epi32(1));
     const int pow2 = d == 1 || d == 2 || d == 4 || d == 8 || d == 16;
     const __m512 dv = _mm512_set1_ps(pow2 ? 1.0f / d : d), zero = _mm512_setzero_ps();
@@ -310,9 +306,8 @@ ATTR_AVX512 static void avgpool2x2_fwd_f32_avx512(const float *x, ptrdiff_t t0, 
                 __m512 a0, b0, a1, b1;
                 load_taps(r0 + 2 * j, r0 + 2 * j + 16, (__mmask16)low16(2 * nj),
                           (__mmask16)low16(2 * nj - 16), w, &a0, &b0, &a1, &b1);
-                __m512 s = _mm512_add_ps(
-                    _mm512_add_ps(zero, _mm512_permutex2var_ps(a0, pe, b0)),
-                    _mm512_permutex2var_ps(a0, po, b0));
+                __m512 s = _mm512_add_ps(_mm512_add_ps(zero, _mm512_permutex2var_ps(a0, pe, b0)),
+                                         _mm512_permutex2var_ps(a0, po, b0));
                 s = _mm512_add_ps(s, _mm512_permutex2var_ps(a1, pe, b1));
                 s = _mm512_add_ps(s, _mm512_permutex2var_ps(a1, po, b1));
                 _mm512_mask_storeu_ps(y + t * ow + j, (__mmask16)low16(nj), DIVIDE(s));
@@ -361,8 +356,7 @@ ATTR_AVX512 static void avgpool2x2_bwd_f32_avx512(const float *dy, float *dx, pt
                 for (ptrdiff_t j = 0; j < ow; j += 16) {
                     const ptrdiff_t nj = ow - j;
                     const __m512 v = _mm512_add_ps(
-                        DIVIDE(_mm512_maskz_loadu_ps((__mmask16)low16(nj), g + i * ow + j)),
-                        zero);
+                        DIVIDE(_mm512_maskz_loadu_ps((__mmask16)low16(nj), g + i * ow + j)), zero);
                     const __mmask16 s0 = (__mmask16)low16(2 * nj),
                                     s1 = (__mmask16)low16(2 * nj - 16);
                     const __m512 lo = _mm512_permutexvar_ps(dlo, v),
@@ -394,11 +388,11 @@ ATTR_AVX512 static void avgpool_row_fwd_f32_avx512(const float *x, ptrdiff_t w, 
                                                    ptrdiff_t r1, ptrdiff_t kw, ptrdiff_t sw,
                                                    ptrdiff_t c, ptrdiff_t n, float d, float *y)
 {
-    const __m512i pe = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28,
-                                         30);
-    const __m512i step = _mm512_mullo_epi32(
-        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-        _mm512_set1_epi32((int)sw));
+    const __m512i pe =
+        _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i step =
+        _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                           _mm512_set1_epi32((int)sw));
     const __m512 dv = _mm512_set1_ps(d);
     for (ptrdiff_t j = 0; j < n; j += 16) {
         const ptrdiff_t nj = n - j;
@@ -449,10 +443,8 @@ ATTR_AVX512 static void avgpool_row_bwd_f32_avx512(const float *v, ptrdiff_t w, 
             for (int s = 0; s < segs; s++) {
                 const __m512i t = _mm512_add_epi32(lane, _mm512_set1_epi32(16 * s - (int)q));
                 ok[q * 4 + s] = _mm512_cmpge_epi32_mask(t, zero) &
-                                _mm512_cmplt_epi32_mask(t, span) &
-                                _mm512_testn_epi32_mask(t, odd);
-                share[q * 4 + s] = _mm512_permutexvar_ps(sw == 2 ? _mm512_srai_epi32(t, 1) : t,
-                                                         a);
+                                _mm512_cmplt_epi32_mask(t, span) & _mm512_testn_epi32_mask(t, odd);
+                share[q * 4 + s] = _mm512_permutexvar_ps(sw == 2 ? _mm512_srai_epi32(t, 1) : t, a);
             }
         for (ptrdiff_t r = r0; r < r1; r++) {
             float *p = dx + r * w + c + j * sw;
@@ -463,8 +455,8 @@ ATTR_AVX512 static void avgpool_row_bwd_f32_avx512(const float *v, ptrdiff_t w, 
                  * that doubled the time at stride 1) */
                 const int whole = p + 16 * s + 16 <= dx + lim;
                 const __mmask16 in = (__mmask16)low16(len - 16 * s);
-                __m512 acc = whole ? _mm512_loadu_ps(p + 16 * s)
-                                   : _mm512_maskz_loadu_ps(in, p + 16 * s);
+                __m512 acc =
+                    whole ? _mm512_loadu_ps(p + 16 * s) : _mm512_maskz_loadu_ps(in, p + 16 * s);
                 for (ptrdiff_t q = kw - 1; q >= 0; q--)
                     acc = _mm512_mask_add_ps(acc, ok[q * 4 + s] & in, acc, share[q * 4 + s]);
                 if (whole)
@@ -488,8 +480,8 @@ ATTR_AVX512 static void maxpool_row_fwd_f32_avx512(const float *x, ptrdiff_t w,
                                                    ptrdiff_t c, ptrdiff_t n, float *y,
                                                    int64_t *idx)
 {
-    const __m512i pe = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28,
-                                         30);
+    const __m512i pe =
+        _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     const __m512i step = _mm512_mullo_epi32(lane, _mm512_set1_epi32((int)sw));
     for (ptrdiff_t j = 0; j < n; j += 16) {
@@ -560,15 +552,14 @@ ATTR_AVX512 static void relu_maxpool2x2_fwd_f32_avx512(const float *x, ptrdiff_t
 /* Its backward, 16 windows per step: each window's four dx written once (dy at the coded tap,
  * zeros at the others), the plane's sum kept in a vector. */
 ATTR_AVX512 static void relu_maxpool2x2_bwd_f32_avx512(const float *dy, const uint8_t *code,
-                                                       ptrdiff_t planes, ptrdiff_t h,
-                                                       ptrdiff_t w, float *dx, double *sums)
+                                                       ptrdiff_t planes, ptrdiff_t h, ptrdiff_t w,
+                                                       float *dx, double *sums)
 {
     const ptrdiff_t oh = h / 2, ow = w / 2;
-    const __m512i ilo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7,
-                                          23);
+    const __m512i ilo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
     const __m512i ihi = _mm512_add_epi32(ilo, _mm512_set1_epi32(8));
-    const __m512i c1 = _mm512_set1_epi32(1), c2 = _mm512_set1_epi32(2),
-                  c3 = _mm512_set1_epi32(3), c4 = _mm512_set1_epi32(4);
+    const __m512i c1 = _mm512_set1_epi32(1), c2 = _mm512_set1_epi32(2), c3 = _mm512_set1_epi32(3),
+                  c4 = _mm512_set1_epi32(4);
     for (ptrdiff_t pl = 0; pl < planes; pl++) {
         float *xp = dx + pl * h * w;
         __m512 s = _mm512_setzero_ps();

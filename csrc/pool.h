@@ -24,16 +24,16 @@ void mn_maxpool2d_fwd_f64(const double *x, double *y, int64_t *idx, const mn_poo
 /* dx := 0; dx[idx[i, j]] += dy[i, j] for idx >= 0, per plane (only planes, h, w, oh, ow of g
  * are read). Returns 0, or -1 if an index is neither in [0, h*w) nor -1 (that one is skipped;
  * the caller raises). */
-int mn_maxpool2d_bwd_f32(const float *dy, const int64_t *idx, float *dx,
-                         const mn_pool2d_geom *g, int n_threads);
-int mn_maxpool2d_bwd_f64(const double *dy, const int64_t *idx, double *dx,
-                         const mn_pool2d_geom *g, int n_threads);
+int mn_maxpool2d_bwd_f32(const float *dy, const int64_t *idx, float *dx, const mn_pool2d_geom *g,
+                         int n_threads);
+int mn_maxpool2d_bwd_f64(const double *dy, const int64_t *idx, double *dx, const mn_pool2d_geom *g,
+                         int n_threads);
 
 /* y[i, j] := sum of the window taps inside the plane / divisor, where divisor is
  * divisor_override if > 0, else the window clipped to the padded plane (count_include_pad)
  * or to the plane (not), as PyTorch (dilation 1). */
-void mn_avgpool2d_fwd_f32(const float *x, float *y, const mn_pool2d_geom *g,
-                          int count_include_pad, int divisor_override, int n_threads);
+void mn_avgpool2d_fwd_f32(const float *x, float *y, const mn_pool2d_geom *g, int count_include_pad,
+                          int divisor_override, int n_threads);
 void mn_avgpool2d_fwd_f64(const double *x, double *y, const mn_pool2d_geom *g,
                           int count_include_pad, int divisor_override, int n_threads);
 /* dx[r, s] := sum over windows (i, j) covering (r, s) of dy[i, j] / divisor(i, j). */

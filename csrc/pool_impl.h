@@ -10,14 +10,13 @@
 #define FN(name) MN_JOIN(name, SFX)
 
 /* grain: about 4k elements of input per thread before a second thread is worth it */
-#define POOL_THREADS(g, nt) \
-    mn_par_threads((g)->planes, 1 + 4096 / ((g)->h * (g)->w + 1), (nt))
+#define POOL_THREADS(g, nt) mn_par_threads((g)->planes, 1 + 4096 / ((g)->h * (g)->w + 1), (nt))
 
 /* The windows of 2x2 stride-2 output row (top input row r0, in-plane offset base) that hold
  * a NaN take their first NaN and its index (the scalar rule); called only for rows where a
  * NaN was seen. */
-static void FN(maxpool2x2_nan_row)(const DT *r0, ptrdiff_t w, ptrdiff_t ow, int64_t base,
-                                   DT *y, int64_t *idx)
+static void FN(maxpool2x2_nan_row)(const DT *r0, ptrdiff_t w, ptrdiff_t ow, int64_t base, DT *y,
+                                   int64_t *idx)
 {
     const DT *r1 = r0 + w;
     for (ptrdiff_t j = 0; j < ow; j++) {
@@ -54,39 +53,39 @@ static inline DT FN(max4)(DT v0, DT v1, DT v2, DT v3, int32_t *o)
  * general loop (first maximum in row-major order; a NaN wins unless one is held), compiled
  * per ISA (target_clones) so the stride-2 loads vectorise; one call for all planes, as a call
  * per row of 14 windows cost more than the row. */
-__attribute__((target_clones("avx512f", "avx2", "default")))
-void FN(maxpool2x2_planes)(const DT *restrict x, ptrdiff_t planes, ptrdiff_t h, ptrdiff_t w,
-                           ptrdiff_t oh, ptrdiff_t ow, DT *restrict yp, int64_t *restrict ip)
+__attribute__((target_clones("avx512f", "avx2", "default"))) void FN(maxpool2x2_planes)(
+    const DT *restrict x, ptrdiff_t planes, ptrdiff_t h, ptrdiff_t w, ptrdiff_t oh, ptrdiff_t ow,
+    DT *restrict yp, int64_t *restrict ip)
 {
     for (ptrdiff_t t = 0; t < planes * oh; t++) {
-    const ptrdiff_t pl = t / oh, i = t % oh;
-    const int64_t base = 2 * i * w;
-    const DT *restrict r0 = x + pl * h * w + base, *restrict r1 = r0 + w;
-    DT *restrict y = yp + t * ow;
-    int64_t *restrict idx = ip + t * ow;
-    int32_t off[256];   /* argmax offsets in int32: mixing int64 into the float loop kept
-                         * GCC from vectorising it; widened in a second loop */
-    for (ptrdiff_t j0 = 0; j0 < ow; j0 += 256) {
-        const ptrdiff_t jn = ow - j0 < 256 ? ow - j0 : 256;
-        const DT *restrict a0 = r0 + 2 * j0, *restrict a1 = r1 + 2 * j0;
-        DT *restrict yy = y + j0;
+        const ptrdiff_t pl = t / oh, i = t % oh;
+        const int64_t base = 2 * i * w;
+        const DT *restrict r0 = x + pl * h * w + base, *restrict r1 = r0 + w;
+        DT *restrict y = yp + t * ow;
+        int64_t *restrict idx = ip + t * ow;
+        int32_t off[256]; /* argmax offsets in int32: mixing int64 into the float loop kept
+                           * GCC from vectorising it; widened in a second loop */
+        for (ptrdiff_t j0 = 0; j0 < ow; j0 += 256) {
+            const ptrdiff_t jn = ow - j0 < 256 ? ow - j0 : 256;
+            const DT *restrict a0 = r0 + 2 * j0, *restrict a1 = r1 + 2 * j0;
+            DT *restrict yy = y + j0;
 #pragma omp simd simdlen(8)
-        for (ptrdiff_t j = 0; j < jn; j++) {
-            int32_t o;
-            const DT m = FN(max4)(a0[2 * j], a0[2 * j + 1], a1[2 * j], a1[2 * j + 1], &o);
-            yy[j] = m;
-            off[j] = o < 2 ? o : (int32_t)w + o - 2;
+            for (ptrdiff_t j = 0; j < jn; j++) {
+                int32_t o;
+                const DT m = FN(max4)(a0[2 * j], a0[2 * j + 1], a1[2 * j], a1[2 * j + 1], &o);
+                yy[j] = m;
+                off[j] = o < 2 ? o : (int32_t)w + o - 2;
+            }
+            for (ptrdiff_t j = 0; j < jn; j++)
+                idx[j0 + j] = base + 2 * (j0 + j) + off[j];
         }
-        for (ptrdiff_t j = 0; j < jn; j++)
-            idx[j0 + j] = base + 2 * (j0 + j) + off[j];
-    }
-    /* NaN is rare: look for one in the row pair afterwards (a vectorised OR), and only then
-     * redo the row with the rule that a NaN wins, the first one */
-    int nan = 0;
-    for (ptrdiff_t k = 0; k < 2 * ow; k++)
-        nan |= (r0[k] != r0[k]) | (r1[k] != r1[k]);
-    if (nan)
-        FN(maxpool2x2_nan_row)(r0, w, ow, base, y, idx);
+        /* NaN is rare: look for one in the row pair afterwards (a vectorised OR), and only then
+         * redo the row with the rule that a NaN wins, the first one */
+        int nan = 0;
+        for (ptrdiff_t k = 0; k < 2 * ow; k++)
+            nan |= (r0[k] != r0[k]) | (r1[k] != r1[k]);
+        if (nan)
+            FN(maxpool2x2_nan_row)(r0, w, ow, base, y, idx);
     }
 }
 
@@ -109,8 +108,7 @@ static inline int FN(use_avx512)(int isa)
 #endif
 }
 
-void FN(mn_maxpool2d_fwd)(const DT *x, DT *y, int64_t *idx, const mn_pool2d_geom *g,
-                          int n_threads)
+void FN(mn_maxpool2d_fwd)(const DT *x, DT *y, int64_t *idx, const mn_pool2d_geom *g, int n_threads)
 {
     const ptrdiff_t H = g->h, W = g->w, OH = g->oh, OW = g->ow;
     const int nt = POOL_THREADS(g, n_threads);
@@ -124,14 +122,14 @@ void FN(mn_maxpool2d_fwd)(const DT *x, DT *y, int64_t *idx, const mn_pool2d_geom
 #if MN_X86
                 mn_thread_range(g->planes * OH, 2, &lo, &hi);
                 if (hi > lo)
-                    maxpool2x2_fwd_f32_avx512((const float *)x, lo, hi, H, W, OH, OW,
-                                              (float *)y, idx);
+                    maxpool2x2_fwd_f32_avx512((const float *)x, lo, hi, H, W, OH, OW, (float *)y,
+                                              idx);
 #endif
             } else {
                 mn_thread_range(g->planes, 1, &lo, &hi);
                 if (hi > lo)
-                    FN(maxpool2x2_planes)(x + lo * H * W, hi - lo, H, W, OH, OW,
-                                          y + lo * OH * OW, idx + lo * OH * OW);
+                    FN(maxpool2x2_planes)(x + lo * H * W, hi - lo, H, W, OH, OW, y + lo * OH * OW,
+                                          idx + lo * OH * OW);
             }
         }
         return;
@@ -165,8 +163,7 @@ void FN(mn_maxpool2d_fwd)(const DT *x, DT *y, int64_t *idx, const mn_pool2d_geom
                     if (nr > 0) {
                         maxpool_row_fwd_f32_avx512((const float *)xp, W, rows, nr, g->kw, g->sw,
                                                    g->dw, jlo * g->sw - g->pw, jhi - jlo,
-                                                   (float *)yp + i * OW + jlo,
-                                                   ip + i * OW + jlo);
+                                                   (float *)yp + i * OW + jlo, ip + i * OW + jlo);
                         j = jhi - 1;
                         continue;
                     }
@@ -226,8 +223,7 @@ static int FN(maxpool2x2_bwd_plane)(const DT *dy, const int64_t *idx, DT *dx, pt
 {
 #if MN_X86
     if (FN(use_avx512)(isa))
-        return maxpool2x2_bwd_plane_f32_avx512((const float *)dy, idx, (float *)dx, h, w, oh,
-                                               ow);
+        return maxpool2x2_bwd_plane_f32_avx512((const float *)dy, idx, (float *)dx, h, w, oh, ow);
 #endif
     (void)dy, (void)idx, (void)dx, (void)h, (void)w, (void)oh, (void)ow;
     return 1;
@@ -255,9 +251,9 @@ int FN(mn_maxpool2d_bwd)(const DT *dy, const int64_t *idx, DT *dx, const mn_pool
 /* Window (i, j) of average pooling clipped to the plane, and its divisor, as PyTorch's
  * avg_pool2d: the window is first clipped to the padded plane (that size is the divisor with
  * count_include_pad), then to the plane. */
-static inline DT FN(avg_window)(const mn_pool2d_geom *g, ptrdiff_t i, ptrdiff_t j,
-                                int include_pad, int div_override, ptrdiff_t *r0,
-                                ptrdiff_t *r1, ptrdiff_t *c0, ptrdiff_t *c1)
+static inline DT FN(avg_window)(const mn_pool2d_geom *g, ptrdiff_t i, ptrdiff_t j, int include_pad,
+                                int div_override, ptrdiff_t *r0, ptrdiff_t *r1, ptrdiff_t *c0,
+                                ptrdiff_t *c1)
 {
     ptrdiff_t hs = i * g->sh - g->ph, ws = j * g->sw - g->pw;
     ptrdiff_t he = hs + g->kh, we = ws + g->kw;
@@ -304,10 +300,9 @@ static inline void FN(avg_inner_cols)(const mn_pool2d_geom *g, ptrdiff_t *jlo, p
  * into 256 running sums at a time: the loop over j is innermost and vectorises (contiguous
  * loads for stride 1, even/odd shuffles for 2, gathers otherwise; GCC will not vectorise an
  * outer j loop around the two tap loops). */
-__attribute__((target_clones("avx512f", "avx2", "default")))
-void FN(avgpool_row_fwd)(const DT *restrict x, ptrdiff_t W, ptrdiff_t r0, ptrdiff_t r1,
-                         ptrdiff_t kw, ptrdiff_t sw, ptrdiff_t c, ptrdiff_t n, DT d,
-                         DT *restrict y, int isa)
+__attribute__((target_clones("avx512f", "avx2", "default"))) void FN(avgpool_row_fwd)(
+    const DT *restrict x, ptrdiff_t W, ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t kw, ptrdiff_t sw,
+    ptrdiff_t c, ptrdiff_t n, DT d, DT *restrict y, int isa)
 {
 #if MN_X86
     if (FN(use_avx512)(isa)) {
@@ -343,15 +338,13 @@ void FN(avgpool_row_fwd)(const DT *restrict x, ptrdiff_t W, ptrdiff_t r0, ptrdif
  * Each dx element must receive its windows' shares in window order (ascending j), as the
  * per-window loop adds them: the windows j and j' > j that share an element reach it at
  * q > q', so q runs downwards outside the vector loop over j (lanes: distinct elements). */
-__attribute__((target_clones("avx512f", "avx2", "default")))
-void FN(avgpool_row_bwd)(const DT *restrict v, ptrdiff_t W, ptrdiff_t r0, ptrdiff_t r1,
-                         ptrdiff_t kw, ptrdiff_t sw, ptrdiff_t c, ptrdiff_t n,
-                         DT *restrict dx, ptrdiff_t lim, int isa)
+__attribute__((target_clones("avx512f", "avx2", "default"))) void FN(avgpool_row_bwd)(
+    const DT *restrict v, ptrdiff_t W, ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t kw, ptrdiff_t sw,
+    ptrdiff_t c, ptrdiff_t n, DT *restrict dx, ptrdiff_t lim, int isa)
 {
 #if MN_X86
     if (FN(use_avx512)(isa) && sw <= 2 && 15 * sw + kw <= 64) {
-        avgpool_row_bwd_f32_avx512((const float *)v, W, r0, r1, kw, sw, c, n, (float *)dx,
-                                   lim);
+        avgpool_row_bwd_f32_avx512((const float *)v, W, r0, r1, kw, sw, c, n, (float *)dx, lim);
         return;
     }
 #endif
@@ -379,8 +372,7 @@ void FN(avgpool_row_bwd)(const DT *restrict v, ptrdiff_t W, ptrdiff_t r0, ptrdif
  * whole, so the divisor is d for both count_include_pad), summed and divided in the order of
  * the general loop below: the same result bit for bit. */
 static void FN(avgpool2x2_fwd_rows)(const DT *x, ptrdiff_t t0, ptrdiff_t t1, ptrdiff_t h,
-                                    ptrdiff_t w, ptrdiff_t oh, ptrdiff_t ow, DT d, DT *y,
-                                    int isa)
+                                    ptrdiff_t w, ptrdiff_t oh, ptrdiff_t ow, DT d, DT *y, int isa)
 {
 #if MN_X86
     if (FN(use_avx512)(isa)) {
@@ -428,8 +420,8 @@ void FN(mn_avgpool2d_fwd)(const DT *x, DT *y, const mn_pool2d_geom *g, int inclu
                 if (j == jlo && jhi > jlo) {
                     /* the inner columns: one divisor, one vector loop */
                     ptrdiff_t r0, r1, c0, c1;
-                    const DT d = FN(avg_window)(g, i, j, include_pad, div_override, &r0, &r1,
-                                                &c0, &c1);
+                    const DT d =
+                        FN(avg_window)(g, i, j, include_pad, div_override, &r0, &r1, &c0, &c1);
                     if (r1 > r0)
                         FN(avgpool_row_fwd)(xp, W, r0, r1, g->kw, g->sw, c0, jhi - jlo, d,
                                             yp + i * OW + jlo, g->isa);
@@ -440,8 +432,8 @@ void FN(mn_avgpool2d_fwd)(const DT *x, DT *y, const mn_pool2d_geom *g, int inclu
                     continue;
                 }
                 ptrdiff_t r0, r1, c0, c1;
-                const DT d = FN(avg_window)(g, i, j, include_pad, div_override, &r0, &r1, &c0,
-                                            &c1);
+                const DT d =
+                    FN(avg_window)(g, i, j, include_pad, div_override, &r0, &r1, &c0, &c1);
                 DT s = 0;
                 for (ptrdiff_t r = r0; r < r1; r++)
                     for (ptrdiff_t c = c0; c < c1; c++)
@@ -460,8 +452,7 @@ static void FN(avgpool2x2_bwd_planes)(const DT *dy, DT *dx, ptrdiff_t p0, ptrdif
 {
 #if MN_X86
     if (FN(use_avx512)(isa)) {
-        avgpool2x2_bwd_f32_avx512((const float *)dy, (float *)dx, p0, p1, h, w, oh, ow,
-                                  (float)d);
+        avgpool2x2_bwd_f32_avx512((const float *)dy, (float *)dx, p0, p1, h, w, oh, ow, (float)d);
         return;
     }
 #endif
@@ -500,28 +491,28 @@ void FN(mn_avgpool2d_bwd)(const DT *dy, DT *dx, const mn_pool2d_geom *g, int inc
     }
     ptrdiff_t jlo, jhi;
     FN(avg_inner_cols)(g, &jlo, &jhi);
-    if (g->sw > 2)   /* strided adds are a scatter: the per-window loop costs less */
+    if (g->sw > 2) /* strided adds are a scatter: the per-window loop costs less */
         jlo = jhi = 0;
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
     for (ptrdiff_t pl = 0; pl < g->planes; pl++) {
         DT *dxp = dx + pl * H * W;
         const DT *dyp = dy + pl * OH * OW;
-        DT v[256];  /* the inner columns' shares dy / d, 256 windows at a time */
+        DT v[256]; /* the inner columns' shares dy / d, 256 windows at a time */
         memset(dxp, 0, (size_t)(H * W) * sizeof(DT));
         for (ptrdiff_t i = 0; i < OH; i++) {
             /* windows in order (a dx element takes its shares in the per-window loop's
              * order): the left edge, the inner columns, the right edge */
             for (ptrdiff_t j = 0; j < OW; j++) {
                 ptrdiff_t r0, r1, c0, c1;
-                const DT d = FN(avg_window)(g, i, j, include_pad, div_override, &r0, &r1, &c0,
-                                            &c1);
+                const DT d =
+                    FN(avg_window)(g, i, j, include_pad, div_override, &r0, &r1, &c0, &c1);
                 if (j == jlo && jhi > jlo) {
                     for (ptrdiff_t j0 = jlo; j0 < jhi && r1 > r0; j0 += 256) {
                         const ptrdiff_t n = jhi - j0 < 256 ? jhi - j0 : 256;
                         for (ptrdiff_t k = 0; k < n; k++)
                             v[k] = dyp[i * OW + j0 + k] / d;
-                        FN(avgpool_row_bwd)(v, W, r0, r1, g->kw, g->sw,
-                                            j0 * g->sw - g->pw, n, dxp, H * W, g->isa);
+                        FN(avgpool_row_bwd)(v, W, r0, r1, g->kw, g->sw, j0 * g->sw - g->pw, n, dxp,
+                                            H * W, g->isa);
                     }
                     j = jhi - 1;
                     continue;
@@ -579,8 +570,7 @@ void FN(mn_adaptive_avgpool2d_fwd)(const DT *x, DT *y, const mn_pool2d_geom *g, 
     }
 }
 
-void FN(mn_adaptive_avgpool2d_bwd)(const DT *dy, DT *dx, const mn_pool2d_geom *g,
-                                   int n_threads)
+void FN(mn_adaptive_avgpool2d_bwd)(const DT *dy, DT *dx, const mn_pool2d_geom *g, int n_threads)
 {
     const ptrdiff_t H = g->h, W = g->w, OH = g->oh, OW = g->ow;
     const int nt = POOL_THREADS(g, n_threads);
@@ -658,7 +648,7 @@ static void FN(relu_maxpool2x2_bwd_loop)(const DT *restrict dy, const uint8_t *r
                 for (ptrdiff_t j = 0; j < jn; j++) {
                     const DT v = d[j];
                     const int32_t k = code[j];
-                    a0[2 * j] = (DT)(k == 0) * v;   /* products, not selects: vectorised */
+                    a0[2 * j] = (DT)(k == 0) * v; /* products, not selects: vectorised */
                     a0[2 * j + 1] = (DT)(k == 1) * v;
                     a1[2 * j] = (DT)(k == 2) * v;
                     a1[2 * j + 1] = (DT)(k == 3) * v;
@@ -687,13 +677,12 @@ void FN(mn_relu_maxpool2x2_fwd)(const DT *x, ptrdiff_t planes, ptrdiff_t h, ptrd
     FN(relu_maxpool2x2_fwd_loop)(x, planes, h, w, y, code);
 }
 
-void FN(mn_relu_maxpool2x2_bwd)(const DT *dy, const uint8_t *code, ptrdiff_t planes,
-                                ptrdiff_t h, ptrdiff_t w, DT *dx, double *sums, int isa)
+void FN(mn_relu_maxpool2x2_bwd)(const DT *dy, const uint8_t *code, ptrdiff_t planes, ptrdiff_t h,
+                                ptrdiff_t w, DT *dx, double *sums, int isa)
 {
 #if MN_X86
     if (FN(use_avx512)(isa)) {
-        relu_maxpool2x2_bwd_f32_avx512((const float *)dy, code, planes, h, w, (float *)dx,
-                                       sums);
+        relu_maxpool2x2_bwd_f32_avx512((const float *)dy, code, planes, h, w, (float *)dx, sums);
         return;
     }
 #endif

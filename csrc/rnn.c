@@ -71,32 +71,29 @@ int mn_rnn_gates(int cell)
     }
 }
 
-int mn_rnn_saved_gates(int cell)
-{
-    return cell == MN_CELL_GRU || cell == MN_CELL_LSTM ? 4 : 0;
-}
+int mn_rnn_saved_gates(int cell) { return cell == MN_CELL_GRU || cell == MN_CELL_LSTM ? 4 : 0; }
 
 #define PD ptrdiff_t
-#define DEFINE_TABS(DT_, GATES, RMM)                                                           \
-    typedef struct {                                                                           \
-        void (*gru_fwd)(const DT_ *, const DT_ *, const DT_ *, DT_ *, DT_ *, DT_ *,            \
-                        const int64_t *, PD, PD, PD, PD, PD);                                  \
-        void (*gru_bwd)(const DT_ *, DT_ *, const DT_ *, const DT_ *, DT_ *, DT_ *, DT_ *,     \
-                        const DT_ *, const int64_t *, PD, PD, PD, PD, PD);                     \
-        void (*rnn_fwd)(const DT_ *, const DT_ *, DT_ *, DT_ *, int, const int64_t *, PD, PD,  \
-                        PD, PD, PD);                                                           \
-        void (*rnn_bwd)(const DT_ *, DT_ *, const DT_ *, DT_ *, DT_ *, int, const DT_ *,       \
-                        const int64_t *, PD, PD, PD, PD, PD);                                  \
-        void (*lstm_fwd)(const DT_ *, const DT_ *, const DT_ *, DT_ *, DT_ *, DT_ *, DT_ *,    \
-                         const int64_t *, PD, PD, PD, PD, PD);                                 \
-        void (*lstm_bwd)(const DT_ *, DT_ *, DT_ *, const DT_ *, const DT_ *, const DT_ *,     \
-                         DT_ *, DT_ *, const DT_ *, const int64_t *, PD, PD, PD, PD, PD);      \
-    } GATES;                                                                                   \
-    typedef struct {                                                                           \
-        int nr; /* panel width = units per block */                                            \
-        void (*panel)(const DT_ *, PD, PD, PD, const DT_ *, DT_ *, PD, int, const DT_ *, int); \
-        void (*pack_fwd)(const DT_ *, PD, PD, int, PD, DT_ *);                                 \
-        void (*pack_bwd)(const DT_ *, PD, PD, PD, DT_ *);                                      \
+#define DEFINE_TABS(DT_, GATES, RMM)                                                              \
+    typedef struct {                                                                              \
+        void (*gru_fwd)(const DT_ *, const DT_ *, const DT_ *, DT_ *, DT_ *, DT_ *,               \
+                        const int64_t *, PD, PD, PD, PD, PD);                                     \
+        void (*gru_bwd)(const DT_ *, DT_ *, const DT_ *, const DT_ *, DT_ *, DT_ *, DT_ *,        \
+                        const DT_ *, const int64_t *, PD, PD, PD, PD, PD);                        \
+        void (*rnn_fwd)(const DT_ *, const DT_ *, DT_ *, DT_ *, int, const int64_t *, PD, PD, PD, \
+                        PD, PD);                                                                  \
+        void (*rnn_bwd)(const DT_ *, DT_ *, const DT_ *, DT_ *, DT_ *, int, const DT_ *,          \
+                        const int64_t *, PD, PD, PD, PD, PD);                                     \
+        void (*lstm_fwd)(const DT_ *, const DT_ *, const DT_ *, DT_ *, DT_ *, DT_ *, DT_ *,       \
+                         const int64_t *, PD, PD, PD, PD, PD);                                    \
+        void (*lstm_bwd)(const DT_ *, DT_ *, DT_ *, const DT_ *, const DT_ *, const DT_ *, DT_ *, \
+                         DT_ *, const DT_ *, const int64_t *, PD, PD, PD, PD, PD);                \
+    } GATES;                                                                                      \
+    typedef struct {                                                                              \
+        int nr; /* panel width = units per block */                                               \
+        void (*panel)(const DT_ *, PD, PD, PD, const DT_ *, DT_ *, PD, int, const DT_ *, int);    \
+        void (*pack_fwd)(const DT_ *, PD, PD, int, PD, DT_ *);                                    \
+        void (*pack_bwd)(const DT_ *, PD, PD, PD, DT_ *);                                         \
     } RMM;
 
 DEFINE_TABS(float, gates_tab_f32, rmm_tab_f32)

@@ -31,14 +31,13 @@ int mn_rnn_saved_gates(int cell);
 int mn_rnn_fwd_f32(int cell, const float *x_tbi, const float *h0_bh, const float *c0_bh,
                    const float *w_ih, const float *w_hh, const float *b_ih, const float *b_hh,
                    const int64_t *lengths_b, float *y_tbh, float *hn_bh, float *cn_bh,
-                   float *gates_tbk, float *states_sbh, float *cells_sbh, ptrdiff_t T,
-                   ptrdiff_t B, ptrdiff_t n_in, ptrdiff_t H, int reverse, int isa, int n_threads);
+                   float *gates_tbk, float *states_sbh, float *cells_sbh, ptrdiff_t T, ptrdiff_t B,
+                   ptrdiff_t n_in, ptrdiff_t H, int reverse, int isa, int n_threads);
 int mn_rnn_fwd_f64(int cell, const double *x_tbi, const double *h0_bh, const double *c0_bh,
-                   const double *w_ih, const double *w_hh, const double *b_ih,
-                   const double *b_hh, const int64_t *lengths_b, double *y_tbh, double *hn_bh,
-                   double *cn_bh, double *gates_tbk, double *states_sbh, double *cells_sbh,
-                   ptrdiff_t T, ptrdiff_t B, ptrdiff_t n_in, ptrdiff_t H, int reverse, int isa,
-                   int n_threads);
+                   const double *w_ih, const double *w_hh, const double *b_ih, const double *b_hh,
+                   const int64_t *lengths_b, double *y_tbh, double *hn_bh, double *cn_bh,
+                   double *gates_tbk, double *states_sbh, double *cells_sbh, ptrdiff_t T,
+                   ptrdiff_t B, ptrdiff_t n_in, ptrdiff_t H, int reverse, int isa, int n_threads);
 
 /* (dx, dh0 [, dc0], dW_ih, dW_hh, db_ih, db_hh) from (dy, dh_n [, dc_n]) and what the forward
  * saved. dy_tbh, dhn_bh, dcn_bh may be NULL (zero gradient); dx_tbi may be NULL (not wanted);

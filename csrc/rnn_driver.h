@@ -2,14 +2,14 @@
  *
  * The forward (input projection and loop over time) runs inside ONE parallel region, and so
  * does the backward's loop over time. The H hidden units are split into blocks of NR (the
- * recurrent matmul's panel width) and each thread owns the same blocks at every step (static schedule over identical bounds), so it packs its slice of W_hh (and
- * W_ih) once, computes its columns of the input projection for all steps, and keeps its
- * panels in its cache. A forward step is, per block: the recurrent matmul for the
- * block's columns of every gate, then the gate kernel for those units; then one barrier (the
- * next step reads all of h). A backward step is, per block: the gate-gradient kernel (which
- * needs the block's dh only), a barrier (the matmul reads every gate gradient), then
- * dh[:, block] += dgh @ W_hh[:, block] with no barrier after it: the next gate kernel only
- * reads the block this thread just wrote.
+ * recurrent matmul's panel width) and each thread owns the same blocks at every step (static
+ * schedule over identical bounds), so it packs its slice of W_hh (and W_ih) once, computes its
+ * columns of the input projection for all steps, and keeps its panels in its cache. A forward
+ * step is, per block: the recurrent matmul for the block's columns of every gate, then the gate
+ * kernel for those units; then one barrier (the next step reads all of h). A backward step is,
+ * per block: the gate-gradient kernel (which needs the block's dh only), a barrier (the matmul
+ * reads every gate gradient), then dh[:, block] += dgh @ W_hh[:, block] with no barrier after
+ * it: the next gate kernel only reads the block this thread just wrote.
  * Parameters: DT, SFX (f32 or f64), GATES_TAB, PICK(isa), RMM_TAB, PICK_RMM(isa), GEMM. */
 
 #include "names.h"
@@ -19,8 +19,7 @@
 
 /* Threads for the time loop: each step ends in a barrier (rnn_barrier_wait), which a step's
  * matmul must pay for (one thread below 2e5 FLOP); and no more threads than unit blocks. */
-static int FN(loop_threads_)(ptrdiff_t B, ptrdiff_t H, ptrdiff_t GH, ptrdiff_t nb,
-                             int n_threads)
+static int FN(loop_threads_)(ptrdiff_t B, ptrdiff_t H, ptrdiff_t GH, ptrdiff_t nb, int n_threads)
 {
     const double flops = 2.0 * (double)B * (double)H * (double)GH;
     int nt = n_threads;
@@ -31,11 +30,11 @@ static int FN(loop_threads_)(ptrdiff_t B, ptrdiff_t H, ptrdiff_t GH, ptrdiff_t n
     return nt;
 }
 
-int FN(mn_rnn_fwd_)(int cell, const DT *x_tbi, const DT *h0_bh, const DT *c0_bh,
-                    const DT *w_ih, const DT *w_hh, const DT *b_ih, const DT *b_hh,
-                    const int64_t *lengths_b, DT *y_tbh, DT *hn_bh, DT *cn_bh, DT *gates_tbk,
-                    DT *states_sbh, DT *cells_sbh, ptrdiff_t T, ptrdiff_t B, ptrdiff_t I,
-                    ptrdiff_t H, int reverse, int isa, int n_threads)
+int FN(mn_rnn_fwd_)(int cell, const DT *x_tbi, const DT *h0_bh, const DT *c0_bh, const DT *w_ih,
+                    const DT *w_hh, const DT *b_ih, const DT *b_hh, const int64_t *lengths_b,
+                    DT *y_tbh, DT *hn_bh, DT *cn_bh, DT *gates_tbk, DT *states_sbh, DT *cells_sbh,
+                    ptrdiff_t T, ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, int reverse, int isa,
+                    int n_threads)
 {
     const GATES_TAB *k = PICK(isa);
     const RMM_TAB *rm = PICK_RMM(isa);
@@ -105,8 +104,8 @@ int FN(mn_rnn_fwd_)(int cell, const DT *x_tbi, const DT *h0_bh, const DT *c0_bh,
                 if (gru)
                     k->gru_fwd(gi_t, aux, hp, hw, y_t, g_t, lengths_b, t, B, u0, nu, H);
                 else if (lstm)
-                    k->lstm_fwd(gi_t, hp, cells_sbh + rd * BH, hw, cells_sbh + wr * BH, y_t,
-                                g_t, lengths_b, t, B, u0, nu, H);
+                    k->lstm_fwd(gi_t, hp, cells_sbh + rd * BH, hw, cells_sbh + wr * BH, y_t, g_t,
+                                lengths_b, t, B, u0, nu, H);
                 else
                     k->rnn_fwd(gi_t, hp, hw, y_t, relu, lengths_b, t, B, u0, nu, H);
             }
@@ -125,9 +124,9 @@ int FN(mn_rnn_fwd_)(int cell, const DT *x_tbi, const DT *h0_bh, const DT *c0_bh,
 int FN(mn_rnn_bwd_)(int cell, const DT *dy_tbh, const DT *dhn_bh, const DT *dcn_bh,
                     const DT *x_tbi, const DT *w_ih, const DT *w_hh, const DT *gates_tbk,
                     const DT *states_sbh, const DT *cells_sbh, const int64_t *lengths_b,
-                    DT *dx_tbi, DT *dh0_bh, DT *dc0_bh, DT *dw_ih, DT *dw_hh, DT *db_ih,
-                    DT *db_hh, ptrdiff_t T, ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, int reverse,
-                    int isa, int n_threads)
+                    DT *dx_tbi, DT *dh0_bh, DT *dc0_bh, DT *dw_ih, DT *dw_hh, DT *db_ih, DT *db_hh,
+                    ptrdiff_t T, ptrdiff_t B, ptrdiff_t I, ptrdiff_t H, int reverse, int isa,
+                    int n_threads)
 {
     const GATES_TAB *k = PICK(isa);
     const RMM_TAB *rm = PICK_RMM(isa);
@@ -179,11 +178,11 @@ int FN(mn_rnn_bwd_)(int cell, const DT *dy_tbh, const DT *dhn_bh, const DT *dcn_
                     k->gru_bwd(dy_t, dh, g_t, states_sbh + rd * BH, dgi_t, dgh_t, sums, zeros,
                                lengths_b, t, B, u0, nu, H);
                 else if (lstm)
-                    k->lstm_bwd(dy_t, dh, dc, g_t, cells_sbh + rd * BH, cells_sbh + wr * BH,
-                                dgi_t, sums, zeros, lengths_b, t, B, u0, nu, H);
+                    k->lstm_bwd(dy_t, dh, dc, g_t, cells_sbh + rd * BH, cells_sbh + wr * BH, dgi_t,
+                                sums, zeros, lengths_b, t, B, u0, nu, H);
                 else
-                    k->rnn_bwd(dy_t, dh, states_sbh + wr * BH, dgi_t, sums, relu, zeros,
-                               lengths_b, t, B, u0, nu, H);
+                    k->rnn_bwd(dy_t, dh, states_sbh + wr * BH, dgi_t, sums, relu, zeros, lengths_b,
+                               t, B, u0, nu, H);
             }
             rnn_barrier_wait(&bar, nth); /* the matmul reads every block's gate gradients */
             /* dh[:, block] += dgh_t @ W_hh[:, block]; no barrier after: the next gate kernel
@@ -195,8 +194,8 @@ int FN(mn_rnn_bwd_)(int cell, const DT *dy_tbh, const DT *dhn_bh, const DT *dcn_
         }
     }
     /* everything that does not feed back: a few large GEMMs over all T * B rows */
-    if (dx_tbi && GEMM(0, 0, TB, I, GH, 1, dgi, GH, w_ih, I, 0, dx_tbi, I, NULL,
-                       MN_ACT_IDENTITY, isa, n_threads))
+    if (dx_tbi && GEMM(0, 0, TB, I, GH, 1, dgi, GH, w_ih, I, 0, dx_tbi, I, NULL, MN_ACT_IDENTITY,
+                       isa, n_threads))
         return -1;
     if (GEMM(1, 0, GH, I, TB, 1, dgi, GH, x_tbi, I, 0, dw_ih, I, NULL, MN_ACT_IDENTITY, isa,
              n_threads))

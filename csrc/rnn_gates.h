@@ -21,7 +21,7 @@ static inline int FN(active_)(const int64_t *lengths, ptrdiff_t t, ptrdiff_t b)
 
 /* an inactive row: the state is carried, the output is zero */
 ATTR static inline void FN(carry_row_)(const DT *restrict h, DT *restrict out, DT *restrict y,
-                                      ptrdiff_t H)
+                                       ptrdiff_t H)
 {
     for (ptrdiff_t j = 0; j < H; j++) {
         out[j] = h[j];
@@ -45,9 +45,9 @@ ATTR static inline void FN(zero_row_)(DT *restrict a, ptrdiff_t n)
 ATTR static inline void FN(gru_fwd_row_)(const DT *restrict ir, const DT *restrict iz,
                                          const DT *restrict in, const DT *restrict hr,
                                          const DT *restrict hz, const DT *restrict hq,
-                                         const DT *restrict h, DT *restrict gr,
-                                         DT *restrict gz, DT *restrict gn, DT *restrict gq,
-                                         DT *restrict out, DT *restrict y, ptrdiff_t H)
+                                         const DT *restrict h, DT *restrict gr, DT *restrict gz,
+                                         DT *restrict gn, DT *restrict gq, DT *restrict out,
+                                         DT *restrict y, ptrdiff_t H)
 {
     for (ptrdiff_t j = 0; j < H; j++) {
         const DT r = M_SIGMOID(ir[j] + hr[j]);
@@ -66,9 +66,9 @@ ATTR static inline void FN(gru_fwd_row_)(const DT *restrict ir, const DT *restri
 
 /* GRU: r, z from gi + gh; n = tanh(gi_n + r gh_n); h' = (1 - z) n + z h.
  * gi_t, gh_t (B, 3H); gates_t (B, 4H) := r, z, n, gh_n. Rows [0, B), units [u0, u0 + nu). */
-ATTR static void FN(gru_fwd_rows_)(const DT *gi_t, const DT *gh_t, const DT *hp, DT *hw,
-                                   DT *y_t, DT *gates_t, const int64_t *lengths, ptrdiff_t t,
-                                   ptrdiff_t B, ptrdiff_t u0, ptrdiff_t nu, ptrdiff_t H)
+ATTR static void FN(gru_fwd_rows_)(const DT *gi_t, const DT *gh_t, const DT *hp, DT *hw, DT *y_t,
+                                   DT *gates_t, const int64_t *lengths, ptrdiff_t t, ptrdiff_t B,
+                                   ptrdiff_t u0, ptrdiff_t nu, ptrdiff_t H)
 {
     for (ptrdiff_t b = 0; b < B; b++) {
         const DT *gi = gi_t + b * 3 * H + u0, *gh = gh_t + b * 3 * H + u0;
@@ -88,11 +88,10 @@ ATTR static void FN(gru_fwd_rows_)(const DT *gi_t, const DT *gh_t, const DT *hp,
 ATTR static inline void FN(gru_bwd_row_)(const DT *restrict dy, DT *restrict d,
                                          const DT *restrict gr, const DT *restrict gz,
                                          const DT *restrict gn, const DT *restrict gq,
-                                         const DT *restrict h, DT *restrict dir,
-                                         DT *restrict diz, DT *restrict din, DT *restrict dhr,
-                                         DT *restrict dhz, DT *restrict dhn,
-                                         DT *restrict sr, DT *restrict sz, DT *restrict sn,
-                                         DT *restrict shn, ptrdiff_t H)
+                                         const DT *restrict h, DT *restrict dir, DT *restrict diz,
+                                         DT *restrict din, DT *restrict dhr, DT *restrict dhz,
+                                         DT *restrict dhn, DT *restrict sr, DT *restrict sz,
+                                         DT *restrict sn, DT *restrict shn, ptrdiff_t H)
 {
     for (ptrdiff_t j = 0; j < H; j++) {
         const DT dd = d[j] + dy[j];
@@ -121,8 +120,8 @@ ATTR static inline void FN(gru_bwd_row_)(const DT *restrict dy, DT *restrict d,
  * it, in the same order at any thread count. */
 ATTR static void FN(gru_bwd_rows_)(const DT *dy_t, DT *dh, const DT *gates_t, const DT *hp,
                                    DT *dgi_t, DT *dgh_t, DT *sums, const DT *zeros,
-                                   const int64_t *lengths, ptrdiff_t t, ptrdiff_t B,
-                                   ptrdiff_t u0, ptrdiff_t nu, ptrdiff_t H)
+                                   const int64_t *lengths, ptrdiff_t t, ptrdiff_t B, ptrdiff_t u0,
+                                   ptrdiff_t nu, ptrdiff_t H)
 {
     for (ptrdiff_t b = 0; b < B; b++) {
         DT *dgi = dgi_t + b * 3 * H + u0, *dgh = dgh_t + b * 3 * H + u0;
@@ -135,15 +134,15 @@ ATTR static void FN(gru_bwd_rows_)(const DT *dy_t, DT *dh, const DT *gates_t, co
         }
         const DT *g = gates_t + b * 4 * H + u0;
         const ptrdiff_t o = b * H + u0;
-        FN(gru_bwd_row_)(dy_t ? dy_t + o : zeros, dh + o, g, g + H, g + 2 * H, g + 3 * H,
-                         hp + o, dgi, dgi + H, dgi + 2 * H, dgh, dgh + H, dgh + 2 * H,
-                         sums + u0, sums + H + u0, sums + 2 * H + u0, sums + 3 * H + u0, nu);
+        FN(gru_bwd_row_)(dy_t ? dy_t + o : zeros, dh + o, g, g + H, g + 2 * H, g + 3 * H, hp + o,
+                         dgi, dgi + H, dgi + 2 * H, dgh, dgh + H, dgh + 2 * H, sums + u0,
+                         sums + H + u0, sums + 2 * H + u0, sums + 3 * H + u0, nu);
     }
 }
 
 /* ---- Elman RNN ----------------------------------------------------------------------------- */
-ATTR static inline void FN(rnn_fwd_row_)(const DT *restrict a, DT *restrict out,
-                                         DT *restrict y, int relu, ptrdiff_t H)
+ATTR static inline void FN(rnn_fwd_row_)(const DT *restrict a, DT *restrict out, DT *restrict y,
+                                         int relu, ptrdiff_t H)
 {
     if (relu) {
         for (ptrdiff_t j = 0; j < H; j++) {
@@ -162,8 +161,8 @@ ATTR static inline void FN(rnn_fwd_row_)(const DT *restrict a, DT *restrict out,
 
 /* RNN: h' = act(a), a = gi + W_hh h + b_hh already summed in a_t (B, H). */
 ATTR static void FN(rnn_fwd_rows_)(const DT *a_t, const DT *hp, DT *hw, DT *y_t, int relu,
-                                   const int64_t *lengths, ptrdiff_t t, ptrdiff_t B,
-                                   ptrdiff_t u0, ptrdiff_t nu, ptrdiff_t H)
+                                   const int64_t *lengths, ptrdiff_t t, ptrdiff_t B, ptrdiff_t u0,
+                                   ptrdiff_t nu, ptrdiff_t H)
 {
     for (ptrdiff_t b = 0; b < B; b++) {
         const ptrdiff_t o = b * H + u0;
@@ -175,8 +174,8 @@ ATTR static void FN(rnn_fwd_rows_)(const DT *a_t, const DT *hp, DT *hw, DT *y_t,
 }
 
 ATTR static inline void FN(rnn_bwd_row_)(const DT *restrict dy, DT *restrict d,
-                                         const DT *restrict h, DT *restrict da,
-                                         DT *restrict sa, int relu, ptrdiff_t H)
+                                         const DT *restrict h, DT *restrict da, DT *restrict sa,
+                                         int relu, ptrdiff_t H)
 {
     if (relu) {
         for (ptrdiff_t j = 0; j < H; j++) {
@@ -216,10 +215,9 @@ ATTR static void FN(rnn_bwd_rows_)(const DT *dy_t, DT *dh, const DT *hw, DT *da_
 /* ---- LSTM ---------------------------------------------------------------------------------- */
 ATTR static inline void FN(lstm_fwd_row_)(const DT *restrict ai, const DT *restrict af,
                                           const DT *restrict ag, const DT *restrict ao,
-                                          const DT *restrict c, DT *restrict gi,
-                                          DT *restrict gf, DT *restrict gg, DT *restrict go,
-                                          DT *restrict out, DT *restrict cout, DT *restrict y,
-                                          ptrdiff_t H)
+                                          const DT *restrict c, DT *restrict gi, DT *restrict gf,
+                                          DT *restrict gg, DT *restrict go, DT *restrict out,
+                                          DT *restrict cout, DT *restrict y, ptrdiff_t H)
 {
     for (ptrdiff_t j = 0; j < H; j++) {
         const DT i_ = M_SIGMOID(ai[j]);
@@ -255,17 +253,16 @@ ATTR static void FN(lstm_fwd_rows_)(const DT *a_t, const DT *hp, const DT *cp, D
                 FN(zero_row_)(g + k * H, nu);
             continue;
         }
-        FN(lstm_fwd_row_)(a, a + H, a + 2 * H, a + 3 * H, cp + o, g, g + H, g + 2 * H,
-                          g + 3 * H, hw + o, cw + o, y_t + o, nu);
+        FN(lstm_fwd_row_)(a, a + H, a + 2 * H, a + 3 * H, cp + o, g, g + H, g + 2 * H, g + 3 * H,
+                          hw + o, cw + o, y_t + o, nu);
     }
 }
 
-ATTR static inline void FN(lstm_bwd_row_)(const DT *restrict dy, DT *restrict d,
-                                          DT *restrict e, const DT *restrict gi,
-                                          const DT *restrict gf, const DT *restrict gg,
-                                          const DT *restrict go, const DT *restrict c,
-                                          const DT *restrict cn, DT *restrict dai,
-                                          DT *restrict daf, DT *restrict dag,
+ATTR static inline void FN(lstm_bwd_row_)(const DT *restrict dy, DT *restrict d, DT *restrict e,
+                                          const DT *restrict gi, const DT *restrict gf,
+                                          const DT *restrict gg, const DT *restrict go,
+                                          const DT *restrict c, const DT *restrict cn,
+                                          DT *restrict dai, DT *restrict daf, DT *restrict dag,
                                           DT *restrict dao, DT *restrict si, DT *restrict sf,
                                           DT *restrict sg, DT *restrict so, ptrdiff_t H)
 {
@@ -295,9 +292,8 @@ ATTR static inline void FN(lstm_bwd_row_)(const DT *restrict dy, DT *restrict d,
  * dc := dc' f, dh := 0 (the caller adds da @ W_hh). sums (4H) += da. */
 ATTR static void FN(lstm_bwd_rows_)(const DT *dy_t, DT *dh, DT *dc, const DT *gates_t,
                                     const DT *cp, const DT *cw, DT *da_t, DT *sums,
-                                    const DT *zeros,
-                                    const int64_t *lengths, ptrdiff_t t, ptrdiff_t B,
-                                    ptrdiff_t u0, ptrdiff_t nu, ptrdiff_t H)
+                                    const DT *zeros, const int64_t *lengths, ptrdiff_t t,
+                                    ptrdiff_t B, ptrdiff_t u0, ptrdiff_t nu, ptrdiff_t H)
 {
     for (ptrdiff_t b = 0; b < B; b++) {
         DT *da = da_t + b * 4 * H + u0;
@@ -308,15 +304,15 @@ ATTR static void FN(lstm_bwd_rows_)(const DT *dy_t, DT *dh, DT *dc, const DT *ga
         }
         const DT *g = gates_t + b * 4 * H + u0;
         const ptrdiff_t o = b * H + u0;
-        FN(lstm_bwd_row_)(dy_t ? dy_t + o : zeros, dh + o, dc + o, g, g + H, g + 2 * H,
-                          g + 3 * H, cp + o, cw + o, da, da + H, da + 2 * H, da + 3 * H,
-                          sums + u0, sums + H + u0, sums + 2 * H + u0, sums + 3 * H + u0, nu);
+        FN(lstm_bwd_row_)(dy_t ? dy_t + o : zeros, dh + o, dc + o, g, g + H, g + 2 * H, g + 3 * H,
+                          cp + o, cw + o, da, da + H, da + 2 * H, da + 3 * H, sums + u0,
+                          sums + H + u0, sums + 2 * H + u0, sums + 3 * H + u0, nu);
     }
 }
 
 static const GATES_TAB FN(gates_tab_) = {
-    FN(gru_fwd_rows_), FN(gru_bwd_rows_), FN(rnn_fwd_rows_), FN(rnn_bwd_rows_),
-    FN(lstm_fwd_rows_), FN(lstm_bwd_rows_),
+    FN(gru_fwd_rows_), FN(gru_bwd_rows_),  FN(rnn_fwd_rows_),
+    FN(rnn_bwd_rows_), FN(lstm_fwd_rows_), FN(lstm_bwd_rows_),
 };
 
 #undef FN

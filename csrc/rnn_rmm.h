@@ -49,8 +49,8 @@ ATTR static void FN(rmm_tile_)(ptrdiff_t kc, const DT *const *arow, const DT *re
 /* C[0:m, 0:nr_eff] := (accumulate ? C : 0) + A[0:m, 0:kc] @ panel (+ bias[0:nr_eff]);
  * A row-major with leading dimension lda, C with ldc. */
 ATTR static void FN(rmm_panel_)(const DT *a, ptrdiff_t lda, ptrdiff_t m, ptrdiff_t kc,
-                                const DT *bp, DT *c, ptrdiff_t ldc, int nr_eff,
-                                const DT *bias, int accumulate)
+                                const DT *bp, DT *c, ptrdiff_t ldc, int nr_eff, const DT *bias,
+                                int accumulate)
 {
     enum { NR = FN(NR_) };
     DT ct[RMM_MR * NR] __attribute__((aligned(64)));
@@ -96,8 +96,7 @@ static void FN(rmm_pack_t_)(const DT *w, ptrdiff_t ldw, ptrdiff_t N, ptrdiff_t K
 
 /* Forward panels of unit block u: for each gate g, W[g*H + u*NR + c, k] at [g][k][c], for W
  * (G*H x K): W_hh (K = H) or W_ih (K = I). */
-static void FN(rmm_pack_fwd_)(const DT *w, ptrdiff_t H, ptrdiff_t K, int G, ptrdiff_t u,
-                              DT *dst)
+static void FN(rmm_pack_fwd_)(const DT *w, ptrdiff_t H, ptrdiff_t K, int G, ptrdiff_t u, DT *dst)
 {
     enum { NR = FN(NR_) };
     for (int g = 0; g < G; g++)

@@ -34,30 +34,30 @@ static volatile double vone_d = 1.0, veps_d = 1e-15;
 
 /* Each loop returns the FLOPs it did in about `seconds`, with the time in *elapsed. */
 #if MN_X86
-#define FMA_LOOP(NAME, ATTR, VEC, SET1, FMA, ADD, STORE_T, LANES, SCALAR, ONE, EPS, SINK)     \
-    ATTR static double NAME(double seconds, double *elapsed)                                  \
-    {                                                                                          \
-        VEC acc[CHAINS];                                                                       \
-        const VEC a = SET1((SCALAR)ONE), b = SET1((SCALAR)EPS);                                \
-        for (int c = 0; c < CHAINS; c++)                                                       \
-            acc[c] = SET1((SCALAR)c);                                                          \
-        double flops = 0, t0 = now_s(), t = t0;                                                \
-        while (t - t0 < seconds) {                                                             \
-            for (int it = 0; it < INNER; it++) {                                               \
-                for (int c = 0; c < CHAINS; c++)                                               \
-                    acc[c] = FMA(acc[c], a, b);                                                \
-            }                                                                                  \
-            flops += 2.0 * LANES * CHAINS * INNER;                                             \
-            t = now_s();                                                                       \
-        }                                                                                      \
-        VEC s = acc[0];                                                                        \
-        for (int c = 1; c < CHAINS; c++)                                                       \
-            s = ADD(s, acc[c]);                                                                \
-        STORE_T out[LANES];                                                                    \
-        memcpy(out, &s, sizeof out);                                                           \
-        SINK = out[0];                                                                         \
-        *elapsed = t - t0;                                                                     \
-        return flops;                                                                          \
+#define FMA_LOOP(NAME, ATTR, VEC, SET1, FMA, ADD, STORE_T, LANES, SCALAR, ONE, EPS, SINK) \
+    ATTR static double NAME(double seconds, double *elapsed)                              \
+    {                                                                                     \
+        VEC acc[CHAINS];                                                                  \
+        const VEC a = SET1((SCALAR)ONE), b = SET1((SCALAR)EPS);                           \
+        for (int c = 0; c < CHAINS; c++)                                                  \
+            acc[c] = SET1((SCALAR)c);                                                     \
+        double flops = 0, t0 = now_s(), t = t0;                                           \
+        while (t - t0 < seconds) {                                                        \
+            for (int it = 0; it < INNER; it++) {                                          \
+                for (int c = 0; c < CHAINS; c++)                                          \
+                    acc[c] = FMA(acc[c], a, b);                                           \
+            }                                                                             \
+            flops += 2.0 * LANES * CHAINS * INNER;                                        \
+            t = now_s();                                                                  \
+        }                                                                                 \
+        VEC s = acc[0];                                                                   \
+        for (int c = 1; c < CHAINS; c++)                                                  \
+            s = ADD(s, acc[c]);                                                           \
+        STORE_T out[LANES];                                                               \
+        memcpy(out, &s, sizeof out);                                                      \
+        SINK = out[0];                                                                    \
+        *elapsed = t - t0;                                                                \
+        return flops;                                                                     \
     }
 
 /* SSE2 has no FMA: a multiply and an add per step, both counted, as a baseline build gets */
@@ -71,39 +71,39 @@ static inline __m128d sse_fma_pd(__m128d x, __m128d a, __m128d b)
 }
 FMA_LOOP(peak_f32_avx512, ATTR_AVX512, __m512, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_add_ps,
          float, 16, float, vone_f, veps_f, vsink_f)
-FMA_LOOP(peak_f64_avx512, ATTR_AVX512, __m512d, _mm512_set1_pd, _mm512_fmadd_pd,
-         _mm512_add_pd, double, 8, double, vone_d, veps_d, vsink_d)
-FMA_LOOP(peak_f32_avx2, ATTR_AVX2, __m256, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_add_ps,
-         float, 8, float, vone_f, veps_f, vsink_f)
-FMA_LOOP(peak_f64_avx2, ATTR_AVX2, __m256d, _mm256_set1_pd, _mm256_fmadd_pd, _mm256_add_pd,
-         double, 4, double, vone_d, veps_d, vsink_d)
-FMA_LOOP(peak_f32_generic, , __m128, _mm_set1_ps, sse_fma_ps, _mm_add_ps, float, 4, float,
-         vone_f, veps_f, vsink_f)
+FMA_LOOP(peak_f64_avx512, ATTR_AVX512, __m512d, _mm512_set1_pd, _mm512_fmadd_pd, _mm512_add_pd,
+         double, 8, double, vone_d, veps_d, vsink_d)
+FMA_LOOP(peak_f32_avx2, ATTR_AVX2, __m256, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_add_ps, float,
+         8, float, vone_f, veps_f, vsink_f)
+FMA_LOOP(peak_f64_avx2, ATTR_AVX2, __m256d, _mm256_set1_pd, _mm256_fmadd_pd, _mm256_add_pd, double,
+         4, double, vone_d, veps_d, vsink_d)
+FMA_LOOP(peak_f32_generic, , __m128, _mm_set1_ps, sse_fma_ps, _mm_add_ps, float, 4, float, vone_f,
+         veps_f, vsink_f)
 FMA_LOOP(peak_f64_generic, , __m128d, _mm_set1_pd, sse_fma_pd, _mm_add_pd, double, 2, double,
          vone_d, veps_d, vsink_d)
 #else
 /* Not x86: scalar multiply-adds in 12 chains (what the compiler makes of them) */
-#define FMA_LOOP_SCALAR(NAME, DT, ONE, EPS, SINK)                                              \
-    static double NAME(double seconds, double *elapsed)                                        \
-    {                                                                                          \
-        DT acc[CHAINS];                                                                        \
-        const DT a = ONE, b = EPS;                                                             \
-        for (int c = 0; c < CHAINS; c++)                                                       \
-            acc[c] = (DT)c;                                                                    \
-        double flops = 0, t0 = now_s(), t = t0;                                                \
-        while (t - t0 < seconds) {                                                             \
-            for (int it = 0; it < INNER; it++)                                                 \
-                for (int c = 0; c < CHAINS; c++)                                               \
-                    acc[c] = acc[c] * a + b;                                                   \
-            flops += 2.0 * CHAINS * INNER;                                                     \
-            t = now_s();                                                                       \
-        }                                                                                      \
-        DT s = 0;                                                                              \
-        for (int c = 0; c < CHAINS; c++)                                                       \
-            s += acc[c];                                                                       \
-        SINK = s;                                                                              \
-        *elapsed = t - t0;                                                                     \
-        return flops;                                                                          \
+#define FMA_LOOP_SCALAR(NAME, DT, ONE, EPS, SINK)       \
+    static double NAME(double seconds, double *elapsed) \
+    {                                                   \
+        DT acc[CHAINS];                                 \
+        const DT a = ONE, b = EPS;                      \
+        for (int c = 0; c < CHAINS; c++)                \
+            acc[c] = (DT)c;                             \
+        double flops = 0, t0 = now_s(), t = t0;         \
+        while (t - t0 < seconds) {                      \
+            for (int it = 0; it < INNER; it++)          \
+                for (int c = 0; c < CHAINS; c++)        \
+                    acc[c] = acc[c] * a + b;            \
+            flops += 2.0 * CHAINS * INNER;              \
+            t = now_s();                                \
+        }                                               \
+        DT s = 0;                                       \
+        for (int c = 0; c < CHAINS; c++)                \
+            s += acc[c];                                \
+        SINK = s;                                       \
+        *elapsed = t - t0;                              \
+        return flops;                                   \
     }
 FMA_LOOP_SCALAR(peak_f32_generic, float, vone_f, veps_f, vsink_f)
 FMA_LOOP_SCALAR(peak_f64_generic, double, vone_d, veps_d, vsink_d)
