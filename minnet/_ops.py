@@ -53,7 +53,18 @@ OPS: Tuple[Op, ...] = tuple(
         "bce_with_logits_forward",
         "bce_with_logits_backward",
     )
-    + _ops("optim", "optim", "sgd_step", "adam_step", "rmsprop_step", "adagrad_step")
+    + _ops(
+        "optim",
+        "optim",
+        "sgd_step",
+        "adam_step",
+        "rmsprop_step",
+        "adagrad_step",
+        "sgd_step_multi",
+        "adam_step_multi",
+        "rmsprop_step_multi",
+        "adagrad_step_multi",
+    )
     + _ops("rnn", "gru", "gru_forward", "gru_backward")
     + _ops("rnn", "rnn", "rnn_forward", "rnn_backward")
     + _ops("rnn", "lstm", "lstm_forward", "lstm_backward")

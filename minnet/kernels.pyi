@@ -4,7 +4,7 @@
 # checks the names against minnet.kernels.__all__ and the parameters against the runtime.
 # The arrays are float32/float64 unless said otherwise; minnet.reference has the same API.
 
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Literal, Sequence
 
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
@@ -151,6 +151,67 @@ def adagrad_step(
     maximize: bool = False,
     eps_inside: bool = False,
 ) -> _Array: ...
+
+# multi-tensor forms: the rule above on each tensor of a list, in one call
+def sgd_step_multi(
+    params: Sequence[_Array],
+    grads: Sequence[_Array],
+    momentum_bufs: Sequence[_Array | None] | None = None,
+    *,
+    lr: float,
+    momentum: float = 0.0,
+    dampening: float = 0.0,
+    nesterov: bool = False,
+    weight_decay: float = 0.0,
+    maximize: bool = False,
+    first_steps: Sequence[bool] | None = None,
+) -> list[_Array]: ...
+def adam_step_multi(
+    params: Sequence[_Array],
+    grads: Sequence[_Array],
+    exp_avgs: Sequence[_Array],
+    exp_avg_sqs: Sequence[_Array],
+    *,
+    steps: Sequence[int],
+    lr: float = 1e-3,
+    beta1: float = 0.9,
+    beta2: float = 0.999,
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+    decoupled: bool = False,
+    amsgrad: bool = False,
+    maximize: bool = False,
+    max_exp_avg_sqs: Sequence[_Array | None] | None = None,
+) -> list[_Array]: ...
+def rmsprop_step_multi(
+    params: Sequence[_Array],
+    grads: Sequence[_Array],
+    square_avgs: Sequence[_Array],
+    *,
+    lr: float = 1e-2,
+    alpha: float = 0.99,
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+    momentum: float = 0.0,
+    centered: bool = False,
+    maximize: bool = False,
+    momentum_bufs: Sequence[_Array | None] | None = None,
+    grad_avgs: Sequence[_Array | None] | None = None,
+    eps_inside: bool = False,
+) -> list[_Array]: ...
+def adagrad_step_multi(
+    params: Sequence[_Array],
+    grads: Sequence[_Array],
+    state_sums: Sequence[_Array],
+    *,
+    steps: Sequence[int],
+    lr: float = 1e-2,
+    lr_decay: float = 0.0,
+    weight_decay: float = 0.0,
+    eps: float = 1e-10,
+    maximize: bool = False,
+    eps_inside: bool = False,
+) -> list[_Array]: ...
 
 # ---------------------------------------------------------------- rnn
 # forward: (y (T, B, H), h_n (B, H)[, c_n], saved); backward: (dx or None, dh0[, dc0], dw_ih,

@@ -358,3 +358,43 @@ def test_non_contiguous_parameter_uses_numpy_path():
         p.grad = grads[t]
         opt.step()
     np.testing.assert_allclose(p.data, adam_ref(theta0, grads[:3], lr=0.01), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda ps: minnet.optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True),
+        lambda ps: minnet.optim.Adam(ps, lr=0.01, amsgrad=True),
+        lambda ps: minnet.optim.AdamW(ps, lr=0.01),
+        lambda ps: minnet.optim.RMSprop(ps, lr=0.01, momentum=0.5, centered=True),
+        lambda ps: minnet.optim.Adagrad(ps, lr=0.1, lr_decay=0.01),
+    ],
+)
+def test_one_group_mixing_kernel_and_reference_params(make):
+    """A group whose params the kernels take (float32/float64) and one they do not (float16:
+    the reference's path) updates each exactly as an optimizer holding that param alone."""
+    rng = np.random.default_rng(0)
+    shapes_dtypes = [
+        ((3, 4), np.float32),
+        ((5,), np.float16),
+        ((2, 2), np.float64),
+        ((7,), np.float32),
+    ]
+    init = [rng.standard_normal(s).astype(d) for s, d in shapes_dtypes]
+    together = [minnet.nn.Parameter(minnet.tensor(a.copy())) for a in init]
+    alone = [minnet.nn.Parameter(minnet.tensor(a.copy())) for a in init]
+    opt = make(together)
+    solo = [make([p]) for p in alone]
+    for step in range(3):
+        for i, (p, q) in enumerate(zip(together, alone)):
+            g = rng.standard_normal(p.shape).astype(p.dtype)
+            if step == 1 and i == 3:  # a param without a gradient this step is skipped
+                p.grad = q.grad = None
+                continue
+            p.grad, q.grad = minnet.tensor(g.copy()), minnet.tensor(g.copy())
+        opt.step()
+        for o in solo:
+            o.step()
+    for p, q in zip(together, alone):
+        assert p.dtype == q.dtype
+        np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())

@@ -15,6 +15,8 @@ Arrays: float32 or float64, all of one dtype and shape; param and states must be
 and writeable (they are updated in place); grad is copied when it is not contiguous.
 """
 cimport numpy as cnp
+from libc.stdlib cimport free, malloc
+
 import numpy as np
 
 from minnet._kernels._runtime cimport bind_runtime, isa_level, num_threads
@@ -59,6 +61,18 @@ cdef inline tuple _shape(cnp.ndarray x):
     return (<object>x).shape
 
 
+cdef inline bint _same_shape(cnp.ndarray a, cnp.ndarray b):
+    cdef int nd = cnp.PyArray_NDIM(a), i
+    if nd != cnp.PyArray_NDIM(b):
+        return False
+    cdef cnp.npy_intp *da = cnp.PyArray_DIMS(a)
+    cdef cnp.npy_intp *db = cnp.PyArray_DIMS(b)
+    for i in range(nd):
+        if da[i] != db[i]:
+            return False
+    return True
+
+
 cdef cnp.ndarray _param(object p, str fn):
     if not isinstance(p, np.ndarray):
         raise TypeError(f"{fn}: param must be a numpy.ndarray, got {type(p).__name__}")
@@ -77,7 +91,7 @@ cdef cnp.ndarray _state(object s, cnp.ndarray p, str fn, str name):
     if not isinstance(s, np.ndarray):
         raise TypeError(f"{fn}: {name} must be a numpy.ndarray, got {type(s).__name__}")
     cdef cnp.ndarray arr = <cnp.ndarray>s
-    if _shape(arr) != _shape(p):
+    if not _same_shape(arr, p):
         raise ValueError(f"{fn}: {name} must have the shape of param {_shape(p)}, got "
                          f"{_shape(arr)}")
     if cnp.PyArray_TYPE(arr) != cnp.PyArray_TYPE(p):
@@ -109,21 +123,38 @@ cdef cnp.ndarray _grad(object g, cnp.ndarray p, list written, str fn):
     if not isinstance(g, np.ndarray):
         raise TypeError(f"{fn}: grad must be a numpy.ndarray, got {type(g).__name__}")
     cdef cnp.ndarray arr = <cnp.ndarray>g
-    if _shape(arr) != _shape(p):
+    if not _same_shape(arr, p):
         raise ValueError(f"{fn}: grad must have the shape of param {_shape(p)}, got "
                          f"{_shape(arr)}")
     if cnp.PyArray_TYPE(arr) != cnp.PyArray_TYPE(p):
         raise TypeError(f"{fn}: grad must have the dtype of param ({p.dtype}), got {arr.dtype}")
-    if not cnp.PyArray_IS_C_CONTIGUOUS(arr) or any(np.may_share_memory(arr, w) for w in written):
+    if not cnp.PyArray_IS_C_CONTIGUOUS(arr) or _overlaps_any(arr, written):
         arr = np.array(arr, order="C", copy=True)
     return arr
+
+
+cdef inline bint _overlaps(cnp.ndarray a, cnp.ndarray b):
+    """Whether two C-contiguous arrays' bytes intersect (exact for contiguous arrays, which
+    is all this module passes here; np.may_share_memory costs ~0.6 us a call)."""
+    cdef char *pa = <char *>cnp.PyArray_DATA(a)
+    cdef char *pb = <char *>cnp.PyArray_DATA(b)
+    cdef Py_ssize_t na = cnp.PyArray_NBYTES(a), nb = cnp.PyArray_NBYTES(b)
+    return na > 0 and nb > 0 and pa < pb + nb and pb < pa + na
+
+
+cdef bint _overlaps_any(cnp.ndarray a, list arrays):
+    cdef object w
+    for w in arrays:
+        if _overlaps(a, <cnp.ndarray>w):
+            return True
+    return False
 
 
 cdef void _disjoint(list arrays, list names, str fn) except *:
     cdef Py_ssize_t i, j
     for i in range(len(arrays)):
         for j in range(i + 1, len(arrays)):
-            if cnp.PyArray_SIZE(arrays[i]) and np.may_share_memory(arrays[i], arrays[j]):
+            if _overlaps(<cnp.ndarray>arrays[i], <cnp.ndarray>arrays[j]):
                 raise ValueError(f"{fn}: {names[i]} and {names[j]} share memory")
 
 
@@ -326,3 +357,235 @@ def adagrad_step(param, grad, state_sum, *, long long step, double lr=1e-2,
             mn_adagrad_step_f64(<double *>pp, <const double *>pg, <double *>ps, n, step, lr,
                                 lr_decay, weight_decay, eps, eps_inside, maximize, isa, nt)
     return P
+
+
+# ---- multi-tensor steps: one call per parameter group ------------------------------------
+# The *_step_multi forms update a list of parameters with shared hyperparameters in one call:
+# each tensor is checked exactly as the single-tensor form checks it (messages name the
+# tensor's index), then one GIL-free loop runs the same C update per tensor. An optimizer
+# step over many small tensors thus costs one Python call, not one per tensor.
+cdef struct _Job:
+    void *p
+    void *g
+    void *s0
+    void *s1
+    void *s2
+    ptrdiff_t n
+    long long step
+    int first
+    int f64
+
+
+cdef list _as_list(object seq, str fn, str name, Py_ssize_t k):
+    """seq as a list of k items (None: k Nones); ValueError naming it when its length differs."""
+    if seq is None:
+        return [None] * k
+    cdef list out = list(seq)
+    if len(out) != k:
+        raise ValueError(f"{fn}: {name} has {len(out)} entries, params has {k}")
+    return out
+
+
+cdef _Job *_jobs(str fn, list params, object grads, tuple states, object steps, object firsts,
+                 list keep) except NULL:
+    """Check every tensor as the single-tensor forms do and pack its pointers. states: per
+    state buffer (list of arrays or None, name, wanted, why); at most three. keep holds the
+    arrays the jobs point into (copied gradients included) until the loop has run."""
+    cdef Py_ssize_t k = len(params), i, j
+    cdef list gl = _as_list(grads, fn, "grads", k)
+    cdef list sl = _as_list(steps, fn, "steps", k) if steps is not None else None
+    cdef list fl = _as_list(firsts, fn, "first_steps", k) if firsts is not None else None
+    cdef list lists = [(_as_list(arrs, fn, name + "s", k) if wanted else None)
+                       for arrs, name, wanted, why in states]
+    cdef _Job *jobs = <_Job *>malloc((k if k > 0 else 1) * sizeof(_Job))
+    if jobs == NULL:
+        raise MemoryError(f"{fn}: no memory for {k} tensors")
+    cdef cnp.ndarray P, S, G
+    cdef void *ptrs[3]
+    cdef Py_ssize_t ns = len(states)
+    cdef list snames = [st[1] for st in states], swhys = [st[3] for st in states]
+    cdef bint swanted[3]
+    for j in range(ns):
+        swanted[j] = bool(states[j][2])
+    try:
+        for i in range(k):
+            fi = f"{fn}: tensor {i}"
+            P = _param(params[i], fi)
+            written, names = [P], ["param"]
+            for j in range(3):
+                ptrs[j] = NULL
+            for j in range(ns):
+                if not swanted[j]:
+                    continue
+                if swhys[j]:  # a buffer only an option needs: '<fn>: <why> needs <name>'
+                    S = _optional_state(True, (<list>lists[j])[i], P, fi, snames[j], swhys[j],
+                                        written, names)
+                else:
+                    S = _state((<list>lists[j])[i], P, fi, snames[j])
+                    written.append(S)
+                    names.append(snames[j])
+                ptrs[j] = _ptr(S)
+            _disjoint(written, names, fi)
+            G = _grad(gl[i], P, written, fi)
+            keep.append(G)
+            keep.extend(written)
+            jobs[i].p = _ptr(P)
+            jobs[i].g = _ptr(G)
+            jobs[i].s0 = ptrs[0]
+            jobs[i].s1 = ptrs[1]
+            jobs[i].s2 = ptrs[2]
+            jobs[i].n = cnp.PyArray_SIZE(P)
+            jobs[i].f64 = cnp.PyArray_TYPE(P) == cnp.NPY_FLOAT64
+            jobs[i].step = 0
+            if sl is not None:
+                jobs[i].step = sl[i]
+                if jobs[i].step < 1:
+                    raise ValueError(f"{fi}: step must be >= 1 (the count including this "
+                                     f"update), got {jobs[i].step}")
+            jobs[i].first = bool(fl[i]) if fl is not None else 0
+    except BaseException:
+        free(jobs)
+        raise
+    return jobs
+
+
+def sgd_step_multi(params, grads, momentum_bufs=None, *, double lr, double momentum=0.0,
+                   double dampening=0.0, bint nesterov=False, double weight_decay=0.0,
+                   bint maximize=False, first_steps=None):
+    """sgd_step for each (params[i], grads[i], momentum_bufs[i]) in one call; first_steps[i]
+    is that tensor's first_step (None: all False). Returns params."""
+    cdef str fn = "sgd_step_multi"
+    _nonneg(fn, "lr", lr)
+    _nonneg(fn, "momentum", momentum)
+    _nonneg(fn, "weight_decay", weight_decay)
+    if nesterov and (momentum <= 0 or dampening != 0):
+        raise ValueError(f"{fn}: nesterov needs momentum > 0 and dampening == 0, got "
+                         f"momentum={momentum}, dampening={dampening}")
+    params = list(params)
+    keep = []
+    cdef _Job *jobs = _jobs(fn, params, grads,
+                            ((momentum_bufs, "momentum_buf", momentum != 0,
+                              f"momentum={momentum}"),), None, first_steps, keep)
+    cdef Py_ssize_t i, k = len(params)
+    cdef int nt = num_threads(), isa = isa_level()
+    with nogil:
+        for i in range(k):
+            if jobs[i].f64:
+                mn_sgd_step_f64(<double *>jobs[i].p, <const double *>jobs[i].g,
+                                <double *>jobs[i].s0, jobs[i].n, lr, momentum, dampening,
+                                nesterov, weight_decay, maximize, jobs[i].first, isa, nt)
+            else:
+                mn_sgd_step_f32(<float *>jobs[i].p, <const float *>jobs[i].g,
+                                <float *>jobs[i].s0, jobs[i].n, lr, momentum, dampening,
+                                nesterov, weight_decay, maximize, jobs[i].first, isa, nt)
+    free(jobs)
+    return params
+
+
+def adam_step_multi(params, grads, exp_avgs, exp_avg_sqs, *, steps, double lr=1e-3,
+                    double beta1=0.9, double beta2=0.999, double eps=1e-8,
+                    double weight_decay=0.0, bint decoupled=False, bint amsgrad=False,
+                    bint maximize=False, max_exp_avg_sqs=None):
+    """adam_step for each tensor i (params[i], grads[i], exp_avgs[i], exp_avg_sqs[i],
+    max_exp_avg_sqs[i], step=steps[i]) in one call. Returns params."""
+    cdef str fn = "adam_step_multi"
+    _nonneg(fn, "lr", lr)
+    _nonneg(fn, "eps", eps)
+    _nonneg(fn, "weight_decay", weight_decay)
+    if not (0.0 <= beta1 < 1.0) or not (0.0 <= beta2 < 1.0):
+        raise ValueError(f"{fn}: betas must be in [0, 1), got ({beta1}, {beta2})")
+    params = list(params)
+    keep = []
+    cdef _Job *jobs = _jobs(fn, params, grads,
+                            ((exp_avgs, "exp_avg", True, ""),
+                             (exp_avg_sqs, "exp_avg_sq", True, ""),
+                             (max_exp_avg_sqs, "max_exp_avg_sq", amsgrad, "amsgrad=True")),
+                            steps, None, keep)
+    cdef Py_ssize_t i, k = len(params)
+    cdef int nt = num_threads(), isa = isa_level()
+    with nogil:
+        for i in range(k):
+            if jobs[i].f64:
+                mn_adam_step_f64(<double *>jobs[i].p, <const double *>jobs[i].g,
+                                 <double *>jobs[i].s0, <double *>jobs[i].s1,
+                                 <double *>jobs[i].s2, jobs[i].n, jobs[i].step, lr, beta1,
+                                 beta2, eps, weight_decay, decoupled, amsgrad, maximize, isa,
+                                 nt)
+            else:
+                mn_adam_step_f32(<float *>jobs[i].p, <const float *>jobs[i].g,
+                                 <float *>jobs[i].s0, <float *>jobs[i].s1,
+                                 <float *>jobs[i].s2, jobs[i].n, jobs[i].step, lr, beta1,
+                                 beta2, eps, weight_decay, decoupled, amsgrad, maximize, isa,
+                                 nt)
+    free(jobs)
+    return params
+
+
+def rmsprop_step_multi(params, grads, square_avgs, *, double lr=1e-2, double alpha=0.99,
+                       double eps=1e-8, double weight_decay=0.0, double momentum=0.0,
+                       bint centered=False, bint maximize=False, momentum_bufs=None,
+                       grad_avgs=None, bint eps_inside=False):
+    """rmsprop_step for each tensor i (params[i], grads[i], square_avgs[i], momentum_bufs[i],
+    grad_avgs[i]) in one call. Returns params."""
+    cdef str fn = "rmsprop_step_multi"
+    _nonneg(fn, "lr", lr)
+    _nonneg(fn, "eps", eps)
+    _nonneg(fn, "weight_decay", weight_decay)
+    _nonneg(fn, "momentum", momentum)
+    _nonneg(fn, "alpha", alpha)
+    params = list(params)
+    keep = []
+    cdef _Job *jobs = _jobs(fn, params, grads,
+                            ((square_avgs, "square_avg", True, ""),
+                             (grad_avgs, "grad_avg", centered, "centered=True"),
+                             (momentum_bufs, "momentum_buf", momentum > 0,
+                              f"momentum={momentum}")),
+                            None, None, keep)
+    cdef Py_ssize_t i, k = len(params)
+    cdef int nt = num_threads(), isa = isa_level()
+    with nogil:
+        for i in range(k):
+            if jobs[i].f64:
+                mn_rmsprop_step_f64(<double *>jobs[i].p, <const double *>jobs[i].g,
+                                    <double *>jobs[i].s0, <double *>jobs[i].s1,
+                                    <double *>jobs[i].s2, jobs[i].n, lr, alpha, eps,
+                                    weight_decay, momentum, centered, eps_inside, maximize,
+                                    isa, nt)
+            else:
+                mn_rmsprop_step_f32(<float *>jobs[i].p, <const float *>jobs[i].g,
+                                    <float *>jobs[i].s0, <float *>jobs[i].s1,
+                                    <float *>jobs[i].s2, jobs[i].n, lr, alpha, eps,
+                                    weight_decay, momentum, centered, eps_inside, maximize,
+                                    isa, nt)
+    free(jobs)
+    return params
+
+
+def adagrad_step_multi(params, grads, state_sums, *, steps, double lr=1e-2,
+                       double lr_decay=0.0, double weight_decay=0.0, double eps=1e-10,
+                       bint maximize=False, bint eps_inside=False):
+    """adagrad_step for each tensor i (params[i], grads[i], state_sums[i], step=steps[i]) in
+    one call. Returns params."""
+    cdef str fn = "adagrad_step_multi"
+    _nonneg(fn, "lr", lr)
+    _nonneg(fn, "lr_decay", lr_decay)
+    _nonneg(fn, "eps", eps)
+    _nonneg(fn, "weight_decay", weight_decay)
+    params = list(params)
+    keep = []
+    cdef _Job *jobs = _jobs(fn, params, grads, ((state_sums, "state_sum", True, ""),),
+                            steps, None, keep)
+    cdef Py_ssize_t i, k = len(params)
+    cdef int nt = num_threads(), isa = isa_level()
+    with nogil:
+        for i in range(k):
+            if jobs[i].f64:
+                mn_adagrad_step_f64(<double *>jobs[i].p, <const double *>jobs[i].g,
+                                    <double *>jobs[i].s0, jobs[i].n, jobs[i].step, lr,
+                                    lr_decay, weight_decay, eps, eps_inside, maximize, isa, nt)
+            else:
+                mn_adagrad_step_f32(<float *>jobs[i].p, <const float *>jobs[i].g,
+                                    <float *>jobs[i].s0, jobs[i].n, jobs[i].step, lr,
+                                    lr_decay, weight_decay, eps, eps_inside, maximize, isa, nt)
+    free(jobs)
+    return params

@@ -6,7 +6,7 @@ parameter; the optimizers hold no update maths of their own."""
 from __future__ import annotations
 
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import numpy as np
 
@@ -45,6 +45,42 @@ def step_impl(opt: Optimizer, p: Tensor, g: NDArray[Any]) -> ModuleType:
     ):
         return _kernels
     return _reference
+
+
+def apply_rule(
+    opt: Optimizer,
+    rule: str,
+    items: Iterable[tuple[Tensor, NDArray[Any], dict[str, Any]]],
+    buffers: dict[str, str],
+    per_tensor: dict[str, Callable[[Tensor, dict[str, Any]], Any]] | None = None,
+    **scalars: Any,
+) -> None:
+    """One update rule (``rule``, e.g. "adam_step") over a group's ``items`` (param, gradient,
+    state) from ``Optimizer._stepped``: every parameter the kernels take goes through ONE
+    ``minnet.kernels.<rule>_multi`` call, the rest (other dtypes or layouts) through the
+    reference one by one. ``buffers`` maps the rule's state-argument names to state keys
+    (``{"momentum_buf": "momentum_buffer"}``); ``per_tensor`` maps its per-tensor scalar
+    arguments to a function of (param, state) (``{"step": lambda p, s: s["step"]}``)."""
+    per_tensor = per_tensor or {}
+    fast: list[tuple[Tensor, NDArray[Any], dict[str, Any]]] = []
+    slow: list[tuple[Tensor, NDArray[Any], dict[str, Any]]] = []
+    for item in items:
+        (fast if step_impl(opt, item[0], item[1]) is _kernels else slow).append(item)
+    if fast:
+        kw: dict[str, Any] = {
+            "params": [p.data for p, _, _ in fast],
+            "grads": [g for _, g, _ in fast],
+        }
+        for name, key in buffers.items():
+            kw[name + "s"] = [s.get(key) for _, _, s in fast]
+        for name, fn in per_tensor.items():
+            kw[name + "s"] = [fn(p, s) for p, _, s in fast]
+        getattr(_kernels, rule + "_multi")(**kw, **scalars)
+    single = getattr(_reference, rule)
+    for p, g, s in slow:
+        one: dict[str, Any] = {name: s.get(key) for name, key in buffers.items()}
+        one.update({name: fn(p, s) for name, fn in per_tensor.items()})
+        single(p.data, g, **one, **scalars)
 
 
 def scratch(opt: Optimizer, p: Tensor, name: str = "tmp") -> NDArray[Any]:

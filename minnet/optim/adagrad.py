@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from minnet.optim._functional import check_nonneg, step_impl
+from minnet.optim._functional import apply_rule, check_nonneg
 from minnet.optim.optimizer import Optimizer, ParamsT
 
 __all__ = ["Adagrad"]
@@ -84,18 +84,21 @@ class Adagrad(Optimizer):
             }
 
     def _update_group(self, group: dict[str, Any]) -> None:
+        items = []
         for p, raw, state in self._stepped(group):
             if "sum" not in state:  # a state cleared or loaded without it
                 state["sum"] = np.full_like(p.data, group["initial_accumulator_value"])
-            step_impl(self, p, raw).adagrad_step(
-                p.data,
-                raw,
-                state["sum"],
-                step=state["step"],
-                lr=group["lr"],
-                lr_decay=group["lr_decay"],
-                weight_decay=group["weight_decay"],
-                eps=group["eps"],
-                maximize=group["maximize"],
-                eps_inside=self._eps_inside,
-            )
+            items.append((p, raw, state))
+        apply_rule(
+            self,
+            "adagrad_step",
+            items,
+            {"state_sum": "sum"},
+            {"step": lambda p, state: state["step"]},
+            lr=group["lr"],
+            lr_decay=group["lr_decay"],
+            weight_decay=group["weight_decay"],
+            eps=group["eps"],
+            maximize=group["maximize"],
+            eps_inside=self._eps_inside,
+        )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from minnet.optim._functional import check_nonneg, step_impl
+from minnet.optim._functional import apply_rule, check_nonneg
 from minnet.optim.optimizer import Optimizer, ParamsT
 
 __all__ = ["Adam", "AdamW"]
@@ -83,27 +83,23 @@ class Adam(Optimizer):
     _decoupled = False
 
     def _update_group(self, group: dict[str, Any]) -> None:
-        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-        wd = group["weight_decay"]
-        for p, raw, state in self._stepped(
-            group, exp_avg=True, exp_avg_sq=True, max_exp_avg_sq=group["amsgrad"]
-        ):
-            step_impl(self, p, raw).adam_step(
-                p.data,
-                raw,
-                state["exp_avg"],
-                state["exp_avg_sq"],
-                step=state["step"],
-                lr=lr,
-                beta1=beta1,
-                beta2=beta2,
-                eps=eps,
-                weight_decay=wd,
-                decoupled=self._decoupled,
-                amsgrad=group["amsgrad"],
-                maximize=group["maximize"],
-                max_exp_avg_sq=state.get("max_exp_avg_sq"),
-            )
+        (beta1, beta2), amsgrad = group["betas"], group["amsgrad"]
+        items = self._stepped(group, exp_avg=True, exp_avg_sq=True, max_exp_avg_sq=amsgrad)
+        apply_rule(
+            self,
+            "adam_step",
+            items,
+            {"exp_avg": "exp_avg", "exp_avg_sq": "exp_avg_sq", "max_exp_avg_sq": "max_exp_avg_sq"},
+            {"step": lambda p, state: state["step"]},
+            lr=group["lr"],
+            beta1=beta1,
+            beta2=beta2,
+            eps=group["eps"],
+            weight_decay=group["weight_decay"],
+            decoupled=self._decoupled,
+            amsgrad=amsgrad,
+            maximize=group["maximize"],
+        )
 
 
 class AdamW(Adam):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from minnet.optim._functional import check_nonneg, step_impl
+from minnet.optim._functional import apply_rule, check_nonneg
 from minnet.optim.optimizer import Optimizer, ParamsT
 
 __all__ = ["RMSprop"]
@@ -78,22 +78,25 @@ class RMSprop(Optimizer):
         )
 
     def _update_group(self, group: dict[str, Any]) -> None:
-        lr, alpha, eps, mu = group["lr"], group["alpha"], group["eps"], group["momentum"]
-        for p, raw, state in self._stepped(
+        mu = group["momentum"]
+        items = self._stepped(
             group, square_avg=True, momentum_buffer=mu > 0, grad_avg=group["centered"]
-        ):
-            step_impl(self, p, raw).rmsprop_step(
-                p.data,
-                raw,
-                state["square_avg"],
-                lr=lr,
-                alpha=alpha,
-                eps=eps,
-                weight_decay=group["weight_decay"],
-                momentum=mu,
-                centered=group["centered"],
-                maximize=group["maximize"],
-                momentum_buf=state.get("momentum_buffer"),
-                grad_avg=state.get("grad_avg"),
-                eps_inside=self._eps_inside,
-            )
+        )
+        apply_rule(
+            self,
+            "rmsprop_step",
+            items,
+            {
+                "square_avg": "square_avg",
+                "momentum_buf": "momentum_buffer",
+                "grad_avg": "grad_avg",
+            },
+            lr=group["lr"],
+            alpha=group["alpha"],
+            eps=group["eps"],
+            weight_decay=group["weight_decay"],
+            momentum=mu,
+            centered=group["centered"],
+            maximize=group["maximize"],
+            eps_inside=self._eps_inside,
+        )

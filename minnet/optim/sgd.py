@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from minnet.optim._functional import check_nonneg, step_impl
+from minnet.optim._functional import apply_rule, check_nonneg
 from minnet.optim.optimizer import Optimizer, ParamsT
 
 __all__ = ["SGD"]
@@ -70,21 +70,23 @@ class SGD(Optimizer):
         )
 
     def _update_group(self, group: dict[str, Any]) -> None:
-        lr, mu, damp = group["lr"], group["momentum"], group["dampening"]
-        nesterov, wd, maximize = group["nesterov"], group["weight_decay"], group["maximize"]
+        mu = group["momentum"]
+        items, first = [], set()
         for p, raw, state in self._stepped(group):
-            first = mu != 0 and "momentum_buffer" not in state
-            if first:
+            if mu != 0 and "momentum_buffer" not in state:
                 state["momentum_buffer"] = np.empty_like(p.data)
-            step_impl(self, p, raw).sgd_step(
-                p.data,
-                raw,
-                state.get("momentum_buffer"),
-                lr=lr,
-                momentum=mu,
-                dampening=damp,
-                nesterov=nesterov,
-                weight_decay=wd,
-                maximize=maximize,
-                first_step=first,
-            )
+                first.add(id(p))
+            items.append((p, raw, state))
+        apply_rule(
+            self,
+            "sgd_step",
+            items,
+            {"momentum_buf": "momentum_buffer"},
+            {"first_step": lambda p, state: id(p) in first},
+            lr=group["lr"],
+            momentum=mu,
+            dampening=group["dampening"],
+            nesterov=group["nesterov"],
+            weight_decay=group["weight_decay"],
+            maximize=group["maximize"],
+        )

@@ -142,3 +142,151 @@ def adagrad_step(
     std = np.sqrt(state_sum + eps) if eps_inside else np.sqrt(state_sum) + eps
     param -= clr * (g / std)
     return param
+
+
+# ---- multi-tensor steps: the single-tensor rule applied to each tensor of a list ------------
+def _each(n, seq):
+    return [None] * n if seq is None else list(seq)
+
+
+def sgd_step_multi(
+    params,
+    grads,
+    momentum_bufs=None,
+    *,
+    lr,
+    momentum=0.0,
+    dampening=0.0,
+    nesterov=False,
+    weight_decay=0.0,
+    maximize=False,
+    first_steps=None,
+):
+    """sgd_step on each tensor i; first_steps[i] is its first_step (None: all False)."""
+    params = list(params)
+    firsts = [False] * len(params) if first_steps is None else list(first_steps)
+    for p, g, b, first in zip(params, grads, _each(len(params), momentum_bufs), firsts):
+        sgd_step(
+            p,
+            g,
+            b,
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            nesterov=nesterov,
+            weight_decay=weight_decay,
+            maximize=maximize,
+            first_step=first,
+        )
+    return params
+
+
+def adam_step_multi(
+    params,
+    grads,
+    exp_avgs,
+    exp_avg_sqs,
+    *,
+    steps,
+    lr=1e-3,
+    beta1=0.9,
+    beta2=0.999,
+    eps=1e-8,
+    weight_decay=0.0,
+    decoupled=False,
+    amsgrad=False,
+    maximize=False,
+    max_exp_avg_sqs=None,
+):
+    """adam_step on each tensor i, with step=steps[i]."""
+    params = list(params)
+    vmaxes = _each(len(params), max_exp_avg_sqs)
+    for p, g, m, v, vmax, step in zip(params, grads, exp_avgs, exp_avg_sqs, vmaxes, steps):
+        adam_step(
+            p,
+            g,
+            m,
+            v,
+            step=step,
+            lr=lr,
+            beta1=beta1,
+            beta2=beta2,
+            eps=eps,
+            weight_decay=weight_decay,
+            decoupled=decoupled,
+            amsgrad=amsgrad,
+            maximize=maximize,
+            max_exp_avg_sq=vmax,
+        )
+    return params
+
+
+def rmsprop_step_multi(
+    params,
+    grads,
+    square_avgs,
+    *,
+    lr=1e-2,
+    alpha=0.99,
+    eps=1e-8,
+    weight_decay=0.0,
+    momentum=0.0,
+    centered=False,
+    maximize=False,
+    momentum_bufs=None,
+    grad_avgs=None,
+    eps_inside=False,
+):
+    """rmsprop_step on each tensor i."""
+    params = list(params)
+    n = len(params)
+    for p, g, sq, b, ga in zip(
+        params, grads, square_avgs, _each(n, momentum_bufs), _each(n, grad_avgs)
+    ):
+        rmsprop_step(
+            p,
+            g,
+            sq,
+            lr=lr,
+            alpha=alpha,
+            eps=eps,
+            weight_decay=weight_decay,
+            momentum=momentum,
+            centered=centered,
+            maximize=maximize,
+            momentum_buf=b,
+            grad_avg=ga,
+            eps_inside=eps_inside,
+        )
+    return params
+
+
+def adagrad_step_multi(
+    params,
+    grads,
+    state_sums,
+    *,
+    steps,
+    lr=1e-2,
+    lr_decay=0.0,
+    weight_decay=0.0,
+    eps=1e-10,
+    maximize=False,
+    eps_inside=False,
+):
+    """adagrad_step on each tensor i, with step=steps[i]."""
+    params = list(params)
+    for p, g, s, step in zip(params, grads, state_sums, steps):
+        adagrad_step(
+            p,
+            g,
+            s,
+            step=step,
+            lr=lr,
+            lr_decay=lr_decay,
+            weight_decay=weight_decay,
+            eps=eps,
+            maximize=maximize,
+            eps_inside=eps_inside,
+        )
+    return params

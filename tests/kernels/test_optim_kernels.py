@@ -343,3 +343,195 @@ def test_noncontiguous_and_aliased_grad():
 def test_bad_input_raises_naming_argument_and_shapes(call, exc, pattern):
     with pytest.raises(exc, match=pattern):
         call()
+
+
+# ---- multi-tensor forms ----------------------------------------------------------------------
+MULTI_STATES = {  # rule -> the multi form's state-list argument names, in the single's order
+    "sgd_step": {"momentum_buf": "momentum_bufs"},
+    "adam_step": {
+        "exp_avg": "exp_avgs",
+        "exp_avg_sq": "exp_avg_sqs",
+        "max_exp_avg_sq": "max_exp_avg_sqs",
+    },
+    "rmsprop_step": {
+        "square_avg": "square_avgs",
+        "momentum_buf": "momentum_bufs",
+        "grad_avg": "grad_avgs",
+    },
+    "adagrad_step": {"state_sum": "state_sums"},
+}
+MULTI_SIZES = [17, 0, 1, 1000, 3]
+# mixed dtypes in one call: each tensor runs the kernel of its own dtype
+MULTI_DTYPES = [np.float32, np.float64, np.float32, np.float32, np.float64]
+
+
+def _multi_run(impl, name, ps, grads, states, opts, steps0):
+    """STEPS multi-tensor updates; tensor i's step count starts after steps0[i] (a parameter
+    that joined later, as in an optimizer whose params got gradients at different times)."""
+    ps = [p.copy() for p in ps]
+    states = [{k: v.copy() for k, v in s.items()} for s in states]
+    fn = getattr(impl, name + "_multi")
+    for t in range(STEPS):
+        kw = dict(opts)
+        if name in ("adam_step", "adagrad_step"):
+            kw["steps"] = [s0 + t + 1 for s0 in steps0]
+        if name == "sgd_step":
+            kw["first_steps"] = [t == 0] * len(ps)
+        for state, arg in MULTI_STATES[name].items():
+            if all(state in s for s in states):
+                kw[arg] = [s[state] for s in states]
+        gs = [g[t] for g in grads]
+        if name == "sgd_step":
+            fn(ps, gs, kw.pop("momentum_bufs", None), **kw)
+        elif name == "adam_step":
+            fn(ps, gs, kw.pop("exp_avgs"), kw.pop("exp_avg_sqs"), **kw)
+        elif name == "rmsprop_step":
+            fn(ps, gs, kw.pop("square_avgs"), **kw)
+        else:
+            fn(ps, gs, kw.pop("state_sums"), **kw)
+    return ps, states
+
+
+def _single_run(name, ps, grads, states, opts, steps0):
+    """The same updates through the single-tensor kernel, tensor by tensor."""
+    out_p, out_s = [], []
+    for p, g, s, s0 in zip(ps, grads, states, steps0):
+        p, s = p.copy(), {k: v.copy() for k, v in s.items()}
+        fn = getattr(kernels, name)
+        for t in range(STEPS):
+            kw = dict(opts)
+            if name in ("adam_step", "adagrad_step"):
+                kw["step"] = s0 + t + 1
+            if name == "sgd_step":
+                fn(p, g[t], s.get("momentum_buf"), first_step=t == 0, **kw)
+            elif name == "adam_step":
+                fn(
+                    p,
+                    g[t],
+                    s["exp_avg"],
+                    s["exp_avg_sq"],
+                    max_exp_avg_sq=s.get("max_exp_avg_sq"),
+                    **kw,
+                )
+            elif name == "rmsprop_step":
+                fn(
+                    p,
+                    g[t],
+                    s["square_avg"],
+                    momentum_buf=s.get("momentum_buf"),
+                    grad_avg=s.get("grad_avg"),
+                    **kw,
+                )
+            else:
+                fn(p, g[t], s["state_sum"], **kw)
+        out_p.append(p)
+        out_s.append(s)
+    return out_p, out_s
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_multi_step_is_the_single_step_per_tensor(name):
+    state_names, options = CASES[name]
+    rng = np.random.default_rng(7)
+    steps0 = [0, 3, 0, 1, 10]
+    for opts in options[::3]:
+        ps = [rng.standard_normal(n).astype(d) for n, d in zip(MULTI_SIZES, MULTI_DTYPES)]
+        grads = [
+            [rng.standard_normal(n).astype(d) for _ in range(STEPS)]
+            for n, d in zip(MULTI_SIZES, MULTI_DTYPES)
+        ]
+        states = [
+            {
+                s: (np.full(n, 0.1, d) if s == "state_sum" else np.zeros(n, d))
+                for s in state_names
+                if _needs(name, s, opts)
+            }
+            for n, d in zip(MULTI_SIZES, MULTI_DTYPES)
+        ]
+        with minnet.threads(2):
+            got_p, got_s = _multi_run(kernels, name, ps, grads, states, opts, steps0)
+            one_p, one_s = _single_run(name, ps, grads, states, opts, steps0)
+        ref_p, ref_s = _multi_run(reference, name, ps, grads, states, opts, steps0)
+        for i in range(len(ps)):
+            assert np.array_equal(got_p[i], one_p[i]), f"{name} {opts} tensor {i}"
+            _close(got_p[i], ref_p[i], MULTI_DTYPES[i], f"{name} {opts} tensor {i}")
+            for s in got_s[i]:
+                assert np.array_equal(got_s[i][s], one_s[i][s])
+                _close(got_s[i][s], ref_s[i][s], MULTI_DTYPES[i], f"{name} {opts} {i} {s}")
+
+
+def test_multi_step_of_no_tensors_is_a_no_op():
+    assert kernels.adam_step_multi([], [], [], [], steps=[]) == []
+    assert kernels.sgd_step_multi([], [], lr=0.1) == []
+
+
+_P = [np.zeros(3, np.float32), np.zeros(2, np.float32)]
+
+
+def _z():
+    return [z.copy() for z in _P]
+
+
+@pytest.mark.parametrize(
+    "call,exc,pattern",
+    [
+        (
+            lambda: kernels.sgd_step_multi(_P, _P[:1], lr=0.1),
+            ValueError,
+            r"grads has 1 entries, params has 2",
+        ),
+        (
+            lambda: kernels.adam_step_multi(_P, _P, _z(), _z(), steps=[1]),
+            ValueError,
+            r"steps has 1 entries",
+        ),
+        (
+            lambda: kernels.adam_step_multi(_P, _P, _z(), _z(), steps=[1, 0]),
+            ValueError,
+            r"adam_step_multi: tensor 1: step must be >= 1",
+        ),
+        (
+            lambda: kernels.adagrad_step_multi(
+                _P, [_P[0], np.zeros(3, np.float32)], [z.copy() for z in _P], steps=[1, 1]
+            ),
+            ValueError,
+            r"adagrad_step_multi: tensor 1: grad must have the shape of param \(2,\), got \(3,\)",
+        ),
+        (
+            lambda: kernels.sgd_step_multi(_P, _P, lr=0.1, momentum=0.9),
+            ValueError,
+            r"sgd_step_multi: tensor 0: momentum=0.9 needs momentum_buf",
+        ),
+        (
+            lambda: kernels.rmsprop_step_multi(_P, _P, [_P[0].copy(), None]),
+            TypeError,
+            r"rmsprop_step_multi: tensor 1: square_avg must be a numpy.ndarray, got NoneType",
+        ),
+        (
+            lambda: kernels.adam_step_multi(
+                [_P[0], _P[1].astype(np.float64)],
+                _P,
+                [z.copy() for z in _P],
+                [z.copy() for z in _P],
+                steps=[1, 1],
+            ),
+            TypeError,
+            r"tensor 1: exp_avg must have the dtype of param \(float64\)",
+        ),
+        (
+            lambda: kernels.sgd_step_multi(_P, _P, lr=-1.0),
+            ValueError,
+            r"sgd_step_multi: lr must be >= 0",
+        ),
+        (
+            lambda: kernels.adam_step_multi(
+                [_P[0], _P[0]], _P, [_P[0], _P[0]], [z.copy() for z in _P], steps=[1, 1]
+            ),
+            ValueError,
+            r"tensor 0: param and exp_avg share memory",
+        ),
+    ],
+)
+def test_multi_step_bad_input(call, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        call()
