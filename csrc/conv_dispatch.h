@@ -42,16 +42,17 @@ static inline int FN(use_wide)(const mn_conv2d_geom *g)
 
 /* Row tiles (conv_rowtile.h) for a product with `rows` output rows (C_out_g forward,
  * C_in_g for dX) over `chans` input planes: float32 on AVX-512, stride 1 (or 2 both ways
- * with s2: the forward and dW), dilation 1, 3 taps wide, 16+ rows (a block is 16 or 32
+ * with s2: the forward and dW, 3 taps only), dilation 1, 3 or 5 taps wide (5: the forward
+ * and dX; the driver keeps 5-wide dW on the wide tiles), 16+ rows (a block is 16 or 32
  * channels), 4+ planes (on the 1-channel first layer the tile's epilogue outweighs its 27
  * FMAs a pixel). Returns the channel vectors per tile (1 or 2), or 0: the wide tiles. */
 static int FN(rowtile_nv)(const mn_conv2d_geom *g, ptrdiff_t rows, ptrdiff_t chans, int isa,
                           int s2)
 {
 #if MN_X86 && DT_F32
-    const int st = g->sh == g->sw && (g->sh == 1 || (s2 && g->sh == 2));
+    const int st = g->sh == g->sw && (g->sh == 1 || (s2 && g->sh == 2 && g->kw == 3));
     if (mn_conv2d_rowtile && mn_effective_isa(isa) >= MN_ISA_AVX512 && st && g->dh == 1 &&
-        g->dw == 1 && g->kw == 3 && rows >= 16 && chans >= 4)
+        g->dw == 1 && (g->kw == 3 || g->kw == 5) && rows >= 16 && chans >= 4)
         return rows > 16 ? 2 : 1;
 #endif
     (void)g, (void)rows, (void)chans, (void)isa, (void)s2;

@@ -139,7 +139,7 @@ static int FN(implicit_fwd)(const DT *x, const DT *w, const DT *b, DT *y, uint8_
     const int rt = FN(rowtile_nv)(g, cout_g, cin_g, isa, 1); /* row tiles, 16*rt channels */
 #if MN_X86 && DT_F32
     /* their planes at stride 2: the padded input itself (rows of 2*OW + 1), not phases */
-    const ptrdiff_t Hr = g->sh * (OH - 1) + g->kh, Wr = g->sw * (OW - 1) + 3;
+    const ptrdiff_t Hr = g->sh * (OH - 1) + g->kh, Wr = g->sw * (OW - 1) + g->kw;
 #endif
     const ptrdiff_t mr = rt ? 16 * rt : ik.mr;
     const ptrdiff_t Mp = FN(round_up)(cout_g, mr), xpn = g->sh * g->sw * cin_g * Hp * Wp;
@@ -180,8 +180,8 @@ static int FN(implicit_fwd)(const DT *x, const DT *w, const DT *b, DT *y, uint8_
                     if (rt) {
                         FN(ik_pad)(&ik, x + n * xs + gi * cin_g * g->h * g->w, cin_g, g, Hr, Wr,
                                    xp);
-                        rowtile_image(cin_g, g->kh, wp + gi * Mp * K, K, cout_g, rt, (int)g->sh,
-                                      xp, Hr, Wr, OH, OW, yn + gi * cout_g * P, P,
+                        rowtile_image(cin_g, g->kh, g->kw, wp + gi * Mp * K, K, cout_g, rt,
+                                      (int)g->sh, xp, Hr, Wr, OH, OW, yn + gi * cout_g * P, P,
                                       b ? b + gi * cout_g : NULL, act == MN_ACT_RELU);
                         continue;
                     }
@@ -234,9 +234,9 @@ static int FN(implicit_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *
     const ptrdiff_t Hq = H + (kh - 1) * g->dh, Wq = W + (kw - 1) * g->dw, Kq = cout_g * kh * kw;
     const int rt = dx && FN(dx_is_flipped_conv)(g) ? FN(rowtile_nv)(g, cin_g, cout_g, isa, 0) : 0;
     /* dW by row tiles too (conv_rowtile.h: rowdw_image), same conditions with C_out_g rows */
-    const int rtw = dw && g->ow >= 2 && FN(rowtile_nv)(g, cout_g, cin_g, isa, 1) != 0;
-    /* their planes: the padded input itself (rows of sw*(OW-1) + 3), not stride phases */
-    const ptrdiff_t Hr = g->sh * (OH - 1) + kh, Wr = g->sw * (OW - 1) + 3;
+    const int rtw = dw && g->ow >= 2 && kw == 3 && FN(rowtile_nv)(g, cout_g, cin_g, isa, 1) != 0;
+    /* their planes: the padded input itself (rows of sw*(OW-1) + kw), not stride phases */
+    const ptrdiff_t Hr = g->sh * (OH - 1) + kh, Wr = g->sw * (OW - 1) + kw;
     const ptrdiff_t mrq = rt ? 16 * rt : ik.mr;
     const ptrdiff_t Tq = H * Wq, Tqp = FN(round_up)(Tq, nr), Mq = FN(round_up)(cin_g, mrq);
     const ptrdiff_t dypn = cout_g * Hq * Wq;
@@ -308,9 +308,9 @@ static int FN(implicit_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *
                         FN(ik_pad)(&ik, dyg, cout_g, &gt, Hq, Wq, dyp);
 #if MN_X86 && DT_F32
                         if (rt)
-                            rowtile_image(cout_g, kh, wfp + gi * Mq * Kq, Kq, cin_g, rt, 1, dyp,
-                                          Hq, Wq, H, W, dx + n * xs + gi * cin_g * HW, HW, NULL,
-                                          0);
+                            rowtile_image(cout_g, kh, kw, wfp + gi * Mq * Kq, Kq, cin_g, rt, 1,
+                                          dyp, Hq, Wq, H, W, dx + n * xs + gi * cin_g * HW, HW,
+                                          NULL, 0);
                         else
 #endif
                             FN(ik_image)(&ik, Kq, cin_g, Tqp, H, W, Wq, wfp + gi * Mq * Kq, dyp,

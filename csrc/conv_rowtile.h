@@ -1,4 +1,5 @@
-/* Row tiles of 3-wide convolutions with stride 1 or 2 (AVX-512, float32), included by
+/* Row tiles of 3-wide convolutions with stride 1 or 2, and 5-wide ones with stride 1
+ * (forward and dX; their dW stays with the wide tiles) (AVX-512, float32), included by
  * conv_isa.h in its float instantiation after the implicit kernels (it uses their 16x16
  * transpose). Stride 1: forward, dX (the flipped convolution of dY) and dW; stride 2: the
  * forward and dW (value m meets tap q of pixel (m - q) / 2), dX stays with the phases.
@@ -24,8 +25,8 @@
  * elements past its first pixel, so the caller leaves that much slack after the last plane
  * (and OW + R + 1 <= 16 + Wp: a partial last tile reads on into the next row or the slack). */
 
-#define RT_DEF(R, NV, S)                                                                          \
-    ATTR_AVX512 static void rowtile_##R##_##NV##_##S(                                             \
+#define RT_DEF(R, NV, S, KW)                                                                      \
+    ATTR_AVX512 static void rowtile_##R##_##NV##_##S##_##KW(                                      \
         ptrdiff_t C, ptrdiff_t kh, const float *restrict wt, const float *restrict x0,            \
         ptrdiff_t Wp, ptrdiff_t HWp, float *restrict y, ptrdiff_t ldy, int nvalid, int ncout,     \
         const float *restrict bias, int relu)                                                     \
@@ -36,28 +37,21 @@
         for (ptrdiff_t c = 0; c < C; c++)                                                         \
             for (ptrdiff_t p = 0; p < kh; p++) {                                                  \
                 const float *a = x0 + c * HWp + p * Wp;                                           \
-                const float *w = wt + (c * kh + p) * 3 * (NV * 16);                               \
-                __m512 w0[NV], w1[NV], w2[NV];                                                    \
-                _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++)                              \
-                {                                                                                 \
-                    w0[v] = _mm512_loadu_ps(w + v * 16);                                          \
-                    w1[v] = _mm512_loadu_ps(w + NV * 16 + v * 16);                                \
-                    w2[v] = _mm512_loadu_ps(w + 2 * NV * 16 + v * 16);                            \
-                }                                                                                 \
+                const float *w = wt + (c * kh + p) * KW * (NV * 16);                              \
+                __m512 wq[KW][NV];                                                                \
+                _Pragma("GCC unroll 5") for (int q = 0; q < KW; q++)                              \
+                    _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) wq[q][v] =               \
+                        _mm512_loadu_ps(w + (q * NV + v) * 16);                                   \
                 /* value m meets tap q of pixel (m - q) / S */                                    \
-                _Pragma("GCC unroll 32") for (int m = 0; m < S * (R - 1) + 3; m++)                \
+                _Pragma("GCC unroll 40") for (int m = 0; m < S * (R - 1) + KW; m++)               \
                 {                                                                                 \
                     const __m512 xv = _mm512_set1_ps(a[m]);                                       \
-                    _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++)                          \
+                    _Pragma("GCC unroll 5") for (int q = 0; q < KW; q++)                          \
+                        _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++)                      \
                     {                                                                             \
-                        if (m % S == 0 && m / S < R)                                              \
-                            acc[m / S][v] = _mm512_fmadd_ps(xv, w0[v], acc[m / S][v]);            \
-                        if (m >= 1 && (m - 1) % S == 0 && (m - 1) / S < R)                        \
-                            acc[(m - 1) / S][v] =                                                 \
-                                _mm512_fmadd_ps(xv, w1[v], acc[(m - 1) / S][v]);                  \
-                        if (m >= 2 && (m - 2) % S == 0 && (m - 2) / S < R)                        \
-                            acc[(m - 2) / S][v] =                                                 \
-                                _mm512_fmadd_ps(xv, w2[v], acc[(m - 2) / S][v]);                  \
+                        if (m >= q && (m - q) % S == 0 && (m - q) / S < R)                        \
+                            acc[(m - q) / S][v] =                                                 \
+                                _mm512_fmadd_ps(xv, wq[q][v], acc[(m - q) / S][v]);               \
                     }                                                                             \
                 }                                                                                 \
             }                                                                                     \
@@ -81,18 +75,24 @@
         }                                                                                         \
     }
 
-/* rowtile_<R>_<NV>_<S>: R pixels, NV channel vectors, stride S: rowtile_{7,8,12}_2_{1,2},
- * rowtile_{14,16}_1_{1,2} */
-RT_DEF(7, 2, 1)
-RT_DEF(8, 2, 1)
-RT_DEF(12, 2, 1)
-RT_DEF(14, 1, 1)
-RT_DEF(16, 1, 1)
-RT_DEF(7, 2, 2)
-RT_DEF(8, 2, 2)
-RT_DEF(12, 2, 2)
-RT_DEF(14, 1, 2)
-RT_DEF(16, 1, 2)
+/* rowtile_<R>_<NV>_<S>_<KW>: R pixels, NV channel vectors, stride S, KW taps wide:
+ * rowtile_{7,8,12}_2_{1,2}_3, rowtile_{14,16}_1_{1,2}_3, and at 5 taps (stride 1 only; no
+ * 12-pixel tile, whose 24 accumulators and 10 weight vectors would not fit the 32 registers)
+ * rowtile_{7,8}_2_1_5, rowtile_{14,16}_1_1_5 */
+RT_DEF(7, 2, 1, 3)
+RT_DEF(8, 2, 1, 3)
+RT_DEF(12, 2, 1, 3)
+RT_DEF(14, 1, 1, 3)
+RT_DEF(16, 1, 1, 3)
+RT_DEF(7, 2, 2, 3)
+RT_DEF(8, 2, 2, 3)
+RT_DEF(12, 2, 2, 3)
+RT_DEF(14, 1, 2, 3)
+RT_DEF(16, 1, 2, 3)
+RT_DEF(7, 2, 1, 5)
+RT_DEF(8, 2, 1, 5)
+RT_DEF(14, 1, 1, 5)
+RT_DEF(16, 1, 1, 5)
 #undef RT_DEF
 
 typedef void (*rowtile_fn)(ptrdiff_t, ptrdiff_t, const float *, const float *, ptrdiff_t,
@@ -109,21 +109,31 @@ static inline int rowtile_r(ptrdiff_t OW, int nv)
 
 /* One image (one group): out[o*ldy + i*OW + j] for o < rows, every output pixel, from the
  * planes xp (C channels of Hp x Wp, stride s = 1 or 2 in both directions: output (i, j)
- * reads (s*i + p, s*j + q)) and wp (ik_pack, mr = nv*16). */
-static void rowtile_image(ptrdiff_t C, ptrdiff_t kh, const float *wp, ptrdiff_t K, ptrdiff_t rows,
-                          int nv, int s, const float *xp, ptrdiff_t Hp, ptrdiff_t Wp, ptrdiff_t OH,
-                          ptrdiff_t OW, float *out, ptrdiff_t ldy, const float *bias, int relu)
+ * reads (s*i + p, s*j + q)) and wp (ik_pack, mr = nv*16); kw = 3, or 5 at stride 1. */
+static void rowtile_image(ptrdiff_t C, ptrdiff_t kh, ptrdiff_t kw, const float *wp, ptrdiff_t K,
+                          ptrdiff_t rows, int nv, int s, const float *xp, ptrdiff_t Hp,
+                          ptrdiff_t Wp, ptrdiff_t OH, ptrdiff_t OW, float *out, ptrdiff_t ldy,
+                          const float *bias, int relu)
 {
     const int R = rowtile_r(OW, nv);
-    const rowtile_fn fn = s == 1 ? (nv == 2 ? (R == 7 ? rowtile_7_2_1 : rowtile_8_2_1)
-                                            : (R == 14 ? rowtile_14_1_1 : rowtile_16_1_1))
-                                 : (nv == 2 ? (R == 7 ? rowtile_7_2_2 : rowtile_8_2_2)
-                                            : (R == 14 ? rowtile_14_1_2 : rowtile_16_1_2));
+    rowtile_fn fn, f8, f12;
+    if (kw == 5) {
+        fn = nv == 2 ? (R == 7 ? rowtile_7_2_1_5 : rowtile_8_2_1_5)
+                     : (R == 14 ? rowtile_14_1_1_5 : rowtile_16_1_1_5);
+        f8 = rowtile_8_2_1_5;
+        f12 = NULL;
+    } else {
+        fn = s == 1 ? (nv == 2 ? (R == 7 ? rowtile_7_2_1_3 : rowtile_8_2_1_3)
+                               : (R == 14 ? rowtile_14_1_1_3 : rowtile_16_1_1_3))
+                    : (nv == 2 ? (R == 7 ? rowtile_7_2_2_3 : rowtile_8_2_2_3)
+                               : (R == 14 ? rowtile_14_1_2_3 : rowtile_16_1_2_3));
+        f8 = s == 1 ? rowtile_8_2_1_3 : rowtile_8_2_2_3;
+        f12 = s == 1 ? rowtile_12_2_1_3 : rowtile_12_2_2_3;
+    }
     /* rows of 20+ pixels with two channel vectors: nb tiles of 12 pixels first (24
      * accumulators, fewer loads per FMA), as many as leave a multiple of 8 for the 8-pixel
      * tiles (32 = 12+12+8, 28 = 12+8+8) */
-    const rowtile_fn f12 = s == 1 ? rowtile_12_2_1 : rowtile_12_2_2;
-    ptrdiff_t nb = nv == 2 && OW >= 20 ? OW / 12 : 0;
+    ptrdiff_t nb = f12 && nv == 2 && OW >= 20 ? OW / 12 : 0;
     while (nb > 0 && (OW - 12 * nb) % 8 != 0)
         nb--;
     const ptrdiff_t mr = 16 * nv;
@@ -131,12 +141,12 @@ static void rowtile_image(ptrdiff_t C, ptrdiff_t kh, const float *wp, ptrdiff_t 
         for (ptrdiff_t i = 0; i < OH; i++)
             for (ptrdiff_t j0 = 0; j0 < OW;) {
                 const int r = j0 < 12 * nb ? 12 : nb ? 8 : R;
-                (r == 12  ? f12
-                 : r == R ? fn
-                          : (s == 1 ? rowtile_8_2_1 : rowtile_8_2_2))(
-                    C, kh, wp + ob * K, xp + s * (i * Wp + j0), Wp, Hp * Wp,
-                    out + ob * ldy + i * OW + j0, ldy, (int)(OW - j0 < r ? OW - j0 : r),
-                    (int)(rows - ob < mr ? rows - ob : mr), bias ? bias + ob : NULL, relu);
+                (r == 12 ? f12
+                 : r == R
+                     ? fn
+                     : f8)(C, kh, wp + ob * K, xp + s * (i * Wp + j0), Wp, Hp * Wp,
+                           out + ob * ldy + i * OW + j0, ldy, (int)(OW - j0 < r ? OW - j0 : r),
+                           (int)(rows - ob < mr ? rows - ob : mr), bias ? bias + ob : NULL, relu);
                 j0 += r;
             }
 }

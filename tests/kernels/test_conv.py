@@ -328,8 +328,9 @@ def test_out_arrays_are_written(impl):
             impl.conv2d_forward(x, w, b, 1, 1, out=np.empty((2, 4, 4, 4)))
 
 
-# Row tiles (csrc/conv_rowtile.h: float32, AVX-512, stride and dilation 1, 3 taps wide,
-# 16+ output rows, 4+ input planes): partial last tiles (rows of 5, 9, 10, 13, 17, 23, 30),
+# Row tiles (csrc/conv_rowtile.h: float32, AVX-512, stride and dilation 1, 3 taps wide (or 5:
+# forward and dX at stride 1; their dW and stride 2 stay on the wide tiles), 16+ output rows,
+# 4+ input planes): partial last tiles (rows of 5, 9, 10, 13, 17, 23, 30),
 # both tile widths (7/8 pixels with 32 channels, 14/16 with 16), partial channel blocks
 # (17, 24, 33, 48 rows), kernel heights 1, 2 and 5, groups, valid and wider padding, stride 2,
 # and the input gradient (rows = C_in) through the same tiles.
@@ -356,6 +357,15 @@ ROWTILE = [
     ((2, 8, 10, 7), (20, 8, 4, 3), 2, (1, 2), 1, 1),
     ((2, 5, 12, 13), (24, 5, 5, 3), 2, 0, 1, 1),
     ((2, 12, 33, 34), (40, 6, 3, 3), 2, 1, 1, 2),
+    # 5 taps wide: both tile widths, partial tiles and channel blocks, dX (rows = C_in),
+    # cnn_tfdoc's 32->64 5x5 pad 2 at 14x14, a 5x5 at stride 2 (wide tiles), and groups
+    ((2, 32, 14, 14), (64, 32, 5, 5), 1, 2, 1, 1),
+    ((2, 4, 7, 9), (17, 4, 5, 5), 1, 2, 1, 1),
+    ((1, 16, 6, 21), (16, 16, 3, 5), 1, (1, 2), 1, 1),
+    ((2, 20, 9, 13), (33, 20, 5, 5), 1, 0, 1, 1),
+    ((2, 24, 5, 30), (20, 24, 2, 5), 1, (0, 3), 1, 1),
+    ((2, 8, 11, 12), (32, 8, 5, 5), 2, 2, 1, 1),
+    ((1, 32, 8, 8), (48, 16, 5, 5), 1, 2, 1, 2),
 ]
 
 
