@@ -18,30 +18,29 @@ from minnet.tensor import Tensor
 __all__ = ["rnn_layer", "gru_cell", "rnn_cell", "lstm_cell"]
 
 
+def _kernels(mode):
+    """The (forward, backward) sequence kernels of a GRU or RNN mode."""
+    if mode == "GRU":
+        return kernels.gru_forward, kernels.gru_backward
+    return kernels.rnn_forward, kernels.rnn_backward
+
+
 def _kernel_kwargs(mode):
     return {"nonlinearity": mode[4:].lower()} if mode.startswith("RNN") else {}
 
 
-class _Layer(Function):
-    """GRU / RNN over a sequence: forward(x, h0, w_ih, w_hh, b_ih, b_hh) -> [y; h_n]."""
+class _Recurrent(Function):
+    """What the layer and cell nodes share: each saves the same things for one call of its
+    kernel's backward (``*_backward(grads..., x, w_ih, w_hh, saved, ...)``)."""
 
-    def forward(self, x, h0, w_ih, w_hh, b_ih, b_hh, *, mode, lengths, reverse):
-        fwd = kernels.gru_forward if mode == "GRU" else kernels.rnn_forward
-        kw = dict(lengths=lengths, reverse=reverse, **_kernel_kwargs(mode))
-        T, B, H = x.shape[0], x.shape[1], w_hh.shape[1]
-        out = _empty((T + 1, B, H), x.dtype)
-        *_, saved = fwd(x, h0, w_ih, w_hh, b_ih, b_hh, out=out, alloc=_empty, **kw)
+    def _save(self, backward, x, w_ih, w_hh, saved, b_ih, kw):
         if any(self.needs_input_grad):
-            self.saved = (x, w_ih, w_hh, saved, b_ih is not None, kw)
-        return out
+            self.saved = (backward, x, w_ih, w_hh, saved, b_ih is not None, kw)
 
-    def backward(self, g):
-        x, w_ih, w_hh, saved, has_bias, kw = self.saved
-        bwd = kernels.gru_backward if "nonlinearity" not in kw else kernels.rnn_backward
-        T = x.shape[0]
-        return bwd(
-            g[:T],
-            g[T],
+    def _backward(self, *grads):
+        backward, x, w_ih, w_hh, saved, has_bias, kw = self.saved
+        return backward(
+            *grads,
             x,
             w_ih,
             w_hh,
@@ -53,7 +52,24 @@ class _Layer(Function):
         )
 
 
-class _LSTMLayer(Function):
+class _Layer(_Recurrent):
+    """GRU / RNN over a sequence: forward(x, h0, w_ih, w_hh, b_ih, b_hh) -> [y; h_n]."""
+
+    def forward(self, x, h0, w_ih, w_hh, b_ih, b_hh, *, mode, lengths, reverse):
+        fwd, bwd = _kernels(mode)
+        kw = dict(lengths=lengths, reverse=reverse, **_kernel_kwargs(mode))
+        T, B, H = x.shape[0], x.shape[1], w_hh.shape[1]
+        out = _empty((T + 1, B, H), x.dtype)
+        *_, saved = fwd(x, h0, w_ih, w_hh, b_ih, b_hh, out=out, alloc=_empty, **kw)
+        self._save(bwd, x, w_ih, w_hh, saved, b_ih, kw)
+        return out
+
+    def backward(self, g):
+        T = g.shape[0] - 1
+        return self._backward(g[:T], g[T])
+
+
+class _LSTMLayer(_Recurrent):
     """LSTM over a sequence: forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh) -> [y; h_n; c_n]."""
 
     def forward(self, x, h0, c0, w_ih, w_hh, b_ih, b_hh, *, lengths, reverse):
@@ -63,26 +79,12 @@ class _LSTMLayer(Function):
         *_, saved = kernels.lstm_forward(
             x, h0, c0, w_ih, w_hh, b_ih, b_hh, out=out, alloc=_empty, **kw
         )
-        if any(self.needs_input_grad):
-            self.saved = (x, w_ih, w_hh, saved, b_ih is not None, kw)
+        self._save(kernels.lstm_backward, x, w_ih, w_hh, saved, b_ih, kw)
         return out
 
     def backward(self, g):
-        x, w_ih, w_hh, saved, has_bias, kw = self.saved
-        T = x.shape[0]
-        return kernels.lstm_backward(
-            g[:T],
-            g[T],
-            g[T + 1],
-            x,
-            w_ih,
-            w_hh,
-            saved,
-            has_bias=has_bias,
-            need_dx=self.needs_input_grad[0],
-            alloc=_empty,
-            **kw,
-        )
+        T = g.shape[0] - 2
+        return self._backward(g[:T], g[T], g[T + 1])
 
 
 class _Rows(Function):
@@ -120,62 +122,35 @@ def rnn_layer(mode, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, lengths=None, r
     return _Rows.apply(out, lo=0, hi=T), _Rows.apply(out, lo=T, hi=None)
 
 
-class _Cell(Function):
+class _Cell(_Recurrent):
     """One GRU / RNN step: forward(x (B, I), h (B, H), w_ih, w_hh, b_ih, b_hh) -> h'."""
 
     def forward(self, x, h, w_ih, w_hh, b_ih, b_hh, *, mode):
-        fwd = kernels.gru_forward if mode == "GRU" else kernels.rnn_forward
+        fwd, bwd = _kernels(mode)
         kw = _kernel_kwargs(mode)
         x1 = x[None]
         _, hn, saved = fwd(x1, h, w_ih, w_hh, b_ih, b_hh, alloc=_empty, **kw)
-        if any(self.needs_input_grad):
-            self.saved = (x1, w_ih, w_hh, saved, b_ih is not None, kw)
+        self._save(bwd, x1, w_ih, w_hh, saved, b_ih, kw)
         return hn
 
     def backward(self, g):
-        x1, w_ih, w_hh, saved, has_bias, kw = self.saved
-        bwd = kernels.gru_backward if "nonlinearity" not in kw else kernels.rnn_backward
-        dx, dh, dw_ih, dw_hh, db_ih, db_hh = bwd(
-            None,
-            g,
-            x1,
-            w_ih,
-            w_hh,
-            saved,
-            has_bias=has_bias,
-            alloc=_empty,
-            need_dx=self.needs_input_grad[0],
-            **kw,
-        )
-        return None if dx is None else dx[0], dh, dw_ih, dw_hh, db_ih, db_hh
+        dx, *grads = self._backward(None, g)
+        return (None if dx is None else dx[0], *grads)
 
 
-class _LSTMCell(Function):
+class _LSTMCell(_Recurrent):
     """One LSTM step: forward(x, h, c, w_ih, w_hh, b_ih, b_hh) -> [h'; c'] (2, B, H)."""
 
     def forward(self, x, h, c, w_ih, w_hh, b_ih, b_hh):
         x1 = x[None]
         out = _empty((3,) + h.shape, x.dtype)
         *_, saved = kernels.lstm_forward(x1, h, c, w_ih, w_hh, b_ih, b_hh, out=out, alloc=_empty)
-        if any(self.needs_input_grad):
-            self.saved = (x1, w_ih, w_hh, saved, b_ih is not None)
+        self._save(kernels.lstm_backward, x1, w_ih, w_hh, saved, b_ih, {})
         return out[1:]
 
     def backward(self, g):
-        x1, w_ih, w_hh, saved, has_bias = self.saved
-        dx, dh, dc, dw_ih, dw_hh, db_ih, db_hh = kernels.lstm_backward(
-            None,
-            g[0],
-            g[1],
-            x1,
-            w_ih,
-            w_hh,
-            saved,
-            has_bias=has_bias,
-            need_dx=self.needs_input_grad[0],
-            alloc=_empty,
-        )
-        return None if dx is None else dx[0], dh, dc, dw_ih, dw_hh, db_ih, db_hh
+        dx, *grads = self._backward(None, g[0], g[1])
+        return (None if dx is None else dx[0], *grads)
 
 
 def _zeros_state(x, hidden):
