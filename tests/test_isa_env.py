@@ -2,10 +2,9 @@
 measuring what an AVX2 laptop gets); a bad value warns and never stops the import."""
 
 import os
-import subprocess
-import sys
 
 import pytest
+from tests_helpers_run import run_python
 
 from minnet._kernels import _runtime
 
@@ -21,14 +20,9 @@ PROBE = (
 
 def _run(value):
     env = dict(os.environ, MINNET_ISA=value)
-    r = subprocess.run(
-        [sys.executable, "-W", "always", "-c", PROBE],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert r.returncode == 0, r.stderr
+    # (run from the temporary folder: a source checkout in the cwd would shadow the installed
+    # package and its kernels)
+    r = run_python("-W", "always", "-c", PROBE, env=env)
     isa, source = (s.strip() for s in r.stdout.strip().split("|"))
     return isa, source, r.stderr
 
