@@ -263,29 +263,9 @@ static const kdesc_f64 k_f64_avx512 = {8, 16, uk_f64_avx512, ukd_f64_avx512, ep_
 #endif
 // clang-format on
 
-static const kdesc_f32 *pick_kernel_f32(int isa)
-{
-#if MN_X86
-    if (isa >= MN_ISA_AVX512)
-        return &k_f32_avx512;
-    if (isa >= MN_ISA_AVX2)
-        return &k_f32_avx2;
-#endif
-    (void)isa;
-    return &k_f32_generic;
-}
+static const kdesc_f32 *pick_kernel_f32(int isa) { return MN_ISA_PICK(isa, k_f32); }
 
-static const kdesc_f64 *pick_kernel_f64(int isa)
-{
-#if MN_X86
-    if (isa >= MN_ISA_AVX512)
-        return &k_f64_avx512;
-    if (isa >= MN_ISA_AVX2)
-        return &k_f64_avx2;
-#endif
-    (void)isa;
-    return &k_f64_generic;
-}
+static const kdesc_f64 *pick_kernel_f64(int isa) { return MN_ISA_PICK(isa, k_f64); }
 
 void mn_gemm_tile(int isa, int f64, int *mr, int *nr)
 {
