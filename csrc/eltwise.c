@@ -128,17 +128,9 @@ static const ew_tab_f64 *pick_f64(int isa)
 #define TAB ew_tab_f32
 #define PICK pick_f32
 #include "eltwise_driver.h"
-#undef DT
-#undef SFX
-#undef TAB
-#undef PICK
 
 #define DT double
 #define SFX f64
 #define TAB ew_tab_f64
 #define PICK pick_f64
 #include "eltwise_driver.h"
-#undef DT
-#undef SFX
-#undef TAB
-#undef PICK

@@ -231,12 +231,6 @@ ATTR_AVX2 static void tpack8_f32_avx2(const float *restrict src, ptrdiff_t rs, p
 #define NC_MAX F32_NC
 #define SCALAR_ACT mn_actf
 #include "gemm_driver.h"
-#undef DT
-#undef SFX
-#undef KC_MAX
-#undef MC_MAX
-#undef NC_MAX
-#undef SCALAR_ACT
 
 #define DT double
 #define SFX f64
@@ -245,12 +239,6 @@ ATTR_AVX2 static void tpack8_f32_avx2(const float *restrict src, ptrdiff_t rs, p
 #define NC_MAX 2048
 #define SCALAR_ACT mn_act
 #include "gemm_driver.h"
-#undef DT
-#undef SFX
-#undef KC_MAX
-#undef MC_MAX
-#undef NC_MAX
-#undef SCALAR_ACT
 
 // clang-format off: a table, one kernel descriptor per line
 static const kdesc_f32 k_f32_generic = {4, 8, uk_f32_generic, ukd_f32_generic, ep_f32_generic, NULL, NULL, 0, dot_f32_generic, axpy_f32_generic};

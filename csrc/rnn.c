@@ -194,13 +194,6 @@ static const rmm_tab_f64 *pick_rmm_f64(int isa)
 #define RMM_TAB rmm_tab_f32
 #define GEMM mn_gemm_f32
 #include "rnn_driver.h"
-#undef DT
-#undef SFX
-#undef GATES_TAB
-#undef PICK
-#undef PICK_RMM
-#undef RMM_TAB
-#undef GEMM
 
 #define DT double
 #define SFX f64
