@@ -113,14 +113,7 @@ static const ew_tab_f64 tab_f64_generic = TAB_INIT(f64_generic);
 static const ew_tab_f32 *pick_f32(int isa)
 {
     isa = mn_effective_isa(isa);
-#if MN_X86
-    if (isa >= MN_ISA_AVX512)
-        return &tab_f32_avx512;
-    if (isa >= MN_ISA_AVX2)
-        return &tab_f32_avx2;
-#endif
-    (void)isa;
-    return &tab_f32_generic;
+    return MN_ISA_PICK(isa, tab_f32);
 }
 
 static const ew_tab_f64 *pick_f64(int isa)
@@ -135,17 +128,9 @@ static const ew_tab_f64 *pick_f64(int isa)
 #define TAB ew_tab_f32
 #define PICK pick_f32
 #include "eltwise_driver.h"
-#undef DT
-#undef SFX
-#undef TAB
-#undef PICK
 
 #define DT double
 #define SFX f64
 #define TAB ew_tab_f64
 #define PICK pick_f64
 #include "eltwise_driver.h"
-#undef DT
-#undef SFX
-#undef TAB
-#undef PICK

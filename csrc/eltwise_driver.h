@@ -1,5 +1,6 @@
 /* The public eltwise kernels for one dtype, instantiated by eltwise.c (parameters DT, SFX =
- * f32 | f64, TAB = the table type of the per-ISA loops, PICK = its picker). They pick the
+ * f32 | f64, TAB = the table type of the per-ISA loops, PICK = its picker; all undefined
+ * again at the end of this file). They pick the
  * loops for the ISA, decide how many threads the size is worth, and split the work into
  * contiguous per-thread ranges of elements or rows (results never depend on the split). */
 
@@ -252,3 +253,7 @@ void FN(mn_bce_bwd_)(const DT *g_rc, ptrdiff_t g_stride, double g_scale, const D
 
 #undef MN_BCE_MAX_BLOCKS
 #undef FN
+#undef DT
+#undef SFX
+#undef TAB
+#undef PICK

@@ -231,12 +231,6 @@ ATTR_AVX2 static void tpack8_f32_avx2(const float *restrict src, ptrdiff_t rs, p
 #define NC_MAX F32_NC
 #define SCALAR_ACT mn_actf
 #include "gemm_driver.h"
-#undef DT
-#undef SFX
-#undef KC_MAX
-#undef MC_MAX
-#undef NC_MAX
-#undef SCALAR_ACT
 
 #define DT double
 #define SFX f64
@@ -245,12 +239,6 @@ ATTR_AVX2 static void tpack8_f32_avx2(const float *restrict src, ptrdiff_t rs, p
 #define NC_MAX 2048
 #define SCALAR_ACT mn_act
 #include "gemm_driver.h"
-#undef DT
-#undef SFX
-#undef KC_MAX
-#undef MC_MAX
-#undef NC_MAX
-#undef SCALAR_ACT
 
 // clang-format off: a table, one kernel descriptor per line
 static const kdesc_f32 k_f32_generic = {4, 8, uk_f32_generic, ukd_f32_generic, ep_f32_generic, NULL, NULL, 0, dot_f32_generic, axpy_f32_generic};
@@ -263,29 +251,9 @@ static const kdesc_f64 k_f64_avx512 = {8, 16, uk_f64_avx512, ukd_f64_avx512, ep_
 #endif
 // clang-format on
 
-static const kdesc_f32 *pick_kernel_f32(int isa)
-{
-#if MN_X86
-    if (isa >= MN_ISA_AVX512)
-        return &k_f32_avx512;
-    if (isa >= MN_ISA_AVX2)
-        return &k_f32_avx2;
-#endif
-    (void)isa;
-    return &k_f32_generic;
-}
+static const kdesc_f32 *pick_kernel_f32(int isa) { return MN_ISA_PICK(isa, k_f32); }
 
-static const kdesc_f64 *pick_kernel_f64(int isa)
-{
-#if MN_X86
-    if (isa >= MN_ISA_AVX512)
-        return &k_f64_avx512;
-    if (isa >= MN_ISA_AVX2)
-        return &k_f64_avx2;
-#endif
-    (void)isa;
-    return &k_f64_generic;
-}
+static const kdesc_f64 *pick_kernel_f64(int isa) { return MN_ISA_PICK(isa, k_f64); }
 
 void mn_gemm_tile(int isa, int f64, int *mr, int *nr)
 {

@@ -1,5 +1,6 @@
 /* The blocked GEMM driver for one dtype, instantiated by gemm.c (parameters DT, SFX, KC_MAX,
- * MC_MAX, NC_MAX). Loop order, after Goto and BLIS:
+ * MC_MAX, NC_MAX, SCALAR_ACT; all undefined again at the end of this file). Loop order, after
+ * Goto and BLIS:
  *   jc (NC columns of C) > pc (KC of k: pack B panel, shared by all threads)
  *     > ic (MC rows: pack A block, shared) > micro-tiles (jp, ip), OpenMP static over
  *     the flattened tile range, B-panel major so each thread keeps its own B micro-panels.
@@ -406,3 +407,9 @@ void FN(mn_colsum_)(const DT *a, ptrdiff_t m, ptrdiff_t n, ptrdiff_t lda, DT *ou
 }
 
 #undef FN
+#undef DT
+#undef SFX
+#undef KC_MAX
+#undef MC_MAX
+#undef NC_MAX
+#undef SCALAR_ACT

@@ -51,14 +51,7 @@
 #endif
 #undef DT
 
-#if MN_X86
-#define PICK(isa, name, sfx)                                           \
-    ((isa) >= MN_ISA_AVX512 ? MN_JOIN(MN_JOIN(bn_##name, sfx), avx512) \
-     : (isa) >= MN_ISA_AVX2 ? MN_JOIN(MN_JOIN(bn_##name, sfx), avx2)   \
-                            : MN_JOIN(MN_JOIN(bn_##name, sfx), generic))
-#else
-#define PICK(isa, name, sfx) MN_JOIN(MN_JOIN(bn_##name, sfx), generic)
-#endif
+#define PICK(isa, name, sfx) MN_ISA_PICK(isa, MN_JOIN(bn_##name, sfx))
 
 /* threads for c channels of n*s elements: a channel per thread at least, ~16k elements each */
 static int bn_threads(ptrdiff_t n, ptrdiff_t c, ptrdiff_t s, int n_threads)

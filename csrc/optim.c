@@ -69,25 +69,13 @@ static const opt_tab_f64 tab_f64_avx512 = TAB_INIT(f64_avx512);
 static const opt_tab_f32 *pick_f32(int isa)
 {
     isa = mn_effective_isa(isa);
-#if MN_X86
-    if (isa >= MN_ISA_AVX512)
-        return &tab_f32_avx512;
-    if (isa >= MN_ISA_AVX2)
-        return &tab_f32_avx2;
-#endif
-    return &tab_f32_generic;
+    return MN_ISA_PICK(isa, tab_f32);
 }
 
 static const opt_tab_f64 *pick_f64(int isa)
 {
     isa = mn_effective_isa(isa);
-#if MN_X86
-    if (isa >= MN_ISA_AVX512)
-        return &tab_f64_avx512;
-    if (isa >= MN_ISA_AVX2)
-        return &tab_f64_avx2;
-#endif
-    return &tab_f64_generic;
+    return MN_ISA_PICK(isa, tab_f64);
 }
 
 /* A thread should stream at least ~64k elements (~1 MB for Adam) to pay for waking the team. */

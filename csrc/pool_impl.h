@@ -528,6 +528,14 @@ void FN(mn_avgpool2d_bwd)(const DT *dy, DT *dx, const mn_pool2d_geom *g, int inc
     }
 }
 
+/* Adaptive pooling's window along one axis: output i of `on` covers inputs [start, end) of `n`,
+ * floor(i n / on) to ceil((i + 1) n / on) (as PyTorch). */
+static inline ptrdiff_t FN(ad_start)(ptrdiff_t i, ptrdiff_t n, ptrdiff_t on) { return i * n / on; }
+static inline ptrdiff_t FN(ad_end)(ptrdiff_t i, ptrdiff_t n, ptrdiff_t on)
+{
+    return ((i + 1) * n + on - 1) / on;
+}
+
 /* Adaptive pooling to a size that divides the input is average pooling with kernel = stride =
  * the quotient and no padding: the same windows, divisors and sum order, so the same results
  * from the vectorised paths above (28x28 -> 14x14 is the 2x2 kernel). */
@@ -557,9 +565,9 @@ void FN(mn_adaptive_avgpool2d_fwd)(const DT *x, DT *y, const mn_pool2d_geom *g, 
         const DT *xp = x + pl * H * W;
         DT *yp = y + pl * OH * OW;
         for (ptrdiff_t i = 0; i < OH; i++) {
-            const ptrdiff_t r0 = i * H / OH, r1 = ((i + 1) * H + OH - 1) / OH;
+            const ptrdiff_t r0 = FN(ad_start)(i, H, OH), r1 = FN(ad_end)(i, H, OH);
             for (ptrdiff_t j = 0; j < OW; j++) {
-                const ptrdiff_t c0 = j * W / OW, c1 = ((j + 1) * W + OW - 1) / OW;
+                const ptrdiff_t c0 = FN(ad_start)(j, W, OW), c1 = FN(ad_end)(j, W, OW);
                 DT s = 0;
                 for (ptrdiff_t r = r0; r < r1; r++)
                     for (ptrdiff_t c = c0; c < c1; c++)
@@ -585,9 +593,9 @@ void FN(mn_adaptive_avgpool2d_bwd)(const DT *dy, DT *dx, const mn_pool2d_geom *g
         const DT *dyp = dy + pl * OH * OW;
         memset(dxp, 0, (size_t)(H * W) * sizeof(DT));
         for (ptrdiff_t i = 0; i < OH; i++) {
-            const ptrdiff_t r0 = i * H / OH, r1 = ((i + 1) * H + OH - 1) / OH;
+            const ptrdiff_t r0 = FN(ad_start)(i, H, OH), r1 = FN(ad_end)(i, H, OH);
             for (ptrdiff_t j = 0; j < OW; j++) {
-                const ptrdiff_t c0 = j * W / OW, c1 = ((j + 1) * W + OW - 1) / OW;
+                const ptrdiff_t c0 = FN(ad_start)(j, W, OW), c1 = FN(ad_end)(j, W, OW);
                 const DT v = dyp[i * OW + j] / (DT)((r1 - r0) * (c1 - c0));
                 for (ptrdiff_t r = r0; r < r1; r++)
                     for (ptrdiff_t c = c0; c < c1; c++)

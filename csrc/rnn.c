@@ -163,15 +163,8 @@ DEFINE_TABS(double, gates_tab_f64, rmm_tab_f64)
 
 static const gates_tab_f32 *pick_f32(int isa)
 {
-#if MN_X86
-    switch (mn_effective_isa(isa)) {
-    case MN_ISA_AVX512: return &gates_tab_f32_avx512;
-    case MN_ISA_AVX2: return &gates_tab_f32_avx2;
-    default: break;
-    }
-#endif
-    (void)isa;
-    return &gates_tab_f32_generic;
+    isa = mn_effective_isa(isa);
+    return MN_ISA_PICK(isa, gates_tab_f32);
 }
 
 static const gates_tab_f64 *pick_f64(int isa)
@@ -182,28 +175,14 @@ static const gates_tab_f64 *pick_f64(int isa)
 
 static const rmm_tab_f32 *pick_rmm_f32(int isa)
 {
-#if MN_X86
-    switch (mn_effective_isa(isa)) {
-    case MN_ISA_AVX512: return &rmm_tab_f32_avx512;
-    case MN_ISA_AVX2: return &rmm_tab_f32_avx2;
-    default: break;
-    }
-#endif
-    (void)isa;
-    return &rmm_tab_f32_generic;
+    isa = mn_effective_isa(isa);
+    return MN_ISA_PICK(isa, rmm_tab_f32);
 }
 
 static const rmm_tab_f64 *pick_rmm_f64(int isa)
 {
-#if MN_X86
-    switch (mn_effective_isa(isa)) {
-    case MN_ISA_AVX512: return &rmm_tab_f64_avx512;
-    case MN_ISA_AVX2: return &rmm_tab_f64_avx2;
-    default: break;
-    }
-#endif
-    (void)isa;
-    return &rmm_tab_f64_generic;
+    isa = mn_effective_isa(isa);
+    return MN_ISA_PICK(isa, rmm_tab_f64);
 }
 
 /* ---- sequence drivers per dtype ----------------------------------------------------------- */
@@ -215,13 +194,6 @@ static const rmm_tab_f64 *pick_rmm_f64(int isa)
 #define RMM_TAB rmm_tab_f32
 #define GEMM mn_gemm_f32
 #include "rnn_driver.h"
-#undef DT
-#undef SFX
-#undef GATES_TAB
-#undef PICK
-#undef PICK_RMM
-#undef RMM_TAB
-#undef GEMM
 
 #define DT double
 #define SFX f64

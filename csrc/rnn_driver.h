@@ -10,7 +10,8 @@
  * per block: the gate-gradient kernel (which needs the block's dh only), a barrier (the matmul
  * reads every gate gradient), then dh[:, block] += dgh @ W_hh[:, block] with no barrier after
  * it: the next gate kernel only reads the block this thread just wrote.
- * Parameters: DT, SFX (f32 or f64), GATES_TAB, PICK(isa), RMM_TAB, PICK_RMM(isa), GEMM. */
+ * Parameters: DT, SFX (f32 or f64), GATES_TAB, PICK(isa), RMM_TAB, PICK_RMM(isa), GEMM; all
+ * undefined again at the end of this file. */
 
 #include "names.h"
 
@@ -216,3 +217,10 @@ int FN(mn_rnn_bwd_)(int cell, const DT *dy_tbh, const DT *dhn_bh, const DT *dcn_
 }
 
 #undef FN
+#undef DT
+#undef SFX
+#undef GATES_TAB
+#undef PICK
+#undef PICK_RMM
+#undef RMM_TAB
+#undef GEMM

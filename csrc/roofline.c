@@ -114,13 +114,7 @@ typedef double (*peak_fn)(double, double *);
 static peak_fn pick_peak(int isa, int dtype_bytes)
 {
     isa = mn_effective_isa(isa);
-#if MN_X86
-    if (isa >= MN_ISA_AVX512)
-        return dtype_bytes == 4 ? peak_f32_avx512 : peak_f64_avx512;
-    if (isa >= MN_ISA_AVX2)
-        return dtype_bytes == 4 ? peak_f32_avx2 : peak_f64_avx2;
-#endif
-    return dtype_bytes == 4 ? peak_f32_generic : peak_f64_generic;
+    return dtype_bytes == 4 ? MN_ISA_PICK(isa, peak_f32) : MN_ISA_PICK(isa, peak_f64);
 }
 
 double mn_peak_flops(int isa, int dtype_bytes, int n_threads, double seconds)

@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 
+#include "names.h"
+
 #ifdef _OPENMP
 #include <omp.h>
 #else
@@ -33,6 +35,19 @@ static inline int omp_in_parallel(void) { return 0; }
 
 /* Instruction-set levels a kernel can be dispatched to; higher includes lower. */
 enum mn_isa { MN_ISA_GENERIC = 0, MN_ISA_AVX2 = 1, MN_ISA_AVX512 = 2 };
+
+/* A pointer to the per-ISA copy of `base` (a table or a function named base_avx512,
+ * base_avx2 and base_generic, see names.h) that an effective ISA level (mn_effective_isa)
+ * selects: MN_ISA_PICK(MN_ISA_AVX2, tab_f32) is &tab_f32_avx2. Off x86 only base_generic
+ * exists. `isa` is evaluated up to twice. */
+#if MN_X86
+#define MN_ISA_PICK(isa, base)                       \
+    ((isa) >= MN_ISA_AVX512 ? &MN_JOIN(base, avx512) \
+     : (isa) >= MN_ISA_AVX2 ? &MN_JOIN(base, avx2)   \
+                            : &MN_JOIN(base, generic))
+#else
+#define MN_ISA_PICK(isa, base) ((void)(isa), &MN_JOIN(base, generic))
+#endif
 
 /* Activations a GEMM epilogue (and elementwise kernels) can apply. */
 enum mn_act { MN_ACT_IDENTITY = 0, MN_ACT_RELU = 1, MN_ACT_SIGMOID = 2, MN_ACT_TANH = 3 };
