@@ -25,12 +25,15 @@ _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "RNN": 1, "GRU": 3, "LSTM": 4}
 
 
 @lru_cache(maxsize=None)
-def machine_peak(threads, dtype="float32", isa=None, seconds=0.05):
+def machine_peak(threads, dtype="float32", isa=None, seconds=0.05, trials=5):
     """FLOP/s of the FMA-only register loop at this ISA level (None: the kernels' current
-    one) on ``threads`` threads: the compute roof. Measured once per process and argument."""
+    one) on ``threads`` threads: the compute roof. Measured once per process and argument,
+    as the best of ``trials`` loops of ``seconds`` each: a roof is a maximum, and on a shared
+    machine one loop can lose a thread's core for part of its run (one 50 ms loop read 36%
+    below the others on the VM of 2026-12-04, which moved every %peak by half)."""
     from minnet._kernels import _runtime
 
-    return _runtime.peak_flops(isa, dtype, threads, seconds)
+    return max(_runtime.peak_flops(isa, dtype, threads, seconds) for _ in range(trials))
 
 
 @lru_cache(maxsize=None)
