@@ -61,6 +61,38 @@ def _timing_fields(rec, res, per):
             rec[f"ratio_{name}"] = t.median_s / mn.median_s
 
 
+# What caps torch's kernels to the ISA level minnet runs at under MINNET_ISA, so that an
+# `MINNET_ISA=avx2 minnet-bench ...` run compares like with like: ATen's own kernels, oneDNN
+# (convolutions) and MKL (torch's GEMMs on x86). Set only where the user has not set them, and
+# before torch is imported (each library reads its variable once); the torch-nopf worker
+# inherits them.
+_TORCH_ISA_ENV = {
+    "avx2": {
+        "ATEN_CPU_CAPABILITY": "avx2",
+        "ONEDNN_MAX_CPU_ISA": "AVX2",
+        "MKL_ENABLE_INSTRUCTIONS": "AVX2",
+    },
+    "generic": {
+        "ATEN_CPU_CAPABILITY": "default",
+        "ONEDNN_MAX_CPU_ISA": "SSE41",
+        "MKL_ENABLE_INSTRUCTIONS": "SSE4_2",
+    },
+}
+
+
+def cap_torch_isa():
+    """When MINNET_ISA capped minnet below the CPU's level, set the torch variables of
+    _TORCH_ISA_ENV the user left unset (before torch is imported); returns {name: value} of
+    those set."""
+    info = minnet.build_info()
+    if "torch" in sys.modules or not info["isa_source"].startswith("MINNET_ISA="):
+        return {}
+    wanted = _TORCH_ISA_ENV.get(info["isa"], {})
+    chosen = {k: v for k, v in wanted.items() if k not in os.environ}
+    os.environ.update(chosen)
+    return chosen
+
+
 def _import_torch():
     try:
         import torch
@@ -95,7 +127,8 @@ def machine_line():
         pass
     env = ", ".join(
         f"{k}={os.environ[k]}"
-        for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS")
+        for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS", "MINNET_ISA")
+        + tuple(_TORCH_ISA_ENV["avx2"])
         if k in os.environ
     )
     return (
@@ -883,6 +916,8 @@ def main(argv=None):
             )
     if args.threads is None:
         args.threads = [minnet.get_num_threads()]
+    if not args.no_torch:
+        cap_torch_isa()
     torch = None if args.no_torch else _import_torch()
     if args.info:
         print_info(torch)
