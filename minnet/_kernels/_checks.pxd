@@ -30,3 +30,28 @@ cdef inline cnp.ndarray out_array(object out, tuple shape, object dtype, str nam
     if not out.flags.c_contiguous or not out.flags.writeable:
         raise ValueError(f"{op}: {name} must be C-contiguous and writeable")
     return <cnp.ndarray>out
+
+
+cdef inline bint overlaps(cnp.ndarray a, cnp.ndarray b) except -1:
+    """Whether the memory of a and b may intersect, as np.may_share_memory says, but on the
+    raw byte ranges when both are C-contiguous (exact there, and nanoseconds instead of the
+    ~0.6 us a np.may_share_memory call costs); other layouts ask NumPy."""
+    if not (cnp.PyArray_IS_C_CONTIGUOUS(a) and cnp.PyArray_IS_C_CONTIGUOUS(b)):
+        return np.may_share_memory(a, b)
+    cdef char *pa = <char *>cnp.PyArray_DATA(a)
+    cdef char *pb = <char *>cnp.PyArray_DATA(b)
+    cdef Py_ssize_t na = cnp.PyArray_NBYTES(a), nb = cnp.PyArray_NBYTES(b)
+    return na > 0 and nb > 0 and pa < pb + nb and pb < pa + na
+
+
+cdef inline bint same_shape(cnp.ndarray a, cnp.ndarray b):
+    """a.shape == b.shape, compared on the dims without building tuples."""
+    cdef int nd = cnp.PyArray_NDIM(a), i
+    if nd != cnp.PyArray_NDIM(b):
+        return False
+    cdef cnp.npy_intp *da = cnp.PyArray_DIMS(a)
+    cdef cnp.npy_intp *db = cnp.PyArray_DIMS(b)
+    for i in range(nd):
+        if da[i] != db[i]:
+            return False
+    return True

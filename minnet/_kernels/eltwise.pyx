@@ -22,7 +22,7 @@ cimport numpy as cnp
 import numpy as np
 from libc.stdint cimport int64_t
 
-from minnet._kernels._checks cimport float_array
+from minnet._kernels._checks cimport float_array, overlaps
 from minnet._kernels._runtime cimport bind_runtime, isa_level, num_threads
 
 cnp.import_array()
@@ -131,7 +131,7 @@ cdef cnp.ndarray _unalias(cnp.ndarray x, cnp.ndarray out):
     if cnp.PyArray_DATA(x) == cnp.PyArray_DATA(out) and cnp.PyArray_NBYTES(x) == \
             cnp.PyArray_NBYTES(out):
         return x
-    if np.may_share_memory(x, out):
+    if overlaps(x, out):
         return x.copy()
     return x
 
@@ -443,7 +443,7 @@ def cross_entropy_backward(grad_loss, logits, target, lse, *, weight=None,
         wsum = _target_weight_sum(T, W, ignore_index)
         scale = 1.0 / wsum if wsum != 0 else np.inf
     cdef cnp.ndarray D = _output(out, X, fn)
-    if np.may_share_memory(D, X):
+    if overlaps(D, X):
         X = X.copy()
     cdef int nt = num_threads(), isa = isa_level()
     cdef void *pg = cnp.PyArray_DATA(G)

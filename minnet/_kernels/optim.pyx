@@ -19,6 +19,7 @@ from libc.stdlib cimport free, malloc
 
 import numpy as np
 
+from minnet._kernels._checks cimport overlaps, same_shape
 from minnet._kernels._runtime cimport bind_runtime, isa_level, num_threads
 
 cnp.import_array()
@@ -61,18 +62,6 @@ cdef inline tuple _shape(cnp.ndarray x):
     return (<object>x).shape
 
 
-cdef inline bint _same_shape(cnp.ndarray a, cnp.ndarray b):
-    cdef int nd = cnp.PyArray_NDIM(a), i
-    if nd != cnp.PyArray_NDIM(b):
-        return False
-    cdef cnp.npy_intp *da = cnp.PyArray_DIMS(a)
-    cdef cnp.npy_intp *db = cnp.PyArray_DIMS(b)
-    for i in range(nd):
-        if da[i] != db[i]:
-            return False
-    return True
-
-
 cdef cnp.ndarray _param(object p, str fn):
     if not isinstance(p, np.ndarray):
         raise TypeError(f"{fn}: param must be a numpy.ndarray, got {type(p).__name__}")
@@ -91,7 +80,7 @@ cdef cnp.ndarray _state(object s, cnp.ndarray p, str fn, str name):
     if not isinstance(s, np.ndarray):
         raise TypeError(f"{fn}: {name} must be a numpy.ndarray, got {type(s).__name__}")
     cdef cnp.ndarray arr = <cnp.ndarray>s
-    if not _same_shape(arr, p):
+    if not same_shape(arr, p):
         raise ValueError(f"{fn}: {name} must have the shape of param {_shape(p)}, got "
                          f"{_shape(arr)}")
     if cnp.PyArray_TYPE(arr) != cnp.PyArray_TYPE(p):
@@ -123,7 +112,7 @@ cdef cnp.ndarray _grad(object g, cnp.ndarray p, list written, str fn):
     if not isinstance(g, np.ndarray):
         raise TypeError(f"{fn}: grad must be a numpy.ndarray, got {type(g).__name__}")
     cdef cnp.ndarray arr = <cnp.ndarray>g
-    if not _same_shape(arr, p):
+    if not same_shape(arr, p):
         raise ValueError(f"{fn}: grad must have the shape of param {_shape(p)}, got "
                          f"{_shape(arr)}")
     if cnp.PyArray_TYPE(arr) != cnp.PyArray_TYPE(p):
@@ -133,19 +122,10 @@ cdef cnp.ndarray _grad(object g, cnp.ndarray p, list written, str fn):
     return arr
 
 
-cdef inline bint _overlaps(cnp.ndarray a, cnp.ndarray b):
-    """Whether two C-contiguous arrays' bytes intersect (exact for contiguous arrays, which
-    is all this module passes here; np.may_share_memory costs ~0.6 us a call)."""
-    cdef char *pa = <char *>cnp.PyArray_DATA(a)
-    cdef char *pb = <char *>cnp.PyArray_DATA(b)
-    cdef Py_ssize_t na = cnp.PyArray_NBYTES(a), nb = cnp.PyArray_NBYTES(b)
-    return na > 0 and nb > 0 and pa < pb + nb and pb < pa + na
-
-
 cdef bint _overlaps_any(cnp.ndarray a, list arrays):
     cdef object w
     for w in arrays:
-        if _overlaps(a, <cnp.ndarray>w):
+        if overlaps(a, <cnp.ndarray>w):
             return True
     return False
 
@@ -154,7 +134,7 @@ cdef void _disjoint(list arrays, list names, str fn) except *:
     cdef Py_ssize_t i, j
     for i in range(len(arrays)):
         for j in range(i + 1, len(arrays)):
-            if _overlaps(<cnp.ndarray>arrays[i], <cnp.ndarray>arrays[j]):
+            if overlaps(<cnp.ndarray>arrays[i], <cnp.ndarray>arrays[j]):
                 raise ValueError(f"{fn}: {names[i]} and {names[j]} share memory")
 
 
