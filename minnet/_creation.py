@@ -6,7 +6,7 @@ import numpy as np
 
 from minnet._dtypes import get_default_dtype
 from minnet._functions import Cat, Stack, Where
-from minnet._tensor import Tensor, _norm_dim, _size_args
+from minnet._tensor import Tensor, _filled, _norm_dim, _size_args
 from minnet.device import check_cpu
 from minnet.random import get_generator
 
@@ -88,31 +88,25 @@ def _dtype_arg(dtype):
 
 
 def zeros(*size, dtype=None, requires_grad=False, device=None):
-    check_cpu(device, "zeros: device")
-    return Tensor(np.zeros(_size_args(size, "zeros"), _dtype_arg(dtype)), requires_grad)
+    return _filled(np.zeros, "zeros", size, _dtype_arg(dtype), requires_grad, device)
 
 
 def ones(*size, dtype=None, requires_grad=False, device=None):
-    check_cpu(device, "ones: device")
-    return Tensor(np.ones(_size_args(size, "ones"), _dtype_arg(dtype)), requires_grad)
+    return _filled(np.ones, "ones", size, _dtype_arg(dtype), requires_grad, device)
 
 
 def empty(*size, dtype=None, requires_grad=False, device=None):
-    check_cpu(device, "empty: device")
-    return Tensor(np.empty(_size_args(size, "empty"), _dtype_arg(dtype)), requires_grad)
+    return _filled(np.empty, "empty", size, _dtype_arg(dtype), requires_grad, device)
 
 
 def full(size, fill_value, dtype=None, requires_grad=False, *, device=None):
-    check_cpu(device, "full: device")
     if (
         dtype is None
         and isinstance(fill_value, (int, np.integer))
         and not isinstance(fill_value, bool)
     ):
         dtype = np.int64
-    return Tensor(
-        np.full(_size_args((size,), "full"), fill_value, _dtype_arg(dtype)), requires_grad
-    )
+    return _filled(np.full, "full", (size,), _dtype_arg(dtype), requires_grad, device, fill_value)
 
 
 def zeros_like(t, dtype=None, requires_grad=False, *, device=None):

@@ -320,21 +320,17 @@ class Tensor:
         return self.data.dtype if dtype is None else dtype
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
-        check_cpu(device, "zeros: device")
-        return Tensor(np.zeros(_size_args(size, "zeros"), self._dtype_or(dtype)), requires_grad)
+        return _filled(np.zeros, "zeros", size, self._dtype_or(dtype), requires_grad, device)
 
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
-        check_cpu(device, "ones: device")
-        return Tensor(np.ones(_size_args(size, "ones"), self._dtype_or(dtype)), requires_grad)
+        return _filled(np.ones, "ones", size, self._dtype_or(dtype), requires_grad, device)
 
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
-        check_cpu(device, "empty: device")
-        return Tensor(np.empty(_size_args(size, "empty"), self._dtype_or(dtype)), requires_grad)
+        return _filled(np.empty, "empty", size, self._dtype_or(dtype), requires_grad, device)
 
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
-        check_cpu(device, "full: device")
-        shape = _size_args((size,), "full")
-        return Tensor(np.full(shape, fill_value, self._dtype_or(dtype)), requires_grad)
+        dt = self._dtype_or(dtype)
+        return _filled(np.full, "full", (size,), dt, requires_grad, device, fill_value)
 
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
         return tensor(
@@ -919,6 +915,13 @@ def minimum(input, other):
     if not isinstance(input, Tensor):
         input = Tensor(input)
     return Maximum.apply(input, input._other(other, "minimum"), is_max=False)
+
+
+def _filled(make, what, size, dtype, requires_grad, device, *fill):
+    """A new tensor of ``make(shape, *fill, dtype)`` (np.zeros, np.ones, np.empty, np.full):
+    the one body of the ``what`` factory and of Tensor.new_<what>, with their checks."""
+    check_cpu(device, f"{what}: device")
+    return Tensor(make(_size_args(size, what), *fill, dtype), requires_grad)
 
 
 def tensor(data, dtype=None, requires_grad=False, *, device=None, pin_memory=False):
