@@ -31,7 +31,7 @@ HERE = Path(__file__).resolve().parent
 # in _runtime alone, so a process has one; the others link csrc/runtime_link.c, which forwards
 # to it (csrc/runtime.h).
 FAMILY_C = {
-    "_runtime": ["csrc/runtime.c", "csrc/roofline.c"],
+    "_runtime": ["csrc/runtime.c", "csrc/runtime_threads.c", "csrc/roofline.c"],
     "gemm": ["csrc/gemm.c"],
     "eltwise": ["csrc/eltwise.c"],
     "optim": ["csrc/optim.c"],

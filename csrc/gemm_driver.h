@@ -118,61 +118,112 @@ static inline ptrdiff_t FN(min_)(ptrdiff_t x, ptrdiff_t y) { return x < y ? x : 
 /* KC: larger k blocks mean fewer passes over C in the epilogue (each k block reads and writes
  * C once), smaller ones keep the B micro-panel nearer L1; 512 f32 balances the two. */
 
-/* The loop nest; runs inside a parallel region (its omp-for loops bind to it) or alone. */
-static void FN(gemm_body_)(const FN(kdesc_) *kd, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, DT alpha,
-                           const DT *a, ptrdiff_t rsa, ptrdiff_t csa, const DT *b, ptrdiff_t rsb,
-                           ptrdiff_t csb, DT beta, DT *c, ptrdiff_t rsc, ptrdiff_t csc,
-                           const DT *bias, ptrdiff_t brs, ptrdiff_t bcs, int act, ptrdiff_t kc_blk,
-                           ptrdiff_t mc_max, ptrdiff_t nc_max, DT *bp, DT *apk)
+/* One GEMM's arguments and blocking, shared by the chunks of its jobs. */
+typedef struct {
+    const FN(kdesc_) *kd;
+    ptrdiff_t m, n, k;
+    DT alpha;
+    const DT *a;
+    ptrdiff_t rsa, csa;
+    const DT *b;
+    ptrdiff_t rsb, csb;
+    DT beta;
+    DT *c;
+    ptrdiff_t rsc, csc;
+    const DT *bias;
+    ptrdiff_t brs, bcs;
+    int act;
+    DT *bp, *apk;
+    /* the current block */
+    ptrdiff_t jc, nc, pc, kc, ic, mc, npn, npm;
+} FN(gemm_job_);
+
+/* [lo, hi) of [0, n) for chunk `ch` of `nch`. */
+static inline void FN(split_)(ptrdiff_t n, int ch, int nch, ptrdiff_t *lo, ptrdiff_t *hi)
 {
+    *lo = n * ch / nch;
+    *hi = n * (ch + 1) / nch;
+}
+
+static void FN(pack_b_chunk_)(void *ctx, int ch, int nch)
+{
+    const FN(gemm_job_) *g = ctx;
+    const int NR = g->kd->nr;
+    ptrdiff_t lo, hi;
+    FN(split_)(g->npn, ch, nch, &lo, &hi);
+    for (ptrdiff_t jp = lo; jp < hi; jp++)
+        FN(pack_b_)(g->kd, g->b + g->pc * g->rsb + (g->jc + jp * NR) * g->csb, g->rsb, g->csb,
+                    g->kc, (int)FN(min_)(NR, g->nc - jp * NR), NR, g->bp + jp * NR * g->kc);
+}
+
+static void FN(pack_a_chunk_)(void *ctx, int ch, int nch)
+{
+    const FN(gemm_job_) *g = ctx;
+    const int MR = g->kd->mr;
+    ptrdiff_t lo, hi;
+    FN(split_)(g->npm, ch, nch, &lo, &hi);
+    for (ptrdiff_t ip = lo; ip < hi; ip++)
+        FN(pack_a_)(g->kd, g->a + (g->ic + ip * MR) * g->rsa + g->pc * g->csa, g->rsa, g->csa,
+                    g->kc, (int)FN(min_)(MR, g->mc - ip * MR), MR, g->apk + ip * MR * g->kc);
+}
+
+static void FN(tiles_chunk_)(void *ctx, int ch, int nch)
+{
+    const FN(gemm_job_) *g = ctx;
+    const FN(kdesc_) *kd = g->kd;
     const int MR = kd->mr, NR = kd->nr;
-    for (ptrdiff_t jc = 0; jc < n; jc += nc_max) {
-        const ptrdiff_t nc = FN(min_)(nc_max, n - jc);
-        const ptrdiff_t npn = (nc + NR - 1) / NR;
-        for (ptrdiff_t pc = 0; pc < k; pc += kc_blk) {
-            const ptrdiff_t kc = FN(min_)(kc_blk, k - pc);
-            const int last = pc + kc >= k;
-            const DT beta_eff = pc == 0 ? beta : (DT)1;
-#pragma omp for schedule(static)
-            for (ptrdiff_t jp = 0; jp < npn; jp++)
-                FN(pack_b_)(kd, b + pc * rsb + (jc + jp * NR) * csb, rsb, csb, kc,
-                            (int)FN(min_)(NR, nc - jp * NR), NR, bp + jp * NR * kc);
-            for (ptrdiff_t ic = 0; ic < m; ic += mc_max) {
-                const ptrdiff_t mc = FN(min_)(mc_max, m - ic);
-                const ptrdiff_t npm = (mc + MR - 1) / MR;
-#pragma omp for schedule(static)
-                for (ptrdiff_t ip = 0; ip < npm; ip++)
-                    FN(pack_a_)(kd, a + (ic + ip * MR) * rsa + pc * csa, rsa, csa, kc,
-                                (int)FN(min_)(MR, mc - ip * MR), MR, apk + ip * MR * kc);
-                const ptrdiff_t ntiles = npn * npm;
-#pragma omp for schedule(static)
-                for (ptrdiff_t t = 0; t < ntiles; t++) {
-                    const ptrdiff_t jp = t / npm, ip = t % npm;
-                    DT ct[MN_MAX_TILE] __attribute__((aligned(64)));
-                    const ptrdiff_t i0 = ic + ip * MR, j0 = jc + jp * NR;
-                    if (csc == 1) {
-                        /* start fetching the C tile now, so the write-back after the k loop
-                         * does not stall on its misses */
-                        DT *cp = c + i0 * rsc + j0;
-                        const int mr_eff = (int)FN(min_)(MR, m - i0);
-                        for (int i = 0; i < mr_eff; i++)
-                            for (int j = 0; j < NR; j += 64 / (int)sizeof(DT))
-                                __builtin_prefetch(cp + i * rsc + j, 1, 3);
-                    }
-                    const int act_now = last ? act : MN_ACT_IDENTITY;
-                    if (csc == 1 && bcs == 1 && i0 + MR <= m && j0 + NR <= n &&
-                        (act_now == MN_ACT_IDENTITY || act_now == MN_ACT_RELU)) {
-                        kd->ukd(kc, apk + ip * MR * kc, bp + jp * NR * kc, c + i0 * rsc + j0, rsc,
-                                alpha, beta_eff, (last && bias) ? bias + j0 : NULL,
-                                act_now == MN_ACT_RELU);
-                        continue;
-                    }
-                    kd->uk(kc, apk + ip * MR * kc, bp + jp * NR * kc, ct);
-                    kd->ep(ct, NR, c + i0 * rsc + j0 * csc, rsc, csc, (int)FN(min_)(MR, m - i0),
-                           (int)FN(min_)(NR, n - j0), alpha, beta_eff,
-                           (last && bias) ? bias + i0 * brs + j0 * bcs : NULL, brs, bcs,
-                           last ? act : MN_ACT_IDENTITY);
-                }
+    const ptrdiff_t m = g->m, n = g->n, kc = g->kc, npm = g->npm, rsc = g->rsc, csc = g->csc;
+    const int last = g->pc + kc >= g->k;
+    const DT beta_eff = g->pc == 0 ? g->beta : (DT)1;
+    const int act_now = last ? g->act : MN_ACT_IDENTITY;
+    ptrdiff_t lo, hi;
+    FN(split_)(g->npn * npm, ch, nch, &lo, &hi);
+    for (ptrdiff_t t = lo; t < hi; t++) {
+        const ptrdiff_t jp = t / npm, ip = t % npm;
+        DT ct[MN_MAX_TILE] __attribute__((aligned(64)));
+        const ptrdiff_t i0 = g->ic + ip * MR, j0 = g->jc + jp * NR;
+        DT *const cij = g->c + i0 * rsc + j0 * csc;
+        const DT *const ap = g->apk + ip * MR * kc, *const bq = g->bp + jp * NR * kc;
+        if (csc == 1) {
+            /* start fetching the C tile now, so the write-back after the k loop does not
+             * stall on its misses */
+            const int mr_eff = (int)FN(min_)(MR, m - i0);
+            for (int i = 0; i < mr_eff; i++)
+                for (int j = 0; j < NR; j += 64 / (int)sizeof(DT))
+                    __builtin_prefetch(cij + i * rsc + j, 1, 3);
+        }
+        if (csc == 1 && g->bcs == 1 && i0 + MR <= m && j0 + NR <= n &&
+            (act_now == MN_ACT_IDENTITY || act_now == MN_ACT_RELU)) {
+            kd->ukd(kc, ap, bq, cij, rsc, g->alpha, beta_eff,
+                    (last && g->bias) ? g->bias + j0 : NULL, act_now == MN_ACT_RELU);
+            continue;
+        }
+        kd->uk(kc, ap, bq, ct);
+        kd->ep(ct, NR, cij, rsc, csc, (int)FN(min_)(MR, m - i0), (int)FN(min_)(NR, n - j0),
+               g->alpha, beta_eff, (last && g->bias) ? g->bias + i0 * g->brs + j0 * g->bcs : NULL,
+               g->brs, g->bcs, act_now);
+    }
+}
+
+/* The loop nest: per block, pack B's panels, pack A's panels, then the tiles, each a job of
+ * the pool (a job ends when its chunks are done, so the packs are complete before the tiles
+ * read them). A tile's result does not depend on which chunk it falls in. */
+static void FN(gemm_body_)(FN(gemm_job_) *g, ptrdiff_t kc_blk, ptrdiff_t mc_max, ptrdiff_t nc_max,
+                           int nt)
+{
+    const int MR = g->kd->mr, NR = g->kd->nr;
+    for (g->jc = 0; g->jc < g->n; g->jc += nc_max) {
+        g->nc = FN(min_)(nc_max, g->n - g->jc);
+        g->npn = (g->nc + NR - 1) / NR;
+        for (g->pc = 0; g->pc < g->k; g->pc += kc_blk) {
+            g->kc = FN(min_)(kc_blk, g->k - g->pc);
+            mn_parallel(nt, (int)FN(min_)(nt, g->npn), FN(pack_b_chunk_), g);
+            for (g->ic = 0; g->ic < g->m; g->ic += mc_max) {
+                g->mc = FN(min_)(mc_max, g->m - g->ic);
+                g->npm = (g->mc + MR - 1) / MR;
+                mn_parallel(nt, (int)FN(min_)(nt, g->npm), FN(pack_a_chunk_), g);
+                /* a few chunks per thread, so a thread that starts late costs little */
+                mn_parallel(nt, (int)FN(min_)(3 * nt, g->npn * g->npm), FN(tiles_chunk_), g);
             }
         }
     }
@@ -214,24 +265,11 @@ static int FN(gemm_strided_)(const FN(kdesc_) *kd, ptrdiff_t m, ptrdiff_t n, ptr
     DT *apk = mn_workspace(1, (size_t)(kc_blk * mc0) * sizeof(DT));
     if (!bp || !apk)
         return -1;
-    /* Waking a team and its closing barrier outweigh a small product: one thread below
-     * 0.5 MFLOP. */
+    /* Waking the pool outweighs a small product: one thread below 0.5 MFLOP. */
     const double flops = 2.0 * (double)m * (double)n * (double)k;
-    if (n_threads > 1 && flops >= 5e5) {
-#pragma omp parallel num_threads(n_threads)
-        FN(gemm_body_)(kd, m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc, bias, brs,
-                       bcs, act, kc_blk, mc_max, nc_max, bp, apk);
-    } else if (omp_in_parallel()) {
-        /* Called from inside someone else's parallel region (conv2d's loop over images): the
-         * body's orphaned omp-for loops would bind to that team and split this product among
-         * threads that are each running another one. A team of one keeps them to this call. */
-#pragma omp parallel num_threads(1)
-        FN(gemm_body_)(kd, m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc, bias, brs,
-                       bcs, act, kc_blk, mc_max, nc_max, bp, apk);
-    } else {
-        FN(gemm_body_)(kd, m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc, bias, brs,
-                       bcs, act, kc_blk, mc_max, nc_max, bp, apk);
-    }
+    FN(gemm_job_) g = {kd,   m, n,   k,   alpha, a,   rsa, csa, b,  rsb, csb,
+                       beta, c, rsc, csc, bias,  brs, bcs, act, bp, apk};
+    FN(gemm_body_)(&g, kc_blk, mc_max, nc_max, (n_threads > 1 && flops >= 5e5) ? n_threads : 1);
     return 0;
 }
 
@@ -255,6 +293,16 @@ static inline void FN(narrow_block_)(const FN(kdesc_) *kd, ptrdiff_t ib, ptrdiff
            bias ? bias + i0 * brs : NULL, brs, bcs, act);
 }
 
+static void FN(narrow_chunk_)(void *ctx, int ch, int nch)
+{
+    const FN(gemm_job_) *g = ctx;
+    ptrdiff_t lo, hi;
+    FN(split_)((g->m + 7) / 8, ch, nch, &lo, &hi);
+    for (ptrdiff_t ib = lo; ib < hi; ib++)
+        FN(narrow_block_)(g->kd, ib, g->m, g->n, g->k, g->alpha, g->a, g->rsa, g->csa, g->bp,
+                          g->apk, g->beta, g->c, g->rsc, g->csc, g->bias, g->brs, g->bcs, g->act);
+}
+
 /* C with at most kd->nrn columns: pack all of B once (k x NRN, zero-padded), then each thread
  * takes blocks of 8 rows of A straight from memory. No k blocking: B's panel is small. */
 static int FN(gemm_narrow_)(const FN(kdesc_) *kd, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, DT alpha,
@@ -270,16 +318,10 @@ static int FN(gemm_narrow_)(const FN(kdesc_) *kd, ptrdiff_t m, ptrdiff_t n, ptrd
     FN(pack_b_)(kd, b, rsb, csb, k, (int)n, NRN, bp);
     const ptrdiff_t nb = (m + 7) / 8;
     const double flops = 2.0 * (double)m * (double)n * (double)k;
-    if (n_threads > 1 && flops >= 2e5 && nb > 1) {
-#pragma omp parallel for schedule(static) num_threads(n_threads)
-        for (ptrdiff_t ib = 0; ib < nb; ib++)
-            FN(narrow_block_)(kd, ib, m, n, k, alpha, a, rsa, csa, bp, apk, beta, c, rsc, csc,
-                              bias, brs, bcs, act);
-    } else {
-        for (ptrdiff_t ib = 0; ib < nb; ib++)
-            FN(narrow_block_)(kd, ib, m, n, k, alpha, a, rsa, csa, bp, apk, beta, c, rsc, csc,
-                              bias, brs, bcs, act);
-    }
+    const int nt = (n_threads > 1 && flops >= 2e5) ? (int)FN(min_)(n_threads, nb) : 1;
+    FN(gemm_job_) g = {kd,   m, n,   k,   alpha, a,   rsa, csa, b,  rsb, csb,
+                       beta, c, rsc, csc, bias,  brs, bcs, act, bp, apk};
+    mn_parallel(nt, nt, FN(narrow_chunk_), &g);
     return 0;
 }
 
@@ -312,6 +354,16 @@ static void FN(small_row_)(const FN(kdesc_) *kd, ptrdiff_t i, ptrdiff_t j0, ptrd
            bias ? bias + j0 : NULL, 0, 1, act);
 }
 
+static void FN(small_chunk_)(void *ctx, int ch, int nch)
+{
+    const FN(gemm_job_) *g = ctx;
+    ptrdiff_t j0, j1;
+    FN(split_)(g->n, ch, nch, &j0, &j1);
+    if (j0 < j1)
+        FN(small_row_)(g->kd, g->ic, j0, j1, g->k, g->alpha, g->a, g->rsa, g->csa, g->b, g->rsb,
+                       g->csb, g->beta, g->c, g->rsc, g->bias, g->act, g->bp);
+}
+
 /* Tiny or vector-shaped products (a batch-1 layer, its outer-product weight gradient): packing
  * and tiling cost more than the arithmetic, and an 8 x 16 tile would be mostly padding. Rows of
  * C one at a time; a long row is split between threads. */
@@ -325,22 +377,10 @@ static int FN(gemm_small_)(const FN(kdesc_) *kd, ptrdiff_t m, ptrdiff_t n, ptrdi
         return -1;
     /* a row is a memory-bound stream: a second thread pays off only past what one L2 holds */
     const int nt = (n_threads > 1 && (double)n * (double)k >= 1048576.0) ? n_threads : 1;
-    for (ptrdiff_t i = 0; i < m; i++) {
-        if (nt > 1) {
-#pragma omp parallel num_threads(nt)
-            {
-                const ptrdiff_t per = (n + nt - 1) / nt;
-                const ptrdiff_t j0 = per * omp_get_thread_num();
-                const ptrdiff_t j1 = FN(min_)(n, j0 + per);
-                if (j0 < j1)
-                    FN(small_row_)(kd, i, j0, j1, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, ldc,
-                                   bias, act, row);
-            }
-        } else {
-            FN(small_row_)(kd, i, 0, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, ldc, bias,
-                           act, row);
-        }
-    }
+    FN(gemm_job_) g = {kd,   m, n,   k, alpha, a, rsa, csa, b,   rsb, csb,
+                       beta, c, ldc, 1, bias,  0, 1,   act, row, NULL};
+    for (g.ic = 0; g.ic < m; g.ic++)
+        mn_parallel(nt, nt, FN(small_chunk_), &g);
     return 0;
 }
 
@@ -383,6 +423,33 @@ int FN(mn_gemm_)(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k
                              0, 1, act, n_threads);
 }
 
+typedef struct {
+    const DT *a;
+    ptrdiff_t m, n, lda;
+    DT *out;
+    int accumulate;
+} FN(colsum_job_);
+
+static void FN(colsum_chunk_)(void *ctx, int ch, int nch)
+{
+    const FN(colsum_job_) *g = ctx;
+    ptrdiff_t b0, b1;
+    FN(split_)((g->n + 255) / 256, ch, nch, &b0, &b1);
+    for (ptrdiff_t blk = b0; blk < b1; blk++) {
+        const ptrdiff_t j0 = blk * 256, j1 = FN(min_)(g->n, j0 + 256);
+        DT acc[256];
+        for (ptrdiff_t j = j0; j < j1; j++)
+            acc[j - j0] = g->accumulate ? g->out[j] : (DT)0;
+        for (ptrdiff_t i = 0; i < g->m; i++) {
+            const DT *row = g->a + i * g->lda;
+            for (ptrdiff_t j = j0; j < j1; j++)
+                acc[j - j0] += row[j];
+        }
+        for (ptrdiff_t j = j0; j < j1; j++)
+            g->out[j] = acc[j - j0];
+    }
+}
+
 void FN(mn_colsum_)(const DT *a, ptrdiff_t m, ptrdiff_t n, ptrdiff_t lda, DT *out, int accumulate,
                     int n_threads)
 {
@@ -390,20 +457,10 @@ void FN(mn_colsum_)(const DT *a, ptrdiff_t m, ptrdiff_t n, ptrdiff_t lda, DT *ou
      * so the inner loop is contiguous and vectorises. */
     const ptrdiff_t nb = (n + 255) / 256;
     int nt = (n_threads > 1 && (double)m * (double)n >= 65536.0 && nb > 1) ? n_threads : 1;
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-    for (ptrdiff_t blk = 0; blk < nb; blk++) {
-        const ptrdiff_t j0 = blk * 256, j1 = FN(min_)(n, j0 + 256);
-        DT acc[256];
-        for (ptrdiff_t j = j0; j < j1; j++)
-            acc[j - j0] = accumulate ? out[j] : (DT)0;
-        for (ptrdiff_t i = 0; i < m; i++) {
-            const DT *row = a + i * lda;
-            for (ptrdiff_t j = j0; j < j1; j++)
-                acc[j - j0] += row[j];
-        }
-        for (ptrdiff_t j = j0; j < j1; j++)
-            out[j] = acc[j - j0];
-    }
+    if (nt > nb)
+        nt = (int)nb;
+    FN(colsum_job_) job = {a, m, n, lda, out, accumulate};
+    mn_parallel(nt, nt, FN(colsum_chunk_), &job);
 }
 
 #undef FN

@@ -94,8 +94,16 @@ size_t mn_workspace_bytes(void)
 }
 
 static const mn_runtime_api table = {
-    MN_RUNTIME_API_VERSION, mn_openmp_enabled, mn_omp_max_threads,   mn_cpu_isa,
-    mn_effective_isa,       mn_workspace,      mn_workspace_release, mn_workspace_bytes,
+    MN_RUNTIME_API_VERSION,
+    mn_openmp_enabled,
+    mn_omp_max_threads,
+    mn_cpu_isa,
+    mn_effective_isa,
+    mn_workspace,
+    mn_workspace_release,
+    mn_workspace_bytes,
+    mn_parallel,
+    mn_in_parallel,
 };
 
 const mn_runtime_api *mn_runtime_table(void) { return &table; }

@@ -69,6 +69,25 @@ void *mn_workspace(int slot, size_t bytes);
 size_t mn_workspace_release(void);
 size_t mn_workspace_bytes(void);
 
+/* The thread pool (csrc/runtime_threads.c). A job is `n_chunks` independent calls
+ * fn(ctx, chunk, n_chunks), chunk in [0, n_chunks), run by up to `n_threads` threads of which
+ * the caller is one; returns when all have returned. Which thread runs a chunk is not fixed
+ * (a late thread may run none), so a chunk must depend only on its index: results are then
+ * the same for every thread count. No chunk may wait for another (there is no barrier: split
+ * phases into successive jobs). Called from inside a chunk, or from a second thread while a
+ * job runs, the job runs serially on the calling thread. */
+typedef void (*mn_chunk_fn)(void *ctx, int chunk, int n_chunks);
+void mn_parallel(int n_threads, int n_chunks, mn_chunk_fn fn, void *ctx);
+/* 1 inside a chunk (a nested kernel then runs serially). */
+int mn_in_parallel(void);
+/* minnet.set_num_threads / get_num_threads; exported for threadpoolctl (minnet._threadpool). */
+void mn_set_num_threads(int n);
+int mn_get_num_threads(void);
+/* Worker threads started so far (0 in a fresh fork()ed child); idle spin in microseconds. */
+int mn_pool_workers(void);
+void mn_set_spin_us(int us);
+int mn_get_spin_us(void);
+
 /* The runtime's functions, as _runtime hands them to the other extensions (a PyCapsule). */
 typedef struct {
     int version; /* MN_RUNTIME_API_VERSION */
@@ -79,8 +98,10 @@ typedef struct {
     void *(*workspace)(int slot, size_t bytes);
     size_t (*workspace_release)(void);
     size_t (*workspace_bytes)(void);
+    void (*parallel)(int n_threads, int n_chunks, mn_chunk_fn fn, void *ctx);
+    int (*in_parallel)(void);
 } mn_runtime_api;
-#define MN_RUNTIME_API_VERSION 1
+#define MN_RUNTIME_API_VERSION 2
 
 /* runtime.c: the table of its functions. */
 const mn_runtime_api *mn_runtime_table(void);

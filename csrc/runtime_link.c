@@ -23,3 +23,8 @@ int mn_effective_isa(int requested) { return rt->effective_isa(requested); }
 void *mn_workspace(int slot, size_t bytes) { return rt->workspace(slot, bytes); }
 size_t mn_workspace_release(void) { return rt->workspace_release(); }
 size_t mn_workspace_bytes(void) { return rt->workspace_bytes(); }
+void mn_parallel(int n_threads, int n_chunks, mn_chunk_fn fn, void *ctx)
+{
+    rt->parallel(n_threads, n_chunks, fn, ctx);
+}
+int mn_in_parallel(void) { return rt->in_parallel(); }

@@ -18,6 +18,11 @@ cdef extern from "runtime.h":
     size_t mn_workspace_release() nogil
     size_t mn_workspace_bytes() nogil
     const void *mn_runtime_table() nogil
+    void mn_set_num_threads(int n) nogil
+    int mn_get_num_threads() nogil
+    int mn_pool_workers() nogil
+    void mn_set_spin_us(int us) nogil
+    int mn_get_spin_us() nogil
 
 cdef extern from "roofline.h":
     double mn_peak_flops(int isa, int dtype_bytes, int n_threads, double seconds) nogil
@@ -26,7 +31,6 @@ cdef extern from "roofline.h":
 # The runtime's C functions for the other extensions (bind_runtime in _runtime.pxd).
 _C_API = PyCapsule_New(<void *>mn_runtime_table(), "minnet._kernels._runtime._C_API", NULL)
 
-cdef int _num_threads = 1
 cdef int _isa = -1          # -1: the best the CPU supports
 # set once a kernel has asked for more than one thread: libgomp's pool exists from then on, and
 # a fork()ed child must not use it (minnet._config runs such a child single-threaded)
@@ -37,9 +41,10 @@ ISA_NAMES = ("generic", "avx2", "avx512")
 
 cdef int num_threads() noexcept nogil:
     global _pool_used
-    if _num_threads > 1:
+    cdef int n = mn_get_num_threads()
+    if n > 1:
         _pool_used = 1
-    return _num_threads
+    return n
 
 
 cdef int isa_level() noexcept nogil:
@@ -47,14 +52,29 @@ cdef int isa_level() noexcept nogil:
 
 
 def get_num_threads():
-    return _num_threads
+    return mn_get_num_threads()
 
 
 def set_num_threads(int n):
-    global _num_threads
     if n < 1:
         raise ValueError(f"set_num_threads: n must be >= 1, got {n}")
-    _num_threads = n
+    mn_set_num_threads(n)
+
+
+def pool_workers():
+    """Worker threads minnet's pool has started (0 in a fresh fork()ed child)."""
+    return mn_pool_workers()
+
+
+def get_spin_us():
+    """How long an idle pool worker spins (yielding) before it sleeps, in microseconds."""
+    return mn_get_spin_us()
+
+
+def set_spin_us(int us):
+    if us < 0 or us > 1000000:
+        raise ValueError(f"set_spin_us: us must be in [0, 1000000], got {us}")
+    mn_set_spin_us(us)
 
 
 def pool_used():
@@ -133,7 +153,7 @@ def peak_flops(isa=None, dtype="float32", threads=None, seconds=0.05):
     cdef int size = np.dtype(dtype).itemsize
     if np.dtype(dtype) not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise TypeError(f"peak_flops: dtype must be float32 or float64, got {dtype!r}")
-    cdef int nt = _num_threads if threads is None else int(threads)
+    cdef int nt = mn_get_num_threads() if threads is None else int(threads)
     if nt < 1 or nt > 4096:
         raise ValueError(f"peak_flops: threads must be in [1, 4096], got {threads!r}")
     cdef double sec = float(seconds)
@@ -149,7 +169,7 @@ def triad_bandwidth(threads=None, megabytes=384, reps=5):
     """Measured bytes/s of the streaming triad a = b + s * c (float64, STREAM's count of 3
     arrays per pass; the best of `reps` passes): the roofline's memory ceiling. The three
     arrays take `megabytes` in all (default far beyond any cache)."""
-    cdef int nt = _num_threads if threads is None else int(threads)
+    cdef int nt = mn_get_num_threads() if threads is None else int(threads)
     if nt < 1 or nt > 4096:
         raise ValueError(f"triad_bandwidth: threads must be in [1, 4096], got {threads!r}")
     if not (1 <= megabytes <= 65536) or not (1 <= reps <= 1000):
