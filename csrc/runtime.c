@@ -1,23 +1,12 @@
 /* The one runtime of the process (contracts in runtime.h), linked into
- * minnet._kernels._runtime only: OpenMP status, the CPU's instruction-set level (probed once
- * with __builtin_cpu_supports, so that every family picks its per-ISA kernels the same way),
- * and the per-thread workspaces that kernels reuse across calls, because a freshly mapped page
- * costs a fault each time it is touched. Other extensions reach it through the table at the
- * end (runtime_link.c). */
+ * minnet._kernels._runtime only (the thread pool is in runtime_threads.c): the CPU's
+ * instruction-set level (probed once with __builtin_cpu_supports, so that every family picks
+ * its per-ISA kernels the same way), and the per-thread workspaces that kernels reuse across
+ * calls, because a freshly mapped page costs a fault each time it is touched. Other extensions
+ * reach it through the table at the end (runtime_link.c). */
 #include "runtime.h"
 
 #include <stdlib.h>
-
-int mn_openmp_enabled(void)
-{
-#ifdef _OPENMP
-    return 1;
-#else
-    return 0;
-#endif
-}
-
-int mn_omp_max_threads(void) { return omp_get_max_threads(); }
 
 int mn_cpu_isa(void)
 {
@@ -49,7 +38,7 @@ int mn_effective_isa(int requested)
 }
 
 /* Thread-local so that two Python threads calling kernels at once (the GIL is released)
- * never share scratch; OpenMP workers reach the caller's buffers through pointers. */
+ * never share scratch; pool workers reach the caller's buffers through pointers. */
 static _Thread_local void *ws_ptr[MN_WORKSPACE_SLOTS];
 static _Thread_local size_t ws_size[MN_WORKSPACE_SLOTS];
 
@@ -94,16 +83,8 @@ size_t mn_workspace_bytes(void)
 }
 
 static const mn_runtime_api table = {
-    MN_RUNTIME_API_VERSION,
-    mn_openmp_enabled,
-    mn_omp_max_threads,
-    mn_cpu_isa,
-    mn_effective_isa,
-    mn_workspace,
-    mn_workspace_release,
-    mn_workspace_bytes,
-    mn_parallel,
-    mn_in_parallel,
+    MN_RUNTIME_API_VERSION, mn_cpu_isa,         mn_effective_isa, mn_workspace,
+    mn_workspace_release,   mn_workspace_bytes, mn_parallel,      mn_in_parallel,
 };
 
 const mn_runtime_api *mn_runtime_table(void) { return &table; }

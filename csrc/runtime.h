@@ -1,4 +1,4 @@
-/* Shared runtime services for minnet's kernels: OpenMP shim, CPU feature levels, and
+/* Shared runtime services for minnet's kernels: the thread pool, CPU feature levels, and
  * per-thread workspaces that are reused across calls (a fresh page costs a fault each time).
  *
  * One runtime per process: csrc/runtime.c is linked into minnet._kernels._runtime only. Every
@@ -52,8 +52,6 @@ enum mn_isa { MN_ISA_GENERIC = 0, MN_ISA_AVX2 = 1, MN_ISA_AVX512 = 2 };
 /* Activations a GEMM epilogue (and elementwise kernels) can apply. */
 enum mn_act { MN_ACT_IDENTITY = 0, MN_ACT_RELU = 1, MN_ACT_SIGMOID = 2, MN_ACT_TANH = 3 };
 
-int mn_openmp_enabled(void);
-int mn_omp_max_threads(void);
 /* The best level this CPU supports (probed once with __builtin_cpu_supports). */
 int mn_cpu_isa(void);
 /* `requested` clamped to what the CPU supports. */
@@ -91,8 +89,6 @@ int mn_get_spin_us(void);
 /* The runtime's functions, as _runtime hands them to the other extensions (a PyCapsule). */
 typedef struct {
     int version; /* MN_RUNTIME_API_VERSION */
-    int (*openmp_enabled)(void);
-    int (*omp_max_threads)(void);
     int (*cpu_isa)(void);
     int (*effective_isa)(int requested);
     void *(*workspace)(int slot, size_t bytes);
@@ -101,7 +97,7 @@ typedef struct {
     void (*parallel)(int n_threads, int n_chunks, mn_chunk_fn fn, void *ctx);
     int (*in_parallel)(void);
 } mn_runtime_api;
-#define MN_RUNTIME_API_VERSION 2
+#define MN_RUNTIME_API_VERSION 3
 
 /* runtime.c: the table of its functions. */
 const mn_runtime_api *mn_runtime_table(void);

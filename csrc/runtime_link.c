@@ -16,8 +16,6 @@ int mn_runtime_bind(const void *api)
     return 0;
 }
 
-int mn_openmp_enabled(void) { return rt->openmp_enabled(); }
-int mn_omp_max_threads(void) { return rt->omp_max_threads(); }
 int mn_cpu_isa(void) { return rt->cpu_isa(); }
 int mn_effective_isa(int requested) { return rt->effective_isa(requested); }
 void *mn_workspace(int slot, size_t bytes) { return rt->workspace(slot, bytes); }

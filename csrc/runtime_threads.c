@@ -103,6 +103,7 @@ static void *worker_main(void *arg)
 {
     const int id = (int)(intptr_t)arg;
     in_job = 1;
+    pthread_setname_np(pthread_self(), "minnet-pool"); /* top/ps -T, and the tests, see it */
     unsigned seen = __atomic_load_n(&generation, __ATOMIC_ACQUIRE);
     for (;;) {
         /* wait for a new generation: spin (yielding), then sleep */

@@ -1,5 +1,5 @@
 # cython: language_level=3
-"""Process-wide settings every kernel reads: the OpenMP thread count and the ISA level the
+"""Process-wide settings every kernel reads: the thread count of minnet's pool and the ISA level the
 micro-kernels are dispatched to. Other wrappers cimport num_threads()/isa_level() so the
 values live in one place, not once per extension module."""
 
@@ -11,8 +11,6 @@ cnp.import_array()
 from cpython.pycapsule cimport PyCapsule_New
 
 cdef extern from "runtime.h":
-    int mn_openmp_enabled() nogil
-    int mn_omp_max_threads() nogil
     int mn_cpu_isa() nogil
     int mn_effective_isa(int requested) nogil
     size_t mn_workspace_release() nogil
@@ -32,19 +30,12 @@ cdef extern from "roofline.h":
 _C_API = PyCapsule_New(<void *>mn_runtime_table(), "minnet._kernels._runtime._C_API", NULL)
 
 cdef int _isa = -1          # -1: the best the CPU supports
-# set once a kernel has asked for more than one thread: libgomp's pool exists from then on, and
-# a fork()ed child must not use it (minnet._config runs such a child single-threaded)
-cdef int _pool_used = 0
 
 ISA_NAMES = ("generic", "avx2", "avx512")
 
 
 cdef int num_threads() noexcept nogil:
-    global _pool_used
-    cdef int n = mn_get_num_threads()
-    if n > 1:
-        _pool_used = 1
-    return n
+    return mn_get_num_threads()
 
 
 cdef int isa_level() noexcept nogil:
@@ -75,25 +66,6 @@ def set_spin_us(int us):
     if us < 0 or us > 1000000:
         raise ValueError(f"set_spin_us: us must be in [0, 1000000], got {us}")
     mn_set_spin_us(us)
-
-
-def pool_used():
-    """True once a kernel ran (or was asked to run) with more than one OpenMP thread."""
-    return bool(_pool_used)
-
-
-def reset_pool_used():
-    """For a forked child, which has no pool threads whatever the parent had."""
-    global _pool_used
-    _pool_used = 0
-
-
-def openmp_enabled():
-    return bool(mn_openmp_enabled())
-
-
-def omp_max_threads():
-    return mn_omp_max_threads()
 
 
 def cpu_isa():
