@@ -1,0 +1,183 @@
+"""DistributedDataParallel against one process: N ranks with per-rank batch B take the same
+steps as one process with batch N*B (the gradient of a mean loss over N*B samples is the
+mean over ranks of the per-rank means), for SGD and Adam on an MLP, a small CNN and a GRU
+classifier. The ranks start from different random initializations: DDP must broadcast rank
+0's. One mpirun job (2 ranks) runs every case; rank 0 also runs the one-process reference."""
+
+import pytest
+from tests_helpers_mpi import requires_mpi, results, run_mpi
+
+pytestmark = requires_mpi
+
+# float32: the two sides sum the same per-sample gradients in a different order (two half
+# batches, then the allreduce), so the parameters agree to rounding, amplified a little by
+# K optimizer steps (Adam divides by sqrt(v)); observed differences are ~1e-7
+ATOL = 1e-5
+K = 3  # optimizer steps
+B = 4  # per-rank batch
+
+CHILD = r"""
+import json
+import numpy as np
+import minnet
+import minnet.distributed as dist
+from minnet import nn
+from minnet.nn import functional as F
+from minnet.nn.parallel import DistributedDataParallel as DDP
+
+dist.init()
+rank, world = dist.get_rank(), dist.get_world_size()
+K, B = %(K)d, %(B)d
+
+
+class GRUClassifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.gru = nn.GRU(6, 16, batch_first=True)
+        self.fc = nn.Linear(16, 5)
+
+    def forward(self, x):
+        _, h = self.gru(x)
+        return self.fc(h[-1])
+
+
+MODELS = {
+    "mlp": (lambda: nn.Sequential(nn.Linear(12, 32), nn.ReLU(), nn.Linear(32, 5)), (12,)),
+    "cnn": (
+        lambda: nn.Sequential(
+            nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(4, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(8 * 2 * 2, 5),
+        ),
+        (1, 8, 8),
+    ),
+    "gru": (GRUClassifier, (7, 6)),
+}
+OPTIMS = {
+    "sgd": lambda p: minnet.optim.SGD(p, lr=0.1, momentum=0.9),
+    "adam": lambda p: minnet.optim.Adam(p, lr=1e-2),
+}
+
+
+def train(model, opt, x, y, per_step):
+    for s in range(K):
+        xb = minnet.tensor(x[s * per_step : (s + 1) * per_step])
+        yb = minnet.tensor(y[s * per_step : (s + 1) * per_step])
+        loss = F.cross_entropy(model(xb), yb)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+
+def flat(module):
+    return np.concatenate([p.data.ravel() for p in module.parameters()])
+
+
+out = {"rank": rank, "cases": {}}
+for mname, (make, shape) in MODELS.items():
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((K * world * B,) + shape).astype(np.float32)
+    y = rng.integers(0, 5, K * world * B)
+    # this rank's samples of each step: its B-slice of the step's N*B global batch
+    mine = np.concatenate([np.arange(s * world * B + rank * B, s * world * B + (rank + 1) * B) for s in range(K)])
+    for oname, make_opt in OPTIMS.items():
+        minnet.manual_seed(100 + rank)  # a different init on each rank
+        model = make()
+        ddp = DDP(model, bucket_cap_mb=0.0005)  # ~500-byte buckets: several per model
+        start = {k: v.data.copy() for k, v in model.state_dict().items()}
+        train(ddp, make_opt(ddp.parameters()), x[mine], y[mine], B)
+        got = flat(model)
+        every = [np.empty_like(got) for _ in range(world)]
+        dist.all_gather(every, got)
+        case = {
+            "buckets": len(ddp._buckets),
+            "ranks_differ": float(max(np.abs(e - every[0]).max() for e in every)),
+        }
+        if rank == 0:
+            ref = make()
+            ref.load_state_dict(start)
+            train(ref, make_opt(ref.parameters()), x, y, world * B)
+            case["vs_one_process"] = float(np.abs(got - flat(ref)).max())
+            case["moved"] = float(np.abs(got - np.concatenate([v.ravel() for v in start.values()])).max())
+        out["cases"][f"{mname}-{oname}"] = case
+
+# no_sync: two micro-batches, the first accumulated locally, the second synchronized, give
+# the gradient of both (summed), averaged over the ranks
+minnet.manual_seed(0)
+model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+ddp = DDP(model)
+rng = np.random.default_rng(3)
+xs = rng.standard_normal((2, world, 5, 3)).astype(np.float32)  # (micro, rank, batch, in)
+with ddp.no_sync():
+    ddp(minnet.tensor(xs[0, rank])).pow(2).sum().backward()
+local_only = [p.grad.data.copy() for p in model.parameters()]
+ddp(minnet.tensor(xs[1, rank])).pow(2).sum().backward()
+got = [p.grad.data.copy() for p in model.parameters()]
+if rank == 0:
+    ref = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    ref.load_state_dict(model.state_dict())
+    ref(minnet.tensor(xs[0, 0])).pow(2).sum().backward()
+    ok_local = max(float(np.abs(a - p.grad.data).max()) for a, p in zip(local_only, ref.parameters()))
+    ref.zero_grad()
+    for m in range(2):
+        for r in range(world):
+            ref(minnet.tensor(xs[m, r])).pow(2).sum().backward()
+    out["no_sync_local"] = ok_local
+    out["no_sync"] = max(float(np.abs(g - p.grad.data / world).max()) for g, p in zip(got, ref.parameters()))
+
+
+# parameters without a gradient: one never used (keeps grad None), one used on rank 0 only
+# (averaged with zeros), and neither hangs the allreduce
+class Partly(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(3, 3)
+        self.only_rank0 = nn.Linear(3, 3)
+        self.never = nn.Linear(3, 3)
+
+    def forward(self, x, use):
+        h = self.a(x)
+        return self.only_rank0(h) if use else h
+
+
+minnet.manual_seed(0)
+model = Partly()
+ddp = DDP(model)
+ddp(minnet.ones(2, 3), rank == 0).sum().backward()
+g0 = model.only_rank0.weight.grad
+out["never_grad_is_none"] = model.never.weight.grad is None
+local = np.full(1, 0.0 if g0 is None else float(g0.data.sum()))
+out["only_rank0_sum"] = float(local[0])
+print("RESULT" + json.dumps(out), flush=True)
+"""
+
+
+@pytest.fixture(scope="module")
+def job():
+    return results(run_mpi(CHILD % {"K": K, "B": B}, n=2, timeout=120))
+
+
+@pytest.mark.parametrize("model", ["mlp", "cnn", "gru"])
+@pytest.mark.parametrize("optim", ["sgd", "adam"])
+def test_two_ranks_step_like_one_process_with_twice_the_batch(job, model, optim):
+    r0, r1 = job
+    case = r0["cases"][f"{model}-{optim}"]
+    assert case["buckets"] >= 2  # the small bucket cap splits every model
+    assert case["moved"] > 1e-3  # the steps did something
+    assert case["vs_one_process"] < ATOL, case
+    # the ranks apply the same averaged gradients: identical parameters
+    assert case["ranks_differ"] < 1e-7 and r1["cases"][f"{model}-{optim}"]["ranks_differ"] < 1e-7
+
+
+def test_no_sync_accumulates_locally_then_averages_everything(job):
+    r0 = job[0]
+    assert r0["no_sync_local"] < 1e-6  # inside no_sync: this rank's gradient only
+    assert r0["no_sync"] < 1e-5
+
+
+def test_parameters_without_gradient_do_not_hang(job):
+    r0, r1 = job
+    assert r0["never_grad_is_none"] and r1["never_grad_is_none"]
+    # used on rank 0 only: both ranks hold rank 0's gradient / 2, the same everywhere
+    assert r0["only_rank0_sum"] == pytest.approx(r1["only_rank0_sum"], abs=1e-6)
+    assert abs(r0["only_rank0_sum"]) > 0

@@ -1,0 +1,74 @@
+"""Running a script on several MPI ranks (``mpirun -n N``) for the distributed tests.
+
+The tests skip, saying why, when mpi4py cannot be imported or Open MPI's ``mpirun`` is not on
+PATH (.ci/run installs both: ``apt-get install openmpi-bin libopenmpi-dev``, then
+``pip install mpi4py``). The ranks run this interpreter (``sys.executable``) from a temporary
+folder, with the folder holding the minnet under test first on ``PYTHONPATH``: a source
+checkout's build or the installed package, whichever this process imported.
+"""
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import pytest
+
+import minnet
+
+MPIRUN = shutil.which("mpirun")
+HAVE_MPI4PY = importlib.util.find_spec("mpi4py") is not None
+
+requires_mpi = pytest.mark.skipif(
+    not (MPIRUN and HAVE_MPI4PY),
+    reason=(
+        "needs Open MPI's mpirun and mpi4py (apt-get install openmpi-bin libopenmpi-dev; "
+        'pip install "minnet-nn[mpi]"): '
+        + ("mpirun not on PATH" if not MPIRUN else "mpi4py not installed")
+    ),
+)
+
+
+def mpirun_command(n):
+    """mpirun's arguments for n local ranks: as root it needs --allow-run-as-root, and
+    --oversubscribe lets n exceed the cores (this machine has 2)."""
+    cmd = [MPIRUN, "-n", str(n), "--oversubscribe"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-run-as-root")
+    return cmd
+
+
+def run_mpi(code, n=2, timeout=60, check=True, env_extra=None):
+    """Run the Python source ``code`` on n ranks; returns the CompletedProcess (stdout and
+    stderr as text). ``check``: fail the test unless the job exits 0."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(minnet.__file__)))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.setdefault("OMP_NUM_THREADS", "1")  # 2 ranks on 2 cores: one thread each
+    env.update(env_extra or {})
+    with tempfile.TemporaryDirectory() as tmp:
+        script = os.path.join(tmp, "rank_script.py")
+        with open(script, "w") as f:
+            f.write(code)
+        p = subprocess.run(
+            mpirun_command(n) + [sys.executable, script],
+            cwd=tmp,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    if check:
+        assert p.returncode == 0, f"exit {p.returncode}\n{p.stdout}\n{p.stderr}"
+    return p
+
+
+def results(p, tag="RESULT"):
+    """The JSON objects the ranks printed on lines starting with ``tag``, in rank order
+    (each object carries its "rank")."""
+    import json
+
+    out = [json.loads(line[len(tag) :]) for line in p.stdout.splitlines() if line.startswith(tag)]
+    return sorted(out, key=lambda r: r.get("rank", 0))
