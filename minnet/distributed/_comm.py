@@ -32,7 +32,10 @@ def _mpi():
 def is_available():
     """True when mpi4py is installed (``torch.distributed.is_available``); nothing is
     imported or initialized."""
-    return importlib.util.find_spec("mpi4py") is not None
+    try:
+        return importlib.util.find_spec("mpi4py") is not None
+    except ValueError:  # sys.modules["mpi4py"] is None: blocked
+        return False
 
 
 class ReduceOp(enum.Enum):

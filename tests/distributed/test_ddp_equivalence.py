@@ -5,7 +5,7 @@ classifier. The ranks start from different random initializations: DDP must broa
 0's. One mpirun job (2 ranks) runs every case; rank 0 also runs the one-process reference."""
 
 import pytest
-from tests_helpers_mpi import requires_mpi, results, run_mpi
+from tests_helpers_mpi import requires_mpi, run_mpi
 
 pytestmark = requires_mpi
 
@@ -17,7 +17,6 @@ K = 3  # optimizer steps
 B = 4  # per-rank batch
 
 CHILD = r"""
-import json
 import numpy as np
 import minnet
 import minnet.distributed as dist
@@ -148,13 +147,13 @@ g0 = model.only_rank0.weight.grad
 out["never_grad_is_none"] = model.never.weight.grad is None
 local = np.full(1, 0.0 if g0 is None else float(g0.data.sum()))
 out["only_rank0_sum"] = float(local[0])
-print("RESULT" + json.dumps(out), flush=True)
+report(out)
 """
 
 
 @pytest.fixture(scope="module")
 def job():
-    return results(run_mpi(CHILD % {"K": K, "B": B}, n=2, timeout=120))
+    return run_mpi(CHILD % {"K": K, "B": B}, n=2, timeout=120).results
 
 
 @pytest.mark.parametrize("model", ["mlp", "cnn", "gru"])

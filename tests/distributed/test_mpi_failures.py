@@ -4,12 +4,11 @@ aborts at once)."""
 
 import time
 
-from tests_helpers_mpi import requires_mpi, results, run_mpi
+from tests_helpers_mpi import requires_mpi, run_mpi
 
 pytestmark = requires_mpi
 
 MISMATCH = r"""
-import json
 import numpy as np
 import minnet
 import minnet.distributed as dist
@@ -43,7 +42,7 @@ out["bad_src"] = error(lambda: dist.broadcast(np.ones(3), 5))
 t = minnet.tensor([float(rank)])
 dist.all_reduce(t)
 out["after"] = float(t.item())
-print("RESULT" + json.dumps(out), flush=True)
+report(out)
 """
 
 RAISES = r"""
@@ -60,7 +59,7 @@ time.sleep(60)
 
 
 def test_mismatches_are_clear_errors_on_every_rank():
-    r0, r1 = results(run_mpi(MISMATCH, n=2, timeout=60))
+    r0, r1 = run_mpi(MISMATCH, n=2, timeout=60).results
     for r in (r0, r1):
         assert r["shapes"] == (
             "ValueError: DistributedDataParallel: the models differ across ranks: parameter "

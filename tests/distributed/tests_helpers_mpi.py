@@ -8,6 +8,7 @@ checkout's build or the installed package, whichever this process imported.
 """
 
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
@@ -40,18 +41,40 @@ def mpirun_command(n):
     return cmd
 
 
-def run_mpi(code, n=2, timeout=60, check=True, env_extra=None):
-    """Run the Python source ``code`` on n ranks; returns the CompletedProcess (stdout and
-    stderr as text). ``check``: fail the test unless the job exits 0."""
+def env_with_this_minnet():
+    """This process's environment with the folder of the minnet it imported first on
+    PYTHONPATH, so a child started elsewhere imports the same one."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(minnet.__file__)))
     env = dict(os.environ)
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
+
+
+# prepended to every rank's script: report(obj) saves this rank's findings as JSON (one file
+# per rank: the ranks' stdout lines can interleave)
+PRELUDE = """
+def report(obj):
+    import json, os
+    from mpi4py import MPI
+    rank = MPI.COMM_WORLD.rank
+    with open(f"result-{rank}.json.tmp", "w") as f:
+        json.dump(dict(obj, rank=rank), f)
+    os.replace(f"result-{rank}.json.tmp", f"result-{rank}.json")
+
+"""
+
+
+def run_mpi(code, n=2, timeout=60, check=True, env_extra=None):
+    """Run the Python source ``code`` on n ranks; returns the CompletedProcess (stdout and
+    stderr as text) with ``.results``: what each rank passed to ``report(obj)``, in rank
+    order. ``check``: fail the test unless the job exits 0."""
+    env = env_with_this_minnet()
     env.setdefault("OMP_NUM_THREADS", "1")  # 2 ranks on 2 cores: one thread each
     env.update(env_extra or {})
     with tempfile.TemporaryDirectory() as tmp:
         script = os.path.join(tmp, "rank_script.py")
         with open(script, "w") as f:
-            f.write(code)
+            f.write(PRELUDE + code)
         p = subprocess.run(
             mpirun_command(n) + [sys.executable, script],
             cwd=tmp,
@@ -60,15 +83,12 @@ def run_mpi(code, n=2, timeout=60, check=True, env_extra=None):
             text=True,
             timeout=timeout,
         )
+        p.results = []
+        for r in range(n):
+            path = os.path.join(tmp, f"result-{r}.json")
+            if os.path.exists(path):
+                with open(path) as f:
+                    p.results.append(json.load(f))
     if check:
         assert p.returncode == 0, f"exit {p.returncode}\n{p.stdout}\n{p.stderr}"
     return p
-
-
-def results(p, tag="RESULT"):
-    """The JSON objects the ranks printed on lines starting with ``tag``, in rank order
-    (each object carries its "rank")."""
-    import json
-
-    out = [json.loads(line[len(tag) :]) for line in p.stdout.splitlines() if line.startswith(tag)]
-    return sorted(out, key=lambda r: r.get("rank", 0))
