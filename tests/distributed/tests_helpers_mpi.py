@@ -64,19 +64,24 @@ def report(obj):
 """
 
 
-def run_mpi(code, n=2, timeout=60, check=True, env_extra=None):
+def run_mpi(code, n=2, timeout=60, check=True, env_extra=None, mpi_args=()):
     """Run the Python source ``code`` on n ranks; returns the CompletedProcess (stdout and
     stderr as text) with ``.results``: what each rank passed to ``report(obj)``, in rank
-    order. ``check``: fail the test unless the job exits 0."""
+    order. ``check``: fail the test unless the job exits 0. ``env_extra``: variables to set
+    (None: to remove); ``mpi_args``: more mpirun options."""
     env = env_with_this_minnet()
     env.setdefault("OMP_NUM_THREADS", "1")  # 2 ranks on 2 cores: one thread each
-    env.update(env_extra or {})
+    for k, v in (env_extra or {}).items():
+        if v is None:
+            env.pop(k, None)
+        else:
+            env[k] = v
     with tempfile.TemporaryDirectory() as tmp:
         script = os.path.join(tmp, "rank_script.py")
         with open(script, "w") as f:
             f.write(PRELUDE + code)
         p = subprocess.run(
-            mpirun_command(n) + [sys.executable, script],
+            mpirun_command(n) + list(mpi_args) + [sys.executable, script],
             cwd=tmp,
             env=env,
             capture_output=True,
