@@ -56,6 +56,7 @@ OPTIMS = {
     "sgd": lambda p: minnet.optim.SGD(p, lr=0.1, momentum=0.9),
     "adam": lambda p: minnet.optim.Adam(p, lr=1e-2),
 }
+CASES = [(m, o, True) for m in MODELS for o in OPTIMS] + [("mlp", "adam", False)]
 
 
 def train(model, opt, x, y, per_step):
@@ -73,32 +74,34 @@ def flat(module):
 
 
 out = {"rank": rank, "cases": {}}
-for mname, (make, shape) in MODELS.items():
+for mname, oname, as_view in CASES:
+    make, shape = MODELS[mname]
+    make_opt = OPTIMS[oname]
     rng = np.random.default_rng(7)
     x = rng.standard_normal((K * world * B,) + shape).astype(np.float32)
     y = rng.integers(0, 5, K * world * B)
     # this rank's samples of each step: its B-slice of the step's N*B global batch
     mine = np.concatenate([np.arange(s * world * B + rank * B, s * world * B + (rank + 1) * B) for s in range(K)])
-    for oname, make_opt in OPTIMS.items():
-        minnet.manual_seed(100 + rank)  # a different init on each rank
-        model = make()
-        ddp = DDP(model, bucket_cap_mb=0.0005)  # ~500-byte buckets: several per model
-        start = {k: v.data.copy() for k, v in model.state_dict().items()}
-        train(ddp, make_opt(ddp.parameters()), x[mine], y[mine], B)
-        got = flat(model)
-        every = [np.empty_like(got) for _ in range(world)]
-        dist.all_gather(every, got)
-        case = {
-            "buckets": len(ddp._buckets),
-            "ranks_differ": float(max(np.abs(e - every[0]).max() for e in every)),
-        }
-        if rank == 0:
-            ref = make()
-            ref.load_state_dict(start)
-            train(ref, make_opt(ref.parameters()), x, y, world * B)
-            case["vs_one_process"] = float(np.abs(got - flat(ref)).max())
-            case["moved"] = float(np.abs(got - np.concatenate([v.ravel() for v in start.values()])).max())
-        out["cases"][f"{mname}-{oname}"] = case
+    minnet.manual_seed(100 + rank)  # a different init on each rank
+    model = make()
+    # ~500-byte buckets: several per model
+    ddp = DDP(model, bucket_cap_mb=0.0005, gradient_as_bucket_view=as_view)
+    start = {k: v.data.copy() for k, v in model.state_dict().items()}
+    train(ddp, make_opt(ddp.parameters()), x[mine], y[mine], B)
+    got = flat(model)
+    every = [np.empty_like(got) for _ in range(world)]
+    dist.all_gather(every, got)
+    case = {
+        "buckets": len(ddp._buckets),
+        "ranks_differ": float(max(np.abs(e - every[0]).max() for e in every)),
+    }
+    if rank == 0:
+        ref = make()
+        ref.load_state_dict(start)
+        train(ref, make_opt(ref.parameters()), x, y, world * B)
+        case["vs_one_process"] = float(np.abs(got - flat(ref)).max())
+        case["moved"] = float(np.abs(got - np.concatenate([v.ravel() for v in start.values()])).max())
+    out["cases"][f"{mname}-{oname}" + ("" if as_view else "-copy")] = case
 
 # no_sync: two micro-batches, the first accumulated locally, the second synchronized, give
 # the gradient of both (summed), averaged over the ranks
@@ -156,9 +159,12 @@ def job():
     return run_mpi(CHILD % {"K": K, "B": B}, n=2, timeout=120).results
 
 
-@pytest.mark.parametrize("model", ["mlp", "cnn", "gru"])
-@pytest.mark.parametrize("optim", ["sgd", "adam"])
+@pytest.mark.parametrize(
+    "model, optim",
+    [(m, o) for m in ("mlp", "cnn", "gru") for o in ("sgd", "adam")] + [("mlp", "adam-copy")],
+)
 def test_two_ranks_step_like_one_process_with_twice_the_batch(job, model, optim):
+    """(``adam-copy``: gradient_as_bucket_view=False, the averages copied into .grad.)"""
     r0, r1 = job
     case = r0["cases"][f"{model}-{optim}"]
     assert case["buckets"] >= 2  # the small bucket cap splits every model

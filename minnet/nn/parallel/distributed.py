@@ -13,10 +13,13 @@ How a step goes:
    its bucket's buffer; when the last one of a bucket arrives, the bucket's ``MPI_Iallreduce``
    starts, and the backward goes on with the next layers. Buckets start in bucket order on
    every rank (MPI needs the collectives in the same order everywhere).
-3. End of backward (a callback the engine runs after the last gradient): the buckets still
-   waiting for a parameter that got no gradient in this step start with zeros in its place
-   (so no rank waits forever), then every bucket is waited for, divided by the world size
-   and copied back into ``.grad``. ``optimizer.step()`` then sees averaged gradients.
+3. End of backward (a callback the engine runs after the last gradient): the buckets not
+   started yet (the last one, which nothing could hide, and any waiting for a parameter that
+   got no gradient in this step: zeros in its place, so no rank waits forever) are reduced
+   with a blocking allreduce, the others waited for. The gradients were divided by the world
+   size on their way into the buckets, so the sums are the averages, and each ``.grad`` is
+   its bucket's slice (``gradient_as_bucket_view``). ``optimizer.step()`` sees averaged
+   gradients.
 
 Each bucket also carries one counter per parameter (1 where that rank had a gradient), so a
 parameter that no rank used keeps ``.grad`` None, as it would in one process, and one used on
@@ -42,33 +45,51 @@ _FIRST_BUCKET_BYTES = 1 * _MB
 
 class _Bucket:
     """Parameters whose gradients travel in one allreduce: their gradients and one "has a
-    gradient" counter per parameter, side by side in ``flat``."""
+    gradient" counter per parameter, side by side in ``flat``; ``views[i]`` is parameter
+    i's slice of it, in the parameter's shape."""
 
-    def __init__(self, params, dtype):
+    def __init__(self, params, dtype, scale, as_view):
         self.params = params
-        self.offsets = []
+        self.views = []
         n = 0
         for p in params:
-            self.offsets.append(n)
+            self.views.append(p.data.size)
             n += p.data.size
         self.numel = n
         self.flat = np.zeros(n + len(params), dtype)
+        off = 0
+        for i, p in enumerate(params):
+            size = self.views[i]
+            self.views[i] = self.flat[off : off + size].reshape(p.data.shape)
+            off += size
+        self.scale = scale  # 1 / world size: the sum of the scaled gradients is the average
+        self.as_view = as_view
         self.ready = [False] * len(params)
         self.pending = len(params)
         self.request = None
 
-    def put(self, i, grad):
-        off = self.offsets[i]
-        self.flat[off : off + grad.size] = grad.reshape(-1)
+    def put(self, i, p):
+        """Parameter i's gradient, divided by the world size, into the bucket (one pass);
+        with as_view, ``p.grad`` becomes the bucket's slice (no copy back later)."""
+        v = self.views[i]
+        g = p.grad.data
+        np.multiply(g, self.scale, out=v)  # in place when g is v (accumulated into the view)
+        if self.as_view and g is not v:
+            p.grad = Tensor(v)
         self.flat[self.numel + i] = 1
         self.ready[i] = True
         self.pending -= 1
 
     def fill_missing(self):
+        """The parameters no gradient reached in this backward: what ``.grad`` holds (from
+        accumulation), else zeros that do not count."""
         for i, done in enumerate(self.ready):
             if not done:
-                off = self.offsets[i]
-                self.flat[off : off + self.params[i].data.size] = 0
+                p = self.params[i]
+                if p.grad is not None:
+                    self.put(i, p)
+                    continue
+                self.views[i][...] = 0
                 self.flat[self.numel + i] = 0
                 self.ready[i] = True
         self.pending = 0
@@ -98,6 +119,11 @@ class DistributedDataParallel(Module):
             often. Default: 25 (PyTorch's); the first bucket is at most 1 MiB.
         find_unused_parameters (bool): accepted for PyTorch's scripts; parameters without a
             gradient are always handled (they never hang the allreduce).
+        gradient_as_bucket_view (bool): after a synchronized backward, each ``.grad`` is a
+            view of its bucket's buffer, which saves copying the averaged gradients back
+            (PyTorch's option, off by default there; on here: it is most of the cost of
+            DDP for a dense model). A ``.grad`` kept past the next backward then changes
+            with it. Default: True.
 
     Shape:
         whatever ``module`` takes and returns: ``forward`` calls it.
@@ -121,6 +147,7 @@ class DistributedDataParallel(Module):
         process_group=None,
         bucket_cap_mb=25,
         find_unused_parameters=False,
+        gradient_as_bucket_view=True,
         *,
         bucket_mb=None,
     ):
@@ -159,8 +186,12 @@ class DistributedDataParallel(Module):
         self._world = comm.size
         _check_same_model(comm, module)
         self._broadcast_state(comm)
+        self.gradient_as_bucket_view = bool(gradient_as_bucket_view)
         self._buckets = _make_buckets(
-            [p for p in module.parameters() if p.requires_grad], int(bucket_cap_mb * _MB)
+            [p for p in module.parameters() if p.requires_grad],
+            int(bucket_cap_mb * _MB),
+            1.0 / comm.size,
+            self.gradient_as_bucket_view,
         )
         self._where = {}
         self._handles = []
@@ -217,7 +248,7 @@ class DistributedDataParallel(Module):
             self._queued = True
         b, i = self._where[id(p)]
         if not b.ready[i]:
-            b.put(i, p.grad.data)
+            b.put(i, p)
         if b.pending == 0:
             self._start_ready()
         # Open MPI progresses a non-blocking collective only inside MPI calls: poke the
@@ -227,36 +258,41 @@ class DistributedDataParallel(Module):
                 s.request.Test()
 
     def _start_ready(self):
+        """Start the ready buckets' Iallreduces, in bucket order, except the last bucket's:
+        the backward ends soon after its gradients (the first layers'), so nothing would
+        hide its allreduce, and the blocking MPI_Allreduce of the end of backward is faster
+        than a non-blocking one on its own (measured: 0.16 against 0.37 ms for 1.6 MB on 2
+        local ranks)."""
         MPI = _comm._mpi()
         buckets = self._buckets
-        while self._next < len(buckets) and buckets[self._next].pending == 0:
+        last = len(buckets) - 1
+        while self._next < last and buckets[self._next].pending == 0:
             b = buckets[self._next]
             b.request = self._comm.Iallreduce(MPI.IN_PLACE, b.flat, MPI.SUM)
             self._next += 1
 
     def _finish_backward(self):
         self._queued = False
-        for b in self._buckets[self._next :]:
-            b.fill_missing()  # parameters without a gradient this step: zeros
-        self._start_ready()
-        t0 = time.perf_counter()
         MPI = _comm._mpi()
-        MPI.Request.Waitall([b.request for b in self._buckets])
+        t0 = time.perf_counter()
+        # the rest in bucket order, blocking; a parameter without a gradient this step
+        # counts as zeros (the other ranks may have one)
+        for b in self._buckets[self._next :]:
+            if b.pending:
+                b.fill_missing()
+            self._comm.Allreduce(MPI.IN_PLACE, b.flat, MPI.SUM)
+        MPI.Request.Waitall([b.request for b in self._buckets if b.request is not None])
         self.comm_wait_seconds += time.perf_counter() - t0
-        world = self._world
         for b in self._buckets:
             flat = b.flat
-            data = flat[: b.numel]
-            np.divide(data, world, out=data)
             for i, p in enumerate(b.params):
                 if flat[b.numel + i] == 0:
-                    continue  # no rank had a gradient for it
-                off = b.offsets[i]
-                avg = data[off : off + p.data.size].reshape(p.data.shape)
-                if p.grad is None:
-                    p.grad = Tensor(avg.copy())
-                else:
-                    np.copyto(p.grad.data, avg)
+                    continue  # no rank had a gradient for it: .grad stays as it was
+                v = b.views[i]
+                if p.grad is None or (b.as_view and p.grad.data is not v):
+                    p.grad = Tensor(v if b.as_view else v.copy())
+                elif p.grad.data is not v:
+                    np.copyto(p.grad.data, v)
             b.reset()
         self._next = 0
 
@@ -265,7 +301,7 @@ class DistributedDataParallel(Module):
         return f"bucket_cap_mb={self.bucket_cap_mb}, buckets={len(self._buckets)}"
 
 
-def _make_buckets(params, cap):
+def _make_buckets(params, cap, scale, as_view):
     """Buckets in reverse registration order, each of one dtype, the first at most 1 MiB."""
     buckets = []
     current, size, dtype = [], 0, None
@@ -273,13 +309,13 @@ def _make_buckets(params, cap):
     for p in reversed(params):
         nbytes = p.data.nbytes
         if current and (p.data.dtype != dtype or size + nbytes > limit):
-            buckets.append(_Bucket(current, dtype))
+            buckets.append(_Bucket(current, dtype, scale, as_view))
             current, size, limit = [], 0, cap
         current.append(p)
         size += nbytes
         dtype = p.data.dtype
     if current:
-        buckets.append(_Bucket(current, dtype))
+        buckets.append(_Bucket(current, dtype, scale, as_view))
     return buckets
 
 
