@@ -3,7 +3,6 @@ rank count with the step time, samples/s, efficiency against 1 rank, the allredu
 the overlap; its --json records carry the same figures."""
 
 import json
-import os
 
 import pytest
 from tests_helpers_mpi import env_with_this_minnet, requires_mpi
