@@ -202,7 +202,12 @@ class DistributedDataParallel(Module):
         self._sync = True  # what the last forward saw of require_backward_grad_sync
         self._queued = False  # the end-of-backward callback is queued
         self._next = 0  # the next bucket to start (buckets start in order)
-        self.comm_wait_seconds = 0.0  # time spent waiting for allreduces after backward
+        # statistics (minnet-bench train --ranks reads them): the time the ends of backward
+        # waited for allreduces, the bytes allreduced, and those whose allreduce had finished
+        # before the backward ended (hidden behind it)
+        self.comm_wait_seconds = 0.0
+        self.reduced_bytes = 0
+        self.overlapped_bytes = 0
 
     # ------------------------------------------------------------------ wrap time
     def _broadcast_state(self, comm):
@@ -275,6 +280,10 @@ class DistributedDataParallel(Module):
         self._queued = False
         MPI = _comm._mpi()
         t0 = time.perf_counter()
+        for b in self._buckets[: self._next]:  # what finished while the backward ran
+            if b.request.Test():
+                self.overlapped_bytes += b.flat.nbytes
+        self.reduced_bytes += sum(b.flat.nbytes for b in self._buckets)
         # the rest in bucket order, blocking; a parameter without a gradient this step
         # counts as zeros (the other ranks may have one)
         for b in self._buckets[self._next :]:
