@@ -128,6 +128,20 @@ if rank == 0:
     out["no_sync"] = max(float(np.abs(g - p.grad.data / world).max()) for g, p in zip(got, ref.parameters()))
 
 
+# overlap: with small buckets, the last layer's bucket has started its allreduce by the time
+# the first layer's gradient is ready (the backward is still running)
+minnet.manual_seed(0)
+model = nn.Sequential(nn.Linear(16, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 4))
+ddp = DDP(model, bucket_cap_mb=0.01)
+seen = []
+model[0].weight.register_post_accumulate_grad_hook(
+    lambda p: seen.append([b.request is not None for b in ddp._buckets])
+)
+ddp(minnet.randn(8, 16)).sum().backward()
+out["started_during_backward"] = seen
+out["buckets_after"] = [b.request is None for b in ddp._buckets]  # all finished, reset
+
+
 # parameters without a gradient: one never used (keeps grad None), one used on rank 0 only
 # (averaged with zeros), and neither hangs the allreduce
 class Partly(nn.Module):
@@ -178,6 +192,16 @@ def test_no_sync_accumulates_locally_then_averages_everything(job):
     r0 = job[0]
     assert r0["no_sync_local"] < 1e-6  # inside no_sync: this rank's gradient only
     assert r0["no_sync"] < 1e-5
+
+
+def test_allreduces_start_during_the_backward(job):
+    for r in job:
+        (started,) = r["started_during_backward"]
+        # when the first layer's gradient is ready: the earlier buckets (the later layers')
+        # are under way, the last (the first layer's own) is left for the end of backward
+        assert len(started) >= 3
+        assert all(started[:-2]) and not started[-1], started
+        assert all(r["buckets_after"])
 
 
 def test_parameters_without_gradient_do_not_hang(job):

@@ -1,7 +1,7 @@
 """keras ``Model.fit(..., distribute="mpi")`` on 2 ranks against the same fit in one process:
 ``batch_size`` is the global batch, so the weights and the History (loss and accuracy of
 the global batches) agree to float32 rounding, also with a last batch that splits unevenly
-(51 samples, batches of 12: the last 3 split 2 + 1). Only rank 0 prints and checkpoints."""
+(41 training samples after validation_split=0.2, batches of 12: the last 5 split 3 + 2). Only rank 0 prints and checkpoints."""
 
 import pytest
 from tests_helpers_mpi import requires_mpi, run_mpi
@@ -20,7 +20,7 @@ from minnet.keras import layers
 dist.init()
 rank = dist.get_rank()
 rng = np.random.default_rng(0)
-x = rng.standard_normal((51, 6)).astype(np.float32)
+x = rng.standard_normal((52, 6)).astype(np.float32)
 y = (x[:, 0] > 0).astype(np.int64) + (x[:, 1] > 0.5)
 
 
@@ -41,7 +41,7 @@ def make(opt):
 def fit(model, optimizer, distribute, verbose, callbacks=()):
     model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     keras.utils.set_random_seed(5 + rank)  # rank 0's shuffle order is broadcast
-    h = model.fit(x, y, batch_size=12, epochs=2, verbose=verbose, distribute=distribute, callbacks=list(callbacks))
+    h = model.fit(x, y, batch_size=12, epochs=2, verbose=verbose, distribute=distribute, callbacks=list(callbacks), validation_split=0.2)
     return h.history, np.concatenate([w.ravel() for w in model.get_weights()])
 
 
@@ -85,7 +85,7 @@ def test_fit_on_two_ranks_matches_one_process(job, opt):
     case = r0[opt]
     assert case["vs_one_process"] < ATOL
     assert case["ranks_differ"] < 1e-7 and r1[opt]["ranks_differ"] < 1e-7
-    for key in ("loss", "accuracy"):
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
         assert case["history"][key] == pytest.approx(case["ref_history"][key], abs=ATOL)
         # every rank sees the global logs
         assert r1[opt]["history"][key] == pytest.approx(case["history"][key], abs=1e-12)
