@@ -142,6 +142,18 @@ out["started_during_backward"] = seen
 out["buckets_after"] = [b.request is None for b in ddp._buckets]  # all finished, reset
 
 
+# buffers: rank 0's at wrap time, and again at the start of each training forward
+bn = nn.BatchNorm1d(3)
+bn.running_mean.data[...] = rank + 1.0  # differs per rank before the wrap
+ddp = DDP(nn.Sequential(bn))
+out["bn_after_wrap"] = bn.running_mean.data.tolist()
+bn.running_mean.data[...] = 5.0 * rank  # rank 1 drifts; the forward takes rank 0's first
+xb = np.random.default_rng(rank).standard_normal((6, 3)).astype(np.float32)
+ddp(minnet.tensor(xb))
+out["bn_after_forward"] = bn.running_mean.data.tolist()
+out["bn_expected"] = (0.1 * xb.mean(0)).tolist()  # 0.9 * rank 0's (0) + 0.1 * this batch's
+
+
 # parameters without a gradient: one never used (keeps grad None), one used on rank 0 only
 # (averaged with zeros), and neither hangs the allreduce
 class Partly(nn.Module):
@@ -202,6 +214,12 @@ def test_allreduces_start_during_the_backward(job):
         assert len(started) >= 3
         assert all(started[:-2]) and not started[-1], started
         assert all(r["buckets_after"])
+
+
+def test_buffers_are_rank_0s(job):
+    for r in job:
+        assert r["bn_after_wrap"] == [1.0, 1.0, 1.0]
+        assert r["bn_after_forward"] == pytest.approx(r["bn_expected"], abs=1e-6)
 
 
 def test_parameters_without_gradient_do_not_hang(job):

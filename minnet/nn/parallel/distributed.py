@@ -210,10 +210,13 @@ class DistributedDataParallel(Module):
         self.overlapped_bytes = 0
 
     # ------------------------------------------------------------------ wrap time
-    def _broadcast_state(self, comm):
+    def _broadcast_state(self, comm, buffers_only=False):
+        """Rank 0's parameters and buffers (or buffers only) into every rank's, in place
+        (the shapes were checked at wrap time)."""
         if comm.size == 1:
             return
-        for t in list(self.module.parameters()) + list(self.module.buffers()):
+        tensors = [] if buffers_only else list(self.module.parameters())
+        for t in tensors + list(self.module.buffers()):
             a = t.data
             if a.flags.c_contiguous:
                 comm.Bcast(a, root=0)
@@ -226,9 +229,12 @@ class DistributedDataParallel(Module):
     def forward(self, *inputs, **kwargs):
         if autograd.is_grad_enabled():
             self._sync = self.require_backward_grad_sync
+            if self._queued:  # the last backward raised before its end: start afresh
+                for b in self._buckets:
+                    b.reset()
+                self._queued, self._next = False, 0
             if self.broadcast_buffers and self._world > 1 and self.module.training:
-                for b in self.module.buffers():
-                    _comm.broadcast(b, 0)
+                self._broadcast_state(self._comm, buffers_only=True)
         return self.module(*inputs, **kwargs)
 
     @contextlib.contextmanager
