@@ -297,7 +297,8 @@ def _run_post_hooks(leaf):
 def queue_callback(callback):
     """Run ``callback()`` once the running backward has finished (every ``.grad`` set and
     every post-accumulate-grad hook run); PyTorch's
-    ``Variable._execution_engine.queue_callback``. Only valid inside a backward (from a hook).
+    ``Variable._execution_engine.queue_callback``. Only valid inside a backward, from a
+    post-accumulate-grad hook.
     """
     callbacks = _state.callbacks
     if callbacks is None:
@@ -396,6 +397,9 @@ def backward(root, gradient=None, retain_graph=False):
     A leaf's post-accumulate-grad hooks run as soon as its gradient is complete; the
     callbacks they queue (:func:`queue_callback`) run at the end.
     """
+    if not _post_hooks:  # no hooks, nothing can queue a callback: the plain engine
+        _backward(root, gradient, retain_graph)
+        return
     prev = _state.callbacks
     _state.callbacks = callbacks = []
     try:
