@@ -69,7 +69,8 @@ def is_initialized():
 
 def _require(what):
     if _group.comm is None:
-        _mpi()  # the missing-mpi4py error first: it is the more useful one
+        if not is_available():  # the missing-mpi4py error first: it is the more useful one
+            raise ImportError(MISSING_MPI)
         raise RuntimeError(
             f"minnet.distributed.{what}: the process group is not initialized; call "
             f"minnet.distributed.init() first (in every rank)"

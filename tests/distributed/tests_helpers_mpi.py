@@ -20,14 +20,34 @@ import pytest
 import minnet
 
 MPIRUN = shutil.which("mpirun")
-HAVE_MPI4PY = importlib.util.find_spec("mpi4py") is not None
+
+
+def _missing():
+    """Why the MPI tests cannot run, or None. mpi4py is imported in a child process: MPI
+    initialized in the test process itself would stay initialized (and fork() after it, as
+    the DataLoader tests do, is unsafe)."""
+    if not MPIRUN:
+        return "mpirun not on PATH"
+    if importlib.util.find_spec("mpi4py") is None:
+        return "mpi4py not installed"
+    p = subprocess.run(
+        [sys.executable, "-c", "from mpi4py import MPI"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if p.returncode != 0:
+        return "mpi4py does not load: " + (p.stderr.strip().splitlines() or ["?"])[-1]
+    return None
+
+
+MISSING = _missing()
 
 requires_mpi = pytest.mark.skipif(
-    not (MPIRUN and HAVE_MPI4PY),
+    MISSING is not None,
     reason=(
         "needs Open MPI's mpirun and mpi4py (apt-get install openmpi-bin libopenmpi-dev; "
-        'pip install "minnet-nn[mpi]"): '
-        + ("mpirun not on PATH" if not MPIRUN else "mpi4py not installed")
+        f'pip install "minnet-nn[mpi]"): {MISSING}'
     ),
 )
 
