@@ -1,6 +1,6 @@
 """What goes wrong across ranks is reported, the same on every rank, instead of hanging:
 models that differ, collectives on tensors that differ, a rank that raises (the whole job
-aborts at once)."""
+aborts at once). The same job also checks DistributedSampler's defaults on real ranks."""
 
 import time
 
@@ -38,6 +38,9 @@ out["all_reduce_dtype"] = error(lambda: dist.all_reduce(np.ones(3, np.float32 if
 out["broadcast"] = error(lambda: dist.broadcast(minnet.ones(2, 1 + rank), 0))
 out["bad_op"] = error(lambda: dist.all_reduce(np.ones(3), "mean"))
 out["bad_src"] = error(lambda: dist.broadcast(np.ones(3), 5))
+# DistributedSampler with the process group's defaults: this rank's shard, for the test to
+# check that the shards are disjoint (12 samples) and cover the data
+out["shard"] = list(minnet.data.DistributedSampler(range(12), seed=3))
 # and the communicator still works after all of that
 t = minnet.tensor([float(rank)])
 dist.all_reduce(t)
@@ -78,6 +81,8 @@ def test_mismatches_are_clear_errors_on_every_rank():
         assert r["bad_op"].startswith("ValueError: all_reduce: op must be a ReduceOp")
         assert r["bad_src"] == "ValueError: broadcast: src must be a rank in [0, 2), got 5"
         assert r["after"] == 1.0
+    assert len(r0["shard"]) == len(r1["shard"]) == 6
+    assert sorted(r0["shard"] + r1["shard"]) == list(range(12))
 
 
 def test_a_rank_that_raises_aborts_the_job_fast():
