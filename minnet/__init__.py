@@ -163,6 +163,7 @@ __all__ = [
     "optim",
     "data",
     "utils",
+    "distributed",
     # the torch namespace (minnet.device, minnet._torch_functions)
     "device",
     "cuda",
@@ -182,6 +183,7 @@ _LAZY_SUBMODULES = (
     "optim",
     "data",
     "utils",
+    "distributed",
     "keras",
     "datasets",
     "vision",
@@ -208,8 +210,6 @@ _NOT_PROVIDED = {
     "fx": "no graph tracing: call the model directly",
     "export": "no graph export: save the weights with minnet.save(model.state_dict(), path)",
     "onnx": "no ONNX export: save the weights with minnet.save(model.state_dict(), path)",
-    "distributed": "no distributed training: train in one process "
-    "(minnet.set_num_threads(n) uses the cores)",
     "multiprocessing": "use Python's multiprocessing; DataLoader(num_workers=n) has workers",
     "autocast": "no mixed precision: remove `with torch.autocast(...)` (minnet computes in "
     "float32 or float64)",

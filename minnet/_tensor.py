@@ -358,6 +358,19 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         return self
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(self)`` after each backward has accumulated this leaf's ``.grad``, as
+        soon as it is complete (the rest of the backward may still be running).
+
+        Returns:
+            a handle whose ``remove()`` unregisters the hook.
+
+        Examples:
+            >>> w = minnet.zeros(3, requires_grad=True)
+            >>> h = w.register_post_accumulate_grad_hook(lambda t: print(t.grad))
+        """
+        return autograd.register_post_accumulate_grad_hook(self, hook)
+
     def retain_grad(self):
         """Also keep ``.grad`` for this non-leaf tensor during backward."""
         if self._ctx is not None:

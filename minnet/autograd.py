@@ -32,6 +32,7 @@ in fresh pages (see minnet/_arena.py).
 import functools
 import sys
 import threading
+import weakref
 
 import numpy as np
 
@@ -45,6 +46,7 @@ __all__ = [
     "set_grad_enabled",
     "is_grad_enabled",
     "inference_mode",
+    "queue_callback",
 ]
 
 # The tensor type this engine records and wraps. minnet._tensor (the layer above, which
@@ -55,6 +57,7 @@ Tensor = None
 
 class _GradState(threading.local):
     enabled = True  # the class attribute is every new thread's default, found without a miss
+    callbacks = None  # the running backward's queue_callback list (None outside backward)
 
 
 _state = _GradState()  # grad mode is per thread, as in PyTorch
@@ -236,6 +239,86 @@ class Function:
         return f"<{type(self).__name__}Backward>"
 
 
+# Post-accumulate-grad hooks (Tensor.register_post_accumulate_grad_hook): id(leaf) -> (a weak
+# reference to the leaf, its hooks). Kept here rather than in a Tensor slot so the hot
+# Tensor._wrap sets nothing more; the engine looks at it only when it is not empty.
+_post_hooks = {}
+
+
+class RemovableHandle:
+    """What registering a hook returns: ``handle.remove()`` unregisters it."""
+
+    def __init__(self, key, hook):
+        self._key, self._hook = key, hook
+
+    def remove(self):
+        entry = _post_hooks.get(self._key)
+        if entry is not None:
+            hooks = entry[1]
+            if self._hook in hooks:
+                hooks.remove(self._hook)
+            if not hooks:
+                del _post_hooks[self._key]
+
+
+def register_post_accumulate_grad_hook(tensor, hook):
+    """Call ``hook(tensor)`` each time a backward has finished accumulating ``tensor.grad``
+    (a leaf that requires grad), as soon as no node left in that backward can add to it, in
+    the order of registration. :meth:`minnet.Tensor.register_post_accumulate_grad_hook`."""
+    if not callable(hook):
+        raise TypeError(f"register_post_accumulate_grad_hook: hook must be callable, got {hook!r}")
+    if tensor._ctx is not None:
+        raise RuntimeError(
+            "register_post_accumulate_grad_hook: post accumulate grad hooks cannot be "
+            "registered on non-leaf tensors"
+        )
+    if not tensor.requires_grad:
+        raise RuntimeError(
+            "register_post_accumulate_grad_hook: cannot register a hook on a tensor that "
+            "doesn't require gradient"
+        )
+    key = id(tensor)
+    entry = _post_hooks.get(key)
+    if entry is None or entry[0]() is not tensor:
+        # the callback drops the entry when the tensor dies (its id may then be reused)
+        ref = weakref.ref(tensor, lambda _, k=key, d=_post_hooks: d.pop(k, None))
+        entry = _post_hooks[key] = (ref, [])
+    entry[1].append(hook)
+    return RemovableHandle(key, hook)
+
+
+def _run_post_hooks(leaf):
+    entry = _post_hooks.get(id(leaf))
+    if entry is not None and entry[0]() is leaf:
+        for hook in list(entry[1]):
+            hook(leaf)
+
+
+def queue_callback(callback):
+    """Run ``callback()`` once the running backward has finished (every ``.grad`` set and
+    every post-accumulate-grad hook run); PyTorch's
+    ``Variable._execution_engine.queue_callback``. Only valid inside a backward, from a
+    post-accumulate-grad hook.
+    """
+    callbacks = _state.callbacks
+    if callbacks is None:
+        raise RuntimeError("queue_callback: can only be called while a backward is running")
+    callbacks.append(callback)
+
+
+def _last_uses(order):
+    """{index in order: [hooked leaves whose gradient is complete after that node]}."""
+    last = {}
+    for i, t in enumerate(order):
+        for p in t._ctx.parents:
+            if p is not None and p._ctx is None and p.requires_grad and id(p) in _post_hooks:
+                last[id(p)] = (i, p)
+    finish = {}
+    for i, p in last.values():
+        finish.setdefault(i, []).append(p)
+    return finish
+
+
 _SECOND_BACKWARD = (
     "backward: trying to backward through the graph a second time (or directly access saved "
     "tensors after they have already been freed). Saved intermediate values of the graph are "
@@ -311,7 +394,26 @@ def backward(root, gradient=None, retain_graph=False):
     """Accumulate d(root)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
 
     ``gradient`` is d(loss)/d(root); it may be omitted only when root has one element.
+    A leaf's post-accumulate-grad hooks run as soon as its gradient is complete; the
+    callbacks they queue (:func:`queue_callback`) run at the end.
     """
+    if not _post_hooks:  # no hooks, nothing can queue a callback: the plain engine
+        _backward(root, gradient, retain_graph)
+        return
+    prev = _state.callbacks
+    _state.callbacks = callbacks = []
+    try:
+        _backward(root, gradient, retain_graph)
+        # a callback may queue another: run until the list is drained
+        i = 0
+        while i < len(callbacks):
+            callbacks[i]()
+            i += 1
+    finally:
+        _state.callbacks = prev
+
+
+def _backward(root, gradient, retain_graph):
     if not root.requires_grad:
         raise RuntimeError(
             "backward: tensor does not require grad and has no grad_fn "
@@ -343,8 +445,9 @@ def backward(root, gradient=None, retain_graph=False):
         order = ()
     else:
         order = _order(root)
+    finish = _last_uses(order) if _post_hooks and order else None
     g = None
-    for t in order:
+    for i, t in enumerate(order):
         key = id(t)
         g = grads.pop(key, None)
         owned.discard(key)
@@ -354,6 +457,8 @@ def backward(root, gradient=None, retain_graph=False):
         if g is None:  # no path from root carries a gradient here
             if not retain_graph:
                 ctx.release()
+            if finish is not None and i in finish:
+                _finish_leaves(finish.pop(i), grads, leaves)
             continue
         in_grads = ctx.backward(g)
         parents = ctx.parents
@@ -391,12 +496,30 @@ def backward(root, gradient=None, retain_graph=False):
         in_grads = gp = prev = g = None
         if not retain_graph:
             ctx.release()
+        if finish is not None and i in finish:
+            _finish_leaves(finish.pop(i), grads, leaves)
     ctx = t = None
     for key, leaf in leaves.items():
         g = grads.pop(key, None)
         if g is not None:
             _set_grad(leaf, g)
             g = None
+            if _post_hooks:
+                _run_post_hooks(leaf)
+
+
+def _finish_leaves(done, grads, leaves):
+    """Set the complete gradients of the hooked leaves ``done`` and run their hooks, before
+    the rest of the graph (what lets a DistributedDataParallel bucket start its allreduce
+    while the backward goes on)."""
+    for leaf in done:
+        key = id(leaf)
+        g = grads.pop(key, None)
+        leaves.pop(key, None)
+        if g is not None:
+            _set_grad(leaf, g)
+            g = None
+            _run_post_hooks(leaf)
 
 
 _getrefcount = sys.getrefcount

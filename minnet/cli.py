@@ -3,6 +3,7 @@
     minnet demo [--epochs N] [--threads N]      train the lecture CNN on real images, now
     minnet examples                             list the course examples
     minnet run NAME [--quick] [--epochs N] [--threads N] [--seed N] [--out-dir DIR]
+               [--ranks N]                      (--ranks: on N processes, through mpirun)
     minnet notebook NAME [--out PATH] [--quick] write the example as a Jupyter notebook
     minnet info                                 build and machine information
 
@@ -81,6 +82,13 @@ def build_parser():
     r = sub.add_parser("run", help="run one example (see `minnet examples`)")
     r.add_argument("name", type=_example_name, metavar="NAME", help=f"one of: {names}")
     add_run_options(r)
+    r.add_argument(
+        "--ranks",
+        type=positive_int,
+        default=None,
+        help="run a distributed example (ddp_mnist) on N local processes: calls mpirun -n N "
+        "(needs Open MPI and mpi4py)",
+    )
 
     n = sub.add_parser("notebook", help="write an example as a Jupyter notebook")
     n.add_argument("name", type=_example_name, metavar="NAME", help=f"one of: {names}")
@@ -128,7 +136,9 @@ def main(argv=None):
     if args.command == "run":
         from minnet.examples import load
 
-        opts = {k: v for k, v in vars(args).items() if k not in ("command", "name")}
+        opts = {k: v for k, v in vars(args).items() if k not in ("command", "name", "ranks")}
+        if args.ranks is not None:
+            return _run_ranks(args.name, args.ranks, opts)
         return run_cli(load(args.name).run, opts, f"minnet run {args.name}")
     if args.command == "notebook":
         from minnet.examples._notebook import write_notebook
@@ -141,6 +151,37 @@ def main(argv=None):
         print(f"wrote {out}")
         return 0
     raise AssertionError(args.command)
+
+
+def _run_ranks(name, ranks, opts):
+    """``mpirun -n ranks python -m minnet.examples.NAME OPTIONS``; its exit code."""
+    import subprocess
+
+    from minnet.distributed.launch import mpirun_command
+    from minnet.examples import DISTRIBUTED
+
+    prog = f"minnet run {name}"
+    if name not in DISTRIBUTED:
+        print(
+            f"{prog}: error: --ranks: {name} is not a distributed example (those are: "
+            f"{', '.join(DISTRIBUTED)})",
+            file=sys.stderr,
+        )
+        return 2
+    args = ["-m", f"minnet.examples.{name}"]
+    for key, value in opts.items():
+        flag = "--" + key.replace("_", "-")
+        if value is True:
+            args.append(flag)
+        elif value is not None and value is not False:
+            args += [flag, str(value)]
+    try:
+        cmd = mpirun_command(ranks, args)
+    except FileNotFoundError as e:
+        print(f"{prog}: error: {e}", file=sys.stderr)
+        return 1
+    print(" ".join(cmd), file=sys.stderr, flush=True)
+    return subprocess.call(cmd)
 
 
 if __name__ == "__main__":

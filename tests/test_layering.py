@@ -26,6 +26,7 @@ LAYERS = [
     ("minnet._creation", 4),
     ("minnet.tensor", 5),
     ("minnet.nn.functional._checks", 6),
+    ("minnet.distributed", 6),
     ("minnet.nn.functional", 7),
     ("minnet.nn", 8),
     ("minnet.optim", 8),

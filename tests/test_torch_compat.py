@@ -917,7 +917,6 @@ def test_nll_and_cross_entropy_vs_torch(ref, reduction, ignore_index, weighted):
         ("jit", "TorchScript"),
         ("amp", "GradScaler"),
         ("autocast", "mixed precision"),
-        ("distributed", "one process"),
         ("bfloat16", "float32"),
         ("fx", ""),
     ],

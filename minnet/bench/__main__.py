@@ -5,6 +5,8 @@
                          [--torch-nopf] [--json FILE]
     minnet-bench train [--model NAME,...] [--batch 128] [--threads 1,2]
                        [--compare torch|none] [--repeat N] [--torch-nopf] [--json FILE]
+    minnet-bench train --ranks 1,2 [--model NAME,...] [--batch 128] [--threads C]
+                       [--alternations N] [--bucket-cap-mb MB] [--repeat N] [--json FILE]
     minnet-bench epoch [--model NAME,...] [--epochs N] [--compare torch|none] [--threads 2]
                        [--batch 128] [--limit N] [--subset] [--seed N] [--json FILE]
 
@@ -17,6 +19,9 @@ per call, and each baseline's time divided by minnet's ("x faster"; above 1: min
 train columns: median ms per training step (forward, loss, backward, optimizer step), minor
 page faults per step, and torch's time per step divided by minnet's, measured in the same run
 with the same thread count, the two taking turns (one timed batch each per round).
+train --ranks: data-parallel steps on R MPI ranks (mpirun) x C/R threads against 1 rank x C
+threads, the same global batch: step time, samples/s, scaling efficiency, the allreduces' cost
+and the share of it hidden behind the backward (minnet/bench/distributed.py).
 epoch columns: median seconds per training epoch of the course models on Fashion-MNIST with the
 lectures' hand-written loop (shuffle, gather each batch, forward, loss, backward, step; the test
 accuracy after the last epoch is not timed), minnet's and torch's epochs taking turns.
@@ -451,6 +456,8 @@ def run_train(args, torch):
     from minnet.bench.train import TRAIN_MODELS
 
     names = args.model or list(TRAIN_MODELS)
+    if args.ranks is not None:
+        return _run_train_ranks(args, names)
     if args.compare == "none":
         torch = None
     threads = args.threads
@@ -532,6 +539,29 @@ def run_train(args, torch):
             worker.close()
     if args.json:
         _write_results(args.json, torch, records, torch_nopf=_worker_json(worker))
+    return records
+
+
+def _run_train_ranks(args, names):
+    from minnet.bench.distributed import run_ranks
+
+    if len(args.threads) != 1:
+        raise _UsageError("train", "--ranks: give --threads one count, the total cores C")
+    print(f"# {machine_line()}")
+    try:
+        records = run_ranks(
+            names,
+            args.ranks,
+            args.threads[0],
+            batch=args.batch,
+            repeat=args.repeat or 9,
+            alternations=args.alternations,
+            bucket_cap_mb=args.bucket_cap_mb,
+        )
+    except (FileNotFoundError, ValueError) as e:
+        raise _UsageError("train", str(e)) from None
+    if args.json:
+        _write_results(args.json, None, records, ranks=args.ranks)
     return records
 
 
@@ -861,6 +891,27 @@ def build_parser():
         action="store_true",
         help="after the table, split each minnet step's time into GEMM/conv kernels, "
         "elementwise kernels, optimizer kernels and Python/autograd",
+    )
+    t.add_argument(
+        "--ranks",
+        type=thread_counts,
+        default=None,
+        metavar="N,...",
+        help="data-parallel: time each model on N MPI ranks (mpirun) x C/N threads against "
+        "1 rank x C threads (C: --threads, one count), the same global batch",
+    )
+    t.add_argument(
+        "--alternations",
+        type=positive_int,
+        default=3,
+        help="with --ranks: jobs per rank count, taking turns (default 3)",
+    )
+    t.add_argument(
+        "--bucket-cap-mb",
+        type=float,
+        default=25.0,
+        dest="bucket_cap_mb",
+        help="with --ranks: DistributedDataParallel's bucket size in MiB (default 25)",
     )
     _shared_options(t, top=False, repeat="(default 9)", unit="model")
     e = sub.add_parser(

@@ -4,6 +4,7 @@ also importable as ``minnet.utils.data``)."""
 from minnet.data._worker import WorkerInfo, get_worker_info
 from minnet.data.dataloader import DataLoader, default_collate, default_convert
 from minnet.data.dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
+from minnet.data.distributed import DistributedSampler
 from minnet.data.sampler import (
     BatchSampler,
     RandomSampler,
@@ -30,4 +31,5 @@ __all__ = [
     "SubsetRandomSampler",
     "WeightedRandomSampler",
     "BatchSampler",
+    "DistributedSampler",
 ]

@@ -30,9 +30,13 @@ EXAMPLES = {
     "rnn_lstm_compare": "RNN, LSTM and GRU on a long-dependency task: the vanishing-gradient lesson.",
     "seq2seq_reverse": "A GRU encoder-decoder that learns to reverse words (teacher forcing, greedy decoding).",
     "autoencoder": "A dense autoencoder with a 32-dimensional code; saves inputs vs reconstructions.",
+    "ddp_mnist": "The lecture CNN trained data-parallel on several processes (mpirun + DistributedDataParallel).",
 }
 
-__all__ = ["EXAMPLES", "names", "load"]
+# the examples written for several ranks: `minnet run NAME --ranks N` starts them with mpirun
+DISTRIBUTED = ("ddp_mnist",)
+
+__all__ = ["EXAMPLES", "DISTRIBUTED", "names", "load"]
 
 
 def names():

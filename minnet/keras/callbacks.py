@@ -31,6 +31,9 @@ class Callback:
     """Base class; override the hooks you need. ``self.model`` and ``self.params``
     (verbose, epochs, steps) are set before training starts."""
 
+    # writes files: in fit(distribute='mpi') only rank 0 runs it
+    _rank0_only = False
+
     def __init__(self):
         self.model = None
         self.params = {}
@@ -311,6 +314,8 @@ class ModelCheckpoint(Callback):
     keys like ``{val_loss:.2f}``) at each epoch end, or only when ``monitor`` improves with
     ``save_best_only``. Whole-model saving is not supported: pass save_weights_only=True."""
 
+    _rank0_only = True
+
     def __init__(
         self,
         filepath,
@@ -440,6 +445,8 @@ class TerminateOnNaN(Callback):
 class CSVLogger(Callback):
     """Append each epoch's logs to a CSV file: a header ``epoch,<sorted keys>`` then one
     row per epoch (``append=True`` keeps an existing file's rows)."""
+
+    _rank0_only = True
 
     def __init__(self, filename, separator=",", append=False):
         super().__init__()

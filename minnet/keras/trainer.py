@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from minnet.autograd import no_grad
+from minnet.keras import _distribute
 from minnet.keras import callbacks as callbacks_module
 from minnet.keras import losses as losses_module
 from minnet.keras import metrics as metrics_module
@@ -237,6 +238,7 @@ class Trainer:
         validation_steps=None,
         validation_batch_size=None,
         validation_freq=1,
+        distribute=None,
     ):
         """Train for ``epochs`` epochs on arrays ``x``, ``y``; returns a ``History``.
 
@@ -244,8 +246,15 @@ class Trainer:
         shuffling), as Keras. ``shuffle`` reshuffles the training samples each epoch from
         minnet's generator (``keras.utils.set_random_seed``); ``'batch'`` shuffles the
         order of whole batches.
+
+        ``distribute='mpi'`` trains data-parallel over the ranks ``mpirun`` started (every
+        rank runs the same script with the same arrays): ``batch_size`` is the global
+        batch, each rank computes its share of it, the gradients are averaged over the
+        ranks, the logs are the global batch's, and only rank 0 prints and writes
+        checkpoints (see ``minnet/keras/_distribute.py``).
         """
         self._check_compiled("fit")
+        _distribute.check(distribute)
         x, y = self._prepare(x, y, "fit")
         sw = _sample_weights(y, sample_weight, class_weight, "fit")
         if validation_data is None and validation_split:
@@ -282,6 +291,28 @@ class Trainer:
         if steps_per_epoch is not None:
             steps = min(steps, int(steps_per_epoch))
         verbose = 1 if verbose == "auto" else int(verbose)
+        mp = None
+        if distribute is not None:
+            self.optimizer.build(self._trainable_parameters())
+            mp = _distribute.MPIFit(self, batch_size)
+            if mp.rank != 0:
+                verbose = 0
+                callbacks = [c for c in callbacks or [] if not c._rank0_only]
+        try:
+            return self._fit_loop(
+                x, y, sw, validation_data, batch_size, epochs, verbose, callbacks, shuffle,
+                initial_epoch, steps, validation_steps, validation_batch_size,
+                validation_freq, mp,
+            )  # fmt: skip
+        finally:
+            if mp is not None:
+                mp.close()
+
+    def _fit_loop(
+        self, x, y, sw, validation_data, batch_size, epochs, verbose, callbacks, shuffle,
+        initial_epoch, steps, validation_steps, validation_batch_size, validation_freq, mp,
+    ):  # fmt: skip
+        n = len(x)
         history = callbacks_module.History()
         cbs = list(callbacks or []) + [history]
         if verbose:
@@ -301,16 +332,23 @@ class Trainer:
             loss_tracker.reset_state()
             cbs.on_epoch_begin(epoch)
             order = _order(gen, n, batch_size, shuffle)
+            if mp is not None:
+                order = mp.order(order)
             self.train()
             logs = {}
             for step, idx in enumerate(_batches(n, batch_size, order)):
                 if step >= steps:
                     break
                 cbs.on_train_batch_begin(step)
+                factor = 1.0
+                if mp is not None:
+                    idx, factor = mp.local(idx, n)
+                    if idx is None:
+                        continue
                 yb, out, loss = self._batch_loss(x, y, sw, idx, True, fused)
                 for p in self.optimizer._params:
                     p.grad = None
-                loss.backward()
+                _distribute.scaled(loss, factor).backward()
                 self.optimizer.apply()
                 loss_tracker.update_state(float(loss.data), sample_weight=len(yb))
                 if metrics is None:
@@ -321,11 +359,16 @@ class Trainer:
                     probs = self._probabilities(out, fused)
                     for m in metrics:
                         m.update_state(yb, probs)
-                logs = self._log_values(loss_tracker, metrics)
+                if mp is None:
+                    logs = self._log_values(loss_tracker, metrics)
+                else:
+                    logs = dict(sorted(mp.logs([loss_tracker] + list(metrics)).items()))
                 cbs.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
             epoch_logs = dict(logs)
+            if mp is not None:
+                mp.end_epoch()
             if validation_data is not None and (epoch + 1) % validation_freq == 0:
                 val = self._evaluate(
                     *validation_data,
