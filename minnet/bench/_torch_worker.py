@@ -15,7 +15,8 @@ worker builds the same cases with the same builders (same shapes, same seeds) an
 times one turn of one of its torch implementations with :func:`minnet.bench.timing.measure`,
 the harness's own clock, so its turns take their place in the parent's rounds like any other
 implementation (see ``_interleaved`` in ``__main__.py``). It imports minnet before torch, as the
-parent does, so both processes share the same libgomp settings; only GLIBC_TUNABLES differs.
+parent does, so both processes load their libraries in the same order; only GLIBC_TUNABLES
+differs.
 
 Protocol: one JSON object per line on the worker's stdin, one JSON reply per line on its stdout
 (anything else the worker or its libraries print goes to stderr). Requests:
@@ -194,7 +195,7 @@ def _is_torch_impl(name):
 
 def _serve(proto_in, proto_out):
     # minnet first, as in the parent (minnet.bench.__main__ imports it before torch), so that
-    # libgomp is loaded with the same spin setting in both processes
+    # both processes load their libraries in the same order
     import minnet  # noqa: F401
     from minnet.bench.__main__ import _all_threads
     from minnet.bench.suites import KERNEL_SUITES

@@ -11,11 +11,12 @@ instead, which the parent re-raises with the worker's traceback text. At shutdow
 sets an event, after which a worker skips the tasks still queued, and sends ``None``; a worker
 also exits when its parent is gone, and is terminated after a grace period.
 
-Why a worker sets minnet's threads to 1 first thing: minnet's kernels run on libgomp, whose
-thread pool does not survive ``fork``. A forked child that enters a parallel region with more
-than one thread, after the parent has run one, waits forever for threads that exist only in
-the parent. With one thread libgomp never touches the pool, and the forked workers are safe
-(tests/test_dataloader_workers.py checks this under a timeout).
+Why a worker sets minnet's threads to 1 first thing: ``num_workers`` processes already share
+the cores with the training process, and a worker's kernels (transforms, collation) are small;
+one thread each keeps them from oversubscribing the machine, as PyTorch's workers do. It is not
+needed for safety: minnet's thread pool restarts in a ``fork``-ed child (csrc/runtime_threads.c),
+so a worker may call ``minnet.set_num_threads`` (tests/test_fork.py and
+tests/test_dataloader_workers.py run forked children under a timeout).
 """
 
 from __future__ import annotations
@@ -156,7 +157,7 @@ def _worker_loop(
     global _worker_info
     from minnet import _config
 
-    _config.set_num_threads(1)  # before anything runs a kernel: see the module doc
+    _config.set_num_threads(1)  # the workers leave the cores to the training: see the module doc
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     from minnet.random import manual_seed
 

@@ -127,8 +127,8 @@ class DataLoader:
     differ between workers. An exception in a worker is raised again here, with the worker's
     traceback in its message. Workers stop at the end of each epoch (unless
     ``persistent_workers``) and when the iterator or loader is garbage-collected. minnet's
-    kernels run single-threaded in a worker (libgomp does not survive ``fork`` with more
-    threads): do not call ``minnet.set_num_threads`` there.
+    kernels run single-threaded in a worker (so that the workers do not oversubscribe the
+    cores the training uses); ``minnet.set_num_threads`` there raises it.
 
     Examples::
 
