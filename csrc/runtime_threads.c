@@ -15,8 +15,8 @@
  * waiting, so it never holds a kernel up; the caller alone can run a whole job. Idle workers
  * spin for MINNET_SPIN_US microseconds (default 100: the gaps between the kernels of a
  * training step are shorter) with sched_yield(), so a thread of another library that wants
- * the core gets it at once, then sleep on a futex. The pool is rebuilt lazily in a fork()ed
- * child: the atfork handler forgets the parent's workers.
+ * the core gets it at once, then sleep on a futex (a condition variable off Linux). The pool
+ * is rebuilt lazily in a fork()ed child: the atfork handler forgets the parent's workers.
  *
  * Nested calls (a kernel run from inside a chunk, e.g. conv2d's per-image GEMMs) and a second
  * Python thread calling while a job runs both execute their job inline on the calling thread:
@@ -24,14 +24,22 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
-#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+/* Sleeping: a futex on Linux (no lock on either side); elsewhere, or built with
+ * -DMN_POOL_NO_FUTEX (tests/kernels/test_pool_c.py runs both), a condition variable. */
+#if defined(__linux__) && !defined(MN_POOL_NO_FUTEX)
+#define POOL_FUTEX 1
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#else
+#define POOL_FUTEX 0
+#endif
 
 #include "runtime.h"
 
@@ -65,10 +73,41 @@ static pthread_mutex_t submit_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Thread_local int in_job; /* this thread is running a chunk (or is a worker) */
 
-static long futex(unsigned *addr, int op, unsigned val)
+/* Block while `generation` is `seen` (spurious returns are fine: the caller loops), and wake
+ * up to n sleepers after a new generation was published. The submitter publishes, then reads
+ * n_sleeping; a sleeper counts itself, then re-reads the generation (both sequentially
+ * consistent): one of the two sees the other, so no wake-up is lost. */
+#if POOL_FUTEX
+static void wait_generation(unsigned seen)
 {
-    return syscall(SYS_futex, addr, op, val, NULL, NULL, 0);
+    if (__atomic_load_n(&generation, __ATOMIC_SEQ_CST) == seen)
+        syscall(SYS_futex, &generation, FUTEX_WAIT_PRIVATE, seen, NULL, NULL, 0);
 }
+
+static void wake_workers(int n)
+{
+    syscall(SYS_futex, &generation, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
+}
+#else
+static pthread_mutex_t sleep_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t sleep_cond = PTHREAD_COND_INITIALIZER;
+
+static void wait_generation(unsigned seen)
+{
+    pthread_mutex_lock(&sleep_lock);
+    while (__atomic_load_n(&generation, __ATOMIC_SEQ_CST) == seen)
+        pthread_cond_wait(&sleep_cond, &sleep_lock);
+    pthread_mutex_unlock(&sleep_lock);
+}
+
+static void wake_workers(int n)
+{
+    (void)n;
+    pthread_mutex_lock(&sleep_lock);
+    pthread_cond_broadcast(&sleep_cond);
+    pthread_mutex_unlock(&sleep_lock);
+}
+#endif
 
 static double now_us(void)
 {
@@ -103,7 +142,11 @@ static void *worker_main(void *arg)
 {
     const int id = (int)(intptr_t)arg;
     in_job = 1;
+#if defined(__linux__)
     pthread_setname_np(pthread_self(), "minnet-pool"); /* top/ps -T, and the tests, see it */
+#elif defined(__APPLE__)
+    pthread_setname_np("minnet-pool");
+#endif
     unsigned seen = __atomic_load_n(&generation, __ATOMIC_ACQUIRE);
     for (;;) {
         /* wait for a new generation: spin (yielding), then sleep */
@@ -123,8 +166,7 @@ static void *worker_main(void *arg)
             }
             while (g == seen) {
                 __atomic_fetch_add(&n_sleeping, 1, __ATOMIC_SEQ_CST);
-                if (__atomic_load_n(&generation, __ATOMIC_SEQ_CST) == seen)
-                    futex(&generation, FUTEX_WAIT_PRIVATE, seen);
+                wait_generation(seen);
                 __atomic_fetch_sub(&n_sleeping, 1, __ATOMIC_SEQ_CST);
                 g = __atomic_load_n(&generation, __ATOMIC_ACQUIRE);
             }
@@ -185,7 +227,7 @@ void mn_parallel(int n_threads, int n_chunks, mn_chunk_fn fn, void *ctx)
     __atomic_store_n(&claim_word, (uint64_t)g << 32, __ATOMIC_RELEASE);
     __atomic_store_n(&generation, g, __ATOMIC_SEQ_CST);
     if (__atomic_load_n(&n_sleeping, __ATOMIC_SEQ_CST) > 0)
-        futex(&generation, FUTEX_WAKE_PRIVATE, nw);
+        wake_workers(nw);
     in_job = 1;
     run_chunks((uint32_t)g, 0);
     in_job = 0;
@@ -228,6 +270,10 @@ static void atfork_child(void)
     pthread_mutex_init(&start_lock, NULL);
     n_started = 0;
     n_sleeping = 0;
+#if !POOL_FUTEX
+    pthread_mutex_init(&sleep_lock, NULL);
+    pthread_cond_init(&sleep_cond, NULL);
+#endif
     in_job = 0;
 }
 
