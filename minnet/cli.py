@@ -157,7 +157,7 @@ def _run_ranks(name, ranks, opts):
     """``mpirun -n ranks python -m minnet.examples.NAME OPTIONS``; its exit code."""
     import subprocess
 
-    from minnet.distributed.launch import mpirun_command
+    from minnet.distributed.launch import module_args, mpirun_command
     from minnet.examples import DISTRIBUTED
 
     prog = f"minnet run {name}"
@@ -168,7 +168,7 @@ def _run_ranks(name, ranks, opts):
             file=sys.stderr,
         )
         return 2
-    args = ["-m", f"minnet.examples.{name}"]
+    args = []
     for key, value in opts.items():
         flag = "--" + key.replace("_", "-")
         if value is True:
@@ -176,11 +176,12 @@ def _run_ranks(name, ranks, opts):
         elif value is not None and value is not False:
             args += [flag, str(value)]
     try:
-        cmd = mpirun_command(ranks, args)
+        cmd = mpirun_command(ranks, module_args(f"minnet.examples.{name}", args))
     except FileNotFoundError as e:
         print(f"{prog}: error: {e}", file=sys.stderr)
         return 1
-    print(" ".join(cmd), file=sys.stderr, flush=True)
+    shown = cmd[: -len(args) - 3] + ["-m", f"minnet.examples.{name}"] + args
+    print(" ".join(shown), file=sys.stderr, flush=True)
     return subprocess.call(cmd)
 
 

@@ -122,15 +122,15 @@ def _binding(ranks, threads):
 
 
 def _job(model, ranks, threads, batch, repeat, bucket_cap_mb, timeout=600):
-    from minnet.distributed.launch import mpirun_command
+    from minnet.distributed.launch import module_args, mpirun_command
 
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "result.json")
-        args = [
-            "-m", "minnet.bench.distributed", "--model", model, "--batch", str(batch),
+        args = module_args("minnet.bench.distributed", [
+            "--model", model, "--batch", str(batch),
             "--threads", str(threads), "--repeat", str(repeat), "--out", out,
             "--bucket-cap-mb", str(bucket_cap_mb),
-        ]  # fmt: skip
+        ])  # fmt: skip
         env = dict(os.environ)
         env["OMP_NUM_THREADS"] = str(threads)
         cmd = mpirun_command(ranks, args, extra=_binding(ranks, threads))

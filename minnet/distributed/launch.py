@@ -5,12 +5,30 @@ import os
 import shutil
 import sys
 
-__all__ = ["mpirun_command"]
+__all__ = ["module_args", "mpirun_command"]
 
 MISSING_MPIRUN = (
     "mpirun not found: install Open MPI (Debian/Ubuntu: apt-get install openmpi-bin "
     'libopenmpi-dev) and mpi4py (pip install "minnet-nn[mpi]")'
 )
+
+
+# Run a module as ``python -m`` would, but with this process's minnet first on sys.path instead
+# of the working directory: from a source checkout whose kernels were built elsewhere (pip
+# install .), ``python -m`` in the checkout would import the uncompiled tree.
+_BOOT = (
+    "import runpy, sys; p = {where!r}; sys.path[0:1] = [] if p in sys.path[1:] else [p]; "
+    "runpy.run_module(sys.argv.pop(1), run_name='__main__', alter_sys=True)"
+)
+
+
+def module_args(module, args=()):
+    """Interpreter arguments that run ``module`` as ``__main__`` with ``args``, importing the
+    same minnet as this process (not one in the ranks' working directory)."""
+    import minnet
+
+    where = os.path.dirname(os.path.dirname(os.path.abspath(minnet.__file__)))
+    return ["-c", _BOOT.format(where=where), module] + [str(a) for a in args]
 
 
 def mpirun_command(n, args, extra=()):
