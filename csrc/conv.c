@@ -2,9 +2,10 @@
  * knobs of conv.h and instantiates conv_impl.h once per dtype; conv_impl.h lists the headers,
  * each of which says what its path computes and when it is chosen, and conv_dispatch.h holds
  * the choices themselves. What every path shares:
- * - Threads split the batch, in blocks fixed by the shape, so results do not depend on the
- *   thread count (dW: per-thread partial sums, added in thread order). A GEMM called from a
- *   batch thread runs in a team of one (gemm_in_team); with fewer blocks than threads the
+ * - Threads split the batch (mn_parallel jobs, one chunk per thread), in blocks fixed by the
+ *   shape, so results do not depend on the thread count for a given chunk count (dW:
+ *   per-chunk partial sums, added in chunk order by a second job). A GEMM called from a
+ *   chunk runs serially in its thread (gemm_in_team); with fewer blocks than threads the
  *   blocks go one by one and the GEMM gets the threads.
  * - The relu's backward (relu_y) and conv + relu + 2x2 max pooling (mn_conv2d_relu_pool_fwd,
  *   pool_code) are fused: the per-image paths mask or unpool dY image by image in cache, and
@@ -29,6 +30,9 @@
  * call (a second, larger request would move the buffer), holding the im2col columns and,
  * in the backward, the thread's partial weight gradient side by side. */
 #define WS_CONV 3
+/* Slot 7, on the calling thread: the partial weight gradients of a backward's chunks (chunk 1
+ * on), read by the job that adds them after the chunks' threads have moved on. */
+#define WS_CONV_PART 7
 
 int mn_conv2d_algorithm = MN_CONV_AUTO;
 int mn_conv2d_block_cols = 512;

@@ -9,44 +9,143 @@
  * zero-bordered plane. Chosen (use_dwise, use_dwise_bwd) for the forward with fewer than 8
  * outputs per group, for the backward with any. Threads split the (image, group) planes. */
 
+/* dwise_fwd's job: chunk t of T takes planes [items*t/T, items*(t+1)/T). */
+typedef struct {
+    const FN(ik_t) *ik;
+    const DT *x, *w, *b;
+    DT *y;
+    const mn_conv2d_geom *g;
+    int act;
+    ptrdiff_t Hp, Wp, pn;
+    int err;
+} FN(dwf_job);
+
+static void FN(dwf_chunk)(void *ctx, int t, int nth)
+{
+    FN(dwf_job) *j = ctx;
+    const FN(ik_t) ik = *j->ik;
+    const mn_conv2d_geom *g = j->g;
+    const ptrdiff_t G = g->groups, cout_g = g->c_out / G, kh = g->kh, kw = g->kw;
+    const ptrdiff_t OH = g->oh, OW = g->ow, P = OH * OW, HW = g->h * g->w, Wp = j->Wp;
+    const ptrdiff_t items = g->n * G, lo = items * t / nth, hi = items * (t + 1) / nth;
+    if (hi == lo)
+        return;
+    DT *xp = (DT *)mn_workspace(WS_CONV, (size_t)j->pn * sizeof(DT));
+    if (!xp) {
+        __atomic_store_n(&j->err, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    memset(xp, 0, (size_t)j->pn * sizeof(DT));
+    for (ptrdiff_t it = lo; it < hi; it++) {
+        const ptrdiff_t n = it / G, gi = it % G;
+        FN(ik_pad)(&ik, j->x + (n * G + gi) * HW, 1, g, j->Hp, Wp, xp);
+        for (ptrdiff_t o = 0; o < cout_g; o++) {
+            const ptrdiff_t oc = gi * cout_g + o;
+            ik.dwise(xp, 1, 0, Wp, OH, OW, j->w + oc * kh * kw, kh, kw, g->dh, g->dw,
+                     j->b ? j->b[oc] : (DT)0, j->act == MN_ACT_RELU,
+                     j->y + (n * g->c_out + oc) * P);
+        }
+    }
+}
+
 /* Forward: (image, group) planes split between the threads; each padded once into the
  * thread's zero-bordered plane, then every output channel of the group from it. */
 static int FN(dwise_fwd)(const DT *x, const DT *w, const DT *b, DT *y, const mn_conv2d_geom *g,
                          int act, int isa, int n_threads)
 {
     const FN(ik_t) ik = FN(ik_for)(mn_effective_isa(isa));
-    const ptrdiff_t N = g->n, G = g->groups, cout_g = g->c_out / G, kh = g->kh, kw = g->kw;
-    const ptrdiff_t OH = g->oh, OW = g->ow, P = OH * OW, HW = g->h * g->w;
+    const ptrdiff_t N = g->n, G = g->groups, kh = g->kh, kw = g->kw, OH = g->oh, OW = g->ow;
     const ptrdiff_t Hp = OH + (kh - 1) * g->dh, Wp = OW + (kw - 1) * g->dw;
     const ptrdiff_t pn = Hp * Wp + 2 * ik.lanes, items = N * G;
     const int nt = (int)(items < n_threads ? (items > 0 ? items : 1) : n_threads);
-    int err = 0;
-#pragma omp parallel num_threads(nt) if (nt > 1) reduction(| : err)
-    {
-        const int t = omp_get_thread_num(), nth = omp_get_num_threads();
-        const ptrdiff_t lo = items * t / nth, hi = items * (t + 1) / nth;
-        DT *xp = hi > lo ? (DT *)mn_workspace(WS_CONV, (size_t)pn * sizeof(DT)) : NULL;
-        if (hi > lo && !xp)
-            err = 1;
-        if (xp) {
-            memset(xp, 0, (size_t)pn * sizeof(DT));
-            for (ptrdiff_t it = lo; it < hi; it++) {
-                const ptrdiff_t n = it / G, gi = it % G;
-                FN(ik_pad)(&ik, x + (n * G + gi) * HW, 1, g, Hp, Wp, xp);
-                for (ptrdiff_t o = 0; o < cout_g; o++) {
-                    const ptrdiff_t oc = gi * cout_g + o;
-                    ik.dwise(xp, 1, 0, Wp, OH, OW, w + oc * kh * kw, kh, kw, g->dh, g->dw,
-                             b ? b[oc] : (DT)0, act == MN_ACT_RELU, y + (n * g->c_out + oc) * P);
-                }
+    FN(dwf_job) job = {&ik, x, w, b, y, g, act, Hp, Wp, pn, 0};
+    mn_parallel(nt, nt, FN(dwf_chunk), &job);
+    const int err = job.err;
+    return err ? -1 : 0;
+}
+
+/* dwise_bwd's jobs: chunk t of T takes planes [items*t/T, items*(t+1)/T) with the scratch of
+ * its thread (slot WS_CONV) and sums their dW into parts + t*accn; the second job adds the
+ * partials in chunk order. */
+typedef struct {
+    const FN(ik_t) *ik;
+    const DT *dy, *x, *relu_y;
+    const uint8_t *pool_code;
+    DT *dx, *dw, *db;
+    const mn_conv2d_geom *g, *gt;
+    const DT *wf;
+    double *dbn;
+    const ptrdiff_t *toff;
+    ptrdiff_t Hp, Wp, Hq, Wq, Tw, dqn, xpn, accn, dywn, dymn;
+    int own_dy;
+    DT *parts;
+    int err;
+} FN(dwb_job);
+
+static void FN(dwb_chunk)(void *ctx, int t, int nth)
+{
+    FN(dwb_job) *j = ctx;
+    const FN(ik_t) ik = *j->ik;
+    const mn_conv2d_geom *g = j->g;
+    const ptrdiff_t G = g->groups, CO = g->c_out, cout_g = CO / G, kh = g->kh, kw = g->kw;
+    const ptrdiff_t khw = kh * kw, H = g->h, W = g->w, HW = H * W, OH = g->oh, OW = g->ow;
+    const ptrdiff_t P = OH * OW, Hp = j->Hp, Wp = j->Wp, Hq = j->Hq, Wq = j->Wq;
+    const ptrdiff_t items = g->n * G, lo = items * t / nth, hi = items * (t + 1) / nth;
+    const ptrdiff_t dqn = j->dqn, xpn = j->xpn, dymn = j->dymn;
+    DT *acc = j->dw ? j->parts + t * j->accn : NULL;
+    if (acc)
+        memset(acc, 0, (size_t)j->accn * sizeof(DT));
+    if (hi == lo)
+        return;
+    DT *buf = (DT *)mn_workspace(WS_CONV, (size_t)(dqn + xpn + dymn + j->dywn + 1) * sizeof(DT));
+    if (!buf) {
+        __atomic_store_n(&j->err, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    DT *dyp = buf, *xp = buf + dqn, *dym = xp + xpn, *dyw = dym + dymn;
+    memset(buf, 0, (size_t)(dqn + xpn + dymn + j->dywn) * sizeof(DT));
+    for (ptrdiff_t it = lo; it < hi; it++) {
+        const ptrdiff_t n = it / G, gi = it % G;
+        const DT *dyg = FN(dy_image)(&ik, j->dy, j->relu_y, j->pool_code, g, n, gi, dym, j->dbn);
+        for (ptrdiff_t o = 0; j->db && !j->own_dy && o < cout_g; o++) {
+            const DT *r = dyg + o * P;
+            DT sum = 0;
+#pragma omp simd reduction(+ : sum)
+            for (ptrdiff_t q = 0; q < P; q++)
+                sum += r[q];
+            j->dbn[n * CO + gi * cout_g + o] = sum;
+        }
+        if (j->dx) {
+            FN(ik_pad)(&ik, dyg, cout_g, j->gt, Hq, Wq, dyp);
+            ik.dwise(dyp, cout_g, Hq * Wq, Wq, H, W, j->wf + gi * cout_g * khw, kh, kw, g->dh,
+                     g->dw, (DT)0, 0, j->dx + (n * G + gi) * HW);
+        }
+        if (acc) {
+            FN(ik_pad)(&ik, j->x + (n * G + gi) * HW, 1, g, Hp, Wp, xp);
+            for (ptrdiff_t o = 0; o < cout_g; o++) {
+                ik.interior(dyg + o * P, 1, OH, OW, OH, OW, dyw, OH, Wp);
+                ik.dwise_dw(dyw, xp, j->Tw, j->toff, khw, acc + (gi * cout_g + o) * khw);
             }
         }
     }
-    return err ? -1 : 0;
+}
+
+/* dw[i] = sum over chunks of their partial, in chunk order; each chunk a slice of dw */
+static void FN(dwb_dw_sum_chunk)(void *ctx, int t, int nth)
+{
+    const FN(dwb_job) *j = ctx;
+    const ptrdiff_t a = j->accn * t / nth, e = j->accn * (t + 1) / nth;
+    for (ptrdiff_t i = a; i < e; i++) {
+        DT sum = 0;
+        for (int u = 0; u < nth; u++)
+            sum += j->parts[u * j->accn + i];
+        j->dw[i] = sum;
+    }
 }
 
 /* Backward (dY unmasked), planes split between the threads: dX of a plane is the depthwise
  * forward of its group's dY planes, padded by (kh-1)*dh - pad_t, with the flipped taps
- * (needs that padding >= 0: dx_ok); dW per thread, added in thread order; db from
+ * (needs that padding >= 0: dx_ok); dW per chunk, added in chunk order; db from
  * per-plane sums (in double) added in image order, while the plane is in cache; relu_y:
  * each (image, group)'s dY planes masked into the thread's scratch first. */
 static int FN(dwise_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw, DT *db,
@@ -55,7 +154,7 @@ static int FN(dwise_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw,
 {
     const FN(ik_t) ik = FN(ik_for)(mn_effective_isa(isa));
     const ptrdiff_t N = g->n, G = g->groups, CO = g->c_out, cout_g = CO / G;
-    const ptrdiff_t kh = g->kh, kw = g->kw, khw = kh * kw, H = g->h, W = g->w, HW = H * W;
+    const ptrdiff_t kh = g->kh, kw = g->kw, khw = kh * kw, H = g->h, W = g->w;
     const ptrdiff_t OH = g->oh, OW = g->ow, P = OH * OW, items = N * G;
     const ptrdiff_t Hp = OH + (kh - 1) * g->dh, Wp = OW + (kw - 1) * g->dw;
     const ptrdiff_t Hq = H + (kh - 1) * g->dh, Wq = W + (kw - 1) * g->dw;
@@ -89,56 +188,16 @@ static int FN(dwise_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw,
             wf[oc * khw + k] = w[oc * khw + khw - 1 - k];
     const int nt =
         (int)(items < n_threads ? (items > 0 ? items : 1) : (n_threads > 256 ? 256 : n_threads));
-    DT *part[256];
-    int fail = 0;
-#pragma omp parallel num_threads(nt) if (nt > 1)
-    {
-        const int t = omp_get_thread_num(), nth = omp_get_num_threads();
-        const ptrdiff_t lo = items * t / nth, hi = items * (t + 1) / nth;
-        DT *buf = FN(team_scratch)((size_t)(dqn + xpn + accn + dymn + dywn + 1), &fail);
-        part[t] = NULL;
-#pragma omp barrier
-        if (!fail) {
-            DT *dyp = buf, *xp = buf + dqn, *acc = xp + xpn, *dym = acc + accn;
-            DT *dyw = dym + dymn;
-            memset(buf, 0, (size_t)(dqn + xpn + accn + dymn + dywn) * sizeof(DT));
-            part[t] = acc;
-            for (ptrdiff_t it = lo; it < hi; it++) {
-                const ptrdiff_t n = it / G, gi = it % G;
-                const DT *dyg = FN(dy_image)(&ik, dy, relu_y, pool_code, g, n, gi, dym, dbn);
-                for (ptrdiff_t o = 0; db && !own_dy && o < cout_g; o++) {
-                    const DT *r = dyg + o * P;
-                    DT sum = 0;
-#pragma omp simd reduction(+ : sum)
-                    for (ptrdiff_t q = 0; q < P; q++)
-                        sum += r[q];
-                    dbn[n * CO + gi * cout_g + o] = sum;
-                }
-                if (dx) {
-                    FN(ik_pad)(&ik, dyg, cout_g, &gt, Hq, Wq, dyp);
-                    ik.dwise(dyp, cout_g, Hq * Wq, Wq, H, W, wf + gi * cout_g * khw, kh, kw, g->dh,
-                             g->dw, (DT)0, 0, dx + (n * G + gi) * HW);
-                }
-                if (dw) {
-                    FN(ik_pad)(&ik, x + (n * G + gi) * HW, 1, g, Hp, Wp, xp);
-                    for (ptrdiff_t o = 0; o < cout_g; o++) {
-                        ik.interior(dyg + o * P, 1, OH, OW, OH, OW, dyw, OH, Wp);
-                        ik.dwise_dw(dyw, xp, Tw, toff, khw, acc + (gi * cout_g + o) * khw);
-                    }
-                }
-            }
-        }
-#pragma omp barrier
-        if (dw && !fail) {
-            const ptrdiff_t a = accn * t / nth, e = accn * (t + 1) / nth;
-            for (ptrdiff_t i = a; i < e; i++) {
-                DT sum = 0;
-                for (int u = 0; u < nth; u++)
-                    sum += part[u][i];
-                dw[i] = sum;
-            }
-        }
-    }
+    /* the chunks' partial dW, accn apart: read by the second job, after the chunks */
+    DT *parts = dw ? (DT *)mn_workspace(WS_CONV_PART, (size_t)(nt * accn) * sizeof(DT)) : NULL;
+    FN(dwb_job) job = {&ik, dy,  x,    relu_y, pool_code, dx,     dw,    db,          g,
+                       &gt, wf,  dbn,  toff,   Hp,        Wp,     Hq,    Wq,          Tw,
+                       dqn, xpn, accn, dywn,   dymn,      own_dy, parts, dw && !parts};
+    if (!job.err)
+        mn_parallel(nt, nt, FN(dwb_chunk), &job);
+    if (dw && !job.err)
+        mn_parallel(nt, nt, FN(dwb_dw_sum_chunk), &job);
+    const int fail = job.err;
     for (ptrdiff_t oc = 0; db && !fail && oc < CO; oc++) {
         double sum = 0;
         for (ptrdiff_t n = 0; n < N; n++)

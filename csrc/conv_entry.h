@@ -4,6 +4,85 @@
  * conv_dispatch.h; the backward also does what its paths share: it masks (or unpools) dY once
  * when a path reads dY whole, and sums db. */
 
+/* The forward's blocks of images, a contiguous run of them per chunk (each block's GEMM
+ * then runs serially in the chunk's thread). */
+typedef struct {
+    const DT *x, *w, *b;
+    DT *y;
+    const mn_conv2d_geom *g;
+    int act, isa;
+    ptrdiff_t nb, nblk;
+    int err;
+} FN(fwd_blocks_job);
+
+static void FN(fwd_blocks_chunk)(void *ctx, int ch, int nch)
+{
+    FN(fwd_blocks_job) *j = ctx;
+    const ptrdiff_t k0 = j->nblk * ch / nch, k1 = j->nblk * (ch + 1) / nch;
+    int err = 0;
+    for (ptrdiff_t k = k0; k < k1; k++) {
+        const ptrdiff_t n0 = k * j->nb, cnt = j->g->n - n0 < j->nb ? j->g->n - n0 : j->nb;
+        err |= FN(conv_fwd_block)(j->x, j->w, j->b, j->y, j->g, j->act, j->isa, 1, n0, cnt);
+    }
+    if (err)
+        __atomic_store_n(&j->err, 1, __ATOMIC_RELAXED);
+}
+
+/* Per-image work after or before a path: pool the stored output (POOL_FWD), unpool dY
+ * (POOL_BWD) or mask it by the relu (RELU_MASK: n counts elements then), and db's channel
+ * sums (DB_SUM: n counts channels). One contiguous range of the items per chunk. */
+#ifndef MN_CONV_ITEMS
+#define MN_CONV_ITEMS
+enum { CONV_POOL_FWD, CONV_POOL_BWD, CONV_RELU_MASK, CONV_DB_SUM };
+#endif
+typedef struct {
+    int kind, isa;
+    ptrdiff_t n, ys, pq, co, oh, ow, p, nimg;
+    const DT *src, *aux;
+    const uint8_t *code_in;
+    DT *dst;
+    uint8_t *code_out;
+} FN(items_job);
+
+static void FN(items_chunk)(void *ctx, int ch, int nch)
+{
+    const FN(items_job) *j = ctx;
+    const ptrdiff_t lo = j->n * ch / nch, hi = j->n * (ch + 1) / nch;
+    const ptrdiff_t ys = j->ys, pq = j->pq;
+    switch (j->kind) {
+    case CONV_POOL_FWD:
+        for (ptrdiff_t n = lo; n < hi; n++)
+            FN(mn_relu_maxpool2x2_fwd)(j->src + n * ys, j->co, j->oh, j->ow, j->dst + n * pq,
+                                       j->code_out + n * pq, j->isa);
+        break;
+    case CONV_POOL_BWD:
+        for (ptrdiff_t n = lo; n < hi; n++)
+            FN(mn_relu_maxpool2x2_bwd)(j->src + n * pq, j->code_in + n * pq, j->co, j->oh, j->ow,
+                                       j->dst + n * ys, NULL, j->isa);
+        break;
+    case CONV_RELU_MASK:
+        for (ptrdiff_t i = lo; i < hi; i++)
+            j->dst[i] = j->aux[i] > 0 ? j->src[i] : (DT)0;
+        break;
+    case CONV_DB_SUM:
+        /* sum over images and pixels, per channel: an image's row with omp simd, the rows
+         * added in double so float32 keeps its digits; one fixed order per channel */
+        for (ptrdiff_t o = lo; o < hi; o++) {
+            double s = 0;
+            for (ptrdiff_t n = 0; n < j->nimg; n++) {
+                const DT *r = j->src + n * ys + o * j->p;
+                DT t = 0;
+#pragma omp simd reduction(+ : t)
+                for (ptrdiff_t q = 0; q < j->p; q++)
+                    t += r[q];
+                s += t;
+            }
+            j->dst[o] = (DT)s;
+        }
+        break;
+    }
+}
+
 int FN(mn_conv2d_fwd)(const DT *x, const DT *w, const DT *b, DT *y, const mn_conv2d_geom *g,
                       int act, int isa, int n_threads)
 {
@@ -25,12 +104,9 @@ int FN(mn_conv2d_fwd)(const DT *x, const DT *w, const DT *b, DT *y, const mn_con
         }
         return err ? -1 : 0;
     }
-#pragma omp parallel for schedule(static) num_threads(n_threads) reduction(| : err)
-    for (ptrdiff_t k = 0; k < nblk; k++) {
-        const ptrdiff_t n0 = k * nb, cnt = g->n - n0 < nb ? g->n - n0 : nb;
-        err |= FN(conv_fwd_block)(x, w, b, y, g, act, isa, 1, n0, cnt);
-    }
-    return err ? -1 : 0;
+    FN(fwd_blocks_job) job = {x, w, b, y, g, act, isa, nb, nblk, 0};
+    mn_parallel(n_threads, n_threads, FN(fwd_blocks_chunk), &job);
+    return job.err ? -1 : 0;
 }
 
 /* conv2d + relu + 2x2 stride-2 max pooling (conv.h). On the implicit path each image's
@@ -50,10 +126,18 @@ int FN(mn_conv2d_relu_pool_fwd)(const DT *x, const DT *w, const DT *b, DT *p, ui
         return -1;
     int rc = FN(mn_conv2d_fwd)(x, w, b, y, g, MN_ACT_RELU, isa, n_threads);
     const int nt = (n_threads > 1 && g->n * ys >= 32768) ? n_threads : 1;
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-    for (ptrdiff_t n = 0; n < g->n * (rc == 0); n++)
-        FN(mn_relu_maxpool2x2_fwd)(y + n * ys, g->c_out, OH, OW, p + n * pq, code + n * pq,
-                                   mn_effective_isa(isa));
+    FN(items_job) job = {.kind = CONV_POOL_FWD,
+                         .isa = mn_effective_isa(isa),
+                         .n = g->n * (rc == 0),
+                         .ys = ys,
+                         .pq = pq,
+                         .co = g->c_out,
+                         .oh = OH,
+                         .ow = OW,
+                         .src = y,
+                         .dst = p,
+                         .code_out = code};
+    mn_parallel(nt, nt, FN(items_chunk), &job);
     free(y);
     return rc;
 }
@@ -102,39 +186,30 @@ int FN(mn_conv2d_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw, DT
             return -1;
         const int ntm = (n_threads > 1 && N * ys >= 32768) ? n_threads : 1;
         const ptrdiff_t pq = CO * (g->oh / 2) * (g->ow / 2);
-        if (pool_code) {
-#pragma omp parallel for schedule(static) num_threads(ntm) if (ntm > 1)
-            for (ptrdiff_t n = 0; n < N; n++)
-                FN(mn_relu_maxpool2x2_bwd)(dy + n * pq, pool_code + n * pq, CO, g->oh, g->ow,
-                                           masked + n * ys, NULL, mn_effective_isa(isa));
-        } else {
-#pragma omp parallel for schedule(static) num_threads(ntm) if (ntm > 1)
-            for (ptrdiff_t i = 0; i < N * ys; i++)
-                masked[i] = relu_y[i] > 0 ? dy[i] : (DT)0;
-        }
+        FN(items_job) job = {.kind = pool_code ? CONV_POOL_BWD : CONV_RELU_MASK,
+                             .isa = mn_effective_isa(isa),
+                             .n = pool_code ? N : N * ys,
+                             .ys = ys,
+                             .pq = pq,
+                             .co = CO,
+                             .oh = g->oh,
+                             .ow = g->ow,
+                             .src = dy,
+                             .aux = relu_y,
+                             .code_in = pool_code,
+                             .dst = masked};
+        mn_parallel(ntm, ntm, FN(items_chunk), &job);
         dy = masked;
         relu_y = NULL;
         pool_code = NULL;
     }
     const int own_dy = relu_y || pool_code;
     if (db && !own_dy && path != CONV_BWD_DEPTHWISE) {
-        /* sum over n and pixels, per channel (threads split the channels; each sum has one
-         * fixed order); an image's row is summed with omp simd, the rows added in double so
-         * float32 keeps its digits */
+        /* threads split the channels (items_chunk: CONV_DB_SUM) */
         const int ntb = (n_threads > 1 && N * P * CO >= 32768) ? n_threads : 1;
-#pragma omp parallel for schedule(static) num_threads(ntb) if (ntb > 1)
-        for (ptrdiff_t o = 0; o < CO; o++) {
-            double s = 0;
-            for (ptrdiff_t n = 0; n < N; n++) {
-                const DT *r = dy + n * ys + o * P;
-                DT t = 0;
-#pragma omp simd reduction(+ : t)
-                for (ptrdiff_t p = 0; p < P; p++)
-                    t += r[p];
-                s += t;
-            }
-            db[o] = (DT)s;
-        }
+        FN(items_job) job = {
+            .kind = CONV_DB_SUM, .n = CO, .ys = ys, .p = P, .nimg = N, .src = dy, .dst = db};
+        mn_parallel(ntb, ntb, FN(items_chunk), &job);
     }
     int rc = 0;
     switch (path) {

@@ -13,25 +13,14 @@
  * thread count (dW: per-thread partial sums added in thread order). Scratch: mn_workspace
  * slot WS_CONV, one request per thread per call. */
 
-/* mn_gemm's single-threaded path still runs its loop nest's orphaned `omp for` loops, which
- * bind to the innermost enclosing parallel region: called as is from one of our batch threads,
- * it would split its work with the other threads' unrelated GEMMs. A team of one (cheap: an
- * inactive nested region) gives those loops a region of their own. */
+/* The GEMM of this path. Called from a chunk of our batch jobs it runs serially in that
+ * thread (mn_parallel runs nested jobs inline); called outside one it gets the threads. */
 static int FN(gemm_in_team)(int ta, int tb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, DT alpha,
                             const DT *a, ptrdiff_t lda, const DT *b, ptrdiff_t ldb, DT beta, DT *c,
                             ptrdiff_t ldc, const DT *bias, int act, int isa, int n_threads)
 {
-    int rc = 0;
-#ifdef _OPENMP
-    if (omp_in_parallel()) {
-#pragma omp parallel num_threads(1)
-        rc = FN(mn_gemm)(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, act, isa, 1);
-        return rc;
-    }
-#endif
-    rc = FN(mn_gemm)(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, act, isa,
-                     n_threads);
-    return rc;
+    return FN(mn_gemm)(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, act, isa,
+                       mn_in_parallel() ? 1 : n_threads);
 }
 
 /* [*j0, *j1): the output columns j < OW whose input column col0 + j*sw lies inside [0, W)
@@ -448,6 +437,51 @@ static int FN(bwd_blocked)(const DT *dy, const DT *x, const DT *wt, DT *dx, DT *
     return 0;
 }
 
+/* bwd_classic's batch job: chunk t of T takes images [N*t/T, N*(t+1)/T). */
+typedef struct {
+    const DT *dy, *x, *w, *wt;
+    DT *dx, *dw, *parts; /* parts: the partial dW of chunks 1.., wsz apart */
+    const mn_conv2d_geom *g;
+    int isa;
+    ptrdiff_t n, wsz;
+    size_t colsz;
+    int blocked, err;
+} FN(bwd_job);
+
+static void FN(bwd_chunk)(void *ctx, int t, int T)
+{
+    FN(bwd_job) *j = ctx;
+    const mn_conv2d_geom *g = j->g;
+    const ptrdiff_t xs = g->c_in * g->h * g->w, ys = g->c_out * g->oh * g->ow;
+    const ptrdiff_t lo = j->n * t / T, hi = j->n * (t + 1) / T;
+    DT *acc = j->dw ? (t == 0 ? j->dw : j->parts + (t - 1) * j->wsz) : NULL;
+    if (acc && hi == lo)
+        memset(acc, 0, (size_t)j->wsz * sizeof(DT));
+    if (hi == lo)
+        return;
+    DT *col = (DT *)mn_workspace(WS_CONV, j->colsz * sizeof(DT));
+    int err = !col;
+    if (j->blocked && !err)
+        err = FN(bwd_blocked)(j->dy, j->x, j->wt, j->dx, acc, lo, hi, g, j->isa, 1, col) ? 1 : 0;
+    for (ptrdiff_t n = lo; n < hi && !err && !j->blocked; n++)
+        err |= FN(conv_bwd_image)(j->dy + n * ys, j->x + n * xs, j->w, j->wt,
+                                  j->dx ? j->dx + n * xs : NULL, acc, n == lo, g, j->isa, 1, col);
+    if (err)
+        __atomic_store_n(&j->err, 1, __ATOMIC_RELAXED);
+}
+
+/* dw += the partials, in chunk order; each chunk a slice of the weight */
+static void FN(bwd_dw_sum_chunk)(void *ctx, int t, int T)
+{
+    const FN(bwd_job) *j = ctx;
+    const ptrdiff_t a = j->wsz * t / T, e = j->wsz * (t + 1) / T;
+    for (int u = 1; u < T; u++) {
+        const DT *pu = j->parts + (u - 1) * j->wsz;
+        for (ptrdiff_t i = a; i < e; i++)
+            j->dw[i] += pu[i];
+    }
+}
+
 /* dx and/or dw (not both NULL, N > 0) on the im2col or direct path. */
 static int FN(bwd_classic)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *dw,
                            const mn_conv2d_geom *g, int isa, int n_threads)
@@ -525,44 +559,20 @@ static int FN(bwd_classic)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *d
         free(wt);
         return err ? -1 : 0;
     }
-    /* Each thread accumulates dW over a contiguous block of images (thread 0 straight into
-     * dw, the others into the front of their workspace, before their columns), then the
-     * partial sums are added in thread order. */
-    DT *part[256];
-    int nt = n_threads > 256 ? 256 : n_threads;
-#pragma omp parallel num_threads(nt) reduction(| : err)
-    {
-        const int t = omp_get_thread_num(), T = omp_get_num_threads();
-        const ptrdiff_t lo = N * t / T, hi = N * (t + 1) / T;
-        const size_t own = (dw && t > 0) ? (size_t)wsz : 0;
-        DT *buf = (DT *)mn_workspace(WS_CONV, (own + colsz) * sizeof(DT));
-        DT *acc = NULL, *col = buf ? buf + own : NULL;
-        if (!buf)
-            err = 1;
-        if (dw) {
-            acc = t == 0 ? dw : buf;
-            part[t] = acc;
-            if (acc && hi == lo)
-                memset(acc, 0, (size_t)wsz * sizeof(DT));
-        }
-        if (blocked && !err && hi > lo)
-            err = FN(bwd_blocked)(dy, x, wt, dx, acc, lo, hi, g, isa, 1, col) ? 1 : 0;
-        for (ptrdiff_t n = lo; n < hi && !err && !blocked; n++)
-            err |= FN(conv_bwd_image)(dy + n * ys, x + n * xs, w, wt, dx ? dx + n * xs : NULL, acc,
-                                      n == lo, g, isa, 1, col);
-#pragma omp barrier
-        if (dw && !err) {
-            /* reduce: each thread sums a slice of the weight over the partials */
-            const ptrdiff_t a = wsz * t / T, bnd = wsz * (t + 1) / T;
-            for (int u = 1; u < T; u++) {
-                const DT *pu = part[u];
-                if (!pu)
-                    continue;
-                for (ptrdiff_t i = a; i < bnd; i++)
-                    dw[i] += pu[i];
-            }
-        }
+    /* Each chunk accumulates dW over a contiguous block of images (chunk 0 straight into dw,
+     * the others into their slice of a shared buffer: a thread's workspace holds only its
+     * chunk's columns), then a second job adds the partial sums in chunk order. */
+    const int nt = n_threads > 256 ? 256 : n_threads;
+    DT *parts =
+        dw ? (DT *)mn_workspace(WS_CONV_PART, (size_t)((nt - 1) * wsz) * sizeof(DT) + 1) : NULL;
+    if (dw && !parts) {
+        free(wt);
+        return -1;
     }
+    FN(bwd_job) job = {dy, x, w, wt, dx, dw, parts, g, isa, N, wsz, colsz, blocked, 0};
+    mn_parallel(nt, nt, FN(bwd_chunk), &job);
+    if (dw && !job.err)
+        mn_parallel(nt, nt, FN(bwd_dw_sum_chunk), &job);
     free(wt);
-    return err ? -1 : 0;
+    return job.err ? -1 : 0;
 }

@@ -5,7 +5,7 @@
  *   conv_isa.h              the per-ISA kernel copies (conv_direct.h, conv_implicit.h,
  *                           conv_rowtile.h) and the run-time choice between them
  *   conv_dispatch.h         which path a shape takes: every automatic decision
- *   conv_planes.h           zero-bordered planes, one image's dY, a team's scratch, the
+ *   conv_planes.h           zero-bordered planes, one image's dY, the
  *                           bias + relu of a row: what the paths below share
  *   conv_depthwise.h        one input channel per group, stride 1
  *   conv_dx_strided.h       dX of strided convolutions as stride-1 phase products

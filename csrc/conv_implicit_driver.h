@@ -124,6 +124,72 @@ static void FN(ik_image)(const FN(ik_t) *ik, ptrdiff_t K, ptrdiff_t rows, ptrdif
     }
 }
 
+/* implicit_fwd's batch job: chunk t of T takes images [N*t/T, N*(t+1)/T) with the scratch
+ * of its thread (mn_workspace slot WS_CONV). */
+typedef struct {
+    const FN(ik_t) *ik;
+    const DT *x, *w, *b;
+    DT *y;
+    uint8_t *code;
+    const mn_conv2d_geom *g;
+    int act, rt;
+    ptrdiff_t K, Mp, Tp, Hp, Wp, hr, wr, xpn, slack;
+    const DT *wp;
+    const ptrdiff_t *off, *ybase;
+    const unsigned *msk;
+    int err;
+} FN(ifwd_job);
+
+static void FN(ifwd_chunk)(void *ctx, int t, int nth)
+{
+    FN(ifwd_job) *j = ctx;
+    const FN(ik_t) ik = *j->ik;
+    const mn_conv2d_geom *g = j->g;
+    const ptrdiff_t N = g->n, G = g->groups, cin_g = g->c_in / G, cout_g = g->c_out / G;
+    const ptrdiff_t OH = g->oh, OW = g->ow, P = OH * OW, K = j->K, Mp = j->Mp, Tp = j->Tp;
+    const ptrdiff_t Hp = j->Hp, Wp = j->Wp, xpn = j->xpn, slack = j->slack;
+    const ptrdiff_t xs = g->c_in * g->h * g->w, ys = g->c_out * P;
+    const DT *x = j->x, *b = j->b, *wp = j->wp;
+    DT *y = j->y;
+    uint8_t *code = j->code;
+    const int act = j->act;
+    const ptrdiff_t lo = N * t / nth, hi = N * (t + 1) / nth;
+    if (hi == lo)
+        return;
+    const size_t need = (size_t)(xpn + slack + (ik.st ? 0 : Mp * Tp) + (code ? ys : 0));
+    DT *xp = (DT *)mn_workspace(WS_CONV, need * sizeof(DT));
+    if (!xp) {
+        __atomic_store_n(&j->err, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    /* pooled: the image's output stays in this scratch, pooled from cache into y */
+    DT *yimg = code ? xp + need - ys : NULL;
+    memset(xp, 0, (size_t)(xpn + slack) * sizeof(DT)); /* the border, once */
+    for (ptrdiff_t n = lo; n < hi; n++) {
+        DT *yn = code ? yimg : y + n * ys;
+        for (ptrdiff_t gi = 0; gi < G; gi++) {
+#if MN_X86 && DT_F32
+            if (j->rt) {
+                FN(ik_pad)(&ik, x + n * xs + gi * cin_g * g->h * g->w, cin_g, g, j->hr, j->wr, xp);
+                rowtile_image(cin_g, g->kh, g->kw, wp + gi * Mp * K, K, cout_g, j->rt, (int)g->sh,
+                              xp, j->hr, j->wr, OH, OW, yn + gi * cout_g * P, P,
+                              b ? b + gi * cout_g : NULL, act == MN_ACT_RELU);
+                continue;
+            }
+#endif
+            FN(ik_fill)(&ik, x + n * xs + gi * cin_g * g->h * g->w, cin_g, g, Hp, Wp, xp);
+            FN(ik_image)(&ik, K, cout_g, Tp, OH, OW, Wp, wp + gi * Mp * K, xp, j->off, g->kw,
+                         g->sw == 1 ? g->dw : 0, yn + gi * cout_g * P, P,
+                         b ? b + gi * cout_g : NULL, act == MN_ACT_RELU, j->ybase, j->msk,
+                         xp + xpn + slack);
+        }
+        if (code) {
+            const ptrdiff_t pq = g->c_out * (OH / 2) * (OW / 2);
+            FN(mn_relu_maxpool2x2_fwd)(yimg, g->c_out, OH, OW, y + n * pq, code + n * pq, ik.isa);
+        }
+    }
+}
+
 /* Forward, images split between the threads. Per image and group: pad the channels into
  * wide planes, yw = W_g @ im2col (implicit), then crop the valid columns into y, adding
  * the bias and applying the activation on the way. Returns 0, or -1 on OOM. */
@@ -132,7 +198,7 @@ static int FN(implicit_fwd)(const DT *x, const DT *w, const DT *b, DT *y, uint8_
 {
     const FN(ik_t) ik = FN(ik_for)(mn_effective_isa(isa));
     const ptrdiff_t N = g->n, G = g->groups, cin_g = g->c_in / G, cout_g = g->c_out / G;
-    const ptrdiff_t K = cin_g * g->kh * g->kw, OH = g->oh, OW = g->ow, P = OH * OW;
+    const ptrdiff_t K = cin_g * g->kh * g->kw, OH = g->oh, OW = g->ow;
     ptrdiff_t Hp, Wp;
     FN(ik_planes)(g, &Hp, &Wp);
     const ptrdiff_t T = OH * Wp, Tp = FN(round_up)(T, 2 * ik.lanes);
@@ -145,13 +211,12 @@ static int FN(implicit_fwd)(const DT *x, const DT *w, const DT *b, DT *y, uint8_
     const ptrdiff_t Mp = FN(round_up)(cout_g, mr), xpn = g->sh * g->sw * cin_g * Hp * Wp;
     /* a tile reads up to Tp - T + (kw-1)*dw/sw elements past the last plane: zeros */
     const ptrdiff_t slack = FN(round_up)(Tp - T + (g->kw - 1) * g->dw / g->sw + 1, 16);
-    const ptrdiff_t xs = g->c_in * g->h * g->w, ys = g->c_out * P;
     DT *wp = (DT *)malloc((size_t)(G * Mp * K) * sizeof(DT));
     ptrdiff_t *off = (ptrdiff_t *)malloc((size_t)(K + Tp) * sizeof(ptrdiff_t));
     unsigned *msk = (unsigned *)malloc((size_t)Tp * sizeof(unsigned));
     ptrdiff_t *ybase = off ? off + K : NULL;
     int err = !wp || !off || !msk;
-    if (err) { /* (inside the region below, err is each thread's own reduction copy) */
+    if (err) {
         free(wp);
         free(off);
         free(msk);
@@ -161,57 +226,146 @@ static int FN(implicit_fwd)(const DT *x, const DT *w, const DT *b, DT *y, uint8_
     FN(ik_offsets)(cin_g, g, Hp, Wp, off);
     FN(ik_masks)(T, Tp, Wp, OW, ik.lanes, ybase, msk);
     const int nt = (int)(N < n_threads ? (N > 0 ? N : 1) : n_threads);
-#pragma omp parallel num_threads(nt) if (nt > 1) reduction(| : err)
-    {
-        const int t = omp_get_thread_num(), nth = omp_get_num_threads();
-        const ptrdiff_t lo = N * t / nth, hi = N * (t + 1) / nth;
-        const size_t need = (size_t)(xpn + slack + (ik.st ? 0 : Mp * Tp) + (code ? ys : 0));
-        DT *xp = hi == lo ? NULL : (DT *)mn_workspace(WS_CONV, need * sizeof(DT));
-        if (!xp && hi > lo)
-            err = 1;
-        if (xp) {
-            /* pooled: the image's output stays in this scratch, pooled from cache into y */
-            DT *yimg = code ? xp + need - ys : NULL;
-            memset(xp, 0, (size_t)(xpn + slack) * sizeof(DT)); /* the border, once */
-            for (ptrdiff_t n = lo; n < hi; n++) {
-                DT *yn = code ? yimg : y + n * ys;
-                for (ptrdiff_t gi = 0; gi < G; gi++) {
+    FN(ifwd_job) job = {&ik, x,  w, b, y,   code,  g,  act, rt,    K,   Mp, Tp,
+                        Hp,  Wp, 0, 0, xpn, slack, wp, off, ybase, msk, 0};
 #if MN_X86 && DT_F32
-                    if (rt) {
-                        FN(ik_pad)(&ik, x + n * xs + gi * cin_g * g->h * g->w, cin_g, g, Hr, Wr,
-                                   xp);
-                        rowtile_image(cin_g, g->kh, g->kw, wp + gi * Mp * K, K, cout_g, rt,
-                                      (int)g->sh, xp, Hr, Wr, OH, OW, yn + gi * cout_g * P, P,
-                                      b ? b + gi * cout_g : NULL, act == MN_ACT_RELU);
-                        continue;
-                    }
+    job.hr = Hr;
+    job.wr = Wr;
 #endif
-                    FN(ik_fill)(&ik, x + n * xs + gi * cin_g * g->h * g->w, cin_g, g, Hp, Wp, xp);
-                    FN(ik_image)(&ik, K, cout_g, Tp, OH, OW, Wp, wp + gi * Mp * K, xp, off, g->kw,
-                                 g->sw == 1 ? g->dw : 0, yn + gi * cout_g * P, P,
-                                 b ? b + gi * cout_g : NULL, act == MN_ACT_RELU, ybase, msk,
-                                 xp + xpn + slack);
-                }
-                if (code) {
-                    const ptrdiff_t pq = g->c_out * (OH / 2) * (OW / 2);
-                    FN(mn_relu_maxpool2x2_fwd)(yimg, g->c_out, OH, OW, y + n * pq, code + n * pq,
-                                               ik.isa);
-                }
-            }
-        }
-    }
+    mn_parallel(nt, nt, FN(ifwd_chunk), &job);
+    err = job.err;
     free(msk);
     free(wp);
     free(off);
     return err ? -1 : 0;
 }
 
+/* implicit_bwd's jobs: chunk t of T takes images [N*t/T, N*(t+1)/T) with the scratch of its
+ * thread (slot WS_CONV) and sums their dW^T into parts + t*dwtn; then the second job adds
+ * the partials in chunk order. */
+typedef struct {
+    const FN(ik_t) *ik;
+    const DT *dy, *x, *relu_y;
+    const uint8_t *pool_code;
+    DT *dx, *dw;
+    const mn_conv2d_geom *g, *gt;
+    const FN(dxs_plan) *plan;
+    int dxgen, rt, rtw;
+    ptrdiff_t K, Kq, Kp, Cp, Hq, Wq, Tqp, Mq, Hp, Wp, Hr, Wr, xpn, slp, slq, dypn, dxgn, dwtn,
+        dymn;
+    size_t need;
+    const DT *wfp;
+    const ptrdiff_t *offq, *off, *ybase;
+    const unsigned *msk;
+    double *dbn;
+    DT *parts;
+    int err;
+} FN(ibwd_job);
+
+static void FN(ibwd_chunk)(void *ctx, int t, int nth)
+{
+    FN(ibwd_job) *j = ctx;
+    const FN(ik_t) ik = *j->ik;
+    const mn_conv2d_geom *g = j->g;
+    const ptrdiff_t N = g->n, G = g->groups, cin_g = g->c_in / G, cout_g = g->c_out / G;
+    const ptrdiff_t kh = g->kh, kw = g->kw, H = g->h, W = g->w, HW = H * W;
+    const ptrdiff_t K = j->K, Kq = j->Kq, Kp = j->Kp, Cp = j->Cp, OH = g->oh, OW = g->ow;
+    const ptrdiff_t Hq = j->Hq, Wq = j->Wq, Tqp = j->Tqp, Mq = j->Mq, Hp = j->Hp, Wp = j->Wp;
+    const ptrdiff_t Hr = j->Hr, Wr = j->Wr, T = OH * Wp, xs = g->c_in * HW, nr = 2 * ik.lanes;
+    const int dxgen = j->dxgen, rtw = j->rtw;
+    (void)kh; /* (the row tiles' only, float32 on x86) */
+    DT *dx = j->dx, *dw = j->dw;
+    const ptrdiff_t lo = N * t / nth, hi = N * (t + 1) / nth;
+    DT *dwt = dw ? j->parts + t * j->dwtn : NULL;
+    if (dwt)
+        memset(dwt, 0, (size_t)j->dwtn * sizeof(DT));
+    if (hi == lo)
+        return;
+    DT *buf = (DT *)mn_workspace(WS_CONV, j->need * sizeof(DT));
+    if (!buf) {
+        __atomic_store_n(&j->err, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    DT *dyp = buf, *dxw = dyp + (dxgen ? j->dxgn : dx ? j->dypn + j->slq : 0);
+    DT *xp = dxgen ? buf + FN(dxs_scratch)(j->plan, cout_g) : dxw + (dx && !ik.st ? Mq * Tqp : 0);
+    DT *dyt = xp + j->xpn + j->slp, *dym = buf + j->need - j->dymn;
+    if (dx) /* the borders, once */
+        memset(dyp, 0, (size_t)(dxgen ? j->dxgn : j->dypn + j->slq) * sizeof(DT));
+    if (dw) {
+        memset(xp, 0, (size_t)(j->xpn + j->slp) * sizeof(DT));
+        memset(dyt, 0, (size_t)(T * Cp) * sizeof(DT));
+    }
+    for (ptrdiff_t n = lo; n < hi; n++)
+        for (ptrdiff_t gi = 0; gi < G; gi++) {
+            const DT *dyg =
+                FN(dy_image)(&ik, j->dy, j->relu_y, j->pool_code, g, n, gi, dym, j->dbn);
+            if (dxgen) {
+                FN(dxs_image)(j->plan, &ik, dyg, g, gi, dx + n * xs + gi * cin_g * HW, dyp, dxw);
+            } else if (dx) {
+                FN(ik_pad)(&ik, dyg, cout_g, j->gt, Hq, Wq, dyp);
+#if MN_X86 && DT_F32
+                if (j->rt)
+                    rowtile_image(cout_g, kh, kw, j->wfp + gi * Mq * Kq, Kq, cin_g, j->rt, 1, dyp,
+                                  Hq, Wq, H, W, dx + n * xs + gi * cin_g * HW, HW, NULL, 0);
+                else
+#endif
+                    FN(ik_image)(&ik, Kq, cin_g, Tqp, H, W, Wq, j->wfp + gi * Mq * Kq, dyp,
+                                 j->offq, kw, g->dw, dx + n * xs + gi * cin_g * HW, HW, NULL, 0,
+                                 j->ybase, j->msk, dxw);
+            }
+            if (dw) {
+                if (rtw)
+                    FN(ik_pad)(&ik, j->x + n * xs + gi * cin_g * HW, cin_g, g, Hr, Wr, xp);
+                else
+                    FN(ik_fill)(&ik, j->x + n * xs + gi * cin_g * HW, cin_g, g, Hp, Wp, xp);
+                /* dY^T: garbage columns and padding channels zero */
+                ik.dyt(dyg, cout_g, OH, OW, Wp, dyt, Cp);
+                DT *dwg = dwt + gi * Kp * Cp;
+#if MN_X86 && DT_F32
+                if (rtw)
+                    rowdw_image(cin_g, kh, (int)g->sh, OH, OW, xp, Hr, Wr, dyt, Wp, Cp, dwg);
+                else
+#endif
+                    for (ptrdiff_t kb = 0; kb < Kp; kb += ik.kb) {
+                        const DT *src[16];
+                        for (ptrdiff_t kk = 0; kk < ik.kb; kk++)
+                            src[kk] = xp + j->off[kb + kk < K ? kb + kk : K - 1];
+                        ptrdiff_t ob = 0;
+                        for (; ob + nr <= Cp; ob += nr)
+                            ik.dw2(OH, OW, Wp, src, dyt + ob, Cp, dwg + kb * Cp + ob, Cp);
+                        if (ob < Cp)
+                            ik.dw1(OH, OW, Wp, src, dyt + ob, Cp, dwg + kb * Cp + ob, Cp);
+                    }
+            }
+        }
+}
+
+/* dw[gi, o, k] = sum over chunks of their dwt[gi, k, o], in chunk order; each chunk a slice of
+ * the rows (gi, o). (An index split per element would cost three divisions an element.) */
+static void FN(ibwd_dw_sum_chunk)(void *ctx, int t, int nth)
+{
+    const FN(ibwd_job) *j = ctx;
+    const mn_conv2d_geom *g = j->g;
+    const ptrdiff_t cout_g = g->c_out / g->groups, K = j->K, Kp = j->Kp, Cp = j->Cp;
+    const ptrdiff_t rows = g->groups * cout_g, a = rows * t / nth, e = rows * (t + 1) / nth;
+    for (ptrdiff_t r = a; r < e; r++) {
+        const ptrdiff_t gi = r / cout_g, o = r % cout_g;
+        for (ptrdiff_t k = 0; k < K; k++) {
+            const ptrdiff_t at = (gi * Kp + k) * Cp + o;
+            DT s = 0;
+            for (int u = 0; u < nth; u++)
+                s += j->parts[u * j->dwtn + at];
+            j->dw[r * K + k] = s;
+        }
+    }
+}
+
 /* Backward, images split between the threads, per image and group:
  *  - dX (stride 1) is a forward convolution of dY, padded by (kh-1)*dh - pad_t, with the
  *    flipped, transposed weight: the same implicit product, C_in_g rows, K = C_out_g*kh*kw.
  *  - dW^T (K x C_out_g) += im2col(x) @ dY^T, with dY transposed to pixel-major over the wide
- *    rows (zeros in the garbage columns) and x's wide planes read in place; each thread sums
- *    its images into its own dW^T, and the partial sums are added in thread order.
+ *    rows (zeros in the garbage columns) and x's wide planes read in place; each chunk sums
+ *    its images into its own dW^T, and the partial sums are added in chunk order.
  *  - relu_y: dY masked per image (into the thread's scratch) before both; db (only then
  *    computed here) from per-image channel sums added in image order, so that it does not
  *    depend on the thread count.
@@ -222,9 +376,9 @@ static int FN(implicit_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *
 {
     const FN(ik_t) ik = FN(ik_for)(mn_effective_isa(isa));
     const ptrdiff_t N = g->n, G = g->groups, cin_g = g->c_in / G, cout_g = g->c_out / G;
-    const ptrdiff_t kh = g->kh, kw = g->kw, H = g->h, W = g->w, HW = H * W;
+    const ptrdiff_t kh = g->kh, kw = g->kw, H = g->h, W = g->w;
     const ptrdiff_t K = cin_g * kh * kw, OH = g->oh, OW = g->ow, P = OH * OW;
-    const ptrdiff_t xs = g->c_in * HW, nr = 2 * ik.lanes;
+    const ptrdiff_t nr = 2 * ik.lanes;
     /* dX: dY padded into Hq x Wq planes, output H x Wq wide, rows cin_g (Mq padded) */
     mn_conv2d_geom gt = *g;
     gt.h = OH;
@@ -259,7 +413,7 @@ static int FN(implicit_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *
     const size_t need = (size_t)((dxgen ? (ptrdiff_t)FN(dxs_scratch)(&plan, cout_g)
                                   : dx  ? dypn + slq + (ik.st ? 0 : Mq * Tqp)
                                         : 0) +
-                                 (dw ? xpn + slp + T * Cp + dwtn : 0) + dymn);
+                                 (dw ? xpn + slp + T * Cp : 0) + dymn);
     double *dbn =
         (own_dy && db) ? (double *)malloc((size_t)(N * g->c_out) * sizeof(double)) : NULL;
     DT *wfp = dx && !dxgen ? (DT *)malloc((size_t)(G * Mq * Kq) * sizeof(DT)) : NULL;
@@ -276,92 +430,19 @@ static int FN(implicit_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *
         FN(ik_offsets)(cin_g, g, Hp, Wp, off);
     }
     const int nt = (int)(N < n_threads ? (N > 0 ? N : 1) : (n_threads > 256 ? 256 : n_threads));
-    DT *part[256];
-    int fail = err;
-#pragma omp parallel num_threads(nt) if (nt > 1)
-    {
-        const int t = omp_get_thread_num(), nth = omp_get_num_threads();
-        const ptrdiff_t lo = N * t / nth, hi = N * (t + 1) / nth;
-        DT *buf = FN(team_scratch)(need, &fail);
-        part[t] = NULL;
-#pragma omp barrier
-        if (!fail) {
-            DT *dyp = buf, *dxw = dyp + (dxgen ? dxgn : dx ? dypn + slq : 0);
-            DT *xp =
-                dxgen ? buf + FN(dxs_scratch)(&plan, cout_g) : dxw + (dx && !ik.st ? Mq * Tqp : 0);
-            DT *dyt = xp + xpn + slp;
-            DT *dwt = dyt + T * Cp, *dym = buf + need - dymn;
-            if (dx) /* the borders, once */
-                memset(dyp, 0, (size_t)(dxgen ? dxgn : dypn + slq) * sizeof(DT));
-            if (dw) {
-                memset(xp, 0, (size_t)(xpn + slp) * sizeof(DT));
-                memset(dyt, 0, (size_t)(T * Cp + dwtn) * sizeof(DT));
-                part[t] = dwt;
-            }
-            for (ptrdiff_t n = lo; n < hi; n++)
-                for (ptrdiff_t gi = 0; gi < G; gi++) {
-                    const DT *dyg = FN(dy_image)(&ik, dy, relu_y, pool_code, g, n, gi, dym, dbn);
-                    if (dxgen) {
-                        FN(dxs_image)(&plan, &ik, dyg, g, gi, dx + n * xs + gi * cin_g * HW, dyp,
-                                      dxw);
-                    } else if (dx) {
-                        FN(ik_pad)(&ik, dyg, cout_g, &gt, Hq, Wq, dyp);
-#if MN_X86 && DT_F32
-                        if (rt)
-                            rowtile_image(cout_g, kh, kw, wfp + gi * Mq * Kq, Kq, cin_g, rt, 1,
-                                          dyp, Hq, Wq, H, W, dx + n * xs + gi * cin_g * HW, HW,
-                                          NULL, 0);
-                        else
-#endif
-                            FN(ik_image)(&ik, Kq, cin_g, Tqp, H, W, Wq, wfp + gi * Mq * Kq, dyp,
-                                         offq, kw, g->dw, dx + n * xs + gi * cin_g * HW, HW, NULL,
-                                         0, ybase, msk, dxw);
-                    }
-                    if (dw) {
-                        if (rtw)
-                            FN(ik_pad)(&ik, x + n * xs + gi * cin_g * HW, cin_g, g, Hr, Wr, xp);
-                        else
-                            FN(ik_fill)(&ik, x + n * xs + gi * cin_g * HW, cin_g, g, Hp, Wp, xp);
-                        /* dY^T: garbage columns and padding channels zero */
-                        ik.dyt(dyg, cout_g, OH, OW, Wp, dyt, Cp);
-                        DT *dwg = dwt + gi * Kp * Cp;
-#if MN_X86 && DT_F32
-                        if (rtw)
-                            rowdw_image(cin_g, kh, (int)g->sh, OH, OW, xp, Hr, Wr, dyt, Wp, Cp,
-                                        dwg);
-                        else
-#endif
-                            for (ptrdiff_t kb = 0; kb < Kp; kb += ik.kb) {
-                                const DT *src[16];
-                                for (ptrdiff_t kk = 0; kk < ik.kb; kk++)
-                                    src[kk] = xp + off[kb + kk < K ? kb + kk : K - 1];
-                                ptrdiff_t ob = 0;
-                                for (; ob + nr <= Cp; ob += nr)
-                                    ik.dw2(OH, OW, Wp, src, dyt + ob, Cp, dwg + kb * Cp + ob, Cp);
-                                if (ob < Cp)
-                                    ik.dw1(OH, OW, Wp, src, dyt + ob, Cp, dwg + kb * Cp + ob, Cp);
-                            }
-                    }
-                }
-        }
-#pragma omp barrier
-        if (dw && !fail) {
-            /* dw[gi, o, k] = sum over threads of dwt[gi, k, o]; each thread a slice of the
-             * rows (gi, o). (An index split per element would cost three divisions an
-             * element.) */
-            const ptrdiff_t rows = G * cout_g, a = rows * t / nth, e = rows * (t + 1) / nth;
-            for (ptrdiff_t r = a; r < e; r++) {
-                const ptrdiff_t gi = r / cout_g, o = r % cout_g;
-                for (ptrdiff_t k = 0; k < K; k++) {
-                    const ptrdiff_t at = (gi * Kp + k) * Cp + o;
-                    DT s = 0;
-                    for (int u = 0; u < nth; u++)
-                        s += part[u][at];
-                    dw[r * K + k] = s;
-                }
-            }
-        }
-    }
+    /* the chunks' partial dW^T, dwtn apart: read by the second job, after the chunks */
+    DT *parts =
+        dw && !err ? (DT *)mn_workspace(WS_CONV_PART, (size_t)(nt * dwtn) * sizeof(DT)) : NULL;
+    err |= dw && !parts;
+    FN(ibwd_job) job = {&ik, dy,   x,   relu_y, pool_code, dx,  dw,    g,    &gt,  &plan, dxgen,
+                        rt,  rtw,  K,   Kq,     Kp,        Cp,  Hq,    Wq,   Tqp,  Mq,    Hp,
+                        Wp,  Hr,   Wr,  xpn,    slp,       slq, dypn,  dxgn, dwtn, dymn,  need,
+                        wfp, offq, off, ybase,  msk,       dbn, parts, err};
+    if (!err)
+        mn_parallel(nt, nt, FN(ibwd_chunk), &job);
+    if (dw && !job.err)
+        mn_parallel(nt, nt, FN(ibwd_dw_sum_chunk), &job);
+    const int fail = job.err;
     if (dbn && !fail)
         for (ptrdiff_t o = 0; o < g->c_out; o++) {
             double sum = 0;

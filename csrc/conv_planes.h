@@ -6,7 +6,6 @@
  *   bias_act_row  one output row's bias and relu, on the way out of a product
  *   round_up      a rounded up to a multiple of m
  *   ik_pad        an image into the interior of its padded planes
- *   team_scratch  a thread's scratch inside a parallel region; a failure fails the team
  *   dy_image      one image's dY: as given, masked by the relu, or unpooled from pool_code */
 
 /* dst[j] := src[j] + bo, through a relu (v > 0 ? v : 0: NaN -> 0) when asked; dst may be src. */
@@ -35,22 +34,6 @@ static void FN(ik_pad)(const FN(ik_t) *ik, const DT *x_chw, ptrdiff_t c_n, const
     const ptrdiff_t cols = g->w < Wp - g->pad_l ? g->w : Wp - g->pad_l;
     if (rows > 0 && cols > 0)
         ik->interior(x_chw, c_n, g->h, g->w, rows, cols, xp + g->pad_t * Wp + g->pad_l, Hp, Wp);
-}
-
-/* Inside a team: this thread's scratch of n elements (mn_workspace slot WS_CONV), or NULL
- * with *fail set for the whole team when it is already set or the allocation fails (the
- * caller's barrier then lets every thread see it). */
-static DT *FN(team_scratch)(size_t n, int *fail)
-{
-    int failed;
-#pragma omp atomic read
-    failed = *fail;
-    DT *buf = failed ? NULL : (DT *)mn_workspace(WS_CONV, n * sizeof(DT));
-    if (!buf) {
-#pragma omp atomic write
-        *fail = 1;
-    }
-    return buf;
 }
 
 /* dY of image n, group gi, for the per-image backward paths: dy itself; masked by the

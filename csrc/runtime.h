@@ -59,8 +59,8 @@ int mn_effective_isa(int requested);
 
 /* A 64-byte aligned scratch buffer of at least `bytes`, owned by the calling thread and kept
  * between calls; `slot` distinguishes buffers a kernel needs at the same time. NULL on OOM.
- * Slots by owner (a kernel that calls another must not share its slots): 0-2 GEMM, 3 conv2d,
- * 4-6 rnn (which calls the GEMM while holding its own). */
+ * Slots by owner (a kernel that calls another must not share its slots): 0-2 GEMM, 3 and 7
+ * conv2d, 4-6 rnn (which calls the GEMM while holding its own). */
 #define MN_WORKSPACE_SLOTS 8
 void *mn_workspace(int slot, size_t bytes);
 /* Free the calling thread's workspaces (minnet.empty_cache()). Returns the bytes released. */
