@@ -85,6 +85,9 @@ int mn_get_num_threads(void);
 int mn_pool_workers(void);
 void mn_set_spin_us(int us);
 int mn_get_spin_us(void);
+/* Microseconds from submitting a 2-thread job, `idle_us` after the last one, until a worker
+ * starts its chunk (-1: none did within 20 ms, e.g. inside a chunk). */
+double mn_pool_wake_us(int idle_us);
 
 /* The runtime's functions, as _runtime hands them to the other extensions (a PyCapsule). */
 typedef struct {

@@ -257,6 +257,41 @@ void mn_set_spin_us(int us) { spin_us = us < 0 ? 0 : us; }
 
 int mn_get_spin_us(void) { return spin_us; }
 
+/* Wake latency: the time from submitting a 2-chunk job until a worker starts a chunk. The
+ * caller's chunk waits (up to 20 ms) for the worker's, so the caller cannot take both. */
+typedef struct {
+    int64_t started_ns; /* 0 until a worker started */
+    pthread_t caller;
+} wake_probe;
+
+static void wake_chunk(void *ctx, int ch, int n)
+{
+    wake_probe *p = ctx;
+    (void)ch;
+    (void)n;
+    if (!pthread_equal(pthread_self(), p->caller)) {
+        __atomic_store_n(&p->started_ns, (int64_t)(now_us() * 1e3), __ATOMIC_RELEASE);
+        return;
+    }
+    const double give_up = now_us() + 20000.0;
+    while (__atomic_load_n(&p->started_ns, __ATOMIC_ACQUIRE) == 0 && now_us() < give_up)
+        CPU_RELAX();
+}
+
+double mn_pool_wake_us(int idle_us)
+{
+    struct timespec ts = {idle_us / 1000000, (long)(idle_us % 1000000) * 1000L};
+    wake_probe p = {0, pthread_self()};
+    mn_parallel(2, 2, wake_chunk, &p); /* the worker exists and has seen a job */
+    if (idle_us > 0)
+        nanosleep(&ts, NULL);
+    p.started_ns = 0;
+    const double t0 = now_us();
+    mn_parallel(2, 2, wake_chunk, &p);
+    const int64_t started = __atomic_load_n(&p.started_ns, __ATOMIC_ACQUIRE);
+    return started > 0 ? (double)started * 1e-3 - t0 : -1.0;
+}
+
 /* The child of fork() has only the forking thread: forget the parent's workers (the next job
  * starts new ones) and any lock another parent thread held. The prepare handler takes the
  * submit lock, so no job is half-published at the fork. */

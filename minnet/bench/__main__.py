@@ -168,6 +168,19 @@ def print_info(torch):
         print(f"  {k:16s} {os.environ.get(k, '(unset)')}")
     print(f"  {'torch':16s} {torch.__version__ if torch else 'not importable'}")
     print_roofline()
+    print_pool_wake()
+
+
+def print_pool_wake():
+    """How fast the thread pool's worker starts on a job: while it spins (right after the
+    previous job, as inside a training step) and after it fell asleep (5 ms idle)."""
+    from minnet._kernels import _runtime
+
+    spin, asleep = _runtime.pool_wake_us(0, 101), _runtime.pool_wake_us(5000, 31)
+    print(
+        f"thread pool wake-up (median): spinning {spin:.1f} us, asleep {asleep:.1f} us "
+        f"(idle workers spin {_runtime.get_spin_us()} us, MINNET_SPIN_US)"
+    )
 
 
 def print_roofline(threads=None):

@@ -2,6 +2,7 @@
 declared op is timed and restored, and the CLI prints and records both."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -74,3 +75,4 @@ def test_info_prints_the_roofline(capsys):
     text = capsys.readouterr().out
     assert "roofline" in text and "FMA peak GFLOP/s" in text and "triad" in text
     assert f"{minnet.get_num_threads()} thread" in text
+    assert re.search(r"thread pool wake-up \(median\): spinning [\d.]+ us, asleep [\d.]+ us", text)

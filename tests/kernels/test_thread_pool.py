@@ -174,3 +174,17 @@ def test_threadpoolctl_sees_minnet_whichever_is_imported_first(order):
         print(minnet.get_num_threads())
     """)
     assert run_python("-c", code).stdout.split() == ["1", "2"]
+
+
+def test_wake_latency_is_measured():
+    """`minnet-bench --info`'s wake-up line: a spinning worker starts on a job at once, a
+    sleeping one after a futex wake (microseconds to a fraction of a millisecond on a VM);
+    either way well inside the probe's 20 ms limit."""
+    spinning = _runtime.pool_wake_us(0, 31)
+    asleep = _runtime.pool_wake_us(2000, 11)
+    assert 0 <= spinning < 20000 and 0 <= asleep < 20000
+    for bad in (-1, 1.5, True, 10**7):
+        with pytest.raises(ValueError, match="idle_us"):
+            _runtime.pool_wake_us(bad)
+    with pytest.raises(ValueError, match="repeat"):
+        _runtime.pool_wake_us(0, 0)
