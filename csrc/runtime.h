@@ -85,9 +85,10 @@ int mn_get_num_threads(void);
 int mn_pool_workers(void);
 void mn_set_spin_us(int us);
 int mn_get_spin_us(void);
-/* Microseconds from submitting a 2-thread job, `idle_us` after the last one, until a worker
- * starts its chunk (-1: none did within 20 ms, e.g. inside a chunk). */
-double mn_pool_wake_us(int idle_us);
+/* Microseconds from submitting a 2-thread job until a worker starts its chunk (-1: none did
+ * within 20 ms, e.g. inside a chunk): `idle_us` after a job of its own (warm_up), or after
+ * whatever the process did last (!warm_up; e.g. a NumPy call). */
+double mn_pool_wake_us(int idle_us, int warm_up);
 
 /* The runtime's functions, as _runtime hands them to the other extensions (a PyCapsule). */
 typedef struct {

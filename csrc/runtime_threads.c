@@ -278,11 +278,12 @@ static void wake_chunk(void *ctx, int ch, int n)
         CPU_RELAX();
 }
 
-double mn_pool_wake_us(int idle_us)
+double mn_pool_wake_us(int idle_us, int warm_up)
 {
     struct timespec ts = {idle_us / 1000000, (long)(idle_us % 1000000) * 1000L};
     wake_probe p = {0, pthread_self()};
-    mn_parallel(2, 2, wake_chunk, &p); /* the worker exists and has seen a job */
+    if (warm_up || mn_pool_workers() == 0)
+        mn_parallel(2, 2, wake_chunk, &p); /* the worker exists and has seen a job */
     if (idle_us > 0)
         nanosleep(&ts, NULL);
     p.started_ns = 0;

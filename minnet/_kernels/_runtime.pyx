@@ -21,7 +21,7 @@ cdef extern from "runtime.h":
     int mn_pool_workers() nogil
     void mn_set_spin_us(int us) nogil
     int mn_get_spin_us() nogil
-    double mn_pool_wake_us(int idle_us) nogil
+    double mn_pool_wake_us(int idle_us, int warm_up) nogil
 
 cdef extern from "roofline.h":
     double mn_peak_flops(int isa, int dtype_bytes, int n_threads, double seconds) nogil
@@ -63,21 +63,24 @@ def get_spin_us():
     return mn_get_spin_us()
 
 
-def pool_wake_us(idle_us=0, repeat=31):
+def pool_wake_us(idle_us=0, repeat=31, warm_up=True):
     """Median microseconds from submitting a 2-thread job until a pool worker starts on it,
     ``idle_us`` after the previous job: 0 finds the worker spinning, more than the spin time
-    (``get_spin_us()``) finds it asleep on its futex. NaN when no worker took part (one core,
-    or called from inside a kernel)."""
+    (``get_spin_us()``) finds it asleep on its futex. ``warm_up=False``: no job of its own
+    first, so it measures the wake-up after whatever ran last (``repeat=1`` after a NumPy
+    matmul: how long OpenBLAS's spinning workers hold the core). NaN when no worker took part
+    (one core, or called from inside a kernel)."""
     if isinstance(idle_us, bool) or not isinstance(idle_us, int) or not 0 <= idle_us <= 1000000:
         raise ValueError(f"pool_wake_us: idle_us must be an int in [0, 1000000], got {idle_us!r}")
     if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
         raise ValueError(f"pool_wake_us: repeat must be a positive int, got {repeat!r}")
     cdef int idle = idle_us
+    cdef int warm = 1 if warm_up else 0
     cdef double t
     got = []
     for _ in range(repeat):
         with nogil:
-            t = mn_pool_wake_us(idle)
+            t = mn_pool_wake_us(idle, warm)
         if t >= 0:
             got.append(t)
     if not got:
