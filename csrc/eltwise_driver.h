@@ -1,8 +1,9 @@
 /* The public eltwise kernels for one dtype, instantiated by eltwise.c (parameters DT, SFX =
  * f32 | f64, TAB = the table type of the per-ISA loops, PICK = its picker; all undefined
  * again at the end of this file). They pick the
- * loops for the ISA, decide how many threads the size is worth, and split the work into
- * contiguous per-thread ranges of elements or rows (results never depend on the split). */
+ * loops for the ISA, decide how many threads the size is worth, and split the work into one
+ * contiguous range of elements or rows per chunk of a pool job (runtime.h: mn_parallel), nt
+ * chunks for nt threads; results never depend on the split. */
 
 #include "names.h"
 
@@ -23,6 +24,77 @@ static ptrdiff_t FN(row_grain_)(ptrdiff_t c)
     return c >= 8192 ? 1 : (8192 + c - 1) / (c > 0 ? c : 1);
 }
 
+/* One kernel call's arguments, shared by the chunks of its job (each kernel uses its own). */
+typedef struct {
+    const TAB *k;
+    const DT *a, *b, *w, *pw;
+    DT *out;
+    const int64_t *t;
+    DT *loss;
+    double *lse;
+    const double *lse_in;
+    ptrdiff_t n, c, g_stride;
+    int act, log;
+    DT alpha, wt, ls;
+    double g_scale;
+    int64_t ignore_index;
+} FN(elt_job_);
+
+static void FN(act_fwd_chunk_)(void *ctx, int ch, int nch)
+{
+    const FN(elt_job_) *j = ctx;
+    ptrdiff_t lo, hi;
+    mn_chunk_range(j->n, 16, ch, nch, &lo, &hi);
+    if (hi > lo)
+        j->k->act_fwd(j->a + lo, j->out + lo, hi - lo, j->act, j->alpha);
+}
+
+static void FN(act_bwd_chunk_)(void *ctx, int ch, int nch)
+{
+    const FN(elt_job_) *j = ctx;
+    ptrdiff_t lo, hi;
+    mn_chunk_range(j->n, 16, ch, nch, &lo, &hi);
+    if (hi > lo)
+        j->k->act_bwd(j->a + lo, j->b + lo, j->out + lo, hi - lo, j->act, j->alpha);
+}
+
+static void FN(softmax_fwd_chunk_)(void *ctx, int ch, int nch)
+{
+    const FN(elt_job_) *j = ctx;
+    ptrdiff_t lo, hi;
+    mn_chunk_range(j->n, 1, ch, nch, &lo, &hi);
+    if (hi > lo)
+        j->k->softmax_fwd(j->a, j->out, lo, hi, j->c, j->log);
+}
+
+static void FN(softmax_bwd_chunk_)(void *ctx, int ch, int nch)
+{
+    const FN(elt_job_) *j = ctx;
+    ptrdiff_t lo, hi;
+    mn_chunk_range(j->n, 1, ch, nch, &lo, &hi);
+    if (hi > lo)
+        j->k->softmax_bwd(j->a, j->b, j->out, lo, hi, j->c, j->log);
+}
+
+static void FN(xent_fwd_chunk_)(void *ctx, int ch, int nch)
+{
+    const FN(elt_job_) *j = ctx;
+    ptrdiff_t lo, hi;
+    mn_chunk_range(j->n, 1, ch, nch, &lo, &hi);
+    if (hi > lo)
+        j->k->xent_fwd(j->a, j->t, j->w, j->loss, j->lse, lo, hi, j->c, j->ignore_index, j->ls);
+}
+
+static void FN(xent_bwd_chunk_)(void *ctx, int ch, int nch)
+{
+    const FN(elt_job_) *j = ctx;
+    ptrdiff_t lo, hi;
+    mn_chunk_range(j->n, 1, ch, nch, &lo, &hi);
+    if (hi > lo)
+        j->k->xent_bwd(j->b, j->g_stride, j->g_scale, j->a, j->t, j->w, j->wt, j->lse_in, j->out,
+                       lo, hi, j->c, j->ignore_index, j->ls);
+}
+
 void FN(mn_act_fwd_)(const DT *x, DT *y, ptrdiff_t n, int act, DT alpha, int isa, int n_threads)
 {
     const TAB *k = PICK(isa);
@@ -33,13 +105,8 @@ void FN(mn_act_fwd_)(const DT *x, DT *y, ptrdiff_t n, int act, DT alpha, int isa
         k->act_fwd(x, y, n, act, alpha);
         return;
     }
-#pragma omp parallel num_threads(nt)
-    {
-        ptrdiff_t lo, hi;
-        mn_thread_range(n, 16, &lo, &hi);
-        if (hi > lo)
-            k->act_fwd(x + lo, y + lo, hi - lo, act, alpha);
-    }
+    FN(elt_job_) j = {.k = k, .a = x, .out = y, .n = n, .act = act, .alpha = alpha};
+    mn_parallel(nt, nt, FN(act_fwd_chunk_), &j);
 }
 
 void FN(mn_act_bwd_)(const DT *dy, const DT *s, DT *dx, ptrdiff_t n, int act, DT alpha, int isa,
@@ -53,13 +120,8 @@ void FN(mn_act_bwd_)(const DT *dy, const DT *s, DT *dx, ptrdiff_t n, int act, DT
         k->act_bwd(dy, s, dx, n, act, alpha);
         return;
     }
-#pragma omp parallel num_threads(nt)
-    {
-        ptrdiff_t lo, hi;
-        mn_thread_range(n, 16, &lo, &hi);
-        if (hi > lo)
-            k->act_bwd(dy + lo, s + lo, dx + lo, hi - lo, act, alpha);
-    }
+    FN(elt_job_) j = {.k = k, .a = dy, .b = s, .out = dx, .n = n, .act = act, .alpha = alpha};
+    mn_parallel(nt, nt, FN(act_bwd_chunk_), &j);
 }
 
 void FN(mn_softmax_fwd_)(const DT *x_rc, DT *y_rc, ptrdiff_t rows, ptrdiff_t c, int log, int isa,
@@ -73,13 +135,8 @@ void FN(mn_softmax_fwd_)(const DT *x_rc, DT *y_rc, ptrdiff_t rows, ptrdiff_t c, 
         k->softmax_fwd(x_rc, y_rc, 0, rows, c, log);
         return;
     }
-#pragma omp parallel num_threads(nt)
-    {
-        ptrdiff_t lo, hi;
-        mn_thread_range(rows, 1, &lo, &hi);
-        if (hi > lo)
-            k->softmax_fwd(x_rc, y_rc, lo, hi, c, log);
-    }
+    FN(elt_job_) j = {.k = k, .a = x_rc, .out = y_rc, .n = rows, .c = c, .log = log};
+    mn_parallel(nt, nt, FN(softmax_fwd_chunk_), &j);
 }
 
 void FN(mn_softmax_bwd_)(const DT *dy_rc, const DT *y_rc, DT *dx_rc, ptrdiff_t rows, ptrdiff_t c,
@@ -93,13 +150,8 @@ void FN(mn_softmax_bwd_)(const DT *dy_rc, const DT *y_rc, DT *dx_rc, ptrdiff_t r
         k->softmax_bwd(dy_rc, y_rc, dx_rc, 0, rows, c, log);
         return;
     }
-#pragma omp parallel num_threads(nt)
-    {
-        ptrdiff_t lo, hi;
-        mn_thread_range(rows, 1, &lo, &hi);
-        if (hi > lo)
-            k->softmax_bwd(dy_rc, y_rc, dx_rc, lo, hi, c, log);
-    }
+    FN(elt_job_) j = {.k = k, .a = dy_rc, .b = y_rc, .out = dx_rc, .n = rows, .c = c, .log = log};
+    mn_parallel(nt, nt, FN(softmax_bwd_chunk_), &j);
 }
 
 void FN(mn_xent_fwd_)(const DT *x_nc, const int64_t *t_n, const DT *w_c, DT *loss_n, double *lse_n,
@@ -115,13 +167,17 @@ void FN(mn_xent_fwd_)(const DT *x_nc, const int64_t *t_n, const DT *w_c, DT *los
     if (nt <= 1) {
         k->xent_fwd(x_nc, t_n, w_c, loss_n, lse_n, 0, n, c, ignore_index, (DT)ls);
     } else {
-#pragma omp parallel num_threads(nt)
-        {
-            ptrdiff_t lo, hi;
-            mn_thread_range(n, 1, &lo, &hi);
-            if (hi > lo)
-                k->xent_fwd(x_nc, t_n, w_c, loss_n, lse_n, lo, hi, c, ignore_index, (DT)ls);
-        }
+        FN(elt_job_) j = {.k = k,
+                          .a = x_nc,
+                          .t = t_n,
+                          .w = w_c,
+                          .loss = loss_n,
+                          .lse = lse_n,
+                          .n = n,
+                          .c = c,
+                          .ignore_index = ignore_index,
+                          .ls = (DT)ls};
+        mn_parallel(nt, nt, FN(xent_fwd_chunk_), &j);
     }
     /* the reductions run in row order, so the bits do not depend on the thread count */
     double tot = 0, ws = 0;
@@ -154,14 +210,21 @@ void FN(mn_xent_bwd_)(const DT *g, ptrdiff_t g_stride, double g_scale, const DT 
                     ignore_index, (DT)ls);
         return;
     }
-#pragma omp parallel num_threads(nt)
-    {
-        ptrdiff_t lo, hi;
-        mn_thread_range(n, 1, &lo, &hi);
-        if (hi > lo)
-            k->xent_bwd(g, g_stride, g_scale, x_nc, t_n, w_c, (DT)wt, lse_n, dx_nc, lo, hi, c,
-                        ignore_index, (DT)ls);
-    }
+    FN(elt_job_) j = {.k = k,
+                      .b = g,
+                      .g_stride = g_stride,
+                      .g_scale = g_scale,
+                      .a = x_nc,
+                      .t = t_n,
+                      .w = w_c,
+                      .wt = (DT)wt,
+                      .lse_in = lse_n,
+                      .out = dx_nc,
+                      .n = n,
+                      .c = c,
+                      .ignore_index = ignore_index,
+                      .ls = (DT)ls};
+    mn_parallel(nt, nt, FN(xent_bwd_chunk_), &j);
 }
 
 /* Sum of BCE losses over flat elements [lo, hi), split at row ends (pos_weight restarts) and
@@ -186,6 +249,27 @@ static double FN(bce_fwd_range_)(const TAB *k, const DT *x, const DT *t, const D
 
 #define MN_BCE_MAX_BLOCKS 256
 
+/* BCE's arguments and its fixed blocks, shared by the chunks of its job */
+typedef struct {
+    const TAB *k;
+    const DT *x, *t, *w, *pw, *g;
+    DT *out;
+    ptrdiff_t n, c, bs, nb, g_stride;
+    DT g_scale;
+    double *part; /* forward: one sum per block */
+} FN(bce_job_);
+
+/* chunk ch of nch: blocks [nb ch / nch, nb (ch + 1) / nch), as a static schedule splits them */
+static void FN(bce_fwd_chunk_)(void *ctx, int ch, int nch)
+{
+    const FN(bce_job_) *j = ctx;
+    const ptrdiff_t b0 = j->nb * ch / nch, b1 = j->nb * (ch + 1) / nch;
+    for (ptrdiff_t b = b0; b < b1; b++) {
+        const ptrdiff_t lo = b * j->bs, hi = lo + j->bs < j->n ? lo + j->bs : j->n;
+        j->part[b] = FN(bce_fwd_range_)(j->k, j->x, j->t, j->w, j->pw, j->out, lo, hi, j->c);
+    }
+}
+
 void FN(mn_bce_fwd_)(const DT *x_rc, const DT *t_rc, const DT *w_rc, const DT *pw_c, DT *loss_rc,
                      double *total, ptrdiff_t rows, ptrdiff_t c, int isa, int n_threads)
 {
@@ -201,12 +285,21 @@ void FN(mn_bce_fwd_)(const DT *x_rc, const DT *t_rc, const DT *w_rc, const DT *p
         bs = 8192;
     const ptrdiff_t nb = (n + bs - 1) / bs;
     double part[MN_BCE_MAX_BLOCKS];
-    const int nt = nb > 1 ? mn_par_threads(n, 8192, n_threads) : 1;
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-    for (ptrdiff_t b = 0; b < nb; b++) {
-        const ptrdiff_t lo = b * bs, hi = lo + bs < n ? lo + bs : n;
-        part[b] = FN(bce_fwd_range_)(k, x_rc, t_rc, w_rc, pw_c, loss_rc, lo, hi, c);
-    }
+    int nt = nb > 1 ? mn_par_threads(n, 8192, n_threads) : 1;
+    if (nt > nb)
+        nt = (int)nb;
+    FN(bce_job_) j = {.k = k,
+                      .x = x_rc,
+                      .t = t_rc,
+                      .w = w_rc,
+                      .pw = pw_c,
+                      .out = loss_rc,
+                      .n = n,
+                      .c = c,
+                      .bs = bs,
+                      .nb = nb,
+                      .part = part};
+    mn_parallel(nt, nt, FN(bce_fwd_chunk_), &j);
     double s = 0;
     for (ptrdiff_t b = 0; b < nb; b++)
         s += part[b];
@@ -228,6 +321,16 @@ static void FN(bce_bwd_range_)(const TAB *k, const DT *g, ptrdiff_t g_stride, DT
     }
 }
 
+static void FN(bce_bwd_chunk_)(void *ctx, int ch, int nch)
+{
+    const FN(bce_job_) *j = ctx;
+    ptrdiff_t lo, hi;
+    mn_chunk_range(j->n, 16, ch, nch, &lo, &hi);
+    if (hi > lo)
+        FN(bce_bwd_range_)(j->k, j->g, j->g_stride, j->g_scale, j->x, j->t, j->w, j->pw, j->out,
+                           lo, hi, j->c);
+}
+
 void FN(mn_bce_bwd_)(const DT *g_rc, ptrdiff_t g_stride, double g_scale, const DT *x_rc,
                      const DT *t_rc, const DT *w_rc, const DT *pw_c, DT *dx_rc, ptrdiff_t rows,
                      ptrdiff_t c, int isa, int n_threads)
@@ -241,14 +344,18 @@ void FN(mn_bce_bwd_)(const DT *g_rc, ptrdiff_t g_stride, double g_scale, const D
         FN(bce_bwd_range_)(k, g_rc, g_stride, (DT)g_scale, x_rc, t_rc, w_rc, pw_c, dx_rc, 0, n, c);
         return;
     }
-#pragma omp parallel num_threads(nt)
-    {
-        ptrdiff_t lo, hi;
-        mn_thread_range(n, 16, &lo, &hi);
-        if (hi > lo)
-            FN(bce_bwd_range_)(k, g_rc, g_stride, (DT)g_scale, x_rc, t_rc, w_rc, pw_c, dx_rc, lo,
-                               hi, c);
-    }
+    FN(bce_job_) j = {.k = k,
+                      .g = g_rc,
+                      .g_stride = g_stride,
+                      .g_scale = (DT)g_scale,
+                      .x = x_rc,
+                      .t = t_rc,
+                      .w = w_rc,
+                      .pw = pw_c,
+                      .out = dx_rc,
+                      .n = n,
+                      .c = c};
+    mn_parallel(nt, nt, FN(bce_bwd_chunk_), &j);
 }
 
 #undef MN_BCE_MAX_BLOCKS

@@ -1,5 +1,6 @@
 /* The inner loops of the eltwise family for one (dtype, ISA), instantiated by eltwise.c:
- * each function handles a range of elements or rows and is called once per thread.
+ * each function handles a range of elements or rows and is called once per chunk of a
+ * pool job (eltwise_driver.h).
  * Parameters: DT, SFX (e.g. f32_avx2), ATTR (target attribute or nothing; both undefined
  * again at the end of this file) and the math:
  * M_EXP, M_EXPZ (exp that underflows to 0), M_LOGS (scalar, once per row), M_LOG1P (x >= 0),

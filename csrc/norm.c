@@ -61,62 +61,136 @@ static int bn_threads(ptrdiff_t n, ptrdiff_t c, ptrdiff_t s, int n_threads)
     return c < n_threads ? (int)c : n_threads;
 }
 
-// clang-format off: it takes _Pragma(...) for an expression and rewraps the loop after it
-#define DEFINE_BN(DT, SFX)                                                                 \
-    void mn_bn_stats_##SFX(const DT *x, ptrdiff_t n, ptrdiff_t c, ptrdiff_t s, double *mean, \
-                           double *var, int isa, int n_threads)                            \
-    {                                                                                      \
-        isa = mn_effective_isa(isa);                                                       \
-        const int nt = bn_threads(n, c, s, n_threads);                                     \
-        _Pragma("omp parallel for schedule(static) num_threads(nt) if (nt > 1)")           \
-        for (ptrdiff_t j = 0; j < c; j++)                                                  \
-            PICK(isa, stats, SFX)(x, n, c, s, j, mean + j, var + j);                       \
-    }                                                                                      \
-    void mn_bn_apply_##SFX(const DT *x, const double *mean, const double *var, double eps,  \
-                           const DT *w, const DT *b, DT *y, ptrdiff_t n, ptrdiff_t c,      \
-                           ptrdiff_t s, int isa, int n_threads)                            \
-    {                                                                                      \
-        isa = mn_effective_isa(isa);                                                       \
-        const int nt = bn_threads(n, c, s, n_threads);                                     \
-        _Pragma("omp parallel for schedule(static) num_threads(nt) if (nt > 1)")           \
-        for (ptrdiff_t j = 0; j < c; j++) {                                                \
-            const double a = (w ? (double)w[j] : 1.0) / sqrt(var[j] + eps);                \
-            const DT mu = (DT)mean[j];                                                     \
-            /* (x - mu) a + d with d = b - (mean - mu) a: mean's rounding to DT undone */  \
-            const double d = (b ? (double)b[j] : 0.0) - (mean[j] - (double)mu) * a;        \
-            PICK(isa, apply, SFX)(x, mu, (DT)a, (DT)d, y, n, c, s, j);                     \
-        }                                                                                  \
-    }                                                                                      \
-    void mn_bn_bwd_##SFX(const DT *dy, const DT *x, const double *mean, const double *var,  \
-                         double eps, const DT *w, int training, DT *dx, DT *dw, DT *db,    \
-                         ptrdiff_t n, ptrdiff_t c, ptrdiff_t s, int isa, int n_threads)    \
-    {                                                                                      \
-        isa = mn_effective_isa(isa);                                                       \
-        const int nt = bn_threads(n, c, s, n_threads);                                     \
-        const double m = (double)(n * s);                                                  \
-        _Pragma("omp parallel for schedule(static) num_threads(nt) if (nt > 1)")           \
-        for (ptrdiff_t j = 0; j < c; j++) {                                                \
-            const double invstd = 1.0 / sqrt(var[j] + eps), wj = w ? (double)w[j] : 1.0;   \
-            double sdy = 0, sdyx = 0;                                                      \
-            if (dw || db || (dx && training))                                              \
-                PICK(isa, bsums, SFX)(dy, x, (DT)mean[j], n, c, s, j, &sdy, &sdyx);        \
-            /* sdyx used (x - (DT)mean): the exact mean differs by its rounding */         \
-            sdyx -= sdy * (mean[j] - (double)(DT)mean[j]);                                 \
-            if (db)                                                                        \
-                db[j] = (DT)sdy;                                                           \
-            if (dw)                                                                        \
-                dw[j] = (DT)(sdyx * invstd);                                               \
-            if (dx) {                                                                      \
-                /* dx = wj*invstd*(dy - sdy/m - (x - mean)*invstd^2*sdyx/m), with           \
-                 * x - mean = (x - mu) - (mean - mu), mu = mean rounded to DT */            \
-                const DT mu = (DT)mean[j];                                                 \
-                const double p = wj * invstd;                                              \
-                const double q = training ? -p * invstd * invstd * sdyx / m : 0.0;         \
-                const double r = training ? -p * sdy / m - q * (mean[j] - (double)mu) : 0.0; \
-                PICK(isa, bdx, SFX)(dy, x, mu, (DT)p, (DT)q, (DT)r, dx, n, c, s, j);       \
-            }                                                                              \
-        }                                                                                  \
+/* One call's arguments, shared by the chunks of its job (runtime.h: mn_parallel): nt chunks
+ * for nt threads, each a contiguous block of channels (bn_chunk), as a static schedule splits
+ * them. A channel's result does not depend on the chunk it falls in. */
+typedef struct {
+    const void *x, *dy, *w, *b;
+    void *y, *dx, *dw, *db;
+    const double *mean_in, *var;
+    double *mean, *var_out; /* bn_stats' outputs */
+    double eps, m;
+    ptrdiff_t n, c, s;
+    int isa, training;
+} bn_job;
+
+/* channels [*j0, *j1) of chunk ch of nch */
+static void bn_chunk(ptrdiff_t c, int ch, int nch, ptrdiff_t *j0, ptrdiff_t *j1)
+{
+    *j0 = c * ch / nch;
+    *j1 = c * (ch + 1) / nch;
+}
+
+// clang-format off: it takes PICK(...)(...) in the macro for a declaration and splits it
+#define DEFINE_BN(DT, SFX)                                                                       \
+    static void bn_stats_chunk_##SFX(void *ctx, int ch, int nch)                                 \
+    {                                                                                            \
+        const bn_job *job = ctx;                                                                 \
+        const DT *x = job->x;                                                                    \
+        ptrdiff_t j0, j1;                                                                        \
+        bn_chunk(job->c, ch, nch, &j0, &j1);                                                     \
+        for (ptrdiff_t j = j0; j < j1; j++)                                                      \
+            PICK(job->isa, stats, SFX)(x, job->n, job->c, job->s, j, job->mean + j,              \
+                                       job->var_out + j);                                        \
+    }                                                                                            \
+    void mn_bn_stats_##SFX(const DT *x, ptrdiff_t n, ptrdiff_t c, ptrdiff_t s, double *mean,     \
+                           double *var, int isa, int n_threads)                                  \
+    {                                                                                            \
+        isa = mn_effective_isa(isa);                                                             \
+        const int nt = bn_threads(n, c, s, n_threads);                                           \
+        bn_job job = {.x = x, .mean = mean, .var_out = var, .n = n, .c = c, .s = s, .isa = isa}; \
+        mn_parallel(nt, nt, bn_stats_chunk_##SFX, &job);                                         \
+    }                                                                                            \
+    static void bn_apply_chunk_##SFX(void *ctx, int ch, int nch)                                 \
+    {                                                                                            \
+        const bn_job *job = ctx;                                                                 \
+        const DT *x = job->x, *w = job->w, *b = job->b;                                          \
+        const double *mean = job->mean_in, *var = job->var;                                      \
+        ptrdiff_t j0, j1;                                                                        \
+        bn_chunk(job->c, ch, nch, &j0, &j1);                                                     \
+        for (ptrdiff_t j = j0; j < j1; j++) {                                                    \
+            const double a = (w ? (double)w[j] : 1.0) / sqrt(var[j] + job->eps);                 \
+            const DT mu = (DT)mean[j];                                                           \
+            /* (x - mu) a + d with d = b - (mean - mu) a: mean's rounding to DT undone */        \
+            const double d = (b ? (double)b[j] : 0.0) - (mean[j] - (double)mu) * a;              \
+            PICK(job->isa, apply, SFX)(x, mu, (DT)a, (DT)d, job->y, job->n, job->c, job->s, j);  \
+        }                                                                                        \
+    }                                                                                            \
+    void mn_bn_apply_##SFX(const DT *x, const double *mean, const double *var, double eps,       \
+                           const DT *w, const DT *b, DT *y, ptrdiff_t n, ptrdiff_t c,            \
+                           ptrdiff_t s, int isa, int n_threads)                                  \
+    {                                                                                            \
+        isa = mn_effective_isa(isa);                                                             \
+        const int nt = bn_threads(n, c, s, n_threads);                                           \
+        bn_job job = {.x = x,                                                                    \
+                      .mean_in = mean,                                                           \
+                      .var = var,                                                                \
+                      .eps = eps,                                                                \
+                      .w = w,                                                                    \
+                      .b = b,                                                                    \
+                      .y = y,                                                                    \
+                      .n = n,                                                                    \
+                      .c = c,                                                                    \
+                      .s = s,                                                                    \
+                      .isa = isa};                                                               \
+        mn_parallel(nt, nt, bn_apply_chunk_##SFX, &job);                                         \
+    }                                                                                            \
+    static void bn_bwd_chunk_##SFX(void *ctx, int ch, int nch)                                   \
+    {                                                                                            \
+        const bn_job *job = ctx;                                                                 \
+        const DT *dy = job->dy, *x = job->x, *w = job->w;                                        \
+        DT *dx = job->dx, *dw = job->dw, *db = job->db;                                          \
+        const double *mean = job->mean_in, *var = job->var, m = job->m;                          \
+        const int training = job->training;                                                      \
+        const ptrdiff_t n = job->n, c = job->c, s = job->s;                                      \
+        ptrdiff_t j0, j1;                                                                        \
+        bn_chunk(c, ch, nch, &j0, &j1);                                                          \
+        for (ptrdiff_t j = j0; j < j1; j++) {                                                    \
+            const double invstd = 1.0 / sqrt(var[j] + job->eps), wj = w ? (double)w[j] : 1.0;    \
+            double sdy = 0, sdyx = 0;                                                            \
+            if (dw || db || (dx && training))                                                    \
+                PICK(job->isa, bsums, SFX)(dy, x, (DT)mean[j], n, c, s, j, &sdy, &sdyx);         \
+            /* sdyx used (x - (DT)mean): the exact mean differs by its rounding */               \
+            sdyx -= sdy * (mean[j] - (double)(DT)mean[j]);                                       \
+            if (db)                                                                              \
+                db[j] = (DT)sdy;                                                                 \
+            if (dw)                                                                              \
+                dw[j] = (DT)(sdyx * invstd);                                                     \
+            if (dx) {                                                                            \
+                /* dx = wj*invstd*(dy - sdy/m - (x - mean)*invstd^2*sdyx/m), with                \
+                 * x - mean = (x - mu) - (mean - mu), mu = mean rounded to DT */                 \
+                const DT mu = (DT)mean[j];                                                       \
+                const double p = wj * invstd;                                                    \
+                const double q = training ? -p * invstd * invstd * sdyx / m : 0.0;               \
+                const double r = training ? -p * sdy / m - q * (mean[j] - (double)mu) : 0.0;     \
+                PICK(job->isa, bdx, SFX)(dy, x, mu, (DT)p, (DT)q, (DT)r, dx, n, c, s, j);        \
+            }                                                                                    \
+        }                                                                                        \
+    }                                                                                            \
+    void mn_bn_bwd_##SFX(const DT *dy, const DT *x, const double *mean, const double *var,       \
+                         double eps, const DT *w, int training, DT *dx, DT *dw, DT *db,          \
+                         ptrdiff_t n, ptrdiff_t c, ptrdiff_t s, int isa, int n_threads)          \
+    {                                                                                            \
+        isa = mn_effective_isa(isa);                                                             \
+        const int nt = bn_threads(n, c, s, n_threads);                                           \
+        bn_job job = {.dy = dy,                                                                  \
+                      .x = x,                                                                    \
+                      .mean_in = mean,                                                           \
+                      .var = var,                                                                \
+                      .eps = eps,                                                                \
+                      .w = w,                                                                    \
+                      .training = training,                                                      \
+                      .dx = dx,                                                                  \
+                      .dw = dw,                                                                  \
+                      .db = db,                                                                  \
+                      .m = (double)(n * s),                                                      \
+                      .n = n,                                                                    \
+                      .c = c,                                                                    \
+                      .s = s,                                                                    \
+                      .isa = isa};                                                               \
+        mn_parallel(nt, nt, bn_bwd_chunk_##SFX, &job);                                           \
     }
+
 // clang-format on
 
 /* mn_bn_{stats,apply,bwd}_{f32,f64} */

@@ -3,7 +3,8 @@
  * adaptive average pooling, and the relu + 2x2 max pooling that conv2d fuses. Each public
  * kernel picks a fast path (2x2 stride-2 windows; the inner columns of other windows; the
  * AVX-512 float kernels of pool.c) where it gives the general loop's results bit for bit, and
- * falls back to that loop; threads take contiguous blocks of planes. */
+ * falls back to that loop; the chunks of a pool job (one per thread) take contiguous blocks
+ * of planes. */
 #include "names.h"
 
 /* FN(name) -> name_SFX: FN(maxpool2x2_nan_row) is maxpool2x2_nan_row_{f32,f64} */
@@ -108,46 +109,62 @@ static inline int FN(use_avx512)(int isa)
 #endif
 }
 
-void FN(mn_maxpool2d_fwd)(const DT *x, DT *y, int64_t *idx, const mn_pool2d_geom *g, int n_threads)
+/* One call's arguments, shared by the chunks of its job (runtime.h: mn_parallel). A job of nt
+ * threads has nt chunks, each a contiguous block of planes (or of flat output rows), as a static
+ * schedule splits them; a plane's result does not depend on the chunk it falls in. */
+typedef struct {
+    const mn_pool2d_geom *g;
+    const DT *x, *dy;
+    DT *y, *dx;
+    int64_t *idx;
+    const int64_t *idx_in;
+    ptrdiff_t jlo, jhi; /* the vectorised inner columns */
+    DT d;
+    int include_pad, div_override, avx512, fit;
+    int bad; /* maxpool backward: an index out of range (OR of the chunks', atomically) */
+} FN(pool_job);
+
+/* planes [*p0, *p1) of chunk ch of nch */
+static inline void FN(plane_split)(ptrdiff_t planes, int ch, int nch, ptrdiff_t *p0, ptrdiff_t *p1)
 {
+    *p0 = planes * ch / nch;
+    *p1 = planes * (ch + 1) / nch;
+}
+
+/* The 2x2 stride-2 forward, chunk ch of nch: AVX-512 splits the flat (plane, output row)
+ * sequence, the other loops whole planes. */
+static void FN(maxpool2x2_fwd_chunk)(void *ctx, int ch, int nch)
+{
+    const FN(pool_job) *job = ctx;
+    const mn_pool2d_geom *g = job->g;
     const ptrdiff_t H = g->h, W = g->w, OH = g->oh, OW = g->ow;
-    const int nt = POOL_THREADS(g, n_threads);
-    if (FN(is_2x2)(g)) {
-        /* threads split the flat (plane, output row) sequence: one contiguous block each */
-        const int avx512 = FN(use_avx512)(g->isa);
-#pragma omp parallel num_threads(nt) if (nt > 1)
-        {
-            ptrdiff_t lo, hi;
-            if (avx512) {
+    ptrdiff_t lo, hi;
+    if (job->avx512) {
 #if MN_X86
-                mn_thread_range(g->planes * OH, 2, &lo, &hi);
-                if (hi > lo)
-                    maxpool2x2_fwd_f32_avx512((const float *)x, lo, hi, H, W, OH, OW, (float *)y,
-                                              idx);
+        mn_chunk_range(g->planes * OH, 2, ch, nch, &lo, &hi);
+        if (hi > lo)
+            maxpool2x2_fwd_f32_avx512((const float *)job->x, lo, hi, H, W, OH, OW, (float *)job->y,
+                                      job->idx);
 #endif
-            } else {
-                mn_thread_range(g->planes, 1, &lo, &hi);
-                if (hi > lo)
-                    FN(maxpool2x2_planes)(x + lo * H * W, hi - lo, H, W, OH, OW, y + lo * OH * OW,
-                                          idx + lo * OH * OW);
-            }
-        }
-        return;
+    } else {
+        mn_chunk_range(g->planes, 1, ch, nch, &lo, &hi);
+        if (hi > lo)
+            FN(maxpool2x2_planes)(job->x + lo * H * W, hi - lo, H, W, OH, OW,
+                                  job->y + lo * OH * OW, job->idx + lo * OH * OW);
     }
-    /* AVX-512 floats: the inner columns (windows wholly inside the plane's columns) of each
-     * row at once; the edges and other dtypes/ISAs take the per-window loop */
-    ptrdiff_t jlo = 0, jhi = 0;
-    const ptrdiff_t span = (g->kw - 1) * g->dw;
-    if (FN(use_avx512)(g->isa) && g->kh <= 64 && H * W < INT32_MAX - 1) {
-        jlo = (g->pw + g->sw - 1) / g->sw;
-        jhi = W - 1 + g->pw - span >= 0 ? (W - 1 + g->pw - span) / g->sw + 1 : 0;
-        if (jhi > OW)
-            jhi = OW;
-        if (jlo > jhi)
-            jlo = jhi;
-    }
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-    for (ptrdiff_t pl = 0; pl < g->planes; pl++) {
+}
+
+static void FN(maxpool_fwd_chunk)(void *ctx, int ch, int nch)
+{
+    const FN(pool_job) *job = ctx;
+    const mn_pool2d_geom *g = job->g;
+    const ptrdiff_t H = g->h, W = g->w, OH = g->oh, OW = g->ow, jlo = job->jlo, jhi = job->jhi;
+    const DT *x = job->x;
+    DT *y = job->y;
+    int64_t *idx = job->idx;
+    ptrdiff_t p0, p1;
+    FN(plane_split)(g->planes, ch, nch, &p0, &p1);
+    for (ptrdiff_t pl = p0; pl < p1; pl++) {
         const DT *xp = x + pl * H * W;
         DT *yp = y + pl * OH * OW;
         int64_t *ip = idx + pl * OH * OW;
@@ -197,6 +214,33 @@ void FN(mn_maxpool2d_fwd)(const DT *x, DT *y, int64_t *idx, const mn_pool2d_geom
     }
 }
 
+void FN(mn_maxpool2d_fwd)(const DT *x, DT *y, int64_t *idx, const mn_pool2d_geom *g, int n_threads)
+{
+    const ptrdiff_t H = g->h, W = g->w, OW = g->ow;
+    const int nt = POOL_THREADS(g, n_threads);
+    if (FN(is_2x2)(g)) {
+        /* chunks split the flat (plane, output row) sequence: one contiguous block each */
+        const int avx512 = FN(use_avx512)(g->isa);
+        FN(pool_job) job = {.g = g, .x = x, .y = y, .idx = idx, .avx512 = avx512};
+        mn_parallel(nt, nt, FN(maxpool2x2_fwd_chunk), &job);
+        return;
+    }
+    /* AVX-512 floats: the inner columns (windows wholly inside the plane's columns) of each
+     * row at once; the edges and other dtypes/ISAs take the per-window loop */
+    ptrdiff_t jlo = 0, jhi = 0;
+    const ptrdiff_t span = (g->kw - 1) * g->dw;
+    if (FN(use_avx512)(g->isa) && g->kh <= 64 && H * W < INT32_MAX - 1) {
+        jlo = (g->pw + g->sw - 1) / g->sw;
+        jhi = W - 1 + g->pw - span >= 0 ? (W - 1 + g->pw - span) / g->sw + 1 : 0;
+        if (jhi > OW)
+            jhi = OW;
+        if (jlo > jhi)
+            jlo = jhi;
+    }
+    FN(pool_job) job = {.g = g, .x = x, .y = y, .idx = idx, .jlo = jlo, .jhi = jhi};
+    mn_parallel(nt, nt, FN(maxpool_fwd_chunk), &job);
+}
+
 /* One plane of the backward by the contract: dx := 0, dx[idx] += dy; 1 if an index is
  * neither in [0, hw) nor -1 (none is skipped silently). */
 static int FN(maxpool_scatter_plane)(const DT *dy, const int64_t *idx, DT *dx, ptrdiff_t hw,
@@ -229,23 +273,39 @@ static int FN(maxpool2x2_bwd_plane)(const DT *dy, const int64_t *idx, DT *dx, pt
     return 1;
 }
 
-int FN(mn_maxpool2d_bwd)(const DT *dy, const int64_t *idx, DT *dx, const mn_pool2d_geom *g,
-                         int n_threads)
+static void FN(maxpool_bwd_chunk)(void *ctx, int ch, int nch)
 {
+    FN(pool_job) *job = ctx;
+    const mn_pool2d_geom *g = job->g;
     const ptrdiff_t H = g->h, W = g->w, OH = g->oh, OW = g->ow, OHW = OH * OW;
-    const int nt = POOL_THREADS(g, n_threads);
-    const int fit = FN(use_avx512)(g->isa) && OH >= 1 && OW >= 1 && 2 * OH <= H && 2 * OW <= W &&
-                    H * W < INT32_MAX - 1;
+    const DT *dy = job->dy;
+    DT *dx = job->dx;
+    const int64_t *idx = job->idx_in;
+    const int fit = job->fit;
     int bad = 0;
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1) reduction(| : bad)
-    for (ptrdiff_t pl = 0; pl < g->planes; pl++) {
+    ptrdiff_t p0, p1;
+    FN(plane_split)(g->planes, ch, nch, &p0, &p1);
+    for (ptrdiff_t pl = p0; pl < p1; pl++) {
         DT *dxp = dx + pl * H * W;
         const DT *dyp = dy + pl * OHW;
         const int64_t *ip = idx + pl * OHW;
         if (!fit || FN(maxpool2x2_bwd_plane)(dyp, ip, dxp, H, W, OH, OW, g->isa))
             bad |= FN(maxpool_scatter_plane)(dyp, ip, dxp, H * W, OHW);
     }
-    return bad ? -1 : 0;
+    if (bad) /* an OR: the same whichever chunk finds it first */
+        __atomic_fetch_or(&job->bad, bad, __ATOMIC_RELAXED);
+}
+
+int FN(mn_maxpool2d_bwd)(const DT *dy, const int64_t *idx, DT *dx, const mn_pool2d_geom *g,
+                         int n_threads)
+{
+    const ptrdiff_t H = g->h, W = g->w, OH = g->oh, OW = g->ow;
+    const int nt = POOL_THREADS(g, n_threads);
+    const int fit = FN(use_avx512)(g->isa) && OH >= 1 && OW >= 1 && 2 * OH <= H && 2 * OW <= W &&
+                    H * W < INT32_MAX - 1;
+    FN(pool_job) job = {.g = g, .dy = dy, .dx = dx, .idx_in = idx, .fit = fit};
+    mn_parallel(nt, nt, FN(maxpool_bwd_chunk), &job);
+    return job.bad ? -1 : 0;
 }
 
 /* Window (i, j) of average pooling clipped to the plane, and its divisor, as PyTorch's
@@ -393,26 +453,28 @@ static void FN(avgpool2x2_fwd_rows)(const DT *x, ptrdiff_t t0, ptrdiff_t t1, ptr
     }
 }
 
-void FN(mn_avgpool2d_fwd)(const DT *x, DT *y, const mn_pool2d_geom *g, int include_pad,
-                          int div_override, int n_threads)
+/* The 2x2 stride-2 forward, chunk ch of nch: a block of the flat (plane, output row) sequence */
+static void FN(avgpool2x2_fwd_chunk)(void *ctx, int ch, int nch)
 {
-    const ptrdiff_t H = g->h, W = g->w, OH = g->oh, OW = g->ow;
-    const int nt = POOL_THREADS(g, n_threads);
-    if (FN(is_2x2)(g)) {
-        const DT d = div_override > 0 ? (DT)div_override : (DT)4;
-#pragma omp parallel num_threads(nt) if (nt > 1)
-        {
-            ptrdiff_t lo, hi;
-            mn_thread_range(g->planes * OH, 2, &lo, &hi);
-            if (hi > lo)
-                FN(avgpool2x2_fwd_rows)(x, lo, hi, H, W, OH, OW, d, y, g->isa);
-        }
-        return;
-    }
-    ptrdiff_t jlo, jhi;
-    FN(avg_inner_cols)(g, &jlo, &jhi);
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-    for (ptrdiff_t pl = 0; pl < g->planes; pl++) {
+    const FN(pool_job) *job = ctx;
+    const mn_pool2d_geom *g = job->g;
+    ptrdiff_t lo, hi;
+    mn_chunk_range(g->planes * g->oh, 2, ch, nch, &lo, &hi);
+    if (hi > lo)
+        FN(avgpool2x2_fwd_rows)(job->x, lo, hi, g->h, g->w, g->oh, g->ow, job->d, job->y, g->isa);
+}
+
+static void FN(avgpool_fwd_chunk)(void *ctx, int ch, int nch)
+{
+    const FN(pool_job) *job = ctx;
+    const mn_pool2d_geom *g = job->g;
+    const ptrdiff_t H = g->h, W = g->w, OH = g->oh, OW = g->ow, jlo = job->jlo, jhi = job->jhi;
+    const int include_pad = job->include_pad, div_override = job->div_override;
+    const DT *x = job->x;
+    DT *y = job->y;
+    ptrdiff_t p0, p1;
+    FN(plane_split)(g->planes, ch, nch, &p0, &p1);
+    for (ptrdiff_t pl = p0; pl < p1; pl++) {
         const DT *xp = x + pl * H * W;
         DT *yp = y + pl * OH * OW;
         for (ptrdiff_t i = 0; i < OH; i++) {
@@ -444,6 +506,28 @@ void FN(mn_avgpool2d_fwd)(const DT *x, DT *y, const mn_pool2d_geom *g, int inclu
     }
 }
 
+void FN(mn_avgpool2d_fwd)(const DT *x, DT *y, const mn_pool2d_geom *g, int include_pad,
+                          int div_override, int n_threads)
+{
+    const int nt = POOL_THREADS(g, n_threads);
+    if (FN(is_2x2)(g)) {
+        const DT d = div_override > 0 ? (DT)div_override : (DT)4;
+        FN(pool_job) job = {.g = g, .x = x, .y = y, .d = d};
+        mn_parallel(nt, nt, FN(avgpool2x2_fwd_chunk), &job);
+        return;
+    }
+    ptrdiff_t jlo, jhi;
+    FN(avg_inner_cols)(g, &jlo, &jhi);
+    FN(pool_job) job = {.g = g,
+                        .x = x,
+                        .y = y,
+                        .jlo = jlo,
+                        .jhi = jhi,
+                        .include_pad = include_pad,
+                        .div_override = div_override};
+    mn_parallel(nt, nt, FN(avgpool_fwd_chunk), &job);
+}
+
 /* Its backward for planes p0..p1-1: each dx of window (i, j) is dy[i, j] / d + 0 (the
  * general loop's 0 + v), written once; the uncovered last odd row and column are zeroed. */
 static void FN(avgpool2x2_bwd_planes)(const DT *dy, DT *dx, ptrdiff_t p0, ptrdiff_t p1,
@@ -473,28 +557,29 @@ static void FN(avgpool2x2_bwd_planes)(const DT *dy, DT *dx, ptrdiff_t p0, ptrdif
     }
 }
 
-void FN(mn_avgpool2d_bwd)(const DT *dy, DT *dx, const mn_pool2d_geom *g, int include_pad,
-                          int div_override, int n_threads)
+/* The 2x2 stride-2 backward, chunk ch of nch: a block of planes */
+static void FN(avgpool2x2_bwd_chunk)(void *ctx, int ch, int nch)
 {
-    const ptrdiff_t H = g->h, W = g->w, OH = g->oh, OW = g->ow;
-    const int nt = POOL_THREADS(g, n_threads);
-    if (FN(is_2x2)(g)) {
-        const DT d = div_override > 0 ? (DT)div_override : (DT)4;
-#pragma omp parallel num_threads(nt) if (nt > 1)
-        {
-            ptrdiff_t lo, hi;
-            mn_thread_range(g->planes, 1, &lo, &hi);
-            if (hi > lo)
-                FN(avgpool2x2_bwd_planes)(dy, dx, lo, hi, H, W, OH, OW, d, g->isa);
-        }
-        return;
-    }
-    ptrdiff_t jlo, jhi;
-    FN(avg_inner_cols)(g, &jlo, &jhi);
-    if (g->sw > 2) /* strided adds are a scatter: the per-window loop costs less */
-        jlo = jhi = 0;
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-    for (ptrdiff_t pl = 0; pl < g->planes; pl++) {
+    const FN(pool_job) *job = ctx;
+    const mn_pool2d_geom *g = job->g;
+    ptrdiff_t lo, hi;
+    mn_chunk_range(g->planes, 1, ch, nch, &lo, &hi);
+    if (hi > lo)
+        FN(avgpool2x2_bwd_planes)(job->dy, job->dx, lo, hi, g->h, g->w, g->oh, g->ow, job->d,
+                                  g->isa);
+}
+
+static void FN(avgpool_bwd_chunk)(void *ctx, int ch, int nch)
+{
+    const FN(pool_job) *job = ctx;
+    const mn_pool2d_geom *g = job->g;
+    const ptrdiff_t H = g->h, W = g->w, OH = g->oh, OW = g->ow, jlo = job->jlo, jhi = job->jhi;
+    const int include_pad = job->include_pad, div_override = job->div_override;
+    const DT *dy = job->dy;
+    DT *dx = job->dx;
+    ptrdiff_t p0, p1;
+    FN(plane_split)(g->planes, ch, nch, &p0, &p1);
+    for (ptrdiff_t pl = p0; pl < p1; pl++) {
         DT *dxp = dx + pl * H * W;
         const DT *dyp = dy + pl * OH * OW;
         DT v[256]; /* the inner columns' shares dy / d, 256 windows at a time */
@@ -528,6 +613,30 @@ void FN(mn_avgpool2d_bwd)(const DT *dy, DT *dx, const mn_pool2d_geom *g, int inc
     }
 }
 
+void FN(mn_avgpool2d_bwd)(const DT *dy, DT *dx, const mn_pool2d_geom *g, int include_pad,
+                          int div_override, int n_threads)
+{
+    const int nt = POOL_THREADS(g, n_threads);
+    if (FN(is_2x2)(g)) {
+        const DT d = div_override > 0 ? (DT)div_override : (DT)4;
+        FN(pool_job) job = {.g = g, .dy = dy, .dx = dx, .d = d};
+        mn_parallel(nt, nt, FN(avgpool2x2_bwd_chunk), &job);
+        return;
+    }
+    ptrdiff_t jlo, jhi;
+    FN(avg_inner_cols)(g, &jlo, &jhi);
+    if (g->sw > 2) /* strided adds are a scatter: the per-window loop costs less */
+        jlo = jhi = 0;
+    FN(pool_job) job = {.g = g,
+                        .dy = dy,
+                        .dx = dx,
+                        .jlo = jlo,
+                        .jhi = jhi,
+                        .include_pad = include_pad,
+                        .div_override = div_override};
+    mn_parallel(nt, nt, FN(avgpool_bwd_chunk), &job);
+}
+
 /* Adaptive pooling's window along one axis: output i of `on` covers inputs [start, end) of `n`,
  * floor(i n / on) to ceil((i + 1) n / on) (as PyTorch). */
 static inline ptrdiff_t FN(ad_start)(ptrdiff_t i, ptrdiff_t n, ptrdiff_t on) { return i * n / on; }
@@ -551,17 +660,16 @@ static int FN(adaptive_as_avg)(const mn_pool2d_geom *g, mn_pool2d_geom *a)
     return 1;
 }
 
-void FN(mn_adaptive_avgpool2d_fwd)(const DT *x, DT *y, const mn_pool2d_geom *g, int n_threads)
+static void FN(adaptive_fwd_chunk)(void *ctx, int ch, int nch)
 {
+    const FN(pool_job) *job = ctx;
+    const mn_pool2d_geom *g = job->g;
     const ptrdiff_t H = g->h, W = g->w, OH = g->oh, OW = g->ow;
-    const int nt = POOL_THREADS(g, n_threads);
-    mn_pool2d_geom a;
-    if (FN(adaptive_as_avg)(g, &a)) {
-        FN(mn_avgpool2d_fwd)(x, y, &a, 1, 0, n_threads);
-        return;
-    }
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-    for (ptrdiff_t pl = 0; pl < g->planes; pl++) {
+    const DT *x = job->x;
+    DT *y = job->y;
+    ptrdiff_t p0, p1;
+    FN(plane_split)(g->planes, ch, nch, &p0, &p1);
+    for (ptrdiff_t pl = p0; pl < p1; pl++) {
         const DT *xp = x + pl * H * W;
         DT *yp = y + pl * OH * OW;
         for (ptrdiff_t i = 0; i < OH; i++) {
@@ -578,17 +686,28 @@ void FN(mn_adaptive_avgpool2d_fwd)(const DT *x, DT *y, const mn_pool2d_geom *g, 
     }
 }
 
-void FN(mn_adaptive_avgpool2d_bwd)(const DT *dy, DT *dx, const mn_pool2d_geom *g, int n_threads)
+void FN(mn_adaptive_avgpool2d_fwd)(const DT *x, DT *y, const mn_pool2d_geom *g, int n_threads)
 {
-    const ptrdiff_t H = g->h, W = g->w, OH = g->oh, OW = g->ow;
     const int nt = POOL_THREADS(g, n_threads);
     mn_pool2d_geom a;
     if (FN(adaptive_as_avg)(g, &a)) {
-        FN(mn_avgpool2d_bwd)(dy, dx, &a, 1, 0, n_threads);
+        FN(mn_avgpool2d_fwd)(x, y, &a, 1, 0, n_threads);
         return;
     }
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-    for (ptrdiff_t pl = 0; pl < g->planes; pl++) {
+    FN(pool_job) job = {.g = g, .x = x, .y = y};
+    mn_parallel(nt, nt, FN(adaptive_fwd_chunk), &job);
+}
+
+static void FN(adaptive_bwd_chunk)(void *ctx, int ch, int nch)
+{
+    const FN(pool_job) *job = ctx;
+    const mn_pool2d_geom *g = job->g;
+    const ptrdiff_t H = g->h, W = g->w, OH = g->oh, OW = g->ow;
+    const DT *dy = job->dy;
+    DT *dx = job->dx;
+    ptrdiff_t p0, p1;
+    FN(plane_split)(g->planes, ch, nch, &p0, &p1);
+    for (ptrdiff_t pl = p0; pl < p1; pl++) {
         DT *dxp = dx + pl * H * W;
         const DT *dyp = dy + pl * OH * OW;
         memset(dxp, 0, (size_t)(H * W) * sizeof(DT));
@@ -603,6 +722,18 @@ void FN(mn_adaptive_avgpool2d_bwd)(const DT *dy, DT *dx, const mn_pool2d_geom *g
             }
         }
     }
+}
+
+void FN(mn_adaptive_avgpool2d_bwd)(const DT *dy, DT *dx, const mn_pool2d_geom *g, int n_threads)
+{
+    const int nt = POOL_THREADS(g, n_threads);
+    mn_pool2d_geom a;
+    if (FN(adaptive_as_avg)(g, &a)) {
+        FN(mn_avgpool2d_bwd)(dy, dx, &a, 1, 0, n_threads);
+        return;
+    }
+    FN(pool_job) job = {.g = g, .dy = dy, .dx = dx};
+    mn_parallel(nt, nt, FN(adaptive_bwd_chunk), &job);
 }
 
 /* ---- conv2d's fused relu + 2x2 max pooling (contracts in pool.h) ----------------------

@@ -9,7 +9,6 @@
 #include "rnn.h"
 
 #include <math.h>
-#include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,36 +24,7 @@
 #define WS_RNN_GATES 5  /* gi for all steps; in the backward dgi */
 #define WS_RNN_AUX 6    /* the GRU's per-step gh, the folded bias; in the backward dgh, sums */
 
-/* A barrier for the threads of one parallel region, by spinning on a generation counter.
- * The time loop meets one per step, tens of microseconds apart. libgomp's own barrier puts a
- * waiting thread to sleep after GOMP_SPINCOUNT spins (minnet sets it low so that idle teams
- * hand the cores back between kernels), and waking it costs more than a step's work. After a
- * while of spinning it yields, for machines with more threads than cores. */
-typedef struct {
-    int count, gen;
-} rnn_barrier;
-
-static void rnn_barrier_wait(rnn_barrier *b, int nth)
-{
-    if (nth <= 1)
-        return;
-    const int gen = __atomic_load_n(&b->gen, __ATOMIC_ACQUIRE);
-    if (__atomic_add_fetch(&b->count, 1, __ATOMIC_ACQ_REL) == nth) {
-        __atomic_store_n(&b->count, 0, __ATOMIC_RELAXED);
-        __atomic_store_n(&b->gen, gen + 1, __ATOMIC_RELEASE);
-        return;
-    }
-    unsigned spins = 0;
-    while (__atomic_load_n(&b->gen, __ATOMIC_ACQUIRE) == gen) {
-#if MN_X86
-        __builtin_ia32_pause();
-#endif
-        if (++spins > 20000)
-            sched_yield();
-    }
-}
-
-/* Unit blocks [*ub, *ue) of thread tid of nth: contiguous, sizes differing by at most one. */
+/* Unit blocks [*ub, *ue) of chunk tid of nth: contiguous, sizes differing by at most one. */
 static void rnn_blocks(ptrdiff_t nb, int tid, int nth, ptrdiff_t *ub, ptrdiff_t *ue)
 {
     const ptrdiff_t q = nb / nth, r = nb % nth;

@@ -13,16 +13,6 @@
 
 #include "names.h"
 
-#ifdef _OPENMP
-#include <omp.h>
-#else
-/* Without OpenMP the pragmas are ignored and these stand in, so kernels compile serial. */
-static inline int omp_get_thread_num(void) { return 0; }
-static inline int omp_get_num_threads(void) { return 1; }
-static inline int omp_get_max_threads(void) { return 1; }
-static inline int omp_in_parallel(void) { return 0; }
-#endif
-
 /* Function attributes for the per-ISA copies of hot loops (see KERNELS.md: runtime dispatch).
  * The rest of the code stays baseline x86-64 so the build runs on any x86-64 CPU. */
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))

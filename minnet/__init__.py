@@ -1,4 +1,4 @@
-"""minnet: a small, fast neural-network framework over OpenMP Cython kernels.
+"""minnet: a small, fast neural-network framework over multi-threaded Cython kernels.
 
 ``import minnet as torch`` is a supported way to port beginners' PyTorch code: the names of
 the ``torch`` namespace such code uses exist here with PyTorch's behaviour (dtype aliases,

@@ -102,7 +102,7 @@ def build_parser():
     )
     n.add_argument("--quick", action="store_true", help="with quick = True in its first cell")
 
-    sub.add_parser("info", help="build information (compiler, OpenMP, ISA, threads)")
+    sub.add_parser("info", help="build information (compiler, ISA, threads)")
     return p
 
 

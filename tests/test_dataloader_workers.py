@@ -78,7 +78,7 @@ class Seeds(Dataset):
 
 def _warm_parent_kernels():
     """Run two-thread kernels in the parent first: the case in which a forked child that
-    used more than one thread would hang (libgomp's pool does not survive fork)."""
+    used more than one thread hung while kernels ran on libgomp, whose pool does not survive fork)."""
     minnet.set_num_threads(2)
     conv = nn.Conv2d(1, 8, 3)
     conv(minnet.randn(8, 1, 28, 28)).sum().backward()
