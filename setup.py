@@ -13,7 +13,6 @@ Environment variables:
 
 import os
 import subprocess
-import sys
 import sysconfig
 import tempfile
 import textwrap
