@@ -58,17 +58,26 @@ def _halves(first, second, calls):
     return statistics.median(a), statistics.median(b)
 
 
-def gemm_pair(rounds, calls):
-    rng = np.random.default_rng(0)
+def _operands(seed):
+    """The 128x784x512 product's operands (an MNIST batch through a 512-unit layer) and out."""
+    rng = np.random.default_rng(seed)
     x = rng.standard_normal((128, 784)).astype(np.float32)
     w = rng.standard_normal((784, 512)).astype(np.float32)
-    c = np.empty((128, 512), np.float32)
+    return x, w, np.empty((128, 512), np.float32)
+
+
+def _numpy_matmul(seed):
+    x, w, c = _operands(seed)
+    return lambda: np.matmul(x, w, out=c)
+
+
+def gemm_pair(rounds, calls):
+    x, w, c = _operands(0)
 
     def mn():
         kernels.gemm(x, w, out=c)
 
-    def npm():
-        np.matmul(x, w, out=c)
+    npm = _numpy_matmul(0)
 
     def pair():
         mn()
@@ -87,13 +96,7 @@ def gemm_pair(rounds, calls):
 
 def train_between(rounds, calls):
     step = TRAIN_MODELS["mlp512"].builder(128, None)["minnet"]
-    rng = np.random.default_rng(1)
-    x = rng.standard_normal((128, 784)).astype(np.float32)
-    w = rng.standard_normal((784, 512)).astype(np.float32)
-    c = np.empty((128, 512), np.float32)
-
-    def npm():
-        np.matmul(x, w, out=c)
+    npm = _numpy_matmul(1)
 
     alone, between = [], []
     for _ in range(rounds):
