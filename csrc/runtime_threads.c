@@ -138,16 +138,26 @@ static void run_chunks(uint32_t gen, int worker)
     }
 }
 
+/* What a new worker is started with: its id (1..) and the generation it must treat as seen.
+ * That is the generation before the job being submitted, read under the submit lock: a worker
+ * that read `generation` itself once running could read the new job's and wait past it. */
+typedef struct {
+    int id;
+    unsigned seen;
+} worker_start;
+
 static void *worker_main(void *arg)
 {
-    const int id = (int)(intptr_t)arg;
+    const worker_start start = *(const worker_start *)arg;
+    free(arg);
+    const int id = start.id;
     in_job = 1;
 #if defined(__linux__)
     pthread_setname_np(pthread_self(), "minnet-pool"); /* top/ps -T, and the tests, see it */
 #elif defined(__APPLE__)
     pthread_setname_np("minnet-pool");
 #endif
-    unsigned seen = __atomic_load_n(&generation, __ATOMIC_ACQUIRE);
+    unsigned seen = start.seen;
     for (;;) {
         /* wait for a new generation: spin (yielding), then sleep */
         unsigned g = __atomic_load_n(&generation, __ATOMIC_ACQUIRE);
@@ -177,7 +187,8 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/* Start workers up to `want` (under start_lock). Returns how many exist. */
+/* Start workers up to `want` (under start_lock; the caller holds the submit lock, so
+ * `generation` is the one before its job). Returns how many exist. */
 static int ensure_workers(int want)
 {
     if (want > MAX_WORKERS)
@@ -186,16 +197,23 @@ static int ensure_workers(int want)
         return want;
     pthread_mutex_lock(&start_lock);
     while (n_started < want) {
+        worker_start *start = malloc(sizeof *start);
+        if (start == NULL)
+            break;
+        start->id = n_started + 1;
+        start->seen = __atomic_load_n(&generation, __ATOMIC_ACQUIRE);
         pthread_t t;
         pthread_attr_t attr;
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
         /* workers run kernels only: the kernels' stack use is small and bounded */
         pthread_attr_setstacksize(&attr, 8u << 20);
-        const int rc = pthread_create(&t, &attr, worker_main, (void *)(intptr_t)(n_started + 1));
+        const int rc = pthread_create(&t, &attr, worker_main, start);
         pthread_attr_destroy(&attr);
-        if (rc != 0)
+        if (rc != 0) {
+            free(start);
             break;
+        }
         __atomic_store_n(&n_started, n_started + 1, __ATOMIC_RELEASE);
     }
     const int have = n_started;
@@ -273,9 +291,14 @@ static void wake_chunk(void *ctx, int ch, int n)
         __atomic_store_n(&p->started_ns, (int64_t)(now_us() * 1e3), __ATOMIC_RELEASE);
         return;
     }
+    /* spin, then yield: if the worker was woken onto this core, it gets it */
     const double give_up = now_us() + 20000.0;
-    while (__atomic_load_n(&p->started_ns, __ATOMIC_ACQUIRE) == 0 && now_us() < give_up)
-        CPU_RELAX();
+    for (int polls = 0;
+         __atomic_load_n(&p->started_ns, __ATOMIC_ACQUIRE) == 0 && now_us() < give_up;)
+        if (++polls < 4096)
+            CPU_RELAX();
+        else
+            sched_yield();
 }
 
 double mn_pool_wake_us(int idle_us, int warm_up)

@@ -16,9 +16,11 @@ CSRC = Path(__file__).resolve().parents[2] / "csrc"
 
 HARNESS = r"""
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "runtime.h"
 
 #define MAXC 64
@@ -71,8 +73,47 @@ static void *second_submitter(void *arg)
     return NULL;
 }
 
-int main(void)
+/* Wake-ups: 2-thread jobs whose caller chunk waits (yielding, up to 2 s) until a worker has
+ * taken the other chunk, `gap_us` apart (longer than the spin: the worker sleeps in between).
+ * Counts the jobs no worker joined; the first job, which starts the worker, included. */
+typedef struct { int joined; pthread_t caller; } wake_t;
+
+static void wake_chunk(void *ctx, int ch, int n)
 {
+    wake_t *w = ctx;
+    (void)ch;
+    (void)n;
+    if (!pthread_equal(pthread_self(), w->caller)) {
+        __atomic_store_n(&w->joined, 1, __ATOMIC_RELEASE);
+        return;
+    }
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do {
+        sched_yield();
+        clock_gettime(CLOCK_MONOTONIC, &t);
+    } while (!__atomic_load_n(&w->joined, __ATOMIC_ACQUIRE) && t.tv_sec - t0.tv_sec < 2);
+}
+
+static int missed_wakes(int n_jobs, long gap_us)
+{
+    int missed = 0;
+    for (int r = 0; r < n_jobs; r++) {
+        wake_t w = {0, pthread_self()};
+        mn_parallel(2, 2, wake_chunk, &w);
+        missed += !w.joined;
+        struct timespec gap = {0, gap_us * 1000L};
+        nanosleep(&gap, NULL);
+    }
+    return missed;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "wake") == 0) {
+        printf("missed %d\n", missed_wakes(400, atol(argv[2])));
+        return 0;
+    }
     int bad = rounds(3000, 1u);
     int bad2 = 0;
     pthread_t t;
@@ -119,3 +160,18 @@ def test_every_chunk_runs_once_and_nothing_hangs(programs, sleep, spin_us):
     assert r.returncode == 0, r.stdout + r.stderr
     # 3-thread jobs ran, so the pool started its 2 workers (the second submitter runs inline)
     assert r.stdout.split() == ["bad", "0", "0", "workers", "2"], r.stdout
+
+
+@pytest.mark.parametrize("sleep", ["futex", "condvar"])
+@pytest.mark.parametrize("spin_us, gap_us", [("0", "0"), ("0", "50"), ("100", "300")])
+def test_no_wake_up_is_lost(programs, sleep, spin_us, gap_us):
+    """Every job of 2 threads is joined by the worker, the very first included (a worker used to
+    read the generation only once running, so it slept through the job that started it), when
+    it spins and when it sleeps on the futex / condition variable between jobs."""
+    env = dict(os.environ, MINNET_SPIN_US=spin_us)
+    r = subprocess.run(
+        [str(programs[sleep]), "wake", gap_us], capture_output=True, text=True, timeout=120,
+        env=env,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.split() == ["missed", "0"], r.stdout
