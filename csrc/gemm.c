@@ -215,6 +215,8 @@ ATTR_AVX2 static void tpack8_f32_avx2(const float *restrict src, ptrdiff_t rs, p
 #endif
 
 /* ---- drivers ----------------------------------------------------------------------------- */
+int mn_gemm_panel = 1;
+
 #define DT float
 #define SFX f32
 #ifndef F32_KC

@@ -29,4 +29,8 @@ void mn_colsum_f64(const double *a, ptrdiff_t m, ptrdiff_t n, ptrdiff_t lda, dou
 /* The micro-tile (MR x NR) the dispatcher uses for a dtype at an ISA level (for build_info). */
 void mn_gemm_tile(int isa, int f64, int *mr, int *nr);
 
+/* One job per (jc, pc) panel for one-row-block products on 2+ threads (gemm_driver.h:
+ * panel_chunk_; 1, default) or the three-job nest always (0): a tuning knob for A/B runs. */
+extern int mn_gemm_panel;
+
 #endif

@@ -2,8 +2,10 @@
  * MC_MAX, NC_MAX, SCALAR_ACT; all undefined again at the end of this file). Loop order, after
  * Goto and BLIS:
  *   jc (NC columns of C) > pc (KC of k: pack B panel, shared by all threads)
- *     > ic (MC rows: pack A block, shared) > micro-tiles (jp, ip), OpenMP static over
+ *     > ic (MC rows: pack A block, shared) > micro-tiles (jp, ip), chunks of the pool over
  *     the flattened tile range, B-panel major so each thread keeps its own B micro-panels.
+ * With one row block (m <= MC) and two or more B micro-panels per thread, each (jc, pc) panel
+ * is one job instead (panel_chunk_: a chunk packs its B panels and its own copy of A).
  * Partial sums over k live in C itself: the first k block applies beta, the last one the
  * bias and the activation. */
 
@@ -167,42 +169,84 @@ static void FN(pack_a_chunk_)(void *ctx, int ch, int nch)
                     g->kc, (int)FN(min_)(MR, g->mc - ip * MR), MR, g->apk + ip * MR * g->kc);
 }
 
-static void FN(tiles_chunk_)(void *ctx, int ch, int nch)
+/* Tile (jp, ip) of the current block, from the packed panels bq (B, NR x kc) and ap (A). */
+static inline void FN(tile_)(const FN(gemm_job_) *g, ptrdiff_t jp, ptrdiff_t ip, const DT *ap,
+                             const DT *bq)
 {
-    const FN(gemm_job_) *g = ctx;
     const FN(kdesc_) *kd = g->kd;
     const int MR = kd->mr, NR = kd->nr;
-    const ptrdiff_t m = g->m, n = g->n, kc = g->kc, npm = g->npm, rsc = g->rsc, csc = g->csc;
+    const ptrdiff_t m = g->m, n = g->n, kc = g->kc, rsc = g->rsc, csc = g->csc;
     const int last = g->pc + kc >= g->k;
     const DT beta_eff = g->pc == 0 ? g->beta : (DT)1;
     const int act_now = last ? g->act : MN_ACT_IDENTITY;
+    DT ct[MN_MAX_TILE] __attribute__((aligned(64)));
+    const ptrdiff_t i0 = g->ic + ip * MR, j0 = g->jc + jp * NR;
+    DT *const cij = g->c + i0 * rsc + j0 * csc;
+    if (csc == 1) {
+        /* start fetching the C tile now, so the write-back after the k loop does not
+         * stall on its misses */
+        const int mr_eff = (int)FN(min_)(MR, m - i0);
+        for (int i = 0; i < mr_eff; i++)
+            for (int j = 0; j < NR; j += 64 / (int)sizeof(DT))
+                __builtin_prefetch(cij + i * rsc + j, 1, 3);
+    }
+    if (csc == 1 && g->bcs == 1 && i0 + MR <= m && j0 + NR <= n &&
+        (act_now == MN_ACT_IDENTITY || act_now == MN_ACT_RELU)) {
+        kd->ukd(kc, ap, bq, cij, rsc, g->alpha, beta_eff, (last && g->bias) ? g->bias + j0 : NULL,
+                act_now == MN_ACT_RELU);
+        return;
+    }
+    kd->uk(kc, ap, bq, ct);
+    kd->ep(ct, NR, cij, rsc, csc, (int)FN(min_)(MR, m - i0), (int)FN(min_)(NR, n - j0), g->alpha,
+           beta_eff, (last && g->bias) ? g->bias + i0 * g->brs + j0 * g->bcs : NULL, g->brs,
+           g->bcs, act_now);
+}
+
+static void FN(tiles_chunk_)(void *ctx, int ch, int nch)
+{
+    const FN(gemm_job_) *g = ctx;
+    const ptrdiff_t npm = g->npm, kc = g->kc;
     ptrdiff_t lo, hi;
     FN(split_)(g->npn * npm, ch, nch, &lo, &hi);
     for (ptrdiff_t t = lo; t < hi; t++) {
         const ptrdiff_t jp = t / npm, ip = t % npm;
-        DT ct[MN_MAX_TILE] __attribute__((aligned(64)));
-        const ptrdiff_t i0 = g->ic + ip * MR, j0 = g->jc + jp * NR;
-        DT *const cij = g->c + i0 * rsc + j0 * csc;
-        const DT *const ap = g->apk + ip * MR * kc, *const bq = g->bp + jp * NR * kc;
-        if (csc == 1) {
-            /* start fetching the C tile now, so the write-back after the k loop does not
-             * stall on its misses */
-            const int mr_eff = (int)FN(min_)(MR, m - i0);
-            for (int i = 0; i < mr_eff; i++)
-                for (int j = 0; j < NR; j += 64 / (int)sizeof(DT))
-                    __builtin_prefetch(cij + i * rsc + j, 1, 3);
-        }
-        if (csc == 1 && g->bcs == 1 && i0 + MR <= m && j0 + NR <= n &&
-            (act_now == MN_ACT_IDENTITY || act_now == MN_ACT_RELU)) {
-            kd->ukd(kc, ap, bq, cij, rsc, g->alpha, beta_eff,
-                    (last && g->bias) ? g->bias + j0 : NULL, act_now == MN_ACT_RELU);
-            continue;
-        }
-        kd->uk(kc, ap, bq, ct);
-        kd->ep(ct, NR, cij, rsc, csc, (int)FN(min_)(MR, m - i0), (int)FN(min_)(NR, n - j0),
-               g->alpha, beta_eff, (last && g->bias) ? g->bias + i0 * g->brs + j0 * g->bcs : NULL,
-               g->brs, g->bcs, act_now);
+        FN(tile_)(g, jp, ip, g->apk + ip * g->kd->mr * kc, g->bp + jp * g->kd->nr * kc);
     }
+}
+
+/* A whole (jc, pc) panel as one job, for products of one row block (m <= MC): chunk ch packs
+ * its own share of B's micro-panels and all of A into its own buffer (apk + ch * npm*MR*kc),
+ * then computes its panels' tiles. Packing A once per chunk repeats m*kc copies, where the
+ * three-job nest pays two more job hand-offs and moves half the packed A between cores: at
+ * 128 x 128 x 128 on two threads those cost more than the products' share of a core. */
+static void FN(panel_chunk_)(void *ctx, int ch, int nch)
+{
+    const FN(gemm_job_) *g = ctx;
+    const int MR = g->kd->mr, NR = g->kd->nr;
+    const ptrdiff_t kc = g->kc, npm = g->npm;
+    ptrdiff_t lo, hi;
+    FN(split_)(g->npn, ch, nch, &lo, &hi);
+    if (lo >= hi)
+        return;
+    for (ptrdiff_t jp = lo; jp < hi; jp++)
+        FN(pack_b_)(g->kd, g->b + g->pc * g->rsb + (g->jc + jp * NR) * g->csb, g->rsb, g->csb, kc,
+                    (int)FN(min_)(NR, g->nc - jp * NR), NR, g->bp + jp * NR * kc);
+    DT *const apk = g->apk + (ptrdiff_t)ch * npm * MR * kc;
+    for (ptrdiff_t ip = 0; ip < npm; ip++)
+        FN(pack_a_)(g->kd, g->a + (g->ic + ip * MR) * g->rsa + g->pc * g->csa, g->rsa, g->csa, kc,
+                    (int)FN(min_)(MR, g->mc - ip * MR), MR, apk + ip * MR * kc);
+    for (ptrdiff_t jp = lo; jp < hi; jp++)
+        for (ptrdiff_t ip = 0; ip < npm; ip++)
+            FN(tile_)(g, jp, ip, apk + ip * MR * kc, g->bp + jp * NR * kc);
+}
+
+/* Whether gemm_body_ runs panel_chunk_ (one job per (jc, pc)) for this product on nt threads:
+ * one row block, and at least two of B's micro-panels per thread. */
+static inline int FN(panel_mode_)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t mc_max, ptrdiff_t nc_max,
+                                  int NR, int nt)
+{
+    const ptrdiff_t npn = (FN(min_)(n, nc_max) + NR - 1) / NR;
+    return mn_gemm_panel && nt > 1 && m <= mc_max && npn >= 2 * (ptrdiff_t)nt;
 }
 
 /* The loop nest: per block, pack B's panels, pack A's panels, then the tiles, each a job of
@@ -212,11 +256,19 @@ static void FN(gemm_body_)(FN(gemm_job_) *g, ptrdiff_t kc_blk, ptrdiff_t mc_max,
                            int nt)
 {
     const int MR = g->kd->mr, NR = g->kd->nr;
+    const int panel = FN(panel_mode_)(g->m, g->n, mc_max, nc_max, NR, nt);
     for (g->jc = 0; g->jc < g->n; g->jc += nc_max) {
         g->nc = FN(min_)(nc_max, g->n - g->jc);
         g->npn = (g->nc + NR - 1) / NR;
         for (g->pc = 0; g->pc < g->k; g->pc += kc_blk) {
             g->kc = FN(min_)(kc_blk, g->k - g->pc);
+            if (panel && g->npn >= 2 * (ptrdiff_t)nt) {
+                g->ic = 0;
+                g->mc = g->m;
+                g->npm = (g->mc + MR - 1) / MR;
+                mn_parallel(nt, nt, FN(panel_chunk_), g);
+                continue;
+            }
             mn_parallel(nt, (int)FN(min_)(nt, g->npn), FN(pack_b_chunk_), g);
             for (g->ic = 0; g->ic < g->m; g->ic += mc_max) {
                 g->mc = FN(min_)(mc_max, g->m - g->ic);
@@ -261,15 +313,18 @@ static int FN(gemm_strided_)(const FN(kdesc_) *kd, ptrdiff_t m, ptrdiff_t n, ptr
     const ptrdiff_t nc_max = (NC_MAX / NR) * NR;
     const ptrdiff_t mc0 = (FN(min_)(m, mc_max) + MR - 1) / MR * MR;
     const ptrdiff_t nc0 = (FN(min_)(n, nc_max) + NR - 1) / NR * NR;
-    DT *bp = mn_workspace(0, (size_t)(kc_blk * nc0) * sizeof(DT));
-    DT *apk = mn_workspace(1, (size_t)(kc_blk * mc0) * sizeof(DT));
-    if (!bp || !apk)
-        return -1;
     /* Waking the pool outweighs a small product: one thread below 0.5 MFLOP. */
     const double flops = 2.0 * (double)m * (double)n * (double)k;
+    const int nt = (n_threads > 1 && flops >= 5e5) ? n_threads : 1;
+    /* panel mode packs A once per chunk, each into its own buffer */
+    const ptrdiff_t n_apk = FN(panel_mode_)(m, n, mc_max, nc_max, NR, nt) ? nt : 1;
+    DT *bp = mn_workspace(0, (size_t)(kc_blk * nc0) * sizeof(DT));
+    DT *apk = mn_workspace(1, (size_t)(kc_blk * mc0 * n_apk) * sizeof(DT));
+    if (!bp || !apk)
+        return -1;
     FN(gemm_job_) g = {kd,   m, n,   k,   alpha, a,   rsa, csa, b,  rsb, csb,
                        beta, c, rsc, csc, bias,  brs, bcs, act, bp, apk};
-    FN(gemm_body_)(&g, kc_blk, mc_max, nc_max, (n_threads > 1 && flops >= 5e5) ? n_threads : 1);
+    FN(gemm_body_)(&g, kc_blk, mc_max, nc_max, nt);
     return 0;
 }
 

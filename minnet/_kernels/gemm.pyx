@@ -13,6 +13,7 @@ cnp.import_array()
 bind_runtime()
 
 cdef extern from "gemm.h":
+    int mn_gemm_panel
     int mn_gemm_f32(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
                     const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta,
                     float *c, ptrdiff_t ldc, const float *bias, int act, int isa,
@@ -268,6 +269,13 @@ def colsum(a, *, out=None, bint accumulate=False):
         with nogil:
             mn_colsum_f64(<const double *>pa, m, n, n, <double *>po, accumulate, nt)
     return O
+
+
+def _set_panel(bint on):
+    """Tuning knob: one pool job per panel for products of one row block on 2+ threads (True,
+    default; gemm_driver.h's panel mode) or the three-job nest always (False)."""
+    global mn_gemm_panel
+    mn_gemm_panel = on
 
 
 def tile(dtype=np.float32):

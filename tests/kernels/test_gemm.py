@@ -143,17 +143,24 @@ def test_weight_gradient_shape(dtype):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize(
     "shape",
-    [(128, 784, 512), (200, 300, 10), (1024, 64, 96), (3, 5, 7), (1, 784, 512), (2, 1100, 1000)],
-)
-def test_threads_give_identical_results(shape, dtype):
-    """Threads split micro-tiles, never a dot product: 1 and 2 threads agree bit for bit."""
+    [
+        (128, 784, 512), (200, 300, 10), (1024, 64, 96), (3, 5, 7), (1, 784, 512),
+        (2, 1100, 1000),
+        # one row block (m <= MC): gemm_driver.h's panel mode, with partial tiles, several k
+        # blocks, and a last column block (n > NC) too narrow for it at 3 threads
+        (128, 128, 128), (131, 1100, 97), (60, 200, 4200),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("nt", [2, 3])
+def test_threads_give_identical_results(shape, dtype, nt):
+    """Threads split micro-tiles, never a dot product: 1, 2 and 3 threads agree bit for bit."""
     m, k, n = shape
     rng = np.random.default_rng(3)
     a, b = _operands(rng, m, k, n, dtype, False, True)
     bias = rng.standard_normal(n).astype(dtype)
     with minnet.threads(1):
         c1 = kernels.gemm(a, b, trans_b=True, bias=bias, activation="tanh")
-    with minnet.threads(2):
+    with minnet.threads(nt):
         c2 = kernels.gemm(a, b, trans_b=True, bias=bias, activation="tanh")
     np.testing.assert_array_equal(c1, c2)
 
