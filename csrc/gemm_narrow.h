@@ -3,8 +3,12 @@
  *   ct[8 x L] := sum_p a[i*rsa + p*csa] * bp[p, 0:L]       (L = one vector of columns)
  * A is read in place, unpacked: broadcasts need no contiguity, so the cost of packing A (a
  * transpose of the whole activation matrix) disappears. Two accumulators per row (even and
- * odd p) keep 16 FMA chains in flight to cover the FMA latency.
- * Parameters: UKN_NAME, UKN_T, UKN_VB, UKN_ATTR. */
+ * odd p) keep 16 FMA chains in flight to cover the FMA latency; with 16 vector registers
+ * (AVX2) those and the B vectors do not fit, so UKN_ONE_ACC keeps one per row (8 chains).
+ * Parameters: UKN_NAME, UKN_T, UKN_VB, UKN_ATTR, UKN_ONE_ACC (0 if undefined). */
+#ifndef UKN_ONE_ACC
+#define UKN_ONE_ACC 0
+#endif
 
 UKN_ATTR static void UKN_NAME(ptrdiff_t kc, const UKN_T *restrict a, ptrdiff_t rsa, ptrdiff_t csa,
                               const UKN_T *restrict bp, UKN_T *restrict ct)
@@ -20,7 +24,7 @@ UKN_ATTR static void UKN_NAME(ptrdiff_t kc, const UKN_T *restrict a, ptrdiff_t r
         ar[i] = a + i * rsa;
     }
     ptrdiff_t p = 0;
-    for (; p + 2 <= kc; p += 2) {
+    for (; !UKN_ONE_ACC && p + 2 <= kc; p += 2) {
         const vt b0 = *(const vt *)(bp + p * L), b1 = *(const vt *)(bp + (p + 1) * L);
         const ptrdiff_t o0 = p * csa, o1 = (p + 1) * csa;
 #pragma GCC unroll 8
@@ -29,7 +33,7 @@ UKN_ATTR static void UKN_NAME(ptrdiff_t kc, const UKN_T *restrict a, ptrdiff_t r
             acc1[i] += ar[i][o1] * b1;
         }
     }
-    if (p < kc) {
+    for (; p < kc; p++) {
         const vt b0 = *(const vt *)(bp + p * L);
         const ptrdiff_t o0 = p * csa;
 #pragma GCC unroll 8
@@ -45,3 +49,4 @@ UKN_ATTR static void UKN_NAME(ptrdiff_t kc, const UKN_T *restrict a, ptrdiff_t r
 #undef UKN_T
 #undef UKN_VB
 #undef UKN_ATTR
+#undef UKN_ONE_ACC

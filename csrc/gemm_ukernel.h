@@ -5,7 +5,15 @@
  * ap is a packed MR-row micro-panel (k-major), bp a packed NR-column micro-panel (k-major).
  * Written with GCC vector extensions; the target attribute decides whether a vector is one
  * zmm, one ymm or one xmm register, and FMA contraction turns `acc += a * b` into vfmadd.
- * Parameters: UK_NAME, UK_T, UK_VB (vector bytes), UK_MR, UK_NV (vectors per row), UK_ATTR. */
+ * Parameters: UK_NAME, UK_T, UK_VB (vector bytes), UK_MR, UK_NV (vectors per row), UK_ATTR;
+ * UK_KUNROLL (k steps unrolled, default 2). */
+#ifndef UK_KUNROLL
+#define UK_KUNROLL 2
+#endif
+#ifndef UK_PRAGMA_
+#define UK_PRAGMA_(x) _Pragma(#x)
+#define UK_UNROLL_(n) UK_PRAGMA_(GCC unroll n)
+#endif
 
 /* Skipping the tile buffer saves a store and a reload per tile. */
 UK_ATTR static void UK_DNAME(ptrdiff_t kc, const UK_T *restrict ap, const UK_T *restrict bp,
@@ -21,7 +29,7 @@ UK_ATTR static void UK_DNAME(ptrdiff_t kc, const UK_T *restrict ap, const UK_T *
         for (int v = 0; v < UK_NV; v++)
             acc[i][v] = (vt){0};
 
-#pragma GCC unroll 2
+    UK_UNROLL_(UK_KUNROLL)
     for (ptrdiff_t p = 0; p < kc; p++) {
         vt bv[UK_NV];
 #pragma GCC unroll 4
@@ -70,3 +78,4 @@ UK_ATTR __attribute__((flatten)) static void UK_NAME(ptrdiff_t kc, const UK_T *r
 #undef UK_MR
 #undef UK_NV
 #undef UK_ATTR
+#undef UK_KUNROLL
