@@ -7,7 +7,9 @@
  *   backward: dh[:, units]      += dgh @ W_hh[:, units]
  * Parameters: DT, SFX, ATTR, RMM_VB (vector bytes), RMM_MR (rows per tile). A tile is
  * RMM_MR x 2 vectors, all accumulators in registers. Undefines SFX, ATTR, RMM_VB and RMM_MR
- * at its end (include it last in each instantiation). */
+ * at its end (include it last in each instantiation). The k loop is unrolled by 2 except with
+ * 16 vector registers (RMM_VB 32: AVX2), where the 6 x 2 accumulators, two B vectors and a
+ * broadcast fill them and GCC spilled accumulators inside the unrolled loop. */
 
 #include "names.h"
 
@@ -29,7 +31,11 @@ ATTR static void FN(rmm_tile_)(ptrdiff_t kc, const DT *const *arow, const DT *re
         acc[i][0] = acc[i][1] = (vt){0};
         a[i] = arow[i];
     }
+#if RMM_VB == 32
+#pragma GCC unroll 1
+#else
 #pragma GCC unroll 2
+#endif
     for (ptrdiff_t p = 0; p < kc; p++) {
         const vt b0 = *(const vt *)(bp + p * NR), b1 = *(const vt *)(bp + p * NR + L);
 #pragma GCC unroll 16
