@@ -11,7 +11,7 @@
  * dX stays with the depthwise or implicit path when dwise_dx_ok or implicit_takes_dx, else it
  * goes through im2col; on the implicit path it is one flipped convolution where
  * dx_is_flipped_conv, else the strided phases (conv_dx_strided.h). Row tiles replace the
- * implicit wide tiles where rowtile_nv says so (float32, AVX-512). */
+ * implicit wide tiles where rowtile_nv says so (float32, AVX-512 and AVX2). */
 
 /* Direct convolution when each output sums few taps: the GEMM's k would be tiny (k = 9 for
  * the 1-channel first layer and for depthwise 3x3), where packing and call overheads dominate
@@ -41,19 +41,21 @@ static inline int FN(use_wide)(const mn_conv2d_geom *g)
 }
 
 /* Row tiles (conv_rowtile.h) for a product with `rows` output rows (C_out_g forward,
- * C_in_g for dX) over `chans` input planes: float32 on AVX-512, stride 1 (or 2 both ways
- * with s2: the forward and dW, 3 taps only), dilation 1, 3 or 5 taps wide (5: the forward
- * and dX; the driver keeps 5-wide dW on the wide tiles), 16+ rows (a block is 16 or 32
- * channels), 4+ planes (on the 1-channel first layer the tile's epilogue outweighs its 27
- * FMAs a pixel). Returns the channel vectors per tile (1 or 2), or 0: the wide tiles. */
+ * C_in_g for dX) over `chans` input planes: float32 on AVX-512 or AVX2, stride 1 (or 2 both
+ * ways with s2: the forward and dW, 3 taps only), dilation 1, 3 or 5 taps wide (5: the
+ * forward and dX; the driver keeps 5-wide dW on the wide tiles), 16+ rows, 4+ planes (on the
+ * 1-channel first layer the tile's epilogue outweighs its 27 FMAs a pixel). Returns the
+ * channels of a tile's block: 16 or 32 (AVX-512: one or two zmm), 8 (AVX2: one ymm), or 0:
+ * the wide tiles. (The dW row tiles are AVX-512 only: the driver asks for 16+.) */
 static int FN(rowtile_nv)(const mn_conv2d_geom *g, ptrdiff_t rows, ptrdiff_t chans, int isa,
                           int s2)
 {
 #if MN_X86 && DT_F32
     const int st = g->sh == g->sw && (g->sh == 1 || (s2 && g->sh == 2 && g->kw == 3));
-    if (mn_conv2d_rowtile && mn_effective_isa(isa) >= MN_ISA_AVX512 && st && g->dh == 1 &&
-        g->dw == 1 && (g->kw == 3 || g->kw == 5) && rows >= 16 && chans >= 4)
-        return rows > 16 ? 2 : 1;
+    const int level = mn_effective_isa(isa);
+    if (mn_conv2d_rowtile && level >= MN_ISA_AVX2 && st && g->dh == 1 && g->dw == 1 &&
+        (g->kw == 3 || g->kw == 5) && rows >= 16 && chans >= 4)
+        return level >= MN_ISA_AVX512 ? (rows > 16 ? 32 : 16) : 8;
 #endif
     (void)g, (void)rows, (void)chans, (void)isa, (void)s2;
     return 0;

@@ -202,12 +202,12 @@ static int FN(implicit_fwd)(const DT *x, const DT *w, const DT *b, DT *y, uint8_
     ptrdiff_t Hp, Wp;
     FN(ik_planes)(g, &Hp, &Wp);
     const ptrdiff_t T = OH * Wp, Tp = FN(round_up)(T, 2 * ik.lanes);
-    const int rt = FN(rowtile_nv)(g, cout_g, cin_g, isa, 1); /* row tiles, 16*rt channels */
+    const int rt = FN(rowtile_nv)(g, cout_g, cin_g, isa, 1); /* row tiles of rt channels */
 #if MN_X86 && DT_F32
     /* their planes at stride 2: the padded input itself (rows of 2*OW + 1), not phases */
     const ptrdiff_t Hr = g->sh * (OH - 1) + g->kh, Wr = g->sw * (OW - 1) + g->kw;
 #endif
-    const ptrdiff_t mr = rt ? 16 * rt : ik.mr;
+    const ptrdiff_t mr = rt ? rt : ik.mr;
     const ptrdiff_t Mp = FN(round_up)(cout_g, mr), xpn = g->sh * g->sw * cin_g * Hp * Wp;
     /* a tile reads up to Tp - T + (kw-1)*dw/sw elements past the last plane: zeros */
     const ptrdiff_t slack = FN(round_up)(Tp - T + (g->kw - 1) * g->dw / g->sw + 1, 16);
@@ -388,10 +388,10 @@ static int FN(implicit_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *
     const ptrdiff_t Hq = H + (kh - 1) * g->dh, Wq = W + (kw - 1) * g->dw, Kq = cout_g * kh * kw;
     const int rt = dx && FN(dx_is_flipped_conv)(g) ? FN(rowtile_nv)(g, cin_g, cout_g, isa, 0) : 0;
     /* dW by row tiles too (conv_rowtile.h: rowdw_image), same conditions with C_out_g rows */
-    const int rtw = dw && g->ow >= 2 && kw == 3 && FN(rowtile_nv)(g, cout_g, cin_g, isa, 1) != 0;
+    const int rtw = dw && g->ow >= 2 && kw == 3 && FN(rowtile_nv)(g, cout_g, cin_g, isa, 1) >= 16;
     /* their planes: the padded input itself (rows of sw*(OW-1) + kw), not stride phases */
     const ptrdiff_t Hr = g->sh * (OH - 1) + kh, Wr = g->sw * (OW - 1) + kw;
-    const ptrdiff_t mrq = rt ? 16 * rt : ik.mr;
+    const ptrdiff_t mrq = rt ? rt : ik.mr;
     const ptrdiff_t Tq = H * Wq, Tqp = FN(round_up)(Tq, nr), Mq = FN(round_up)(cin_g, mrq);
     const ptrdiff_t dypn = cout_g * Hq * Wq;
     const ptrdiff_t slq = FN(round_up)(Tqp - Tq + (kw - 1) * g->dw + 1, 16);

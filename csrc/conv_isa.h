@@ -5,7 +5,8 @@
  *   conv_direct.h    DFN(name) is name_{avx512,avx2,generic}_{f32,f64}: wide_fwd_avx512_f32
  *   conv_implicit.h  IFN(name) is name_{avx512,avx2,generic}_{f32,f64}: ik_fwd_avx512_f32
  *                    (ik_fwd_st, tr_lanes, deinterleave_row: avx512 only)
- *   conv_rowtile.h   float32 AVX-512 only: rowtile_<R>_<NV>_<S>, rowdw_<NV>, rowdw2_<NV>
+ *   conv_rowtile.h   float32: rowtile_<R>_<NV>_<S>_<KW> (AVX-512), rowtile2_<R>_<S>_<KW>
+ *                    (AVX2), rowdw_<NV>, rowdw2_<NV> (AVX-512)
  * direct_fwd_isa and direct_bwd_isa call the direct loops of the requested level (already
  * clamped to the CPU); ik_for returns one level's implicit and depthwise kernels as a table,
  * through which the plane paths (conv_planes.h and after) call them. */
@@ -166,7 +167,7 @@ static FN(ik_t) FN(ik_for)(int isa)
 }
 #undef IK_FNS
 
-/* ---- row tiles: float32 on AVX-512 only, called directly (rowtile_nv decides) ---------- */
+/* ---- row tiles: float32 on AVX-512 and AVX2, called directly (rowtile_nv decides) ------- */
 #if MN_X86 && DT_F32
 #include "conv_rowtile.h"
 #endif

@@ -1,5 +1,6 @@
 /* Row tiles of 3-wide convolutions with stride 1 or 2, and 5-wide ones with stride 1
- * (forward and dX; their dW stays with the wide tiles) (AVX-512, float32), included by
+ * (forward and dX; their dW stays with the wide tiles) (AVX-512 and AVX2, float32; the dW
+ * tiles at the end AVX-512 only), included by
  * conv_isa.h in its float instantiation after the implicit kernels (it uses their 16x16
  * transpose). Stride 1: forward, dX (the flipped convolution of dY) and dW; stride 2: the
  * forward and dW (value m meets tap q of pixel (m - q) / 2), dX stays with the phases.
@@ -98,6 +99,83 @@ RT_DEF(16, 1, 1, 5)
 typedef void (*rowtile_fn)(ptrdiff_t, ptrdiff_t, const float *, const float *, ptrdiff_t,
                            ptrdiff_t, float *, ptrdiff_t, int, int, const float *, int);
 
+/* ---- AVX2: the same tiles with 8 channels a vector and 16 vector registers ----------------
+ * One channel vector (8 channels) x R = 7 or 8 pixels: 8 accumulators, the KW weight vectors
+ * of (c, p) and a broadcast fit 16 ymm at 3 and at 5 taps (two channel vectors would leave
+ * room for only 4 pixels at 3 taps, none at 5). Per (c, p) at 3 taps: 3 weight loads and 10
+ * broadcasts for 24 FMAs (the AVX2 wide tile: 6 loads for 8). The epilogue transposes the 8
+ * pixel vectors in registers and stores each channel's pixels under a lane mask. */
+ATTR_AVX2 static inline void tr8_avx2(__m256 r[8])
+{
+    __m256 t[8], u[8];
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 8; i += 4) {
+        u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+        u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
+        u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
+        r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
+    }
+}
+
+#define RT2_DEF(R, S, KW)                                                                      \
+    ATTR_AVX2 static void rowtile2_##R##_##S##_##KW(                                           \
+        ptrdiff_t C, ptrdiff_t kh, const float *restrict wt, const float *restrict x0,         \
+        ptrdiff_t Wp, ptrdiff_t HWp, float *restrict y, ptrdiff_t ldy, int nvalid, int ncout,  \
+        const float *restrict bias, int relu)                                                  \
+    {                                                                                          \
+        __m256 acc[R];                                                                         \
+        _Pragma("GCC unroll 8") for (int j = 0; j < R; j++) acc[j] = _mm256_setzero_ps();      \
+        for (ptrdiff_t c = 0; c < C; c++)                                                      \
+            for (ptrdiff_t p = 0; p < kh; p++) {                                               \
+                const float *a = x0 + c * HWp + p * Wp;                                        \
+                const float *w = wt + (c * kh + p) * KW * 8;                                   \
+                __m256 wq[KW];                                                                 \
+                _Pragma("GCC unroll 5") for (int q = 0; q < KW; q++) wq[q] =                   \
+                    _mm256_loadu_ps(w + q * 8);                                                \
+                /* value m meets tap q of pixel (m - q) / S */                                 \
+                _Pragma("GCC unroll 40") for (int m = 0; m < S * (R - 1) + KW; m++)            \
+                {                                                                              \
+                    const __m256 xv = _mm256_broadcast_ss(a + m);                              \
+                    _Pragma("GCC unroll 5") for (int q = 0; q < KW; q++)                       \
+                    {                                                                          \
+                        if (m >= q && (m - q) % S == 0 && (m - q) / S < R)                     \
+                            acc[(m - q) / S] = _mm256_fmadd_ps(xv, wq[q], acc[(m - q) / S]);   \
+                    }                                                                          \
+                }                                                                              \
+            }                                                                                  \
+        const __m256i keep = _mm256_cmpgt_epi32(_mm256_set1_epi32(nvalid),                     \
+                                                _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));    \
+        __m256 r[8];                                                                           \
+        _Pragma("GCC unroll 8") for (int j = 0; j < 8; j++) r[j] =                             \
+            j < R ? acc[j < R ? j : 0] : _mm256_setzero_ps();                                  \
+        tr8_avx2(r);                                                                           \
+        const int no = ncout < 8 ? ncout : 8;                                                  \
+        for (int o = 0; o < no; o++) {                                                         \
+            __m256 val = r[o];                                                                 \
+            if (bias)                                                                          \
+                val = _mm256_add_ps(val, _mm256_set1_ps(bias[o]));                             \
+            if (relu) /* v > 0 ? v : 0, NaN -> 0 */                                            \
+                val = _mm256_and_ps(val, _mm256_cmp_ps(val, _mm256_setzero_ps(), _CMP_GT_OQ)); \
+            _mm256_maskstore_ps(y + o * ldy, keep, val);                                       \
+        }                                                                                      \
+    }
+
+/* rowtile2_<R>_<S>_<KW>: R pixels x 8 channels, stride S, KW taps */
+RT2_DEF(7, 1, 3)
+RT2_DEF(8, 1, 3)
+RT2_DEF(7, 2, 3)
+RT2_DEF(8, 2, 3)
+RT2_DEF(7, 1, 5)
+RT2_DEF(8, 1, 5)
+#undef RT2_DEF
+
 /* Pixels per tile for rows of OW: 7 or 8 with two channel vectors (16 accumulators), 14 or
  * 16 with one (a tile of 7 would keep too few FMAs in flight); whichever splits the row
  * exactly, else the larger (the last tile partial). */
@@ -109,12 +187,28 @@ static inline int rowtile_r(ptrdiff_t OW, int nv)
 
 /* One image (one group): out[o*ldy + i*OW + j] for o < rows, every output pixel, from the
  * planes xp (C channels of Hp x Wp, stride s = 1 or 2 in both directions: output (i, j)
- * reads (s*i + p, s*j + q)) and wp (ik_pack, mr = nv*16); kw = 3, or 5 at stride 1. */
+ * reads (s*i + p, s*j + q)) and wp (ik_pack, mr = the block's channels: 16 or 32 on
+ * AVX-512, 8 on AVX2, as rowtile_nv chose); kw = 3, or 5 at stride 1. */
 static void rowtile_image(ptrdiff_t C, ptrdiff_t kh, ptrdiff_t kw, const float *wp, ptrdiff_t K,
-                          ptrdiff_t rows, int nv, int s, const float *xp, ptrdiff_t Hp,
+                          ptrdiff_t rows, int mr, int s, const float *xp, ptrdiff_t Hp,
                           ptrdiff_t Wp, ptrdiff_t OH, ptrdiff_t OW, float *out, ptrdiff_t ldy,
                           const float *bias, int relu)
 {
+    if (mr == 8) {
+        /* AVX2: 7 pixels where they split the row exactly, else 8 (the last tile partial) */
+        const int R = OW % 7 == 0 ? 7 : 8;
+        const rowtile_fn fn = kw == 5  ? (R == 7 ? rowtile2_7_1_5 : rowtile2_8_1_5)
+                              : s == 1 ? (R == 7 ? rowtile2_7_1_3 : rowtile2_8_1_3)
+                                       : (R == 7 ? rowtile2_7_2_3 : rowtile2_8_2_3);
+        for (ptrdiff_t ob = 0; ob < rows; ob += 8)
+            for (ptrdiff_t i = 0; i < OH; i++)
+                for (ptrdiff_t j0 = 0; j0 < OW; j0 += R)
+                    fn(C, kh, wp + ob * K, xp + s * (i * Wp + j0), Wp, Hp * Wp,
+                       out + ob * ldy + i * OW + j0, ldy, (int)(OW - j0 < R ? OW - j0 : R),
+                       (int)(rows - ob < 8 ? rows - ob : 8), bias ? bias + ob : NULL, relu);
+        return;
+    }
+    const int nv = mr / 16;
     const int R = rowtile_r(OW, nv);
     rowtile_fn fn, f8, f12;
     if (kw == 5) {
@@ -136,7 +230,6 @@ static void rowtile_image(ptrdiff_t C, ptrdiff_t kh, ptrdiff_t kw, const float *
     ptrdiff_t nb = f12 && nv == 2 && OW >= 20 ? OW / 12 : 0;
     while (nb > 0 && (OW - 12 * nb) % 8 != 0)
         nb--;
-    const ptrdiff_t mr = 16 * nv;
     for (ptrdiff_t ob = 0; ob < rows; ob += mr)
         for (ptrdiff_t i = 0; i < OH; i++)
             for (ptrdiff_t j0 = 0; j0 < OW;) {

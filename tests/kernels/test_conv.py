@@ -328,9 +328,10 @@ def test_out_arrays_are_written(impl):
             impl.conv2d_forward(x, w, b, 1, 1, out=np.empty((2, 4, 4, 4)))
 
 
-# Row tiles (csrc/conv_rowtile.h: float32, AVX-512, stride and dilation 1, 3 taps wide (or 5:
-# forward and dX at stride 1; their dW and stride 2 stay on the wide tiles), 16+ output rows,
-# 4+ input planes): partial last tiles (rows of 5, 9, 10, 13, 17, 23, 30),
+# Row tiles (csrc/conv_rowtile.h: float32, AVX-512 and AVX2 (8 channels x 7/8 pixels; the
+# dW tiles AVX-512 only), stride and dilation 1, 3 taps wide (or 5: forward and dX at stride
+# 1; their dW and stride 2 stay on the wide tiles), 16+ output rows, 4+ input planes), at
+# every ISA level: partial last tiles (rows of 5, 9, 10, 13, 17, 23, 30),
 # both tile widths (7/8 pixels with 32 channels, 14/16 with 16), partial channel blocks
 # (17, 24, 33, 48 rows), kernel heights 1, 2 and 5, groups, valid and wider padding, stride 2,
 # and the input gradient (rows = C_in) through the same tiles.
@@ -371,7 +372,7 @@ ROWTILE = [
 
 @pytest.mark.parametrize("rowtile", [True, False], ids=["rowtile", "wide"])
 @pytest.mark.parametrize("case", ROWTILE, ids=[str(i) for i in range(len(ROWTILE))])
-def test_row_tiles(case, rowtile, threads):
+def test_row_tiles(case, rowtile, threads, isa):
     conv._set_rowtile(rowtile)
     try:
         _run(*case, np.float32)
