@@ -263,10 +263,10 @@ static void rowtile_image(ptrdiff_t C, ptrdiff_t kh, ptrdiff_t kw, const float *
             _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) acc[g][q][v] = \
                 _mm512_setzero_ps()
 // clang-format off: it takes _Pragma(...) for an expression and rewraps the loop after it
-#define RW_STORE(NV)                                                                       \
-    for (int g = 0; g < ng; g++)                                                           \
+#define RW_STORE(NV) /* constant indices: a run-time g kept acc in memory through the loop */ \
+    _Pragma("GCC unroll 4") for (int g = 0; g < 4; g++)                                    \
         _Pragma("GCC unroll 3") for (int q = 0; q < 3; q++)                                \
-            _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++)                           \
+            _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) if (g < ng)               \
             {                                                                              \
                 float *o = dwt + (g * 3 + q) * ld + v * 16;                                \
                 _mm512_storeu_ps(o, _mm512_add_ps(_mm512_loadu_ps(o), acc[g][q][v]));      \
@@ -404,15 +404,82 @@ RW2_DEF(1)
 typedef void (*rowdw_fn)(ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, const float *const *,
                          const float *, ptrdiff_t, float *, ptrdiff_t, int);
 
+/* AVX2, stride 1: the same tile over 8 channels (one ymm) and three (c, p) rows: 9
+ * accumulators, the 3-vector dY window and a broadcast in the 16 ymm registers (four rows,
+ * 12 accumulators, spilled in the loop). Per input position 3 broadcasts and 1 load for 9
+ * FMAs. As above, the first and last two positions of a row do only the taps whose pixel is
+ * on the row. */
+#define RW8_STEP(LOAD, T0, T1, T2)                              \
+    do {                                                        \
+        d2 = d1;                                                \
+        d1 = d0;                                                \
+        if (LOAD)                                               \
+            d0 = _mm256_loadu_ps(d + m * Cp);                   \
+        _Pragma("GCC unroll 3") for (int g = 0; g < 3; g++)     \
+        {                                                       \
+            const __m256 xv = _mm256_broadcast_ss(xg[g] + m);   \
+            if (T0)                                             \
+                acc[g][0] = _mm256_fmadd_ps(xv, d0, acc[g][0]); \
+            if (T1)                                             \
+                acc[g][1] = _mm256_fmadd_ps(xv, d1, acc[g][1]); \
+            if (T2)                                             \
+                acc[g][2] = _mm256_fmadd_ps(xv, d2, acc[g][2]); \
+        }                                                       \
+    } while (0)
+
+ATTR_AVX2 static void rowdw_avx2(ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t Wx, ptrdiff_t Wd,
+                                 const float *const *xr, const float *restrict dyt, ptrdiff_t Cp,
+                                 float *restrict dwt, ptrdiff_t ld, int ng)
+{
+    __m256 acc[3][3];
+    _Pragma("GCC unroll 3") for (int g = 0; g < 3; g++)
+        _Pragma("GCC unroll 3") for (int q = 0; q < 3; q++) acc[g][q] = _mm256_setzero_ps();
+    for (ptrdiff_t i = 0; i < OH; i++) {
+        const float *xg[3] = {xr[0] + i * Wx, xr[1] + i * Wx, xr[2] + i * Wx};
+        const float *d = dyt + i * Wd * Cp;
+        __m256 d0 = _mm256_setzero_ps(), d1 = d0, d2 = d0;
+        ptrdiff_t m = 0;
+        RW8_STEP(1, 1, 0, 0);
+        m = 1;
+        RW8_STEP(1, 1, 1, 0);
+        for (m = 2; m < OW; m++)
+            RW8_STEP(1, 1, 1, 1);
+        RW8_STEP(0, 0, 1, 1);
+        m = OW + 1;
+        RW8_STEP(0, 0, 0, 1);
+    }
+    /* constant indices only (a run-time one would keep acc in memory through the loop) */
+    _Pragma("GCC unroll 3") for (int g = 0; g < 3; g++)
+        _Pragma("GCC unroll 3") for (int q = 0; q < 3; q++) if (g < ng)
+    {
+        float *o = dwt + (g * 3 + q) * ld;
+        _mm256_storeu_ps(o, _mm256_add_ps(_mm256_loadu_ps(o), acc[g][q]));
+    }
+}
+#undef RW8_STEP
+
 /* One image's dW^T (K = C*kh*3 rows of Cp channels, += into dwt) from its zero-bordered
  * planes xp (C of Hp x Wp; stride s = 1 or 2 both ways) and dY^T over rows of Wd pixels
  * (ik_dyt). */
 static void rowdw_image(ptrdiff_t C, ptrdiff_t kh, int s, ptrdiff_t OH, ptrdiff_t OW,
                         const float *xp, ptrdiff_t Hp, ptrdiff_t Wp, const float *dyt,
-                        ptrdiff_t Wd, ptrdiff_t Cp, float *dwt)
+                        ptrdiff_t Wd, ptrdiff_t Cp, float *dwt, int avx2)
 {
     const rowdw_fn f2 = s == 1 ? rowdw_2 : rowdw2_2, f1 = s == 1 ? rowdw_1 : rowdw2_1;
     const ptrdiff_t rows = C * kh;
+    if (avx2) { /* stride 1, three (c, p) rows a tile, Cp a multiple of 8 */
+        for (ptrdiff_t r0 = 0; r0 < rows; r0 += 3) {
+            const float *xr[3];
+            for (int g = 0; g < 3; g++) {
+                const ptrdiff_t r = r0 + g < rows ? r0 + g : rows - 1;
+                xr[g] = xp + (r / kh) * Hp * Wp + (r % kh) * Wp;
+            }
+            const int ng = (int)(rows - r0 < 3 ? rows - r0 : 3);
+            for (ptrdiff_t ob = 0; ob < Cp; ob += 8)
+                rowdw_avx2(OH, OW, Wp, Wd, xr, dyt + ob, Cp, dwt + r0 * 3 * Cp + ob, Cp, ng);
+        }
+        return;
+    }
     for (ptrdiff_t r0 = 0; r0 < rows; r0 += 4) {
         const float *xr[4];
         for (int g = 0; g < 4; g++) {
