@@ -324,7 +324,7 @@ static void FN(ibwd_chunk)(void *ctx, int t, int nth)
 #if MN_X86 && DT_F32
                 if (rtw)
                     rowdw_image(cin_g, kh, (int)g->sh, OH, OW, xp, Hr, Wr, dyt, Wp, Cp, dwg,
-                                rtw == 2);
+                                rtw == 8);
                 else
 #endif
                     for (ptrdiff_t kb = 0; kb < Kp; kb += ik.kb) {
@@ -389,8 +389,9 @@ static int FN(implicit_bwd)(const DT *dy, const DT *x, const DT *w, DT *dx, DT *
     const ptrdiff_t Hq = H + (kh - 1) * g->dh, Wq = W + (kw - 1) * g->dw, Kq = cout_g * kh * kw;
     const int rt = dx && FN(dx_is_flipped_conv)(g) ? FN(rowtile_nv)(g, cin_g, cout_g, isa, 0) : 0;
     /* dW by row tiles too (conv_rowtile.h: rowdw_image), same conditions with C_out_g rows */
+    /* (rtw: the block's channels, as rt; the AVX2 dW tile (8) has stride 1 only) */
     const int rtn = dw && g->ow >= 2 && kw == 3 ? FN(rowtile_nv)(g, cout_g, cin_g, isa, 1) : 0;
-    const int rtw = rtn >= 16 ? 1 : rtn == 8 && g->sh == 1 ? 2 : 0; /* 2: AVX2 (stride 1) */
+    const int rtw = rtn == 8 && g->sh != 1 ? 0 : rtn;
     /* their planes: the padded input itself (rows of sw*(OW-1) + kw), not stride phases */
     const ptrdiff_t Hr = g->sh * (OH - 1) + kh, Wr = g->sw * (OW - 1) + kw;
     const ptrdiff_t mrq = rt ? rt : ik.mr;

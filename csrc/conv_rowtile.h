@@ -467,26 +467,19 @@ static void rowdw_image(ptrdiff_t C, ptrdiff_t kh, int s, ptrdiff_t OH, ptrdiff_
 {
     const rowdw_fn f2 = s == 1 ? rowdw_2 : rowdw2_2, f1 = s == 1 ? rowdw_1 : rowdw2_1;
     const ptrdiff_t rows = C * kh;
-    if (avx2) { /* stride 1, three (c, p) rows a tile, Cp a multiple of 8 */
-        for (ptrdiff_t r0 = 0; r0 < rows; r0 += 3) {
-            const float *xr[3];
-            for (int g = 0; g < 3; g++) {
-                const ptrdiff_t r = r0 + g < rows ? r0 + g : rows - 1;
-                xr[g] = xp + (r / kh) * Hp * Wp + (r % kh) * Wp;
-            }
-            const int ng = (int)(rows - r0 < 3 ? rows - r0 : 3);
-            for (ptrdiff_t ob = 0; ob < Cp; ob += 8)
-                rowdw_avx2(OH, OW, Wp, Wd, xr, dyt + ob, Cp, dwt + r0 * 3 * Cp + ob, Cp, ng);
-        }
-        return;
-    }
-    for (ptrdiff_t r0 = 0; r0 < rows; r0 += 4) {
+    const int G = avx2 ? 3 : 4; /* (c, p) rows a tile; AVX2: stride 1, Cp a multiple of 8 */
+    for (ptrdiff_t r0 = 0; r0 < rows; r0 += G) {
         const float *xr[4];
-        for (int g = 0; g < 4; g++) {
+        for (int g = 0; g < G; g++) {
             const ptrdiff_t r = r0 + g < rows ? r0 + g : rows - 1;
             xr[g] = xp + (r / kh) * Hp * Wp + (r % kh) * Wp;
         }
-        const int ng = (int)(rows - r0 < 4 ? rows - r0 : 4);
+        const int ng = (int)(rows - r0 < G ? rows - r0 : G);
+        if (avx2) {
+            for (ptrdiff_t ob = 0; ob < Cp; ob += 8)
+                rowdw_avx2(OH, OW, Wp, Wd, xr, dyt + ob, Cp, dwt + r0 * 3 * Cp + ob, Cp, ng);
+            continue;
+        }
         ptrdiff_t ob = 0;
         for (; ob + 32 <= Cp; ob += 32)
             f2(OH, OW, Wp, Wd, xr, dyt + ob, Cp, dwt + r0 * 3 * Cp + ob, Cp, ng);
